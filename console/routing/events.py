@@ -136,6 +136,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     eta: float | None = None
     tip: str | None = None
     previous: str | None = None
+    via: str | None = None  # for re-routes and hand-offs: the reason/rule that picked the target
 
 
 event_encoder = msgspec.json.Encoder()

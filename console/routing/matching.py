@@ -1,0 +1,76 @@
+"""Group matching (R7.3, R7.5) and the buyer's order state (R7.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from console.routing.policy import GroupSpec
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    state: str  # unpaid, paid, shipped, success, closed, after_sale
+    at: float
+    serial: int  # breaks ties between orders updated at the same moment: the later event wins
+
+
+def order_state(orders: dict[str, OrderRecord], now: float, after_sale_window: float) -> str:
+    """R7.4: the state of the buyer's most recently updated order, as routing sees it."""
+    if not orders:
+        return "none"
+    latest = max(orders.values(), key=lambda r: (r.at, r.serial))
+    if latest.state == "closed":
+        return "none"
+    if latest.state == "success":
+        # success counts within the window; after it the buyer is a repeat purchase
+        return "success" if now - latest.at < after_sale_window else "none"
+    return latest.state
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerAttributes:
+    """What routing knows of a buyer at an arrive (R7.5: re-routes use the latest arrive's)."""
+
+    entry: str = "other"
+    product: str | None = None
+    question: str | None = None
+    intent: str | None = None
+    crowd: tuple[str, ...] = ()
+
+
+def _binds(group: GroupSpec, dimension: str) -> bool:
+    return bool(_bindings(group, dimension))
+
+
+def _bindings(group: GroupSpec, dimension: str) -> tuple[str, ...]:
+    return {"crowd": group.crowd, "product": group.products, "entry": group.entries,
+            "intent": group.intents, "order": group.orders}[dimension]
+
+
+def _matches(group: GroupSpec, dimension: str, buyer: BuyerAttributes, state: str) -> bool:
+    if dimension == "crowd":  # R7.5: any of the buyer's tags
+        return any(tag in group.crowd for tag in buyer.crowd)
+    if dimension == "product":
+        return buyer.product is not None and buyer.product in group.products
+    if dimension == "intent":
+        return buyer.intent is not None and buyer.intent in group.intents
+    if dimension == "order":
+        return state in group.orders
+    # R7.5 entry: ENTRY (any question) or ENTRY:QUESTION
+    for binding in group.entries:
+        entry, sep, question = binding.partition(":")
+        if entry == buyer.entry and (not sep or question == buyer.question):
+            return True
+    return False
+
+
+def match_groups(groups: Sequence[GroupSpec], order: Sequence[str], buyer: BuyerAttributes,
+                 state: str) -> list[GroupSpec]:
+    """R7.3: narrow the candidate groups dimension by dimension; a miss keeps every candidate."""
+    candidates = list(groups)
+    for dimension in order:
+        kept = [g for g in candidates if _binds(g, dimension) and _matches(g, dimension, buyer, state)]
+        if kept:
+            candidates = kept
+    return candidates

@@ -1,0 +1,249 @@
+"""The engine's mutable state: agents, sessions, queue pools and buyers.
+
+Plain objects with ``__slots__``; the engine owns them and is the only writer. The read-only
+views at the bottom are what the engine hands out to the server and to replay summaries.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from console.routing.events import Status
+from console.routing.matching import BuyerAttributes, OrderRecord
+from console.routing.policy import AgentSpec
+
+CONVERSION_WINDOW = 7 * 86400.0  # R8.2: the last 7 days
+
+
+class AgentState:
+    """One agent as routing sees it: status, open sessions, today's receptions (R8.3, R8.4)."""
+
+    __slots__ = ("spec", "index", "status", "sessions", "capped", "day", "today", "recent_receptions",
+                 "reception_counts", "paid_buyers")
+
+    def __init__(self, spec: AgentSpec, index: int) -> None:
+        self.spec = spec
+        self.index = index  # policy order, the last tie-break everywhere
+        self.status = Status.OFFLINE  # agents start offline
+        self.sessions: dict[str, None] = {}  # open sessions by buyer, in opening order
+        self.capped = False  # in a queuing group (§1 "capped agent")
+        self.day = -1  # the local day ``today`` belongs to
+        self.today: set[str] = set()  # distinct buyers received today
+        self.recent_receptions: deque[tuple[float, str]] = deque()  # R8.2 window
+        self.reception_counts: dict[str, int] = {}
+        self.paid_buyers: set[str] = set()
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def level(self) -> int:
+        return self.spec.level
+
+    @property
+    def cap(self) -> int:
+        return self.spec.cap
+
+    @property
+    def load(self) -> int:
+        return len(self.sessions)
+
+    @property
+    def saturation(self) -> float:
+        return len(self.sessions) / self.spec.cap
+
+    @property
+    def received_today(self) -> int:
+        return len(self.today)
+
+    @property
+    def available(self) -> bool:
+        """§1: online, not suspended, routable."""
+        return self.status is Status.ONLINE and self.spec.routable
+
+    @property
+    def has_free_slot(self) -> bool:
+        return len(self.sessions) < self.spec.cap
+
+    def can_take(self) -> bool:
+        """Caps limit only capped agents (§1, R4.5)."""
+        return not self.capped or len(self.sessions) < self.spec.cap
+
+    def note_reception(self, buyer: str, now: float) -> None:
+        self.today.add(buyer)
+        self.recent_receptions.append((now, buyer))
+        self.reception_counts[buyer] = self.reception_counts.get(buyer, 0) + 1
+
+    def conversion(self, now: float) -> float:
+        """R8.2: (paid buyers + 1) / (received buyers + 2) over the last 7 days, smoothed."""
+        horizon = now - CONVERSION_WINDOW
+        while self.recent_receptions and self.recent_receptions[0][0] <= horizon:
+            _, buyer = self.recent_receptions.popleft()
+            left = self.reception_counts[buyer] - 1
+            if left:
+                self.reception_counts[buyer] = left
+            else:
+                del self.reception_counts[buyer]
+                self.paid_buyers.discard(buyer)
+        return (len(self.paid_buyers) + 1) / (len(self.reception_counts) + 2)
+
+
+class HolderKind(StrEnum):
+    AGENT = "agent"
+    BOT = "bot"
+    QUEUE = "queue"
+    POOL = "pool"
+
+
+class Speaker(StrEnum):
+    BUYER = "buyer"
+    HOLDER = "holder"
+
+
+class Session:
+    """R9: one buyer with one target (agent, bot, queue place or pool) until it closes."""
+
+    __slots__ = ("id", "buyer", "kind", "ref", "routed_at", "speaker", "said_at", "due", "entry")
+
+    def __init__(self, sid: int, buyer: str, kind: HolderKind, ref: str | None, routed_at: float,
+                 speaker: Speaker | None, said_at: float) -> None:
+        self.id = sid
+        self.buyer = buyer
+        self.kind = kind
+        self.ref = ref  # agent id or pool name
+        self.routed_at = routed_at
+        self.speaker = speaker  # who wrote last, None while nobody has
+        self.said_at = said_at
+        self.due: float | None = None  # idle close time (R9.2)
+        self.entry: QueueEntry | None = None
+
+    @property
+    def holder(self) -> str:
+        if self.kind is HolderKind.AGENT:
+            return f"agent:{self.ref}"
+        if self.kind is HolderKind.QUEUE:
+            return f"queue:{self.ref}"
+        return self.kind.value
+
+    @property
+    def waiting(self) -> bool:
+        """The buyer wrote last and has had no reply (R3.3, R9.2)."""
+        return self.speaker is Speaker.BUYER
+
+
+class QueueEntry:
+    __slots__ = ("buyer", "joined", "serial", "alive")
+
+    def __init__(self, buyer: str, joined: float, serial: int) -> None:
+        self.buyer = buyer
+        self.joined = joined
+        self.serial = serial  # arrival order among buyers that joined at the same moment
+        self.alive = True
+
+
+class Pool:
+    """A queue pool (R10.1): first in, first out; leaving from the middle is a lazy delete."""
+
+    __slots__ = ("name", "group", "entries", "length")
+
+    def __init__(self, name: str, group: str | None) -> None:
+        self.name = name  # "shop" or the group id
+        self.group = group
+        self.entries: deque[QueueEntry] = deque()
+        self.length = 0
+
+    def push(self, entry: QueueEntry) -> int:
+        self.entries.append(entry)
+        self.length += 1
+        return self.length
+
+    def head(self) -> QueueEntry | None:
+        while self.entries and not self.entries[0].alive:
+            self.entries.popleft()
+        return self.entries[0] if self.entries else None
+
+    def pop(self) -> QueueEntry:
+        entry = self.head()
+        assert entry is not None
+        self.entries.popleft()
+        entry.alive = False
+        self.length -= 1
+        return entry
+
+    def remove(self, entry: QueueEntry) -> None:
+        if entry.alive:
+            entry.alive = False
+            self.length -= 1
+            if self.length == 0:
+                self.entries.clear()
+
+    def position(self, entry: QueueEntry) -> int:
+        position = 0
+        for other in self.entries:
+            if other.alive:
+                position += 1
+            if other is entry:
+                return position
+        raise ValueError("not in this pool")
+
+    def alive_entries(self) -> list[QueueEntry]:
+        return [e for e in self.entries if e.alive]
+
+
+@dataclass(slots=True)
+class BuyerState:
+    id: str
+    attrs: BuyerAttributes = field(default_factory=BuyerAttributes)
+    role: str = "consumer"
+    exclusive: str | None = None
+    recent: tuple[str, float] | None = None  # R2.1 recent contact: agent, when
+    last_closed: tuple[str, float] | None = None  # R5: agent of the last closed session, when
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    receivers: dict[str, float] = field(default_factory=dict)  # agent -> last reception (R8.2 paid)
+    session: Session | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Read-only views
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    id: str
+    name: str
+    role: str
+    status: Status
+    load: int
+    cap: int
+    saturation: float
+    received_today: int
+    capped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    buyer: str
+    holder: str
+    routed_at: float
+    waiting: bool
+    idle_close_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    pool: str  # "queue:GROUP" or "queue:shop"
+    length: int
+    longest_wait: float  # seconds the head has waited (0 when empty)
+    eta: float  # estimated wait of the next buyer to join (R10.4)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntryView:
+    buyer: str
+    position: int
+    eta: float
+    tip: str
+    joined: float
