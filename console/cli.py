@@ -39,7 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    code = func(args)
+    try:
+        code = func(args)
+    except BrokenPipeError:  # `fenliu replay x.json | head`: the reader left, not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
     return int(code or 0)
 
 
