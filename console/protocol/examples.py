@@ -1,0 +1,125 @@
+"""One realistic instance of every message, for the documentation and the tests.
+
+``docs/PROTOCOL.md`` shows these as JSON and the tests check that each one round-trips and that
+every message type has one, so the documentation cannot drift from the schema unnoticed.
+"""
+
+from __future__ import annotations
+
+from console.protocol import messages as m
+from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.routing.events import Reason, Status
+
+_T = 1767225600.0  # 2026-01-01 00:00 UTC
+
+KPIS = KpiTiles(
+    received_today=12,
+    not_ordered=5,
+    not_paid=2,
+    paid=4,
+    conversion=4 / 12,
+    satisfaction_yesterday=0.9,
+    response_3min_yesterday=0.95,
+    avg_response_yesterday=42.5,
+)
+CONVERSATION = Conversation(
+    id="b1001",
+    name="小王",
+    kind=Kind.CONSUMER,
+    section=Section.PENDING,
+    holder="agent:a1",
+    last_text="这个有现货吗？",
+    last_at=_T + 60,
+    unread=2,
+    waiting_since=_T + 30,
+)
+MESSAGE = Message(id=57, conversation="b1001", author=Author.BUYER, text="这个有现货吗？", at=_T + 60)
+REPLY = Message(
+    id=58,
+    conversation="b1001",
+    author=Author.AGENT,
+    text="有的，今天下单明天发。",
+    at=_T + 90,
+    agent="a1",
+    client_id="c-7f3a",
+)
+TEAM = m.TeamInfo(
+    kpis=KPIS,
+    agents=[
+        m.AgentRow(id="a1", name="小美", status=Status.ONLINE, load=3, cap=8, saturation=0.375, kpis=KPIS)
+    ],
+    queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0)],
+)
+
+AGENT_REQUESTS: list[m.AgentRequest] = [
+    m.Login(rid="1", user="a1", password="correct horse"),
+    m.Resume(rid="2", token="tk_9f8e7d", last_seq=41),
+    m.Logout(rid="3"),
+    m.SetStatus(rid="4", status=Status.SUSPENDED),
+    m.Open(rid="5", conversation="b1001", limit=100),
+    m.Reply(rid="6", conversation="b1001", text="有的，今天下单明天发。", client_id="c-7f3a"),
+    m.CloseSession(rid="7", conversation="b1001"),
+    m.ClearSection(rid="8", section=Section.REPLIED),
+    m.Claim(rid="9", conversation="b2002"),
+    m.GetKpis(rid="10"),
+    m.GetSnapshot(rid="11"),
+    m.FilterBuyers(rid="12", tile=m.BuyerTile.NOT_PAID),
+    m.Why(rid="13", conversation="b1001"),
+    m.Transfer(rid="14", conversation="b1001", agent="a2"),
+    m.GetTeam(rid="15"),
+    m.ApplyPolicy(rid="16", toml='[[agents]]\nid = "a1"\nname = "小美"\n'),
+]
+
+AGENT_PUSHES: list[m.AgentPush] = [
+    m.Ok(rid="4"),
+    m.Error(rid="6", code=m.ErrorCode.INVALID, message="Expected `str` of length <= 4000", field="text"),
+    m.LoginOk(
+        rid="1", token="tk_9f8e7d", user="a1", name="小美", role=m.Role.AGENT, expires_at=_T + 43200, seq=41
+    ),
+    m.Kpis(rid="10", kpis=KPIS),
+    m.History(rid="5", conversation=CONVERSATION, messages=[MESSAGE, REPLY], more=False),
+    m.ReplyAck(rid="6", client_id="c-7f3a", message_id=58, duplicate=False),
+    m.BuyerList(rid="12", tile=m.BuyerTile.NOT_PAID, buyers=["b1001", "b0987"]),
+    m.WhyAnswer(
+        rid="13",
+        conversation="b1001",
+        decisions=[
+            m.DecisionInfo(
+                at=_T,
+                event="routed",
+                to="agent:a1",
+                why=Reason.RECENT,
+                rule="R4.2",
+                text="最近联系人 小美 在线",
+            )
+        ],
+    ),
+    m.Team(rid="15", team=TEAM),
+    m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
+    m.ConversationUpdated(seq=42, conversation=CONVERSATION),
+    m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),
+    m.MessageAdded(seq=44, message=MESSAGE),
+    m.StatusChanged(seq=45, status=Status.ONLINE, load=4, cap=8),
+    m.KpisUpdated(seq=46, kpis=KPIS),
+    m.TeamUpdated(seq=47, team=TEAM),
+]
+
+BUYER_REQUESTS: list[m.BuyerRequest] = [
+    m.BuyerHello(rid="1", buyer="b1001", name="小王", key="gateway-secret"),
+    m.Arrive(rid="2", entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
+    m.Say(rid="3", text="这个有现货吗？", client_id="g-123"),
+    m.Rate(rid="4", score=5),
+    m.OrderUpdate(rid="5", order="o-778", state=m.OrderState.PAID),
+    m.GetQuestions(rid="6", entry=m.Entry.PRODUCT_DETAIL),
+]
+
+BUYER_PUSHES: list[m.BuyerPush] = [
+    m.Ok(rid="1"),
+    m.Error(rid="4", code=m.ErrorCode.INVALID, message="Expected `int` <= 5", field="score"),
+    m.Routed(rid="2", to="queue", why=Reason.QUEUED, position=3, eta=90.0, tip="前面还有3位，请稍候"),
+    m.QueueUpdate(position=1, eta=20.0, tip="马上轮到您"),
+    m.AgentMessage(id=58, text="有的，今天下单明天发。", author=Author.AGENT, name="小美", at=_T + 90),
+    m.SayAck(rid="3", client_id="g-123", message_id=57),
+    m.Questions(rid="6", entry=m.Entry.PRODUCT_DETAIL, questions=["发货时间", "尺码推荐", "售后政策"]),
+    m.SessionClosed(why=Reason.AGENT_CLOSE),
+]

@@ -1,0 +1,562 @@
+"""Every message of the websocket protocol, as msgspec structs (docs/PROTOCOL.md).
+
+Two endpoints, two vocabularies:
+
+- ``/agent``: the reception console (agents and supervisors). Requests carry an optional ``rid``
+  that the server's answer (a typed response, ``Ok`` or ``Error``) repeats. Events the server
+  pushes carry ``seq``, the agent's own sequence number, so a reconnecting console can ask for
+  exactly what it missed (``Resume.last_seq``).
+- ``/buyer``: what a shop platform's IM gateway (or the bundled simulator) speaks for one buyer.
+  The gateway says only *who* the buyer is (``BuyerHello``); whether that account is a consumer,
+  a merchant, platform staff or a group chat comes from the server's own account data, never from
+  the connection (CONSOLE.md §1: impostors calling themselves 小二 are ordinary buyers).
+
+Every struct is tagged by ``type`` and rejects unknown fields, so a typo is an error naming the
+field rather than a silently ignored value. Sizes are bounded by ``msgspec.Meta`` so that the
+schema check is also the input-size check.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
+
+# re-exported: the shapes messages carry
+from console.reception.model import Author as Author
+from console.reception.model import Conversation as Conversation
+from console.reception.model import Kind as Kind
+from console.reception.model import KpiTiles as KpiTiles
+from console.reception.model import Message as Message
+from console.reception.model import Section as Section
+from console.routing.events import Reason as Reason
+from console.routing.events import Status as Status
+
+# -- field types ---------------------------------------------------------------------------------
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+"""A buyer, agent, conversation, order, client message or request id."""
+Name = Annotated[str, msgspec.Meta(max_length=64)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+"""A chat message: never empty, at most 4000 characters."""
+Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+"""A password, a session token or a gateway key."""
+Rid = Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+Count = Annotated[int, msgspec.Meta(ge=0)]
+Score = Annotated[int, msgspec.Meta(ge=1, le=5)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+PolicyText = Annotated[str, msgspec.Meta(min_length=1, max_length=60_000)]
+
+MAX_CROWD_TAGS = 32
+MAX_HISTORY = 500
+MAX_BUYER_LIST = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
+
+
+# -- closed sets ---------------------------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    """What went wrong with a request. The connection always goes on after an error."""
+
+    MALFORMED = "malformed"  # not JSON (or not UTF-8)
+    OVERSIZED = "oversized"  # larger than MAX_MESSAGE_BYTES, not parsed at all
+    UNKNOWN_TYPE = "unknown_type"  # a ``type`` this endpoint does not know
+    INVALID = "invalid"  # schema: missing, wrong or out-of-range field (``field`` names it)
+    UNAUTHENTICATED = "unauthenticated"  # anything but login before login; bad credentials
+    FORBIDDEN = "forbidden"  # not your conversation, or supervisor-only
+    NOT_FOUND = "not_found"  # no such conversation, agent or entry
+    RATE_LIMITED = "rate_limited"  # too many messages per second
+    CONFLICT = "conflict"  # the state changed under you (already claimed, session closed)
+    BAD_POLICY = "bad_policy"  # ApplyPolicy: the TOML is not a valid policy
+    INTERNAL = "internal"  # the server failed; nothing was changed
+
+
+class Role(StrEnum):
+    """Account roles (ROUTING.md §1). Only supervisors and the main account see the team."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    MAIN = "main"
+    PROXY = "proxy"
+
+
+class RemovalReason(StrEnum):
+    """Why a conversation left an agent's list."""
+
+    CLOSED = "closed"  # the session ended and the row was cleared, or the agent closed it
+    CLEARED = "cleared"  # 清扫: back on the buyer's next message
+    TRANSFERRED = "transferred"  # a supervisor gave it to someone else
+    REROUTED = "rerouted"  # the agent went offline and it went to a colleague (R3.3)
+    CLAIMED = "claimed"  # another agent claimed it from the pool first
+
+
+class Entry(StrEnum):
+    """Where the buyer came from (ROUTING.md §1)."""
+
+    PRODUCT_DETAIL = "product_detail"
+    ORDER_DETAIL = "order_detail"
+    DM = "dm"
+    LIVE = "live"
+    AFTER_SALE = "after_sale"
+    OTHER = "other"
+
+
+class OrderState(StrEnum):
+    """States an order reports; the buyer's derived state follows R7.4."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    SUCCESS = "success"
+    CLOSED = "closed"
+    AFTER_SALE = "after_sale"
+
+
+CLEARABLE: frozenset[Section] = frozenset({Section.BOT_REPLIED, Section.REPLIED})
+"""Only these sections have a 清扫 button (CONSOLE.md §1)."""
+
+
+# -- bases ---------------------------------------------------------------------------------------
+
+
+class _Msg(
+    msgspec.Struct,
+    tag_field="type",
+    kw_only=True,
+    forbid_unknown_fields=True,
+    frozen=True,
+    omit_defaults=True,
+):
+    """Base of every message: tagged by ``type``, strict about fields."""
+
+
+class Request(_Msg, frozen=True, kw_only=True):
+    """A client message; the answer repeats ``rid``."""
+
+    rid: Rid = None
+
+
+class Event(_Msg, frozen=True, kw_only=True):
+    """A server push to an agent, numbered by the agent's sequence."""
+
+    seq: Seq
+
+
+class Response(_Msg, frozen=True, kw_only=True):
+    """The server's answer to one request."""
+
+    rid: Rid = None
+
+
+# -- shared responses ----------------------------------------------------------------------------
+
+
+class Ok(Response, tag="ok", frozen=True, kw_only=True):
+    """The request was done (its effects arrive as events)."""
+
+
+class Error(Response, tag="error", frozen=True, kw_only=True):
+    """The request failed. ``field`` names the offending field (``crowd[3]``) when there is one."""
+
+    code: ErrorCode
+    message: str
+    field: str | None = None
+
+
+# -- agent side: console -> server ---------------------------------------------------------------
+
+
+class Login(Request, tag="login", frozen=True, kw_only=True):
+    user: Id
+    password: Secret
+
+
+class Resume(Request, tag="resume", frozen=True, kw_only=True):
+    """Log in with a token; ``last_seq`` is the last event seen (None: send a snapshot)."""
+
+    token: Secret
+    last_seq: Seq | None = None
+
+
+class Logout(Request, tag="logout", frozen=True, kw_only=True):
+    pass
+
+
+class SetStatus(Request, tag="set_status", frozen=True, kw_only=True):
+    status: Status
+
+
+class Open(Request, tag="open", frozen=True, kw_only=True):
+    """Show a conversation's history (the latest ``limit`` messages) and mark it read."""
+
+    conversation: Id
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_HISTORY)] = 200
+
+
+class Reply(Request, tag="reply", frozen=True, kw_only=True):
+    """Write to a buyer. Idempotent on ``client_id``: a resend is acknowledged, not repeated."""
+
+    conversation: Id
+    text: Text
+    client_id: Id
+
+
+class CloseSession(Request, tag="close", frozen=True, kw_only=True):
+    conversation: Id
+
+
+class ClearSection(Request, tag="clear", frozen=True, kw_only=True):
+    """清扫: remove the rows of a bot-replied or replied section until the buyer writes again."""
+
+    section: Section
+
+    def __post_init__(self) -> None:
+        if self.section not in CLEARABLE:
+            raise ValueError("Invalid value for field `section`: only bot_replied or replied can be cleared")
+
+
+class Claim(Request, tag="claim", frozen=True, kw_only=True):
+    """Take a buyer from the message pool (R6.1 ``pool``)."""
+
+    conversation: Id
+
+
+class GetKpis(Request, tag="get_kpis", frozen=True, kw_only=True):
+    """The agent's own tiles now (the manual refresh button)."""
+
+
+class GetSnapshot(Request, tag="get_snapshot", frozen=True, kw_only=True):
+    """A fresh Snapshot of the agent's list (full resync)."""
+
+
+class FilterBuyers(Request, tag="filter_buyers", frozen=True, kw_only=True):
+    """The buyers behind the 未下单 / 未付款 tile, latest 200."""
+
+    tile: BuyerTile
+
+
+class Why(Request, tag="why", frozen=True, kw_only=True):
+    """Every routing decision about a conversation, with its reason."""
+
+    conversation: Id
+
+
+class Transfer(Request, tag="transfer", frozen=True, kw_only=True):
+    """Supervisor only: give a buyer's open session to an agent (R3.2)."""
+
+    conversation: Id
+    agent: Id
+
+
+class GetTeam(Request, tag="get_team", frozen=True, kw_only=True):
+    """Supervisor only: team KPIs, every agent's status and load, the queues."""
+
+
+class ApplyPolicy(Request, tag="apply_policy", frozen=True, kw_only=True):
+    """Supervisor only: replace the shop policy with this TOML text."""
+
+    toml: PolicyText
+
+
+AgentRequest = (
+    Login
+    | Resume
+    | Logout
+    | SetStatus
+    | Open
+    | Reply
+    | CloseSession
+    | ClearSection
+    | Claim
+    | GetKpis
+    | GetSnapshot
+    | FilterBuyers
+    | Why
+    | Transfer
+    | GetTeam
+    | ApplyPolicy
+)
+
+PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
+"""The only requests accepted before login (CONSOLE.md §5)."""
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy)
+
+
+# -- agent side: shapes carried by server messages -----------------------------------------------
+
+
+class DecisionInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One stored routing decision, for the "why" view (ROUTING.md §12)."""
+
+    at: float
+    event: str  # routed, queued, closed
+    to: str  # agent:ID, bot, pool, queue:GROUP, queue:shop
+    why: Reason
+    rule: str  # the rule that decided, e.g. "R4.2"
+    text: str = ""  # a readable sentence for the console
+    position: int | None = None
+    eta: float | None = None
+    previous: str | None = None
+
+
+class AgentRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    name: str
+    status: Status
+    load: int
+    cap: int
+    saturation: float | None  # load / cap; None when cap is 0
+    kpis: KpiTiles
+
+
+class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pool: str  # queue:GROUP, queue:shop or pool
+    length: int
+    longest_wait: float | None  # seconds the first buyer has waited; None when empty
+    eta: float | None  # estimated wait of a buyer joining now, seconds
+
+
+class TeamInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    kpis: KpiTiles
+    agents: list[AgentRow] = []
+    queues: list[QueueRow] = []
+
+
+# -- agent side: server -> console ---------------------------------------------------------------
+
+
+class LoginOk(Response, tag="login_ok", frozen=True, kw_only=True):
+    """Logged in. ``seq`` is the agent's latest event number.
+
+    After ``Login`` (or ``Resume`` that cannot be served, ``resumed`` false) a ``Snapshot`` follows.
+    After ``Resume`` with ``resumed`` true, the missed events ``last_seq+1 .. seq`` follow in order.
+    """
+
+    token: str
+    user: str
+    name: str
+    role: Role
+    expires_at: float
+    seq: Seq
+    resumed: bool = False
+
+
+class Kpis(Response, tag="kpis", frozen=True, kw_only=True):
+    kpis: KpiTiles
+
+
+class History(Response, tag="history", frozen=True, kw_only=True):
+    conversation: Conversation
+    messages: list[Message]
+    more: bool = False  # older messages exist
+
+
+class ReplyAck(Response, tag="reply_ack", frozen=True, kw_only=True):
+    """The reply is committed. ``duplicate``: this client_id was already stored."""
+
+    client_id: str
+    message_id: int
+    duplicate: bool = False
+
+
+class BuyerList(Response, tag="buyer_list", frozen=True, kw_only=True):
+    tile: BuyerTile
+    buyers: list[str]  # buyer ids, latest reception first, at most MAX_BUYER_LIST
+
+
+class WhyAnswer(Response, tag="why_answer", frozen=True, kw_only=True):
+    conversation: str
+    decisions: list[DecisionInfo]  # oldest first
+
+
+class Team(Response, tag="team", frozen=True, kw_only=True):
+    team: TeamInfo
+
+
+class Snapshot(Event, tag="snapshot", frozen=True, kw_only=True):
+    """The agent's whole list and state, including every event up to ``seq``.
+
+    It takes no number of its own: the next event is ``seq + 1``. It replaces what the console had.
+    """
+
+    conversations: list[Conversation]
+    status: Status
+    load: int
+    cap: int
+    kpis: KpiTiles
+
+
+class ConversationUpdated(Event, tag="conversation", frozen=True, kw_only=True):
+    """A row was added or changed (new message, section move, read)."""
+
+    conversation: Conversation
+
+
+class ConversationRemoved(Event, tag="conversation_removed", frozen=True, kw_only=True):
+    id: str
+    reason: RemovalReason
+
+
+class MessageAdded(Event, tag="message", frozen=True, kw_only=True):
+    message: Message
+
+
+class StatusChanged(Event, tag="status", frozen=True, kw_only=True):
+    status: Status
+    load: int
+    cap: int
+
+
+class KpisUpdated(Event, tag="kpis_updated", frozen=True, kw_only=True):
+    kpis: KpiTiles
+
+
+class TeamUpdated(Event, tag="team_updated", frozen=True, kw_only=True):
+    """Supervisors only: pushed, coalesced, within a second of a change."""
+
+    team: TeamInfo
+
+
+AgentEvent = (
+    Snapshot
+    | ConversationUpdated
+    | ConversationRemoved
+    | MessageAdded
+    | StatusChanged
+    | KpisUpdated
+    | TeamUpdated
+)
+AgentPush = (
+    Ok
+    | Error
+    | LoginOk
+    | Kpis
+    | History
+    | ReplyAck
+    | BuyerList
+    | WhyAnswer
+    | Team
+    | Snapshot
+    | ConversationUpdated
+    | ConversationRemoved
+    | MessageAdded
+    | StatusChanged
+    | KpisUpdated
+    | TeamUpdated
+)
+"""Everything the server sends on ``/agent``."""
+
+
+# -- buyer side: gateway -> server ---------------------------------------------------------------
+
+
+class BuyerHello(Request, tag="hello", frozen=True, kw_only=True):
+    """The first message on ``/buyer``: who the buyer is. Nothing about their kind.
+
+    ``key`` is the gateway key from the server's configuration (when it has one).
+    """
+
+    buyer: Id
+    name: Name = ""
+    key: Secret | None = None
+
+
+class Arrive(Request, tag="arrive", frozen=True, kw_only=True):
+    """The buyer clicks the chat entry (R2.1); routing runs.
+
+    There is no ``role``: merchant, staff and group come from the server's account data.
+    """
+
+    entry: Entry = Entry.OTHER
+    product: Tag | None = None
+    question: Tag | None = None
+    intent: Tag | None = None
+    crowd: Annotated[list[Tag], msgspec.Meta(max_length=MAX_CROWD_TAGS)] = []
+    exclusive: Id | None = None  # the buyer's exclusive agent (专属客服), per the platform
+
+
+class Say(Request, tag="say", frozen=True, kw_only=True):
+    """The buyer writes. Idempotent on ``client_id``."""
+
+    text: Text
+    client_id: Id
+
+
+class Rate(Request, tag="rate", frozen=True, kw_only=True):
+    """The buyer rates their latest session, 1-5 (4-5 count as satisfied)."""
+
+    score: Score
+
+
+class OrderUpdate(Request, tag="order", frozen=True, kw_only=True):
+    order: Id
+    state: OrderState
+
+
+class GetQuestions(Request, tag="get_questions", frozen=True, kw_only=True):
+    """The question menu configured for an entry (R7.5)."""
+
+    entry: Entry = Entry.OTHER
+
+
+BuyerRequest = BuyerHello | Arrive | Say | Rate | OrderUpdate | GetQuestions
+
+
+# -- buyer side: server -> gateway ---------------------------------------------------------------
+
+
+class Routed(Response, tag="routed", frozen=True, kw_only=True):
+    """The routing outcome (answer to Arrive, and pushed again on every re-route).
+
+    ``to`` is ``agent``, ``bot``, ``pool`` or ``queue``; ``name`` the agent's display name.
+    """
+
+    to: str
+    name: str | None = None
+    why: Reason
+    position: int | None = None
+    eta: float | None = None
+    tip: str | None = None
+
+
+class QueueUpdate(_Msg, tag="queue", frozen=True, kw_only=True):
+    position: int
+    eta: float | None = None
+    tip: str | None = None
+
+
+class AgentMessage(_Msg, tag="agent_message", frozen=True, kw_only=True):
+    """Someone on the shop's side (an agent, the bot, the system) wrote to the buyer."""
+
+    id: int
+    text: str
+    author: Author
+    name: str = ""
+    at: float
+
+
+class SayAck(Response, tag="say_ack", frozen=True, kw_only=True):
+    client_id: str
+    message_id: int
+    duplicate: bool = False
+
+
+class Questions(Response, tag="questions", frozen=True, kw_only=True):
+    entry: Entry
+    questions: list[str]
+
+
+class SessionClosed(_Msg, tag="session_closed", frozen=True, kw_only=True):
+    """The buyer's session ended (the gateway may now ask for a rating)."""
+
+    why: Reason
+
+
+BuyerPush = Ok | Error | Routed | QueueUpdate | AgentMessage | SayAck | Questions | SessionClosed
+"""Everything the server sends on ``/buyer``."""
+
+AnyMessage = AgentRequest | AgentPush | BuyerRequest | BuyerPush
