@@ -17,15 +17,35 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from console.routing.events import (
-    AnyEvent, Arrive, BuyerSay, Claim, Close, Decision, Handoff, HolderReply, OrderChange, Reason,
-    SetStatus, Status, Transfer,
+    AnyEvent,
+    Arrive,
+    BuyerSay,
+    Claim,
+    Close,
+    Decision,
+    Handoff,
+    HolderReply,
+    OrderChange,
+    Reason,
+    SetStatus,
+    Status,
+    Transfer,
 )
 from console.routing.matching import BuyerAttributes, OrderRecord, match_groups, order_state
 from console.routing.picking import pick
 from console.routing.policy import GroupSpec, OfflineMode, Pick, Policy, PolicyError, QueueMode
 from console.routing.state import (
-    AgentState, AgentView, BuyerState, HolderKind, Pool, QueueEntry, QueueEntryView, QueueView,
-    Session, SessionView, Speaker,
+    AgentState,
+    AgentView,
+    BuyerState,
+    HolderKind,
+    Pool,
+    QueueEntry,
+    QueueEntryView,
+    QueueView,
+    Session,
+    SessionView,
+    Speaker,
 )
 
 SHOP_POOL = "shop"  # queue:shop (R10.1, R6.1 queue)
@@ -551,8 +571,7 @@ class Engine:
     # -----------------------------------------------------------------------------------------
     # Helpers
 
-    def _conversion(self, candidate: object) -> float:
-        assert isinstance(candidate, AgentState)
+    def _conversion(self, candidate: AgentState) -> float:
         return candidate.conversion(self.now)
 
     def _group(self, group_id: str) -> GroupSpec:

@@ -55,12 +55,12 @@ class Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True):
     """Base of every engine input."""
 
 
-class SetStatus(Event, tag="status"):
+class SetStatus(Event, tag="status", frozen=True, kw_only=True):
     agent: str
     status: Status
 
 
-class Arrive(Event, tag="arrive"):
+class Arrive(Event, tag="arrive", frozen=True, kw_only=True):
     """The buyer clicks the chat entry (R2.1). ``entry`` defaults to ``other`` (R7.5)."""
 
     buyer: str
@@ -73,42 +73,42 @@ class Arrive(Event, tag="arrive"):
     exclusive: str | None = None
 
 
-class OrderChange(Event, tag="order"):
+class OrderChange(Event, tag="order", frozen=True, kw_only=True):
     buyer: str
     order: str
     state: str  # unpaid, paid, shipped, success, closed, after_sale
 
 
-class BuyerSay(Event, tag="say"):
+class BuyerSay(Event, tag="say", frozen=True, kw_only=True):
     buyer: str
     text: str = ""
 
 
-class HolderReply(Event, tag="reply"):
+class HolderReply(Event, tag="reply", frozen=True, kw_only=True):
     """Whoever holds the buyer's session (an agent or the bot) writes to the buyer."""
 
     buyer: str
     text: str = ""
 
 
-class Close(Event, tag="close"):
+class Close(Event, tag="close", frozen=True, kw_only=True):
     buyer: str
 
 
-class Handoff(Event, tag="handoff"):
+class Handoff(Event, tag="handoff", frozen=True, kw_only=True):
     """The bot hands the buyer to a human (R7.7)."""
 
     buyer: str
 
 
-class Transfer(Event, tag="transfer"):
+class Transfer(Event, tag="transfer", frozen=True, kw_only=True):
     """A supervisor moves a buyer's open session to an agent (allowed even when offline, R3.2)."""
 
     buyer: str
     agent: str
 
 
-class Claim(Event, tag="claim"):
+class Claim(Event, tag="claim", frozen=True, kw_only=True):
     """An agent takes a buyer out of the message pool (R6.1 ``pool``)."""
 
     buyer: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from console.routing.policy import Pick
 
@@ -25,7 +25,10 @@ class Candidate(Protocol):
     def received_today(self) -> int: ...
 
 
-def _weighted(candidates: Sequence[Candidate], weights: Sequence[float], rng: random.Random) -> Candidate:
+C = TypeVar("C", bound=Candidate)
+
+
+def _weighted(candidates: Sequence[C], weights: Sequence[float], rng: random.Random) -> C:
     total = sum(weights)
     if total <= 0:
         return candidates[rng.randrange(len(candidates))]
@@ -38,8 +41,7 @@ def _weighted(candidates: Sequence[Candidate], weights: Sequence[float], rng: ra
     return candidates[-1]
 
 
-def pick(strategy: Pick, candidates: Sequence[Candidate], rng: random.Random,
-         conversion: Callable[[Candidate], float]) -> Candidate:
+def pick(strategy: Pick, candidates: Sequence[C], rng: random.Random, conversion: Callable[[C], float]) -> C:
     """Choose one of ``candidates`` (non-empty, in policy order) by ``strategy``."""
     if len(candidates) == 1:
         return candidates[0]

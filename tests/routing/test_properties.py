@@ -1,0 +1,174 @@
+"""Invariants of the engine over random event sequences (STYLE.md: Hypothesis for invariants)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from console.routing.engine import Engine
+from console.routing.events import (
+    AnyEvent,
+    Arrive,
+    BuyerSay,
+    Close,
+    Decision,
+    Handoff,
+    HolderReply,
+    OrderChange,
+    SetStatus,
+    Status,
+)
+from console.routing.policy import load_policy_dict
+from console.routing.state import HolderKind
+
+AGENTS = ["a1", "a2", "a3", "a4"]
+BUYERS = [f"b{i}" for i in range(12)]
+
+
+@st.composite
+def policies(draw: st.DrawFn, queue_on: bool) -> dict[str, Any]:
+    group_ids = draw(st.lists(st.sampled_from(["g1", "g2", "g3"]), min_size=0, max_size=3, unique=True))
+    groups = [{"id": g, "cap": draw(st.integers(1, 3)), "products": draw(st.lists(st.sampled_from("pq"), max_size=1)),
+               "bot": draw(st.booleans()) if not queue_on else False} for g in group_ids]
+    agents = []
+    for a in AGENTS:
+        member = draw(st.lists(st.sampled_from(group_ids), unique=True, max_size=2)) if group_ids else []
+        agents.append({"id": a, "level": draw(st.integers(1, 5)), "groups": member, "cap": draw(st.integers(1, 3))})
+    return {
+        "preset": draw(st.sampled_from(["taobao", "douyin", "kuaishou", "pinduoduo"])),
+        "seed": draw(st.integers(0, 1000)),
+        "pick": draw(st.sampled_from(["level", "conversion", "least_saturated", "even_daily", "random"])),
+        "queue": {"mode": "shop" if queue_on else "off", "repeat_window": 0,
+                  "overflow": draw(st.booleans())},
+        "recent": {"respect_cap": True},
+        "offline": {"mode": draw(st.sampled_from(["pool", "queue"]))},
+        "bot": {"shop_first": draw(st.booleans()) if not queue_on else False},
+        "session": {"close_after": draw(st.sampled_from(["1m", "10m", "2h"]))},
+        "groups": groups,
+        "agents": agents,
+    }
+
+
+def events() -> st.SearchStrategy[tuple[float, AnyEvent]]:
+    buyer = st.sampled_from(BUYERS)
+    event = st.one_of(
+        st.builds(SetStatus, agent=st.sampled_from(AGENTS), status=st.sampled_from(list(Status))),
+        st.builds(Arrive, buyer=buyer, product=st.sampled_from([None, "p", "q"])),
+        st.builds(Arrive, buyer=buyer),  # arrivals twice as likely: queues and caps need pressure
+        st.builds(BuyerSay, buyer=buyer, text=st.sampled_from(["在吗", "转人工"])),
+        st.builds(HolderReply, buyer=buyer),
+        st.builds(Close, buyer=buyer),
+        st.builds(Handoff, buyer=buyer),
+        st.builds(OrderChange, buyer=buyer, order=st.sampled_from(["o1", "o2"]),
+                  state=st.sampled_from(["unpaid", "paid", "success", "closed"])),
+    )
+    return st.tuples(st.sampled_from([0.0, 0.0, 0.0, 1.0, 30.0, 90.0, 700.0]), event)
+
+
+def run(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> tuple[Engine, list[list[Decision]]]:
+    engine = Engine(load_policy_dict(policy, "shop"), start=1_000_000.0)
+    now = 1_000_000.0
+    outputs = []
+    for gap, event in steps:
+        now += gap
+        outputs.append(engine.apply(event, now))
+    return engine, outputs
+
+
+def check_ownership(engine: Engine) -> None:
+    """One open session per buyer, held by exactly one holder, loads matching sessions."""
+    held: dict[str, str] = {}
+    for agent in engine.agents.values():
+        for buyer in agent.sessions:
+            assert buyer not in held, f"{buyer} held twice"
+            held[buyer] = agent.id
+    for pool in engine.pools.values():
+        for entry in pool.alive_entries():
+            assert entry.buyer not in held, f"{entry.buyer} both held and queued"
+            held[entry.buyer] = f"queue:{pool.name}"
+        assert pool.length == len(pool.alive_entries())
+    for buyer in engine.buyers.values():
+        session = buyer.session
+        if session is None:
+            assert buyer.id not in held
+        elif session.kind is HolderKind.AGENT:
+            assert held.get(buyer.id) == session.ref
+        elif session.kind is HolderKind.QUEUE:
+            assert held.get(buyer.id) == session.holder
+        else:
+            assert buyer.id not in held
+
+
+@settings(max_examples=150, deadline=None)
+@given(policies(queue_on=True), st.lists(events(), min_size=10, max_size=80))
+def test_queue_on_caps_one_owner_fifo(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
+    """Queue on, respect_cap on, no repeat window, no exclusive: no capped agent is ever over its cap;
+    every pool is first in, first out; every buyer has one owner."""
+    engine = Engine(load_policy_dict(policy, "shop"), start=1_000_000.0)
+    now = 1_000_000.0
+    pools: dict[str, deque[str]] = {}
+    where: dict[str, str] = {}
+    for gap, event in steps:
+        now += gap
+        for d in engine.apply(event, now):
+            old = where.pop(d.buyer, None)
+            if d.event == "closed":
+                continue
+            if old is not None and old != d.to:
+                queue = pools[old]
+                if d.why.value == "dequeued":
+                    assert queue[0] == d.buyer, f"{d.buyer} left {old} ahead of {queue[0]}"
+                queue.remove(d.buyer)
+            if d.event == "queued":
+                pool = pools.setdefault(d.to, deque())
+                if old != d.to:
+                    pool.append(d.buyer)
+                assert d.position == list(pool).index(d.buyer) + 1
+                where[d.buyer] = d.to
+        for agent in engine.agents.values():
+            if agent.capped:
+                assert agent.load <= agent.cap, f"{agent.id} holds {agent.load} over cap {agent.cap}"
+        check_ownership(engine)
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(queue_on=False), st.lists(events(), max_size=60))
+def test_same_seed_same_decisions(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
+    first, out1 = run(policy, steps)
+    second, out2 = run(policy, steps)
+    assert out1 == out2
+    check_ownership(first)
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(queue_on=False), st.lists(events(), max_size=40))
+def test_waiting_buyers_never_idle_out(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
+    """R9.2: a session whose buyer wrote last never closes by itself."""
+    engine = Engine(load_policy_dict(policy, "shop"), start=0.0)
+    now = 0.0
+    for gap, event in steps:
+        now += gap
+        waiting = {b.id for b in engine.buyers.values() if b.session is not None and b.session.waiting}
+        for d in engine.apply(event, now):
+            if d.event == "closed" and d.why.value == "idle":
+                assert d.buyer not in waiting
+                waiting.discard(d.buyer)
+
+
+def test_event_log_round_trip_rebuilds_state() -> None:
+    """The server's recovery: events encoded, decoded and applied again give the same decisions."""
+    from console.routing.events import event_decoder, event_encoder
+
+    policy = {"preset": "douyin", "seed": 3, "agents": [{"id": "a1", "cap": 1}, {"id": "a2", "cap": 1}]}
+    steps: list[tuple[float, AnyEvent]] = [
+        (0, SetStatus(agent="a1", status=Status.ONLINE)), (1, Arrive(buyer="b1", crowd=("vip",))),
+        (1, Arrive(buyer="b2")), (1, Arrive(buyer="b3")), (5, BuyerSay(buyer="b2", text="hi")),
+        (30, SetStatus(agent="a2", status=Status.ONLINE)), (700, Close(buyer="b1")),
+    ]
+    _, expected = run(policy, steps)
+    log = [(gap, event_encoder.encode(event)) for gap, event in steps]
+    _, again = run(policy, [(gap, event_decoder.decode(raw)) for gap, raw in log])
+    assert again == expected
