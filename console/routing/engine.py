@@ -31,7 +31,7 @@ from console.routing.events import (
     Status,
     Transfer,
 )
-from console.routing.matching import BuyerAttributes, OrderRecord, match_groups, order_state
+from console.routing.matching import BuyerAttributes, GroupMatcher, OrderRecord, order_state
 from console.routing.picking import pick
 from console.routing.policy import GroupSpec, OfflineMode, Pick, Policy, PolicyError, QueueMode
 from console.routing.state import (
@@ -118,7 +118,26 @@ class Engine:
             self.pools.setdefault(name, Pool(name, None if gid == _IMPLICIT else gid))
         for state in self.agents.values():
             state.capped = any(gid in self.queuing for gid in self._groups_of(state))
-        self._available = {a.id: a for a in self.agents.values() if a.available}
+        self._available = {}
+        self._available_cap = 0
+        self._group_cap = dict.fromkeys(self.members, 0)
+        for agent in self.agents.values():
+            if agent.available:
+                self._mark_available(agent, True)
+        self.matcher = GroupMatcher(self.groups) if policy.groups else None
+
+    def _mark_available(self, agent: AgentState, available: bool) -> None:
+        """Keep the available set and the capacity sums of R10.4 in step with statuses."""
+        if (agent.id in self._available) == available:
+            return
+        sign = 1 if available else -1
+        if available:
+            self._available[agent.id] = agent
+        else:
+            del self._available[agent.id]
+        self._available_cap += sign * agent.cap
+        for gid in self._groups_of(agent):
+            self._group_cap[gid] += sign * agent.cap
 
     def set_policy(self, policy: Policy, now: float) -> list[Decision]:
         """Swap the policy live: sessions, queues and recent contacts carry over.
@@ -259,10 +278,9 @@ class Engine:
         if agent.status is status:
             return []
         agent.status = status
+        self._mark_available(agent, agent.available)
         if agent.available:
-            self._available[agent.id] = agent
             return self._fill(agent, now)  # R10.3, R6.1 queue: an agent becomes available
-        self._available.pop(agent.id, None)
         out: list[Decision] = []
         if status is Status.OFFLINE and self.policy.reroute_on_offline:  # R3.3
             for buyer in list(agent.sessions):
@@ -424,9 +442,9 @@ class Engine:
     def _eta(self, pool: Pool, position: int) -> float:
         """R10.4: ceil(position / slots) x avg_handle; slots = total cap of the agents serving it."""
         if pool.name == SHOP_POOL or self.policy.queue.overflow:
-            slots = sum(a.cap for a in self._available.values())
+            slots = self._available_cap
         else:
-            slots = sum(a.cap for a in self.members.get(pool.group or "", ()) if a.available)
+            slots = self._group_cap.get(pool.group or "", 0)
         return math.ceil(position / max(slots, 1)) * self.policy.queue.avg_handle
 
     def _tip(self, position: int) -> str:
@@ -492,10 +510,10 @@ class Engine:
             if self.policy.groups:
                 group_ids = list(agent.spec.groups)
                 colleagues = self._agents_of(group_ids)
+                colleagues = [a for a in colleagues if a.available and a.can_take()]
             else:
                 group_ids = [_IMPLICIT]
-                colleagues = sorted(self._available.values(), key=lambda a: a.index)
-            colleagues = [a for a in colleagues if a.available and a.can_take()]
+                colleagues = self._shop_wide()
             if not colleagues:
                 return None
             chosen = pick(self._group(group_ids[0]).pick, colleagues, self.rng, self._conversion)
@@ -538,9 +556,9 @@ class Engine:
 
     def _by_groups(self, buyer: BuyerState, now: float, handoff: bool) -> _Target:
         """R7.3-R7.6 group matching, R8 picking, R8.6 fallback, R10.2 queue, R10.6 overflow."""
-        if self.policy.groups:
+        if self.matcher is not None:
             state = order_state(buyer.orders, now, self.policy.after_sale_window)
-            candidates = match_groups(self.groups, self.policy.matching_order, buyer.attrs, state)
+            candidates = self.matcher.match(self.policy.matching_order, buyer.attrs, state)
         else:
             candidates = list(self.groups)
         if not handoff:  # R7.6
@@ -554,15 +572,15 @@ class Engine:
             chosen = pick(strategy, agents, self.rng, self._conversion)
             return _Target(HolderKind.AGENT, chosen.id, Reason.GROUP, _PICK_RULE[strategy])
         queuing = [g for g in candidates if g.id in self.queuing]
-        shop_wide = [a for a in sorted(self._available.values(), key=lambda a: a.index) if a.can_take()]
         if queuing:
             if self.policy.queue.overflow:  # R10.6
-                free = [a for a in shop_wide if a.has_free_slot]
+                free = [a for a in self._shop_wide() if a.has_free_slot]
                 if free:
                     chosen = pick(strategy, free, self.rng, self._conversion)
                     return _Target(HolderKind.AGENT, chosen.id, Reason.OVERFLOW, "R10.6")
             shortest = min(queuing, key=lambda g: (self.pools[self._pool_name(g.id)].length, self.group_index[g.id]))
             return _Target(HolderKind.QUEUE, self._pool_name(shortest.id), Reason.QUEUED, "R10.2")
+        shop_wide = self._shop_wide()
         if shop_wide:  # R8.6: any available agent of the shop
             chosen = pick(strategy, shop_wide, self.rng, self._conversion)
             return _Target(HolderKind.AGENT, chosen.id, Reason.SHOP_FALLBACK, "R8.6")
@@ -573,6 +591,10 @@ class Engine:
 
     def _conversion(self, candidate: AgentState) -> float:
         return candidate.conversion(self.now)
+
+    def _shop_wide(self) -> list[AgentState]:
+        """Every available agent of the shop that can take a buyer, in policy order (R8.6)."""
+        return [a for a in sorted(self._available.values(), key=lambda a: a.index) if a.can_take()]
 
     def _group(self, group_id: str) -> GroupSpec:
         return self.groups[self.group_index[group_id]]

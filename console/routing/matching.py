@@ -74,3 +74,47 @@ def match_groups(groups: Sequence[GroupSpec], order: Sequence[str], buyer: Buyer
         if kept:
             candidates = kept
     return candidates
+
+
+class GroupMatcher:
+    """R7.3 with the bindings indexed: a decision costs the groups that match, not all groups.
+
+    Gives the same result as :func:`match_groups` (a test checks them against each other).
+    """
+
+    def __init__(self, groups: Sequence[GroupSpec]) -> None:
+        self.groups = list(groups)
+        self.index: dict[str, dict[str, list[int]]] = {d: {} for d in ("crowd", "product", "entry", "intent", "order")}
+        for i, group in enumerate(self.groups):
+            for dimension, table in self.index.items():
+                for binding in _bindings(group, dimension):
+                    table.setdefault(binding, []).append(i)
+
+    def _matching(self, dimension: str, buyer: BuyerAttributes, state: str) -> set[int]:
+        table = self.index[dimension]
+        if dimension == "crowd":
+            keys: tuple[str | None, ...] = buyer.crowd
+        elif dimension == "product":
+            keys = (buyer.product,)
+        elif dimension == "intent":
+            keys = (buyer.intent,)
+        elif dimension == "order":
+            keys = (state,)
+        else:  # R7.5: ENTRY matches any question, ENTRY:QUESTION only that one
+            keys = (buyer.entry, f"{buyer.entry}:{buyer.question}" if buyer.question is not None else None)
+        found: set[int] = set()
+        for key in keys:
+            if key is not None and key in table:
+                found.update(table[key])
+        return found
+
+    def match(self, order: Sequence[str], buyer: BuyerAttributes, state: str) -> list[GroupSpec]:
+        candidates: set[int] | None = None  # None: every group
+        for dimension in order:
+            found = self._matching(dimension, buyer, state)
+            kept = found if candidates is None else found & candidates
+            if kept:
+                candidates = kept
+        if candidates is None:
+            return list(self.groups)
+        return [self.groups[i] for i in sorted(candidates)]

@@ -14,7 +14,16 @@ from typing import Any
 
 from console.routing.durations import parse_duration
 from console.routing.events import (
-    AnyEvent, Arrive, BuyerSay, Close, Handoff, HolderReply, OrderChange, Reason, SetStatus, Status,
+    AnyEvent,
+    Arrive,
+    BuyerSay,
+    Close,
+    Handoff,
+    HolderReply,
+    OrderChange,
+    Reason,
+    SetStatus,
+    Status,
 )
 from console.routing.policy import ENTRIES, ORDER_EVENTS, Policy, PolicyError, load_policy_dict
 
