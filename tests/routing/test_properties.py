@@ -172,3 +172,24 @@ def test_event_log_round_trip_rebuilds_state() -> None:
     log = [(gap, event_encoder.encode(event)) for gap, event in steps]
     _, again = run(policy, [(gap, event_decoder.decode(raw)) for gap, raw in log])
     assert again == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["push", "pop", "remove"]), st.integers(0, 50)), max_size=400))
+def test_pool_positions_match_a_plain_list(ops: list[tuple[str, int]]) -> None:
+    """The pool's counted positions equal a plain list's, through pushes, pops, removals, rebuilds."""
+    from console.routing.state import Pool, QueueEntry
+
+    pool, plain = Pool("g", "g"), []
+    for serial, (op, pick_at) in enumerate(ops):
+        if op == "push":
+            entry = QueueEntry(f"b{serial}", float(serial), serial)
+            assert pool.push(entry) == len(plain) + 1
+            plain.append(entry)
+        elif plain and op == "pop":
+            assert pool.pop() is plain.pop(0)
+        elif plain:
+            pool.remove(plain.pop(pick_at % len(plain)))
+        assert pool.length == len(plain)
+        for index, entry in enumerate(plain):
+            assert pool.position(entry) == index + 1
