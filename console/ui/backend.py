@@ -1,0 +1,200 @@
+"""The console's two halves of the conversation with the server.
+
+``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
+they observe (the current data and a signal per change). Answers never come back as return
+values: the backend feeds them into the state, which emits them (changes, not callbacks). The
+real adapter over ``console.client`` and ``FakeBackend`` both follow this shape, so every
+widget runs the same against a server, a test or a screenshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Protocol
+
+import msgspec
+from PySide6.QtCore import QObject, Signal
+
+from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.ui.team_data import DecisionLine, TeamData
+
+
+class Connection(StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+class Delivery(StrEnum):
+    """Where one of our own replies is: confirmed by the server, on its way, or kept offline."""
+
+    CONFIRMED = "confirmed"
+    SENDING = "sending"
+    QUEUED = "queued"  # typed while the connection was down; the outbox sends it later
+
+
+class Backend(Protocol):
+    """What the console asks of the server. Every call returns at once; results arrive on
+    ``ConsoleState``."""
+
+    def set_status(self, status: str) -> None: ...
+    def open_conversation(self, conversation: str) -> None: ...
+    def reply(self, conversation: str, text: str, client_id: str) -> None: ...
+    def close(self, conversation: str) -> None: ...
+    def clear_section(self, section: Section) -> None: ...
+    def claim(self, conversation: str) -> None: ...
+    def request_kpis(self) -> None: ...
+    def filter_buyers(self, tile: str) -> None: ...
+    def why(self, conversation: str) -> None: ...
+    def transfer(self, conversation: str, agent: str) -> None: ...
+    def get_team(self) -> None: ...
+
+
+HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
+BUYER_KINDS = frozenset({Kind.CONSUMER, Kind.MERCHANT})
+
+
+class ConsoleState(QObject):
+    """The console's copy of the server's data for one signed-in agent."""
+
+    snapshot_loaded = Signal()
+    conversation_updated = Signal(object)  # Conversation
+    conversation_removed = Signal(str)
+    message_added = Signal(object)  # Message (a confirmed one replaces the local one by client_id)
+    history_loaded = Signal(str)  # conversation id
+    status_changed = Signal(str, int, int)  # status, open sessions, cap
+    kpis_updated = Signal(object)  # KpiTiles
+    team_updated = Signal(object)  # TeamData
+    connection_changed = Signal(str)  # Connection
+    filter_loaded = Signal(str, object)  # tile, list of buyer ids (latest 200)
+    decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
+    error_reported = Signal(str)
+
+    def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.agent = agent
+        self.agent_name = agent_name
+        self.role = role
+        self.conversations: dict[str, Conversation] = {}
+        self.messages: dict[str, list[Message]] = {}
+        self.kpis = KpiTiles()
+        self.team = TeamData()
+        self.status = "offline"
+        self.load = 0
+        self.cap = 0
+        self.connection = Connection.CONNECTING
+        self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
+        self._local_ids = 0
+
+    # -- fed by the backend ---------------------------------------------------------------------
+
+    def load_snapshot(
+        self,
+        conversations: Iterable[Conversation],
+        kpis: KpiTiles,
+        status: str,
+        load: int,
+        cap: int,
+    ) -> None:
+        """A full resync (login, or a reconnect the server could not resume)."""
+        self.conversations = {c.id: c for c in conversations}
+        self.kpis = kpis
+        self.status, self.load, self.cap = status, load, cap
+        self.snapshot_loaded.emit()
+        self.status_changed.emit(status, load, cap)
+        self.kpis_updated.emit(kpis)
+
+    def update_conversation(self, conversation: Conversation) -> None:
+        self.conversations[conversation.id] = conversation
+        self.conversation_updated.emit(conversation)
+
+    def remove_conversation(self, conversation: str) -> None:
+        if self.conversations.pop(conversation, None) is not None:
+            self.conversation_removed.emit(conversation)
+
+    def load_history(self, conversation: str, messages: Iterable[Message]) -> None:
+        self.messages[conversation] = sorted(messages, key=lambda m: (m.at, m.id))
+        self.history_loaded.emit(conversation)
+
+    def add_message(self, message: Message) -> None:
+        history = self.messages.setdefault(message.conversation, [])
+        if message.client_id is not None and self._delivery.pop(message.client_id, None) is not None:
+            history[:] = [m for m in history if m.client_id != message.client_id]
+        history.append(message)
+        self.message_added.emit(message)
+
+    def set_status(self, status: str, load: int, cap: int) -> None:
+        self.status, self.load, self.cap = status, load, cap
+        self.status_changed.emit(status, load, cap)
+
+    def set_kpis(self, kpis: KpiTiles) -> None:
+        self.kpis = kpis
+        self.kpis_updated.emit(kpis)
+
+    def set_team(self, team: TeamData) -> None:
+        self.team = team
+        self.team_updated.emit(team)
+
+    def set_connection(self, connection: Connection) -> None:
+        if connection != self.connection:
+            self.connection = connection
+            self.connection_changed.emit(str(connection))
+
+    def set_filter(self, tile: str, buyers: list[str]) -> None:
+        self.filter_loaded.emit(tile, buyers)
+
+    def set_decisions(self, conversation: str, decisions: list[DecisionLine]) -> None:
+        self.decisions_loaded.emit(conversation, decisions)
+
+    def report_error(self, text: str) -> None:
+        self.error_reported.emit(text)
+
+    # -- optimistic local changes -----------------------------------------------------------------
+
+    def add_local_reply(self, conversation: str, text: str, client_id: str, now: float) -> Message:
+        """Show our reply at once: the message as sending (or queued offline), the row replied."""
+        self._local_ids -= 1
+        message = Message(
+            id=self._local_ids, conversation=conversation, author=Author.AGENT, text=text, at=now,
+            agent=self.agent, client_id=client_id,
+        )
+        online = self.connection == Connection.ONLINE
+        self._delivery[client_id] = Delivery.SENDING if online else Delivery.QUEUED
+        self.messages.setdefault(conversation, []).append(message)
+        self.message_added.emit(message)
+        current = self.conversations.get(conversation)
+        if current is not None:
+            section = Section.REPLIED if current.section in HUMAN_SECTIONS else current.section
+            self.update_conversation(msgspec.structs.replace(
+                current, section=section, last_text=text, last_at=now, unread=0, waiting_since=None, cleared=False,
+            ))
+        return message
+
+    def mark_read(self, conversation: str) -> None:
+        current = self.conversations.get(conversation)
+        if current is not None and current.unread:
+            self.update_conversation(msgspec.structs.replace(current, unread=0))
+
+    def mark_section_cleared(self, section: Section) -> None:
+        """The 清扫 button: the rows leave the list at once; the server confirms."""
+        for conversation in [c for c in self.conversations.values() if c.section == section and not c.cleared]:
+            self.update_conversation(msgspec.structs.replace(conversation, cleared=True))
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def delivery(self, message: Message) -> Delivery:
+        if message.client_id is None:
+            return Delivery.CONFIRMED
+        return self._delivery.get(message.client_id, Delivery.CONFIRMED)
+
+    def waiting_count(self) -> int:
+        """Buyers of ours still waiting for a reply: they go to colleagues if we go offline (R3.3)."""
+        return sum(
+            1 for c in self.conversations.values()
+            if c.section == Section.PENDING and c.open and c.holder == f"agent:{self.agent}"
+        )
+
+    def unread_total(self) -> int:
+        return sum(c.unread for c in self.conversations.values() if not c.cleared)

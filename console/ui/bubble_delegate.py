@@ -1,0 +1,98 @@
+"""Paints a message as a chat bubble: the buyer on the left, the agent and the bot on the right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
+
+from console.reception.model import Author, Message
+from console.ui.backend import Delivery
+from console.ui.labels import time_label
+from console.ui.message_model import DeliveryRole, MessageRole
+
+PAD = 10  # inside a bubble
+GAP = 14  # between the view's edge and a bubble
+META = 18  # the name/time line above a bubble
+STATUS = 16  # the delivery line under our own bubbles
+SHARE = 0.68  # widest bubble, as a share of the view
+
+BUBBLE = {Author.BUYER: QColor("#ffffff"), Author.AGENT: QColor("#d8ebff"), Author.BOT: QColor("#ece6fb")}
+BORDER = {Author.BUYER: QColor("#dde3ea"), Author.AGENT: QColor("#b9d7f7"), Author.BOT: QColor("#d6cbf3")}
+MUTED = QColor("#7b8794")
+
+
+class BubbleDelegate(QStyledItemDelegate):
+    def __init__(self, view: QAbstractItemView, clock: Callable[[], float], buyer_name: Callable[[], str],
+                 agent_name: Callable[[str | None], str]) -> None:
+        super().__init__(view)
+        self._view = view
+        self._clock = clock
+        self._buyer_name = buyer_name
+        self._agent_name = agent_name
+
+    def _text_width(self) -> int:
+        return max(120, int(self._view.viewport().width() * SHARE) - 2 * PAD)
+
+    def _text_rect(self, message: Message, font: QFont) -> QRect:
+        metrics = QFontMetrics(font)
+        return metrics.boundingRect(QRect(0, 0, self._text_width(), 100_000),
+                                    int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        message: Message = index.data(MessageRole)
+        if message.author == Author.SYSTEM:
+            return QSize(self._view.viewport().width(), 28)
+        text = self._text_rect(message, option.font)  # type: ignore[attr-defined]
+        extra = STATUS if index.data(DeliveryRole) != Delivery.CONFIRMED else 0
+        return QSize(self._view.viewport().width(), META + text.height() + 2 * PAD + extra + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        message: Message = index.data(MessageRole)
+        delivery: Delivery = index.data(DeliveryRole)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        font = QFont(option.font)  # type: ignore[attr-defined]
+        small = QFont(font)
+        small.setPointSizeF(max(font.pointSizeF() - 1.5, 7.0))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if message.author == Author.SYSTEM:
+            painter.setFont(small)
+            painter.setPen(MUTED)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, message.text)
+            painter.restore()
+            return
+        mine = message.author in (Author.AGENT, Author.BOT)
+        text = self._text_rect(message, font)
+        width = text.width() + 2 * PAD
+        left = rect.right() - GAP - width if mine else rect.left() + GAP
+        meta = QRect(rect.left() + GAP, rect.top() + 2, rect.width() - 2 * GAP, META - 2)
+        if message.author == Author.BOT:
+            who = QCoreApplication.translate("BubbleDelegate", "机器人")
+        elif message.author == Author.AGENT:
+            who = self._agent_name(message.agent)
+        else:
+            who = self._buyer_name()
+        stamp = time_label(message.at, self._clock())
+        painter.setFont(small)
+        painter.setPen(QColor("#6d28d9") if message.author == Author.BOT else MUTED)
+        align = Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft
+        painter.drawText(meta, align | Qt.AlignmentFlag.AlignVCenter, f"{who}  {stamp}" if not mine else f"{stamp}  {who}")
+        bubble = QRect(left, rect.top() + META, width, text.height() + 2 * PAD)
+        painter.setPen(BORDER[message.author])
+        painter.setBrush(BUBBLE[message.author])
+        painter.drawRoundedRect(bubble, 8, 8)
+        painter.setFont(font)
+        painter.setPen(QColor("#1f2933"))
+        painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD),
+                         int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+        if delivery != Delivery.CONFIRMED:
+            painter.setFont(small)
+            painter.setPen(QColor("#c27c0e") if delivery == Delivery.QUEUED else MUTED)
+            label = QCoreApplication.translate("BubbleDelegate", "离线，连接恢复后发送") if delivery == Delivery.QUEUED \
+                else QCoreApplication.translate("BubbleDelegate", "发送中…")
+            painter.drawText(QRect(rect.left() + GAP, bubble.bottom() + 2, rect.width() - 2 * GAP, STATUS),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+        painter.restore()

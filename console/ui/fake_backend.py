@@ -1,0 +1,238 @@
+"""A backend without a server: realistic shop data for tests, screenshots and demos.
+
+Requests change ``ConsoleState`` right away (or, for replies, when ``confirm_replies`` is
+called, unless ``auto_confirm`` is on), the way the server's answers would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+
+from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.ui.backend import Connection, ConsoleState
+from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
+
+ME = "amei"
+
+
+@dataclass(frozen=True, slots=True)
+class _Buyer:
+    id: str
+    name: str
+    kind: Kind
+    section: Section
+    ago: float  # seconds since the last message
+    lines: tuple[tuple[Author, str], ...]
+    unread: int = 0
+    holder: str = f"agent:{ME}"
+
+
+BUYERS: tuple[_Buyer, ...] = (
+    _Buyer("b1001", "小美的店铺粉丝", Kind.CONSUMER, Section.PENDING, 195, (
+        (Author.BUYER, "在吗？"),
+        (Author.BUYER, "这件碎花连衣裙有M码吗？身高160体重52kg穿哪个码合适"),
+    ), unread=2),
+    _Buyer("b1002", "阿杰", Kind.CONSUMER, Section.PENDING, 48, (
+        (Author.BUYER, "请问今天下单今天能发货吗？急用"),
+    ), unread=1),
+    _Buyer("b1003", "平台小二客服", Kind.CONSUMER, Section.PENDING, 20, (
+        (Author.BUYER, "您好，您的店铺涉嫌违规，请尽快添加微信 xx123 处理，否则将被封店"),
+    ), unread=1),
+    _Buyer("b1004", "义乌小商品批发", Kind.MERCHANT, Section.PENDING, 12, (
+        (Author.BUYER, "老板，批量拿货100件以上有优惠吗？"),
+    ), unread=1),
+    _Buyer("b1005", "购物达人", Kind.CONSUMER, Section.BOT_REPLIED, 300, (
+        (Author.BUYER, "运费险怎么用？"),
+        (Author.BOT, "亲，退货时运费险会自动理赔，理赔金额以保险公司核定为准哦~"),
+    )),
+    _Buyer("b1006", "爱吃草莓的兔子", Kind.CONSUMER, Section.BOT_REPLIED, 640, (
+        (Author.BUYER, "有优惠券吗"),
+        (Author.BOT, "亲，店铺首页可以领取满199减20的优惠券哦"),
+    )),
+    _Buyer("b1007", "李女士", Kind.CONSUMER, Section.REPLIED, 420, (
+        (Author.BUYER, "衣服洗了会缩水吗？"),
+        (Author.AGENT, "您好，这款是100%棉的，建议冷水手洗，不会明显缩水的~"),
+        (Author.BUYER, "好的谢谢"),
+        (Author.AGENT, "不客气，有问题随时找我哦"),
+    )),
+    _Buyer("b1008", "tb_88213", Kind.CONSUMER, Section.REPLIED, 3900, (
+        (Author.BUYER, "帮我改一下收货地址"),
+        (Author.AGENT, "已经帮您修改好了，请核对一下新地址"),
+    )),
+    _Buyer("b1009", "周末去露营", Kind.CONSUMER, Section.REPLIED, 90000, (
+        (Author.BUYER, "帐篷到了，很满意"),
+        (Author.AGENT, "感谢支持！记得给个好评哦"),
+    )),
+    _Buyer("s2001", "平台小二·晓雯", Kind.STAFF, Section.STAFF, 1800, (
+        (Author.BUYER, "您好，店铺报名的618大促活动审核已通过，请在后台确认库存"),
+    ), unread=1, holder=f"agent:{ME}"),
+    _Buyer("g3001", "千牛普通群·客服交流", Kind.GROUP, Section.GROUP, 700, (
+        (Author.BUYER, "今天下午三点开会，大家准时参加"),
+    ), holder=f"agent:{ME}"),
+    _Buyer("g3002", "小美家粉丝福利群", Kind.GROUP, Section.GROUP, 5400, (
+        (Author.BUYER, "群里的宝宝们，今晚8点直播间有秒杀"),
+    ), holder=f"agent:{ME}"),
+)
+
+KPIS = KpiTiles(
+    received_today=37, not_ordered=21, not_paid=5, paid=11, conversion=11 / 37,
+    satisfaction_yesterday=0.962, response_3min_yesterday=0.874, avg_response_yesterday=38.5,
+)
+
+TEAM = TeamData(
+    tiles=KpiTiles(
+        received_today=142, not_ordered=77, not_paid=18, paid=47, conversion=47 / 142,
+        satisfaction_yesterday=0.951, response_3min_yesterday=0.902, avg_response_yesterday=31.0,
+    ),
+    agents=(
+        AgentLine(ME, "阿美", "online", 6, 8, KpiTiles(received_today=37, not_ordered=21, not_paid=5, paid=11,
+                                                       conversion=11 / 37)),
+        AgentLine("xiaolin", "小林", "online", 8, 8, KpiTiles(received_today=45, not_ordered=22, not_paid=6, paid=17,
+                                                             conversion=17 / 45)),
+        AgentLine("dazhuang", "大壮", "suspended", 3, 8, KpiTiles(received_today=29, not_ordered=18, not_paid=4,
+                                                                paid=7, conversion=7 / 29)),
+        AgentLine("xiaoxiao", "晓晓", "online", 5, 10, KpiTiles(received_today=31, not_ordered=16, not_paid=3,
+                                                               paid=12, conversion=12 / 31)),
+        AgentLine("laozhang", "老张", "offline", 0, 8),
+    ),
+    queues=(
+        QueueLine("queue:售前", 3, 95.0, 120.0),
+        QueueLine("queue:售后", 0, None, None),
+        QueueLine("pool", 4, 1260.0, None),
+    ),
+)
+
+FILTERS: dict[str, list[str]] = {
+    "not_ordered": ["b1001", "b1002", "b1005", "b1006", "b1009"],
+    "not_paid": ["b1004", "b1007"],
+}
+
+
+class FakeBackend:
+    """Plays the server for one agent, 阿美, of the shop 小美家."""
+
+    def __init__(self, state: ConsoleState, clock: Callable[[], float], *, auto_confirm: bool = False) -> None:
+        self.state = state
+        self.clock = clock
+        self.auto_confirm = auto_confirm
+        self.sent: list[tuple[str, str, str]] = []  # (conversation, text, client_id)
+        self.requests: list[tuple[str, tuple[object, ...]]] = []
+        self._ids = itertools.count(1)
+        self._unconfirmed: list[Message] = []
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def populate(self) -> None:
+        now = self.clock()
+        conversations = []
+        for buyer in BUYERS:
+            at = now - buyer.ago
+            history = [
+                Message(id=next(self._ids), conversation=buyer.id, author=author, text=text,
+                        at=at - 40 * (len(buyer.lines) - 1 - i), agent=ME if author == Author.AGENT else None)
+                for i, (author, text) in enumerate(buyer.lines)
+            ]
+            self.state.messages[buyer.id] = history
+            conversations.append(Conversation(
+                id=buyer.id, name=buyer.name, kind=buyer.kind, section=buyer.section, holder=buyer.holder,
+                last_text=history[-1].text, last_at=at, unread=buyer.unread,
+                waiting_since=at if buyer.section == Section.PENDING else None,
+            ))
+        self.state.set_connection(Connection.ONLINE)
+        self.state.load_snapshot(conversations, KPIS, "online", 6, 8)
+        self.state.set_team(TEAM)
+
+    def buyer_writes(self, buyer: str, text: str, name: str | None = None, kind: Kind = Kind.CONSUMER) -> None:
+        """A buyer message arrives: the row goes to pending (or stays in 小二/群聊)."""
+        now = self.clock()
+        current = self.state.conversations.get(buyer)
+        if current is None:
+            current = Conversation(id=buyer, name=name or buyer, kind=kind, section=Section.PENDING,
+                                   holder=f"agent:{ME}")
+        section = current.section if current.kind in (Kind.STAFF, Kind.GROUP) else Section.PENDING
+        waiting = current.waiting_since if current.section == Section.PENDING and current.waiting_since else now
+        self.state.add_message(Message(id=next(self._ids), conversation=buyer, author=Author.BUYER, text=text, at=now))
+        self.state.update_conversation(msgspec.structs.replace(
+            current, section=section, last_text=text, last_at=now, unread=current.unread + 1,
+            waiting_since=waiting if section == Section.PENDING else None, cleared=False,
+        ))
+
+    def confirm_replies(self) -> None:
+        """The server acknowledges every reply sent so far."""
+        for local in self._unconfirmed:
+            self.state.add_message(msgspec.structs.replace(local, id=next(self._ids)))
+        self._unconfirmed.clear()
+
+    # -- Backend --------------------------------------------------------------------------------
+
+    def _record(self, name: str, *args: object) -> None:
+        self.requests.append((name, args))
+
+    def set_status(self, status: str) -> None:
+        self._record("set_status", status)
+        if status == "offline":  # R3.3: waiting buyers go to colleagues
+            for conversation in list(self.state.conversations.values()):
+                if conversation.section == Section.PENDING and conversation.holder == f"agent:{ME}":
+                    self.state.remove_conversation(conversation.id)
+        load = sum(1 for c in self.state.conversations.values() if c.open and c.holder == f"agent:{ME}")
+        self.state.set_status(status, load, self.state.cap or 8)
+
+    def open_conversation(self, conversation: str) -> None:
+        self._record("open_conversation", conversation)
+        self.state.load_history(conversation, self.state.messages.get(conversation, []))
+        self.state.mark_read(conversation)
+
+    def reply(self, conversation: str, text: str, client_id: str) -> None:
+        self._record("reply", conversation, text, client_id)
+        self.sent.append((conversation, text, client_id))
+        local = next((m for m in self.state.messages.get(conversation, []) if m.client_id == client_id), None)
+        if local is not None:
+            self._unconfirmed.append(local)
+        if self.auto_confirm:
+            self.confirm_replies()
+
+    def close(self, conversation: str) -> None:
+        self._record("close", conversation)
+        current = self.state.conversations.get(conversation)
+        if current is not None:
+            self.state.update_conversation(msgspec.structs.replace(current, open=False, holder=None))
+
+    def clear_section(self, section: Section) -> None:
+        self._record("clear_section", section)
+        self.state.mark_section_cleared(section)
+
+    def claim(self, conversation: str) -> None:
+        self._record("claim", conversation)
+
+    def request_kpis(self) -> None:
+        self._record("request_kpis")
+        self.state.set_kpis(self.state.kpis)
+
+    def filter_buyers(self, tile: str) -> None:
+        self._record("filter_buyers", tile)
+        self.state.set_filter(tile, list(FILTERS.get(tile, [])))
+
+    def why(self, conversation: str) -> None:
+        self._record("why", conversation)
+        now = self.clock()
+        self.state.set_decisions(conversation, [
+            DecisionLine(now - 86000, "routed", "bot", "shop_bot", "R7.2"),
+            DecisionLine(now - 85900, "routed", "agent:xiaolin", "handoff", "R7.7"),
+            DecisionLine(now - 3600, "routed", "agent:xiaolin", "recent", "R4.2"),
+            DecisionLine(now - 600, "routed", f"agent:{ME}", "reroute_offline", "R3.3"),
+            DecisionLine(now - 200, "routed", f"agent:{ME}", "recent_any_status", "R4.1"),
+        ])
+
+    def transfer(self, conversation: str, agent: str) -> None:
+        self._record("transfer", conversation, agent)
+        current = self.state.conversations.get(conversation)
+        if current is not None and agent != ME:
+            self.state.remove_conversation(conversation)
+
+    def get_team(self) -> None:
+        self._record("get_team")
+        self.state.set_team(self.state.team if self.state.team.agents else TEAM)

@@ -1,0 +1,37 @@
+"""The shared texts of ``console.reception.format`` in the console's language and timezone."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from PySide6.QtCore import QCoreApplication
+
+from console.reception import format as fmt
+from console.reception.model import KpiTiles
+
+
+def language() -> fmt.Lang:
+    """"en" when the English translation is installed (it translates this marker), else "zh"."""
+    return "en" if QCoreApplication.translate("Labels", "zh") == "en" else "zh"
+
+
+def local_zone() -> tzinfo:
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def time_label(at: float, now: float) -> str:
+    return fmt.time_label(at, now, local_zone())
+
+
+def wait_label(seconds: float) -> str:
+    return fmt.wait_label(seconds, language())
+
+
+def tile_text(name: str, tiles: KpiTiles) -> str:
+    return fmt.tile_text(name, getattr(tiles, name), language())
+
+
+def initials(name: str) -> str:
+    return fmt.initials(name)

@@ -1,0 +1,99 @@
+"""Screenshots of the console with the fake backend, for people to look at (docs/screenshots).
+
+    xvfb-run -a -s "-screen 0 1440x1080x24" .venv/bin/python -m console.ui.screenshot [--lang en] [OUTDIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from console.ui.app import create_application, install_translator
+from console.ui.backend import Connection, ConsoleState
+from console.ui.fake_backend import ME, FakeBackend
+from console.ui.main_window import MainWindow
+
+SIZE = (1360, 1000)
+
+
+def _settle(app: QApplication, window: MainWindow) -> None:
+    window.model.flush()
+    for _ in range(5):
+        app.processEvents()
+
+
+def _window(role: str, settings: QSettings, clock: float) -> tuple[MainWindow, FakeBackend]:
+    state = ConsoleState(ME, "阿美", role)
+    backend = FakeBackend(state, lambda: clock)
+    window = MainWindow(state, backend, settings, lambda: clock)
+    window.resize(*SIZE)
+    backend.populate()
+    return window, backend
+
+
+def take(outdir: Path, suffix: str = "") -> list[Path]:
+    app = create_application([])
+    install_translator(app, "zh_CN")
+    now = time.time()
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "fenliu.ini"), QSettings.Format.IniFormat)
+
+        window, backend = _window("agent", settings, now)
+        window.show()
+        _settle(app, window)
+        window.reception.select_conversation("b1001")
+        window._on_reception_conversation_opened("b1001")
+        window._on_pane_reply_submitted("b1001", "亲，有M码的，160/52kg建议拍M码哦")
+        backend.confirm_replies()
+        backend.state.set_connection(Connection.RECONNECTING)
+        window._on_pane_reply_submitted("b1001", "这款今天下单明天就能发货")
+        window.pane.input.setPlainText("需要的话我帮您备注")
+        _settle(app, window)
+        path = outdir / f"console{suffix}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        window.close()
+
+        window, backend = _window("supervisor", settings, now)
+        window.show()
+        assert window.tabs is not None and window.supervisor is not None
+        window.tabs.setCurrentIndex(1)
+        window.supervisor.set_conversation("b1001")
+        _settle(app, window)
+        path = outdir / f"supervisor{suffix}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        backend.why("b1001")
+        _settle(app, window)
+        dialog = window.supervisor.why_dialog
+        if dialog is not None:
+            path = outdir / f"why{suffix}.png"
+            dialog.grab().save(str(path))
+            saved.append(path)
+            dialog.close()
+        window.close()
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("outdir", nargs="?", default="docs/screenshots")
+    parser.add_argument("--lang", default="zh_CN")
+    args = parser.parse_args()
+    app = create_application([])
+    if not args.lang.startswith("zh"):
+        install_translator(app, args.lang)
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for path in take(outdir, "" if args.lang.startswith("zh") else f"_{args.lang}"):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""在线 / 挂起 / 离线, the load and the connection state: always on screen (CONSOLE.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
+
+STATUSES = ("online", "suspended", "offline")
+STATUS_KEYS = {"online": "Ctrl+1", "suspended": "Ctrl+2", "offline": "Ctrl+3"}
+
+
+def status_title(status: str) -> str:
+    return {
+        "online": QCoreApplication.translate("Status", "在线"),
+        "suspended": QCoreApplication.translate("Status", "挂起"),
+        "offline": QCoreApplication.translate("Status", "离线"),
+    }[status]
+
+
+def connection_title(connection: str) -> str:
+    return {
+        "connecting": QCoreApplication.translate("Connection", "连接中…"),
+        "online": QCoreApplication.translate("Connection", "已连接"),
+        "reconnecting": QCoreApplication.translate("Connection", "重连中…"),
+        "offline": QCoreApplication.translate("Connection", "未连接"),
+    }.get(connection, connection)
+
+
+class StatusControls(QWidget):
+    """Asks for a status change (``status_requested``); shows what the server says it is."""
+
+    status_requested = Signal(str)
+
+    def __init__(self, waiting_count: Callable[[], int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusControls")
+        self._waiting_count = waiting_count
+        self.status = "offline"
+        self.buttons: dict[str, QToolButton] = {}
+        self.shortcuts: dict[str, QShortcut] = {}
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        for position, status in enumerate(STATUSES):
+            button = QToolButton(self)
+            button.setObjectName(f"status_{status}")
+            button.setProperty("segment", ("first", "middle", "last")[position])
+            button.setText(status_title(status))
+            button.setCheckable(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setToolTip(self.tr("%1 (%2)").replace("%1", status_title(status))
+                              .replace("%2", QKeySequence(STATUS_KEYS[status]).toString(
+                                  QKeySequence.SequenceFormat.NativeText)))
+            self._group.addButton(button, position)
+            layout.addWidget(button)
+            self.buttons[status] = button
+            shortcut = QShortcut(QKeySequence(STATUS_KEYS[status]), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda s=status: self.request(s))
+            self.shortcuts[status] = shortcut
+        layout.addSpacing(14)
+        self.load_label = QLabel(self)
+        self.load_label.setObjectName("loadLabel")
+        layout.addWidget(self.load_label)
+        layout.addSpacing(14)
+        self.connection_label = QLabel(self)
+        self.connection_label.setObjectName("connectionLabel")
+        layout.addWidget(self.connection_label)
+        self.offline_dialog: QMessageBox | None = None
+        self._group.idClicked.connect(self._on_group_id_clicked)
+        self.show_status("offline", 0, 0)
+        self.show_connection("connecting")
+
+    # -- fed by the main window --------------------------------------------------------------------
+
+    def show_status(self, status: str, load: int, cap: int) -> None:
+        self.status = status
+        self.buttons[status].setChecked(True)
+        self.setProperty("status", status)
+        self.load_label.setText(self.tr("接待中 %1/%2").replace("%1", str(load)).replace("%2", str(cap)))
+        self.load_label.setToolTip(self.tr("当前接待 / 接待上限"))
+        self._restyle(self)
+
+    def show_connection(self, connection: str) -> None:
+        self.connection_label.setText("● " + connection_title(connection))
+        self.connection_label.setProperty("connection", connection)
+        self._restyle(self.connection_label)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def request(self, status: str) -> None:
+        """Ask for a status; going offline with buyers waiting asks first (R3.3)."""
+        if status == self.status:
+            self.buttons[status].setChecked(True)
+            return
+        waiting = self._waiting_count()
+        if status == "offline" and waiting > 0:
+            self._ask_offline(waiting)
+            return
+        self.buttons[self.status].setChecked(True)  # stays until the server confirms
+        self.status_requested.emit(status)
+
+    def _ask_offline(self, waiting: int) -> None:
+        self.buttons[self.status].setChecked(True)
+        dialog = QMessageBox(QMessageBox.Icon.Question, self.tr("确认离线"),
+                             self.tr("还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。\n确定离线吗？")
+                             .replace("%1", str(waiting)),
+                             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        dialog.button(QMessageBox.StandardButton.Yes).setText(self.tr("离线"))
+        dialog.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
+        dialog.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.finished.connect(self._on_offline_dialog_finished)
+        self.offline_dialog = dialog
+        dialog.open()  # not exec(): no nested event loop under qasync
+
+    def _on_offline_dialog_finished(self, result: int) -> None:
+        dialog, self.offline_dialog = self.offline_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if result == QMessageBox.StandardButton.Yes:
+            self.status_requested.emit("offline")
+
+    def _on_group_id_clicked(self, position: int) -> None:
+        self.request(STATUSES[position])
+
+    @staticmethod
+    def _restyle(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        for child in widget.findChildren(QWidget):
+            child.style().unpolish(child)
+            child.style().polish(child)

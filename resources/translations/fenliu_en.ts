@@ -1,0 +1,742 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en">
+<context>
+    <name>Alerter</name>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="21" />
+        <source>分流 接待台</source>
+        <translation>Fenliu console</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="50" />
+        <source>新的待回复买家</source>
+        <translation>New buyer waiting</translation>
+    </message>
+</context>
+<context>
+    <name>BubbleDelegate</name>
+    <message>
+        <location filename="../../console/ui/bubble_delegate.py" line="73" />
+        <source>机器人</source>
+        <translation>Bot</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bubble_delegate.py" line="94" />
+        <source>离线，连接恢复后发送</source>
+        <translation>Offline: will be sent when the connection is back</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bubble_delegate.py" line="95" />
+        <source>发送中…</source>
+        <translation>Sending…</translation>
+    </message>
+</context>
+<context>
+    <name>Connection</name>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="25" />
+        <source>连接中…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="26" />
+        <source>已连接</source>
+        <translation>Connected</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="27" />
+        <source>重连中…</source>
+        <translation>Reconnecting…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="28" />
+        <source>未连接</source>
+        <translation>Disconnected</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationPane</name>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="60" />
+        <source>从左侧选择一个会话开始接待
+Ctrl+↑ 跳到等待最久的买家</source>
+        <translation>Pick a conversation on the left to start
+Ctrl+↑ jumps to the buyer waiting longest</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="66" />
+        <source>认领</source>
+        <translation>Claim</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="67" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="80" />
+        <source>输入回复，Ctrl+Enter 发送</source>
+        <translation>Type a reply, Ctrl+Enter sends</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="82" />
+        <source>发送</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="84" />
+        <source>发送 (%1)</source>
+        <translation>Send (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="183" />
+        <source>（已结束）</source>
+        <translation> (closed)</translation>
+    </message>
+</context>
+<context>
+    <name>FilterBar</name>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="30" />
+        <source>清除筛选</source>
+        <translation>Clear filter</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="44" />
+        <source>筛选：%1（%2 人）</source>
+        <translation>Filter: %1 (%2 buyers)</translation>
+    </message>
+</context>
+<context>
+    <name>KpiTile</name>
+    <message>
+        <location filename="../../console/ui/kpi_tiles.py" line="34" />
+        <source>拖动可调整顺序</source>
+        <translation>Drag to reorder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/kpi_tiles.py" line="36" />
+        <source>点击筛选接待列表中的这些买家（最近 200 位）</source>
+        <translation>Click to show these buyers in the reception list (latest 200)</translation>
+    </message>
+</context>
+<context>
+    <name>KpiTilesBar</name>
+    <message>
+        <location filename="../../console/ui/kpi_tiles.py" line="74" />
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/kpi_tiles.py" line="76" />
+        <source>数据实时推送；点击立即重新获取</source>
+        <translation>Figures are pushed live; click to fetch them now</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <location filename="../../console/ui/labels.py" line="15" />
+        <source>zh</source>
+        <translation>en</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../console/ui/login.py" line="24" />
+        <source>登录分流接待台</source>
+        <translation>Sign in to Fenliu</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="34" />
+        <source>服务器</source>
+        <translation>Server</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="35" />
+        <source>账号</source>
+        <translation>Account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="36" />
+        <source>密码</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="39" />
+        <source>登录</source>
+        <translation>Sign in</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="40" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="62" />
+        <source>请填写服务器、账号和密码</source>
+        <translation>Please fill in server, account and password</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="106" />
+        <source>接待</source>
+        <translation>Reception</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="107" />
+        <source>团队</source>
+        <translation>Team</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="119" />
+        <source>视图</source>
+        <translation>View</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="120" />
+        <source>接待列表分组</source>
+        <translation>Group the reception list</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="122" />
+        <source>跳到等待最久的买家</source>
+        <translation>Jump to the buyer waiting longest</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="128" />
+        <source>提醒</source>
+        <translation>Alerts</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="129" />
+        <source>新买家声音提醒</source>
+        <translation>Sound for new buyers</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="130" />
+        <source>新买家任务栏提醒</source>
+        <translation>Taskbar alert for new buyers</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="134" />
+        <source>语言</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="247" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="250" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="251" />
+        <source>转接…</source>
+        <translation>Transfer…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="271" />
+        <source>语言将在重新启动后切换</source>
+        <translation>The language changes at the next start</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="277" />
+        <source>分流接待台 · %1</source>
+        <translation>Fenliu console · %1</translation>
+    </message>
+</context>
+<context>
+    <name>Reasons</name>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="10" />
+        <source>会话未结束，仍由原接待方处理</source>
+        <translation>Session still open, kept by its holder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="11" />
+        <source>排队模式下重复入线，回到上次接待的客服</source>
+        <translation>Repeat entry in queue mode, back to the last agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="12" />
+        <source>24小时内最近联系人（挂起也分配）</source>
+        <translation>Recent contact within 24 h (assigned even when suspended)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="13" />
+        <source>最近联系人优先（该客服可接待）</source>
+        <translation>Recent contact first (agent available)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="14" />
+        <source>最近联系人挂起，分给其同组同事</source>
+        <translation>Recent contact suspended, given to a colleague of the group</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="15" />
+        <source>最近联系人离线，由机器人接待</source>
+        <translation>Recent contact offline, served by the bot</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="16" />
+        <source>无人可接待，分给主账号</source>
+        <translation>Nobody available, given to the main account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="17" />
+        <source>无人可接待，分给代理账号</source>
+        <translation>Nobody available, given to the proxy account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="18" />
+        <source>无人可接待，进入留言池</source>
+        <translation>Nobody available, left in the message pool</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="19" />
+        <source>无人可接待，分给离线分流名单</source>
+        <translation>Nobody available, given to the offline list</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="20" />
+        <source>无人可接待，进入全店排队</source>
+        <translation>Nobody available, queued for the shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="21" />
+        <source>专属客服直连</source>
+        <translation>Exclusive agent, direct</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="22" />
+        <source>全店机器人优先</source>
+        <translation>Shop-wide bot first</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="23" />
+        <source>匹配的分组开启了机器人</source>
+        <translation>The matched groups use the bot</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="24" />
+        <source>按分组匹配和分配策略选中</source>
+        <translation>Picked by group matching and the pick strategy</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="25" />
+        <source>分组内无人可接，分给全店其他客服</source>
+        <translation>Nobody free in the groups, given to another agent of the shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="26" />
+        <source>客服接待已满，进入排队</source>
+        <translation>Agents full, queued</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="27" />
+        <source>有客服空出，排队结束</source>
+        <translation>An agent became free, left the queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="28" />
+        <source>分组已满，溢出给其他客服</source>
+        <translation>Groups full, overflowed to another agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="29" />
+        <source>原客服离线，重新分配</source>
+        <translation>Agent went offline, routed again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="30" />
+        <source>机器人转人工</source>
+        <translation>Bot handed off to a human</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="31" />
+        <source>客服结束了会话</source>
+        <translation>Closed by the agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="32" />
+        <source>长时间无人说话，会话自动结束</source>
+        <translation>Closed after a long silence</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="33" />
+        <source>主管转接</source>
+        <translation>Transferred by a supervisor</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="34" />
+        <source>客服从留言池认领</source>
+        <translation>Claimed from the message pool</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="41" />
+        <source>分配</source>
+        <translation>Routed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="42" />
+        <source>排队</source>
+        <translation>Queues</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="43" />
+        <source>结束</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="54" />
+        <source>机器人</source>
+        <translation>Bot</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="56" />
+        <source>留言池</source>
+        <translation>Message pool</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="58" />
+        <source>全店排队</source>
+        <translation>Shop queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="60" />
+        <source>排队：%1</source>
+        <translation>Queue: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ReceptionDelegate</name>
+    <message>
+        <location filename="../../console/ui/reception_delegate.py" line="104" />
+        <source>清扫</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_delegate.py" line="180" />
+        <source>等待 %1</source>
+        <translation>waiting %1</translation>
+    </message>
+</context>
+<context>
+    <name>Section</name>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="44" />
+        <source>待回复</source>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="45" />
+        <source>已被自动回复</source>
+        <translation>Bot replied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="46" />
+        <source>已回复</source>
+        <translation>Replied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="47" />
+        <source>小二</source>
+        <translation>Platform staff</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="48" />
+        <source>群聊</source>
+        <translation>Groups</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_model.py" line="50" />
+        <source>全部</source>
+        <translation>All</translation>
+    </message>
+</context>
+<context>
+    <name>Status</name>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="17" />
+        <source>在线</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="18" />
+        <source>挂起</source>
+        <translation>Suspended</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="19" />
+        <source>离线</source>
+        <translation>Offline</translation>
+    </message>
+</context>
+<context>
+    <name>StatusControls</name>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="56" />
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="85" />
+        <source>接待中 %1/%2</source>
+        <translation>Serving %1/%2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="86" />
+        <source>当前接待 / 接待上限</source>
+        <translation>Open sessions / cap</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="110" />
+        <source>确认离线</source>
+        <translation>Go offline?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="111" />
+        <source>还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。
+确定离线吗？</source>
+        <translation>%1 buyers are still waiting for a reply. Going offline routes them to colleagues (R3.3).
+Go offline?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="114" />
+        <source>离线</source>
+        <translation>Offline</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="115" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>SupervisorView</name>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="120" />
+        <source>买家 ID</source>
+        <translation>Buyer ID</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="121" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="122" />
+        <source>转接…</source>
+        <translation>Transfer…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="126" />
+        <source>团队接待数据</source>
+        <translation>Team figures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="128" />
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="130" />
+        <source>排队</source>
+        <translation>Queues</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="132" />
+        <source>会话</source>
+        <translation>Conversation</translation>
+    </message>
+</context>
+<context>
+    <name>TeamTables</name>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="93" />
+        <source>留言池</source>
+        <translation>Message pool</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="95" />
+        <source>全店排队</source>
+        <translation>Shop queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="101" />
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="102" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="103" />
+        <source>接待中/上限</source>
+        <translation>Load/cap</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="104" />
+        <source>饱和度</source>
+        <translation>Saturation</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="105" />
+        <source>今日接待</source>
+        <translation>Received today</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="106" />
+        <source>未下单</source>
+        <translation>Not ordered</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="107" />
+        <source>未付款</source>
+        <translation>Not paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="108" />
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="109" />
+        <source>询单转化率</source>
+        <translation>Inquiry conversion</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="120" />
+        <source>队列</source>
+        <translation>Queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="121" />
+        <source>排队人数</source>
+        <translation>Waiting</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="122" />
+        <source>最长等待</source>
+        <translation>Longest wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="123" />
+        <source>预估等待</source>
+        <translation>Estimated wait</translation>
+    </message>
+</context>
+<context>
+    <name>Tiles</name>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="11" />
+        <source>今日接待</source>
+        <translation>Received today</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="12" />
+        <source>未下单</source>
+        <translation>Not ordered</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="13" />
+        <source>未付款</source>
+        <translation>Not paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="14" />
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="15" />
+        <source>询单转化率</source>
+        <translation>Inquiry conversion</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="16" />
+        <source>昨日满意度</source>
+        <translation>Satisfaction (yesterday)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="17" />
+        <source>昨日3分钟响应率</source>
+        <translation>3-min response (yesterday)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/filter_bar.py" line="18" />
+        <source>昨日平均响应时长</source>
+        <translation>Avg response (yesterday)</translation>
+    </message>
+</context>
+<context>
+    <name>TransferDialog</name>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="85" />
+        <source>转接：%1</source>
+        <translation>Transfer: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="90" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="91" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="95" />
+        <source>转接给：</source>
+        <translation>Transfer to:</translation>
+    </message>
+</context>
+<context>
+    <name>WhyDialog</name>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="53" />
+        <source>分配原因：%1</source>
+        <translation>Why: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="56" />
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="56" />
+        <source>结果</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="56" />
+        <source>去向</source>
+        <translation>To</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="56" />
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="56" />
+        <source>规则</source>
+        <translation>Rule</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="72" />
+        <source>没有这位买家的分配记录</source>
+        <translation>No routing decisions for this buyer</translation>
+    </message>
+</context>
+</TS>

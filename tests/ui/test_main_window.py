@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from console.reception.model import Section
+from console.ui.backend import ConsoleState, Delivery
+from console.ui.fake_backend import FakeBackend
+from console.ui.main_window import MainWindow
+from console.ui.message_model import DeliveryRole
+from console.ui.reception_delegate import ReceptionDelegate
+from console.ui.reception_model import ConversationRole
+
+
+@pytest.fixture
+def window(qtbot, state: ConsoleState, clock, settings: QSettings) -> MainWindow:
+    backend = FakeBackend(state, clock)
+    main = MainWindow(state, backend, settings, clock)
+    qtbot.addWidget(main)
+    backend.populate()
+    main.model.flush()
+    main.show()
+    qtbot.waitExposed(main)
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow)
+    return main
+
+
+def _backend(window: MainWindow) -> FakeBackend:
+    assert isinstance(window.backend, FakeBackend)
+    return window.backend
+
+
+def _section_of(window: MainWindow, conversation: str) -> Section:
+    return window.model.index_of(conversation).data(ConversationRole).section
+
+
+def test_ctrl_up_opens_the_longest_waiting_buyer(qtbot, window: MainWindow) -> None:
+    window.pane.input.setFocus()  # the shortcut works from anywhere in the window
+    with qtbot.waitSignal(window.reception.conversation_opened) as opened:
+        qtbot.keyClick(window.pane.input, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert opened.args == ["b1001"]
+    assert window.reception.current_conversation() == "b1001"
+    assert window.pane.conversation is not None and window.pane.conversation.id == "b1001"
+    assert ("open_conversation", ("b1001",)) in _backend(window).requests
+
+
+def _header_point(window: MainWindow, section: Section, clear: bool) -> QPoint:
+    rect = window.reception.visualRect(window.model.section_index(section))
+    return ReceptionDelegate.clear_button_rect(rect).center() if clear else QPoint(rect.left() + 60, rect.center().y())
+
+
+def test_clear_button_empties_and_hides_the_section(qtbot, window: MainWindow) -> None:
+    viewport = window.reception.viewport()
+    with qtbot.waitSignal(window.reception.section_clear_requested) as cleared:
+        qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.BOT_REPLIED, True))
+    assert cleared.args == [Section.BOT_REPLIED]
+    qtbot.waitUntil(lambda: window.model.rowCount(window.model.section_index(Section.BOT_REPLIED)) == 0)
+    assert window.reception.isRowHidden(1, window.model.section_index(Section.BOT_REPLIED).parent())
+    assert ("clear_section", (Section.BOT_REPLIED,)) in _backend(window).requests
+    assert "b1005" in window.state.conversations  # still in history
+
+
+def test_sections_collapse_but_pending_does_not(qtbot, window: MainWindow) -> None:
+    viewport = window.reception.viewport()
+    replied = window.model.section_index(Section.REPLIED)
+    assert window.reception.isExpanded(replied)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.REPLIED, False))
+    assert not window.reception.isExpanded(replied)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.REPLIED, False))
+    assert window.reception.isExpanded(replied)
+    pending = window.model.section_index(Section.PENDING)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.PENDING, False))
+    assert window.reception.isExpanded(pending)
+
+
+def test_grouping_switch_is_remembered(qtbot, window: MainWindow, state, clock, settings: QSettings) -> None:
+    window.grouping_action.trigger()
+    assert not window.model.grouped
+    assert window.reception.rootIndex() == window.model.root_index()
+    assert window.model.rowCount(window.model.root_index()) == 12
+    again = MainWindow(ConsoleState(state.agent, state.agent_name), FakeBackend(state, clock), settings, clock)
+    qtbot.addWidget(again)
+    assert not again.model.grouped and not again.grouping_action.isChecked()
+
+
+def test_ctrl_enter_sends_and_moves_the_row_at_once(qtbot, window: MainWindow) -> None:
+    window.reception.jump_to_first_pending()
+    window.pane.input.insertPlainText("有M码的亲")  # QTest types ASCII only
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    backend = _backend(window)
+    assert [(c, t) for c, t, _ in backend.sent] == [("b1001", "有M码的亲")]
+    assert window.pane.input.toPlainText() == ""
+    qtbot.waitUntil(lambda: _section_of(window, "b1001") == Section.REPLIED)
+    last = window.pane.messages.index(window.pane.messages.rowCount() - 1, 0)
+    assert last.data(DeliveryRole) == Delivery.SENDING
+    assert window.reception.current_conversation() == "b1001"  # the selection follows the row
+    backend.confirm_replies()
+    last = window.pane.messages.index(window.pane.messages.rowCount() - 1, 0)
+    assert last.data(DeliveryRole) == Delivery.CONFIRMED
+    assert window.pane.messages.rowCount() == 3  # replaced, not added twice
+
+
+def test_reply_while_disconnected_is_marked_queued(qtbot, window: MainWindow) -> None:
+    window.state.set_connection("reconnecting")  # type: ignore[arg-type]
+    assert window.controls.connection_label.text().endswith("重连中…")
+    window.reception.jump_to_first_pending()
+    window.pane.input.insertPlainText("稍等")
+    qtbot.mouseClick(window.pane.send_button, Qt.MouseButton.LeftButton)
+    last = window.pane.messages.index(window.pane.messages.rowCount() - 1, 0)
+    assert last.data(DeliveryRole) == Delivery.QUEUED
+
+
+def test_tile_click_filters_the_list(qtbot, window: MainWindow) -> None:
+    tile = window.tiles.tiles["not_paid"]
+    qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert window.model.visible_ids() == ["b1004", "b1007"]
+    assert window.filter_bar.isVisible() and "未付款" in window.filter_bar.label.text()
+    qtbot.mouseClick(window.filter_bar.clear_button, Qt.MouseButton.LeftButton)
+    assert not window.filter_bar.isVisible()
+    assert len(window.model.visible_ids()) == 12
+
+
+def test_status_by_keys(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.controls.status_requested) as requested:
+        qtbot.keyClick(window.reception, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert requested.args == ["suspended"]
+    assert window.controls.buttons["suspended"].isChecked()
+    assert "Ctrl+2" in window.controls.buttons["suspended"].toolTip()
+
+
+def test_going_offline_with_buyers_waiting_asks_first(qtbot, window: MainWindow) -> None:
+    requested: list[str] = []
+    window.controls.status_requested.connect(requested.append)
+    qtbot.keyClick(window.reception, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.controls.offline_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert "4 位买家" in dialog.text()
+    assert requested == [] and window.controls.buttons["online"].isChecked()
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert requested == []
+    qtbot.keyClick(window.reception, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.controls.offline_dialog
+    assert dialog is not None
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    assert requested == ["offline"]
+    assert window.controls.buttons["offline"].isChecked()  # the fake confirmed it
+    qtbot.waitUntil(lambda: window.model.rowCount(window.model.section_index(Section.PENDING)) == 0)
+
+
+def test_new_pending_buyer_alerts_and_counts_in_title(qtbot, window: MainWindow, clock) -> None:
+    assert window.windowTitle().startswith("(6) ")
+    clock.now += 10
+    _backend(window).buyer_writes("b7777", "你好，在吗", name="新来的")
+    assert window.alerter.count == 1
+    assert window.windowTitle().startswith("(7) ")
+    _backend(window).buyer_writes("b7777", "还在吗")  # still pending: no second alert
+    assert window.alerter.count == 1
+    window.sound_action.trigger()
+    window.taskbar_action.trigger()
+    _backend(window).buyer_writes("b1007", "再问一下")
+    assert window.alerter.count == 1
+    assert window.settings.value("alerts/sound", True, bool) is False
