@@ -12,9 +12,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import console
+from console.paths import resources_dir
 
-RESOURCES = Path(console.__file__).resolve().parent.parent / "resources"
+RESOURCES = resources_dir()
 DEMO_SCENARIO = RESOURCES / "scenarios" / "demo.json"
 
 
