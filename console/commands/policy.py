@@ -15,6 +15,15 @@ def register(subparsers: Any) -> None:
                                            "with the key path and the problem when it is not.")
     check.add_argument("file", help="policy file (TOML)")
     check.set_defaults(func=run_check)
+    apply = actions.add_parser("apply", help="swap the policy of a running server (validated first)",
+                               description="Validate FILE, then log in to the server as a supervisor and "
+                                           "replace its policy live: sessions, queues and recent contacts "
+                                           "carry over. Exit 2 when the policy is refused.")
+    apply.add_argument("file", help="policy file (TOML)")
+    apply.add_argument("--server", default="ws://127.0.0.1:8765", help="server URL (default: ws://127.0.0.1:8765)")
+    apply.add_argument("--user", required=True, help="a supervisor or main account")
+    apply.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    apply.set_defaults(func=run_apply)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -29,3 +38,57 @@ def run_check(args: argparse.Namespace) -> int:
         return 2
     print(describe(policy))
     return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    """Added by the server work: send ``apply_policy`` over the agent protocol."""
+    import asyncio
+    import getpass
+    from pathlib import Path
+
+    from console.policy_file import load_policy_file
+    from console.routing.policy import PolicyError
+
+    try:
+        load_policy_file(args.file)
+    except PolicyError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    text = Path(args.file).read_text(encoding="utf-8")
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("Password: ")
+    return asyncio.run(_apply_remote(args.server, args.user, password, text))
+
+
+async def _apply_remote(url: str, user: str, password: str, text: str) -> int:
+    import asyncio
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import WebSocketException
+
+    from console.protocol.codec import decode_for_agent, encode
+    from console.protocol.messages import ApplyPolicy, Error, Login, LoginOk, Ok, Response
+
+    async def answer(conn: Any, rid: str) -> Response:
+        while True:
+            message = decode_for_agent(await asyncio.wait_for(conn.recv(), 30))
+            if isinstance(message, Response) and message.rid == rid:
+                return message
+
+    try:
+        async with connect(url.rstrip("/") + "/agent", max_size=None) as conn:
+            await conn.send(encode(Login(rid="login", user=user, password=password)).decode())
+            logged_in = await answer(conn, "login")
+            if not isinstance(logged_in, LoginOk):
+                print(f"fenliu policy apply: {getattr(logged_in, 'message', logged_in)}", file=sys.stderr)
+                return 1
+            await conn.send(encode(ApplyPolicy(rid="apply", toml=text)).decode())
+            result = await answer(conn, "apply")
+    except (OSError, WebSocketException, TimeoutError) as exc:
+        print(f"fenliu policy apply: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
+    if isinstance(result, Ok):
+        print("policy applied")
+        return 0
+    message = result.message if isinstance(result, Error) else repr(result)
+    print(f"fenliu policy apply: refused: {message}", file=sys.stderr)
+    return 2

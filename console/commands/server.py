@@ -1,0 +1,66 @@
+"""``fenliu server``: run the routing server (websockets + SQLite) until Ctrl+C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("server", help="run the routing server")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
+                        help="shop policy TOML (default: resources/policy.example.toml)")
+    parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
+    parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
+    parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
+    parser.add_argument("--demo-password", default=None, metavar="PASSWORD",
+                        help="demo only: create missing accounts for the policy's agents with this password")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+    import sys
+
+    from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
+    from console.server.bot import DEFAULT_FAQ
+    from console.server.store import Store
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServerConfig(
+        host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
+        gateway_key=os.environ.get("FENLIU_GATEWAY_KEY") or None, faq_file=args.faq or DEFAULT_FAQ,
+    )
+    try:
+        if args.demo_password:
+            policy, _ = read_policy(args.policy)
+            store = Store.open(args.data)
+            try:
+                ensure_demo_accounts(store, policy, args.demo_password)
+            finally:
+                store.close()
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.add_signal_handler(sig, stop.set)
+                except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C raises KeyboardInterrupt
+                    pass
+            await run(config, stop)
+
+        asyncio.run(main())
+    except ServerError as exc:
+        print(f"fenliu server: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

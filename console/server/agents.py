@@ -1,0 +1,382 @@
+"""The ``/agent`` endpoint: one handler per console connection, and what each request does.
+
+Nothing but ``login`` and ``resume`` works before login (CONSOLE.md §5). Every frame is rate
+limited and schema-checked (``console.protocol.codec``); anything refused gets a typed ``error``
+naming the problem, and the connection goes on. An agent reads and acts only on its own
+conversations (and the message pool, which is everyone's); supervisors may also open and ask
+"why" about any conversation, see the team, transfer, and swap the policy.
+
+A request that changes something is answered only after the commit that holds the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from functools import partial
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from console.protocol.codec import ProtocolError, decode_agent, error_for
+from console.protocol.messages import (
+    PRE_LOGIN,
+    SUPERVISOR_ONLY,
+    AgentRequest,
+    ApplyPolicy,
+    BuyerList,
+    Claim,
+    ClearSection,
+    CloseSession,
+    ConversationRemoved,
+    DecisionInfo,
+    Error,
+    ErrorCode,
+    FilterBuyers,
+    GetKpis,
+    GetSnapshot,
+    GetTeam,
+    History,
+    Kpis,
+    Login,
+    LoginOk,
+    Logout,
+    Ok,
+    Open,
+    RemovalReason,
+    Reply,
+    ReplyAck,
+    Response,
+    Resume,
+    SetStatus,
+    Snapshot,
+    Team,
+    Transfer,
+    Why,
+    WhyAnswer,
+)
+from console.reception.model import Author, KpiTiles
+from console.routing import events
+from console.routing.engine import EngineError
+from console.routing.events import Reason, Status
+from console.routing.policy import PolicyError, load_policy_toml
+from console.server.accounts import Accounts
+from console.server.conversations import Row
+from console.server.hub import AgentLink
+from console.server.limits import Limits, LoginThrottle, TokenBucket
+from console.server.shop import Shop
+
+log = logging.getLogger(__name__)
+
+
+def _refuse(code: ErrorCode, message: str, field: str | None = None) -> ProtocolError:
+    return ProtocolError(code, message, field)
+
+
+class AgentSide:
+    """Serves console connections for one shop."""
+
+    def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, throttle: LoginThrottle) -> None:
+        self.shop = shop
+        self.store = shop.store
+        self.hub = shop.hub
+        self.accounts = accounts
+        self.limits = limits
+        self.throttle = throttle
+
+    # -- the connection ---------------------------------------------------------------------------
+
+    async def serve(self, conn: ServerConnection) -> None:
+        bucket = TokenBucket(self.limits.agent_rate, self.limits.agent_burst)
+        link: AgentLink | None = None
+        try:
+            while True:
+                try:
+                    timeout = self.limits.hello_timeout if link is None else None
+                    raw = await asyncio.wait_for(conn.recv(), timeout)
+                except TimeoutError:
+                    await conn.close(1008, "log in first")
+                    return
+                if not bucket.allow():
+                    self.hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
+                    continue
+                rid = None
+                try:
+                    request = decode_agent(raw)
+                    rid = request.rid
+                    if link is None:
+                        if not isinstance(request, PRE_LOGIN):
+                            raise _refuse(ErrorCode.UNAUTHENTICATED, "log in first")
+                        link = await self._login(conn, request)  # type: ignore[arg-type]
+                    elif isinstance(request, PRE_LOGIN):
+                        raise _refuse(ErrorCode.CONFLICT, "already logged in")
+                    elif isinstance(request, Logout):
+                        await self._logout(link, request)
+                        return
+                    else:
+                        await self._handle(link, request)
+                except ProtocolError as exc:
+                    exc.rid = exc.rid or rid
+                    self.hub.reply(conn, error_for(exc))
+                except ConnectionClosed:
+                    raise
+                except Exception:
+                    log.exception("agent request failed")
+                    self.hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+        except ConnectionClosed:
+            pass
+        finally:
+            if link is not None and self.hub.detach(link):
+                self.shop.agent_disconnected(link.agent)  # R3.4
+
+    # -- login ------------------------------------------------------------------------------------
+
+    async def _login(self, conn: ServerConnection, request: Login | Resume) -> AgentLink:
+        address = f"addr:{conn.remote_address[0] if conn.remote_address else '?'}"
+        now = self.shop.driver.now()
+        if isinstance(request, Login):
+            user_key = f"user:{request.user}"
+            wait = self.throttle.retry_after(user_key, address)
+            if wait > 0:
+                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed logins; try again in {wait:.0f} s")
+            stored = self.accounts.password_hash(request.user)
+            ok = await asyncio.get_running_loop().run_in_executor(
+                None, self.accounts.verify_password, stored, request.password
+            )
+            account = self.accounts.get(request.user) if ok else None
+            if account is None or account.disabled:
+                self.throttle.failed(user_key, address)
+                raise _refuse(ErrorCode.UNAUTHENTICATED, "wrong user name or password")
+            self.throttle.succeeded(user_key)
+            token, expires = self.accounts.issue_token(account.id, now)
+            last_seq = None
+        else:
+            wait = self.throttle.retry_after(address)
+            if wait > 0:
+                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed logins; try again in {wait:.0f} s")
+            found = self.accounts.check_token(request.token, now)
+            if found is None:
+                self.throttle.failed(address)
+                raise _refuse(ErrorCode.UNAUTHENTICATED, "the token is unknown, expired or revoked; log in again")
+            account = found
+            token = request.token
+            expires = self.accounts.token_expiry(token)
+            last_seq = request.last_seq
+        link = AgentLink(conn=conn, agent=account.id, supervises=account.supervises, token=token)
+        attached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def attach() -> None:
+            # After the commit that holds the token: nothing pending, so the log is exact.
+            missed = self.hub.attach(link, last_seq)
+            self.hub.reply(conn, LoginOk(
+                rid=request.rid, token=token, user=account.id, name=self._name(account.id),
+                role=account.role, expires_at=expires, seq=self.hub.last_seq(account.id),
+                resumed=missed is not None,
+            ))
+            if missed is None:
+                self._send_snapshot(link)
+            else:
+                for body in missed:
+                    self.hub.send_raw(conn, body)
+            self.shop.agent_connected(account.id)
+            attached.set_result(None)
+
+        self.store.after_commit(attach)
+        await attached
+        return link
+
+    def _name(self, agent: str) -> str:
+        try:
+            return self.shop.policy.agent(agent).name
+        except KeyError:
+            return agent
+
+    def _send_snapshot(self, link: AgentLink, rid: str | None = None) -> None:
+        """The agent's list as of its last committed event (call when nothing is pending)."""
+        status, load, cap = self._status(link.agent)
+        rows = [row.wire() for row in self.shop.rows_for(link.agent)]
+        tiles = self._tiles(link.agent)
+        if self.shop.publisher is not None:
+            self.shop.publisher.sent(link.agent, tiles)
+        self.hub.reply(link.conn, Snapshot(seq=self.hub.last_seq(link.agent), conversations=rows, status=status,
+                                           load=load, cap=cap, kpis=tiles))
+
+    def _status(self, agent: str) -> tuple[Status, int, int]:
+        engine = self.shop.driver.engine
+        try:
+            view = engine.agent(agent) if engine is not None else None
+        except EngineError:
+            view = None
+        if view is None:
+            return Status.OFFLINE, 0, 0
+        return view.status, view.load, view.cap
+
+    def _tiles(self, agent: str) -> KpiTiles:
+        return self.shop.kpis.tiles(agent) if self.shop.kpis is not None else KpiTiles()
+
+    async def _logout(self, link: AgentLink, request: Logout) -> None:
+        self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
+        await self.store.committed()
+        self.hub.reply(link.conn, Ok(rid=request.rid))
+        await link.conn.close(1000, "logged out")
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
+        if isinstance(request, SUPERVISOR_ONLY) and not link.supervises:
+            raise _refuse(ErrorCode.FORBIDDEN, f"{type(request).__name__} is for supervisors only")
+        handler = self._handlers.get(type(request))
+        if handler is None:
+            raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
+        answer = handler(self, link, request)
+        assert answer is None or isinstance(answer, Response)
+        await self.store.committed()  # answer only after the commit that holds the change
+        if answer is not None:
+            self.hub.reply(link.conn, answer)
+
+    def _row(self, link: AgentLink, conversation: str, *, read: bool = False) -> Row:
+        row = self.shop.rows.get(conversation)
+        if row is None:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
+        if self.shop.visible_to(row, link.agent) or (read and link.supervises):
+            return row
+        raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+
+    def _own_session(self, link: AgentLink, row: Row) -> None:
+        if row.holder == f"agent:{link.agent}":
+            return
+        if row.agent == link.agent and row.holder is None:
+            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if row.holder == "pool":
+            raise _refuse(ErrorCode.CONFLICT, "the buyer is in the message pool; claim it first", "conversation")
+        if row.agent == link.agent:
+            raise _refuse(ErrorCode.CONFLICT, f"the session is held by {row.holder}", "conversation")
+        raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+
+    def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
+        try:
+            self.shop.feed(events.SetStatus(agent=link.agent, status=request.status))
+        except EngineError:
+            raise _refuse(ErrorCode.NOT_FOUND, f"{link.agent} is not an agent of this shop's policy") from None
+        self.shop.status_changed_for(link.agent)
+        return Ok(rid=request.rid)
+
+    def _open(self, link: AgentLink, request: Open) -> History:
+        row = self._row(link, request.conversation, read=True)
+        if row.unread and row.agent == link.agent:
+            row.unread = 0
+            self.shop.rows.save(row)
+            self.shop._publish(row)
+        messages, more = self.shop.rows.history(row.buyer, request.limit)
+        return History(rid=request.rid, conversation=row.wire(), messages=messages, more=more)
+
+    def _reply(self, link: AgentLink, request: Reply) -> ReplyAck:
+        row = self._row(link, request.conversation, read=True)
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+        if earlier is not None:  # CONSOLE.md §5: a resend is acknowledged, not repeated
+            if earlier.agent != link.agent:
+                raise _refuse(ErrorCode.CONFLICT, "that client_id is taken", "client_id")
+            return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
+        self._own_session(link, row)
+        message = self.shop.holder_says(row, Author.AGENT, request.text, agent=link.agent, client_id=request.client_id)
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+
+    def _close(self, link: AgentLink, request: CloseSession) -> Ok:
+        row = self._row(link, request.conversation)
+        self._own_session(link, row)
+        self.shop.feed(events.Close(buyer=row.buyer))
+        return Ok(rid=request.rid)
+
+    def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
+        for row in self.shop.rows.of_agent(link.agent):
+            if row.section is request.section and not row.cleared:
+                row.cleared = True
+                self.shop.rows.save(row)
+                self.hub.push(link.agent, partial(_cleared_event, row.buyer))
+        return Ok(rid=request.rid)
+
+    def _claim(self, link: AgentLink, request: Claim) -> Ok:
+        row = self._row(link, request.conversation)
+        if row.holder != "pool":
+            raise _refuse(ErrorCode.CONFLICT, "not in the message pool (already claimed?)", "conversation")
+        try:
+            self.shop.feed(events.Claim(buyer=row.buyer, agent=link.agent))
+        except EngineError as exc:
+            raise _refuse(ErrorCode.CONFLICT, str(exc), "conversation") from None
+        return Ok(rid=request.rid)
+
+    def _get_kpis(self, link: AgentLink, request: GetKpis) -> Kpis:
+        return Kpis(rid=request.rid, kpis=self._tiles(link.agent))
+
+    def _get_snapshot(self, link: AgentLink, request: GetSnapshot) -> None:
+        self.store.after_commit(lambda: self._send_snapshot(link))
+        return None
+
+    def _filter(self, link: AgentLink, request: FilterBuyers) -> BuyerList:
+        buyers = self.shop.kpis.buyer_list(link.agent, request.tile.value) if self.shop.kpis is not None else []
+        return BuyerList(rid=request.rid, tile=request.tile, buyers=buyers)
+
+    def _why(self, link: AgentLink, request: Why) -> WhyAnswer:
+        row = self._row(link, request.conversation, read=True)
+        decisions = [
+            DecisionInfo(at=float(r["at"]), event=str(r["event"]), to=str(r["target"]), why=Reason(r["why"]),
+                         rule=str(r["rule"]), text=_explain(str(r["event"]), str(r["target"]), Reason(r["why"]), str(r["rule"])),
+                         position=r["position"], eta=r["eta"], previous=r["previous"])
+            for r in self.store.all("SELECT * FROM decisions WHERE buyer = ? ORDER BY id", (row.buyer,))
+        ]
+        return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
+
+    def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
+        row = self.shop.rows.get(request.conversation)
+        if row is None:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {request.conversation!r}", "conversation")
+        if not any(spec.id == request.agent for spec in self.shop.policy.agents):
+            raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r} in the policy", "agent")
+        if row.holder is None:
+            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        try:
+            self.shop.feed(events.Transfer(buyer=row.buyer, agent=request.agent))  # R3.2
+        except EngineError as exc:
+            raise _refuse(ErrorCode.CONFLICT, str(exc)) from None
+        return Ok(rid=request.rid)
+
+    def _team(self, link: AgentLink, request: GetTeam) -> Team:
+        return Team(rid=request.rid, team=self.shop.team())
+
+    def _apply_policy(self, link: AgentLink, request: ApplyPolicy) -> Ok:
+        try:
+            policy = load_policy_toml(request.toml)
+            self.accounts.check_policy(policy)
+            self.shop.act(self.shop.driver.advance())
+            self.shop.act(self.shop.driver.set_policy(policy, request.toml))
+        except PolicyError as exc:
+            raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
+        log.info("policy swapped by %s", link.agent)
+        return Ok(rid=request.rid)
+
+    _handlers: dict[type, Callable[..., object]] = {
+        SetStatus: _set_status,
+        Open: _open,
+        Reply: _reply,
+        CloseSession: _close,
+        ClearSection: _clear,
+        Claim: _claim,
+        GetKpis: _get_kpis,
+        GetSnapshot: _get_snapshot,
+        FilterBuyers: _filter,
+        Why: _why,
+        Transfer: _transfer,
+        GetTeam: _team,
+        ApplyPolicy: _apply_policy,
+    }
+
+
+def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
+    return ConversationRemoved(seq=seq, id=buyer, reason=RemovalReason.CLEARED)
+
+
+def _explain(event: str, to: str, why: Reason, rule: str) -> str:
+    target = {"bot": "the bot", "pool": "the message pool"}.get(to, to.replace("agent:", "").replace("queue:", "queue "))
+    verb = {"routed": "went to", "queued": "queued in", "closed": "closed with"}.get(event, event)
+    return f"{verb} {target}: {why.value} ({rule})"

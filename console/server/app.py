@@ -1,0 +1,218 @@
+"""Wiring: open the database, load and check the policy, rebuild routing, listen, shut down.
+
+``Server`` is what ``fenliu server``, the demo and the tests start. It binds ``host:port``
+(port 0 picks a free one; ``port`` tells which), serves ``/agent`` and ``/buyer``, refuses other
+paths and connections past ``Limits.max_connections`` at the handshake, and on ``stop`` closes
+every connection, flushes the last batch and closes the database, so nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.server import Server as WsServer
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from console.paths import resource
+from console.protocol.codec import MAX_MESSAGE_BYTES
+from console.protocol.messages import Role
+from console.routing.policy import Policy, PolicyError, load_policy_toml
+from console.server.accounts import AccountError, Accounts
+from console.server.agents import AgentSide
+from console.server.bot import DEFAULT_FAQ, Bot
+from console.server.buyers import BuyerSide
+from console.server.driver import EngineDriver
+from console.server.hub import Hub
+from console.server.limits import Limits, LoginThrottle
+from console.server.shop import Shop
+from console.server.store import Store
+
+log = logging.getLogger("fenliu.server")
+
+DEFAULT_POLICY = resource("policy.example.toml")
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
+    port: int = 8765
+    data_dir: Path | None = None  # None: the per-user data folder
+    policy_file: Path | None = None  # None: resources/policy.example.toml
+    cert: Path | None = None  # TLS (wss) when both are given
+    key: Path | None = None
+    gateway_key: str | None = None  # required on /buyer hello when set
+    faq_file: Path = DEFAULT_FAQ
+    limits: Limits = field(default_factory=Limits)
+    synchronous: str = "FULL"  # see store.py
+    ping_interval: float = 20.0  # keepalive; a console that stops answering is dropped
+
+
+class ServerError(Exception):
+    """The server cannot start (bad policy, unknown accounts, unreadable files)."""
+
+
+def read_policy(path: Path | None) -> tuple[Policy, str]:
+    file = path or DEFAULT_POLICY
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ServerError(f"cannot read policy file {file}: {exc}") from None
+    try:
+        return load_policy_toml(text), text
+    except PolicyError as exc:
+        raise ServerError(f"{file}: {exc}") from None
+
+
+def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[str]:
+    """Create an account for every agent of ``policy`` that has none (demo and tests only).
+
+    Returns the ids created. The role is the policy's (agent, supervisor, main, proxy).
+    """
+    accounts = Accounts(store)
+    created = []
+    for spec in policy.agents:
+        if accounts.get(spec.id) is None:
+            accounts.add(spec.id, Role(spec.role.value), password)
+            created.append(spec.id)
+    if not _loop_running():
+        store.flush()  # in a running loop the batch commits on the next turn
+    return created
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Server:
+    """One running routing server."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store: Store | None = None
+        self.shop: Shop | None = None
+        self._ws: WsServer | None = None
+        self._closed = asyncio.Event()
+
+    @property
+    def port(self) -> int:
+        assert self._ws is not None
+        return int(self._ws.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self.config.cert else "ws"
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    async def start(self) -> None:
+        cfg = self.config
+        policy, policy_text = read_policy(cfg.policy_file)
+        try:
+            bot = Bot.from_file(cfg.faq_file)
+        except ValueError as exc:
+            raise ServerError(str(exc)) from None
+        tls = self._tls()
+        store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
+        try:
+            accounts = Accounts(store)
+            try:
+                accounts.check_policy(policy)
+            except PolicyError as exc:
+                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+            hub = Hub(store)
+            shop = Shop(store, hub, EngineDriver(store), bot)
+            try:
+                shop.start(policy, policy_text)
+            except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
+                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+            store.flush()
+        except BaseException:
+            store.close()
+            raise
+        self.store, self.shop = store, shop
+        throttle = LoginThrottle(cfg.limits)
+        self._agents = AgentSide(shop, accounts, cfg.limits, throttle)
+        self._buyers = BuyerSide(shop, cfg.limits, cfg.gateway_key)
+        self._ws = await serve(
+            self._handler,
+            cfg.host,
+            cfg.port,
+            process_request=self._process_request,
+            ssl=tls,
+            # frames up to 4x the protocol limit get a typed "oversized" error and the connection
+            # goes on; larger ones are cut off by the websocket layer (close code 1009).
+            max_size=4 * MAX_MESSAGE_BYTES,
+            ping_interval=cfg.ping_interval,
+            ping_timeout=cfg.ping_interval,
+            compression=None,  # small JSON frames: compression costs more CPU than it saves
+        )
+        log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+
+    def _tls(self) -> ssl.SSLContext | None:
+        cfg = self.config
+        if cfg.cert is None and cfg.key is None:
+            return None
+        if cfg.cert is None or cfg.key is None:
+            raise ServerError("--cert and --key go together")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(cfg.cert, cfg.key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ServerError(f"cannot load TLS certificate: {exc}") from None
+        return context
+
+    def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path not in ("/agent", "/buyer"):
+            return conn.respond(http.HTTPStatus.NOT_FOUND, "fenliu: connect to /agent or /buyer\n")
+        assert self._ws is not None
+        if len(self._ws.connections) > self.config.limits.max_connections:
+            response = conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "fenliu: too many connections\n")
+            response.headers["Retry-After"] = "5"
+            return response
+        return None
+
+    async def _handler(self, conn: ServerConnection) -> None:
+        assert conn.request is not None
+        path = conn.request.path.split("?", 1)[0]
+        if path == "/agent":
+            await self._agents.serve(conn)
+        else:
+            await self._buyers.serve(conn)
+
+    async def stop(self) -> None:
+        """Close connections, stop timers, commit the last batch, close the database."""
+        if self._ws is not None:
+            self._ws.close()
+            await self._ws.wait_closed()
+        if self.shop is not None:
+            self.shop.stop()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self._closed.set()
+        log.info("fenliu server stopped")
+
+
+async def run(config: ServerConfig, stop: asyncio.Event) -> None:
+    """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
+    server = Server(config)
+    await server.start()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+__all__ = ["AccountError", "Server", "ServerConfig", "ServerError", "ensure_demo_accounts", "read_policy", "run"]

@@ -1,0 +1,72 @@
+"""The buyer directory: the server's own account data for everyone on the buyer side.
+
+The kind of a buyer-side id (consumer, merchant, platform staff, group chat) decides the badge and
+the section (CONSOLE.md §1). It comes only from here: a gateway can say who a buyer is and what
+they are called, never what kind of account they are, so an impostor who names themselves 小二
+stays an ordinary consumer. Unknown ids become consumers on first contact; staff, merchant and
+group ids are set by the operator (``fenliu accounts buyer ID --kind staff``) or a platform import.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from console.reception.model import Kind
+from console.server.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerAccount:
+    id: str
+    name: str
+    kind: Kind
+
+
+class Directory:
+    """Buyer-side accounts on the store, cached in memory (they are read on every message)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, BuyerAccount] = {}
+
+    def get(self, buyer: str) -> BuyerAccount | None:
+        cached = self._cache.get(buyer)
+        if cached is not None:
+            return cached
+        row = self.store.one("SELECT id, name, kind FROM buyers WHERE id = ?", (buyer,))
+        if row is None:
+            return None
+        account = BuyerAccount(str(row["id"]), str(row["name"]), Kind(row["kind"]))
+        self._cache[buyer] = account
+        return account
+
+    def greet(self, buyer: str, name: str, now: float | None = None) -> BuyerAccount:
+        """The buyer's account, created as a consumer on first contact. A known buyer's kind stays;
+        an empty or unchanged name changes nothing."""
+        account = self.get(buyer)
+        display = name.strip() or (account.name if account else buyer)
+        if account is None:
+            self.store.execute(
+                "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
+                (buyer, display, Kind.CONSUMER.value, time.time() if now is None else now),
+            )
+            account = BuyerAccount(buyer, display, Kind.CONSUMER)
+        elif display != account.name:
+            self.store.execute("UPDATE buyers SET name = ? WHERE id = ?", (display, buyer))
+            account = BuyerAccount(buyer, display, account.kind)
+        self._cache[buyer] = account
+        return account
+
+    def set_kind(self, buyer: str, kind: Kind, *, name: str | None = None) -> BuyerAccount:
+        """Operator action: declare what kind of account an id is."""
+        current = self.get(buyer)
+        display = name or (current.name if current else buyer)
+        self.store.execute(
+            "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+            (buyer, display, kind.value, time.time()),
+        )
+        account = BuyerAccount(buyer, display, kind)
+        self._cache[buyer] = account
+        return account

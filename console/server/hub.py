@@ -1,0 +1,191 @@
+"""Who is connected, and getting pushes to them: numbered, logged, sent only once committed.
+
+Every event an agent receives carries that agent's sequence number (CONSOLE.md §5). ``push``
+numbers the event, appends it to the agent's event log in the current write batch and sends it
+once that batch is committed, so a console never sees something the database could still lose.
+A console that reconnects with the last number it saw gets the missed events from the log, in
+order, once (``attach``); each connection remembers the last number it was sent, so an event
+can never reach it twice even when a resume and a live push race.
+
+Fan-out never waits for a client (``websockets.broadcast`` semantics): a frame is written into
+each connection's buffer and the loop moves on. A console whose buffer grows past
+``SLOW_CLIENT_BYTES`` is not reading; it is closed and will resync when it comes back (issue 6).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import cast
+
+from websockets.asyncio.connection import broadcast
+from websockets.asyncio.server import ServerConnection
+
+from console.protocol.codec import encode
+from console.protocol.messages import AnyMessage, BuyerPush, Event, Response
+from console.server.store import Store
+
+log = logging.getLogger(__name__)
+
+KEEP_EVENTS = 5000
+"""Events kept per agent for resume; a console further behind gets a fresh snapshot."""
+SLOW_CLIENT_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(eq=False)
+class AgentLink:
+    """One logged-in console connection."""
+
+    conn: ServerConnection
+    agent: str
+    supervises: bool
+    token: str = ""
+    sent_seq: int = -1  # the last event number written to this connection; -1 before attach
+
+
+@dataclass
+class _AgentLog:
+    seq: int = 0  # the last number given out
+    committed: int = 0  # the last number whose batch is committed (and sent)
+    links: set[AgentLink] = field(default_factory=set)
+
+
+class Hub:
+    """Connection registry (agents and buyers) and the per-agent numbered event log."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._agents: dict[str, _AgentLog] = {}
+        self._buyers: dict[str, set[ServerConnection]] = {}
+        for row in store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent"):
+            last = int(row["seq"])
+            self._agents[str(row["agent"])] = _AgentLog(seq=last, committed=last)
+        self._trim_counter = 0
+
+    # -- agents -----------------------------------------------------------------------------
+
+    def _log(self, agent: str) -> _AgentLog:
+        entry = self._agents.get(agent)
+        if entry is None:
+            entry = self._agents[agent] = _AgentLog()
+        return entry
+
+    def last_seq(self, agent: str) -> int:
+        """The last committed event number of an agent (what a snapshot is "as of")."""
+        return self._log(agent).committed
+
+    def online_agents(self) -> list[str]:
+        return [agent for agent, entry in self._agents.items() if entry.links]
+
+    def is_connected(self, agent: str) -> bool:
+        entry = self._agents.get(agent)
+        return bool(entry and entry.links)
+
+    def links(self) -> Iterable[AgentLink]:
+        for entry in self._agents.values():
+            yield from entry.links
+
+    def supervisor_ids(self) -> list[str]:
+        return [agent for agent, entry in self._agents.items() if any(link.supervises for link in entry.links)]
+
+    def push(self, agent: str, make: Callable[[int], Event]) -> None:
+        """Number an event for ``agent``, log it in the current batch, send it after commit."""
+        entry = self._log(agent)
+        entry.seq += 1
+        seq = entry.seq
+        body = encode(cast(AnyMessage, make(seq)))
+        self.store.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)", (agent, seq, body))
+        self.store.after_commit(lambda: self._deliver(entry, seq, body))
+        self._trim_counter += 1
+        if self._trim_counter >= 2000:
+            self._trim_counter = 0
+            self._trim()
+
+    def _deliver(self, entry: _AgentLog, seq: int, body: bytes) -> None:
+        entry.committed = max(entry.committed, seq)
+        targets = [link for link in entry.links if link.sent_seq < seq]
+        for link in targets:
+            link.sent_seq = seq
+        self._send([link.conn for link in targets], body)
+
+    def attach(self, link: AgentLink, last_seq: int | None) -> list[bytes] | None:
+        """Register a console. Call when nothing is pending (in an after-commit action).
+
+        Returns the events it missed after ``last_seq`` (to send, in order, right away), or None
+        when it needs a snapshot instead: no ``last_seq``, or the log no longer reaches back that
+        far, or ``last_seq`` is ahead of the log. Either way the link then gets every later event
+        exactly once.
+        """
+        entry = self._log(link.agent)
+        entry.links.add(link)
+        upto = entry.committed  # uncommitted events reach this link through their own delivery
+        link.sent_seq = upto
+        if last_seq is None or last_seq > upto:
+            return None
+        if last_seq == upto:
+            return []
+        rows = self.store.all(
+            "SELECT seq, body FROM agent_events WHERE agent = ? AND seq > ? AND seq <= ? ORDER BY seq",
+            (link.agent, last_seq, upto),
+        )
+        if not rows or int(rows[0]["seq"]) != last_seq + 1:
+            return None
+        return [bytes(row["body"]) for row in rows]
+
+    def send_raw(self, conn: ServerConnection, body: bytes) -> None:
+        self._send([conn], body)
+
+    def detach(self, link: AgentLink) -> bool:
+        """Forget a connection; True when it was the agent's last one."""
+        entry = self._agents.get(link.agent)
+        if entry is None:
+            return True
+        entry.links.discard(link)
+        return not entry.links
+
+    def _trim(self) -> None:
+        for agent, entry in self._agents.items():
+            if entry.seq > KEEP_EVENTS:
+                self.store.execute("DELETE FROM agent_events WHERE agent = ? AND seq <= ?", (agent, entry.seq - KEEP_EVENTS))
+
+    # -- direct answers -----------------------------------------------------------------------
+
+    def reply(self, conn: ServerConnection, message: Response | Event) -> None:
+        """Send one response (or an unnumbered snapshot) to one connection without waiting."""
+        self._send([conn], encode(cast(AnyMessage, message)))
+
+    # -- buyers -------------------------------------------------------------------------------
+
+    def add_buyer(self, buyer: str, conn: ServerConnection) -> None:
+        self._buyers.setdefault(buyer, set()).add(conn)
+
+    def remove_buyer(self, buyer: str, conn: ServerConnection) -> None:
+        conns = self._buyers.get(buyer)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self._buyers[buyer]
+
+    def to_buyer(self, buyer: str, message: BuyerPush) -> None:
+        """Send to every connection of a buyer once the current batch is committed."""
+        body = encode(message)
+        self.store.after_commit(lambda: self._send(list(self._buyers.get(buyer, ())), body))
+
+    # -- the wire -------------------------------------------------------------------------------
+
+    def _send(self, conns: list[ServerConnection], body: bytes) -> None:
+        if not conns:
+            return
+        broadcast(conns, body, text=True)
+        for conn in conns:
+            transport = conn.transport
+            if transport is not None and transport.get_write_buffer_size() > SLOW_CLIENT_BYTES:
+                log.warning("closing a connection that does not read (%s)", conn.remote_address)
+                transport.abort()
+
+    def close_all(self) -> list[ServerConnection]:
+        conns = [link.conn for link in self.links()]
+        for buyer_conns in self._buyers.values():
+            conns.extend(buyer_conns)
+        return conns

@@ -1,0 +1,321 @@
+"""The server's SQLite database: schema, connection settings and batched commits.
+
+One file, ``DATA_DIR/fenliu.db``, holds everything the server keeps across restarts (CONSOLE.md
+§4): accounts and tokens, buyers, conversations, messages, orders, ratings, routing decisions with
+their reasons, the engine's input log (ARCHITECTURE.md "Persistence of routing state"), each
+agent's outgoing event log (for resume, CONSOLE.md §5) and the facts the KPI tiles are counted from.
+
+Durability settings, and why:
+
+- ``journal_mode=WAL``: readers never block the writer and a commit is one sequential append.
+- ``synchronous=FULL``: an acknowledgement is a promise (CONSOLE.md §5: "a server restart, even a
+  kill, loses no acknowledged message"). ``NORMAL`` already survives a killed process, but in WAL
+  mode it may lose the last commits on a power cut; ``FULL`` syncs the WAL on every commit. The
+  cost is paid once per *batch*: all writes made during one event-loop turn share one commit
+  (``flush``), so a burst of messages costs one fsync, not one each.
+- ``foreign_keys=ON``: a message or token cannot point at a conversation or account that is not
+  there.
+
+Batching: ``execute`` opens a transaction on the first write and schedules ``flush`` for the next
+loop turn. Code that must not act before its writes are durable either awaits ``committed()`` or
+registers the action with ``after_commit`` (the hub sends pushes that way), so nothing is sent to
+a client before the commit that holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DB_NAME = "fenliu.db"
+
+_SCHEMA: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'main', 'proxy')),
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS tokens (
+        hash TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE INDEX IF NOT EXISTS tokens_account ON tokens(account)""",
+    # The server's own account data for the buyer side: the kind (and so the badge) comes only
+    # from here, never from a name or a message (CONSOLE.md §1).
+    """CREATE TABLE IF NOT EXISTS buyers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('consumer', 'merchant', 'staff', 'group')),
+        created_at REAL NOT NULL
+    )""",
+    # One row per buyer-side id: the reception-list row. ``agent`` is whose list shows it (the
+    # agent holding it, or the last one that did); the last_* columns are message ids, from
+    # which the section follows (console.reception.sections.section_of).
+    """CREATE TABLE IF NOT EXISTS conversations (
+        buyer TEXT PRIMARY KEY REFERENCES buyers(id),
+        holder TEXT,
+        agent TEXT,
+        last_text TEXT NOT NULL DEFAULT '',
+        last_at REAL NOT NULL DEFAULT 0,
+        last_buyer INTEGER,
+        last_bot INTEGER,
+        last_human INTEGER,
+        waiting_since REAL,
+        unread INTEGER NOT NULL DEFAULT 0,
+        cleared INTEGER NOT NULL DEFAULT 0,
+        arrive BLOB
+    )""",
+    """CREATE INDEX IF NOT EXISTS conversations_agent ON conversations(agent)""",
+    """CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY,
+        conversation TEXT NOT NULL REFERENCES buyers(id),
+        author TEXT NOT NULL CHECK (author IN ('buyer', 'agent', 'bot', 'system')),
+        text TEXT NOT NULL,
+        at REAL NOT NULL,
+        agent TEXT,
+        client_id TEXT,
+        UNIQUE (conversation, client_id)
+    )""",
+    """CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation, id)""",
+    """CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        buyer TEXT NOT NULL REFERENCES buyers(id),
+        state TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS orders_buyer ON orders(buyer, updated_at)""",
+    """CREATE TABLE IF NOT EXISTS order_events (
+        id INTEGER PRIMARY KEY,
+        buyer TEXT NOT NULL REFERENCES buyers(id),
+        order_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ratings (
+        id INTEGER PRIMARY KEY,
+        buyer TEXT NOT NULL REFERENCES buyers(id),
+        agent TEXT,
+        score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+        at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS decisions (
+        id INTEGER PRIMARY KEY,
+        buyer TEXT NOT NULL,
+        event TEXT NOT NULL,
+        target TEXT NOT NULL,
+        why TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        at REAL NOT NULL,
+        previous TEXT,
+        position INTEGER,
+        eta REAL
+    )""",
+    """CREATE INDEX IF NOT EXISTS decisions_buyer ON decisions(buyer, id)""",
+    # Every engine input, in order, with its time: replayed on start (ARCHITECTURE.md).
+    # kind: 'event' (an events.py struct as JSON), 'policy' (a policy swap, body = its TOML) or
+    # 'advance' (the server fired due timers at ``at``; replayed as Engine.advance).
+    """CREATE TABLE IF NOT EXISTS engine_log (
+        seq INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('event', 'policy', 'advance')),
+        body TEXT NOT NULL
+    )""",
+    # What each agent was sent, numbered, so a reconnecting console can resume (CONSOLE.md §5).
+    """CREATE TABLE IF NOT EXISTS agent_events (
+        agent TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at REAL NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (agent, seq)
+    ) WITHOUT ROWID""",
+    # KPI facts (CONSOLE.md §3): who received whom when, and each buyer wait with its answer.
+    """CREATE TABLE IF NOT EXISTS receptions (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        buyer TEXT NOT NULL,
+        at REAL NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS receptions_at ON receptions(at)""",
+    # A buyer wait (console.reception.kpi.Wait): agent is who answered, or who holds the buyer
+    # while it is open (NULL while the bot or the pool does).
+    """CREATE TABLE IF NOT EXISTS waits (
+        id INTEGER PRIMARY KEY,
+        agent TEXT,
+        buyer TEXT NOT NULL,
+        started REAL NOT NULL,
+        answered REAL
+    )""",
+    """CREATE INDEX IF NOT EXISTS waits_started ON waits(started)""",
+    """CREATE INDEX IF NOT EXISTS waits_open ON waits(buyer, answered)""",
+)
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (CONSOLE.md §4: nothing else to install or configure)."""
+    return Path(platformdirs.user_data_dir("fenliu", appauthor=False))
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is of an unknown schema version."""
+
+
+class Store:
+    """The one SQLite connection of the server, with per-loop-turn batched commits."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one
+        # transaction whatever the statements are.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._in_tx = False
+        self._flush_scheduled = False
+        self._after: list[Callable[[], None]] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._migrate()
+
+    @classmethod
+    def open(cls, data_dir: Path | None = None, **kwargs: Any) -> Store:
+        directory = data_dir if data_dir is not None else default_data_dir()
+        return cls(directory / DB_NAME, **kwargs)
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                self.db.execute(statement)
+            row = self.db.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: database schema version {row[0]} is newer than this fenliu ({SCHEMA_VERSION})"
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run a write inside the current batch (opened on demand, committed next loop turn)."""
+        self._begin()
+        return self.db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        self._begin()
+        return self.db.executemany(sql, rows)
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self.db.execute("BEGIN")
+            self._in_tx = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (command-line tools): the caller flushes
+        self._flush_scheduled = True
+        loop.call_soon(self.flush)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the writes made so far are committed (at once if there are none)."""
+        if not self._in_tx and not self._after:
+            action()
+            return
+        self._after.append(action)
+        self._schedule()
+
+    async def committed(self) -> None:
+        """Wait until the writes made so far are committed; raises if the commit failed."""
+        if not self._in_tx and not self._after:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        self._schedule()
+        await future
+
+    def flush(self) -> None:
+        """Commit the batch, then run its after-commit actions and wake its waiters, in order."""
+        self._flush_scheduled = False
+        after, self._after = self._after, []
+        waiters, self._waiters = self._waiters, []
+        error: BaseException | None = None
+        if self._in_tx:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                log.exception("commit failed; the batch is rolled back")
+                error = exc
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            finally:
+                self._in_tx = False
+        if error is None:
+            for action in after:
+                try:
+                    action()
+                except Exception:
+                    log.exception("after-commit action failed")
+        for waiter in waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(StoreError(f"commit failed: {error}"))
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(self.db.execute(sql, params).fetchall())
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def close(self) -> None:
+        """Commit what is pending and close the file (clean shutdown loses nothing)."""
+        self.flush()
+        self.db.close()

@@ -1,0 +1,113 @@
+"""Restarts and reconnects: nothing acknowledged is lost, nothing arrives twice (CONSOLE.md §5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.protocol.messages import (
+    Arrive,
+    ConversationUpdated,
+    Entry,
+    Error,
+    Event,
+    LoginOk,
+    MessageAdded,
+    Open,
+    Reply,
+    ReplyAck,
+    Resume,
+    Say,
+    Snapshot,
+    Why,
+)
+from console.reception.model import Section
+from console.routing.events import Reason, Status
+
+from .helpers import Client, run, running_server
+from .test_reception import buyer, online
+
+
+def test_restart_keeps_conversations_messages_routing_and_accounts(tmp_path: Path) -> None:
+    async def first_life() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="在吗", client_id="m1"))
+            ack = await a1.request(Reply(conversation="b1", text="在的", client_id="c1"))
+            assert isinstance(ack, ReplyAck)
+            await b1.request(Say(text="发什么快递", client_id="m2"))
+
+    async def second_life() -> None:
+        async with running_server(tmp_path, seed=False) as server:
+            a1 = await Client.agent(server)
+            _, snapshot = await a1.login("a1")
+            assert snapshot.status is Status.ONLINE  # routing state came back (grace period running)
+            [row] = snapshot.conversations
+            assert row.id == "b1" and row.name == "王小姐" and row.section is Section.PENDING
+            assert row.holder == "agent:a1" and row.unread == 1  # since the reply
+            history = await a1.request(Open(conversation="b1"))
+            assert [m.text for m in history.messages] == ["在吗", "在的", "发什么快递"]
+            # the resent reply is still recognised after the restart
+            again = await a1.request(Reply(conversation="b1", text="在的", client_id="c1"))
+            assert isinstance(again, ReplyAck) and again.duplicate and again.message_id == ack_id(history)
+            why = await a1.request(Why(conversation="b1"))
+            assert [d.why for d in why.decisions] == [Reason.GROUP]
+            # the same buyer re-arriving stays in the open session (R9.1)
+            b1 = await buyer(server, "b1")
+            routed = await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            assert routed.why is Reason.OPEN_SESSION and routed.name == "小美"
+
+    run(first_life())
+    run(second_life())
+
+
+def ack_id(history) -> int:  # type: ignore[no-untyped-def]
+    return next(m.id for m in history.messages if m.client_id == "c1")
+
+
+def test_reconnect_replays_missed_events_in_order_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            last = (await a1.expect(ConversationUpdated)).seq
+            await a1.close()
+            # while the console is away: three buyer messages
+            for i in range(3):
+                await b1.request(Say(text=f"消息{i}", client_id=f"m{i}"))
+            fresh = await Client.agent(server)  # a token to resume with (the console keeps its own)
+            ok_login, _snap = await fresh.login("a1")
+            await fresh.close()
+            back = await Client.agent(server)
+            resumed = await back.request(Resume(token=ok_login.token, last_seq=last))
+            assert isinstance(resumed, LoginOk) and resumed.resumed
+            events = await back.drain(lambda m: isinstance(m, Event) and m.seq == resumed.seq)
+            seqs = [m.seq for m in events if isinstance(m, Event)]
+            assert seqs == list(range(last + 1, resumed.seq + 1))  # in order, none missing, none twice
+            texts = [m.message.text for m in events if isinstance(m, MessageAdded)]
+            assert texts == ["消息0", "消息1", "消息2"]
+            assert not any(isinstance(m, Snapshot) for m in events)
+            # live events continue after the replayed ones
+            await b1.request(Say(text="还在吗", client_id="m9"))
+            live = await back.expect(MessageAdded)
+            assert live.seq > resumed.seq and live.message.text == "还在吗"
+
+    run(scenario())
+
+
+def test_resume_from_the_future_gets_a_snapshot(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await Client.agent(server)
+            ok, _ = await a1.login("a1")
+            other = await Client.agent(server)
+            answer = await other.request(Resume(token=ok.token, last_seq=ok.seq + 1000))
+            assert isinstance(answer, LoginOk) and not answer.resumed
+            snap = await other.expect(Snapshot)
+            assert snap.seq == answer.seq
+            refused = await other.request(Resume(token=ok.token))
+            assert isinstance(refused, Error)
+
+    run(scenario())
