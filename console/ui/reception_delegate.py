@@ -15,12 +15,14 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from console.reception.model import Conversation, Kind, Section
 from console.ui.labels import initials, time_label, wait_label
-from console.ui.reception_model import ConversationRole, CountRole, IsSectionRole, SectionRole
+from console.ui.reception_model import ConversationRole, CountRole, SectionRole, is_section
 
 ROW_HEIGHT = 60
 HEADER_HEIGHT = 32
 AVATAR = 38
 MARGIN = 10
+ROW_SIZE = QSize(240, ROW_HEIGHT)
+HEADER_SIZE = QSize(240, HEADER_HEIGHT)
 CLEARABLE = frozenset({Section.BOT_REPLIED, Section.REPLIED})
 COLLAPSIBLE = frozenset(set(Section) - {Section.PENDING})
 LONG_WAIT = 120.0  # seconds after which the waiting time turns red
@@ -56,12 +58,13 @@ class ReceptionDelegate(QStyledItemDelegate):
         return QRect(row.right() - 64, row.top() + 5, 56, row.height() - 10)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return QSize(240, HEADER_HEIGHT if index.data(IsSectionRole) else ROW_HEIGHT)
+        # Asked for every row on each relayout of the list: no data() call, shared sizes.
+        return HEADER_SIZE if is_section(index) else ROW_SIZE
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if index.data(IsSectionRole):
+        if is_section(index):
             self._paint_header(painter, option, index)
         else:
             conversation = index.data(ConversationRole)

@@ -33,10 +33,21 @@ CountRole = Qt.ItemDataRole.UserRole + 2  # number of rows in a section
 IsSectionRole = Qt.ItemDataRole.UserRole + 3
 
 MERGE_MS = 30
+SECTION_FLAGS = Qt.ItemFlag.ItemIsEnabled
+# Conversation rows never have children: saying so spares the view a rowCount() per row on
+# every relayout (QTreeView asks flags() before hasChildren()).
+ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+NO_FLAGS = Qt.ItemFlag.NoItemFlags
 FILTER_LIMIT = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 SortKey = tuple[float, str]
+
+
+def is_section(index: AnyIndex) -> bool:
+    """Whether a valid index of this model is a section row (no ``data()`` call: the view asks
+    every row's size on each relayout)."""
+    return index.internalId() == 0
 
 
 def section_title(section: Section | None) -> str:
@@ -226,11 +237,10 @@ class ReceptionModel(QAbstractItemModel):
         return 1
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        # Called twice per row on every relayout of the view: constants, no enum arithmetic.
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        if index.internalId() == 0:
-            return Qt.ItemFlag.ItemIsEnabled
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            return NO_FLAGS
+        return SECTION_FLAGS if index.internalId() == 0 else ROW_FLAGS
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -139,7 +139,8 @@ class ReceptionView(QTreeView):
         for row in range(self._model.rowCount(root)):
             index = self._model.index(row, 0, root)
             count = self._model.rowCount(index)
-            self.setRowHidden(row, root, count == 0)
+            if self.isRowHidden(row, root) != (count == 0):  # setRowHidden relayouts every row, even unchanged
+                self.setRowHidden(row, root, count == 0)
             want = count > 0 and index.data(SectionRole) not in self.collapsed_sections
             if want != self.isExpanded(index):
                 self.setExpanded(index, want)
