@@ -1,0 +1,100 @@
+"""Simulated colleague agents for a demo: they go online, answer their buyers, close sessions.
+
+A demo has one human at the console; the rest of the team is simulated here so buyers get
+answered, loads move, the team view has something to show and response times exist. Each
+``Colleague`` is an ordinary ``AgentClient`` (the same client the console uses): it answers a
+buyer's latest line after a human pause, claims buyers from the message pool, and closes a
+session after a thank-you. It stops with the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from pathlib import Path
+
+from console.client import AgentClient, ClientError
+from console.protocol.messages import AgentEvent, Author, ConversationUpdated, Entry, MessageAdded
+from console.routing.events import Status
+from console.sim import phrases
+
+log = logging.getLogger(__name__)
+
+THANKS = ("谢谢", "好的", "下单了", "拍了", "付好了", "知道了", "嗯嗯")
+TOPICS: tuple[tuple[tuple[str, ...], Entry], ...] = (
+    (("退", "破损", "少发", "发票"), Entry.AFTER_SALE),
+    (("订单", "物流", "地址", "催"), Entry.ORDER_DETAIL),
+    (("主播", "直播", "链接"), Entry.LIVE),
+)
+
+
+class Colleague:
+    """One simulated agent on an ``AgentClient``."""
+
+    def __init__(self, url: str, user: str, password: str, *, state_dir: Path, rng: random.Random,
+                 pause: tuple[float, float] = (2.0, 15.0)) -> None:
+        self.client = AgentClient(url, user, password, state_dir=state_dir)
+        self.user = user
+        self.rng = rng
+        self.pause = pause
+        self.replies = 0
+        self.closes = 0
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.client.start()
+        self.client.events.connect(self._on_event)
+        await self.client.set_status(Status.ONLINE)
+
+    async def stop(self) -> None:
+        for task in [*self._pending.values(), *self._tasks]:
+            task.cancel()
+        pending = [*self._pending.values(), *self._tasks]
+        if pending:
+            await asyncio.wait(pending, timeout=3.0)
+        await self.client.close()
+
+    def _spawn(self, coro: object, key: str | None = None) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)  # type: ignore[arg-type]
+        if key is not None:
+            self._pending[key] = task
+            task.add_done_callback(lambda _t: self._pending.pop(key, None))
+        else:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _on_event(self, event: AgentEvent) -> None:
+        if isinstance(event, ConversationUpdated) and event.conversation.holder == "pool":
+            self._spawn(self._claim(event.conversation.id))
+        elif isinstance(event, MessageAdded) and event.message.author is Author.BUYER:
+            buyer = event.message.conversation
+            if buyer not in self._pending:  # one answer for a burst of lines
+                self._spawn(self._answer(buyer), key=buyer)
+
+    async def _claim(self, buyer: str) -> None:
+        await asyncio.sleep(self.rng.uniform(*self.pause))
+        try:
+            await self.client.claim(buyer)
+        except ClientError:
+            pass  # someone was faster
+
+    async def _answer(self, buyer: str) -> None:
+        await asyncio.sleep(self.rng.uniform(*self.pause))
+        row = self.client.view.conversations.get(buyer)
+        if row is None or row.holder != f"agent:{self.user}":
+            return
+        text = row.last_text
+        thanks = any(word in text for word in THANKS)
+        topic = next((entry for words, entry in TOPICS if any(w in text for w in words)), Entry.PRODUCT_DETAIL)
+        answer = self.rng.choice(phrases.AGENT_CLOSINGS if thanks else phrases.AGENT_ANSWERS[topic])
+        try:
+            await self.client.reply(buyer, answer)
+            self.replies += 1
+            if thanks and self.rng.random() < 0.7:
+                await asyncio.sleep(self.rng.uniform(*self.pause))
+                await self.client.close_conversation(buyer)
+                self.closes += 1
+        except ClientError as exc:
+            log.debug("%s could not answer %s: %s", self.user, buyer, exc)
