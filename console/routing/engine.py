@@ -381,7 +381,7 @@ class Engine:
         if not agent.available:
             return out
         pools = self._pools_served(agent)
-        while agent.has_free_slot:
+        while agent.can_take():  # caps limit only capped agents (§1): an uncapped one takes them all
             best: Pool | None = None
             best_key: tuple[float, int] | None = None
             for pool in pools:
@@ -476,7 +476,7 @@ class Engine:
         if agent is None or now - closed_at >= window:
             return None
         queuing = [g for g in self._groups_of(agent) if g in self.queuing]
-        if not queuing:  # the buyer's pool does not queue
+        if not queuing or not self._buyer_pool_queues(buyer, now):  # the buyer's pool does not queue
             return None
         if agent.available:
             return _Target(HolderKind.AGENT, agent.id, Reason.REPEAT_ENTRY, "R5.1")  # even over its cap
@@ -486,6 +486,13 @@ class Engine:
             chosen = pick(self._group(first).pick, colleagues, self.rng, self._conversion)
             return _Target(HolderKind.AGENT, chosen.id, Reason.REPEAT_ENTRY, "R5.2")
         return _Target(HolderKind.QUEUE, self._pool_name(first), Reason.QUEUED, "R5.2")
+
+    def _buyer_pool_queues(self, buyer: BuyerState, now: float) -> bool:
+        """R5: the groups this buyer matches now (R7.3) include one that queues."""
+        if self.matcher is None:
+            return _IMPLICIT in self.queuing
+        state = order_state(buyer.orders, now, self.policy.after_sale_window)
+        return any(g.id in self.queuing for g in self.matcher.match(self.policy.matching_order, buyer.attrs, state))
 
     def _recent(self, buyer: BuyerState, now: float, handoff: bool) -> _Target | None:
         """R4: recent contact first. None means: go on at R6."""
