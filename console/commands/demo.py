@@ -1,46 +1,87 @@
-"""``fenliu demo``: show what Fenliu does, with nothing to set up (what ``make run`` starts).
+"""``fenliu demo``: the bundled server, simulated buyers and colleagues, and the console logged in.
 
-Until the reception console is ready, the demo replays the bundled 11.11-morning scenario
-(``resources/scenarios/demo.json``) through the real routing engine and prints its summary:
-who received whom, who queued and for how long, and why.
+What ``make run`` starts. Everything runs on this machine: the server (with an embedded SQLite
+database in a temporary folder unless ``--data`` is given) and the traffic simulator as child
+processes, the console in this one. A backfilled yesterday gives yesterday's tiles data.
+Closing the console stops everything, in order: the UI, its client, the simulator, the server.
+
+``--self-test`` does the same offscreen and exits 0 once a simulated buyer has been routed to the
+console's agent, shown in its list and answered by it end to end (the desktop bundle's check).
+``--replay`` only replays the bundled 11.11-morning scenario and prints its summary (no window).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
 import sys
 from pathlib import Path
 
 from console.paths import resources_dir
 
-RESOURCES = resources_dir()
-DEMO_SCENARIO = RESOURCES / "scenarios" / "demo.json"
+DEMO_PASSWORD = "demo"
+DEMO_SCENARIO = resources_dir() / "scenarios" / "demo.json"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("demo", help="start the demo")
-    parser.add_argument(
-        "--scenario",
-        type=Path,
-        default=DEMO_SCENARIO,
-        metavar="FILE",
-        help="the scenario to replay (default: the bundled 11.11 morning)",
-    )
+    parser = subparsers.add_parser(
+        "demo", help="start the demo: server, simulated buyers, and the console logged in",
+        description="Start the bundled server with an embedded database, simulated buyer traffic and "
+                    "colleagues, and open the console logged in (password for every demo account: demo).")
+    parser.add_argument("--agent", default="xiaomei", help="the account the console logs in as (default xiaomei; "
+                        "zhuguan is the supervisor)")
+    parser.add_argument("--supervisor", action="store_true", help="log in as the supervisor (zhuguan)")
+    parser.add_argument("--rate", type=float, default=40.0, help="buyer arrivals per minute (default 40)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="keep the demo's data here (default: a temporary folder, removed afterwards)")
+    parser.add_argument("--lang", default=None, help="zh_CN (default) or en")
+    parser.add_argument("--self-test", action="store_true",
+                        help="run offscreen, route and answer one buyer end to end, exit 0 (or 1)")
+    parser.add_argument("--replay", action="store_true",
+                        help="only replay the bundled scenario and print its summary (no server, no window)")
+    parser.add_argument("--scenario", type=Path, default=DEMO_SCENARIO, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Replays the demo scenario with ``--summary``; returns the replay's exit code."""
-    from console import cli
+    if args.replay:
+        from console.cli import main
 
-    scenario: Path = args.scenario
-    if not scenario.is_file():
-        print(f"fenliu demo: scenario not found: {scenario}", file=sys.stderr)
-        return 2
-    if importlib.util.find_spec("console.commands.replay") is None:
-        print(
-            "fenliu demo: the replay command is not built yet (console/commands/replay.py)", file=sys.stderr
-        )
-        return 1
-    return cli.main(["replay", str(scenario), "--summary"])
+        return main(["replay", str(args.scenario), "--summary"])
+    if args.self_test and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    import tempfile
+
+    from console.sim.demo_stack import DemoStack
+
+    user = "zhuguan" if args.supervisor else args.agent
+    with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch:
+        data = args.data or Path(scratch) / "data"
+        stack = DemoStack(data, resources_dir() / "policy.example.toml", rate=args.rate, console_user=user,
+                          password=DEMO_PASSWORD, log_dir=Path(scratch))
+        try:
+            url = stack.start()
+        except RuntimeError as exc:
+            print(f"fenliu demo: {exc}", file=sys.stderr)
+            stack.stop()
+            return 1
+        print(f"fenliu demo: server {url}, data {data}; console as {user} (password {DEMO_PASSWORD})", flush=True)
+        try:
+            return _console(url, user, args, Path(scratch) / "console")
+        finally:
+            stack.stop()
+
+
+def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> int:
+    from PySide6.QtCore import QSettings
+
+    from console.ui.login import Credentials
+    from console.ui.run import run_console
+    from console.ui.self_test import self_test
+
+    settings = None
+    if args.self_test:  # leave the user's remembered settings alone
+        settings = QSettings(str(state_dir / "settings.ini"), QSettings.Format.IniFormat)
+    return run_console(args.lang, state_dir, credentials=Credentials(url, user, DEMO_PASSWORD), go_online=True,
+                       until=self_test if args.self_test else None, settings=settings)

@@ -151,6 +151,8 @@ class Shop:
             self.hub.to_buyer(row.buyer, SessionClosed(why=d.why))
             return touched
         row.holder = d.to
+        if row.last_at == 0.0 and not row.last_text:
+            row.last_at = d.t  # not written yet: the row shows (and sorts by) the arrival
         new_agent = _agent_of(d.to)
         if new_agent is not None:
             row.agent = new_agent

@@ -166,7 +166,7 @@ class ConversationPane(QWidget):
         self.history.scrollToBottom()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.history and event.type() == QEvent.Type.Resize:
+        if watched is getattr(self, "history", None) and event.type() == QEvent.Type.Resize:  # events come during __init__ too
             self.history.doItemsLayout()  # bubbles wrap to the new width
         return super().eventFilter(watched, event)
 

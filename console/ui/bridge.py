@@ -1,0 +1,180 @@
+"""The one bridge between Qt and the asyncio client: ``ClientBackend``.
+
+Widgets call ``Backend`` methods, which return at once; each spawns a short task on the qasync
+loop that calls ``AgentClient`` and puts the answer into ``ConsoleState``. Server events reach
+``ConsoleState`` through the client's observers, which run on the same (Qt) thread under qasync.
+Every task is kept until it ends; a failed request becomes a readable error on the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from console.client.agent import AgentClient, ConnectionState, ReplyOutcome, StateChange
+from console.client.errors import ClientError
+from console.protocol.messages import (
+    AgentEvent,
+    BuyerTile,
+    ConversationRemoved,
+    ConversationUpdated,
+    KpisUpdated,
+    MessageAdded,
+    Snapshot,
+    StatusChanged,
+    TeamUpdated,
+)
+from console.reception.model import Section
+from console.routing.events import Status
+from console.ui.backend import Connection, ConsoleState
+from console.ui.team_data import decisions_from_protocol, team_from_protocol
+
+log = logging.getLogger(__name__)
+
+_CONNECTION = {
+    ConnectionState.CONNECTING: Connection.CONNECTING,
+    ConnectionState.ONLINE: Connection.ONLINE,
+    ConnectionState.RECONNECTING: Connection.RECONNECTING,
+    ConnectionState.OFFLINE: Connection.OFFLINE,
+}
+
+
+class ClientBackend:
+    """``Backend`` over a running ``AgentClient``; see the module docstring."""
+
+    def __init__(self, client: AgentClient, state: ConsoleState) -> None:
+        self.client = client
+        self.state = state
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._disconnect: list[Callable[[], None]] = []
+
+    def attach(self) -> None:
+        """Start feeding the state: what the client already holds, then every change.
+
+        Called once the window observes the state, so it sees the first snapshot and status."""
+        client, state = self.client, self.state
+        self._disconnect = [
+            client.events.connect(self._on_client_event),
+            client.state_changed.connect(self._on_client_state_changed),
+            client.reply_outcomes.connect(self._on_client_reply_outcome),
+        ]
+        view = client.view
+        if view.seq is not None:  # the client logged in before the window existed
+            state.load_snapshot(list(view.conversations.values()), view.kpis, view.status.value, view.load, view.cap)
+        self._on_client_state_changed(client.state)
+
+    def detach(self) -> None:
+        """Stop feeding the state and cancel the requests still under way."""
+        for disconnect in self._disconnect:
+            disconnect()
+        for task in self._tasks:
+            task.cancel()
+
+    async def drain(self, timeout: float = 2.0) -> None:
+        """Wait (a little) for the requests under way, e.g. before closing."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    # -- requests (Backend) --------------------------------------------------------------------
+
+    def _spawn(self, what: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            if finished.cancelled():
+                return
+            exc = finished.exception()
+            if isinstance(exc, ClientError):
+                self.state.report_error(f"{what}: {exc}")
+            elif exc is not None:
+                log.error("%s failed", what, exc_info=exc)
+                self.state.report_error(f"{what}: {exc}")
+
+        task.add_done_callback(done)
+
+    def set_status(self, status: str) -> None:
+        self._spawn(self.state.tr("切换状态"), self.client.set_status(Status(status)))
+
+    def open_conversation(self, conversation: str) -> None:
+        async def run() -> None:
+            history = await self.client.open(conversation)
+            self.state.load_history(conversation, history.messages)
+            self.state.mark_read(conversation)
+
+        self._spawn(self.state.tr("打开会话"), run())
+
+    def reply(self, conversation: str, text: str, client_id: str) -> None:
+        # The outbox keeps it (on disk) until the server acknowledges it, across reconnects.
+        async def run() -> None:
+            await self.client.queue_reply(conversation, text, client_id=client_id)
+
+        self._spawn(self.state.tr("发送"), run())
+
+    def close(self, conversation: str) -> None:
+        self._spawn(self.state.tr("结束会话"), self.client.close_conversation(conversation))
+
+    def clear_section(self, section: Section) -> None:
+        self._spawn(self.state.tr("清扫"), self.client.clear(section))
+
+    def claim(self, conversation: str) -> None:
+        self._spawn(self.state.tr("接入"), self.client.claim(conversation))
+
+    def request_kpis(self) -> None:
+        async def run() -> None:
+            self.state.set_kpis(await self.client.get_kpis())
+
+        self._spawn(self.state.tr("刷新数据"), run())
+
+    def filter_buyers(self, tile: str) -> None:
+        async def run() -> None:
+            self.state.set_filter(tile, await self.client.filter_buyers(BuyerTile(tile)))
+
+        self._spawn(self.state.tr("筛选"), run())
+
+    def why(self, conversation: str) -> None:
+        async def run() -> None:
+            decisions = await self.client.why(conversation)
+            self.state.set_decisions(conversation, decisions_from_protocol(decisions))
+
+        self._spawn(self.state.tr("分配原因"), run())
+
+    def transfer(self, conversation: str, agent: str) -> None:
+        self._spawn(self.state.tr("转接"), self.client.transfer(conversation, agent))
+
+    def get_team(self) -> None:
+        async def run() -> None:
+            self.state.set_team(team_from_protocol(await self.client.get_team()))
+
+        self._spawn(self.state.tr("团队数据"), run())
+
+    # -- from the client -----------------------------------------------------------------------
+
+    def _on_client_event(self, event: AgentEvent) -> None:
+        state = self.state
+        if isinstance(event, Snapshot):
+            state.load_snapshot(event.conversations, event.kpis, event.status.value, event.load, event.cap)
+        elif isinstance(event, ConversationUpdated):
+            state.update_conversation(event.conversation)
+        elif isinstance(event, ConversationRemoved):
+            state.remove_conversation(event.id)
+        elif isinstance(event, MessageAdded):
+            state.add_message(event.message)
+        elif isinstance(event, StatusChanged):
+            state.set_status(event.status.value, event.load, event.cap)
+        elif isinstance(event, KpisUpdated):
+            state.set_kpis(event.kpis)
+        elif isinstance(event, TeamUpdated):
+            state.set_team(team_from_protocol(event.team))
+
+    def _on_client_state_changed(self, change: StateChange) -> None:
+        self.state.set_connection(_CONNECTION[change.state])
+        if change.state is ConnectionState.OFFLINE and change.error:
+            self.state.report_error(change.error)
+
+    def _on_client_reply_outcome(self, outcome: ReplyOutcome) -> None:
+        if outcome.error is not None:
+            self.state.report_error(self.state.tr("回复未能发送：") + str(outcome.error))

@@ -1,0 +1,56 @@
+"""``fenliu demo --self-test``: one buyer routed to the console's agent and answered, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from console.reception.model import Section
+from console.ui.backend import Delivery
+from console.ui.run import Session
+
+TIMEOUT = 90.0
+ANSWER = "您好，这里是分流自检，马上为您处理"
+
+
+async def _until(condition: object, timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.05)
+
+
+async def self_test(session: Session) -> int:
+    """Wait for a waiting buyer of ours, open it with Ctrl+Up, answer with Ctrl+Enter, see it confirmed."""
+    state, window = session.state, session.window
+    mine = f"agent:{state.agent}"
+
+    def waiting() -> str | None:
+        for c in state.conversations.values():
+            if c.holder == mine and c.section is Section.PENDING and c.waiting_since is not None:
+                return c.id
+        return None
+
+    try:
+        await _until(lambda: waiting() is not None, TIMEOUT)
+        window.model.flush()
+        window.activateWindow()
+        window.pane.input.setFocus()
+        QTest.keyClick(window.pane.input, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+        opened = window.pane.conversation
+        if opened is None:
+            print("self-test: FAILED: Ctrl+Up opened no conversation")
+            return 1
+        window.pane.input.setPlainText(ANSWER)
+        QTest.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await _until(lambda: any(m.text == ANSWER and state.delivery(m) is Delivery.CONFIRMED
+                                 for m in state.messages.get(opened.id, [])), 30.0)
+        decisions = await session.client.why(opened.id)
+    except TimeoutError:
+        print(f"self-test: FAILED: no buyer routed to {state.agent} and answered within the time limit")
+        return 1
+    last = decisions[-1] if decisions else None
+    reason = f"{last.why.value} ({last.rule})" if last is not None else "?"
+    print(f"self-test: ok: buyer {opened.id} routed to {mine} by {reason}, answered and confirmed")
+    return 0

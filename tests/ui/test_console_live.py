@@ -1,0 +1,144 @@
+"""The real console against a real server on port 0, driven by keys (issue 4).
+
+The server runs in-process on the same qasync loop as the console; buyers come through the real
+buyer client. Nothing of ours is mocked; the tests wait on conditions, never on time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import qasync
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+
+from console.client.buyer import BuyerClient
+from console.protocol.messages import Entry
+from console.reception.model import Author, Section
+from console.routing.events import Status
+from console.server.app import Server, ServerConfig
+from console.server.limits import Limits
+from console.ui.backend import Connection, Delivery
+from console.ui.login import Credentials
+from console.ui.run import Session, log_in, open_window
+from tests.server.helpers import PASSWORD, running_server, seed_accounts, write_policy
+
+T = TypeVar("T")
+
+
+def run_on_qt(qapp: QApplication, coro: Coroutine[Any, Any, T], timeout: float = 45.0) -> T:
+    """Run ``coro`` on a qasync loop over the test's QApplication (as ``fenliu console`` does)."""
+    qapp.setQuitOnLastWindowClosed(False)  # as run_console: closing a window must not stop the loop
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def console(url: str, tmp_path: Path, user: str = "a1"):  # type: ignore[no-untyped-def]
+    settings = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+    client = await log_in(Credentials(url, user, PASSWORD), tmp_path / "state")
+    session = open_window(client, settings)
+    session.window.activateWindow()  # shortcuts are per window: the console has the focus
+    try:
+        await until(session.window.isActiveWindow)
+        yield session
+    finally:
+        await session.close()
+
+
+def pending_row(session: Session, buyer: str) -> bool:
+    row = session.state.conversations.get(buyer)
+    return row is not None and row.section is Section.PENDING
+
+
+def test_an_agent_answers_a_buyer_with_the_keyboard(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window = session.window
+            qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
+            await until(lambda: session.state.status == "online")
+            assert session.state.connection == Connection.ONLINE
+
+            async with BuyerClient(server.url, "live-b1", "测试买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("这款有货吗")
+                await until(lambda: pending_row(session, "live-b1"))
+                window.model.flush()  # the list merges bursts for 30 ms; don't wait for its timer
+
+                window.pane.input.setFocus()
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Up
+                opened = window.pane.conversation
+                assert opened is not None and opened.id == "live-b1"
+                await until(lambda: any(m.text == "这款有货吗" for m in session.state.messages.get("live-b1", [])))
+
+                received = buyer.subscribe()
+                window.pane.input.setPlainText("亲，有货的")
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                assert session.state.conversations["live-b1"].section is Section.REPLIED  # optimistic, at once
+                await received.wait_for(lambda push: getattr(push, "text", None) == "亲，有货的", timeout=10)
+                mine = [m for m in session.state.messages["live-b1"] if m.author is Author.AGENT]
+                await until(lambda: all(session.state.delivery(m) is Delivery.CONFIRMED
+                                        for m in session.state.messages["live-b1"] if m.author is Author.AGENT))
+                assert [m.text for m in mine] == ["亲，有货的"]
+                await until(lambda: session.state.kpis.received_today == 1)  # live KPI push
+
+    run_on_qt(qapp, scenario())
+
+
+def test_a_reply_typed_while_the_server_is_down_is_sent_once(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    seed_accounts(tmp_path / "data", write_policy(tmp_path))
+
+    def server(port: int = 0) -> Server:
+        return Server(ServerConfig(port=port, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml",
+                                   limits=Limits()))
+
+    async def scenario() -> None:
+        first = server()
+        await first.start()
+        url, port = first.url, first.port
+        async with console(url, tmp_path) as session:
+            await session.client.set_status(Status.ONLINE)
+            async with BuyerClient(url, "live-b2", "断线买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("在吗")
+                await until(lambda: pending_row(session, "live-b2"))
+            window = session.window
+            window.reception.select_conversation("live-b2")
+            window._on_reception_conversation_opened("live-b2")
+
+            await first.stop()  # the server goes away
+            await until(lambda: session.state.connection == Connection.RECONNECTING)
+            window.pane.input.setPlainText("马上为您查询")
+            qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+            local = [m for m in session.state.messages["live-b2"] if m.text == "马上为您查询"]
+            assert [session.state.delivery(m) for m in local] == [Delivery.QUEUED]
+
+            again = server(port)  # the same data on the same port: the client finds it again
+            await again.start()
+            try:
+                session.client.retry_now()
+                await until(lambda: session.state.connection == Connection.ONLINE, timeout=20)
+                await until(lambda: all(session.state.delivery(m) is Delivery.CONFIRMED
+                                        for m in session.state.messages["live-b2"]), timeout=20)
+                history = await session.client.open("live-b2")
+                assert [m.text for m in history.messages if m.author is Author.AGENT] == ["马上为您查询"]
+            finally:
+                await again.stop()
+
+    run_on_qt(qapp, scenario())
