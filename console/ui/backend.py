@@ -87,6 +87,10 @@ class ConsoleState(QObject):
         self.connection = Connection.CONNECTING
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
         self._local_ids = 0
+        # unread_total() as a running sum (the title shows it after every update): what each
+        # conversation adds, as last counted, so a direct write to ``conversations`` cannot skew it.
+        self._unread: dict[str, int] = {}
+        self._unread_total = 0
 
     # -- fed by the backend ---------------------------------------------------------------------
 
@@ -100,6 +104,8 @@ class ConsoleState(QObject):
     ) -> None:
         """A full resync (login, or a reconnect the server could not resume)."""
         self.conversations = {c.id: c for c in conversations}
+        self._unread = {c.id: c.unread for c in self.conversations.values() if c.unread and not c.cleared}
+        self._unread_total = sum(self._unread.values())
         self.kpis = kpis
         self.status, self.load, self.cap = status, load, cap
         self.snapshot_loaded.emit()
@@ -108,9 +114,16 @@ class ConsoleState(QObject):
 
     def update_conversation(self, conversation: Conversation) -> None:
         self.conversations[conversation.id] = conversation
+        unread = 0 if conversation.cleared else conversation.unread
+        if unread:
+            self._unread_total += unread - self._unread.get(conversation.id, 0)
+            self._unread[conversation.id] = unread
+        else:
+            self._unread_total -= self._unread.pop(conversation.id, 0)
         self.conversation_updated.emit(conversation)
 
     def remove_conversation(self, conversation: str) -> None:
+        self._unread_total -= self._unread.pop(conversation, 0)
         if self.conversations.pop(conversation, None) is not None:
             self.conversation_removed.emit(conversation)
 
@@ -197,4 +210,5 @@ class ConsoleState(QObject):
         )
 
     def unread_total(self) -> int:
-        return sum(c.unread for c in self.conversations.values() if not c.cleared)
+        """Unread messages over the conversations still in the list (kept as a running sum)."""
+        return self._unread_total

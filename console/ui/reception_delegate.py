@@ -1,7 +1,10 @@
 """Paints the rows of the reception list: section headers and conversations (CONSOLE.md §1).
 
 Everything that does not change from paint to paint (avatars, badges, the header button) is
-drawn once into a pixmap cache keyed by its content and the device pixel ratio.
+drawn once into a pixmap cache keyed by its content and the device pixel ratio; fonts, their
+metrics and time labels are cached too. ``ReceptionView`` calls ``paint_header``/``paint_row``
+directly (no ``QStyleOptionViewItem``, no flag arithmetic per row); ``paint()`` is the same for
+any other item view.
 """
 
 from __future__ import annotations
@@ -37,6 +40,21 @@ HOVER = QColor("#f3f6fa")
 HEADER_BG = QColor("#f2f4f7")
 UNREAD = QColor("#f0483e")
 WAIT_OK = QColor("#c27c0e")
+WHITE = QColor("#ffffff")
+
+# Enum members and flag combinations used on every paint, looked up once: building a flag
+# (``state & State_Selected``) or reading one from an option constructs a Python enum each time.
+ALIGN_VCENTER = Qt.AlignmentFlag.AlignVCenter
+ALIGN_CENTER = Qt.AlignmentFlag.AlignCenter
+ELIDE_RIGHT = Qt.TextElideMode.ElideRight
+ANTIALIASING = QPainter.RenderHint.Antialiasing
+NO_PEN = Qt.PenStyle.NoPen
+DEMIBOLD = QFont.Weight.DemiBold
+NORMAL = QFont.Weight.Normal
+STATE_SELECTED = QStyle.StateFlag.State_Selected.value
+STATE_MOUSE_OVER = QStyle.StateFlag.State_MouseOver.value
+TIME_LABELS_MAX = 4096
+ROW_CACHE = 64  # painted rows kept: more than a screenful, a few MB
 
 
 def badges_of(conversation: Conversation) -> tuple[str, ...]:
@@ -44,11 +62,37 @@ def badges_of(conversation: Conversation) -> tuple[str, ...]:
     return {Kind.MERCHANT: ("商",), Kind.STAFF: ("平",), Kind.GROUP: ("群",)}.get(conversation.kind, ())
 
 
+class _Fonts:
+    """The fonts of a row and a header derived from the view's font, with their metrics."""
+
+    __slots__ = ("base", "bold", "bold_metrics", "small", "small_metrics", "normal", "normal_metrics", "demibold",
+                 "demibold_metrics")
+
+    def __init__(self, base: QFont) -> None:
+        self.base = QFont(base)
+        self.bold = QFont(base)
+        self.bold.setBold(True)
+        self.bold_metrics = QFontMetrics(self.bold)
+        self.small = QFont(base)
+        self.small.setPointSizeF(max(base.pointSizeF() - 1.5, 7.0))
+        self.small_metrics = QFontMetrics(self.small)
+        self.normal = QFont(base)
+        self.normal.setWeight(NORMAL)
+        self.normal_metrics = QFontMetrics(self.normal)
+        self.demibold = QFont(base)
+        self.demibold.setWeight(DEMIBOLD)
+        self.demibold_metrics = QFontMetrics(self.demibold)
+
+
 class ReceptionDelegate(QStyledItemDelegate):
     def __init__(self, clock: Callable[[], float], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._clock = clock
         self._pixmaps: dict[tuple[object, ...], QPixmap] = {}
+        self._fonts: dict[str, _Fonts] = {}
+        self._rows: dict[tuple[object, ...], QPixmap] = {}  # painted rows, least recently painted first
+        self._stamps: dict[int, str] = {}  # minute of last_at -> time label, for the current minute
+        self._stamps_minute = -1
         self.collapsed_sections: set[Section] = set()  # kept in step by the view, for the arrows
 
     # -- geometry shared with the view (hit testing) -----------------------------------------------
@@ -58,50 +102,83 @@ class ReceptionDelegate(QStyledItemDelegate):
         return QRect(row.right() - 64, row.top() + 5, 56, row.height() - 10)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
-        # Asked for every row on each relayout of the list: no data() call, shared sizes.
+        # ReceptionView lays out from these two heights alone; for any other view, no data() call.
         return HEADER_SIZE if is_section(index) else ROW_SIZE
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        font: QFont = option.font  # type: ignore[attr-defined]
         if is_section(index):
-            self._paint_header(painter, option, index)
+            self.paint_header(painter, rect, index, font)
         else:
-            conversation = index.data(ConversationRole)
-            if conversation is not None:
-                self._paint_row(painter, option, conversation)
-        painter.restore()
+            state = option.state.value  # type: ignore[attr-defined]
+            self.paint_row(painter, rect, index, font, selected=bool(state & STATE_SELECTED),
+                           hovered=bool(state & STATE_MOUSE_OVER))  # drawn directly: no background known
+
+    def paint_row(self, painter: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex, font: QFont, *,
+                  selected: bool = False, hovered: bool = False, background: QColor | None = None) -> None:
+        """One conversation row: its ``Conversation`` is the only thing asked of the model.
+
+        With a ``background`` (the view's, opaque) the row is drawn once into a pixmap kept
+        while the row looks the same (same conversation, labels, size, state): a live list
+        repaints mostly unchanged rows shifted by an insert or a move.
+        """
+        conversation = index.data(ConversationRole)
+        if conversation is None:
+            return
+        labels = self._labels(conversation, self._clock())
+        if background is None:
+            painter.save()
+            painter.setRenderHint(ANTIALIASING)
+            self._paint_row(painter, rect, font, conversation, selected, hovered, labels)
+            painter.restore()
+            return
+        ratio = painter.device().devicePixelRatioF()
+        key = (conversation, labels, rect.width(), rect.height(), selected, hovered, background.rgba(), ratio,
+               font.key())
+        pixmap = self._rows.pop(key, None)
+        if pixmap is None:
+            pixmap = self._new_pixmap(rect.size(), ratio)
+            pixmap.fill(background)
+            p = QPainter(pixmap)
+            p.setRenderHint(ANTIALIASING)
+            self._paint_row(p, QRect(0, 0, rect.width(), rect.height()), font, conversation, selected, hovered, labels)
+            p.end()
+            if len(self._rows) >= ROW_CACHE:
+                del self._rows[next(iter(self._rows))]  # the least recently painted
+        self._rows[key] = pixmap  # (re)inserted last: the dict's order is the recency
+        painter.drawPixmap(rect.topLeft(), pixmap)
 
     # -- section headers -------------------------------------------------------------------------
 
-    def _paint_header(self, painter: QPainter, option: QStyleOptionViewItem,
-                      index: QModelIndex | QPersistentModelIndex) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+    def paint_header(self, painter: QPainter, rect: QRect, index: QModelIndex | QPersistentModelIndex,
+                     base: QFont) -> None:
+        painter.save()
+        painter.setRenderHint(ANTIALIASING)
         section: Section | None = index.data(SectionRole)
         painter.fillRect(rect, HEADER_BG)
         x = rect.left() + MARGIN
-        font = QFont(option.font)  # type: ignore[attr-defined]
+        fonts = self._fonts_for(base)
         if section in COLLAPSIBLE:
             painter.setPen(MUTED)
-            painter.setFont(font)
+            painter.setFont(fonts.base)
             arrow = "▸" if section in self.collapsed_sections else "▾"
-            painter.drawText(QRect(x, rect.top(), 14, rect.height()), Qt.AlignmentFlag.AlignVCenter, arrow)
+            painter.drawText(QRect(x, rect.top(), 14, rect.height()), ALIGN_VCENTER, arrow)
         x += 16
-        font.setBold(True)
-        painter.setFont(font)
+        painter.setFont(fonts.bold)
         painter.setPen(TEXT)
         title = str(index.data(Qt.ItemDataRole.DisplayRole))
-        width = QFontMetrics(font).horizontalAdvance(title)
-        painter.drawText(QRect(x, rect.top(), width + 2, rect.height()), Qt.AlignmentFlag.AlignVCenter, title)
-        font.setBold(False)
-        painter.setFont(font)
+        width = fonts.bold_metrics.horizontalAdvance(title)
+        painter.drawText(QRect(x, rect.top(), width + 2, rect.height()), ALIGN_VCENTER, title)
+        painter.setFont(fonts.base)
         painter.setPen(MUTED)
-        painter.drawText(QRect(x + width + 6, rect.top(), 60, rect.height()), Qt.AlignmentFlag.AlignVCenter,
+        painter.drawText(QRect(x + width + 6, rect.top(), 60, rect.height()), ALIGN_VCENTER,
                          f"({index.data(CountRole)})")
         if section in CLEARABLE:
             button = self.clear_button_rect(rect)
             painter.drawPixmap(button.topLeft(), self._clear_button(button.size(), painter.device().devicePixelRatioF(),
-                                                                     font))
+                                                                     fonts.base))
+        painter.restore()
 
     def _clear_button(self, size: QSize, ratio: float, font: QFont) -> QPixmap:
         text = QCoreApplication.translate("ReceptionDelegate", "清扫")
@@ -110,56 +187,62 @@ class ReceptionDelegate(QStyledItemDelegate):
         if pixmap is None:
             pixmap = self._new_pixmap(size, ratio)
             p = QPainter(pixmap)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(ANTIALIASING)
             p.setPen(QColor("#c5ccd6"))
             p.setBrush(QColor("#ffffff"))
             p.drawRoundedRect(QRectF(0.5, 0.5, size.width() - 1, size.height() - 1), 4, 4)
             p.setPen(QColor("#52606d"))
             p.setFont(font)
-            p.drawText(QRect(0, 0, size.width(), size.height()), Qt.AlignmentFlag.AlignCenter, text)
+            p.drawText(QRect(0, 0, size.width(), size.height()), ALIGN_CENTER, text)
             p.end()
             self._pixmaps[key] = pixmap
         return pixmap
 
     # -- conversation rows -----------------------------------------------------------------------
 
-    def _paint_row(self, painter: QPainter, option: QStyleOptionViewItem, conversation: Conversation) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
-        if state & QStyle.StateFlag.State_Selected:
+    def _labels(self, conversation: Conversation, now: float) -> tuple[str, str, bool]:
+        """What a row shows that depends on the time: its time, its waiting time, whether long."""
+        stamp = self._time_label(conversation.last_at, now) if conversation.last_at else ""
+        if conversation.section != Section.PENDING or conversation.waiting_since is None:
+            return stamp, "", False
+        waited = now - conversation.waiting_since
+        wait = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", wait_label(waited))
+        return stamp, wait, waited >= LONG_WAIT
+
+    def _paint_row(self, painter: QPainter, rect: QRect, base: QFont, conversation: Conversation, selected: bool,
+                   hovered: bool, labels: tuple[str, str, bool]) -> None:
+        stamp, wait, long_wait = labels
+        if selected:
             painter.fillRect(rect, SELECTED)
-        elif state & QStyle.StateFlag.State_MouseOver:
+        elif hovered:
             painter.fillRect(rect, HOVER)
         ratio = painter.device().devicePixelRatioF()
-        base = QFont(option.font)  # type: ignore[attr-defined]
+        fonts = self._fonts_for(base)
         left = rect.left() + MARGIN
         top = rect.top() + (rect.height() - AVATAR) // 2
-        painter.drawPixmap(left, top, self._avatar(conversation, ratio, base))
+        painter.drawPixmap(left, top, self._avatar(conversation, ratio, fonts.base))
         x = left + AVATAR + MARGIN
         right = rect.right() - MARGIN
         line1 = QRect(x, rect.top() + 9, right - x, 20)
         line2 = QRect(x, rect.top() + 31, right - x, 20)
-        now = self._clock()
 
-        small = QFont(base)
-        small.setPointSizeF(max(base.pointSizeF() - 1.5, 7.0))
+        small, small_metrics = fonts.small, fonts.small_metrics
         painter.setFont(small)
         painter.setPen(MUTED)
-        stamp = time_label(conversation.last_at, now) if conversation.last_at else ""
-        stamp_width = QFontMetrics(small).horizontalAdvance(stamp)
-        painter.drawText(QRect(right - stamp_width, line1.top(), stamp_width, line1.height()),
-                         Qt.AlignmentFlag.AlignVCenter, stamp)
+        stamp_width = small_metrics.horizontalAdvance(stamp)
+        painter.drawText(QRect(right - stamp_width, line1.top(), stamp_width, line1.height()), ALIGN_VCENTER, stamp)
 
         badges = badges_of(conversation)
         badge_space = sum(self._badge(b, ratio, small).width() / ratio + 4 for b in badges)
-        name_font = QFont(base)
-        name_font.setWeight(QFont.Weight.DemiBold if conversation.unread else QFont.Weight.Normal)
+        if conversation.unread:
+            name_font, metrics = fonts.demibold, fonts.demibold_metrics
+        else:
+            name_font, metrics = fonts.normal, fonts.normal_metrics
         painter.setFont(name_font)
         painter.setPen(TEXT)
-        metrics = QFontMetrics(name_font)
         name_room = max(0, line1.width() - stamp_width - 8 - int(badge_space))
-        name = metrics.elidedText(conversation.name, Qt.TextElideMode.ElideRight, name_room)
-        painter.drawText(QRect(x, line1.top(), name_room, line1.height()), Qt.AlignmentFlag.AlignVCenter, name)
+        name = metrics.elidedText(conversation.name, ELIDE_RIGHT, name_room)
+        painter.drawText(QRect(x, line1.top(), name_room, line1.height()), ALIGN_VCENTER, name)
         bx = float(x + metrics.horizontalAdvance(name) + 5)
         for badge in badges:
             pixmap = self._badge(badge, ratio, small)
@@ -170,27 +253,44 @@ class ReceptionDelegate(QStyledItemDelegate):
         painter.setFont(small)
         if conversation.unread:
             text = "99+" if conversation.unread > 99 else str(conversation.unread)
-            width = max(18, QFontMetrics(small).horizontalAdvance(text) + 10)
+            width = max(18, small_metrics.horizontalAdvance(text) + 10)
             bubble = QRect(tail - width, line2.top() + 1, width, 18)
-            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setPen(NO_PEN)
             painter.setBrush(UNREAD)
             painter.drawRoundedRect(bubble, 9, 9)
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(bubble, Qt.AlignmentFlag.AlignCenter, text)
+            painter.setPen(WHITE)
+            painter.drawText(bubble, ALIGN_CENTER, text)
             tail = int(bubble.left() - 6)
-        if conversation.section == Section.PENDING and conversation.waiting_since is not None:
-            waited = now - conversation.waiting_since
-            text = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", wait_label(waited))
-            width = QFontMetrics(small).horizontalAdvance(text)
-            painter.setPen(UNREAD if waited >= LONG_WAIT else WAIT_OK)
-            painter.drawText(QRect(tail - width, line2.top(), width, line2.height()), Qt.AlignmentFlag.AlignVCenter, text)
+        if wait:
+            width = small_metrics.horizontalAdvance(wait)
+            painter.setPen(UNREAD if long_wait else WAIT_OK)
+            painter.drawText(QRect(tail - width, line2.top(), width, line2.height()), ALIGN_VCENTER, wait)
             tail -= width + 8
 
         painter.setPen(MUTED)
         preview_room = max(0, tail - x)
-        preview = QFontMetrics(small).elidedText(" ".join(conversation.last_text.split()),
-                                                 Qt.TextElideMode.ElideRight, preview_room)
-        painter.drawText(QRect(x, line2.top(), preview_room, line2.height()), Qt.AlignmentFlag.AlignVCenter, preview)
+        preview = small_metrics.elidedText(" ".join(conversation.last_text.split()), ELIDE_RIGHT, preview_room)
+        painter.drawText(QRect(x, line2.top(), preview_room, line2.height()), ALIGN_VCENTER, preview)
+
+    def _time_label(self, at: float, now: float) -> str:
+        """``time_label`` depends only on the minutes of both times: cached for the current minute
+        (formatting a local time reads the timezone, a slow call on every row otherwise)."""
+        minute = int(now // 60)
+        if minute != self._stamps_minute or len(self._stamps) > TIME_LABELS_MAX:
+            self._stamps.clear()
+            self._stamps_minute = minute
+        key = int(at // 60)
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            stamp = self._stamps[key] = time_label(at, now)
+        return stamp
+
+    def _fonts_for(self, base: QFont) -> _Fonts:
+        key = base.key()
+        fonts = self._fonts.get(key)
+        if fonts is None:
+            fonts = self._fonts[key] = _Fonts(base)
+        return fonts
 
     def _avatar(self, conversation: Conversation, ratio: float, font: QFont) -> QPixmap:
         letters = initials(conversation.name)
@@ -200,7 +300,7 @@ class ReceptionDelegate(QStyledItemDelegate):
         if pixmap is None:
             pixmap = self._new_pixmap(QSize(AVATAR, AVATAR), ratio)
             p = QPainter(pixmap)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(ANTIALIASING)
             path = QPainterPath()
             path.addEllipse(QRectF(0, 0, AVATAR, AVATAR))
             p.fillPath(path, QColor(colour))
@@ -208,8 +308,8 @@ class ReceptionDelegate(QStyledItemDelegate):
             bold.setBold(True)
             bold.setPointSizeF(font.pointSizeF() + (1 if len(letters) == 1 else -1))
             p.setFont(bold)
-            p.setPen(QColor("#ffffff"))
-            p.drawText(QRect(0, 0, AVATAR, AVATAR), Qt.AlignmentFlag.AlignCenter, letters)
+            p.setPen(WHITE)
+            p.drawText(QRect(0, 0, AVATAR, AVATAR), ALIGN_CENTER, letters)
             p.end()
             self._pixmaps[key] = pixmap
         return pixmap
@@ -221,13 +321,13 @@ class ReceptionDelegate(QStyledItemDelegate):
             size = QSize(QFontMetrics(font).horizontalAdvance(text) + 6, QFontMetrics(font).height() + 2)
             pixmap = self._new_pixmap(size, ratio)
             p = QPainter(pixmap)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(ANTIALIASING)
             colour = QColor(BADGE_COLOURS.get(text, "#7b8794"))
             p.setPen(colour)
             p.setBrush(QColor(colour.red(), colour.green(), colour.blue(), 28))
             p.drawRoundedRect(QRectF(0.5, 0.5, size.width() - 1, size.height() - 1), 3, 3)
             p.setFont(font)
-            p.drawText(QRect(0, 0, size.width(), size.height()), Qt.AlignmentFlag.AlignCenter, text)
+            p.drawText(QRect(0, 0, size.width(), size.height()), ALIGN_CENTER, text)
             p.end()
             self._pixmaps[key] = pixmap
         return pixmap

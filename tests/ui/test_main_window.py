@@ -57,29 +57,38 @@ def test_clear_button_empties_and_hides_the_section(qtbot, window: MainWindow) -
         qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.BOT_REPLIED, True))
     assert cleared.args == [Section.BOT_REPLIED]
     qtbot.waitUntil(lambda: window.model.rowCount(window.model.section_index(Section.BOT_REPLIED)) == 0)
-    assert window.reception.isRowHidden(1, window.model.section_index(Section.BOT_REPLIED).parent())
+    assert window.reception.visualRect(window.model.section_index(Section.BOT_REPLIED)).isEmpty()  # header hidden
+    replied = window.reception.visualRect(window.model.section_index(Section.REPLIED))
+    assert replied.top() == window.reception.visualRect(window.model.index_of("b1004")).bottom() + 1  # moved up
     assert ("clear_section", (Section.BOT_REPLIED,)) in _backend(window).requests
     assert "b1005" in window.state.conversations  # still in history
 
 
+def _shown(window: MainWindow, conversation: str) -> bool:
+    return not window.reception.visualRect(window.model.index_of(conversation)).isEmpty()
+
+
 def test_sections_collapse_but_pending_does_not(qtbot, window: MainWindow) -> None:
     viewport = window.reception.viewport()
-    replied = window.model.section_index(Section.REPLIED)
-    assert window.reception.isExpanded(replied)
+    assert not window.reception.is_collapsed(Section.REPLIED) and _shown(window, "b1007")
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.REPLIED, False))
-    assert not window.reception.isExpanded(replied)
+    assert window.reception.is_collapsed(Section.REPLIED) and not _shown(window, "b1007")
+    staff = window.reception.visualRect(window.model.section_index(Section.STAFF))
+    assert staff.top() == window.reception.visualRect(window.model.section_index(Section.REPLIED)).bottom() + 1
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.REPLIED, False))
-    assert window.reception.isExpanded(replied)
-    pending = window.model.section_index(Section.PENDING)
+    assert not window.reception.is_collapsed(Section.REPLIED) and _shown(window, "b1007")
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_header_point(window, Section.PENDING, False))
-    assert window.reception.isExpanded(pending)
+    assert not window.reception.is_collapsed(Section.PENDING) and _shown(window, "b1001")
 
 
 def test_grouping_switch_is_remembered(qtbot, window: MainWindow, state, clock, settings: QSettings) -> None:
     window.grouping_action.trigger()
     assert not window.model.grouped
-    assert window.reception.rootIndex() == window.model.root_index()
-    assert window.model.rowCount(window.model.root_index()) == 12
+    root = window.model.root_index()
+    assert window.model.rowCount(root) == 12
+    first = window.model.index(0, 0, root)
+    assert window.reception.indexAt(QPoint(5, 5)) == first  # one flat list, no section header
+    assert window.reception.visualRect(first).top() == 0
     again = MainWindow(ConsoleState(state.agent, state.agent_name), FakeBackend(state, clock), settings, clock)
     qtbot.addWidget(again)
     assert not again.model.grouped and not again.grouping_action.isChecked()
