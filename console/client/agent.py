@@ -36,10 +36,11 @@ from websockets.client import process_exception as retryable  # None: worth retr
 
 from console.client.backoff import Backoff
 from console.client.errors import TRANSIENT_CODES, ClientError, ConnectionLost, NotConnected, RequestTimeout
-from console.client.link import MAX_PUSH_BYTES, REQUEST_TIMEOUT, Link, decode_agent_push
+from console.client.link import REQUEST_TIMEOUT, Link, decode_agent_push
 from console.client.observers import EventStream, Observers
 from console.client.outbox import Outbox, OutboxEntry, outbox_path
 from console.client.view import AgentView
+from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.messages import (
     AgentEvent,
     ApplyPolicy,

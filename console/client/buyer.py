@@ -21,8 +21,9 @@ from websockets.asyncio.client import connect
 
 from console.client.agent import endpoint, new_client_id
 from console.client.errors import NotConnected
-from console.client.link import MAX_PUSH_BYTES, REQUEST_TIMEOUT, Link, decode_buyer_push
+from console.client.link import REQUEST_TIMEOUT, Link, decode_buyer_push
 from console.client.observers import EventStream, Observers
+from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.messages import (
     AgentMessage,
     Arrive,

@@ -25,49 +25,22 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.client.errors import ClientError, ConnectionLost, RequestTimeout
-from console.protocol.codec import ProtocolError, encode
-from console.protocol.messages import AgentPush, BuyerPush, Error, ErrorCode, Request, Response
+from console.protocol.codec import ProtocolError, decode_for_agent, decode_for_buyer, encode
+from console.protocol.messages import Error, Request, Response
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
-MAX_PUSH_BYTES = 16 * 1024 * 1024
-"""The largest frame the client accepts from the server.
-
-The protocol's 64 KiB (``MAX_MESSAGE_BYTES``) bounds what a *peer sends the server*; the server's
-own answers are bigger: a ``snapshot`` of a busy agent's day, a ``history`` of 500 messages or a
-team view easily pass 64 KiB. ``console.protocol.codec.decode_for_agent`` applies the 64 KiB limit
-to those too, so the client decodes server frames itself, with this bound (enforced by the
-websocket layer as ``max_size``) instead.
-"""
 
 REQUEST_TIMEOUT = 15.0
 """Seconds to wait for an answer before the connection is considered stuck."""
 CLOSE_TIMEOUT = 3.0
 
 
-_agent_pushes: msgspec.json.Decoder[AgentPush] = msgspec.json.Decoder(AgentPush)
-_buyer_pushes: msgspec.json.Decoder[BuyerPush] = msgspec.json.Decoder(BuyerPush)
-
-
-def decode_agent_push(raw: bytes | str) -> AgentPush:
-    """A frame the server sent on ``/agent`` (any size the websocket let through)."""
-    return _decode(_agent_pushes, raw)
-
-
-def decode_buyer_push(raw: bytes | str) -> BuyerPush:
-    """A frame the server sent on ``/buyer``."""
-    return _decode(_buyer_pushes, raw)
-
-
-def _decode(decoder: msgspec.json.Decoder[R], raw: bytes | str) -> R:
-    try:
-        return decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID, str(exc)) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError):
-        raise ProtocolError(ErrorCode.MALFORMED, "not valid JSON text") from None
+# What the server sends, decoded by the protocol's own decoders (bounded by MAX_PUSH_BYTES).
+decode_agent_push = decode_for_agent
+decode_buyer_push = decode_for_buyer
 
 
 class Link:

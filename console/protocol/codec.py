@@ -27,7 +27,10 @@ from console.protocol.messages import (
 )
 
 MAX_MESSAGE_BYTES = 64 * 1024
-"""The largest frame either side accepts (the websocket layer should use the same ``max_size``)."""
+"""The largest frame a client may send (the server's websocket layer uses the same ``max_size``)."""
+
+MAX_PUSH_BYTES = 16 * 1024 * 1024
+"""The largest frame the server sends: a busy agent's snapshot, a long history or the team view."""
 
 T = TypeVar("T")
 
@@ -86,12 +89,12 @@ def decode_buyer(raw: bytes | str) -> BuyerRequest:
 
 def decode_for_agent(raw: bytes | str) -> AgentPush:
     """What the server sent on ``/agent``, for the console's client."""
-    return _decode(_agent_pushes, raw)
+    return _decode(_agent_pushes, raw, MAX_PUSH_BYTES)
 
 
 def decode_for_buyer(raw: bytes | str) -> BuyerPush:
     """What the server sent on ``/buyer``, for the gateway or the simulator."""
-    return _decode(_buyer_pushes, raw)
+    return _decode(_buyer_pushes, raw, MAX_PUSH_BYTES)
 
 
 def error_for(exc: ProtocolError) -> Error:
@@ -99,12 +102,10 @@ def error_for(exc: ProtocolError) -> Error:
     return Error(rid=exc.rid, code=exc.code, message=exc.message, field=exc.field)
 
 
-def _decode(decoder: msgspec.json.Decoder[T], raw: bytes | str) -> T:
+def _decode(decoder: msgspec.json.Decoder[T], raw: bytes | str, limit: int = MAX_MESSAGE_BYTES) -> T:
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if len(data) > MAX_MESSAGE_BYTES:
-        raise ProtocolError(
-            ErrorCode.OVERSIZED, f"message is {len(data)} bytes; the limit is {MAX_MESSAGE_BYTES}"
-        )
+    if len(data) > limit:
+        raise ProtocolError(ErrorCode.OVERSIZED, f"message is {len(data)} bytes; the limit is {limit}")
     try:
         return decoder.decode(data)
     except msgspec.ValidationError as exc:

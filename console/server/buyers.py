@@ -116,6 +116,8 @@ class BuyerSide:
         if isinstance(request, Say):
             return self._say(row, request)
         if isinstance(request, Rate):
+            if row.agent is None:
+                raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
             self.store.execute(
                 "INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
                 (row.buyer, row.agent, request.score, self.shop.driver.now()),
@@ -165,6 +167,8 @@ class BuyerSide:
         earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
         if earlier is not None:
             return SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
+        if row.arrive is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
         if row.holder is None:  # writing after the session closed opens a new one (R2.1 routing runs)
             self._route(row, row.arrive or ArriveAttrs(), quiet=False)
         now = self.shop.driver.now()

@@ -229,3 +229,19 @@ def test_buyer_endpoint_survives_junk(live_server: Server, frames: list[str | by
         probe.send(json.dumps({"type": "get_questions", "entry": "live", "rid": "q"}))
         answer = decode_for_buyer(probe.recv(timeout=10))
         assert isinstance(answer, Questions) and answer.questions == ["几天发货", "有优惠券吗"]
+
+
+def test_say_and_rate_without_a_session_are_conflicts(tmp_path: Path) -> None:
+    from console.protocol.messages import BuyerHello, Error, ErrorCode, Rate, Say
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            buyer = await Client.buyer(server)
+            await buyer.request(BuyerHello(buyer="never-arrived", name="路人"))
+            said = await buyer.request(Say(text="在吗", client_id="c1"))
+            assert isinstance(said, Error) and said.code is ErrorCode.CONFLICT and "arrive" in said.message
+            rated = await buyer.request(Rate(score=5))
+            assert isinstance(rated, Error) and rated.code is ErrorCode.CONFLICT
+            await buyer.close()
+
+    run(scenario())
