@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--lang", default=None, help="zh_CN (default) or en")
     parser.add_argument("--self-test", action="store_true",
                         help="run offscreen, route and answer one buyer end to end, exit 0 (or 1)")
+    parser.add_argument("--screenshot", metavar="PNG", default=None,
+                        help="after --seconds of live traffic, save the console window as PNG and exit")
+    parser.add_argument("--seconds", type=float, default=25.0, help=argparse.SUPPRESS)
     parser.add_argument("--replay", action="store_true",
                         help="only replay the bundled scenario and print its summary (no server, no window)")
     parser.add_argument("--scenario", type=Path, default=DEMO_SCENARIO, help=argparse.SUPPRESS)
@@ -48,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
         from console.cli import main
 
         return main(["replay", str(args.scenario), "--summary"])
-    if args.self_test and not os.environ.get("DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+    if headless and not args.self_test and not args.screenshot:
+        print("fenliu demo: no display here (DISPLAY is not set), so no window can open; running the demo "
+              "offscreen as a self-test instead. On a desktop, `make run` opens the console.", file=sys.stderr)
+        args.self_test = True
+    if args.self_test and headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
     import tempfile
 
@@ -78,10 +87,12 @@ def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> 
 
     from console.ui.login import Credentials
     from console.ui.run import run_console
-    from console.ui.self_test import self_test
+    from console.ui.self_test import screenshot_after, self_test
 
     settings = None
-    if args.self_test:  # leave the user's remembered settings alone
+    until = None
+    if args.self_test or args.screenshot:  # leave the user's remembered settings alone
         settings = QSettings(str(state_dir / "settings.ini"), QSettings.Format.IniFormat)
+        until = self_test if args.self_test else screenshot_after(args.screenshot, args.seconds)
     return run_console(args.lang, state_dir, credentials=Credentials(url, user, DEMO_PASSWORD), go_online=True,
-                       until=self_test if args.self_test else None, settings=settings)
+                       until=until, settings=settings)  # type: ignore[arg-type]

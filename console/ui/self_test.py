@@ -13,6 +13,8 @@ from console.ui.run import Session
 
 TIMEOUT = 90.0
 ANSWER = "您好，这里是分流自检，马上为您处理"
+ANSWERS = ("亲，在的～有什么可以帮您", "亲，今天下单48小时内发货哦", "好的亲，已帮您备注", "亲，这款有现货的",
+           "亲，默认发中通，顺丰需补差价哦", "亲，尺码表在详情页，165/52建议M码", "亲，领券后下单更优惠哦")
 
 
 async def _until(condition: object, timeout: float) -> None:
@@ -54,3 +56,35 @@ async def self_test(session: Session) -> int:
     reason = f"{last.why.value} ({last.rule})" if last is not None else "?"
     print(f"self-test: ok: buyer {opened.id} routed to {mine} by {reason}, answered and confirmed")
     return 0
+
+
+def screenshot_after(path: str, seconds: float) -> object:
+    """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
+    team tab (supervisors), save the window as a PNG, and finish."""
+
+    async def take(session: Session) -> int:
+        state, window = session.state, session.window
+        await asyncio.sleep(seconds)
+        window.model.flush()
+        if window.supervisor is not None and window.tabs is not None:
+            session.backend.get_team()
+            window.tabs.setCurrentIndex(1)
+            await asyncio.sleep(1.5)
+        else:
+            for answer in ANSWERS:  # answer a few, as the agent would: their rows move to 已回复
+                if not window.reception.jump_to_first_pending():  # what Ctrl+Up does
+                    break
+                window.pane.input.setPlainText(answer)
+                window.pane.send_button.click()
+                await asyncio.sleep(0.3)
+            window.reception.jump_to_first_pending()
+            opened = window.pane.conversation
+            if opened is not None:
+                await _until(lambda: bool(state.messages.get(opened.id)), 10.0)
+                window.pane.input.setPlainText("亲，在的，请问有什么可以帮您？")
+            await asyncio.sleep(1.0)
+        window.grab().save(path)
+        print(f"screenshot: {path}")
+        return 0
+
+    return take
