@@ -142,3 +142,66 @@ def test_a_reply_typed_while_the_server_is_down_is_sent_once(qapp: QApplication,
                 await again.stop()
 
     run_on_qt(qapp, scenario())
+
+
+def test_filter_clear_and_going_offline_against_the_server(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """未付款 filters to the server's list; 清扫 clears on the server; going offline asks, then the
+    waiting buyers go to the colleague (R3.3) and leave this console."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.client.agent import AgentClient
+    from console.protocol.messages import OrderState
+    from console.ui.reception_delegate import ReceptionDelegate
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            await session.client.set_status(Status.ONLINE)
+            buyers = [BuyerClient(server.url, f"f-b{i}", f"买家{i}") for i in (1, 2, 3)]
+            for buyer in buyers:
+                await buyer.connect()
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("在吗")
+            await until(lambda: all(pending_row(session, f"f-b{i}") for i in (1, 2, 3)))
+            await buyers[2].order("o-3", OrderState.UNPAID)
+            await session.client.reply("f-b3", "亲，已帮您留好")  # answered: moves to 已回复
+            await until(lambda: state.conversations["f-b3"].section is Section.REPLIED)
+            await until(lambda: state.kpis.not_paid == 1)
+
+            qtbot.mouseClick(window.tiles.tiles["not_paid"], Qt.MouseButton.LeftButton)  # 未付款
+            await until(lambda: window.model.visible_ids() == ["f-b3"])
+            qtbot.mouseClick(window.filter_bar.clear_button, Qt.MouseButton.LeftButton)
+            await until(lambda: len(window.model.visible_ids()) == 3)
+
+            window.model.flush()
+            header = window.reception.visualRect(window.model.section_index(Section.REPLIED))
+            qtbot.mouseClick(window.reception.viewport(), Qt.MouseButton.LeftButton,
+                             pos=ReceptionDelegate.clear_button_rect(header).center())  # 清扫
+            await until(lambda: "f-b3" not in window.model.visible_ids())
+            snapshot_again = AgentClient(server.url, "a1", PASSWORD, state_dir=tmp_path / "other")
+            await snapshot_again.start()
+            try:  # the server remembers the clear: a fresh login does not show the row either
+                assert "f-b3" not in snapshot_again.view.conversations or snapshot_again.view.conversations["f-b3"].cleared
+            finally:
+                await snapshot_again.close()
+
+            colleague = AgentClient(server.url, "a2", PASSWORD, state_dir=tmp_path / "a2")
+            await colleague.start()
+            try:
+                await colleague.set_status(Status.ONLINE)
+                window.activateWindow()
+                await until(window.isActiveWindow)
+                qtbot.keyClick(window.reception, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # 离线
+                dialog = window.controls.offline_dialog
+                assert dialog is not None and "2 位买家" in dialog.text()
+                qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+                await until(lambda: state.status == "offline")
+                await until(lambda: all(colleague.view.conversations.get(f"f-b{i}") is not None for i in (1, 2)))
+                assert {colleague.view.conversations[f"f-b{i}"].holder for i in (1, 2)} == {"agent:a2"}
+                await until(lambda: not any(pending_row(session, f"f-b{i}") for i in (1, 2)))
+            finally:
+                await colleague.close()
+                for buyer in buyers:
+                    await buyer.close()
+
+    run_on_qt(qapp, scenario())
