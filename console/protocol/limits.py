@@ -18,7 +18,7 @@ __all__ = [
     "RateLimit",
 ]
 
-MAX_CONNECTIONS = 1000
+MAX_CONNECTIONS = 10_000
 """Open websockets on the server, both endpoints together; more are refused at the handshake."""
 MAX_CONNECTIONS_PER_USER = 4
 """Consoles logged in as one user at once; the oldest is closed when a fifth logs in."""

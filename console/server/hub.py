@@ -14,6 +14,7 @@ each connection's buffer and the loop moves on. A console whose buffer grows pas
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
 
 from console.protocol.codec import encode
+from console.protocol.limits import MAX_CONNECTIONS_PER_USER
 from console.protocol.messages import AnyMessage, BuyerPush, Event, Response
 from console.server.store import Store
 
@@ -48,7 +50,7 @@ class AgentLink:
 class _AgentLog:
     seq: int = 0  # the last number given out
     committed: int = 0  # the last number whose batch is committed (and sent)
-    links: set[AgentLink] = field(default_factory=set)
+    links: dict[AgentLink, None] = field(default_factory=dict)  # in login order: the oldest first
 
 
 class Hub:
@@ -62,6 +64,7 @@ class Hub:
             last = int(row["seq"])
             self._agents[str(row["agent"])] = _AgentLog(seq=last, committed=last)
         self._trim_counter = 0
+        self._closing: set[asyncio.Task[None]] = set()
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -118,7 +121,11 @@ class Hub:
         exactly once.
         """
         entry = self._log(link.agent)
-        entry.links.add(link)
+        entry.links[link] = None
+        while len(entry.links) > MAX_CONNECTIONS_PER_USER:  # PROTOCOL.md limits: the oldest console goes
+            oldest = next(iter(entry.links))
+            del entry.links[oldest]
+            self._close(oldest.conn, "another console of this account logged in")
         upto = entry.committed  # uncommitted events reach this link through their own delivery
         link.sent_seq = upto
         if last_seq is None or last_seq > upto:
@@ -141,7 +148,7 @@ class Hub:
         entry = self._agents.get(link.agent)
         if entry is None:
             return True
-        entry.links.discard(link)
+        entry.links.pop(link, None)
         return not entry.links
 
     def _trim(self) -> None:
@@ -183,6 +190,12 @@ class Hub:
             if transport is not None and transport.get_write_buffer_size() > SLOW_CLIENT_BYTES:
                 log.warning("closing a connection that does not read (%s)", conn.remote_address)
                 transport.abort()
+
+    def _close(self, conn: ServerConnection, reason: str) -> None:
+        """Close a connection politely (policy violation, 1008) without waiting for it here."""
+        task = asyncio.get_running_loop().create_task(conn.close(1008, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def close_all(self) -> list[ServerConnection]:
         conns = [link.conn for link in self.links()]

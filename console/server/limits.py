@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from console.protocol.limits import MAX_CONNECTIONS
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The server's bounds; the defaults suit a shop on one machine, tests may tighten them."""
 
-    max_connections: int = 10_000
+    max_connections: int = MAX_CONNECTIONS
     agent_rate: float = 50.0  # messages per second per agent connection, sustained
     agent_burst: float = 200.0
     buyer_rate: float = 20.0  # per buyer connection

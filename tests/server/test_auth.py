@@ -127,3 +127,29 @@ def test_supervisor_only_requests_are_refused_to_agents(tmp_path: Path) -> None:
             assert {row.id for row in team.team.agents} == {"a1", "a2", "sup"}
 
     run(scenario())
+
+
+def test_a_fifth_console_of_one_account_closes_the_oldest(tmp_path: Path) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    from console.protocol.limits import MAX_CONNECTIONS_PER_USER
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            consoles = []
+            for _ in range(MAX_CONNECTIONS_PER_USER + 1):
+                console = await Client.agent(server)
+                await console.login("a1")
+                consoles.append(console)
+            try:
+                await consoles[0].conn.wait_closed()
+                assert consoles[0].conn.close_code == 1008
+                for console in consoles[1:]:  # the others are still served
+                    await console.request(GetKpis())
+            except ConnectionClosed as exc:  # pragma: no cover - a console other than the oldest closed
+                raise AssertionError(f"a newer console was closed: {exc}") from exc
+            finally:
+                for console in consoles:
+                    await console.close()
+
+    run(scenario())
