@@ -509,11 +509,15 @@ class AgentClient:
                         await _first_of(link.closed, timeout=1.0)
                         break
                     log.info("reply %s refused: %s", entry.client_id, exc)
-                    await self.outbox.remove(entry.client_id)
-                    self._settle(entry, None, exc)
+                    try:
+                        await self.outbox.remove(entry.client_id)
+                    finally:  # settled even when a drop cancels the removal: the answer did come
+                        self._settle(entry, None, exc)
                     continue
-                await self.outbox.remove(entry.client_id)
-                self._settle(entry, ack, None)
+                try:
+                    await self.outbox.remove(entry.client_id)
+                finally:  # settled even when a drop cancels the removal: the ack did come
+                    self._settle(entry, ack, None)
 
 
 def endpoint(url: str, path: str) -> str:

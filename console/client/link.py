@@ -78,6 +78,8 @@ class Link:
             raise ConnectionLost("the connection is closed")
         rid = f"{self._prefix}{next(self._rids)}"
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        # A caller cancelled while shielded leaves this future behind; its outcome is then nobody's.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._pending[rid] = future
         try:
             await self.conn.send(encode(msgspec.structs.replace(message, rid=rid)).decode())  # type: ignore[arg-type]

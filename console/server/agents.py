@@ -152,12 +152,15 @@ class AgentSide:
             token, expires = self.accounts.issue_token(account.id, now)
             last_seq = None
         else:
-            wait = self.throttle.retry_after(address)
+            # Token guessing is throttled on its own key: a password guesser behind the same office
+            # NAT must not lock every console of that office out of reconnecting.
+            resume_key = f"resume:{address}"
+            wait = self.throttle.retry_after(resume_key)
             if wait > 0:
-                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed logins; try again in {wait:.0f} s")
+                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed resumes; try again in {wait:.0f} s")
             found = self.accounts.check_token(request.token, now)
             if found is None:
-                self.throttle.failed(address)
+                self.throttle.failed(resume_key)
                 raise _refuse(ErrorCode.UNAUTHENTICATED, "the token is unknown, expired or revoked; log in again")
             account = found
             token = request.token

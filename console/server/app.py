@@ -12,6 +12,8 @@ import asyncio
 import http
 import logging
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"  # see store.py
     ping_interval: float = 20.0  # keepalive; a console that stops answering is dropped
+    clock: Callable[[], float] = time.time  # the wall clock; tests move it (midnight, token expiry)
 
 
 class ServerError(Exception):
@@ -102,6 +105,7 @@ class Server:
         self.shop: Shop | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
+        self._open = 0  # connections being served
 
     @property
     def port(self) -> int:
@@ -130,7 +134,7 @@ class Server:
             except PolicyError as exc:
                 raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
             hub = Hub(store)
-            shop = Shop(store, hub, EngineDriver(store), bot)
+            shop = Shop(store, hub, EngineDriver(store, clock=cfg.clock), bot)
             try:
                 shop.start(policy, policy_text)
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
@@ -155,7 +159,11 @@ class Server:
             ping_interval=cfg.ping_interval,
             ping_timeout=cfg.ping_interval,
             compression=None,  # small JSON frames: compression costs more CPU than it saves
+            close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
         )
+        if not cfg.gateway_key and cfg.host not in ("127.0.0.1", "::1", "localhost"):
+            log.warning("listening on %s without a gateway key (FENLIU_GATEWAY_KEY): anyone who can reach "
+                        "/buyer can speak for any buyer id", cfg.host)
         log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
 
     def _tls(self) -> ssl.SSLContext | None:
@@ -177,7 +185,7 @@ class Server:
         if path not in ("/agent", "/buyer"):
             return conn.respond(http.HTTPStatus.NOT_FOUND, "fenliu: connect to /agent or /buyer\n")
         assert self._ws is not None
-        if len(self._ws.connections) > self.config.limits.max_connections:
+        if self._open >= self.config.limits.max_connections:
             response = conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "fenliu: too many connections\n")
             response.headers["Retry-After"] = "5"
             return response
@@ -186,10 +194,14 @@ class Server:
     async def _handler(self, conn: ServerConnection) -> None:
         assert conn.request is not None
         path = conn.request.path.split("?", 1)[0]
-        if path == "/agent":
-            await self._agents.serve(conn)
-        else:
-            await self._buyers.serve(conn)
+        self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
+        try:
+            if path == "/agent":
+                await self._agents.serve(conn)
+            else:
+                await self._buyers.serve(conn)
+        finally:
+            self._open -= 1
 
     async def stop(self) -> None:
         """Close connections, stop timers, commit the last batch, close the database."""

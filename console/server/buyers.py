@@ -78,6 +78,9 @@ class BuyerSide:
                         buyer = self._hello(conn, request)
                         await self.store.committed()
                         self.hub.reply(conn, Ok(rid=request.rid))
+                        where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
+                        if where is not None:
+                            self.hub.reply(conn, where)
                         continue
                     if isinstance(request, BuyerHello):
                         raise ProtocolError(ErrorCode.CONFLICT, "this connection already speaks for a buyer")

@@ -188,6 +188,27 @@ class Shop:
                 name = agent
         return Routed(to=kind, name=name, why=d.why, position=d.position, eta=d.eta, tip=d.tip)
 
+    def current_routed(self, buyer: str) -> Routed | None:
+        """Where a buyer is now, for a gateway that (re)connects: None without an open session.
+
+        The reason is that of the latest decision that put the buyer there; a queue place
+        carries its current position, estimated wait and tip (R10.4, R10.5)."""
+        engine = self.driver.engine
+        session = engine.session(buyer) if engine is not None else None
+        if engine is None or session is None:
+            return None
+        row = self.store.one(
+            "SELECT why FROM decisions WHERE buyer = ? AND event != 'closed' ORDER BY rowid DESC LIMIT 1", (buyer,))
+        why = Reason(row["why"]) if row is not None else Reason.OPEN_SESSION
+        position = eta = tip = None
+        if session.holder.startswith("queue:"):
+            for entry in engine.queue_entries(session.holder):
+                if entry.buyer == buyer:
+                    position, eta, tip = entry.position, entry.eta, entry.tip
+                    break
+        return self.routed(Decision(event="routed", buyer=buyer, to=session.holder, why=why, rule="", t=0.0,
+                                    position=position, eta=eta, tip=tip))
+
     # -- telling people -------------------------------------------------------------------------
 
     def _everyone(self) -> list[str]:

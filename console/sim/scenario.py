@@ -124,13 +124,13 @@ class _Validator:
 
     def arrive(self, step: Mapping[str, Any], buyer: str) -> Arrive:
         entry = step.get("entry", "other")
-        if entry not in ENTRIES:
+        if not isinstance(entry, str) or entry not in ENTRIES:
             raise ValueError(f"unknown entry {entry!r} (one of: {', '.join(ENTRIES)})")
         crowd = step.get("crowd", [])
         if not isinstance(crowd, list) or not all(isinstance(c, str) and c for c in crowd):
             raise ValueError("crowd must be a list of strings")
         role = step.get("role", "consumer")
-        if role not in ("consumer", "merchant"):
+        if not isinstance(role, str) or role not in ("consumer", "merchant"):
             raise ValueError(f"unknown role {role!r} (consumer or merchant)")
         exclusive = self.agent(step["exclusive"], "exclusive") if step.get("exclusive") is not None else None
         return Arrive(buyer=buyer, entry=entry, product=_opt_text(step, "product"),
@@ -140,7 +140,7 @@ class _Validator:
     def action(self, verb: str, step: Mapping[str, Any]) -> AnyEvent | ArriveMany:
         if verb == "status":
             status = step["status"]
-            if status not in {s.value for s in Status}:
+            if not isinstance(status, str) or status not in {s.value for s in Status}:
                 raise ValueError(f"unknown status {status!r} (online, suspended or offline)")
             return SetStatus(agent=self.agent(step["agent"]), status=Status(status))
         if verb == "arrive_many":
@@ -156,7 +156,7 @@ class _Validator:
             return self.arrive(step, buyer)
         if verb == "order":
             state = step["state"]
-            if state not in ORDER_EVENTS:
+            if not isinstance(state, str) or state not in ORDER_EVENTS:
                 raise ValueError(f"unknown order state {state!r} (one of: {', '.join(ORDER_EVENTS)})")
             return OrderChange(buyer=buyer, order=_text(step["order"], "order"), state=state)
         if verb in ("say", "reply"):
@@ -194,7 +194,7 @@ class _Validator:
         if not checks:
             raise ValueError("expect names a buyer but nothing to check (to, to_any, why, position, eta, closed)")
         why = data.get("why")
-        if why is not None and why not in _REASONS:
+        if why is not None and (not isinstance(why, str) or why not in _REASONS):
             raise ValueError(f"unknown reason {why!r}")
         to_any = data.get("to_any")
         if to_any is not None and (not isinstance(to_any, list) or not to_any):
@@ -248,7 +248,7 @@ def load_scenario(data: object) -> Scenario:
     for index, raw in enumerate(raw_steps):
         try:
             steps.append(_step(index, raw, validator))
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             problem = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
             raise ScenarioError(f"step {index}: {problem}") from None
         if steps[-1].t < last_t:
@@ -275,7 +275,7 @@ def _step(index: int, raw: object, validator: _Validator) -> Step:
     if "do" not in raw:
         raise ValueError("a step needs 'do' or 'expect'")
     verb = raw["do"]
-    if verb not in _VERBS:
+    if not isinstance(verb, str) or verb not in _VERBS:
         raise ValueError(f"unknown verb {verb!r} (one of: {', '.join(_VERBS)})")
     required, optional = _VERBS[verb]
     for key in sorted(required):
