@@ -35,7 +35,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -137,13 +137,16 @@ _SCHEMA: tuple[str, ...] = (
         body TEXT NOT NULL
     )""",
     # What each agent was sent, numbered, so a reconnecting console can resume (CONSOLE.md §5).
+    # A rowid table with a unique index: appends go to the end of one b-tree instead of dirtying a
+    # page per agent in a WITHOUT ROWID table keyed by (agent, seq) (half the CPU per event).
     """CREATE TABLE IF NOT EXISTS agent_events (
+        id INTEGER PRIMARY KEY,
         agent TEXT NOT NULL,
         seq INTEGER NOT NULL,
         at REAL NOT NULL,
-        body BLOB NOT NULL,
-        PRIMARY KEY (agent, seq)
-    ) WITHOUT ROWID""",
+        body BLOB NOT NULL
+    )""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS agent_events_seq ON agent_events (agent, seq)""",
     # KPI facts (CONSOLE.md §3): who received whom when, and each buyer wait with its answer.
     """CREATE TABLE IF NOT EXISTS receptions (
         id INTEGER PRIMARY KEY,
@@ -205,15 +208,25 @@ class Store:
     def _migrate(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            self.db.execute(_SCHEMA[0])  # schema_version
+            row = self.db.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row is not None else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: database schema version {version} is newer than this fenliu ({SCHEMA_VERSION})"
+                )
+            if version == 1:  # 1 -> 2: agent_events becomes a rowid table
+                self.db.execute("ALTER TABLE agent_events RENAME TO agent_events_v1")
             for statement in _SCHEMA:
                 self.db.execute(statement)
-            row = self.db.execute("SELECT version FROM schema_version").fetchone()
-            if row is None:
+            if version == 1:
+                self.db.execute("INSERT INTO agent_events (agent, seq, at, body)"
+                                " SELECT agent, seq, at, body FROM agent_events_v1 ORDER BY agent, seq")
+                self.db.execute("DROP TABLE agent_events_v1")
+            if version is None:
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif row[0] > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: database schema version {row[0]} is newer than this fenliu ({SCHEMA_VERSION})"
-                )
+            elif version < SCHEMA_VERSION:
+                self.db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

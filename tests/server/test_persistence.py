@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from console.protocol.messages import (
     Arrive,
     ConversationUpdated,
@@ -111,3 +113,31 @@ def test_resume_from_the_future_gets_a_snapshot(tmp_path: Path) -> None:
             assert isinstance(refused, Error)
 
     run(scenario())
+
+
+def test_a_version_1_database_is_migrated_keeping_its_events(tmp_path: Path) -> None:
+    """Schema 1 kept agent_events WITHOUT ROWID; opening it with this fenliu converts it in place."""
+    import sqlite3
+
+    from console.server.store import DB_NAME, SCHEMA_VERSION, Store
+
+    tmp_path.mkdir(exist_ok=True)
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript("""
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (1);
+        CREATE TABLE agent_events (agent TEXT NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL,
+                                   body BLOB NOT NULL, PRIMARY KEY (agent, seq)) WITHOUT ROWID;
+        INSERT INTO agent_events VALUES ('a1', 1, 0, x'7b7d'), ('a1', 2, 0, x'5b5d'), ('a2', 1, 0, x'3130');
+    """)
+    old.commit()
+    old.close()
+    store = Store.open(tmp_path)
+    try:
+        rows = store.all("SELECT agent, seq, body FROM agent_events ORDER BY agent, seq")
+        assert [(r["agent"], r["seq"], bytes(r["body"])) for r in rows] == [("a1", 1, b"{}"), ("a1", 2, b"[]"), ("a2", 1, b"10")]
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION
+        with pytest.raises(sqlite3.IntegrityError):  # (agent, seq) is still unique
+            store.db.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES ('a1', 2, 0, x'00')")
+    finally:
+        store.close()
