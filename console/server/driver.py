@@ -8,8 +8,12 @@ nothing and is not logged; the caller acts on the decisions through the same bat
 what clients see never runs ahead of what a restart can rebuild (ARCHITECTURE.md, R10.7).
 
 Three kinds of input are logged: engine events, policy swaps (the TOML text) and timer firings
-(``advance``). On start the log is applied again from the beginning with the decisions thrown
-away: their effects are already in the database, committed with the log entries that caused them.
+(``advance``). On start the log is applied again with the decisions thrown away: their effects
+are already in the database, committed with the log entries that caused them. To keep a restart
+short on a busy day, the engine is also pickled to a file beside the database every
+``SNAPSHOT_EVERY`` inputs (by a forked child, so the loop does not wait) and at a clean stop; a
+start loads the newest snapshot the committed log reaches and applies only the log after it. A snapshot written by other engine code (its fingerprint differs)
+or that cannot be read is skipped, and the log is applied from the beginning: slower, never wrong.
 
 The clock is the wall clock, but never goes backwards: the engine requires non-decreasing times,
 and a restart or a clock step must not break that.
@@ -17,9 +21,14 @@ and a restart or a clock step must not break that.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import pickle
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
@@ -28,17 +37,47 @@ from console.server.store import Store
 
 log = logging.getLogger(__name__)
 
+SNAPSHOT_EVERY = 50_000
+"""Engine inputs between snapshots: a kill -9 then costs at most this many inputs to replay."""
+SNAPSHOTS_KEPT = 2
+
+
+def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as out:
+        pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        os.fsync(out.fileno())
+    temporary.replace(path)
+
+
+def engine_fingerprint(engine: Engine) -> str:
+    """What a snapshot's code must match: the version and the shape of the engine's state."""
+    from console import __version__
+    from console.routing import state
+
+    shapes = [f"{cls.__name__}:{','.join(getattr(cls, '__slots__', ()))}" for cls in
+              (state.AgentState, state.Session, state.QueueEntry, state.Pool)]
+    shapes.append("BuyerState:" + ",".join(state.BuyerState.__dataclass_fields__))
+    shapes.append("Engine:" + ",".join(sorted(vars(engine))))
+    return f"{__version__};" + ";".join(shapes)
+
 
 class EngineDriver:
     """Owns the Engine; logs and applies inputs; knows the current policy."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time, snapshot_dir: Path | None = None) -> None:
         self.store = store
+        self.snapshot_dir = snapshot_dir or store.path.parent / "snapshots"
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        self._child: asyncio.Future[tuple[int, int]] | None = None
         self._clock = clock
         self._last = 0.0
         self.engine: Engine | None = None
         self.policy: Policy | None = None
         self.policy_text: str = ""
+        self._last_seq = 0  # engine_log seq of the last logged input
+        self._since_snapshot = 0
 
     def now(self) -> float:
         """The wall clock, held back to the last time used (never decreasing)."""
@@ -53,18 +92,24 @@ class EngineDriver:
         Returns the number of inputs replayed. When the log exists, the policy in force is the
         last logged one; the caller compares ``policy_text`` and swaps with ``set_policy``.
         """
-        rows = self.store.all("SELECT seq, at, kind, body FROM engine_log ORDER BY seq")
+        upto = self._load_snapshot()
+        rows = self.store.all("SELECT seq, at, kind, body FROM engine_log WHERE seq > ? ORDER BY seq", (upto,))
         count = 0
         if rows:
-            first = rows[0]
-            if first["kind"] != "policy":
-                raise RuntimeError("engine log does not start with a policy")
-            start = float(self.store.get_meta("engine_start") or first["at"])
-            self.policy_text = str(first["body"])
-            self.policy = load_policy_toml(self.policy_text)
-            self.engine = Engine(self.policy, start=start)
-            self._last = start
-            for row in rows[1:]:
+            self._last_seq = int(rows[-1]["seq"])
+        if upto or rows:
+            if not upto:
+                first = rows[0]
+                if first["kind"] != "policy":
+                    raise RuntimeError("engine log does not start with a policy")
+                start = float(self.store.get_meta("engine_start") or first["at"])
+                self.policy_text = str(first["body"])
+                self.policy = load_policy_toml(self.policy_text)
+                self.engine = Engine(self.policy, start=start)
+                self._last = start
+                rows = rows[1:]
+            assert self.engine is not None
+            for row in rows:
                 at = float(row["at"])
                 self._last = max(self._last, at)
                 kind = row["kind"]
@@ -80,7 +125,9 @@ class EngineDriver:
                     self.policy = load_policy_toml(self.policy_text)
                     self.engine.set_policy(self.policy, self._last)
                 count += 1
-            log.info("routing state rebuilt from %d logged inputs", count)
+            self._since_snapshot = count
+            log.info("routing state rebuilt from %s and %d logged inputs",
+                     f"the snapshot after input {upto}" if upto else "the start", count)
         else:
             start = self.now()
             self.store.set_meta("engine_start", repr(start))
@@ -93,7 +140,94 @@ class EngineDriver:
     # -- inputs -------------------------------------------------------------------------------
 
     def _append(self, at: float, kind: str, body: str | bytes) -> None:
-        self.store.execute("INSERT INTO engine_log (at, kind, body) VALUES (?, ?, ?)", (at, kind, body))
+        cursor = self.store.execute("INSERT INTO engine_log (at, kind, body) VALUES (?, ?, ?)", (at, kind, body))
+        self._last_seq = int(cursor.lastrowid or 0)
+        self._since_snapshot += 1
+        if self._since_snapshot >= SNAPSHOT_EVERY:
+            self.snapshot(background=True)
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def snapshot(self, *, background: bool = False) -> None:
+        """Save the engine as of the last logged input.
+
+        In the background (POSIX, with a running loop) a forked child pickles its copy-on-write
+        image while the server goes on: the loop pays only for the fork. Otherwise, and at a clean
+        stop, it is written here. Either way the file appears whole (written, synced, renamed).
+        """
+        if self.engine is None or not self._last_seq:
+            return
+        payload = (engine_fingerprint(self.engine), self.policy_text, self._last, self.engine)
+        path = self.snapshot_dir / f"engine-{self._last_seq:012d}.pickle"
+        self._since_snapshot = 0
+        if background and hasattr(os, "fork") and self._child is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                self._fork_snapshot(loop, path, payload)
+                return
+        _write_snapshot(path, payload)
+        self._prune()
+
+    def _fork_snapshot(self, loop: asyncio.AbstractEventLoop, path: Path, payload: tuple[Any, ...]) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: write and leave without running anything of the parent's
+            code = 1
+            try:
+                _write_snapshot(path, payload)
+                code = 0
+            finally:
+                os._exit(code)
+        self._child = loop.run_in_executor(None, os.waitpid, pid, 0)
+
+        def reaped(done: asyncio.Future[tuple[int, int]]) -> None:
+            self._child = None
+            if not done.cancelled() and done.exception() is None and done.result()[1] == 0:
+                log.info("routing snapshot %s written", path.name)
+                self._prune()
+            else:
+                log.warning("routing snapshot %s failed in its child process", path.name)
+
+        self._child.add_done_callback(reaped)
+
+    def _snapshot_files(self) -> list[tuple[int, Path]]:
+        found = []
+        for file in self.snapshot_dir.glob("engine-*.pickle"):
+            try:
+                found.append((int(file.stem.split("-", 1)[1]), file))
+            except ValueError:
+                continue
+        return sorted(found, reverse=True)
+
+    def _prune(self) -> None:
+        for _, file in self._snapshot_files()[SNAPSHOTS_KEPT:]:
+            file.unlink(missing_ok=True)
+
+    def _load_snapshot(self) -> int:
+        """The engine from the newest usable snapshot; the log seq it covers (0: none usable).
+
+        A snapshot beyond the committed log (its batch never committed) is not usable."""
+        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
+        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        for upto, file in self._snapshot_files():
+            if upto > logged:
+                continue
+            try:
+                fingerprint, policy_text, last, engine = pickle.loads(file.read_bytes())
+                usable = isinstance(engine, Engine) and fingerprint == engine_fingerprint(engine)
+            except Exception as exc:  # noqa: BLE001 - any unreadable snapshot: fall back to the log
+                log.warning("routing snapshot %s unreadable (%s); using the log", file.name, exc)
+                continue
+            if not usable:
+                log.info("routing snapshot %s is from other engine code; using the log", file.name)
+                continue
+            self.engine, self.policy_text, self._last = engine, policy_text, float(last)
+            self.policy = load_policy_toml(policy_text)
+            self._last_seq = upto
+            return upto
+        return 0
 
     def apply(self, event: AnyEvent, now: float | None = None) -> list[Decision]:
         assert self.engine is not None

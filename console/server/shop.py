@@ -95,6 +95,7 @@ class Shop:
         self.reschedule()
 
     def stop(self) -> None:
+        self.driver.snapshot()  # a clean stop: the next start replays nothing
         for handle in (self._wake, self._midnight, *self._grace.values()):
             if handle is not None:
                 handle.cancel()

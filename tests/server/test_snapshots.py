@@ -1,0 +1,157 @@
+"""Routing snapshots: a restart from a snapshot plus the log tail equals a replay of the whole log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.routing.events import Arrive, BuyerSay, Close, HolderReply, SetStatus, Status
+from console.routing.policy import load_policy_toml
+from console.server import driver as driver_module
+from console.server.driver import EngineDriver
+from console.server.store import Store
+
+POLICY = """
+preset = "douyin"
+seed = 5
+[[agents]]
+id = "a1"
+cap = 2
+[[agents]]
+id = "a2"
+cap = 3
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def busy_day(driver: EngineDriver) -> None:
+    driver.apply(SetStatus(agent="a1", status=Status.ONLINE))
+    driver.apply(SetStatus(agent="a2", status=Status.ONLINE))
+    for i in range(12):  # more buyers than slots: some queue (R10.2)
+        driver.apply(Arrive(buyer=f"b{i}"))
+        driver.apply(BuyerSay(buyer=f"b{i}", text="在吗"))
+        if i % 3 == 0:
+            driver.apply(HolderReply(buyer=f"b{i}", text="您好"))
+    driver.apply(Close(buyer="b0"))  # dequeues the longest waiting (R10.3)
+
+
+def start(folder: Path, clock: Clock) -> tuple[Store, EngineDriver]:
+    store = Store.open(folder)
+    driver = EngineDriver(store, clock=clock)
+    driver.restore(load_policy_toml(POLICY), POLICY)
+    return store, driver
+
+
+def what_happens_next(driver: EngineDriver) -> list[object]:
+    decisions = []
+    for i in range(12, 16):
+        decisions.extend(driver.apply(Arrive(buyer=f"b{i}")))
+    decisions.extend(driver.apply(Close(buyer="b3")))
+    decisions.extend(driver.apply(SetStatus(agent="a1", status=Status.OFFLINE)))  # re-routes its waiting buyers
+    return [(d.event, d.buyer, d.to, d.why) for d in decisions]
+
+
+@pytest.fixture
+def every_seven(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(driver_module, "SNAPSHOT_EVERY", 7)
+
+
+def test_snapshot_plus_tail_equals_the_whole_log(tmp_path: Path, every_seven: None) -> None:
+    clock = Clock()
+    store, driver = start(tmp_path, clock)
+    busy_day(driver)
+    store.close()  # no clean-stop snapshot: the newest is from up to 6 inputs ago, like a kill -9
+    logged = {"snapshots": 0}
+
+    store, from_snapshot = start(tmp_path, Clock())
+    logged["snapshots"] = len(list((tmp_path / "snapshots").glob("*.pickle")))
+    snapshot_clock_now = clock.now
+    expected_tail = from_snapshot._since_snapshot
+    from_snapshot._clock = lambda: snapshot_clock_now + 100  # type: ignore[method-assign]
+    after_snapshot = what_happens_next(from_snapshot)
+    store.close()
+    assert logged["snapshots"] == driver_module.SNAPSHOTS_KEPT
+    assert 0 < expected_tail < 7  # only the tail was replayed
+
+    # the same folder, but with the snapshots gone: everything from the log
+    full = tmp_path / "full"
+    full.mkdir()
+    store, driver = start(full, Clock())
+    busy_day(driver)
+    store.close()
+    for file in (full / "snapshots").glob("*.pickle"):
+        file.unlink()
+    store, from_log = start(full, Clock())
+    from_log._clock = lambda: snapshot_clock_now + 100  # type: ignore[method-assign]
+    assert what_happens_next(from_log) == after_snapshot
+    store.close()
+
+
+def test_an_unusable_snapshot_falls_back_to_the_log(tmp_path: Path, every_seven: None) -> None:
+    store, driver = start(tmp_path, Clock())
+    busy_day(driver)
+    queued = [e.buyer for e in driver.engine.queue_entries("queue:shop")]  # type: ignore[union-attr]
+    store.close()
+    for file in (tmp_path / "snapshots").glob("*.pickle"):
+        file.write_bytes(b"\x00")  # unreadable
+    store, again = start(tmp_path, Clock())
+    assert again._since_snapshot > 30  # the whole log was replayed
+    assert [e.buyer for e in again.engine.queue_entries("queue:shop")] == queued  # type: ignore[union-attr]
+    store.close()
+
+
+def test_a_clean_stop_leaves_nothing_to_replay(tmp_path: Path) -> None:
+    store, driver = start(tmp_path, Clock())
+    busy_day(driver)
+    driver.snapshot()  # what Shop.stop does
+    store.close()
+    store, again = start(tmp_path, Clock())
+    assert again._since_snapshot == 0
+    store.close()
+
+
+def test_a_snapshot_beyond_the_committed_log_is_not_used(tmp_path: Path) -> None:
+    """A forked child may finish a snapshot whose batch then never commits (a kill in between)."""
+    store, driver = start(tmp_path, Clock())
+    busy_day(driver)
+    driver.snapshot()
+    store.close()
+    newest = max((tmp_path / "snapshots").glob("*.pickle"))
+    newest.rename(newest.with_name("engine-999999999999.pickle"))  # claims inputs the log never had
+    store, again = start(tmp_path, Clock())
+    assert again._since_snapshot > 30  # not used: the whole log was replayed
+    store.close()
+
+
+def test_a_background_snapshot_is_written_by_a_child_process(tmp_path: Path, every_seven: None) -> None:
+    import asyncio
+
+    async def scenario() -> int:
+        store, driver = start(tmp_path, Clock())
+        busy_day(driver)  # crosses SNAPSHOT_EVERY several times: a child at a time
+        child = driver._child
+        if child is not None:
+            await child
+        upto = driver._last_seq
+        driver.snapshot(background=True)
+        assert driver._child is not None  # forked, not written here
+        await driver._child
+        store.close()
+        return upto
+
+    upto = asyncio.run(scenario())
+    files = sorted((tmp_path / "snapshots").glob("*.pickle"))
+    assert files[-1].name == f"engine-{upto:012d}.pickle"
+    assert len(files) <= driver_module.SNAPSHOTS_KEPT
+    store, again = start(tmp_path, Clock())
+    assert again._since_snapshot == 0
+    store.close()
