@@ -205,3 +205,36 @@ def test_filter_clear_and_going_offline_against_the_server(qapp: QApplication, q
                     await buyer.close()
 
     run_on_qt(qapp, scenario())
+
+
+def test_the_login_window_says_why_and_lets_the_agent_try_again(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """A wrong password shows the server's reason and keeps the window; the right one logs in.
+    The server and account are remembered; the password is not."""
+    from console.ui.login import LoginDialog
+    from console.ui.run import _ask_credentials
+
+    settings = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            asking = asyncio.ensure_future(_ask_credentials(settings, server.url, tmp_path / "state"))
+            await until(lambda: any(isinstance(w, LoginDialog) and w.isVisible() for w in qapp.topLevelWidgets()))
+            dialog = next(w for w in qapp.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+            dialog.account.setText("a1")
+            dialog.password.setText("not-the-password")
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+            await until(lambda: dialog.error.isVisible())
+            assert "wrong user name or password" in dialog.error.text()
+            assert dialog.password.text() == "" and not asking.done()
+            dialog.password.setText(PASSWORD)
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+            client = await asyncio.wait_for(asking, 15)
+            try:
+                assert client.is_online and client.user == "a1"
+            finally:
+                await client.close()
+            assert settings.value("login/server") == server.url and settings.value("login/account") == "a1"
+            settings.sync()
+            assert PASSWORD not in (tmp_path / "console.ini").read_text(encoding="utf-8")
+
+    run_on_qt(qapp, scenario())
