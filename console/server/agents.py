@@ -19,7 +19,7 @@ from functools import partial
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from console.protocol.codec import ProtocolError, decode_agent, error_for
+from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
     PRE_LOGIN,
     SUPERVISOR_ONLY,
@@ -31,7 +31,6 @@ from console.protocol.messages import (
     CloseSession,
     ConversationRemoved,
     DecisionInfo,
-    Error,
     ErrorCode,
     FilterBuyers,
     GetKpis,
@@ -63,6 +62,7 @@ from console.routing.events import Reason, Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.conversations import Row
+from console.server.frames import serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Limits, LoginThrottle, TokenBucket
 from console.server.shop import Shop
@@ -88,42 +88,28 @@ class AgentSide:
     # -- the connection ---------------------------------------------------------------------------
 
     async def serve(self, conn: ServerConnection) -> None:
-        bucket = TokenBucket(self.limits.agent_rate, self.limits.agent_burst)
         link: AgentLink | None = None
+
+        async def on_request(request: AgentRequest) -> bool:
+            nonlocal link
+            if link is None:
+                if not isinstance(request, PRE_LOGIN):
+                    raise _refuse(ErrorCode.UNAUTHENTICATED, "log in first")
+                link = await self._login(conn, request)  # type: ignore[arg-type]
+            elif isinstance(request, PRE_LOGIN):
+                raise _refuse(ErrorCode.CONFLICT, "already logged in")
+            elif isinstance(request, Logout):
+                await self._logout(link, request)
+                return False
+            else:
+                await self._handle(link, request)
+            return True
+
         try:
-            while True:
-                try:
-                    timeout = self.limits.hello_timeout if link is None else None
-                    raw = await asyncio.wait_for(conn.recv(), timeout)
-                except TimeoutError:
-                    await conn.close(1008, "log in first")
-                    return
-                if not bucket.allow():
-                    self.hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
-                    continue
-                rid = None
-                try:
-                    request = decode_agent(raw)
-                    rid = request.rid
-                    if link is None:
-                        if not isinstance(request, PRE_LOGIN):
-                            raise _refuse(ErrorCode.UNAUTHENTICATED, "log in first")
-                        link = await self._login(conn, request)  # type: ignore[arg-type]
-                    elif isinstance(request, PRE_LOGIN):
-                        raise _refuse(ErrorCode.CONFLICT, "already logged in")
-                    elif isinstance(request, Logout):
-                        await self._logout(link, request)
-                        return
-                    else:
-                        await self._handle(link, request)
-                except ProtocolError as exc:
-                    exc.rid = exc.rid or rid
-                    self.hub.reply(conn, error_for(exc))
-                except ConnectionClosed:
-                    raise
-                except Exception:
-                    log.exception("agent request failed")
-                    self.hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+            await serve_frames(conn, self.hub, bucket=TokenBucket(self.limits.agent_rate, self.limits.agent_burst),
+                               decode=decode_agent, greeted=lambda: link is not None,
+                               hello_timeout=self.limits.hello_timeout, hello_first="log in first",
+                               on_request=on_request, what="agent")
         except ConnectionClosed:
             pass
         finally:

@@ -11,7 +11,6 @@ ends are pushed as they happen.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 
@@ -19,12 +18,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.codec import ProtocolError, decode_buyer
-from console.protocol.codec import error_for as _error_for
 from console.protocol.messages import (
     Arrive,
     BuyerHello,
     BuyerRequest,
-    Error,
     ErrorCode,
     GetQuestions,
     Ok,
@@ -39,6 +36,7 @@ from console.reception.model import Author
 from console.routing import events
 from console.server.conversations import ArriveAttrs, Row
 from console.server.directory import BuyerAccount
+from console.server.frames import serve_frames
 from console.server.limits import Limits, TokenBucket
 from console.server.shop import Shop
 
@@ -56,45 +54,32 @@ class BuyerSide:
         self.gateway_key = gateway_key
 
     async def serve(self, conn: ServerConnection) -> None:
-        bucket = TokenBucket(self.limits.buyer_rate, self.limits.buyer_burst)
         buyer: BuyerAccount | None = None
+
+        async def on_request(request: BuyerRequest) -> bool:
+            nonlocal buyer
+            if buyer is None:
+                if not isinstance(request, BuyerHello):
+                    raise ProtocolError(ErrorCode.UNAUTHENTICATED, "say hello first")
+                buyer = self._hello(conn, request)
+                await self.store.committed()
+                self.hub.reply(conn, Ok(rid=request.rid))
+                where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
+                if where is not None:
+                    self.hub.reply(conn, where)
+                return True
+            if isinstance(request, BuyerHello):
+                raise ProtocolError(ErrorCode.CONFLICT, "this connection already speaks for a buyer")
+            answer = self._handle(buyer, request)
+            await self.store.committed()  # answer only after the commit that holds it
+            self.hub.reply(conn, answer)
+            return True
+
         try:
-            while True:
-                try:
-                    raw = await asyncio.wait_for(conn.recv(), self.limits.hello_timeout if buyer is None else None)
-                except TimeoutError:
-                    await conn.close(1008, "say hello first")
-                    return
-                if not bucket.allow():
-                    self.hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
-                    continue
-                rid = None
-                try:
-                    request = decode_buyer(raw)
-                    rid = request.rid
-                    if buyer is None:
-                        if not isinstance(request, BuyerHello):
-                            raise ProtocolError(ErrorCode.UNAUTHENTICATED, "say hello first")
-                        buyer = self._hello(conn, request)
-                        await self.store.committed()
-                        self.hub.reply(conn, Ok(rid=request.rid))
-                        where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
-                        if where is not None:
-                            self.hub.reply(conn, where)
-                        continue
-                    if isinstance(request, BuyerHello):
-                        raise ProtocolError(ErrorCode.CONFLICT, "this connection already speaks for a buyer")
-                    answer = self._handle(buyer, request)
-                    await self.store.committed()  # answer only after the commit that holds it
-                    self.hub.reply(conn, answer)
-                except ProtocolError as exc:
-                    exc.rid = exc.rid or rid
-                    self.hub.reply(conn, _error_for(exc))
-                except ConnectionClosed:
-                    raise
-                except Exception:
-                    log.exception("buyer request failed")
-                    self.hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+            await serve_frames(conn, self.hub, bucket=TokenBucket(self.limits.buyer_rate, self.limits.buyer_burst),
+                               decode=decode_buyer, greeted=lambda: buyer is not None,
+                               hello_timeout=self.limits.hello_timeout, hello_first="say hello first",
+                               on_request=on_request, what="buyer")
         except ConnectionClosed:
             pass
         finally:
