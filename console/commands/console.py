@@ -15,6 +15,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lang", metavar="LANG", help="zh_CN (default) or en; default: the last choice or the system")
     parser.add_argument("--user", metavar="NAME", help="log in as NAME without the login window (with --password-stdin)")
     parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    parser.add_argument("--ca", metavar="PEM", help="trust this certificate authority for wss:// (a shop's own "
+                        "certificate); the system's authorities are trusted by default, and a server they "
+                        "do not vouch for is refused")
     parser.set_defaults(func=run)
 
 
@@ -28,10 +31,19 @@ def run(args: argparse.Namespace) -> int:
     from console.ui.run import run_console
 
     state_dir = Path(platformdirs.user_state_dir("fenliu", appauthor=False))
+    tls = None
+    if args.ca:
+        import ssl
+
+        try:
+            tls = ssl.create_default_context(cafile=args.ca)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"fenliu console: cannot use {args.ca} as a certificate authority: {exc}", file=sys.stderr)
+            return 2
     credentials = None
     if args.user:
         if not args.server or not args.password_stdin:
             print("fenliu console: --user needs --server and --password-stdin", file=sys.stderr)
             return 2
         credentials = Credentials(args.server, args.user, sys.stdin.readline().rstrip("\n"))
-    return run_console(args.lang, state_dir, server=args.server, credentials=credentials)
+    return run_console(args.lang, state_dir, server=args.server, credentials=credentials, tls=tls)

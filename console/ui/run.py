@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,9 +50,12 @@ class Session:
             await asyncio.wait_for(self.client.close(), CLOSE_TIMEOUT)
 
 
-async def log_in(credentials: Credentials, state_dir: Path) -> AgentClient:
-    """Connect and log in; a refusal or an unreachable server raises ClientError, readable."""
-    client = AgentClient(credentials.server, credentials.account, credentials.password, state_dir=state_dir)
+async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None = None) -> AgentClient:
+    """Connect and log in; a refusal or an unreachable server raises ClientError, readable.
+
+    ``tls`` verifies a wss:// server (default: the system's certificate authorities)."""
+    client = AgentClient(credentials.server, credentials.account, credentials.password, state_dir=state_dir,
+                         ssl=tls)
     try:
         await client.start()
         await client.wait_online(timeout=LOGIN_TIMEOUT)
@@ -82,7 +86,8 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     return Session(client, state, backend, window)
 
 
-async def _ask_credentials(settings: QSettings, server: str | None, state_dir: Path) -> AgentClient | None:
+async def _ask_credentials(settings: QSettings, server: str | None, state_dir: Path,
+                           tls: ssl.SSLContext | None = None) -> AgentClient | None:
     """The login dialog, non-modal (no nested event loop): retried until it works or is cancelled."""
     dialog = LoginDialog(settings, server)
     answers: asyncio.Queue[bool] = asyncio.Queue()
@@ -93,7 +98,7 @@ async def _ask_credentials(settings: QSettings, server: str | None, state_dir: P
         if not await answers.get():
             return None
         try:
-            client = await log_in(dialog.credentials(), state_dir)
+            client = await log_in(dialog.credentials(), state_dir, tls)
         except ClientError as exc:
             dialog.show_error(str(exc))  # say why and ask again; the password is cleared
             continue
@@ -118,16 +123,17 @@ async def console_main(
     credentials: Credentials | None = None,
     go_online: bool = False,
     until: Callable[[Session], Awaitable[int]] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> int:
     """Log in, show the console, wait until it closes (or ``until`` returns); the exit code."""
     if credentials is not None:
         try:
-            client = await log_in(credentials, state_dir)
+            client = await log_in(credentials, state_dir, tls)
         except ClientError as exc:
             print(f"fenliu console: {exc}")
             return 1
     else:
-        maybe = await _ask_credentials(settings, server, state_dir)
+        maybe = await _ask_credentials(settings, server, state_dir, tls)
         if maybe is None:
             return 0
         client = maybe
@@ -152,6 +158,7 @@ def run_console(
     go_online: bool = False,
     until: Callable[[Session], Awaitable[int]] | None = None,
     settings: QSettings | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> int:
     """Create the application and run ``console_main`` on a qasync loop; returns the exit code."""
     app = create_application([])
@@ -161,6 +168,6 @@ def run_console(
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop, after closing in order
     try:
         return int(qasync.run(console_main(settings, state_dir, server=server, credentials=credentials,
-                                           go_online=go_online, until=until)))
+                                           go_online=go_online, until=until, tls=tls)))
     finally:
         del translators

@@ -357,3 +357,23 @@ def test_tls_works_for_a_client_that_trusts_the_certificate_only(tmp_path: Path,
                     pass
 
     run(scenario())
+
+
+def test_the_console_trusts_a_shops_certificate_given_with_ca(tmp_path: Path, certificate: tuple[Path, Path]) -> None:
+    """``fenliu console --ca FILE``: the console logs in to a wss:// server that certificate vouches
+    for; with the system's authorities only, it refuses the self-signed server."""
+    from console.ui.login import Credentials
+    from console.ui.run import log_in
+
+    cert, key = certificate
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, cert=cert, key=key) as server:
+            credentials = Credentials(server.url, "a1", PASSWORD)
+            client = await log_in(credentials, tmp_path / "c1", ssl.create_default_context(cafile=str(cert)))
+            assert client.is_online
+            await client.close()
+            with pytest.raises(ClientError):
+                await log_in(credentials, tmp_path / "c2")  # default: the system's authorities
+
+    run(scenario())
