@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from console.protocol.access import TEAM_ROLES
 from console.protocol.messages import Role
 from console.routing.policy import Policy, PolicyError
 from console.server.store import Store
@@ -30,7 +31,6 @@ _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memor
 _DUMMY_HASH = _hasher.hash("fenliu: not a real password")
 
 
-SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.MAIN})
 
 
 class AccountError(Exception):
@@ -46,7 +46,7 @@ class Account:
     @property
     def supervises(self) -> bool:
         """Supervisors and the main account see the team and can transfer (CONSOLE.md §5)."""
-        return self.role in SUPERVISING_ROLES
+        return self.role in TEAM_ROLES
 
 
 def _row_account(row: sqlite3.Row) -> Account:

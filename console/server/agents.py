@@ -19,10 +19,9 @@ from functools import partial
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from console.protocol.access import check_agent
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
-    PRE_LOGIN,
-    SUPERVISOR_ONLY,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
@@ -92,12 +91,9 @@ class AgentSide:
 
         async def on_request(request: AgentRequest) -> bool:
             nonlocal link
+            check_agent(request, link.role if link is not None else None)  # who may send what
             if link is None:
-                if not isinstance(request, PRE_LOGIN):
-                    raise _refuse(ErrorCode.UNAUTHENTICATED, "log in first")
                 link = await self._login(conn, request)  # type: ignore[arg-type]
-            elif isinstance(request, PRE_LOGIN):
-                raise _refuse(ErrorCode.CONFLICT, "already logged in")
             elif isinstance(request, Logout):
                 await self._logout(link, request)
                 return False
@@ -152,7 +148,7 @@ class AgentSide:
             token = request.token
             expires = self.accounts.token_expiry(token)
             last_seq = request.last_seq
-        link = AgentLink(conn=conn, agent=account.id, supervises=account.supervises, token=token)
+        link = AgentLink(conn=conn, agent=account.id, role=account.role, token=token)
         attached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def attach() -> None:
@@ -213,8 +209,6 @@ class AgentSide:
     # -- requests ---------------------------------------------------------------------------------
 
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
-        if isinstance(request, SUPERVISOR_ONLY) and not link.supervises:
-            raise _refuse(ErrorCode.FORBIDDEN, f"{type(request).__name__} is for supervisors only")
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")

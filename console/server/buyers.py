@@ -17,6 +17,7 @@ import logging
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from console.protocol.access import check_buyer
 from console.protocol.codec import ProtocolError, decode_buyer
 from console.protocol.messages import (
     Arrive,
@@ -58,9 +59,9 @@ class BuyerSide:
 
         async def on_request(request: BuyerRequest) -> bool:
             nonlocal buyer
+            check_buyer(request, greeted=buyer is not None)  # hello first, and only once
             if buyer is None:
-                if not isinstance(request, BuyerHello):
-                    raise ProtocolError(ErrorCode.UNAUTHENTICATED, "say hello first")
+                assert isinstance(request, BuyerHello)
                 buyer = self._hello(conn, request)
                 await self.store.committed()
                 self.hub.reply(conn, Ok(rid=request.rid))
@@ -68,8 +69,6 @@ class BuyerSide:
                 if where is not None:
                     self.hub.reply(conn, where)
                 return True
-            if isinstance(request, BuyerHello):
-                raise ProtocolError(ErrorCode.CONFLICT, "this connection already speaks for a buyer")
             answer = self._handle(buyer, request)
             await self.store.committed()  # answer only after the commit that holds it
             self.hub.reply(conn, answer)

@@ -23,9 +23,10 @@ from typing import cast
 from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
 
+from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import encode
 from console.protocol.limits import MAX_CONNECTIONS_PER_USER
-from console.protocol.messages import AnyMessage, BuyerPush, Event, Response
+from console.protocol.messages import AnyMessage, BuyerPush, Event, Response, Role
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,13 @@ class AgentLink:
 
     conn: ServerConnection
     agent: str
-    supervises: bool
+    role: Role
     token: str = ""
     sent_seq: int = -1  # the last event number written to this connection; -1 before attach
+
+    @property
+    def supervises(self) -> bool:
+        return self.role in TEAM_ROLES
 
 
 @dataclass
@@ -77,9 +82,6 @@ class Hub:
     def last_seq(self, agent: str) -> int:
         """The last committed event number of an agent (what a snapshot is "as of")."""
         return self._log(agent).committed
-
-    def online_agents(self) -> list[str]:
-        return [agent for agent, entry in self._agents.items() if entry.links]
 
     def is_connected(self, agent: str) -> bool:
         entry = self._agents.get(agent)
@@ -197,8 +199,4 @@ class Hub:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    def close_all(self) -> list[ServerConnection]:
-        conns = [link.conn for link in self.links()]
-        for buyer_conns in self._buyers.values():
-            conns.extend(buyer_conns)
-        return conns
+
