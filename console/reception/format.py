@@ -11,37 +11,12 @@ import unicodedata
 from datetime import datetime, tzinfo
 from typing import Literal
 
-from console.reception.model import KPI_TILES
-
 Lang = Literal["zh", "en"]
 
 RATIO_TILES: frozenset[str] = frozenset({"conversion", "satisfaction_yesterday", "response_3min_yesterday"})
 DURATION_TILES: frozenset[str] = frozenset({"avg_response_yesterday"})
 NO_DATA = "-"
 
-TILE_LABELS: dict[Lang, dict[str, str]] = {
-    "zh": {
-        "received_today": "今日接待",
-        "not_ordered": "未下单",
-        "not_paid": "未付款",
-        "paid": "已付款",
-        "conversion": "询单转化率",
-        "satisfaction_yesterday": "昨日满意度",
-        "response_3min_yesterday": "昨日3分钟响应率",
-        "avg_response_yesterday": "昨日平均响应时长",
-    },
-    "en": {
-        "received_today": "Received today",
-        "not_ordered": "Not ordered",
-        "not_paid": "Not paid",
-        "paid": "Paid",
-        "conversion": "Inquiry conversion",
-        "satisfaction_yesterday": "Satisfaction (yesterday)",
-        "response_3min_yesterday": "3-min response (yesterday)",
-        "avg_response_yesterday": "Avg response (yesterday)",
-    },
-}
-assert all(set(labels) == set(KPI_TILES) for labels in TILE_LABELS.values())
 
 
 def time_label(at: float, now: float, tz: tzinfo) -> str:
@@ -85,11 +60,6 @@ def tile_text(name: str, value: float | None, lang: Lang = "zh") -> str:
     if name in DURATION_TILES:
         return duration_label(value, lang)
     return str(int(value))
-
-
-def tile_label(name: str, lang: Lang = "zh") -> str:
-    """The tile's caption (its field name when unknown)."""
-    return TILE_LABELS[lang].get(name, name)
 
 
 def initials(name: str) -> str:

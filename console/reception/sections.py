@@ -38,14 +38,6 @@ def section_of(
     return Section.PENDING
 
 
-def section_for_messages(kind: Kind, messages: Iterable[Message]) -> Section:
-    """``section_of`` over a conversation's messages (ordered by id; system notes do not count)."""
-    last: dict[Author, int] = {}
-    for m in messages:
-        last[m.author] = max(m.id, last.get(m.author, m.id))
-    return section_of(kind, last.get(Author.BUYER), last.get(Author.BOT), last.get(Author.AGENT))
-
-
 def waiting_since(messages: Sequence[Message]) -> float | None:
     """When the buyer's oldest unanswered message came (the pending row's waiting time).
 

@@ -637,9 +637,6 @@ class Engine:
             return None
         return SessionView(buyer=buyer, holder=s.holder, routed_at=s.routed_at, waiting=s.waiting, idle_close_at=s.due)
 
-    def sessions_of(self, agent_id: str) -> list[str]:
-        return list(self._agent(agent_id).sessions)
-
     def queues(self) -> list[QueueView]:
         views = []
         for pool in self.pools.values():

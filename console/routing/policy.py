@@ -229,9 +229,6 @@ class _Reader:
         value = self.data.get(key, default)
         return convert(value, self.sub(key))
 
-    def has(self, key: str) -> bool:
-        return key in self.data
-
     def finish(self) -> None:
         for key in self.data:
             if key not in self.used:

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 )
 
 from console.reception.model import SECTION_ORDER, Conversation, Section
+from console.reception.sections import first_pending, flat_sort_key, sort_key
 
 ConversationRole = Qt.ItemDataRole.UserRole  # the Conversation of a row (None on section rows)
 SectionRole = Qt.ItemDataRole.UserRole + 1  # the Section (None for the flat list's one group)
@@ -41,7 +42,7 @@ NO_FLAGS = Qt.ItemFlag.NoItemFlags
 FILTER_LIMIT = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-SortKey = tuple[float, str]
+SortKey = tuple[Any, ...]
 
 
 def is_section(index: AnyIndex) -> bool:
@@ -72,9 +73,8 @@ class _Group:
         self.keys: list[SortKey] = []
 
     def key(self, conversation: Conversation) -> SortKey:
-        if self.section == Section.PENDING:  # oldest waiting first
-            return (conversation.waiting_since or conversation.last_at, conversation.id)
-        return (-conversation.last_at, conversation.id)  # latest activity first
+        # CONSOLE.md §1: pending oldest-waiting first, the others (and the flat list) latest first
+        return flat_sort_key(conversation) if self.section is None else sort_key(conversation)
 
     def find(self, conversation: Conversation) -> int:
         row = bisect_left(self.keys, self.key(conversation))
@@ -197,11 +197,8 @@ class ReceptionModel(QAbstractItemModel):
 
     def first_pending(self) -> QModelIndex:
         """The first pending buyer, oldest waiting first (Ctrl+Up)."""
-        pending = [c for _, c in self._where.values() if c.section == Section.PENDING]
-        if not pending:
-            return QModelIndex()
-        first = min(pending, key=lambda c: (c.waiting_since or c.last_at, c.id))
-        return self.index_of(first.id)
+        first = first_pending(c for _, c in self._where.values())
+        return QModelIndex() if first is None else self.index_of(first.id)
 
     def row_count_of(self, section: Section) -> int:
         return sum(1 for _, c in self._where.values() if c.section == section)

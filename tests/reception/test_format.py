@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from console.reception.format import duration_label, initials, tile_label, tile_text, time_label, wait_label
+from console.reception.format import duration_label, initials, tile_text, time_label, wait_label
 from console.reception.model import KPI_TILES
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -63,12 +63,6 @@ def test_tile_text() -> None:
     assert tile_text("response_3min_yesterday", 0.0) == "0.0%"
     assert tile_text("avg_response_yesterday", 65.2) == "1分05秒"
     assert tile_text("avg_response_yesterday", 65.2, "en") == "1m05s"
-
-
-def test_tile_labels_cover_every_tile() -> None:
-    assert tile_label("not_paid") == "未付款"
-    assert tile_label("not_paid", "en") == "Not paid"
-    assert tile_label("mystery") == "mystery"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from console.reception.sections import (
     first_pending,
     flat_sort_key,
     grouped,
-    section_for_messages,
     section_of,
     sort_key,
     waiting_since,
@@ -72,7 +71,8 @@ def test_section_from_the_end_of_the_conversation(seq: list[Author]) -> None:
         expected = Section.BOT_REPLIED
     else:
         expected = Section.PENDING
-    assert section_for_messages(Kind.CONSUMER, _messages(seq)) is expected
+    last: dict[Author, int] = {m.author: m.id for m in _messages(seq)}  # ids grow: the latest wins
+    assert section_of(Kind.CONSUMER, last.get(Author.BUYER), last.get(Author.BOT), last.get(Author.AGENT)) is expected
 
 
 def test_waiting_since_keeps_the_first_unanswered_message() -> None:
