@@ -95,4 +95,4 @@ def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> 
         settings = QSettings(str(state_dir / "settings.ini"), QSettings.Format.IniFormat)
         until = self_test if args.self_test else screenshot_after(args.screenshot, args.seconds)
     return run_console(args.lang, state_dir, credentials=Credentials(url, user, DEMO_PASSWORD), go_online=True,
-                       until=until, settings=settings)  # type: ignore[arg-type]
+                       until=until, settings=settings)

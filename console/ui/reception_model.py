@@ -200,9 +200,6 @@ class ReceptionModel(QAbstractItemModel):
         first = first_pending(c for _, c in self._where.values())
         return QModelIndex() if first is None else self.index_of(first.id)
 
-    def row_count_of(self, section: Section) -> int:
-        return sum(1 for _, c in self._where.values() if c.section == section)
-
     def visible_ids(self) -> list[str]:
         return [c.id for group in self._groups for c in group.rows]
 

@@ -110,7 +110,7 @@ async def _until_closed(window: QObject) -> None:
     closed = asyncio.Event()
     window.destroyed.connect(closed.set)
     app = QApplication.instance()
-    assert app is not None
+    assert isinstance(app, QApplication)
     app.lastWindowClosed.connect(closed.set)
     await closed.wait()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -17,9 +18,9 @@ ANSWERS = ("亲，在的～有什么可以帮您", "亲，今天下单48小时�
            "亲，默认发中通，顺丰需补差价哦", "亲，尺码表在详情页，165/52建议M码", "亲，领券后下单更优惠哦")
 
 
-async def _until(condition: object, timeout: float) -> None:
+async def _until(condition: Callable[[], bool], timeout: float) -> None:
     async with asyncio.timeout(timeout):
-        while not condition():  # type: ignore[operator]
+        while not condition():
             await asyncio.sleep(0.05)
 
 
@@ -58,7 +59,7 @@ async def self_test(session: Session) -> int:
     return 0
 
 
-def screenshot_after(path: str, seconds: float) -> object:
+def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable[int]]:
     """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
     team tab (supervisors), save the window as a PNG, and finish."""
 
