@@ -338,10 +338,13 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
     raw = top.data
     overridden: list[str] = []
 
-    def note_overrides(section: str) -> None:
+    def table(section: str) -> _Reader:
+        """One settings table: defaults, the preset's values, then the file's (noted as overrides)."""
+        top.used.add(section)
         given = raw.get(section)
         if isinstance(given, Mapping):
             overridden.extend(f"{section}.{key}" for key in given)
+        return _Reader(_merged(section, raw, preset), top.sub(section))
 
     timezone = top.get("timezone", DEFAULTS["timezone"], _str)
     try:
@@ -352,9 +355,7 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
     pick = Pick(top.get("pick", PRESET_VALUES[preset]["pick"], _choice(tuple(Pick))))
     overridden.extend(key for key in ("timezone", "seed", "pick") if key in raw)
 
-    r = _Reader(_merged("recent", raw, preset), top.sub("recent"))
-    top.used.add("recent")
-    note_overrides("recent")
+    r = table("recent")
     recent = RecentPolicy(
         any_status=r.get("any_status", None, _duration),
         window=r.get("window", None, _duration),
@@ -363,27 +364,19 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
     )
     r.finish()
 
-    e = _Reader(_merged("exclusive", raw, preset), top.sub("exclusive"))
-    top.used.add("exclusive")
-    note_overrides("exclusive")
+    e = table("exclusive")
     exclusive_direct = e.get("direct", None, _bool)
     e.finish()
 
-    b = _Reader(_merged("bot", raw, preset), top.sub("bot"))
-    top.used.add("bot")
-    note_overrides("bot")
+    b = table("bot")
     bot = BotPolicy(shop_first=b.get("shop_first", None, _bool), handoff_words=b.get("handoff_words", None, _str_list))
     b.finish()
 
-    s = _Reader(_merged("session", raw, preset), top.sub("session"))
-    top.used.add("session")
-    note_overrides("session")
+    s = table("session")
     close_after = s.get("close_after", None, _duration)
     s.finish()
 
-    m = _Reader(_merged("matching", raw, preset), top.sub("matching"))
-    top.used.add("matching")
-    note_overrides("matching")
+    m = table("matching")
     matching_order = m.get("order", None, _choice_list(DIMENSIONS))
     if len(set(matching_order)) != len(matching_order):
         raise PolicyError(m.sub("order"), "a dimension is listed twice")
@@ -399,9 +392,7 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
     agents = _load_agents(top, groups)
     agent_ids = {a.id for a in agents}
 
-    q = _Reader(_merged("queue", raw, preset), top.sub("queue"))
-    top.used.add("queue")
-    note_overrides("queue")
+    q = table("queue")
     queue = QueuePolicy(
         mode=QueueMode(q.get("mode", None, _choice(tuple(QueueMode)))),
         groups=q.get("groups", None, _str_list),
@@ -417,9 +408,7 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
         if gid not in group_ids:
             raise PolicyError(f"{q.sub('groups')}[{i}]", f"unknown group {gid!r}")
 
-    o = _Reader(_merged("offline", raw, preset), top.sub("offline"))
-    top.used.add("offline")
-    note_overrides("offline")
+    o = table("offline")
     offline = OfflinePolicy(
         mode=OfflineMode(o.get("mode", None, _choice(tuple(OfflineMode)))),
         main=o.get("main", None, _opt_str),
