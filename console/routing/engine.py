@@ -654,6 +654,40 @@ class Engine:
         return [QueueEntryView(buyer=e.buyer, position=i, eta=self._eta(found, i), tip=self._tip(i), joined=e.joined)
                 for i, e in enumerate(found.alive_entries(), start=1)]
 
+    def queue_places(self, pool: str, positions: Iterable[int]) -> list[QueueEntryView]:
+        """The entries at the given positions of a pool (those that exist), O(log n) each."""
+        found = self.pools.get(pool.removeprefix("queue:"))
+        if found is None:
+            return []
+        views = []
+        for i in positions:
+            e = found.at(i)
+            if e is not None:
+                views.append(QueueEntryView(buyer=e.buyer, position=i, eta=self._eta(found, i), tip=self._tip(i),
+                                            joined=e.joined))
+        return views
+
+    def queue_place(self, buyer: str) -> QueueEntryView | None:
+        """Where a queued buyer is now (None when it is not queued), in O(log n)."""
+        session = self._session(buyer)
+        if session is None or session.kind is not HolderKind.QUEUE or session.entry is None:
+            return None
+        pool = self.pools.get(session.ref or "")
+        if pool is None or not session.entry.alive:
+            return None
+        i = pool.position(session.entry)
+        return QueueEntryView(buyer=buyer, position=i, eta=self._eta(pool, i), tip=self._tip(i),
+                              joined=session.entry.joined)
+
+    def queue_slots(self, pool: str) -> int:
+        """R10.4: the slots an estimated wait of ``pool`` is divided by (at least 1)."""
+        found = self.pools.get(pool.removeprefix("queue:"))
+        if found is None:
+            return 1
+        if found.name == SHOP_POOL or self.policy.queue.overflow:
+            return max(self._available_cap, 1)
+        return max(self._group_cap.get(found.group or "", 0), 1)
+
     def entry_questions(self, entry: str) -> tuple[str, ...]:
         return self.policy.entry_questions(entry)
 

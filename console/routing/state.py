@@ -6,6 +6,7 @@ views at the bottom are what the engine hands out to the server and to replay su
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -145,6 +146,10 @@ class QueueEntry:
         self.slot = -1  # place in the pool's counting tree
 
 
+def _slot_of(entry: QueueEntry) -> int:
+    return entry.slot
+
+
 class Pool:
     """A queue pool (R10.1): first in, first out, with leaving from the middle allowed.
 
@@ -219,6 +224,26 @@ class Pool:
 
     def alive_entries(self) -> list[QueueEntry]:
         return [e for e in self.entries if e.alive]
+
+    def at(self, position: int) -> QueueEntry | None:
+        """The live entry at ``position`` (1 = next), in O(log n): a Fenwick descent finds its
+        slot, and the entries are ordered by slot, so a bisection finds the entry."""
+        if not 1 <= position <= self.length:
+            return None
+        tree = self._tree
+        size = len(tree) - 1
+        index, rest = 0, position
+        step = 1 << (size.bit_length() - 1)
+        while step:
+            nxt = index + step
+            if nxt <= size and tree[nxt] < rest:
+                index = nxt
+                rest -= tree[nxt]
+            step >>= 1
+        found = bisect.bisect_left(self.entries, index, key=_slot_of)  # slot = index (0-based)
+        entry = self.entries[found]
+        assert entry.slot == index and entry.alive
+        return entry
 
 
 @dataclass(slots=True)

@@ -212,7 +212,10 @@ class AgentSide:
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
-        answer = handler(self, link, request)
+        try:
+            answer = handler(self, link, request)
+        finally:
+            self.shop.settle()
         assert answer is None or isinstance(answer, Response)
         await self.store.committed()  # answer only after the commit that holds the change
         if answer is not None:

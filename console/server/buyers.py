@@ -62,14 +62,20 @@ class BuyerSide:
             check_buyer(request, greeted=buyer is not None)  # hello first, and only once
             if buyer is None:
                 assert isinstance(request, BuyerHello)
-                buyer = self._hello(conn, request)
+                try:
+                    buyer = self._hello(conn, request)
+                finally:
+                    self.shop.settle()
                 await self.store.committed()
                 self.hub.reply(conn, Ok(rid=request.rid))
                 where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
                 if where is not None:
                     self.hub.reply(conn, where)
                 return True
-            answer = self._handle(buyer, request)
+            try:
+                answer = self._handle(buyer, request)
+            finally:
+                self.shop.settle()
             await self.store.committed()  # answer only after the commit that holds it
             self.hub.reply(conn, answer)
             return True

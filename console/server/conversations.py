@@ -86,51 +86,148 @@ def _preview(text: str) -> str:
     return line if len(line) <= 80 else line[:79] + "…"
 
 
+_SELECT = "SELECT c.*, b.name AS name, b.kind AS kind FROM conversations c JOIN buyers b ON b.id = c.buyer"
+
+
+def _row(r: sqlite3.Row) -> Row:
+    return Row(
+        buyer=str(r["buyer"]),
+        name=str(r["name"]),
+        kind=Kind(r["kind"]),
+        holder=r["holder"],
+        agent=r["agent"],
+        last_text=str(r["last_text"]),
+        last_at=float(r["last_at"]),
+        last_buyer=r["last_buyer"],
+        last_bot=r["last_bot"],
+        last_human=r["last_human"],
+        waiting_since=r["waiting_since"],
+        unread=int(r["unread"]),
+        cleared=bool(r["cleared"]),
+        arrive=_attrs_decoder.decode(r["arrive"]) if r["arrive"] else None,
+    )
+
+
 class Conversations:
-    """All rows in memory (a shop's working set), written through to the store."""
+    """The rows of open sessions in memory, indexed by agent and by pool; the rest on disk.
+
+    A row whose session is closed leaves memory (``settle``, after each request): it stays on disk
+    and is read back when someone touches it again (the buyer writes, an agent opens it, a
+    snapshot lists an agent's history). Within one request a row is one object, so every change
+    made to it through any path is the same change. Every change is written through (``save``).
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.rows: dict[str, Row] = {}
-        for r in store.all(
-            "SELECT c.*, b.name AS name, b.kind AS kind FROM conversations c JOIN buyers b ON b.id = c.buyer"
-        ):
-            self.rows[str(r["buyer"])] = Row(
-                buyer=str(r["buyer"]),
-                name=str(r["name"]),
-                kind=Kind(r["kind"]),
-                holder=r["holder"],
-                agent=r["agent"],
-                last_text=str(r["last_text"]),
-                last_at=float(r["last_at"]),
-                last_buyer=r["last_buyer"],
-                last_bot=r["last_bot"],
-                last_human=r["last_human"],
-                waiting_since=r["waiting_since"],
-                unread=int(r["unread"]),
-                cleared=bool(r["cleared"]),
-                arrive=_attrs_decoder.decode(r["arrive"]) if r["arrive"] else None,
-            )
+        self._live: dict[str, Row] = {}
+        self._indexed: dict[str, tuple[str | None, str | None]] = {}  # buyer -> (agent, holder) indexed
+        self._by_agent: dict[str, dict[str, Row]] = {}
+        self._pool: dict[str, Row] = {}  # holder "pool" (R6.1)
+        self._bot_unclaimed: dict[str, Row] = {}  # held by the bot, no agent has had it
+        self._closed: set[str] = set()  # in memory with no session: leave at ``settle``
+        for r in store.all(_SELECT + " WHERE c.holder IS NOT NULL"):
+            self._remember(_row(r))
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    # -- the indexes ----------------------------------------------------------------------------
+
+    def _remember(self, row: Row) -> Row:
+        self._live[row.buyer] = row
+        self._index(row)
+        return row
+
+    def _index(self, row: Row) -> None:
+        key = (row.agent, row.holder)
+        old = self._indexed.get(row.buyer)
+        if old == key:
+            return
+        if old is not None:
+            self._unindex(row.buyer, old)
+        self._indexed[row.buyer] = key
+        if row.agent is not None:
+            self._by_agent.setdefault(row.agent, {})[row.buyer] = row
+        if row.holder == "pool":
+            self._pool[row.buyer] = row
+        elif row.holder == "bot" and row.agent is None:
+            self._bot_unclaimed[row.buyer] = row
+        if row.holder is None:
+            self._closed.add(row.buyer)
+
+    def _unindex(self, buyer: str, key: tuple[str | None, str | None]) -> None:
+        agent, holder = key
+        if agent is not None:
+            mine = self._by_agent.get(agent)
+            if mine is not None:
+                mine.pop(buyer, None)
+                if not mine:
+                    del self._by_agent[agent]
+        self._pool.pop(buyer, None)
+        self._bot_unclaimed.pop(buyer, None)
+        self._closed.discard(buyer)
+
+    def _forget(self, buyer: str) -> None:
+        self._live.pop(buyer, None)
+        key = self._indexed.pop(buyer, None)
+        if key is not None:
+            self._unindex(buyer, key)
+
+    def settle(self) -> None:
+        """Rows whose session is closed leave memory (they stay on disk)."""
+        closed, self._closed = self._closed, set()
+        for buyer in closed:
+            self._forget(buyer)
+
+    # -- reading ------------------------------------------------------------------------------------
 
     def get(self, buyer: str) -> Row | None:
-        return self.rows.get(buyer)
+        row = self._live.get(buyer)
+        if row is not None:
+            return row
+        found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
+        return None if found is None else self._remember(_row(found))
 
     def ensure(self, buyer: str, name: str, kind: Kind) -> Row:
-        row = self.rows.get(buyer)
+        row = self.get(buyer)
         if row is None:
-            row = self.rows[buyer] = Row(buyer=buyer, name=name, kind=kind)
+            row = self._remember(Row(buyer=buyer, name=name, kind=kind))
             self.save(row)
         elif row.name != name or row.kind != kind:
             row.name, row.kind = name, kind
         return row
 
+    def _closed_of(self, agent: str, *, cleared: bool) -> list[Row]:
+        """An agent's closed conversations from disk (those not in memory), in memory for this request."""
+        sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")
+        return [self._remember(_row(r)) for r in self.store.all(sql, (agent,)) if str(r["buyer"]) not in self._live]
+
     def of_agent(self, agent: str) -> list[Row]:
-        return [row for row in self.rows.values() if row.agent == agent]
+        """Every row whose agent is ``agent``: open ones from memory, closed ones from disk."""
+        return [*self._by_agent.get(agent, {}).values(), *self._closed_of(agent, cleared=True)]
+
+    def listed_for(self, agent: str, *, supervises: bool) -> list[Row]:
+        """The rows of an agent's list, cleared ones left out (see ``Shop.audience``): its own
+        (open ones from memory, its history from disk by the agent index), the pool's, and, for a
+        supervisor, the bot's that no agent has had. Never a scan of every row."""
+        rows: dict[str, Row] = {}
+        for row in self._by_agent.get(agent, {}).values():
+            rows[row.buyer] = row
+        for row in self._pool.values():
+            rows[row.buyer] = row
+        if supervises:
+            for row in self._bot_unclaimed.values():
+                rows[row.buyer] = row
+        sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL AND c.cleared = 0"
+        listed = [row for row in rows.values() if not row.cleared]
+        listed.extend(_row(r) for r in self.store.all(sql, (agent,)) if str(r["buyer"]) not in self._live)
+        return listed
 
     def in_pool(self) -> list[Row]:
-        return [row for row in self.rows.values() if row.holder == "pool"]
+        return list(self._pool.values())
 
     def save(self, row: Row) -> None:
+        self._index(row)
         self.store.execute(
             "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
             " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

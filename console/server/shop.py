@@ -24,7 +24,6 @@ from console.protocol.messages import (
     ConversationUpdated,
     MessageAdded,
     QueueRow,
-    QueueUpdate,
     RemovalReason,
     Routed,
     SessionClosed,
@@ -40,6 +39,7 @@ from console.server.directory import Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher
+from console.server.queue_positions import QueueTeller
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class Shop:
         self.rows = Conversations(store)
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
-        self._queue_sent: dict[str, tuple[int, float, str]] = {}
+        self.queue = QueueTeller(self.hub.to_buyer)
         self._status_sent: dict[str, tuple[Status, int, int]] = {}
         self._wake: asyncio.TimerHandle | None = None
         self._midnight: asyncio.TimerHandle | None = None
@@ -93,6 +93,7 @@ class Shop:
                 self.agent_disconnected(spec.id)
         self._schedule_midnight()
         self.reschedule()
+        self.settle()
 
     def stop(self) -> None:
         self.driver.snapshot()  # a clean stop: the next start replays nothing
@@ -100,6 +101,7 @@ class Shop:
             if handle is not None:
                 handle.cancel()
         self._grace.clear()
+        self.queue.cancel()
         if self.publisher is not None:
             self.publisher.flush()
             self.publisher.cancel()
@@ -125,7 +127,7 @@ class Shop:
         for agent in agents:
             self._push_status(agent)
         if moved or agents:
-            self._push_queue_positions()
+            self._tell_queue_positions()
             if self.publisher is not None:
                 self.publisher.team_changed = True
         self._poke_kpis()
@@ -144,6 +146,7 @@ class Shop:
             row = self.rows.ensure(d.buyer, account.name, account.kind)
         touched = {a for a in (row.holder_agent, _agent_of(d.to), _agent_of(d.previous)) if a}
         before = set(self.audience(row))
+        self.queue.decided(d, row.holder)  # R10.4: who left which queue
         if d.event == "closed":
             row.holder = None
             self.rows.save(row)
@@ -169,8 +172,6 @@ class Shop:
         )
         self._tell_removed(row, before, d.why)
         self._publish(row)
-        if d.event == "queued" and d.position is not None and d.eta is not None and d.tip is not None:
-            self._queue_sent[d.buyer] = (d.position, d.eta, d.tip)  # told with the outcome itself
         if d.buyer != quiet:
             self.hub.to_buyer(row.buyer, self.routed(d))
         if d.to == "bot" and row.waiting_since is not None:
@@ -202,11 +203,9 @@ class Shop:
             "SELECT why FROM decisions WHERE buyer = ? AND event != 'closed' ORDER BY rowid DESC LIMIT 1", (buyer,))
         why = Reason(row["why"]) if row is not None else Reason.OPEN_SESSION
         position = eta = tip = None
-        if session.holder.startswith("queue:"):
-            for entry in engine.queue_entries(session.holder):
-                if entry.buyer == buyer:
-                    position, eta, tip = entry.position, entry.eta, entry.tip
-                    break
+        place = engine.queue_place(buyer)
+        if place is not None:
+            position, eta, tip = place.position, place.eta, place.tip
         return self.routed(Decision(event="routed", buyer=buyer, to=session.holder, why=why, rule="", t=0.0,
                                     position=position, eta=eta, tip=tip))
 
@@ -235,12 +234,7 @@ class Shop:
 
     def rows_for(self, agent: str) -> list[Row]:
         """The rows of an agent's list (its snapshot), cleared ones left out."""
-        supervises = agent in self._supervisors()
-        return [
-            row for row in self.rows.rows.values()
-            if not row.cleared and (row.agent == agent or row.holder == "pool"
-                                    or (supervises and row.agent is None and row.holder == "bot"))
-        ]
+        return self.rows.listed_for(agent, supervises=agent in self._supervisors())
 
     def _tell_removed(self, row: Row, before: set[str], why: Reason) -> None:
         """Agents whose list showed the row and no longer does are told why."""
@@ -272,23 +266,20 @@ class Shop:
             self._status_sent[agent] = current
             self.hub.push(agent, lambda seq: StatusChanged(seq=seq, status=view.status, load=view.load, cap=view.cap))
 
-    def _push_queue_positions(self) -> None:
-        """R10.4/R10.5: every queued buyer whose position, estimate or tip changed is told."""
+    def _tell_queue_positions(self) -> None:
+        """R10.4/R10.5: queued buyers whose estimate or tip changed are told, at most once a
+        second each, without looking at the others (``queue_positions``)."""
         engine = self.driver.engine
         if engine is None:
             return
-        still: set[str] = set()
-        for queue in engine.queues():
-            if queue.length == 0:
-                continue
-            for entry in engine.queue_entries(queue.pool):
-                still.add(entry.buyer)
-                current = (entry.position, entry.eta, entry.tip)
-                if self._queue_sent.get(entry.buyer) != current:
-                    self._queue_sent[entry.buyer] = current
-                    self.hub.to_buyer(entry.buyer, QueueUpdate(position=entry.position, eta=entry.eta, tip=entry.tip))
-        for buyer in set(self._queue_sent) - still:
-            del self._queue_sent[buyer]
+        self.queue.check_basis(engine)
+        if not self.queue.pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # start-up outside the loop: told at the next change
+            return
+        self.queue.schedule(loop, lambda: self.driver.engine)
 
     def status_changed_for(self, agent: str) -> None:
         self._push_status(agent)
@@ -370,6 +361,12 @@ class Shop:
         except Exception:
             log.exception("timer failed")
             self.reschedule()
+        finally:
+            self.settle()
+
+    def settle(self) -> None:
+        """The end of a request: rows of closed sessions leave memory (they stay on disk)."""
+        self.rows.settle()
 
     def agent_connected(self, agent: str) -> None:
         handle = self._grace.pop(agent, None)
@@ -395,6 +392,8 @@ class Shop:
             self.feed(SetStatus(agent=agent, status=Status.OFFLINE))
         except Exception:
             log.exception("grace period end failed for %s", agent)
+        finally:
+            self.settle()
 
     def _schedule_midnight(self) -> None:
         assert self.kpis is not None

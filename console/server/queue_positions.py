@@ -1,0 +1,138 @@
+"""Telling queued buyers their place (R10.4, R10.5) without looking at every queued buyer.
+
+A buyer who joins a queue is told its place with the routing outcome itself, and nobody behind it
+moves: joining touches one buyer. A buyer who leaves a queue (dequeued, closed, re-routed) moves
+everyone behind it one place up, but what a buyer sees changes only where
+
+- the tip changes: positions up to ``queue.tip_threshold`` show how many are ahead (R10.5);
+- the estimated wait ``ceil(position / slots) x avg_handle`` changes (R10.4): after ``k`` leaves
+  ahead of it, only a buyer now at a position ``q`` with ``q mod slots == 0`` or
+  ``q mod slots > slots - k`` (every one once ``k >= slots``).
+
+So a pool only remembers how many buyers left it since it was last told; once a second at most
+(``INTERVAL``, coalescing the leaves of that second) the candidate positions are looked up in
+O(log n) each (``Engine.queue_places``) and a buyer is told only when its estimate or tip differs
+from what it was last told. When what an estimate is computed from changes (the slots serving a
+pool, the queue settings of a new policy), that pool is looked at whole, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from console.protocol.messages import QueueUpdate
+from console.routing.engine import Engine
+from console.routing.events import Decision
+
+INTERVAL = 1.0
+"""Seconds between two position updates to one buyer, at least."""
+
+
+@dataclass
+class _Marks:
+    left: int = 0  # buyers that left the pool since it was last told
+    whole: bool = False  # look at every entry (the basis of the estimate changed)
+
+
+class QueueTeller:
+    """What each queued buyer was last told, and which pools must be looked at again."""
+
+    def __init__(self, send: Callable[[str, QueueUpdate], None]) -> None:
+        self._send = send
+        self.told: dict[str, tuple[int, float, str]] = {}  # buyer -> (position, eta, tip) last told
+        self._marks: dict[str, _Marks] = {}
+        self._basis: dict[str, tuple[object, ...]] = {}  # pool -> what its estimates are computed from
+        self._handle: asyncio.TimerHandle | None = None
+        self._last_flush = float("-inf")
+
+    # -- what happened ---------------------------------------------------------------------------
+
+    def decided(self, d: Decision, holder_before: str | None) -> None:
+        """One decision about a buyer who was held by ``holder_before`` (None: no session)."""
+        if holder_before is not None and holder_before.startswith("queue:") and d.to != holder_before:
+            self._marks.setdefault(holder_before, _Marks()).left += 1
+            self.told.pop(d.buyer, None)
+        if d.event == "queued" and d.position is not None and d.eta is not None and d.tip is not None:
+            self.told[d.buyer] = (d.position, d.eta, d.tip)  # told with the outcome itself
+        elif d.event != "queued":
+            self.told.pop(d.buyer, None)
+
+    def check_basis(self, engine: Engine) -> None:
+        """After a change: a pool whose slots or queue settings moved is looked at whole (R10.4)."""
+        q = engine.policy.queue
+        settings = (q.avg_handle, q.tip_threshold, q.tip_text, q.busy_text)
+        for view in engine.queues():
+            basis = (engine.queue_slots(view.pool), *settings)
+            if self._basis.get(view.pool) != basis:
+                self._basis[view.pool] = basis
+                if view.length:
+                    self._marks.setdefault(view.pool, _Marks()).whole = True
+
+    def forget(self) -> None:
+        """Everything is looked at again (a rebuild of the shop's memory)."""
+        self.told.clear()
+        self._basis.clear()
+        self._marks.clear()
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._marks)
+
+    # -- telling -----------------------------------------------------------------------------------
+
+    def schedule(self, loop: asyncio.AbstractEventLoop, engine: Callable[[], Engine | None]) -> None:
+        """Flush within ``INTERVAL`` of the last flush (one timer for every pool)."""
+        if self._handle is not None or not self._marks:
+            return
+        delay = max(0.0, self._last_flush + INTERVAL - loop.time())
+        self._handle = loop.call_later(delay, self._on_timer, loop, engine)
+
+    def _on_timer(self, loop: asyncio.AbstractEventLoop, engine: Callable[[], Engine | None]) -> None:
+        self._handle = None
+        self._last_flush = loop.time()
+        current = engine()
+        if current is not None:
+            self.flush(current)
+
+    def flush(self, engine: Engine) -> int:
+        """Tell every buyer of a marked pool whose estimate or tip changed; returns how many."""
+        marks, self._marks = self._marks, {}
+        sent = 0
+        threshold = engine.policy.queue.tip_threshold
+        for pool, mark in marks.items():
+            length = next((v.length for v in engine.queues() if v.pool == pool), 0)
+            if not length:
+                continue
+            slots = engine.queue_slots(pool)
+            positions = range(1, length + 1) if mark.whole else _candidates(length, slots, threshold, mark.left)
+            for entry in engine.queue_places(pool, positions):
+                before = self.told.get(entry.buyer)
+                if before is not None and before[1:] == (entry.eta, entry.tip):
+                    continue
+                self.told[entry.buyer] = (entry.position, entry.eta, entry.tip)
+                self._send(entry.buyer, QueueUpdate(position=entry.position, eta=entry.eta, tip=entry.tip))
+                sent += 1
+        return sent
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+def _candidates(length: int, slots: int, threshold: int, left: int) -> Iterator[int]:
+    """Positions whose tip or estimate may differ after ``left`` buyers ahead of them left."""
+    if left >= slots:
+        yield from range(1, length + 1)
+        return
+    head = min(threshold, length)
+    yield from range(1, head + 1)  # R10.5: the number ahead is in the tip
+    # R10.4: ceil((q + k) / s) > ceil(q / s) for some 1 <= k <= left  <=>  q mod s in {0} or > s - left
+    base = (head // slots) * slots
+    while base <= length:
+        for q in range(base + slots - left + 1, base + slots + 1):
+            if head < q <= length:
+                yield q
+        base += slots
