@@ -259,14 +259,28 @@ class AgentSide:
 
     def _reply(self, link: AgentLink, request: Reply) -> ReplyAck:
         row = self._row(link, request.conversation, read=True)
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-        if earlier is not None:  # CONSOLE.md §5: a resend is acknowledged, not repeated
-            if earlier.agent != link.agent:
-                raise _refuse(ErrorCode.CONFLICT, "that client_id is taken", "client_id")
-            return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
-        self._own_session(link, row)
+        try:
+            self._own_session(link, row)
+        except ProtocolError:
+            resent = self._resent(link, row, request)  # a resend after the session moved on
+            if resent is not None:
+                return resent
+            raise
         message = self.shop.holder_says(row, Author.AGENT, request.text, agent=link.agent, client_id=request.client_id)
+        if message is None:
+            resent = self._resent(link, row, request)
+            assert resent is not None
+            return resent
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+
+    def _resent(self, link: AgentLink, row: Row, request: Reply) -> ReplyAck | None:
+        """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+        if earlier is None:
+            return None
+        if earlier.agent != link.agent:
+            raise _refuse(ErrorCode.CONFLICT, "that client_id is taken", "client_id")
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
         row = self._row(link, request.conversation)

@@ -157,15 +157,21 @@ class BuyerSide:
         )
 
     def _say(self, row: Row, request: Say) -> SayAck:
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-        if earlier is not None:
-            return SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
-        if row.arrive is None:
-            raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
-        if row.holder is None:  # writing after the session closed opens a new one (R2.1 routing runs)
-            self._route(row, row.arrive or ArriveAttrs(), quiet=False)
+        if row.holder is None:
+            # A resend of a message stored before the session closed must not open a new one: look
+            # first (only here; with a session open the insert itself tells a resend).
+            earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+            if earlier is not None:
+                return self._resent(request, earlier.id)
+            if row.arrive is None:
+                raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
+            self._route(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
         now = self.shop.driver.now()
         message = self.shop.rows.add_message(row, Author.BUYER, request.text, now, client_id=request.client_id)
+        if message is None:  # CONSOLE.md §5: a resend is acknowledged, not stored again
+            earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+            assert earlier is not None
+            return self._resent(request, earlier.id)
         self.shop.open_wait(row, now)
         holder_before = row.holder
         self.shop.feed(events.BuyerSay(buyer=row.buyer, text=request.text))  # may hand off (R7.7)
@@ -173,3 +179,7 @@ class BuyerSide:
         if holder_before == "bot" and row.holder == "bot":
             self.shop.bot_answer(row, request.text)
         return SayAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+
+    @staticmethod
+    def _resent(request: Say, message_id: int) -> SayAck:
+        return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=True)

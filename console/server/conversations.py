@@ -251,13 +251,19 @@ class Conversations:
 
     def add_message(
         self, row: Row, author: Author, text: str, at: float, *, agent: str | None = None, client_id: str | None = None
-    ) -> Message:
-        """Store a message and move the row (section, preview, unread, waiting time)."""
-        cur = self.store.execute(
-            "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)",
+    ) -> Message | None:
+        """Store a message and move the row (section, preview, unread, waiting time).
+
+        Returns None, changing nothing, when the conversation already has a message with this
+        ``client_id`` (a resend, CONSOLE.md §5): one statement decides, no lookup first."""
+        found = self.store.execute(
+            "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conversation, client_id) DO NOTHING RETURNING id",
             (row.buyer, author.value, text, at, agent, client_id),
-        )
-        message_id = int(cur.lastrowid or 0)
+        ).fetchall()  # all: a RETURNING statement left unfinished would hold the transaction open
+        if not found:
+            return None
+        message_id = int(found[0][0])
         row.last_text = _preview(text)
         row.last_at = at
         if author is Author.BUYER:

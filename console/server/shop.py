@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from console.protocol.messages import (
     AgentMessage,
@@ -50,6 +51,15 @@ _REMOVAL = {
 }
 
 
+@dataclass(slots=True)
+class OpenWait:
+    """A buyer wait not answered yet (CONSOLE.md §3), as the ``waits`` row ``id`` holds it."""
+
+    id: int
+    started: float
+    agent: str | None
+
+
 class Shop:
     """Owns the engine driver, the rows, the KPI book; turns decisions into writes and pushes."""
 
@@ -60,6 +70,10 @@ class Shop:
         self.bot = bot
         self.directory = Directory(store)
         self.rows = Conversations(store)
+        self.waits: dict[str, OpenWait] = {  # buyer -> its open wait (the waits table is the record)
+            str(r["buyer"]): OpenWait(int(r["id"]), float(r["started"]), r["agent"])
+            for r in store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")
+        }
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
         self.queue = QueueTeller(self.hub.to_buyer)
@@ -167,9 +181,7 @@ class Shop:
         elif d.to != "bot":
             row.agent = None  # the pool (everyone's list) or a queue (nobody's until dequeued)
         self.rows.save(row)
-        self.store.execute(
-            "UPDATE waits SET agent = ? WHERE buyer = ? AND answered IS NULL", (new_agent, d.buyer)
-        )
+        self._wait_moves(d.buyer, new_agent)
         self._tell_removed(row, before, d.why)
         self._publish(row)
         if d.buyer != quiet:
@@ -294,10 +306,14 @@ class Shop:
     # -- messages that the shop side writes -------------------------------------------------------
 
     def holder_says(self, row: Row, author: Author, text: str, *, agent: str | None = None,
-                    client_id: str | None = None) -> Message:
-        """An agent or the bot writes to the buyer: store, tell the engine, tell everyone."""
+                    client_id: str | None = None) -> Message | None:
+        """An agent or the bot writes to the buyer: store, tell the engine, tell everyone.
+
+        None, changing nothing, when ``client_id`` was already used in this conversation."""
         at = self.driver.now()
         message = self.rows.add_message(row, author, text, at, agent=agent, client_id=client_id)
+        if message is None:
+            return None
         if author is Author.AGENT and agent is not None:
             self._answer_waits(row.buyer, agent, at)
         self.feed(HolderReply(buyer=row.buyer, text=text))
@@ -311,17 +327,26 @@ class Shop:
 
     def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
         """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not)."""
-        for r in self.store.all("SELECT id, started FROM waits WHERE buyer = ? AND answered IS NULL", (buyer,)):
-            self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, r["id"]))
+        wait = self.waits.pop(buyer, None)
+        if wait is not None:
+            self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, wait.id))
             if self.kpis is not None:
-                self.kpis.wait_answered(agent, float(r["started"]))
+                self.kpis.wait_answered(agent, wait.started)
 
     def open_wait(self, row: Row, at: float) -> None:
         """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
-        if self.store.one("SELECT 1 FROM waits WHERE buyer = ? AND answered IS NULL", (row.buyer,)) is None:
-            self.store.execute(
+        if row.buyer not in self.waits:
+            cursor = self.store.execute(
                 "INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (row.holder_agent, row.buyer, at)
             )
+            self.waits[row.buyer] = OpenWait(int(cursor.lastrowid or 0), at, row.holder_agent)
+
+    def _wait_moves(self, buyer: str, agent: str | None) -> None:
+        """An open wait is held by whoever holds the buyer now (NULL: the bot or the pool)."""
+        wait = self.waits.get(buyer)
+        if wait is not None and wait.agent != agent:
+            self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait.id))
+            wait.agent = agent
 
     def bot_answer(self, row: Row, text: str) -> None:
         """The bot holds the buyer: answer from the FAQ, or hand off (R7.7)."""
