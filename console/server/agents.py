@@ -212,10 +212,8 @@ class AgentSide:
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
-        try:
+        with self.shop.atomic():  # all of it or, on any error, none of it
             answer = handler(self, link, request)
-        finally:
-            self.shop.settle()
         assert answer is None or isinstance(answer, Response)
         await self.store.committed()  # answer only after the commit that holds the change
         if answer is not None:

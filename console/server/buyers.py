@@ -62,20 +62,16 @@ class BuyerSide:
             check_buyer(request, greeted=buyer is not None)  # hello first, and only once
             if buyer is None:
                 assert isinstance(request, BuyerHello)
-                try:
+                with self.shop.atomic():
                     buyer = self._hello(conn, request)
-                finally:
-                    self.shop.settle()
                 await self.store.committed()
                 self.hub.reply(conn, Ok(rid=request.rid))
                 where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
                 if where is not None:
                     self.hub.reply(conn, where)
                 return True
-            try:
+            with self.shop.atomic():  # all of it or, on any error, none of it
                 answer = self._handle(buyer, request)
-            finally:
-                self.shop.settle()
             await self.store.committed()  # answer only after the commit that holds it
             self.hub.reply(conn, answer)
             return True
@@ -131,8 +127,7 @@ class BuyerSide:
                 (row.buyer, request.order, request.state.value, now),
             )
             self.shop.feed(events.OrderChange(buyer=row.buyer, order=request.order, state=request.state.value))
-            if self.shop.kpis is not None:
-                self.shop.kpis.order(row.buyer, request.state.value, now)
+            self.shop.count_order(row.buyer, request.state.value, now)
             return Ok(rid=request.rid)
         if isinstance(request, GetQuestions):
             return Questions(rid=request.rid, entry=request.entry, questions=list(self.shop.policy.entry_questions(request.entry.value)))

@@ -13,12 +13,14 @@ reconnect is stored once).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from functools import partial
 
 import msgspec
 
 from console.reception.model import Author, Conversation, Kind, Message, Section
 from console.reception.sections import section_of
+from console.server.journal import Journal
 from console.server.store import Store
 
 
@@ -117,8 +119,9 @@ class Conversations:
     made to it through any path is the same change. Every change is written through (``save``).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: Journal | None = None) -> None:
         self.store = store
+        self.journal = journal or Journal()
         self._live: dict[str, Row] = {}
         self._indexed: dict[str, tuple[str | None, str | None]] = {}  # buyer -> (agent, holder) indexed
         self._by_agent: dict[str, dict[str, Row]] = {}
@@ -134,9 +137,21 @@ class Conversations:
     # -- the indexes ----------------------------------------------------------------------------
 
     def _remember(self, row: Row) -> Row:
+        self.journal.once(("row", row.buyer), partial(self._forget, row.buyer))  # was not in memory
         self._live[row.buyer] = row
         self._index(row)
         return row
+
+    def _touch(self, row: Row) -> Row:
+        """A row in memory that the request may change: record how it was."""
+        self.journal.once(("row", row.buyer), partial(self._restore, row, replace(row)))
+        return row
+
+    def _restore(self, row: Row, before: Row) -> None:
+        for f in fields(Row):
+            setattr(row, f.name, getattr(before, f.name))
+        self._live[row.buyer] = row
+        self._index(row)
 
     def _index(self, row: Row) -> None:
         key = (row.agent, row.holder)
@@ -184,14 +199,14 @@ class Conversations:
     def get(self, buyer: str) -> Row | None:
         row = self._live.get(buyer)
         if row is not None:
-            return row
+            return self._touch(row)
         found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
         return None if found is None else self._remember(_row(found))
 
     def ensure(self, buyer: str, name: str, kind: Kind) -> Row:
         row = self.get(buyer)
         if row is None:
-            row = self._remember(Row(buyer=buyer, name=name, kind=kind))
+            row = self._remember(Row(buyer=buyer, name=name, kind=kind))  # recorded: forgotten on undo
             self.save(row)
         elif row.name != name or row.kind != kind:
             row.name, row.kind = name, kind
@@ -204,7 +219,7 @@ class Conversations:
 
     def of_agent(self, agent: str) -> list[Row]:
         """Every row whose agent is ``agent``: open ones from memory, closed ones from disk."""
-        return [*self._by_agent.get(agent, {}).values(), *self._closed_of(agent, cleared=True)]
+        return [*map(self._touch, self._by_agent.get(agent, {}).values()), *self._closed_of(agent, cleared=True)]
 
     def listed_for(self, agent: str, *, supervises: bool) -> list[Row]:
         """The rows of an agent's list, cleared ones left out (see ``Shop.audience``): its own

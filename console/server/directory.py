@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from console.reception.model import Kind
+from console.server.journal import Journal
 from console.server.store import Store
 
 
@@ -26,9 +27,21 @@ class BuyerAccount:
 class Directory:
     """Buyer-side accounts on the store, cached in memory (they are read on every message)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: Journal | None = None) -> None:
         self.store = store
+        self.journal = journal or Journal()
         self._cache: dict[str, BuyerAccount] = {}
+
+    def _cache_account(self, account: BuyerAccount) -> None:
+        before = self._cache.get(account.id)
+        self.journal.once(("buyer", account.id), lambda: self._uncache(account.id, before))
+        self._cache[account.id] = account
+
+    def _uncache(self, buyer: str, before: BuyerAccount | None) -> None:
+        if before is None:
+            self._cache.pop(buyer, None)
+        else:
+            self._cache[buyer] = before
 
     def get(self, buyer: str) -> BuyerAccount | None:
         cached = self._cache.get(buyer)
@@ -55,7 +68,7 @@ class Directory:
         elif display != account.name:
             self.store.execute("UPDATE buyers SET name = ? WHERE id = ?", (display, buyer))
             account = BuyerAccount(buyer, display, account.kind)
-        self._cache[buyer] = account
+        self._cache_account(account)
         return account
 
     def set_kind(self, buyer: str, kind: Kind, *, name: str | None = None) -> BuyerAccount:
@@ -68,5 +81,5 @@ class Directory:
             (buyer, display, kind.value, time.time()),
         )
         account = BuyerAccount(buyer, display, kind)
-        self._cache[buyer] = account
+        self._cache_account(account)
         return account

@@ -33,6 +33,7 @@ from typing import Any
 from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
 from console.routing.policy import Policy, load_policy_toml
+from console.server.journal import Journal
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class EngineDriver:
         self.policy_text: str = ""
         self._last_seq = 0  # engine_log seq of the last logged input
         self._since_snapshot = 0
+        self.journal = Journal()  # a failed request rebuilds the engine (``reload``)
 
     def now(self) -> float:
         """The wall clock, held back to the last time used (never decreasing)."""
@@ -234,6 +236,7 @@ class EngineDriver:
         at = self.now() if now is None else max(self._last, now)
         self._last = at
         decisions = self.engine.apply(event, at)  # EngineError: refused, state unchanged, not logged
+        self.journal.once("engine", self.reload)
         self._append(at, "event", event_encoder.encode(event).decode())
         return decisions
 
@@ -244,6 +247,7 @@ class EngineDriver:
         self._last = at
         decisions = self.engine.advance(at)
         if decisions:
+            self.journal.once("engine", self.reload)
             self._append(at, "advance", "")
         return decisions
 
@@ -252,9 +256,24 @@ class EngineDriver:
         at = self.now() if now is None else max(self._last, now)
         self._last = at
         decisions = self.engine.set_policy(policy, at)  # PolicyError: refused, nothing changed
+        self.journal.once("engine", self.reload)
         self._append(at, "policy", text)
         self.policy, self.policy_text = policy, text
         return decisions
+
+    def reload(self) -> None:
+        """Rebuild the engine from the newest snapshot and the log as the database has them now:
+        after a request's writes were rolled back, the engine forgets that request's inputs too."""
+        last = self._last
+        self.engine, self._last_seq = None, 0
+        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
+        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        for upto, file in self._snapshot_files():
+            if upto > logged:  # written for an input that is no longer there: its number comes again
+                file.unlink(missing_ok=True)
+        assert self.policy is not None
+        self.restore(self.policy, self.policy_text)
+        self._last = max(self._last, last)  # the clock never goes back
 
     def next_wake(self) -> float | None:
         assert self.engine is not None

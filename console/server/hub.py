@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import cast
 
 from websockets.asyncio.connection import broadcast
@@ -27,6 +28,7 @@ from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import encode
 from console.protocol.limits import MAX_CONNECTIONS_PER_USER
 from console.protocol.messages import AnyMessage, BuyerPush, Event, Response, Role
+from console.server.journal import Journal
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,9 @@ class _AgentLog:
 class Hub:
     """Connection registry (agents and buyers) and the per-agent numbered event log."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, journal: Journal | None = None) -> None:
         self.store = store
+        self.journal = journal or Journal()  # a failed request takes its numbers and pushes back
         self._agents: dict[str, _AgentLog] = {}
         self._buyers: dict[str, set[ServerConnection]] = {}
         for row in store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent"):
@@ -97,11 +100,12 @@ class Hub:
     def push(self, agent: str, make: Callable[[int], Event]) -> None:
         """Number an event for ``agent``, log it in the current batch, send it after commit."""
         entry = self._log(agent)
+        self.journal.once(("seq", agent), partial(setattr, entry, "seq", entry.seq))  # no holes
         entry.seq += 1
         seq = entry.seq
         body = encode(cast(AnyMessage, make(seq)))
         self.store.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)", (agent, seq, body))
-        self.store.after_commit(lambda: self._deliver(entry, seq, body))
+        self.journal.on_success(lambda: self.store.after_commit(lambda: self._deliver(entry, seq, body)))
         self._trim_counter += 1
         if self._trim_counter >= 2000:
             self._trim_counter = 0
@@ -153,6 +157,13 @@ class Hub:
         entry.links.pop(link, None)
         return not entry.links
 
+    def resync(self) -> None:
+        """Sequence numbers as the event log has them (after a lost batch: no holes, no repeats)."""
+        last = {str(r["agent"]): int(r["seq"])
+                for r in self.store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent")}
+        for agent, entry in self._agents.items():
+            entry.seq = entry.committed = last.get(agent, 0)
+
     def _trim(self) -> None:
         for agent, entry in self._agents.items():
             if entry.seq > KEEP_EVENTS:
@@ -179,7 +190,8 @@ class Hub:
     def to_buyer(self, buyer: str, message: BuyerPush) -> None:
         """Send to every connection of a buyer once the current batch is committed."""
         body = encode(message)
-        self.store.after_commit(lambda: self._send(list(self._buyers.get(buyer, ())), body))
+        self.journal.on_success(
+            lambda: self.store.after_commit(lambda: self._send(list(self._buyers.get(buyer, ())), body)))
 
     # -- the wire -------------------------------------------------------------------------------
 

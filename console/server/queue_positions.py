@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from console.protocol.messages import QueueUpdate
 from console.routing.engine import Engine
 from console.routing.events import Decision
+from console.server.journal import Journal
 
 INTERVAL = 1.0
 """Seconds between two position updates to one buyer, at least."""
@@ -39,8 +40,9 @@ class _Marks:
 class QueueTeller:
     """What each queued buyer was last told, and which pools must be looked at again."""
 
-    def __init__(self, send: Callable[[str, QueueUpdate], None]) -> None:
+    def __init__(self, send: Callable[[str, QueueUpdate], None], journal: Journal | None = None) -> None:
         self._send = send
+        self.journal = journal or Journal()
         self.told: dict[str, tuple[int, float, str]] = {}  # buyer -> (position, eta, tip) last told
         self._marks: dict[str, _Marks] = {}
         self._basis: dict[str, tuple[object, ...]] = {}  # pool -> what its estimates are computed from
@@ -51,6 +53,7 @@ class QueueTeller:
 
     def decided(self, d: Decision, holder_before: str | None) -> None:
         """One decision about a buyer who was held by ``holder_before`` (None: no session)."""
+        self._record(d.buyer)
         if holder_before is not None and holder_before.startswith("queue:") and d.to != holder_before:
             self._marks.setdefault(holder_before, _Marks()).left += 1
             self.told.pop(d.buyer, None)
@@ -59,8 +62,27 @@ class QueueTeller:
         elif d.event != "queued":
             self.told.pop(d.buyer, None)
 
+    def _record(self, buyer: str | None) -> None:
+        """Undo for a failed request: what was told to ``buyer``, and the marks and bases."""
+        if buyer is not None:
+            told = self.told.get(buyer)
+            self.journal.once(("told", buyer), lambda: self._put_told(buyer, told))
+        marks = {pool: _Marks(m.left, m.whole) for pool, m in self._marks.items()}
+        basis = dict(self._basis)
+        self.journal.once("queue marks", lambda: self._put_marks(marks, basis))
+
+    def _put_told(self, buyer: str, told: tuple[int, float, str] | None) -> None:
+        if told is None:
+            self.told.pop(buyer, None)
+        else:
+            self.told[buyer] = told
+
+    def _put_marks(self, marks: dict[str, _Marks], basis: dict[str, tuple[object, ...]]) -> None:
+        self._marks, self._basis = marks, basis
+
     def check_basis(self, engine: Engine) -> None:
         """After a change: a pool whose slots or queue settings moved is looked at whole (R10.4)."""
+        self._record(None)
         q = engine.policy.queue
         settings = (q.avg_handle, q.tip_threshold, q.tip_text, q.busy_text)
         for view in engine.queues():

@@ -14,9 +14,12 @@ midnight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from console.protocol.messages import (
     AgentMessage,
@@ -68,15 +71,14 @@ class Shop:
         self.hub = hub
         self.driver = driver
         self.bot = bot
-        self.directory = Directory(store)
-        self.rows = Conversations(store)
-        self.waits: dict[str, OpenWait] = {  # buyer -> its open wait (the waits table is the record)
-            str(r["buyer"]): OpenWait(int(r["id"]), float(r["started"]), r["agent"])
-            for r in store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")
-        }
+        self.journal = hub.journal  # one undo list for everything a request changes in memory
+        driver.journal = self.journal
+        self.directory = Directory(store, self.journal)
+        self.rows = Conversations(store, self.journal)
+        self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
-        self.queue = QueueTeller(self.hub.to_buyer)
+        self.queue = QueueTeller(self.hub.to_buyer, self.journal)
         self._status_sent: dict[str, tuple[Status, int, int]] = {}
         self._wake: asyncio.TimerHandle | None = None
         self._midnight: asyncio.TimerHandle | None = None
@@ -177,7 +179,7 @@ class Shop:
             if d.why is not Reason.OPEN_SESSION:  # §1 received; a re-arrive is not a new reception
                 self.store.execute("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", (new_agent, d.buyer, d.t))
                 if self.kpis is not None:
-                    self.kpis.reception(new_agent, d.buyer, d.t)
+                    self.journal.on_success(partial(self.kpis.reception, new_agent, d.buyer, d.t))
         elif d.to != "bot":
             row.agent = None  # the pool (everyone's list) or a queue (nobody's until dequeued)
         self.rows.save(row)
@@ -274,7 +276,9 @@ class Shop:
         except Exception:  # an agent the policy no longer has
             return
         current = (view.status, view.load, view.cap)
-        if self._status_sent.get(agent) != current:
+        before = self._status_sent.get(agent)
+        if before != current:
+            self.journal.once(("status", agent), partial(_put, self._status_sent, agent, before))
             self._status_sent[agent] = current
             self.hub.push(agent, lambda seq: StatusChanged(seq=seq, status=view.status, load=view.load, cap=view.cap))
 
@@ -327,11 +331,13 @@ class Shop:
 
     def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
         """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not)."""
-        wait = self.waits.pop(buyer, None)
+        wait = self.waits.get(buyer)
         if wait is not None:
+            self._record_wait(buyer)
+            del self.waits[buyer]
             self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, wait.id))
             if self.kpis is not None:
-                self.kpis.wait_answered(agent, wait.started)
+                self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started))
 
     def open_wait(self, row: Row, at: float) -> None:
         """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
@@ -339,6 +345,7 @@ class Shop:
             cursor = self.store.execute(
                 "INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (row.holder_agent, row.buyer, at)
             )
+            self._record_wait(row.buyer)
             self.waits[row.buyer] = OpenWait(int(cursor.lastrowid or 0), at, row.holder_agent)
 
     def _wait_moves(self, buyer: str, agent: str | None) -> None:
@@ -346,7 +353,50 @@ class Shop:
         wait = self.waits.get(buyer)
         if wait is not None and wait.agent != agent:
             self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait.id))
-            wait.agent = agent
+            self._record_wait(buyer)
+            self.waits[buyer] = OpenWait(wait.id, wait.started, agent)
+
+    def _record_wait(self, buyer: str) -> None:
+        self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
+
+    def count_order(self, buyer: str, state: str, at: float) -> None:
+        """An order changed: the KPI book counts it once the request stands."""
+        if self.kpis is not None:
+            self.journal.on_success(partial(self.kpis.order, buyer, state, at))
+
+    # -- one request, all or nothing ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run one request: all its effects, in SQLite and in memory, or none of them.
+
+        Its writes go inside a savepoint of the current batch; its in-memory changes are recorded in
+        the journal. On any exception (a refusal or a failure of ours) the savepoint is rolled back
+        and the journal undone, so an error reply means nothing changed; the requests sharing the
+        batch keep theirs. Sequence numbers given out are taken back (no holes)."""
+        self.journal.begin()
+        self.store.execute("SAVEPOINT request")
+        try:
+            yield
+        except BaseException:
+            self._undo()
+            raise
+        else:
+            self.store.execute("RELEASE request")
+            self.journal.commit()
+        finally:
+            self.settle()
+
+    def _undo(self) -> None:
+        if self.store.db.in_transaction:
+            self.store.execute("ROLLBACK TO request")
+            self.store.execute("RELEASE request")
+            self.journal.rollback()
+            self.reschedule()
+        else:  # SQLite gave up the whole batch (a full disk, an I/O error): so does the memory
+            self.journal.rollback()
+            log.error("the write batch was lost; rebuilding the shop from its database")
+            self.rebuild()
 
     def bot_answer(self, row: Row, text: str) -> None:
         """The bot holds the buyer: answer from the FAQ, or hand off (R7.7)."""
@@ -382,12 +432,30 @@ class Shop:
     def _on_wake(self) -> None:
         self._wake = None
         try:
-            self.act(self.driver.advance())
+            with self.atomic():
+                self.act(self.driver.advance())
         except Exception:
             log.exception("timer failed")
             self.reschedule()
-        finally:
-            self.settle()
+
+    def rebuild(self) -> None:
+        """Forget the shop's memory and read it back from the database (after a lost batch)."""
+        self.driver.reload()
+        self.directory = Directory(self.store, self.journal)
+        self.rows = Conversations(self.store, self.journal)
+        self.waits = self._open_waits()
+        self.hub.resync()
+        self.queue.forget()
+        self._status_sent.clear()
+        if self.kpis is not None:
+            self.kpis.rebuild(self.driver.now())
+        self.reschedule()
+
+    def _open_waits(self) -> dict[str, OpenWait]:
+        return {  # buyer -> its open wait (the waits table is the record)
+            str(r["buyer"]): OpenWait(int(r["id"]), float(r["started"]), r["agent"])
+            for r in self.store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")
+        }
 
     def settle(self) -> None:
         """The end of a request: rows of closed sessions leave memory (they stay on disk)."""
@@ -414,11 +482,10 @@ class Shop:
             return
         try:
             log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
-            self.feed(SetStatus(agent=agent, status=Status.OFFLINE))
+            with self.atomic():
+                self.feed(SetStatus(agent=agent, status=Status.OFFLINE))
         except Exception:
             log.exception("grace period end failed for %s", agent)
-        finally:
-            self.settle()
 
     def _schedule_midnight(self) -> None:
         assert self.kpis is not None
@@ -455,6 +522,14 @@ class Shop:
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))
         return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
+
+
+def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
+    """Put back what a mapping held (None: nothing)."""
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
 
 
 def _agent_of(holder: str | None) -> str | None:
