@@ -149,5 +149,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queued", type=int, nargs="+", default=[0, 1000, 10000])
     parser.add_argument("--agents", type=int, default=10)
-    parser.add_argument("--ops", type=int, default=40, help="arrives and closes measured per queue length")
+    parser.add_argument("--ops", type=int, default=40, help="arrives and closes measured per queue length (at most 5 x agents)")
     asyncio.run(main(parser.parse_args()))

@@ -192,6 +192,7 @@ def test_import_contracts_catch_violations(tmp_path: Path) -> None:
     (package / "protocol" / "wire.py").write_text("import websockets\n")
     (package / "server" / "gui.py").write_text("from PySide6 import QtCore\n")
     (package / "ui" / "embedded.py").write_text("import console.server\n")
+    (package / "client" / "engine.py").write_text("import console.routing\n")
     config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = config["tool"]["importlinter"]
     (tmp_path / "pyproject.toml").write_text(tomli_w.dumps({"tool": {"importlinter": contracts}}))
@@ -207,5 +208,6 @@ def test_import_contracts_catch_violations(tmp_path: Path) -> None:
         "console.protocol.wire -> websockets",
         "console.server.gui -> PySide6",
         "console.ui.embedded -> console.server",
+        "console.client.engine -> console.routing",
     ):
         assert line in report, report

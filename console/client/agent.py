@@ -70,6 +70,7 @@ from console.protocol.messages import (
     Resume,
     Section,
     SetStatus,
+    Status,
     Team,
     TeamInfo,
     Transfer,
@@ -78,7 +79,6 @@ from console.protocol.messages import (
 )
 from console.protocol.sequence import SeqTracker, Verdict
 from console.reception.model import KpiTiles
-from console.routing.events import Status
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from console.protocol.messages import (
     KpisUpdated,
     MessageAdded,
     Snapshot,
+    Status,
     StatusChanged,
     TeamInfo,
     TeamUpdated,
 )
 from console.reception.model import Conversation, KpiTiles
-from console.routing.events import Status
 
 
 @dataclass

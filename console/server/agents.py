@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_agent
 from console.protocol.codec import ProtocolError, decode_agent
+from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
     AgentRequest,
     ApplyPolicy,
@@ -228,7 +229,7 @@ class AgentSide:
         raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
 
     def _own_session(self, link: AgentLink, row: Row) -> None:
-        if row.holder == f"agent:{link.agent}":
+        if row.holder_agent == link.agent:
             return
         if row.agent == link.agent and row.holder is None:
             raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
@@ -375,6 +376,12 @@ def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
 
 
 def _explain(event: str, to: str, why: Reason, rule: str) -> str:
-    target = {"bot": "the bot", "pool": "the message pool"}.get(to, to.replace("agent:", "").replace("queue:", "queue "))
+    try:
+        holder = Holder.parse(to)
+    except ValueError:
+        target = to
+    else:
+        target = {HolderKind.BOT: "the bot", HolderKind.POOL: "the message pool",
+                  HolderKind.QUEUE: f"queue {holder.ref}"}.get(holder.kind, holder.ref or to)
     verb = {"routed": "went to", "queued": "queued in", "closed": "closed with"}.get(event, event)
     return f"{verb} {target}: {why.value} ({rule})"

@@ -18,6 +18,7 @@ from functools import partial
 
 import msgspec
 
+from console.protocol.holders import agent_of
 from console.reception.model import Author, Conversation, Kind, Message, Section
 from console.reception.sections import section_of
 from console.server.journal import Journal
@@ -63,9 +64,7 @@ class Row:
     @property
     def holder_agent(self) -> str | None:
         """The agent id holding the session, if an agent does."""
-        if self.holder is not None and self.holder.startswith("agent:"):
-            return self.holder[len("agent:"):]
-        return None
+        return agent_of(self.holder)
 
     def wire(self) -> Conversation:
         return Conversation(

@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from console.protocol.holders import is_queue
 from console.protocol.messages import QueueUpdate
 from console.routing.engine import Engine
 from console.routing.events import Decision
@@ -54,7 +55,7 @@ class QueueTeller:
     def decided(self, d: Decision, holder_before: str | None) -> None:
         """One decision about a buyer who was held by ``holder_before`` (None: no session)."""
         self._record(d.buyer)
-        if holder_before is not None and holder_before.startswith("queue:") and d.to != holder_before:
+        if holder_before is not None and is_queue(holder_before) and d.to != holder_before:
             self._marks.setdefault(holder_before, _Marks()).left += 1
             self.told.pop(d.buyer, None)
         if d.event == "queued" and d.position is not None and d.eta is not None and d.tip is not None:

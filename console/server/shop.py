@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from console.protocol.access import TEAM_ROLES
+from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
@@ -29,11 +31,13 @@ from console.protocol.messages import (
     MessageAdded,
     QueueRow,
     RemovalReason,
+    Role,
     Routed,
     SessionClosed,
     StatusChanged,
     TeamInfo,
 )
+from console.reception.audience import Staff, audience, sees
 from console.reception.model import Author, Message
 from console.routing.events import AnyEvent, Decision, Handoff, HolderReply, Reason, SetStatus, Status
 from console.routing.policy import Policy
@@ -83,6 +87,7 @@ class Shop:
         self._wake: asyncio.TimerHandle | None = None
         self._midnight: asyncio.TimerHandle | None = None
         self._grace: dict[str, asyncio.TimerHandle] = {}
+        self._staff: tuple[Policy, Staff] | None = None
 
     @property
     def policy(self) -> Policy:
@@ -160,7 +165,7 @@ class Shop:
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
-        touched = {a for a in (row.holder_agent, _agent_of(d.to), _agent_of(d.previous)) if a}
+        touched = {a for a in (row.holder_agent, agent_of(d.to), agent_of(d.previous)) if a}
         before = set(self.audience(row))
         self.queue.decided(d, row.holder)  # R10.4: who left which queue
         if d.event == "closed":
@@ -173,7 +178,7 @@ class Shop:
         row.holder = d.to
         if row.last_at == 0.0 and not row.last_text:
             row.last_at = d.t  # not written yet: the row shows (and sorts by) the arrival
-        new_agent = _agent_of(d.to)
+        new_agent = agent_of(d.to)
         if new_agent is not None:
             row.agent = new_agent
             if d.why is not Reason.OPEN_SESSION:  # §1 received; a re-arrive is not a new reception
@@ -194,9 +199,9 @@ class Shop:
 
     def routed(self, d: Decision) -> Routed:
         """What the buyer side is told about a routing outcome (no internal ids beyond the kind)."""
-        kind = d.to.split(":", 1)[0]
+        kind = Holder.parse(d.to).kind.value
         name = None
-        agent = _agent_of(d.to)
+        agent = agent_of(d.to)
         if agent is not None:
             try:
                 name = self.policy.agent(agent).name
@@ -225,30 +230,27 @@ class Shop:
 
     # -- telling people -------------------------------------------------------------------------
 
-    def _everyone(self) -> list[str]:
-        return [spec.id for spec in self.policy.agents]
+    @property
+    def staff(self) -> Staff:
+        """The policy's agents and who supervises (decided once: ``TEAM_ROLES``)."""
+        policy = self.policy
+        if self._staff is None or self._staff[0] is not policy:
+            staff = Staff(everyone=tuple(spec.id for spec in policy.agents),
+                          supervisors=frozenset(spec.id for spec in policy.agents
+                                                if Role(spec.role.value) in TEAM_ROLES))
+            self._staff = (policy, staff)
+        return self._staff[1]
 
-    def _supervisors(self) -> list[str]:
-        return [spec.id for spec in self.policy.agents if spec.role.value in ("supervisor", "main")]
-
-    def audience(self, row: Row) -> list[str]:
-        """Whose list shows a row: its agent; every agent while it is in the pool (R6.1, anyone
-        may claim it); the supervisors while the bot holds a buyer no agent has had (someone
-        has to check the bot's answers, CONSOLE.md §1)."""
-        if row.holder == "pool":
-            return self._everyone()
-        if row.agent is not None:
-            return [row.agent]
-        if row.holder == "bot":
-            return self._supervisors()
-        return []
+    def audience(self, row: Row) -> tuple[str, ...]:
+        """Whose list shows a row (``console.reception.audience``)."""
+        return audience(row.holder, row.agent, self.staff)
 
     def visible_to(self, row: Row, agent: str) -> bool:
-        return agent in self.audience(row)
+        return sees(agent, row.holder, row.agent, supervises=agent in self.staff.supervisors)
 
     def rows_for(self, agent: str) -> list[Row]:
         """The rows of an agent's list (its snapshot), cleared ones left out."""
-        return self.rows.listed_for(agent, supervises=agent in self._supervisors())
+        return self.rows.listed_for(agent, supervises=agent in self.staff.supervisors)
 
     def _tell_removed(self, row: Row, before: set[str], why: Reason) -> None:
         """Agents whose list showed the row and no longer does are told why."""
@@ -327,7 +329,7 @@ class Shop:
         return message
 
     def _has_agent(self, agent: str) -> bool:
-        return any(spec.id == agent for spec in self.policy.agents)
+        return agent in self.staff.everyone
 
     def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
         """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not)."""
@@ -532,10 +534,6 @@ def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
         mapping[key] = value
 
 
-def _agent_of(holder: str | None) -> str | None:
-    if holder is not None and holder.startswith("agent:"):
-        return holder[len("agent:"):]
-    return None
 
 
 def _agents_in(event: AnyEvent) -> set[str]:

@@ -23,11 +23,11 @@ from console.protocol.messages import (
     KpisUpdated,
     MessageAdded,
     Snapshot,
+    Status,
     StatusChanged,
     TeamUpdated,
 )
 from console.reception.model import Section
-from console.routing.events import Status
 from console.ui.backend import Connection, ConsoleState
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
 

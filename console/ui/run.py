@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.client.agent import AgentClient
 from console.client.errors import ClientError
-from console.routing.events import Status
+from console.protocol.messages import Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
 from console.ui.backend import ConsoleState
 from console.ui.bridge import ClientBackend

@@ -1,0 +1,39 @@
+"""Who may see a conversation row, defined once (CONSOLE.md §1, R6.1).
+
+A row reaches an agent's list in three ways, and only these: it is the agent's own (``agent``: the
+agent holding it, or the last one that did, so closed and bot-held conversations stay in that
+agent's history); it is in the message pool, which is everyone's (R6.1: anyone may claim it); or
+the bot holds a buyer no agent has had, which the supervisors see (someone has to check the bot's
+answers). The server's indexes (``console.server.conversations``) materialise exactly these three.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+POOL = "pool"
+BOT = "bot"
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The shop's agents (policy order) and which of them supervise."""
+
+    everyone: tuple[str, ...]
+    supervisors: frozenset[str]
+
+
+def audience(holder: str | None, agent: str | None, staff: Staff) -> tuple[str, ...]:
+    """Whose list shows a row held by ``holder`` whose agent is ``agent``."""
+    if holder == POOL:
+        return staff.everyone
+    if agent is not None:
+        return (agent,)
+    if holder == BOT:
+        return tuple(a for a in staff.everyone if a in staff.supervisors)
+    return ()
+
+
+def sees(viewer: str, holder: str | None, agent: str | None, *, supervises: bool) -> bool:
+    """Whether ``viewer``'s list shows the row (``audience`` for one viewer, no staff list needed)."""
+    return agent == viewer or holder == POOL or (supervises and agent is None and holder == BOT)

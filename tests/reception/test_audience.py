@@ -1,0 +1,33 @@
+"""Who sees which row (CONSOLE.md §1, R6.1): every holder and agent, every viewer."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from console.reception.audience import Staff, audience, sees
+
+STAFF = Staff(everyone=("a1", "a2", "sup"), supervisors=frozenset({"sup"}))
+HOLDERS = [None, "agent:a1", "agent:a2", "bot", "pool", "queue:shop"]
+AGENTS = [None, "a1", "a2"]
+
+
+@pytest.mark.parametrize("holder, agent, expected", [
+    ("agent:a1", "a1", ("a1",)),  # the agent holding it
+    (None, "a1", ("a1",)),  # closed: stays in its agent's history
+    ("bot", "a1", ("a1",)),  # handed back to the bot after a1 had it: a1's history
+    ("pool", None, ("a1", "a2", "sup")),  # R6.1: everyone may claim it
+    ("pool", "a1", ("a1", "a2", "sup")),
+    ("bot", None, ("sup",)),  # the bot's, no agent yet: the supervisors check it
+    ("queue:shop", None, ()),  # queued: nobody's until dequeued
+    (None, None, ()),
+])
+def test_audience(holder: str | None, agent: str | None, expected: tuple[str, ...]) -> None:
+    assert audience(holder, agent, STAFF) == expected
+
+
+def test_sees_agrees_with_audience_everywhere() -> None:
+    for holder, agent, viewer in itertools.product(HOLDERS, AGENTS, STAFF.everyone):
+        assert sees(viewer, holder, agent, supervises=viewer in STAFF.supervisors) == (
+            viewer in audience(holder, agent, STAFF)), (holder, agent, viewer)
