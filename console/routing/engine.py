@@ -31,7 +31,7 @@ from console.routing.events import (
     Status,
     Transfer,
 )
-from console.routing.matching import BuyerAttributes, GroupMatcher, OrderRecord, order_state
+from console.routing.matching import BuyerAttributes, GroupMatcher, OrderRecord, order_state, says_handoff
 from console.routing.picking import pick
 from console.routing.policy import GroupSpec, OfflineMode, Pick, Policy, PolicyError, QueueMode
 from console.routing.state import (
@@ -306,7 +306,7 @@ class Engine:
             return []
         session.speaker, session.said_at = Speaker.BUYER, now
         self._schedule(session)
-        if session.kind is HolderKind.BOT and any(w in event.text for w in self.policy.bot.handoff_words):
+        if session.kind is HolderKind.BOT and says_handoff(event.text, self.policy.bot.handoff_words):
             return [self._reroute(session, now, Reason.HANDOFF)]  # R7.7
         return []
 

@@ -19,6 +19,14 @@ class OrderRecord:
         return (OrderRecord, (self.state, self.at, self.serial))
 
 
+def says_handoff(text: str, words: Sequence[str]) -> bool:
+    """R7.7: the message contains a hand-off word (casefolded, so "Human" is "human").
+
+    The one matcher: the engine hands off on it, the server's bot will not answer it."""
+    folded = text.casefold()
+    return any(word.casefold() in folded for word in words if word)
+
+
 def order_state(orders: dict[str, OrderRecord], now: float, after_sale_window: float) -> str:
     """R7.4: the state of the buyer's most recently updated order, as routing sees it."""
     if not orders:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from functools import partial
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -29,7 +28,6 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
-    ConversationRemoved,
     DecisionInfo,
     ErrorCode,
     FilterBuyers,
@@ -43,7 +41,6 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
-    RemovalReason,
     Reply,
     ReplyAck,
     Response,
@@ -249,10 +246,7 @@ class AgentSide:
 
     def _open(self, link: AgentLink, request: Open) -> History:
         row = self._row(link, request.conversation, read=True)
-        if row.unread and row.agent == link.agent:
-            row.unread = 0
-            self.shop.rows.save(row)
-            self.shop._publish(row)
+        self.shop.open_conversation(row, link.agent)
         messages, more = self.shop.rows.history(row.buyer, request.limit)
         return History(rid=request.rid, conversation=row.wire(), messages=messages, more=more)
 
@@ -288,11 +282,7 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
-        for row in self.shop.rows.of_agent(link.agent):
-            if row.section is request.section and not row.cleared:
-                row.cleared = True
-                self.shop.rows.save(row)
-                self.hub.push(link.agent, partial(_cleared_event, row.buyer))
+        self.shop.clear_section(link.agent, request.section)
         return Ok(rid=request.rid)
 
     def _claim(self, link: AgentLink, request: Claim) -> Ok:
@@ -347,8 +337,7 @@ class AgentSide:
         try:
             policy = load_policy_toml(request.toml)
             self.accounts.check_policy(policy)
-            self.shop.act(self.shop.driver.advance())
-            self.shop.act(self.shop.driver.set_policy(policy, request.toml))
+            self.shop.apply_policy(policy, request.toml)
         except PolicyError as exc:
             raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
         log.info("policy swapped by %s", link.agent)
@@ -369,10 +358,6 @@ class AgentSide:
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
     }
-
-
-def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
-    return ConversationRemoved(seq=seq, id=buyer, reason=RemovalReason.CLEARED)
 
 
 def _explain(event: str, to: str, why: Reason, rule: str) -> str:

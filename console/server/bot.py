@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.paths import resource
+from console.routing.matching import says_handoff
 
 DEFAULT_FAQ = resource("faq.toml")
 
@@ -54,9 +55,9 @@ class Bot:
         return cls(parse_faq(data, str(path)))
 
     def answer(self, text: str, handoff_words: tuple[str, ...]) -> BotAnswer:
-        folded = text.casefold()
-        if any(word.casefold() in folded for word in handoff_words if word):  # R7.7 hand-off word
+        if says_handoff(text, handoff_words):  # R7.7 hand-off word: the engine's own matcher
             return BotAnswer(None)
+        folded = text.casefold()
         for entry in self.entries:
             if any(keyword in folded for keyword in entry.keywords):
                 return BotAnswer(entry.answer)

@@ -33,7 +33,6 @@ from console.protocol.messages import (
     Say,
     SayAck,
 )
-from console.reception.model import Author
 from console.routing import events
 from console.server.conversations import ArriveAttrs, Row
 from console.server.directory import BuyerAccount
@@ -145,36 +144,8 @@ class BuyerSide:
                       eta=routed.eta, tip=routed.tip)
 
     def _route(self, row: Row, attrs: ArriveAttrs, *, quiet: bool) -> list[events.Decision]:
-        return self.shop.feed(
-            events.Arrive(buyer=row.buyer, entry=attrs.entry, product=attrs.product, question=attrs.question,
-                          intent=attrs.intent, crowd=attrs.crowd, role=row.kind.value, exclusive=attrs.exclusive),
-            quiet=row.buyer if quiet else None,
-        )
+        return self.shop.arrive(row, attrs, quiet=quiet)
 
     def _say(self, row: Row, request: Say) -> SayAck:
-        if row.holder is None:
-            # A resend of a message stored before the session closed must not open a new one: look
-            # first (only here; with a session open the insert itself tells a resend).
-            earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-            if earlier is not None:
-                return self._resent(request, earlier.id)
-            if row.arrive is None:
-                raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
-            self._route(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
-        now = self.shop.driver.now()
-        message = self.shop.rows.add_message(row, Author.BUYER, request.text, now, client_id=request.client_id)
-        if message is None:  # CONSOLE.md §5: a resend is acknowledged, not stored again
-            earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-            assert earlier is not None
-            return self._resent(request, earlier.id)
-        self.shop.open_wait(row, now)
-        holder_before = row.holder
-        self.shop.feed(events.BuyerSay(buyer=row.buyer, text=request.text))  # may hand off (R7.7)
-        self.shop._publish(row, message)
-        if holder_before == "bot" and row.holder == "bot":
-            self.shop.bot_answer(row, request.text)
-        return SayAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
-
-    @staticmethod
-    def _resent(request: Say, message_id: int) -> SayAck:
-        return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=True)
+        message_id, resent = self.shop.buyer_says(row, request.text, request.client_id)
+        return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)

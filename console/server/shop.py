@@ -22,12 +22,14 @@ from functools import partial
 from typing import Any
 
 from console.protocol.access import TEAM_ROLES
+from console.protocol.codec import ProtocolError
 from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
     ConversationRemoved,
     ConversationUpdated,
+    ErrorCode,
     MessageAdded,
     QueueRow,
     RemovalReason,
@@ -38,11 +40,21 @@ from console.protocol.messages import (
     TeamInfo,
 )
 from console.reception.audience import Staff, audience, sees
-from console.reception.model import Author, Message
-from console.routing.events import AnyEvent, Decision, Handoff, HolderReply, Reason, SetStatus, Status
+from console.reception.model import Author, Message, Section
+from console.routing.events import (
+    AnyEvent,
+    Arrive,
+    BuyerSay,
+    Decision,
+    Handoff,
+    HolderReply,
+    Reason,
+    SetStatus,
+    Status,
+)
 from console.routing.policy import Policy
 from console.server.bot import Bot
-from console.server.conversations import Conversations, Row
+from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
@@ -88,6 +100,7 @@ class Shop:
         self._midnight: asyncio.TimerHandle | None = None
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._staff: tuple[Policy, Staff] | None = None
+        self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
 
     @property
     def policy(self) -> Policy:
@@ -109,6 +122,7 @@ class Shop:
         self.act(self.driver.advance(now))  # timers that fell due while the server was down
         if policy_text != self.driver.policy_text:
             self.act(self.driver.set_policy(policy, policy_text))
+        self._bot_step()
         for spec in self.policy.agents:
             if self.driver.engine is not None and self.driver.engine.agent(spec.id).status is not Status.OFFLINE:
                 self.agent_disconnected(spec.id)
@@ -137,7 +151,25 @@ class Shop:
         """
         decisions = self.driver.apply(event)
         self.act(decisions, quiet=quiet, touched=_agents_in(event))
+        self._bot_step()
         return decisions
+
+    def _bot_step(self) -> None:
+        """The bot's turn, after the decisions that gave it buyers (never from inside ``act``):
+        each answers from the FAQ or hands off (R7.7), which may give the bot more turns."""
+        while self._bot_turns:
+            buyer, text = self._bot_turns.pop(0)
+            row = self.rows.get(buyer)
+            if row is None or row.holder != "bot":
+                continue
+            if text is None:  # a buyer who was waiting when the bot got it: its latest message
+                if row.last_buyer is None:
+                    continue
+                found = self.store.one("SELECT text FROM messages WHERE id = ?", (row.last_buyer,))
+                if found is None:
+                    continue
+                text = str(found["text"])
+            self.bot_answer(row, text)
 
     def act(self, decisions: Iterable[Decision], *, quiet: str | None = None, touched: Iterable[str] = ()) -> None:
         agents = set(touched)
@@ -194,7 +226,7 @@ class Shop:
         if d.buyer != quiet:
             self.hub.to_buyer(row.buyer, self.routed(d))
         if d.to == "bot" and row.waiting_since is not None:
-            self._bot_answer_latest(row)
+            self._bot_turns.append((row.buyer, None))  # the bot answers after the decisions
         return touched
 
     def routed(self, d: Decision) -> Routed:
@@ -387,6 +419,7 @@ class Shop:
             self.store.execute("RELEASE request")
             self.journal.commit()
         finally:
+            self._bot_turns.clear()  # a failed request leaves no turn behind
             self.settle()
 
     def _undo(self) -> None:
@@ -408,12 +441,64 @@ class Shop:
         else:
             self.holder_says(row, Author.BOT, reply.text)
 
-    def _bot_answer_latest(self, row: Row) -> None:
-        if row.last_buyer is None:
-            return
-        found = self.store.one("SELECT text FROM messages WHERE id = ?", (row.last_buyer,))
-        if found is not None:
-            self.bot_answer(row, str(found["text"]))
+    # -- requests -------------------------------------------------------------------------------------
+
+    def buyer_says(self, row: Row, text: str, client_id: str) -> tuple[int, bool]:
+        """A buyer message: stored once per ``client_id`` (CONSOLE.md §5), routed again after a
+        close (R2.1), told to the engine (may hand off, R7.7), shown, and answered by the bot when
+        it holds the buyer. Returns the message id and whether it was a resend."""
+        if row.holder is None:
+            # A resend of a message stored before the session closed must not open a new one: look
+            # first (only here; with a session open the insert itself tells a resend).
+            earlier = self.rows.find_client_message(row.buyer, client_id)
+            if earlier is not None:
+                return earlier.id, True
+            if row.arrive is None:
+                raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
+            self.arrive(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
+        now = self.driver.now()
+        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id)
+        if message is None:  # a resend is acknowledged, not stored again
+            earlier = self.rows.find_client_message(row.buyer, client_id)
+            assert earlier is not None
+            return earlier.id, True
+        self.open_wait(row, now)
+        holder_before = row.holder
+        self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
+        self._publish(row, message)
+        if holder_before == "bot" and row.holder == "bot":
+            self._bot_turns.append((row.buyer, text))
+            self._bot_step()
+        return message.id, False
+
+    def arrive(self, row: Row, attrs: ArriveAttrs, *, quiet: bool) -> list[Decision]:
+        """Route a buyer (R2-R10) with the attributes of its latest arrive (R7.5)."""
+        return self.feed(
+            Arrive(buyer=row.buyer, entry=attrs.entry, product=attrs.product, question=attrs.question,
+                   intent=attrs.intent, crowd=attrs.crowd, role=row.kind.value, exclusive=attrs.exclusive),
+            quiet=row.buyer if quiet else None,
+        )
+
+    def open_conversation(self, row: Row, agent: str) -> None:
+        """An agent opens its conversation: it has read it (the unread count goes)."""
+        if row.unread and row.agent == agent:
+            row.unread = 0
+            self.rows.save(row)
+            self._publish(row)
+
+    def clear_section(self, agent: str, section: Section) -> None:
+        """清扫: an agent's rows of a section leave its list until the buyer's next message (§1)."""
+        for row in self.rows.of_agent(agent):
+            if row.section is section and not row.cleared:
+                row.cleared = True
+                self.rows.save(row)
+                self.hub.push(agent, partial(_cleared_event, row.buyer))
+
+    def apply_policy(self, policy: Policy, text: str) -> None:
+        """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
+        self.act(self.driver.advance())
+        self.act(self.driver.set_policy(policy, text))
+        self._bot_step()
 
     # -- timers -----------------------------------------------------------------------------------
 
@@ -436,6 +521,7 @@ class Shop:
         try:
             with self.atomic():
                 self.act(self.driver.advance())
+                self._bot_step()
         except Exception:
             log.exception("timer failed")
             self.reschedule()
@@ -524,6 +610,10 @@ class Shop:
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))
         return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
+
+
+def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
+    return ConversationRemoved(seq=seq, id=buyer, reason=RemovalReason.CLEARED)
 
 
 def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
