@@ -53,7 +53,6 @@ from console.protocol.messages import (
     WhyAnswer,
 )
 from console.reception.model import Author, KpiTiles
-from console.routing import events
 from console.routing.engine import EngineError
 from console.routing.events import Reason, Status
 from console.routing.policy import PolicyError, load_policy_toml
@@ -237,11 +236,7 @@ class AgentSide:
         raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
 
     def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
-        try:
-            self.shop.feed(events.SetStatus(agent=link.agent, status=request.status))
-        except EngineError:
-            raise _refuse(ErrorCode.NOT_FOUND, f"{link.agent} is not an agent of this shop's policy") from None
-        self.shop.status_changed_for(link.agent)
+        self.shop.set_status(link.agent, request.status)
         return Ok(rid=request.rid)
 
     def _open(self, link: AgentLink, request: Open) -> History:
@@ -278,7 +273,7 @@ class AgentSide:
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
         row = self._row(link, request.conversation)
         self._own_session(link, row)
-        self.shop.feed(events.Close(buyer=row.buyer))
+        self.shop.close(row)
         return Ok(rid=request.rid)
 
     def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
@@ -286,13 +281,7 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _claim(self, link: AgentLink, request: Claim) -> Ok:
-        row = self._row(link, request.conversation)
-        if row.holder != "pool":
-            raise _refuse(ErrorCode.CONFLICT, "not in the message pool (already claimed?)", "conversation")
-        try:
-            self.shop.feed(events.Claim(buyer=row.buyer, agent=link.agent))
-        except EngineError as exc:
-            raise _refuse(ErrorCode.CONFLICT, str(exc), "conversation") from None
+        self.shop.claim(self._row(link, request.conversation), link.agent)
         return Ok(rid=request.rid)
 
     def _get_kpis(self, link: AgentLink, request: GetKpis) -> Kpis:
@@ -317,17 +306,7 @@ class AgentSide:
         return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
-        row = self.shop.rows.get(request.conversation)
-        if row is None:
-            raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {request.conversation!r}", "conversation")
-        if not any(spec.id == request.agent for spec in self.shop.policy.agents):
-            raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r} in the policy", "agent")
-        if row.holder is None:
-            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
-        try:
-            self.shop.feed(events.Transfer(buyer=row.buyer, agent=request.agent))  # R3.2
-        except EngineError as exc:
-            raise _refuse(ErrorCode.CONFLICT, str(exc)) from None
+        self.shop.transfer(request.conversation, request.agent)  # R3.2
         return Ok(rid=request.rid)
 
     def _team(self, link: AgentLink, request: GetTeam) -> Team:

@@ -104,29 +104,10 @@ class BuyerSide:
         if isinstance(request, Say):
             return self._say(row, request)
         if isinstance(request, Rate):
-            if row.agent is None:
-                raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
-            self.store.execute(
-                "INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
-                (row.buyer, row.agent, request.score, self.shop.driver.now()),
-            )  # counted in the KPI book at the next midnight (yesterday's satisfaction)
+            self.shop.rate(row, request.score)
             return Ok(rid=request.rid)
         if isinstance(request, OrderUpdate):
-            now = self.shop.driver.now()
-            self.store.execute(
-                "INSERT INTO orders (id, buyer, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
-                " SET state = excluded.state, updated_at = excluded.updated_at WHERE orders.buyer = excluded.buyer",
-                (request.order, row.buyer, request.state.value, now),
-            )
-            owner = self.store.one("SELECT buyer FROM orders WHERE id = ?", (request.order,))
-            if owner is None or owner["buyer"] != row.buyer:
-                raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
-            self.store.execute(
-                "INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
-                (row.buyer, request.order, request.state.value, now),
-            )
-            self.shop.feed(events.OrderChange(buyer=row.buyer, order=request.order, state=request.state.value))
-            self.shop.count_order(row.buyer, request.state.value, now)
+            self.shop.order_changed(row, request.order, request.state.value)
             return Ok(rid=request.rid)
         if isinstance(request, GetQuestions):
             return Questions(rid=request.rid, entry=request.entry, questions=list(self.shop.policy.entry_questions(request.entry.value)))

@@ -41,16 +41,21 @@ from console.protocol.messages import (
 )
 from console.reception.audience import Staff, audience, sees
 from console.reception.model import Author, Message, Section
+from console.routing.engine import EngineError
 from console.routing.events import (
     AnyEvent,
     Arrive,
     BuyerSay,
+    Claim,
+    Close,
     Decision,
     Handoff,
     HolderReply,
+    OrderChange,
     Reason,
     SetStatus,
     Status,
+    Transfer,
 )
 from console.routing.policy import Policy
 from console.server.bot import Bot
@@ -331,9 +336,6 @@ class Shop:
             return
         self.queue.schedule(loop, lambda: self.driver.engine)
 
-    def status_changed_for(self, agent: str) -> None:
-        self._push_status(agent)
-
     def _poke_kpis(self) -> None:
         if self.publisher is not None:
             try:
@@ -393,10 +395,62 @@ class Shop:
     def _record_wait(self, buyer: str) -> None:
         self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
 
-    def count_order(self, buyer: str, state: str, at: float) -> None:
-        """An order changed: the KPI book counts it once the request stands."""
+    def rate(self, row: Row, score: int) -> None:
+        """The buyer rates its agent (counted in the KPI book at the next midnight)."""
+        if row.agent is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
+        self.store.execute("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
+                           (row.buyer, row.agent, score, self.driver.now()))
+
+    def order_changed(self, row: Row, order: str, state: str) -> None:
+        """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it)."""
+        now = self.driver.now()
+        owner = self.store.execute(
+            "INSERT INTO orders (id, buyer, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
+            " SET state = excluded.state, updated_at = excluded.updated_at WHERE orders.buyer = excluded.buyer"
+            " RETURNING buyer",
+            (order, row.buyer, state, now),
+        ).fetchall()
+        if not owner:  # the WHERE kept another buyer's order as it was
+            raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
+        self.store.execute("INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
+                           (row.buyer, order, state, now))
+        self.feed(OrderChange(buyer=row.buyer, order=order, state=state))
         if self.kpis is not None:
-            self.journal.on_success(partial(self.kpis.order, buyer, state, at))
+            self.journal.on_success(partial(self.kpis.order, row.buyer, state, now))
+
+    def close(self, row: Row) -> None:
+        self.feed(Close(buyer=row.buyer))
+
+    def claim(self, row: Row, agent: str) -> None:
+        """An agent takes a buyer from the message pool (R6.1)."""
+        if row.holder != "pool":
+            raise ProtocolError(ErrorCode.CONFLICT, "not in the message pool (already claimed?)", "conversation")
+        try:
+            self.feed(Claim(buyer=row.buyer, agent=agent))
+        except EngineError as exc:
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "conversation") from None
+
+    def transfer(self, buyer: str, agent: str) -> None:
+        """A supervisor moves a buyer to an agent (R3.2)."""
+        row = self.rows.get(buyer)
+        if row is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no conversation {buyer!r}", "conversation")
+        if not self._has_agent(agent):
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no agent {agent!r} in the policy", "agent")
+        if row.holder is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        try:
+            self.feed(Transfer(buyer=row.buyer, agent=agent))
+        except EngineError as exc:
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc)) from None
+
+    def set_status(self, agent: str, status: Status) -> None:
+        try:
+            self.feed(SetStatus(agent=agent, status=status))
+        except EngineError:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"{agent} is not an agent of this shop's policy") from None
+        self._push_status(agent)
 
     # -- one request, all or nothing ----------------------------------------------------------------
 
