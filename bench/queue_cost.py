@@ -13,7 +13,10 @@ place stays, R10.7). Measured, per operation, from the request written to its an
 
 ``updates_per_close`` is how many queue position updates the server produced per close (the
 buyers whose estimated wait or tip changed, coalesced to one a second each), counted at the hub.
-One JSON line per queue length, then a summary line with the ratios to the empty queue.
+``*_cpu_ms`` is this process's CPU time per operation (server and client share it; the client's
+part is the same at every length), steadier than wall time on a shared machine. With nothing
+queued a close frees a slot that nobody takes; from 1 queued on it dequeues (R9.3).
+One JSON line per queue length, then a summary line with the ratios to the first length.
 """
 
 from __future__ import annotations
@@ -58,16 +61,16 @@ cap = 5
     return text
 
 
-async def arrive(server: Any, buyer: str) -> tuple[Routed, float]:
+async def arrive(server: Any, buyer: str) -> tuple[Routed, float, float]:
     client = await Client.buyer(server)
     try:
         assert isinstance(await client.request(BuyerHello(buyer=buyer, name=buyer)), Ok)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         routed = await client.request(Arrive())
-        elapsed = time.perf_counter() - start
+        elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     finally:
         await client.close()
-    return routed, elapsed
+    return routed, elapsed, used
 
 
 async def measure(folder: Path, queued: int, agents: int, ops: int) -> dict[str, Any]:
@@ -97,25 +100,27 @@ async def measure(folder: Path, queued: int, agents: int, ops: int) -> dict[str,
         n = 0
         for _ in range(agents * 5):  # every slot taken
             n += 1
-            routed, _ = await arrive(server, f"h{n}")
+            routed, _, _ = await arrive(server, f"h{n}")
             assert routed.to == "agent", routed
             held.append((routed.name or "", f"h{n}"))
         for start in range(0, queued, 100):  # fill the queue, 100 connections at a time
             batch = [arrive(server, f"q{i}") for i in range(start, min(queued, start + 100))]
-            for routed, _ in await asyncio.gather(*batch):
+            for routed, _, _ in await asyncio.gather(*batch):
                 assert routed.to == "queue", routed
-        arrive_s = []
+        arrive_s, arrive_cpu = [], []
         for i in range(ops):
-            routed, elapsed = await arrive(server, f"x{i}")
+            routed, elapsed, used = await arrive(server, f"x{i}")
             assert routed.to == "queue" and routed.position == queued + i + 1, routed
             arrive_s.append(elapsed)
+            arrive_cpu.append(used)
         produced = 0
-        close_s = []
+        close_s, close_cpu = [], []
         for _ in range(ops):
             name, buyer = held.pop(0)
-            start_t = time.perf_counter()
+            start_t, cpu = time.perf_counter(), time.process_time()
             answer = await consoles[name].request(CloseSession(conversation=buyer))
             close_s.append(time.perf_counter() - start_t)
+            close_cpu.append(time.process_time() - cpu)
             assert isinstance(answer, Ok), answer
             consoles[name].inbox.clear()
         await asyncio.sleep(1.2)  # let the coalesced position updates of the last second go out
@@ -127,6 +132,8 @@ async def measure(folder: Path, queued: int, agents: int, ops: int) -> dict[str,
         "arrive_max_ms": round(max(arrive_s) * 1000, 3),
         "close_ms": round(statistics.median(close_s) * 1000, 3),
         "close_max_ms": round(max(close_s) * 1000, 3),
+        "arrive_cpu_ms": round(statistics.median(arrive_cpu) * 1000, 3),
+        "close_cpu_ms": round(statistics.median(close_cpu) * 1000, 3),
         "updates_per_close": round(produced / ops, 2),
     }
 
@@ -142,6 +149,8 @@ async def main(args: argparse.Namespace) -> None:
     print(json.dumps({
         "arrive_ratio": {r["queued"]: round(r["arrive_ms"] / base["arrive_ms"], 2) for r in results},
         "close_ratio": {r["queued"]: round(r["close_ms"] / base["close_ms"], 2) for r in results},
+        "arrive_cpu_ratio": {r["queued"]: round(r["arrive_cpu_ms"] / base["arrive_cpu_ms"], 2) for r in results},
+        "close_cpu_ratio": {r["queued"]: round(r["close_cpu_ms"] / base["close_cpu_ms"], 2) for r in results},
     }))
 
 

@@ -199,7 +199,7 @@ class AgentSide:
 
     async def _logout(self, link: AgentLink, request: Logout) -> None:
         self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
-        await self.store.committed()
+        await self.shop.committed()
         self.hub.reply(link.conn, Ok(rid=request.rid))
         await link.conn.close(1000, "logged out")
 
@@ -212,7 +212,7 @@ class AgentSide:
         with self.shop.atomic():  # all of it or, on any error, none of it
             answer = handler(self, link, request)
         assert answer is None or isinstance(answer, Response)
-        await self.store.committed()  # answer only after the commit that holds the change
+        await self.shop.committed()  # answer only after the commit that holds the change
         if answer is not None:
             self.hub.reply(link.conn, answer)
 

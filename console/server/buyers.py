@@ -63,7 +63,7 @@ class BuyerSide:
                 assert isinstance(request, BuyerHello)
                 with self.shop.atomic():
                     buyer = self._hello(conn, request)
-                await self.store.committed()
+                await self.shop.committed()
                 self.hub.reply(conn, Ok(rid=request.rid))
                 where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
                 if where is not None:
@@ -71,7 +71,7 @@ class BuyerSide:
                 return True
             with self.shop.atomic():  # all of it or, on any error, none of it
                 answer = self._handle(buyer, request)
-            await self.store.committed()  # answer only after the commit that holds it
+            await self.shop.committed()  # answer only after the commit that holds it
             self.hub.reply(conn, answer)
             return True
 

@@ -261,6 +261,12 @@ class EngineDriver:
         self.policy, self.policy_text = policy, text
         return decisions
 
+    def ahead_of_log(self) -> bool:
+        """Whether the engine applied an input the log does not hold (a lost batch)."""
+        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
+        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        return self._last_seq > logged
+
     def reload(self) -> None:
         """Rebuild the engine from the newest snapshot and the log as the database has them now:
         after a request's writes were rolled back, the engine forgets that request's inputs too."""

@@ -157,6 +157,12 @@ class Hub:
         entry.links.pop(link, None)
         return not entry.links
 
+    def ahead_of_log(self) -> bool:
+        """Whether some agent was given a number its event log does not hold (a lost batch)."""
+        last = {str(r["agent"]): int(r["seq"])
+                for r in self.store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent")}
+        return any(entry.seq > last.get(agent, 0) for agent, entry in self._agents.items())
+
     def resync(self) -> None:
         """Sequence numbers as the event log has them (after a lost batch: no holes, no repeats)."""
         last = {str(r["agent"]): int(r["seq"])

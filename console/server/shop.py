@@ -65,7 +65,7 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher
 from console.server.queue_positions import QueueTeller
-from console.server.store import Store
+from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -475,6 +475,18 @@ class Shop:
         finally:
             self._bot_turns.clear()  # a failed request leaves no turn behind
             self.settle()
+
+    async def committed(self) -> None:
+        """Wait for the commit that holds this request's writes. If it failed (StoreError, raised
+        on), the batch is gone from the database: the shop's memory, which ran ahead of it, is
+        read back from disk, so the server never runs ahead of its database."""
+        try:
+            await self.store.committed()
+        except StoreError:
+            if not self.journal.active and (self.driver.ahead_of_log() or self.hub.ahead_of_log()):
+                log.error("a commit failed; rebuilding the shop from its database")
+                self.rebuild()
+            raise
 
     def _undo(self) -> None:
         if self.store.db.in_transaction:

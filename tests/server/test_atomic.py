@@ -8,6 +8,8 @@ nothing of it, and the next request must work (with the next sequence number: no
 
 from __future__ import annotations
 
+import copy
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +47,12 @@ def _memory(server: Server, buyers: list[str]) -> dict[str, Any]:
     assert shop is not None and shop.driver.engine is not None
     engine = shop.driver.engine
     return {
-        "rows": {b: shop.rows.get(b) for b in buyers},
+        "rows": {b: copy.copy(shop.rows.get(b)) for b in buyers},  # copies: rows are changed in place
         "sessions": {b: engine.session(b) for b in buyers},
         "queues": [(q.pool, q.length) for q in engine.queues()],
         "agents": {a: engine.agent(a) for a in ("a1", "a2")},
         "seq": {a: shop.hub.last_seq(a) for a in ("a1", "a2")},
-        "waits": dict(shop.waits),
+        "waits": {b: copy.copy(w) for b, w in shop.waits.items()},
         "told": dict(shop.queue.told),
         "live": len(shop.rows),
     }
@@ -131,5 +133,56 @@ def test_a_buyer_message_that_fails_halfway_is_not_stored(tmp_path: Path, monkey
             added = await a1.expect(MessageAdded)
             assert added.message.text == "在吗"
             assert (row.seq, added.seq) == (memory["seq"]["a1"] + 1, memory["seq"]["a1"] + 2)  # no hole
+
+    run(scenario())
+
+
+class _CommitFails:
+    """The store's connection, whose next COMMIT after a buyer message is stored fails (as a full
+    disk or an I/O error would make it)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.armed = False
+        self.failed = 0
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        if sql.startswith("INSERT INTO messages"):
+            self.armed = True
+        elif sql == "COMMIT" and self.armed:
+            self.armed = False
+            self.failed += 1
+            raise sqlite3.OperationalError("disk I/O error (injected)")
+        return self._db.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def test_a_failed_commit_leaves_the_server_as_its_database(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            assert (await b1.request(Arrive(entry="product_detail"))).name == "小美"
+            await b1.request(Say(text="在吗", client_id="m1"))
+            await a1.expect(MessageAdded)
+            assert server.store is not None
+            disk, memory = _disk(server), _memory(server, ["b1"])
+
+            real = server.store.db
+            failing = _CommitFails(real)
+            server.store.db = failing  # type: ignore[assignment]
+            answer = await b1.request(Say(text="还在吗", client_id="m2"))
+            server.store.db = real
+            assert failing.failed == 1
+            assert isinstance(answer, Error) and answer.code is ErrorCode.INTERNAL
+            assert _disk(server) == disk
+            assert _memory(server, ["b1"]) == memory  # rebuilt from the database, not ahead of it
+
+            ack = await b1.request(Say(text="还在吗", client_id="m2"))
+            assert isinstance(ack, SayAck) and not ack.duplicate
+            added = await a1.expect(MessageAdded, lambda e: e.message.client_id == "m2")
+            assert added.seq == memory["seq"]["a1"] + 2  # its row, then it: no hole, no repeat
 
     run(scenario())
