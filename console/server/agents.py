@@ -301,7 +301,7 @@ class AgentSide:
             DecisionInfo(at=float(r["at"]), event=str(r["event"]), to=str(r["target"]), why=Reason(r["why"]),
                          rule=str(r["rule"]), text=_explain(str(r["event"]), str(r["target"]), Reason(r["why"]), str(r["rule"])),
                          position=r["position"], eta=r["eta"], previous=r["previous"])
-            for r in self.store.all("SELECT * FROM decisions WHERE buyer = ? ORDER BY id", (row.buyer,))
+            for r in self.shop.repo.decisions(row.buyer)
         ]
         return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
 

@@ -12,101 +12,15 @@ reconnect is stored once).
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from functools import partial
 
-import msgspec
-
-from console.protocol.holders import agent_of
-from console.reception.model import Author, Conversation, Kind, Message, Section
-from console.reception.sections import section_of
+from console.reception.model import Author, Kind, Message
 from console.server.journal import Journal
+from console.server.repository import ArriveAttrs, Repository, Row
 from console.server.store import Store
 
-
-class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The attributes of the buyer's latest arrive (R7.5: re-routes use them)."""
-
-    entry: str = "other"
-    product: str | None = None
-    question: str | None = None
-    intent: str | None = None
-    crowd: tuple[str, ...] = ()
-    exclusive: str | None = None
-
-
-_attrs_encoder = msgspec.json.Encoder()
-_attrs_decoder = msgspec.json.Decoder(ArriveAttrs)
-
-
-@dataclass
-class Row:
-    buyer: str
-    name: str
-    kind: Kind
-    holder: str | None = None  # agent:ID, bot, pool, queue:G; None when no session is open
-    agent: str | None = None  # whose list shows it
-    last_text: str = ""
-    last_at: float = 0.0
-    last_buyer: int | None = None  # message ids
-    last_bot: int | None = None
-    last_human: int | None = None
-    waiting_since: float | None = None
-    unread: int = 0
-    cleared: bool = False
-    arrive: ArriveAttrs | None = None
-
-    @property
-    def section(self) -> Section:
-        return section_of(self.kind, self.last_buyer, self.last_bot, self.last_human)
-
-    @property
-    def holder_agent(self) -> str | None:
-        """The agent id holding the session, if an agent does."""
-        return agent_of(self.holder)
-
-    def wire(self) -> Conversation:
-        return Conversation(
-            id=self.buyer,
-            name=self.name,
-            kind=self.kind,
-            section=self.section,
-            holder=self.holder,
-            last_text=self.last_text,
-            last_at=self.last_at,
-            unread=self.unread,
-            waiting_since=self.waiting_since,
-            open=self.holder is not None,
-            cleared=self.cleared,
-        )
-
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 80 else line[:79] + "…"
-
-
-_SELECT = "SELECT c.*, b.name AS name, b.kind AS kind FROM conversations c JOIN buyers b ON b.id = c.buyer"
-
-
-def _row(r: sqlite3.Row) -> Row:
-    return Row(
-        buyer=str(r["buyer"]),
-        name=str(r["name"]),
-        kind=Kind(r["kind"]),
-        holder=r["holder"],
-        agent=r["agent"],
-        last_text=str(r["last_text"]),
-        last_at=float(r["last_at"]),
-        last_buyer=r["last_buyer"],
-        last_bot=r["last_bot"],
-        last_human=r["last_human"],
-        waiting_since=r["waiting_since"],
-        unread=int(r["unread"]),
-        cleared=bool(r["cleared"]),
-        arrive=_attrs_decoder.decode(r["arrive"]) if r["arrive"] else None,
-    )
+__all__ = ["ArriveAttrs", "Conversations", "Row"]
 
 
 class Conversations:
@@ -120,6 +34,7 @@ class Conversations:
 
     def __init__(self, store: Store, journal: Journal | None = None) -> None:
         self.store = store
+        self.repo = Repository(store)
         self.journal = journal or Journal()
         self._live: dict[str, Row] = {}
         self._indexed: dict[str, tuple[str | None, str | None]] = {}  # buyer -> (agent, holder) indexed
@@ -127,8 +42,8 @@ class Conversations:
         self._pool: dict[str, Row] = {}  # holder "pool" (R6.1)
         self._bot_unclaimed: dict[str, Row] = {}  # held by the bot, no agent has had it
         self._closed: set[str] = set()  # in memory with no session: leave at ``settle``
-        for r in store.all(_SELECT + " WHERE c.holder IS NOT NULL"):
-            self._remember(_row(r))
+        for row in self.repo.open_rows():
+            self._remember(row)
 
     def __len__(self) -> int:
         return len(self._live)
@@ -199,8 +114,8 @@ class Conversations:
         row = self._live.get(buyer)
         if row is not None:
             return self._touch(row)
-        found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
-        return None if found is None else self._remember(_row(found))
+        found = self.repo.row(buyer)
+        return None if found is None else self._remember(found)
 
     def ensure(self, buyer: str, name: str, kind: Kind) -> Row:
         row = self.get(buyer)
@@ -213,8 +128,7 @@ class Conversations:
 
     def _closed_of(self, agent: str, *, cleared: bool) -> list[Row]:
         """An agent's closed conversations from disk (those not in memory), in memory for this request."""
-        sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")
-        return [self._remember(_row(r)) for r in self.store.all(sql, (agent,)) if str(r["buyer"]) not in self._live]
+        return [self._remember(r) for r in self.repo.closed_rows(agent, cleared=cleared) if r.buyer not in self._live]
 
     def of_agent(self, agent: str) -> list[Row]:
         """Every row whose agent is ``agent``: open ones from memory, closed ones from disk."""
@@ -232,9 +146,8 @@ class Conversations:
         if supervises:
             for row in self._bot_unclaimed.values():
                 rows[row.buyer] = row
-        sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL AND c.cleared = 0"
         listed = [row for row in rows.values() if not row.cleared]
-        listed.extend(_row(r) for r in self.store.all(sql, (agent,)) if str(r["buyer"]) not in self._live)
+        listed.extend(r for r in self.repo.closed_rows(agent, cleared=False) if r.buyer not in self._live)
         return listed
 
     def in_pool(self) -> list[Row]:
@@ -242,26 +155,12 @@ class Conversations:
 
     def save(self, row: Row) -> None:
         self._index(row)
-        self.store.execute(
-            "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
-            " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(buyer) DO UPDATE SET holder = excluded.holder, agent = excluded.agent,"
-            " last_text = excluded.last_text, last_at = excluded.last_at, last_buyer = excluded.last_buyer,"
-            " last_bot = excluded.last_bot, last_human = excluded.last_human,"
-            " waiting_since = excluded.waiting_since, unread = excluded.unread, cleared = excluded.cleared,"
-            " arrive = excluded.arrive",
-            (
-                row.buyer, row.holder, row.agent, row.last_text, row.last_at, row.last_buyer, row.last_bot,
-                row.last_human, row.waiting_since, row.unread, int(row.cleared),
-                _attrs_encoder.encode(row.arrive) if row.arrive is not None else None,
-            ),
-        )
+        self.repo.save_row(row)
 
     # -- messages ---------------------------------------------------------------------------
 
     def find_client_message(self, buyer: str, client_id: str) -> Message | None:
-        r = self.store.one("SELECT * FROM messages WHERE conversation = ? AND client_id = ?", (buyer, client_id))
-        return None if r is None else _message(r)
+        return self.repo.find_client_message(buyer, client_id)
 
     def add_message(
         self, row: Row, author: Author, text: str, at: float, *, agent: str | None = None, client_id: str | None = None
@@ -270,14 +169,9 @@ class Conversations:
 
         Returns None, changing nothing, when the conversation already has a message with this
         ``client_id`` (a resend, CONSOLE.md §5): one statement decides, no lookup first."""
-        found = self.store.execute(
-            "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (conversation, client_id) DO NOTHING RETURNING id",
-            (row.buyer, author.value, text, at, agent, client_id),
-        ).fetchall()  # all: a RETURNING statement left unfinished would hold the transaction open
-        if not found:
+        message_id = self.repo.insert_message(row.buyer, author, text, at, agent, client_id)
+        if message_id is None:
             return None
-        message_id = int(found[0][0])
         row.last_text = _preview(text)
         row.last_at = at
         if author is Author.BUYER:
@@ -298,20 +192,9 @@ class Conversations:
                        client_id=client_id)
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
-        rows = self.store.all(
-            "SELECT * FROM messages WHERE conversation = ? ORDER BY id DESC LIMIT ?", (buyer, limit + 1)
-        )
-        more = len(rows) > limit
-        return [_message(r) for r in reversed(rows[:limit])], more
+        return self.repo.history(buyer, limit)
 
 
-def _message(r: sqlite3.Row) -> Message:
-    return Message(
-        id=int(r["id"]),
-        conversation=str(r["conversation"]),
-        author=Author(r["author"]),
-        text=str(r["text"]),
-        at=float(r["at"]),
-        agent=r["agent"],
-        client_id=r["client_id"],
-    )
+def _preview(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 80 else line[:79] + "…"

@@ -96,6 +96,7 @@ class Shop:
         driver.journal = self.journal
         self.directory = Directory(store, self.journal)
         self.rows = Conversations(store, self.journal)
+        self.repo = self.rows.repo  # the reception path's SQL (``repository``)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -170,10 +171,9 @@ class Shop:
             if text is None:  # a buyer who was waiting when the bot got it: its latest message
                 if row.last_buyer is None:
                     continue
-                found = self.store.one("SELECT text FROM messages WHERE id = ?", (row.last_buyer,))
-                if found is None:
+                text = self.repo.message_text(row.last_buyer)
+                if text is None:
                     continue
-                text = str(found["text"])
             self.bot_answer(row, text)
 
     def act(self, decisions: Iterable[Decision], *, quiet: str | None = None, touched: Iterable[str] = ()) -> None:
@@ -193,11 +193,7 @@ class Shop:
 
     def _on_decision(self, d: Decision, quiet: str | None) -> set[str]:
         """Record one decision and move its row. Returns the agents whose load may have changed."""
-        self.store.execute(
-            "INSERT INTO decisions (buyer, event, target, why, rule, at, previous, position, eta)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (d.buyer, d.event, d.to, d.why.value, d.rule, d.t, d.previous, d.position, d.eta),
-        )  # R2.3
+        self.repo.record_decision(d)  # R2.3
         row = self.rows.get(d.buyer)
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
@@ -219,7 +215,7 @@ class Shop:
         if new_agent is not None:
             row.agent = new_agent
             if d.why is not Reason.OPEN_SESSION:  # §1 received; a re-arrive is not a new reception
-                self.store.execute("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", (new_agent, d.buyer, d.t))
+                self.repo.record_reception(new_agent, d.buyer, d.t)
                 if self.kpis is not None:
                     self.journal.on_success(partial(self.kpis.reception, new_agent, d.buyer, d.t))
         elif d.to != "bot":
@@ -255,9 +251,8 @@ class Shop:
         session = engine.session(buyer) if engine is not None else None
         if engine is None or session is None:
             return None
-        row = self.store.one(
-            "SELECT why FROM decisions WHERE buyer = ? AND event != 'closed' ORDER BY rowid DESC LIMIT 1", (buyer,))
-        why = Reason(row["why"]) if row is not None else Reason.OPEN_SESSION
+        latest = self.repo.latest_reason(buyer)
+        why = Reason(latest) if latest is not None else Reason.OPEN_SESSION
         position = eta = tip = None
         place = engine.queue_place(buyer)
         if place is not None:
@@ -371,24 +366,22 @@ class Shop:
         if wait is not None:
             self._record_wait(buyer)
             del self.waits[buyer]
-            self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, wait.id))
+            self.repo.answer_wait(wait.id, agent, at)
             if self.kpis is not None:
                 self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started))
 
     def open_wait(self, row: Row, at: float) -> None:
         """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
         if row.buyer not in self.waits:
-            cursor = self.store.execute(
-                "INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (row.holder_agent, row.buyer, at)
-            )
+            wait_id = self.repo.start_wait(row.holder_agent, row.buyer, at)
             self._record_wait(row.buyer)
-            self.waits[row.buyer] = OpenWait(int(cursor.lastrowid or 0), at, row.holder_agent)
+            self.waits[row.buyer] = OpenWait(wait_id, at, row.holder_agent)
 
     def _wait_moves(self, buyer: str, agent: str | None) -> None:
         """An open wait is held by whoever holds the buyer now (NULL: the bot or the pool)."""
         wait = self.waits.get(buyer)
         if wait is not None and wait.agent != agent:
-            self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait.id))
+            self.repo.move_wait(wait.id, agent)
             self._record_wait(buyer)
             self.waits[buyer] = OpenWait(wait.id, wait.started, agent)
 
@@ -399,22 +392,13 @@ class Shop:
         """The buyer rates its agent (counted in the KPI book at the next midnight)."""
         if row.agent is None:
             raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
-        self.store.execute("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
-                           (row.buyer, row.agent, score, self.driver.now()))
+        self.repo.rate(row.buyer, row.agent, score, self.driver.now())
 
     def order_changed(self, row: Row, order: str, state: str) -> None:
         """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it)."""
         now = self.driver.now()
-        owner = self.store.execute(
-            "INSERT INTO orders (id, buyer, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
-            " SET state = excluded.state, updated_at = excluded.updated_at WHERE orders.buyer = excluded.buyer"
-            " RETURNING buyer",
-            (order, row.buyer, state, now),
-        ).fetchall()
-        if not owner:  # the WHERE kept another buyer's order as it was
+        if not self.repo.upsert_order(order, row.buyer, state, now):
             raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
-        self.store.execute("INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
-                           (row.buyer, order, state, now))
         self.feed(OrderChange(buyer=row.buyer, order=order, state=state))
         if self.kpis is not None:
             self.journal.on_success(partial(self.kpis.order, row.buyer, state, now))
@@ -597,6 +581,7 @@ class Shop:
         self.driver.reload()
         self.directory = Directory(self.store, self.journal)
         self.rows = Conversations(self.store, self.journal)
+        self.repo = self.rows.repo
         self.waits = self._open_waits()
         self.hub.resync()
         self.queue.forget()
@@ -606,10 +591,8 @@ class Shop:
         self.reschedule()
 
     def _open_waits(self) -> dict[str, OpenWait]:
-        return {  # buyer -> its open wait (the waits table is the record)
-            str(r["buyer"]): OpenWait(int(r["id"]), float(r["started"]), r["agent"])
-            for r in self.store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")
-        }
+        # buyer -> its open wait (the waits table is the record)
+        return {buyer: OpenWait(wait_id, started, agent) for wait_id, buyer, started, agent in self.repo.open_waits()}
 
     def settle(self) -> None:
         """The end of a request: rows of closed sessions leave memory (they stay on disk)."""

@@ -1,0 +1,235 @@
+"""The SQL of the reception path, in one place: rows, messages, decisions, receptions, waits,
+ratings and orders (accounts, KPIs and the engine log keep theirs in their own modules).
+
+Every write joins the current batch of the store (and the current request's savepoint, see
+``Shop.atomic``); reads see the batch's own writes. No method here keeps state or decides
+anything: ``Conversations`` and ``Shop`` do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from console.protocol.holders import agent_of
+from console.reception.model import Author, Conversation, Kind, Message, Section
+from console.reception.sections import section_of
+from console.routing.events import Decision
+from console.server.store import Store
+
+
+class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """The attributes of the buyer's latest arrive (R7.5: re-routes use them)."""
+
+    entry: str = "other"
+    product: str | None = None
+    question: str | None = None
+    intent: str | None = None
+    crowd: tuple[str, ...] = ()
+    exclusive: str | None = None
+
+
+_attrs_encoder = msgspec.json.Encoder()
+_attrs_decoder = msgspec.json.Decoder(ArriveAttrs)
+
+
+@dataclass
+class Row:
+    buyer: str
+    name: str
+    kind: Kind
+    holder: str | None = None  # agent:ID, bot, pool, queue:G; None when no session is open
+    agent: str | None = None  # whose list shows it
+    last_text: str = ""
+    last_at: float = 0.0
+    last_buyer: int | None = None  # message ids
+    last_bot: int | None = None
+    last_human: int | None = None
+    waiting_since: float | None = None
+    unread: int = 0
+    cleared: bool = False
+    arrive: ArriveAttrs | None = None
+
+    @property
+    def section(self) -> Section:
+        return section_of(self.kind, self.last_buyer, self.last_bot, self.last_human)
+
+    @property
+    def holder_agent(self) -> str | None:
+        """The agent id holding the session, if an agent does."""
+        return agent_of(self.holder)
+
+    def wire(self) -> Conversation:
+        return Conversation(
+            id=self.buyer,
+            name=self.name,
+            kind=self.kind,
+            section=self.section,
+            holder=self.holder,
+            last_text=self.last_text,
+            last_at=self.last_at,
+            unread=self.unread,
+            waiting_since=self.waiting_since,
+            open=self.holder is not None,
+            cleared=self.cleared,
+        )
+
+
+_SELECT = "SELECT c.*, b.name AS name, b.kind AS kind FROM conversations c JOIN buyers b ON b.id = c.buyer"
+
+
+def _row(r: sqlite3.Row) -> Row:
+    return Row(
+        buyer=str(r["buyer"]),
+        name=str(r["name"]),
+        kind=Kind(r["kind"]),
+        holder=r["holder"],
+        agent=r["agent"],
+        last_text=str(r["last_text"]),
+        last_at=float(r["last_at"]),
+        last_buyer=r["last_buyer"],
+        last_bot=r["last_bot"],
+        last_human=r["last_human"],
+        waiting_since=r["waiting_since"],
+        unread=int(r["unread"]),
+        cleared=bool(r["cleared"]),
+        arrive=_attrs_decoder.decode(r["arrive"]) if r["arrive"] else None,
+    )
+
+
+def _message(r: sqlite3.Row) -> Message:
+    return Message(
+        id=int(r["id"]),
+        conversation=str(r["conversation"]),
+        author=Author(r["author"]),
+        text=str(r["text"]),
+        at=float(r["at"]),
+        agent=r["agent"],
+        client_id=r["client_id"],
+    )
+
+
+class Repository:
+    """Statements of the reception path on one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- rows -------------------------------------------------------------------------------------
+
+    def open_rows(self) -> list[Row]:
+        return [_row(r) for r in self.store.all(_SELECT + " WHERE c.holder IS NOT NULL")]
+
+    def row(self, buyer: str) -> Row | None:
+        found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
+        return None if found is None else _row(found)
+
+    def closed_rows(self, agent: str, *, cleared: bool) -> list[Row]:
+        """An agent's conversations with no session (its history), by the agent index."""
+        sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")
+        return [_row(r) for r in self.store.all(sql, (agent,))]
+
+    def save_row(self, row: Row) -> None:
+        self.store.execute(
+            "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
+            " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(buyer) DO UPDATE SET holder = excluded.holder, agent = excluded.agent,"
+            " last_text = excluded.last_text, last_at = excluded.last_at, last_buyer = excluded.last_buyer,"
+            " last_bot = excluded.last_bot, last_human = excluded.last_human,"
+            " waiting_since = excluded.waiting_since, unread = excluded.unread, cleared = excluded.cleared,"
+            " arrive = excluded.arrive",
+            (
+                row.buyer, row.holder, row.agent, row.last_text, row.last_at, row.last_buyer, row.last_bot,
+                row.last_human, row.waiting_since, row.unread, int(row.cleared),
+                _attrs_encoder.encode(row.arrive) if row.arrive is not None else None,
+            ),
+        )
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def insert_message(self, buyer: str, author: Author, text: str, at: float, agent: str | None,
+                       client_id: str | None) -> int | None:
+        """The new message's id; None when ``(buyer, client_id)`` is taken (a resend, CONSOLE.md §5):
+        one statement decides, no lookup first."""
+        found = self.store.execute(
+            "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conversation, client_id) DO NOTHING RETURNING id",
+            (buyer, author.value, text, at, agent, client_id),
+        ).fetchall()  # all: a RETURNING statement left unfinished would hold the transaction open
+        return int(found[0][0]) if found else None
+
+    def find_client_message(self, buyer: str, client_id: str) -> Message | None:
+        r = self.store.one("SELECT * FROM messages WHERE conversation = ? AND client_id = ?", (buyer, client_id))
+        return None if r is None else _message(r)
+
+    def message_text(self, message_id: int) -> str | None:
+        found = self.store.one("SELECT text FROM messages WHERE id = ?", (message_id,))
+        return None if found is None else str(found["text"])
+
+    def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
+        rows = self.store.all(
+            "SELECT * FROM messages WHERE conversation = ? ORDER BY id DESC LIMIT ?", (buyer, limit + 1)
+        )
+        more = len(rows) > limit
+        return [_message(r) for r in reversed(rows[:limit])], more
+
+    # -- routing records (R2.3) -----------------------------------------------------------------------
+
+    def record_decision(self, d: Decision) -> None:
+        self.store.execute(
+            "INSERT INTO decisions (buyer, event, target, why, rule, at, previous, position, eta)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (d.buyer, d.event, d.to, d.why.value, d.rule, d.t, d.previous, d.position, d.eta),
+        )
+
+    def decisions(self, buyer: str) -> list[sqlite3.Row]:
+        return self.store.all("SELECT * FROM decisions WHERE buyer = ? ORDER BY id", (buyer,))
+
+    def latest_reason(self, buyer: str) -> str | None:
+        """The reason of the latest decision that put the buyer where it is (not a close)."""
+        row = self.store.one(
+            "SELECT why FROM decisions WHERE buyer = ? AND event != 'closed' ORDER BY rowid DESC LIMIT 1", (buyer,))
+        return None if row is None else str(row["why"])
+
+    def record_reception(self, agent: str, buyer: str, at: float) -> None:
+        self.store.execute("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", (agent, buyer, at))
+
+    # -- waits (CONSOLE.md §3) ----------------------------------------------------------------------
+
+    def open_waits(self) -> list[tuple[int, str, float, str | None]]:
+        """(id, buyer, started, agent) of every wait not answered yet, oldest first."""
+        return [(int(r["id"]), str(r["buyer"]), float(r["started"]), r["agent"]) for r in
+                self.store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")]
+
+    def start_wait(self, agent: str | None, buyer: str, at: float) -> int:
+        cursor = self.store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (agent, buyer, at))
+        return int(cursor.lastrowid or 0)
+
+    def answer_wait(self, wait_id: int, agent: str, at: float) -> None:
+        self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, wait_id))
+
+    def move_wait(self, wait_id: int, agent: str | None) -> None:
+        self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait_id))
+
+    # -- ratings and orders -------------------------------------------------------------------------
+
+    def rate(self, buyer: str, agent: str, score: int, at: float) -> None:
+        self.store.execute("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
+                           (buyer, agent, score, at))
+
+    def upsert_order(self, order: str, buyer: str, state: str, at: float) -> bool:
+        """Record an order's state; False (nothing changed) when the order is another buyer's."""
+        owner: list[Any] = self.store.execute(
+            "INSERT INTO orders (id, buyer, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
+            " SET state = excluded.state, updated_at = excluded.updated_at WHERE orders.buyer = excluded.buyer"
+            " RETURNING buyer",
+            (order, buyer, state, at),
+        ).fetchall()
+        if not owner:
+            return False
+        self.store.execute("INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
+                           (buyer, order, state, at))
+        return True
