@@ -11,14 +11,15 @@ everyone behind it one place up, but what a buyer sees changes only where
 
 So a pool only remembers how many buyers left it since it was last told; once a second at most
 (``INTERVAL``, coalescing the leaves of that second) the candidate positions are looked up in
-O(log n) each (``Engine.queue_places``) and a buyer is told only when its estimate or tip differs
-from what it was last told. When what an estimate is computed from changes (the slots serving a
+O(log n) each (``Engine.queue_places``), ``CHUNK`` per loop turn, and a buyer is told only when
+its estimate or tip differs from what it was last told. When what an estimate is computed from changes (the slots serving a
 pool, the queue settings of a new policy), that pool is looked at whole, once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ from console.server.journal import Journal
 
 INTERVAL = 1.0
 """Seconds between two position updates to one buyer, at least."""
+CHUNK = 500
+"""Positions looked up per loop turn during a flush."""
 
 
 @dataclass
@@ -47,7 +50,8 @@ class QueueTeller:
         self.told: dict[str, tuple[int, float, str]] = {}  # buyer -> (position, eta, tip) last told
         self._marks: dict[str, _Marks] = {}
         self._basis: dict[str, tuple[object, ...]] = {}  # pool -> what its estimates are computed from
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.Handle | None = None  # the flush timer, or the next chunk
+        self._work: dict[str, tuple[_Marks, Iterator[int]]] = {}  # a flush under way
         self._last_flush = float("-inf")
 
     # -- what happened ---------------------------------------------------------------------------
@@ -98,6 +102,7 @@ class QueueTeller:
         self.told.clear()
         self._basis.clear()
         self._marks.clear()
+        self._work = {}
 
     @property
     def pending(self) -> bool:
@@ -116,28 +121,77 @@ class QueueTeller:
         self._handle = None
         self._last_flush = loop.time()
         current = engine()
-        if current is not None:
-            self.flush(current)
+        if current is None:
+            return
+        self._work = self._plan(current)
+        self._on_chunk(loop, engine)
 
-    def flush(self, engine: Engine) -> int:
-        """Tell every buyer of a marked pool whose estimate or tip changed; returns how many."""
+    def _on_chunk(self, loop: asyncio.AbstractEventLoop, engine: Callable[[], Engine | None]) -> None:
+        """One loop turn's share of a flush (``CHUNK`` look-ups), so a long queue never stalls the
+        loop: requests run between chunks."""
+        self._handle = None
+        current = engine()
+        if current is not None and self._step(current, CHUNK):
+            self._handle = loop.call_soon(self._on_chunk, loop, engine)
+            return
+        self._work = {}
+        self.schedule(loop, engine)  # leaves that came during the flush
+
+    def _plan(self, engine: Engine) -> dict[str, tuple[_Marks, Iterator[int]]]:
+        """Take the marks (with those of a flush not finished): per pool, the positions to look at."""
         marks, self._marks = self._marks, {}
-        sent = 0
+        for pool, (unfinished, _) in self._work.items():
+            mark = marks.setdefault(pool, _Marks())
+            mark.left += unfinished.left
+            mark.whole = mark.whole or unfinished.whole
+        self._work = {}
         threshold = engine.policy.queue.tip_threshold
+        lengths = {v.pool: v.length for v in engine.queues()}
+        work = {}
         for pool, mark in marks.items():
-            length = next((v.length for v in engine.queues() if v.pool == pool), 0)
-            if not length:
+            length = lengths.get(pool, 0)
+            if length:
+                slots = engine.queue_slots(pool)
+                positions = range(1, length + 1) if mark.whole else _candidates(length, slots, threshold, mark.left)
+                work[pool] = (mark, iter(positions))
+        return work
+
+    def _step(self, engine: Engine, budget: int) -> bool:
+        """Look at up to ``budget`` positions; True while work remains. A pool marked again since
+        the plan (more leaves, a new basis) is given back to the next flush with its old marks
+        added: positions moved, so the rest of this plan would look at the wrong ones."""
+        for pool in list(self._work):
+            mark, positions = self._work[pool]
+            again = self._marks.get(pool)
+            if again is not None:
+                again.left += mark.left
+                again.whole = again.whole or mark.whole
+                del self._work[pool]
                 continue
-            slots = engine.queue_slots(pool)
-            positions = range(1, length + 1) if mark.whole else _candidates(length, slots, threshold, mark.left)
-            for entry in engine.queue_places(pool, positions):
-                before = self.told.get(entry.buyer)
-                if before is not None and before[1:] == (entry.eta, entry.tip):
-                    continue
-                self.told[entry.buyer] = (entry.position, entry.eta, entry.tip)
-                self._send(entry.buyer, QueueUpdate(position=entry.position, eta=entry.eta, tip=entry.tip))
-                sent += 1
+            chunk = list(itertools.islice(positions, budget))
+            self._tell(engine, pool, chunk)
+            budget -= len(chunk)
+            if budget <= 0:
+                return True
+            del self._work[pool]
+        return bool(self._work)
+
+    def _tell(self, engine: Engine, pool: str, positions: list[int]) -> int:
+        sent = 0
+        for entry in engine.queue_places(pool, positions):
+            before = self.told.get(entry.buyer)
+            if before is not None and before[1:] == (entry.eta, entry.tip):
+                continue
+            self.told[entry.buyer] = (entry.position, entry.eta, entry.tip)
+            self._send(entry.buyer, QueueUpdate(position=entry.position, eta=entry.eta, tip=entry.tip))
+            sent += 1
         return sent
+
+    def flush(self, engine: Engine) -> None:
+        """Tell every buyer of a marked pool whose estimate or tip changed, all at once."""
+        self._work = self._plan(engine)
+        while self._step(engine, CHUNK):
+            pass
 
     def cancel(self) -> None:
         if self._handle is not None:
