@@ -25,6 +25,7 @@ from console.routing.events import Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
 from console.ui.backend import ConsoleState
 from console.ui.bridge import ClientBackend
+from console.ui.collector import MainThreadCollector
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
 
@@ -166,8 +167,11 @@ def run_console(
     apply_style(app)
     translators = install_translator(app, wanted_language(lang, settings))
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop, after closing in order
+    collector = MainThreadCollector(app)  # cyclic garbage with Qt objects dies on the GUI thread
+    collector.start()
     try:
         return int(qasync.run(console_main(settings, state_dir, server=server, credentials=credentials,
                                            go_online=go_online, until=until, tls=tls)))
     finally:
+        collector.stop()
         del translators
