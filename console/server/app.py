@@ -31,7 +31,8 @@ from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.limits import Limits, LoginThrottle
+from console.server.limits import Doorway, Limits
+from console.server.logins import LoginGate
 from console.server.shop import Shop
 from console.server.store import Store
 
@@ -103,6 +104,7 @@ class Server:
         self.config = config
         self.store: Store | None = None
         self.shop: Shop | None = None
+        self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
@@ -144,9 +146,10 @@ class Server:
             store.close()
             raise
         self.store, self.shop = store, shop
-        throttle = LoginThrottle(cfg.limits)
-        self._agents = AgentSide(shop, accounts, cfg.limits, throttle)
-        self._buyers = BuyerSide(shop, cfg.limits, cfg.gateway_key)
+        self.logins = LoginGate(cfg.limits, Accounts.verify_password)
+        doorway = Doorway(cfg.limits.prelogin_per_address)
+        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
+        self._buyers = BuyerSide(shop, cfg.limits, doorway, cfg.gateway_key)
         self._ws = await serve(
             self._handler,
             cfg.host,
@@ -208,6 +211,8 @@ class Server:
         if self._ws is not None:
             self._ws.close()
             await self._ws.wait_closed()
+        if self.logins is not None:
+            self.logins.close()
         if self.shop is not None:
             self.shop.stop()
         if self.store is not None:
