@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
     parser.add_argument("--demo-password", default=None, metavar="PASSWORD",
                         help="demo only: create missing accounts for the policy's agents with this password")
+    parser.add_argument("--no-gateway-key", action="store_true",
+                        help="listen beyond loopback without a gateway key (FENLIU_GATEWAY_KEY): anyone who "
+                             "reaches /buyer may speak for any buyer; logged at every start")
     parser.add_argument("--hello-timeout", type=float, default=HELLO_TIMEOUT, metavar="SECONDS",
                         help=f"close a connection not logged in this long after connecting (default: {HELLO_TIMEOUT:g})")
     parser.add_argument("--max-prelogin-per-address", type=int, default=PRELOGIN_PER_ADDRESS, metavar="N",
@@ -44,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
-        gateway_key=os.environ.get("FENLIU_GATEWAY_KEY") or None, faq_file=args.faq or DEFAULT_FAQ,
+        gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
+        faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
     )
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+import ipaddress
 import logging
 import ssl
 import time
@@ -49,7 +50,8 @@ class ServerConfig:
     policy_file: Path | None = None  # None: resources/policy.example.toml
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
-    gateway_key: str | None = None  # required on /buyer hello when set
+    gateway_key: str | None = None  # required on /buyer hello when set; "" is an error
+    no_gateway_key: bool = False  # beyond loopback, run without one on purpose (logged at every start)
     faq_file: Path = DEFAULT_FAQ
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"  # see store.py
@@ -89,6 +91,15 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     return created
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name or "" (every interface)
+        return False
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -122,6 +133,7 @@ class Server:
 
     async def start(self) -> None:
         cfg = self.config
+        self._check_gateway_key()
         policy, policy_text = read_policy(cfg.policy_file)
         try:
             bot = Bot.from_file(cfg.faq_file)
@@ -164,10 +176,20 @@ class Server:
             compression=None,  # small JSON frames: compression costs more CPU than it saves
             close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
         )
-        if not cfg.gateway_key and cfg.host not in ("127.0.0.1", "::1", "localhost"):
-            log.warning("listening on %s without a gateway key (FENLIU_GATEWAY_KEY): anyone who can reach "
+        if cfg.gateway_key is None and not _loopback(cfg.host):
+            log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
         log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+
+    def _check_gateway_key(self) -> None:
+        """Issue 10: an empty key is a mistake, not "no key"; beyond loopback a key is needed
+        unless ``no_gateway_key`` says the operator means it."""
+        cfg = self.config
+        if cfg.gateway_key is not None and not cfg.gateway_key:
+            raise ServerError("the gateway key (FENLIU_GATEWAY_KEY) is empty: set a key, or unset the variable")
+        if cfg.gateway_key is None and not cfg.no_gateway_key and not _loopback(cfg.host):
+            raise ServerError(f"listening on {cfg.host} needs a gateway key (FENLIU_GATEWAY_KEY), or "
+                              "--no-gateway-key to let anyone who reaches /buyer speak for any buyer")
 
     def _tls(self) -> ssl.SSLContext | None:
         cfg = self.config

@@ -8,6 +8,7 @@ around argon2's own ``PasswordHasher.verify`` (a library, not our code): the has
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,25 @@ from argon2 import PasswordHasher
 from websockets.asyncio.client import connect
 
 from console.protocol.codec import decode_for_agent
-from console.protocol.messages import Error, ErrorCode, GetKpis, Kpis, Login, LoginOk, Resume
+from console.protocol.messages import (
+    Arrive,
+    BuyerHello,
+    ConversationUpdated,
+    Entry,
+    Error,
+    ErrorCode,
+    GetKpis,
+    Kpis,
+    Login,
+    LoginOk,
+    Resume,
+    Say,
+)
+from console.server.app import ServerError
 from console.server.limits import Limits
 
 from .helpers import PASSWORD, Client, run, running_server
+from .test_reception import buyer, online
 
 OTHER_ADDRESS = "127.0.0.2"
 
@@ -240,3 +256,58 @@ def test_a_peer_that_keeps_exceeding_its_rate_is_disconnected(tmp_path: Path) ->
             assert isinstance(await fresh.request(GetKpis()), Kpis)
 
     run(scenario())
+
+
+# -- (8) identifiers at the edge, and the gateway key ---------------------------------------------------
+
+
+def test_lookalike_ids_are_refused_and_names_shown_without_hidden_characters(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            for lookalike in ("b1\u202e", "b\u200b1", "b1\x00", "\ufeffb1"):
+                b = await Client.buyer(server)
+                refused = await b.request(BuyerHello(buyer=lookalike))
+                assert _code(refused) is ErrorCode.INVALID and refused.field == "buyer", refused
+                await b.close()
+            b = await buyer(server, "b1", "小\u202e王\u200b\u2066")
+            await b.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p1"))
+            await b.request(Say(text="在吗", client_id="m1"))
+            row = (await a1.expect(ConversationUpdated, lambda e: e.conversation.id == "b1")).conversation
+            assert row.name == "小王"
+
+    run(scenario())
+
+
+def test_an_empty_gateway_key_is_an_error(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with pytest.raises(ServerError, match="empty"):
+            async with running_server(tmp_path, gateway_key=""):
+                pass
+
+    run(scenario())
+
+
+def test_listening_beyond_loopback_needs_a_gateway_key_or_saying_so(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        with pytest.raises(ServerError, match="needs a gateway key"):
+            async with running_server(tmp_path, host="0.0.0.0"):
+                pass
+        with caplog.at_level(logging.WARNING, logger="fenliu.server"):
+            async with running_server(tmp_path, host="0.0.0.0", no_gateway_key=True) as server:
+                assert server.port
+        assert any("without a gateway key" in r.getMessage() for r in caplog.records)
+        async with running_server(tmp_path, host="0.0.0.0", gateway_key="gw-secret") as server:
+            assert server.port
+
+    run(scenario())
+
+
+def test_fenliu_server_refuses_an_empty_gateway_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main as fenliu
+
+    monkeypatch.setenv("FENLIU_GATEWAY_KEY", "")
+    assert fenliu(["server", "--port", "0", "--data", str(tmp_path / "data")]) == 2
+    assert "empty" in capsys.readouterr().err
