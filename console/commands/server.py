@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
     parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
-                        help="shop policy TOML (default: resources/policy.example.toml)")
+                        help="shop policy TOML; it replaces the policy in force (default: the policy in force in the data "
+                             "folder, the last one applied; on a new data folder resources/policy.example.toml)")
     parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
     parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")

@@ -65,6 +65,7 @@ from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
+from console.server.policy_log import PolicyLog
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,7 @@ class AgentSide:
             self.accounts.check_policy(policy)
             self.shop.act(self.shop.driver.advance())
             self.shop.act(self.shop.driver.set_policy(policy, request.toml))
+            PolicyLog(self.store).record_latest(by=link.agent, source="apply_policy")  # kept for the next start
         except PolicyError as exc:
             raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
         log.info("policy swapped by %s", link.agent)

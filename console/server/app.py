@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from websockets.asyncio.server import Server as WsServer
@@ -34,6 +35,7 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
+from console.server.policy_log import Applied, PolicyLog
 from console.server.shop import Shop
 from console.server.store import Store
 
@@ -47,7 +49,7 @@ class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
     port: int = 8765
     data_dir: Path | None = None  # None: the per-user data folder
-    policy_file: Path | None = None  # None: resources/policy.example.toml
+    policy_file: Path | None = None  # None: the policy in force in the data folder, else the example
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
     gateway_key: str | None = None  # required on /buyer hello when set; "" is an error
@@ -89,6 +91,10 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     if not _loop_running():
         store.flush()  # in a running loop the batch commits on the next turn
     return created
+
+
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
 
 
 def _loopback(host: str) -> bool:
@@ -134,7 +140,6 @@ class Server:
     async def start(self) -> None:
         cfg = self.config
         self._check_gateway_key()
-        policy, policy_text = read_policy(cfg.policy_file)
         try:
             bot = Bot.from_file(cfg.faq_file)
         except ValueError as exc:
@@ -142,17 +147,23 @@ class Server:
         tls = self._tls()
         store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
         try:
+            policies = PolicyLog(store)
+            before = policies.latest()
+            policy, policy_text, source = self._choose_policy(before)
             accounts = Accounts(store)
             try:
                 accounts.check_policy(policy)
             except PolicyError as exc:
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
             hub = Hub(store)
             shop = Shop(store, hub, EngineDriver(store, clock=cfg.clock), bot)
             try:
                 shop.start(policy, policy_text)
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
+            after = policies.latest()
+            if after is not None and (before is None or after.seq != before.seq):
+                policies.record_latest(by="fenliu server", source=source)
             store.flush()
         except BaseException:
             store.close()
@@ -180,6 +191,27 @@ class Server:
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
         log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+
+    def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
+        """Issue 10: the policy in force (the last applied, kept in the data folder) unless
+        ``--policy`` names a file; then the file, saying when it replaces a different one."""
+        file = self.config.policy_file
+        if file is None and stored is not None:
+            try:
+                policy = load_policy_toml(stored.text)
+            except PolicyError as exc:
+                raise ServerError(f"the policy in force in the data folder: {exc}") from None
+            log.info("policy: the one in force in the data folder (%s), applied %s by %s; --policy FILE "
+                     "replaces it", stored.digest, _when(stored.at), stored.by or "?")
+            return policy, stored.text, "the data folder"
+        policy, text = read_policy(file)
+        source = str(file or DEFAULT_POLICY)
+        if stored is not None and stored.text != text:
+            log.warning("policy: %s (given with --policy) replaces the one in force (%s), applied %s by %s",
+                        source, stored.digest, _when(stored.at), stored.by or "?")
+        else:
+            log.info("policy: %s", source)
+        return policy, text, source
 
     def _check_gateway_key(self) -> None:
         """Issue 10: an empty key is a mistake, not "no key"; beyond loopback a key is needed

@@ -136,6 +136,13 @@ _SCHEMA: tuple[str, ...] = (
         kind TEXT NOT NULL CHECK (kind IN ('event', 'policy', 'advance')),
         body TEXT NOT NULL
     )""",
+    # Who applied each policy of engine_log, and how (console/server/policy_log.py); the text and
+    # the time are the log entry's.
+    """CREATE TABLE IF NOT EXISTS policy_history (
+        seq INTEGER PRIMARY KEY REFERENCES engine_log(seq),
+        by TEXT NOT NULL,
+        source TEXT NOT NULL
+    )""",
     # What each agent was sent, numbered, so a reconnecting console can resume (CONSOLE.md §5).
     # A rowid table with a unique index: appends go to the end of one b-tree instead of dirtying a
     # page per agent in a WITHOUT ROWID table keyed by (agent, seq) (half the CPU per event).
