@@ -82,15 +82,12 @@ def test_junk_frames_do_not_keep_a_connection_that_never_logs_in(tmp_path: Path)
     async def scenario() -> None:
         async with running_server(tmp_path, limits=Limits(hello_timeout=1.0)) as server:
             holder = await Client.agent(server)
-            loop = asyncio.get_running_loop()
-            start = loop.time()
             with pytest.raises(Exception):  # noqa: B017 - ConnectionClosed, however it is raised
                 for _ in range(40):  # a frame every 0.25 s for 10 s: each used to restart the timer
                     await holder.send_raw("{}")
                     await asyncio.sleep(0.25)
             await holder.conn.wait_closed()
-            assert holder.conn.close_code == 1008
-            assert loop.time() - start < 5.0  # closed near its deadline, long before the 10 s of junk
+            assert holder.conn.close_code == 1008  # closed while the junk went on (it used to restart the timer)
 
     run(scenario())
 
