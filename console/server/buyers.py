@@ -105,6 +105,12 @@ class BuyerSide:
         if isinstance(request, Rate):
             if row.agent is None:
                 raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
+            # One rating per session counts; a second replaces the first (issue 10). The session
+            # began with the agent's latest reception of this buyer.
+            began = self.store.one("SELECT MAX(at) AS at FROM receptions WHERE buyer = ? AND agent = ?",
+                                   (row.buyer, row.agent))
+            self.store.execute("DELETE FROM ratings WHERE buyer = ? AND agent = ? AND at >= ?",
+                               (row.buyer, row.agent, began["at"] if began and began["at"] is not None else 0.0))
             self.store.execute(
                 "INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
                 (row.buyer, row.agent, request.score, self.shop.driver.now()),

@@ -114,6 +114,7 @@ _SCHEMA: tuple[str, ...] = (
         score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
         at REAL NOT NULL
     )""",
+    """CREATE INDEX IF NOT EXISTS ratings_buyer ON ratings(buyer, agent, at)""",  # one per session: rating replaces
     """CREATE TABLE IF NOT EXISTS decisions (
         id INTEGER PRIMARY KEY,
         buyer TEXT NOT NULL,
@@ -162,6 +163,7 @@ _SCHEMA: tuple[str, ...] = (
         at REAL NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS receptions_at ON receptions(at)""",
+    """CREATE INDEX IF NOT EXISTS receptions_buyer ON receptions(buyer, agent, at)""",  # a session's start
     # A buyer wait (console.reception.kpi.Wait): agent is who answered, or who holds the buyer
     # while it is open (NULL while the bot or the pool does).
     """CREATE TABLE IF NOT EXISTS waits (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,21 @@ from console.protocol.codec import decode_for_agent
 from console.protocol.messages import (
     Arrive,
     BuyerHello,
+    CloseSession,
     ConversationUpdated,
     Entry,
     Error,
     ErrorCode,
     GetKpis,
+    GetTeam,
     Kpis,
     Login,
     LoginOk,
+    Ok,
+    Rate,
     Resume,
     Say,
+    SessionClosed,
 )
 from console.server.app import ServerError
 from console.server.limits import Limits
@@ -308,3 +314,42 @@ def test_fenliu_server_refuses_an_empty_gateway_key(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("FENLIU_GATEWAY_KEY", "")
     assert fenliu(["server", "--port", "0", "--data", str(tmp_path / "data")]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+# -- (6) one rating per session ----------------------------------------------------------------------
+
+
+class _ShiftedClock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def test_one_rating_per_session_counts(tmp_path: Path) -> None:
+    clock = _ShiftedClock()
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, clock=clock) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="在吗", client_id="m1"))
+            assert isinstance(await b1.request(Rate(score=1)), Ok)
+            for _ in range(49):  # the same session rated again and again: the last one counts
+                assert isinstance(await b1.request(Rate(score=5)), Ok)
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+            await b1.expect(SessionClosed)
+            await b1.request(Say(text="还有个问题", client_id="m2"))  # a new session, with a1 again
+            await a1.expect(ConversationUpdated, lambda e: e.conversation.open and e.conversation.id == "b1")
+            assert isinstance(await b1.request(Rate(score=2)), Ok)
+        clock.offset = 86400.0  # the next day: yesterday's satisfaction counts those ratings
+        async with running_server(tmp_path, clock=clock, seed=False) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            team = await sup.request(GetTeam())
+            tiles = next(r for r in team.team.agents if r.id == "a1").kpis
+            assert tiles.satisfaction_yesterday == 0.5  # one 5, one 2: two sessions, two ratings
+
+    run(scenario())
