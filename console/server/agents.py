@@ -250,10 +250,8 @@ class AgentSide:
 
     def _reply(self, link: AgentLink, request: Reply) -> ReplyAck:
         row = self._row(link, request.conversation, read=True)
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-        if earlier is not None:  # CONSOLE.md §5: a resend is acknowledged, not repeated
-            if earlier.agent != link.agent:
-                raise _refuse(ErrorCode.CONFLICT, "that client_id is taken", "client_id")
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.AGENT, link.agent)
+        if earlier is not None:  # CONSOLE.md §5: a resend is acknowledged, not repeated (per author)
             return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
         self._own_session(link, row)
         message = self.shop.holder_says(row, Author.AGENT, request.text, agent=link.agent, client_id=request.client_id)

@@ -157,7 +157,7 @@ class BuyerSide:
         )
 
     def _say(self, row: Row, request: Say) -> SayAck:
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.BUYER)
         if earlier is not None:
             return SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
         if row.arrive is None:

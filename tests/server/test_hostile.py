@@ -33,9 +33,13 @@ from console.protocol.messages import (
     Login,
     LoginOk,
     Ok,
+    Open,
     Rate,
+    Reply,
+    ReplyAck,
     Resume,
     Say,
+    SayAck,
     SessionClosed,
 )
 from console.server.app import ServerError
@@ -351,5 +355,36 @@ def test_one_rating_per_session_counts(tmp_path: Path) -> None:
             team = await sup.request(GetTeam())
             tiles = next(r for r in team.team.agents if r.id == "a1").kpis
             assert tiles.satisfaction_yesterday == 0.5  # one 5, one 2: two sessions, two ratings
+
+    run(scenario())
+
+
+# -- (5) client_id is unique per author ----------------------------------------------------------------
+
+
+def test_a_buyer_message_is_never_taken_for_an_agents_reply_or_the_reverse(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="在吗", client_id="m1"))
+            await a1.expect(ConversationUpdated, lambda e: e.conversation.id == "b1")
+            reply = await a1.request(Reply(conversation="b1", text="在的", client_id="same"))
+            assert isinstance(reply, ReplyAck)
+            said = await b1.request(Say(text="我的手机号 13800000000", client_id="same"))  # the agent's client_id
+            assert isinstance(said, SayAck) and not said.duplicate and said.message_id != reply.message_id
+            said_first = await b1.request(Say(text="还有", client_id="k"))
+            answered = await a1.request(Reply(conversation="b1", text="好的", client_id="k"))  # the buyer's
+            assert isinstance(answered, ReplyAck) and not answered.duplicate
+            # each author's resend is still recognised
+            again = await b1.request(Say(text="我的手机号 13800000000", client_id="same"))
+            assert again.duplicate and again.message_id == said.message_id
+            resent = await a1.request(Reply(conversation="b1", text="好的", client_id="k"))
+            assert resent.duplicate and resent.message_id == answered.message_id
+            history = await a1.request(Open(conversation="b1"))
+            assert [(m.author.value, m.client_id) for m in history.messages] == [
+                ("buyer", "m1"), ("agent", "same"), ("buyer", "same"), ("buyer", "k"), ("agent", "k")]
+            assert said_first.message_id in {m.id for m in history.messages}
 
     run(scenario())
