@@ -20,10 +20,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.codec import ProtocolError, error_for
-from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER
+from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
 from console.protocol.messages import Error, ErrorCode
 from console.server.hub import Hub
-from console.server.limits import Doorway, Limits, TokenBucket
+from console.server.limits import Doorway, Limits
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ async def serve_frames(
     waiting = True  # holds a place in the doorway
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limits.hello_timeout  # not moved by frames: junk does not buy time
-    bucket = TokenBucket(*rate)
-    strikes = TokenBucket(1.0, float(limits.rate_strikes))
+    bucket = RateLimit(*rate)
+    strikes = RateLimit(1.0, float(limits.rate_strikes))
     try:
         while True:
             if waiting and greeted():
@@ -68,8 +68,9 @@ async def serve_frames(
             except TimeoutError:
                 await conn.close(CLOSE_POLICY, hello_first)
                 return
-            if not bucket.allow():
-                if not strikes.allow():
+            now = loop.time()  # monotonic
+            if not bucket.allow(now):
+                if not strikes.allow(now):
                     log.warning("%s %s: closed, kept sending over its rate", what, address)
                     await conn.close(CLOSE_POLICY, "too many messages")
                     return

@@ -2,14 +2,12 @@
 
 CONSOLE.md §5 and issues 6 and 10: every size and rate is bounded. The numbers are
 ``console.protocol.limits`` (docs/PROTOCOL.md "Limits"); ``Limits`` gathers them so tests and
-``fenliu server`` options can change them. Login throttling is ``console.server.logins``.
-These classes read ``time.monotonic`` (wall-clock steps must not lift a bound) unless a clock is given.
+``fenliu server`` options can change them. The token bucket is ``console.protocol.limits.RateLimit``
+(driven with the loop's monotonic clock); login throttling is ``console.server.logins``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.protocol import limits as protocol
@@ -35,28 +33,6 @@ class Limits:
     hash_workers: int = protocol.LOGIN_HASH_WORKERS
     hash_queue: int = protocol.LOGIN_HASH_QUEUE
     hashes_per_address: int = protocol.LOGIN_HASHES_PER_ADDRESS
-
-
-class TokenBucket:
-    """``allow()`` is True while the client stays under ``rate`` per second with ``burst`` slack."""
-
-    __slots__ = ("rate", "burst", "tokens", "stamp", "clock")
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.clock = clock
-        self.stamp = clock()
-
-    def allow(self) -> bool:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
 
 
 class Doorway:
