@@ -1359,8 +1359,9 @@ def _serve(argv: list[str]) -> int:
 
     from console.server.limits import Limits
 
-    limits = Limits(agent_rate=1e9, agent_burst=1e9, buyer_rate=1e9, buyer_burst=1e9,
-                    login_failures=10**9) if args.unlimited else Limits()
+    limits = Limits(agent_rate=1e9, agent_burst=1e9, buyer_rate=1e9, buyer_burst=1e9, login_failures=10**9,
+                    login_account_failures=10**9, hello_timeout=3600.0, prelogin_per_address=10**9,
+                    hash_queue=10**6, hashes_per_address=10**6) if args.unlimited else Limits()
     config = ServerConfig(host="127.0.0.1", port=args.port, data_dir=args.data, policy_file=args.policy,
                           ping_interval=args.ping, cert=args.cert, key=args.key, limits=limits,
                           gateway_key=args.gateway_key, clock=clock)

@@ -161,6 +161,9 @@ def _buyer(args: argparse.Namespace) -> int:
     try:
         Directory(store).set_kind(args.id, Kind(args.kind), name=args.name)
         store.flush()
+    except ValueError as exc:
+        print(f"fenliu accounts buyer: {exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"{args.id} is a {args.kind}")

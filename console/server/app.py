@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import http
+import ipaddress
 import logging
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from websockets.asyncio.server import Server as WsServer
@@ -31,7 +33,9 @@ from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.limits import Limits, LoginThrottle
+from console.server.limits import Doorway, Limits
+from console.server.logins import LoginGate
+from console.server.policy_log import Applied, PolicyLog
 from console.server.shop import Shop
 from console.server.store import Store
 
@@ -45,10 +49,11 @@ class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
     port: int = 8765
     data_dir: Path | None = None  # None: the per-user data folder
-    policy_file: Path | None = None  # None: resources/policy.example.toml
+    policy_file: Path | None = None  # None: the policy in force in the data folder, else the example
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
-    gateway_key: str | None = None  # required on /buyer hello when set
+    gateway_key: str | None = None  # required on /buyer hello when set; "" is an error
+    no_gateway_key: bool = False  # beyond loopback, run without one on purpose (logged at every start)
     faq_file: Path = DEFAULT_FAQ
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"  # see store.py
@@ -88,6 +93,19 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     return created
 
 
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name or "" (every interface)
+        return False
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -103,6 +121,7 @@ class Server:
         self.config = config
         self.store: Store | None = None
         self.shop: Shop | None = None
+        self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
@@ -120,7 +139,7 @@ class Server:
 
     async def start(self) -> None:
         cfg = self.config
-        policy, policy_text = read_policy(cfg.policy_file)
+        self._check_gateway_key()
         try:
             bot = Bot.from_file(cfg.faq_file)
         except ValueError as exc:
@@ -128,25 +147,32 @@ class Server:
         tls = self._tls()
         store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
         try:
+            policies = PolicyLog(store)
+            before = policies.latest()
+            policy, policy_text, source = self._choose_policy(before)
             accounts = Accounts(store)
             try:
                 accounts.check_policy(policy)
             except PolicyError as exc:
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
             hub = Hub(store)
             shop = Shop(store, hub, EngineDriver(store, clock=cfg.clock), bot)
             try:
                 shop.start(policy, policy_text)
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
+            after = policies.latest()
+            if after is not None and (before is None or after.seq != before.seq):
+                policies.record_latest(by="fenliu server", source=source)
             store.flush()
         except BaseException:
             store.close()
             raise
         self.store, self.shop = store, shop
-        throttle = LoginThrottle(cfg.limits)
-        self._agents = AgentSide(shop, accounts, cfg.limits, throttle)
-        self._buyers = BuyerSide(shop, cfg.limits, cfg.gateway_key)
+        self.logins = LoginGate(cfg.limits, Accounts.verify_password)
+        doorway = Doorway(cfg.limits.prelogin_per_address)
+        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
+        self._buyers = BuyerSide(shop, cfg.limits, doorway, cfg.gateway_key)
         self._ws = await serve(
             self._handler,
             cfg.host,
@@ -161,10 +187,41 @@ class Server:
             compression=None,  # small JSON frames: compression costs more CPU than it saves
             close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
         )
-        if not cfg.gateway_key and cfg.host not in ("127.0.0.1", "::1", "localhost"):
-            log.warning("listening on %s without a gateway key (FENLIU_GATEWAY_KEY): anyone who can reach "
+        if cfg.gateway_key is None and not _loopback(cfg.host):
+            log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
         log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+
+    def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
+        """Issue 10: the policy in force (the last applied, kept in the data folder) unless
+        ``--policy`` names a file; then the file, saying when it replaces a different one."""
+        file = self.config.policy_file
+        if file is None and stored is not None:
+            try:
+                policy = load_policy_toml(stored.text)
+            except PolicyError as exc:
+                raise ServerError(f"the policy in force in the data folder: {exc}") from None
+            log.info("policy: the one in force in the data folder (%s), applied %s by %s; --policy FILE "
+                     "replaces it", stored.digest, _when(stored.at), stored.by or "?")
+            return policy, stored.text, "the data folder"
+        policy, text = read_policy(file)
+        source = str(file or DEFAULT_POLICY)
+        if stored is not None and stored.text != text:
+            log.warning("policy: %s (given with --policy) replaces the one in force (%s), applied %s by %s",
+                        source, stored.digest, _when(stored.at), stored.by or "?")
+        else:
+            log.info("policy: %s", source)
+        return policy, text, source
+
+    def _check_gateway_key(self) -> None:
+        """Issue 10: an empty key is a mistake, not "no key"; beyond loopback a key is needed
+        unless ``no_gateway_key`` says the operator means it."""
+        cfg = self.config
+        if cfg.gateway_key is not None and not cfg.gateway_key:
+            raise ServerError("the gateway key (FENLIU_GATEWAY_KEY) is empty: set a key, or unset the variable")
+        if cfg.gateway_key is None and not cfg.no_gateway_key and not _loopback(cfg.host):
+            raise ServerError(f"listening on {cfg.host} needs a gateway key (FENLIU_GATEWAY_KEY), or "
+                              "--no-gateway-key to let anyone who reaches /buyer speak for any buyer")
 
     def _tls(self) -> ssl.SSLContext | None:
         cfg = self.config
@@ -208,6 +265,8 @@ class Server:
         if self._ws is not None:
             self._ws.close()
             await self._ws.wait_closed()
+        if self.logins is not None:
+            self.logins.close()
         if self.shop is not None:
             self.shop.stop()
         if self.store is not None:

@@ -38,7 +38,7 @@ from console.routing import events
 from console.server.conversations import ArriveAttrs, Row
 from console.server.directory import BuyerAccount
 from console.server.frames import serve_frames
-from console.server.limits import Limits, TokenBucket
+from console.server.limits import Doorway, Limits
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,13 @@ log = logging.getLogger(__name__)
 class BuyerSide:
     """Serves buyer-side connections for one shop."""
 
-    def __init__(self, shop: Shop, limits: Limits, gateway_key: str | None = None) -> None:
+    def __init__(self, shop: Shop, limits: Limits, doorway: Doorway, gateway_key: str | None = None) -> None:
         self.shop = shop
         self.store = shop.store
         self.hub = shop.hub
         self.limits = limits
         self.gateway_key = gateway_key
+        self.doorway = doorway
 
     async def serve(self, conn: ServerConnection) -> None:
         buyer: BuyerAccount | None = None
@@ -75,10 +76,9 @@ class BuyerSide:
             return True
 
         try:
-            await serve_frames(conn, self.hub, bucket=TokenBucket(self.limits.buyer_rate, self.limits.buyer_burst),
-                               decode=decode_buyer, greeted=lambda: buyer is not None,
-                               hello_timeout=self.limits.hello_timeout, hello_first="say hello first",
-                               on_request=on_request, what="buyer")
+            await serve_frames(conn, self.hub, limits=self.limits, rate=(self.limits.buyer_rate, self.limits.buyer_burst),
+                               doorway=self.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
+                               hello_first="say hello first", on_request=on_request, what="buyer")
         except ConnectionClosed:
             pass
         finally:
@@ -105,6 +105,12 @@ class BuyerSide:
         if isinstance(request, Rate):
             if row.agent is None:
                 raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
+            # One rating per session counts; a second replaces the first (issue 10). The session
+            # began with the agent's latest reception of this buyer.
+            began = self.store.one("SELECT MAX(at) AS at FROM receptions WHERE buyer = ? AND agent = ?",
+                                   (row.buyer, row.agent))
+            self.store.execute("DELETE FROM ratings WHERE buyer = ? AND agent = ? AND at >= ?",
+                               (row.buyer, row.agent, began["at"] if began and began["at"] is not None else 0.0))
             self.store.execute(
                 "INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
                 (row.buyer, row.agent, request.score, self.shop.driver.now()),
@@ -151,7 +157,7 @@ class BuyerSide:
         )
 
     def _say(self, row: Row, request: Say) -> SayAck:
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.BUYER)
         if earlier is not None:
             return SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
         if row.arrive is None:

@@ -6,8 +6,9 @@ conversation stays in that agent's history), and the ids of the latest buyer, bo
 messages, from which its section follows (CONSOLE.md §1, ``section_of``). Every change is
 written in the current batch; the caller decides who is told.
 
-Messages are idempotent on ``(conversation, client_id)`` (CONSOLE.md §5: a reply resent after a
-reconnect is stored once).
+Messages are idempotent on ``(conversation, author, client_id)``, the author being the buyer or one
+agent account (CONSOLE.md §5: a reply resent after a reconnect is stored once; issue 10: a buyer's
+client_id never collides with an agent's).
 """
 
 from __future__ import annotations
@@ -148,8 +149,13 @@ class Conversations:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def find_client_message(self, buyer: str, client_id: str) -> Message | None:
-        r = self.store.one("SELECT * FROM messages WHERE conversation = ? AND client_id = ?", (buyer, client_id))
+    def find_client_message(self, buyer: str, client_id: str, author: Author, agent: str | None = None) -> Message | None:
+        """The message this author (the buyer, or one agent account) sent with ``client_id``;
+        client ids of different authors never match (issue 10)."""
+        r = self.store.one(
+            "SELECT * FROM messages WHERE conversation = ? AND author = ? AND IFNULL(agent, '') = ? AND client_id = ?",
+            (buyer, author.value, agent or "", client_id),
+        )
         return None if r is None else _message(r)
 
     def add_message(

@@ -35,7 +35,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -89,10 +89,13 @@ _SCHEMA: tuple[str, ...] = (
         text TEXT NOT NULL,
         at REAL NOT NULL,
         agent TEXT,
-        client_id TEXT,
-        UNIQUE (conversation, client_id)
+        client_id TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation, id)""",
+    # Idempotency (CONSOLE.md §5) is per author: the buyer, or one agent account; a buyer's
+    # client_id never collides with an agent's (issue 10).
+    """CREATE UNIQUE INDEX IF NOT EXISTS messages_client
+        ON messages(conversation, author, IFNULL(agent, ''), client_id) WHERE client_id IS NOT NULL""",
     """CREATE TABLE IF NOT EXISTS orders (
         id TEXT PRIMARY KEY,
         buyer TEXT NOT NULL REFERENCES buyers(id),
@@ -114,6 +117,7 @@ _SCHEMA: tuple[str, ...] = (
         score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
         at REAL NOT NULL
     )""",
+    """CREATE INDEX IF NOT EXISTS ratings_buyer ON ratings(buyer, agent, at)""",  # one per session: rating replaces
     """CREATE TABLE IF NOT EXISTS decisions (
         id INTEGER PRIMARY KEY,
         buyer TEXT NOT NULL,
@@ -136,6 +140,13 @@ _SCHEMA: tuple[str, ...] = (
         kind TEXT NOT NULL CHECK (kind IN ('event', 'policy', 'advance')),
         body TEXT NOT NULL
     )""",
+    # Who applied each policy of engine_log, and how (console/server/policy_log.py); the text and
+    # the time are the log entry's.
+    """CREATE TABLE IF NOT EXISTS policy_history (
+        seq INTEGER PRIMARY KEY REFERENCES engine_log(seq),
+        by TEXT NOT NULL,
+        source TEXT NOT NULL
+    )""",
     # What each agent was sent, numbered, so a reconnecting console can resume (CONSOLE.md §5).
     # A rowid table with a unique index: appends go to the end of one b-tree instead of dirtying a
     # page per agent in a WITHOUT ROWID table keyed by (agent, seq) (half the CPU per event).
@@ -155,6 +166,7 @@ _SCHEMA: tuple[str, ...] = (
         at REAL NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS receptions_at ON receptions(at)""",
+    """CREATE INDEX IF NOT EXISTS receptions_buyer ON receptions(buyer, agent, at)""",  # a session's start
     # A buyer wait (console.reception.kpi.Wait): agent is who answered, or who holds the buyer
     # while it is open (NULL while the bot or the pool does).
     """CREATE TABLE IF NOT EXISTS waits (
@@ -217,12 +229,22 @@ class Store:
                 )
             if version == 1:  # 1 -> 2: agent_events becomes a rowid table
                 self.db.execute("ALTER TABLE agent_events RENAME TO agent_events_v1")
+            # 2 -> 3: messages lose UNIQUE (conversation, client_id) for a per-author unique index
+            old_messages = version is not None and version < 3 and self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone() is not None
+            if old_messages:
+                self.db.execute("DROP INDEX IF EXISTS messages_conversation")
+                self.db.execute("ALTER TABLE messages RENAME TO messages_v2")
             for statement in _SCHEMA:
                 self.db.execute(statement)
             if version == 1:
                 self.db.execute("INSERT INTO agent_events (agent, seq, at, body)"
                                 " SELECT agent, seq, at, body FROM agent_events_v1 ORDER BY agent, seq")
                 self.db.execute("DROP TABLE agent_events_v1")
+            if old_messages:
+                self.db.execute("INSERT INTO messages (id, conversation, author, text, at, agent, client_id)"
+                                " SELECT id, conversation, author, text, at, agent, client_id FROM messages_v2")
+                self.db.execute("DROP TABLE messages_v2")
             if version is None:
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version < SCHEMA_VERSION:
