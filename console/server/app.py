@@ -106,6 +106,8 @@ class Server:
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
+        self.failure: BaseException | None = None  # the database stopped taking writes
+        self.failed = asyncio.Event()
 
     @property
     def port(self) -> int:
@@ -144,6 +146,7 @@ class Server:
             store.close()
             raise
         self.store, self.shop = store, shop
+        store.on_failure(self._store_failed)
         throttle = LoginThrottle(cfg.limits)
         self._agents = AgentSide(shop, accounts, cfg.limits, throttle)
         self._buyers = BuyerSide(shop, cfg.limits, cfg.gateway_key)
@@ -203,28 +206,57 @@ class Server:
         finally:
             self._open -= 1
 
-    async def stop(self) -> None:
-        """Close connections, stop timers, commit the last batch, close the database."""
+    def _store_failed(self, error: BaseException) -> None:
+        """A write, commit or fsync failed: serve nothing more (fail-stop, see store.py).
+
+        The engine, rows and sequence counters in memory may hold changes SQLite rolled back, so
+        no further request may see them; ``run`` stops the server and the command exits non-zero
+        for a supervisor (or a person) to start it again, from the database."""
+        self.failure = error
+        self.failed.set()
         if self._ws is not None:
-            self._ws.close()
-            await self._ws.wait_closed()
-        if self.shop is not None:
-            self.shop.stop()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        self._closed.set()
+            self._ws.close()  # refuses new connections and closes the open ones
+
+    async def stop(self) -> None:
+        """Close connections, stop timers, commit the last batch, close the database (always)."""
+        try:
+            if self._ws is not None:
+                self._ws.close()
+                await self._ws.wait_closed()
+            if self.shop is not None:
+                self.shop.stop()
+        finally:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            self._closed.set()
         log.info("fenliu server stopped")
+
+    def failure_message(self) -> str:
+        assert self.failure is not None
+        return (
+            f"the database could not be written ({self.failure}), so the server stopped: it never "
+            "serves ahead of what is on disk. Every acknowledged message is in the database; the "
+            "request that hit the failure was not acknowledged and left nothing behind. Free disk "
+            "space (or repair the disk) and start `fenliu server` again with the same --data: it "
+            "rebuilds routing from the database. Run it under a supervisor (systemd "
+            "Restart=on-failure) to have that done automatically."
+        )
 
 
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
     await server.start()
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         await server.stop()
+    if server.failure is not None:
+        raise ServerError(server.failure_message())
 
 
 __all__ = ["AccountError", "Server", "ServerConfig", "ServerError", "ensure_demo_accounts", "read_policy", "run"]

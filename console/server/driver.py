@@ -155,8 +155,8 @@ class EngineDriver:
         image while the server goes on: the loop pays only for the fork. Otherwise, and at a clean
         stop, it is written here. Either way the file appears whole (written, synced, renamed).
         """
-        if self.engine is None or not self._last_seq:
-            return
+        if self.engine is None or not self._last_seq or self.store.failure is not None:
+            return  # after a failed commit the engine may hold inputs the log lost
         payload = (engine_fingerprint(self.engine), self.policy_text, self._last, self.engine)
         path = self.snapshot_dir / f"engine-{self._last_seq:012d}.pickle"
         self._since_snapshot = 0
