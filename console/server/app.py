@@ -33,11 +33,12 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.limits import Limits, LoginThrottle
 from console.server.shop import Shop
-from console.server.store import Store
+from console.server.store import Store, StoreFailed
 
 log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
+STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
 
 
 @dataclass
@@ -222,9 +223,19 @@ class Server:
         try:
             if self._ws is not None:
                 self._ws.close()
-                await self._ws.wait_closed()
+                if self.failure is None:
+                    await self._ws.wait_closed()
+                else:  # a handler may wait for a commit that will never come: do not wait for ever
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._ws.wait_closed()), STOP_TIMEOUT)
+                    except TimeoutError:
+                        log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
             if self.shop is not None:
-                self.shop.stop()
+                try:
+                    self.shop.stop()
+                except StoreFailed:
+                    if self.failure is None:
+                        raise
         finally:
             if self.store is not None:
                 self.store.close()

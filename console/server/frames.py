@@ -20,6 +20,7 @@ from console.protocol.codec import ProtocolError, error_for
 from console.protocol.messages import Error, ErrorCode
 from console.server.hub import Hub
 from console.server.limits import TokenBucket
+from console.server.store import StoreFailed
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ async def serve_frames(
             hub.reply(conn, error_for(exc))
         except ConnectionClosed:
             raise
+        except StoreFailed:  # logged once by the store; the server is stopping (store.py)
+            hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
         except Exception:
             log.exception("%s request failed", what)
             hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
