@@ -33,7 +33,7 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.limits import Limits, LoginThrottle
 from console.server.shop import Shop
-from console.server.store import Store, StoreFailed
+from console.server.store import FolderLock, Store, StoreError, StoreFailed, default_data_dir
 
 log = logging.getLogger("fenliu.server")
 
@@ -108,6 +108,7 @@ class Server:
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
         self.failure: BaseException | None = None  # the database stopped taking writes
+        self._lock: FolderLock | None = None
         self.failed = asyncio.Event()
 
     @property
@@ -129,7 +130,17 @@ class Server:
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         tls = self._tls()
-        store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
+        lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+        try:
+            lock.acquire()  # before the database is opened: a second server touches nothing
+        except StoreError as exc:
+            raise ServerError(str(exc)) from None
+        try:
+            store = Store.open(lock.folder, synchronous=cfg.synchronous)
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
         try:
             accounts = Accounts(store)
             try:
@@ -145,6 +156,7 @@ class Server:
             store.flush()
         except BaseException:
             store.close()
+            lock.release()
             raise
         self.store, self.shop = store, shop
         store.on_failure(self._store_failed)
@@ -237,10 +249,15 @@ class Server:
                     if self.failure is None:
                         raise
         finally:
-            if self.store is not None:
-                self.store.close()
-                self.store = None
-            self._closed.set()
+            try:
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
+                self._closed.set()
         log.info("fenliu server stopped")
 
     def failure_message(self) -> str:

@@ -201,6 +201,86 @@ class StoreError(Exception):
     """The database cannot be opened, is of an unknown schema version, or can no longer be written."""
 
 
+class FolderInUse(StoreError):
+    """Another running server holds the data folder (its lock file is locked)."""
+
+    def __init__(self, folder: Path, pid: int | None) -> None:
+        self.folder, self.pid = folder, pid
+        who = f"PID {pid}" if pid else "a process whose PID could not be read"
+        super().__init__(
+            f"the data folder {folder} is in use by another fenliu server ({who}). Two servers on one "
+            "folder would both accept writes and break each other's routing. Stop that server first "
+            "(or wait for it to finish stopping), or start this one with --data pointing at another folder."
+        )
+
+
+class FolderLock:
+    """The data folder's lock: held by the server that opened it, for as long as it runs.
+
+    ``fcntl.flock`` on ``DATA/server.lock`` (exclusive, non-blocking), with the holder's PID
+    written in the file so a second server can name it. The operating system releases the lock
+    when the process ends however it ends (kill -9 included), so a stale file never blocks a
+    start. Where ``fcntl`` is missing (Windows) the folder is not locked.
+    """
+
+    NAME = "server.lock"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / self.NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pid = _read_pid(fd)
+            os.close(fd)
+            raise FolderInUse(self.folder, pid) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # the file stays: unlinking it would race with the next server
+            self._fd = None
+
+    @classmethod
+    def holder(cls, folder: Path) -> int | None:
+        """The PID of the server holding ``folder`` (0 if unreadable), or None when none does."""
+        try:
+            import fcntl
+        except ImportError:
+            return None
+        try:
+            fd = os.open(folder / cls.NAME, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return _read_pid(fd) or 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        return int(os.pread(fd, 32, 0).decode().strip())
+    except (OSError, ValueError):
+        return None
+
+
 class StoreFailed(StoreError):
     """A write, commit or fsync failed: the database is behind what this process holds in memory.
 
