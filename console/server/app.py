@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import sqlite3
 import ssl
 import time
 from collections.abc import Callable
@@ -33,7 +34,15 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.limits import Limits, LoginThrottle
 from console.server.shop import Shop
-from console.server.store import FolderLock, Store, StoreError, StoreFailed, default_data_dir
+from console.server.store import (
+    FolderLock,
+    Store,
+    StoreError,
+    StoreFailed,
+    corrupt,
+    default_data_dir,
+    is_fatal,
+)
 
 log = logging.getLogger("fenliu.server")
 
@@ -135,8 +144,15 @@ class Server:
             lock.acquire()  # before the database is opened: a second server touches nothing
         except StoreError as exc:
             raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server must "
+                              "create files in it. Make it writable by this user, or start the server with "
+                              "--data pointing at a folder you can write.") from None
         try:
             store = Store.open(lock.folder, synchronous=cfg.synchronous)
+        except StoreError as exc:
+            lock.release()
+            raise ServerError(str(exc)) from None
         except BaseException:
             lock.release()
             raise
@@ -154,6 +170,12 @@ class Server:
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
                 raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
             store.flush()
+        except sqlite3.DatabaseError as exc:  # damage found past the header, while rebuilding
+            store.abandon()
+            lock.release()
+            if not is_fatal(exc):
+                raise
+            raise ServerError(str(corrupt(store.path, exc))) from None
         except BaseException:
             store.close()
             lock.release()

@@ -201,6 +201,76 @@ class StoreError(Exception):
     """The database cannot be opened, is of an unknown schema version, or can no longer be written."""
 
 
+class BadDatabase(StoreError):
+    """The database file cannot be used as it is (damaged, cut short, read-only, not a database).
+
+    The message is a paragraph for the person starting the server: what is wrong, what to do.
+    The file is left as it was found (``check_file`` only reads; SQLite is not let near a file
+    that fails it)."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _restore_advice(path: Path, *, recover: bool = True) -> str:
+    advice = (f"Restore it from your backup (with the server stopped: copy the backup over {path} and "
+            f"delete {path.name}-wal and {path.name}-shm beside it if they are there), or start the "
+            f"server with --data pointing at another folder to begin an empty shop there.")
+    return advice + (f" `sqlite3 {path} .recover` may save part of what is in it." if recover else "")
+
+
+def check_file(path: Path) -> None:
+    """Refuse, with a paragraph, a database file that is not one, is cut short or cannot be written.
+
+    Reads the 100-byte header and the sizes only (a full integrity check would read the whole
+    file, seconds on a big shop). Damage deeper in the file shows when SQLite reads it, and
+    ``corrupt`` turns that into the same kind of paragraph."""
+    folder = path.parent
+    if not path.exists():
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            raise BadDatabase(f"the data folder {folder} cannot be written by this user, so fenliu cannot "
+                              "create its database there. Make it writable, or start the server with --data "
+                              "pointing at a folder you can write.")
+        return
+    if not path.is_file():
+        raise BadDatabase(f"{path} is not a file. Move it away, or start the server with --data pointing at "
+                          "another folder.")
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError as exc:
+        raise BadDatabase(f"{path} cannot be read ({exc.strerror}). Give this user read and write access to "
+                          "it and its folder, or start the server with --data pointing at another folder.") from None
+    size = path.stat().st_size
+    if size == 0:
+        raise BadDatabase(f"{path} is empty (0 bytes): the database was cut off or never written. "
+                          + _restore_advice(path, recover=False) + " To start a new shop in this folder, delete the empty file.")
+    if not header.startswith(SQLITE_MAGIC):
+        raise BadDatabase(f"{path} is not a fenliu database: it is not an SQLite file at all (another file was "
+                          "put in its place, or its beginning was overwritten). Nothing was changed. "
+                          + _restore_advice(path, recover=False))
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96]  # the page count is valid only then (file format docs)
+    if len(header) < 100 or page_size < 512 or size % page_size or (counted and size < pages * page_size):
+        expected = f"; its header says {pages * page_size:,}" if counted else ""
+        raise BadDatabase(f"{path} is cut short ({size:,} bytes{expected}): part of the database is missing, "
+                          "so fenliu cannot use it and has not changed it. " + _restore_advice(path))
+    for needed in (path, folder, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if needed.exists() and not os.access(needed, os.W_OK):
+            raise BadDatabase(f"{needed} is read-only for this user, and the server must write to its database "
+                              f"(and create {path.name}-wal and {path.name}-shm beside it). Make the file and its "
+                              f"folder writable (see `ls -l {folder}`), or copy the file to a writable folder and "
+                              "start the server with --data pointing there. Nothing was changed.")
+
+
+def corrupt(path: Path, error: sqlite3.Error) -> BadDatabase:
+    """The paragraph for damage SQLite found while reading (``database disk image is malformed``)."""
+    return BadDatabase(f"{path} is damaged: SQLite reports \"{error}\" while reading it. fenliu stopped before "
+                       "changing anything. " + _restore_advice(path))
+
+
 class FolderInUse(StoreError):
     """Another running server holds the data folder (its lock file is locked)."""
 
@@ -297,6 +367,11 @@ _FATAL_CODES = frozenset({
     getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_CANTOPEN", 14),
     getattr(sqlite3, "SQLITE_READONLY", 8), getattr(sqlite3, "SQLITE_NOTADB", 26),
 })
+
+
+def is_fatal(exc: sqlite3.Error) -> bool:
+    """A full disk, an I/O error, a damaged or read-only file: not a constraint or a busy lock."""
+    return _is_fatal(exc)
 
 
 def _is_fatal(exc: sqlite3.Error) -> bool:
@@ -414,6 +489,7 @@ class Store:
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        check_file(path)
         # "FULL" is a promise (an acknowledged write survives a power cut), kept by fsyncing the
         # WAL ourselves off the loop; SQLite itself runs NORMAL (no fsync in COMMIT). Other
         # values ("NORMAL", "OFF": benchmarks, throwaway folders) go to SQLite as they are.
@@ -421,11 +497,15 @@ class Store:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one
         # transaction whatever the statements are.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else synchronous}")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=5000")
+        try:
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout=5000")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else synchronous}")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise corrupt(path, exc) if _is_fatal(exc) else exc from None
         self._in_tx = False
         self._flush_scheduled = False
         self._gen = 0  # batches committed
@@ -434,7 +514,16 @@ class Store:
         self._syncer: _WalSyncer | None = None
         self.failure: BaseException | None = None
         self._on_failure: list[Callable[[BaseException], None]] = []
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if not _is_fatal(exc):
+                raise
+            raise corrupt(path, exc) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     @classmethod
     def open(cls, data_dir: Path | None = None, **kwargs: Any) -> Store:
@@ -471,7 +560,10 @@ class Store:
                 self.db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # BEGIN itself failed: nothing to roll back
             raise
         if self.durable:
             self._fsync_wal()
@@ -652,6 +744,21 @@ class Store:
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def abandon(self) -> None:
+        """Roll back what is pending and close, committing nothing (a start that found damage)."""
+        try:
+            if self._in_tx:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                self._in_tx = False
+            if self._syncer is not None:
+                self._syncer.stop()
+        finally:
+            self._syncer = None
+            self.db.close()
 
     def close(self) -> None:
         """Commit what is pending, sync it, run what waited for it, close the file.
