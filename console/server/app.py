@@ -170,6 +170,10 @@ class Server:
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
                 raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
             store.flush()
+        except StoreError as exc:  # e.g. no usable snapshot for a pruned engine log
+            store.abandon()
+            lock.release()
+            raise ServerError(str(exc)) from None
         except sqlite3.DatabaseError as exc:  # damage found past the header, while rebuilding
             store.abandon()
             lock.release()
