@@ -75,15 +75,18 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def engine_fingerprint(engine: Engine) -> str:
-    """What a snapshot's code must match: the version and the shape of the engine's state."""
-    from console import __version__
+    """What a snapshot's code must match: the shape of the engine's state (its classes' fields).
+
+    Not the fenliu version: once the log is pruned a snapshot is the only copy of the routing
+    state, so an upgrade that keeps the shape must be able to load it (one that changes the shape
+    refuses to start on a pruned log, with a paragraph, rather than guess)."""
     from console.routing import state
 
     shapes = [f"{cls.__name__}:{','.join(getattr(cls, '__slots__', ()))}" for cls in
               (state.AgentState, state.Session, state.QueueEntry, state.Pool)]
     shapes.append("BuyerState:" + ",".join(state.BuyerState.__dataclass_fields__))
     shapes.append("Engine:" + ",".join(sorted(vars(engine))))
-    return f"{__version__};" + ";".join(shapes)
+    return "engine-state-1;" + ";".join(shapes)
 
 
 class EngineDriver:
