@@ -102,3 +102,37 @@ def test_close_syncs_and_runs_what_waits(tmp_path: Path) -> None:
         assert reopened.get_meta("a") == "1"
     finally:
         reopened.close()
+
+
+def test_stop_closes_the_store_even_if_the_snapshot_fails(tmp_path: Path) -> None:
+    """Server.stop: the clean-stop snapshot raises (its folder became a file), the database is
+    still committed and closed and the data folder released."""
+    import shutil
+
+    from console.server.store import FolderLock
+
+    from .helpers import running_server
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            store = server.store
+            assert store is not None
+            store.set_meta("written", "before stop")  # pending when stop begins
+            snapshots = tmp_path / "data" / "snapshots"
+            shutil.rmtree(snapshots)
+            snapshots.write_text("not a folder")
+            with pytest.raises(OSError):
+                await server.stop()
+            assert server.store is None
+            with pytest.raises(Exception, match="closed"):
+                store.one("SELECT 1")
+            assert FolderLock.holder(tmp_path / "data") is None
+            snapshots.unlink()  # the context manager stops it again: let that snapshot succeed
+            snapshots.mkdir()
+
+    run(scenario())
+    reopened = Store.open(tmp_path / "data")
+    try:
+        assert reopened.get_meta("written") == "before stop"
+    finally:
+        reopened.close()
