@@ -15,8 +15,9 @@ Durability settings, and why:
   loop's time at a peak). Here SQLite runs ``synchronous=NORMAL`` (``COMMIT`` appends to the WAL
   without syncing: a killed process already loses nothing) and a thread of ours fsyncs the
   ``-wal`` file; what waits for a batch (``after_commit`` actions, ``committed()`` waiters) runs
-  on the loop once an fsync begun after its ``COMMIT`` has returned. Commits made while an fsync
-  runs share the next one (group commit across batches as well as within one). Why this is
+  on the loop once an fsync begun after its ``COMMIT`` has returned. Writes made while an fsync
+  runs stay in one open transaction, committed when it returns and synced by the next fsync
+  (group commit across loop turns as well as within one: one COMMIT, each page written once). Why this is
   enough: in WAL mode a commit is frames appended to the ``-wal`` file; fsyncing that file makes
   them durable whoever wrote them. A checkpoint (every 1,000 pages, run by SQLite in ``COMMIT``)
   fsyncs the WAL before copying and the database after (``NORMAL`` does that much), so frames
@@ -512,6 +513,7 @@ class Store:
         self._synced = 0  # batches known durable (fsynced, or not asked to be)
         self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None]]] = deque()
         self._syncer: _WalSyncer | None = None
+        self._commit_after_sync = False  # a batch waits for the fsync in flight (flush)
         self.failure: BaseException | None = None
         self._on_failure: list[Callable[[BaseException], None]] = []
         try:
@@ -646,11 +648,19 @@ class Store:
         """Call ``callback(error)`` once if a write, commit or fsync fails (the server stops)."""
         self._on_failure.append(callback)
 
-    def flush(self) -> None:
-        """Commit the batch; its after-commit actions and waiters follow once it is durable."""
+    def flush(self, *, now: bool = False) -> None:
+        """Commit the batch; its after-commit actions and waiters follow once it is durable.
+
+        While an fsync is in flight the batch stays open and commits when it returns (group
+        commit: the writes would wait for that fsync anyway, and one COMMIT instead of several
+        writes each changed page to the WAL once). ``now``: commit whatever is in flight."""
         self._flush_scheduled = False
         if self.failure is not None:
             return
+        if self._in_tx and not now and self._syncer is not None and self._synced < self._gen:
+            self._commit_after_sync = True
+            return
+        self._commit_after_sync = False
         if self._in_tx:
             try:
                 self.db.execute("COMMIT")
@@ -701,6 +711,8 @@ class Store:
                 entry()
             except Exception:
                 log.exception("after-commit action failed")
+        if self._commit_after_sync and self._synced >= self._gen:
+            self.flush()  # the batch held back while the fsync ran
 
     def _fail(self, error: BaseException) -> None:
         """Stop writing for good: roll back, drop what was not durable, tell the owner."""
@@ -771,7 +783,7 @@ class Store:
 
         A clean shutdown loses nothing; after a failure it only closes."""
         try:
-            self.flush()
+            self.flush(now=True)
             if self._syncer is not None:
                 self._syncer.stop()
             if self.failure is None and self._synced < self._gen:
