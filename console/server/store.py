@@ -387,7 +387,8 @@ class _WalSyncer:
     request, fsyncs once (so requests made while an fsync runs coalesce into the next one) and
     calls ``done(gen)`` on the loop. An fsync covers every byte written to the file before it
     starts, by any descriptor, so commit ``gen`` is durable once an fsync begun after it returns.
-    The descriptor is re-opened when the file's inode changes (the WAL is deleted when the last
+    The file is opened read-write (never written here): Windows flushes only handles opened for
+    writing. The descriptor is re-opened when the file's inode changes (the WAL is deleted when the last
     connection closes and created again by the next writer); the folder is fsynced once per new
     file so its directory entry survives a power cut too.
     """
@@ -426,7 +427,7 @@ class _WalSyncer:
     def sync_file(wal: Path) -> None:
         """fsync ``wal`` in the calling thread (no loop: command-line tools, start, close)."""
         try:
-            fd = os.open(wal, os.O_RDONLY)
+            fd = os.open(wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
             return
         try:
@@ -466,7 +467,7 @@ class _WalSyncer:
             os.close(fd)
             fd = self._fd = None
         if fd is None:
-            fd = self._fd = os.open(self.wal, os.O_RDONLY)
+            fd = self._fd = os.open(self.wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
             _fsync_dir(self.wal.parent)
         os.fsync(fd)
 
