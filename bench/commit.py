@@ -10,7 +10,8 @@ run interleaved in the same process, each on its own fresh database in one folde
 - ``thread``: ``Store(synchronous="FULL")``: COMMIT without fsync, the fsync in a thread.
 
 Printed per variant: loop milliseconds spent in ``Store.flush`` per batch (p50, p99, total share of
-the run), and the wait from the batch's first write to its ``committed()`` (p50, p99). The last line
+the run), the wait from the batch's first write to its ``committed()`` (p50, p99) and the process's
+CPU time per batch (every thread, the fsync's included). The last line
 is one JSON object with the medians over rounds.
 """
 
@@ -48,6 +49,7 @@ async def _round(path: Path, variant: str, batches: int) -> dict[str, float]:
 
     store.flush = timed_flush  # type: ignore[method-assign]
     waits: list[float] = []
+    cpu_started = time.process_time()
     started_run = time.perf_counter()
     for i in range(batches):
         began = time.perf_counter()
@@ -57,6 +59,7 @@ async def _round(path: Path, variant: str, batches: int) -> dict[str, float]:
         await store.committed()
         waits.append(time.perf_counter() - began)
     run = time.perf_counter() - started_run
+    cpu = time.process_time() - cpu_started  # all threads of the process, the fsync's included
     store.close()
     return {
         "flush_ms_p50": 1000 * _percentile(in_flush, 0.5),
@@ -64,6 +67,7 @@ async def _round(path: Path, variant: str, batches: int) -> dict[str, float]:
         "flush_share": sum(in_flush) / run,
         "wait_ms_p50": 1000 * _percentile(waits, 0.5),
         "wait_ms_p99": 1000 * _percentile(waits, 0.99),
+        "cpu_us_per_batch": 1e6 * cpu / batches,
     }
 
 
