@@ -105,7 +105,12 @@ def test_full_disk_stops_the_server_and_loses_nothing_acknowledged(tmp_path: Pat
         except Exception:  # noqa: BLE001 - the connection closed under the request: no ack either
             unacked.add(f"m{len(acked) // 2}" if len(acked) % 2 == 0 else f"c{len(acked) // 2}")
         assert unacked, "the file limit was never reached"
-        code = await asyncio.wait_for(process.wait(), 30)
+        try:
+            code = await asyncio.wait_for(process.wait(), 30)
+        finally:
+            if process.returncode is None:  # it kept serving: do not leave it running
+                process.kill()
+                await process.wait()
         assert process.stderr is not None
         stderr = await process.stderr.read()
         assert code != 0

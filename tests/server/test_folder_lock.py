@@ -72,7 +72,12 @@ def test_the_command_exits_with_the_message(tmp_path: Path) -> None:
             second = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "console", "server", "--port", "0", "--data", str(tmp_path / "data"),
                 "--policy", str(tmp_path / "policy.toml"), stderr=asyncio.subprocess.PIPE)
-            _, stderr = await asyncio.wait_for(second.communicate(), 30)
+            try:
+                _, stderr = await asyncio.wait_for(second.communicate(), 30)
+            finally:
+                if second.returncode is None:  # it started after all: do not leave it running
+                    second.kill()
+                    await second.wait()
             assert second.returncode == 2
             assert f"PID {first.pid}".encode() in stderr and b"Traceback" not in stderr
         finally:
