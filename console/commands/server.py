@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
     from console.server.limits import Limits
-    from console.server.store import Store
+    from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
@@ -54,6 +54,9 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         if args.demo_password:
+            pid = FolderLock.holder(args.data if args.data is not None else default_data_dir())
+            if pid is not None:  # another server: say so before writing anything
+                raise ServerError(str(FolderInUse(args.data or default_data_dir(), pid)))
             policy, _ = read_policy(args.policy)
             store = Store.open(args.data)
             try:

@@ -12,6 +12,7 @@ import asyncio
 import http
 import ipaddress
 import logging
+import sqlite3
 import ssl
 import time
 from collections.abc import Callable
@@ -37,11 +38,20 @@ from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
 from console.server.shop import Shop
-from console.server.store import Store
+from console.server.store import (
+    FolderLock,
+    Store,
+    StoreError,
+    StoreFailed,
+    corrupt,
+    default_data_dir,
+    is_fatal,
+)
 
 log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
+STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
 
 
 @dataclass
@@ -125,6 +135,9 @@ class Server:
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
+        self.failure: BaseException | None = None  # the database stopped taking writes
+        self._lock: FolderLock | None = None
+        self.failed = asyncio.Event()
 
     @property
     def port(self) -> int:
@@ -145,7 +158,24 @@ class Server:
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         tls = self._tls()
-        store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
+        lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+        try:
+            lock.acquire()  # before the database is opened: a second server touches nothing
+        except StoreError as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server must "
+                              "create files in it. Make it writable by this user, or start the server with "
+                              "--data pointing at a folder you can write.") from None
+        try:
+            store = Store.open(lock.folder, synchronous=cfg.synchronous)
+        except StoreError as exc:
+            lock.release()
+            raise ServerError(str(exc)) from None
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
         try:
             policies = PolicyLog(store)
             before = policies.latest()
@@ -165,10 +195,22 @@ class Server:
             if after is not None and (before is None or after.seq != before.seq):
                 policies.record_latest(by="fenliu server", source=source)
             store.flush()
+        except StoreError as exc:  # e.g. no usable snapshot for a pruned engine log
+            store.abandon()
+            lock.release()
+            raise ServerError(str(exc)) from None
+        except sqlite3.DatabaseError as exc:  # damage found past the header, while rebuilding
+            store.abandon()
+            lock.release()
+            if not is_fatal(exc):
+                raise
+            raise ServerError(str(corrupt(store.path, exc))) from None
         except BaseException:
             store.close()
+            lock.release()
             raise
         self.store, self.shop = store, shop
+        store.on_failure(self._store_failed)
         self.logins = LoginGate(cfg.limits, Accounts.verify_password)
         doorway = Doorway(cfg.limits.prelogin_per_address)
         self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
@@ -260,30 +302,74 @@ class Server:
         finally:
             self._open -= 1
 
-    async def stop(self) -> None:
-        """Close connections, stop timers, commit the last batch, close the database."""
+    def _store_failed(self, error: BaseException) -> None:
+        """A write, commit or fsync failed: serve nothing more (fail-stop, see store.py).
+
+        The engine, rows and sequence counters in memory may hold changes SQLite rolled back, so
+        no further request may see them; ``run`` stops the server and the command exits non-zero
+        for a supervisor (or a person) to start it again, from the database."""
+        self.failure = error
+        self.failed.set()
         if self._ws is not None:
-            self._ws.close()
-            await self._ws.wait_closed()
-        if self.logins is not None:
-            self.logins.close()
-        if self.shop is not None:
-            self.shop.stop()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        self._closed.set()
+            self._ws.close()  # refuses new connections and closes the open ones
+
+    async def stop(self) -> None:
+        """Close connections, stop timers, commit the last batch, close the database (always)."""
+        try:
+            if self._ws is not None:
+                self._ws.close()
+                if self.failure is None:
+                    await self._ws.wait_closed()
+                else:  # a handler may wait for a commit that will never come: do not wait for ever
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._ws.wait_closed()), STOP_TIMEOUT)
+                    except TimeoutError:
+                        log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
+            if self.logins is not None:
+                self.logins.close()
+            if self.shop is not None:
+                try:
+                    self.shop.stop()
+                except StoreFailed:
+                    if self.failure is None:
+                        raise
+        finally:
+            try:
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
+                self._closed.set()
         log.info("fenliu server stopped")
+
+    def failure_message(self) -> str:
+        assert self.failure is not None
+        return (
+            f"the database could not be written ({self.failure}), so the server stopped: it never "
+            "serves ahead of what is on disk. Every acknowledged message is in the database; the "
+            "request that hit the failure was not acknowledged and left nothing behind. Free disk "
+            "space (or repair the disk) and start `fenliu server` again with the same --data: it "
+            "rebuilds routing from the database. Run it under a supervisor (systemd "
+            "Restart=on-failure) to have that done automatically."
+        )
 
 
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
     await server.start()
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         await server.stop()
+    if server.failure is not None:
+        raise ServerError(server.failure_message())
 
 
 __all__ = ["AccountError", "Server", "ServerConfig", "ServerError", "ensure_demo_accounts", "read_policy", "run"]

@@ -24,6 +24,7 @@ from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
 from console.protocol.messages import Error, ErrorCode
 from console.server.hub import Hub
 from console.server.limits import Doorway, Limits
+from console.server.store import StoreFailed
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ async def serve_frames(
                 hub.reply(conn, error_for(exc))
             except ConnectionClosed:
                 raise
+            except StoreFailed:  # logged once by the store; the server is stopping (store.py)
+                hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
             except Exception:
                 log.exception("%s request failed", what)
                 hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))

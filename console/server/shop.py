@@ -320,10 +320,10 @@ class Shop:
 
     def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
         """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not)."""
-        for r in self.store.all("SELECT id, started FROM waits WHERE buyer = ? AND answered IS NULL", (buyer,)):
+        for r in self.store.all("SELECT id, agent, started FROM waits WHERE buyer = ? AND answered IS NULL", (buyer,)):
             self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, r["id"]))
             if self.kpis is not None:
-                self.kpis.wait_answered(agent, float(r["started"]))
+                self.kpis.wait_answered(agent, float(r["started"]), answered=at, previous=r["agent"])
 
     def open_wait(self, row: Row, at: float) -> None:
         """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
