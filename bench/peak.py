@@ -26,8 +26,9 @@ who join the queue at its back. Measured, for what was sent inside the window:
 
 - ``say_p99_ms``: buyer ``say`` written -> the owning console has decoded the ``message`` event
   (the relay: the forwarded ``say``) carrying that ``client_id``;
-- ``arrive_p99_ms``: a new buyer comes (its connection opened, ``hello``, ``arrive``) -> the
-  ``routed`` answer (queued or routed); the set-up buyers' arrivals are not timed;
+- ``arrive_p99_ms``: a new buyer's ``arrive`` written (on its own new connection, after
+  ``hello``) -> the ``routed`` answer (queued or routed); a buyer that came in the window and
+  could not connect, greet or arrive before the drain ended is missing; set-up is not timed;
 - ``close_p99_ms``: ``close`` written -> the next buyer's ``routed`` push naming that agent;
 - ``cpu_us_per_msg``: the server's CPU time (``/proc/PID/stat``, user + system) during the window
   divided by the protocol messages the clients sent in it (``say``, ``reply``, ``hello``,
@@ -350,7 +351,8 @@ class Side:
         self.active_at: dict[str, int] = {}
         self.says: dict[str, float] = {}  # client_id -> written at
         self.closes: list[deque[float]] = [deque() for _ in range(agents)]  # close written at, per agent
-        self.arrives: dict[str, float] = {}  # buyer -> arrive written at (new buyers)
+        self.arrives: dict[str, float] = {}  # buyer -> arrive written at, until its answer
+        self.came: dict[str, float] = {}  # new buyer -> when it came (which window it belongs to)
         self.window = Window()
         self.counter = 0
         self.errors: dict[str, int] = {}
@@ -422,7 +424,8 @@ class Side:
     def _routed(self, buyer: str, frame: _Frame, now: float) -> None:
         if frame.rid is not None:  # the answer to this buyer's arrive
             sent = self.arrives.pop(buyer, None)
-            if sent is not None and self.window.inside(sent):
+            came = self.came.pop(buyer, None)
+            if sent is not None and came is not None and self.window.inside(came):
                 self.window.arrive_ms.append((now - sent) * 1000)
         if frame.to == "agent" and frame.name is not None:
             agent = int(frame.name[1:])
@@ -451,7 +454,7 @@ class Side:
         except ConnectionClosed:
             pass
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -487,19 +490,19 @@ class Side:
     async def arrive(self, buyer: str, conn: ClientConnection) -> None:
         """``arrive`` on an open connection; the answer comes to ``read_buyer``."""
         now = time.perf_counter()
-        self.arrives.setdefault(buyer, now)  # a new buyer's clock started when it came
+        self.arrives[buyer] = now
         self._sent(now)
         broadcast([conn], '{"type":"arrive","rid":"a","entry":"product_detail","product":"p1"}')
 
     async def new_buyer(self, buyer: str) -> None:
-        """A buyer who was not there: a connection of its own, hello, arrive. Timed from the
-        moment it comes (before the connection), so a server too busy to accept counts."""
+        """A buyer who was not there: a connection of its own, hello, arrive. It belongs to the
+        window in which it came; one whose ``arrive`` a busy server never let it send is missing."""
         try:
             now = time.perf_counter()
-            self.arrives[buyer] = now
+            self.came[buyer] = now
             self._sent(now)
             conn = await self.open_buyer(buyer)
-            self._spawn(self.read_buyer(buyer, conn))
+            self.spawn(self.read_buyer(buyer, conn))
             await self.arrive(buyer, conn)
         except (OSError, ConnectionClosed, RuntimeError, TimeoutError) as exc:
             self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
@@ -508,7 +511,7 @@ class Side:
         t = time.perf_counter()
         self.consoles = await bounded([self.open_console(i) for i in range(self.n_agents)], 16)
         for i, conn in enumerate(self.consoles):
-            self._spawn(self.read_console(i, conn))
+            self.spawn(self.read_console(i, conn))
         note(f"{self.name}: {self.n_agents} consoles online in {time.perf_counter() - t:.1f} s")
         for label, first, count in (("in a session", 0, in_session), ("queued", in_session, queued)):
             t = time.perf_counter()
@@ -516,7 +519,7 @@ class Side:
             async def one(k: int) -> None:
                 buyer = f"b{k:05d}"
                 conn = await self.open_buyer(buyer)
-                self._spawn(self.read_buyer(buyer, conn))
+                self.spawn(self.read_buyer(buyer, conn))
                 await self.arrive(buyer, conn)
                 while buyer in self.arrives:
                     await asyncio.sleep(0.01)
@@ -556,7 +559,7 @@ class Side:
         broadcast([self.consoles[agent]], f'{{"type":"close","rid":"c{self.counter}","conversation":"{buyer}"}}')
         conn = self.buyers.pop(buyer, None)  # the gateway lets a finished buyer go
         if conn is not None:
-            self._spawn(_close_later(conn))
+            self.spawn(_close_later(conn))
 
     async def close_all(self) -> None:
         """Drop every connection (no closing handshakes: the server may still be busy)."""
@@ -620,7 +623,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
             side.close(closes * 7919)
             closes += 1
         for _ in range(int(elapsed * churn) - arrivals):
-            side._spawn(side.new_buyer(f"n{new_buyer:06d}"))
+            side.spawn(side.new_buyer(f"n{new_buyer:06d}"))
             new_buyer += 1
             arrivals += 1
         await asyncio.sleep(0.002)
@@ -629,12 +632,12 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
     # drain: what was sent in the window may still arrive (late, but it counts)
     deadline = time.perf_counter() + args.drain
     while time.perf_counter() < deadline and (
-            any(w.inside(t) for t in side.says.values()) or any(w.inside(t) for t in side.arrives.values())
+            any(w.inside(t) for t in side.says.values()) or any(w.inside(t) for t in side.came.values())
             or any(w.inside(t) for d in side.closes for t in d)):
         await asyncio.sleep(0.05)
     missing = {
         "say": sum(1 for t in side.says.values() if w.inside(t)),
-        "arrive": sum(1 for t in side.arrives.values() if w.inside(t)),
+        "arrive": sum(1 for t in side.came.values() if w.inside(t)),
         "close": sum(1 for d in side.closes for t in d if w.inside(t)),
     }
     # forget what is left over, so the next step starts clean
