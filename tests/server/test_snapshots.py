@@ -165,7 +165,8 @@ def prune_early(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def first_logged(store: Store) -> int:
-    row = store.one("SELECT MIN(seq) AS seq FROM engine_log")
+    """The first input still logged (policy swaps are kept whatever their age: policy_log.py)."""
+    row = store.one("SELECT MIN(seq) AS seq FROM engine_log WHERE kind != 'policy'")
     assert row is not None
     return int(row["seq"])
 
@@ -176,6 +177,7 @@ def test_the_pruned_log_and_its_snapshots_give_the_same_future(tmp_path: Path, p
     busy_day(driver)
     store.flush()
     assert first_logged(store) > 1  # pruned behind the older kept snapshot
+    assert store.one("SELECT 1 FROM engine_log WHERE seq = 1 AND kind = 'policy'") is not None  # kept
     store.close()
     shutil.copytree(tmp_path / "pruned", tmp_path / "older")
     now = clock.now
