@@ -472,6 +472,8 @@ def _load_agents(top: _Reader, groups: tuple[GroupSpec, ...]) -> tuple[AgentSpec
         for j, gid in enumerate(member_of):
             if gid not in caps:
                 raise PolicyError(f"{a.sub('groups')}[{j}]", f"unknown group {gid!r}")
+            if gid in member_of[:j]:  # SCENARIOS.md: it would count the cap twice in R10.4's slots
+                raise PolicyError(f"{a.sub('groups')}[{j}]", f"group {gid!r} is listed twice")
         default_cap = max((caps[gid] for gid in member_of), default=DEFAULT_GROUP_CAP)
         agents.append(AgentSpec(
             id=aid,

@@ -43,6 +43,7 @@ INVALID = {
     "12_unknown_status.json": "step 2: unknown status 'asleep'",
     "13_unknown_offline_agent.json": "shop.offline.agents[0]: unknown agent 'ghost'",
     "14_unknown_top_key.json": "shop.sede: unknown key",
+    "15_group_listed_twice.json": "shop.agents[0].groups[1]: group 'g1' is listed twice",
 }
 
 
