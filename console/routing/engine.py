@@ -293,7 +293,10 @@ class Engine:
         buyer = self._buyer(event.buyer)
         before = buyer.orders.get(event.order)
         self._serial += 1
-        buyer.orders[event.order] = OrderRecord(event.state, now, self._serial)
+        success_at = before.success_at if before is not None else None
+        if event.state == "success" and success_at is None:
+            success_at = now  # R7.4: the window counts from the first success
+        buyer.orders[event.order] = OrderRecord(event.state, now, self._serial, success_at)
         if event.state in _PAID_STATES and (before is None or before.state not in _PAID_STATES):
             for agent_id in buyer.receivers:  # R8.2: paid after the reception
                 agent = self.agents.get(agent_id)
