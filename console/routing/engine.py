@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from console.routing.matching import BuyerAttributes, GroupMatcher, OrderRecord,
 from console.routing.picking import pick
 from console.routing.policy import GroupSpec, OfflineMode, Pick, Policy, PolicyError, QueueMode
 from console.routing.state import (
+    CONVERSION_WINDOW,
     AgentState,
     AgentView,
     BuyerState,
@@ -77,6 +79,8 @@ class Engine:
         self.now = start
         self._serial = 0
         self._timers: list[tuple[float, int, str, int]] = []
+        # R8.2: every reception of the last 7 days, oldest first: (time, serial, agent, buyer)
+        self._receptions: deque[tuple[float, int, str, str]] = deque()
         self._day_end = -math.inf
         self._day = 0
         self.agents: dict[str, AgentState] = {}
@@ -183,6 +187,19 @@ class Engine:
         if now > self.now:
             self.now = now
         self._roll_day(now)
+        self._expire_receptions(now)
+
+    def _expire_receptions(self, now: float) -> None:
+        """R8.2: receptions leave the 7-day window as the clock passes them, whatever happens
+        meanwhile, so a weight is a function of the events in the window at the decision."""
+        receptions = self._receptions
+        horizon = now - CONVERSION_WINDOW
+        while receptions and receptions[0][0] <= horizon:
+            _, serial, agent_id, buyer_id = receptions.popleft()
+            agent = self.agents.get(agent_id)
+            if agent is not None:
+                buyer = self.buyers.get(buyer_id)
+                agent.expire_reception(buyer_id, serial, buyer.paid_serial if buyer is not None else 0)
 
     def next_wake(self) -> float | None:
         """When ``advance`` next has a timer to fire, or None."""
@@ -298,10 +315,11 @@ class Engine:
             success_at = now  # R7.4: the window counts from the first success
         buyer.orders[event.order] = OrderRecord(event.state, now, self._serial, success_at)
         if event.state in _PAID_STATES and (before is None or before.state not in _PAID_STATES):
-            for agent_id in buyer.receivers:  # R8.2: paid after the reception
+            buyer.paid_serial = self._serial
+            for agent_id in buyer.receivers:  # R8.2: paid after the receptions in the window
                 agent = self.agents.get(agent_id)
-                if agent is not None and event.buyer in agent.reception_counts:
-                    agent.paid_buyers.add(event.buyer)
+                if agent is not None:
+                    agent.note_paid(event.buyer)
 
     def _say(self, event: BuyerSay, now: float) -> list[Decision]:
         session = self._session(event.buyer)
@@ -421,7 +439,8 @@ class Engine:
         if target.kind is HolderKind.AGENT:
             agent = self.agents[target.ref or ""]
             agent.sessions[buyer.id] = None
-            agent.note_reception(buyer.id, now)  # §1 received
+            agent.note_reception(buyer.id, self._serial)  # §1 received
+            self._receptions.append((now, self._serial, agent.id, buyer.id))
             buyer.receivers[agent.id] = now
             if agent.spec.routable:
                 buyer.recent = (agent.id, now)  # R2.1
@@ -600,7 +619,7 @@ class Engine:
     # Helpers
 
     def _conversion(self, candidate: AgentState) -> float:
-        return candidate.conversion(self.now)
+        return candidate.conversion()
 
     def _shop_wide(self) -> list[AgentState]:
         """Every available agent of the shop that can take a buyer, in policy order (R8.6)."""
