@@ -114,10 +114,11 @@ class Engine:
             for gid in state.spec.groups:
                 self.members[gid].append(state)
         if policy.groups:
-            self.queuing = set(policy.queuing_group_ids())
+            queuing = policy.queuing_group_ids()
         else:
-            self.queuing = {_IMPLICIT} if policy.queue.mode is QueueMode.SHOP else set()
-        for gid in self.queuing:
+            queuing = (_IMPLICIT,) if policy.queue.mode is QueueMode.SHOP else ()
+        self.queuing = frozenset(queuing)  # membership only; pools are made in policy order
+        for gid in queuing:
             name = self._pool_name(gid)
             self.pools.setdefault(name, Pool(name, None if gid == _IMPLICIT else gid))
         for state in self.agents.values():

@@ -186,13 +186,15 @@ class Policy:
                 return agent
         raise KeyError(agent_id)
 
-    def queuing_group_ids(self) -> frozenset[str]:
-        """R10.1: the groups whose buyers queue."""
+    def queuing_group_ids(self) -> tuple[str, ...]:
+        """R10.1: the groups whose buyers queue, in policy order (never a set: its iteration
+        order changes with the hash seed, and replay must not, R8.7)."""
         if self.queue.mode is QueueMode.SHOP:
-            return frozenset(g.id for g in self.groups)
+            return tuple(g.id for g in self.groups)
         if self.queue.mode is QueueMode.GROUPS:
-            return frozenset(self.queue.groups)
-        return frozenset()
+            listed = set(self.queue.groups)
+            return tuple(g.id for g in self.groups if g.id in listed)
+        return ()
 
     def entry_questions(self, entry: str) -> tuple[str, ...]:
         """R7.5: the question menu for an entry: the ``questions`` table, else the groups' bindings."""
