@@ -12,7 +12,7 @@ import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -634,8 +634,10 @@ class Engine:
             return (_IMPLICIT,) if agent.spec.routable else ()
         return agent.spec.groups
 
-    def _agents_of(self, group_ids: Iterable[str]) -> list[AgentState]:
+    def _agents_of(self, group_ids: Sequence[str]) -> list[AgentState]:
         """Members of the groups, each once, in policy order."""
+        if len(group_ids) == 1:  # the usual case: members are kept in policy order
+            return self.members.get(group_ids[0], [])
         seen: dict[int, AgentState] = {}
         for gid in group_ids:
             for agent in self.members.get(gid, ()):
