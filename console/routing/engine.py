@@ -206,7 +206,8 @@ class Engine:
         """When ``advance`` next has a timer to fire, or None."""
         while self._timers:
             due, _, buyer, sid = self._timers[0]
-            session = self.buyers[buyer].session
+            state = self.buyers.get(buyer)  # a stale timer may name a buyer dropped by prune()
+            session = state.session if state is not None else None
             if session is not None and session.id == sid and session.due == due:
                 return due
             heapq.heappop(self._timers)
@@ -223,6 +224,46 @@ class Engine:
             out.extend(self._close(session, due, Reason.IDLE))
         self._tick(now)
         return out
+
+    def prune(self, now: float) -> int:
+        """Drop the state of buyers that no rule can look at again; returns how many were dropped.
+
+        Evaluated at the engine's clock (``now``, never ahead of the last input), so which
+        buyers go is a function of the inputs and their times, and no decision changes
+        (tests/routing/test_prune.py). A buyer is kept while any of these holds:
+
+        - an open session, a queue place or a place in the message pool (R9.1);
+        - a recent contact within ``recent.window`` or ``recent.any_status`` (R4);
+        - a closed session within ``queue.repeat_window`` (R5);
+        - an order that is not ``closed``, or that was ever ``success`` (R7.4: a later update
+          of it needs its first success, and ``paid`` states keep matching R7.3);
+        - a reception within the 7 days of R8.2 (a payment would count for that agent).
+
+        Attributes of the latest arrive (R7.5) and the exclusive agent (R7.1) are taken afresh
+        at every arrive and used by re-routes only, which need a session. Receptions today
+        (R8.3, R8.4) are counted by the agents and stay. A later policy swap that lengthens a
+        window does not bring back a buyer already dropped. One pass over the buyers.
+        """
+        at = min(now, self.now)
+        recent_for = max(self.policy.recent.window, self.policy.recent.any_status)
+        repeat_for = self.policy.queue.repeat_window
+        horizon = at - CONVERSION_WINDOW
+        gone = []
+        for buyer in self.buyers.values():
+            if buyer.session is not None:
+                continue
+            if buyer.recent is not None and at - buyer.recent[1] < recent_for:
+                continue
+            if buyer.last_closed is not None and at - buyer.last_closed[1] < repeat_for:
+                continue
+            if any(o.state != "closed" or o.success_at is not None for o in buyer.orders.values()):
+                continue
+            if any(t > horizon for t in buyer.receivers.values()):
+                continue
+            gone.append(buyer.id)
+        for buyer_id in gone:
+            del self.buyers[buyer_id]
+        return len(gone)
 
     def _schedule(self, session: Session) -> None:
         """R9.2: an agent or bot session closes ``close_after`` past the holder's last word, or
