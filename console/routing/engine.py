@@ -301,7 +301,7 @@ class Engine:
                 if session is not None and session.kind is HolderKind.BOT:
                     out.append(self._reroute(session, now, Reason.HANDOFF))
             case Transfer():
-                out.extend(self._transfer(event.buyer, event.agent, now, Reason.TRANSFER, "R3.2"))
+                out.extend(self._explicit_transfer(event, now))
             case Claim():
                 session = self._session(event.buyer)
                 if session is None or session.kind is not HolderKind.POOL:
@@ -398,6 +398,39 @@ class Engine:
         # the old holder is an offline agent or the bot: no slot to refill (R10.3)
         return self._assign(buyer, forced, now, Speaker.BUYER, session.said_at, previous=previous,
                             via=f"{target.why.value}/{target.rule}")
+
+    def _explicit_transfer(self, event: Transfer, now: float) -> list[Decision]:
+        """R3.5. Refused (``EngineError``, nothing moved): no open session, a queue or pool place,
+        to oneself, to an offline or unknown agent, an unknown group, or a group nobody of which
+        can take the buyer when it has no queue to join."""
+        session = self._session(event.buyer)
+        if session is None or session.kind in (HolderKind.QUEUE, HolderKind.POOL):
+            raise EngineError(f"buyer {event.buyer!r} has no session with an agent or the bot to transfer")
+        if (event.agent is None) == (event.group is None):
+            raise EngineError("a transfer names an agent or a group")
+        if event.agent is not None:
+            agent = self._agent(event.agent)
+            if agent.status is Status.OFFLINE:
+                raise EngineError(f"agent {agent.id!r} is offline")
+            return self._transfer(event.buyer, agent.id, now, Reason.TRANSFER, "R3.5")
+        group_id = event.group or ""
+        if group_id not in self.group_index or group_id == _IMPLICIT:
+            raise EngineError(f"unknown group {group_id!r}")
+        holder = session.ref if session.kind is HolderKind.AGENT else None
+        takers = [a for a in self.members[group_id] if a.available and a.can_take() and a.id != holder]
+        if takers:
+            chosen = pick(self._group(group_id).pick, takers, self.rng, self._conversion)
+            return self._transfer(event.buyer, chosen.id, now, Reason.TRANSFER, "R3.5")
+        if group_id not in self.queuing:
+            raise EngineError(f"nobody in group {group_id!r} can take the buyer, and it does not queue")
+        previous = session.holder
+        self._detach(session)  # joins the group's pool at the back, still waiting if waiting
+        buyer = self.buyers[event.buyer]
+        out = [self._assign(buyer, _Target(HolderKind.QUEUE, self._pool_name(group_id), Reason.TRANSFER, "R3.5"),
+                            now, session.speaker, session.said_at, previous=previous)]
+        if holder is not None:
+            out.extend(self._fill(self.agents[holder], now))
+        return out
 
     def _transfer(self, buyer_id: str, agent_id: str, now: float, why: Reason, rule: str) -> list[Decision]:
         agent = self._agent(agent_id)
