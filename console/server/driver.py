@@ -184,6 +184,9 @@ class EngineDriver:
         """
         if self.engine is None or not self._last_seq or self.store.failure is not None:
             return  # after a failed commit the engine may hold inputs the log lost
+        dropped = self.engine.prune(self._last)  # buyers outside every window leave memory (issue 9)
+        if dropped:
+            log.info("routing state: %d buyers outside every window dropped before the snapshot", dropped)
         payload = (engine_fingerprint(self.engine), self.policy_text, self._last, self.engine)
         path = self.snapshot_dir / f"engine-{self._last_seq:012d}.pickle"
         self._since_snapshot = 0

@@ -237,3 +237,19 @@ def test_a_snapshot_from_a_batch_that_never_committed_is_removed(tmp_path: Path,
     assert third.engine is not None
     assert not any(b.startswith("lost") for b in third.engine.buyers)  # type: ignore[attr-defined]
     store.close()
+
+
+def test_a_snapshot_leaves_out_buyers_outside_every_window(tmp_path: Path) -> None:
+    """Engine memory is bounded (issue 9): the driver prunes before it snapshots (Engine.prune)."""
+    clock = Clock()
+    store, driver = start(tmp_path, clock)
+    busy_day(driver)  # b0's session is closed; b1.. still hold sessions or queue places
+    clock.now += 8 * 86400.0  # past every window: recent contacts, repeat entry, R8.2's 7 days
+    driver.apply(SetStatus(agent="a1", status=Status.ONLINE))
+    assert driver.engine is not None and "b0" in driver.engine.buyers
+    driver.snapshot()
+    assert "b0" not in driver.engine.buyers and "b1" in driver.engine.buyers
+    store.close()
+    store, again = start(tmp_path, Clock())
+    assert again.engine is not None and "b0" not in again.engine.buyers and "b1" in again.engine.buyers
+    store.close()
