@@ -34,6 +34,7 @@ from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
+FIRST_PENDING_KEYS = "Ctrl+Up"  # CONSOLE.md §1
 
 
 class MainWindow(QMainWindow):
@@ -120,8 +121,11 @@ class MainWindow(QMainWindow):
         self.grouping_action = QAction(self.tr("接待列表分组"), self, checkable=True, checked=grouped)
         self.grouping_action.setShortcut("Ctrl+G")
         self.first_pending_action = QAction(self.tr("跳到等待最久的买家"), self)
-        self.first_pending_action.setShortcut("Ctrl+Up")
-        self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the view owns the key
+        # The one owner of Ctrl+Up (issue 12, defect 1): on the window, so it works from any widget
+        # of it and when none has the focus; the menu only shows it.
+        self.first_pending_action.setShortcut(FIRST_PENDING_KEYS)
+        self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.first_pending_action)
         view.addAction(self.grouping_action)
         view.addAction(self.first_pending_action)
 

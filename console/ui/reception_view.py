@@ -1,4 +1,4 @@
-"""The reception list widget: sections that collapse and hide, 清扫, and Ctrl+Up (CONSOLE.md §1).
+"""The reception list widget: sections that collapse and hide, 清扫, the first pending buyer (CONSOLE.md §1).
 
 A view of its own on ``QAbstractScrollArea``, not a ``QTreeView``. Every conversation row is
 ``ROW_HEIGHT`` tall and every section header ``HEADER_HEIGHT``, so the whole geometry follows
@@ -30,12 +30,10 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QHelpEvent,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
-    QShortcut,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
@@ -43,7 +41,6 @@ from console.reception.model import Section
 from console.ui.reception_delegate import CLEARABLE, COLLAPSIBLE, HEADER_HEIGHT, ROW_HEIGHT, ReceptionDelegate
 from console.ui.reception_model import ConversationRole, ReceptionModel, SectionRole
 
-FIRST_PENDING_KEYS = "Ctrl+Up"
 WAIT_REFRESH_MS = 15_000  # the waiting times on pending rows move on
 WHEEL_STEP = ROW_HEIGHT // 2  # pixels per wheel line (three lines a notch: 1.5 rows)
 
@@ -107,8 +104,6 @@ class ReceptionView(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().setSingleStep(WHEEL_STEP)
         self._delegate.collapsed_sections = self.collapsed_sections
-        self.shortcut_first_pending = QShortcut(QKeySequence(FIRST_PENDING_KEYS), self)
-        self.shortcut_first_pending.setContext(Qt.ShortcutContext.WindowShortcut)
         self._wait_timer = QTimer(self)
         self._wait_timer.setInterval(WAIT_REFRESH_MS)
         model.modelReset.connect(self._on_model_reset)
@@ -117,7 +112,6 @@ class ReceptionView(QAbstractScrollArea):
         model.rowsRemoved.connect(self._on_model_rows_removed)
         model.rowsMoved.connect(self._on_model_rows_moved)
         model.dataChanged.connect(self._on_model_data_changed)
-        self.shortcut_first_pending.activated.connect(self._on_shortcut_first_pending_activated)
         self._wait_timer.timeout.connect(self.viewport().update)
         self._wait_timer.start()
         self._on_model_reset()
@@ -307,9 +301,6 @@ class ReceptionView(QAbstractScrollArea):
             self.conversation_menu_requested.emit(conversation.id, event.globalPos())
 
     # -- slots -------------------------------------------------------------------------------------
-
-    def _on_shortcut_first_pending_activated(self) -> None:
-        self.jump_to_first_pending()
 
     def _on_model_reset(self) -> None:
         model = self._model

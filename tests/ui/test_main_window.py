@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from console.reception.model import Section
@@ -172,3 +174,24 @@ def test_new_pending_buyer_alerts_and_counts_in_title(qtbot, window: MainWindow,
     _backend(window).buyer_writes("b1007", "再问一下")
     assert window.alerter.count == 1
     assert window.settings.value("alerts/sound", True, bool) is False
+
+
+def test_ctrl_up_works_from_the_list_and_with_no_focus(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 1: one owner of Ctrl+Up (no 'Ambiguous shortcut' when the list has the
+    focus, a Qt warning that fails the test) and it works when no widget has the focus."""
+    assert [a for a in window.actions() if a.shortcut() == QKeySequence("Ctrl+Up")] == [window.first_pending_action]
+    assert not [s for s in window.findChildren(QShortcut) if s.key() == QKeySequence("Ctrl+Up")]
+    window.reception.setFocus()
+    qtbot.waitUntil(window.reception.hasFocus)
+    with qtbot.waitSignal(window.reception.conversation_opened) as opened:
+        QTest.keyClick(window.windowHandle(), Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)  # as the OS does
+    assert opened.args == ["b1001"]
+    window.pane.clear()
+    window.reception.select_conversation("b1009")
+    focused = window.focusWidget()
+    if focused is not None:
+        focused.clearFocus()
+    qtbot.waitUntil(lambda: window.focusWidget() is None or not window.focusWidget().hasFocus())
+    with qtbot.waitSignal(window.reception.conversation_opened) as opened:
+        QTest.keyClick(window.windowHandle(), Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert opened.args == ["b1001"]
