@@ -29,6 +29,7 @@ from console.protocol.messages import (
 from console.reception.model import Section
 from console.routing.events import Status
 from console.ui.backend import Connection, ConsoleState
+from console.ui.errors import error_text
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,11 @@ class ClientBackend:
                 return
             exc = finished.exception()
             if isinstance(exc, ClientError):
-                self.state.report_error(f"{what}: {exc}")
+                log.info("%s refused: %s", what, exc)
+                self.state.report_error(f"{what}：{error_text(exc)}")
             elif exc is not None:
                 log.error("%s failed", what, exc_info=exc)
-                self.state.report_error(f"{what}: {exc}")
+                self.state.report_error(f"{what}：{error_text(exc)}")
 
         task.add_done_callback(done)
 
@@ -177,4 +179,7 @@ class ClientBackend:
 
     def _on_client_reply_outcome(self, outcome: ReplyOutcome) -> None:
         if outcome.error is not None:
-            self.state.report_error(self.state.tr("回复未能发送：") + str(outcome.error))
+            log.info("reply %s refused: %s", outcome.entry.client_id, outcome.error)
+            reason = error_text(outcome.error)
+            self.state.reply_failed(outcome.entry.client_id, reason)
+            self.state.report_error(self.state.tr("回复未能发送：") + reason)

@@ -55,7 +55,7 @@ class ConversationPane(QWidget):
         self.setObjectName("conversationPane")
         self._state = state
         self.conversation: Conversation | None = None
-        self.messages = MessageModel(state.delivery, self)
+        self.messages = MessageModel(state.delivery, self, state.failure)
 
         self.placeholder = QLabel(self.tr("从左侧选择一个会话开始接待\nCtrl+↑ 跳到等待最久的买家"), self)
         self.placeholder.setObjectName("placeholder")
@@ -140,6 +140,12 @@ class ConversationPane(QWidget):
         if self.conversation is not None and message.conversation == self.conversation.id:
             self.messages.add(message)
 
+    def lock_input(self) -> None:
+        """The session is being closed: nothing more can be sent in it."""
+        self.input.setEnabled(False)
+        self.send_button.setEnabled(False)
+        self.close_button.setEnabled(False)
+
     def clear(self) -> None:
         self.conversation = None
         self.messages.set_messages([])
@@ -184,3 +190,7 @@ class ConversationPane(QWidget):
         self.title.setText(f"{conversation.name}{badges}{closed}")
         self.claim_button.setVisible(conversation.holder == "pool")
         self.close_button.setEnabled(conversation.open)
+        self.input.setEnabled(conversation.open)  # a closed session takes no more replies
+        self.send_button.setEnabled(conversation.open)
+        self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送") if conversation.open
+                                      else self.tr("会话已结束，不能再回复"))

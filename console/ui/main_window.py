@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
+        self.close_dialog: QMessageBox | None = None  # the 结束会话 confirmation, while open
         self.tabs: QTabWidget | None = None
         if state.role in SUPERVISOR_ROLES:
             self.supervisor = SupervisorView(settings, state.agent, clock, self)
@@ -166,7 +168,7 @@ class MainWindow(QMainWindow):
         self.first_pending_action.triggered.connect(self.reception.jump_to_first_pending)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
-        self.pane.close_requested.connect(self.backend.close)
+        self.pane.close_requested.connect(self.ask_close)
         self.pane.claim_requested.connect(self.backend.claim)
         self.controls.status_requested.connect(self.backend.set_status)
         self.tiles.filter_requested.connect(self.backend.filter_buyers)
@@ -248,12 +250,38 @@ class MainWindow(QMainWindow):
     def _on_reception_conversation_menu_requested(self, conversation: str, at: QPoint) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction(self.tr("结束会话"), lambda: self.backend.close(conversation))
+        menu.addAction(self.tr("结束会话"), lambda: self.ask_close(conversation))
         if self.supervisor is not None:
             supervisor = self.supervisor
             menu.addAction(self.tr("分配原因"), lambda: self.backend.why(conversation))
             menu.addAction(self.tr("转接…"), lambda: supervisor.ask_transfer(conversation))
         menu.popup(at)
+
+    def ask_close(self, conversation: str) -> None:
+        """结束会话 asks first (issue 12, defect 2); the reply box is locked once confirmed."""
+        current = self.state.conversations.get(conversation)
+        name = current.name if current is not None else conversation
+        dialog = QMessageBox(QMessageBox.Icon.Question, self.tr("结束会话"),
+                             self.tr("结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。")
+                             .replace("%1", name),
+                             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        dialog.button(QMessageBox.StandardButton.Yes).setText(self.tr("结束会话"))
+        dialog.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
+        dialog.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.finished.connect(lambda result: self._on_close_dialog_finished(conversation, result))
+        self.close_dialog = dialog
+        dialog.open()  # not exec(): no nested event loop under qasync
+
+    def _on_close_dialog_finished(self, conversation: str, result: int) -> None:
+        dialog, self.close_dialog = self.close_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if result != QMessageBox.StandardButton.Yes:
+            return
+        if self.pane.conversation is not None and self.pane.conversation.id == conversation:
+            self.pane.lock_input()
+        self.backend.close(conversation)
 
     def _on_pane_reply_submitted(self, conversation: str, text: str) -> None:
         client_id = uuid.uuid4().hex

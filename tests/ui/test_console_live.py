@@ -238,3 +238,29 @@ def test_the_login_window_says_why_and_lets_the_agent_try_again(qapp: QApplicati
             assert PASSWORD not in (tmp_path / "console.ini").read_text(encoding="utf-8")
 
     run_on_qt(qapp, scenario())
+
+
+def test_a_reply_to_a_closed_session_is_shown_refused(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """Issue 12 defect 2 against the server: the refusal reaches the bubble in Chinese and the
+    row does not stay in 已回复."""
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            await session.client.set_status(Status.ONLINE)
+            async with BuyerClient(server.url, "live-b3", "晚到的买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("还在吗")
+                await until(lambda: pending_row(session, "live-b3"))
+                window.model.flush()
+                window.reception.select_conversation("live-b3")
+                window._on_reception_conversation_opened("live-b3")
+                await session.client.close_conversation("live-b3")  # closed on another console
+                window._on_pane_reply_submitted("live-b3", "亲，在的")  # typed just before the close arrived
+                await until(lambda: any(state.delivery(m) is Delivery.FAILED
+                                        for m in state.messages.get("live-b3", [])))
+                failed = next(m for m in state.messages["live-b3"] if state.delivery(m) is Delivery.FAILED)
+                assert "会话" in state.failure(failed) and "closed" not in state.failure(failed)
+                row = state.conversations.get("live-b3")
+                assert row is None or row.section is not Section.REPLIED
+
+    run_on_qt(qapp, scenario())

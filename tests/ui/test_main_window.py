@@ -8,9 +8,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from console.reception.model import Section
 from console.ui.backend import ConsoleState, Delivery
+from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
 from console.ui.main_window import MainWindow
-from console.ui.message_model import DeliveryRole
+from console.ui.message_model import DeliveryRole, FailureRole
 from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ConversationRole
 
@@ -195,3 +196,34 @@ def test_ctrl_up_works_from_the_list_and_with_no_focus(qtbot, window: MainWindow
     with qtbot.waitSignal(window.reception.conversation_opened) as opened:
         QTest.keyClick(window.windowHandle(), Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert opened.args == ["b1001"]
+
+
+def test_a_refused_reply_says_why_and_the_row_goes_back(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 2: not 发送中… forever and not 已回复: the bubble says why, in Chinese."""
+    window.reception.jump_to_first_pending()
+    window.pane.input.insertPlainText("有M码的亲")
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _section_of(window, "b1001") == Section.REPLIED)
+    client_id = _backend(window).sent[-1][2]
+    window.state.reply_failed(client_id, "会话已结束")
+    last = window.pane.messages.index(window.pane.messages.rowCount() - 1, 0)
+    assert last.data(DeliveryRole) == Delivery.FAILED
+    assert delivery_label(Delivery.FAILED, last.data(FailureRole)) == "未发送：会话已结束"
+    qtbot.waitUntil(lambda: _section_of(window, "b1001") == Section.PENDING)
+    row = window.state.conversations["b1001"]
+    assert row.waiting_since is not None and row.last_text != "有M码的亲"
+
+
+def test_closing_a_session_asks_and_then_locks_the_reply_box(qtbot, window: MainWindow) -> None:
+    window.reception.jump_to_first_pending()
+    qtbot.mouseClick(window.pane.close_button, Qt.MouseButton.LeftButton)
+    dialog = window.close_dialog
+    assert dialog is not None and "小美的店铺粉丝" in dialog.text()
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert ("close", ("b1001",)) not in _backend(window).requests and window.pane.input.isEnabled()
+    qtbot.mouseClick(window.pane.close_button, Qt.MouseButton.LeftButton)
+    dialog = window.close_dialog
+    assert dialog is not None
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    assert ("close", ("b1001",)) in _backend(window).requests
+    assert not window.pane.input.isEnabled() and not window.pane.send_button.isEnabled()
