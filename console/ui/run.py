@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QCoreApplication, QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
-from console.client.agent import AgentClient
+from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
 from console.routing.events import Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
 from console.ui.backend import ConsoleState
 from console.ui.bridge import ClientBackend
+from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
 
@@ -53,19 +54,37 @@ class Session:
 async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None = None) -> AgentClient:
     """Connect and log in; a refusal or an unreachable server raises ClientError, readable.
 
-    ``tls`` verifies a wss:// server (default: the system's certificate authorities)."""
+    The first failed connection attempt ends it at once (issue 12, defect 3): at the login window
+    an agent wants to hear that the server is down, not wait for the backoff to give up. Once
+    logged in, the client retries by itself. ``tls`` verifies a wss:// server (default: the
+    system's certificate authorities)."""
     client = AgentClient(credentials.server, credentials.account, credentials.password, state_dir=state_dir,
                          ssl=tls)
+    unreachable = asyncio.Event()
+
+    def on_state(change: StateChange) -> None:
+        if change.state is ConnectionState.CONNECTING and change.error:
+            unreachable.set()
+
+    disconnect = client.state_changed.connect(on_state)
+    starting = asyncio.ensure_future(client.start())
+    failing = asyncio.ensure_future(unreachable.wait())
     try:
-        await client.start()
-        await client.wait_online(timeout=LOGIN_TIMEOUT)
-    except TimeoutError:
-        await _quietly_close(client)
-        raise ClientError(None, f"无法连接服务器 {credentials.server}（{LOGIN_TIMEOUT:.0f} 秒内没有应答）") from None
+        await asyncio.wait({starting, failing}, timeout=LOGIN_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # raises the refusal (wrong password, bad certificate)
+            return client
+        text = QCoreApplication.translate("Login", "无法连接服务器 %1：服务器没有运行，或地址不对") if failing.done() \
+            else QCoreApplication.translate("Login", "无法连接服务器 %1（%2 秒内没有应答）").replace(
+                "%2", f"{LOGIN_TIMEOUT:.0f}")
+        raise ClientError(None, text.replace("%1", credentials.server))
     except BaseException:
+        starting.cancel()
         await _quietly_close(client)
         raise
-    return client
+    finally:
+        failing.cancel()
+        disconnect()
 
 
 async def _quietly_close(client: AgentClient) -> None:
@@ -91,18 +110,20 @@ async def _ask_credentials(settings: QSettings, server: str | None, state_dir: P
     """The login dialog, non-modal (no nested event loop): retried until it works or is cancelled."""
     dialog = LoginDialog(settings, server)
     answers: asyncio.Queue[bool] = asyncio.Queue()
-    dialog.accepted.connect(lambda: answers.put_nowait(True))
+    dialog.submitted.connect(lambda: answers.put_nowait(True))
     dialog.rejected.connect(lambda: answers.put_nowait(False))
+    dialog.show()
     while True:
-        dialog.show()
         if not await answers.get():
             return None
         try:
             client = await log_in(dialog.credentials(), state_dir, tls)
         except ClientError as exc:
-            dialog.show_error(str(exc))  # say why and ask again; the password is cleared
+            # say why and ask again; the password is cleared. A refusal by the server in words
+            # chosen by its code; our own (unreachable) message as it is.
+            dialog.show_error(error_text(exc) if exc.code is not None else exc.message)
             continue
-        dialog.close()
+        dialog.accept()
         return client
 
 

@@ -223,8 +223,7 @@ def test_the_login_window_says_why_and_lets_the_agent_try_again(qapp: QApplicati
             dialog.account.setText("a1")
             dialog.password.setText("not-the-password")
             qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
-            await until(lambda: dialog.error.isVisible())
-            assert "wrong user name or password" in dialog.error.text()
+            await until(lambda: "账号或密码错误" in dialog.error.text())  # the server's refusal, by its code, in Chinese
             assert dialog.password.text() == "" and not asking.done()
             dialog.password.setText(PASSWORD)
             qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
@@ -262,5 +261,43 @@ def test_a_reply_to_a_closed_session_is_shown_refused(qapp: QApplication, qtbot:
                 assert "会话" in state.failure(failed) and "closed" not in state.failure(failed)
                 row = state.conversations.get("live-b3")
                 assert row is None or row.section is not Section.REPLIED
+
+    run_on_qt(qapp, scenario())
+
+
+def test_logging_in_while_the_server_is_down_says_so_and_keeps_the_window(qapp: QApplication, qtbot: Any,
+                                                                          tmp_path: Path) -> None:
+    """Issue 12 defect 3: the dialog stays, says it is connecting, then that the server cannot be
+    reached, after the first failed attempt (not after the 15 s login timeout)."""
+    import socket
+
+    from console.ui.login import LoginDialog
+    from console.ui.run import _ask_credentials
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+    async def scenario() -> None:
+        url = f"ws://127.0.0.1:{port}"
+        asking = asyncio.ensure_future(_ask_credentials(settings, url, tmp_path / "state"))
+        try:
+            await until(lambda: any(isinstance(w, LoginDialog) and w.isVisible() for w in qapp.topLevelWidgets()))
+            dialog = next(w for w in qapp.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+            dialog.account.setText("a1")
+            dialog.password.setText(PASSWORD)
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+            assert dialog.isVisible() and "正在连接" in dialog.error.text()
+            started = asyncio.get_running_loop().time()
+            await until(lambda: "无法连接服务器" in dialog.error.text(), timeout=30)
+            waited = asyncio.get_running_loop().time() - started
+            assert dialog.isVisible() and not asking.done()
+            assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+            print(f"unreachable server reported after {waited:.2f} s")
+        finally:
+            asking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
 
     run_on_qt(qapp, scenario())

@@ -112,7 +112,7 @@ def test_login_remembers_server_and_account_not_password(qtbot, settings: QSetti
     dialog.server.setText("ws://127.0.0.1:9000")
     dialog.account.setText("amei")
     dialog.password.setText("secret-pass")
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.submitted):
         dialog.buttons.accepted.emit()
     assert dialog.credentials().password == "secret-pass"
     settings.sync()
