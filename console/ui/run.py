@@ -28,6 +28,7 @@ from console.ui.bridge import ClientBackend
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.stop_signals import SignalStop
 
 LOGIN_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 5.0
@@ -187,8 +188,21 @@ def run_console(
     apply_style(app)
     translators = install_translator(app, wanted_language(lang, settings))
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop, after closing in order
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        stop = SignalStop(task)
+        with stop.installed():
+            try:
+                return await console_main(settings, state_dir, server=server, credentials=credentials,
+                                          go_online=go_online, until=until, tls=tls)
+            except asyncio.CancelledError:
+                if stop.received is None:
+                    raise
+                return 128 + stop.received  # stopped by a signal, everything closed in order
+
     try:
-        return int(qasync.run(console_main(settings, state_dir, server=server, credentials=credentials,
-                                           go_online=go_online, until=until, tls=tls)))
+        return int(qasync.run(main()))
     finally:
         del translators
