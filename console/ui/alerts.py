@@ -15,6 +15,7 @@ class Alerter(QObject):
         self._window = window
         self._settings = settings
         self.count = 0  # alerts given, for tests and the status bar
+        self.reminders = 0  # slow-reply reminders given
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(icon, self)
@@ -49,3 +50,13 @@ class Alerter(QObject):
             if self.tray is not None and not self._window.isActiveWindow():
                 self.tray.showMessage(self.tr("新的待回复买家"), f"{conversation.name}：{conversation.last_text}",
                                       QSystemTrayIcon.MessageIcon.Information, 5000)
+
+    def slow_reply(self, conversation: Conversation, waited: int) -> None:
+        """A buyer of ours has waited long (the slow-reply reminder): named in the tray."""
+        self.reminders += 1
+        if self.tray is not None and not self._window.isActiveWindow():
+            self.tray.showMessage(self.tr("慢回复提醒"),
+                                  self.tr("%1 已等待 %2 秒").replace("%1", conversation.name).replace("%2", str(waited)),
+                                  QSystemTrayIcon.MessageIcon.Warning, 8000)
+        if not self._window.isActiveWindow():
+            QApplication.alert(self._window, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -36,6 +36,9 @@ from console.ui.team_data import DecisionLine, TeamData
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
 FIRST_PENDING_KEYS = "Ctrl+Up"  # CONSOLE.md §1
+TICK_MS = 1000  # the reply timers count in seconds
+REMINDER_CHOICES = (0, 60, 100, 150)  # seconds of waiting before the slow-reply reminder; 0 is off
+DEFAULT_REMINDER = 100  # Qianniu's slow-reply popup
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +52,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.clock = clock
         self._pending: set[str] = set()  # pending conversations seen, to alert on new ones only
+        self._reminded: dict[str, float] = {}  # conversation -> the wait (waiting_since) already reminded of
+        self.tick = QTimer(self)  # the reply timers: one tick a second for the list and the reminder
+        self.tick.setInterval(TICK_MS)
 
         grouped = bool(settings.value(f"{state.agent}/grouped", True, bool))
         self.model = ReceptionModel(self, grouped=grouped)
@@ -136,6 +142,15 @@ class MainWindow(QMainWindow):
         self.taskbar_action = QAction(self.tr("新买家任务栏提醒"), self, checkable=True, checked=self.alerter.taskbar)
         alerts.addAction(self.sound_action)
         alerts.addAction(self.taskbar_action)
+        reminder = alerts.addMenu(self.tr("慢回复提醒"))
+        self.reminder_actions = QActionGroup(self)
+        current_reminder = self.reminder_seconds
+        for seconds in REMINDER_CHOICES:
+            title = self.tr("关闭") if seconds == 0 else self.tr("等待 %1 秒时").replace("%1", str(seconds))
+            action = QAction(title, self, checkable=True, checked=seconds == current_reminder)
+            action.setData(seconds)
+            self.reminder_actions.addAction(action)
+            reminder.addAction(action)
 
         language = self.menuBar().addMenu(self.tr("语言"))
         self.language_actions = QActionGroup(self)
@@ -178,6 +193,9 @@ class MainWindow(QMainWindow):
         self.sound_action.toggled.connect(self._on_sound_action_toggled)
         self.taskbar_action.toggled.connect(self._on_taskbar_action_toggled)
         self.language_actions.triggered.connect(self._on_language_actions_triggered)
+        self.reminder_actions.triggered.connect(self._on_reminder_actions_triggered)
+        self.tick.timeout.connect(self._on_tick_timeout)
+        self.tick.start()
 
         if self.supervisor is not None:
             state.team_updated.connect(self._on_state_team_updated)
@@ -209,11 +227,13 @@ class MainWindow(QMainWindow):
                 self.alerter.new_buyer(conversation)
         else:
             self._pending.discard(conversation.id)
+            self._reminded.pop(conversation.id, None)
         self._update_title()
 
     def _on_state_conversation_removed(self, conversation: str) -> None:
         self.model.queue_remove(conversation)
         self._pending.discard(conversation)
+        self._reminded.pop(conversation, None)
         if self.pane.conversation is not None and self.pane.conversation.id == conversation:
             self.pane.clear()
         self._update_title()
@@ -298,6 +318,41 @@ class MainWindow(QMainWindow):
     def _on_taskbar_action_toggled(self, on: bool) -> None:
         self.alerter.taskbar = on
 
+    def _on_reminder_actions_triggered(self, action: QAction) -> None:
+        self.settings.setValue("alerts/reminder_seconds", int(action.data()))
+
+    def _on_tick_timeout(self) -> None:
+        now = self.clock()
+        self.reception.refresh_waits(now)
+        self.remind_slow_replies(now)
+
+    @property
+    def reminder_seconds(self) -> int:
+        """Seconds of waiting before the slow-reply reminder; 0 when it is off (remembered)."""
+        return int(self.settings.value("alerts/reminder_seconds", DEFAULT_REMINDER, int))
+
+    def remind_slow_replies(self, now: float) -> list[str]:
+        """Remind once per wait of each of our pending buyers who has waited ``reminder_seconds``
+        (CONSOLE.md §6); the buyers reminded of."""
+        limit = self.reminder_seconds
+        if limit <= 0:
+            return []
+        mine = f"agent:{self.state.agent}"
+        reminded: list[str] = []
+        for conversation_id in self._pending:
+            conversation = self.state.conversations.get(conversation_id)
+            if conversation is None or conversation.holder != mine or conversation.waiting_since is None:
+                continue
+            since = conversation.waiting_since
+            if now - since >= limit and self._reminded.get(conversation_id) != since:
+                self._reminded[conversation_id] = since
+                reminded.append(conversation.name)
+                self.alerter.slow_reply(conversation, int(now - since))
+        if reminded:
+            self.statusBar().showMessage(self.tr("%1 等待已超过 %2 秒，请尽快回复")
+                                         .replace("%1", "、".join(reminded)).replace("%2", str(limit)), 15000)
+        return reminded
+
     def _on_language_actions_triggered(self, action: QAction) -> None:
         self.settings.setValue("language", action.data())
         self.statusBar().showMessage(self.tr("语言将在重新启动后切换"), 8000)
@@ -310,6 +365,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"({unread}) {title}" if unread else title)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.tick.stop()
         self.model.flush()
         self.settings.sync()
         super().closeEvent(event)

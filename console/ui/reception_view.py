@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     QPoint,
     QRect,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -41,7 +40,6 @@ from console.reception.model import Section
 from console.ui.reception_delegate import CLEARABLE, COLLAPSIBLE, HEADER_HEIGHT, ROW_HEIGHT, ReceptionDelegate
 from console.ui.reception_model import ConversationRole, ReceptionModel, SectionRole
 
-WAIT_REFRESH_MS = 15_000  # the waiting times on pending rows move on
 WHEEL_STEP = ROW_HEIGHT // 2  # pixels per wheel line (three lines a notch: 1.5 rows)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -104,16 +102,12 @@ class ReceptionView(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().setSingleStep(WHEEL_STEP)
         self._delegate.collapsed_sections = self.collapsed_sections
-        self._wait_timer = QTimer(self)
-        self._wait_timer.setInterval(WAIT_REFRESH_MS)
         model.modelReset.connect(self._on_model_reset)
         model.layoutChanged.connect(self._on_model_reset)
         model.rowsInserted.connect(self._on_model_rows_inserted)
         model.rowsRemoved.connect(self._on_model_rows_removed)
         model.rowsMoved.connect(self._on_model_rows_moved)
         model.dataChanged.connect(self._on_model_data_changed)
-        self._wait_timer.timeout.connect(self.viewport().update)
-        self._wait_timer.start()
         self._on_model_reset()
 
     # -- actions -----------------------------------------------------------------------------------
@@ -126,6 +120,29 @@ class ReceptionView(QAbstractScrollArea):
         self.select_conversation(index.data(ConversationRole).id)
         self._open(self._current)
         return True
+
+    def refresh_waits(self, now: float) -> int:
+        """The reply timers' tick: repaint the pending rows on screen whose waiting time or colour
+        has changed since they were painted, and nothing else; how many."""
+        offset = self.verticalScrollBar().value()
+        top, bottom = offset, offset + self.viewport().height()
+        width = self.viewport().width()
+        model, delegate = self._model, self._delegate
+        changed = 0
+        for block in self._blocks:
+            if block.top > bottom:
+                break
+            if block.bottom <= top or not block.shown or block.section not in (Section.PENDING, None):
+                continue
+            rows_top = block.rows_top
+            first = max(0, (top - rows_top) // ROW_HEIGHT)
+            last = min(block.shown - 1, (bottom - rows_top) // ROW_HEIGHT)
+            for row in range(first, last + 1):
+                conversation = model.index(row, 0, block.parent).data(ConversationRole)
+                if conversation.section is Section.PENDING and delegate.labels_changed(conversation, now):
+                    self.viewport().update(QRect(0, rows_top + row * ROW_HEIGHT - offset, width, ROW_HEIGHT))
+                    changed += 1
+        return changed
 
     def set_collapsed(self, section: Section, collapsed: bool) -> None:
         if section not in COLLAPSIBLE:
@@ -312,6 +329,7 @@ class ReceptionView(QAbstractScrollArea):
             self._sections = [None]
         if self._current is not None and not model.index_of(self._current).isValid():
             self._current = None
+        self._delegate.forget_shown()
         self._relayout()
         self.viewport().update()
 

@@ -12,7 +12,7 @@ from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
 from console.ui.main_window import MainWindow
 from console.ui.message_model import DeliveryRole, FailureRole
-from console.ui.reception_delegate import ReceptionDelegate
+from console.ui.reception_delegate import ReceptionDelegate, wait_level
 from console.ui.reception_model import ConversationRole
 
 
@@ -227,3 +227,46 @@ def test_closing_a_session_asks_and_then_locks_the_reply_box(qtbot, window: Main
     qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     assert ("close", ("b1001",)) in _backend(window).requests
     assert not window.pane.input.isEnabled() and not window.pane.send_button.isEnabled()
+
+
+def test_reply_timers_turn_amber_and_red_and_repaint_only_changed_rows(qtbot, window: MainWindow, clock) -> None:
+    """Issue 12 defect 5 and the reply timers: a tick a second repaints only the pending rows whose
+    waiting time or colour changed (not every row, not every 15 s)."""
+    window.tick.stop()  # driven by hand with the test's clock
+    assert [wait_level(s) for s in (99, 100, 179, 180)] == [0, 1, 1, 2]
+    qtbot.waitUntil(lambda: window.reception.refresh_waits(clock.now) == 0)  # everything painted is current
+    painted: list[str] = []
+    paint_row = window.delegate.paint_row
+
+    def spy(painter, rect, index, font, **options) -> None:  # type: ignore[no-untyped-def]
+        painted.append(index.data(ConversationRole).id)
+        paint_row(painter, rect, index, font, **options)
+
+    window.delegate.paint_row = spy  # type: ignore[method-assign]
+    clock.now += 1  # 48 s -> 49 s, 20 -> 21, 12 -> 13; 195 s still shows 3分
+    assert window.reception.refresh_waits(clock.now) == 3
+    qtbot.waitUntil(lambda: len(painted) >= 3)
+    assert set(painted) == {"b1002", "b1003", "b1004"}
+    assert window.reception.refresh_waits(clock.now) == 0  # nothing changed: nothing to repaint
+    row = window.state.conversations["b1002"]
+    assert row.waiting_since is not None
+    clock.now = row.waiting_since + 100
+    assert window.delegate._labels(row, clock.now)[2] == 1  # amber
+    clock.now = row.waiting_since + 180
+    assert window.delegate._labels(row, clock.now)[2] == 2  # red
+
+
+def test_slow_reply_reminder_names_the_buyer_once_and_can_be_off(qtbot, window: MainWindow, clock) -> None:
+    window.tick.stop()
+    assert window.reminder_seconds == 100
+    assert window.remind_slow_replies(clock.now) == ["小美的店铺粉丝"]  # waiting 195 s
+    assert window.remind_slow_replies(clock.now) == []  # once per wait
+    clock.now += 60  # 阿杰 has waited 108 s
+    assert window.remind_slow_replies(clock.now) == ["阿杰"]
+    assert "阿杰" in window.statusBar().currentMessage()
+    off = next(a for a in window.reminder_actions.actions() if a.data() == 0)
+    off.trigger()
+    assert window.settings.value("alerts/reminder_seconds", 100, int) == 0
+    clock.now += 100
+    assert window.remind_slow_replies(clock.now) == []
+    assert window.alerter.reminders == 2
