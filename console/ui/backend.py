@@ -54,7 +54,7 @@ class Backend(Protocol):
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
-BUYER_KINDS = frozenset({Kind.CONSUMER, Kind.MERCHANT})
+BUYER_KINDS = frozenset({Kind.CONSUMER, Kind.MERCHANT})  # who the order tiles count (CONSOLE.md §1, §3)
 
 
 class ConsoleState(QObject):

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 
 from console.reception.model import SECTION_ORDER, Conversation, Section
 from console.reception.sections import first_pending, flat_sort_key, sort_key
+from console.ui.backend import BUYER_KINDS
 
 ConversationRole = Qt.ItemDataRole.UserRole  # the Conversation of a row (None on section rows)
 SectionRole = Qt.ItemDataRole.UserRole + 1  # the Section (None for the flat list's one group)
@@ -266,7 +267,11 @@ class ReceptionModel(QAbstractItemModel):
     # -- internals -------------------------------------------------------------------------------
 
     def _visible(self, conversation: Conversation) -> bool:
-        return not conversation.cleared and (self._filter is None or conversation.id in self._filter)
+        if conversation.cleared:
+            return False
+        # The order tiles count buyers (CONSOLE.md §3): platform staff and group chats never show
+        # under them, whatever list the server sends (issue 12, defect 6).
+        return self._filter is None or (conversation.id in self._filter and conversation.kind in BUYER_KINDS)
 
     def _group_of(self, conversation: Conversation) -> int:
         return SECTION_ORDER.index(conversation.section) if self._grouped else 0
