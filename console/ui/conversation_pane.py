@@ -77,6 +77,7 @@ class ConversationPane(QWidget):
         self.history.setWordWrap(True)
         self.input = ReplyEdit(self)
         self.input.setObjectName("replyInput")
+        self.input.setTabChangesFocus(True)  # Tab leaves the box (issue 12, defect 7); replies need no tabs
         self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送"))
         self.input.setFixedHeight(96)
         self.send_button = QPushButton(self.tr("发送"), self)

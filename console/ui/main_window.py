@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(top)
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
+        # The keyboard route: the list, the reply box, 发送; Shift+Tab from the box back to the list.
+        QWidget.setTabOrder(self.reception, self.pane.input)
+        QWidget.setTabOrder(self.pane.input, self.pane.send_button)
         self.resize(1280, 800)
 
     def _build_menus(self, grouped: bool) -> None:

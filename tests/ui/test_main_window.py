@@ -270,3 +270,17 @@ def test_slow_reply_reminder_names_the_buyer_once_and_can_be_off(qtbot, window: 
     clock.now += 100
     assert window.remind_slow_replies(clock.now) == []
     assert window.alerter.reminders == 2
+
+
+def test_tab_leaves_the_reply_box_and_shift_tab_goes_back_to_the_list(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 7: Tab is not trapped in the reply box (no tab character typed)."""
+    window.reception.jump_to_first_pending()
+    window.pane.input.setFocus()
+    qtbot.waitUntil(window.pane.input.hasFocus)
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Tab)
+    assert window.pane.input.toPlainText() == "" and not window.pane.input.hasFocus()
+    assert window.focusWidget() is window.pane.send_button
+    window.pane.input.setFocus()
+    qtbot.waitUntil(window.pane.input.hasFocus)
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.focusWidget() is window.reception
