@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 DEFAULT_SERVER = "ws://127.0.0.1:8765"
+WIDE_SERVER = "wss://fenliu.shop-example.com:8765"  # the width the server field is made for
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class LoginDialog(QDialog):
         self.setWindowTitle(self.tr("登录分流接待台"))
         self._settings = settings
         self.server = QLineEdit(server or str(settings.value("login/server", DEFAULT_SERVER)), self)
+        # Wide enough for a shop's wss:// address, not only the loopback default (issue 12, defect 8).
+        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance(WIDE_SERVER) + 24)
         self.account = QLineEdit(str(settings.value("login/account", "")), self)
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

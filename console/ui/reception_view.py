@@ -54,6 +54,8 @@ COMMAND_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.A
                      | Qt.KeyboardModifier.MetaModifier).value
 LEFT_BUTTON = Qt.MouseButton.LeftButton
 SOLID = Qt.BrushStyle.SolidPattern
+EMPTY_TEXT = QColor("#9aa5b1")
+ALIGN_CENTER_WRAP = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
 
 
 class _Block:
@@ -144,6 +146,12 @@ class ReceptionView(QAbstractScrollArea):
                     changed += 1
         return changed
 
+    def empty_text(self) -> str:
+        """What the list says when it has no row."""
+        if self._model.filter_tile:
+            return QCoreApplication.translate("ReceptionView", "没有符合筛选的买家")
+        return QCoreApplication.translate("ReceptionView", "暂无会话\n买家来咨询时会出现在这里")
+
     def set_collapsed(self, section: Section, collapsed: bool) -> None:
         if section not in COLLAPSIBLE:
             return  # pending never collapses
@@ -215,6 +223,10 @@ class ReceptionView(QAbstractScrollArea):
         background = self._background()
         model, delegate = self._model, self._delegate
         painter = QPainter(self.viewport())
+        if self._height == 0:  # an empty list says so (issue 12, defect 8)
+            painter.setPen(EMPTY_TEXT)
+            painter.drawText(self.viewport().rect().adjusted(12, 0, -12, -self.viewport().height() // 3),
+                             ALIGN_CENTER_WRAP, self.empty_text())
         for number, block in enumerate(self._blocks):
             if block.top > bottom:
                 break

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QCoreApplication, QObject, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
@@ -31,6 +32,8 @@ from console.ui.main_window import MainWindow
 from console.ui.stop_signals import SignalStop
 
 LOGIN_TIMEOUT = 15.0
+PREFERRED_SIZE = (1360, 900)
+TITLE_BAR_GUESS = 32  # before the window is shown its frame is unknown
 CLOSE_TIMEOUT = 5.0
 
 
@@ -93,6 +96,22 @@ async def _quietly_close(client: AgentClient) -> None:
         await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
 
 
+def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED_SIZE) -> None:
+    """The preferred size, shrunk to the screen's free area (a 1600×1000 screen at 1.5x scaling
+    has 1066×666 logical pixels, less the panels), and centred in it."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(*preferred)
+        return
+    free = screen.availableGeometry()
+    frame = window.frameGeometry().size() - window.geometry().size()  # the title bar and borders, if known
+    width = min(preferred[0], free.width() - frame.width())
+    height = min(preferred[1], free.height() - max(frame.height(), TITLE_BAR_GUESS))
+    window.resize(max(width, window.minimumSizeHint().width()), max(height, window.minimumSizeHint().height()))
+    window.move(free.left() + max(0, (free.width() - window.width()) // 2),
+                free.top() + max(0, (free.height() - window.height() - TITLE_BAR_GUESS) // 2))
+
+
 def open_window(client: AgentClient, settings: QSettings) -> Session:
     account = client.account
     name = account.name if account is not None else client.user
@@ -100,7 +119,7 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
     window = MainWindow(state, backend, settings, time.time)
-    window.resize(1360, 900)
+    fit_to_screen(window)
     backend.attach()
     window.show()
     return Session(client, state, backend, window)
