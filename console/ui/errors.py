@@ -13,24 +13,20 @@ from console.client.errors import ClientError, ConnectionLost, NotConnected, Req
 from console.protocol.messages import ErrorCode
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ServerError", text)
-
-
 def code_text(code: ErrorCode) -> str:
     """What an error code means to an agent."""
     texts = {
-        ErrorCode.MALFORMED: _tr("服务器无法读取这条请求（客户端与服务器版本不符？）"),
-        ErrorCode.OVERSIZED: _tr("内容太长，服务器拒收"),
-        ErrorCode.UNKNOWN_TYPE: _tr("服务器不认识这条请求（客户端与服务器版本不符？）"),
-        ErrorCode.INVALID: _tr("内容不符合要求"),
-        ErrorCode.UNAUTHENTICATED: _tr("账号或密码错误，或登录已过期"),
-        ErrorCode.FORBIDDEN: _tr("无权操作：这不是您的会话，或需要主管权限"),
-        ErrorCode.NOT_FOUND: _tr("找不到该会话、客服或入口"),
-        ErrorCode.RATE_LIMITED: _tr("操作太频繁，请稍后再试"),
-        ErrorCode.CONFLICT: _tr("会话状态已变化：可能已结束，或已被他人接待"),
-        ErrorCode.BAD_POLICY: _tr("分流策略文件有误"),
-        ErrorCode.INTERNAL: _tr("服务器出错，未做任何更改"),
+        ErrorCode.MALFORMED: QCoreApplication.translate("ServerError", "服务器无法读取这条请求（客户端与服务器版本不符？）"),
+        ErrorCode.OVERSIZED: QCoreApplication.translate("ServerError", "内容太长，服务器拒收"),
+        ErrorCode.UNKNOWN_TYPE: QCoreApplication.translate("ServerError", "服务器不认识这条请求（客户端与服务器版本不符？）"),
+        ErrorCode.INVALID: QCoreApplication.translate("ServerError", "内容不符合要求"),
+        ErrorCode.UNAUTHENTICATED: QCoreApplication.translate("ServerError", "账号或密码错误，或登录已过期"),
+        ErrorCode.FORBIDDEN: QCoreApplication.translate("ServerError", "无权操作：这不是您的会话，或需要主管权限"),
+        ErrorCode.NOT_FOUND: QCoreApplication.translate("ServerError", "找不到该会话、客服或入口"),
+        ErrorCode.RATE_LIMITED: QCoreApplication.translate("ServerError", "操作太频繁，请稍后再试"),
+        ErrorCode.CONFLICT: QCoreApplication.translate("ServerError", "会话状态已变化：可能已结束，或已被他人接待"),
+        ErrorCode.BAD_POLICY: QCoreApplication.translate("ServerError", "分流策略文件有误"),
+        ErrorCode.INTERNAL: QCoreApplication.translate("ServerError", "服务器出错，未做任何更改"),
     }
     return texts[code]
 
@@ -41,10 +37,10 @@ def error_text(error: BaseException) -> str:
         if error.code is not None:
             return code_text(error.code)
         if isinstance(error, NotConnected):
-            return _tr("未连接服务器")
+            return QCoreApplication.translate("ServerError", "未连接服务器")
         if isinstance(error, ConnectionLost):
-            return _tr("与服务器的连接中断，结果未知")
+            return QCoreApplication.translate("ServerError", "与服务器的连接中断，结果未知")
         if isinstance(error, RequestTimeout):
-            return _tr("服务器没有及时应答")
-        return _tr("无法连接服务器")
-    return _tr("出现意外错误：%1").replace("%1", type(error).__name__)
+            return QCoreApplication.translate("ServerError", "服务器没有及时应答")
+        return QCoreApplication.translate("ServerError", "无法连接服务器")
+    return QCoreApplication.translate("ServerError", "出现意外错误：%1").replace("%1", type(error).__name__)
