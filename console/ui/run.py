@@ -99,7 +99,9 @@ async def _quietly_close(client: AgentClient) -> None:
 def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED_SIZE) -> None:
     """The preferred size, shrunk to the screen's free area (a 1600×1000 screen at 1.5x scaling
     has 1066×666 logical pixels, less the panels), and centred in it."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
+    # Not window.screen(): PySide's return-value heuristic makes the window the owner of that
+    # QScreen wrapper, and deleting the window then deletes the screen (a crash later on).
+    screen = QGuiApplication.primaryScreen()
     if screen is None:
         window.resize(*preferred)
         return
@@ -133,18 +135,22 @@ async def _ask_credentials(settings: QSettings, server: str | None, state_dir: P
     dialog.submitted.connect(lambda: answers.put_nowait(True))
     dialog.rejected.connect(lambda: answers.put_nowait(False))
     dialog.show()
-    while True:
-        if not await answers.get():
-            return None
-        try:
-            client = await log_in(dialog.credentials(), state_dir, tls)
-        except ClientError as exc:
-            # say why and ask again; the password is cleared. A refusal by the server in words
-            # chosen by its code; our own (unreachable) message as it is.
-            dialog.show_error(error_text(exc) if exc.code is not None else exc.message)
-            continue
-        dialog.accept()
-        return client
+    try:
+        while True:
+            if not await answers.get():
+                return None
+            try:
+                client = await log_in(dialog.credentials(), state_dir, tls)
+            except ClientError as exc:
+                # say why and ask again; the password is cleared. A refusal by the server in words
+                # chosen by its code; our own (unreachable) message as it is.
+                dialog.show_error(error_text(exc) if exc.code is not None else exc.message)
+                continue
+            dialog.accept()
+            return client
+    finally:
+        dialog.hide()
+        dialog.deleteLater()  # by Qt's loop, not whenever the garbage collector meets the wrapper
 
 
 async def _until_closed(window: QObject) -> None:
