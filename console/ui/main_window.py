@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.reception.model import Conversation, Section
-from console.ui.alerts import Alerter
+from console.ui.alerts import Alerter, AlertKind
 from console.ui.backend import Backend, ConsoleState
 from console.ui.conversation_pane import ConversationPane
 from console.ui.filter_bar import FilterBar
@@ -51,7 +51,9 @@ class MainWindow(QMainWindow):
         self.backend = backend
         self.settings = settings
         self.clock = clock
-        self._pending: set[str] = set()  # pending conversations seen, to alert on new ones only
+        # Pending conversations seen, with the time of their latest message: a new one alerts as a
+        # new buyer, a later message on one as a new message.
+        self._pending: dict[str, float] = {}
         self._reminded: dict[str, float] = {}  # conversation -> the wait (waiting_since) already reminded of
         self.tick = QTimer(self)  # the reply timers: one tick a second for the list and the reminder
         self.tick.setInterval(TICK_MS)
@@ -141,9 +143,21 @@ class MainWindow(QMainWindow):
         view.addAction(self.first_pending_action)
 
         alerts = self.menuBar().addMenu(self.tr("提醒"))
+        self.mute_action = QAction(self.tr("静音"), self, checkable=True, checked=self.alerter.muted)
+        self.mute_action.setShortcut("Ctrl+Shift+M")
+        self.addAction(self.mute_action)
         self.sound_action = QAction(self.tr("新买家声音提醒"), self, checkable=True, checked=self.alerter.sound)
-        self.taskbar_action = QAction(self.tr("新买家任务栏提醒"), self, checkable=True, checked=self.alerter.taskbar)
+        self.message_sound_action = QAction(self.tr("新消息声音提醒"), self, checkable=True,
+                                            checked=self.alerter.sound_on(AlertKind.NEW_MESSAGE))
+        self.reminder_sound_action = QAction(self.tr("慢回复提醒声音"), self, checkable=True,
+                                             checked=self.alerter.sound_on(AlertKind.REMINDER))
+        self.taskbar_action = QAction(self.tr("窗口不在前台时：托盘通知和任务栏闪烁"), self, checkable=True,
+                                      checked=self.alerter.taskbar)
+        alerts.addAction(self.mute_action)
+        alerts.addSeparator()
         alerts.addAction(self.sound_action)
+        alerts.addAction(self.message_sound_action)
+        alerts.addAction(self.reminder_sound_action)
         alerts.addAction(self.taskbar_action)
         reminder = alerts.addMenu(self.tr("慢回复提醒"))
         self.reminder_actions = QActionGroup(self)
@@ -194,6 +208,9 @@ class MainWindow(QMainWindow):
 
         self.grouping_action.toggled.connect(self._on_grouping_action_toggled)
         self.sound_action.toggled.connect(self._on_sound_action_toggled)
+        self.mute_action.toggled.connect(self._on_mute_action_toggled)
+        self.message_sound_action.toggled.connect(self._on_message_sound_action_toggled)
+        self.reminder_sound_action.toggled.connect(self._on_reminder_sound_action_toggled)
         self.taskbar_action.toggled.connect(self._on_taskbar_action_toggled)
         self.language_actions.triggered.connect(self._on_language_actions_triggered)
         self.reminder_actions.triggered.connect(self._on_reminder_actions_triggered)
@@ -212,7 +229,7 @@ class MainWindow(QMainWindow):
     def _on_state_snapshot_loaded(self) -> None:
         conversations = self.state.conversations.values()
         self.model.load(conversations)
-        self._pending = {c.id for c in conversations if c.section == Section.PENDING}
+        self._pending = {c.id: c.last_at for c in conversations if c.section == Section.PENDING}
         if self.pane.conversation is not None:
             current = self.state.conversations.get(self.pane.conversation.id)
             if current is None:
@@ -225,17 +242,21 @@ class MainWindow(QMainWindow):
         self.model.queue_update(conversation)
         self.pane.update_conversation(conversation)
         if conversation.section == Section.PENDING and not conversation.cleared:
-            if conversation.id not in self._pending:
-                self._pending.add(conversation.id)
+            seen = self._pending.get(conversation.id)
+            self._pending[conversation.id] = conversation.last_at
+            mine = conversation.holder == f"agent:{self.state.agent}"
+            if seen is None:
                 self.alerter.new_buyer(conversation)
+            elif conversation.last_at > seen and conversation.unread and mine:
+                self.alerter.new_message(conversation)
         else:
-            self._pending.discard(conversation.id)
+            self._pending.pop(conversation.id, None)
             self._reminded.pop(conversation.id, None)
         self._update_title()
 
     def _on_state_conversation_removed(self, conversation: str) -> None:
         self.model.queue_remove(conversation)
-        self._pending.discard(conversation)
+        self._pending.pop(conversation, None)
         self._reminded.pop(conversation, None)
         if self.pane.conversation is not None and self.pane.conversation.id == conversation:
             self.pane.clear()
@@ -317,6 +338,16 @@ class MainWindow(QMainWindow):
 
     def _on_sound_action_toggled(self, on: bool) -> None:
         self.alerter.sound = on
+
+    def _on_mute_action_toggled(self, on: bool) -> None:
+        self.alerter.muted = on
+        self.statusBar().showMessage(self.tr("提醒已静音") if on else self.tr("提醒已恢复"), 4000)
+
+    def _on_message_sound_action_toggled(self, on: bool) -> None:
+        self.alerter.set_sound(AlertKind.NEW_MESSAGE, on)
+
+    def _on_reminder_sound_action_toggled(self, on: bool) -> None:
+        self.alerter.set_sound(AlertKind.REMINDER, on)
 
     def _on_taskbar_action_toggled(self, on: bool) -> None:
         self.alerter.taskbar = on

@@ -72,7 +72,6 @@ ENGLISH = {
     "接待列表分组": "Group the reception list",
     "提醒": "Alerts",
     "数据实时推送；点击立即重新获取": "Figures are pushed live; click to fetch them now",
-    "新买家任务栏提醒": "Taskbar alert for new buyers",
     "新买家声音提醒": "Sound for new buyers",
     "新的待回复买家": "New buyer waiting",
     "无人可接待，分给主账号": "Nobody available, given to the main account",
@@ -178,6 +177,13 @@ ENGLISH = {
     "服务器没有及时应答": "The server did not answer in time",
     "无法连接服务器": "Cannot reach the server",
     "出现意外错误：%1": "Unexpected error: %1",
+    "买家新消息": "New message from a buyer",
+    "静音": "Mute",
+    "新消息声音提醒": "Sound on a new message",
+    "慢回复提醒声音": "Sound on the slow-reply reminder",
+    "窗口不在前台时：托盘通知和任务栏闪烁": "When the window is in the background: tray notification and taskbar flash",
+    "提醒已静音": "Alerts muted",
+    "提醒已恢复": "Alerts on again",
 }
 
 

@@ -3,22 +3,27 @@
 <context>
     <name>Alerter</name>
     <message>
-        <location filename="../../console/ui/alerts.py" line="22" />
+        <location filename="../../console/ui/alerts.py" line="96" />
         <source>分流 接待台</source>
         <translation>Fenliu console</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="51" />
+        <location filename="../../console/ui/alerts.py" line="137" />
         <source>新的待回复买家</source>
         <translation>New buyer waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="58" />
+        <location filename="../../console/ui/alerts.py" line="142" />
+        <source>买家新消息</source>
+        <translation>New message from a buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="147" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="59" />
+        <location filename="../../console/ui/alerts.py" line="148" />
         <source>%1 已等待 %2 秒</source>
         <translation>%1 has waited %2 s</translation>
     </message>
@@ -289,104 +294,129 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="115" />
+        <location filename="../../console/ui/main_window.py" line="117" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="116" />
+        <location filename="../../console/ui/main_window.py" line="118" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="131" />
+        <location filename="../../console/ui/main_window.py" line="133" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="132" />
+        <location filename="../../console/ui/main_window.py" line="134" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="134" />
+        <location filename="../../console/ui/main_window.py" line="136" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="143" />
+        <location filename="../../console/ui/main_window.py" line="145" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="144" />
+        <location filename="../../console/ui/main_window.py" line="146" />
+        <source>静音</source>
+        <translation>Mute</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="149" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="145" />
-        <source>新买家任务栏提醒</source>
-        <translation>Taskbar alert for new buyers</translation>
+        <location filename="../../console/ui/main_window.py" line="150" />
+        <source>新消息声音提醒</source>
+        <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="148" />
+        <location filename="../../console/ui/main_window.py" line="152" />
+        <source>慢回复提醒声音</source>
+        <translation>Sound on the slow-reply reminder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="154" />
+        <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
+        <translation>When the window is in the background: tray notification and taskbar flash</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="162" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="152" />
+        <location filename="../../console/ui/main_window.py" line="166" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="152" />
+        <location filename="../../console/ui/main_window.py" line="166" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="158" />
+        <location filename="../../console/ui/main_window.py" line="172" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="276" />
-        <location filename="../../console/ui/main_window.py" line="287" />
-        <location filename="../../console/ui/main_window.py" line="291" />
+        <location filename="../../console/ui/main_window.py" line="297" />
+        <location filename="../../console/ui/main_window.py" line="308" />
+        <location filename="../../console/ui/main_window.py" line="312" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="279" />
+        <location filename="../../console/ui/main_window.py" line="300" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="280" />
+        <location filename="../../console/ui/main_window.py" line="301" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="288" />
+        <location filename="../../console/ui/main_window.py" line="309" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="292" />
+        <location filename="../../console/ui/main_window.py" line="313" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="355" />
+        <location filename="../../console/ui/main_window.py" line="344" />
+        <source>提醒已静音</source>
+        <translation>Alerts muted</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="344" />
+        <source>提醒已恢复</source>
+        <translation>Alerts on again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="386" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="361" />
+        <location filename="../../console/ui/main_window.py" line="392" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="367" />
+        <location filename="../../console/ui/main_window.py" line="398" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>

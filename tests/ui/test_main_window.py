@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.reception.model import Section
+from console.ui.alerts import AlertKind, sound_file
 from console.ui.backend import ConsoleState, Delivery
 from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
@@ -284,3 +287,38 @@ def test_tab_leaves_the_reply_box_and_shift_tab_goes_back_to_the_list(qtbot, win
     qtbot.waitUntil(window.pane.input.hasFocus)
     qtbot.keyClick(window.pane.input, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert window.focusWidget() is window.reception
+
+
+def test_alerts_have_a_sound_per_kind_mute_and_notify_when_inactive(qtbot, window: MainWindow, clock) -> None:
+    """A new buyer and a new message on a waiting buyer play different sounds; muting silences
+    all; an inactive window gets a tray notification and a taskbar flash (CONSOLE.md §6)."""
+    alerter = window.alerter
+    clock.now += 10
+    _backend(window).buyer_writes("b7777", "你好，在吗", name="新来的")
+    clock.now += 5
+    _backend(window).buyer_writes("b7777", "还在吗")
+    assert alerter.played == [AlertKind.NEW_BUYER, AlertKind.NEW_MESSAGE]
+    assert alerter.notified == []  # the window is in front
+    assert {sound_file(k) for k in AlertKind} == {sound_file(k) for k in AlertKind if Path(sound_file(k)).is_file()}
+    assert len({Path(sound_file(k)).read_bytes() for k in AlertKind}) == 3  # three distinct sounds
+
+    window.message_sound_action.trigger()
+    clock.now += 5
+    _backend(window).buyer_writes("b7777", "人呢")
+    assert alerter.played == [AlertKind.NEW_BUYER, AlertKind.NEW_MESSAGE]
+    assert window.settings.value("alerts/sound_message", True, bool) is False
+
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    clock.now += 5
+    _backend(window).buyer_writes("b8888", "请问发什么快递", name="问快递的")
+    assert alerter.played[-1] == AlertKind.NEW_BUYER and alerter.notified == ["新的待回复买家"]
+
+    window.mute_action.trigger()
+    clock.now += 5
+    _backend(window).buyer_writes("b9999", "在吗", name="又一位")
+    assert alerter.played[-1] == AlertKind.NEW_BUYER and len(alerter.played) == 3 and len(alerter.notified) == 1
+    assert window.settings.value("alerts/mute", False, bool) is True
