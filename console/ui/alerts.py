@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, QSettings, QUrl
+from PySide6.QtCore import QLoggingCategory, QObject, QSettings, QUrl
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
@@ -62,6 +62,9 @@ class Sounds(QObject):
     def _load(self) -> dict[AlertKind, QObject]:
         if QGuiApplication.platformName() == "offscreen":  # nobody to hear it (tests, self-test)
             return {}
+        # QtMultimedia lists every optional codec library it does not find (VA-API, PipeWire): not
+        # the agent's business. Its other messages stay.
+        QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError as exc:  # PySide6-Addons missing, or a system library (libpulse) missing

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from console.reception.model import Conversation, Kind, Section
-from console.ui.labels import initials, time_label, wait_label
+from console.ui.labels import initials, time_label, timer_label
 from console.ui.reception_model import ConversationRole, CountRole, SectionRole, is_section
 
 ROW_HEIGHT = 60
@@ -230,7 +230,7 @@ class ReceptionDelegate(QStyledItemDelegate):
         if conversation.section != Section.PENDING or conversation.waiting_since is None:
             return stamp, "", 0
         waited = now - conversation.waiting_since
-        wait = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", wait_label(waited))
+        wait = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", timer_label(waited))
         return stamp, wait, wait_level(waited)
 
     def _paint_row(self, painter: QPainter, rect: QRect, base: QFont, conversation: Conversation, selected: bool,

@@ -13,6 +13,7 @@ from console.ui.alerts import AlertKind, sound_file
 from console.ui.backend import ConsoleState, Delivery
 from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
+from console.ui.labels import timer_label
 from console.ui.main_window import MainWindow
 from console.ui.message_model import DeliveryRole, FailureRole
 from console.ui.reception_delegate import ReceptionDelegate, wait_level
@@ -246,10 +247,11 @@ def test_reply_timers_turn_amber_and_red_and_repaint_only_changed_rows(qtbot, wi
         paint_row(painter, rect, index, font, **options)
 
     window.delegate.paint_row = spy  # type: ignore[method-assign]
-    clock.now += 1  # 48 s -> 49 s, 20 -> 21, 12 -> 13; 195 s still shows 3分
-    assert window.reception.refresh_waits(clock.now) == 3
-    qtbot.waitUntil(lambda: len(painted) >= 3)
-    assert set(painted) == {"b1002", "b1003", "b1004"}
+    clock.now += 1  # 195 s -> 196 s, 48 -> 49, 20 -> 21, 12 -> 13: every pending row counts the second
+    assert window.reception.refresh_waits(clock.now) == 4
+    qtbot.waitUntil(lambda: len(painted) >= 4)
+    assert set(painted) == {"b1001", "b1002", "b1003", "b1004"}  # not the replied, bot-replied or staff rows
+    assert timer_label(196) == "3分16秒" and timer_label(45) == "45秒" and timer_label(700) == "11分"
     assert window.reception.refresh_waits(clock.now) == 0  # nothing changed: nothing to repaint
     row = window.state.conversations["b1002"]
     assert row.waiting_since is not None
