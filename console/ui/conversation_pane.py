@@ -6,7 +6,7 @@ records it as an optimistic local reply and asks the backend to send it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -26,7 +26,9 @@ from console.reception.model import Conversation, Message
 from console.ui.backend import ConsoleState
 from console.ui.bubble_delegate import BubbleDelegate
 from console.ui.message_model import MessageModel
+from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
+from console.ui.team_data import DecisionLine
 
 SEND_KEYS = "Ctrl+Enter"
 
@@ -63,6 +65,8 @@ class ConversationPane(QWidget):
 
         self.title = QLabel(self)
         self.title.setObjectName("conversationTitle")
+        self.reason = QLabel(self)  # why the buyer came to this agent (CONSOLE.md §6, buyer panel)
+        self.reason.setObjectName("conversationReason")
         self.claim_button = QPushButton(self.tr("认领"), self)
         self.close_button = QPushButton(self.tr("结束会话"), self)
         self.history = QListView(self)
@@ -86,7 +90,11 @@ class ConversationPane(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(14, 8, 10, 8)
-        header.addWidget(self.title, 1)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.reason)
+        header.addLayout(titles, 1)
         header.addWidget(self.claim_button)
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
@@ -120,6 +128,8 @@ class ConversationPane(QWidget):
     # -- fed by the main window --------------------------------------------------------------------
 
     def show_conversation(self, conversation: Conversation) -> None:
+        if self.conversation is None or self.conversation.id != conversation.id:
+            self.reason.clear()
         self.conversation = conversation
         self.messages.set_messages(self._state.messages.get(conversation.id, []))
         self._show_header(conversation)
@@ -140,6 +150,20 @@ class ConversationPane(QWidget):
     def add_message(self, message: Message) -> None:
         if self.conversation is not None and message.conversation == self.conversation.id:
             self.messages.add(message)
+
+    def show_reason(self, conversation: str, decisions: Sequence[DecisionLine]) -> None:
+        """The latest routing decision about the open buyer, in words and with its rule."""
+        if self.conversation is None or self.conversation.id != conversation:
+            return
+        routed = [d for d in decisions if d.event == "routed"] or list(decisions)
+        if not routed:
+            self.reason.clear()
+            return
+        latest = max(routed, key=lambda d: d.t)
+        mine = latest.to == f"agent:{self._state.agent}"
+        text = self.tr("为什么分给我：%1（%2）") if mine else self.tr("分配：%3 · %1（%2）")
+        self.reason.setText(text.replace("%1", reason_text(latest.why)).replace("%2", latest.rule)
+                            .replace("%3", target_text(latest.to, {self._state.agent: self._state.agent_name})))
 
     def lock_input(self) -> None:
         """The session is being closed: nothing more can be sent in it."""

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
         self.close_dialog: QMessageBox | None = None  # the 结束会话 confirmation, while open
+        self._why_asked: set[str] = set()  # conversations whose "why" dialog the supervisor asked for
         self.tabs: QTabWidget | None = None
         if state.role in SUPERVISOR_ROLES:
             self.supervisor = SupervisorView(settings, state.agent, clock, self)
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         state.connection_changed.connect(self.controls.show_connection)
         state.filter_loaded.connect(self.model.set_filter)
         state.error_reported.connect(self._on_state_error_reported)
+        state.decisions_loaded.connect(self._on_state_decisions_loaded)
 
         self.model.filter_changed.connect(self.filter_bar.show_filter)
         self.filter_bar.cleared.connect(self.model.clear_filter)
@@ -219,8 +221,7 @@ class MainWindow(QMainWindow):
 
         if self.supervisor is not None:
             state.team_updated.connect(self._on_state_team_updated)
-            state.decisions_loaded.connect(self._on_state_decisions_loaded)
-            self.supervisor.why_requested.connect(self.backend.why)
+            self.supervisor.why_requested.connect(self.ask_why)
             self.supervisor.transfer_requested.connect(self.backend.transfer)
             self.supervisor.refresh_requested.connect(self.backend.get_team)
 
@@ -270,8 +271,15 @@ class MainWindow(QMainWindow):
             self.supervisor.show_team(team)
 
     def _on_state_decisions_loaded(self, conversation: str, decisions: list[DecisionLine]) -> None:
-        if self.supervisor is not None:
+        self.pane.show_reason(conversation, decisions)
+        if self.supervisor is not None and conversation in self._why_asked:
+            self._why_asked.discard(conversation)
             self.supervisor.show_decisions(conversation, decisions)
+
+    def ask_why(self, conversation: str) -> None:
+        """The supervisor's "why" dialog (every decision about the buyer)."""
+        self._why_asked.add(conversation)
+        self.backend.why(conversation)
 
     def _on_state_error_reported(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -286,6 +294,7 @@ class MainWindow(QMainWindow):
         if self.supervisor is not None:
             self.supervisor.set_conversation(conversation)
         self.backend.open_conversation(conversation)
+        self.backend.why(conversation)  # why this buyer came to me, under the conversation's title
 
     def _on_reception_section_clear_requested(self, section: Section) -> None:
         self.state.mark_section_cleared(section)  # optimistic; the server confirms
@@ -297,7 +306,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.tr("结束会话"), lambda: self.ask_close(conversation))
         if self.supervisor is not None:
             supervisor = self.supervisor
-            menu.addAction(self.tr("分配原因"), lambda: self.backend.why(conversation))
+            menu.addAction(self.tr("分配原因"), lambda: self.ask_why(conversation))
             menu.addAction(self.tr("转接…"), lambda: supervisor.ask_transfer(conversation))
         menu.popup(at)
 

@@ -184,6 +184,8 @@ ENGLISH = {
     "窗口不在前台时：托盘通知和任务栏闪烁": "When the window is in the background: tray notification and taskbar flash",
     "提醒已静音": "Alerts muted",
     "提醒已恢复": "Alerts on again",
+    "为什么分给我：%1（%2）": "Why this buyer came to me: %1 (%2)",
+    "分配：%3 · %1（%2）": "Routed to %3 · %1 (%2)",
 }
 
 

@@ -3,27 +3,27 @@
 <context>
     <name>Alerter</name>
     <message>
-        <location filename="../../console/ui/alerts.py" line="96" />
+        <location filename="../../console/ui/alerts.py" line="99" />
         <source>分流 接待台</source>
         <translation>Fenliu console</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="137" />
+        <location filename="../../console/ui/alerts.py" line="140" />
         <source>新的待回复买家</source>
         <translation>New buyer waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="142" />
+        <location filename="../../console/ui/alerts.py" line="145" />
         <source>买家新消息</source>
         <translation>New message from a buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="147" />
+        <location filename="../../console/ui/alerts.py" line="150" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="148" />
+        <location filename="../../console/ui/alerts.py" line="151" />
         <source>%1 已等待 %2 秒</source>
         <translation>%1 has waited %2 s</translation>
     </message>
@@ -145,45 +145,55 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="60" />
+        <location filename="../../console/ui/conversation_pane.py" line="62" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="66" />
+        <location filename="../../console/ui/conversation_pane.py" line="70" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="67" />
+        <location filename="../../console/ui/conversation_pane.py" line="71" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="81" />
-        <location filename="../../console/ui/conversation_pane.py" line="196" />
+        <location filename="../../console/ui/conversation_pane.py" line="85" />
+        <location filename="../../console/ui/conversation_pane.py" line="220" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="83" />
+        <location filename="../../console/ui/conversation_pane.py" line="87" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="85" />
+        <location filename="../../console/ui/conversation_pane.py" line="89" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="190" />
+        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <source>为什么分给我：%1（%2）</source>
+        <translation>Why this buyer came to me: %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <source>分配：%3 · %1（%2）</source>
+        <translation>Routed to %3 · %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="214" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="197" />
+        <location filename="../../console/ui/conversation_pane.py" line="221" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
@@ -294,129 +304,129 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="117" />
+        <location filename="../../console/ui/main_window.py" line="118" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="118" />
+        <location filename="../../console/ui/main_window.py" line="119" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="133" />
+        <location filename="../../console/ui/main_window.py" line="134" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="134" />
+        <location filename="../../console/ui/main_window.py" line="135" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="136" />
+        <location filename="../../console/ui/main_window.py" line="137" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="145" />
+        <location filename="../../console/ui/main_window.py" line="146" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="146" />
+        <location filename="../../console/ui/main_window.py" line="147" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="149" />
+        <location filename="../../console/ui/main_window.py" line="150" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="150" />
+        <location filename="../../console/ui/main_window.py" line="151" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="152" />
+        <location filename="../../console/ui/main_window.py" line="153" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="154" />
+        <location filename="../../console/ui/main_window.py" line="155" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="162" />
+        <location filename="../../console/ui/main_window.py" line="163" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="166" />
+        <location filename="../../console/ui/main_window.py" line="167" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="166" />
+        <location filename="../../console/ui/main_window.py" line="167" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="172" />
+        <location filename="../../console/ui/main_window.py" line="173" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="297" />
-        <location filename="../../console/ui/main_window.py" line="308" />
-        <location filename="../../console/ui/main_window.py" line="312" />
+        <location filename="../../console/ui/main_window.py" line="306" />
+        <location filename="../../console/ui/main_window.py" line="317" />
+        <location filename="../../console/ui/main_window.py" line="321" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="300" />
+        <location filename="../../console/ui/main_window.py" line="309" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="301" />
+        <location filename="../../console/ui/main_window.py" line="310" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="309" />
+        <location filename="../../console/ui/main_window.py" line="318" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="313" />
+        <location filename="../../console/ui/main_window.py" line="322" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="344" />
+        <location filename="../../console/ui/main_window.py" line="353" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="344" />
+        <location filename="../../console/ui/main_window.py" line="353" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="386" />
+        <location filename="../../console/ui/main_window.py" line="395" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="392" />
+        <location filename="../../console/ui/main_window.py" line="401" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="398" />
+        <location filename="../../console/ui/main_window.py" line="407" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>

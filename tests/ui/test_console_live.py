@@ -86,6 +86,8 @@ def test_an_agent_answers_a_buyer_with_the_keyboard(qapp: QApplication, qtbot: A
                 opened = window.pane.conversation
                 assert opened is not None and opened.id == "live-b1"
                 await until(lambda: any(m.text == "这款有货吗" for m in session.state.messages.get("live-b1", [])))
+                await until(lambda: window.pane.reason.text().startswith("为什么分给我"))  # the server's "why"
+                assert "（R" in window.pane.reason.text()
 
                 received = buyer.subscribe()
                 window.pane.input.setPlainText("亲，有货的")

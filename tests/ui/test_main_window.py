@@ -324,3 +324,14 @@ def test_alerts_have_a_sound_per_kind_mute_and_notify_when_inactive(qtbot, windo
     _backend(window).buyer_writes("b9999", "在吗", name="又一位")
     assert alerter.played[-1] == AlertKind.NEW_BUYER and len(alerter.played) == 3 and len(alerter.notified) == 1
     assert window.settings.value("alerts/mute", False, bool) is True
+
+
+def test_opening_a_buyer_says_why_they_came_to_me(qtbot, window: MainWindow) -> None:
+    """The buyer panel's "why this buyer came to me": the latest routing decision in words with
+    its rule (CONSOLE.md §6), asked of the server on opening; no supervisor dialog pops up."""
+    window.reception.jump_to_first_pending()
+    assert ("why", ("b1001",)) in _backend(window).requests
+    assert window.pane.reason.text() == "为什么分给我：24小时内最近联系人（挂起也分配）（R4.1）"
+    window.reception.select_conversation("b1002")
+    window._on_reception_conversation_opened("b1002")
+    assert window.pane.reason.text().startswith("为什么分给我")
