@@ -64,7 +64,7 @@ class Sounds(QObject):
             return {}
         # QtMultimedia lists every optional codec library it does not find (VA-API, PipeWire): not
         # the agent's business. Its other messages stay.
-        QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
+        QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false\nqt.multimedia.ffmpeg.info=false")
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError as exc:  # PySide6-Addons missing, or a system library (libpulse) missing

@@ -156,6 +156,9 @@ class ConversationPane(QWidget):
         if self.conversation is None or self.conversation.id != conversation:
             return
         routed = [d for d in decisions if d.event == "routed"] or list(decisions)
+        # Each buyer message in an open session is a decision too (R9.1, open_session): it says
+        # nothing of why the buyer came here, so the decision that brought them is shown.
+        routed = [d for d in routed if d.why != "open_session"] or routed
         if not routed:
             self.reason.clear()
             return

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.reception.model import Conversation, Section
+from console.ui import reminder
 from console.ui.alerts import Alerter, AlertKind
 from console.ui.backend import Backend, ConsoleState
 from console.ui.conversation_pane import ConversationPane
@@ -30,6 +31,7 @@ from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
+from console.ui.reminder import SlowReplyReminder
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
@@ -37,8 +39,6 @@ from console.ui.team_data import DecisionLine, TeamData
 SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
 FIRST_PENDING_KEYS = "Ctrl+Up"  # CONSOLE.md §1
 TICK_MS = 1000  # the reply timers count in seconds
-REMINDER_CHOICES = (0, 60, 100, 150)  # seconds of waiting before the slow-reply reminder; 0 is off
-DEFAULT_REMINDER = 100  # Qianniu's slow-reply popup
 
 
 class MainWindow(QMainWindow):
@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         # Pending conversations seen, with the time of their latest message: a new one alerts as a
         # new buyer, a later message on one as a new message.
         self._pending: dict[str, float] = {}
-        self._reminded: dict[str, float] = {}  # conversation -> the wait (waiting_since) already reminded of
+        self.reminder = SlowReplyReminder(settings)
         self.tick = QTimer(self)  # the reply timers: one tick a second for the list and the reminder
         self.tick.setInterval(TICK_MS)
 
@@ -160,15 +160,15 @@ class MainWindow(QMainWindow):
         alerts.addAction(self.message_sound_action)
         alerts.addAction(self.reminder_sound_action)
         alerts.addAction(self.taskbar_action)
-        reminder = alerts.addMenu(self.tr("慢回复提醒"))
+        reminder_menu = alerts.addMenu(self.tr("慢回复提醒"))
         self.reminder_actions = QActionGroup(self)
-        current_reminder = self.reminder_seconds
-        for seconds in REMINDER_CHOICES:
+        current_reminder = self.reminder.seconds
+        for seconds in reminder.CHOICES:
             title = self.tr("关闭") if seconds == 0 else self.tr("等待 %1 秒时").replace("%1", str(seconds))
             action = QAction(title, self, checkable=True, checked=seconds == current_reminder)
             action.setData(seconds)
             self.reminder_actions.addAction(action)
-            reminder.addAction(action)
+            reminder_menu.addAction(action)
 
         language = self.menuBar().addMenu(self.tr("语言"))
         self.language_actions = QActionGroup(self)
@@ -252,13 +252,13 @@ class MainWindow(QMainWindow):
                 self.alerter.new_message(conversation)
         else:
             self._pending.pop(conversation.id, None)
-            self._reminded.pop(conversation.id, None)
+            self.reminder.forget(conversation.id)
         self._update_title()
 
     def _on_state_conversation_removed(self, conversation: str) -> None:
         self.model.queue_remove(conversation)
         self._pending.pop(conversation, None)
-        self._reminded.pop(conversation, None)
+        self.reminder.forget(conversation)
         if self.pane.conversation is not None and self.pane.conversation.id == conversation:
             self.pane.clear()
         self._update_title()
@@ -362,39 +362,25 @@ class MainWindow(QMainWindow):
         self.alerter.taskbar = on
 
     def _on_reminder_actions_triggered(self, action: QAction) -> None:
-        self.settings.setValue("alerts/reminder_seconds", int(action.data()))
+        self.reminder.seconds = int(action.data())
 
     def _on_tick_timeout(self) -> None:
         now = self.clock()
         self.reception.refresh_waits(now)
         self.remind_slow_replies(now)
 
-    @property
-    def reminder_seconds(self) -> int:
-        """Seconds of waiting before the slow-reply reminder; 0 when it is off (remembered)."""
-        return int(self.settings.value("alerts/reminder_seconds", DEFAULT_REMINDER, int))
-
     def remind_slow_replies(self, now: float) -> list[str]:
-        """Remind once per wait of each of our pending buyers who has waited ``reminder_seconds``
-        (CONSOLE.md §6); the buyers reminded of."""
-        limit = self.reminder_seconds
-        if limit <= 0:
-            return []
-        mine = f"agent:{self.state.agent}"
-        reminded: list[str] = []
-        for conversation_id in self._pending:
-            conversation = self.state.conversations.get(conversation_id)
-            if conversation is None or conversation.holder != mine or conversation.waiting_since is None:
-                continue
-            since = conversation.waiting_since
-            if now - since >= limit and self._reminded.get(conversation_id) != since:
-                self._reminded[conversation_id] = since
-                reminded.append(conversation.name)
-                self.alerter.slow_reply(conversation, int(now - since))
-        if reminded:
+        """Name our buyers who have waited the reminder's limit, once per wait (CONSOLE.md §6)."""
+        pending = (self.state.conversations.get(c) for c in self._pending)
+        due = self.reminder.due(now, (c for c in pending if c is not None), f"agent:{self.state.agent}")
+        for conversation in due:
+            self.alerter.slow_reply(conversation, int(now - (conversation.waiting_since or now)))
+        names = [c.name for c in due]
+        if names:
             self.statusBar().showMessage(self.tr("%1 等待已超过 %2 秒，请尽快回复")
-                                         .replace("%1", "、".join(reminded)).replace("%2", str(limit)), 15000)
-        return reminded
+                                         .replace("%1", "、".join(names)).replace("%2", str(self.reminder.seconds)),
+                                         15000)
+        return names
 
     def _on_language_actions_triggered(self, action: QAction) -> None:
         self.settings.setValue("language", action.data())

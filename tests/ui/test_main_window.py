@@ -18,6 +18,7 @@ from console.ui.main_window import MainWindow
 from console.ui.message_model import DeliveryRole, FailureRole
 from console.ui.reception_delegate import ReceptionDelegate, wait_level
 from console.ui.reception_model import ConversationRole
+from console.ui.team_data import DecisionLine
 
 
 @pytest.fixture
@@ -263,7 +264,7 @@ def test_reply_timers_turn_amber_and_red_and_repaint_only_changed_rows(qtbot, wi
 
 def test_slow_reply_reminder_names_the_buyer_once_and_can_be_off(qtbot, window: MainWindow, clock) -> None:
     window.tick.stop()
-    assert window.reminder_seconds == 100
+    assert window.reminder.seconds == 100
     assert window.remind_slow_replies(clock.now) == ["小美的店铺粉丝"]  # waiting 195 s
     assert window.remind_slow_replies(clock.now) == []  # once per wait
     clock.now += 60  # 阿杰 has waited 108 s
@@ -335,3 +336,7 @@ def test_opening_a_buyer_says_why_they_came_to_me(qtbot, window: MainWindow) -> 
     window.reception.select_conversation("b1002")
     window._on_reception_conversation_opened("b1002")
     assert window.pane.reason.text().startswith("为什么分给我")
+    later = [DecisionLine(1.0, "routed", "agent:amei", "group", "R7.3"),
+             DecisionLine(2.0, "routed", "agent:amei", "open_session", "R9.1")]  # the buyer wrote again
+    window.state.set_decisions("b1002", later)
+    assert window.pane.reason.text() == "为什么分给我：按分组匹配和分配策略选中（R7.3）"
