@@ -303,3 +303,53 @@ def test_logging_in_while_the_server_is_down_says_so_and_keeps_the_window(qapp: 
                 await asking
 
     run_on_qt(qapp, scenario())
+
+
+def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """The keyboard part of issue 12's end-to-end walk that the protocol already carries: online,
+    Ctrl+Up to the longest wait, the reason shown, a reply with Ctrl+Enter, Shift+Tab back to the
+    list, Down to the next buyer, Tab out of the reply box, suspend and come back. (Quick replies
+    and transfer by an agent need the server: not here.)"""
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
+            await until(lambda: state.status == "online")
+            buyers = [BuyerClient(server.url, f"k-b{i}", f"键盘买家{i}") for i in (1, 2)]
+            try:
+                for buyer in buyers:
+                    await buyer.connect()
+                    await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                    await buyer.say("在吗")
+                await until(lambda: all(pending_row(session, f"k-b{i}") for i in (1, 2)))
+                window.model.flush()
+
+                qtbot.keyClick(window.reception, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b1"
+                assert window.focusWidget() is window.pane.input
+                await until(lambda: window.pane.reason.text().startswith("为什么分给我"))
+                window.pane.input.insertPlainText("亲，在的")
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: all(state.delivery(m) is Delivery.CONFIRMED for m in state.messages["k-b1"]))
+                assert state.conversations["k-b1"].section is Section.REPLIED
+
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+                assert window.focusWidget() is window.reception
+                window.model.flush()  # the list merges moves for 30 ms; don't wait for its timer
+                window.reception.select_conversation("k-b1")
+                qtbot.keyClick(window.reception, Qt.Key.Key_Up)  # k-b2 is above: 待回复 comes first
+                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b2"
+                window.pane.input.setFocus()
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Tab)
+                assert window.pane.input.toPlainText() == "" and window.focusWidget() is window.pane.send_button
+
+                qtbot.keyClick(window.reception, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # 挂起
+                await until(lambda: state.status == "suspended")
+                qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # back
+                await until(lambda: state.status == "online")
+                assert pending_row(session, "k-b2")  # still mine, still waiting
+            finally:
+                for buyer in buyers:
+                    await buyer.close()
+
+    run_on_qt(qapp, scenario())
