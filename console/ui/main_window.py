@@ -59,7 +59,8 @@ class MainWindow(QMainWindow):
         self.tick.setInterval(TICK_MS)
 
         grouped = bool(settings.value(f"{state.agent}/grouped", True, bool))
-        self.model = ReceptionModel(self, grouped=grouped)
+        # The list reads the conversations where the state keeps them: one copy in the console.
+        self.model = ReceptionModel(self, grouped=grouped, source=lambda: state.conversations)
         self.delegate = ReceptionDelegate(clock, self)
         self.reception = ReceptionView(self.model, self.delegate, self)
         self.filter_bar = FilterBar(self)
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
 
     def _on_state_snapshot_loaded(self) -> None:
         conversations = self.state.conversations.values()
-        self.model.load(conversations)
+        self.model.load()
         self._pending = {c.id: c.last_at for c in conversations if c.section == Section.PENDING}
         if self.pane.conversation is not None:
             current = self.state.conversations.get(self.pane.conversation.id)

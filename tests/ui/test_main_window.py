@@ -340,3 +340,19 @@ def test_opening_a_buyer_says_why_they_came_to_me(qtbot, window: MainWindow) -> 
              DecisionLine(2.0, "routed", "agent:amei", "open_session", "R9.1")]  # the buyer wrote again
     window.state.set_decisions("b1002", later)
     assert window.pane.reason.text() == "为什么分给我：按分组匹配和分配策略选中（R7.3）"
+
+
+def test_the_list_keeps_no_copy_of_the_conversations(qtbot, qtmodeltester, window: MainWindow, clock) -> None:
+    """One owner of the console's conversations: the state. The list model reads it and never
+    writes to it, through live updates, a removal and a snapshot."""
+    model, state = window.model, window.state
+    qtmodeltester.check(model)
+    assert model._own == {}  # noqa: SLF001
+    clock.now += 1
+    _backend(window).buyer_writes("b7777", "你好", name="新来的")
+    state.remove_conversation("b1009")
+    model.flush()
+    assert model._own == {} and "b1009" not in state.conversations  # noqa: SLF001
+    assert sorted(model.visible_ids()) == sorted(c.id for c in state.conversations.values() if not c.cleared)
+    state.load_snapshot(list(state.conversations.values())[:3], state.kpis, state.status, state.load, state.cap)
+    assert sorted(model.visible_ids()) == sorted(state.conversations)
