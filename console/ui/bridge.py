@@ -30,8 +30,8 @@ from console.protocol.messages import (
 )
 from console.reception.model import Section
 from console.routing.events import Status
-from console.ui.backend import Connection, ConsoleState
 from console.ui.errors import error_text
+from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.reception.model import Author, Message
-from console.ui.backend import Delivery
 from console.ui.labels import time_label
 from console.ui.message_model import DeliveryRole, FailureRole, MessageRole
+from console.ui.state import Delivery
 
 PAD = 10  # inside a bubble
 GAP = 14  # between the view's edge and a bubble

@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.reception.model import Conversation, Message
-from console.ui.backend import ConsoleState
 from console.ui.bubble_delegate import BubbleDelegate
 from console.ui.message_model import MessageModel
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
+from console.ui.state import ConsoleState
 from console.ui.team_data import DecisionLine
 
 SEND_KEYS = "Ctrl+Enter"

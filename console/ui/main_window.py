@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 from console.reception.model import Conversation, Section
 from console.ui import reminder
 from console.ui.alerts import Alerter, AlertKind
-from console.ui.backend import Backend, ConsoleState
 from console.ui.conversation_pane import ConversationPane
 from console.ui.filter_bar import FilterBar
 from console.ui.icons import app_icon
@@ -32,6 +31,7 @@ from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
 from console.ui.reminder import SlowReplyReminder
+from console.ui.state import Backend, ConsoleState
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.reception.model import Message
-from console.ui.backend import Delivery
+from console.ui.state import Delivery
 
 MessageRole = Qt.ItemDataRole.UserRole  # the Message
 DeliveryRole = Qt.ItemDataRole.UserRole + 1  # Delivery: confirmed, sending, queued, failed

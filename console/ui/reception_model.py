@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 
 from console.reception.model import SECTION_ORDER, Conversation, Section
 from console.reception.sections import first_pending, flat_sort_key, sort_key
-from console.ui.backend import BUYER_KINDS
+from console.ui.state import BUYER_KINDS
 
 ConversationRole = Qt.ItemDataRole.UserRole  # the Conversation of a row (None on section rows)
 SectionRole = Qt.ItemDataRole.UserRole + 1  # the Section (None for the flat list's one group)

@@ -24,11 +24,11 @@ from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
 from console.routing.events import Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
-from console.ui.backend import ConsoleState
 from console.ui.bridge import ClientBackend
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.state import ConsoleState
 from console.ui.stop_signals import SignalStop
 
 LOGIN_TIMEOUT = 15.0

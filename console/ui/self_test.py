@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from console.reception.model import Section
-from console.ui.backend import Delivery
 from console.ui.run import Session
+from console.ui.state import Delivery
 
 TIMEOUT = 90.0
 ANSWER_EVERY = 12.0  # seconds between the screenshot run's answers

@@ -16,11 +16,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontMetrics, QGuiApplication
 
 from console.ui.app import create_application
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import ME, FakeBackend
 from console.ui.login import LoginDialog
 from console.ui.main_window import MainWindow
 from console.ui.run import fit_to_screen
+from console.ui.state import ConsoleState
 from console.ui.supervisor import TransferDialog
 from console.ui.team_data import AgentLine
 

@@ -22,9 +22,9 @@ from console.reception.model import Author, Section
 from console.routing.events import Status
 from console.server.app import Server, ServerConfig
 from console.server.limits import Limits
-from console.ui.backend import Connection, Delivery
 from console.ui.login import Credentials
 from console.ui.run import Session, log_in, open_window
+from console.ui.state import Connection, Delivery
 from tests.server.helpers import PASSWORD, running_server, seed_accounts, write_policy
 
 T = TypeVar("T")

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.reception.model import Section
 from console.ui.alerts import AlertKind, sound_file
-from console.ui.backend import ConsoleState, Delivery
 from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
 from console.ui.labels import timer_label
@@ -18,6 +17,7 @@ from console.ui.main_window import MainWindow
 from console.ui.message_model import DeliveryRole, FailureRole
 from console.ui.reception_delegate import ReceptionDelegate, wait_level
 from console.ui.reception_model import ConversationRole
+from console.ui.state import ConsoleState, Delivery
 from console.ui.team_data import DecisionLine
 
 

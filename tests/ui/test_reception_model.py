@@ -4,9 +4,9 @@ import msgspec
 from PySide6.QtCore import QModelIndex
 
 from console.reception.model import SECTION_ORDER, Conversation, Kind, Section
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import FakeBackend
 from console.ui.reception_model import ConversationRole, CountRole, ReceptionModel
+from console.ui.state import ConsoleState
 
 
 def _ids(model: ReceptionModel, section: Section) -> list[str]:

@@ -12,11 +12,11 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from console.reception.model import Conversation, Kind, Section
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import ME, FakeBackend
 from console.ui.reception_delegate import HEADER_HEIGHT, HOVER, ROW_HEIGHT, SELECTED, ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
+from console.ui.state import ConsoleState
 
 from .conftest import NOW
 

@@ -1,4 +1,4 @@
-"""The console's two halves of the conversation with the server.
+"""The console's state store (``ConsoleState``) and what the widgets ask of the server (``Backend``).
 
 ``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
 they observe (the current data and a signal per change). Answers never come back as return
