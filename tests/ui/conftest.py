@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from console.ui.backend import ConsoleState
 from console.ui.collector import MainThreadCollector
 from console.ui.fake_backend import ME, FakeBackend
+from console.ui.state import ConsoleState
 
 NOW = 1_750_000_000.0  # a fixed "now" (2025-06-15 afternoon, UTC)
 
