@@ -33,6 +33,12 @@ relay, on every line, and ``ratio = throughput_per_s / baseline_per_s``. The ``m
 the figure of issue 3 (goal: at least 0.25); the fixed-rate lines say how much of the relay's
 capacity that rate uses.
 
+The two servers are measured interleaved, each on its own connections and both running
+throughout: the routing server at a rate, then the relay at the same rate, then the next rate,
+then the two saturation runs back to back; so a moment of other work on the machine weighs on
+both sides of a ratio. ``server_us_per_msg`` and ``relay_us_per_msg`` are each one's CPU time
+(``/proc/PID/stat``, user + system) per message delivered in that window.
+
 Two cores, shared by the three processes (and by anything else running on the machine): the
 ``server_cpu`` and ``loadgen_cpu`` fields say how busy each process was (1.0 = one core), so a
 figure limited by the load generator rather than by the server shows as such.
@@ -512,10 +518,6 @@ async def closed_loop(load: Load, server: Child, in_flight: int, warmup: float, 
     return _measure(load, window, lost, server_cpu, own_cpu)
 
 
-class _Skip(Exception):
-    pass
-
-
 def _py_spy(out: Path | None, idle: bool, server: Child, seconds: float) -> subprocess.Popen[bytes] | None:
     """Sample the server's stacks during a rate (``--py-spy FILE``: collapsed stacks)."""
     if out is None:
@@ -538,50 +540,50 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         if not args.json or args.verbose:
             print(text, file=sys.stderr, flush=True)
 
-    # The baseline: the bare relay, same connections, same rates, then its capacity.
-    relay = start_relay()
+    # Both servers run for the whole bench and are measured in turn, the routing server first,
+    # then the relay at the same rate, then the next rate: whatever else the machine does at a
+    # moment weighs on both sides of a ratio alike (issue 9: a baseline measured minutes apart
+    # swung the ratio 0.18-0.51).
+    sides = [s for s in ("fenliu", "relay") if args.only in (None, s)]
+    children: dict[str, Child] = {}
+    loads: dict[str, Load] = {}
+    errors: dict[str, int] = {}
+    misrouted = 0
     try:
-        if args.only == "fenliu":
-            raise _Skip
-        load = await connect_relay(relay.port, args.agents, args.buyers)
+        if "fenliu" in sides:
+            policy_file = write_policy(folder, args.agents)
+            t = time.perf_counter()
+            tokens = seed_accounts(folder / "data", policy_file)
+            note(f"{args.agents} accounts in {time.perf_counter() - t:.1f} s")
+            children["fenliu"] = start_server(folder, policy_file, args.server_source)
+            t = time.perf_counter()
+            loads["fenliu"] = await connect_fenliu(children["fenliu"].port, args.agents, args.buyers, tokens)
+            note(f"{args.agents} agents online, {args.buyers} buyers routed in {time.perf_counter() - t:.1f} s")
+        if "relay" in sides:
+            children["relay"] = start_relay()
+            loads["relay"] = await connect_relay(children["relay"].port, args.agents, args.buyers)
         gc.collect()
         for rate in rates:
-            results["relay"][str(rate)] = m = await open_loop(load, relay, rate, warmup, window)
-            note(f"relay  {rate:>6}/s: {m}")
-        results["relay"]["max"] = m = await closed_loop(load, relay, args.window, warmup, window)
-        note(f"relay     max: {m}")
-        await load.close()
-    except _Skip:
-        pass
+            for side in sides:
+                last = side == "fenliu" and rate == rates[-1]
+                spy = _py_spy(args.py_spy, args.py_spy_idle, children[side], window + warmup) if last else None
+                results[side][str(rate)] = m = await open_loop(loads[side], children[side], rate, warmup, window)
+                if spy is not None:
+                    spy.wait(30)
+                note(f"{side:<6} {rate:>6}/s: {m}")
+        for side in sides:
+            results[side]["max"] = m = await closed_loop(loads[side], children[side], args.window, warmup, window)
+            note(f"{side:<6}    max: {m}")
+        if "fenliu" in loads:
+            errors, misrouted = dict(loads["fenliu"].errors), loads["fenliu"].misrouted
+        for load in loads.values():
+            await load.close()
     finally:
-        relay.stop()
+        for child in children.values():
+            child.stop()
+
     if args.only == "relay":
         return [{"rate": k, **vars(m)} for k, m in results["relay"].items()]
-
-    # The routing server, database on.
-    policy_file = write_policy(folder, args.agents)
-    t = time.perf_counter()
-    tokens = seed_accounts(folder / "data", policy_file)
-    note(f"{args.agents} accounts in {time.perf_counter() - t:.1f} s")
-    server = start_server(folder, policy_file, args.server_source)
-    try:
-        t = time.perf_counter()
-        load = await connect_fenliu(server.port, args.agents, args.buyers, tokens)
-        note(f"{args.agents} agents online, {args.buyers} buyers routed in {time.perf_counter() - t:.1f} s")
-        gc.collect()
-        for rate in rates:
-            spy = _py_spy(args.py_spy, args.py_spy_idle, server, window + warmup) if rate == rates[-1] else None
-            results["fenliu"][str(rate)] = m = await open_loop(load, server, rate, warmup, window)
-            if spy is not None:
-                spy.wait(30)
-            note(f"fenliu {rate:>6}/s: {m}  errors {load.errors} misrouted {load.misrouted}")
-        results["fenliu"]["max"] = m = await closed_loop(load, server, args.window, warmup, window)
-        note(f"fenliu    max: {m}  errors {load.errors} misrouted {load.misrouted}")
-        errors, misrouted = dict(load.errors), load.misrouted
-        await load.close()
-    finally:
-        server.stop()
-
     if args.only == "fenliu":
         return [{"rate": k, **vars(m)} for k, m in results["fenliu"].items()]
     baseline = results["relay"]["max"].throughput_per_s

@@ -1,139 +1,295 @@
-"""Server restart time after a busy day: the whole engine log replayed vs. a snapshot plus its tail.
+"""A full ``fenliu server`` start, to listening, on a data folder after a busy day (issues 3 and 9).
 
-    .venv/bin/python bench/restart.py --json [--inputs 200000]
+    .venv/bin/python bench/restart.py --json                          # 100,000 and 1,000,000 buyers
+    .venv/bin/python bench/restart.py --json --sizes 100000           # one size
 
-Builds a data folder whose engine log holds ``--inputs`` routing inputs (200 agents, buyers
-arriving, writing, answered and closed), then times ``EngineDriver.restore`` twice in the same
-run: with the snapshots deleted (the baseline: every input applied again) and with them (the
-newest snapshot loaded, the inputs after it applied). One JSON line per way. Also what a
-snapshot costs: written inline (a clean stop) and in the background (the event loop pays only
-for the fork; a child process pickles).
+For each size, a data folder as a day of an 11.11 shop leaves it: 500 agents (accounts, online),
+``N`` buyers, each arriving and routed (least saturated), writing twice, answered twice and
+closed, a thousand of them still in a session at the end; so the database holds the buyers,
+their conversations, 4 messages each, the routing decisions, receptions, waits, a rating for one
+in ten, each agent's numbered console events (the newest 5,000, as the server keeps them) and the
+engine log, all timed over the last 8 hours so "today" and its KPIs are full. Two copies:
+
+- ``clean``: as a clean stop leaves it: a routing snapshot of the last logged input;
+- ``kill``: as a kill -9 leaves it with the longest log tail: the newest snapshot is
+  ``SNAPSHOT_EVERY - 1`` inputs behind the log (the next periodic one never came).
+
+Each case is timed from starting ``fenliu server --data COPY --port P`` (a fresh copy of the
+folder, so every start does the same work) to the first TCP connection its port accepts; in the
+same run, right after, an empty data folder (the 500 accounts only) is started the same way
+(``empty_start_s``: what Python, the imports and opening a database cost). One JSON line per case::
+
+    {"buyers": N, "after": "clean"|"kill", "start_s": x, "empty_start_s": x}
+
+Generating a folder: the engine through the real ``EngineDriver`` (so the engine log and the
+snapshots are the real ones; their inputs are timed, not the wall clock), and the server's own
+tables written in bulk with its schema (``Store``). Folders are cached under
+``/tmp/fenliu-restart-cache``, keyed by the schema version, the engine's fingerprint, this
+generator's version and the local date (today's KPIs must be today's), so a re-run only starts
+servers. 100,000 buyers took 67 s to generate on a loaded machine; 1,000,000 were not generated
+yet (about ten times that is the estimate, and the engine alone needs about 860 MiB).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import random
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from console.routing.events import Arrive, BuyerSay, Close, HolderReply, SetStatus, Status  # noqa: E402
 from console.routing.policy import load_policy_toml  # noqa: E402
 from console.server import driver as driver_module  # noqa: E402
-from console.server.driver import EngineDriver  # noqa: E402
-from console.server.store import Store  # noqa: E402
+from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
 
-AGENTS = 200
+AGENTS = 500
+OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
+SPAN_S = 8 * 3600.0  # the day's traffic: the 8 hours before generation
+GENERATOR = 1  # bump when the folders this file builds change
+CACHE = Path(tempfile.gettempdir()) / "fenliu-restart-cache"
+PASSWORD = "restart-pw-1"
 
 
 def policy_text() -> str:
-    groups = "\n".join(f'[[groups]]\nid = "g{g}"\nproducts = ["p{g}"]\ncap = 8\n' for g in range(20))
-    agents = "\n".join(f'[[agents]]\nid = "a{i}"\ngroups = ["g{i % 20}"]\n' for i in range(AGENTS))
-    return f'preset = "douyin"\nseed = 3\n{groups}\n{agents}'
+    lines = ['preset = "douyin"', 'timezone = "Asia/Shanghai"', "seed = 5", 'disconnect_grace = "1h"', "",
+             "[[groups]]", 'id = "all"', "cap = 10", ""]
+    for i in range(AGENTS):
+        lines += ["[[agents]]", f'id = "a{i:03d}"', f'name = "客服{i}"', 'groups = ["all"]', ""]
+    return "\n".join(lines)
 
 
-def build(folder: Path, inputs: int) -> tuple[float, int]:
+def cache_key(buyers: int) -> str:
+    from console.routing.engine import Engine
+
+    engine = Engine(load_policy_toml(policy_text()), start=0.0)
+    fingerprint = driver_module.engine_fingerprint(engine)
+    digest = hashlib.sha256(f"{fingerprint}|{policy_text()}".encode()).hexdigest()[:12]
+    return f"schema{SCHEMA_VERSION}-gen{GENERATOR}-{digest}-{date.today().isoformat()}-{buyers}"
+
+
+# -- generating a folder -----------------------------------------------------------------------------------
+
+
+def _accounts(store: Store) -> None:
+    from console.server import accounts as accounts_module
+    from console.server.app import ensure_demo_accounts
+
+    one_hash = accounts_module.hash_password(PASSWORD)  # one slow hash for all: set-up only
+    slow = accounts_module.hash_password
+    accounts_module.hash_password = lambda password: one_hash  # type: ignore[assignment]
+    try:
+        ensure_demo_accounts(store, load_policy_toml(policy_text()), PASSWORD)
+    finally:
+        accounts_module.hash_password = slow  # type: ignore[assignment]
+
+
+def _engine_day(folder: Path, buyers: int, start: float) -> tuple[list[str], int, int]:
+    """Drive the engine through the day; returns each buyer's agent, the log length and the seq
+    of the periodic snapshot (``SNAPSHOT_EVERY - 1`` inputs before the end)."""
     text = policy_text()
     store = Store.open(folder, synchronous="OFF")
-    clock = iter(range(1_800_000_000, 1_900_000_000)).__next__
-    driver = EngineDriver(store, clock=lambda: float(clock()))
-    driver.restore(load_policy_toml(text), text)
-    for i in range(AGENTS):
-        driver.apply(SetStatus(agent=f"a{i}", status=Status.ONLINE))
-    rng = random.Random(1)
-    open_buyers: list[str] = []
-    n = 0
-    while n < inputs - AGENTS - 1:  # the policy and the statuses are logged too
-        roll = rng.random()
-        if roll < 0.35 or not open_buyers:
-            buyer = f"b{n}"
-            driver.apply(Arrive(buyer=buyer, product=f"p{rng.randrange(20)}"))
-            open_buyers.append(buyer)
-        elif roll < 0.6:
-            driver.apply(BuyerSay(buyer=rng.choice(open_buyers), text="在吗"))
-        elif roll < 0.8:
-            driver.apply(HolderReply(buyer=rng.choice(open_buyers), text="您好"))
-        else:
-            driver.apply(Close(buyer=open_buyers.pop(rng.randrange(len(open_buyers)))))
-        n += 1
-        if n % 2000 == 0:
-            store.flush()
+    _accounts(store)
+    every = driver_module.SNAPSHOT_EVERY
+    total = 1 + AGENTS + sum(1 + 2 * (i >= 300) + 2 * (i >= 600) + (i >= OPEN_AT_END) for i in range(buyers))
+    snapshot_at = total - (every - 1)
+    driver_module.SNAPSHOT_EVERY = 1 << 62  # this loop places the snapshots itself
+    try:
+        clock = [start]
+        driver = driver_module.EngineDriver(store, clock=lambda: clock[0])
+        driver.restore(load_policy_toml(text), text)
+        gap = SPAN_S / buyers
+
+        def feed(event: object, at: float) -> list:  # type: ignore[type-arg]
+            decisions = driver.apply(event, at)  # type: ignore[arg-type]
+            if driver._last_seq == snapshot_at:  # noqa: SLF001
+                driver.snapshot()  # the periodic one (written inline here)
+            if driver._last_seq % 20_000 == 0:  # noqa: SLF001
+                store.flush()
+            return decisions
+
+        for i in range(AGENTS):
+            feed(SetStatus(agent=f"a{i:03d}", status=Status.ONLINE), start)
+        agent_of: list[str] = []
+        for i in range(buyers):
+            t = start + i * gap
+            for d in feed(Arrive(buyer=f"b{i:07d}", entry="product_detail", product="p1"), t):
+                if d.event == "routed" and d.to.startswith("agent:"):
+                    agent_of.append(d.to[6:])
+            if len(agent_of) != i + 1:
+                raise RuntimeError(f"buyer {i} was not routed to an agent")
+            for back in (300, 600):
+                if i >= back:
+                    feed(BuyerSay(buyer=f"b{i - back:07d}", text="在吗"), t)
+                    feed(HolderReply(buyer=f"b{i - back:07d}", text="在的"), t)
+            if i >= OPEN_AT_END:
+                feed(Close(buyer=f"b{i - OPEN_AT_END:07d}"), t)
+        if driver._last_seq != total:  # noqa: SLF001
+            raise RuntimeError(f"logged {driver._last_seq} inputs, expected {total}")  # noqa: SLF001
+        store.flush()
+        driver.snapshot()  # the clean stop's (removed again for the kill copy)
+    finally:
+        driver_module.SNAPSHOT_EVERY = every
+        store.close()
+    return agent_of, total, snapshot_at
+
+
+def _tables(folder: Path, agent_of: list[str], start: float) -> None:
+    """The server's own rows for that day, in bulk (the engine log is already there)."""
+    n = len(agent_of)
+    gap = SPAN_S / n
+    db = sqlite3.connect(folder / DB_NAME)
+    db.execute("PRAGMA synchronous = OFF")
+    message_id = 0
+    per_agent_events: dict[str, int] = {}
+    with db:
+        db.executemany("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)",
+                       ((f"b{i:07d}", f"买家{i}", start + i * gap) for i in range(n)))
+        conversations, messages, decisions, receptions, waits, ratings = [], [], [], [], [], []
+        for i, agent in enumerate(agent_of):
+            buyer, t = f"b{i:07d}", start + i * gap
+            said, answered = t + 300 * gap, t + 600 * gap
+            ids = []
+            for at, author, text in ((said, "buyer", "在吗"), (said, "agent", "在的"),
+                                     (answered, "buyer", "在吗"), (answered, "agent", "在的")):
+                message_id += 1
+                ids.append(message_id)
+                messages.append((message_id, buyer, author, text, at, agent if author == "agent" else None,
+                                 f"c{message_id}" if author == "agent" else None))
+            still_open = i >= n - OPEN_AT_END
+            conversations.append((buyer, f"agent:{agent}" if still_open else None, agent, "在的", answered,
+                                  ids[2], ids[3]))
+            decisions.append((buyer, "routed", f"agent:{agent}", "least_saturated", "R6.1", t))
+            if not still_open:
+                decisions.append((buyer, "closed", f"agent:{agent}", "agent_close", "R10.1", t + OPEN_AT_END * gap))
+            receptions.append((agent, buyer, t))
+            waits += [(agent, buyer, said, said + 5.0), (agent, buyer, answered, answered + 5.0)]
+            if i % 10 == 0:
+                ratings.append((buyer, agent, 5 if i % 20 else 2, t + OPEN_AT_END * gap))
+            per_agent_events[agent] = per_agent_events.get(agent, 0) + 6  # conversation, 4 messages, closed
+        db.executemany("INSERT INTO messages (id, conversation, author, text, at, agent, client_id) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", messages)
+        del messages
+        db.executemany("INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_human) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", conversations)
+        db.executemany("INSERT INTO decisions (buyer, event, target, why, rule, at) VALUES (?, ?, ?, ?, ?, ?)",
+                       decisions)
+        db.executemany("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", receptions)
+        db.executemany("INSERT INTO waits (agent, buyer, started, answered) VALUES (?, ?, ?, ?)", waits)
+        db.executemany("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)", ratings)
+        from console.server.hub import KEEP_EVENTS
+
+        body = b'{"type":"status","seq":0,"status":"online","load":1,"cap":10}'
+        for agent, count in sorted(per_agent_events.items()):
+            db.executemany("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)",
+                           ((agent, seq, body) for seq in range(max(1, count - KEEP_EVENTS + 1), count + 1)))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def generate(buyers: int, verbose: bool) -> Path:
+    """The cached folder for ``buyers`` (``clean/`` and ``kill/`` data folders), built if missing."""
+    base = CACHE / cache_key(buyers)
+    if (base / "done").exists():
+        return base
+    shutil.rmtree(base, ignore_errors=True)
+    work = base / "clean"
+    work.mkdir(parents=True)
     started = time.perf_counter()
-    driver.snapshot()  # written here, as at a clean stop (the background one forks instead)
-    took = time.perf_counter() - started
-    size = max((folder / "snapshots").glob("*.pickle")).stat().st_size
-    store.close()
-    return took, int(size)
+    day_start = time.time() - SPAN_S - 120
+    agent_of, total, snapshot_at = _engine_day(work, buyers, day_start)
+    _tables(work, agent_of, day_start)
+    kill = base / "kill"
+    shutil.copytree(work, kill)
+    for file in (kill / "snapshots").glob("engine-*.pickle"):
+        if int(file.stem.split("-", 1)[1]) > snapshot_at:
+            file.unlink()  # kill -9: the clean stop's snapshot was never written
+    (base / "policy.toml").write_text(policy_text(), encoding="utf-8")
+    empty = Store.open(base / "empty")  # the accounts only: the policy's agents must exist
+    try:
+        _accounts(empty)
+    finally:
+        empty.close()
+    (base / "done").write_text(json.dumps({"buyers": buyers, "logged_inputs": total, "snapshot_at": snapshot_at,
+                                           "generate_s": round(time.perf_counter() - started, 1)}))
+    if verbose:
+        print(f"generated {buyers} buyers ({total} logged inputs) in {time.perf_counter() - started:.0f} s: {base}",
+              file=sys.stderr, flush=True)
+    return base
 
 
-def timed_background_snapshot(folder: Path) -> float | None:
-    """What the event loop pays for a periodic snapshot: the fork (the child does the pickling)."""
-    import asyncio
-    import os
+# -- timing a start ----------------------------------------------------------------------------------------
 
-    if not hasattr(os, "fork"):
-        return None
-    store = Store.open(folder)
-    driver = EngineDriver(store)
-    text = policy_text()
-    driver.restore(load_policy_toml(text), text)
 
-    async def fork_once() -> float:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> float:
+    """``fenliu server`` on ``data``: seconds from spawning it to its port accepting a connection."""
+    port = free_port()
+    fenliu = ROOT / ".venv" / "bin" / "fenliu"
+    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    with log.open("wb") as out:
         started = time.perf_counter()
-        driver.snapshot(background=True)
-        spent = time.perf_counter() - started
-        assert driver._child is not None  # noqa: SLF001
-        await driver._child  # noqa: SLF001
-        return spent
-
-    spent = asyncio.run(fork_once())
-    store.close()
-    return spent
-
-
-def timed_restore(folder: Path) -> tuple[float, int]:
-    store = Store.open(folder)
-    driver = EngineDriver(store)
-    text = policy_text()
-    started = time.perf_counter()
-    replayed = driver.restore(load_policy_toml(text), text)
-    spent = time.perf_counter() - started
-    store.close()
-    return spent, replayed
+        proc = subprocess.Popen([*command, "server", "--port", str(port), "--data", str(data), "--policy", str(policy)],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                    return time.perf_counter() - started
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError("the server did not listen in time")
+            time.sleep(0.005)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--inputs", type=int, default=200_000)
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100_000, 1_000_000],
+                        help="buyers per data folder, comma-separated (default 100000,1000000)")
+    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
-        folder = Path(tmp)
-        snapshot_s, snapshot_bytes = build(folder, args.inputs)
-        logged = Store.open(folder)
-        total = logged.one("SELECT COUNT(*) AS n FROM engine_log")["n"]
-        logged.close()
-        snapshots = len(list((folder / "snapshots").glob("*.pickle")))
-        fork_s = timed_background_snapshot(folder)
-        with_snapshot, tail = timed_restore(folder)
-        for file in (folder / "snapshots").glob("*.pickle"):
-            file.unlink()
-        baseline, everything = timed_restore(folder)
-    rows = [
-        {"way": "whole log (baseline)", "logged_inputs": total, "replayed": everything, "restore_s": round(baseline, 3)},
-        {"way": "snapshot + tail", "logged_inputs": total, "snapshots": snapshots, "replayed": tail,
-         "restore_s": round(with_snapshot, 3), "vs_baseline": round(with_snapshot / baseline, 3),
-         "snapshot_every": driver_module.SNAPSHOT_EVERY, "snapshot_inline_s": round(snapshot_s, 3),
-         "snapshot_background_loop_s": None if fork_s is None else round(fork_s, 4),
-         "snapshot_bytes": snapshot_bytes},
-    ]
-    for row in rows:
-        print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()))
+    for buyers in args.sizes:
+        base = generate(buyers, args.verbose or not args.json)
+        policy = base / "policy.toml"
+        for after in ("clean", "kill"):
+            with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
+                copy = Path(tmp) / "data"
+                shutil.copytree(base / after, copy)
+                os.sync()
+                start_s = time_start(copy, policy, Path(tmp) / "server.log")
+                shutil.copytree(base / "empty", Path(tmp) / "empty")
+                empty_s = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log")
+            row = {"buyers": buyers, "after": after, "start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3)}
+            print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
 
 

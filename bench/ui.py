@@ -56,10 +56,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 import console.ui.main_window as main_window_module  # noqa: E402
 from console.reception.model import Author, Conversation, Kind, Message, Section  # noqa: E402
 from console.ui.app import create_application, install_translator  # noqa: E402
-from console.ui.backend import Connection, ConsoleState  # noqa: E402
 from console.ui.fake_backend import ME  # noqa: E402
 from console.ui.main_window import MainWindow  # noqa: E402
 from console.ui.reception_model import ReceptionModel  # noqa: E402
+from console.ui.state import Connection, ConsoleState  # noqa: E402
 
 ROWS = 5000
 RATE = 200.0

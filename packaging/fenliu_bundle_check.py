@@ -114,9 +114,9 @@ def check_qt() -> str:
     from PySide6.QtGui import QFontDatabase, QGuiApplication, QImageReader
 
     from console.ui.app import CJK_FAMILIES, create_application, install_translator
-    from console.ui.backend import ConsoleState
     from console.ui.fake_backend import ME, FakeBackend
     from console.ui.main_window import MainWindow
+    from console.ui.state import ConsoleState
 
     app = create_application(["fenliu"])
     if not app.styleSheet():

@@ -24,6 +24,7 @@ SYSTEM_PACKAGES=(
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
     libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
     libegl1 libgl1 libdbus-1-3 libfontconfig1
+    libpulse0  # QtMultimedia (the alert sounds) loads it, even where there is no sound card
 )
 
 # Two bootstraps at once (make run in one shell, make test in another) take turns.

@@ -155,12 +155,22 @@ def _toggle(args: argparse.Namespace, *, disable: bool) -> int:
 def _buyer(args: argparse.Namespace) -> int:
     from console.reception.model import Kind
     from console.server.directory import Directory
-    from console.server.store import Store
+    from console.server.store import FolderLock, Store, default_data_dir
 
+    folder = args.data if args.data is not None else default_data_dir()
+    pid = FolderLock.holder(folder)
+    if pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
+        print(f"fenliu accounts buyer: a fenliu server (PID {pid or '?'}) is serving {folder} and keeps buyer "
+              "kinds in memory, so it would not see this change. Stop the server, run this command again, "
+              "then start the server.", file=sys.stderr)
+        return 1
     store = Store.open(args.data)
     try:
         Directory(store).set_kind(args.id, Kind(args.kind), name=args.name)
         store.flush()
+    except ValueError as exc:
+        print(f"fenliu accounts buyer: {exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"{args.id} is a {args.kind}")

@@ -13,9 +13,13 @@ console's agent, shown in its list and answered by it end to end (the desktop bu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from console.paths import resources_dir
 
@@ -65,21 +69,37 @@ def run(args: argparse.Namespace) -> int:
     from console.sim.demo_stack import DemoStack
 
     user = "zhuguan" if args.supervisor else args.agent
-    with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch, _exit_on_stop_signals():
         data = args.data or Path(scratch) / "data"
         stack = DemoStack(data, resources_dir() / "policy.example.toml", rate=args.rate, console_user=user,
                           password=DEMO_PASSWORD, log_dir=Path(scratch))
-        try:
-            url = stack.start()
-        except RuntimeError as exc:
-            print(f"fenliu demo: {exc}", file=sys.stderr)
-            stack.stop()
-            return 1
-        print(f"fenliu demo: server {url}, data {data}; console as {user} (password {DEMO_PASSWORD})", flush=True)
-        try:
+        try:  # whatever happens from here on, even a SIGTERM, the children are stopped
+            try:
+                url = stack.start()
+            except RuntimeError as exc:
+                print(f"fenliu demo: {exc}", file=sys.stderr)
+                return 1
+            print(f"fenliu demo: server {url}, data {data}; console as {user} (password {DEMO_PASSWORD})", flush=True)
             return _console(url, user, args, Path(scratch) / "console")
         finally:
             stack.stop()
+
+
+@contextlib.contextmanager
+def _exit_on_stop_signals() -> Iterator[None]:
+    """SIGTERM, SIGINT or SIGHUP before or after the console runs (starting the children, stopping
+    them) exits through the ``finally`` blocks instead of killing the process where it stands; while
+    the console runs, it installs its own handling (console.ui.stop_signals)."""
+    def stop(number: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)]
+    previous = {number: signal.signal(number, stop) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> int:

@@ -1,14 +1,15 @@
-"""``fenliu policy check FILE``: validate a shop policy and print what it amounts to."""
+"""``fenliu policy``: check a policy file, apply one to a running server, list what was applied."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("policy", help="check a shop policy file")
+    parser = subparsers.add_parser("policy", help="check, apply and list shop policies")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate a policy file (TOML) and print a summary",
                                description="Exit 0 and print a summary when the policy is valid; exit 2 "
@@ -24,6 +25,13 @@ def register(subparsers: Any) -> None:
     apply.add_argument("--user", required=True, help="a supervisor or main account")
     apply.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     apply.set_defaults(func=run_apply)
+    history = actions.add_parser("history", help="list the policies applied: when, by whom, how",
+                                 description="The server keeps every policy it ran in its data folder; the "
+                                             "last one is what the next start uses unless --policy is given. "
+                                             "Read while the server runs, too.")
+    history.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    history.add_argument("--show", type=int, default=None, metavar="N", help="print the TOML of entry N")
+    history.set_defaults(func=run_history)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -40,11 +48,38 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_history(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from console.server.policy_log import PolicyLog
+    from console.server.store import Store
+
+    store = Store.open(args.data)
+    try:
+        applied = PolicyLog(store).history()
+    finally:
+        store.close()
+    if args.show is not None:
+        chosen = [entry for entry in applied if entry.seq == args.show]
+        if not chosen:
+            print(f"fenliu policy history: no entry {args.show}", file=sys.stderr)
+            return 2
+        print(chosen[0].text, end="" if chosen[0].text.endswith("\n") else "\n")
+        return 0
+    if not applied:
+        print("no policy applied yet")
+        return 0
+    for i, entry in enumerate(applied):
+        when = datetime.fromtimestamp(entry.at).astimezone().isoformat(timespec="seconds")
+        mark = "  (in force)" if i == len(applied) - 1 else ""
+        print(f"{entry.seq:>8}  {when}  by {entry.by or '?'}  via {entry.source or '?'}  sha256 {entry.digest}{mark}")
+    return 0
+
+
 def run_apply(args: argparse.Namespace) -> int:
     """Added by the server work: send ``apply_policy`` over the agent protocol."""
     import asyncio
     import getpass
-    from pathlib import Path
 
     from console.policy_file import load_policy_file
     from console.routing.policy import PolicyError

@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from console.protocol.limits import HELLO_TIMEOUT, PRELOGIN_PER_ADDRESS
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("server", help="run the routing server")
@@ -13,12 +15,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
     parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
-                        help="shop policy TOML (default: resources/policy.example.toml)")
+                        help="shop policy TOML; it replaces the policy in force (default: the policy in force in the data "
+                             "folder, the last one applied; on a new data folder resources/policy.example.toml)")
     parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
     parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
     parser.add_argument("--demo-password", default=None, metavar="PASSWORD",
                         help="demo only: create missing accounts for the policy's agents with this password")
+    parser.add_argument("--no-gateway-key", action="store_true",
+                        help="listen beyond loopback without a gateway key (FENLIU_GATEWAY_KEY): anyone who "
+                             "reaches /buyer may speak for any buyer; logged at every start")
+    parser.add_argument("--hello-timeout", type=float, default=HELLO_TIMEOUT, metavar="SECONDS",
+                        help=f"close a connection not logged in this long after connecting (default: {HELLO_TIMEOUT:g})")
+    parser.add_argument("--max-prelogin-per-address", type=int, default=PRELOGIN_PER_ADDRESS, metavar="N",
+                        help="connections from one address not logged in yet; more are closed at once "
+                             f"(default: {PRELOGIN_PER_ADDRESS})")
     parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     parser.set_defaults(func=_run)
 
@@ -31,15 +42,21 @@ def _run(args: argparse.Namespace) -> int:
 
     from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
-    from console.server.store import Store
+    from console.server.limits import Limits
+    from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
-        gateway_key=os.environ.get("FENLIU_GATEWAY_KEY") or None, faq_file=args.faq or DEFAULT_FAQ,
+        gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
+        faq_file=args.faq or DEFAULT_FAQ,
+        limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
     )
     try:
         if args.demo_password:
+            pid = FolderLock.holder(args.data if args.data is not None else default_data_dir())
+            if pid is not None:  # another server: say so before writing anything
+                raise ServerError(str(FolderInUse(args.data or default_data_dir(), pid)))
             policy, _ = read_policy(args.policy)
             store = Store.open(args.data)
             try:

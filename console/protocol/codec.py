@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from console.protocol.identifiers import ID_RULE
 from console.protocol.messages import (
     AgentPush,
     AgentRequest,
@@ -130,6 +131,8 @@ def _invalid(text: str, rid: str | None) -> ProtocolError:
             return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type: {detail}", "type", rid)
     if path is None and detail.startswith("Expected `object`"):
         return ProtocolError(ErrorCode.INVALID, f"a message must be a JSON object: {detail}", None, rid)
+    if "matching regex" in detail:  # an id with a hidden character: say the rule, not the regex
+        detail = ID_RULE
     where = f" (at {path})" if at is not None and path else ""
     return ProtocolError(ErrorCode.INVALID, f"{detail}{where}", path, rid)
 

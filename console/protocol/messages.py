@@ -23,6 +23,7 @@ from typing import Annotated
 
 import msgspec
 
+from console.protocol.identifiers import ID_PATTERN
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
 # re-exported: the shapes messages carry
@@ -37,8 +38,8 @@ from console.routing.events import Status as Status
 
 # -- field types ---------------------------------------------------------------------------------
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-"""A buyer, agent, conversation, order, client message or request id."""
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""A buyer, agent, conversation, order or client message id: printable, nothing hidden (ID_RULE)."""
 Name = Annotated[str, msgspec.Meta(max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 """A chat message: never empty, at most 4000 characters."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from console.routing.matching import BuyerAttributes, GroupMatcher, OrderRecord,
 from console.routing.picking import pick
 from console.routing.policy import GroupSpec, OfflineMode, Pick, Policy, PolicyError, QueueMode
 from console.routing.state import (
+    CONVERSION_WINDOW,
     AgentState,
     AgentView,
     BuyerState,
@@ -77,6 +79,8 @@ class Engine:
         self.now = start
         self._serial = 0
         self._timers: list[tuple[float, int, str, int]] = []
+        # R8.2: every reception of the last 7 days, oldest first: (time, serial, agent, buyer)
+        self._receptions: deque[tuple[float, int, str, str]] = deque()
         self._day_end = -math.inf
         self._day = 0
         self.agents: dict[str, AgentState] = {}
@@ -110,10 +114,11 @@ class Engine:
             for gid in state.spec.groups:
                 self.members[gid].append(state)
         if policy.groups:
-            self.queuing = set(policy.queuing_group_ids())
+            queuing = policy.queuing_group_ids()
         else:
-            self.queuing = {_IMPLICIT} if policy.queue.mode is QueueMode.SHOP else set()
-        for gid in self.queuing:
+            queuing = (_IMPLICIT,) if policy.queue.mode is QueueMode.SHOP else ()
+        self.queuing = frozenset(queuing)  # membership only; pools are made in policy order
+        for gid in queuing:
             name = self._pool_name(gid)
             self.pools.setdefault(name, Pool(name, None if gid == _IMPLICIT else gid))
         for state in self.agents.values():
@@ -183,12 +188,26 @@ class Engine:
         if now > self.now:
             self.now = now
         self._roll_day(now)
+        self._expire_receptions(now)
+
+    def _expire_receptions(self, now: float) -> None:
+        """R8.2: receptions leave the 7-day window as the clock passes them, whatever happens
+        meanwhile, so a weight is a function of the events in the window at the decision."""
+        receptions = self._receptions
+        horizon = now - CONVERSION_WINDOW
+        while receptions and receptions[0][0] <= horizon:
+            _, serial, agent_id, buyer_id = receptions.popleft()
+            agent = self.agents.get(agent_id)
+            if agent is not None:
+                buyer = self.buyers.get(buyer_id)
+                agent.expire_reception(buyer_id, serial, buyer.paid_serial if buyer is not None else 0)
 
     def next_wake(self) -> float | None:
         """When ``advance`` next has a timer to fire, or None."""
         while self._timers:
             due, _, buyer, sid = self._timers[0]
-            session = self.buyers[buyer].session
+            state = self.buyers.get(buyer)  # a stale timer may name a buyer dropped by prune()
+            session = state.session if state is not None else None
             if session is not None and session.id == sid and session.due == due:
                 return due
             heapq.heappop(self._timers)
@@ -205,6 +224,46 @@ class Engine:
             out.extend(self._close(session, due, Reason.IDLE))
         self._tick(now)
         return out
+
+    def prune(self, now: float) -> int:
+        """Drop the state of buyers that no rule can look at again; returns how many were dropped.
+
+        Evaluated at the engine's clock (``now``, never ahead of the last input), so which
+        buyers go is a function of the inputs and their times, and no decision changes
+        (tests/routing/test_prune.py). A buyer is kept while any of these holds:
+
+        - an open session, a queue place or a place in the message pool (R9.1);
+        - a recent contact within ``recent.window`` or ``recent.any_status`` (R4);
+        - a closed session within ``queue.repeat_window`` (R5);
+        - an order that is not ``closed``, or that was ever ``success`` (R7.4: a later update
+          of it needs its first success, and ``paid`` states keep matching R7.3);
+        - a reception within the 7 days of R8.2 (a payment would count for that agent).
+
+        Attributes of the latest arrive (R7.5) and the exclusive agent (R7.1) are taken afresh
+        at every arrive and used by re-routes only, which need a session. Receptions today
+        (R8.3, R8.4) are counted by the agents and stay. A later policy swap that lengthens a
+        window does not bring back a buyer already dropped. One pass over the buyers.
+        """
+        at = min(now, self.now)
+        recent_for = max(self.policy.recent.window, self.policy.recent.any_status)
+        repeat_for = self.policy.queue.repeat_window
+        horizon = at - CONVERSION_WINDOW
+        gone = []
+        for buyer in self.buyers.values():
+            if buyer.session is not None:
+                continue
+            if buyer.recent is not None and at - buyer.recent[1] < recent_for:
+                continue
+            if buyer.last_closed is not None and at - buyer.last_closed[1] < repeat_for:
+                continue
+            if any(o.state != "closed" or o.success_at is not None for o in buyer.orders.values()):
+                continue
+            if any(t > horizon for t in buyer.receivers.values()):
+                continue
+            gone.append(buyer.id)
+        for buyer_id in gone:
+            del self.buyers[buyer_id]
+        return len(gone)
 
     def _schedule(self, session: Session) -> None:
         """R9.2: an agent or bot session closes ``close_after`` past the holder's last word, or
@@ -242,7 +301,7 @@ class Engine:
                 if session is not None and session.kind is HolderKind.BOT:
                     out.append(self._reroute(session, now, Reason.HANDOFF))
             case Transfer():
-                out.extend(self._transfer(event.buyer, event.agent, now, Reason.TRANSFER, "R3.2"))
+                out.extend(self._explicit_transfer(event, now))
             case Claim():
                 session = self._session(event.buyer)
                 if session is None or session.kind is not HolderKind.POOL:
@@ -293,12 +352,16 @@ class Engine:
         buyer = self._buyer(event.buyer)
         before = buyer.orders.get(event.order)
         self._serial += 1
-        buyer.orders[event.order] = OrderRecord(event.state, now, self._serial)
+        success_at = before.success_at if before is not None else None
+        if event.state == "success" and success_at is None:
+            success_at = now  # R7.4: the window counts from the first success
+        buyer.orders[event.order] = OrderRecord(event.state, now, self._serial, success_at)
         if event.state in _PAID_STATES and (before is None or before.state not in _PAID_STATES):
-            for agent_id in buyer.receivers:  # R8.2: paid after the reception
+            buyer.paid_serial = self._serial
+            for agent_id in buyer.receivers:  # R8.2: paid after the receptions in the window
                 agent = self.agents.get(agent_id)
-                if agent is not None and event.buyer in agent.reception_counts:
-                    agent.paid_buyers.add(event.buyer)
+                if agent is not None:
+                    agent.note_paid(event.buyer)
 
     def _say(self, event: BuyerSay, now: float) -> list[Decision]:
         session = self._session(event.buyer)
@@ -335,6 +398,39 @@ class Engine:
         # the old holder is an offline agent or the bot: no slot to refill (R10.3)
         return self._assign(buyer, forced, now, Speaker.BUYER, session.said_at, previous=previous,
                             via=f"{target.why.value}/{target.rule}")
+
+    def _explicit_transfer(self, event: Transfer, now: float) -> list[Decision]:
+        """R3.5. Refused (``EngineError``, nothing moved): no open session, a queue or pool place,
+        to oneself, to an offline or unknown agent, an unknown group, or a group nobody of which
+        can take the buyer when it has no queue to join."""
+        session = self._session(event.buyer)
+        if session is None or session.kind in (HolderKind.QUEUE, HolderKind.POOL):
+            raise EngineError(f"buyer {event.buyer!r} has no session with an agent or the bot to transfer")
+        if (event.agent is None) == (event.group is None):
+            raise EngineError("a transfer names an agent or a group")
+        if event.agent is not None:
+            agent = self._agent(event.agent)
+            if agent.status is Status.OFFLINE:
+                raise EngineError(f"agent {agent.id!r} is offline")
+            return self._transfer(event.buyer, agent.id, now, Reason.TRANSFER, "R3.5")
+        group_id = event.group or ""
+        if group_id not in self.group_index or group_id == _IMPLICIT:
+            raise EngineError(f"unknown group {group_id!r}")
+        holder = session.ref if session.kind is HolderKind.AGENT else None
+        takers = [a for a in self.members[group_id] if a.available and a.can_take() and a.id != holder]
+        if takers:
+            chosen = pick(self._group(group_id).pick, takers, self.rng, self._conversion)
+            return self._transfer(event.buyer, chosen.id, now, Reason.TRANSFER, "R3.5")
+        if group_id not in self.queuing:
+            raise EngineError(f"nobody in group {group_id!r} can take the buyer, and it does not queue")
+        previous = session.holder
+        self._detach(session)  # joins the group's pool at the back, still waiting if waiting
+        buyer = self.buyers[event.buyer]
+        out = [self._assign(buyer, _Target(HolderKind.QUEUE, self._pool_name(group_id), Reason.TRANSFER, "R3.5"),
+                            now, session.speaker, session.said_at, previous=previous)]
+        if holder is not None:
+            out.extend(self._fill(self.agents[holder], now))
+        return out
 
     def _transfer(self, buyer_id: str, agent_id: str, now: float, why: Reason, rule: str) -> list[Decision]:
         agent = self._agent(agent_id)
@@ -418,7 +514,8 @@ class Engine:
         if target.kind is HolderKind.AGENT:
             agent = self.agents[target.ref or ""]
             agent.sessions[buyer.id] = None
-            agent.note_reception(buyer.id, now)  # §1 received
+            agent.note_reception(buyer.id, self._serial)  # §1 received
+            self._receptions.append((now, self._serial, agent.id, buyer.id))
             buyer.receivers[agent.id] = now
             if agent.spec.routable:
                 buyer.recent = (agent.id, now)  # R2.1
@@ -597,7 +694,7 @@ class Engine:
     # Helpers
 
     def _conversion(self, candidate: AgentState) -> float:
-        return candidate.conversion(self.now)
+        return candidate.conversion()
 
     def _shop_wide(self) -> list[AgentState]:
         """Every available agent of the shop that can take a buyer, in policy order (R8.6)."""
@@ -611,8 +708,10 @@ class Engine:
             return (_IMPLICIT,) if agent.spec.routable else ()
         return agent.spec.groups
 
-    def _agents_of(self, group_ids: Iterable[str]) -> list[AgentState]:
+    def _agents_of(self, group_ids: Sequence[str]) -> list[AgentState]:
         """Members of the groups, each once, in policy order."""
+        if len(group_ids) == 1:  # the usual case: members are kept in policy order
+            return self.members.get(group_ids[0], [])
         seen: dict[int, AgentState] = {}
         for gid in group_ids:
             for agent in self.members.get(gid, ()):

@@ -47,7 +47,7 @@ class Reason(StrEnum):
     AGENT_CLOSE = "agent_close"
     IDLE = "idle"
     # manual moves made through the server (not produced by replay)
-    TRANSFER = "transfer"  # a supervisor moved the session (R3.2 "explicit transfer")
+    TRANSFER = "transfer"  # R3.5: an explicit transfer by the holder or a supervisor
     CLAIMED = "claimed"  # an agent claimed a buyer from the message pool (R6.1 pool)
 
 
@@ -102,10 +102,13 @@ class Handoff(Event, tag="handoff", frozen=True, kw_only=True):
 
 
 class Transfer(Event, tag="transfer", frozen=True, kw_only=True):
-    """A supervisor moves a buyer's open session to an agent (allowed even when offline, R3.2)."""
+    """R3.5: the holder or a supervisor moves a buyer's open session to a named agent who is
+    online (suspended included, caps aside), or to a group (``group`` instead of ``agent``),
+    whose pick chooses among its available agents; a full queuing group queues the buyer."""
 
     buyer: str
-    agent: str
+    agent: str | None = None
+    group: str | None = None
 
 
 class Claim(Event, tag="claim", frozen=True, kw_only=True):

@@ -13,10 +13,11 @@ class OrderRecord:
     state: str  # unpaid, paid, shipped, success, closed, after_sale
     at: float
     serial: int  # breaks ties between orders updated at the same moment: the later event wins
+    success_at: float | None = None  # R7.4: the first time this order became success
 
-    def __reduce__(self) -> tuple[type[OrderRecord], tuple[str, float, int]]:
+    def __reduce__(self) -> tuple[type[OrderRecord], tuple[str, float, int, float | None]]:
         # Snapshots pickle one per order; the dataclass default (fields() per object) is 10x slower.
-        return (OrderRecord, (self.state, self.at, self.serial))
+        return (OrderRecord, (self.state, self.at, self.serial, self.success_at))
 
 
 def says_handoff(text: str, words: Sequence[str]) -> bool:
@@ -35,8 +36,10 @@ def order_state(orders: dict[str, OrderRecord], now: float, after_sale_window: f
     if latest.state == "closed":
         return "none"
     if latest.state == "success":
-        # success counts within the window; after it the buyer is a repeat purchase
-        return "success" if now - latest.at < after_sale_window else "none"
+        # success counts within the window from the first success of that order (a repeated
+        # success update does not restart it); after it the buyer is a repeat purchase
+        since = latest.at if latest.success_at is None else latest.success_at
+        return "success" if now - since < after_sale_window else "none"
     return latest.state
 
 

@@ -186,13 +186,15 @@ class Policy:
                 return agent
         raise KeyError(agent_id)
 
-    def queuing_group_ids(self) -> frozenset[str]:
-        """R10.1: the groups whose buyers queue."""
+    def queuing_group_ids(self) -> tuple[str, ...]:
+        """R10.1: the groups whose buyers queue, in policy order (never a set: its iteration
+        order changes with the hash seed, and replay must not, R8.7)."""
         if self.queue.mode is QueueMode.SHOP:
-            return frozenset(g.id for g in self.groups)
+            return tuple(g.id for g in self.groups)
         if self.queue.mode is QueueMode.GROUPS:
-            return frozenset(self.queue.groups)
-        return frozenset()
+            listed = set(self.queue.groups)
+            return tuple(g.id for g in self.groups if g.id in listed)
+        return ()
 
     def entry_questions(self, entry: str) -> tuple[str, ...]:
         """R7.5: the question menu for an entry: the ``questions`` table, else the groups' bindings."""
@@ -472,6 +474,8 @@ def _load_agents(top: _Reader, groups: tuple[GroupSpec, ...]) -> tuple[AgentSpec
         for j, gid in enumerate(member_of):
             if gid not in caps:
                 raise PolicyError(f"{a.sub('groups')}[{j}]", f"unknown group {gid!r}")
+            if gid in member_of[:j]:  # SCENARIOS.md: it would count the cap twice in R10.4's slots
+                raise PolicyError(f"{a.sub('groups')}[{j}]", f"group {gid!r} is listed twice")
         default_cap = max((caps[gid] for gid in member_of), default=DEFAULT_GROUP_CAP)
         agents.append(AgentSpec(
             id=aid,

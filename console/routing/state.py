@@ -19,10 +19,10 @@ CONVERSION_WINDOW = 7 * 86400.0  # R8.2: the last 7 days
 
 
 class AgentState:
-    """One agent as routing sees it: status, open sessions, today's receptions (R8.3, R8.4)."""
+    """One agent as routing sees it: status, open sessions, today's receptions (R8.3, R8.4) and
+    the receptions of the last 7 days (R8.2)."""
 
-    __slots__ = ("spec", "index", "status", "sessions", "capped", "day", "today", "recent_receptions",
-                 "reception_counts", "paid_buyers")
+    __slots__ = ("spec", "index", "status", "sessions", "capped", "day", "today", "window", "paid")
 
     def __init__(self, spec: AgentSpec, index: int) -> None:
         self.spec = spec
@@ -32,9 +32,10 @@ class AgentState:
         self.capped = False  # in a queuing group (§1 "capped agent")
         self.day = -1  # the local day ``today`` belongs to
         self.today: set[str] = set()  # distinct buyers received today
-        self.recent_receptions: deque[tuple[float, str]] = deque()  # R8.2 window
-        self.reception_counts: dict[str, int] = {}
-        self.paid_buyers: set[str] = set()
+        # R8.2: buyer -> serials of this agent's receptions of that buyer still in the window,
+        # oldest first; the engine expires them as its clock passes them (never inside a pick)
+        self.window: dict[str, list[int]] = {}
+        self.paid: set[str] = set()  # buyers in ``window`` whose order became paid after a reception in it
 
     @property
     def id(self) -> str:
@@ -73,23 +74,37 @@ class AgentState:
         """Caps limit only capped agents (§1, R4.5)."""
         return not self.capped or len(self.sessions) < self.spec.cap
 
-    def note_reception(self, buyer: str, now: float) -> None:
+    def note_reception(self, buyer: str, serial: int) -> None:
+        """§1 received. A reception comes after every payment so far: it makes no buyer paid."""
         self.today.add(buyer)
-        self.recent_receptions.append((now, buyer))
-        self.reception_counts[buyer] = self.reception_counts.get(buyer, 0) + 1
+        serials = self.window.get(buyer)
+        if serials is None:
+            self.window[buyer] = [serial]
+        else:
+            serials.append(serial)
 
-    def conversion(self, now: float) -> float:
-        """R8.2: (paid buyers + 1) / (received buyers + 2) over the last 7 days, smoothed."""
-        horizon = now - CONVERSION_WINDOW
-        while self.recent_receptions and self.recent_receptions[0][0] <= horizon:
-            _, buyer = self.recent_receptions.popleft()
-            left = self.reception_counts[buyer] - 1
-            if left:
-                self.reception_counts[buyer] = left
-            else:
-                del self.reception_counts[buyer]
-                self.paid_buyers.discard(buyer)
-        return (len(self.paid_buyers) + 1) / (len(self.reception_counts) + 2)
+    def note_paid(self, buyer: str) -> None:
+        """The buyer's order became paid just now: after every reception of theirs in the window."""
+        if buyer in self.window:
+            self.paid.add(buyer)
+
+    def expire_reception(self, buyer: str, serial: int, paid_serial: int) -> None:
+        """Reception ``serial`` of ``buyer`` left the window; ``paid_serial`` is the buyer's latest
+        payment (0: none). Paid stays only if it came after a reception still in the window."""
+        serials = self.window.get(buyer)
+        if not serials or serials[0] != serial:  # not this agent's (an agent removed and re-added)
+            return
+        del serials[0]
+        if not serials:
+            del self.window[buyer]
+            self.paid.discard(buyer)
+        elif paid_serial <= serials[0]:
+            self.paid.discard(buyer)
+
+    def conversion(self) -> float:
+        """R8.2: (paid buyers + 1) / (received buyers + 2) over the last 7 days, smoothed. A read:
+        the window is kept by the engine's clock, so the figure does not depend on when it is asked."""
+        return (len(self.paid) + 1) / (len(self.window) + 2)
 
 
 class HolderKind(StrEnum):
@@ -256,6 +271,7 @@ class BuyerState:
     last_closed: tuple[str, float] | None = None  # R5: agent of the last closed session, when
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     receivers: dict[str, float] = field(default_factory=dict)  # agent -> last reception (R8.2 paid)
+    paid_serial: int = 0  # R8.2: the event serial of the latest time an order of this buyer became paid
     session: Session | None = None
 
 

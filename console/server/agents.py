@@ -58,9 +58,11 @@ from console.routing.events import Reason, Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.conversations import Row
-from console.server.frames import serve_frames
+from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
-from console.server.limits import Limits, LoginThrottle, TokenBucket
+from console.server.limits import Doorway, Limits
+from console.server.logins import LoginGate, LoginRefused
+from console.server.policy_log import PolicyLog
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -73,13 +75,14 @@ def _refuse(code: ErrorCode, message: str, field: str | None = None) -> Protocol
 class AgentSide:
     """Serves console connections for one shop."""
 
-    def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, throttle: LoginThrottle) -> None:
+    def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, gate: LoginGate, doorway: Doorway) -> None:
         self.shop = shop
         self.store = shop.store
         self.hub = shop.hub
         self.accounts = accounts
         self.limits = limits
-        self.throttle = throttle
+        self.gate = gate
+        self.doorway = doorway
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -99,10 +102,9 @@ class AgentSide:
             return True
 
         try:
-            await serve_frames(conn, self.hub, bucket=TokenBucket(self.limits.agent_rate, self.limits.agent_burst),
-                               decode=decode_agent, greeted=lambda: link is not None,
-                               hello_timeout=self.limits.hello_timeout, hello_first="log in first",
-                               on_request=on_request, what="agent")
+            await serve_frames(conn, self.hub, limits=self.limits, rate=(self.limits.agent_rate, self.limits.agent_burst),
+                               doorway=self.doorway, decode=decode_agent, greeted=lambda: link is not None,
+                               hello_first="log in first", on_request=on_request, what="agent")
         except ConnectionClosed:
             pass
         finally:
@@ -112,34 +114,26 @@ class AgentSide:
     # -- login ------------------------------------------------------------------------------------
 
     async def _login(self, conn: ServerConnection, request: Login | Resume) -> AgentLink:
-        address = f"addr:{conn.remote_address[0] if conn.remote_address else '?'}"
+        address = peer_address(conn)
         now = self.shop.driver.now()
         if isinstance(request, Login):
-            user_key = f"user:{request.user}"
-            wait = self.throttle.retry_after(user_key, address)
-            if wait > 0:
-                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed logins; try again in {wait:.0f} s")
-            stored = self.accounts.password_hash(request.user)
-            ok = await asyncio.get_running_loop().run_in_executor(
-                None, self.accounts.verify_password, stored, request.password
-            )
+            stored = self.accounts.password_hash(request.user)  # None: unknown or disabled
+            try:
+                ok = await self.gate.check_password(request.user, address, stored, request.password)
+            except LoginRefused as exc:
+                raise _refuse(ErrorCode.RATE_LIMITED, str(exc)) from None
             account = self.accounts.get(request.user) if ok else None
             if account is None or account.disabled:
-                self.throttle.failed(user_key, address)
                 raise _refuse(ErrorCode.UNAUTHENTICATED, "wrong user name or password")
-            self.throttle.succeeded(user_key)
             token, expires = self.accounts.issue_token(account.id, now)
             last_seq = None
         else:
-            # Token guessing is throttled on its own key: a password guesser behind the same office
-            # NAT must not lock every console of that office out of reconnecting.
-            resume_key = f"resume:{address}"
-            wait = self.throttle.retry_after(resume_key)
-            if wait > 0:
-                raise _refuse(ErrorCode.RATE_LIMITED, f"too many failed resumes; try again in {wait:.0f} s")
             found = self.accounts.check_token(request.token, now)
+            try:  # a valid token always passes; bogus ones never lock it out (issue 10)
+                self.gate.check_resume(address, found is not None)
+            except LoginRefused as exc:
+                raise _refuse(ErrorCode.RATE_LIMITED, str(exc)) from None
             if found is None:
-                self.throttle.failed(resume_key)
                 raise _refuse(ErrorCode.UNAUTHENTICATED, "the token is unknown, expired or revoked; log in again")
             account = found
             token = request.token
@@ -263,11 +257,9 @@ class AgentSide:
 
     def _resent(self, link: AgentLink, row: Row, request: Reply) -> ReplyAck | None:
         """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id)
-        if earlier is None:
+        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.AGENT, link.agent)
+        if earlier is None:  # client ids are per author (issue 10): another's never matches
             return None
-        if earlier.agent != link.agent:
-            raise _refuse(ErrorCode.CONFLICT, "that client_id is taken", "client_id")
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
@@ -317,6 +309,7 @@ class AgentSide:
             policy = load_policy_toml(request.toml)
             self.accounts.check_policy(policy)
             self.shop.apply_policy(policy, request.toml)
+            PolicyLog(self.store).record_latest(by=link.agent, source="apply_policy")  # kept for the next start
         except PolicyError as exc:
             raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
         log.info("policy swapped by %s", link.agent)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import http
+import ipaddress
 import logging
+import sqlite3
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from websockets.asyncio.server import Server as WsServer
@@ -31,13 +34,24 @@ from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.limits import Limits, LoginThrottle
+from console.server.limits import Doorway, Limits
+from console.server.logins import LoginGate
+from console.server.policy_log import Applied, PolicyLog
 from console.server.shop import Shop
-from console.server.store import Store
+from console.server.store import (
+    FolderLock,
+    Store,
+    StoreError,
+    StoreFailed,
+    corrupt,
+    default_data_dir,
+    is_fatal,
+)
 
 log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
+STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
 
 
 @dataclass
@@ -45,10 +59,11 @@ class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
     port: int = 8765
     data_dir: Path | None = None  # None: the per-user data folder
-    policy_file: Path | None = None  # None: resources/policy.example.toml
+    policy_file: Path | None = None  # None: the policy in force in the data folder, else the example
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
-    gateway_key: str | None = None  # required on /buyer hello when set
+    gateway_key: str | None = None  # required on /buyer hello when set; "" is an error
+    no_gateway_key: bool = False  # beyond loopback, run without one on purpose (logged at every start)
     faq_file: Path = DEFAULT_FAQ
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"  # see store.py
@@ -88,6 +103,19 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     return created
 
 
+def _when(at: float) -> str:
+    return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name or "" (every interface)
+        return False
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -103,9 +131,13 @@ class Server:
         self.config = config
         self.store: Store | None = None
         self.shop: Shop | None = None
+        self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
+        self.failure: BaseException | None = None  # the database stopped taking writes
+        self._lock: FolderLock | None = None
+        self.failed = asyncio.Event()
 
     @property
     def port(self) -> int:
@@ -120,33 +152,69 @@ class Server:
 
     async def start(self) -> None:
         cfg = self.config
-        policy, policy_text = read_policy(cfg.policy_file)
+        self._check_gateway_key()
         try:
             bot = Bot.from_file(cfg.faq_file)
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         tls = self._tls()
-        store = Store.open(cfg.data_dir, synchronous=cfg.synchronous)
+        lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
         try:
+            lock.acquire()  # before the database is opened: a second server touches nothing
+        except StoreError as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server must "
+                              "create files in it. Make it writable by this user, or start the server with "
+                              "--data pointing at a folder you can write.") from None
+        try:
+            store = Store.open(lock.folder, synchronous=cfg.synchronous)
+        except StoreError as exc:
+            lock.release()
+            raise ServerError(str(exc)) from None
+        except BaseException:
+            lock.release()
+            raise
+        self._lock = lock
+        try:
+            policies = PolicyLog(store)
+            before = policies.latest()
+            policy, policy_text, source = self._choose_policy(before)
             accounts = Accounts(store)
             try:
                 accounts.check_policy(policy)
             except PolicyError as exc:
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
             hub = Hub(store)
             shop = Shop(store, hub, EngineDriver(store, clock=cfg.clock), bot)
             try:
                 shop.start(policy, policy_text)
             except PolicyError as exc:  # e.g. the new file drops an agent that holds sessions
-                raise ServerError(f"{cfg.policy_file or DEFAULT_POLICY}: {exc}") from None
+                raise ServerError(f"{source}: {exc}") from None
+            after = policies.latest()
+            if after is not None and (before is None or after.seq != before.seq):
+                policies.record_latest(by="fenliu server", source=source)
             store.flush()
+        except StoreError as exc:  # e.g. no usable snapshot for a pruned engine log
+            store.abandon()
+            lock.release()
+            raise ServerError(str(exc)) from None
+        except sqlite3.DatabaseError as exc:  # damage found past the header, while rebuilding
+            store.abandon()
+            lock.release()
+            if not is_fatal(exc):
+                raise
+            raise ServerError(str(corrupt(store.path, exc))) from None
         except BaseException:
             store.close()
+            lock.release()
             raise
         self.store, self.shop = store, shop
-        throttle = LoginThrottle(cfg.limits)
-        self._agents = AgentSide(shop, accounts, cfg.limits, throttle)
-        self._buyers = BuyerSide(shop, cfg.limits, cfg.gateway_key)
+        store.on_failure(self._store_failed)
+        self.logins = LoginGate(cfg.limits, Accounts.verify_password)
+        doorway = Doorway(cfg.limits.prelogin_per_address)
+        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
+        self._buyers = BuyerSide(shop, cfg.limits, doorway, cfg.gateway_key)
         self._ws = await serve(
             self._handler,
             cfg.host,
@@ -161,10 +229,41 @@ class Server:
             compression=None,  # small JSON frames: compression costs more CPU than it saves
             close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
         )
-        if not cfg.gateway_key and cfg.host not in ("127.0.0.1", "::1", "localhost"):
-            log.warning("listening on %s without a gateway key (FENLIU_GATEWAY_KEY): anyone who can reach "
+        if cfg.gateway_key is None and not _loopback(cfg.host):
+            log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
         log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+
+    def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
+        """Issue 10: the policy in force (the last applied, kept in the data folder) unless
+        ``--policy`` names a file; then the file, saying when it replaces a different one."""
+        file = self.config.policy_file
+        if file is None and stored is not None:
+            try:
+                policy = load_policy_toml(stored.text)
+            except PolicyError as exc:
+                raise ServerError(f"the policy in force in the data folder: {exc}") from None
+            log.info("policy: the one in force in the data folder (%s), applied %s by %s; --policy FILE "
+                     "replaces it", stored.digest, _when(stored.at), stored.by or "?")
+            return policy, stored.text, "the data folder"
+        policy, text = read_policy(file)
+        source = str(file or DEFAULT_POLICY)
+        if stored is not None and stored.text != text:
+            log.warning("policy: %s (given with --policy) replaces the one in force (%s), applied %s by %s",
+                        source, stored.digest, _when(stored.at), stored.by or "?")
+        else:
+            log.info("policy: %s", source)
+        return policy, text, source
+
+    def _check_gateway_key(self) -> None:
+        """Issue 10: an empty key is a mistake, not "no key"; beyond loopback a key is needed
+        unless ``no_gateway_key`` says the operator means it."""
+        cfg = self.config
+        if cfg.gateway_key is not None and not cfg.gateway_key:
+            raise ServerError("the gateway key (FENLIU_GATEWAY_KEY) is empty: set a key, or unset the variable")
+        if cfg.gateway_key is None and not cfg.no_gateway_key and not _loopback(cfg.host):
+            raise ServerError(f"listening on {cfg.host} needs a gateway key (FENLIU_GATEWAY_KEY), or "
+                              "--no-gateway-key to let anyone who reaches /buyer speak for any buyer")
 
     def _tls(self) -> ssl.SSLContext | None:
         cfg = self.config
@@ -203,28 +302,74 @@ class Server:
         finally:
             self._open -= 1
 
-    async def stop(self) -> None:
-        """Close connections, stop timers, commit the last batch, close the database."""
+    def _store_failed(self, error: BaseException) -> None:
+        """A write, commit or fsync failed: serve nothing more (fail-stop, see store.py).
+
+        The engine, rows and sequence counters in memory may hold changes SQLite rolled back, so
+        no further request may see them; ``run`` stops the server and the command exits non-zero
+        for a supervisor (or a person) to start it again, from the database."""
+        self.failure = error
+        self.failed.set()
         if self._ws is not None:
-            self._ws.close()
-            await self._ws.wait_closed()
-        if self.shop is not None:
-            self.shop.stop()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        self._closed.set()
+            self._ws.close()  # refuses new connections and closes the open ones
+
+    async def stop(self) -> None:
+        """Close connections, stop timers, commit the last batch, close the database (always)."""
+        try:
+            if self._ws is not None:
+                self._ws.close()
+                if self.failure is None:
+                    await self._ws.wait_closed()
+                else:  # a handler may wait for a commit that will never come: do not wait for ever
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._ws.wait_closed()), STOP_TIMEOUT)
+                    except TimeoutError:
+                        log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
+            if self.logins is not None:
+                self.logins.close()
+            if self.shop is not None:
+                try:
+                    self.shop.stop()
+                except StoreFailed:
+                    if self.failure is None:
+                        raise
+        finally:
+            try:
+                if self.store is not None:
+                    self.store.close()
+                    self.store = None
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
+                self._closed.set()
         log.info("fenliu server stopped")
+
+    def failure_message(self) -> str:
+        assert self.failure is not None
+        return (
+            f"the database could not be written ({self.failure}), so the server stopped: it never "
+            "serves ahead of what is on disk. Every acknowledged message is in the database; the "
+            "request that hit the failure was not acknowledged and left nothing behind. Free disk "
+            "space (or repair the disk) and start `fenliu server` again with the same --data: it "
+            "rebuilds routing from the database. Run it under a supervisor (systemd "
+            "Restart=on-failure) to have that done automatically."
+        )
 
 
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
     await server.start()
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         await server.stop()
+    if server.failure is not None:
+        raise ServerError(server.failure_message())
 
 
 __all__ = ["AccountError", "Server", "ServerConfig", "ServerError", "ensure_demo_accounts", "read_policy", "run"]

@@ -37,7 +37,7 @@ from console.routing import events
 from console.server.conversations import ArriveAttrs, Row
 from console.server.directory import BuyerAccount
 from console.server.frames import serve_frames
-from console.server.limits import Limits, TokenBucket
+from console.server.limits import Doorway, Limits
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,13 @@ log = logging.getLogger(__name__)
 class BuyerSide:
     """Serves buyer-side connections for one shop."""
 
-    def __init__(self, shop: Shop, limits: Limits, gateway_key: str | None = None) -> None:
+    def __init__(self, shop: Shop, limits: Limits, doorway: Doorway, gateway_key: str | None = None) -> None:
         self.shop = shop
         self.store = shop.store
         self.hub = shop.hub
         self.limits = limits
         self.gateway_key = gateway_key
+        self.doorway = doorway
 
     async def serve(self, conn: ServerConnection) -> None:
         buyer: BuyerAccount | None = None
@@ -76,10 +77,9 @@ class BuyerSide:
             return True
 
         try:
-            await serve_frames(conn, self.hub, bucket=TokenBucket(self.limits.buyer_rate, self.limits.buyer_burst),
-                               decode=decode_buyer, greeted=lambda: buyer is not None,
-                               hello_timeout=self.limits.hello_timeout, hello_first="say hello first",
-                               on_request=on_request, what="buyer")
+            await serve_frames(conn, self.hub, limits=self.limits, rate=(self.limits.buyer_rate, self.limits.buyer_burst),
+                               doorway=self.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
+                               hello_first="say hello first", on_request=on_request, what="buyer")
         except ConnectionClosed:
             pass
         finally:

@@ -6,8 +6,9 @@ conversation stays in that agent's history), and the ids of the latest buyer, bo
 messages, from which its section follows (CONSOLE.md §1, ``section_of``). Every change is
 written in the current batch; the caller decides who is told.
 
-Messages are idempotent on ``(conversation, client_id)`` (CONSOLE.md §5: a reply resent after a
-reconnect is stored once).
+Messages are idempotent on ``(conversation, author, client_id)``, the author being the buyer or one
+agent account (CONSOLE.md §5: a reply resent after a reconnect is stored once; issue 10: a buyer's
+client_id never collides with an agent's).
 """
 
 from __future__ import annotations
@@ -159,8 +160,8 @@ class Conversations:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def find_client_message(self, buyer: str, client_id: str) -> Message | None:
-        return self.repo.find_client_message(buyer, client_id)
+    def find_client_message(self, buyer: str, client_id: str, author: Author, agent: str | None = None) -> Message | None:
+        return self.repo.find_client_message(buyer, client_id, author, agent)
 
     def add_message(
         self, row: Row, author: Author, text: str, at: float, *, agent: str | None = None, client_id: str | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from console.protocol.identifiers import ID_RULE, is_clean_id, visible_name
 from console.reception.model import Kind
 from console.server.journal import Journal
 from console.server.store import Store
@@ -56,9 +57,10 @@ class Directory:
 
     def greet(self, buyer: str, name: str, now: float | None = None) -> BuyerAccount:
         """The buyer's account, created as a consumer on first contact. A known buyer's kind stays;
-        an empty or unchanged name changes nothing."""
+        an empty or unchanged name changes nothing. The name is kept without hidden characters
+        (bidi, zero-width, control), so no console shows them (issue 10)."""
         account = self.get(buyer)
-        display = name.strip() or (account.name if account else buyer)
+        display = visible_name(name).strip() or (account.name if account else buyer)
         if account is None:
             self.store.execute(
                 "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
@@ -73,8 +75,10 @@ class Directory:
 
     def set_kind(self, buyer: str, kind: Kind, *, name: str | None = None) -> BuyerAccount:
         """Operator action: declare what kind of account an id is."""
+        if not buyer or len(buyer) > 64 or not is_clean_id(buyer):
+            raise ValueError(f"bad buyer id {buyer!r}: 1-64 characters; {ID_RULE}")
         current = self.get(buyer)
-        display = name or (current.name if current else buyer)
+        display = (visible_name(name).strip() if name else "") or (current.name if current else buyer)
         self.store.execute(
             "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name",

@@ -12,8 +12,11 @@ Three kinds of input are logged: engine events, policy swaps (the TOML text) and
 are already in the database, committed with the log entries that caused them. To keep a restart
 short on a busy day, the engine is also pickled to a file beside the database every
 ``SNAPSHOT_EVERY`` inputs (by a forked child, so the loop does not wait) and at a clean stop; a
-start loads the newest snapshot the committed log reaches and applies only the log after it. A snapshot written by other engine code (its fingerprint differs)
-or that cannot be read is skipped, and the log is applied from the beginning: slower, never wrong.
+start loads the newest snapshot the committed log reaches and applies only the log after it. A
+snapshot written by other engine code (its fingerprint differs) or that cannot be read is skipped,
+and the older one, or the log from the beginning, is applied: slower, never wrong. Once two
+snapshots cover it, the log before the older one (less a margin, ``LOG_KEPT``) is pruned; a start
+that finds no usable snapshot for a pruned log refuses with a paragraph rather than guess.
 
 The clock is the wall clock, but never goes backwards: the engine requires non-decreasing times,
 and a restart or a clock step must not break that.
@@ -34,13 +37,19 @@ from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
 from console.routing.policy import Policy, load_policy_toml
 from console.server.journal import Journal
-from console.server.store import Store
+from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 50_000
 """Engine inputs between snapshots: a kill -9 then costs at most this many inputs to replay."""
 SNAPSHOTS_KEPT = 2
+LOG_KEPT = 200_000
+"""Engine inputs kept in the log before the oldest kept snapshot (older ones are pruned).
+
+Pruning deletes only inputs that both kept snapshots cover, so a damaged newest snapshot falls
+back to the older one and the log after it; ``LOG_KEPT`` more are kept as a margin (a day of
+a busy shop is a few hundred thousand inputs)."""
 
 
 def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
@@ -50,18 +59,35 @@ def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
         out.flush()
         os.fsync(out.fileno())
     temporary.replace(path)
+    _fsync_dir(path.parent)  # the rename itself must survive a power cut before the log is pruned
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows: folders cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def engine_fingerprint(engine: Engine) -> str:
-    """What a snapshot's code must match: the version and the shape of the engine's state."""
-    from console import __version__
+    """What a snapshot's code must match: the shape of the engine's state (its classes' fields).
+
+    Not the fenliu version: once the log is pruned a snapshot is the only copy of the routing
+    state, so an upgrade that keeps the shape must be able to load it (one that changes the shape
+    refuses to start on a pruned log, with a paragraph, rather than guess)."""
     from console.routing import state
 
     shapes = [f"{cls.__name__}:{','.join(getattr(cls, '__slots__', ()))}" for cls in
               (state.AgentState, state.Session, state.QueueEntry, state.Pool)]
     shapes.append("BuyerState:" + ",".join(state.BuyerState.__dataclass_fields__))
     shapes.append("Engine:" + ",".join(sorted(vars(engine))))
-    return f"{__version__};" + ";".join(shapes)
+    return "engine-state-1;" + ";".join(shapes)
 
 
 class EngineDriver:
@@ -78,6 +104,7 @@ class EngineDriver:
         self.policy: Policy | None = None
         self.policy_text: str = ""
         self._last_seq = 0  # engine_log seq of the last logged input
+        self._pruned = 0  # engine_log inputs up to this seq have been deleted
         self._since_snapshot = 0
         self.journal = Journal()  # a failed request rebuilds the engine (``reload``)
 
@@ -157,8 +184,11 @@ class EngineDriver:
         image while the server goes on: the loop pays only for the fork. Otherwise, and at a clean
         stop, it is written here. Either way the file appears whole (written, synced, renamed).
         """
-        if self.engine is None or not self._last_seq:
-            return
+        if self.engine is None or not self._last_seq or self.store.failure is not None:
+            return  # after a failed commit the engine may hold inputs the log lost
+        dropped = self.engine.prune(self._last)  # buyers outside every window leave memory (issue 9)
+        if dropped:
+            log.info("routing state: %d buyers outside every window dropped before the snapshot", dropped)
         payload = (engine_fingerprint(self.engine), self.policy_text, self._last, self.engine)
         path = self.snapshot_dir / f"engine-{self._last_seq:012d}.pickle"
         self._since_snapshot = 0
@@ -204,8 +234,30 @@ class EngineDriver:
         return sorted(found, reverse=True)
 
     def _prune(self) -> None:
-        for _, file in self._snapshot_files()[SNAPSHOTS_KEPT:]:
+        """A new snapshot is durable: drop older snapshots, then the log both kept ones cover.
+
+        Safe at any crash point: the snapshot file is written, synced and renamed (and its folder
+        synced) before this runs, and the log rows go in one ``DELETE`` of a later batch, so a
+        crash leaves either the whole log or a log that the kept snapshots cover."""
+        files = self._snapshot_files()
+        for _, file in files[SNAPSHOTS_KEPT:]:
             file.unlink(missing_ok=True)
+        kept = files[:SNAPSHOTS_KEPT]
+        if len(kept) < SNAPSHOTS_KEPT:
+            return  # no fallback snapshot yet: keep the whole log
+        upto = kept[-1][0] - LOG_KEPT
+        if upto <= self._pruned:
+            return
+        try:
+            # Policy swaps stay: they are the record of the policy in force and of who applied
+            # what (console/server/policy_log.py); a restore reads only the inputs after its
+            # snapshot, so kept rows before it are never replayed.
+            self.store.execute("DELETE FROM engine_log WHERE seq <= ? AND kind != 'policy'", (upto,))
+            self.store.set_meta("engine_log_pruned", str(upto))  # same batch as the delete
+        except StoreError as exc:  # the store failed (the server is stopping): prune nothing
+            log.warning("engine log not pruned: %s", exc)
+            return
+        self._pruned = upto
 
     def _load_snapshot(self) -> int:
         """The engine from the newest usable snapshot; the log seq it covers (0: none usable).
@@ -213,8 +265,16 @@ class EngineDriver:
         A snapshot beyond the committed log (its batch never committed) is not usable."""
         row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
         logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        self._pruned = int(self.store.get_meta("engine_log_pruned") or 0)  # policy rows stay: not MIN(seq)
         for upto, file in self._snapshot_files():
             if upto > logged:
+                # taken from a batch that never committed: its numbers will be used again by other
+                # inputs, so the file must go before the log reaches it
+                log.warning("routing snapshot %s is beyond the committed log; removed", file.name)
+                file.unlink(missing_ok=True)
+                continue
+            if upto < self._pruned:
+                log.warning("routing snapshot %s is older than the pruned log; skipped", file.name)
                 continue
             try:
                 fingerprint, policy_text, last, engine = pickle.loads(file.read_bytes())
@@ -229,16 +289,33 @@ class EngineDriver:
             self.policy = load_policy_toml(policy_text)
             self._last_seq = upto
             return upto
+        if self._pruned:
+            raise StoreError(
+                f"the routing state cannot be rebuilt: the engine log in {self.store.path} starts at input "
+                f"{self._pruned + 1} (the inputs before it were pruned once snapshots covered them) and no "
+                f"snapshot in {self.snapshot_dir} can be used by this version of fenliu (missing, damaged, "
+                "or written by an engine of another shape). Put back the snapshots folder from your backup "
+                "together with the database, or start the fenliu version that wrote them; to begin an empty "
+                "shop, start with --data pointing at another folder."
+            )
         return 0
 
     def apply(self, event: AnyEvent, now: float | None = None) -> list[Decision]:
         assert self.engine is not None
         at = self.now() if now is None else max(self._last, now)
         self._last = at
-        decisions = self.engine.apply(event, at)  # EngineError: refused, state unchanged, not logged
+        # R9.4: timers due by now fire before the input, and are logged on their own: an input the
+        # engine refuses (EngineError: a transfer to an offline agent) would otherwise have fired
+        # them in memory with nothing in the log (replay fires them the same way: advance, then
+        # the input, at the same time).
+        fired = self.engine.advance(at)
+        if fired:
+            self.journal.once("engine", self.reload)
+            self._append(at, "advance", "")
+        decisions = self.engine.apply(event, at)  # EngineError: refused, nothing more changed, not logged
         self.journal.once("engine", self.reload)
         self._append(at, "event", event_encoder.encode(event).decode())
-        return decisions
+        return fired + decisions
 
     def advance(self, now: float | None = None) -> list[Decision]:
         """Fire due timers; logged only when something fired (replay fires them the same way)."""

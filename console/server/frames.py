@@ -3,7 +3,10 @@
 Each frame is decoded and handed to the endpoint's ``on_request``; a refused frame gets the
 protocol's typed error (with its request id when one could be read), a failure of ours an
 ``internal`` error with no detail (the traceback goes to the log, never to the peer), and the
-connection goes on either way (CONSOLE.md §5).
+connection goes on either way (CONSOLE.md §5). Two things end it (issue 10): not logging in
+(saying hello) within ``hello_timeout`` of the handshake, whatever is sent meanwhile, and going on
+sending over the rate after ``rate_strikes`` dropped frames (close code 1008). A connection that
+has not logged in holds a place in its address's ``Doorway`` until it does.
 """
 
 from __future__ import annotations
@@ -17,47 +20,79 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.codec import ProtocolError, error_for
+from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
 from console.protocol.messages import Error, ErrorCode
 from console.server.hub import Hub
-from console.server.limits import TokenBucket
+from console.server.limits import Doorway, Limits
+from console.server.store import StoreFailed
 
 log = logging.getLogger(__name__)
+
+
+def peer_address(conn: ServerConnection) -> str:
+    """The peer's IP address (the unit of the per-address bounds)."""
+    remote = conn.remote_address
+    return str(remote[0]) if remote else "?"
 
 
 async def serve_frames(
     conn: ServerConnection,
     hub: Hub,
     *,
-    bucket: TokenBucket,
+    limits: Limits,
+    rate: tuple[float, float],
+    doorway: Doorway,
     decode: Callable[[bytes | str], Any],
     greeted: Callable[[], bool],
-    hello_timeout: float,
     hello_first: str,
     on_request: Callable[[Any], Awaitable[bool]],
     what: str,
 ) -> None:
     """Serve frames until the peer leaves (``ConnectionClosed`` propagates) or ``on_request``
-    returns False. Before ``greeted()`` each frame must come within ``hello_timeout`` seconds."""
-    while True:
-        try:
-            raw = await asyncio.wait_for(conn.recv(), None if greeted() else hello_timeout)
-        except TimeoutError:
-            await conn.close(1008, hello_first)
-            return
-        if not bucket.allow():
-            hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
-            continue
-        rid = None
-        try:
-            request = decode(raw)
-            rid = request.rid
-            if not await on_request(request):
+    returns False. ``rate`` is (frames per second, burst)."""
+    address = peer_address(conn)
+    if not doorway.enter(address):
+        await conn.close(CLOSE_TRY_LATER, "too many connections from your address are not logged in")
+        return
+    waiting = True  # holds a place in the doorway
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limits.hello_timeout  # not moved by frames: junk does not buy time
+    bucket = RateLimit(*rate)
+    strikes = RateLimit(1.0, float(limits.rate_strikes))
+    try:
+        while True:
+            if waiting and greeted():
+                waiting = False
+                doorway.leave(address)
+            try:
+                raw = await asyncio.wait_for(conn.recv(), None if not waiting else max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                await conn.close(CLOSE_POLICY, hello_first)
                 return
-        except ProtocolError as exc:
-            exc.rid = exc.rid or rid
-            hub.reply(conn, error_for(exc))
-        except ConnectionClosed:
-            raise
-        except Exception:
-            log.exception("%s request failed", what)
-            hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+            now = loop.time()  # monotonic
+            if not bucket.allow(now):
+                if not strikes.allow(now):
+                    log.warning("%s %s: closed, kept sending over its rate", what, address)
+                    await conn.close(CLOSE_POLICY, "too many messages")
+                    return
+                hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
+                continue
+            rid = None
+            try:
+                request = decode(raw)
+                rid = request.rid
+                if not await on_request(request):
+                    return
+            except ProtocolError as exc:
+                exc.rid = exc.rid or rid
+                hub.reply(conn, error_for(exc))
+            except ConnectionClosed:
+                raise
+            except StoreFailed:  # logged once by the store; the server is stopping (store.py)
+                hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+            except Exception:
+                log.exception("%s request failed", what)
+                hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+    finally:
+        if waiting:
+            doorway.leave(address)

@@ -1,97 +1,66 @@
-"""Bounds on what one client can cost the server: message rate, failed logins, connection count.
+"""Bounds on what one client can cost the server: message rate, connections not logged in yet.
 
-CONSOLE.md §5 and issue 6: every size and rate is bounded, login attempts are throttled. These
-classes read ``time.monotonic`` (wall-clock steps must not lift a lockout) unless a clock is given.
+CONSOLE.md §5 and issues 6 and 10: every size and rate is bounded. The numbers are
+``console.protocol.limits`` (docs/PROTOCOL.md "Limits"); ``Limits`` gathers them so tests and
+``fenliu server`` options can change them. The token bucket is ``console.protocol.limits.RateLimit``
+(driven with the loop's monotonic clock); login throttling is ``console.server.logins``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from console.protocol.limits import MAX_CONNECTIONS
+from console.protocol import limits as protocol
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The server's bounds; the defaults suit a shop on one machine, tests may tighten them."""
 
-    max_connections: int = MAX_CONNECTIONS
-    agent_rate: float = 50.0  # messages per second per agent connection, sustained
-    agent_burst: float = 200.0
-    buyer_rate: float = 20.0  # per buyer connection
-    buyer_burst: float = 60.0
-    login_failures: int = 5  # failures allowed (per account and per address) before a lockout
-    login_window: float = 300.0  # failures older than this are forgotten
-    login_lockout: float = 30.0  # first lockout; doubles with each further failure, up to the cap
-    login_lockout_cap: float = 900.0
-    hello_timeout: float = 10.0  # a connection must log in / say hello this soon
+    max_connections: int = protocol.MAX_CONNECTIONS
+    agent_rate: float = protocol.AGENT_RATE  # frames per second per agent connection, sustained
+    agent_burst: float = protocol.AGENT_BURST
+    buyer_rate: float = protocol.BUYER_RATE  # per buyer connection
+    buyer_burst: float = protocol.BUYER_BURST
+    rate_strikes: int = protocol.RATE_STRIKES  # dropped frames (forgiven 1/s) before the close
+    hello_timeout: float = protocol.HELLO_TIMEOUT  # from the handshake, whatever is sent meanwhile
+    prelogin_per_address: int = protocol.PRELOGIN_PER_ADDRESS
+    login_failures: int = protocol.LOGIN_FAILURES  # per user name and address
+    login_account_failures: int = protocol.LOGIN_ACCOUNT_FAILURES  # per user name, all addresses
+    login_window: float = protocol.LOGIN_WINDOW  # failures older than this are forgotten
+    login_lockout: float = protocol.LOGIN_LOCKOUT  # first lockout; doubles with each further failure
+    login_lockout_cap: float = protocol.LOGIN_LOCKOUT_CAP
+    hash_workers: int = protocol.LOGIN_HASH_WORKERS
+    hash_queue: int = protocol.LOGIN_HASH_QUEUE
+    hashes_per_address: int = protocol.LOGIN_HASHES_PER_ADDRESS
 
 
-class TokenBucket:
-    """``allow()`` is True while the client stays under ``rate`` per second with ``burst`` slack."""
+class Doorway:
+    """Counts the connections of each address that have not logged in (said hello) yet.
 
-    __slots__ = ("rate", "burst", "tokens", "stamp", "clock")
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.clock = clock
-        self.stamp = clock()
-
-    def allow(self) -> bool:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-@dataclass
-class _Failures:
-    times: list[float] = field(default_factory=list)
-    locked_until: float = 0.0
-
-
-class LoginThrottle:
-    """Counts failed logins per account name and per client address; locks out with backoff.
-
-    The check comes before the password is looked at, so a locked-out guesser learns nothing,
-    and a correct password does not get through a lockout either.
+    Issue 10: connections that never log in must not fill ``max_connections``. Each is closed at
+    its hello deadline (``console.server.frames``), and one address holds at most
+    ``per_address`` of them at once.
     """
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self.clock = clock
-        self._by_key: dict[str, _Failures] = {}
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self._waiting: dict[str, int] = {}
 
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until these keys may try again (0: go ahead)."""
-        now = self.clock()
-        wait = 0.0
-        for key in keys:
-            entry = self._by_key.get(key)
-            if entry is not None:
-                wait = max(wait, entry.locked_until - now)
-        return wait
+    def enter(self, address: str) -> bool:
+        """Take a place for a new connection from ``address``; False when that address is full."""
+        count = self._waiting.get(address, 0)
+        if count >= self.per_address:
+            return False
+        self._waiting[address] = count + 1
+        return True
 
-    def failed(self, *keys: str) -> None:
-        now = self.clock()
-        for key in keys:
-            entry = self._by_key.setdefault(key, _Failures())
-            entry.times = [t for t in entry.times if now - t < self.limits.login_window]
-            entry.times.append(now)
-            excess = len(entry.times) - self.limits.login_failures
-            if excess >= 0:
-                lockout = min(self.limits.login_lockout * (2 ** excess), self.limits.login_lockout_cap)
-                entry.locked_until = now + lockout
-        if len(self._by_key) > 100_000:  # bound the memory an address-spraying attacker can use
-            self._by_key = {k: v for k, v in self._by_key.items() if v.locked_until > now}
+    def leave(self, address: str) -> None:
+        count = self._waiting.get(address, 0) - 1
+        if count > 0:
+            self._waiting[address] = count
+        else:
+            self._waiting.pop(address, None)
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._by_key.pop(key, None)
+    def waiting(self, address: str) -> int:
+        return self._waiting.get(address, 0)

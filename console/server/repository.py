@@ -152,17 +152,23 @@ class Repository:
 
     def insert_message(self, buyer: str, author: Author, text: str, at: float, agent: str | None,
                        client_id: str | None) -> int | None:
-        """The new message's id; None when ``(buyer, client_id)`` is taken (a resend, CONSOLE.md §5):
-        one statement decides, no lookup first."""
+        """The new message's id; None when this author already sent ``client_id`` in this
+        conversation (a resend, CONSOLE.md §5; ids of different authors never collide, issue 10):
+        one statement decides, no lookup first (the conflict is the messages_client index's)."""
         found = self.store.execute(
             "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (conversation, client_id) DO NOTHING RETURNING id",
+            " ON CONFLICT DO NOTHING RETURNING id",
             (buyer, author.value, text, at, agent, client_id),
         ).fetchall()  # all: a RETURNING statement left unfinished would hold the transaction open
         return int(found[0][0]) if found else None
 
-    def find_client_message(self, buyer: str, client_id: str) -> Message | None:
-        r = self.store.one("SELECT * FROM messages WHERE conversation = ? AND client_id = ?", (buyer, client_id))
+    def find_client_message(self, buyer: str, client_id: str, author: Author, agent: str | None = None) -> Message | None:
+        """The message this author (the buyer, or one agent account) sent with ``client_id``;
+        client ids of different authors never match (issue 10)."""
+        r = self.store.one(
+            "SELECT * FROM messages WHERE conversation = ? AND author = ? AND IFNULL(agent, '') = ? AND client_id = ?",
+            (buyer, author.value, agent or "", client_id),
+        )
         return None if r is None else _message(r)
 
     def message_text(self, message_id: int) -> str | None:
@@ -217,6 +223,11 @@ class Repository:
     # -- ratings and orders -------------------------------------------------------------------------
 
     def rate(self, buyer: str, agent: str, score: int, at: float) -> None:
+        """One rating per session counts; a second replaces the first (issue 10). The session
+        began with the agent's latest reception of this buyer."""
+        began = self.store.one("SELECT MAX(at) AS at FROM receptions WHERE buyer = ? AND agent = ?", (buyer, agent))
+        self.store.execute("DELETE FROM ratings WHERE buyer = ? AND agent = ? AND at >= ?",
+                           (buyer, agent, began["at"] if began is not None and began["at"] is not None else 0.0))
         self.store.execute("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
                            (buyer, agent, score, at))
 

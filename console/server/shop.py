@@ -368,7 +368,8 @@ class Shop:
             del self.waits[buyer]
             self.repo.answer_wait(wait.id, agent, at)
             if self.kpis is not None:
-                self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started))
+                self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started, answered=at,
+                                                 previous=wait.agent))
 
     def open_wait(self, row: Row, at: float) -> None:
         """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
@@ -500,7 +501,7 @@ class Shop:
         if row.holder is None:
             # A resend of a message stored before the session closed must not open a new one: look
             # first (only here; with a session open the insert itself tells a resend).
-            earlier = self.rows.find_client_message(row.buyer, client_id)
+            earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             if earlier is not None:
                 return earlier.id, True
             if row.arrive is None:
@@ -509,7 +510,7 @@ class Shop:
         now = self.driver.now()
         message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id)
         if message is None:  # a resend is acknowledged, not stored again
-            earlier = self.rows.find_client_message(row.buyer, client_id)
+            earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None
             return earlier.id, True
         self.open_wait(row, now)

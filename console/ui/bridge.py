@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from console.client.agent import AgentClient, ConnectionState, ReplyOutcome, StateChange
 from console.client.errors import ClientError
 from console.protocol.messages import (
@@ -28,7 +30,8 @@ from console.protocol.messages import (
     TeamUpdated,
 )
 from console.reception.model import Section
-from console.ui.backend import Connection, ConsoleState
+from console.ui.errors import error_text
+from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
 
 log = logging.getLogger(__name__)
@@ -89,15 +92,16 @@ class ClientBackend:
                 return
             exc = finished.exception()
             if isinstance(exc, ClientError):
-                self.state.report_error(f"{what}: {exc}")
+                log.info("%s refused: %s", what, exc)
+                self.state.report_error(f"{what}：{error_text(exc)}")
             elif exc is not None:
                 log.error("%s failed", what, exc_info=exc)
-                self.state.report_error(f"{what}: {exc}")
+                self.state.report_error(f"{what}：{error_text(exc)}")
 
         task.add_done_callback(done)
 
     def set_status(self, status: str) -> None:
-        self._spawn(self.state.tr("切换状态"), self.client.set_status(Status(status)))
+        self._spawn(QCoreApplication.translate("ClientBackend", "切换状态"), self.client.set_status(Status(status)))
 
     def open_conversation(self, conversation: str) -> None:
         async def run() -> None:
@@ -105,51 +109,51 @@ class ClientBackend:
             self.state.load_history(conversation, history.messages)
             self.state.mark_read(conversation)
 
-        self._spawn(self.state.tr("打开会话"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "打开会话"), run())
 
     def reply(self, conversation: str, text: str, client_id: str) -> None:
         # The outbox keeps it (on disk) until the server acknowledges it, across reconnects.
         async def run() -> None:
             await self.client.queue_reply(conversation, text, client_id=client_id)
 
-        self._spawn(self.state.tr("发送"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "发送"), run())
 
     def close(self, conversation: str) -> None:
-        self._spawn(self.state.tr("结束会话"), self.client.close_conversation(conversation))
+        self._spawn(QCoreApplication.translate("ClientBackend", "结束会话"), self.client.close_conversation(conversation))
 
     def clear_section(self, section: Section) -> None:
-        self._spawn(self.state.tr("清扫"), self.client.clear(section))
+        self._spawn(QCoreApplication.translate("ClientBackend", "清扫"), self.client.clear(section))
 
     def claim(self, conversation: str) -> None:
-        self._spawn(self.state.tr("接入"), self.client.claim(conversation))
+        self._spawn(QCoreApplication.translate("ClientBackend", "接入"), self.client.claim(conversation))
 
     def request_kpis(self) -> None:
         async def run() -> None:
             self.state.set_kpis(await self.client.get_kpis())
 
-        self._spawn(self.state.tr("刷新数据"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "刷新数据"), run())
 
     def filter_buyers(self, tile: str) -> None:
         async def run() -> None:
             self.state.set_filter(tile, await self.client.filter_buyers(BuyerTile(tile)))
 
-        self._spawn(self.state.tr("筛选"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "筛选"), run())
 
     def why(self, conversation: str) -> None:
         async def run() -> None:
             decisions = await self.client.why(conversation)
             self.state.set_decisions(conversation, decisions_from_protocol(decisions))
 
-        self._spawn(self.state.tr("分配原因"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "分配原因"), run())
 
     def transfer(self, conversation: str, agent: str) -> None:
-        self._spawn(self.state.tr("转接"), self.client.transfer(conversation, agent))
+        self._spawn(QCoreApplication.translate("ClientBackend", "转接"), self.client.transfer(conversation, agent))
 
     def get_team(self) -> None:
         async def run() -> None:
             self.state.set_team(team_from_protocol(await self.client.get_team()))
 
-        self._spawn(self.state.tr("团队数据"), run())
+        self._spawn(QCoreApplication.translate("ClientBackend", "团队数据"), run())
 
     # -- from the client -----------------------------------------------------------------------
 
@@ -173,8 +177,13 @@ class ClientBackend:
     def _on_client_state_changed(self, change: StateChange) -> None:
         self.state.set_connection(_CONNECTION[change.state])
         if change.state is ConnectionState.OFFLINE and change.error:
-            self.state.report_error(change.error)
+            log.info("offline: %s", change.error)
+            self.state.report_error(QCoreApplication.translate(
+                "ClientBackend", "与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录"))
 
     def _on_client_reply_outcome(self, outcome: ReplyOutcome) -> None:
         if outcome.error is not None:
-            self.state.report_error(self.state.tr("回复未能发送：") + str(outcome.error))
+            log.info("reply %s refused: %s", outcome.entry.client_id, outcome.error)
+            reason = error_text(outcome.error)
+            self.state.reply_failed(outcome.entry.client_id, reason)
+            self.state.report_error(QCoreApplication.translate("ClientBackend", "回复未能发送：") + reason)

@@ -9,9 +9,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
 
 from console.reception.model import Author, Message
-from console.ui.backend import Delivery
 from console.ui.labels import time_label
-from console.ui.message_model import DeliveryRole, MessageRole
+from console.ui.message_model import DeliveryRole, FailureRole, MessageRole
+from console.ui.state import Delivery
 
 PAD = 10  # inside a bubble
 GAP = 14  # between the view's edge and a bubble
@@ -22,6 +22,16 @@ SHARE = 0.68  # widest bubble, as a share of the view
 BUBBLE = {Author.BUYER: QColor("#ffffff"), Author.AGENT: QColor("#d8ebff"), Author.BOT: QColor("#ece6fb")}
 BORDER = {Author.BUYER: QColor("#dde3ea"), Author.AGENT: QColor("#b9d7f7"), Author.BOT: QColor("#d6cbf3")}
 MUTED = QColor("#7b8794")
+FAILED = QColor("#d92d20")
+
+
+def delivery_label(delivery: Delivery, failure: str = "") -> str:
+    """The line under one of our own replies that the server has not confirmed."""
+    if delivery == Delivery.FAILED:
+        return QCoreApplication.translate("BubbleDelegate", "未发送：%1").replace("%1", failure)
+    if delivery == Delivery.QUEUED:
+        return QCoreApplication.translate("BubbleDelegate", "离线，连接恢复后发送")
+    return QCoreApplication.translate("BubbleDelegate", "发送中…")
 
 
 class BubbleDelegate(QStyledItemDelegate):
@@ -90,9 +100,9 @@ class BubbleDelegate(QStyledItemDelegate):
                          int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
         if delivery != Delivery.CONFIRMED:
             painter.setFont(small)
-            painter.setPen(QColor("#c27c0e") if delivery == Delivery.QUEUED else MUTED)
-            label = QCoreApplication.translate("BubbleDelegate", "离线，连接恢复后发送") if delivery == Delivery.QUEUED \
-                else QCoreApplication.translate("BubbleDelegate", "发送中…")
+            label = delivery_label(delivery, str(index.data(FailureRole) or ""))
+            painter.setPen(FAILED if delivery == Delivery.FAILED else
+                           QColor("#c27c0e") if delivery == Delivery.QUEUED else MUTED)
             painter.drawText(QRect(rect.left() + GAP, bubble.bottom() + 2, rect.width() - 2 * GAP, STATUS),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
         painter.restore()

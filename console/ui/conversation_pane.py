@@ -6,7 +6,7 @@ records it as an optimistic local reply and asks the backend to send it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from console.reception.model import Conversation, Message
-from console.ui.backend import ConsoleState
 from console.ui.bubble_delegate import BubbleDelegate
 from console.ui.message_model import MessageModel
+from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
+from console.ui.state import ConsoleState
+from console.ui.team_data import DecisionLine
 
 SEND_KEYS = "Ctrl+Enter"
 
@@ -55,7 +57,7 @@ class ConversationPane(QWidget):
         self.setObjectName("conversationPane")
         self._state = state
         self.conversation: Conversation | None = None
-        self.messages = MessageModel(state.delivery, self)
+        self.messages = MessageModel(state.delivery, self, state.failure)
 
         self.placeholder = QLabel(self.tr("从左侧选择一个会话开始接待\nCtrl+↑ 跳到等待最久的买家"), self)
         self.placeholder.setObjectName("placeholder")
@@ -63,6 +65,8 @@ class ConversationPane(QWidget):
 
         self.title = QLabel(self)
         self.title.setObjectName("conversationTitle")
+        self.reason = QLabel(self)  # why the buyer came to this agent (CONSOLE.md §6, buyer panel)
+        self.reason.setObjectName("conversationReason")
         self.claim_button = QPushButton(self.tr("认领"), self)
         self.close_button = QPushButton(self.tr("结束会话"), self)
         self.history = QListView(self)
@@ -77,6 +81,7 @@ class ConversationPane(QWidget):
         self.history.setWordWrap(True)
         self.input = ReplyEdit(self)
         self.input.setObjectName("replyInput")
+        self.input.setTabChangesFocus(True)  # Tab leaves the box (issue 12, defect 7); replies need no tabs
         self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送"))
         self.input.setFixedHeight(96)
         self.send_button = QPushButton(self.tr("发送"), self)
@@ -85,7 +90,11 @@ class ConversationPane(QWidget):
 
         header = QHBoxLayout()
         header.setContentsMargins(14, 8, 10, 8)
-        header.addWidget(self.title, 1)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.reason)
+        header.addLayout(titles, 1)
         header.addWidget(self.claim_button)
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
@@ -119,6 +128,8 @@ class ConversationPane(QWidget):
     # -- fed by the main window --------------------------------------------------------------------
 
     def show_conversation(self, conversation: Conversation) -> None:
+        if self.conversation is None or self.conversation.id != conversation.id:
+            self.reason.clear()
         self.conversation = conversation
         self.messages.set_messages(self._state.messages.get(conversation.id, []))
         self._show_header(conversation)
@@ -139,6 +150,29 @@ class ConversationPane(QWidget):
     def add_message(self, message: Message) -> None:
         if self.conversation is not None and message.conversation == self.conversation.id:
             self.messages.add(message)
+
+    def show_reason(self, conversation: str, decisions: Sequence[DecisionLine]) -> None:
+        """The latest routing decision about the open buyer, in words and with its rule."""
+        if self.conversation is None or self.conversation.id != conversation:
+            return
+        routed = [d for d in decisions if d.event == "routed"] or list(decisions)
+        # Each buyer message in an open session is a decision too (R9.1, open_session): it says
+        # nothing of why the buyer came here, so the decision that brought them is shown.
+        routed = [d for d in routed if d.why != "open_session"] or routed
+        if not routed:
+            self.reason.clear()
+            return
+        latest = max(routed, key=lambda d: d.t)
+        mine = latest.to == f"agent:{self._state.agent}"
+        text = self.tr("为什么分给我：%1（%2）") if mine else self.tr("分配：%3 · %1（%2）")
+        self.reason.setText(text.replace("%1", reason_text(latest.why)).replace("%2", latest.rule)
+                            .replace("%3", target_text(latest.to, {self._state.agent: self._state.agent_name})))
+
+    def lock_input(self) -> None:
+        """The session is being closed: nothing more can be sent in it."""
+        self.input.setEnabled(False)
+        self.send_button.setEnabled(False)
+        self.close_button.setEnabled(False)
 
     def clear(self) -> None:
         self.conversation = None
@@ -184,3 +218,7 @@ class ConversationPane(QWidget):
         self.title.setText(f"{conversation.name}{badges}{closed}")
         self.claim_button.setVisible(conversation.holder == "pool")
         self.close_button.setEnabled(conversation.open)
+        self.input.setEnabled(conversation.open)  # a closed session takes no more replies
+        self.send_button.setEnabled(conversation.open)
+        self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送") if conversation.open
+                                      else self.tr("会话已结束，不能再回复"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import msgspec
 
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
-from console.ui.backend import Connection, ConsoleState
+from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
 
 ME = "amei"

@@ -29,6 +29,16 @@ def wait_label(seconds: float) -> str:
     return fmt.wait_label(seconds, language())
 
 
+TIMER_SECONDS_UNTIL = 600.0  # a reply timer counts seconds for its first ten minutes, then minutes
+
+
+def timer_label(seconds: float) -> str:
+    """A pending buyer's wait as the reply timer shows it: ``45秒``, ``2分05秒``, then ``12分``."""
+    if seconds < TIMER_SECONDS_UNTIL:
+        return fmt.duration_label(int(max(0.0, seconds)), language())
+    return wait_label(seconds)
+
+
 def tile_text(name: str, tiles: KpiTiles) -> str:
     return fmt.tile_text(name, getattr(tiles, name), language())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -20,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.reception.model import Conversation, Section
-from console.ui.alerts import Alerter
-from console.ui.backend import Backend, ConsoleState
+from console.ui import reminder
+from console.ui.alerts import Alerter, AlertKind
 from console.ui.conversation_pane import ConversationPane
 from console.ui.filter_bar import FilterBar
 from console.ui.icons import app_icon
@@ -29,11 +30,15 @@ from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
+from console.ui.reminder import SlowReplyReminder
+from console.ui.state import Backend, ConsoleState
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
+FIRST_PENDING_KEYS = "Ctrl+Up"  # CONSOLE.md §1
+TICK_MS = 1000  # the reply timers count in seconds
 
 
 class MainWindow(QMainWindow):
@@ -46,10 +51,16 @@ class MainWindow(QMainWindow):
         self.backend = backend
         self.settings = settings
         self.clock = clock
-        self._pending: set[str] = set()  # pending conversations seen, to alert on new ones only
+        # Pending conversations seen, with the time of their latest message: a new one alerts as a
+        # new buyer, a later message on one as a new message.
+        self._pending: dict[str, float] = {}
+        self.reminder = SlowReplyReminder(settings)
+        self.tick = QTimer(self)  # the reply timers: one tick a second for the list and the reminder
+        self.tick.setInterval(TICK_MS)
 
         grouped = bool(settings.value(f"{state.agent}/grouped", True, bool))
-        self.model = ReceptionModel(self, grouped=grouped)
+        # The list reads the conversations where the state keeps them: one copy in the console.
+        self.model = ReceptionModel(self, grouped=grouped, source=lambda: state.conversations)
         self.delegate = ReceptionDelegate(clock, self)
         self.reception = ReceptionView(self.model, self.delegate, self)
         self.filter_bar = FilterBar(self)
@@ -58,6 +69,8 @@ class MainWindow(QMainWindow):
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
+        self.close_dialog: QMessageBox | None = None  # the 结束会话 confirmation, while open
+        self._why_asked: set[str] = set()  # conversations whose "why" dialog the supervisor asked for
         self.tabs: QTabWidget | None = None
         if state.role in SUPERVISOR_ROLES:
             self.supervisor = SupervisorView(settings, state.agent, clock, self)
@@ -113,6 +126,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(top)
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
+        # The keyboard route: the list, the reply box, 发送; Shift+Tab from the box back to the list.
+        QWidget.setTabOrder(self.reception, self.pane.input)
+        QWidget.setTabOrder(self.pane.input, self.pane.send_button)
         self.resize(1280, 800)
 
     def _build_menus(self, grouped: bool) -> None:
@@ -120,16 +136,40 @@ class MainWindow(QMainWindow):
         self.grouping_action = QAction(self.tr("接待列表分组"), self, checkable=True, checked=grouped)
         self.grouping_action.setShortcut("Ctrl+G")
         self.first_pending_action = QAction(self.tr("跳到等待最久的买家"), self)
-        self.first_pending_action.setShortcut("Ctrl+Up")
-        self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the view owns the key
+        # The one owner of Ctrl+Up (issue 12, defect 1): on the window, so it works from any widget
+        # of it and when none has the focus; the menu only shows it.
+        self.first_pending_action.setShortcut(FIRST_PENDING_KEYS)
+        self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.first_pending_action)
         view.addAction(self.grouping_action)
         view.addAction(self.first_pending_action)
 
         alerts = self.menuBar().addMenu(self.tr("提醒"))
+        self.mute_action = QAction(self.tr("静音"), self, checkable=True, checked=self.alerter.muted)
+        self.mute_action.setShortcut("Ctrl+Shift+M")
+        self.addAction(self.mute_action)
         self.sound_action = QAction(self.tr("新买家声音提醒"), self, checkable=True, checked=self.alerter.sound)
-        self.taskbar_action = QAction(self.tr("新买家任务栏提醒"), self, checkable=True, checked=self.alerter.taskbar)
+        self.message_sound_action = QAction(self.tr("新消息声音提醒"), self, checkable=True,
+                                            checked=self.alerter.sound_on(AlertKind.NEW_MESSAGE))
+        self.reminder_sound_action = QAction(self.tr("慢回复提醒声音"), self, checkable=True,
+                                             checked=self.alerter.sound_on(AlertKind.REMINDER))
+        self.taskbar_action = QAction(self.tr("窗口不在前台时：托盘通知和任务栏闪烁"), self, checkable=True,
+                                      checked=self.alerter.taskbar)
+        alerts.addAction(self.mute_action)
+        alerts.addSeparator()
         alerts.addAction(self.sound_action)
+        alerts.addAction(self.message_sound_action)
+        alerts.addAction(self.reminder_sound_action)
         alerts.addAction(self.taskbar_action)
+        reminder_menu = alerts.addMenu(self.tr("慢回复提醒"))
+        self.reminder_actions = QActionGroup(self)
+        current_reminder = self.reminder.seconds
+        for seconds in reminder.CHOICES:
+            title = self.tr("关闭") if seconds == 0 else self.tr("等待 %1 秒时").replace("%1", str(seconds))
+            action = QAction(title, self, checkable=True, checked=seconds == current_reminder)
+            action.setData(seconds)
+            self.reminder_actions.addAction(action)
+            reminder_menu.addAction(action)
 
         language = self.menuBar().addMenu(self.tr("语言"))
         self.language_actions = QActionGroup(self)
@@ -153,6 +193,7 @@ class MainWindow(QMainWindow):
         state.connection_changed.connect(self.controls.show_connection)
         state.filter_loaded.connect(self.model.set_filter)
         state.error_reported.connect(self._on_state_error_reported)
+        state.decisions_loaded.connect(self._on_state_decisions_loaded)
 
         self.model.filter_changed.connect(self.filter_bar.show_filter)
         self.filter_bar.cleared.connect(self.model.clear_filter)
@@ -162,7 +203,7 @@ class MainWindow(QMainWindow):
         self.first_pending_action.triggered.connect(self.reception.jump_to_first_pending)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
-        self.pane.close_requested.connect(self.backend.close)
+        self.pane.close_requested.connect(self.ask_close)
         self.pane.claim_requested.connect(self.backend.claim)
         self.controls.status_requested.connect(self.backend.set_status)
         self.tiles.filter_requested.connect(self.backend.filter_buyers)
@@ -170,13 +211,18 @@ class MainWindow(QMainWindow):
 
         self.grouping_action.toggled.connect(self._on_grouping_action_toggled)
         self.sound_action.toggled.connect(self._on_sound_action_toggled)
+        self.mute_action.toggled.connect(self._on_mute_action_toggled)
+        self.message_sound_action.toggled.connect(self._on_message_sound_action_toggled)
+        self.reminder_sound_action.toggled.connect(self._on_reminder_sound_action_toggled)
         self.taskbar_action.toggled.connect(self._on_taskbar_action_toggled)
         self.language_actions.triggered.connect(self._on_language_actions_triggered)
+        self.reminder_actions.triggered.connect(self._on_reminder_actions_triggered)
+        self.tick.timeout.connect(self._on_tick_timeout)
+        self.tick.start()
 
         if self.supervisor is not None:
             state.team_updated.connect(self._on_state_team_updated)
-            state.decisions_loaded.connect(self._on_state_decisions_loaded)
-            self.supervisor.why_requested.connect(self.backend.why)
+            self.supervisor.why_requested.connect(self.ask_why)
             self.supervisor.transfer_requested.connect(self.backend.transfer)
             self.supervisor.refresh_requested.connect(self.backend.get_team)
 
@@ -184,8 +230,8 @@ class MainWindow(QMainWindow):
 
     def _on_state_snapshot_loaded(self) -> None:
         conversations = self.state.conversations.values()
-        self.model.load(conversations)
-        self._pending = {c.id for c in conversations if c.section == Section.PENDING}
+        self.model.load()
+        self._pending = {c.id: c.last_at for c in conversations if c.section == Section.PENDING}
         if self.pane.conversation is not None:
             current = self.state.conversations.get(self.pane.conversation.id)
             if current is None:
@@ -198,16 +244,22 @@ class MainWindow(QMainWindow):
         self.model.queue_update(conversation)
         self.pane.update_conversation(conversation)
         if conversation.section == Section.PENDING and not conversation.cleared:
-            if conversation.id not in self._pending:
-                self._pending.add(conversation.id)
+            seen = self._pending.get(conversation.id)
+            self._pending[conversation.id] = conversation.last_at
+            mine = conversation.holder == f"agent:{self.state.agent}"
+            if seen is None:
                 self.alerter.new_buyer(conversation)
+            elif conversation.last_at > seen and conversation.unread and mine:
+                self.alerter.new_message(conversation)
         else:
-            self._pending.discard(conversation.id)
+            self._pending.pop(conversation.id, None)
+            self.reminder.forget(conversation.id)
         self._update_title()
 
     def _on_state_conversation_removed(self, conversation: str) -> None:
         self.model.queue_remove(conversation)
-        self._pending.discard(conversation)
+        self._pending.pop(conversation, None)
+        self.reminder.forget(conversation)
         if self.pane.conversation is not None and self.pane.conversation.id == conversation:
             self.pane.clear()
         self._update_title()
@@ -220,8 +272,15 @@ class MainWindow(QMainWindow):
             self.supervisor.show_team(team)
 
     def _on_state_decisions_loaded(self, conversation: str, decisions: list[DecisionLine]) -> None:
-        if self.supervisor is not None:
+        self.pane.show_reason(conversation, decisions)
+        if self.supervisor is not None and conversation in self._why_asked:
+            self._why_asked.discard(conversation)
             self.supervisor.show_decisions(conversation, decisions)
+
+    def ask_why(self, conversation: str) -> None:
+        """The supervisor's "why" dialog (every decision about the buyer)."""
+        self._why_asked.add(conversation)
+        self.backend.why(conversation)
 
     def _on_state_error_reported(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -236,6 +295,7 @@ class MainWindow(QMainWindow):
         if self.supervisor is not None:
             self.supervisor.set_conversation(conversation)
         self.backend.open_conversation(conversation)
+        self.backend.why(conversation)  # why this buyer came to me, under the conversation's title
 
     def _on_reception_section_clear_requested(self, section: Section) -> None:
         self.state.mark_section_cleared(section)  # optimistic; the server confirms
@@ -244,12 +304,38 @@ class MainWindow(QMainWindow):
     def _on_reception_conversation_menu_requested(self, conversation: str, at: QPoint) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction(self.tr("结束会话"), lambda: self.backend.close(conversation))
+        menu.addAction(self.tr("结束会话"), lambda: self.ask_close(conversation))
         if self.supervisor is not None:
             supervisor = self.supervisor
-            menu.addAction(self.tr("分配原因"), lambda: self.backend.why(conversation))
+            menu.addAction(self.tr("分配原因"), lambda: self.ask_why(conversation))
             menu.addAction(self.tr("转接…"), lambda: supervisor.ask_transfer(conversation))
         menu.popup(at)
+
+    def ask_close(self, conversation: str) -> None:
+        """结束会话 asks first (issue 12, defect 2); the reply box is locked once confirmed."""
+        current = self.state.conversations.get(conversation)
+        name = current.name if current is not None else conversation
+        dialog = QMessageBox(QMessageBox.Icon.Question, self.tr("结束会话"),
+                             self.tr("结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。")
+                             .replace("%1", name),
+                             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        dialog.button(QMessageBox.StandardButton.Yes).setText(self.tr("结束会话"))
+        dialog.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
+        dialog.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.finished.connect(lambda result: self._on_close_dialog_finished(conversation, result))
+        self.close_dialog = dialog
+        dialog.open()  # not exec(): no nested event loop under qasync
+
+    def _on_close_dialog_finished(self, conversation: str, result: int) -> None:
+        dialog, self.close_dialog = self.close_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if result != QMessageBox.StandardButton.Yes:
+            return
+        if self.pane.conversation is not None and self.pane.conversation.id == conversation:
+            self.pane.lock_input()
+        self.backend.close(conversation)
 
     def _on_pane_reply_submitted(self, conversation: str, text: str) -> None:
         client_id = uuid.uuid4().hex
@@ -263,8 +349,39 @@ class MainWindow(QMainWindow):
     def _on_sound_action_toggled(self, on: bool) -> None:
         self.alerter.sound = on
 
+    def _on_mute_action_toggled(self, on: bool) -> None:
+        self.alerter.muted = on
+        self.statusBar().showMessage(self.tr("提醒已静音") if on else self.tr("提醒已恢复"), 4000)
+
+    def _on_message_sound_action_toggled(self, on: bool) -> None:
+        self.alerter.set_sound(AlertKind.NEW_MESSAGE, on)
+
+    def _on_reminder_sound_action_toggled(self, on: bool) -> None:
+        self.alerter.set_sound(AlertKind.REMINDER, on)
+
     def _on_taskbar_action_toggled(self, on: bool) -> None:
         self.alerter.taskbar = on
+
+    def _on_reminder_actions_triggered(self, action: QAction) -> None:
+        self.reminder.seconds = int(action.data())
+
+    def _on_tick_timeout(self) -> None:
+        now = self.clock()
+        self.reception.refresh_waits(now)
+        self.remind_slow_replies(now)
+
+    def remind_slow_replies(self, now: float) -> list[str]:
+        """Name our buyers who have waited the reminder's limit, once per wait (CONSOLE.md §6)."""
+        pending = (self.state.conversations.get(c) for c in self._pending)
+        due = self.reminder.due(now, (c for c in pending if c is not None), f"agent:{self.state.agent}")
+        for conversation in due:
+            self.alerter.slow_reply(conversation, int(now - (conversation.waiting_since or now)))
+        names = [c.name for c in due]
+        if names:
+            self.statusBar().showMessage(self.tr("%1 等待已超过 %2 秒，请尽快回复")
+                                         .replace("%1", "、".join(names)).replace("%2", str(self.reminder.seconds)),
+                                         15000)
+        return names
 
     def _on_language_actions_triggered(self, action: QAction) -> None:
         self.settings.setValue("language", action.data())
@@ -278,6 +395,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"({unread}) {title}" if unread else title)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.tick.stop()
         self.model.flush()
         self.settings.sync()
         super().closeEvent(event)

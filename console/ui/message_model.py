@@ -8,18 +8,21 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from console.reception.model import Message
-from console.ui.backend import Delivery
+from console.ui.state import Delivery
 
 MessageRole = Qt.ItemDataRole.UserRole  # the Message
-DeliveryRole = Qt.ItemDataRole.UserRole + 1  # Delivery: confirmed, sending, queued
+DeliveryRole = Qt.ItemDataRole.UserRole + 1  # Delivery: confirmed, sending, queued, failed
+FailureRole = Qt.ItemDataRole.UserRole + 2  # why the server refused our reply ("" if it did not)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class MessageModel(QAbstractListModel):
-    def __init__(self, delivery: Callable[[Message], Delivery], parent: QObject | None = None) -> None:
+    def __init__(self, delivery: Callable[[Message], Delivery], parent: QObject | None = None,
+                 failure: Callable[[Message], str] | None = None) -> None:
         super().__init__(parent)
         self._delivery = delivery
+        self._failure = failure
         self._messages: list[Message] = []
 
     def set_messages(self, messages: Iterable[Message]) -> None:
@@ -58,4 +61,6 @@ class MessageModel(QAbstractListModel):
             return message.text
         if role == DeliveryRole:
             return self._delivery(message)
+        if role == FailureRole:
+            return self._failure(message) if self._failure is not None else ""
         return None

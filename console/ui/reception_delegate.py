@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from console.reception.model import Conversation, Kind, Section
-from console.ui.labels import initials, time_label, wait_label
+from console.ui.labels import initials, time_label, timer_label
 from console.ui.reception_model import ConversationRole, CountRole, SectionRole, is_section
 
 ROW_HEIGHT = 60
@@ -28,7 +28,10 @@ ROW_SIZE = QSize(240, ROW_HEIGHT)
 HEADER_SIZE = QSize(240, HEADER_HEIGHT)
 CLEARABLE = frozenset({Section.BOT_REPLIED, Section.REPLIED})
 COLLAPSIBLE = frozenset(set(Section) - {Section.PENDING})
-LONG_WAIT = 120.0  # seconds after which the waiting time turns red
+# Reply timers (CONSOLE.md §6): the platform grades the 3-minute response rate, and Qianniu
+# reminds at 100 s. A waiting time turns amber at WAIT_AMBER and red at WAIT_RED seconds.
+WAIT_AMBER = 100.0
+WAIT_RED = 180.0
 
 AVATAR_COLOURS = ("#5b8def", "#2bb3a3", "#f29c38", "#9b6bdf", "#e2607f", "#4fa3d1", "#7fb347", "#d98545")
 BADGE_COLOURS = {"商": "#8a5cd6", "平": "#e8590c", "群": "#1c9bd8"}
@@ -39,7 +42,8 @@ SELECTED = QColor("#e3edfb")
 HOVER = QColor("#f3f6fa")
 HEADER_BG = QColor("#f2f4f7")
 UNREAD = QColor("#f0483e")
-WAIT_OK = QColor("#c27c0e")
+WAIT_AMBER_COLOUR = QColor("#d97706")
+WAIT_COLOURS = (MUTED, WAIT_AMBER_COLOUR, UNREAD)  # by wait level: fine, amber, red
 WHITE = QColor("#ffffff")
 
 # Enum members and flag combinations used on every paint, looked up once: building a flag
@@ -55,6 +59,14 @@ STATE_SELECTED = QStyle.StateFlag.State_Selected.value
 STATE_MOUSE_OVER = QStyle.StateFlag.State_MouseOver.value
 TIME_LABELS_MAX = 4096
 ROW_CACHE = 64  # painted rows kept: more than a screenful, a few MB
+
+
+Labels = tuple[str, str, int]  # a row's time, its waiting time, its wait level
+
+
+def wait_level(waited: float) -> int:
+    """0 while fine, 1 from WAIT_AMBER seconds (amber), 2 from WAIT_RED (red)."""
+    return 2 if waited >= WAIT_RED else 1 if waited >= WAIT_AMBER else 0
 
 
 def badges_of(conversation: Conversation) -> tuple[str, ...]:
@@ -94,6 +106,7 @@ class ReceptionDelegate(QStyledItemDelegate):
         self._stamps: dict[int, str] = {}  # minute of last_at -> time label, for the current minute
         self._stamps_minute = -1
         self.collapsed_sections: set[Section] = set()  # kept in step by the view, for the arrows
+        self._shown: dict[str, Labels] = {}  # conversation id -> the time labels last painted
 
     # -- geometry shared with the view (hit testing) -----------------------------------------------
 
@@ -127,6 +140,7 @@ class ReceptionDelegate(QStyledItemDelegate):
         if conversation is None:
             return
         labels = self._labels(conversation, self._clock())
+        self._shown[conversation.id] = labels
         if background is None:
             painter.save()
             painter.setRenderHint(ANTIALIASING)
@@ -200,18 +214,28 @@ class ReceptionDelegate(QStyledItemDelegate):
 
     # -- conversation rows -----------------------------------------------------------------------
 
-    def _labels(self, conversation: Conversation, now: float) -> tuple[str, str, bool]:
-        """What a row shows that depends on the time: its time, its waiting time, whether long."""
+    def labels_changed(self, conversation: Conversation, now: float) -> bool:
+        """Whether the row would look different now than when it was last painted (the reply
+        timer's tick repaints only those rows)."""
+        return self._shown.get(conversation.id) != self._labels(conversation, now)
+
+    def forget_shown(self) -> None:
+        """Drop the record of painted labels (rows that left the list)."""
+        self._shown.clear()
+
+    def _labels(self, conversation: Conversation, now: float) -> Labels:
+        """What a row shows that depends on the time: its time, its waiting time and its level
+        (0 fine, 1 amber from WAIT_AMBER, 2 red from WAIT_RED)."""
         stamp = self._time_label(conversation.last_at, now) if conversation.last_at else ""
         if conversation.section != Section.PENDING or conversation.waiting_since is None:
-            return stamp, "", False
+            return stamp, "", 0
         waited = now - conversation.waiting_since
-        wait = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", wait_label(waited))
-        return stamp, wait, waited >= LONG_WAIT
+        wait = QCoreApplication.translate("ReceptionDelegate", "等待 %1").replace("%1", timer_label(waited))
+        return stamp, wait, wait_level(waited)
 
     def _paint_row(self, painter: QPainter, rect: QRect, base: QFont, conversation: Conversation, selected: bool,
-                   hovered: bool, labels: tuple[str, str, bool]) -> None:
-        stamp, wait, long_wait = labels
+                   hovered: bool, labels: Labels) -> None:
+        stamp, wait, level = labels
         if selected:
             painter.fillRect(rect, SELECTED)
         elif hovered:
@@ -263,7 +287,7 @@ class ReceptionDelegate(QStyledItemDelegate):
             tail = int(bubble.left() - 6)
         if wait:
             width = small_metrics.horizontalAdvance(wait)
-            painter.setPen(UNREAD if long_wait else WAIT_OK)
+            painter.setPen(WAIT_COLOURS[level])
             painter.drawText(QRect(tail - width, line2.top(), width, line2.height()), ALIGN_VCENTER, wait)
             tail -= width + 8
 

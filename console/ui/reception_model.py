@@ -11,7 +11,7 @@ or a filter change resets the model.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import (
@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 
 from console.reception.model import SECTION_ORDER, Conversation, Section
 from console.reception.sections import first_pending, flat_sort_key, sort_key
+from console.ui.state import BUYER_KINDS
 
 ConversationRole = Qt.ItemDataRole.UserRole  # the Conversation of a row (None on section rows)
 SectionRole = Qt.ItemDataRole.UserRole + 1  # the Section (None for the flat list's one group)
@@ -89,10 +90,15 @@ class ReceptionModel(QAbstractItemModel):
     filter_changed = Signal(str, int)  # tile ("" when off), number of buyers in the filter
     updates_applied = Signal()  # after a merged burst, a reset or a snapshot
 
-    def __init__(self, parent: QObject | None = None, *, grouped: bool = True, merge_ms: int = MERGE_MS) -> None:
+    def __init__(self, parent: QObject | None = None, *, grouped: bool = True, merge_ms: int = MERGE_MS,
+                 source: Callable[[], Mapping[str, Conversation]] | None = None) -> None:
+        """``source`` gives the conversations where they already live (the console's state): the
+        model then keeps no copy of its own and only reads it when it lays out everything again
+        (a snapshot, a grouping or filter switch, always after applying what was queued)."""
         super().__init__(parent)
         self._grouped = grouped
-        self._all: dict[str, Conversation] = {}
+        self._source = source
+        self._own: dict[str, Conversation] = {}  # the conversations, when no source holds them
         self._groups: list[_Group] = []
         self._where: dict[str, tuple[int, Conversation]] = {}  # id -> (group number, row object)
         self._filter_tile = ""
@@ -114,12 +120,14 @@ class ReceptionModel(QAbstractItemModel):
     def filter_tile(self) -> str:
         return self._filter_tile
 
-    def load(self, conversations: Iterable[Conversation]) -> None:
-        """A full snapshot: the only reset caused by the server."""
+    def load(self, conversations: Iterable[Conversation] = ()) -> None:
+        """A full snapshot: the only reset caused by the server. With a ``source``, the snapshot
+        is read from it and ``conversations`` is not used."""
         self._queued.clear()
         self._timer.stop()
         self.beginResetModel()
-        self._all = {c.id: c for c in conversations}
+        if self._source is None:
+            self._own = {c.id: c for c in conversations}
         self._rebuild()
         self.endResetModel()
         self.updates_applied.emit()
@@ -166,10 +174,12 @@ class ReceptionModel(QAbstractItemModel):
         queued, self._queued = self._queued, {}
         for conversation_id, conversation in queued.items():
             if conversation is None:
-                self._all.pop(conversation_id, None)
+                if self._source is None:
+                    self._own.pop(conversation_id, None)
                 self._remove(conversation_id)
             else:
-                self._all[conversation_id] = conversation
+                if self._source is None:
+                    self._own[conversation_id] = conversation
                 self._place(conversation)
         self.updates_applied.emit()
 
@@ -266,7 +276,11 @@ class ReceptionModel(QAbstractItemModel):
     # -- internals -------------------------------------------------------------------------------
 
     def _visible(self, conversation: Conversation) -> bool:
-        return not conversation.cleared and (self._filter is None or conversation.id in self._filter)
+        if conversation.cleared:
+            return False
+        # The order tiles count buyers (CONSOLE.md §3): platform staff and group chats never show
+        # under them, whatever list the server sends (issue 12, defect 6).
+        return self._filter is None or (conversation.id in self._filter and conversation.kind in BUYER_KINDS)
 
     def _group_of(self, conversation: Conversation) -> int:
         return SECTION_ORDER.index(conversation.section) if self._grouped else 0
@@ -274,7 +288,7 @@ class ReceptionModel(QAbstractItemModel):
     def _rebuild(self) -> None:
         self._groups = [_Group(s) for s in SECTION_ORDER] if self._grouped else [_Group(None)]
         self._where = {}
-        for conversation in self._all.values():
+        for conversation in (self._source() if self._source is not None else self._own).values():
             if self._visible(conversation):
                 self._groups[self._group_of(conversation)].rows.append(conversation)
         for number, group in enumerate(self._groups):

@@ -1,4 +1,4 @@
-"""The reception list widget: sections that collapse and hide, 清扫, and Ctrl+Up (CONSOLE.md §1).
+"""The reception list widget: sections that collapse and hide, 清扫, the first pending buyer (CONSOLE.md §1).
 
 A view of its own on ``QAbstractScrollArea``, not a ``QTreeView``. Every conversation row is
 ``ROW_HEIGHT`` tall and every section header ``HEADER_HEIGHT``, so the whole geometry follows
@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     QPoint,
     QRect,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -30,12 +29,10 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QHelpEvent,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
-    QShortcut,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip, QWidget
 
@@ -43,8 +40,6 @@ from console.reception.model import Section
 from console.ui.reception_delegate import CLEARABLE, COLLAPSIBLE, HEADER_HEIGHT, ROW_HEIGHT, ReceptionDelegate
 from console.ui.reception_model import ConversationRole, ReceptionModel, SectionRole
 
-FIRST_PENDING_KEYS = "Ctrl+Up"
-WAIT_REFRESH_MS = 15_000  # the waiting times on pending rows move on
 WHEEL_STEP = ROW_HEIGHT // 2  # pixels per wheel line (three lines a notch: 1.5 rows)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -59,6 +54,8 @@ COMMAND_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.A
                      | Qt.KeyboardModifier.MetaModifier).value
 LEFT_BUTTON = Qt.MouseButton.LeftButton
 SOLID = Qt.BrushStyle.SolidPattern
+EMPTY_TEXT = QColor("#9aa5b1")
+ALIGN_CENTER_WRAP = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
 
 
 class _Block:
@@ -107,19 +104,12 @@ class ReceptionView(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.verticalScrollBar().setSingleStep(WHEEL_STEP)
         self._delegate.collapsed_sections = self.collapsed_sections
-        self.shortcut_first_pending = QShortcut(QKeySequence(FIRST_PENDING_KEYS), self)
-        self.shortcut_first_pending.setContext(Qt.ShortcutContext.WindowShortcut)
-        self._wait_timer = QTimer(self)
-        self._wait_timer.setInterval(WAIT_REFRESH_MS)
         model.modelReset.connect(self._on_model_reset)
         model.layoutChanged.connect(self._on_model_reset)
         model.rowsInserted.connect(self._on_model_rows_inserted)
         model.rowsRemoved.connect(self._on_model_rows_removed)
         model.rowsMoved.connect(self._on_model_rows_moved)
         model.dataChanged.connect(self._on_model_data_changed)
-        self.shortcut_first_pending.activated.connect(self._on_shortcut_first_pending_activated)
-        self._wait_timer.timeout.connect(self.viewport().update)
-        self._wait_timer.start()
         self._on_model_reset()
 
     # -- actions -----------------------------------------------------------------------------------
@@ -132,6 +122,35 @@ class ReceptionView(QAbstractScrollArea):
         self.select_conversation(index.data(ConversationRole).id)
         self._open(self._current)
         return True
+
+    def refresh_waits(self, now: float) -> int:
+        """The reply timers' tick: repaint the pending rows on screen whose waiting time or colour
+        has changed since they were painted, and nothing else; how many."""
+        offset = self.verticalScrollBar().value()
+        top, bottom = offset, offset + self.viewport().height()
+        width = self.viewport().width()
+        model, delegate = self._model, self._delegate
+        changed = 0
+        for block in self._blocks:
+            if block.top > bottom:
+                break
+            if block.bottom <= top or not block.shown or block.section not in (Section.PENDING, None):
+                continue
+            rows_top = block.rows_top
+            first = max(0, (top - rows_top) // ROW_HEIGHT)
+            last = min(block.shown - 1, (bottom - rows_top) // ROW_HEIGHT)
+            for row in range(first, last + 1):
+                conversation = model.index(row, 0, block.parent).data(ConversationRole)
+                if conversation.section is Section.PENDING and delegate.labels_changed(conversation, now):
+                    self.viewport().update(QRect(0, rows_top + row * ROW_HEIGHT - offset, width, ROW_HEIGHT))
+                    changed += 1
+        return changed
+
+    def empty_text(self) -> str:
+        """What the list says when it has no row."""
+        if self._model.filter_tile:
+            return QCoreApplication.translate("ReceptionView", "没有符合筛选的买家")
+        return QCoreApplication.translate("ReceptionView", "暂无会话\n买家来咨询时会出现在这里")
 
     def set_collapsed(self, section: Section, collapsed: bool) -> None:
         if section not in COLLAPSIBLE:
@@ -204,6 +223,10 @@ class ReceptionView(QAbstractScrollArea):
         background = self._background()
         model, delegate = self._model, self._delegate
         painter = QPainter(self.viewport())
+        if self._height == 0:  # an empty list says so (issue 12, defect 8)
+            painter.setPen(EMPTY_TEXT)
+            painter.drawText(self.viewport().rect().adjusted(12, 0, -12, -self.viewport().height() // 3),
+                             ALIGN_CENTER_WRAP, self.empty_text())
         for number, block in enumerate(self._blocks):
             if block.top > bottom:
                 break
@@ -308,9 +331,6 @@ class ReceptionView(QAbstractScrollArea):
 
     # -- slots -------------------------------------------------------------------------------------
 
-    def _on_shortcut_first_pending_activated(self) -> None:
-        self.jump_to_first_pending()
-
     def _on_model_reset(self) -> None:
         model = self._model
         if model.grouped:  # top-level rows change only on a reset
@@ -321,6 +341,7 @@ class ReceptionView(QAbstractScrollArea):
             self._sections = [None]
         if self._current is not None and not model.index_of(self._current).isValid():
             self._current = None
+        self._delegate.forget_shown()
         self._relayout()
         self.viewport().update()
 

@@ -16,19 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QObject, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QObject, QSettings
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from console.client.agent import AgentClient
+from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
 from console.protocol.messages import Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
-from console.ui.backend import ConsoleState
 from console.ui.bridge import ClientBackend
+from console.ui.collector import MainThreadCollector
+from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.state import ConsoleState
+from console.ui.stop_signals import SignalStop
 
 LOGIN_TIMEOUT = 15.0
+PREFERRED_SIZE = (1360, 900)
+TITLE_BAR_GUESS = 32  # before the window is shown its frame is unknown
 CLOSE_TIMEOUT = 5.0
 
 
@@ -53,24 +59,60 @@ class Session:
 async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None = None) -> AgentClient:
     """Connect and log in; a refusal or an unreachable server raises ClientError, readable.
 
-    ``tls`` verifies a wss:// server (default: the system's certificate authorities)."""
+    The first failed connection attempt ends it at once (issue 12, defect 3): at the login window
+    an agent wants to hear that the server is down, not wait for the backoff to give up. Once
+    logged in, the client retries by itself. ``tls`` verifies a wss:// server (default: the
+    system's certificate authorities)."""
     client = AgentClient(credentials.server, credentials.account, credentials.password, state_dir=state_dir,
                          ssl=tls)
+    unreachable = asyncio.Event()
+
+    def on_state(change: StateChange) -> None:
+        if change.state is ConnectionState.CONNECTING and change.error:
+            unreachable.set()
+
+    disconnect = client.state_changed.connect(on_state)
+    starting = asyncio.ensure_future(client.start())
+    failing = asyncio.ensure_future(unreachable.wait())
     try:
-        await client.start()
-        await client.wait_online(timeout=LOGIN_TIMEOUT)
-    except TimeoutError:
-        await _quietly_close(client)
-        raise ClientError(None, f"无法连接服务器 {credentials.server}（{LOGIN_TIMEOUT:.0f} 秒内没有应答）") from None
+        await asyncio.wait({starting, failing}, timeout=LOGIN_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # raises the refusal (wrong password, bad certificate)
+            return client
+        text = QCoreApplication.translate("Login", "无法连接服务器 %1：服务器没有运行，或地址不对") if failing.done() \
+            else QCoreApplication.translate("Login", "无法连接服务器 %1（%2 秒内没有应答）").replace(
+                "%2", f"{LOGIN_TIMEOUT:.0f}")
+        raise ClientError(None, text.replace("%1", credentials.server))
     except BaseException:
+        starting.cancel()
         await _quietly_close(client)
         raise
-    return client
+    finally:
+        failing.cancel()
+        disconnect()
 
 
 async def _quietly_close(client: AgentClient) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
+
+
+def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED_SIZE) -> None:
+    """The preferred size, shrunk to the screen's free area (a 1600×1000 screen at 1.5x scaling
+    has 1066×666 logical pixels, less the panels), and centred in it."""
+    # Not window.screen(): PySide's return-value heuristic makes the window the owner of that
+    # QScreen wrapper, and deleting the window then deletes the screen (a crash later on).
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(*preferred)
+        return
+    free = screen.availableGeometry()
+    frame = window.frameGeometry().size() - window.geometry().size()  # the title bar and borders, if known
+    width = min(preferred[0], free.width() - frame.width())
+    height = min(preferred[1], free.height() - max(frame.height(), TITLE_BAR_GUESS))
+    window.resize(max(width, window.minimumSizeHint().width()), max(height, window.minimumSizeHint().height()))
+    window.move(free.left() + max(0, (free.width() - window.width()) // 2),
+                free.top() + max(0, (free.height() - window.height() - TITLE_BAR_GUESS) // 2))
 
 
 def open_window(client: AgentClient, settings: QSettings) -> Session:
@@ -80,7 +122,7 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
     window = MainWindow(state, backend, settings, time.time)
-    window.resize(1360, 900)
+    fit_to_screen(window)
     backend.attach()
     window.show()
     return Session(client, state, backend, window)
@@ -91,19 +133,25 @@ async def _ask_credentials(settings: QSettings, server: str | None, state_dir: P
     """The login dialog, non-modal (no nested event loop): retried until it works or is cancelled."""
     dialog = LoginDialog(settings, server)
     answers: asyncio.Queue[bool] = asyncio.Queue()
-    dialog.accepted.connect(lambda: answers.put_nowait(True))
+    dialog.submitted.connect(lambda: answers.put_nowait(True))
     dialog.rejected.connect(lambda: answers.put_nowait(False))
-    while True:
-        dialog.show()
-        if not await answers.get():
-            return None
-        try:
-            client = await log_in(dialog.credentials(), state_dir, tls)
-        except ClientError as exc:
-            dialog.show_error(str(exc))  # say why and ask again; the password is cleared
-            continue
-        dialog.close()
-        return client
+    dialog.show()
+    try:
+        while True:
+            if not await answers.get():
+                return None
+            try:
+                client = await log_in(dialog.credentials(), state_dir, tls)
+            except ClientError as exc:
+                # say why and ask again; the password is cleared. A refusal by the server in words
+                # chosen by its code; our own (unreachable) message as it is.
+                dialog.show_error(error_text(exc) if exc.code is not None else exc.message)
+                continue
+            dialog.accept()
+            return client
+    finally:
+        dialog.hide()
+        dialog.deleteLater()  # by Qt's loop, not whenever the garbage collector meets the wrapper
 
 
 async def _until_closed(window: QObject) -> None:
@@ -166,8 +214,24 @@ def run_console(
     apply_style(app)
     translators = install_translator(app, wanted_language(lang, settings))
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when to stop, after closing in order
+    collector = MainThreadCollector(app)  # cyclic garbage with Qt objects dies on the GUI thread
+    collector.start()
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        stop = SignalStop(task)
+        with stop.installed():
+            try:
+                return await console_main(settings, state_dir, server=server, credentials=credentials,
+                                          go_online=go_online, until=until, tls=tls)
+            except asyncio.CancelledError:
+                if stop.received is None:
+                    raise
+                return 128 + stop.received  # stopped by a signal, everything closed in order
+
     try:
-        return int(qasync.run(console_main(settings, state_dir, server=server, credentials=credentials,
-                                           go_online=go_online, until=until, tls=tls)))
+        return int(qasync.run(main()))
     finally:
+        collector.stop()
         del translators

@@ -14,9 +14,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from console.ui.app import create_application, install_translator
-from console.ui.backend import Connection, ConsoleState
 from console.ui.fake_backend import ME, FakeBackend
 from console.ui.main_window import MainWindow
+from console.ui.state import Connection, ConsoleState
 
 SIZE = (1360, 1000)
 

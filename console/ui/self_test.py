@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from console.reception.model import Section
-from console.ui.backend import Delivery
 from console.ui.run import Session
+from console.ui.state import Delivery
 
 TIMEOUT = 90.0
+ANSWER_EVERY = 12.0  # seconds between the screenshot run's answers
 ANSWER = "您好，这里是分流自检，马上为您处理"
 ANSWERS = ("亲，在的～有什么可以帮您", "亲，今天下单48小时内发货哦", "好的亲，已帮您备注", "亲，这款有现货的",
            "亲，默认发中通，顺丰需补差价哦", "亲，尺码表在详情页，165/52建议M码", "亲，领券后下单更优惠哦")
@@ -65,24 +66,36 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
 
     async def take(session: Session) -> int:
         state, window = session.state, session.window
-        await asyncio.sleep(seconds)
+        mine = f"agent:{state.agent}"
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        answers = iter(ANSWERS * 20)
+        while window.supervisor is None and loop.time() < end - ANSWER_EVERY:
+            await asyncio.sleep(ANSWER_EVERY)
+            # As an agent would: answer the buyer who just wrote, so the ones who wrote long ago
+            # show their reply timers turning amber and red (CONSOLE.md §6).
+            fresh = [c for c in state.conversations.values()
+                     if c.holder == mine and c.section is Section.PENDING and c.waiting_since is not None]
+            if fresh:
+                newest = max(fresh, key=lambda c: c.waiting_since or 0.0)
+                window.model.flush()
+                window.reception.select_conversation(newest.id)
+                window._on_reception_conversation_opened(newest.id)
+                window.pane.input.setPlainText(next(answers))
+                window.pane.send_button.click()
+        await asyncio.sleep(max(0.0, end - loop.time()))
         window.model.flush()
         if window.supervisor is not None and window.tabs is not None:
             session.backend.get_team()
             window.tabs.setCurrentIndex(1)
             await asyncio.sleep(1.5)
         else:
-            for answer in ANSWERS:  # answer a few, as the agent would: their rows move to 已回复
-                if not window.reception.jump_to_first_pending():  # what Ctrl+Up does
-                    break
-                window.pane.input.setPlainText(answer)
-                window.pane.send_button.click()
-                await asyncio.sleep(0.3)
-            window.reception.jump_to_first_pending()
+            window.reception.jump_to_first_pending()  # what Ctrl+Up does: the longest wait
             opened = window.pane.conversation
             if opened is not None:
                 await _until(lambda: bool(state.messages.get(opened.id)), 10.0)
                 window.pane.input.setPlainText("亲，在的，请问有什么可以帮您？")
+            window.tick.timeout.emit()  # the timers as of this very second
             await asyncio.sleep(1.0)
         window.grab().save(path)
         print(f"screenshot: {path}")

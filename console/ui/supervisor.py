@@ -75,6 +75,9 @@ class WhyDialog(QDialog):
         self.resize(720, 300)
 
 
+TITLE_BAR_EXTRA = 180  # pixels of a title bar that are not the title (icon, buttons, margins)
+
+
 class TransferDialog(QDialog):
     """Pick the agent a buyer's session goes to (allowed even to an offline agent, R3.2)."""
 
@@ -95,6 +98,8 @@ class TransferDialog(QDialog):
         layout.addWidget(QLabel(self.tr("转接给："), self))
         layout.addWidget(self.agents)
         layout.addWidget(buttons)
+        # The title bar also holds the icon and the window buttons: room for the whole title.
+        self.setMinimumWidth(max(360, self.fontMetrics().horizontalAdvance(self.windowTitle()) + TITLE_BAR_EXTRA))
 
     def chosen_agent(self) -> str:
         return str(self.agents.currentData())

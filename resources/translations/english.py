@@ -1,6 +1,6 @@
 """Fill ``fenliu_en.ts`` with the English texts, then compile it.
 
-    .venv/bin/pyside6-lupdate console/ui/*.py -ts resources/translations/fenliu_en.ts -target-language en
+    .venv/bin/pyside6-lupdate -no-obsolete console/ui/*.py -ts resources/translations/fenliu_en.ts -target-language en
     .venv/bin/python resources/translations/english.py
     .venv/bin/pyside6-lrelease resources/translations/fenliu_en.ts
 
@@ -72,7 +72,6 @@ ENGLISH = {
     "接待列表分组": "Group the reception list",
     "提醒": "Alerts",
     "数据实时推送；点击立即重新获取": "Figures are pushed live; click to fetch them now",
-    "新买家任务栏提醒": "Taskbar alert for new buyers",
     "新买家声音提醒": "Sound for new buyers",
     "新的待回复买家": "New buyer waiting",
     "无人可接待，分给主账号": "Nobody available, given to the main account",
@@ -135,6 +134,58 @@ ENGLISH = {
     "预估等待": "Estimated wait",
     "饱和度": "Saturation",
     "（已结束）": " (closed)",
+    # issue 12: the agent's desk
+    "慢回复提醒": "Slow-reply reminder",
+    "%1 已等待 %2 秒": "%1 has waited %2 s",
+    "未发送：%1": "Not sent: %1",
+    "切换状态": "Changing status",
+    "打开会话": "Opening the conversation",
+    "接入": "Claiming",
+    "刷新数据": "Refreshing the figures",
+    "筛选": "Filtering",
+    "团队数据": "Team figures",
+    "与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录":
+        "The connection to the server stopped (the login expired or the server refused it); please log in again",
+    "回复未能发送：": "The reply was not sent: ",
+    "会话已结束，不能再回复": "The session has ended; no more replies",
+    "无法连接服务器 %1：服务器没有运行，或地址不对": "Cannot reach the server %1: it is not running, or the address is wrong",
+    "无法连接服务器 %1（%2 秒内没有应答）": "Cannot reach the server %1 (no answer within %2 s)",
+    "正在连接 %1 …": "Connecting to %1 …",
+    "关闭": "Off",
+    "等待 %1 秒时": "After %1 s of waiting",
+    "结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。":
+        "End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.",
+    "%1 等待已超过 %2 秒，请尽快回复": "%1 waited more than %2 s: please reply soon",
+    "接待列表": "Reception list",
+    "没有符合筛选的买家": "No buyer matches the filter",
+    "暂无会话\n买家来咨询时会出现在这里": "No conversations yet\nBuyers show here when they write",
+    "服务器无法读取这条请求（客户端与服务器版本不符？）":
+        "The server could not read the request (do the console and the server versions differ?)",
+    "内容太长，服务器拒收": "Too long: the server refused it",
+    "服务器不认识这条请求（客户端与服务器版本不符？）":
+        "The server does not know this request (do the console and the server versions differ?)",
+    "内容不符合要求": "The content is not valid",
+    "账号或密码错误，或登录已过期": "Wrong account or password, or the login expired",
+    "无权操作：这不是您的会话，或需要主管权限": "Not allowed: not your conversation, or it needs a supervisor",
+    "找不到该会话、客服或入口": "No such conversation, agent or entry",
+    "操作太频繁，请稍后再试": "Too many requests: try again in a moment",
+    "会话状态已变化：可能已结束，或已被他人接待": "The conversation changed: it may have ended or been taken by someone else",
+    "分流策略文件有误": "The routing policy file has errors",
+    "服务器出错，未做任何更改": "The server failed; nothing was changed",
+    "未连接服务器": "Not connected to the server",
+    "与服务器的连接中断，结果未知": "The connection dropped; the outcome is unknown",
+    "服务器没有及时应答": "The server did not answer in time",
+    "无法连接服务器": "Cannot reach the server",
+    "出现意外错误：%1": "Unexpected error: %1",
+    "买家新消息": "New message from a buyer",
+    "静音": "Mute",
+    "新消息声音提醒": "Sound on a new message",
+    "慢回复提醒声音": "Sound on the slow-reply reminder",
+    "窗口不在前台时：托盘通知和任务栏闪烁": "When the window is in the background: tray notification and taskbar flash",
+    "提醒已静音": "Alerts muted",
+    "提醒已恢复": "Alerts on again",
+    "为什么分给我：%1（%2）": "Why this buyer came to me: %1 (%2)",
+    "分配：%3 · %1（%2）": "Routed to %3 · %1 (%2)",
 }
 
 

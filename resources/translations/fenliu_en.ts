@@ -3,32 +3,120 @@
 <context>
     <name>Alerter</name>
     <message>
-        <location filename="../../console/ui/alerts.py" line="21" />
+        <location filename="../../console/ui/alerts.py" line="99" />
         <source>分流 接待台</source>
         <translation>Fenliu console</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="50" />
+        <location filename="../../console/ui/alerts.py" line="140" />
         <source>新的待回复买家</source>
         <translation>New buyer waiting</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="145" />
+        <source>买家新消息</source>
+        <translation>New message from a buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="150" />
+        <source>慢回复提醒</source>
+        <translation>Slow-reply reminder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/alerts.py" line="151" />
+        <source>%1 已等待 %2 秒</source>
+        <translation>%1 has waited %2 s</translation>
     </message>
 </context>
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="73" />
+        <location filename="../../console/ui/bubble_delegate.py" line="83" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="94" />
+        <location filename="../../console/ui/bubble_delegate.py" line="33" />
         <source>离线，连接恢复后发送</source>
         <translation>Offline: will be sent when the connection is back</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="95" />
+        <location filename="../../console/ui/bubble_delegate.py" line="31" />
+        <source>未发送：%1</source>
+        <translation>Not sent: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bubble_delegate.py" line="34" />
         <source>发送中…</source>
         <translation>Sending…</translation>
+    </message>
+</context>
+<context>
+    <name>ClientBackend</name>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="104" />
+        <source>切换状态</source>
+        <translation>Changing status</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="112" />
+        <source>打开会话</source>
+        <translation>Opening the conversation</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="119" />
+        <source>发送</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="122" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="125" />
+        <source>清扫</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="128" />
+        <source>接入</source>
+        <translation>Claiming</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="134" />
+        <source>刷新数据</source>
+        <translation>Refreshing the figures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="140" />
+        <source>筛选</source>
+        <translation>Filtering</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="147" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="150" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="156" />
+        <source>团队数据</source>
+        <translation>Team figures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="181" />
+        <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
+        <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="189" />
+        <source>回复未能发送：</source>
+        <translation>The reply was not sent: </translation>
     </message>
 </context>
 <context>
@@ -57,41 +145,57 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="60" />
+        <location filename="../../console/ui/conversation_pane.py" line="62" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="66" />
+        <location filename="../../console/ui/conversation_pane.py" line="70" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="67" />
+        <location filename="../../console/ui/conversation_pane.py" line="71" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="80" />
+        <location filename="../../console/ui/conversation_pane.py" line="85" />
+        <location filename="../../console/ui/conversation_pane.py" line="220" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="82" />
+        <location filename="../../console/ui/conversation_pane.py" line="87" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="84" />
+        <location filename="../../console/ui/conversation_pane.py" line="89" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="183" />
+        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <source>为什么分给我：%1（%2）</source>
+        <translation>Why this buyer came to me: %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <source>分配：%3 · %1（%2）</source>
+        <translation>Routed to %3 · %1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="214" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="221" />
+        <source>会话已结束，不能再回复</source>
+        <translation>The session has ended; no more replies</translation>
     </message>
 </context>
 <context>
@@ -142,39 +246,57 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
 </context>
 <context>
+    <name>Login</name>
+    <message>
+        <location filename="../../console/ui/run.py" line="81" />
+        <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
+        <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/run.py" line="82" />
+        <source>无法连接服务器 %1（%2 秒内没有应答）</source>
+        <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
+    </message>
+</context>
+<context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../console/ui/login.py" line="24" />
+        <location filename="../../console/ui/login.py" line="30" />
         <source>登录分流接待台</source>
         <translation>Sign in to Fenliu</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="34" />
+        <location filename="../../console/ui/login.py" line="42" />
         <source>服务器</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="35" />
+        <location filename="../../console/ui/login.py" line="43" />
         <source>账号</source>
         <translation>Account</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="36" />
+        <location filename="../../console/ui/login.py" line="44" />
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="39" />
+        <location filename="../../console/ui/login.py" line="47" />
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="40" />
+        <location filename="../../console/ui/login.py" line="48" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
         <location filename="../../console/ui/login.py" line="62" />
+        <source>正在连接 %1 …</source>
+        <translation>Connecting to %1 …</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="83" />
         <source>请填写服务器、账号和密码</source>
         <translation>Please fill in server, account and password</translation>
     </message>
@@ -182,72 +304,129 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="106" />
+        <location filename="../../console/ui/main_window.py" line="118" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="107" />
+        <location filename="../../console/ui/main_window.py" line="119" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="119" />
+        <location filename="../../console/ui/main_window.py" line="134" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="120" />
+        <location filename="../../console/ui/main_window.py" line="135" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="122" />
+        <location filename="../../console/ui/main_window.py" line="137" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="128" />
+        <location filename="../../console/ui/main_window.py" line="146" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="129" />
+        <location filename="../../console/ui/main_window.py" line="147" />
+        <source>静音</source>
+        <translation>Mute</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="150" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="130" />
-        <source>新买家任务栏提醒</source>
-        <translation>Taskbar alert for new buyers</translation>
+        <location filename="../../console/ui/main_window.py" line="151" />
+        <source>新消息声音提醒</source>
+        <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="134" />
+        <location filename="../../console/ui/main_window.py" line="153" />
+        <source>慢回复提醒声音</source>
+        <translation>Sound on the slow-reply reminder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="155" />
+        <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
+        <translation>When the window is in the background: tray notification and taskbar flash</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="163" />
+        <source>慢回复提醒</source>
+        <translation>Slow-reply reminder</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="167" />
+        <source>关闭</source>
+        <translation>Off</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="167" />
+        <source>等待 %1 秒时</source>
+        <translation>After %1 s of waiting</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="173" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="247" />
+        <location filename="../../console/ui/main_window.py" line="306" />
+        <location filename="../../console/ui/main_window.py" line="317" />
+        <location filename="../../console/ui/main_window.py" line="321" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="250" />
+        <location filename="../../console/ui/main_window.py" line="309" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="251" />
+        <location filename="../../console/ui/main_window.py" line="310" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="271" />
+        <location filename="../../console/ui/main_window.py" line="318" />
+        <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
+        <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="322" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="353" />
+        <source>提醒已静音</source>
+        <translation>Alerts muted</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="353" />
+        <source>提醒已恢复</source>
+        <translation>Alerts on again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="395" />
+        <source>%1 等待已超过 %2 秒，请尽快回复</source>
+        <translation>%1 waited more than %2 s: please reply soon</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="401" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="277" />
+        <location filename="../../console/ui/main_window.py" line="407" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -418,47 +597,150 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>ReceptionDelegate</name>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="104" />
+        <location filename="../../console/ui/reception_delegate.py" line="198" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="180" />
+        <location filename="../../console/ui/reception_delegate.py" line="233" />
         <source>等待 %1</source>
         <translation>waiting %1</translation>
     </message>
 </context>
 <context>
+    <name>ReceptionView</name>
+    <message>
+        <location filename="../../console/ui/reception_view.py" line="101" />
+        <source>接待列表</source>
+        <translation>Reception list</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_view.py" line="152" />
+        <source>没有符合筛选的买家</source>
+        <translation>No buyer matches the filter</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reception_view.py" line="153" />
+        <source>暂无会话
+买家来咨询时会出现在这里</source>
+        <translation>No conversations yet
+Buyers show here when they write</translation>
+    </message>
+</context>
+<context>
     <name>Section</name>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="44" />
+        <location filename="../../console/ui/reception_model.py" line="57" />
         <source>待回复</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="45" />
+        <location filename="../../console/ui/reception_model.py" line="58" />
         <source>已被自动回复</source>
         <translation>Bot replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="46" />
+        <location filename="../../console/ui/reception_model.py" line="59" />
         <source>已回复</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="47" />
+        <location filename="../../console/ui/reception_model.py" line="60" />
         <source>小二</source>
         <translation>Platform staff</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="48" />
+        <location filename="../../console/ui/reception_model.py" line="61" />
         <source>群聊</source>
         <translation>Groups</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="50" />
+        <location filename="../../console/ui/reception_model.py" line="63" />
         <source>全部</source>
         <translation>All</translation>
+    </message>
+</context>
+<context>
+    <name>ServerError</name>
+    <message>
+        <location filename="../../console/ui/errors.py" line="19" />
+        <source>服务器无法读取这条请求（客户端与服务器版本不符？）</source>
+        <translation>The server could not read the request (do the console and the server versions differ?)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="20" />
+        <source>内容太长，服务器拒收</source>
+        <translation>Too long: the server refused it</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="21" />
+        <source>服务器不认识这条请求（客户端与服务器版本不符？）</source>
+        <translation>The server does not know this request (do the console and the server versions differ?)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="22" />
+        <source>内容不符合要求</source>
+        <translation>The content is not valid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="23" />
+        <source>账号或密码错误，或登录已过期</source>
+        <translation>Wrong account or password, or the login expired</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="24" />
+        <source>无权操作：这不是您的会话，或需要主管权限</source>
+        <translation>Not allowed: not your conversation, or it needs a supervisor</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="25" />
+        <source>找不到该会话、客服或入口</source>
+        <translation>No such conversation, agent or entry</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="26" />
+        <source>操作太频繁，请稍后再试</source>
+        <translation>Too many requests: try again in a moment</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="27" />
+        <source>会话状态已变化：可能已结束，或已被他人接待</source>
+        <translation>The conversation changed: it may have ended or been taken by someone else</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="28" />
+        <source>分流策略文件有误</source>
+        <translation>The routing policy file has errors</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="29" />
+        <source>服务器出错，未做任何更改</source>
+        <translation>The server failed; nothing was changed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="40" />
+        <source>未连接服务器</source>
+        <translation>Not connected to the server</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="42" />
+        <source>与服务器的连接中断，结果未知</source>
+        <translation>The connection dropped; the outcome is unknown</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="44" />
+        <source>服务器没有及时应答</source>
+        <translation>The server did not answer in time</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="45" />
+        <source>无法连接服务器</source>
+        <translation>Cannot reach the server</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="46" />
+        <source>出现意外错误：%1</source>
+        <translation>Unexpected error: %1</translation>
     </message>
 </context>
 <context>
@@ -522,37 +804,37 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="120" />
+        <location filename="../../console/ui/supervisor.py" line="125" />
         <source>买家 ID</source>
         <translation>Buyer ID</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="121" />
+        <location filename="../../console/ui/supervisor.py" line="126" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="122" />
+        <location filename="../../console/ui/supervisor.py" line="127" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="126" />
+        <location filename="../../console/ui/supervisor.py" line="131" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="128" />
+        <location filename="../../console/ui/supervisor.py" line="133" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="130" />
+        <location filename="../../console/ui/supervisor.py" line="135" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="132" />
+        <location filename="../../console/ui/supervisor.py" line="137" />
         <source>会话</source>
         <translation>Conversation</translation>
     </message>
@@ -681,22 +963,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="85" />
+        <location filename="../../console/ui/supervisor.py" line="88" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="90" />
+        <location filename="../../console/ui/supervisor.py" line="93" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="91" />
+        <location filename="../../console/ui/supervisor.py" line="94" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="95" />
+        <location filename="../../console/ui/supervisor.py" line="98" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>

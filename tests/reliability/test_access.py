@@ -184,14 +184,21 @@ def test_a_buyer_cannot_speak_for_another_buyer(tmp_path: Path) -> None:
 # -- logins and tokens ---------------------------------------------------------------------------------
 
 
-def test_failed_logins_are_throttled_per_account_and_address(tmp_path: Path) -> None:
+def test_failed_logins_are_throttled_per_name_and_address_not_per_address(tmp_path: Path) -> None:
+    """Issue 10: made-up names lock nobody out of an address (an office behind one NAT); guessing
+    one account's password locks that account from that address only."""
+
     async def scenario() -> None:
         limits = Limits(login_failures=3, login_lockout=600.0)
         async with running_server(tmp_path, limits=limits) as server:
             c = await Client.agent(server)
-            for name in ("ghost1", "ghost2", "ghost3"):  # a guesser walking through names
+            for name in ("ghost1", "ghost2", "ghost3", "ghost4"):  # a guesser walking through names
                 assert _code(await c.request(Login(user=name, password="guess"))) is ErrorCode.UNAUTHENTICATED
-            locked = await c.request(Login(user="a1", password=PASSWORD))
+            assert isinstance(await c.request(Login(user="a1", password=PASSWORD)), LoginOk)
+            guesser = await Client.agent(server)
+            for _ in range(3):
+                assert _code(await guesser.request(Login(user="a2", password="guess"))) is ErrorCode.UNAUTHENTICATED
+            locked = await guesser.request(Login(user="a2", password=PASSWORD))
             assert _code(locked) is ErrorCode.RATE_LIMITED and "try again" in locked.message
 
     run(scenario())

@@ -1,8 +1,8 @@
 """Crashes, connection drops, a stuck console, a vanished agent, midnight (issue 6, CONSOLE.md §5).
 
-Each test runs a scenario of ``bench/faults.py`` with a handful of faults; the bench runs the same
-code with many more (``bench/faults.py --json``, figures in docs/RELIABILITY.md). The server is
-the real one in a child process; the consoles and buyers are the real client library.
+Each test runs a scenario of the fault harness (``tests/faults``) with a handful of faults;
+``bench/faults.py --json`` runs the same code with many more (figures in docs/RELIABILITY.md).
+The server is the real one in a child process; the consoles and buyers are the real client library.
 """
 
 from __future__ import annotations

@@ -259,8 +259,8 @@ class Session:
     def exchange(self, batch: list[str | bytes]) -> None:
         assert self.conn is not None and self.stack is not None
         if self.conn.protocol.state is not State.OPEN:
-            # The server closes a connection that has not logged in / said hello for
-            # Limits.hello_timeout (10 s) between frames: other tests ran meanwhile.
+            # The server closes a connection that has not logged in / said hello within
+            # Limits.hello_timeout of connecting (1 h with --unlimited): other tests ran meanwhile.
             assert self.hello is None, f"the server closed a logged-in connection: {self.conn.close_reason}"
             self.reopened += 1
             self.open(self.stack)

@@ -65,3 +65,17 @@ group_specs = st.builds(
 def test_indexed_matcher_agrees(groups: list[GroupSpec], order: list[str], buyer: BuyerAttributes, state: str) -> None:
     groups = [GroupSpec(**{**{f: getattr(g, f) for f in GroupSpec.__slots__}, "id": f"g{i}"}) for i, g in enumerate(groups)]
     assert GroupMatcher(groups).match(order, buyer, state) == match_groups(groups, order, buyer, state)
+
+
+def test_repeated_success_does_not_restart_the_window() -> None:
+    """R7.4: the success window counts from the first time the order became success."""
+    from console.routing.engine import Engine
+    from console.routing.events import OrderChange
+    from console.routing.policy import load_policy_dict
+
+    engine = Engine(load_policy_dict({"agents": [{"id": "a1"}]}), start=0.0)
+    engine.apply(OrderChange(buyer="b1", order="o1", state="success"), 0.0)
+    engine.apply(OrderChange(buyer="b1", order="o1", state="success"), 2 * 86400.0)
+    assert engine.order_state("b1") == "success"
+    engine.advance(3 * 86400.0)
+    assert engine.order_state("b1") == "none"  # 3 days after the first success, not the second

@@ -83,6 +83,9 @@ def test_overrides_are_listed() -> None:
     ({"agents": [], "offline": {"mode": "list", "agents": ["ghost"]}}, "shop.offline.agents[0]: unknown agent 'ghost'"),
     ({"agents": [], "queue": {"mode": "groups", "groups": ["ghost"]}}, "shop.queue.groups[0]: unknown group 'ghost'"),
     ({"agents": [{"id": "a"}, {"id": "a"}]}, "shop.agents[1].id: duplicate id 'a'"),
+    ({"agents": [], "groups": [{"id": "g"}, {"id": "g"}]}, "shop.groups[1].id: duplicate id 'g'"),
+    ({"agents": [{"id": "a", "groups": ["g1", "g2", "g1"]}], "groups": [{"id": "g1"}, {"id": "g2"}]},
+     "shop.agents[0].groups[2]: group 'g1' is listed twice"),
     ({"agents": [], "groups": [{"id": "g", "entries": ["shelf"]}]}, "shop.groups[0].entries[0]: unknown entry 'shelf'"),
     ({"agents": [], "groups": [{"id": "g", "orders": ["refunded"]}]}, "shop.groups[0].orders[0]: unknown value"),
     ({"agents": [], "matching": {"order": ["crowd", "crowd"]}}, "shop.matching.order: a dimension is listed twice"),
@@ -97,6 +100,18 @@ def test_bad_policies_name_the_key(data: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy_dict(data, "shop")
     assert str(caught.value).startswith(message)
+
+
+def test_policy_check_refuses_a_group_listed_twice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """SCENARIOS.md: an agent that lists the same group twice makes the policy invalid (it would
+    count its cap twice in R10.4's slots); ``fenliu policy check`` names the key path."""
+    from console.cli import main
+
+    path = tmp_path / "policy.toml"
+    path.write_text('[[groups]]\nid = "g1"\n\n[[agents]]\nid = "a1"\ngroups = ["g1", "g1"]\n', encoding="utf-8")
+    assert main(["policy", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "agents[0].groups[1]: group 'g1' is listed twice" in err
 
 
 def test_toml_syntax_errors_are_policy_errors() -> None:

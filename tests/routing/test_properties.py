@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from hypothesis import given, settings
@@ -102,36 +101,140 @@ def check_ownership(engine: Engine) -> None:
             assert buyer.id not in held
 
 
+# ---------------------------------------------------------------------------------------------
+# Queues under pressure: caps that bind, several pools with buyers waiting, recent contacts at
+# their cap. Small caps, few buyers coming back often, agents online from the start.
+
+GROUPS = ["g1", "g2", "g3"]
+PRODUCTS = ["p1", "p2", "p3"]
+
+
+@st.composite
+def busy_policies(draw: st.DrawFn) -> dict[str, Any]:
+    group_ids = draw(st.lists(st.sampled_from(GROUPS), min_size=2, max_size=3, unique=True))
+    groups = [{"id": g, "cap": draw(st.integers(1, 2)), "products": [PRODUCTS[GROUPS.index(g)]],
+               "pick": draw(st.sampled_from(["level", "conversion", "least_saturated", "even_daily", "random"]))}
+              for g in group_ids]
+    agents = []
+    for a in AGENTS:
+        member = draw(st.lists(st.sampled_from(group_ids), unique=True, min_size=0, max_size=2)
+                      if a != AGENTS[-1] else st.just([]))  # one agent in no group (never capped)
+        agent: dict[str, Any] = {"id": a, "level": draw(st.integers(1, 5)), "groups": member}
+        if draw(st.booleans()):
+            agent["cap"] = draw(st.integers(1, 2))
+        agents.append(agent)
+    mode = draw(st.sampled_from(["shop", "shop", "groups"]))
+    queue: dict[str, Any] = {"mode": mode, "repeat_window": 0, "overflow": draw(st.booleans())}
+    if mode == "groups":
+        queue["groups"] = draw(st.lists(st.sampled_from(group_ids), min_size=1, unique=True))
+    return {
+        "preset": draw(st.sampled_from(["taobao", "douyin", "kuaishou", "pinduoduo"])),
+        "seed": draw(st.integers(0, 1000)),
+        "queue": queue,
+        "recent": {"respect_cap": True, "any_status": draw(st.sampled_from(["0s", "24h"]))},
+        "offline": {"mode": draw(st.sampled_from(["pool", "queue"]))},
+        "bot": {"shop_first": False},
+        "session": {"close_after": draw(st.sampled_from(["1m", "2h", "2h"]))},
+        "groups": groups,
+        "agents": agents,
+    }
+
+
+def busy_events() -> st.SearchStrategy[tuple[float, AnyEvent]]:
+    buyer = st.sampled_from(BUYERS[:8])
+    arrive = st.builds(Arrive, buyer=buyer, product=st.sampled_from([None, *PRODUCTS]))
+    close = st.builds(Close, buyer=buyer)
+    event = st.one_of(
+        arrive, arrive, arrive, close, close, close,
+        st.builds(SetStatus, agent=st.sampled_from(AGENTS), status=st.sampled_from(list(Status))),
+        st.builds(BuyerSay, buyer=buyer, text=st.just("在吗")),
+        st.builds(HolderReply, buyer=buyer),
+    )
+    return st.tuples(st.sampled_from([0.0, 0.0, 1.0, 30.0, 90.0, 3600.0]), event)
+
+
+def _served(policy: dict[str, Any], agent: dict[str, Any]) -> set[str]:
+    """R10.3 (and R10.6): the pools an agent takes buyers from, read off the policy file."""
+    group_ids = [g["id"] for g in policy["groups"]]
+    if policy["queue"]["overflow"]:
+        return {"queue:shop", *(f"queue:{g}" for g in group_ids)}
+    queuing = group_ids if policy["queue"]["mode"] == "shop" else policy["queue"].get("groups", [])
+    return {"queue:shop", *(f"queue:{g}" for g in agent["groups"] if g in queuing)}
+
+
+def _at_cap_recent(engine: Engine, event: AnyEvent) -> bool:
+    """The arriving buyer's recent contact is a capped agent at its cap (R4.5 must skip it)."""
+    if not isinstance(event, Arrive):
+        return False
+    state = engine.buyers.get(event.buyer)
+    if state is None or state.recent is None or state.session is not None:
+        return False
+    agent = engine.agents[state.recent[0]]
+    return agent.capped and agent.load >= agent.cap and agent.status is not Status.OFFLINE
+
+
 @settings(max_examples=150, deadline=None)
-@given(policies(queue_on=True), st.lists(events(), min_size=10, max_size=80))
-def test_queue_on_caps_one_owner_fifo(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
-    """Queue on, respect_cap on, no repeat window, no exclusive: no capped agent is ever over its cap;
-    every pool is first in, first out; every buyer has one owner."""
+@given(busy_policies(), st.sets(st.sampled_from(AGENTS), min_size=1), st.lists(busy_events(), min_size=40, max_size=120))
+def test_queues_under_pressure(policy: dict[str, Any], online: set[str], steps: list[tuple[float, AnyEvent]]) -> None:
+    """Queue on, respect_cap on, no repeat window, no exclusive. After every event:
+
+    - caps hold: no capped agent over its cap, R4.5 included (a recent contact at its cap is skipped);
+    - work conservation (R9.3, R10.3): no available capped agent with a free slot while a buyer
+      waits in a pool it serves (an uncapped one may hold buyers over its cap while R10.6's
+      overflow queues others: R10.6 sends overflow only to a free slot);
+    - each pool is first in, first out, with the positions it announces;
+    - a dequeue takes the buyer who has waited longest across every pool the agent serves;
+    - every buyer has one owner.
+    """
     engine = Engine(load_policy_dict(policy, "shop"), start=1_000_000.0)
+    specs = {a["id"]: a for a in policy["agents"]}
     now = 1_000_000.0
-    pools: dict[str, deque[str]] = {}
-    where: dict[str, str] = {}
-    for gap, event in steps:
+    pools: dict[str, list[str]] = {}
+    where: dict[str, str] = {}  # buyer -> the pool they wait in
+    joined: dict[str, int] = {}  # buyer -> order of joining (R10.3 "since joining")
+    seen = {"cap": False, "dequeued": False, "several pools": False, "recent at cap": False}
+    initial = [(0.0, SetStatus(agent=a, status=Status.ONLINE)) for a in sorted(online)]
+    for gap, event in initial + steps:
         now += gap
+        seen["recent at cap"] |= _at_cap_recent(engine, event)
         for d in engine.apply(event, now):
             old = where.pop(d.buyer, None)
             if d.event == "closed":
+                assert old is None, f"{d.buyer}: a queue place closed (R9.1)"
                 continue
             if old is not None and old != d.to:
-                queue = pools[old]
                 if d.why.value == "dequeued":
-                    assert queue[0] == d.buyer, f"{d.buyer} left {old} ahead of {queue[0]}"
-                queue.remove(d.buyer)
+                    agent = d.to.removeprefix("agent:")
+                    waiting = [b for name in _served(policy, specs[agent]) for b in pools.get(name, [])]
+                    longest = min(waiting, key=joined.__getitem__)
+                    assert d.buyer == longest, f"{agent} took {d.buyer} from {old}; {longest} has waited longer"
+                    seen["dequeued"] = True
+                pools[old].remove(d.buyer)
             if d.event == "queued":
-                pool = pools.setdefault(d.to, deque())
+                pool = pools.setdefault(d.to, [])
                 if old != d.to:
                     pool.append(d.buyer)
-                assert d.position == list(pool).index(d.buyer) + 1
+                    joined[d.buyer] = len(joined) + sum(joined.values())  # strictly increasing
+                assert d.position == pool.index(d.buyer) + 1
                 where[d.buyer] = d.to
+        seen["several pools"] |= sum(1 for p in pools.values() if p) > 1
         for agent in engine.agents.values():
             if agent.capped:
                 assert agent.load <= agent.cap, f"{agent.id} holds {agent.load} over cap {agent.cap}"
+                seen["cap"] |= agent.load == agent.cap
+            if agent.capped and agent.available and agent.has_free_slot:
+                waiting = [name for name in _served(policy, specs[agent.id]) if pools.get(name)]
+                assert not waiting, f"{agent.id} has a free slot while buyers wait in {waiting}"
         check_ownership(engine)
+    for label, reached in seen.items():
+        if reached:
+            event_label(label)
+
+
+def event_label(label: str) -> None:
+    from hypothesis import event
+
+    event(label)
 
 
 @settings(max_examples=100, deadline=None)

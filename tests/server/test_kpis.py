@@ -101,3 +101,36 @@ def test_tiles_match_hand_counts(tmp_path: Path) -> None:
             assert row.load == 3 and row.status == "online" and row.kpis.received_today == 3
 
     run(scenario())
+
+
+def test_staff_and_group_chats_are_not_counted(tmp_path: Path) -> None:
+    """CONSOLE.md §1/§3: 今日接待, 未下单 and 未付款 count consumers and merchants only, live and
+    after a restart (the rebuild from the stored receptions)."""
+    from console.cli import main as fenliu
+    from console.protocol.messages import Say
+
+    data = tmp_path / "data"
+    assert fenliu(["accounts", "buyer", "xiaoer-01", "--kind", "staff", "--data", str(data)]) == 0
+    assert fenliu(["accounts", "buyer", "grp-01", "--kind", "group", "--data", str(data)]) == 0
+    assert fenliu(["accounts", "buyer", "shop-m", "--kind", "merchant", "--data", str(data)]) == 0
+
+    async def live() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            for name in ("xiaoer-01", "grp-01", "b1", "shop-m"):
+                client = await buyer(server, name)
+                await client.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+                await client.request(Say(text="你好", client_id="m1"))
+            asked = await a1.request(GetKpis())
+            assert asked.kpis.received_today == 2 and asked.kpis.not_ordered == 2
+            listed = await a1.request(FilterBuyers(tile=BuyerTile.NOT_ORDERED))
+            assert sorted(listed.buyers) == ["b1", "shop-m"]
+
+    async def restarted() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            asked = await a1.request(GetKpis())
+            assert asked.kpis.received_today == 2 and asked.kpis.not_ordered == 2
+
+    run(live())
+    run(restarted())

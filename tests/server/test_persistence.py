@@ -141,3 +141,40 @@ def test_a_version_1_database_is_migrated_keeping_its_events(tmp_path: Path) -> 
             store.db.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES ('a1', 2, 0, x'00')")
     finally:
         store.close()
+
+
+def test_a_version_2_database_keeps_its_messages_and_client_ids_become_per_author(tmp_path: Path) -> None:
+    """Schema 2 had UNIQUE (conversation, client_id) on messages; 3 has it per author (issue 10)."""
+    import sqlite3
+
+    from console.server.store import DB_NAME, SCHEMA_VERSION, Store
+
+    tmp_path.mkdir(exist_ok=True)
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript("""
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (2);
+        CREATE TABLE buyers (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, created_at REAL NOT NULL);
+        INSERT INTO buyers VALUES ('b1', 'b1', 'consumer', 0);
+        CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation TEXT NOT NULL REFERENCES buyers(id),
+            author TEXT NOT NULL, text TEXT NOT NULL, at REAL NOT NULL, agent TEXT, client_id TEXT,
+            UNIQUE (conversation, client_id));
+        CREATE INDEX messages_conversation ON messages(conversation, id);
+        INSERT INTO messages VALUES (7, 'b1', 'buyer', '在吗', 1, NULL, 'c1'), (9, 'b1', 'agent', '在的', 2, 'a1', 'r1');
+    """)
+    old.commit()
+    old.close()
+    store = Store.open(tmp_path)
+    try:
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 3
+        rows = store.all("SELECT id, author, client_id FROM messages ORDER BY id")
+        assert [tuple(r) for r in rows] == [(7, "buyer", "c1"), (9, "agent", "r1")]
+        indexes = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"messages_conversation", "messages_client"} <= indexes
+        store.db.execute("INSERT INTO messages (conversation, author, text, at, agent, client_id)"
+                         " VALUES ('b1', 'buyer', 'x', 3, NULL, 'r1')")  # the agent's client_id, the buyer's message
+        with pytest.raises(sqlite3.IntegrityError):  # the same author twice is still refused
+            store.db.execute("INSERT INTO messages (conversation, author, text, at, agent, client_id)"
+                             " VALUES ('b1', 'buyer', 'y', 4, NULL, 'c1')")
+    finally:
+        store.close()

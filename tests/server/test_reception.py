@@ -137,14 +137,17 @@ def test_supervisor_transfers_and_can_ask_why(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running_server(tmp_path) as server:
             a1 = await online(server, "a1")
-            a2 = await Client.agent(server)
-            await a2.login("a2")
             sup = await Client.agent(server)
             await sup.login("sup")
             b1 = await buyer(server, "b1")
             await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
             await b1.request(Say(text="在吗", client_id="m1"))
             await a1.expect(MessageAdded)
+            a2 = await Client.agent(server)
+            await a2.login("a2")
+            offline = await sup.request(Transfer(conversation="b1", agent="a2"))
+            assert isinstance(offline, Error) and offline.code is ErrorCode.CONFLICT  # R3.5: a2 is offline
+            assert isinstance(await a2.request(SetStatus(status=Status.ONLINE)), Ok)
             moved = await sup.request(Transfer(conversation="b1", agent="a2"))
             assert isinstance(moved, Ok), moved
             gone = await a1.expect(ConversationRemoved)

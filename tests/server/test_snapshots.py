@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -154,4 +155,126 @@ def test_a_background_snapshot_is_written_by_a_child_process(tmp_path: Path, eve
     assert len(files) <= driver_module.SNAPSHOTS_KEPT
     store, again = start(tmp_path, Clock())
     assert again._since_snapshot == 0
+    store.close()
+
+
+@pytest.fixture
+def prune_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(driver_module, "SNAPSHOT_EVERY", 7)
+    monkeypatch.setattr(driver_module, "LOG_KEPT", 2)
+
+
+def first_logged(store: Store) -> int:
+    """The first input still logged (policy swaps are kept whatever their age: policy_log.py)."""
+    row = store.one("SELECT MIN(seq) AS seq FROM engine_log WHERE kind != 'policy'")
+    assert row is not None
+    return int(row["seq"])
+
+
+def test_the_pruned_log_and_its_snapshots_give_the_same_future(tmp_path: Path, prune_early: None) -> None:
+    clock = Clock()
+    store, driver = start(tmp_path / "pruned", clock)
+    busy_day(driver)
+    store.flush()
+    assert first_logged(store) > 1  # pruned behind the older kept snapshot
+    assert store.one("SELECT 1 FROM engine_log WHERE seq = 1 AND kind = 'policy'") is not None  # kept
+    store.close()
+    shutil.copytree(tmp_path / "pruned", tmp_path / "older")
+    now = clock.now
+    store, from_pruned = start(tmp_path / "pruned", Clock())
+    from_pruned._clock = lambda: now + 100  # type: ignore[method-assign]
+    pruned_future = what_happens_next(from_pruned)
+    store.close()
+
+    # the worst moment to lose the newest snapshot: right after the prune committed
+    newest = max((tmp_path / "older" / "snapshots").glob("*.pickle"))
+    newest.write_bytes(b"\x00")
+    store, from_older = start(tmp_path / "older", Clock())
+    from_older._clock = lambda: now + 100  # type: ignore[method-assign]
+    assert what_happens_next(from_older) == pruned_future
+    store.close()
+
+    with pytest.MonkeyPatch.context() as no_pruning:
+        no_pruning.setattr(driver_module, "LOG_KEPT", 10**9)
+        store, whole = start(tmp_path / "whole", Clock())
+        busy_day(whole)
+        store.close()
+        for file in (tmp_path / "whole" / "snapshots").glob("*.pickle"):
+            file.unlink()
+        store, from_log = start(tmp_path / "whole", Clock())
+        from_log._clock = lambda: now + 100  # type: ignore[method-assign]
+        assert what_happens_next(from_log) == pruned_future
+        store.close()
+
+
+def test_no_usable_snapshot_for_a_pruned_log_is_refused(tmp_path: Path, prune_early: None) -> None:
+    from console.server.store import StoreError
+
+    store, driver = start(tmp_path, Clock())
+    busy_day(driver)
+    store.close()
+    for file in (tmp_path / "snapshots").glob("*.pickle"):
+        file.write_bytes(b"\x00")
+    with pytest.raises(StoreError, match="cannot be rebuilt"):
+        start(tmp_path, Clock())
+
+
+def test_a_snapshot_from_a_batch_that_never_committed_is_removed(tmp_path: Path, every_seven: None) -> None:
+    """Crash between snapshot and commit: the file names an input number the log will reuse."""
+    clock = Clock()
+    store, driver = start(tmp_path, clock)
+    store.flush()
+    for i in range(7):  # the 7th input writes engine-000000000008.pickle; none of it commits
+        driver.apply(Arrive(buyer=f"lost{i}"))
+    assert len(list((tmp_path / "snapshots").glob("*.pickle"))) == 1
+    store.abandon()  # the process dies before the batch commits
+    store, again = start(tmp_path, clock)
+    assert not list((tmp_path / "snapshots").glob("*.pickle"))  # removed: beyond the committed log
+    for i in range(9):  # other inputs take the same numbers
+        again.apply(Arrive(buyer=f"kept{i}"))
+    store.close()
+    store, third = start(tmp_path, clock)
+    assert third.engine is not None
+    assert not any(b.startswith("lost") for b in third.engine.buyers)  # type: ignore[attr-defined]
+    store.close()
+
+
+def test_a_snapshot_leaves_out_buyers_outside_every_window(tmp_path: Path) -> None:
+    """Engine memory is bounded (issue 9): the driver prunes before it snapshots (Engine.prune)."""
+    clock = Clock()
+    store, driver = start(tmp_path, clock)
+    busy_day(driver)  # b0's session is closed; b1.. still hold sessions or queue places
+    clock.now += 8 * 86400.0  # past every window: recent contacts, repeat entry, R8.2's 7 days
+    driver.apply(SetStatus(agent="a1", status=Status.ONLINE))
+    assert driver.engine is not None and "b0" in driver.engine.buyers
+    driver.snapshot()
+    assert "b0" not in driver.engine.buyers and "b1" in driver.engine.buyers
+    store.close()
+    store, again = start(tmp_path, Clock())
+    assert again.engine is not None and "b0" not in again.engine.buyers and "b1" in again.engine.buyers
+    store.close()
+
+
+def test_a_refused_input_loses_no_timer_that_fell_due_before_it(tmp_path: Path) -> None:
+    """R9.4: due timers fire before an input; when the engine refuses the input (a transfer to an
+    offline agent, R3.5), what the timers did is logged all the same, so a restart agrees."""
+    from console.routing.engine import EngineError
+    from console.routing.events import Transfer
+
+    clock = Clock()
+    store, driver = start(tmp_path, clock)
+    busy_day(driver)
+    assert driver.engine is not None
+    due = driver.engine.next_wake()
+    assert due is not None
+    clock.now = due + 1.0  # an idle close (R9.2) is due
+    with pytest.raises(EngineError):
+        driver.apply(Transfer(buyer="b1", agent="nobody"))
+    after = {b: driver.engine.session(b) is not None for b in driver.engine.buyers}
+    store.flush()
+    store.close()
+    store, again = start(tmp_path, Clock())
+    assert again.engine is not None
+    assert {b: again.engine.session(b) is not None for b in again.engine.buyers} == after
+    assert again.engine.next_wake() == driver.engine.next_wake()
     store.close()

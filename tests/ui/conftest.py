@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from console.ui.backend import ConsoleState
+from console.ui.collector import MainThreadCollector
 from console.ui.fake_backend import ME, FakeBackend
+from console.ui.state import ConsoleState
 
 NOW = 1_750_000_000.0  # a fixed "now" (2025-06-15 afternoon, UTC)
 
@@ -26,6 +27,16 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_collector(qapp: object) -> Iterator[None]:
+    """As in the running console: cyclic garbage (closed dialogs of earlier tests among it) is
+    collected on the GUI thread, never by a qasync worker thread (console/ui/collector.py)."""
+    collector = MainThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
 
 
 @pytest.fixture

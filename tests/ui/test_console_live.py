@@ -22,9 +22,9 @@ from console.reception.model import Author, Section
 from console.routing.events import Status
 from console.server.app import Server, ServerConfig
 from console.server.limits import Limits
-from console.ui.backend import Connection, Delivery
 from console.ui.login import Credentials
 from console.ui.run import Session, log_in, open_window
+from console.ui.state import Connection, Delivery
 from tests.server.helpers import PASSWORD, running_server, seed_accounts, write_policy
 
 T = TypeVar("T")
@@ -86,6 +86,8 @@ def test_an_agent_answers_a_buyer_with_the_keyboard(qapp: QApplication, qtbot: A
                 opened = window.pane.conversation
                 assert opened is not None and opened.id == "live-b1"
                 await until(lambda: any(m.text == "这款有货吗" for m in session.state.messages.get("live-b1", [])))
+                await until(lambda: window.pane.reason.text().startswith("为什么分给我"))  # the server's "why"
+                assert "（R" in window.pane.reason.text()
 
                 received = buyer.subscribe()
                 window.pane.input.setPlainText("亲，有货的")
@@ -223,8 +225,7 @@ def test_the_login_window_says_why_and_lets_the_agent_try_again(qapp: QApplicati
             dialog.account.setText("a1")
             dialog.password.setText("not-the-password")
             qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
-            await until(lambda: dialog.error.isVisible())
-            assert "wrong user name or password" in dialog.error.text()
+            await until(lambda: "账号或密码错误" in dialog.error.text())  # the server's refusal, by its code, in Chinese
             assert dialog.password.text() == "" and not asking.done()
             dialog.password.setText(PASSWORD)
             qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
@@ -236,5 +237,119 @@ def test_the_login_window_says_why_and_lets_the_agent_try_again(qapp: QApplicati
             assert settings.value("login/server") == server.url and settings.value("login/account") == "a1"
             settings.sync()
             assert PASSWORD not in (tmp_path / "console.ini").read_text(encoding="utf-8")
+
+    run_on_qt(qapp, scenario())
+
+
+def test_a_reply_to_a_closed_session_is_shown_refused(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """Issue 12 defect 2 against the server: the refusal reaches the bubble in Chinese and the
+    row does not stay in 已回复."""
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            await session.client.set_status(Status.ONLINE)
+            async with BuyerClient(server.url, "live-b3", "晚到的买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("还在吗")
+                await until(lambda: pending_row(session, "live-b3"))
+                window.model.flush()
+                window.reception.select_conversation("live-b3")
+                window._on_reception_conversation_opened("live-b3")
+                await session.client.close_conversation("live-b3")  # closed on another console
+                window._on_pane_reply_submitted("live-b3", "亲，在的")  # typed just before the close arrived
+                await until(lambda: any(state.delivery(m) is Delivery.FAILED
+                                        for m in state.messages.get("live-b3", [])))
+                failed = next(m for m in state.messages["live-b3"] if state.delivery(m) is Delivery.FAILED)
+                assert "会话" in state.failure(failed) and "closed" not in state.failure(failed)
+                row = state.conversations.get("live-b3")
+                assert row is None or row.section is not Section.REPLIED
+
+    run_on_qt(qapp, scenario())
+
+
+def test_logging_in_while_the_server_is_down_says_so_and_keeps_the_window(qapp: QApplication, qtbot: Any,
+                                                                          tmp_path: Path) -> None:
+    """Issue 12 defect 3: the dialog stays, says it is connecting, then that the server cannot be
+    reached, after the first failed attempt (not after the 15 s login timeout)."""
+    import socket
+
+    from console.ui.login import LoginDialog
+    from console.ui.run import _ask_credentials
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+    async def scenario() -> None:
+        url = f"ws://127.0.0.1:{port}"
+        asking = asyncio.ensure_future(_ask_credentials(settings, url, tmp_path / "state"))
+        try:
+            await until(lambda: any(isinstance(w, LoginDialog) and w.isVisible() for w in qapp.topLevelWidgets()))
+            dialog = next(w for w in qapp.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+            dialog.account.setText("a1")
+            dialog.password.setText(PASSWORD)
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+            assert dialog.isVisible() and "正在连接" in dialog.error.text()
+            started = asyncio.get_running_loop().time()
+            await until(lambda: "无法连接服务器" in dialog.error.text(), timeout=30)
+            waited = asyncio.get_running_loop().time() - started
+            assert dialog.isVisible() and not asking.done()
+            assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+            print(f"unreachable server reported after {waited:.2f} s")
+        finally:
+            asking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
+
+    run_on_qt(qapp, scenario())
+
+
+def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    """The keyboard part of issue 12's end-to-end walk that the protocol already carries: online,
+    Ctrl+Up to the longest wait, the reason shown, a reply with Ctrl+Enter, Shift+Tab back to the
+    list, Down to the next buyer, Tab out of the reply box, suspend and come back. (Quick replies
+    and transfer by an agent need the server: not here.)"""
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
+            await until(lambda: state.status == "online")
+            buyers = [BuyerClient(server.url, f"k-b{i}", f"键盘买家{i}") for i in (1, 2)]
+            try:
+                for buyer in buyers:
+                    await buyer.connect()
+                    await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                    await buyer.say("在吗")
+                await until(lambda: all(pending_row(session, f"k-b{i}") for i in (1, 2)))
+                window.model.flush()
+
+                qtbot.keyClick(window.reception, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b1"
+                assert window.focusWidget() is window.pane.input
+                await until(lambda: window.pane.reason.text().startswith("为什么分给我"))
+                window.pane.input.insertPlainText("亲，在的")
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: all(state.delivery(m) is Delivery.CONFIRMED for m in state.messages["k-b1"]))
+                assert state.conversations["k-b1"].section is Section.REPLIED
+
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+                assert window.focusWidget() is window.reception
+                window.model.flush()  # the list merges moves for 30 ms; don't wait for its timer
+                window.reception.select_conversation("k-b1")
+                qtbot.keyClick(window.reception, Qt.Key.Key_Up)  # k-b2 is above: 待回复 comes first
+                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b2"
+                window.pane.input.setFocus()
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Tab)
+                assert window.pane.input.toPlainText() == "" and window.focusWidget() is window.pane.send_button
+
+                qtbot.keyClick(window.reception, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # 挂起
+                await until(lambda: state.status == "suspended")
+                qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # back
+                await until(lambda: state.status == "online")
+                assert pending_row(session, "k-b2")  # still mine, still waiting
+            finally:
+                for buyer in buyers:
+                    await buyer.close()
 
     run_on_qt(qapp, scenario())

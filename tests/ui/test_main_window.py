@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.reception.model import Section
-from console.ui.backend import ConsoleState, Delivery
+from console.ui.alerts import AlertKind, sound_file
+from console.ui.bubble_delegate import delivery_label
 from console.ui.fake_backend import FakeBackend
+from console.ui.labels import timer_label
 from console.ui.main_window import MainWindow
-from console.ui.message_model import DeliveryRole
-from console.ui.reception_delegate import ReceptionDelegate
+from console.ui.message_model import DeliveryRole, FailureRole
+from console.ui.reception_delegate import ReceptionDelegate, wait_level
 from console.ui.reception_model import ConversationRole
+from console.ui.state import ConsoleState, Delivery
+from console.ui.team_data import DecisionLine
 
 
 @pytest.fixture
@@ -172,3 +180,179 @@ def test_new_pending_buyer_alerts_and_counts_in_title(qtbot, window: MainWindow,
     _backend(window).buyer_writes("b1007", "再问一下")
     assert window.alerter.count == 1
     assert window.settings.value("alerts/sound", True, bool) is False
+
+
+def test_ctrl_up_works_from_the_list_and_with_no_focus(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 1: one owner of Ctrl+Up (no 'Ambiguous shortcut' when the list has the
+    focus, a Qt warning that fails the test) and it works when no widget has the focus."""
+    assert [a for a in window.actions() if a.shortcut() == QKeySequence("Ctrl+Up")] == [window.first_pending_action]
+    assert not [s for s in window.findChildren(QShortcut) if s.key() == QKeySequence("Ctrl+Up")]
+    window.reception.setFocus()
+    qtbot.waitUntil(window.reception.hasFocus)
+    with qtbot.waitSignal(window.reception.conversation_opened) as opened:
+        QTest.keyClick(window.windowHandle(), Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)  # as the OS does
+    assert opened.args == ["b1001"]
+    window.pane.clear()
+    window.reception.select_conversation("b1009")
+    focused = window.focusWidget()
+    if focused is not None:
+        focused.clearFocus()
+    qtbot.waitUntil(lambda: window.focusWidget() is None or not window.focusWidget().hasFocus())
+    with qtbot.waitSignal(window.reception.conversation_opened) as opened:
+        QTest.keyClick(window.windowHandle(), Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert opened.args == ["b1001"]
+
+
+def test_a_refused_reply_says_why_and_the_row_goes_back(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 2: not 发送中… forever and not 已回复: the bubble says why, in Chinese."""
+    window.reception.jump_to_first_pending()
+    window.pane.input.insertPlainText("有M码的亲")
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: _section_of(window, "b1001") == Section.REPLIED)
+    client_id = _backend(window).sent[-1][2]
+    window.state.reply_failed(client_id, "会话已结束")
+    last = window.pane.messages.index(window.pane.messages.rowCount() - 1, 0)
+    assert last.data(DeliveryRole) == Delivery.FAILED
+    assert delivery_label(Delivery.FAILED, last.data(FailureRole)) == "未发送：会话已结束"
+    qtbot.waitUntil(lambda: _section_of(window, "b1001") == Section.PENDING)
+    row = window.state.conversations["b1001"]
+    assert row.waiting_since is not None and row.last_text != "有M码的亲"
+
+
+def test_closing_a_session_asks_and_then_locks_the_reply_box(qtbot, window: MainWindow) -> None:
+    window.reception.jump_to_first_pending()
+    qtbot.mouseClick(window.pane.close_button, Qt.MouseButton.LeftButton)
+    dialog = window.close_dialog
+    assert dialog is not None and "小美的店铺粉丝" in dialog.text()
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert ("close", ("b1001",)) not in _backend(window).requests and window.pane.input.isEnabled()
+    qtbot.mouseClick(window.pane.close_button, Qt.MouseButton.LeftButton)
+    dialog = window.close_dialog
+    assert dialog is not None
+    qtbot.mouseClick(dialog.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    assert ("close", ("b1001",)) in _backend(window).requests
+    assert not window.pane.input.isEnabled() and not window.pane.send_button.isEnabled()
+
+
+def test_reply_timers_turn_amber_and_red_and_repaint_only_changed_rows(qtbot, window: MainWindow, clock) -> None:
+    """Issue 12 defect 5 and the reply timers: a tick a second repaints only the pending rows whose
+    waiting time or colour changed (not every row, not every 15 s)."""
+    window.tick.stop()  # driven by hand with the test's clock
+    assert [wait_level(s) for s in (99, 100, 179, 180)] == [0, 1, 1, 2]
+    qtbot.waitUntil(lambda: window.reception.refresh_waits(clock.now) == 0)  # everything painted is current
+    painted: list[str] = []
+    paint_row = window.delegate.paint_row
+
+    def spy(painter, rect, index, font, **options) -> None:  # type: ignore[no-untyped-def]
+        painted.append(index.data(ConversationRole).id)
+        paint_row(painter, rect, index, font, **options)
+
+    window.delegate.paint_row = spy  # type: ignore[method-assign]
+    clock.now += 1  # 195 s -> 196 s, 48 -> 49, 20 -> 21, 12 -> 13: every pending row counts the second
+    assert window.reception.refresh_waits(clock.now) == 4
+    qtbot.waitUntil(lambda: len(painted) >= 4)
+    assert set(painted) == {"b1001", "b1002", "b1003", "b1004"}  # not the replied, bot-replied or staff rows
+    assert timer_label(196) == "3分16秒" and timer_label(45) == "45秒" and timer_label(700) == "11分"
+    assert window.reception.refresh_waits(clock.now) == 0  # nothing changed: nothing to repaint
+    row = window.state.conversations["b1002"]
+    assert row.waiting_since is not None
+    clock.now = row.waiting_since + 100
+    assert window.delegate._labels(row, clock.now)[2] == 1  # amber
+    clock.now = row.waiting_since + 180
+    assert window.delegate._labels(row, clock.now)[2] == 2  # red
+
+
+def test_slow_reply_reminder_names_the_buyer_once_and_can_be_off(qtbot, window: MainWindow, clock) -> None:
+    window.tick.stop()
+    assert window.reminder.seconds == 100
+    assert window.remind_slow_replies(clock.now) == ["小美的店铺粉丝"]  # waiting 195 s
+    assert window.remind_slow_replies(clock.now) == []  # once per wait
+    clock.now += 60  # 阿杰 has waited 108 s
+    assert window.remind_slow_replies(clock.now) == ["阿杰"]
+    assert "阿杰" in window.statusBar().currentMessage()
+    off = next(a for a in window.reminder_actions.actions() if a.data() == 0)
+    off.trigger()
+    assert window.settings.value("alerts/reminder_seconds", 100, int) == 0
+    clock.now += 100
+    assert window.remind_slow_replies(clock.now) == []
+    assert window.alerter.reminders == 2
+
+
+def test_tab_leaves_the_reply_box_and_shift_tab_goes_back_to_the_list(qtbot, window: MainWindow) -> None:
+    """Issue 12 defect 7: Tab is not trapped in the reply box (no tab character typed)."""
+    window.reception.jump_to_first_pending()
+    window.pane.input.setFocus()
+    qtbot.waitUntil(window.pane.input.hasFocus)
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Tab)
+    assert window.pane.input.toPlainText() == "" and not window.pane.input.hasFocus()
+    assert window.focusWidget() is window.pane.send_button
+    window.pane.input.setFocus()
+    qtbot.waitUntil(window.pane.input.hasFocus)
+    qtbot.keyClick(window.pane.input, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.focusWidget() is window.reception
+
+
+def test_alerts_have_a_sound_per_kind_mute_and_notify_when_inactive(qtbot, window: MainWindow, clock) -> None:
+    """A new buyer and a new message on a waiting buyer play different sounds; muting silences
+    all; an inactive window gets a tray notification and a taskbar flash (CONSOLE.md §6)."""
+    alerter = window.alerter
+    clock.now += 10
+    _backend(window).buyer_writes("b7777", "你好，在吗", name="新来的")
+    clock.now += 5
+    _backend(window).buyer_writes("b7777", "还在吗")
+    assert alerter.played == [AlertKind.NEW_BUYER, AlertKind.NEW_MESSAGE]
+    assert alerter.notified == []  # the window is in front
+    assert {sound_file(k) for k in AlertKind} == {sound_file(k) for k in AlertKind if Path(sound_file(k)).is_file()}
+    assert len({Path(sound_file(k)).read_bytes() for k in AlertKind}) == 3  # three distinct sounds
+
+    window.message_sound_action.trigger()
+    clock.now += 5
+    _backend(window).buyer_writes("b7777", "人呢")
+    assert alerter.played == [AlertKind.NEW_BUYER, AlertKind.NEW_MESSAGE]
+    assert window.settings.value("alerts/sound_message", True, bool) is False
+
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    clock.now += 5
+    _backend(window).buyer_writes("b8888", "请问发什么快递", name="问快递的")
+    assert alerter.played[-1] == AlertKind.NEW_BUYER and alerter.notified == ["新的待回复买家"]
+
+    window.mute_action.trigger()
+    clock.now += 5
+    _backend(window).buyer_writes("b9999", "在吗", name="又一位")
+    assert alerter.played[-1] == AlertKind.NEW_BUYER and len(alerter.played) == 3 and len(alerter.notified) == 1
+    assert window.settings.value("alerts/mute", False, bool) is True
+
+
+def test_opening_a_buyer_says_why_they_came_to_me(qtbot, window: MainWindow) -> None:
+    """The buyer panel's "why this buyer came to me": the latest routing decision in words with
+    its rule (CONSOLE.md §6), asked of the server on opening; no supervisor dialog pops up."""
+    window.reception.jump_to_first_pending()
+    assert ("why", ("b1001",)) in _backend(window).requests
+    assert window.pane.reason.text() == "为什么分给我：24小时内最近联系人（挂起也分配）（R4.1）"
+    window.reception.select_conversation("b1002")
+    window._on_reception_conversation_opened("b1002")
+    assert window.pane.reason.text().startswith("为什么分给我")
+    later = [DecisionLine(1.0, "routed", "agent:amei", "group", "R7.3"),
+             DecisionLine(2.0, "routed", "agent:amei", "open_session", "R9.1")]  # the buyer wrote again
+    window.state.set_decisions("b1002", later)
+    assert window.pane.reason.text() == "为什么分给我：按分组匹配和分配策略选中（R7.3）"
+
+
+def test_the_list_keeps_no_copy_of_the_conversations(qtbot, qtmodeltester, window: MainWindow, clock) -> None:
+    """One owner of the console's conversations: the state. The list model reads it and never
+    writes to it, through live updates, a removal and a snapshot."""
+    model, state = window.model, window.state
+    qtmodeltester.check(model)
+    assert model._own == {}  # noqa: SLF001
+    clock.now += 1
+    _backend(window).buyer_writes("b7777", "你好", name="新来的")
+    state.remove_conversation("b1009")
+    model.flush()
+    assert model._own == {} and "b1009" not in state.conversations  # noqa: SLF001
+    assert sorted(model.visible_ids()) == sorted(c.id for c in state.conversations.values() if not c.cleared)
+    state.load_snapshot(list(state.conversations.values())[:3], state.kpis, state.status, state.load, state.cap)
+    assert sorted(model.visible_ids()) == sorted(state.conversations)

@@ -4,9 +4,9 @@ import msgspec
 from PySide6.QtCore import QModelIndex
 
 from console.reception.model import SECTION_ORDER, Conversation, Kind, Section
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import FakeBackend
 from console.ui.reception_model import ConversationRole, CountRole, ReceptionModel
+from console.ui.state import ConsoleState
 
 
 def _ids(model: ReceptionModel, section: Section) -> list[str]:
@@ -124,3 +124,14 @@ def test_impostor_is_a_consumer(state: ConsoleState, fake: FakeBackend) -> None:
     assert model.index_of("b1003").parent() == model.section_index(Section.PENDING)
     assert model.index_of("nobody") == QModelIndex()
     assert len(SECTION_ORDER) == model.rowCount()
+
+
+def test_order_tiles_never_show_staff_or_group_chats(qtmodeltester, state: ConsoleState, fake: FakeBackend) -> None:
+    """Issue 12 defect 6: 未下单 / 未付款 are about buyers; a 小二 or a group chat in the server's
+    list (an older server counted them) is not shown by the filter. The impostor is a buyer."""
+    model = _model(state)
+    model.set_filter("not_ordered", ["b1003", "s2001", "g3001", "b1004"])
+    qtmodeltester.check(model)
+    assert model.visible_ids() == ["b1003", "b1004"]
+    model.clear_filter()
+    assert "s2001" in model.visible_ids()

@@ -12,11 +12,11 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from console.reception.model import Conversation, Kind, Section
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import ME, FakeBackend
 from console.ui.reception_delegate import HEADER_HEIGHT, HOVER, ROW_HEIGHT, SELECTED, ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
+from console.ui.state import ConsoleState
 
 from .conftest import NOW
 
@@ -326,3 +326,16 @@ def test_console_state_keeps_the_unread_total(state: ConsoleState, fake: FakeBac
     assert state.unread_total() == recount() == 7
     state.load_snapshot(list(state.conversations.values())[:3], state.kpis, "online", 0, 8)
     assert state.unread_total() == recount()
+
+
+def test_an_empty_list_says_so(qtbot, clock) -> None:
+    """Issue 12 defect 8: not a blank white column."""
+    view = _view(qtbot, ReceptionModel(), clock)
+    image = view.viewport().grab().toImage()
+    background = image.pixelColor(2, 2)
+    ink = sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+              if image.pixelColor(x, y) != background)
+    assert ink > 50, "nothing is drawn in the empty list"
+    assert view.empty_text().startswith("暂无会话")
+    _model(view).set_filter("not_paid", [])
+    assert view.empty_text() == "没有符合筛选的买家"

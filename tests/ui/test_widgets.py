@@ -3,11 +3,11 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QSettings, Qt
 
 from console.reception.model import KPI_TILES, KpiTiles
-from console.ui.backend import ConsoleState
 from console.ui.fake_backend import TEAM, FakeBackend
 from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.login import LoginDialog
 from console.ui.message_model import MessageModel
+from console.ui.state import ConsoleState
 from console.ui.supervisor import SupervisorView
 from console.ui.team_models import AgentTableModel, QueueTableModel
 
@@ -112,7 +112,7 @@ def test_login_remembers_server_and_account_not_password(qtbot, settings: QSetti
     dialog.server.setText("ws://127.0.0.1:9000")
     dialog.account.setText("amei")
     dialog.password.setText("secret-pass")
-    with qtbot.waitSignal(dialog.accepted):
+    with qtbot.waitSignal(dialog.submitted):
         dialog.buttons.accepted.emit()
     assert dialog.credentials().password == "secret-pass"
     settings.sync()

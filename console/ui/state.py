@@ -1,4 +1,4 @@
-"""The console's two halves of the conversation with the server.
+"""The console's state store (``ConsoleState``) and what the widgets ask of the server (``Backend``).
 
 ``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
 they observe (the current data and a signal per change). Answers never come back as return
@@ -33,6 +33,7 @@ class Delivery(StrEnum):
     CONFIRMED = "confirmed"
     SENDING = "sending"
     QUEUED = "queued"  # typed while the connection was down; the outbox sends it later
+    FAILED = "failed"  # the server refused it for good (a closed session): not sent
 
 
 class Backend(Protocol):
@@ -53,7 +54,7 @@ class Backend(Protocol):
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
-BUYER_KINDS = frozenset({Kind.CONSUMER, Kind.MERCHANT})
+BUYER_KINDS = frozenset({Kind.CONSUMER, Kind.MERCHANT})  # who the order tiles count (CONSOLE.md §1, §3)
 
 
 class ConsoleState(QObject):
@@ -86,6 +87,8 @@ class ConsoleState(QObject):
         self.cap = 0
         self.connection = Connection.CONNECTING
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
+        self._before: dict[str, Conversation] = {}  # client_id -> the row before the optimistic reply
+        self._failures: dict[str, str] = {}  # client_id -> why the server refused it
         self._local_ids = 0
         # unread_total() as a running sum (the title shows it after every update): what each
         # conversation adds, as last counted, so a direct write to ``conversations`` cannot skew it.
@@ -128,13 +131,19 @@ class ConsoleState(QObject):
             self.conversation_removed.emit(conversation)
 
     def load_history(self, conversation: str, messages: Iterable[Message]) -> None:
-        self.messages[conversation] = sorted(messages, key=lambda m: (m.at, m.id))
+        """The server's history; our replies it does not hold yet (sending, queued, refused) stay."""
+        history = sorted(messages, key=lambda m: (m.at, m.id))
+        held = {m.client_id for m in history if m.client_id is not None}
+        local = [m for m in self.messages.get(conversation, [])
+                 if m.client_id is not None and m.client_id in self._delivery and m.client_id not in held]
+        self.messages[conversation] = history + local
         self.history_loaded.emit(conversation)
 
     def add_message(self, message: Message) -> None:
         history = self.messages.setdefault(message.conversation, [])
         if message.client_id is not None and self._delivery.pop(message.client_id, None) is not None:
             history[:] = [m for m in history if m.client_id != message.client_id]
+            self._before.pop(message.client_id, None)
         history.append(message)
         self.message_added.emit(message)
 
@@ -179,11 +188,32 @@ class ConsoleState(QObject):
         self.message_added.emit(message)
         current = self.conversations.get(conversation)
         if current is not None:
+            self._before[client_id] = current
             section = Section.REPLIED if current.section in HUMAN_SECTIONS else current.section
             self.update_conversation(msgspec.structs.replace(
                 current, section=section, last_text=text, last_at=now, unread=0, waiting_since=None, cleared=False,
             ))
         return message
+
+    def reply_failed(self, client_id: str, reason: str) -> None:
+        """The server refused one of our replies for good: the bubble says so and why, and the
+        row goes back to where it was, unless something newer has moved it since."""
+        if self._delivery.get(client_id) is None:
+            return
+        self._delivery[client_id] = Delivery.FAILED
+        self._failures[client_id] = reason
+        before = self._before.pop(client_id, None)
+        message = next((m for history in self.messages.values() for m in history if m.client_id == client_id), None)
+        if message is None:
+            return
+        self.message_added.emit(message)  # the same client_id: the bubble is repainted, not added
+        current = self.conversations.get(message.conversation)
+        if before is not None and current is not None and current.last_at == message.at \
+                and current.last_text == message.text:
+            self.update_conversation(msgspec.structs.replace(
+                current, section=before.section, last_text=before.last_text, last_at=before.last_at,
+                waiting_since=before.waiting_since, cleared=before.cleared,
+            ))
 
     def mark_read(self, conversation: str) -> None:
         current = self.conversations.get(conversation)
@@ -201,6 +231,10 @@ class ConsoleState(QObject):
         if message.client_id is None:
             return Delivery.CONFIRMED
         return self._delivery.get(message.client_id, Delivery.CONFIRMED)
+
+    def failure(self, message: Message) -> str:
+        """Why the server refused one of our replies ("" when it did not)."""
+        return self._failures.get(message.client_id, "") if message.client_id is not None else ""
 
     def waiting_count(self) -> int:
         """Buyers of ours still waiting for a reply: they go to colleagues if we go offline (R3.3)."""

@@ -1,0 +1,783 @@
+"""An 11.11 morning against the real server, rate raised step by step, beside a bare relay (issue 9).
+
+    .venv/bin/python bench/peak.py --json                            # the recorded run
+    .venv/bin/python bench/peak.py --json --queued 1000 --max-rate 1000   # a quick run (~2 minutes)
+
+Three processes on loopback: the routing server (``fenliu server --port 0`` on a temporary data
+folder, SQLite in WAL mode with ``synchronous=FULL``, as a shop runs it), a bare ``websockets``
+relay (this file with ``--relay``: the same frames, no database, no routing engine, a FIFO queue
+and nothing else) and this process, the load generator, which speaks the documented protocol
+(PROTOCOL.md) over plain websockets to both. Where the machine allows it the server and the relay
+are pinned to core 0 and the load generator to core 1 (``sched_setaffinity``); only one of the
+two servers is measured at a time, the other idles.
+
+Set-up, for each of the two (not timed): ``--agents`` (500) accounts created before the start
+(one Argon2 hash shared, a token each); each console connects with ``resume`` and goes online;
+the policy (preset douyin: least saturated, queue on in shop mode) has one group capped at
+``--cap`` (4), so ``agents x cap`` buyers (2,000) are in a session with an agent and the
+``--queued`` (5,000) buyers who arrive next are queued: every cap binds.
+
+Each step, at ``R`` answered buyer messages/s, is an open loop for ``--warmup`` + ``--step``
+seconds: ``R`` buyer ``say`` frames per second, round robin over the buyers in a session; every
+console answers each buyer message it receives with a ``reply`` at once; ``R / --close-every``
+(10) closes per second, an agent closing its oldest session, which dequeues the longest-waiting
+buyer to it; as many new buyers per second, each on a new connection (``hello``, ``arrive``),
+who join the queue at its back. Measured, for what was sent inside the window:
+
+- ``say_p99_ms``: buyer ``say`` written -> the owning console has decoded the ``message`` event
+  (the relay: the forwarded ``say``) carrying that ``client_id``;
+- ``arrive_p99_ms``: a new buyer's ``arrive`` written (on its own new connection, after
+  ``hello``) -> the ``routed`` answer (queued or routed); a buyer that came in the window and
+  could not connect, greet or arrive before the drain ended is missing; set-up is not timed;
+- ``close_p99_ms``: ``close`` written -> the next buyer's ``routed`` push naming that agent;
+- ``cpu_us_per_msg``: the server's CPU time (``/proc/PID/stat``, user + system) during the window
+  divided by the protocol messages the clients sent in it (``say``, ``reply``, ``hello``,
+  ``arrive``, ``close``): so an answered buyer message is two;
+- ``answered_per_s``: replies written per second in the window.
+
+Whatever never arrives counts as infinitely late in its p99 (and in ``missing``). A step passes
+when its three p99 are at most 50 ms and at least 95 % of the offered messages were answered.
+The steps interleave: server at R, relay at R, then the next R, each after both servers have
+gone quiet (a side that fell behind works off its backlog first); a side stops climbing after
+``--patience`` (1) failed steps in a row, and is then paused (SIGSTOP) so that what it still
+has to work off does not take the CPU from the other's steps. The knee of a side is the highest R it passed (0: none). One JSON line per step,
+then the last line, exactly::
+
+    {"knee_server": N, "knee_relay": N, "ratio": x, "cpu_us_per_msg_server": x, "cpu_us_per_msg_relay": x}
+
+``ratio`` is knee_server / knee_relay; the two CPU figures are each side's at the step of the
+server's knee (its first step when the knee is 0), so they compare the same rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.connection import broadcast
+from websockets.exceptions import ConnectionClosed
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+PASSWORD = "peak-pw-1"
+TEXT = "双十一的优惠今天还能用吗？"
+ANSWER = "可以的，今天下单都有优惠。"
+GOAL_MS = 50.0
+SERVER_CORE, CLIENT_CORE = 0, 1
+DEFAULT_RATES = (50, 100, 200, 400, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000)
+
+
+def agent_id(i: int) -> str:
+    return f"a{i:03d}"
+
+
+# -- frames: only the fields the load generator and the relay look at ----------------------------------
+
+
+class _Message(msgspec.Struct):
+    conversation: str = ""
+    author: str = ""
+    client_id: str | None = None
+
+
+class _Frame(msgspec.Struct):
+    type: str = ""
+    rid: str | None = None
+    message: _Message | str | None = None  # a ``message`` event's Message (a string in ``error``)
+    to: str | None = None  # ``routed``
+    name: str | None = None
+    client_id: str | None = None  # a ``say`` the relay forwards as it came
+    conversation: Any = None  # ``reply`` and ``close``: the buyer (read by the relay); an object in events
+    code: str | None = None
+
+
+_decode = msgspec.json.Decoder(_Frame).decode
+
+
+# -- the bare relay (a separate process) ---------------------------------------------------------------
+
+
+def relay_main(agents: int, cap: int) -> None:
+    """``--relay``: the baseline. Buyers ``/buyer?b=ID``, consoles ``/agent?n=I``. ``hello`` -> ok;
+    ``arrive`` -> a free slot of some agent, else the back of one FIFO queue (``routed``);
+    ``say`` -> written unchanged to the buyer's agent; ``reply`` -> unchanged to its buyer; ``close``
+    -> ok, ``session_closed`` to the buyer, the queue's first buyer to that agent (``routed``)."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    consoles: dict[int, ServerConnection] = {}
+    buyers: dict[str, ServerConnection] = {}
+    holder: dict[str, int] = {}
+    slots: deque[int] = deque(i for _ in range(cap) for i in range(agents))  # one entry per free slot
+    queue: deque[str] = deque()
+
+    def route(buyer: str, agent: int, rid: str | None) -> None:
+        holder[buyer] = agent
+        conn = buyers.get(buyer)
+        if conn is not None:
+            body = {"type": "routed", "to": "agent", "why": "least_saturated", "name": agent_id(agent)}
+            if rid is not None:
+                body["rid"] = rid
+            broadcast([conn], json.dumps(body))
+
+    async def handler(conn: ServerConnection) -> None:
+        assert conn.request is not None
+        path, _, query = conn.request.path.partition("?")
+        key = query.split("=", 1)[1]
+        if path == "/agent":
+            n = int(key)
+            consoles[n] = conn
+            async for raw in conn:
+                frame = _decode(raw)
+                if frame.type == "reply" and isinstance(frame.conversation, str) and frame.conversation in buyers:
+                    broadcast([buyers[frame.conversation]], raw)
+                elif frame.type == "close" and isinstance(frame.conversation, str):
+                    broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
+                    buyer = frame.conversation
+                    if holder.pop(buyer, None) is not None:
+                        if buyer in buyers:
+                            broadcast([buyers[buyer]], '{"type":"session_closed","why":"agent_close"}')
+                        if queue:
+                            route(queue.popleft(), n, None)
+                        else:
+                            slots.append(n)
+                else:
+                    broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
+            return
+        buyer = key
+        buyers[buyer] = conn
+        try:
+            async for raw in conn:
+                frame = _decode(raw)
+                if frame.type == "say":
+                    agent = holder.get(buyer)
+                    if agent is not None and agent in consoles:
+                        broadcast([consoles[agent]], raw)
+                elif frame.type == "arrive":
+                    if buyer in holder:
+                        route(buyer, holder[buyer], frame.rid)
+                    elif slots:
+                        route(buyer, slots.popleft(), frame.rid)
+                    else:
+                        queue.append(buyer)
+                        broadcast([conn], json.dumps({"type": "routed", "rid": frame.rid, "to": "queue",
+                                                      "why": "queued", "position": len(queue)}))
+                else:
+                    broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
+        finally:
+            buyers.pop(buyer, None)
+
+    async def main() -> None:
+        async with serve(handler, HOST, 0, compression=None, max_size=256 * 1024, ping_interval=None) as server:
+            print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+            loop = asyncio.get_running_loop()
+            done = asyncio.Event()
+            loop.add_reader(sys.stdin.fileno(), done.set)  # stdin closed: the bench is over
+            loop.add_signal_handler(signal.SIGTERM, done.set)
+            await done.wait()
+
+    async def freeze() -> None:  # the connections are long-lived: no generation-2 passes over them
+        while True:
+            await asyncio.sleep(2.0)
+            gc.freeze()
+
+    async def serve_frozen() -> None:
+        task = asyncio.create_task(freeze())
+        await main()
+        task.cancel()
+
+    asyncio.run(serve_frozen())
+
+
+# -- processes ---------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc/PID/stat, fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def can_pin() -> bool:
+    return hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2 \
+        and {SERVER_CORE, CLIENT_CORE} <= os.sched_getaffinity(0)
+
+
+class Child:
+    def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
+        self.proc = proc
+        self.port = port
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+
+
+def _pinned(pin: bool) -> Any:
+    return (lambda: os.sched_setaffinity(0, {SERVER_CORE})) if pin else None
+
+
+def start_relay(agents: int, cap: int, pin: bool) -> Child:
+    """The relay on a free port (its stderr, websockets' closing-handshake noise, is dropped)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--relay", "--agents", str(agents), "--cap", str(cap)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            preexec_fn=_pinned(pin))
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    match = re.match(r"PORT (\d+)", line)
+    if match is None:
+        proc.kill()
+        raise RuntimeError(f"the relay did not start: {line!r}")
+    return Child(proc, int(match.group(1)))
+
+
+def write_policy(folder: Path, agents: int, cap: int) -> Path:
+    lines = ['preset = "douyin"', 'timezone = "Asia/Shanghai"', "seed = 11", 'disconnect_grace = "1h"', "",
+             "[queue]", 'mode = "shop"', 'avg_handle = "1m"', "",
+             "[[groups]]", 'id = "all"', f"cap = {cap}", ""]
+    for i in range(agents):
+        lines += ["[[agents]]", f'id = "{agent_id(i)}"', f'name = "{agent_id(i)}"', 'groups = ["all"]',
+                  f"cap = {cap}", ""]
+    path = folder / "policy.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def seed_accounts(data: Path, policy_file: Path) -> list[str]:
+    """The policy's accounts, created before the start, and a login token each (agent order).
+    One Argon2 hash shared by all: set-up, not what is measured."""
+    from console.routing.policy import load_policy_toml
+    from console.server import accounts as accounts_module
+    from console.server.app import ensure_demo_accounts
+    from console.server.store import Store
+
+    policy = load_policy_toml(policy_file.read_text(encoding="utf-8"))
+    one_hash = accounts_module.hash_password(PASSWORD)
+    slow = accounts_module.hash_password
+    accounts_module.hash_password = lambda password: one_hash  # type: ignore[assignment]
+    store = Store.open(data)
+    try:
+        ensure_demo_accounts(store, policy, PASSWORD)
+        accounts = accounts_module.Accounts(store)
+        tokens = [accounts.issue_token(spec.id, time.time())[0] for spec in policy.agents]
+        store.flush()
+    finally:
+        accounts_module.hash_password = slow  # type: ignore[assignment]
+        store.close()
+    return tokens
+
+
+def start_server(folder: Path, policy_file: Path, pin: bool) -> Child:
+    log_path = folder / "server.log"
+    fenliu = ROOT / ".venv" / "bin" / "fenliu"
+    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, preexec_fn=_pinned(pin))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        match = re.search(r"listening on ws://[^:]+:(\d+)", log_path.read_text(errors="replace"))
+        if match:
+            return Child(proc, int(match.group(1)))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"the server did not start:\n{log_path.read_text(errors='replace')}")
+
+
+# -- the load generator ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    start: float = float("inf")
+    end: float = float("inf")
+    say_ms: list[float] = field(default_factory=list)
+    arrive_ms: list[float] = field(default_factory=list)
+    close_ms: list[float] = field(default_factory=list)
+    requests: int = 0  # protocol messages the clients sent inside the window
+    replies: int = 0
+    queue_frames: int = 0  # ``queue`` position updates the queued buyers received
+
+    def inside(self, t: float) -> bool:
+        return self.start <= t <= self.end
+
+
+class Side:
+    """The consoles and buyers of one server (fenliu or the relay), and what is in flight."""
+
+    def __init__(self, name: str, child: Child, agents: int, tokens: list[str] | None) -> None:
+        self.name = name
+        self.child = child
+        self.url = f"ws://{HOST}:{child.port}"
+        self.n_agents = agents
+        self.tokens = tokens
+        self.consoles: list[ClientConnection] = []
+        self.buyers: dict[str, ClientConnection] = {}
+        self.holder: dict[str, int] = {}  # buyer -> agent index, while in a session
+        self.sessions: list[deque[str]] = [deque() for _ in range(agents)]  # oldest first
+        self.active: list[str] = []  # buyers in a session, for round-robin says
+        self.active_at: dict[str, int] = {}
+        self.says: dict[str, float] = {}  # client_id -> written at
+        self.closes: list[deque[float]] = [deque() for _ in range(agents)]  # close written at, per agent
+        self.arrives: dict[str, float] = {}  # buyer -> arrive written at, until its answer
+        self.came: dict[str, float] = {}  # new buyer -> when it came (which window it belongs to)
+        self.window = Window()
+        self.counter = 0
+        self.errors: dict[str, int] = {}
+        self.unmatched_dequeues = 0
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.failed_at: int | None = None  # the step after which this side stopped climbing
+        self.fails = 0  # failed steps in a row
+        self.knee = 0
+        self.lines: dict[int, dict[str, Any]] = {}
+
+    # bookkeeping -----------------------------------------------------------------------------------
+
+    def _activate(self, buyer: str, agent: int) -> None:
+        self.holder[buyer] = agent
+        self.sessions[agent].append(buyer)
+        if buyer not in self.active_at:
+            self.active_at[buyer] = len(self.active)
+            self.active.append(buyer)
+
+    def _deactivate(self, buyer: str) -> None:
+        at = self.active_at.pop(buyer, None)
+        if at is not None:
+            last = self.active.pop()
+            if last != buyer:
+                self.active[at] = last
+                self.active_at[last] = at
+
+    def _error(self, frame: _Frame) -> None:
+        key = frame.code or "?"
+        self.errors[key] = self.errors.get(key, 0) + 1
+
+    def _sent(self, now: float) -> None:
+        if self.window.inside(now):
+            self.window.requests += 1
+
+    # receiving -------------------------------------------------------------------------------------
+
+    async def read_console(self, index: int, conn: ClientConnection) -> None:
+        try:
+            async for raw in conn:
+                frame = _decode(raw)
+                client_id = None
+                if frame.type == "message" and isinstance(frame.message, _Message):
+                    if frame.message.author == "buyer":
+                        client_id = frame.message.client_id
+                elif frame.type == "say":  # the relay forwards the buyer's frame itself
+                    client_id = frame.client_id
+                elif frame.type == "error":
+                    self._error(frame)
+                if client_id:
+                    now = time.perf_counter()
+                    sent = self.says.pop(client_id, None)
+                    if sent is None:
+                        continue
+                    if self.window.inside(sent):
+                        self.window.say_ms.append((now - sent) * 1000)
+                    buyer = client_id.split("|", 2)[1]
+                    if buyer not in self.holder:  # closed meanwhile: nothing to answer
+                        continue
+                    self.counter += 1
+                    broadcast([conn], f'{{"type":"reply","rid":"r{self.counter}","conversation":"{buyer}",'
+                                      f'"text":"{ANSWER}","client_id":"r|{buyer}|{self.counter}"}}')
+                    self._sent(now)
+                    if self.window.inside(now):
+                        self.window.replies += 1
+        except ConnectionClosed:
+            pass
+
+    def _routed(self, buyer: str, frame: _Frame, now: float) -> None:
+        if frame.rid is not None:  # the answer to this buyer's arrive
+            sent = self.arrives.pop(buyer, None)
+            came = self.came.pop(buyer, None)
+            if sent is not None and came is not None and self.window.inside(came):
+                self.window.arrive_ms.append((now - sent) * 1000)
+        if frame.to == "agent" and frame.name is not None:
+            agent = int(frame.name[1:])
+            if frame.rid is None:  # pushed: dequeued by a close
+                pending = self.closes[agent]
+                if pending:
+                    sent = pending.popleft()
+                    if self.window.inside(sent):
+                        self.window.close_ms.append((now - sent) * 1000)
+                else:
+                    self.unmatched_dequeues += 1
+            if buyer in self.buyers:  # not a buyer already let go
+                self._activate(buyer, agent)
+
+    async def read_buyer(self, buyer: str, conn: ClientConnection) -> None:
+        try:
+            async for raw in conn:
+                if raw[:16] == '{"type":"queue",':  # position updates: counted, not decoded
+                    self.window.queue_frames += 1
+                    continue
+                frame = _decode(raw)
+                if frame.type == "routed":
+                    self._routed(buyer, frame, time.perf_counter())
+                elif frame.type == "error":
+                    self._error(frame)
+        except ConnectionClosed:
+            pass
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # set-up ---------------------------------------------------------------------------------------------
+
+    async def _request(self, conn: ClientConnection, body: dict[str, Any], rid: str) -> _Frame:
+        await conn.send(json.dumps(body, ensure_ascii=False))
+        while True:
+            frame = _decode(await asyncio.wait_for(conn.recv(), 120))
+            if frame.type == "error" and frame.rid == rid:
+                raise RuntimeError(f"{self.name}: {body['type']} refused: {frame}")
+            if frame.rid == rid:
+                return frame
+
+    async def open_console(self, i: int) -> ClientConnection:
+        if self.tokens is None:
+            return await connect(f"{self.url}/agent?n={i}", max_size=None, compression=None, ping_interval=None)
+        conn = await connect(f"{self.url}/agent", max_size=None, compression=None, ping_interval=None)
+        await conn.send(json.dumps({"type": "resume", "rid": "l", "token": self.tokens[i]}))
+        while _decode(await asyncio.wait_for(conn.recv(), 120)).type != "snapshot":
+            pass
+        await self._request(conn, {"type": "set_status", "rid": "s", "status": "online"}, "s")
+        return conn
+
+    async def open_buyer(self, buyer: str) -> ClientConnection:
+        query = f"?b={buyer}" if self.tokens is None else ""
+        conn = await connect(f"{self.url}/buyer{query}", max_size=None, compression=None, ping_interval=None)
+        await self._request(conn, {"type": "hello", "rid": "h", "buyer": buyer, "name": f"买家{buyer}"}, "h")
+        self.buyers[buyer] = conn
+        return conn
+
+    async def arrive(self, buyer: str, conn: ClientConnection) -> None:
+        """``arrive`` on an open connection; the answer comes to ``read_buyer``."""
+        now = time.perf_counter()
+        self.arrives[buyer] = now
+        self._sent(now)
+        broadcast([conn], '{"type":"arrive","rid":"a","entry":"product_detail","product":"p1"}')
+
+    async def new_buyer(self, buyer: str) -> None:
+        """A buyer who was not there: a connection of its own, hello, arrive. It belongs to the
+        window in which it came; one whose ``arrive`` a busy server never let it send is missing."""
+        try:
+            now = time.perf_counter()
+            self.came[buyer] = now
+            self._sent(now)
+            conn = await self.open_buyer(buyer)
+            self.spawn(self.read_buyer(buyer, conn))
+            await self.arrive(buyer, conn)
+        except (OSError, ConnectionClosed, RuntimeError, TimeoutError) as exc:
+            self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
+
+    async def set_up(self, in_session: int, queued: int, note: Any) -> None:
+        t = time.perf_counter()
+        self.consoles = await bounded([self.open_console(i) for i in range(self.n_agents)], 16)
+        for i, conn in enumerate(self.consoles):
+            self.spawn(self.read_console(i, conn))
+        note(f"{self.name}: {self.n_agents} consoles online in {time.perf_counter() - t:.1f} s")
+        for label, first, count in (("in a session", 0, in_session), ("queued", in_session, queued)):
+            t = time.perf_counter()
+
+            async def one(k: int) -> None:
+                buyer = f"b{k:05d}"
+                conn = await self.open_buyer(buyer)
+                self.spawn(self.read_buyer(buyer, conn))
+                await self.arrive(buyer, conn)
+                while buyer in self.arrives:
+                    await asyncio.sleep(0.01)
+
+            await bounded([one(k) for k in range(first, first + count)], 32)
+            note(f"{self.name}: {count} buyers {label} in {time.perf_counter() - t:.1f} s "
+                 f"({len(self.active)} in a session)")
+
+    # sending -------------------------------------------------------------------------------------------
+
+    def say(self, turn: int) -> None:
+        if not self.active:
+            return
+        buyer = self.active[turn % len(self.active)]
+        self.counter += 1
+        client_id = f"s|{buyer}|{self.counter}"
+        now = time.perf_counter()
+        self.says[client_id] = now
+        self._sent(now)
+        broadcast([self.buyers[buyer]], f'{{"type":"say","rid":"s{self.counter}","text":"{TEXT}",'
+                                        f'"client_id":"{client_id}"}}')
+
+    def close(self, turn: int) -> None:
+        for k in range(self.n_agents):
+            agent = (turn + k) % self.n_agents
+            if self.sessions[agent]:
+                break
+        else:
+            return
+        buyer = self.sessions[agent].popleft()
+        self.holder.pop(buyer, None)
+        self._deactivate(buyer)
+        now = time.perf_counter()
+        self.closes[agent].append(now)
+        self._sent(now)
+        self.counter += 1
+        broadcast([self.consoles[agent]], f'{{"type":"close","rid":"c{self.counter}","conversation":"{buyer}"}}')
+        conn = self.buyers.pop(buyer, None)  # the gateway lets a finished buyer go
+        if conn is not None:
+            self.spawn(_close_later(conn))
+
+    async def close_all(self) -> None:
+        """Drop every connection (no closing handshakes: the server may still be busy)."""
+        for conn in [*self.consoles, *self.buyers.values()]:
+            conn.transport.abort()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def _close_later(conn: ClientConnection) -> None:
+    await asyncio.sleep(1.0)  # after session_closed
+    await conn.close()
+
+
+async def bounded(coros: list[Any], limit: int) -> list[Any]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(coro: Any) -> Any:
+        async with semaphore:
+            return await coro
+
+    return await asyncio.gather(*(one(c) for c in coros))
+
+
+def p99(values: list[float], missing: int) -> float | None:
+    """The 99th percentile, counting what never came as infinitely late (None: nothing sent)."""
+    total = len(values) + missing
+    if total == 0:
+        return None
+    rank = min(total - 1, int(0.99 * total))
+    if rank >= len(values):
+        return float("inf")
+    return round(sorted(values)[rank], 2)
+
+
+def own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int) -> tuple[dict[str, Any], int]:
+    """One open-loop step at ``rate`` answered buyer messages/s; returns its line and the next new buyer."""
+    t0 = time.perf_counter()
+    side.window = w = Window(start=t0 + args.warmup, end=t0 + args.warmup + args.step)
+    churn = rate / args.close_every
+    says = closes = arrivals = 0
+    marks: tuple[float, float] | None = None
+    new_buyer = first_buyer
+    while True:
+        now = time.perf_counter()
+        if marks is None and now >= w.start:
+            marks = (side.child.cpu(), own_cpu())
+        if now >= w.end:
+            break
+        elapsed = now - t0
+        for _ in range(int(elapsed * rate) - says):
+            side.say(says)
+            says += 1
+        for _ in range(int(elapsed * churn) - closes):
+            side.close(closes * 7919)
+            closes += 1
+        for _ in range(int(elapsed * churn) - arrivals):
+            side.spawn(side.new_buyer(f"n{new_buyer:06d}"))
+            new_buyer += 1
+            arrivals += 1
+        await asyncio.sleep(0.002)
+    assert marks is not None
+    server_cpu, loadgen_cpu = side.child.cpu() - marks[0], own_cpu() - marks[1]
+    # drain: what was sent in the window may still arrive (late, but it counts)
+    deadline = time.perf_counter() + args.drain
+    while time.perf_counter() < deadline and (
+            any(w.inside(t) for t in side.says.values()) or any(w.inside(t) for t in side.came.values())
+            or any(w.inside(t) for d in side.closes for t in d)):
+        await asyncio.sleep(0.05)
+    missing = {
+        "say": sum(1 for t in side.says.values() if w.inside(t)),
+        "arrive": sum(1 for t in side.came.values() if w.inside(t)),
+        "close": sum(1 for d in side.closes for t in d if w.inside(t)),
+    }
+    # forget what is left over, so the next step starts clean
+    side.says.clear()
+    for d in side.closes:
+        d.clear()
+    line = {
+        "rate": rate, "side": side.name,
+        "say_p99_ms": p99(w.say_ms, missing["say"]),
+        "arrive_p99_ms": p99(w.arrive_ms, missing["arrive"]),
+        "close_p99_ms": p99(w.close_ms, missing["close"]),
+        "answered_per_s": round(w.replies / args.step, 1),
+        "cpu_us_per_msg": round(server_cpu / max(1, w.requests) * 1e6, 1),
+        "server_cpu": round(server_cpu / args.step, 2),
+        "loadgen_cpu": round(loadgen_cpu / args.step, 2),
+        "messages": w.requests, "queue_frames_per_s": round(w.queue_frames / args.step, 1),
+        "samples": {"say": len(w.say_ms), "arrive": len(w.arrive_ms), "close": len(w.close_ms)},
+        "missing": missing,
+        "in_session": len(side.active),
+        "errors": dict(side.errors), "unmatched_dequeues": side.unmatched_dequeues,
+    }
+    p99s = [line["say_p99_ms"], line["arrive_p99_ms"], line["close_p99_ms"]]
+    line["passed"] = all(v is not None and v <= GOAL_MS for v in p99s) and w.replies >= 0.95 * rate * args.step
+    return line, new_buyer
+
+
+async def quiesce(children: list[Child], limit: float = 60.0) -> float:
+    """Wait until no server is still working off the last step (each under 5 % of a core over
+    half a second), so one side's backlog is not measured against the other. Returns the wait."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = [c.cpu() for c in children]
+        await asyncio.sleep(0.5)
+        if all(c.cpu() - b < 0.025 for c, b in zip(children, before, strict=True)):
+            break
+    return round(time.perf_counter() - started, 1)
+
+
+def _json_safe(line: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("inf" if isinstance(v, float) and v == float("inf") else v) for k, v in line.items()}
+
+
+async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
+    def note(text: str) -> None:
+        if not args.json or args.verbose:
+            print(text, file=sys.stderr, flush=True)
+
+    pin = can_pin() and not args.no_pin
+    policy_file = write_policy(folder, args.agents, args.cap)
+    tokens = seed_accounts(folder / "data", policy_file)
+    server = start_server(folder, policy_file, pin)
+    relay = start_relay(args.agents, args.cap, pin)
+    if pin:
+        os.sched_setaffinity(0, {CLIENT_CORE})
+    note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")
+    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
+    lines: list[dict[str, Any]] = []
+    try:
+        for side in sides:
+            if args.only and side.name != args.only:
+                side.failed_at = 0
+                continue
+            await side.set_up(args.agents * args.cap, args.queued, note)
+        gc.collect()
+        gc.freeze()
+        new_buyer = 0
+        rates = [r for r in args.rates if r <= args.max_rate]
+        for rate in rates:
+            for side in sides:
+                if side.failed_at is not None:
+                    continue
+                settled = await quiesce([s.child for s in sides if s.failed_at is None])
+                line, new_buyer = await step(side, rate, args, new_buyer)
+                line["quiesce_s"] = settled
+                side.lines[rate] = line
+                lines.append(line)
+                print(json.dumps(_json_safe(line), ensure_ascii=False), flush=True)
+                if line["passed"]:
+                    side.knee = rate
+                    side.fails = 0
+                else:
+                    side.fails += 1
+                    if side.fails >= args.patience:
+                        side.failed_at = rate
+                        side.child.proc.send_signal(signal.SIGSTOP)  # its backlog must not weigh on the other
+            if all(s.failed_at is not None for s in sides):
+                break
+    finally:
+        for side in sides:
+            side.child.proc.send_signal(signal.SIGCONT)
+        for side in sides:
+            await side.close_all()
+        server.stop()
+        relay.stop()
+    server_side, relay_side = sides
+    at = server_side.knee or (rates[0] if rates else 0)
+    cpu_server = server_side.lines.get(at, {}).get("cpu_us_per_msg")
+    cpu_relay = relay_side.lines.get(at, {}).get("cpu_us_per_msg")
+    summary = {
+        "knee_server": server_side.knee, "knee_relay": relay_side.knee,
+        "ratio": round(server_side.knee / relay_side.knee, 3) if relay_side.knee else None,
+        "cpu_us_per_msg_server": cpu_server, "cpu_us_per_msg_relay": cpu_relay,
+    }
+    print(json.dumps(summary), flush=True)
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="JSON lines only on stdout (progress on stderr if --verbose)")
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--cap", type=int, default=4, help="each agent's cap (default 4)")
+    parser.add_argument("--queued", type=int, default=5000, help="buyers queued at the start (default 5,000)")
+    parser.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=list(DEFAULT_RATES),
+                        help="the steps, answered buyer messages/s")
+    parser.add_argument("--max-rate", type=int, default=10**9, help="no step above this rate")
+    parser.add_argument("--step", type=float, default=5.0, help="seconds measured per step (default 5)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each window (default 1)")
+    parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late answers (default 3)")
+    parser.add_argument("--patience", type=int, default=1,
+                        help="failed steps in a row before a side stops climbing (default 1)")
+    parser.add_argument("--close-every", type=float, default=10.0,
+                        help="answered messages per close, and per new buyer (default 10)")
+    parser.add_argument("--only", choices=("server", "relay"), help="one side only (iterating; no ratio)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.relay:
+        relay_main(args.agents, args.cap)
+        return 0
+    folder = Path(tempfile.mkdtemp(prefix="fenliu-peak-"))
+    try:
+        asyncio.run(bench(args, folder))
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

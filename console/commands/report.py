@@ -1,0 +1,86 @@
+"""``fenliu report``: a day's conversations and agents as CSV or XLSX (CONSOLE.md §7 "Exports").
+
+    fenliu report --day 2026-11-11 --format xlsx            # fenliu-2026-11-11.xlsx, two sheets
+    fenliu report --day 2026-11-11 --format csv --out day   # day-conversations.csv, day-agents.csv
+
+Reads the data folder read-only, so it runs beside a live server. The day is a local day of the
+shop's timezone (from the policy in force; ``--timezone`` overrides).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "report", help="export a day: one row per conversation and per agent (CSV or XLSX)",
+        description="Export one local day of a data folder: one row per conversation that began that day and "
+                    "one row per agent, as CSV (two files) or XLSX (two sheets).")
+    parser.add_argument("--day", required=True, metavar="YYYY-MM-DD", help="the local day to export")
+    parser.add_argument("--format", choices=("csv", "xlsx"), default="xlsx")
+    parser.add_argument("--out", type=Path, default=None, metavar="PATH",
+                        help="output file (xlsx) or name prefix (csv); default fenliu-DAY")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--timezone", default=None, help="the shop's timezone (default: the policy's)")
+    parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN", help="column headers")
+    parser.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
+                        help="CSV encoding (UTF-8 with BOM opens in Excel; GBK for older tools)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from console.exports import AGENT_COLUMNS, CONVERSATION_COLUMNS, Table, write_csv, write_xlsx
+    from console.reception.report import agent_rows, conversation_rows
+    from console.server.report import ReportError, local_day, open_read_only, policy_in_force, read_day
+    from console.server.store import default_data_dir
+
+    try:
+        day = date.fromisoformat(args.day)
+    except ValueError:
+        print(f"fenliu report: --day 应为 YYYY-MM-DD / --day must be YYYY-MM-DD, got {args.day!r}", file=sys.stderr)
+        return 2
+    data = args.data or default_data_dir()
+    try:
+        db = open_read_only(data)
+    except ReportError as exc:
+        print(f"fenliu report: {exc}", file=sys.stderr)
+        return 1
+    try:
+        policy = policy_in_force(db)
+        timezone = args.timezone or (policy.timezone if policy is not None else "Asia/Shanghai")
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            print(f"fenliu report: 未知时区 / unknown timezone {timezone!r}", file=sys.stderr)
+            return 2
+        records = read_day(db, local_day(day, timezone), policy)
+    finally:
+        db.close()
+    conversations = conversation_rows(records)
+    agents = agent_rows(records, conversations)
+    tables = [Table("conversations", CONVERSATION_COLUMNS, conversations), Table("agents", AGENT_COLUMNS, agents)]
+    base = args.out or Path(f"fenliu-{day.isoformat()}")
+    try:
+        if args.format == "xlsx":
+            path = base if base.suffix == ".xlsx" else base.with_name(base.name + ".xlsx")
+            write_xlsx(path, tables, zone, lang=args.lang)
+            written = [path]
+        else:
+            written = []
+            for table in tables:
+                path = base.with_name(f"{base.name}-{table.name}.csv")
+                write_csv(path, table, zone, lang=args.lang, encoding=args.encoding)
+                written.append(path)
+    except OSError as exc:
+        print(f"fenliu report: 无法写入 / cannot write: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    print(f"{len(conversations)} conversations, {len(agents)} agents ({day.isoformat()}, {timezone})", file=sys.stderr)
+    return 0

@@ -1,0 +1,105 @@
+"""Reading one day of a data folder for the day's report (console.reception.report).
+
+The database is opened read-only (``mode=ro``): a report can run beside a live server (WAL
+readers never block the writer) and never changes the folder. The shop's timezone and agents
+come from the policy in force: the newest one in the engine log, or one given by the caller.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from console.reception.kpi import DayRange, Reception
+from console.reception.report import (
+    DayRecords,
+    DecisionRecord,
+    MessageRecord,
+    OrderRecord,
+    RatingRecord,
+    WaitRecord,
+)
+from console.routing.policy import Policy, load_policy_toml
+from console.server.store import DB_NAME
+
+# Sessions that began on the day may have started their decisions up to this long before
+# midnight (a buyer queued late the evening before is a conversation of the day before); and the
+# records of the day's sessions reach past its end (a close, a late rating) by up to this long.
+MARGIN_S = 2 * 86400.0
+
+
+class ReportError(Exception):
+    """The folder cannot be read for a report (said in words, for the command line)."""
+
+
+def local_day(day: date, timezone: str) -> DayRange:
+    """The local day (midnight to midnight, DST-safe) as epoch seconds."""
+    zone = ZoneInfo(timezone)
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
+    following = date.fromordinal(day.toordinal() + 1)
+    end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    return DayRange(start.timestamp(), end.timestamp())
+
+
+def open_read_only(data_dir: Path) -> sqlite3.Connection:
+    path = data_dir / DB_NAME
+    if not path.is_file():
+        raise ReportError(f"没有找到数据库 {path}(用 --data 指定服务器的数据目录)/ no database at {path} "
+                          "(give the server's data folder with --data)")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        db.execute("SELECT 1 FROM decisions LIMIT 1")
+    except sqlite3.DatabaseError as exc:
+        raise ReportError(f"无法读取数据库 {path}: {exc} / cannot read the database {path}: {exc}") from None
+    return db
+
+
+def policy_in_force(db: sqlite3.Connection) -> Policy | None:
+    """The newest policy the server logged, or None on a folder that never served."""
+    row = db.execute("SELECT body FROM engine_log WHERE kind = 'policy' ORDER BY seq DESC LIMIT 1").fetchone()
+    return load_policy_toml(str(row["body"])) if row is not None else None
+
+
+def read_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> DayRecords:
+    """Every record the day's report needs (with a margin on both sides, see ``MARGIN_S``)."""
+    lo, hi = day.start - MARGIN_S, day.end + MARGIN_S
+    decisions = [
+        DecisionRecord(buyer=r["buyer"], event=r["event"], target=r["target"], why=r["why"], rule=r["rule"],
+                       at=float(r["at"]))
+        for r in db.execute("SELECT buyer, event, target, why, rule, at FROM decisions WHERE at >= ? AND at < ?"
+                            " ORDER BY id", (lo, hi))
+    ]
+    messages = [
+        MessageRecord(buyer=r["conversation"], author=r["author"], at=float(r["at"]), agent=r["agent"])
+        for r in db.execute("SELECT conversation, author, at, agent FROM messages WHERE at >= ? AND at < ?"
+                            " ORDER BY id", (lo, hi))
+    ]
+    ratings = [
+        RatingRecord(buyer=r["buyer"], agent=r["agent"], score=int(r["score"]), at=float(r["at"]))
+        for r in db.execute("SELECT buyer, agent, score, at FROM ratings WHERE at >= ? AND at < ? ORDER BY id",
+                            (lo, hi))
+    ]
+    waits = [
+        WaitRecord(buyer=r["buyer"], agent=r["agent"], started=float(r["started"]),
+                   answered=None if r["answered"] is None else float(r["answered"]))
+        for r in db.execute("SELECT buyer, agent, started, answered FROM waits WHERE started >= ? AND started < ?"
+                            " ORDER BY id", (lo, hi))
+    ]
+    orders = [
+        OrderRecord(buyer=r["buyer"], state=r["state"], at=float(r["at"]))
+        for r in db.execute("SELECT buyer, state, at FROM order_events WHERE at >= ? AND at < ? ORDER BY id",
+                            (lo, hi))
+    ]
+    receptions = [
+        Reception(agent=r["agent"], buyer=r["buyer"], at=float(r["at"]))
+        for r in db.execute("SELECT agent, buyer, at FROM receptions WHERE at >= ? AND at < ? ORDER BY id",
+                            (day.start, day.end))
+    ]
+    names = {str(r["id"]): str(r["name"]) for r in db.execute(
+        "SELECT id, name FROM buyers WHERE id IN (SELECT buyer FROM decisions WHERE at >= ? AND at < ?)", (lo, hi))}
+    agents = [(a.id, a.name) for a in policy.agents] if policy is not None else []
+    return DayRecords(day=day, decisions=decisions, messages=messages, ratings=ratings, waits=waits, orders=orders,
+                      receptions=receptions, buyer_names=names, agents=agents)

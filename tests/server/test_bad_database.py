@@ -1,0 +1,110 @@
+"""A database that is damaged, cut short, read-only or not a database at all (issue 9).
+
+Each time the real ``fenliu server`` command must exit non-zero with a paragraph that says what is
+wrong and what to do (restore the backup, ``--data`` elsewhere), print no traceback, and leave the
+file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers import seed_accounts, write_policy
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+
+
+def _serve(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console", "server", "--port", "0", "--data", str(folder / "data"),
+         "--policy", str(folder / "policy.toml")],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def _real_database(folder: Path) -> Path:
+    """A real, used database (accounts and some rows), closed cleanly (no -wal beside it)."""
+    data = folder / "data"
+    seed_accounts(data, write_policy(folder))
+    db = sqlite3.connect(data / "fenliu.db")
+    with db:  # more pages, so damage can hit the middle
+        db.executemany("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', 0)",
+                       [(f"b{i}", "买家" * 20) for i in range(2000)])
+    db.close()
+    assert not (data / "fenliu.db-wal").exists()
+    return data / "fenliu.db"
+
+
+def _refused(folder: Path, path: Path, *words: str) -> str:
+    before = path.read_bytes()
+    done = _serve(folder)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("fenliu server: ") and str(path.parent) in message
+    for word in ("--data", *words):
+        assert word in message, message
+    assert path.read_bytes() == before  # untouched
+    return message
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    write_policy(tmp_path)
+    path = tmp_path / "data" / "fenliu.db"
+    path.parent.mkdir()
+    path.write_text("这不是数据库 / not a database\n" * 200, encoding="utf-8")
+    _refused(tmp_path, path, "not a fenliu database", "backup")
+
+
+def test_truncated_database(tmp_path: Path) -> None:
+    path = _real_database(tmp_path)
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        file.truncate(size // 2 // 4096 * 4096)  # whole pages gone: only the header's count shows it
+    _refused(tmp_path, path, "cut short", "backup")
+    with path.open("r+b") as file:
+        file.truncate(path.stat().st_size - 100)  # and a cut in the middle of a page
+    _refused(tmp_path, path, "cut short")
+
+
+def test_empty_database_file(tmp_path: Path) -> None:
+    write_policy(tmp_path)
+    path = tmp_path / "data" / "fenliu.db"
+    path.parent.mkdir()
+    path.touch()
+    _refused(tmp_path, path, "empty", "backup")
+
+
+def test_damaged_database(tmp_path: Path) -> None:
+    path = _real_database(tmp_path)
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = bytes((i * 7 + 3) % 256 for i in range(len(data) - page))  # every page after the first
+    path.write_bytes(bytes(data))
+    _refused(tmp_path, path, "damaged", "backup")
+
+
+def test_read_only_database(tmp_path: Path) -> None:
+    path = _real_database(tmp_path)
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            _refused(tmp_path, path, "read-only")
+        finally:
+            path.chmod(0o644)
+        return
+    # root writes whatever the mode says: make the file immutable instead (ext4, tmpfs, xfs...)
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+        pytest.skip("running as root and the file cannot be made immutable here")
+    try:
+        _refused(tmp_path, path, "read-only")
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
