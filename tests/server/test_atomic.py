@@ -8,6 +8,7 @@ nothing of it, and the next request must work (with the next sequence number: no
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import sqlite3
 from pathlib import Path
@@ -180,9 +181,22 @@ def test_a_failed_commit_leaves_the_server_as_its_database(tmp_path: Path) -> No
             assert _disk(server) == disk
             assert _memory(server, ["b1"]) == memory  # rebuilt from the database, not ahead of it
 
+            # then the store's fail-stop (store.py): the server serves nothing more ...
+            await asyncio.wait_for(server.failed.wait(), 10)
+
+        # ... and a start on the same folder goes on from the database: the message was never
+        # acknowledged, so the buyer sends it again; the agent's numbers have no hole, no repeat
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
             ack = await b1.request(Say(text="还在吗", client_id="m2"))
             assert isinstance(ack, SayAck) and not ack.duplicate
             added = await a1.expect(MessageAdded, lambda e: e.message.client_id == "m2")
-            assert added.seq == memory["seq"]["a1"] + 2  # its row, then it: no hole, no repeat
+            assert added.seq > memory["seq"]["a1"]
+            assert server.store is not None
+            seqs = [int(r["seq"]) for r in server.store.all(
+                "SELECT seq FROM agent_events WHERE agent = 'a1' ORDER BY seq")]
+            assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no hole, no repeat
 
     run(scenario())
+
