@@ -47,6 +47,8 @@ from console.protocol.messages import (
     ReplyAck,
     Response,
     Resume,
+    Search,
+    SearchResults,
     SetStatus,
     Snapshot,
     Team,
@@ -66,6 +68,7 @@ from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.policy_log import PolicyLog
+from console.server.search import MessageSearch, QueryError
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class AgentSide:
         self.limits = limits
         self.gate = gate
         self.doorway = doorway
+        self.search = MessageSearch(self.store)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -331,6 +335,17 @@ class AgentSide:
         log.info("policy swapped by %s", link.agent)
         return Ok(rid=request.rid)
 
+    def _search(self, link: AgentLink, request: Search) -> SearchResults:
+        """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
+        rows = self.shop.rows.rows
+        scope = None if link.supervises else [b for b, row in rows.items() if self.shop.visible_to(row, link.agent)]
+        try:
+            page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
+                                    before=request.before)
+        except QueryError as exc:
+            raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
+        return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -345,6 +360,7 @@ class AgentSide:
         Transfer: _transfer,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
+        Search: _search,
     }
 
 
