@@ -29,6 +29,8 @@ from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
+from console.ui.search_dialog import SearchDialog
+from console.ui.search_model import SearchSource
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
@@ -38,7 +40,7 @@ SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
 
 class MainWindow(QMainWindow):
     def __init__(self, state: ConsoleState, backend: Backend, settings: QSettings, clock: Callable[[], float],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, search: SearchSource | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -58,6 +60,8 @@ class MainWindow(QMainWindow):
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
+        self.search_source = search
+        self.search_dialog: SearchDialog | None = None  # made on first Ctrl+F, then kept
         self.tabs: QTabWidget | None = None
         if state.role in SUPERVISOR_ROLES:
             self.supervisor = SupervisorView(settings, state.agent, clock, self)
@@ -122,8 +126,12 @@ class MainWindow(QMainWindow):
         self.first_pending_action = QAction(self.tr("跳到等待最久的买家"), self)
         self.first_pending_action.setShortcut("Ctrl+Up")
         self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the view owns the key
+        self.search_action = QAction(self.tr("搜索会话…"), self)
+        self.search_action.setShortcut("Ctrl+F")
+        self.search_action.setEnabled(self.search_source is not None)
         view.addAction(self.grouping_action)
         view.addAction(self.first_pending_action)
+        view.addAction(self.search_action)
 
         alerts = self.menuBar().addMenu(self.tr("提醒"))
         self.sound_action = QAction(self.tr("新买家声音提醒"), self, checkable=True, checked=self.alerter.sound)
@@ -160,6 +168,7 @@ class MainWindow(QMainWindow):
         self.reception.section_clear_requested.connect(self._on_reception_section_clear_requested)
         self.reception.conversation_menu_requested.connect(self._on_reception_conversation_menu_requested)
         self.first_pending_action.triggered.connect(self.reception.jump_to_first_pending)
+        self.search_action.triggered.connect(self._on_search_action_triggered)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
         self.pane.close_requested.connect(self.backend.close)
@@ -255,6 +264,19 @@ class MainWindow(QMainWindow):
         client_id = uuid.uuid4().hex
         self.state.add_local_reply(conversation, text, client_id, self.clock())  # the row moves at once
         self.backend.reply(conversation, text, client_id)
+
+    def _on_search_action_triggered(self) -> None:
+        if self.search_source is None:
+            return
+        if self.search_dialog is None:  # issue 13: its replies take the pane's path, opens the list's
+            self.search_dialog = SearchDialog(self.state, self.search_source, self.clock, self)
+            self.search_dialog.reply_submitted.connect(self._on_pane_reply_submitted)
+            self.search_dialog.conversation_opened.connect(self._on_reception_conversation_opened)
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.activateWindow()
+        self.search_dialog.query.setFocus()
+        self.search_dialog.query.selectAll()
 
     def _on_grouping_action_toggled(self, grouped: bool) -> None:
         self.model.set_grouped(grouped)

@@ -28,6 +28,7 @@ from console.ui.bridge import ClientBackend
 from console.ui.collector import MainThreadCollector
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.search_bridge import ClientSearch
 
 LOGIN_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 5.0
@@ -80,7 +81,7 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     role = account.role.value if account is not None else "agent"
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
-    window = MainWindow(state, backend, settings, time.time)
+    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client))
     window.resize(1360, 900)
     backend.attach()
     window.show()

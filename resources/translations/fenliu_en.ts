@@ -182,72 +182,77 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="106" />
+        <location filename="../../console/ui/main_window.py" line="110" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="107" />
+        <location filename="../../console/ui/main_window.py" line="111" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="119" />
+        <location filename="../../console/ui/main_window.py" line="123" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="120" />
+        <location filename="../../console/ui/main_window.py" line="124" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="122" />
+        <location filename="../../console/ui/main_window.py" line="126" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="128" />
+        <location filename="../../console/ui/main_window.py" line="129" />
+        <source>搜索会话…</source>
+        <translation>Search conversations…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="136" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="129" />
+        <location filename="../../console/ui/main_window.py" line="137" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="130" />
+        <location filename="../../console/ui/main_window.py" line="138" />
         <source>新买家任务栏提醒</source>
         <translation>Taskbar alert for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="134" />
+        <location filename="../../console/ui/main_window.py" line="142" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="247" />
+        <location filename="../../console/ui/main_window.py" line="256" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="250" />
+        <location filename="../../console/ui/main_window.py" line="259" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="251" />
+        <location filename="../../console/ui/main_window.py" line="260" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="271" />
+        <location filename="../../console/ui/main_window.py" line="293" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="277" />
+        <location filename="../../console/ui/main_window.py" line="299" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -418,45 +423,145 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>ReceptionDelegate</name>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="104" />
+        <location filename="../../console/ui/reception_delegate.py" line="184" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="180" />
+        <location filename="../../console/ui/reception_delegate.py" line="209" />
         <source>等待 %1</source>
         <translation>waiting %1</translation>
     </message>
 </context>
 <context>
+    <name>ReceptionView</name>
+    <message>
+        <location filename="../../console/ui/reception_view.py" line="104" />
+        <source>接待列表</source>
+        <translation>Reception list</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDelegate</name>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="73" />
+        <source>聊天</source>
+        <translation>Chat</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="74" />
+        <source>昵称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="75" />
+        <source>订单</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="76" />
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="78" />
+        <source>会话中</source>
+        <translation>In session</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="154" />
+        <source>搜索会话</source>
+        <translation>Search conversations</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="166" />
+        <source>买家昵称、订单号、商品或聊天内容</source>
+        <translation>Buyer name, order number, product or chat text</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="178" />
+        <source>更早的结果</source>
+        <translation>Older results</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="183" />
+        <source>在接待台打开</source>
+        <translation>Open in the reception list</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="199" />
+        <source>再次联系买家，Ctrl+Enter 发送</source>
+        <translation>Write to the buyer again, Ctrl+Enter sends</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="201" />
+        <source>发送</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="275" />
+        <location filename="../../console/ui/search_dialog.py" line="295" />
+        <source>搜索中…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="312" />
+        <source>%1 条结果</source>
+        <translation>%1 results</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="312" />
+        <source>没有找到</source>
+        <translation>Nothing found</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="358" />
+        <source>会话进行中，可以直接回复买家</source>
+        <translation>Session open: you can reply to the buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="360" />
+        <source>会话进行中，由其他接待方处理（只读）</source>
+        <translation>Session open, handled by someone else (read-only)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="362" />
+        <source>会话已结束（只读），买家再次发消息时会重新分配</source>
+        <translation>Session closed (read-only); the buyer is routed again when they write</translation>
+    </message>
+</context>
+<context>
     <name>Section</name>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="44" />
+        <location filename="../../console/ui/reception_model.py" line="56" />
         <source>待回复</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="45" />
+        <location filename="../../console/ui/reception_model.py" line="57" />
         <source>已被自动回复</source>
         <translation>Bot replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="46" />
+        <location filename="../../console/ui/reception_model.py" line="58" />
         <source>已回复</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="47" />
+        <location filename="../../console/ui/reception_model.py" line="59" />
         <source>小二</source>
         <translation>Platform staff</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="48" />
+        <location filename="../../console/ui/reception_model.py" line="60" />
         <source>群聊</source>
         <translation>Groups</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="50" />
+        <location filename="../../console/ui/reception_model.py" line="62" />
         <source>全部</source>
         <translation>All</translation>
     </message>
@@ -737,6 +842,82 @@ Go offline?</translation>
         <location filename="../../console/ui/supervisor.py" line="72" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
+    </message>
+</context>
+<context>
+    <name>self._feed</name>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="39" />
+        <source>搜索</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="46" />
+        <source>打开会话</source>
+        <translation>Open conversation</translation>
+    </message>
+</context>
+<context>
+    <name>self.state</name>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="100" />
+        <source>切换状态</source>
+        <translation>Change status</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="108" />
+        <source>打开会话</source>
+        <translation>Open conversation</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="115" />
+        <source>发送</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="118" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="121" />
+        <source>清扫</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="124" />
+        <source>接入</source>
+        <translation>Claim</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="130" />
+        <source>刷新数据</source>
+        <translation>Refresh data</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="136" />
+        <source>筛选</source>
+        <translation>Filter</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="143" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="146" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="152" />
+        <source>团队数据</source>
+        <translation>Team data</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="180" />
+        <source>回复未能发送：</source>
+        <translation>Reply not sent: </translation>
     </message>
 </context>
 </TS>
