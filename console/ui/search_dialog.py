@@ -103,21 +103,23 @@ class SearchDelegate(QStyledItemDelegate):
         painter.drawText(QRect(top.left(), top.top(), name_width, line), Qt.AlignmentFlag.AlignVCenter,
                          QFontMetrics(bold).elidedText(hit.name, Qt.TextElideMode.ElideRight, name_width))
         painter.setFont(font)
-        painter.setPen(MUTED)
+        on_highlight = option.palette.highlightedText().color()  # type: ignore[attr-defined]
+        muted = on_highlight if selected else MUTED
         tag = self._kinds.get(hit.match, "")
         if hit.open:
-            painter.setPen(OPEN)
             tag = f"{tag} · {self._open_text}"
+        painter.setPen(on_highlight if selected else OPEN if hit.open else MUTED)
         painter.drawText(QRect(top.left() + name_width + PAD, top.top(), top.width() // 2, line),
                          Qt.AlignmentFlag.AlignVCenter, tag)
-        painter.setPen(MUTED)
+        painter.setPen(muted)
         painter.drawText(QRect(top.left(), top.top(), top.width(), line),
                          Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, time_label(hit.at, self._clock()))
-        self._paint_snippet(painter, hit, font, QRect(top.left(), top.top() + line + PAD, top.width(), line))
+        text = on_highlight if selected else option.palette.text().color()  # type: ignore[attr-defined]
+        self._paint_snippet(painter, hit, font, text, QRect(top.left(), top.top() + line + PAD, top.width(), line))
         painter.restore()
 
     @staticmethod
-    def _paint_snippet(painter: QPainter, hit: SearchHit, font: QFont, where: QRect) -> None:
+    def _paint_snippet(painter: QPainter, hit: SearchHit, font: QFont, color: QColor, where: QRect) -> None:
         layout = QTextLayout(hit.snippet, font)
         marks = []
         for start, end in hit.highlights:
@@ -126,6 +128,7 @@ class SearchDelegate(QStyledItemDelegate):
             mark.length = utf16_offset(hit.snippet, end) - mark.start
             fmt = QTextCharFormat()
             fmt.setBackground(HIGHLIGHT)
+            fmt.setForeground(QColor("#1f2933"))  # dark on the yellow mark, selected or not
             fmt.setFontWeight(QFont.Weight.Bold)
             mark.format = fmt
             marks.append(mark)
@@ -137,7 +140,7 @@ class SearchDelegate(QStyledItemDelegate):
             text_line.setPosition(QPointF(0, 0))
         layout.endLayout()
         painter.setClipRect(where)
-        painter.setPen(QColor("#1f2933"))
+        painter.setPen(color)
         layout.draw(painter, where.topLeft().toPointF())
 
 
@@ -260,6 +263,11 @@ class SearchDialog(QDialog):
         self.query.installEventFilter(self)
 
     # -- searching -----------------------------------------------------------------------------------
+
+    @property
+    def shown_query(self) -> str:
+        """The query whose results the list shows."""
+        return self._shown
 
     def search_now(self) -> None:
         """Ask for the query in the box (nothing for an empty box)."""
