@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -57,10 +58,15 @@ class Page:
 
 
 def clean_query(query: str) -> str:
-    """The query as searched: whitespace runs collapsed, ends trimmed."""
+    """The query as searched: whitespace runs collapsed, ends trimmed.
+
+    Control characters are refused: FTS5 reads its query as a C string, so a NUL would end it
+    inside the quotes (an "unterminated string" error; the protocol fuzzer found it)."""
     text = " ".join(query.split())
     if not text:
         raise QueryError("the query is empty")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise QueryError("the query holds a control character")
     return text
 
 

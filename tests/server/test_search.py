@@ -111,7 +111,7 @@ def test_bad_queries_get_a_typed_error_and_syntax_is_literal(tmp_path: Path) -> 
             b1 = await buyer(server, "b1")
             await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
             await b1.request(Say(text='价格"50%" OR 优惠*吗 (NEAR) a_b', client_id="m1"))
-            for query in ("   ", ""):
+            for query in ("   ", "", "a\x00bc", "\uffff\U0001f630\u00a8/\u0000\ufffb3", "\x1b[0m"):  # NUL: from the fuzzer
                 error = await a1.request(Search(query=query))
                 assert isinstance(error, Error) and error.code is ErrorCode.INVALID and error.field == "query"
             too_long = await a1.request(Search(query="长" * 65))
