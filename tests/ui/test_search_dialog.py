@@ -201,3 +201,29 @@ def test_the_dialog_speaks_english_on_request(qtbot, qapp, state: ConsoleState, 
     finally:
         for translator in translators:
             qapp.removeTranslator(translator)
+
+
+def test_a_result_in_our_list_opens_there(qtbot, state: ConsoleState, clock, settings) -> None:  # type: ignore[no-untyped-def]
+    backend = FakeBackend(state, clock)
+    window = MainWindow(state, backend, settings, clock, search=_source())
+    qtbot.addWidget(window)
+    backend.populate()
+    listed = next(iter(state.conversations.values()))
+    source = FakeSearch([_hit(listed.id, "这件有现货吗", "现货")], {listed.id: listed},
+                        {listed.id: [Message(id=2, conversation=listed.id, author=Author.BUYER, text="这件有现货吗",
+                                             at=NOW - 60)]})
+    window.search_source = source
+    window.search_action.trigger()
+    dialog = window.search_dialog
+    assert dialog is not None
+    dialog.query.setText("现货")
+    with qtbot.waitSignal(source.feed.results_loaded):
+        dialog.search_now()
+    with qtbot.waitSignal(source.feed.history_loaded):
+        qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+    assert dialog.in_list_button.isVisible()
+    with qtbot.waitSignal(dialog.conversation_opened) as opened:
+        dialog.in_list_button.click()
+    assert opened.args == [listed.id] and not dialog.isVisible()
+    assert window.pane.conversation is not None and window.pane.conversation.id == listed.id
+    assert ("open_conversation", (listed.id,)) in backend.requests
