@@ -68,6 +68,8 @@ from console.protocol.messages import (
     ReplyAck,
     Request,
     Resume,
+    Search,
+    SearchResults,
     Section,
     SetStatus,
     Status,
@@ -429,6 +431,10 @@ class AgentClient:
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)
+
+    async def search(self, query: str, *, limit: int = 30, before: int | None = None) -> SearchResults:
+        """Earlier conversations matching ``query`` (issue 13); ``before`` pages on (``next_before``)."""
+        return await self._call(_build(Search, query=query, limit=limit, before=before), SearchResults)
 
     # -- replies and the outbox ---------------------------------------------------------------
 

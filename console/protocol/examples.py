@@ -68,6 +68,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.Transfer(rid="14", conversation="b1001", agent="a2"),
     m.GetTeam(rid="15"),
     m.ApplyPolicy(rid="16", toml='[[agents]]\nid = "a1"\nname = "小美"\n'),
+    m.Search(rid="17", query="尺码", limit=30),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -95,6 +96,18 @@ AGENT_PUSHES: list[m.AgentPush] = [
         ],
     ),
     m.Team(rid="15", team=TEAM),
+    m.SearchResults(
+        rid="17",
+        query="尺码",
+        hits=[
+            m.SearchHit(conversation="b1001", name="小王", match=m.SearchMatch.MESSAGE,
+                        snippet="…身高165，这件尺码怎么选？", highlights=[(9, 11)], at=_T + 60, message_id=57,
+                        author=Author.BUYER, open=True, can_reply=True),
+            m.SearchHit(conversation="b0987", name="尺码控小李", match=m.SearchMatch.NAME, snippet="尺码控小李",
+                        highlights=[(0, 2)], at=_T - 86400),
+        ],
+        next_before=57,
+    ),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

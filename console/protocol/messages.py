@@ -55,6 +55,8 @@ PolicyText = Annotated[str, msgspec.Meta(min_length=1, max_length=60_000)]
 MAX_CROWD_TAGS = 32
 MAX_HISTORY = 500
 MAX_BUYER_LIST = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
+MAX_SEARCH_QUERY = 64
+MAX_SEARCH_HITS = 100
 
 
 # -- closed sets ---------------------------------------------------------------------------------
@@ -263,6 +265,17 @@ class ApplyPolicy(Request, tag="apply_policy", frozen=True, kw_only=True):
     toml: PolicyText
 
 
+class Search(Request, tag="search", frozen=True, kw_only=True):
+    """Find earlier conversations by message text, buyer name, order number or product (issue 13).
+
+    ``query`` is a literal substring (no operators); ``before`` continues with message hits older
+    than that message id (the previous answer's ``next_before``)."""
+
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SEARCH_QUERY)]
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_SEARCH_HITS)] = 30
+    before: Annotated[int, msgspec.Meta(ge=1)] | None = None
+
+
 AgentRequest = (
     Login
     | Resume
@@ -280,6 +293,7 @@ AgentRequest = (
     | Transfer
     | GetTeam
     | ApplyPolicy
+    | Search
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -319,6 +333,34 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     length: int
     longest_wait: float | None  # seconds the first buyer has waited; None when empty
     eta: float | None  # estimated wait of a buyer joining now, seconds
+
+
+class SearchMatch(StrEnum):
+    """What a search hit matched."""
+
+    MESSAGE = "message"  # a message's text
+    NAME = "name"  # the buyer's name
+    ORDER = "order"  # one of the buyer's order numbers
+    PRODUCT = "product"  # the product the buyer arrived from
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One search result: a conversation and the line that matched, in context.
+
+    ``highlights`` are [start, end) offsets of the query in ``snippet``, in code points.
+    ``open``: the buyer's session is still open. ``can_reply``: the asker holds that session, so
+    a ``reply`` reaches the buyer now."""
+
+    conversation: str
+    name: str
+    match: SearchMatch
+    snippet: str
+    highlights: list[tuple[int, int]] = []
+    at: float
+    message_id: int | None = None
+    author: Author | None = None
+    open: bool = False
+    can_reply: bool = False
 
 
 class TeamInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -376,6 +418,15 @@ class WhyAnswer(Response, tag="why_answer", frozen=True, kw_only=True):
 
 class Team(Response, tag="team", frozen=True, kw_only=True):
     team: TeamInfo
+
+
+class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
+    """Hits, newest first: on the first page buyers (name, product, order) then messages.
+    ``next_before``: send it as ``before`` for older message hits; null when there are none."""
+
+    query: str
+    hits: list[SearchHit]
+    next_before: int | None = None
 
 
 class Snapshot(Event, tag="snapshot", frozen=True, kw_only=True):
@@ -441,6 +492,7 @@ AgentPush = (
     | BuyerList
     | WhyAnswer
     | Team
+    | SearchResults
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -22,6 +22,7 @@ from console.protocol.access import check_agent
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
+    MAX_SEARCH_HITS,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
@@ -45,6 +46,8 @@ from console.protocol.messages import (
     ReplyAck,
     Response,
     Resume,
+    Search,
+    SearchResults,
     SetStatus,
     Snapshot,
     Team,
@@ -63,6 +66,7 @@ from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.policy_log import PolicyLog
+from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,7 @@ class AgentSide:
         self.limits = limits
         self.gate = gate
         self.doorway = doorway
+        self.search = MessageSearch(self.store)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -315,6 +320,18 @@ class AgentSide:
         log.info("policy swapped by %s", link.agent)
         return Ok(rid=request.rid)
 
+    def _search(self, link: AgentLink, request: Search) -> SearchResults:
+        """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
+        try:
+            rows = self.shop.rows.searchable(None if link.supervises else link.agent,
+                                             like_pattern(clean_query(request.query)), MAX_SEARCH_HITS)
+            scope = None if link.supervises else list(rows)
+            page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
+                                    before=request.before)
+        except QueryError as exc:
+            raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
+        return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -329,6 +346,7 @@ class AgentSide:
         Transfer: _transfer,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
+        Search: _search,
     }
 
 

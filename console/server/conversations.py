@@ -13,6 +13,7 @@ client_id never collides with an agent's).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 from functools import partial
 
@@ -151,6 +152,20 @@ class Conversations:
         listed.extend(r for r in self.repo.closed_rows(agent, cleared=False) if r.buyer not in self._live)
         return listed
 
+    def searchable(self, agent: str | None, name_pattern: str, limit: int) -> dict[str, Row]:
+        """The rows a search looks at (issue 13): an agent's own, open and closed, and the pool's
+        (the reception list's rule, ``Shop.audience``); for a supervisor (``agent`` None) the
+        rows whose name matches ``name_pattern`` from the whole shop, any other row on demand."""
+        if agent is not None:
+            rows = {r.buyer: r for r in self.of_agent(agent)}
+            rows.update((r.buyer, self._touch(r)) for r in self._pool.values())
+            return rows
+        rows = _OnDemand(self.get)
+        rows.update((r.buyer, r) for r in self._live.values())
+        rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
+                    for r in self.repo.rows_named(name_pattern, limit))
+        return rows
+
     def in_pool(self) -> list[Row]:
         return list(self._pool.values())
 
@@ -199,3 +214,20 @@ class Conversations:
 def _preview(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 80 else line[:79] + "…"
+
+
+class _OnDemand(dict[str, Row]):
+    """A supervisor's search rows: what was looked up first, and any other row when asked for."""
+
+    def __init__(self, load: Callable[[str], Row | None]) -> None:
+        super().__init__()
+        self._load = load
+
+    def get(self, key: str, default: Row | None = None) -> Row | None:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        row = self._load(key)
+        if row is None:
+            return default
+        self[key] = row
+        return row

@@ -127,6 +127,12 @@ class Repository:
         found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
         return None if found is None else _row(found)
 
+    def rows_named(self, pattern: str, limit: int) -> list[Row]:
+        """Rows whose buyer name matches a LIKE ``pattern`` (escaped with \\), newest first: a
+        supervisor's search by name over the whole shop, open or closed."""
+        sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
+        return [_row(r) for r in self.store.all(sql, (pattern, limit))]
+
     def closed_rows(self, agent: str, *, cleared: bool) -> list[Row]:
         """An agent's conversations with no session (its history), by the agent index."""
         sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")

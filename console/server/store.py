@@ -59,7 +59,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -202,7 +202,27 @@ _SCHEMA: tuple[str, ...] = (
     )""",
     """CREATE INDEX IF NOT EXISTS waits_started ON waits(started)""",
     """CREATE INDEX IF NOT EXISTS waits_open ON waits(buyer, answered)""",
+    # Search (issue 13, console/server/search.py): a trigram index over message text, as an
+    # external-content table (the text is stored once, in messages) kept current by triggers, so
+    # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).
 )
+
+SEARCH_INDEX: tuple[str, ...] = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts
+        USING fts5(text, content='messages', content_rowid='id', tokenize='trigram')""",
+    """CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+)
+"""The search index (schema 4). Idempotent: a database that lacks the table or any trigger gets
+them and a full rebuild from ``messages``, whatever version another migration left behind."""
 
 
 def default_data_dir() -> Path:
@@ -579,6 +599,7 @@ class Store:
                 self.db.execute("INSERT INTO messages (id, conversation, author, text, at, agent, client_id)"
                                 " SELECT id, conversation, author, text, at, agent, client_id FROM messages_v2")
                 self.db.execute("DROP TABLE messages_v2")
+            self._index_messages()  # last: after any migration that rebuilt the messages table
             if version is None:
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version < SCHEMA_VERSION:
@@ -592,6 +613,17 @@ class Store:
             raise
         if self.durable:
             self._fsync_wal()
+
+    def _index_messages(self) -> None:
+        """Create the search index if any part of it is missing, and backfill it (schema 4)."""
+        names = {"messages_fts", "messages_fts_insert", "messages_fts_delete", "messages_fts_update"}
+        present = {str(r[0]) for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)", tuple(sorted(names)))}
+        if present == names:
+            return
+        for statement in SEARCH_INDEX:
+            self.db.execute(statement)
+        self.db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
     # -- writes -----------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
 from console.ui.reminder import SlowReplyReminder
+from console.ui.search_dialog import SearchDialog
+from console.ui.search_model import SearchSource
 from console.ui.state import Backend, ConsoleState
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
@@ -43,7 +45,7 @@ TICK_MS = 1000  # the reply timers count in seconds
 
 class MainWindow(QMainWindow):
     def __init__(self, state: ConsoleState, backend: Backend, settings: QSettings, clock: Callable[[], float],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, search: SearchSource | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -71,6 +73,8 @@ class MainWindow(QMainWindow):
         self.supervisor: SupervisorView | None = None
         self.close_dialog: QMessageBox | None = None  # the 结束会话 confirmation, while open
         self._why_asked: set[str] = set()  # conversations whose "why" dialog the supervisor asked for
+        self.search_source = search
+        self.search_dialog: SearchDialog | None = None  # made on first Ctrl+F, then kept
         self.tabs: QTabWidget | None = None
         if state.role in SUPERVISOR_ROLES:
             self.supervisor = SupervisorView(settings, state.agent, clock, self)
@@ -141,8 +145,12 @@ class MainWindow(QMainWindow):
         self.first_pending_action.setShortcut(FIRST_PENDING_KEYS)
         self.first_pending_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addAction(self.first_pending_action)
+        self.search_action = QAction(self.tr("搜索会话…"), self)
+        self.search_action.setShortcut("Ctrl+F")
+        self.search_action.setEnabled(self.search_source is not None)
         view.addAction(self.grouping_action)
         view.addAction(self.first_pending_action)
+        view.addAction(self.search_action)
 
         alerts = self.menuBar().addMenu(self.tr("提醒"))
         self.mute_action = QAction(self.tr("静音"), self, checkable=True, checked=self.alerter.muted)
@@ -201,6 +209,7 @@ class MainWindow(QMainWindow):
         self.reception.section_clear_requested.connect(self._on_reception_section_clear_requested)
         self.reception.conversation_menu_requested.connect(self._on_reception_conversation_menu_requested)
         self.first_pending_action.triggered.connect(self.reception.jump_to_first_pending)
+        self.search_action.triggered.connect(self._on_search_action_triggered)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
         self.pane.close_requested.connect(self.ask_close)
@@ -341,6 +350,19 @@ class MainWindow(QMainWindow):
         client_id = uuid.uuid4().hex
         self.state.add_local_reply(conversation, text, client_id, self.clock())  # the row moves at once
         self.backend.reply(conversation, text, client_id)
+
+    def _on_search_action_triggered(self) -> None:
+        if self.search_source is None:
+            return
+        if self.search_dialog is None:  # issue 13: its replies take the pane's path, opens the list's
+            self.search_dialog = SearchDialog(self.state, self.search_source, self.clock, self)
+            self.search_dialog.reply_submitted.connect(self._on_pane_reply_submitted)
+            self.search_dialog.conversation_opened.connect(self._on_reception_conversation_opened)
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.activateWindow()
+        self.search_dialog.query.setFocus()
+        self.search_dialog.query.selectAll()
 
     def _on_grouping_action_toggled(self, grouped: bool) -> None:
         self.model.set_grouped(grouped)

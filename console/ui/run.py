@@ -29,6 +29,7 @@ from console.ui.collector import MainThreadCollector
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.search_bridge import ClientSearch
 from console.ui.state import ConsoleState
 from console.ui.stop_signals import SignalStop
 
@@ -121,7 +122,7 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     role = account.role.value if account is not None else "agent"
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
-    window = MainWindow(state, backend, settings, time.time)
+    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client))
     fit_to_screen(window)
     backend.attach()
     window.show()

@@ -186,6 +186,26 @@ ENGLISH = {
     "提醒已恢复": "Alerts on again",
     "为什么分给我：%1（%2）": "Why this buyer came to me: %1 (%2)",
     "分配：%3 · %1（%2）": "Routed to %3 · %1 (%2)",
+    # found by lupdate in bridge.py and reception_view.py, not translated before (issue 13's run)
+    # search (issue 13)
+    "聊天": "Chat",
+    "昵称": "Name",
+    "订单": "Order",
+    "商品": "Product",
+    "会话中": "In session",
+    "搜索": "Search",
+    "搜索会话": "Search conversations",
+    "搜索会话…": "Search conversations…",
+    "买家昵称、订单号、商品或聊天内容": "Buyer name, order number, product or chat text",
+    "更早的结果": "Older results",
+    "在接待台打开": "Open in the reception list",
+    "再次联系买家，Ctrl+Enter 发送": "Write to the buyer again, Ctrl+Enter sends",
+    "搜索中…": "Searching…",
+    "%1 条结果": "%1 results",
+    "没有找到": "Nothing found",
+    "会话进行中，可以直接回复买家": "Session open: you can reply to the buyer",
+    "会话进行中，由其他接待方处理（只读）": "Session open, handled by someone else (read-only)",
+    "会话已结束（只读），买家再次发消息时会重新分配": "Session closed (read-only); the buyer is routed again when they write",
 }
 
 

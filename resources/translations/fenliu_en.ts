@@ -163,7 +163,7 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
         <location filename="../../console/ui/conversation_pane.py" line="85" />
-        <location filename="../../console/ui/conversation_pane.py" line="220" />
+        <location filename="../../console/ui/conversation_pane.py" line="223" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
@@ -178,22 +178,22 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <location filename="../../console/ui/conversation_pane.py" line="167" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="164" />
+        <location filename="../../console/ui/conversation_pane.py" line="167" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="214" />
+        <location filename="../../console/ui/conversation_pane.py" line="217" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="221" />
+        <location filename="../../console/ui/conversation_pane.py" line="224" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
@@ -248,12 +248,12 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="81" />
+        <location filename="../../console/ui/run.py" line="83" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="82" />
+        <location filename="../../console/ui/run.py" line="84" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
     </message>
@@ -304,129 +304,134 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="118" />
+        <location filename="../../console/ui/main_window.py" line="123" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="119" />
+        <location filename="../../console/ui/main_window.py" line="124" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="134" />
+        <location filename="../../console/ui/main_window.py" line="139" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="135" />
+        <location filename="../../console/ui/main_window.py" line="140" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="137" />
+        <location filename="../../console/ui/main_window.py" line="142" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="146" />
+        <location filename="../../console/ui/main_window.py" line="148" />
+        <source>搜索会话…</source>
+        <translation>Search conversations…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="155" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="147" />
+        <location filename="../../console/ui/main_window.py" line="156" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="150" />
+        <location filename="../../console/ui/main_window.py" line="159" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="151" />
+        <location filename="../../console/ui/main_window.py" line="160" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="153" />
+        <location filename="../../console/ui/main_window.py" line="162" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="155" />
+        <location filename="../../console/ui/main_window.py" line="164" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="163" />
+        <location filename="../../console/ui/main_window.py" line="172" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="167" />
+        <location filename="../../console/ui/main_window.py" line="176" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="167" />
+        <location filename="../../console/ui/main_window.py" line="176" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="173" />
+        <location filename="../../console/ui/main_window.py" line="182" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="306" />
-        <location filename="../../console/ui/main_window.py" line="317" />
-        <location filename="../../console/ui/main_window.py" line="321" />
+        <location filename="../../console/ui/main_window.py" line="316" />
+        <location filename="../../console/ui/main_window.py" line="327" />
+        <location filename="../../console/ui/main_window.py" line="331" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="309" />
+        <location filename="../../console/ui/main_window.py" line="319" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="310" />
+        <location filename="../../console/ui/main_window.py" line="320" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="318" />
+        <location filename="../../console/ui/main_window.py" line="328" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="322" />
+        <location filename="../../console/ui/main_window.py" line="332" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="353" />
+        <location filename="../../console/ui/main_window.py" line="376" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="353" />
+        <location filename="../../console/ui/main_window.py" line="376" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="395" />
+        <location filename="../../console/ui/main_window.py" line="403" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="401" />
+        <location filename="../../console/ui/main_window.py" line="410" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="407" />
+        <location filename="../../console/ui/main_window.py" line="416" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -625,6 +630,98 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 买家来咨询时会出现在这里</source>
         <translation>No conversations yet
 Buyers show here when they write</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDelegate</name>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="73" />
+        <source>聊天</source>
+        <translation>Chat</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="74" />
+        <source>昵称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="75" />
+        <source>订单</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="76" />
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="78" />
+        <source>会话中</source>
+        <translation>In session</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="157" />
+        <source>搜索会话</source>
+        <translation>Search conversations</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="169" />
+        <source>买家昵称、订单号、商品或聊天内容</source>
+        <translation>Buyer name, order number, product or chat text</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="181" />
+        <source>更早的结果</source>
+        <translation>Older results</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="186" />
+        <source>在接待台打开</source>
+        <translation>Open in the reception list</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="202" />
+        <source>再次联系买家，Ctrl+Enter 发送</source>
+        <translation>Write to the buyer again, Ctrl+Enter sends</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="204" />
+        <source>发送</source>
+        <translation>Send</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="283" />
+        <location filename="../../console/ui/search_dialog.py" line="303" />
+        <source>搜索中…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <source>%1 条结果</source>
+        <translation>%1 results</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <source>没有找到</source>
+        <translation>Nothing found</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="366" />
+        <source>会话进行中，可以直接回复买家</source>
+        <translation>Session open: you can reply to the buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="368" />
+        <source>会话进行中，由其他接待方处理（只读）</source>
+        <translation>Session open, handled by someone else (read-only)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="370" />
+        <source>会话已结束（只读），买家再次发消息时会重新分配</source>
+        <translation>Session closed (read-only); the buyer is routed again when they write</translation>
     </message>
 </context>
 <context>
@@ -1019,6 +1116,19 @@ Go offline?</translation>
         <location filename="../../console/ui/supervisor.py" line="72" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
+    </message>
+</context>
+<context>
+    <name>self._feed</name>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="39" />
+        <source>搜索</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="46" />
+        <source>打开会话</source>
+        <translation>Opening the conversation</translation>
     </message>
 </context>
 </TS>

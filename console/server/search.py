@@ -1,0 +1,218 @@
+"""Finding an earlier conversation (issue 13, CONSOLE.md §6 "Search").
+
+A query is matched, as a substring, against four things:
+
+- message text, through ``messages_fts`` (store.py): an FTS5 table with the trigram tokenizer.
+  Chinese has no spaces between words, so a word tokenizer (unicode61) would see a whole
+  sentence as one token and find nothing inside it; trigram indexes every run of three
+  characters, so any substring of three or more characters is an index lookup whatever the
+  script. It is an external-content table (the text is stored once, in ``messages``) kept
+  current by triggers, so every insert path is indexed, and it is on disk, so it survives
+  restarts. ASCII case is ignored (order numbers, ``XL``).
+- buyer names and the product of the buyer's latest arrive, from the in-memory rows;
+- order numbers, from the ``orders`` table.
+
+Queries of one or two characters (``退款`` is two) have no trigram to look up. They are
+answered by a scan of message text, newest first, over at most ``SHORT_WINDOW`` messages per
+request; the answer's cursor continues the scan where it stopped. So a short query costs a
+bounded time and its results are exact within what was scanned.
+
+The query is a literal: it is passed to FTS5 as one quoted string (``"`` doubled), and to LIKE
+with ``%``, ``_`` and ``\\`` escaped, so no query can be an FTS syntax error.
+
+Who may find what is not decided here: the caller passes ``scope``, the conversations the
+asker may see (``Shop.visible_to``), or None for the whole shop (supervisors).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+import msgspec
+
+from console.protocol.messages import Author, SearchHit, SearchMatch
+from console.server.conversations import Row
+from console.server.store import Store
+
+TRIGRAM = 3
+"""The shortest query the trigram index can answer."""
+SHORT_WINDOW = 50_000
+"""Messages scanned per request for a query shorter than ``TRIGRAM``."""
+BEFORE_CONTEXT = 16
+AFTER_CONTEXT = 40
+"""Characters of context around the match in a snippet."""
+
+
+class QueryError(ValueError):
+    """The query cannot be searched (empty once trimmed)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    hits: list[SearchHit]
+    next_before: int | None  # pass as ``before`` for older message hits; None: nothing older
+
+
+def clean_query(query: str) -> str:
+    """The query as searched: whitespace runs collapsed, ends trimmed.
+
+    Control characters are refused: FTS5 reads its query as a C string, so a NUL would end it
+    inside the quotes (an "unterminated string" error; the protocol fuzzer found it)."""
+    text = " ".join(query.split())
+    if not text:
+        raise QueryError("the query is empty")
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise QueryError("the query holds a control character")
+    return text
+
+
+def fts_phrase(query: str) -> str:
+    """``query`` as one FTS5 string literal: every character literal, nothing an operator."""
+    return '"' + query.replace('"', '""') + '"'
+
+
+def like_pattern(query: str) -> str:
+    """``%query%`` for ``LIKE ... ESCAPE '\\'``, with the wildcards in ``query`` literal."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def snippet(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:
+    """The line around the first match, and where ``query`` occurs in it ([start, end) in code points).
+
+    Newlines are shown as spaces; an ellipsis marks a cut end."""
+    flat = " ".join(text.split("\n"))
+    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    first = pattern.search(flat)
+    if first is None:  # e.g. a name hit whose text is the name itself, matched elsewhere
+        return flat[: BEFORE_CONTEXT + AFTER_CONTEXT], []
+    start = max(0, first.start() - BEFORE_CONTEXT)
+    end = min(len(flat), first.end() + AFTER_CONTEXT)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(flat) else ""
+    piece = prefix + flat[start:end] + suffix
+    shift = len(prefix) - start
+    spans = [(m.start() + shift, m.end() + shift) for m in pattern.finditer(flat, start, end)]
+    return piece, spans
+
+
+class MessageSearch:
+    """Answers ``search`` requests from the store and the shop's rows."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def find(
+        self,
+        query: str,
+        *,
+        rows: Mapping[str, Row],
+        scope: Collection[str] | None,
+        asker: str,
+        limit: int,
+        before: int | None = None,
+    ) -> Page:
+        """Hits for ``query`` in the conversations of ``scope`` (None: all), newest first.
+
+        The first page (``before`` None) also has the buyers whose name, product or order number
+        matches; message hits page on by message id."""
+        text = clean_query(query)
+        hits: list[SearchHit] = []
+        if before is None:
+            hits.extend(self._buyer_hits(text, rows, scope, asker, limit))
+            hits.extend(self._order_hits(text, rows, scope, asker, limit))
+        found, next_before = self._message_rows(text, scope, limit, before)
+        for r in found:
+            row = rows.get(str(r["conversation"]))
+            if row is None:
+                continue
+            piece, spans = snippet(str(r["text"]), text)
+            hits.append(_hit(row, asker, SearchMatch.MESSAGE, piece, spans, float(r["at"]),
+                             message_id=int(r["id"]), author=Author(r["author"])))
+        return Page(hits=hits, next_before=next_before)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def _message_rows(self, text: str, scope: Collection[str] | None, limit: int,
+                      before: int | None) -> tuple[list[sqlite3.Row], int | None]:
+        top = before if before is not None else self._max_id() + 1
+        where_scope, scope_args = _scope_clause(scope)
+        if len(text) >= TRIGRAM:
+            rows = self.store.all(
+                "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages_fts f"
+                " JOIN messages m ON m.id = f.rowid"
+                f" WHERE messages_fts MATCH ? AND f.rowid < ?{where_scope} ORDER BY f.rowid DESC LIMIT ?",
+                (fts_phrase(text), top, *scope_args, limit + 1),
+            )
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return rows, (int(rows[-1]["id"]) if more else None)
+        floor = max(0, top - SHORT_WINDOW)
+        rows = self.store.all(
+            "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages m"
+            f" WHERE m.id < ? AND m.id >= ? AND m.text LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
+            (top, floor, like_pattern(text), *scope_args, limit + 1),
+        )
+        if len(rows) > limit:
+            rows = rows[:limit]
+            return rows, int(rows[-1]["id"])
+        return rows, (floor if floor > self._min_id() else None)
+
+    def _max_id(self) -> int:
+        r = self.store.one("SELECT MAX(id) FROM messages")
+        return int(r[0]) if r is not None and r[0] is not None else 0
+
+    def _min_id(self) -> int:
+        r = self.store.one("SELECT MIN(id) FROM messages")
+        return int(r[0]) if r is not None and r[0] is not None else 0
+
+    # -- buyers and orders ------------------------------------------------------------------
+
+    def _buyer_hits(self, text: str, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
+                    limit: int) -> Iterable[SearchHit]:
+        needle = text.casefold()
+        candidates = rows.values() if scope is None else (rows[b] for b in scope if b in rows)
+        matched: list[tuple[Row, SearchMatch, str]] = []
+        for row in candidates:
+            if needle in row.name.casefold():
+                matched.append((row, SearchMatch.NAME, row.name))
+            elif row.arrive is not None and row.arrive.product and needle in row.arrive.product.casefold():
+                matched.append((row, SearchMatch.PRODUCT, row.arrive.product))
+        matched.sort(key=lambda m: m[0].last_at, reverse=True)
+        for row, kind, value in matched[:limit]:
+            piece, spans = snippet(value, text)
+            yield _hit(row, asker, kind, piece, spans, row.last_at)
+
+    def _order_hits(self, text: str, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
+                    limit: int) -> Iterable[SearchHit]:
+        where_scope, scope_args = _scope_clause(scope, column="buyer")
+        found = self.store.all(
+            f"SELECT id, buyer, updated_at FROM orders WHERE id LIKE ? ESCAPE '\\'{where_scope}"
+            " ORDER BY updated_at DESC LIMIT ?",
+            (like_pattern(text), *scope_args, limit),
+        )
+        for r in found:
+            row = rows.get(str(r["buyer"]))
+            if row is not None:
+                piece, spans = snippet(str(r["id"]), text)
+                yield _hit(row, asker, SearchMatch.ORDER, piece, spans, float(r["updated_at"]))
+
+
+def _scope_clause(scope: Collection[str] | None, column: str = "m.conversation") -> tuple[str, tuple[str, ...]]:
+    if scope is None:
+        return "", ()
+    return f" AND {column} IN (SELECT value FROM json_each(?))", (msgspec.json.encode(sorted(scope)).decode(),)
+
+
+def _hit(row: Row, asker: str, match: SearchMatch, piece: str, spans: list[tuple[int, int]], at: float, *,
+         message_id: int | None = None, author: Author | None = None) -> SearchHit:
+    return SearchHit(
+        conversation=row.buyer, name=row.name, match=match, snippet=piece, highlights=spans, at=at,
+        message_id=message_id, author=author,
+        open=row.holder is not None,  # the session is open: the buyer is still there
+        can_reply=row.holder == f"agent:{asker}",  # the existing reply path would take a message now
+    )

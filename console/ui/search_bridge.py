@@ -1,0 +1,67 @@
+"""``ClientSearch``: the search dialog's source over the running ``AgentClient`` (issue 13).
+
+Like ``ClientBackend`` (bridge.py): each call spawns a short task on the qasync loop, kept until
+it ends; the answer goes to the feed as a signal, a failure as a readable error. The history is
+the existing ``open`` request, so a result opens exactly as the reception list does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from console.client.agent import AgentClient
+from console.client.errors import ClientError
+from console.ui.search_model import SearchFeed
+
+log = logging.getLogger(__name__)
+
+
+class ClientSearch:
+    """``SearchSource`` over a running ``AgentClient``."""
+
+    def __init__(self, client: AgentClient, feed: SearchFeed | None = None) -> None:
+        self.client = client
+        self._feed = feed if feed is not None else SearchFeed()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def feed(self) -> SearchFeed:
+        return self._feed
+
+    def search(self, query: str, before: int | None = None) -> None:
+        async def run() -> None:
+            answer = await self.client.search(query, before=before)
+            self._feed.results_loaded.emit(query, answer.hits, answer.next_before, before is not None)
+
+        self._spawn(self._feed.tr("搜索"), run())
+
+    def open_history(self, conversation: str) -> None:
+        async def run() -> None:
+            history = await self.client.open(conversation)
+            self._feed.history_loaded.emit(conversation, history.conversation, history.messages)
+
+        self._spawn(self._feed.tr("打开会话"), run())
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def _spawn(self, what: str, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[Any]) -> None:
+            self._tasks.discard(finished)
+            if finished.cancelled():
+                return
+            exc = finished.exception()
+            if exc is None:
+                return
+            if not isinstance(exc, ClientError):
+                log.error("%s failed", what, exc_info=exc)
+            self._feed.failed.emit(f"{what}: {exc}")
+
+        task.add_done_callback(done)

@@ -1,0 +1,187 @@
+"""Search (issue 13): a real server on port 0, real buyers and consoles; found as they arrive,
+after a restart, only where the asker may see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.protocol.messages import (
+    Arrive,
+    CloseSession,
+    Entry,
+    Error,
+    ErrorCode,
+    Ok,
+    OrderState,
+    OrderUpdate,
+    Reply,
+    ReplyAck,
+    Say,
+    Search,
+    SearchMatch,
+    SearchResults,
+)
+
+from .helpers import Client, run, running_server
+from .test_reception import buyer, online
+
+
+async def _search(client: Client, query: str, **kwargs: object) -> SearchResults:
+    answer = await client.request(Search(query=query, **kwargs))  # type: ignore[arg-type]
+    assert isinstance(answer, SearchResults), answer
+    return answer
+
+
+def _marked(hit_snippet: str, spans: list[tuple[int, int]]) -> list[str]:
+    return [hit_snippet[a:b] for a, b in spans]
+
+
+def test_messages_are_found_as_they_arrive_and_after_a_restart(tmp_path: Path) -> None:
+    async def first_life() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-dress"))
+            await b1.request(Say(text="你好，连衣裙的尺码怎么选？身高165", client_id="m1"))
+            found = await _search(a1, "尺码怎么")
+            [hit] = [h for h in found.hits if h.match is SearchMatch.MESSAGE]
+            assert hit.conversation == "b1" and hit.name == "王小姐"
+            assert _marked(hit.snippet, hit.highlights) == ["尺码怎么"]
+            assert hit.open and hit.can_reply  # a1 holds the session: the reply path takes it
+            ack = await a1.request(Reply(conversation="b1", text="165建议M码哦", client_id="c1"))
+            assert isinstance(ack, ReplyAck)
+            found = await _search(a1, "M码")  # two characters: the bounded scan; ASCII case ignored
+            assert [h.message_id for h in found.hits if h.match is SearchMatch.MESSAGE] == [ack.message_id]
+            assert [h.conversation for h in (await _search(a1, "m码")).hits] == ["b1"]
+            assert (await b1.request(OrderUpdate(order="TB20261126001", state=OrderState.UNPAID))).__class__ is Ok
+            by_order = await _search(a1, "20261126")
+            assert [(h.match, h.conversation) for h in by_order.hits] == [(SearchMatch.ORDER, "b1")]
+            by_name = await _search(a1, "小姐")
+            assert [(h.match, h.conversation) for h in by_name.hits] == [(SearchMatch.NAME, "b1")]
+            by_product = await _search(a1, "dress")
+            assert [(h.match, h.conversation) for h in by_product.hits] == [(SearchMatch.PRODUCT, "b1")]
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+
+    async def second_life() -> None:
+        async with running_server(tmp_path, seed=False) as server:
+            a1 = await Client.agent(server)
+            await a1.login("a1")
+            found = await _search(a1, "连衣裙的尺码")
+            [hit] = found.hits
+            assert hit.conversation == "b1" and not hit.open and not hit.can_reply  # closed: read-only
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Say(text="连衣裙的尺码偏大吗", client_id="m2"))  # after the restart: indexed too
+            found = await _search(a1, "连衣裙的尺码")
+            assert [h.snippet for h in found.hits] == ["连衣裙的尺码偏大吗", "你好，连衣裙的尺码怎么选？身高165"]
+
+    run(first_life())
+    run(second_life())
+
+
+def test_an_agent_finds_only_conversations_it_may_see_and_a_supervisor_the_shop(tmp_path: Path) -> None:
+    """The who-sees rule (Shop.visible_to) bounds search. Planted once: with the scope dropped in
+    AgentSide._search (``scope = None`` for everyone), a2 found b1's message and this test failed."""
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "李先生")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="我的快递单号写错了", client_id="m1"))
+            await a1.request(Reply(conversation="b1", text="帮您改一下快递单号", client_id="c1"))
+            a2 = await Client.agent(server)
+            await a2.login("a2")
+            assert (await _search(a2, "快递单号")).hits == []
+            assert (await _search(a2, "李先生")).hits == []
+            assert (await _search(a2, "快递")).hits == []
+            mine = await _search(a1, "快递单号")
+            assert {h.conversation for h in mine.hits} == {"b1"} and len(mine.hits) == 2
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            everything = await _search(sup, "快递单号")
+            assert len(everything.hits) == 2 and not any(h.can_reply for h in everything.hits)
+
+    run(scenario())
+
+
+def test_bad_queries_get_a_typed_error_and_syntax_is_literal(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text='价格"50%" OR 优惠*吗 (NEAR) a_b', client_id="m1"))
+            for query in ("   ", "", "a\x00bc", "\uffff\U0001f630\u00a8/\u0000\ufffb3", "\x1b[0m"):  # NUL: from the fuzzer
+                error = await a1.request(Search(query=query))
+                assert isinstance(error, Error) and error.code is ErrorCode.INVALID and error.field == "query"
+            too_long = await a1.request(Search(query="长" * 65))
+            assert isinstance(too_long, Error) and too_long.code is ErrorCode.INVALID
+            for query, found in (('"50%"', 1), ("OR 优惠*", 1), ("(NEAR)", 1), ("a_b", 1), ("%", 1), ("_", 1),
+                                 ('"', 1), ("AND", 0), ("*", 1), ("NOT 优", 0), ("a%b", 0), ("'", 0)):
+                answer = await _search(a1, query)
+                assert len(answer.hits) == found, (query, answer)
+
+    run(scenario())
+
+
+def test_results_page_on_with_the_cursor(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            for i in range(7):
+                await b1.request(Say(text=f"第{i}次催发货了", client_id=f"m{i}"))
+            first = await _search(a1, "催发货", limit=3)
+            assert [h.snippet for h in first.hits] == ["第6次催发货了", "第5次催发货了", "第4次催发货了"]
+            seen = [h.message_id for h in first.hits]
+            cursor = first.next_before
+            while cursor is not None:
+                page = await _search(a1, "催发货", limit=3, before=cursor)
+                seen += [h.message_id for h in page.hits]
+                cursor = page.next_before
+            assert len(seen) == 7 and seen == sorted(seen, reverse=True)
+
+    run(scenario())
+
+
+def test_a_database_without_the_index_gets_it_backfilled_whatever_its_version(tmp_path: Path) -> None:
+    """Schema 3 had no search index; and a database some other migration left at the current
+    version without it (or without a trigger) is mended the same way: created, then rebuilt."""
+    import sqlite3
+
+    from console.server.store import DB_NAME, SCHEMA_VERSION, Store
+
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript("""
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (3);
+        CREATE TABLE buyers (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, created_at REAL NOT NULL);
+        INSERT INTO buyers VALUES ('b1', '赵女士', 'consumer', 0);
+        CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation TEXT NOT NULL REFERENCES buyers(id),
+            author TEXT NOT NULL, text TEXT NOT NULL, at REAL NOT NULL, agent TEXT, client_id TEXT);
+        INSERT INTO messages VALUES (4, 'b1', 'buyer', '收到的杯子有破损', 1, NULL, NULL);
+    """)
+    old.commit()
+    old.close()
+
+    def found(store: Store, query: str) -> list[int]:
+        rows = store.all("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (f'"{query}"',))
+        return [int(r[0]) for r in rows]
+
+    store = Store.open(tmp_path)
+    try:
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION
+        assert found(store, "杯子有破") == [4]
+        store.db.execute("DROP TRIGGER messages_fts_insert")  # as if another branch's migration lost it
+        store.db.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'agent', '马上给您补发杯子', 2)")
+    finally:
+        store.close()
+    store = Store.open(tmp_path)
+    try:
+        assert found(store, "补发杯子") == [5]  # rebuilt on open, trigger back
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'buyer', '杯子收到了', 3)")
+        store.flush()
+        assert found(store, "杯子") == [] and found(store, "杯子收") == [6]  # trigrams: 3 characters or more
+    finally:
+        store.close()
