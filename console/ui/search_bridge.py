@@ -12,6 +12,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from console.client.agent import AgentClient
 from console.client.errors import ClientError
 from console.ui.search_model import SearchFeed
@@ -36,14 +38,14 @@ class ClientSearch:
             answer = await self.client.search(query, before=before)
             self._feed.results_loaded.emit(query, answer.hits, answer.next_before, before is not None)
 
-        self._spawn(self._feed.tr("搜索"), run())
+        self._spawn(QCoreApplication.translate("ClientSearch", "搜索"), run())
 
     def open_history(self, conversation: str) -> None:
         async def run() -> None:
             history = await self.client.open(conversation)
             self._feed.history_loaded.emit(conversation, history.conversation, history.messages)
 
-        self._spawn(self._feed.tr("打开会话"), run())
+        self._spawn(QCoreApplication.translate("ClientSearch", "打开会话"), run())
 
     def cancel(self) -> None:
         for task in self._tasks:

@@ -324,7 +324,9 @@ class SearchDialog(QDialog):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up and Down in the query box move through the results."""
-        if watched is self.query and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+        query = getattr(self, "query", None)  # gone while the dialog is being destroyed
+        if query is not None and watched is query and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent):
             step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1}.get(Qt.Key(event.key()))
             if step is not None and self.model.rowCount():
                 row = max(0, min(self.model.rowCount() - 1, self.results.currentIndex().row() + step))

@@ -120,6 +120,19 @@
     </message>
 </context>
 <context>
+    <name>ClientSearch</name>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="41" />
+        <source>搜索</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="48" />
+        <source>打开会话</source>
+        <translation>Opening the conversation</translation>
+    </message>
+</context>
+<context>
     <name>Connection</name>
     <message>
         <location filename="../../console/ui/status_controls.py" line="25" />
@@ -709,17 +722,17 @@ Buyers show here when they write</translation>
         <translation>Nothing found</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="366" />
+        <location filename="../../console/ui/search_dialog.py" line="368" />
         <source>会话进行中，可以直接回复买家</source>
         <translation>Session open: you can reply to the buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="368" />
+        <location filename="../../console/ui/search_dialog.py" line="370" />
         <source>会话进行中，由其他接待方处理（只读）</source>
         <translation>Session open, handled by someone else (read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="370" />
+        <location filename="../../console/ui/search_dialog.py" line="372" />
         <source>会话已结束（只读），买家再次发消息时会重新分配</source>
         <translation>Session closed (read-only); the buyer is routed again when they write</translation>
     </message>
@@ -1116,19 +1129,6 @@ Go offline?</translation>
         <location filename="../../console/ui/supervisor.py" line="72" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
-    </message>
-</context>
-<context>
-    <name>self._feed</name>
-    <message>
-        <location filename="../../console/ui/search_bridge.py" line="39" />
-        <source>搜索</source>
-        <translation>Search</translation>
-    </message>
-    <message>
-        <location filename="../../console/ui/search_bridge.py" line="46" />
-        <source>打开会话</source>
-        <translation>Opening the conversation</translation>
     </message>
 </context>
 </TS>
