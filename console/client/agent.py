@@ -41,6 +41,7 @@ from console.client.observers import EventStream, Observers
 from console.client.outbox import Outbox, OutboxEntry, outbox_path
 from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
+from console.protocol.limits import CLOSE_REVOKED
 from console.protocol.messages import (
     AgentEvent,
     ApplyPolicy,
@@ -313,6 +314,12 @@ class AgentClient:
             self._flusher = None
             if self._closing:
                 break
+            if link.conn.close_code == CLOSE_REVOKED:  # disabled, or the password changed: no retry
+                self.token = None
+                self._password = None
+                log.warning("%s: %s", self.url, link.close_reason)
+                self._set_state(ConnectionState.OFFLINE, f"access ended ({link.close_reason})")
+                return
             error = f"connection lost ({link.close_reason})"
             log.info("%s: %s", self.url, error)
             if loop.time() - online_at >= STABLE_AFTER:

@@ -35,6 +35,7 @@ __all__ = [
     "LOGIN_HASH_QUEUE",
     "LOGIN_HASHES_PER_ADDRESS",
     "CLOSE_POLICY",
+    "CLOSE_REVOKED",
     "CLOSE_TRY_LATER",
     "RateLimit",
 ]
@@ -76,6 +77,9 @@ CLOSE_POLICY = 1008
 """Close code: too slow to log in, too many frames, or a fifth console of one user."""
 CLOSE_TRY_LATER = 1013
 """Close code: too many connections from this address are not logged in yet; retry later."""
+CLOSE_REVOKED = 4003
+"""Close code: the account was disabled or its password changed while the console was logged in;
+the console stops reconnecting and asks its user to log in again."""
 
 
 class RateLimit:

@@ -13,6 +13,7 @@ worker thread, never on the event loop.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import time
@@ -139,6 +140,22 @@ class Accounts:
             (_token_digest(token), now),
         )
         return None if row is None else _row_account(row)
+
+    def invalid_tokens(self, tokens: set[str]) -> set[str]:
+        """Those of ``tokens`` that no longer give access: unknown, revoked, or of a disabled
+        account (issue 10: a console logged in with one is cut off). Expiry is not checked: a
+        console logged in stays until it reconnects."""
+        if not tokens:
+            return set()
+        by_digest = {_token_digest(t): t for t in tokens}
+        valid = {
+            str(r["hash"]) for r in self.store.all(
+                "SELECT t.hash FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.revoked = 0"
+                " AND a.disabled = 0 AND t.hash IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(by_digest)),),
+            )
+        }
+        return {token for digest, token in by_digest.items() if digest not in valid}
 
     def token_expiry(self, token: str) -> float:
         row = self.store.one("SELECT expires_at FROM tokens WHERE hash = ?", (_token_digest(token),))

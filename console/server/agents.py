@@ -205,6 +205,8 @@ class AgentSide:
     # -- requests ---------------------------------------------------------------------------------
 
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
+        if link.revoked:  # its account was disabled or its password changed (revocation.py)
+            raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")

@@ -37,6 +37,7 @@ from console.server.hub import Hub
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
+from console.server.revocation import Revocations
 from console.server.shop import Shop
 from console.server.store import (
     FolderLock,
@@ -132,6 +133,8 @@ class Server:
         self.store: Store | None = None
         self.shop: Shop | None = None
         self.logins: LoginGate | None = None
+        self.revocations: Revocations | None = None
+        self._revocation_task: asyncio.Task[None] | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
@@ -215,6 +218,8 @@ class Server:
         doorway = Doorway(cfg.limits.prelogin_per_address)
         self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
         self._buyers = BuyerSide(shop, cfg.limits, doorway, cfg.gateway_key)
+        self.revocations = Revocations(store, accounts, shop.hub, shop)  # issue 10: disabled means cut off
+        self._revocation_task = asyncio.get_running_loop().create_task(self.revocations.watch(), name="revocations")
         self._ws = await serve(
             self._handler,
             cfg.host,
@@ -316,6 +321,9 @@ class Server:
     async def stop(self) -> None:
         """Close connections, stop timers, commit the last batch, close the database (always)."""
         try:
+            if self._revocation_task is not None:
+                self._revocation_task.cancel()
+                self._revocation_task = None
             if self._ws is not None:
                 self._ws.close()
                 if self.failure is None:

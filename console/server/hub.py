@@ -46,7 +46,8 @@ class AgentLink:
     agent: str
     role: Role
     token: str = ""
-    sent_seq: int = -1  # the last event number written to this connection; -1 before attach
+    sent_seq: int = -1
+    revoked: bool = False  # its account's access ended (revocation.py): no request is served  # the last event number written to this connection; -1 before attach
 
     @property
     def supervises(self) -> bool:
@@ -213,7 +214,11 @@ class Hub:
 
     def _close(self, conn: ServerConnection, reason: str) -> None:
         """Close a connection politely (policy violation, 1008) without waiting for it here."""
-        task = asyncio.get_running_loop().create_task(conn.close(1008, reason))
+        self.close(conn, 1008, reason)
+
+    def close(self, conn: ServerConnection, code: int, reason: str) -> None:
+        """Close a connection with ``code`` and ``reason`` without waiting for it here."""
+        task = asyncio.get_running_loop().create_task(conn.close(code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
