@@ -37,7 +37,7 @@ from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
 from console.routing.policy import Policy, load_policy_toml
 from console.server.journal import Journal
-from console.server.store import Store, StoreError
+from console.server.store import Store, StoreError, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +59,7 @@ def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
         out.flush()
         os.fsync(out.fileno())
     temporary.replace(path)
-    _fsync_dir(path.parent)  # the rename itself must survive a power cut before the log is pruned
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows: folders cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)  # the rename itself must survive a power cut before the log is pruned
 
 
 def engine_fingerprint(engine: Engine) -> str:

@@ -500,11 +500,13 @@ class _WalSyncer:
             fd = self._fd = None
         if fd is None:
             fd = self._fd = os.open(self.wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
-            _fsync_dir(self.wal.parent)
+            fsync_dir(self.wal.parent)
         os.fsync(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a created or renamed file) durable; a no-op where folders cannot
+    be opened (Windows)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows: folders cannot be opened; their entries are durable anyway

@@ -8,7 +8,6 @@ Every task is kept until it ends; a failed request becomes a readable error on t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from console.client.agent import AgentClient, ConnectionState, ReplyOutcome, StateChange
-from console.client.errors import ClientError
 from console.protocol.messages import (
     AgentEvent,
     BuyerTile,
@@ -31,6 +29,7 @@ from console.protocol.messages import (
 )
 from console.reception.model import Section
 from console.ui.errors import error_text
+from console.ui.requests import Requests
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
 
@@ -50,7 +49,7 @@ class ClientBackend:
     def __init__(self, client: AgentClient, state: ConsoleState) -> None:
         self.client = client
         self.state = state
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._requests = Requests(lambda what, exc: self.state.report_error(f"{what}：{error_text(exc)}"))
         self._disconnect: list[Callable[[], None]] = []
 
     def attach(self) -> None:
@@ -72,33 +71,16 @@ class ClientBackend:
         """Stop feeding the state and cancel the requests still under way."""
         for disconnect in self._disconnect:
             disconnect()
-        for task in self._tasks:
-            task.cancel()
+        self._requests.cancel()
 
     async def drain(self, timeout: float = 2.0) -> None:
         """Wait (a little) for the requests under way, e.g. before closing."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        await self._requests.drain(timeout)
 
     # -- requests (Backend) --------------------------------------------------------------------
 
     def _spawn(self, what: str, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-
-        def done(finished: asyncio.Task[Any]) -> None:
-            self._tasks.discard(finished)
-            if finished.cancelled():
-                return
-            exc = finished.exception()
-            if isinstance(exc, ClientError):
-                log.info("%s refused: %s", what, exc)
-                self.state.report_error(f"{what}：{error_text(exc)}")
-            elif exc is not None:
-                log.error("%s failed", what, exc_info=exc)
-                self.state.report_error(f"{what}：{error_text(exc)}")
-
-        task.add_done_callback(done)
+        self._requests.spawn(what, coro)
 
     def set_status(self, status: str) -> None:
         self._spawn(QCoreApplication.translate("ClientBackend", "切换状态"), self.client.set_status(Status(status)))

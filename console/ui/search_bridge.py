@@ -7,7 +7,6 @@ the existing ``open`` request, so a result opens exactly as the reception list d
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from console.client.agent import AgentClient
-from console.client.errors import ClientError
+from console.ui.requests import Requests
 from console.ui.search_model import SearchFeed
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ class ClientSearch:
     def __init__(self, client: AgentClient, feed: SearchFeed | None = None) -> None:
         self.client = client
         self._feed = feed if feed is not None else SearchFeed()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._requests = Requests(lambda what, exc: self._feed.failed.emit(f"{what}: {exc}"))
 
     @property
     def feed(self) -> SearchFeed:
@@ -48,22 +47,7 @@ class ClientSearch:
         self._spawn(QCoreApplication.translate("ClientSearch", "打开会话"), run())
 
     def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self._requests.cancel()
 
     def _spawn(self, what: str, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-
-        def done(finished: asyncio.Task[Any]) -> None:
-            self._tasks.discard(finished)
-            if finished.cancelled():
-                return
-            exc = finished.exception()
-            if exc is None:
-                return
-            if not isinstance(exc, ClientError):
-                log.error("%s failed", what, exc_info=exc)
-            self._feed.failed.emit(f"{what}: {exc}")
-
-        task.add_done_callback(done)
+        self._requests.spawn(what, coro)
