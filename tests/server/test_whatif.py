@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 import threading
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -244,3 +246,82 @@ def test_a_pruned_day_is_said_so(recorded_day: tuple[Path, date], tmp_path: Path
     target.close()
     with pytest.raises(WhatIfError, match="not fully in the engine log"):
         load_day(copy, day)
+
+
+class _ShiftedClock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path) -> None:
+    """Day 1 leaves buyers queued and held; a snapshot; the next day (the clock moved a day) closes
+    and adds some. With the log before the snapshot pruned, day 2 is rebuilt from the snapshot and
+    its baseline equals the record; day 1 is said to be no longer fully in the log."""
+    clock = _ShiftedClock()
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=POLICY, clock=clock) as server:
+            agents = {}
+            for name in ("a1", "a2"):
+                client = await Client.agent(server)
+                await client.login(name)
+                assert isinstance(await client.request(SetStatus(status=Status.ONLINE)), Ok)
+                agents[name] = client
+            names = {"小美": "a1", "阿杰": "a2"}
+            holders, buyers = {}, {}
+            for i in range(1, 7):
+                b = await Client.buyer(server)
+                assert isinstance(await b.request(BuyerHello(buyer=f"b{i}", name=f"买家{i}")), Ok)
+                routed = await b.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p1"))
+                assert isinstance(await b.request(Say(text="在吗", client_id="m0")), SayAck)
+                buyers[f"b{i}"] = b
+                if routed.name:
+                    holders[f"b{i}"] = names[routed.name]
+                if i == 4:  # as the periodic one would (written here, not forked); day 1 goes on
+                    assert server.shop is not None
+                    server.shop.driver.snapshot()
+            clock.offset = 86400.0  # the next day
+            first, second = sorted(holders)[:2]
+            assert isinstance(await agents[holders[first]].request(CloseSession(conversation=first)), Ok)
+            await buyers[first].expect(SessionClosed)
+            b7 = await Client.buyer(server)
+            assert isinstance(await b7.request(BuyerHello(buyer="b7", name="买家7")), Ok)
+            assert isinstance(await b7.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p1")), Routed)
+            replier = agents[holders[second]]
+            assert isinstance(await replier.request(Reply(conversation=second, text="好的", client_id="r1")), ReplyAck)
+            await buyers[second].expect(SessionClosed)  # idles out: a timer, the day's last input
+            for client in [*agents.values(), *buyers.values(), b7]:
+                await client.close()
+
+    run(scenario())
+    data = tmp_path / "data"
+    db = sqlite3.connect(data / "fenliu.db")
+    first_at = db.execute("SELECT MIN(at) FROM decisions").fetchone()[0]
+    db.close()
+    day1 = datetime.fromtimestamp(first_at, ZONE).date()
+    day2 = day1 + timedelta(days=1)
+    before = load_day(data, day2)  # the whole log: from its beginning
+    assert before.recorded and compare(before, load_policy_toml(TIGHTER)).mismatch is None
+
+    copy = tmp_path / "pruned"
+    shutil.copytree(data, copy)
+    snapshots = sorted((copy / "snapshots").glob("engine-*.pickle"))
+    taken = int(snapshots[0].stem.split("-")[1])  # the day-1 one (the clean stop wrote a later one)
+    target = sqlite3.connect(copy / "fenliu.db")
+    target.execute("DELETE FROM engine_log WHERE seq < ? AND kind != 'policy'", (taken,))
+    target.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('engine_log_pruned', ?)", (str(taken - 1),))
+    target.commit()
+    target.close()
+    loaded = load_day(copy, day2)  # the snapshot, then the rest of day 1's log (b5, b6), then day 2
+    assert [r.seq for r in loaded.rows] == [r.seq for r in before.rows]
+    result = compare(loaded, load_policy_toml(TIGHTER))
+    assert result.mismatch is None and result.recorded == len(before.recorded or [])
+    with pytest.raises(WhatIfError, match="not fully in the engine log"):
+        load_day(copy, day1)
+    for file in (copy / "snapshots").glob("engine-*.pickle"):
+        file.unlink()
+    with pytest.raises(WhatIfError, match="cannot be rebuilt"):
+        load_day(copy, day2)
