@@ -48,6 +48,7 @@ from __future__ import annotations
 import heapq
 import math
 import pickle
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -448,35 +449,57 @@ def _seconds(value: float) -> str:
     return f"{int(value // 60)}m{int(value % 60):02d}s"
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell (CJK counts two); the first left-aligned, the rest right."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [row[0] + " " * (widths[0] - _width(row[0]))]
+        cells += [" " * (w - _width(cell)) + cell for cell, w in zip(row[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def _pair(before: object, after: object) -> str:
+    return f"{before} → {after}"
+
+
 def render_json(data: dict[str, Any]) -> str:
-    """The comparison (``Comparison.as_json``) as a table: each figure as 'recorded → what-if'."""
-    lines = [f"假如 what-if · {data['day']} · {data['inputs']} 条输入 inputs"]
+    """The comparison (``Comparison.as_json``) as tables: each figure as 'as recorded → what-if'."""
+    lines = [f"假如 what-if · {data['day']} · {data['inputs']} 条输入 inputs · 每格: 实际 → 假如 / each cell: "
+             "as recorded → what-if"]
     if data["baseline_matches_record"] is True:
         lines.append(f"基线与记录一致 baseline reproduces the record ({data['recorded_decisions']} decisions)")
     elif data["baseline_matches_record"] is False:
         lines.append(f"基线与记录不一致 baseline differs from the record: {data['mismatch']}")
     lines.append("")
-    header = f"{'坐席 agent':<18}{'接待 received':>16}{'最长排队 longest':>20}{'平均排队 average':>20}"
-    lines.append(header)
+    rows = [["坐席 agent", "接待 received", "最长排队 longest wait", "平均排队 average wait", "主要原因 top reason"]]
     for agent in data["agents"]:
         b, w = agent["baseline"], agent["whatif"]
-        label = f"{agent['name']} ({agent['id']})"
-        lines.append(f"{label:<18}{b['received']:>7} → {w['received']:<6}"
-                     f"{_seconds(b['longest_wait_s']):>10} → {_seconds(w['longest_wait_s']):<7}"
-                     f"{_seconds(b['average_wait_s']):>10} → {_seconds(w['average_wait_s']):<7}")
+        top = [max(side["reasons"], key=side["reasons"].get) if side["reasons"] else "-" for side in (b, w)]
+        rows.append([f"{agent['name']} ({agent['id']})", _pair(b["received"], w["received"]),
+                     _pair(_seconds(b["longest_wait_s"]), _seconds(w["longest_wait_s"])),
+                     _pair(_seconds(b["average_wait_s"]), _seconds(w["average_wait_s"])), _pair(*top)])
+    lines += _table(rows)
     if data["pools"]:
-        lines += ["", f"{'队列 queue':<18}{'峰值 peak':>12}{'排队 queued':>14}{'最长 longest':>18}{'结束时仍等 at end':>18}"]
+        rows = [["队列 queue", "峰值 peak", "排队 queued", "最长 longest", "平均 average", "结束时仍等 at end"]]
         for pool in data["pools"]:
             b, w = pool["baseline"], pool["whatif"]
-            lines.append(f"{pool['pool']:<18}{b['peak']:>5} → {w['peak']:<5}{b['queued']:>6} → {w['queued']:<6}"
-                         f"{_seconds(b['longest_wait_s']):>8} → {_seconds(w['longest_wait_s']):<8}"
-                         f"{b['waiting_at_end']:>6} → {w['waiting_at_end']:<6}")
-    lines += ["", "原因占比 share of each reason"]
-    reasons = sorted(set(data["reasons"]["baseline"]) | set(data["reasons"]["whatif"]))
-    for reason in reasons:
+            rows.append([pool["pool"], _pair(b["peak"], w["peak"]), _pair(b["queued"], w["queued"]),
+                         _pair(_seconds(b["longest_wait_s"]), _seconds(w["longest_wait_s"])),
+                         _pair(_seconds(b["average_wait_s"]), _seconds(w["average_wait_s"])),
+                         _pair(b["waiting_at_end"], w["waiting_at_end"])])
+        lines += ["", *_table(rows)]
+    rows = [["原因 reason", "占比 share"]]
+    for reason in sorted(set(data["reasons"]["baseline"]) | set(data["reasons"]["whatif"])):
         b_share = data["reasons"]["baseline"].get(reason, 0.0)
         w_share = data["reasons"]["whatif"].get(reason, 0.0)
-        lines.append(f"  {reason:<20}{b_share:>7.1%} → {w_share:.1%}")
+        rows.append([reason, _pair(f"{b_share:.1%}", f"{w_share:.1%}")])
+    lines += ["", *_table(rows)]
     if data["adjusted"]:
         lines += ["", "为这个策略调整的输入 inputs adjusted for the what-if: "
                   + ", ".join(f"{k} {v}" for k, v in data["adjusted"].items())]
