@@ -18,7 +18,7 @@ import asyncio
 import multiprocessing
 import pickle
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as ProcessEvent
@@ -29,7 +29,7 @@ from console.routing.engine import Engine
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.driver import engine_fingerprint
 from console.server.report import ReportError, local_day, open_read_only, policy_in_force
-from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, WhatIfError, compare, rebuild
+from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05
 """How often the awaiting side looks at the child's pipe."""
@@ -60,8 +60,12 @@ def _snapshot_before(data_dir: Path, pruned: int, first: int) -> tuple[int, Engi
     return None
 
 
-def load_day(data_dir: Path, day: date) -> DayLog:
-    """A day's replay input (console.sim.whatif.DayLog). Raises WhatIfError in words."""
+def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | None = None,
+             cancelled: Callable[[], bool] | None = None) -> DayLog:
+    """A day's replay input (console.sim.whatif.DayLog). Raises WhatIfError in words, Cancelled.
+
+    ``progress`` gets the fraction of the whole what-if (rebuilding the start state, then the
+    two replays of the day) done while rebuilding; ``whatif_json`` goes on from there."""
     try:
         db = open_read_only(data_dir)
     except ReportError as exc:
@@ -97,20 +101,21 @@ def load_day(data_dir: Path, day: date) -> DayLog:
                 f"无法重建 {day.isoformat()} 开始时的路由状态:之前的日志已清理,也没有更早的快照 / the routing state at "
                 f"the start of {day.isoformat()} cannot be rebuilt: the log before it was pruned (up to input "
                 f"{pruned}) and no routing snapshot taken before that day is kept in {data_dir / 'snapshots'}")
-        if snapshot is not None:
-            upto, engine = snapshot
-            prefix = _rows(db, "SELECT seq, at, kind, body FROM engine_log WHERE seq > ? AND seq < ? ORDER BY seq",
-                           (upto, first))
-            engine, last = rebuild(prefix, engine)
+        upto, engine_then = snapshot if snapshot is not None else (0, None)
+        where = ("WHERE seq > ? AND seq < ?", (upto, first))
+        count = int(db.execute(f"SELECT COUNT(*) FROM engine_log {where[0]}", where[1]).fetchone()[0])
+        created_today = engine_then is None and count == 0  # the server first started on this day
+        if created_today:  # its first row created the engine
+            prefix: list[LogRow] | Iterator[LogRow] = events[:1]
+            events = events[1:]
         else:
-            prefix = _rows(db, "SELECT seq, at, kind, body FROM engine_log WHERE seq < ? ORDER BY seq", (first,))
-            start = float(meta["engine_start"]) if "engine_start" in meta else None
-            if not prefix:  # the server first started on this day: its first row created the engine
-                prefix, events = events[:1], events[1:]
-            engine, last = rebuild(prefix, None, start)
+            prefix = (LogRow(int(r["seq"]), float(r["at"]), str(r["kind"]), str(r["body"])) for r in
+                      db.execute(f"SELECT seq, at, kind, body FROM engine_log {where[0]} ORDER BY seq", where[1]))
+        ticker = Ticker(count + 2 * len(events), progress, cancelled)
+        start = float(meta["engine_start"]) if engine_then is None and "engine_start" in meta else None
+        engine, last = rebuild(prefix, engine_then, start, step=ticker.step)
         # Inputs before the day fired every timer due by ``last``: the day's decisions come after
         # it; unless the engine was created by the day's first row (nothing was decided before).
-        created_today = prefix[0].at >= span.start if prefix else False
         recorded = [
             Recorded(str(r["buyer"]), str(r["event"]), str(r["target"]), str(r["why"]), str(r["rule"]),
                      float(r["at"]), r["previous"], r["position"], r["eta"])
@@ -120,7 +125,8 @@ def load_day(data_dir: Path, day: date) -> DayLog:
                 (last, events[-1].at if events else last))
         ]
         names = {a.id: a.name for a in policy.agents}
-        return DayLog(label=day.isoformat(), engine=engine, rows=events, recorded=recorded, agent_names=names)
+        return DayLog(label=day.isoformat(), engine=engine, rows=events, recorded=recorded, agent_names=names,
+                      prefix_inputs=count)
     except sqlite3.DatabaseError as exc:
         raise WhatIfError(f"无法读取 {data_dir} / cannot read {data_dir}: {exc}") from None
     finally:
@@ -134,7 +140,14 @@ def whatif_json(data_dir: Path, day: date, policy_text: str, *, progress: Callab
         policy = load_policy_toml(policy_text)
     except PolicyError as exc:
         raise WhatIfError(f"策略无效 / invalid policy: {exc}") from None
-    return compare(load_day(data_dir, day), policy, progress=progress, cancelled=cancelled).as_json()
+    day_log = load_day(data_dir, day, progress=progress, cancelled=cancelled)
+    share = day_log.prefix_inputs / max(1, day_log.prefix_inputs + 2 * len(day_log.rows))
+
+    def rest(fraction: float) -> None:
+        if progress is not None:
+            progress(share + (1 - share) * fraction)
+
+    return compare(day_log, policy, progress=rest, cancelled=cancelled).as_json()
 
 
 # ---------------------------------------------------------------------------------------------

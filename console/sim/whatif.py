@@ -46,11 +46,10 @@ as often; when that returns true it raises :class:`Cancelled` (nothing is return
 from __future__ import annotations
 
 import heapq
-import math
 import pickle
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,24 +107,28 @@ class DayLog:
     engine: Engine  # as it was before the first of ``rows``; not changed by a replay (copied)
     rows: list[LogRow]
     recorded: list[Recorded] | None = None  # the day's decisions table, to check the baseline
+    prefix_inputs: int = 0  # inputs applied to rebuild ``engine`` (the loading's share of the work)
     agent_names: dict[str, str] = field(default_factory=dict)
 
 
-def rebuild(rows: Sequence[LogRow], engine: Engine | None = None, start: float | None = None) -> tuple[Engine, float]:
+def rebuild(rows: Iterable[LogRow], engine: Engine | None = None, start: float | None = None, *,
+            step: Callable[[], None] | None = None) -> tuple[Engine, float]:
     """The engine after ``rows``, as ``EngineDriver.restore`` applies them; and the last time.
 
     Without ``engine`` the first row must be the log's first policy (the engine's creation, at
-    ``start`` or the row's time)."""
-    last = -math.inf if engine is None else engine.now
+    ``start`` or the row's time). ``step`` is called after each row (progress, cancel)."""
+    rows = iter(rows)
     if engine is None:
-        if not rows or rows[0].kind != "policy":
+        first = next(rows, None)
+        if first is None or first.kind != "policy":
             raise WhatIfError("引擎日志不是以策略开始的 / the engine log does not start with a policy")
-        last = rows[0].at if start is None else start
-        engine = Engine(load_policy_toml(rows[0].body), start=last)
-        rows = rows[1:]
+        engine = Engine(load_policy_toml(first.body), start=first.at if start is None else start)
+    last = engine.now
     for row in rows:
         last = max(last, row.at)
         _apply_recorded(engine, row, last)
+        if step is not None:
+            step()
     return engine, last
 
 
@@ -161,7 +164,9 @@ class Run:
     handling: dict[int, float] = field(default_factory=dict)  # close row seq -> seconds with its holder
 
 
-class _Ticker:
+class Ticker:
+    """Counts work done; every ``PROGRESS_EVERY`` steps reports the fraction and checks cancel."""
+
     def __init__(self, total: int, progress: Callable[[float], None] | None,
                  cancelled: Callable[[], bool] | None) -> None:
         self.total = max(total, 1)
@@ -181,7 +186,7 @@ class _Ticker:
             self.progress(min(self.done / self.total, 1.0))
 
 
-def _baseline(day: DayLog, ticker: _Ticker) -> Run:
+def _baseline(day: DayLog, ticker: Ticker) -> Run:
     engine = copy_engine(day.engine)
     run = Run(engine.policy)
     last = engine.now
@@ -199,7 +204,7 @@ def _baseline(day: DayLog, ticker: _Ticker) -> Run:
     return run
 
 
-def _whatif(day: DayLog, policy: Policy, handling: dict[int, float], ticker: _Ticker) -> Run:
+def _whatif(day: DayLog, policy: Policy, handling: dict[int, float], ticker: Ticker) -> Run:
     engine = copy_engine(day.engine)
     run = Run(policy)
     out = run.decisions
@@ -418,7 +423,7 @@ def first_mismatch(replayed: Sequence[Decision], recorded: Sequence[Recorded]) -
 def compare(day: DayLog, policy: Policy, *, progress: Callable[[float], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> Comparison:
     """Replay ``day`` as recorded and under ``policy``; compare. Raises Cancelled, WhatIfError."""
-    ticker = _Ticker(2 * len(day.rows), progress, cancelled)
+    ticker = Ticker(2 * len(day.rows), progress, cancelled)
     ticker.check()
     baseline = _baseline(day, ticker)
     whatif = _whatif(day, policy, baseline.handling, ticker)

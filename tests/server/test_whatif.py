@@ -256,7 +256,7 @@ class _ShiftedClock:
         return time.time() + self.offset
 
 
-def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path) -> None:
+def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Day 1 leaves buyers queued and held; a snapshot; the next day (the clock moved a day) closes
     and adds some. With the log before the snapshot pruned, day 2 is rebuilt from the snapshot and
     its baseline equals the record; day 1 is said to be no longer fully in the log."""
@@ -305,6 +305,19 @@ def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path) -> None
     day2 = day1 + timedelta(days=1)
     before = load_day(data, day2)  # the whole log: from its beginning
     assert before.recorded and compare(before, load_policy_toml(TIGHTER)).mismatch is None
+    # progress covers rebuilding the start state too, and cancel works there
+    monkeypatch.setattr(whatif, "PROGRESS_EVERY", 1)
+    share = before.prefix_inputs / (before.prefix_inputs + 2 * len(before.rows))
+    assert before.prefix_inputs > 10
+    fractions: list[float] = []
+    whatif_json(data, day2, TIGHTER, progress=fractions.append)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert 0 < fractions[0] < share and sum(f < share for f in fractions) >= before.prefix_inputs - 1
+    fractions.clear()
+    with pytest.raises(Cancelled):  # asked to stop while the start state is being rebuilt
+        whatif_json(data, day2, TIGHTER, progress=fractions.append, cancelled=lambda: len(fractions) >= 3)
+    assert len(fractions) == 3 and fractions[-1] < share
+    monkeypatch.undo()
 
     copy = tmp_path / "pruned"
     shutil.copytree(data, copy)
