@@ -72,6 +72,7 @@ def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | N
         raise WhatIfError(str(exc)) from None
     try:
         try:
+            db.execute("BEGIN")  # one read snapshot: a live server's later inputs and decisions stay out
             policy = policy_in_force(db)
         except sqlite3.DatabaseError as exc:
             raise WhatIfError(f"{data_dir} 不是 fenliu 的数据目录 / is not a fenliu data folder: {exc}") from None

@@ -338,3 +338,37 @@ def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path, monkeyp
         file.unlink()
     with pytest.raises(WhatIfError, match="cannot be rebuilt"):
         load_day(copy, day2)
+
+
+def test_today_beside_a_live_server(tmp_path: Path) -> None:
+    """Read while the server goes on taking buyers: one read snapshot, the baseline still equals
+    the record."""
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=POLICY) as server:
+            a1 = await Client.agent(server)
+            await a1.login("a1")
+            assert isinstance(await a1.request(SetStatus(status=Status.ONLINE)), Ok)
+            day = datetime.fromtimestamp(time.time(), ZONE).date()
+            clients = []
+
+            async def buyer(i: int) -> None:
+                b = await Client.buyer(server)
+                clients.append(b)
+                assert isinstance(await b.request(BuyerHello(buyer=f"b{i}", name=f"买家{i}")), Ok)
+                assert isinstance(await b.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p1")), Routed)
+
+            for i in range(5):
+                await buyer(i)
+            replay = asyncio.create_task(asyncio.to_thread(whatif_json, tmp_path / "data", day, TIGHTER))
+            i = 5
+            while not replay.done():
+                await buyer(i)
+                i += 1
+            result = await replay
+            assert result["baseline_matches_record"] is True, result["mismatch"]
+            assert i > 5 and result["recorded_decisions"] >= 5
+            for client in [a1, *clients]:
+                await client.close()
+
+    run(scenario())
