@@ -54,9 +54,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.routing.engine import Engine, EngineError
-from console.routing.events import Close, Decision, HolderReply, event_decoder
+from console.routing.events import AnyEvent, Close, Decision, HolderReply, event_decoder
 from console.routing.policy import Policy, PolicyError, load_policy_toml
-from console.routing.state import HolderKind
+from console.routing.state import HolderKind, Session
 
 PROGRESS_EVERY = 2000
 """Inputs between two progress reports (and two cancel checks)."""
@@ -132,10 +132,10 @@ def rebuild(rows: Iterable[LogRow], engine: Engine | None = None, start: float |
     return engine, last
 
 
-def _apply_recorded(engine: Engine, row: LogRow, at: float) -> list[Decision]:
+def _apply_recorded(engine: Engine, row: LogRow, at: float, event: AnyEvent | None = None) -> list[Decision]:
     if row.kind == "event":
         try:
-            return engine.apply(event_decoder.decode(row.body), at)
+            return engine.apply(event if event is not None else event_decoder.decode(row.body), at)
         except EngineError:  # cannot happen for a log the driver wrote (it logs accepted inputs only)
             return []
     if row.kind == "advance":
@@ -186,25 +186,33 @@ class Ticker:
             self.progress(min(self.done / self.total, 1.0))
 
 
-def _baseline(day: DayLog, ticker: Ticker) -> Run:
+def _session(engine: Engine, buyer: str) -> Session | None:
+    state = engine.buyers.get(buyer)
+    return state.session if state is not None else None
+
+
+def _decoded(rows: Sequence[LogRow]) -> list[AnyEvent | None]:
+    return [event_decoder.decode(row.body) if row.kind == "event" else None for row in rows]
+
+
+def _baseline(day: DayLog, events: list[AnyEvent | None], ticker: Ticker) -> Run:
     engine = copy_engine(day.engine)
     run = Run(engine.policy)
     last = engine.now
-    for row in day.rows:
+    for row, event in zip(day.rows, events, strict=True):
         ticker.step()
         last = max(last, row.at)
-        if row.kind == "event":
-            event = event_decoder.decode(row.body)
-            if isinstance(event, Close):
-                session = engine.session(event.buyer)
-                if session is not None:
-                    run.handling[row.seq] = max(0.0, last - session.routed_at)
-        run.decisions.extend(_apply_recorded(engine, row, last))
+        if isinstance(event, Close):
+            session = _session(engine, event.buyer)
+            if session is not None:
+                run.handling[row.seq] = max(0.0, last - session.routed_at)
+        run.decisions.extend(_apply_recorded(engine, row, last, event))
     run.end = last
     return run
 
 
-def _whatif(day: DayLog, policy: Policy, handling: dict[int, float], ticker: Ticker) -> Run:
+def _whatif(day: DayLog, events: list[AnyEvent | None], policy: Policy, handling: dict[int, float],
+            ticker: Ticker) -> Run:
     engine = copy_engine(day.engine)
     run = Run(policy)
     out = run.decisions
@@ -231,27 +239,24 @@ def _whatif(day: DayLog, policy: Policy, handling: dict[int, float], ticker: Tic
     def closes_until(until: float) -> None:
         while due_closes and due_closes[0][0] <= until:
             when, _, buyer = heapq.heappop(due_closes)
-            session = engine.session(buyer)
-            if session is not None and session.holder.startswith("agent:"):
+            if session_kind(engine, buyer) is HolderKind.AGENT:
                 note(engine.apply(Close(buyer=buyer), max(engine.now, when)))
                 run.adjusted["close_deferred"] += 1
             else:
                 run.adjusted["close_dropped"] += 1
 
     last = engine.now
-    for row in day.rows:
+    for row, event in zip(day.rows, events, strict=True):
         ticker.step()
         last = max(last, row.at)
         closes_until(last)
-        if row.kind != "event":
+        if event is None:
             if row.kind == "policy":
                 run.adjusted["policy_swap_skipped"] += 1
             continue  # advance: the engine's own timers fire at their due times
-        event = event_decoder.decode(row.body)
         if isinstance(event, Close | HolderReply):
-            session = engine.session(event.buyer)
             kind = session_kind(engine, event.buyer)
-            if session is None:
+            if kind is None:
                 run.adjusted["close_dropped" if isinstance(event, Close) else "reply_dropped"] += 1
                 continue
             if kind in (HolderKind.QUEUE, HolderKind.POOL):
@@ -273,15 +278,9 @@ def _whatif(day: DayLog, policy: Policy, handling: dict[int, float], ticker: Tic
 
 
 def session_kind(engine: Engine, buyer: str) -> HolderKind | None:
-    view = engine.session(buyer)
-    if view is None:
-        return None
-    holder = view.holder
-    if holder.startswith("agent:"):
-        return HolderKind.AGENT
-    if holder.startswith("queue:"):
-        return HolderKind.QUEUE
-    return HolderKind(holder)
+    """Who holds the buyer's open session (agent, bot, queue, pool), or None."""
+    session = _session(engine, buyer)
+    return session.kind if session is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,8 +424,9 @@ def compare(day: DayLog, policy: Policy, *, progress: Callable[[float], None] | 
     """Replay ``day`` as recorded and under ``policy``; compare. Raises Cancelled, WhatIfError."""
     ticker = Ticker(2 * len(day.rows), progress, cancelled)
     ticker.check()
-    baseline = _baseline(day, ticker)
-    whatif = _whatif(day, policy, baseline.handling, ticker)
+    events = _decoded(day.rows)
+    baseline = _baseline(day, events, ticker)
+    whatif = _whatif(day, events, policy, baseline.handling, ticker)
     ticker.check()
     names = {a.id: a.name for a in day.engine.policy.agents}
     names.update({a.id: a.name for a in baseline.policy.agents})
