@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -33,6 +34,8 @@ from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, What
 
 POLL_S = 0.05
 """How often the awaiting side looks at the child's pipe."""
+CHILD_NICE = 10
+"""The what-if process's lower priority (POSIX): it yields the cores to the server's loop."""
 
 
 def _rows(db: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[LogRow]:
@@ -156,6 +159,8 @@ def whatif_json(data_dir: Path, day: date, policy_text: str, *, progress: Callab
 
 
 def _child(data_dir: str, day: str, policy_text: str, conn: Connection, stop: ProcessEvent) -> None:
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICE)  # the server (live pushes) first when the cores are busy
     def progress(fraction: float) -> None:
         conn.send(("progress", fraction))
 
