@@ -46,4 +46,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a spawned child (the what-if, console/server/whatif.py) runs its target
     sys.exit(main())
