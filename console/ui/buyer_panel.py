@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -301,7 +301,7 @@ class BuyerPanelModel(QAbstractItemModel):
             )
         if isinstance(item, NoteInfo):
             return (
-                QCoreApplication.translate("BuyerPanel", "%1 —— %2 %3")
+                QCoreApplication.translate("BuyerPanel", "%1\n—— %2 %3")
                 .replace("%1", item.text)
                 .replace("%2", names.get(item.by, item.by))
                 .replace("%3", when(item.at))
@@ -323,6 +323,10 @@ class _Tree(QTreeView):
 
     delete_pressed = Signal()
     enter_pressed = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.scheduleDelayedItemsLayout()  # long lines wrap again at the new width
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Delete:

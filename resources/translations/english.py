@@ -229,7 +229,7 @@ ENGLISH = {
     "专属客服": "Exclusive agent",
     "进行中": "going on",
     "%1–%2 · %3 · %4 条": "%1–%2 · %3 · %4 messages",
-    "%1 —— %2 %3": "%1 — %2 %3",
+    "%1\n—— %2 %3": "%1\n— %2 %3",
     "双击以只读方式查看这次会话": "Double-click to read this session",
     "买家信息": "Buyer",
     "写一条备注，回车保存（全店客服可见）": "Write a note, Enter saves it (the whole shop sees it)",

@@ -54,200 +54,202 @@
 <context>
     <name>BuyerPanel</name>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="83" />
+        <location filename="../../console/ui/buyer_panel.py" line="84" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="84" />
+        <location filename="../../console/ui/buyer_panel.py" line="85" />
         <source>来源</source>
         <translation>Came from</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="85" />
+        <location filename="../../console/ui/buyer_panel.py" line="86" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="86" />
+        <location filename="../../console/ui/buyer_panel.py" line="87" />
         <source>备注（全店客服可见）</source>
         <translation>Notes (the whole shop sees them)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="87" />
+        <location filename="../../console/ui/buyer_panel.py" line="88" />
         <source>标签</source>
         <translation>Tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="93" />
+        <location filename="../../console/ui/buyer_panel.py" line="94" />
         <source>未付款</source>
         <translation>Not paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="94" />
+        <location filename="../../console/ui/buyer_panel.py" line="95" />
         <source>已付款</source>
         <translation>Paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="95" />
+        <location filename="../../console/ui/buyer_panel.py" line="96" />
         <source>已发货</source>
         <translation>Shipped</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="96" />
+        <location filename="../../console/ui/buyer_panel.py" line="97" />
         <source>交易成功</source>
         <translation>Completed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="97" />
+        <location filename="../../console/ui/buyer_panel.py" line="98" />
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="98" />
+        <location filename="../../console/ui/buyer_panel.py" line="99" />
         <source>售后中</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="104" />
+        <location filename="../../console/ui/buyer_panel.py" line="105" />
         <source>商品详情页</source>
         <translation>Product page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="105" />
+        <location filename="../../console/ui/buyer_panel.py" line="106" />
         <source>订单详情页</source>
         <translation>Order page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="106" />
+        <location filename="../../console/ui/buyer_panel.py" line="107" />
         <source>私信</source>
         <translation>Direct message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="107" />
+        <location filename="../../console/ui/buyer_panel.py" line="108" />
         <source>直播间</source>
         <translation>Live room</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="108" />
+        <location filename="../../console/ui/buyer_panel.py" line="109" />
         <source>售后</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="109" />
+        <location filename="../../console/ui/buyer_panel.py" line="110" />
         <source>其他</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="126" />
-        <location filename="../../console/ui/buyer_panel.py" line="144" />
+        <location filename="../../console/ui/buyer_panel.py" line="129" />
+        <location filename="../../console/ui/buyer_panel.py" line="159" />
         <source>、</source>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="131" />
+        <location filename="../../console/ui/buyer_panel.py" line="136" />
         <source>下单 %1，更新 %2</source>
         <translation>Ordered %1, updated %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="139" />
+        <location filename="../../console/ui/buyer_panel.py" line="147" />
         <source>入口</source>
         <translation>Entry</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="140" />
+        <location filename="../../console/ui/buyer_panel.py" line="149" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="140" />
+        <location filename="../../console/ui/buyer_panel.py" line="150" />
         <source>问题</source>
         <translation>Question</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="140" />
+        <location filename="../../console/ui/buyer_panel.py" line="151" />
         <source>意图</source>
         <translation>Intent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="144" />
+        <location filename="../../console/ui/buyer_panel.py" line="158" />
         <source>人群标签</source>
         <translation>Crowd tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="146" />
+        <location filename="../../console/ui/buyer_panel.py" line="165" />
         <source>专属客服</source>
         <translation>Exclusive agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="263" />
-        <location filename="../../console/ui/buyer_panel.py" line="440" />
+        <location filename="../../console/ui/buyer_panel.py" line="291" />
+        <location filename="../../console/ui/buyer_panel.py" line="507" />
         <source>进行中</source>
         <translation>going on</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="264" />
+        <location filename="../../console/ui/buyer_panel.py" line="296" />
         <source>%1–%2 · %3 · %4 条</source>
         <translation>%1–%2 · %3 · %4 messages</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="267" />
-        <source>%1 —— %2 %3</source>
-        <translation>%1 — %2 %3</translation>
+        <location filename="../../console/ui/buyer_panel.py" line="304" />
+        <source>%1
+—— %2 %3</source>
+        <translation>%1
+— %2 %3</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="275" />
+        <location filename="../../console/ui/buyer_panel.py" line="315" />
         <source>双击以只读方式查看这次会话</source>
         <translation>Double-click to read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="312" />
+        <location filename="../../console/ui/buyer_panel.py" line="356" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="325" />
+        <location filename="../../console/ui/buyer_panel.py" line="373" />
         <source>写一条备注，回车保存（全店客服可见）</source>
         <translation>Write a note, Enter saves it (the whole shop sees it)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="329" />
-        <location filename="../../console/ui/buyer_panel.py" line="330" />
+        <location filename="../../console/ui/buyer_panel.py" line="378" />
+        <location filename="../../console/ui/buyer_panel.py" line="379" />
         <source>加标签</source>
         <translation>Add tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="408" />
+        <location filename="../../console/ui/buyer_panel.py" line="457" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="410" />
+        <location filename="../../console/ui/buyer_panel.py" line="459" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="412" />
+        <location filename="../../console/ui/buyer_panel.py" line="462" />
         <source>查看这次会话</source>
         <translation>Read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="427" />
+        <location filename="../../console/ui/buyer_panel.py" line="486" />
         <source>历史会话（只读）：%1 · %2</source>
         <translation>Past session (read-only): %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="439" />
+        <location filename="../../console/ui/buyer_panel.py" line="503" />
         <source>%1 开始，%2</source>
         <translation>Began %1, %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="440" />
+        <location filename="../../console/ui/buyer_panel.py" line="509" />
         <source>%1 结束</source>
         <translation>ended %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="441" />
+        <location filename="../../console/ui/buyer_panel.py" line="512" />
         <source>。只读：不能在这里回复。</source>
         <translation>. Read-only: no replies from here.</translation>
     </message>

@@ -61,7 +61,7 @@ def test_the_model_holds_the_panel_and_a_push_changes_only_what_changed(qtbot, q
     assert source == {"入口": "商品详情页", "商品": "碎花连衣裙", "问题": "尺码推荐", "意图": "咨询尺码",
                       "人群标签": "老客户、88VIP"}
     notes_parent = model.index(Group.NOTES, 0)
-    assert model.index(0, 0, notes_parent).data().startswith("老客户，上次要求发顺丰，已备注仓库 —— 小林 ")
+    assert model.index(0, 0, notes_parent).data().startswith("老客户，上次要求发顺丰，已备注仓库\n—— 小林 ")
 
     reset, inserted, removed = [], [], []
     model.modelReset.connect(lambda: reset.append(1))
