@@ -9,6 +9,7 @@ from pathlib import Path
 from console.protocol.messages import (
     MAX_BUYER_TAGS,
     MAX_NOTE,
+    MAX_NOTES,
     AddNote,
     AddTag,
     Arrive,
@@ -168,5 +169,23 @@ def test_a_past_session_opens_with_its_own_messages(tmp_path: Path) -> None:
             assert [m.text for m in past.messages if m.author.value != "system"] == ["第一次来", "欢迎"]
             missing = await a1.request(GetSession(conversation="b1", session=sessions[0].id + 999))
             assert isinstance(missing, Error) and missing.code is ErrorCode.NOT_FOUND
+
+    run(scenario())
+
+
+def test_a_buyer_keeps_its_latest_notes_and_blank_ones_are_refused(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            for i in range(MAX_NOTES + 2):
+                assert isinstance(await a1.request(AddNote(conversation="b1", text=f"第{i}条")), Ok)
+            notes = (await _panel(a1)).panel.notes
+            assert len(notes) == MAX_NOTES and notes[0].text == "第2条" and notes[-1].text == f"第{MAX_NOTES + 1}条"
+            assert (await _error(a1, AddNote(conversation="b1", text="   "))).field == "text"
+            assert (await _error(a1, AddTag(conversation="b1", tag="  "))).field == "tag"
+            assert (await _error(a1, AddTag(conversation="b1", tag="a\tb"))).field == "tag"
+            assert (await _error(a1, GetPanel(conversation="nobody"))).code is ErrorCode.NOT_FOUND
 
     run(scenario())
