@@ -59,9 +59,9 @@ PANEL = m.BuyerPanel(
     arrive=m.ArriveInfo(entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
     why=m.DecisionInfo(at=_T, event="routed", to="agent:a1", why=Reason.RECENT, rule="R4.2",
                        text="went to a1: recent (R4.2)"),
-    sessions=[m.SessionInfo(id=12, agent="a1", started=_T, messages=4),
-              m.SessionInfo(id=7, agent="a2", started=_T - 86400, ended=_T, messages=9)],
-    notes=[m.NoteInfo(id=3, text="老客户，偏好顺丰", by="a2", at=_T - 86000)],
+    sessions=[m.SessionInfo(id=12, agent="a1", name="小美", started=_T, messages=4),
+              m.SessionInfo(id=7, agent="a2", name="阿杰", started=_T - 86400, ended=_T, messages=9)],
+    notes=[m.NoteInfo(id=3, text="老客户，偏好顺丰", by="a2", name="阿杰", at=_T - 86000)],
     tags=["老客户", "爱砍价"],
 )
 

@@ -447,6 +447,7 @@ class ArriveInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     intent: str | None = None
     crowd: list[str] = []
     exclusive: str | None = None  # the buyer's exclusive agent (专属客服), if any
+    exclusive_name: str | None = None  # that agent's display name
 
 
 class NoteInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -454,6 +455,7 @@ class NoteInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     text: str
     by: str  # the agent who wrote it
     at: float
+    name: str = ""  # that agent's display name
 
 
 class SessionInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -461,6 +463,7 @@ class SessionInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     id: int
     agent: str
+    name: str = ""  # the agent's display name
     started: float
     ended: float | None = None  # None: the session still going on
     messages: int = 0

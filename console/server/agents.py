@@ -175,10 +175,7 @@ class AgentSide:
         return link
 
     def _name(self, agent: str) -> str:
-        try:
-            return self.shop.policy.agent(agent).name
-        except KeyError:
-            return agent
+        return self.shop.agent_name(agent)
 
     def _send_snapshot(self, link: AgentLink, rid: str | None = None) -> None:
         """The agent's list as of its last committed event (call when nothing is pending)."""

@@ -9,6 +9,7 @@ whom to tell. Every write joins the current request's savepoint (``Shop.atomic``
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import msgspec
 
@@ -65,8 +66,9 @@ class PanelLimit(Exception):
 class PanelFacts:
     """Statements of the buyer panel on one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, name: Callable[[str], str]) -> None:
         self.store = store
+        self.name = name  # an agent's display name (the policy's), for who wrote and who served
 
     # -- orders -----------------------------------------------------------------------------------
 
@@ -106,7 +108,8 @@ class PanelFacts:
         return self.store.execute("DELETE FROM buyer_notes WHERE buyer = ? AND id = ?", (buyer, note)).rowcount > 0
 
     def notes(self, buyer: str) -> list[NoteInfo]:
-        return [NoteInfo(id=int(r["id"]), text=str(r["text"]), by=str(r["by"]), at=float(r["at"]))
+        return [NoteInfo(id=int(r["id"]), text=str(r["text"]), by=str(r["by"]), name=self.name(str(r["by"])),
+                         at=float(r["at"]))
                 for r in self.store.all("SELECT * FROM buyer_notes WHERE buyer = ? ORDER BY id", (buyer,))]
 
     def add_tag(self, buyer: str, tag: str, by: str, at: float) -> bool:
@@ -146,7 +149,8 @@ class PanelFacts:
             if index == 0 and ended is None and open_with != r["agent"]:
                 ended = started  # moved away without a close (a transfer, R3.2): over
             count = self._count(buyer, started, ended)
-            found.append(SessionInfo(id=int(r["id"]), agent=str(r["agent"]), started=started,
+            found.append(SessionInfo(id=int(r["id"]), agent=str(r["agent"]), name=self.name(str(r["agent"])),
+                                     started=started,
                                      ended=None if ended is None else float(ended), messages=count))
             following = started
         return found
@@ -185,12 +189,13 @@ class PanelFacts:
     # -- the whole panel ----------------------------------------------------------------------------
 
     def panel(self, row: Row) -> BuyerPanel:
-        return BuyerPanel(conversation=row.buyer, orders=self.orders(row.buyer), arrive=arrive_info(row.arrive),
+        return BuyerPanel(conversation=row.buyer, orders=self.orders(row.buyer),
+                          arrive=arrive_info(row.arrive, self.name),
                           why=self.why(row.buyer), sessions=self.sessions(row.buyer, open_with=row.holder_agent),
                           notes=self.notes(row.buyer), tags=self.tags(row.buyer))
 
 
-def arrive_info(attrs: ArriveAttrs | None) -> ArriveInfo | None:
+def arrive_info(attrs: ArriveAttrs | None, name: Callable[[str], str]) -> ArriveInfo | None:
     if attrs is None:
         return None
     try:
@@ -198,4 +203,5 @@ def arrive_info(attrs: ArriveAttrs | None) -> ArriveInfo | None:
     except ValueError:
         entry = Entry.OTHER
     return ArriveInfo(entry=entry, product=attrs.product, question=attrs.question, intent=attrs.intent,
-                      crowd=list(attrs.crowd), exclusive=attrs.exclusive)
+                      crowd=list(attrs.crowd), exclusive=attrs.exclusive,
+                      exclusive_name=name(attrs.exclusive) if attrs.exclusive else None)

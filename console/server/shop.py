@@ -101,7 +101,7 @@ class Shop:
         self.directory = Directory(store, self.journal)
         self.rows = Conversations(store, self.journal)
         self.repo = self.rows.repo  # the reception path's SQL (``repository``)
-        self.facts = PanelFacts(store)  # the buyer panel's SQL (``panel``)
+        self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -414,6 +414,13 @@ class Shop:
         self.push_panel(row)
 
     # -- the buyer panel (CONSOLE.md §6) --------------------------------------------------------------
+
+    def agent_name(self, agent: str) -> str:
+        """An agent's display name from the policy (its id when the policy no longer has it)."""
+        try:
+            return self.policy.agent(agent).name
+        except KeyError:
+            return agent
 
     def panel(self, row: Row) -> BuyerPanel:
         return self.facts.panel(row)

@@ -163,7 +163,7 @@ def source_lines(arrive: ArriveInfo | None, agent_names: dict[str, str]) -> list
         lines.append(
             SourceLine(
                 QCoreApplication.translate("BuyerPanel", "专属客服"),
-                agent_names.get(arrive.exclusive, arrive.exclusive),
+                arrive.exclusive_name or agent_names.get(arrive.exclusive, arrive.exclusive),
             )
         )
     return lines
@@ -296,14 +296,14 @@ class BuyerPanelModel(QAbstractItemModel):
                 QCoreApplication.translate("BuyerPanel", "%1–%2 · %3 · %4 条")
                 .replace("%1", when(item.started))
                 .replace("%2", end)
-                .replace("%3", names.get(item.agent, item.agent))
+                .replace("%3", item.name or names.get(item.agent, item.agent))
                 .replace("%4", str(item.messages))
             )
         if isinstance(item, NoteInfo):
             return (
                 QCoreApplication.translate("BuyerPanel", "%1\n—— %2 %3")
                 .replace("%1", item.text)
-                .replace("%2", names.get(item.by, item.by))
+                .replace("%2", item.name or names.get(item.by, item.by))
                 .replace("%3", when(item.at))
             )
         return str(item)
@@ -481,7 +481,7 @@ class SessionDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("sessionDialog")
-        agent = agent_names.get(session.agent, session.agent)
+        agent = session.name or agent_names.get(session.agent, session.agent)
         self.setWindowTitle(
             QCoreApplication.translate("BuyerPanel", "历史会话（只读）：%1 · %2")
             .replace("%1", buyer_name)

@@ -260,9 +260,9 @@ class FakeBackend:
                                   intent="咨询尺码", crowd=["老客户", "88VIP"]),
                 why=DecisionInfo(at=now - 200, event="routed", to=f"agent:{ME}", why=Reason.RECENT_ANY_STATUS,
                                  rule="R4.1"),
-                sessions=[SessionInfo(id=12, agent=ME, started=now - 200, messages=2),
-                          SessionInfo(id=7, agent="xiaolin", started=now - 86000, ended=now - 85000, messages=3)],
-                notes=[NoteInfo(id=next(self._note_ids), text="老客户，上次要求发顺丰，已备注仓库", by="xiaolin",
+                sessions=[SessionInfo(id=12, agent=ME, name="阿美", started=now - 200, messages=2),
+                          SessionInfo(id=7, agent="xiaolin", name="小林", started=now - 86000, ended=now - 85000, messages=3)],
+                notes=[NoteInfo(id=next(self._note_ids), text="老客户，上次要求发顺丰，已备注仓库", by="xiaolin", name="小林",
                                 at=now - 85100)],
                 tags=["爱砍价"],
             )
@@ -294,7 +294,7 @@ class FakeBackend:
     def add_note(self, conversation: str, text: str) -> None:
         self._record("add_note", conversation, text)
         panel = self._panel(conversation)
-        note = NoteInfo(id=next(self._note_ids), text=text, by=ME, at=self.clock())
+        note = NoteInfo(id=next(self._note_ids), text=text, by=ME, name=self.state.agent_name, at=self.clock())
         self._changed(msgspec.structs.replace(panel, notes=[*panel.notes, note]))
 
     def remove_note(self, conversation: str, note: int) -> None:

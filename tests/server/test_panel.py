@@ -39,6 +39,7 @@ from console.routing.events import Reason
 from .helpers import Client, run, running_server
 from .test_reception import buyer, online
 
+NAMES = {"a1": "小美", "a2": "阿杰"}  # the test policy's display names
 ITEMS = [OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900), OrderItem(title="运费险")]
 
 
@@ -91,13 +92,13 @@ def test_notes_and_tags_are_shared_bounded_checked_and_kept(tmp_path: Path) -> N
 
             panel = (await _panel(mine)).panel
             [note] = panel.notes
-            assert (note.text, note.by) == ("老客户，偏好顺丰", holder)
+            assert (note.text, note.by, note.name) == ("老客户，偏好顺丰", holder, NAMES[holder])
             assert panel.tags[0] == "爱砍价" and "t0" not in panel.tags and len(panel.tags) == MAX_BUYER_TAGS - 1
             assert panel.arrive is not None and panel.arrive.crowd == ["vip", "new"]
             assert panel.arrive.product == "p-tee" and panel.arrive.intent == "buy"
             assert panel.why is not None and panel.why.to == f"agent:{holder}" and panel.why.rule
             [session] = panel.sessions
-            assert session.agent == holder and session.ended is None
+            assert (session.agent, session.name, session.ended) == (holder, NAMES[holder], None)
 
             # shared: the supervisor gives the buyer to the other agent, who sees the note
             sup = await Client.agent(server)
@@ -135,7 +136,7 @@ def test_order_items_are_bounded_and_kept_when_left_out(tmp_path: Path) -> None:
         async with running_server(tmp_path) as server:
             a1 = await online(server, "a1")
             b1 = await buyer(server, "b1")
-            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, exclusive="a1"))
             too_many = await b1.request(OrderUpdate(order="TB9", state=OrderState.UNPAID,
                                                     items=[OrderItem(title="x")] * 51))
             assert isinstance(too_many, Error) and too_many.code is ErrorCode.INVALID and too_many.field == "items"
@@ -147,6 +148,8 @@ def test_order_items_are_bounded_and_kept_when_left_out(tmp_path: Path) -> None:
             [order] = (await _panel(a1)).panel.orders
             assert (order.state, order.items, order.amount) == (OrderState.PAID, ITEMS, 11800)
             assert order.created_at <= order.updated_at
+            arrive = (await _panel(a1)).panel.arrive
+            assert arrive is not None and (arrive.exclusive, arrive.exclusive_name) == ("a1", "小美")
 
     run(scenario())
 
