@@ -43,9 +43,12 @@ from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.limits import CLOSE_REVOKED
 from console.protocol.messages import (
+    AddNote,
+    AddTag,
     AgentEvent,
     ApplyPolicy,
     BuyerList,
+    BuyerPanel,
     BuyerTile,
     Claim,
     ClearSection,
@@ -56,6 +59,8 @@ from console.protocol.messages import (
     Event,
     FilterBuyers,
     GetKpis,
+    GetPanel,
+    GetSession,
     GetSnapshot,
     GetTeam,
     History,
@@ -65,6 +70,9 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    PanelAnswer,
+    RemoveNote,
+    RemoveTag,
     Reply,
     ReplyAck,
     Request,
@@ -72,6 +80,7 @@ from console.protocol.messages import (
     Search,
     SearchResults,
     Section,
+    SessionHistory,
     SetStatus,
     Status,
     Team,
@@ -442,6 +451,26 @@ class AgentClient:
     async def search(self, query: str, *, limit: int = 30, before: int | None = None) -> SearchResults:
         """Earlier conversations matching ``query`` (issue 13); ``before`` pages on (``next_before``)."""
         return await self._call(_build(Search, query=query, limit=limit, before=before), SearchResults)
+
+    async def get_panel(self, conversation: str) -> BuyerPanel:
+        """The buyer panel (CONSOLE.md §6); later changes come as ``panel_updated`` events."""
+        return (await self._call(_build(GetPanel, conversation=conversation), PanelAnswer)).panel
+
+    async def get_session(self, conversation: str, session: int) -> SessionHistory:
+        """One past session's messages, read-only."""
+        return await self._call(_build(GetSession, conversation=conversation, session=session), SessionHistory)
+
+    async def add_note(self, conversation: str, text: str) -> None:
+        await self._call(_build(AddNote, conversation=conversation, text=text), Ok)
+
+    async def remove_note(self, conversation: str, note: int) -> None:
+        await self._call(_build(RemoveNote, conversation=conversation, note=note), Ok)
+
+    async def add_tag(self, conversation: str, tag: str) -> None:
+        await self._call(_build(AddTag, conversation=conversation, tag=tag), Ok)
+
+    async def remove_tag(self, conversation: str, tag: str) -> None:
+        await self._call(_build(RemoveTag, conversation=conversation, tag=tag), Ok)
 
     # -- replies and the outbox ---------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from console.protocol.messages import (
     Entry,
     GetQuestions,
     Ok,
+    OrderItem,
     OrderState,
     OrderUpdate,
     Questions,
@@ -144,8 +145,10 @@ class BuyerClient:
     async def rate(self, score: int) -> None:
         await self._call(Rate(score=score), Ok)
 
-    async def order(self, order: str, state: OrderState) -> None:
-        await self._call(OrderUpdate(order=order, state=state), Ok)
+    async def order(self, order: str, state: OrderState, *, items: list[OrderItem] | None = None,
+                    amount: int | None = None) -> None:
+        """An order's state, with its items and amount (fen) when known (for the agent's panel)."""
+        await self._call(OrderUpdate(order=order, state=state, items=items, amount=amount), Ok)
 
     async def get_questions(self, entry: Entry) -> list[str]:
         answer: Questions = await self._call(GetQuestions(entry=entry), Questions)

@@ -51,6 +51,20 @@ TEAM = m.TeamInfo(
     queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0)],
 )
 
+ORDER_ITEMS = [m.OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900), m.OrderItem(title="运费险")]
+PANEL = m.BuyerPanel(
+    conversation="b1001",
+    orders=[m.OrderInfo(id="o-778", state=m.OrderState.PAID, items=ORDER_ITEMS, amount=11800,
+                        created_at=_T - 3600, updated_at=_T - 3000)],
+    arrive=m.ArriveInfo(entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
+    why=m.DecisionInfo(at=_T, event="routed", to="agent:a1", why=Reason.RECENT, rule="R4.2",
+                       text="went to a1: recent (R4.2)"),
+    sessions=[m.SessionInfo(id=12, agent="a1", name="小美", started=_T, messages=4),
+              m.SessionInfo(id=7, agent="a2", name="阿杰", started=_T - 86400, ended=_T, messages=9)],
+    notes=[m.NoteInfo(id=3, text="老客户，偏好顺丰", by="a2", name="阿杰", at=_T - 86000)],
+    tags=["老客户", "爱砍价"],
+)
+
 AGENT_REQUESTS: list[m.AgentRequest] = [
     m.Login(rid="1", user="a1", password="correct horse"),
     m.Resume(rid="2", token="tk_9f8e7d", last_seq=41),
@@ -69,6 +83,12 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetTeam(rid="15"),
     m.ApplyPolicy(rid="16", toml='[[agents]]\nid = "a1"\nname = "小美"\n'),
     m.Search(rid="17", query="尺码", limit=30),
+    m.GetPanel(rid="18", conversation="b1001"),
+    m.AddNote(rid="19", conversation="b1001", text="老客户，偏好顺丰"),
+    m.RemoveNote(rid="20", conversation="b1001", note=3),
+    m.AddTag(rid="21", conversation="b1001", tag="爱砍价"),
+    m.RemoveTag(rid="22", conversation="b1001", tag="爱砍价"),
+    m.GetSession(rid="23", conversation="b1001", session=7),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -108,6 +128,8 @@ AGENT_PUSHES: list[m.AgentPush] = [
         ],
         next_before=57,
     ),
+    m.PanelAnswer(rid="18", panel=PANEL),
+    m.SessionHistory(rid="23", conversation="b1001", session=PANEL.sessions[1], messages=[MESSAGE, REPLY]),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),
@@ -115,6 +137,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
     m.StatusChanged(seq=45, status=Status.ONLINE, load=4, cap=8),
     m.KpisUpdated(seq=46, kpis=KPIS),
     m.TeamUpdated(seq=47, team=TEAM),
+    m.PanelUpdated(seq=48, panel=PANEL),
 ]
 
 BUYER_REQUESTS: list[m.BuyerRequest] = [
@@ -122,7 +145,7 @@ BUYER_REQUESTS: list[m.BuyerRequest] = [
     m.Arrive(rid="2", entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
     m.Say(rid="3", text="这个有现货吗？", client_id="g-123"),
     m.Rate(rid="4", score=5),
-    m.OrderUpdate(rid="5", order="o-778", state=m.OrderState.PAID),
+    m.OrderUpdate(rid="5", order="o-778", state=m.OrderState.PAID, items=ORDER_ITEMS, amount=11800),
     m.GetQuestions(rid="6", entry=m.Entry.PRODUCT_DETAIL),
 ]
 

@@ -57,6 +57,13 @@ MAX_HISTORY = 500
 MAX_BUYER_LIST = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
 MAX_SEARCH_QUERY = 64
 MAX_SEARCH_HITS = 100
+MAX_NOTE = 500  # CONSOLE.md §6: a buyer note is at most 500 characters
+MAX_NOTES = 100  # notes kept per buyer (the oldest go first)
+MAX_BUYER_TAGS = 20  # shared tags per buyer
+MAX_ORDER_ITEMS = 50
+MAX_AMOUNT = 100_000_000_00  # fen: a hundred million yuan, far above any real order
+MAX_PANEL_ORDERS = 20
+MAX_PANEL_SESSIONS = 20
 
 
 # -- closed sets ---------------------------------------------------------------------------------
@@ -276,6 +283,49 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
     before: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
+class GetPanel(Request, tag="get_panel", frozen=True, kw_only=True):
+    """The buyer panel of a conversation (CONSOLE.md §6), asked once when it opens; changes are
+    pushed as ``panel`` events afterwards."""
+
+    conversation: Id
+
+
+NoteText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE)]
+BuyerTag = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+"""A shared buyer tag: 1-16 printable characters, not only spaces."""
+
+
+class AddNote(Request, tag="add_note", frozen=True, kw_only=True):
+    """Write a note on a buyer, shared by the shop's agents (≤ 500 characters)."""
+
+    conversation: Id
+    text: NoteText
+
+
+class RemoveNote(Request, tag="remove_note", frozen=True, kw_only=True):
+    conversation: Id
+    note: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class AddTag(Request, tag="add_tag", frozen=True, kw_only=True):
+    """Tag a buyer (shared by the shop's agents); adding a tag it has is a no-op."""
+
+    conversation: Id
+    tag: BuyerTag
+
+
+class RemoveTag(Request, tag="remove_tag", frozen=True, kw_only=True):
+    conversation: Id
+    tag: BuyerTag
+
+
+class GetSession(Request, tag="get_session", frozen=True, kw_only=True):
+    """The messages of one past session of a buyer (``SessionInfo.id``), read-only."""
+
+    conversation: Id
+    session: Annotated[int, msgspec.Meta(ge=1)]
+
+
 AgentRequest = (
     Login
     | Resume
@@ -294,6 +344,12 @@ AgentRequest = (
     | GetTeam
     | ApplyPolicy
     | Search
+    | GetPanel
+    | AddNote
+    | RemoveNote
+    | AddTag
+    | RemoveTag
+    | GetSession
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -363,6 +419,70 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     can_reply: bool = False
 
 
+class OrderItem(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """One line of an order: what, how many, and the line's price in fen (分)."""
+
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=9999)] = 1
+    price: Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT)] | None = None
+
+
+class OrderInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One of the buyer's orders in this shop, for the panel. ``amount`` in fen (分)."""
+
+    id: str
+    state: OrderState
+    items: list[OrderItem] = []
+    amount: int | None = None
+    created_at: float
+    updated_at: float
+
+
+class ArriveInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the buyer came from: the attributes of the latest ``arrive``."""
+
+    entry: Entry = Entry.OTHER
+    product: str | None = None
+    question: str | None = None
+    intent: str | None = None
+    crowd: list[str] = []
+    exclusive: str | None = None  # the buyer's exclusive agent (专属客服), if any
+    exclusive_name: str | None = None  # that agent's display name
+
+
+class NoteInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: int
+    text: str
+    by: str  # the agent who wrote it
+    at: float
+    name: str = ""  # that agent's display name
+
+
+class SessionInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A session of the buyer with an agent: from its reception until the next one (or now)."""
+
+    id: int
+    agent: str
+    name: str = ""  # the agent's display name
+    started: float
+    ended: float | None = None  # None: the session still going on
+    messages: int = 0
+
+
+class BuyerPanel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything the desk shows beside a conversation (CONSOLE.md §6). ``why`` is the routing
+    decision that brought the buyer to its current holder (an ``open_session`` decision says
+    nothing of that and is skipped). Orders and sessions newest first, notes oldest first."""
+
+    conversation: str
+    orders: list[OrderInfo] = []
+    arrive: ArriveInfo | None = None
+    why: DecisionInfo | None = None
+    sessions: list[SessionInfo] = []
+    notes: list[NoteInfo] = []
+    tags: list[str] = []
+
+
 class TeamInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kpis: KpiTiles
     agents: list[AgentRow] = []
@@ -429,6 +549,17 @@ class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     next_before: int | None = None
 
 
+class PanelAnswer(Response, tag="panel", frozen=True, kw_only=True):
+    panel: BuyerPanel
+
+
+class SessionHistory(Response, tag="session_history", frozen=True, kw_only=True):
+    conversation: str
+    session: SessionInfo
+    messages: list[Message]
+    more: bool = False  # the session had more than MAX_HISTORY messages: these are its first
+
+
 class Snapshot(Event, tag="snapshot", frozen=True, kw_only=True):
     """The agent's whole list and state, including every event up to ``seq``.
 
@@ -473,6 +604,13 @@ class TeamUpdated(Event, tag="team_updated", frozen=True, kw_only=True):
     team: TeamInfo
 
 
+class PanelUpdated(Event, tag="panel_updated", frozen=True, kw_only=True):
+    """Something in a buyer's panel changed (a note, a tag, an order, a new arrive or session):
+    the whole panel again, to every agent whose list shows the buyer."""
+
+    panel: BuyerPanel
+
+
 AgentEvent = (
     Snapshot
     | ConversationUpdated
@@ -481,6 +619,7 @@ AgentEvent = (
     | StatusChanged
     | KpisUpdated
     | TeamUpdated
+    | PanelUpdated
 )
 AgentPush = (
     Ok
@@ -493,6 +632,8 @@ AgentPush = (
     | WhyAnswer
     | Team
     | SearchResults
+    | PanelAnswer
+    | SessionHistory
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved
@@ -500,6 +641,7 @@ AgentPush = (
     | StatusChanged
     | KpisUpdated
     | TeamUpdated
+    | PanelUpdated
 )
 """Everything the server sends on ``/agent``."""
 
@@ -546,8 +688,13 @@ class Rate(Request, tag="rate", frozen=True, kw_only=True):
 
 
 class OrderUpdate(Request, tag="order", frozen=True, kw_only=True):
+    """An order's state; ``items`` and ``amount`` (fen, 分) optionally, for the agent's buyer
+    panel. Omitted, they keep what an earlier update said."""
+
     order: Id
     state: OrderState
+    items: Annotated[list[OrderItem], msgspec.Meta(max_length=MAX_ORDER_ITEMS)] | None = None
+    amount: Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT)] | None = None
 
 
 class GetQuestions(Request, tag="get_questions", frozen=True, kw_only=True):

@@ -20,19 +20,21 @@ from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_agent
 from console.protocol.codec import ProtocolError, decode_agent
-from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
+    AddNote,
+    AddTag,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
     Claim,
     ClearSection,
     CloseSession,
-    DecisionInfo,
     ErrorCode,
     FilterBuyers,
     GetKpis,
+    GetPanel,
+    GetSession,
     GetSnapshot,
     GetTeam,
     History,
@@ -42,12 +44,16 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    PanelAnswer,
+    RemoveNote,
+    RemoveTag,
     Reply,
     ReplyAck,
     Response,
     Resume,
     Search,
     SearchResults,
+    SessionHistory,
     SetStatus,
     Snapshot,
     Team,
@@ -57,7 +63,7 @@ from console.protocol.messages import (
 )
 from console.reception.model import Author, KpiTiles
 from console.routing.engine import EngineError
-from console.routing.events import Reason, Status
+from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.conversations import Row
@@ -65,6 +71,7 @@ from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
+from console.server.panel import decision_info
 from console.server.policy_log import PolicyLog
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
@@ -168,10 +175,7 @@ class AgentSide:
         return link
 
     def _name(self, agent: str) -> str:
-        try:
-            return self.shop.policy.agent(agent).name
-        except KeyError:
-            return agent
+        return self.shop.agent_name(agent)
 
     def _send_snapshot(self, link: AgentLink, rid: str | None = None) -> None:
         """The agent's list as of its last committed event (call when nothing is pending)."""
@@ -296,12 +300,7 @@ class AgentSide:
 
     def _why(self, link: AgentLink, request: Why) -> WhyAnswer:
         row = self._row(link, request.conversation, read=True)
-        decisions = [
-            DecisionInfo(at=float(r["at"]), event=str(r["event"]), to=str(r["target"]), why=Reason(r["why"]),
-                         rule=str(r["rule"]), text=_explain(str(r["event"]), str(r["target"]), Reason(r["why"]), str(r["rule"])),
-                         position=r["position"], eta=r["eta"], previous=r["previous"])
-            for r in self.shop.repo.decisions(row.buyer)
-        ]
+        decisions = [decision_info(r) for r in self.shop.repo.decisions(row.buyer)]
         return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
@@ -334,6 +333,38 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
 
+    # -- the buyer panel (CONSOLE.md §6): read what the agent may open, annotate what its list shows --
+
+    def _get_panel(self, link: AgentLink, request: GetPanel) -> PanelAnswer:
+        row = self._row(link, request.conversation, read=True)
+        return PanelAnswer(rid=request.rid, panel=self.shop.panel(row))
+
+    def _get_session(self, link: AgentLink, request: GetSession) -> SessionHistory:
+        row = self._row(link, request.conversation, read=True)
+        info = self.shop.facts.session(row.buyer, request.session, open_with=row.holder_agent)
+        if info is None:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no session {request.session} of this buyer", "session")
+        messages, more = self.shop.facts.session_messages(row.buyer, info)
+        return SessionHistory(rid=request.rid, conversation=row.buyer, session=info, messages=messages, more=more)
+
+    def _add_note(self, link: AgentLink, request: AddNote) -> Ok:
+        if not request.text.strip():
+            raise _refuse(ErrorCode.INVALID, "a note needs some text", "text")
+        self.shop.add_note(self._row(link, request.conversation), link.agent, request.text.strip())  # the list's rule
+        return Ok(rid=request.rid)
+
+    def _remove_note(self, link: AgentLink, request: RemoveNote) -> Ok:
+        self.shop.remove_note(self._row(link, request.conversation), request.note)
+        return Ok(rid=request.rid)
+
+    def _add_tag(self, link: AgentLink, request: AddTag) -> Ok:
+        self.shop.add_tag(self._row(link, request.conversation), link.agent, request.tag)
+        return Ok(rid=request.rid)
+
+    def _remove_tag(self, link: AgentLink, request: RemoveTag) -> Ok:
+        self.shop.remove_tag(self._row(link, request.conversation), request.tag)
+        return Ok(rid=request.rid)
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -349,16 +380,11 @@ class AgentSide:
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
         Search: _search,
+        GetPanel: _get_panel,
+        GetSession: _get_session,
+        AddNote: _add_note,
+        RemoveNote: _remove_note,
+        AddTag: _add_tag,
+        RemoveTag: _remove_tag,
     }
 
-
-def _explain(event: str, to: str, why: Reason, rule: str) -> str:
-    try:
-        holder = Holder.parse(to)
-    except ValueError:
-        target = to
-    else:
-        target = {HolderKind.BOT: "the bot", HolderKind.POOL: "the message pool",
-                  HolderKind.QUEUE: f"queue {holder.ref}"}.get(holder.kind, holder.ref or to)
-    verb = {"routed": "went to", "queued": "queued in", "closed": "closed with"}.get(event, event)
-    return f"{verb} {target}: {why.value} ({rule})"

@@ -107,7 +107,7 @@ class BuyerSide:
             self.shop.rate(row, request.score)
             return Ok(rid=request.rid)
         if isinstance(request, OrderUpdate):
-            self.shop.order_changed(row, request.order, request.state.value)
+            self.shop.order_changed(row, request.order, request.state.value, request.items, request.amount)
             return Ok(rid=request.rid)
         if isinstance(request, GetQuestions):
             return Questions(rid=request.rid, entry=request.entry, questions=list(self.shop.policy.entry_questions(request.entry.value)))
@@ -120,6 +120,7 @@ class BuyerSide:
         self.shop.rows.save(row)
         decisions = self._route(row, attrs, quiet=True)
         mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
+        self.shop.push_panel(row)  # where the buyer came from, and why it is where it is now
         routed = self.shop.routed(mine[-1])
         return Routed(rid=request.rid, to=routed.to, name=routed.name, why=routed.why, position=routed.position,
                       eta=routed.eta, tip=routed.tip)

@@ -112,6 +112,9 @@ def _message(r: sqlite3.Row) -> Message:
     )
 
 
+message_of = _message  # the one reader of a ``messages`` row, for the buyer panel's sessions
+
+
 class Repository:
     """Statements of the reception path on one store."""
 

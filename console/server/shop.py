@@ -27,10 +27,13 @@ from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
+    BuyerPanel,
     ConversationRemoved,
     ConversationUpdated,
     ErrorCode,
     MessageAdded,
+    OrderItem,
+    PanelUpdated,
     QueueRow,
     RemovalReason,
     Role,
@@ -64,6 +67,7 @@ from console.server.directory import Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher
+from console.server.panel import PanelFacts, PanelLimit
 from console.server.queue_positions import QueueTeller
 from console.server.store import Store, StoreError
 
@@ -97,6 +101,7 @@ class Shop:
         self.directory = Directory(store, self.journal)
         self.rows = Conversations(store, self.journal)
         self.repo = self.rows.repo  # the reception path's SQL (``repository``)
+        self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -395,14 +400,62 @@ class Shop:
             raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
         self.repo.rate(row.buyer, row.agent, score, self.driver.now())
 
-    def order_changed(self, row: Row, order: str, state: str) -> None:
-        """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it)."""
+    def order_changed(self, row: Row, order: str, state: str, items: list[OrderItem] | None = None,
+                      amount: int | None = None) -> None:
+        """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it); its
+        items and amount, when the buyer side sends them, are for the buyer panel."""
         now = self.driver.now()
         if not self.repo.upsert_order(order, row.buyer, state, now):
             raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
+        self.facts.order_details(order, items, amount)
         self.feed(OrderChange(buyer=row.buyer, order=order, state=state))
         if self.kpis is not None:
             self.journal.on_success(partial(self.kpis.order, row.buyer, state, now))
+        self.push_panel(row)
+
+    # -- the buyer panel (CONSOLE.md §6) --------------------------------------------------------------
+
+    def agent_name(self, agent: str) -> str:
+        """An agent's display name from the policy (its id when the policy no longer has it)."""
+        try:
+            return self.policy.agent(agent).name
+        except KeyError:
+            return agent
+
+    def panel(self, row: Row) -> BuyerPanel:
+        return self.facts.panel(row)
+
+    def push_panel(self, row: Row) -> None:
+        """Tell whoever's list shows the buyer that its panel changed (the whole panel: small)."""
+        readers = self.audience(row)
+        if not readers:
+            return
+        panel = self.facts.panel(row)
+        for agent in readers:
+            self.hub.push(agent, lambda seq: PanelUpdated(seq=seq, panel=panel))
+
+    def add_note(self, row: Row, agent: str, text: str) -> int:
+        """A note every agent of the shop sees (the caller checked the agent may see the buyer)."""
+        note = self.facts.add_note(row.buyer, text, agent, self.driver.now())
+        self.push_panel(row)
+        return note
+
+    def remove_note(self, row: Row, note: int) -> None:
+        if not self.facts.remove_note(row.buyer, note):
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no note {note} on this buyer", "note")
+        self.push_panel(row)
+
+    def add_tag(self, row: Row, agent: str, tag: str) -> None:
+        try:
+            added = self.facts.add_tag(row.buyer, tag.strip(), agent, self.driver.now())
+        except PanelLimit as exc:
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "tag") from None
+        if added:
+            self.push_panel(row)
+
+    def remove_tag(self, row: Row, tag: str) -> None:
+        if self.facts.remove_tag(row.buyer, tag.strip()):
+            self.push_panel(row)
 
     def close(self, row: Row) -> None:
         self.feed(Close(buyer=row.buyer))

@@ -59,7 +59,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -202,6 +202,28 @@ _SCHEMA: tuple[str, ...] = (
     )""",
     """CREATE INDEX IF NOT EXISTS waits_started ON waits(started)""",
     """CREATE INDEX IF NOT EXISTS waits_open ON waits(buyer, answered)""",
+    # The buyer panel (issue 12, console/server/panel.py): what an order holds (the buyer side
+    # may send it with a state update), and the notes and tags the shop's agents share.
+    """CREATE TABLE IF NOT EXISTS order_details (
+        order_id TEXT PRIMARY KEY REFERENCES orders(id),
+        items TEXT,
+        amount INTEGER
+    )""",
+    """CREATE TABLE IF NOT EXISTS buyer_notes (
+        id INTEGER PRIMARY KEY,
+        buyer TEXT NOT NULL REFERENCES buyers(id),
+        text TEXT NOT NULL,
+        by TEXT NOT NULL,
+        at REAL NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS buyer_notes_buyer ON buyer_notes(buyer, id)""",
+    """CREATE TABLE IF NOT EXISTS buyer_tags (
+        buyer TEXT NOT NULL REFERENCES buyers(id),
+        tag TEXT NOT NULL,
+        by TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (buyer, tag)
+    )""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) kept current by triggers, so
     # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).

@@ -4,7 +4,8 @@ A demo has one human at the console; the rest of the team is simulated here so b
 answered, loads move, the team view has something to show and response times exist. Each
 ``Colleague`` is an ordinary ``AgentClient`` (the same client the console uses): it answers a
 buyer's latest line after a human pause, claims buyers from the message pool, and closes a
-session after a thank-you. It stops with the run.
+session after a thank-you, often leaving a note or a tag on the buyer first (the buyer panel:
+a returning buyer brings them to whoever gets it next). It stops with the run.
 """
 
 from __future__ import annotations
@@ -94,7 +95,15 @@ class Colleague:
             self.replies += 1
             if thanks and self.rng.random() < 0.7:
                 await asyncio.sleep(self.rng.uniform(*self.pause))
+                await self._annotate(buyer)
                 await self.client.close_conversation(buyer)
                 self.closes += 1
         except ClientError as exc:
             log.debug("%s could not answer %s: %s", self.user, buyer, exc)
+
+    async def _annotate(self, buyer: str) -> None:
+        """What an agent writes down about a buyer for the shop (CONSOLE.md §6: notes and tags)."""
+        if self.rng.random() < 0.5:
+            await self.client.add_note(buyer, self.rng.choice(phrases.NOTES))
+        if self.rng.random() < 0.4:
+            await self.client.add_tag(buyer, self.rng.choice(phrases.BUYER_TAGS))

@@ -64,3 +64,16 @@ AGENT_ANSWERS: dict[Entry, tuple[str, ...]] = {
     Entry.OTHER: ("亲，有什么可以帮您？",),
 }
 AGENT_CLOSINGS = ("不客气，有问题随时找我～", "感谢支持，祝您生活愉快！", "好的亲，有需要再联系～")
+
+CATALOGUE: dict[str, tuple[str, int]] = {
+    "p1001": ("碎花连衣裙 M码", 15900),
+    "p1002": ("纯棉T恤 白色 L", 5900),
+    "p1003": ("高腰阔腿裤 黑色", 12900),
+    "p2001": ("真丝围巾", 8800),
+}
+"""What the simulated orders hold: the example policy's products, with a title and a price in fen."""
+EXTRAS: tuple[tuple[str, int], ...] = (("运费险", 300), ("同款袜子 三双装", 1990), ("礼品包装", 500))
+NOTES = ("老客户，上次要求发顺丰", "对尺码很在意，推荐前先问身高体重", "已答应下次送小礼品", "收货地址在公司，工作日送",
+         "上次有破损，已补发，注意包装", "问过优惠券，已告知店铺首页领取")
+"""Notes the simulated colleagues leave on a buyer (shared with the whole shop)."""
+BUYER_TAGS = ("老客户", "爱砍价", "要发票", "尺码敏感", "大客户")

@@ -33,7 +33,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from console.client import BuyerClient, BuyerPushed, ClientError
-from console.protocol.messages import AgentMessage, Author, Entry, OrderState, Routed, SessionClosed
+from console.protocol.messages import AgentMessage, Author, Entry, OrderItem, OrderState, Routed, SessionClosed
 from console.sim import phrases
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,20 @@ class Step:
     text: str = ""
     order: str = ""
     score: int = 0
+    items: tuple[OrderItem, ...] = ()  # what an ORDER holds (the agent's buyer panel shows it)
+    amount: int | None = None  # the order's total, fen
+
+
+def order_lines(order: str, product: str | None) -> tuple[tuple[OrderItem, ...], int]:
+    """An order's items and total, drawn from its id alone (the visit's own draws stay as they were):
+    the product the buyer came from (or another one), a quantity, sometimes an extra."""
+    rng = random.Random(order)
+    title, price = phrases.CATALOGUE.get(product or "", rng.choice(list(phrases.CATALOGUE.values())))
+    items = [OrderItem(title=title, quantity=rng.choice((1, 1, 1, 2, 3)), price=price)]
+    if rng.random() < 0.4:
+        extra, extra_price = rng.choice(phrases.EXTRAS)
+        items.append(OrderItem(title=extra, quantity=1, price=extra_price))
+    return tuple(items), sum(i.quantity * (i.price or 0) for i in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,11 +216,12 @@ def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, per
     if entry in (Entry.PRODUCT_DETAIL, Entry.LIVE, Entry.DM) and rng.random() < 0.4:
         order = f"{order_prefix}-{rng.randrange(10_000):04d}"
         end += rng.uniform(2.0, 10.0)
-        steps.append(Step(end, Action.ORDER, order=order))
+        items, amount = order_lines(order, product)
+        steps.append(Step(end, Action.ORDER, order=order, items=items, amount=amount))
         steps.append(Step(end + 0.2, Action.SAY, text=rng.choice(phrases.ORDERED)))
         if rng.random() < 0.65:  # the rest leave it unpaid: the 未付款 tile
             end += rng.uniform(2.0, 15.0)
-            steps.append(Step(end, Action.PAY, order=order))
+            steps.append(Step(end, Action.PAY, order=order, amount=amount))
             if rng.random() < 0.5:
                 steps.append(Step(end + 0.2, Action.SAY, text=rng.choice(phrases.PAID)))
     if rng.random() < 0.55:
@@ -362,7 +377,7 @@ class TrafficRun:
             report.messages += 1
             report.duplicates += int(ack.duplicate)
         elif step.action is Action.ORDER:
-            await buyer.order(step.order, OrderState.UNPAID)
+            await buyer.order(step.order, OrderState.UNPAID, items=list(step.items), amount=step.amount)
             report.orders += 1
         elif step.action is Action.PAY:
             await buyer.order(step.order, OrderState.PAID)

@@ -22,6 +22,7 @@ from console.protocol.messages import (
     ConversationUpdated,
     KpisUpdated,
     MessageAdded,
+    PanelUpdated,
     Snapshot,
     Status,
     StatusChanged,
@@ -137,6 +138,32 @@ class ClientBackend:
 
         self._spawn(QCoreApplication.translate("ClientBackend", "团队数据"), run())
 
+    def get_panel(self, conversation: str) -> None:
+        async def run() -> None:
+            self.state.set_panel(await self.client.get_panel(conversation))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "买家信息"), run())
+
+    def get_session(self, conversation: str, session: int) -> None:
+        async def run() -> None:
+            answer = await self.client.get_session(conversation, session)
+            self.state.set_session(conversation, answer.session, answer.messages)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "历史会话"), run())
+
+    def add_note(self, conversation: str, text: str) -> None:
+        self._spawn(QCoreApplication.translate("ClientBackend", "添加备注"), self.client.add_note(conversation, text))
+
+    def remove_note(self, conversation: str, note: int) -> None:
+        self._spawn(QCoreApplication.translate("ClientBackend", "删除备注"),
+                    self.client.remove_note(conversation, note))
+
+    def add_tag(self, conversation: str, tag: str) -> None:
+        self._spawn(QCoreApplication.translate("ClientBackend", "添加标签"), self.client.add_tag(conversation, tag))
+
+    def remove_tag(self, conversation: str, tag: str) -> None:
+        self._spawn(QCoreApplication.translate("ClientBackend", "删除标签"), self.client.remove_tag(conversation, tag))
+
     # -- from the client -----------------------------------------------------------------------
 
     def _on_client_event(self, event: AgentEvent) -> None:
@@ -155,6 +182,8 @@ class ClientBackend:
             state.set_kpis(event.kpis)
         elif isinstance(event, TeamUpdated):
             state.set_team(team_from_protocol(event.team))
+        elif isinstance(event, PanelUpdated):
+            state.set_panel(event.panel)
 
     def _on_client_state_changed(self, change: StateChange) -> None:
         self.state.set_connection(_CONNECTION[change.state])

@@ -6,7 +6,7 @@ records it as an optimistic local reply and asks the backend to send it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.protocol.messages import DecisionInfo
 from console.reception.model import Conversation, Message
 from console.ui.bubble_delegate import BubbleDelegate
 from console.ui.message_model import MessageModel
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
 from console.ui.state import ConsoleState
-from console.ui.team_data import DecisionLine
 
 SEND_KEYS = "Ctrl+Enter"
 
@@ -151,22 +151,18 @@ class ConversationPane(QWidget):
         if self.conversation is not None and message.conversation == self.conversation.id:
             self.messages.add(message)
 
-    def show_reason(self, conversation: str, decisions: Sequence[DecisionLine]) -> None:
-        """The latest routing decision about the open buyer, in words and with its rule."""
+    def show_reason(self, conversation: str, why: DecisionInfo | None) -> None:
+        """Why the open buyer is where it is (the buyer panel's ``why``: the server picks the
+        decision, skipping ``open_session``), in words and with its rule."""
         if self.conversation is None or self.conversation.id != conversation:
             return
-        routed = [d for d in decisions if d.event == "routed"] or list(decisions)
-        # Each buyer message in an open session is a decision too (R9.1, open_session): it says
-        # nothing of why the buyer came here, so the decision that brought them is shown.
-        routed = [d for d in routed if d.why != "open_session"] or routed
-        if not routed:
+        if why is None:
             self.reason.clear()
             return
-        latest = max(routed, key=lambda d: d.t)
-        mine = latest.to == f"agent:{self._state.agent}"
+        mine = why.to == f"agent:{self._state.agent}"
         text = self.tr("为什么分给我：%1（%2）") if mine else self.tr("分配：%3 · %1（%2）")
-        self.reason.setText(text.replace("%1", reason_text(latest.why)).replace("%2", latest.rule)
-                            .replace("%3", target_text(latest.to, {self._state.agent: self._state.agent_name})))
+        self.reason.setText(text.replace("%1", reason_text(why.why.value)).replace("%2", why.rule)
+                            .replace("%3", target_text(why.to, {self._state.agent: self._state.agent_name})))
 
     def lock_input(self) -> None:
         """The session is being closed: nothing more can be sent in it."""

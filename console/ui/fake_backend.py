@@ -12,6 +12,18 @@ from dataclasses import dataclass
 
 import msgspec
 
+from console.protocol.messages import (
+    ArriveInfo,
+    BuyerPanel,
+    DecisionInfo,
+    Entry,
+    NoteInfo,
+    OrderInfo,
+    OrderItem,
+    OrderState,
+    Reason,
+    SessionInfo,
+)
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
@@ -123,6 +135,8 @@ class FakeBackend:
         self.requests: list[tuple[str, tuple[object, ...]]] = []
         self._ids = itertools.count(1)
         self._unconfirmed: list[Message] = []
+        self.panels: dict[str, BuyerPanel] = {}  # what the "server" holds of each buyer's panel
+        self._note_ids = itertools.count(1)
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -226,6 +240,79 @@ class FakeBackend:
             DecisionLine(now - 600, "routed", f"agent:{ME}", "reroute_offline", "R3.3"),
             DecisionLine(now - 200, "routed", f"agent:{ME}", "recent_any_status", "R4.1"),
         ])
+
+    # -- the buyer panel ------------------------------------------------------------------------
+
+    def _panel(self, conversation: str) -> BuyerPanel:
+        panel = self.panels.get(conversation)
+        if panel is None:
+            now = self.clock()
+            panel = BuyerPanel(
+                conversation=conversation,
+                orders=[OrderInfo(id="TB2026112600" + conversation[-2:], state=OrderState.UNPAID,
+                                  items=[OrderItem(title="碎花连衣裙 M码", quantity=1, price=15900),
+                                         OrderItem(title="运费险", quantity=1, price=300)],
+                                  amount=16200, created_at=now - 900, updated_at=now - 900),
+                        OrderInfo(id="TB2026101100" + conversation[-2:], state=OrderState.SUCCESS,
+                                  items=[OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900)],
+                                  amount=11800, created_at=now - 40 * 86400, updated_at=now - 35 * 86400)],
+                arrive=ArriveInfo(entry=Entry.PRODUCT_DETAIL, product="碎花连衣裙", question="尺码推荐",
+                                  intent="咨询尺码", crowd=["老客户", "88VIP"]),
+                why=DecisionInfo(at=now - 200, event="routed", to=f"agent:{ME}", why=Reason.RECENT_ANY_STATUS,
+                                 rule="R4.1"),
+                sessions=[SessionInfo(id=12, agent=ME, name="阿美", started=now - 200, messages=2),
+                          SessionInfo(id=7, agent="xiaolin", name="小林", started=now - 86000, ended=now - 85000, messages=3)],
+                notes=[NoteInfo(id=next(self._note_ids), text="老客户，上次要求发顺丰，已备注仓库", by="xiaolin", name="小林",
+                                at=now - 85100)],
+                tags=["爱砍价"],
+            )
+            self.panels[conversation] = panel
+        return panel
+
+    def _changed(self, panel: BuyerPanel) -> None:
+        self.panels[panel.conversation] = panel
+        self.state.set_panel(panel)  # the server pushes panel_updated
+
+    def get_panel(self, conversation: str) -> None:
+        self._record("get_panel", conversation)
+        self.state.set_panel(self._panel(conversation))
+
+    def get_session(self, conversation: str, session: int) -> None:
+        self._record("get_session", conversation, session)
+        info = next((s for s in self._panel(conversation).sessions if s.id == session), None)
+        if info is None:
+            self.state.report_error("历史会话：没有这次会话")
+            return
+        at = info.started
+        self.state.set_session(conversation, info, [
+            Message(id=-1, conversation=conversation, author=Author.BUYER, text="上次买的T恤有点大，能换小一码吗？", at=at + 10),
+            Message(id=-2, conversation=conversation, author=Author.AGENT, text="可以的，申请换货后我们顺丰寄出~",
+                    at=at + 60, agent=info.agent),
+            Message(id=-3, conversation=conversation, author=Author.BUYER, text="好的谢谢", at=at + 90),
+        ])
+
+    def add_note(self, conversation: str, text: str) -> None:
+        self._record("add_note", conversation, text)
+        panel = self._panel(conversation)
+        note = NoteInfo(id=next(self._note_ids), text=text, by=ME, name=self.state.agent_name, at=self.clock())
+        self._changed(msgspec.structs.replace(panel, notes=[*panel.notes, note]))
+
+    def remove_note(self, conversation: str, note: int) -> None:
+        self._record("remove_note", conversation, note)
+        panel = self._panel(conversation)
+        self._changed(msgspec.structs.replace(panel, notes=[n for n in panel.notes if n.id != note]))
+
+    def add_tag(self, conversation: str, tag: str) -> None:
+        self._record("add_tag", conversation, tag)
+        panel = self._panel(conversation)
+        if tag not in panel.tags:
+            self._changed(msgspec.structs.replace(panel, tags=[*panel.tags, tag]))
+
+    def remove_tag(self, conversation: str, tag: str) -> None:
+        self._record("remove_tag", conversation, tag)
+        panel = self._panel(conversation)
+        if tag in panel.tags:
+            self._changed(msgspec.structs.replace(panel, tags=[t for t in panel.tags if t != tag]))
 
     def transfer(self, conversation: str, agent: str) -> None:
         self._record("transfer", conversation, agent)

@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.reception.model import Conversation, Section
+from console.protocol.messages import BuyerPanel, SessionInfo
+from console.reception.model import Conversation, Message, Section
 from console.ui import reminder
 from console.ui.alerts import Alerter, AlertKind
+from console.ui.buyer_panel import BuyerPanelView, SessionDialog
 from console.ui.conversation_pane import ConversationPane
 from console.ui.filter_bar import FilterBar
 from console.ui.icons import app_icon
@@ -67,6 +69,8 @@ class MainWindow(QMainWindow):
         self.reception = ReceptionView(self.model, self.delegate, self)
         self.filter_bar = FilterBar(self)
         self.pane = ConversationPane(state, clock, self)
+        self.buyer_panel = BuyerPanelView(self._agent_names, self)
+        self.session_dialog: SessionDialog | None = None  # the past session shown read-only, while open
         self.controls = StatusControls(state.waiting_count, self)
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
@@ -112,9 +116,13 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.pane)
+        splitter.addWidget(self.buyer_panel)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 800])
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([340, 640, 300])
+        splitter.setCollapsible(2, True)
+        self.buyer_panel.setVisible(bool(self.settings.value(f"{self.state.agent}/buyer_panel", True, bool)))
         left.setMinimumWidth(280)
 
         body: QWidget = splitter
@@ -148,7 +156,12 @@ class MainWindow(QMainWindow):
         self.search_action = QAction(self.tr("搜索会话…"), self)
         self.search_action.setShortcut("Ctrl+F")
         self.search_action.setEnabled(self.search_source is not None)
+        self.buyer_panel_action = QAction(self.tr("买家信息面板"), self, checkable=True,
+                                          checked=self.buyer_panel.isVisibleTo(self))
+        self.buyer_panel_action.setShortcut("Ctrl+Shift+I")
+        self.addAction(self.buyer_panel_action)
         view.addAction(self.grouping_action)
+        view.addAction(self.buyer_panel_action)
         view.addAction(self.first_pending_action)
         view.addAction(self.search_action)
 
@@ -202,6 +215,14 @@ class MainWindow(QMainWindow):
         state.filter_loaded.connect(self.model.set_filter)
         state.error_reported.connect(self._on_state_error_reported)
         state.decisions_loaded.connect(self._on_state_decisions_loaded)
+        state.panel_loaded.connect(self._on_state_panel_loaded)
+        state.session_loaded.connect(self._on_state_session_loaded)
+        self.buyer_panel.note_added.connect(self.backend.add_note)
+        self.buyer_panel.note_removed.connect(self.backend.remove_note)
+        self.buyer_panel.tag_added.connect(self.backend.add_tag)
+        self.buyer_panel.tag_removed.connect(self.backend.remove_tag)
+        self.buyer_panel.session_requested.connect(self.backend.get_session)
+        self.buyer_panel_action.toggled.connect(self._on_buyer_panel_action_toggled)
 
         self.model.filter_changed.connect(self.filter_bar.show_filter)
         self.filter_bar.cleared.connect(self.model.clear_filter)
@@ -245,6 +266,7 @@ class MainWindow(QMainWindow):
             current = self.state.conversations.get(self.pane.conversation.id)
             if current is None:
                 self.pane.clear()
+                self.buyer_panel.show_panel(None)
             else:
                 self.pane.update_conversation(current)
         self._update_title()
@@ -271,6 +293,7 @@ class MainWindow(QMainWindow):
         self.reminder.forget(conversation)
         if self.pane.conversation is not None and self.pane.conversation.id == conversation:
             self.pane.clear()
+            self.buyer_panel.show_panel(None)
         self._update_title()
 
     def _on_state_status_changed(self, status: str, load: int, cap: int) -> None:
@@ -281,7 +304,6 @@ class MainWindow(QMainWindow):
             self.supervisor.show_team(team)
 
     def _on_state_decisions_loaded(self, conversation: str, decisions: list[DecisionLine]) -> None:
-        self.pane.show_reason(conversation, decisions)
         if self.supervisor is not None and conversation in self._why_asked:
             self._why_asked.discard(conversation)
             self.supervisor.show_decisions(conversation, decisions)
@@ -303,8 +325,37 @@ class MainWindow(QMainWindow):
         self.pane.show_conversation(current)
         if self.supervisor is not None:
             self.supervisor.set_conversation(conversation)
+        if self.buyer_panel.conversation != conversation:
+            self.buyer_panel.show_panel(None)
         self.backend.open_conversation(conversation)
-        self.backend.why(conversation)  # why this buyer came to me, under the conversation's title
+        self.backend.get_panel(conversation)  # the buyer panel, and why this buyer came to me
+
+    # -- the buyer panel -----------------------------------------------------------------------------
+
+    def _agent_names(self) -> dict[str, str]:
+        names = {a.id: a.name for a in self.state.team.agents}
+        names[self.state.agent] = self.state.agent_name
+        return names
+
+    def _on_state_panel_loaded(self, panel: BuyerPanel) -> None:
+        """The panel asked for on opening, or pushed when it changed: shown if it is the open buyer's."""
+        if self.pane.conversation is None or self.pane.conversation.id != panel.conversation:
+            return
+        self.buyer_panel.show_panel(panel)
+        self.pane.show_reason(panel.conversation, panel.why)
+
+    def _on_state_session_loaded(self, conversation: str, session: SessionInfo, messages: list[Message]) -> None:
+        current = self.state.conversations.get(conversation)
+        if self.session_dialog is not None:  # one past session at a time
+            self.session_dialog.close()
+            self.session_dialog.deleteLater()
+        self.session_dialog = SessionDialog(current.name if current is not None else conversation, session, messages,
+                                            self.clock, self._agent_names(), self)
+        self.session_dialog.show()
+
+    def _on_buyer_panel_action_toggled(self, shown: bool) -> None:
+        self.buyer_panel.setVisible(shown)
+        self.settings.setValue(f"{self.state.agent}/buyer_panel", shown)
 
     def _on_reception_section_clear_requested(self, section: Section) -> None:
         self.state.mark_section_cleared(section)  # optimistic; the server confirms

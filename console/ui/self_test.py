@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from console.reception.model import Section
+from console.ui.main_window import MainWindow
 from console.ui.run import Session
 from console.ui.state import Delivery
 
@@ -60,6 +62,19 @@ async def self_test(session: Session) -> int:
     return 0
 
 
+async def _annotate(window: MainWindow, conversation: str) -> None:
+    """Tag the open buyer and note something in its panel (unless a colleague already did)."""
+    panel = window.buyer_panel
+    await _until(lambda: panel.conversation == conversation, 10.0)
+    if panel.model.panel is not None and panel.model.panel.notes:
+        return
+    panel.tag_input.setText("尺码敏感")
+    panel.tag_button.click()
+    panel.note_input.setText("问过尺码，推荐M码；要发顺丰")
+    panel.note_input.returnPressed.emit()
+    await _until(lambda: panel.model.panel is not None and bool(panel.model.panel.notes), 5.0)
+
+
 def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable[int]]:
     """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
     team tab (supervisors), save the window as a PNG, and finish."""
@@ -95,6 +110,8 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
             if opened is not None:
                 await _until(lambda: bool(state.messages.get(opened.id)), 10.0)
                 window.pane.input.setPlainText("亲，在的，请问有什么可以帮您？")
+                with contextlib.suppress(TimeoutError):  # the buyer panel, annotated as an agent would
+                    await _annotate(window, opened.id)
             window.tick.timeout.emit()  # the timers as of this very second
             await asyncio.sleep(1.0)
         window.grab().save(path)

@@ -16,6 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
+from console.protocol.messages import BuyerPanel, SessionInfo
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 
@@ -51,6 +52,13 @@ class Backend(Protocol):
     def why(self, conversation: str) -> None: ...
     def transfer(self, conversation: str, agent: str) -> None: ...
     def get_team(self) -> None: ...
+    # the buyer panel (CONSOLE.md §6)
+    def get_panel(self, conversation: str) -> None: ...
+    def get_session(self, conversation: str, session: int) -> None: ...
+    def add_note(self, conversation: str, text: str) -> None: ...
+    def remove_note(self, conversation: str, note: int) -> None: ...
+    def add_tag(self, conversation: str, tag: str) -> None: ...
+    def remove_tag(self, conversation: str, tag: str) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -71,6 +79,8 @@ class ConsoleState(QObject):
     connection_changed = Signal(str)  # Connection
     filter_loaded = Signal(str, object)  # tile, list of buyer ids (latest 200)
     decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
+    panel_loaded = Signal(object)  # BuyerPanel (asked for, or pushed when it changed)
+    session_loaded = Signal(str, object, object)  # conversation id, SessionInfo, list of Message
     error_reported = Signal(str)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
@@ -169,6 +179,12 @@ class ConsoleState(QObject):
 
     def set_decisions(self, conversation: str, decisions: list[DecisionLine]) -> None:
         self.decisions_loaded.emit(conversation, decisions)
+
+    def set_panel(self, panel: BuyerPanel) -> None:
+        self.panel_loaded.emit(panel)
+
+    def set_session(self, conversation: str, session: SessionInfo, messages: list[Message]) -> None:
+        self.session_loaded.emit(conversation, session, messages)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -52,69 +52,302 @@
     </message>
 </context>
 <context>
+    <name>BuyerPanel</name>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="84" />
+        <source>订单</source>
+        <translation>Order</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="85" />
+        <source>来源</source>
+        <translation>Came from</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="86" />
+        <source>历史会话</source>
+        <translation>Past sessions</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="87" />
+        <source>备注（全店客服可见）</source>
+        <translation>Notes (the whole shop sees them)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="88" />
+        <source>标签</source>
+        <translation>Tags</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="94" />
+        <source>未付款</source>
+        <translation>Not paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="95" />
+        <source>已付款</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="96" />
+        <source>已发货</source>
+        <translation>Shipped</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="97" />
+        <source>交易成功</source>
+        <translation>Completed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="98" />
+        <source>已关闭</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="99" />
+        <source>售后中</source>
+        <translation>After-sale</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="105" />
+        <source>商品详情页</source>
+        <translation>Product page</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="106" />
+        <source>订单详情页</source>
+        <translation>Order page</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="107" />
+        <source>私信</source>
+        <translation>Direct message</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="108" />
+        <source>直播间</source>
+        <translation>Live room</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="109" />
+        <source>售后</source>
+        <translation>After-sale</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="110" />
+        <source>其他</source>
+        <translation>Other</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="129" />
+        <location filename="../../console/ui/buyer_panel.py" line="159" />
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="136" />
+        <source>下单 %1，更新 %2</source>
+        <translation>Ordered %1, updated %2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="147" />
+        <source>入口</source>
+        <translation>Entry</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="149" />
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="150" />
+        <source>问题</source>
+        <translation>Question</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="151" />
+        <source>意图</source>
+        <translation>Intent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="158" />
+        <source>人群标签</source>
+        <translation>Crowd tags</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="165" />
+        <source>专属客服</source>
+        <translation>Exclusive agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="291" />
+        <location filename="../../console/ui/buyer_panel.py" line="507" />
+        <source>进行中</source>
+        <translation>going on</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="296" />
+        <source>%1–%2 · %3 · %4 条</source>
+        <translation>%1–%2 · %3 · %4 messages</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="304" />
+        <source>%1
+—— %2 %3</source>
+        <translation>%1
+— %2 %3</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="315" />
+        <source>双击以只读方式查看这次会话</source>
+        <translation>Double-click to read this session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="356" />
+        <source>买家信息</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="373" />
+        <source>写一条备注，回车保存（全店客服可见）</source>
+        <translation>Write a note, Enter saves it (the whole shop sees it)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="378" />
+        <location filename="../../console/ui/buyer_panel.py" line="379" />
+        <source>加标签</source>
+        <translation>Add tag</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="457" />
+        <source>删除备注</source>
+        <translation>Delete note</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="459" />
+        <source>删除标签</source>
+        <translation>Delete tag</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="462" />
+        <source>查看这次会话</source>
+        <translation>Read this session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="486" />
+        <source>历史会话（只读）：%1 · %2</source>
+        <translation>Past session (read-only): %1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="503" />
+        <source>%1 开始，%2</source>
+        <translation>Began %1, %2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="509" />
+        <source>%1 结束</source>
+        <translation>ended %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/buyer_panel.py" line="512" />
+        <source>。只读：不能在这里回复。</source>
+        <translation>. Read-only: no replies from here.</translation>
+    </message>
+</context>
+<context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="104" />
+        <location filename="../../console/ui/bridge.py" line="87" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="112" />
+        <location filename="../../console/ui/bridge.py" line="95" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="119" />
+        <location filename="../../console/ui/bridge.py" line="102" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="122" />
+        <location filename="../../console/ui/bridge.py" line="105" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="125" />
+        <location filename="../../console/ui/bridge.py" line="108" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="128" />
+        <location filename="../../console/ui/bridge.py" line="111" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="134" />
+        <location filename="../../console/ui/bridge.py" line="117" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="140" />
+        <location filename="../../console/ui/bridge.py" line="123" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="147" />
+        <location filename="../../console/ui/bridge.py" line="130" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="150" />
+        <location filename="../../console/ui/bridge.py" line="133" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="139" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="181" />
+        <location filename="../../console/ui/bridge.py" line="145" />
+        <source>买家信息</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="152" />
+        <source>历史会话</source>
+        <translation>Past sessions</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="155" />
+        <source>添加备注</source>
+        <translation>Add a note</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="158" />
+        <source>删除备注</source>
+        <translation>Delete note</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="162" />
+        <source>添加标签</source>
+        <translation>Add a tag</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="165" />
+        <source>删除标签</source>
+        <translation>Delete tag</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="192" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="189" />
+        <location filename="../../console/ui/bridge.py" line="200" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -122,12 +355,12 @@
 <context>
     <name>ClientSearch</name>
     <message>
-        <location filename="../../console/ui/search_bridge.py" line="41" />
+        <location filename="../../console/ui/search_bridge.py" line="40" />
         <source>搜索</source>
         <translation>Search</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_bridge.py" line="48" />
+        <location filename="../../console/ui/search_bridge.py" line="47" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
@@ -176,7 +409,7 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
         <location filename="../../console/ui/conversation_pane.py" line="85" />
-        <location filename="../../console/ui/conversation_pane.py" line="223" />
+        <location filename="../../console/ui/conversation_pane.py" line="219" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
@@ -191,22 +424,22 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="167" />
+        <location filename="../../console/ui/conversation_pane.py" line="163" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="167" />
+        <location filename="../../console/ui/conversation_pane.py" line="163" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="217" />
+        <location filename="../../console/ui/conversation_pane.py" line="213" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="224" />
+        <location filename="../../console/ui/conversation_pane.py" line="220" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
@@ -317,134 +550,139 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="123" />
+        <location filename="../../console/ui/main_window.py" line="131" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="124" />
+        <location filename="../../console/ui/main_window.py" line="132" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="139" />
+        <location filename="../../console/ui/main_window.py" line="147" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="140" />
+        <location filename="../../console/ui/main_window.py" line="148" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="142" />
+        <location filename="../../console/ui/main_window.py" line="150" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="148" />
+        <location filename="../../console/ui/main_window.py" line="156" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="155" />
+        <location filename="../../console/ui/main_window.py" line="159" />
+        <source>买家信息面板</source>
+        <translation>Buyer panel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="168" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="156" />
+        <location filename="../../console/ui/main_window.py" line="169" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="159" />
+        <location filename="../../console/ui/main_window.py" line="172" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="160" />
+        <location filename="../../console/ui/main_window.py" line="173" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="162" />
+        <location filename="../../console/ui/main_window.py" line="175" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="164" />
+        <location filename="../../console/ui/main_window.py" line="177" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="172" />
+        <location filename="../../console/ui/main_window.py" line="185" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="176" />
+        <location filename="../../console/ui/main_window.py" line="189" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="176" />
+        <location filename="../../console/ui/main_window.py" line="189" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="182" />
+        <location filename="../../console/ui/main_window.py" line="195" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="316" />
-        <location filename="../../console/ui/main_window.py" line="327" />
-        <location filename="../../console/ui/main_window.py" line="331" />
+        <location filename="../../console/ui/main_window.py" line="367" />
+        <location filename="../../console/ui/main_window.py" line="378" />
+        <location filename="../../console/ui/main_window.py" line="382" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="319" />
+        <location filename="../../console/ui/main_window.py" line="370" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="320" />
+        <location filename="../../console/ui/main_window.py" line="371" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="328" />
+        <location filename="../../console/ui/main_window.py" line="379" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="332" />
+        <location filename="../../console/ui/main_window.py" line="383" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="376" />
+        <location filename="../../console/ui/main_window.py" line="427" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="376" />
+        <location filename="../../console/ui/main_window.py" line="427" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="403" />
+        <location filename="../../console/ui/main_window.py" line="454" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="410" />
+        <location filename="../../console/ui/main_window.py" line="461" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="416" />
+        <location filename="../../console/ui/main_window.py" line="467" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>

@@ -38,6 +38,7 @@ def test_the_plan_is_a_function_of_the_seed() -> None:
     steps = [s for v in first for s in v.steps]
     assert {Action.SAY, Action.ORDER, Action.PAY, Action.RATE} <= {s.action for s in steps}
     assert all(1 <= s.score <= 5 for s in steps if s.action is Action.RATE)
+    assert all(s.items and s.amount for s in steps if s.action is Action.ORDER)  # issue 12: the panel shows them
     # staff and group visits use only the ids the operator declares
     assert {v.buyer for v in first if v.persona is Persona.STAFF} <= set(config.staff_ids)
     assert {v.buyer for v in first if v.persona is Persona.GROUP} <= set(config.group_ids)
@@ -88,3 +89,13 @@ def test_a_short_run_against_a_real_server_arrives_writes_and_exits_0(tmp_path: 
             assert all(kind == "consumer" for buyer, kind in kinds.items() if buyer.startswith("s4-"))
 
     run(main())
+
+
+def test_simulated_orders_carry_items_and_amounts() -> None:
+    """Issue 12: the demo's buyers send what an order holds, for the agent's buyer panel."""
+    from console.sim.traffic import order_lines
+
+    items, amount = order_lines("o1-7-0042", "p1001")
+    assert items[0].title == "碎花连衣裙 M码" and items[0].price == 15900
+    assert amount == sum(i.quantity * (i.price or 0) for i in items) > 0
+    assert order_lines("o1-7-0042", "p1001") == (items, amount)  # drawn from the order id alone

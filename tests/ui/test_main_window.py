@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from console.protocol.messages import DecisionInfo, Reason
 from console.reception.model import Section
 from console.ui.alerts import AlertKind, sound_file
 from console.ui.bubble_delegate import delivery_label
@@ -18,7 +20,6 @@ from console.ui.message_model import DeliveryRole, FailureRole
 from console.ui.reception_delegate import ReceptionDelegate, wait_level
 from console.ui.reception_model import ConversationRole
 from console.ui.state import ConsoleState, Delivery
-from console.ui.team_data import DecisionLine
 
 
 @pytest.fixture
@@ -328,18 +329,22 @@ def test_alerts_have_a_sound_per_kind_mute_and_notify_when_inactive(qtbot, windo
 
 
 def test_opening_a_buyer_says_why_they_came_to_me(qtbot, window: MainWindow) -> None:
-    """The buyer panel's "why this buyer came to me": the latest routing decision in words with
-    its rule (CONSOLE.md §6), asked of the server on opening; no supervisor dialog pops up."""
+    """The buyer panel's "why this buyer came to me": the decision the server picked, in words with
+    its rule (CONSOLE.md §6), from the panel asked for on opening; no supervisor dialog pops up."""
     window.reception.jump_to_first_pending()
-    assert ("why", ("b1001",)) in _backend(window).requests
+    assert ("get_panel", ("b1001",)) in _backend(window).requests
+    assert ("why", ("b1001",)) not in _backend(window).requests  # one owner: the panel's why
     assert window.pane.reason.text() == "为什么分给我：24小时内最近联系人（挂起也分配）（R4.1）"
     window.reception.select_conversation("b1002")
     window._on_reception_conversation_opened("b1002")
     assert window.pane.reason.text().startswith("为什么分给我")
-    later = [DecisionLine(1.0, "routed", "agent:amei", "group", "R7.3"),
-             DecisionLine(2.0, "routed", "agent:amei", "open_session", "R9.1")]  # the buyer wrote again
-    window.state.set_decisions("b1002", later)
-    assert window.pane.reason.text() == "为什么分给我：按分组匹配和分配策略选中（R7.3）"
+    panel = _backend(window).panels["b1002"]
+    later = DecisionInfo(at=2.0, event="routed", to="agent:xiaolin", why=Reason.GROUP, rule="R7.3")
+    window.state.set_panel(msgspec.structs.replace(panel, why=later))  # pushed: panel_updated
+    assert window.pane.reason.text() == "分配：xiaolin · 按分组匹配和分配策略选中（R7.3）"
+    other = msgspec.structs.replace(panel, conversation="b1001", why=None)
+    window.state.set_panel(other)  # another buyer's panel changes nothing here
+    assert window.pane.reason.text().startswith("分配：xiaolin")
 
 
 def test_the_list_keeps_no_copy_of_the_conversations(qtbot, qtmodeltester, window: MainWindow, clock) -> None:
