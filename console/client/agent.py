@@ -42,6 +42,7 @@ from console.client.outbox import Outbox, OutboxEntry, outbox_path
 from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.messages import (
+    AddPhrases,
     AgentEvent,
     ApplyPolicy,
     BuyerList,
@@ -50,11 +51,14 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     DecisionInfo,
+    DeletePhrase,
+    EditPhrase,
     Error,
     ErrorCode,
     Event,
     FilterBuyers,
     GetKpis,
+    GetPhrases,
     GetSnapshot,
     GetTeam,
     History,
@@ -64,6 +68,12 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    PhraseDraft,
+    PhraseInfo,
+    Phrases,
+    PhraseScope,
+    PinPhrase,
+    ReorderPhrases,
     Reply,
     ReplyAck,
     Request,
@@ -147,6 +157,7 @@ class AgentClient:
         self.events: Observers[AgentEvent] = Observers()
         self.state_changed: Observers[StateChange] = Observers()
         self.reply_outcomes: Observers[ReplyOutcome] = Observers()
+        self.phrase_updates: Observers[list[PhraseInfo]] = Observers()  # another console changed them
         self._ssl = ssl
         self._backoff = backoff or Backoff()
         self._timeout = request_timeout
@@ -358,6 +369,9 @@ class AgentClient:
             elif verdict is Verdict.GAP:
                 self._resync(event.seq)
             return
+        if isinstance(message, Phrases):  # changed on another console of this account, or the team's
+            self.phrase_updates.emit(message.phrases)
+            return
         if isinstance(message, Error):
             log.warning("server error outside a request: %s %s", message.code.value, message.message)
         else:
@@ -435,6 +449,30 @@ class AgentClient:
     async def search(self, query: str, *, limit: int = 30, before: int | None = None) -> SearchResults:
         """Earlier conversations matching ``query`` (issue 13); ``before`` pages on (``next_before``)."""
         return await self._call(_build(Search, query=query, limit=limit, before=before), SearchResults)
+
+    # -- quick replies (快捷短语) --------------------------------------------------------------------
+    # Each answers with the whole list the account may use (team's, then its own).
+
+    async def get_phrases(self) -> list[PhraseInfo]:
+        return (await self._call(GetPhrases(), Phrases)).phrases
+
+    async def add_phrases(self, drafts: list[PhraseDraft]) -> list[PhraseInfo]:
+        """Add one or many (a CSV import): all of them, or none if any is refused."""
+        return (await self._call(_build(AddPhrases, phrases=drafts), Phrases)).phrases
+
+    async def edit_phrase(self, phrase: int, *, title: str, text: str, group: str = "",
+                          pinned: bool = False) -> list[PhraseInfo]:
+        request = _build(EditPhrase, id=phrase, group=group, title=title, text=text, pinned=pinned)
+        return (await self._call(request, Phrases)).phrases
+
+    async def pin_phrase(self, phrase: int, pinned: bool) -> list[PhraseInfo]:
+        return (await self._call(_build(PinPhrase, id=phrase, pinned=pinned), Phrases)).phrases
+
+    async def delete_phrase(self, phrase: int) -> list[PhraseInfo]:
+        return (await self._call(_build(DeletePhrase, id=phrase), Phrases)).phrases
+
+    async def reorder_phrases(self, scope: PhraseScope, ids: list[int]) -> list[PhraseInfo]:
+        return (await self._call(_build(ReorderPhrases, scope=scope, ids=ids), Phrases)).phrases
 
     # -- replies and the outbox ---------------------------------------------------------------
 

@@ -9,7 +9,15 @@ from here, and a test reads the "Limits" table of docs/PROTOCOL.md and compares 
 from __future__ import annotations
 
 from console.protocol.codec import MAX_MESSAGE_BYTES
-from console.protocol.messages import MAX_BUYER_LIST, MAX_HISTORY, MAX_SEARCH_HITS, MAX_SEARCH_QUERY
+from console.protocol.messages import (
+    MAX_BUYER_LIST,
+    MAX_HISTORY,
+    MAX_PHRASE_BATCH,
+    MAX_PHRASE_TEXT,
+    MAX_PHRASES,
+    MAX_SEARCH_HITS,
+    MAX_SEARCH_QUERY,
+)
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -17,6 +25,9 @@ __all__ = [
     "MAX_BUYER_LIST",
     "MAX_SEARCH_QUERY",
     "MAX_SEARCH_HITS",
+    "MAX_PHRASES",
+    "MAX_PHRASE_BATCH",
+    "MAX_PHRASE_TEXT",
     "MAX_CONNECTIONS",
     "MAX_CONNECTIONS_PER_USER",
     "AGENT_RATE",

@@ -57,6 +57,12 @@ MAX_HISTORY = 500
 MAX_BUYER_LIST = 200  # CONSOLE.md §3: the latest 200 buyers of a tile
 MAX_SEARCH_QUERY = 64
 MAX_SEARCH_HITS = 100
+MAX_PHRASES = 2000  # quick replies of one scope (the team's, or one agent's own)
+MAX_PHRASE_BATCH = 500  # phrases added by one request (a CSV import: all of them or none)
+MAX_PHRASE_TEXT = 500
+PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
+PhraseText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PHRASE_TEXT)]
 
 
 # -- closed sets ---------------------------------------------------------------------------------
@@ -276,6 +282,61 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
     before: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
+class PhraseScope(StrEnum):
+    """Whose a quick reply (快捷短语) is: the shop's team set, or the asking agent's own."""
+
+    TEAM = "team"  # kept by supervisors and the main account; every agent sees them
+    PERSONAL = "personal"  # one account's own, the same on each of its consoles
+
+
+class PhraseDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A quick reply to add. ``text`` may hold the variables {买家} {客服} {订单号}."""
+
+    scope: PhraseScope
+    group: PhraseGroup = ""
+    title: PhraseTitle
+    text: PhraseText
+    pinned: bool = False
+
+
+class GetPhrases(Request, tag="get_phrases", frozen=True, kw_only=True):
+    """The team's quick replies and the asker's own (answer: ``phrases``)."""
+
+
+class AddPhrases(Request, tag="add_phrases", frozen=True, kw_only=True):
+    """Add one phrase, or a whole CSV import: all of them or, on any refusal, none."""
+
+    phrases: Annotated[list[PhraseDraft], msgspec.Meta(min_length=1, max_length=MAX_PHRASE_BATCH)]
+
+
+class EditPhrase(Request, tag="edit_phrase", frozen=True, kw_only=True):
+    """Replace a phrase's group, title, text and pin (its scope and place stay)."""
+
+    id: Annotated[int, msgspec.Meta(ge=1)]
+    group: PhraseGroup = ""
+    title: PhraseTitle
+    text: PhraseText
+    pinned: bool = False
+
+
+class PinPhrase(Request, tag="pin_phrase", frozen=True, kw_only=True):
+    """Pin (Ctrl+1..9 in the reply box, in list order) or unpin one phrase."""
+
+    id: Annotated[int, msgspec.Meta(ge=1)]
+    pinned: bool
+
+
+class DeletePhrase(Request, tag="delete_phrase", frozen=True, kw_only=True):
+    id: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class ReorderPhrases(Request, tag="reorder_phrases", frozen=True, kw_only=True):
+    """The new order of every phrase of ``scope`` (each id exactly once)."""
+
+    scope: PhraseScope
+    ids: Annotated[list[int], msgspec.Meta(max_length=MAX_PHRASES)]
+
+
 AgentRequest = (
     Login
     | Resume
@@ -294,6 +355,12 @@ AgentRequest = (
     | GetTeam
     | ApplyPolicy
     | Search
+    | GetPhrases
+    | AddPhrases
+    | EditPhrase
+    | PinPhrase
+    | DeletePhrase
+    | ReorderPhrases
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -420,6 +487,26 @@ class Team(Response, tag="team", frozen=True, kw_only=True):
     team: TeamInfo
 
 
+class PhraseInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A stored quick reply."""
+
+    id: int
+    scope: PhraseScope
+    group: str = ""
+    title: str
+    text: str
+    pinned: bool = False
+
+
+class Phrases(Response, tag="phrases", frozen=True, kw_only=True):
+    """Every quick reply the account may use: the team's, then its own, each in its order.
+
+    The answer to every phrase request; also pushed (``rid`` null) to the account's other consoles
+    when its own phrases change, and to every console when the team's do."""
+
+    phrases: list[PhraseInfo]
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -493,6 +580,7 @@ AgentPush = (
     | WhyAnswer
     | Team
     | SearchResults
+    | Phrases
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -23,6 +23,7 @@ from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
+    AddPhrases,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
@@ -30,9 +31,12 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     DecisionInfo,
+    DeletePhrase,
+    EditPhrase,
     ErrorCode,
     FilterBuyers,
     GetKpis,
+    GetPhrases,
     GetSnapshot,
     GetTeam,
     History,
@@ -42,6 +46,10 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    Phrases,
+    PhraseScope,
+    PinPhrase,
+    ReorderPhrases,
     Reply,
     ReplyAck,
     Response,
@@ -65,6 +73,7 @@ from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
+from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
@@ -88,6 +97,7 @@ class AgentSide:
         self.gate = gate
         self.doorway = doorway
         self.search = MessageSearch(self.store)
+        self.phrases = PhraseBook(self.store)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -332,6 +342,45 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
 
+    # -- quick replies (快捷短语) ----------------------------------------------------------------------
+
+    def _get_phrases(self, link: AgentLink, request: GetPhrases) -> Phrases:
+        return Phrases(rid=request.rid, phrases=self.phrases.listed(link.agent))
+
+    def _add_phrases(self, link: AgentLink, request: AddPhrases) -> Phrases:
+        self.phrases.add(link.agent, link.role, request.phrases, self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {d.scope for d in request.phrases})
+
+    def _edit_phrase(self, link: AgentLink, request: EditPhrase) -> Phrases:
+        scope = self.phrases.edit(link.agent, link.role, request.id, group=request.group, title=request.title,
+                                  text=request.text, pinned=request.pinned, at=self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _pin_phrase(self, link: AgentLink, request: PinPhrase) -> Phrases:
+        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _delete_phrase(self, link: AgentLink, request: DeletePhrase) -> Phrases:
+        scope = self.phrases.delete(link.agent, link.role, request.id)
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _reorder_phrases(self, link: AgentLink, request: ReorderPhrases) -> Phrases:
+        self.phrases.reorder(link.agent, link.role, request.scope, request.ids)
+        return self._phrases_changed(link, request.rid, {request.scope})
+
+    def _phrases_changed(self, link: AgentLink, rid: str | None, scopes: set[PhraseScope]) -> Phrases:
+        """The asker's answer; after the commit, the same list to the account's other consoles (and,
+        when the team's set changed, every console its own list): the same on every console."""
+        team = PhraseScope.TEAM in scopes
+
+        def tell() -> None:
+            for other in list(self.hub.links()):
+                if other.conn is not link.conn and (team or other.agent == link.agent):
+                    self.hub.reply(other.conn, Phrases(phrases=self.phrases.listed(other.agent)))
+
+        self.store.after_commit(tell)
+        return Phrases(rid=rid, phrases=self.phrases.listed(link.agent))
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -347,6 +396,12 @@ class AgentSide:
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
         Search: _search,
+        GetPhrases: _get_phrases,
+        AddPhrases: _add_phrases,
+        EditPhrase: _edit_phrase,
+        PinPhrase: _pin_phrase,
+        DeletePhrase: _delete_phrase,
+        ReorderPhrases: _reorder_phrases,
     }
 
 
