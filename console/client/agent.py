@@ -63,6 +63,8 @@ from console.protocol.messages import (
     GetTeam,
     History,
     Kpis,
+    LatestOrder,
+    LatestOrderIs,
     Login,
     LoginOk,
     Logout,
@@ -473,6 +475,10 @@ class AgentClient:
 
     async def reorder_phrases(self, scope: PhraseScope, ids: list[int]) -> list[PhraseInfo]:
         return (await self._call(_build(ReorderPhrases, scope=scope, ids=ids), Phrases)).phrases
+
+    async def latest_order(self, conversation: str) -> str | None:
+        """The buyer's latest order number (what ``{订单号}`` becomes), None when there is none."""
+        return (await self._call(_build(LatestOrder, conversation=conversation), LatestOrderIs)).order
 
     # -- replies and the outbox ---------------------------------------------------------------
 

@@ -77,6 +77,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.PinPhrase(rid="21", id=7, pinned=False),
     m.DeletePhrase(rid="22", id=7),
     m.ReorderPhrases(rid="23", scope=m.PhraseScope.PERSONAL, ids=[9, 8]),
+    m.LatestOrder(rid="24", conversation="b1001"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -121,6 +122,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
                      pinned=True),
         m.PhraseInfo(id=8, scope=m.PhraseScope.PERSONAL, group="常用", title="稍等", text="{买家}请稍等，我查一下"),
     ]),
+    m.LatestOrderIs(rid="24", conversation="b1001", order="TB20261126001"),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

@@ -337,6 +337,12 @@ class ReorderPhrases(Request, tag="reorder_phrases", frozen=True, kw_only=True):
     ids: Annotated[list[int], msgspec.Meta(max_length=MAX_PHRASES)]
 
 
+class LatestOrder(Request, tag="latest_order", frozen=True, kw_only=True):
+    """The buyer's latest order number, for a quick reply's ``{订单号}`` (answer: ``latest_order_is``)."""
+
+    conversation: Id
+
+
 AgentRequest = (
     Login
     | Resume
@@ -361,6 +367,7 @@ AgentRequest = (
     | PinPhrase
     | DeletePhrase
     | ReorderPhrases
+    | LatestOrder
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -507,6 +514,13 @@ class Phrases(Response, tag="phrases", frozen=True, kw_only=True):
     phrases: list[PhraseInfo]
 
 
+class LatestOrderIs(Response, tag="latest_order_is", frozen=True, kw_only=True):
+    """``order``: the order the buyer placed last (the first reported last), null when none."""
+
+    conversation: str
+    order: str | None = None
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -581,6 +595,7 @@ AgentPush = (
     | Team
     | SearchResults
     | Phrases
+    | LatestOrderIs
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -41,6 +41,8 @@ from console.protocol.messages import (
     GetTeam,
     History,
     Kpis,
+    LatestOrder,
+    LatestOrderIs,
     Login,
     LoginOk,
     Logout,
@@ -368,6 +370,11 @@ class AgentSide:
         self.phrases.reorder(link.agent, link.role, request.scope, request.ids)
         return self._phrases_changed(link, request.rid, {request.scope})
 
+    def _latest_order(self, link: AgentLink, request: LatestOrder) -> LatestOrderIs:
+        self._row(link, request.conversation, read=True)  # who sees the buyer may know the order
+        return LatestOrderIs(rid=request.rid, conversation=request.conversation,
+                             order=self.shop.repo.latest_order(request.conversation))
+
     def _phrases_changed(self, link: AgentLink, rid: str | None, scopes: set[PhraseScope]) -> Phrases:
         """The asker's answer; after the commit, the same list to the account's other consoles (and,
         when the team's set changed, every console its own list): the same on every console."""
@@ -402,6 +409,7 @@ class AgentSide:
         PinPhrase: _pin_phrase,
         DeletePhrase: _delete_phrase,
         ReorderPhrases: _reorder_phrases,
+        LatestOrder: _latest_order,
     }
 
 

@@ -13,9 +13,21 @@ import pytest
 
 from console.client.agent import AgentClient
 from console.client.errors import ClientError
-from console.protocol.messages import ErrorCode, PhraseDraft, PhraseInfo, PhraseScope
+from console.protocol.messages import (
+    Arrive,
+    Entry,
+    ErrorCode,
+    Ok,
+    OrderState,
+    OrderUpdate,
+    PhraseDraft,
+    PhraseInfo,
+    PhraseScope,
+    Status,
+)
 
 from .helpers import PASSWORD, run, running_server
+from .test_reception import buyer
 
 TEAM = PhraseScope.TEAM
 MINE = PhraseScope.PERSONAL
@@ -114,3 +126,26 @@ async def _until(predicate: object, timeout: float = 10.0) -> None:
         while not predicate():  # type: ignore[operator]
             await asyncio.sleep(0.02)
     await asyncio.wait_for(wait(), timeout)
+
+
+def test_latest_order_is_the_one_placed_last_and_only_for_who_sees_the_buyer(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running_server(tmp_path) as server:
+            async with _client(server.url, "a1", tmp_path / "1") as a1, \
+                    _client(server.url, "a2", tmp_path / "2") as a2, \
+                    _client(server.url, "sup", tmp_path / "s") as sup:
+                await a1.set_status(Status.ONLINE)
+                b1 = await buyer(server, "b1", "王小姐")
+                await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-dress"))
+                await _until(lambda: "b1" in a1.view.conversations)
+                assert await a1.latest_order("b1") is None
+                for order, state in (("TB001", OrderState.UNPAID), ("TB002", OrderState.UNPAID),
+                                     ("TB001", OrderState.PAID)):  # TB001 changes later: TB002 is still the latest
+                    assert isinstance(await b1.request(OrderUpdate(order=order, state=state)), Ok)
+                assert await a1.latest_order("b1") == "TB002"
+                assert await sup.latest_order("b1") == "TB002"
+                with pytest.raises(ClientError) as refused:
+                    await a2.latest_order("b1")
+                assert refused.value.code is ErrorCode.FORBIDDEN
+
+    run(main())
