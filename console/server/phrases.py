@@ -13,13 +13,27 @@ refusal half-way through an import leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import MAX_PHRASES, ErrorCode, PhraseDraft, PhraseInfo, PhraseScope, Role
+from console.reception.phrases import read_csv
 from console.server.store import Store
 
 TEAM = ""  # the owner of team phrases
+
+
+def seed_team_phrases(store: Store, csv_file: Path, at: float) -> int:
+    """Give a shop with no team phrases the set in ``csv_file`` (the demo's resources/quick_replies.csv).
+
+    Returns how many were added (0 when the shop already has a team set: never overwritten)."""
+    book = PhraseBook(store)
+    if book.team_count():
+        return 0
+    drafts = read_csv(csv_file.read_bytes(), PhraseScope.TEAM)
+    book.add("demo", Role.MAIN, drafts, at)
+    return len(drafts)
 
 
 class PhraseBook:

@@ -13,6 +13,7 @@ import pytest
 
 from console.client.agent import AgentClient
 from console.client.errors import ClientError
+from console.paths import resources_dir
 from console.protocol.messages import (
     Arrive,
     Entry,
@@ -25,10 +26,13 @@ from console.protocol.messages import (
     PhraseScope,
     Status,
 )
+from console.server.phrases import seed_team_phrases
+from console.server.store import Store
 
-from .helpers import PASSWORD, run, running_server
+from .helpers import PASSWORD, run, running_server, seed_accounts, write_policy
 from .test_reception import buyer
 
+DEMO_SET = resources_dir() / "quick_replies.csv"
 TEAM = PhraseScope.TEAM
 MINE = PhraseScope.PERSONAL
 
@@ -147,5 +151,27 @@ def test_latest_order_is_the_one_placed_last_and_only_for_who_sees_the_buyer(tmp
                 with pytest.raises(ClientError) as refused:
                     await a2.latest_order("b1")
                 assert refused.value.code is ErrorCode.FORBIDDEN
+
+    run(main())
+
+
+def test_the_demo_team_set_is_seeded_once_and_never_over_a_shops_own(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    seed_accounts(data, write_policy(tmp_path))
+    store = Store.open(data)
+    try:
+        assert seed_team_phrases(store, DEMO_SET, 1.0) == 16
+        assert seed_team_phrases(store, DEMO_SET, 2.0) == 0  # a second start adds nothing
+        store.flush(now=True)
+    finally:
+        store.close()
+
+    async def main() -> None:
+        async with running_server(tmp_path, seed=False) as server:
+            async with _client(server.url, "a1", tmp_path / "1") as a1:
+                phrases = await a1.get_phrases()
+                assert len(phrases) == 16 and {p.scope for p in phrases} == {TEAM}
+                assert [p.title for p in phrases if p.pinned] == ["欢迎", "稍等", "发货时间"]
+                assert {p.group for p in phrases} == {"售前", "物流", "售后", "结束"}
 
     run(main())
