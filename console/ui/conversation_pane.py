@@ -339,7 +339,7 @@ class ConversationPane(QWidget):
     def _on_input_phrase_query(self, query: str) -> None:
         if self.phrases is None:
             return
-        self.popup.show_matches(self.phrases.index.search(query), query)
+        self.popup.show_matches(self.phrases.index.search(query), query, self.phrases.index.pinned())
         hint = self.popup.sizeHint()
         width = min(hint.width(), self.input.width())
         corner = self.input.mapTo(self, QPoint(0, 0))

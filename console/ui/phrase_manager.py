@@ -71,6 +71,14 @@ def problem_text(problem: RowProblem) -> str:
     return line + texts[problem.problem].replace("%1", problem.detail)
 
 
+def _pin_text(phrase: PhraseInfo, keys: dict[int, int]) -> str:
+    """The key of a pinned phrase (only the first nine pinned have one)."""
+    if not phrase.pinned:
+        return ""
+    key = keys.get(phrase.id)
+    return f"Ctrl+{key}" if key is not None else "✓"
+
+
 class PhraseEditor(QDialog):
     """One phrase: set (only supervisors may choose the team's), group, title, text, pinned."""
 
@@ -189,6 +197,7 @@ class PhraseManager(QDialog):
     def _on_book_changed(self) -> None:
         current = self.current()
         self.tree.clear()
+        keys = {p.id: n for n, p in enumerate(self.book.index.pinned(), 1)}
         for scope in (PhraseScope.TEAM, PhraseScope.PERSONAL):
             top = QTreeWidgetItem(self.tree, [scope_text(scope)])
             top.setData(0, ScopeRole, scope.value)
@@ -202,7 +211,7 @@ class PhraseManager(QDialog):
                         groups[p.group] = QTreeWidgetItem(top, [p.group])
                         groups[p.group].setData(0, ScopeRole, scope.value)
                     parent = groups[p.group]
-                item = QTreeWidgetItem(parent, [p.title, " ".join(p.text.split()), "📌" if p.pinned else ""])
+                item = QTreeWidgetItem(parent, [p.title, " ".join(p.text.split()), _pin_text(p, keys)])
                 item.setData(0, PhraseIdRole, p.id)
                 item.setData(0, ScopeRole, scope.value)
                 item.setToolTip(1, p.text)

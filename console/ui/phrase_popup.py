@@ -16,6 +16,7 @@ from console.protocol.messages import PhraseInfo
 
 PhraseRole = Qt.ItemDataRole.UserRole  # the PhraseInfo of a row
 MAX_SHOWN = 30
+SHOWN_ROWS = 8  # rows visible at once; the rest scroll
 PREVIEW = 40  # characters of the text shown after the title
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -27,10 +28,12 @@ class PhraseListModel(QAbstractListModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._phrases: list[PhraseInfo] = []
+        self._keys: dict[int, int] = {}  # phrase id -> n of its Ctrl+n
 
-    def set_phrases(self, phrases: list[PhraseInfo]) -> None:
+    def set_phrases(self, phrases: list[PhraseInfo], pinned: list[PhraseInfo] | None = None) -> None:
         self.beginResetModel()  # a new search: the whole list is another one
         self._phrases = phrases[:MAX_SHOWN]
+        self._keys = {p.id: n for n, p in enumerate(pinned or [], 1)}
         self.endResetModel()
 
     def phrase(self, row: int) -> PhraseInfo | None:
@@ -47,7 +50,8 @@ class PhraseListModel(QAbstractListModel):
             text = " ".join(p.text.split())
             text = text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
             group = f"[{p.group}] " if p.group else ""
-            pin = "📌 " if p.pinned else ""
+            key = self._keys.get(p.id)
+            pin = f"Ctrl+{key}  " if key is not None else ""
             return f"{pin}{group}{p.title} — {text}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return p.text
@@ -72,6 +76,8 @@ class PhrasePopup(QFrame):
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setUniformItemSizes(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.hint = QLabel(self)
         self.hint.setObjectName("phraseHint")
         layout = QVBoxLayout(self)
@@ -81,8 +87,8 @@ class PhrasePopup(QFrame):
         layout.addWidget(self.hint)
         self.hide()
 
-    def show_matches(self, phrases: list[PhraseInfo], query: str) -> None:
-        self.model.set_phrases(phrases)
+    def show_matches(self, phrases: list[PhraseInfo], query: str, pinned: list[PhraseInfo] | None = None) -> None:
+        self.model.set_phrases(phrases, pinned)
         if self.model.rowCount():
             self.list.setCurrentIndex(self.model.index(0))
             self.hint.setText(self.tr("↑↓ 选择，Enter 插入，Esc 关闭"))
@@ -100,5 +106,11 @@ class PhrasePopup(QFrame):
         return self.model.phrase(self.list.currentIndex().row())
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 220)
+        """Wide enough to read a phrase; as tall as its rows, at most ``SHOWN_ROWS`` of them."""
+        rows = max(1, min(self.model.rowCount(), SHOWN_ROWS))
+        row = self.list.sizeHintForRow(0) if self.model.rowCount() else self.list.fontMetrics().height() + 4
+        frame = 2 * self.list.frameWidth() + 2
+        margins = self.layout().contentsMargins() if self.layout() is not None else None
+        extra = (margins.top() + margins.bottom()) if margins is not None else 8
+        return QSize(520, rows * row + frame + self.hint.sizeHint().height() + extra + 2)
 
