@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -62,7 +62,9 @@ class ReplyEdit(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.popup_open = False
+        self.quick_replies = False  # set when there is a phrase book: "/" and Ctrl+1..9 are then the box's
         self._dismissed: int | None = None  # Esc closed the popup of the slash at this position
+        self._asked: tuple[int, str] | None = None  # the query last sent (text and cursor both signal)
         self.textChanged.connect(self._on_text_changed)
         self.cursorPositionChanged.connect(self._on_text_changed)
 
@@ -87,8 +89,9 @@ class ReplyEdit(QPlainTextEdit):
             return True
         return super().event(event)
 
-    @staticmethod
-    def _pinned_key(event: QKeyEvent) -> int | None:
+    def _pinned_key(self, event: QKeyEvent) -> int | None:
+        if not self.quick_replies:
+            return None
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if mods == Qt.KeyboardModifier.ControlModifier:
             return _PINNED.get(Qt.Key(event.key()))
@@ -113,7 +116,7 @@ class ReplyEdit(QPlainTextEdit):
             if key == Qt.Key.Key_Escape:
                 found = self.trigger()
                 self._dismissed = found[0] if found is not None else None
-                self._end_query()
+                self.end_query()
                 event.accept()
                 return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
@@ -123,21 +126,25 @@ class ReplyEdit(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
-    def focusOutEvent(self, event: QEvent) -> None:  # type: ignore[override]
-        self._end_query()
-        super().focusOutEvent(event)  # type: ignore[arg-type]
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.end_query()
+        super().focusOutEvent(event)
 
     def _on_text_changed(self) -> None:
-        found = self.trigger()
+        found = self.trigger() if self.quick_replies else None
         if found is None or found[0] == self._dismissed:
             if found is None:
                 self._dismissed = None
-            self._end_query()
+            self.end_query()
+            return
+        if self.popup_open and found == self._asked:
             return
         self.popup_open = True
+        self._asked = found
         self.phrase_query.emit(found[1])
 
-    def _end_query(self) -> None:
+    def end_query(self) -> None:
+        self._asked = None
         if self.popup_open:
             self.popup_open = False
             self.phrase_query_ended.emit()
@@ -185,6 +192,7 @@ class ConversationPane(QWidget):
         self.input.setPlaceholderText(self._placeholder())
         self.input.setFixedHeight(96)
         self.popup = PhrasePopup(self)
+        self.input.quick_replies = phrases is not None
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -369,8 +377,7 @@ class ConversationPane(QWidget):
         if found is not None:
             cursor.setPosition(found[0], QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
-        self.popup.hide()
-        self.input.popup_open = False
+        self.input.end_query()
         conversation = self.conversation.id
         position = cursor.position()
         buyer, agent = self.conversation.name, self._state.agent_name

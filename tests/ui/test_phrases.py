@@ -175,3 +175,25 @@ def test_a_supervisor_edits_a_team_phrase_through_the_editor(qtbot, settings: QS
     manager.down_button.click()
     assert [p.title for p in book.phrases if p.scope is TEAM] == ["欢迎", "发货时间", "退款到账"]
     assert state.agent == "sup"
+
+
+def test_without_quick_replies_the_reply_box_leaves_ctrl_digits_to_the_status_keys(qtbot, state: ConsoleState,
+                                                                                    clock, settings: QSettings) -> None:
+    backend = FakeBackend(state, clock)
+    main = MainWindow(state, backend, settings, clock)  # no phrase book
+    qtbot.addWidget(main)
+    backend.populate()
+    main.show()
+    qtbot.waitExposed(main)
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow)
+    main.reception.jump_to_first_pending()
+    main.pane.input.setFocus()
+    qtbot.waitUntil(main.pane.input.hasFocus)
+    with qtbot.waitSignal(main.controls.status_requested) as requested:
+        QTest.keyClick(main.pane.input, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert requested.args == ["suspended"]
+    QTest.keyClicks(main.pane.input, "/")
+    assert not main.pane.popup.isVisible()
+    QTest.keyClick(main.pane.input, Qt.Key.Key_Return)  # Enter is still a new line
+    assert main.pane.input.toPlainText() == "/\n"
