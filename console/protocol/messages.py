@@ -60,6 +60,7 @@ MAX_SEARCH_HITS = 100
 MAX_PHRASES = 2000  # quick replies of one scope (the team's, or one agent's own)
 MAX_PHRASE_BATCH = 500  # phrases added by one request (a CSV import: all of them or none)
 MAX_PHRASE_TEXT = 500
+PhraseId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # a SQLite rowid: larger is no phrase, and no crash
 PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
 PhraseText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PHRASE_TEXT)]
@@ -312,7 +313,7 @@ class AddPhrases(Request, tag="add_phrases", frozen=True, kw_only=True):
 class EditPhrase(Request, tag="edit_phrase", frozen=True, kw_only=True):
     """Replace a phrase's group, title, text and pin (its scope and place stay)."""
 
-    id: Annotated[int, msgspec.Meta(ge=1)]
+    id: PhraseId
     group: PhraseGroup = ""
     title: PhraseTitle
     text: PhraseText
@@ -322,19 +323,19 @@ class EditPhrase(Request, tag="edit_phrase", frozen=True, kw_only=True):
 class PinPhrase(Request, tag="pin_phrase", frozen=True, kw_only=True):
     """Pin (Ctrl+1..9 in the reply box, in list order) or unpin one phrase."""
 
-    id: Annotated[int, msgspec.Meta(ge=1)]
+    id: PhraseId
     pinned: bool
 
 
 class DeletePhrase(Request, tag="delete_phrase", frozen=True, kw_only=True):
-    id: Annotated[int, msgspec.Meta(ge=1)]
+    id: PhraseId
 
 
 class ReorderPhrases(Request, tag="reorder_phrases", frozen=True, kw_only=True):
     """The new order of every phrase of ``scope`` (each id exactly once)."""
 
     scope: PhraseScope
-    ids: Annotated[list[int], msgspec.Meta(max_length=MAX_PHRASES)]
+    ids: Annotated[list[PhraseId], msgspec.Meta(max_length=MAX_PHRASES)]
 
 
 class LatestOrder(Request, tag="latest_order", frozen=True, kw_only=True):
