@@ -199,7 +199,10 @@ class PhraseManager(QDialog):
         self.tree.clear()
         keys = {p.id: n for n, p in enumerate(self.book.index.pinned(), 1)}
         for scope in (PhraseScope.TEAM, PhraseScope.PERSONAL):
-            top = QTreeWidgetItem(self.tree, [scope_text(scope)])
+            title = scope_text(scope)
+            if scope is PhraseScope.TEAM and not self.book.may_keep_team:
+                title += self.tr("（主管维护，只读）")
+            top = QTreeWidgetItem(self.tree, [title])
             top.setData(0, ScopeRole, scope.value)
             groups: dict[str, QTreeWidgetItem] = {}
             for p in self.book.phrases:

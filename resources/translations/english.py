@@ -207,6 +207,7 @@ ENGLISH = {
     "会话进行中，由其他接待方处理（只读）": "Session open, handled by someone else (read-only)",
     "会话已结束（只读），买家再次发消息时会重新分配": "Session closed (read-only); the buyer is routed again when they write",
     # quick replies (快捷短语, issue 12)
+    "（主管维护，只读）": " (kept by supervisors, read-only)",
     "读取快捷短语": "Loading quick replies",
     "添加快捷短语": "Adding quick replies",
     "修改快捷短语": "Changing a quick reply",

@@ -184,64 +184,64 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="162" />
+        <location filename="../../console/ui/conversation_pane.py" line="169" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="170" />
+        <location filename="../../console/ui/conversation_pane.py" line="177" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="171" />
+        <location filename="../../console/ui/conversation_pane.py" line="178" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="334" />
+        <location filename="../../console/ui/conversation_pane.py" line="342" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="188" />
+        <location filename="../../console/ui/conversation_pane.py" line="196" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="190" />
+        <location filename="../../console/ui/conversation_pane.py" line="198" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="273" />
+        <location filename="../../console/ui/conversation_pane.py" line="281" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="273" />
+        <location filename="../../console/ui/conversation_pane.py" line="281" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="323" />
+        <location filename="../../console/ui/conversation_pane.py" line="331" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="330" />
+        <location filename="../../console/ui/conversation_pane.py" line="338" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="335" />
+        <location filename="../../console/ui/conversation_pane.py" line="343" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="361" />
+        <location filename="../../console/ui/conversation_pane.py" line="369" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -506,62 +506,62 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhraseEditor</name>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="81" />
+        <location filename="../../console/ui/phrase_manager.py" line="89" />
         <source>编辑快捷短语</source>
         <translation>Edit quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="81" />
+        <location filename="../../console/ui/phrase_manager.py" line="89" />
         <source>新建快捷短语</source>
         <translation>New quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="99" />
+        <location filename="../../console/ui/phrase_manager.py" line="107" />
         <source>可用变量：{买家} {客服} {订单号}</source>
         <translation>Variables: {买家} (buyer) {客服} (agent) {订单号} (order number)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="100" />
+        <location filename="../../console/ui/phrase_manager.py" line="108" />
         <source>置顶（回复框中 Ctrl+1…9 插入）</source>
         <translation>Pinned (Ctrl+1…9 in the reply box)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="104" />
+        <location filename="../../console/ui/phrase_manager.py" line="112" />
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="105" />
+        <location filename="../../console/ui/phrase_manager.py" line="113" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="107" />
+        <location filename="../../console/ui/phrase_manager.py" line="115" />
         <source>所属</source>
         <translation>Set</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="108" />
+        <location filename="../../console/ui/phrase_manager.py" line="116" />
         <source>分组</source>
         <translation>Group</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="109" />
+        <location filename="../../console/ui/phrase_manager.py" line="117" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="110" />
+        <location filename="../../console/ui/phrase_manager.py" line="118" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="125" />
+        <location filename="../../console/ui/phrase_manager.py" line="133" />
         <source>标题和内容都不能为空</source>
         <translation>Title and text must not be empty</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="129" />
+        <location filename="../../console/ui/phrase_manager.py" line="137" />
         <source>内容超过 %1 个字</source>
         <translation>The text is longer than %1 characters</translation>
     </message>
@@ -639,121 +639,126 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="142" />
+        <location filename="../../console/ui/phrase_manager.py" line="150" />
         <source>快捷短语管理</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="147" />
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="147" />
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="147" />
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
         <source>置顶</source>
         <translation>Pinned</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="150" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="151" />
+        <location filename="../../console/ui/phrase_manager.py" line="159" />
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="152" />
+        <location filename="../../console/ui/phrase_manager.py" line="160" />
         <source>置顶/取消</source>
         <translation>Pin / unpin</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="153" />
+        <location filename="../../console/ui/phrase_manager.py" line="161" />
         <source>上移</source>
         <translation>Move up</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="154" />
+        <location filename="../../console/ui/phrase_manager.py" line="162" />
         <source>下移</source>
         <translation>Move down</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="163" />
         <source>删除</source>
         <translation>Delete</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="156" />
+        <location filename="../../console/ui/phrase_manager.py" line="164" />
         <source>导入 CSV…</source>
         <translation>Import CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="157" />
+        <location filename="../../console/ui/phrase_manager.py" line="165" />
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="159" />
+        <location filename="../../console/ui/phrase_manager.py" line="167" />
         <source>UTF-8 编码</source>
         <translation>UTF-8</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="160" />
+        <location filename="../../console/ui/phrase_manager.py" line="168" />
         <source>GBK 编码（旧版 Excel）</source>
         <translation>GBK (older Excel)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="297" />
+        <location filename="../../console/ui/phrase_manager.py" line="204" />
+        <source>（主管维护，只读）</source>
+        <translation> (kept by supervisors, read-only)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="309" />
         <source>删除快捷短语</source>
         <translation>Delete quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="298" />
+        <location filename="../../console/ui/phrase_manager.py" line="310" />
         <source>删除“%1”吗？</source>
         <translation>Delete “%1”?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="305" />
-        <location filename="../../console/ui/phrase_manager.py" line="321" />
+        <location filename="../../console/ui/phrase_manager.py" line="317" />
+        <location filename="../../console/ui/phrase_manager.py" line="333" />
         <source>导入快捷短语</source>
         <translation>Import quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="305" />
-        <location filename="../../console/ui/phrase_manager.py" line="332" />
+        <location filename="../../console/ui/phrase_manager.py" line="317" />
+        <location filename="../../console/ui/phrase_manager.py" line="344" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="315" />
+        <location filename="../../console/ui/phrase_manager.py" line="327" />
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="322" />
+        <location filename="../../console/ui/phrase_manager.py" line="334" />
         <source>文件有误，未导入任何短语。</source>
         <translation>The file has errors; nothing was imported.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="332" />
-        <location filename="../../console/ui/phrase_manager.py" line="341" />
-        <location filename="../../console/ui/phrase_manager.py" line="347" />
+        <location filename="../../console/ui/phrase_manager.py" line="344" />
+        <location filename="../../console/ui/phrase_manager.py" line="353" />
+        <location filename="../../console/ui/phrase_manager.py" line="359" />
         <source>导出快捷短语</source>
         <translation>Export quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="342" />
+        <location filename="../../console/ui/phrase_manager.py" line="354" />
         <source>有的字 GBK 编码写不下（如表情符号），请改用 UTF-8 编码导出</source>
         <translation>Some characters (emoji, for instance) cannot be written in GBK; export as UTF-8 instead</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="348" />
+        <location filename="../../console/ui/phrase_manager.py" line="360" />
         <source>无法写入文件：%1</source>
         <translation>Cannot write the file: %1</translation>
     </message>
@@ -761,17 +766,17 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhrasePopup</name>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="88" />
+        <location filename="../../console/ui/phrase_popup.py" line="94" />
         <source>↑↓ 选择，Enter 插入，Esc 关闭</source>
         <translation>↑↓ choose, Enter inserts, Esc closes</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="90" />
+        <location filename="../../console/ui/phrase_popup.py" line="96" />
         <source>没有与“%1”相符的快捷短语</source>
         <translation>No quick reply matches “%1”</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="91" />
+        <location filename="../../console/ui/phrase_popup.py" line="97" />
         <source>还没有快捷短语：在“快捷短语”菜单中添加</source>
         <translation>No quick replies yet: add some in the Quick replies menu</translation>
     </message>
