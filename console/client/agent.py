@@ -44,6 +44,7 @@ from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.limits import CLOSE_REVOKED
 from console.protocol.messages import (
     AddNote,
+    AddPhrases,
     AddTag,
     AgentEvent,
     ApplyPolicy,
@@ -54,25 +55,36 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     DecisionInfo,
+    DeletePhrase,
+    EditPhrase,
     Error,
     ErrorCode,
     Event,
     FilterBuyers,
     GetKpis,
     GetPanel,
+    GetPhrases,
     GetSession,
     GetSnapshot,
     GetTeam,
     History,
     Kpis,
+    LatestOrder,
+    LatestOrderIs,
     Login,
     LoginOk,
     Logout,
     Ok,
     Open,
     PanelAnswer,
+    PhraseDraft,
+    PhraseInfo,
+    Phrases,
+    PhraseScope,
+    PinPhrase,
     RemoveNote,
     RemoveTag,
+    ReorderPhrases,
     Reply,
     ReplyAck,
     Request,
@@ -157,6 +169,7 @@ class AgentClient:
         self.events: Observers[AgentEvent] = Observers()
         self.state_changed: Observers[StateChange] = Observers()
         self.reply_outcomes: Observers[ReplyOutcome] = Observers()
+        self.phrase_updates: Observers[list[PhraseInfo]] = Observers()  # another console changed them
         self._ssl = ssl
         self._backoff = backoff or Backoff()
         self._timeout = request_timeout
@@ -374,6 +387,9 @@ class AgentClient:
             elif verdict is Verdict.GAP:
                 self._resync(event.seq)
             return
+        if isinstance(message, Phrases):  # changed on another console of this account, or the team's
+            self.phrase_updates.emit(message.phrases)
+            return
         if isinstance(message, Error):
             log.warning("server error outside a request: %s %s", message.code.value, message.message)
         else:
@@ -471,6 +487,33 @@ class AgentClient:
 
     async def remove_tag(self, conversation: str, tag: str) -> None:
         await self._call(_build(RemoveTag, conversation=conversation, tag=tag), Ok)
+    # -- quick replies (快捷短语) --------------------------------------------------------------------
+    # Each answers with the whole list the account may use (team's, then its own).
+
+    async def get_phrases(self) -> list[PhraseInfo]:
+        return (await self._call(GetPhrases(), Phrases)).phrases
+
+    async def add_phrases(self, drafts: list[PhraseDraft]) -> list[PhraseInfo]:
+        """Add one or many (a CSV import): all of them, or none if any is refused."""
+        return (await self._call(_build(AddPhrases, phrases=drafts), Phrases)).phrases
+
+    async def edit_phrase(self, phrase: int, *, title: str, text: str, group: str = "",
+                          pinned: bool = False) -> list[PhraseInfo]:
+        request = _build(EditPhrase, id=phrase, group=group, title=title, text=text, pinned=pinned)
+        return (await self._call(request, Phrases)).phrases
+
+    async def pin_phrase(self, phrase: int, pinned: bool) -> list[PhraseInfo]:
+        return (await self._call(_build(PinPhrase, id=phrase, pinned=pinned), Phrases)).phrases
+
+    async def delete_phrase(self, phrase: int) -> list[PhraseInfo]:
+        return (await self._call(_build(DeletePhrase, id=phrase), Phrases)).phrases
+
+    async def reorder_phrases(self, scope: PhraseScope, ids: list[int]) -> list[PhraseInfo]:
+        return (await self._call(_build(ReorderPhrases, scope=scope, ids=ids), Phrases)).phrases
+
+    async def latest_order(self, conversation: str) -> str | None:
+        """The buyer's latest order number (what ``{订单号}`` becomes), None when there is none."""
+        return (await self._call(_build(LatestOrder, conversation=conversation), LatestOrderIs)).order
 
     # -- replies and the outbox ---------------------------------------------------------------
 

@@ -39,10 +39,13 @@ def _run(args: argparse.Namespace) -> int:
     import logging
     import signal
     import sys
+    import time
 
+    from console.paths import resources_dir
     from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
     from console.server.limits import Limits
+    from console.server.phrases import seed_team_phrases
     from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
             store = Store.open(args.data)
             try:
                 ensure_demo_accounts(store, policy, args.demo_password)
+                seed_team_phrases(store, resources_dir() / "quick_replies.csv", time.time())  # a shop's usual set
+                store.flush(now=True)
             finally:
                 store.close()
 

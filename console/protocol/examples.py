@@ -89,6 +89,15 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.AddTag(rid="21", conversation="b1001", tag="爱砍价"),
     m.RemoveTag(rid="22", conversation="b1001", tag="爱砍价"),
     m.GetSession(rid="23", conversation="b1001", session=7),
+    m.GetPhrases(rid="18"),
+    m.AddPhrases(rid="19", phrases=[
+        m.PhraseDraft(scope=m.PhraseScope.PERSONAL, group="常用", title="稍等", text="{买家}请稍等，我查一下"),
+    ]),
+    m.EditPhrase(rid="20", id=7, group="售后", title="退款进度", text="{买家}您好，订单{订单号}的退款已提交", pinned=True),
+    m.PinPhrase(rid="21", id=7, pinned=False),
+    m.DeletePhrase(rid="22", id=7),
+    m.ReorderPhrases(rid="23", scope=m.PhraseScope.PERSONAL, ids=[9, 8]),
+    m.LatestOrder(rid="24", conversation="b1001"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -130,6 +139,12 @@ AGENT_PUSHES: list[m.AgentPush] = [
     ),
     m.PanelAnswer(rid="18", panel=PANEL),
     m.SessionHistory(rid="23", conversation="b1001", session=PANEL.sessions[1], messages=[MESSAGE, REPLY]),
+    m.Phrases(rid="18", phrases=[
+        m.PhraseInfo(id=1, scope=m.PhraseScope.TEAM, group="售前", title="欢迎", text="{买家}您好，我是{客服}，很高兴为您服务",
+                     pinned=True),
+        m.PhraseInfo(id=8, scope=m.PhraseScope.PERSONAL, group="常用", title="稍等", text="{买家}请稍等，我查一下"),
+    ]),
+    m.LatestOrderIs(rid="24", conversation="b1001", order="TB20261126001"),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

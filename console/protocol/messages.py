@@ -64,6 +64,13 @@ MAX_ORDER_ITEMS = 50
 MAX_AMOUNT = 100_000_000_00  # fen: a hundred million yuan, far above any real order
 MAX_PANEL_ORDERS = 20
 MAX_PANEL_SESSIONS = 20
+MAX_PHRASES = 2000  # quick replies of one scope (the team's, or one agent's own)
+MAX_PHRASE_BATCH = 500  # phrases added by one request (a CSV import: all of them or none)
+MAX_PHRASE_TEXT = 500
+PhraseId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # a SQLite rowid: larger is no phrase, and no crash
+PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
+PhraseText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_PHRASE_TEXT)]
 
 
 # -- closed sets ---------------------------------------------------------------------------------
@@ -290,6 +297,67 @@ class GetPanel(Request, tag="get_panel", frozen=True, kw_only=True):
     conversation: Id
 
 
+class PhraseScope(StrEnum):
+    """Whose a quick reply (快捷短语) is: the shop's team set, or the asking agent's own."""
+
+    TEAM = "team"  # kept by supervisors and the main account; every agent sees them
+    PERSONAL = "personal"  # one account's own, the same on each of its consoles
+
+
+class PhraseDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A quick reply to add. ``text`` may hold the variables {买家} {客服} {订单号}."""
+
+    scope: PhraseScope
+    group: PhraseGroup = ""
+    title: PhraseTitle
+    text: PhraseText
+    pinned: bool = False
+
+
+class GetPhrases(Request, tag="get_phrases", frozen=True, kw_only=True):
+    """The team's quick replies and the asker's own (answer: ``phrases``)."""
+
+
+class AddPhrases(Request, tag="add_phrases", frozen=True, kw_only=True):
+    """Add one phrase, or a whole CSV import: all of them or, on any refusal, none."""
+
+    phrases: Annotated[list[PhraseDraft], msgspec.Meta(min_length=1, max_length=MAX_PHRASE_BATCH)]
+
+
+class EditPhrase(Request, tag="edit_phrase", frozen=True, kw_only=True):
+    """Replace a phrase's group, title, text and pin (its scope and place stay)."""
+
+    id: PhraseId
+    group: PhraseGroup = ""
+    title: PhraseTitle
+    text: PhraseText
+    pinned: bool = False
+
+
+class PinPhrase(Request, tag="pin_phrase", frozen=True, kw_only=True):
+    """Pin (Ctrl+1..9 in the reply box, in list order) or unpin one phrase."""
+
+    id: PhraseId
+    pinned: bool
+
+
+class DeletePhrase(Request, tag="delete_phrase", frozen=True, kw_only=True):
+    id: PhraseId
+
+
+class ReorderPhrases(Request, tag="reorder_phrases", frozen=True, kw_only=True):
+    """The new order of every phrase of ``scope`` (each id exactly once)."""
+
+    scope: PhraseScope
+    ids: Annotated[list[PhraseId], msgspec.Meta(max_length=MAX_PHRASES)]
+
+
+class LatestOrder(Request, tag="latest_order", frozen=True, kw_only=True):
+    """The buyer's latest order number, for a quick reply's ``{订单号}`` (answer: ``latest_order_is``)."""
+
+    conversation: Id
+
+
 NoteText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE)]
 BuyerTag = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
 """A shared buyer tag: 1-16 printable characters, not only spaces."""
@@ -350,6 +418,13 @@ AgentRequest = (
     | AddTag
     | RemoveTag
     | GetSession
+    | GetPhrases
+    | AddPhrases
+    | EditPhrase
+    | PinPhrase
+    | DeletePhrase
+    | ReorderPhrases
+    | LatestOrder
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -540,6 +615,33 @@ class Team(Response, tag="team", frozen=True, kw_only=True):
     team: TeamInfo
 
 
+class PhraseInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A stored quick reply."""
+
+    id: int
+    scope: PhraseScope
+    group: str = ""
+    title: str
+    text: str
+    pinned: bool = False
+
+
+class Phrases(Response, tag="phrases", frozen=True, kw_only=True):
+    """Every quick reply the account may use: the team's, then its own, each in its order.
+
+    The answer to every phrase request; also pushed (``rid`` null) to the account's other consoles
+    when its own phrases change, and to every console when the team's do."""
+
+    phrases: list[PhraseInfo]
+
+
+class LatestOrderIs(Response, tag="latest_order_is", frozen=True, kw_only=True):
+    """``order``: the order the buyer placed last (the first reported last), null when none."""
+
+    conversation: str
+    order: str | None = None
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -634,6 +736,8 @@ AgentPush = (
     | SearchResults
     | PanelAnswer
     | SessionHistory
+    | Phrases
+    | LatestOrderIs
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -23,6 +23,7 @@ from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
     AddNote,
+    AddPhrases,
     AddTag,
     AgentRequest,
     ApplyPolicy,
@@ -30,23 +31,32 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    DeletePhrase,
+    EditPhrase,
     ErrorCode,
     FilterBuyers,
     GetKpis,
     GetPanel,
+    GetPhrases,
     GetSession,
     GetSnapshot,
     GetTeam,
     History,
     Kpis,
+    LatestOrder,
+    LatestOrderIs,
     Login,
     LoginOk,
     Logout,
     Ok,
     Open,
     PanelAnswer,
+    Phrases,
+    PhraseScope,
+    PinPhrase,
     RemoveNote,
     RemoveTag,
+    ReorderPhrases,
     Reply,
     ReplyAck,
     Response,
@@ -72,6 +82,7 @@ from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.panel import decision_info
+from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
@@ -95,6 +106,7 @@ class AgentSide:
         self.gate = gate
         self.doorway = doorway
         self.search = MessageSearch(self.store)
+        self.phrases = PhraseBook(self.store)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -364,6 +376,49 @@ class AgentSide:
     def _remove_tag(self, link: AgentLink, request: RemoveTag) -> Ok:
         self.shop.remove_tag(self._row(link, request.conversation), request.tag)
         return Ok(rid=request.rid)
+    # -- quick replies (快捷短语) ----------------------------------------------------------------------
+
+    def _get_phrases(self, link: AgentLink, request: GetPhrases) -> Phrases:
+        return Phrases(rid=request.rid, phrases=self.phrases.listed(link.agent))
+
+    def _add_phrases(self, link: AgentLink, request: AddPhrases) -> Phrases:
+        self.phrases.add(link.agent, link.role, request.phrases, self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {d.scope for d in request.phrases})
+
+    def _edit_phrase(self, link: AgentLink, request: EditPhrase) -> Phrases:
+        scope = self.phrases.edit(link.agent, link.role, request.id, group=request.group, title=request.title,
+                                  text=request.text, pinned=request.pinned, at=self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _pin_phrase(self, link: AgentLink, request: PinPhrase) -> Phrases:
+        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.driver.now())
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _delete_phrase(self, link: AgentLink, request: DeletePhrase) -> Phrases:
+        scope = self.phrases.delete(link.agent, link.role, request.id)
+        return self._phrases_changed(link, request.rid, {scope})
+
+    def _reorder_phrases(self, link: AgentLink, request: ReorderPhrases) -> Phrases:
+        self.phrases.reorder(link.agent, link.role, request.scope, request.ids)
+        return self._phrases_changed(link, request.rid, {request.scope})
+
+    def _latest_order(self, link: AgentLink, request: LatestOrder) -> LatestOrderIs:
+        self._row(link, request.conversation, read=True)  # who sees the buyer may know the order
+        return LatestOrderIs(rid=request.rid, conversation=request.conversation,
+                             order=self.shop.repo.latest_order(request.conversation))
+
+    def _phrases_changed(self, link: AgentLink, rid: str | None, scopes: set[PhraseScope]) -> Phrases:
+        """The asker's answer; after the commit, the same list to the account's other consoles (and,
+        when the team's set changed, every console its own list): the same on every console."""
+        team = PhraseScope.TEAM in scopes
+
+        def tell() -> None:
+            for other in list(self.hub.links()):
+                if other.conn is not link.conn and (team or other.agent == link.agent):
+                    self.hub.reply(other.conn, Phrases(phrases=self.phrases.listed(other.agent)))
+
+        self.store.after_commit(tell)
+        return Phrases(rid=rid, phrases=self.phrases.listed(link.agent))
 
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
@@ -386,5 +441,12 @@ class AgentSide:
         RemoveNote: _remove_note,
         AddTag: _add_tag,
         RemoveTag: _remove_tag,
+        GetPhrases: _get_phrases,
+        AddPhrases: _add_phrases,
+        EditPhrase: _edit_phrase,
+        PinPhrase: _pin_phrase,
+        DeletePhrase: _delete_phrase,
+        ReorderPhrases: _reorder_phrases,
+        LatestOrder: _latest_order,
     }
 

@@ -253,3 +253,9 @@ class Repository:
         self.store.execute("INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
                            (buyer, order, state, at))
         return True
+
+    def latest_order(self, buyer: str) -> str | None:
+        """The buyer's most recently placed order (first reported last), or None: ``{订单号}``."""
+        row = self.store.one("SELECT order_id FROM order_events WHERE buyer = ? GROUP BY order_id"
+                             " ORDER BY min(at) DESC, min(id) DESC LIMIT 1", (buyer,))
+        return str(row["order_id"]) if row is not None else None

@@ -224,6 +224,20 @@ _SCHEMA: tuple[str, ...] = (
         at REAL NOT NULL,
         PRIMARY KEY (buyer, tag)
     )""",
+    # Quick replies (快捷短语, schema 5; console/server/phrases.py): owner '' is the team's set,
+    # otherwise the account whose own phrase it is; position orders each owner's phrases.
+    """CREATE TABLE IF NOT EXISTS phrases (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        grp TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+        position INTEGER NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE INDEX IF NOT EXISTS phrases_owner ON phrases(owner, position)""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) kept current by triggers, so
     # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).

@@ -6,6 +6,10 @@ answered, loads move, the team view has something to show and response times exi
 buyer's latest line after a human pause, claims buyers from the message pool, and closes a
 session after a thank-you, often leaving a note or a tag on the buyer first (the buyer panel:
 a returning buyer brings them to whoever gets it next). It stops with the run.
+
+Like an agent at 40 buyers an hour, a colleague answers with one of the shop's team quick replies
+(快捷短语) when one fits the topic (``QUICK_SHARE`` of the time), variables filled as the console
+fills them, the order number asked of the server: so the demo's phrases are used, not only shown.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import random
 from pathlib import Path
 
 from console.client import AgentClient, ClientError
-from console.protocol.messages import AgentEvent, Author, ConversationUpdated, Entry, MessageAdded
+from console.protocol.messages import AgentEvent, Author, ConversationUpdated, Entry, MessageAdded, PhraseInfo
+from console.reception.phrases import fill
 from console.routing.events import Status
 from console.sim import phrases
 
@@ -28,6 +33,13 @@ TOPICS: tuple[tuple[tuple[str, ...], Entry], ...] = (
     (("订单", "物流", "地址", "催"), Entry.ORDER_DETAIL),
     (("主播", "直播", "链接"), Entry.LIVE),
 )
+
+QUICK_SHARE = 0.4
+QUICK_GROUPS = {  # the demo set's groups (resources/quick_replies.csv) for each topic
+    Entry.PRODUCT_DETAIL: "售前", Entry.LIVE: "售前", Entry.DM: "售前", Entry.OTHER: "售前",
+    Entry.ORDER_DETAIL: "物流", Entry.AFTER_SALE: "售后",
+}
+QUICK_CLOSING = "结束"
 
 
 class Colleague:
@@ -43,11 +55,21 @@ class Colleague:
         self.closes = 0
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.quick: list[PhraseInfo] = []  # the team's and own quick replies, as the server has them
+        self.quick_used = 0
 
     async def start(self) -> None:
         await self.client.start()
         self.client.events.connect(self._on_event)
+        self.client.phrase_updates.connect(self._on_phrase_updates)
         await self.client.set_status(Status.ONLINE)
+        try:
+            self.quick = await self.client.get_phrases()
+        except ClientError as exc:
+            log.debug("%s: no quick replies: %s", self.user, exc)
+
+    def _on_phrase_updates(self, phrases: list[PhraseInfo]) -> None:
+        self.quick = phrases
 
     async def stop(self) -> None:
         for task in [*self._pending.values(), *self._tasks]:
@@ -90,6 +112,17 @@ class Colleague:
         thanks = any(word in text for word in THANKS)
         topic = next((entry for words, entry in TOPICS if any(w in text for w in words)), Entry.PRODUCT_DETAIL)
         answer = self.rng.choice(phrases.AGENT_CLOSINGS if thanks else phrases.AGENT_ANSWERS[topic])
+        group = QUICK_CLOSING if thanks else QUICK_GROUPS.get(topic, "")
+        fitting = [p for p in self.quick if p.group == group]
+        if fitting and self.rng.random() < QUICK_SHARE:
+            phrase = self.rng.choice(fitting)
+            try:
+                order = await self.client.latest_order(buyer) if "{订单号}" in phrase.text else None
+            except ClientError:
+                order = None
+            account = self.client.account
+            answer = fill(phrase.text, buyer=row.name, agent=account.name if account else self.user, order=order)
+            self.quick_used += 1
         try:
             await self.client.reply(buyer, answer)
             self.replies += 1

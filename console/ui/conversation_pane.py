@@ -6,10 +6,11 @@ records it as an optimistic local reply and asks the backend to send it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,10 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.protocol.messages import DecisionInfo
+from console.protocol.messages import DecisionInfo, PhraseInfo
 from console.reception.model import Conversation, Message
+from console.reception.phrases import PINNED_KEYS, fill
 from console.ui.bubble_delegate import BubbleDelegate
 from console.ui.message_model import MessageModel
+from console.ui.phrase_book import PhraseBook
+from console.ui.phrase_popup import PhrasePopup
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
 from console.ui.state import ConsoleState
@@ -33,18 +37,116 @@ from console.ui.state import ConsoleState
 SEND_KEYS = "Ctrl+Enter"
 
 
+_PINNED = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, PINNED_KEYS + 1)}
+_TRIGGER = re.compile(r"(?:^|\s)/([^\s/]{0,20})$")  # a slash at the start or after a space, then the query
+_POPUP_KEYS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}
+
+
 class ReplyEdit(QPlainTextEdit):
-    """The input box: Ctrl+Enter (or Ctrl+Return) submits, Enter makes a new line."""
+    """The input box: Ctrl+Enter (or Ctrl+Return) submits, Enter makes a new line.
+
+    Quick replies: ``/`` at the start or after a space asks for the popup (``phrase_query``, the
+    text after the slash, as it is typed); while it shows, Up/Down/Enter/Esc belong to it
+    (``popup_key``). Ctrl+1..9 belong to the box while it has the focus (``pinned_requested``):
+    the ShortcutOverride is accepted, so the window's status keys Ctrl+1/2/3 never see them
+    here and work everywhere else. One owner per key at any moment: no ambiguous shortcut.
+    """
 
     submitted = Signal()
+    phrase_query = Signal(str)  # the text after "/"
+    phrase_query_ended = Signal()
+    popup_key = Signal(int)  # -1 / +1: move; 0: insert the current one
+    pinned_requested = Signal(int)  # 1..9
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.popup_open = False
+        self.quick_replies = False  # set when there is a phrase book: "/" and Ctrl+1..9 are then the box's
+        self._dismissed: int | None = None  # Esc closed the popup of the slash at this position
+        self._asked: tuple[int, str] | None = None  # the query last sent (text and cursor both signal)
+        self.textChanged.connect(self._on_text_changed)
+        self.cursorPositionChanged.connect(self._on_text_changed)
+
+    def trigger(self) -> tuple[int, str] | None:
+        """Where the ``/`` before the cursor is, and the query after it, or None."""
+        cursor = self.textCursor()
+        block = cursor.block()
+        before = block.text()[:cursor.positionInBlock()]
+        found = _TRIGGER.search(before)
+        if found is None:
+            return None
+        return block.position() + found.start(1) - 1, found.group(1)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._pinned_key(event):
+            event.accept()  # the key comes to keyPressEvent instead of the window's shortcut
+            return True
+        if self.popup_open and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Tab and not event.modifiers():
+            self.popup_key.emit(0)  # Tab takes the phrase, as in completers; it moves the focus otherwise
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _pinned_key(self, event: QKeyEvent) -> int | None:
+        if not self.quick_replies:
+            return None
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods == Qt.KeyboardModifier.ControlModifier:
+            return _PINNED.get(Qt.Key(event.key()))
+        return None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+        key = event.key()
+        pinned = self._pinned_key(event)
+        if pinned is not None:
+            self.pinned_requested.emit(pinned)
+            event.accept()
+            return
+        if self.popup_open and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            if key in _POPUP_KEYS:
+                self.popup_key.emit(_POPUP_KEYS[Qt.Key(key)])
+                event.accept()
+                return
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.popup_key.emit(0)
+                event.accept()
+                return
+            if key == Qt.Key.Key_Escape:
+                found = self.trigger()
+                self._dismissed = found[0] if found is not None else None
+                self.end_query()
+                event.accept()
+                return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.submitted.emit()
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.end_query()
+        super().focusOutEvent(event)
+
+    def _on_text_changed(self) -> None:
+        found = self.trigger() if self.quick_replies else None
+        if found is None or found[0] == self._dismissed:
+            if found is None:
+                self._dismissed = None
+            self.end_query()
+            return
+        if self.popup_open and found == self._asked:
+            return
+        self.popup_open = True
+        self._asked = found
+        self.phrase_query.emit(found[1])
+
+    def end_query(self) -> None:
+        self._asked = None
+        if self.popup_open:
+            self.popup_open = False
+            self.phrase_query_ended.emit()
 
 
 class ConversationPane(QWidget):
@@ -52,10 +154,14 @@ class ConversationPane(QWidget):
     close_requested = Signal(str)
     claim_requested = Signal(str)
 
-    def __init__(self, state: ConsoleState, clock: Callable[[], float], parent: QWidget | None = None) -> None:
+    phrase_failed = Signal(str)
+
+    def __init__(self, state: ConsoleState, clock: Callable[[], float], parent: QWidget | None = None, *,
+                 phrases: PhraseBook | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("conversationPane")
         self._state = state
+        self.phrases = phrases
         self.conversation: Conversation | None = None
         self.messages = MessageModel(state.delivery, self, state.failure)
 
@@ -82,8 +188,10 @@ class ConversationPane(QWidget):
         self.input = ReplyEdit(self)
         self.input.setObjectName("replyInput")
         self.input.setTabChangesFocus(True)  # Tab leaves the box (issue 12, defect 7); replies need no tabs
-        self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送"))
+        self.input.setPlaceholderText(self._placeholder())
         self.input.setFixedHeight(96)
+        self.popup = PhrasePopup(self)
+        self.input.quick_replies = phrases is not None
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -123,6 +231,11 @@ class ConversationPane(QWidget):
         self.close_button.clicked.connect(self._on_close_button_clicked)
         self.claim_button.clicked.connect(self._on_claim_button_clicked)
         self.messages.rowsInserted.connect(self._on_messages_rows_inserted)
+        self.input.phrase_query.connect(self._on_input_phrase_query)
+        self.input.phrase_query_ended.connect(self.popup.hide)
+        self.input.popup_key.connect(self._on_input_popup_key)
+        self.input.pinned_requested.connect(self._on_input_pinned_requested)
+        self.popup.list.clicked.connect(lambda index: self._insert_phrase(self.popup.model.phrase(index.row())))
         self.history.installEventFilter(self)
 
     # -- fed by the main window --------------------------------------------------------------------
@@ -216,5 +329,63 @@ class ConversationPane(QWidget):
         self.close_button.setEnabled(conversation.open)
         self.input.setEnabled(conversation.open)  # a closed session takes no more replies
         self.send_button.setEnabled(conversation.open)
-        self.input.setPlaceholderText(self.tr("输入回复，Ctrl+Enter 发送") if conversation.open
+        self.input.setPlaceholderText(self._placeholder() if conversation.open
                                       else self.tr("会话已结束，不能再回复"))
+
+    def _placeholder(self) -> str:
+        if self.phrases is None:
+            return self.tr("输入回复，Ctrl+Enter 发送")
+        return self.tr("输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语")
+
+    # -- quick replies ---------------------------------------------------------------------------------
+
+    def _on_input_phrase_query(self, query: str) -> None:
+        if self.phrases is None:
+            return
+        self.popup.show_matches(self.phrases.index.search(query), query, self.phrases.index.pinned())
+        hint = self.popup.sizeHint()
+        width = min(hint.width(), self.input.width())
+        corner = self.input.mapTo(self, QPoint(0, 0))
+        self.popup.setGeometry(corner.x() + 10, max(0, corner.y() - hint.height()), width, hint.height())
+        self.popup.show()
+        self.popup.raise_()
+
+    def _on_input_popup_key(self, step: int) -> None:
+        if step:
+            self.popup.move_current(step)
+        else:
+            self._insert_phrase(self.popup.current())
+
+    def _on_input_pinned_requested(self, number: int) -> None:
+        pinned = self.phrases.index.pinned() if self.phrases is not None else []
+        if number <= len(pinned):
+            self._insert_phrase(pinned[number - 1], replace_trigger=False)
+        else:
+            self.phrase_failed.emit(self.tr("没有第 %1 条置顶短语（在快捷短语管理中置顶）").replace("%1", str(number)))
+
+    def _insert_phrase(self, phrase: PhraseInfo | None, *, replace_trigger: bool = True) -> None:
+        """Put the phrase, its variables filled, where the cursor is (in place of "/query")."""
+        if phrase is None or self.conversation is None or not self.input.isEnabled():
+            return
+        cursor = self.input.textCursor()
+        found = self.input.trigger() if replace_trigger else None
+        if found is not None:
+            cursor.setPosition(found[0], QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        self.input.end_query()
+        conversation = self.conversation.id
+        position = cursor.position()
+        buyer, agent = self.conversation.name, self._state.agent_name
+
+        def put(order: str | None) -> None:
+            if self.conversation is None or self.conversation.id != conversation:
+                return  # the agent moved on to another buyer meanwhile
+            at = self.input.textCursor()
+            at.setPosition(min(position, len(self.input.toPlainText())))
+            at.insertText(fill(phrase.text, buyer=buyer, agent=agent, order=order))
+            self.input.setTextCursor(at)
+
+        if "{订单号}" in phrase.text and self.phrases is not None:
+            self.phrases.latest_order(conversation, put)
+        else:
+            put(None)

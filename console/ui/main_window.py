@@ -29,6 +29,8 @@ from console.ui.conversation_pane import ConversationPane
 from console.ui.filter_bar import FilterBar
 from console.ui.icons import app_icon
 from console.ui.kpi_tiles import KpiTilesBar
+from console.ui.phrase_book import PhraseBook
+from console.ui.phrase_manager import PhraseManager
 from console.ui.reception_delegate import ReceptionDelegate
 from console.ui.reception_model import ReceptionModel
 from console.ui.reception_view import ReceptionView
@@ -47,7 +49,8 @@ TICK_MS = 1000  # the reply timers count in seconds
 
 class MainWindow(QMainWindow):
     def __init__(self, state: ConsoleState, backend: Backend, settings: QSettings, clock: Callable[[], float],
-                 parent: QWidget | None = None, *, search: SearchSource | None = None) -> None:
+                 parent: QWidget | None = None, *, search: SearchSource | None = None,
+                 phrases: PhraseBook | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -68,7 +71,9 @@ class MainWindow(QMainWindow):
         self.delegate = ReceptionDelegate(clock, self)
         self.reception = ReceptionView(self.model, self.delegate, self)
         self.filter_bar = FilterBar(self)
-        self.pane = ConversationPane(state, clock, self)
+        self.phrases = phrases  # quick replies (快捷短语): the reply box's "/" and Ctrl+1..9, the manager
+        self.phrase_manager: PhraseManager | None = None  # made on first use, then kept
+        self.pane = ConversationPane(state, clock, self, phrases=phrases)
         self.buyer_panel = BuyerPanelView(self._agent_names, self)
         self.session_dialog: SessionDialog | None = None  # the past session shown read-only, while open
         self.controls = StatusControls(state.waiting_count, self)
@@ -165,6 +170,11 @@ class MainWindow(QMainWindow):
         view.addAction(self.first_pending_action)
         view.addAction(self.search_action)
 
+        phrases = self.menuBar().addMenu(self.tr("快捷短语"))
+        self.phrases_action = QAction(self.tr("管理快捷短语…"), self)
+        self.phrases_action.setEnabled(self.phrases is not None)
+        phrases.addAction(self.phrases_action)
+
         alerts = self.menuBar().addMenu(self.tr("提醒"))
         self.mute_action = QAction(self.tr("静音"), self, checkable=True, checked=self.alerter.muted)
         self.mute_action.setShortcut("Ctrl+Shift+M")
@@ -231,6 +241,10 @@ class MainWindow(QMainWindow):
         self.reception.conversation_menu_requested.connect(self._on_reception_conversation_menu_requested)
         self.first_pending_action.triggered.connect(self.reception.jump_to_first_pending)
         self.search_action.triggered.connect(self._on_search_action_triggered)
+        self.phrases_action.triggered.connect(self._on_phrases_action_triggered)
+        self.pane.phrase_failed.connect(self._on_state_error_reported)
+        if self.phrases is not None:
+            self.phrases.failed.connect(self._on_state_error_reported)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
         self.pane.close_requested.connect(self.ask_close)
@@ -414,6 +428,15 @@ class MainWindow(QMainWindow):
         self.search_dialog.activateWindow()
         self.search_dialog.query.setFocus()
         self.search_dialog.query.selectAll()
+
+    def _on_phrases_action_triggered(self) -> None:
+        if self.phrases is None:
+            return
+        if self.phrase_manager is None:
+            self.phrase_manager = PhraseManager(self.phrases, self)
+        self.phrase_manager.show()
+        self.phrase_manager.raise_()
+        self.phrase_manager.activateWindow()
 
     def _on_grouping_action_toggled(self, grouped: bool) -> None:
         self.model.set_grouped(grouped)

@@ -29,6 +29,7 @@ from console.ui.collector import MainThreadCollector
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
+from console.ui.phrase_book import ClientPhrases
 from console.ui.search_bridge import ClientSearch
 from console.ui.state import ConsoleState
 from console.ui.stop_signals import SignalStop
@@ -53,6 +54,8 @@ class Session:
         self.window.close()
         await self.backend.drain(timeout=1.0)
         self.backend.detach()
+        if isinstance(self.window.phrases, ClientPhrases):
+            self.window.phrases.detach()
         with contextlib.suppress(TimeoutError, ClientError):
             await asyncio.wait_for(self.client.close(), CLOSE_TIMEOUT)
 
@@ -122,7 +125,10 @@ def open_window(client: AgentClient, settings: QSettings) -> Session:
     role = account.role.value if account is not None else "agent"
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
-    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client))
+    phrases = ClientPhrases(client, may_keep_team=role in ("supervisor", "main"))
+    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client), phrases=phrases)
+    phrases.setParent(window)
+    phrases.refresh()
     fit_to_screen(window)
     backend.attach()
     window.show()

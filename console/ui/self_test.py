@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtTest import QTest
 
 from console.reception.model import Section
@@ -112,6 +113,10 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
                 window.pane.input.setPlainText("亲，在的，请问有什么可以帮您？")
                 with contextlib.suppress(TimeoutError):  # the buyer panel, annotated as an agent would
                     await _annotate(window, opened.id)
+                if window.phrases is not None and window.phrases.phrases:  # a quick-reply search, as typed
+                    window.pane.input.setPlainText("亲，在的 ")
+                    window.pane.input.moveCursor(QTextCursor.MoveOperation.End)
+                    window.pane.input.insertPlainText("/fh")  # 发货: pinyin initials
             window.tick.timeout.emit()  # the timers as of this very second
             await asyncio.sleep(1.0)
         window.grab().save(path)

@@ -353,6 +353,45 @@
     </message>
 </context>
 <context>
+    <name>ClientPhrases</name>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="105" />
+        <source>读取快捷短语</source>
+        <translation>Loading quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="108" />
+        <source>添加快捷短语</source>
+        <translation>Adding quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="111" />
+        <location filename="../../console/ui/phrase_book.py" line="115" />
+        <source>修改快捷短语</source>
+        <translation>Changing a quick reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="118" />
+        <source>删除快捷短语</source>
+        <translation>Delete quick reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="121" />
+        <source>调整快捷短语顺序</source>
+        <translation>Reordering quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="128" />
+        <source>读取订单号</source>
+        <translation>Reading the order number</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="153" />
+        <source>快捷短语：与服务器的连接中断，请稍后再试</source>
+        <translation>Quick replies: the connection to the server broke, please try again</translation>
+    </message>
+</context>
+<context>
     <name>ClientSearch</name>
     <message>
         <location filename="../../console/ui/search_bridge.py" line="40" />
@@ -391,57 +430,66 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="62" />
+        <location filename="../../console/ui/conversation_pane.py" line="168" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="70" />
+        <location filename="../../console/ui/conversation_pane.py" line="176" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="71" />
+        <location filename="../../console/ui/conversation_pane.py" line="177" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="85" />
-        <location filename="../../console/ui/conversation_pane.py" line="219" />
+        <location filename="../../console/ui/conversation_pane.py" line="337" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="87" />
+        <location filename="../../console/ui/conversation_pane.py" line="195" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="89" />
+        <location filename="../../console/ui/conversation_pane.py" line="197" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="163" />
+        <location filename="../../console/ui/conversation_pane.py" line="276" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="163" />
+        <location filename="../../console/ui/conversation_pane.py" line="276" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="213" />
+        <location filename="../../console/ui/conversation_pane.py" line="326" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="220" />
+        <location filename="../../console/ui/conversation_pane.py" line="333" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="338" />
+        <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
+        <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="364" />
+        <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
+        <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
 </context>
 <context>
@@ -492,14 +540,23 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
 </context>
 <context>
+    <name>LocalPhrases</name>
+    <message>
+        <location filename="../../console/ui/phrase_book.py" line="173" />
+        <location filename="../../console/ui/phrase_book.py" line="201" />
+        <source>团队短语由主管维护</source>
+        <translation>Team quick replies are kept by supervisors</translation>
+    </message>
+</context>
+<context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="83" />
+        <location filename="../../console/ui/run.py" line="86" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="84" />
+        <location filename="../../console/ui/run.py" line="87" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
     </message>
@@ -550,141 +607,429 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="131" />
+        <location filename="../../console/ui/main_window.py" line="136" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="132" />
+        <location filename="../../console/ui/main_window.py" line="137" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="147" />
+        <location filename="../../console/ui/main_window.py" line="152" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="148" />
+        <location filename="../../console/ui/main_window.py" line="153" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="150" />
+        <location filename="../../console/ui/main_window.py" line="155" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="156" />
+        <location filename="../../console/ui/main_window.py" line="161" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="159" />
+        <location filename="../../console/ui/main_window.py" line="164" />
         <source>买家信息面板</source>
         <translation>Buyer panel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="168" />
+        <location filename="../../console/ui/main_window.py" line="173" />
+        <source>快捷短语</source>
+        <translation>Quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="174" />
+        <source>管理快捷短语…</source>
+        <translation>Manage quick replies…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="178" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="169" />
+        <location filename="../../console/ui/main_window.py" line="179" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="172" />
+        <location filename="../../console/ui/main_window.py" line="182" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="173" />
+        <location filename="../../console/ui/main_window.py" line="183" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="175" />
+        <location filename="../../console/ui/main_window.py" line="185" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="177" />
+        <location filename="../../console/ui/main_window.py" line="187" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="185" />
+        <location filename="../../console/ui/main_window.py" line="195" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="189" />
+        <location filename="../../console/ui/main_window.py" line="199" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="189" />
+        <location filename="../../console/ui/main_window.py" line="199" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="195" />
+        <location filename="../../console/ui/main_window.py" line="205" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="367" />
-        <location filename="../../console/ui/main_window.py" line="378" />
-        <location filename="../../console/ui/main_window.py" line="382" />
+        <location filename="../../console/ui/main_window.py" line="381" />
+        <location filename="../../console/ui/main_window.py" line="392" />
+        <location filename="../../console/ui/main_window.py" line="396" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="370" />
+        <location filename="../../console/ui/main_window.py" line="384" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="371" />
+        <location filename="../../console/ui/main_window.py" line="385" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="379" />
+        <location filename="../../console/ui/main_window.py" line="393" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="383" />
+        <location filename="../../console/ui/main_window.py" line="397" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="427" />
+        <location filename="../../console/ui/main_window.py" line="450" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="427" />
+        <location filename="../../console/ui/main_window.py" line="450" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="454" />
+        <location filename="../../console/ui/main_window.py" line="477" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="461" />
+        <location filename="../../console/ui/main_window.py" line="484" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="467" />
+        <location filename="../../console/ui/main_window.py" line="490" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
+    </message>
+</context>
+<context>
+    <name>PhraseEditor</name>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <source>编辑快捷短语</source>
+        <translation>Edit quick reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <source>新建快捷短语</source>
+        <translation>New quick reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="107" />
+        <source>可用变量：{买家} {客服} {订单号}</source>
+        <translation>Variables: {买家} (buyer) {客服} (agent) {订单号} (order number)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="108" />
+        <source>置顶（回复框中 Ctrl+1…9 插入）</source>
+        <translation>Pinned (Ctrl+1…9 in the reply box)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="112" />
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="113" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="115" />
+        <source>所属</source>
+        <translation>Set</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="116" />
+        <source>分组</source>
+        <translation>Group</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="117" />
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="118" />
+        <source>内容</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="133" />
+        <source>标题和内容都不能为空</source>
+        <translation>Title and text must not be empty</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="137" />
+        <source>内容超过 %1 个字</source>
+        <translation>The text is longer than %1 characters</translation>
+    </message>
+</context>
+<context>
+    <name>PhraseManager</name>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="51" />
+        <source>团队短语</source>
+        <translation>Team quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="52" />
+        <source>我的短语</source>
+        <translation>My quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="58" />
+        <source>既不是 UTF-8 也不是 GBK 编码</source>
+        <translation>neither UTF-8 nor GBK</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="59" />
+        <source>第一行须为表头：分组,标题,内容,置顶</source>
+        <translation>the first line must be the header 分组,标题,内容,置顶 (or group,title,text,pinned)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="60" />
+        <source>应为 3 或 4 列，实际 %1 列</source>
+        <translation>3 or 4 columns expected, found %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="61" />
+        <source>标题为空</source>
+        <translation>the title is empty</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="62" />
+        <source>内容为空</source>
+        <translation>the text is empty</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="63" />
+        <source>标题超过 %1 个字</source>
+        <translation>the title is longer than %1 characters</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="64" />
+        <source>分组名超过 %1 个字</source>
+        <translation>the group name is longer than %1 characters</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="65" />
+        <source>内容超过 %1 个字</source>
+        <translation>The text is longer than %1 characters</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="66" />
+        <source>置顶一列只能填“是”或留空，不能是“%1”</source>
+        <translation>the pinned column must be 是 or empty, not “%1”</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="67" />
+        <source>文件中没有短语</source>
+        <translation>no phrases in the file</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="68" />
+        <source>一次最多导入 %1 条</source>
+        <translation>at most %1 phrases per import</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="70" />
+        <source>第 %1 行：</source>
+        <translation>Line %1: </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="150" />
+        <source>快捷短语管理</source>
+        <translation>Quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <source>标题</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <source>内容</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <source>置顶</source>
+        <translation>Pinned</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
+        <source>新建</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="159" />
+        <source>编辑</source>
+        <translation>Edit</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="160" />
+        <source>置顶/取消</source>
+        <translation>Pin / unpin</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="161" />
+        <source>上移</source>
+        <translation>Move up</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="162" />
+        <source>下移</source>
+        <translation>Move down</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="163" />
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="164" />
+        <source>导入 CSV…</source>
+        <translation>Import CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="165" />
+        <source>导出 CSV…</source>
+        <translation>Export CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="167" />
+        <source>UTF-8 编码</source>
+        <translation>UTF-8</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="168" />
+        <source>GBK 编码（旧版 Excel）</source>
+        <translation>GBK (older Excel)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="204" />
+        <source>（主管维护，只读）</source>
+        <translation> (kept by supervisors, read-only)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="309" />
+        <source>删除快捷短语</source>
+        <translation>Delete quick reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="310" />
+        <source>删除“%1”吗？</source>
+        <translation>Delete “%1”?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="317" />
+        <location filename="../../console/ui/phrase_manager.py" line="333" />
+        <source>导入快捷短语</source>
+        <translation>Import quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="317" />
+        <location filename="../../console/ui/phrase_manager.py" line="344" />
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="327" />
+        <source>无法读取文件：%1</source>
+        <translation>Cannot read the file: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="334" />
+        <source>文件有误，未导入任何短语。</source>
+        <translation>The file has errors; nothing was imported.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="344" />
+        <location filename="../../console/ui/phrase_manager.py" line="353" />
+        <location filename="../../console/ui/phrase_manager.py" line="359" />
+        <source>导出快捷短语</source>
+        <translation>Export quick replies</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="354" />
+        <source>有的字 GBK 编码写不下（如表情符号），请改用 UTF-8 编码导出</source>
+        <translation>Some characters (emoji, for instance) cannot be written in GBK; export as UTF-8 instead</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="360" />
+        <source>无法写入文件：%1</source>
+        <translation>Cannot write the file: %1</translation>
+    </message>
+</context>
+<context>
+    <name>PhrasePopup</name>
+    <message>
+        <location filename="../../console/ui/phrase_popup.py" line="94" />
+        <source>↑↓ 选择，Enter 插入，Esc 关闭</source>
+        <translation>↑↓ choose, Enter inserts, Esc closes</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_popup.py" line="96" />
+        <source>没有与“%1”相符的快捷短语</source>
+        <translation>No quick reply matches “%1”</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_popup.py" line="97" />
+        <source>还没有快捷短语：在“快捷短语”菜单中添加</source>
+        <translation>No quick replies yet: add some in the Quick replies menu</translation>
     </message>
 </context>
 <context>

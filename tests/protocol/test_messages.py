@@ -113,3 +113,17 @@ def test_protocol_doc_examples_all_decode() -> None:
         msg = (agent if side == "agent" else buyer).decode(line)
         seen.add(type(msg).__name__)
     assert {type(x).__name__ for x, _ in ALL_EXAMPLES} <= seen
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type":"edit_phrase","id":9223372036854775808,"title":"t","text":"x"}',
+    '{"type":"pin_phrase","id":9223372036854775808,"pinned":true}',
+    '{"type":"delete_phrase","id":18446744073709551616}',
+    '{"type":"reorder_phrases","scope":"team","ids":[1,9223372036854775808]}',
+    '{"type":"delete_phrase","id":0}',
+])
+def test_phrase_ids_beyond_a_sqlite_rowid_are_refused_by_the_schema(frame: str) -> None:
+    """The fuzzer's find: such an id reached SQLite (OverflowError: internal) instead of ``invalid``."""
+    with pytest.raises(codec.ProtocolError) as bad:
+        codec.decode_agent(frame)
+    assert bad.value.code is m.ErrorCode.INVALID
