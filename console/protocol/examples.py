@@ -69,6 +69,8 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetTeam(rid="15"),
     m.ApplyPolicy(rid="16", toml='[[agents]]\nid = "a1"\nname = "小美"\n'),
     m.Search(rid="17", query="尺码", limit=30),
+    m.Transfer(rid="18", conversation="b1001", group="aftersale", note="买家要退货，订单已签收"),
+    m.GetColleagues(rid="19"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -96,6 +98,9 @@ AGENT_PUSHES: list[m.AgentPush] = [
         ],
     ),
     m.Team(rid="15", team=TEAM),
+    m.Colleagues(rid="19", agents=[m.Colleague(id="a2", name="阿杰", status=Status.ONLINE, load=3, cap=8,
+                                               groups=["presale"])],
+                 groups=[m.GroupTarget(id="aftersale", name="售后", queues=True)]),
     m.SearchResults(
         rid="17",
         query="尺码",

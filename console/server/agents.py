@@ -29,9 +29,11 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    Colleagues,
     DecisionInfo,
     ErrorCode,
     FilterBuyers,
+    GetColleagues,
     GetKpis,
     GetSnapshot,
     GetTeam,
@@ -303,8 +305,16 @@ class AgentSide:
         return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
-        self.shop.transfer(request.conversation, request.agent)  # R3.2
+        """R3.5: the session's holder, or a supervisor for any session, gives it to someone else."""
+        row = self._row(link, request.conversation, read=True)
+        if not link.supervises:
+            self._own_session(link, row)
+        self.shop.transfer(row, agent=request.agent, group=request.group, note=request.note, by=link.agent)
         return Ok(rid=request.rid)
+
+    def _colleagues(self, link: AgentLink, request: GetColleagues) -> Colleagues:
+        agents, groups = self.shop.colleagues(link.agent)
+        return Colleagues(rid=request.rid, agents=agents, groups=groups)
 
     def _team(self, link: AgentLink, request: GetTeam) -> Team:
         return Team(rid=request.rid, team=self.shop.team())
@@ -344,6 +354,7 @@ class AgentSide:
         FilterBuyers: _filter,
         Why: _why,
         Transfer: _transfer,
+        GetColleagues: _colleagues,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
         Search: _search,
