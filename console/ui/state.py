@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
+from console.ui.transfer_targets import TransferTarget
 
 
 class Connection(StrEnum):
@@ -49,7 +50,9 @@ class Backend(Protocol):
     def request_kpis(self) -> None: ...
     def filter_buyers(self, tile: str) -> None: ...
     def why(self, conversation: str) -> None: ...
-    def transfer(self, conversation: str, agent: str) -> None: ...
+    def transfer(self, conversation: str, agent: str | None = None, group: str | None = None,
+                 note: str = "") -> None: ...
+    def get_colleagues(self) -> None: ...
     def get_team(self) -> None: ...
 
 
@@ -71,6 +74,7 @@ class ConsoleState(QObject):
     connection_changed = Signal(str)  # Connection
     filter_loaded = Signal(str, object)  # tile, list of buyer ids (latest 200)
     decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
+    colleagues_loaded = Signal(object)  # list of TransferTarget (the transfer dialog's choices)
     error_reported = Signal(str)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
@@ -169,6 +173,9 @@ class ConsoleState(QObject):
 
     def set_decisions(self, conversation: str, decisions: list[DecisionLine]) -> None:
         self.decisions_loaded.emit(conversation, decisions)
+
+    def set_colleagues(self, targets: list[TransferTarget]) -> None:
+        self.colleagues_loaded.emit(targets)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -224,3 +224,20 @@ def test_colleagues_lists_the_other_agents_with_load_and_the_groups(tmp_path: Pa
             assert [(g.id, g.queues) for g in answer.groups] == [("presale", False), ("aftersale", True)]
 
     run(scenario())
+
+
+def test_a_bot_handoff_brings_the_bots_part_of_the_conversation(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:  # the helpers' policy: dm goes to the bot group
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            assert (await b1.request(Arrive(entry=Entry.DM))).to == "bot"
+            await b1.request(Say(text="什么时候发货", client_id="m1"))
+            assert (await b1.expect(AgentMessage)).author is Author.BOT
+            await b1.request(Say(text="转人工", client_id="m2"))
+            assert (await b1.expect(Routed, lambda r: r.to == "agent")).why is Reason.HANDOFF
+            await a1.expect(ConversationUpdated, lambda e: e.conversation.holder == "agent:a1")
+            history = await a1.request(Open(conversation="b1"))
+            assert [m.author for m in history.messages] == [Author.BUYER, Author.BOT, Author.BUYER]
+
+    run(scenario())
