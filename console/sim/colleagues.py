@@ -4,7 +4,9 @@ A demo has one human at the console; the rest of the team is simulated here so b
 answered, loads move, the team view has something to show and response times exist. Each
 ``Colleague`` is an ordinary ``AgentClient`` (the same client the console uses): it answers a
 buyer's latest line after a human pause, claims buyers from the message pool, and closes a
-session after a thank-you. It stops with the run.
+session after a thank-you. Now and then (``transfer_rate``) it transfers a new buyer to an
+available colleague with a note instead of answering (转接, issue 12), so the demo's console
+receives transferred buyers with their note. It stops with the run.
 """
 
 from __future__ import annotations
@@ -33,13 +35,16 @@ class Colleague:
     """One simulated agent on an ``AgentClient``."""
 
     def __init__(self, url: str, user: str, password: str, *, state_dir: Path, rng: random.Random,
-                 pause: tuple[float, float] = (2.0, 15.0)) -> None:
+                 pause: tuple[float, float] = (2.0, 15.0), transfer_rate: float = 0.1) -> None:
         self.client = AgentClient(url, user, password, state_dir=state_dir)
         self.user = user
         self.rng = rng
         self.pause = pause
+        self.transfer_rate = transfer_rate
         self.replies = 0
         self.closes = 0
+        self.transfers = 0
+        self._answered: set[str] = set()  # buyers this colleague has written to (never transferred)
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -88,6 +93,10 @@ class Colleague:
         text = row.last_text
         thanks = any(word in text for word in THANKS)
         topic = next((entry for words, entry in TOPICS if any(w in text for w in words)), Entry.PRODUCT_DETAIL)
+        if buyer not in self._answered and not thanks and self.rng.random() < self.transfer_rate:
+            if await self._transfer(buyer, topic):
+                return
+        self._answered.add(buyer)
         answer = self.rng.choice(phrases.AGENT_CLOSINGS if thanks else phrases.AGENT_ANSWERS[topic])
         try:
             await self.client.reply(buyer, answer)
@@ -98,3 +107,18 @@ class Colleague:
                 self.closes += 1
         except ClientError as exc:
             log.debug("%s could not answer %s: %s", self.user, buyer, exc)
+
+    async def _transfer(self, buyer: str, topic: Entry) -> bool:
+        """Give a new buyer to an available colleague with a note; False when nobody can take it."""
+        try:
+            colleagues = await self.client.colleagues()
+            free = [c for c in colleagues.agents if c.status is Status.ONLINE and c.load < c.cap]
+            if not free:
+                return False
+            target = self.rng.choice(free)
+            await self.client.transfer(buyer, target.id, note=self.rng.choice(phrases.TRANSFER_NOTES[topic]))
+        except ClientError as exc:
+            log.debug("%s could not transfer %s: %s", self.user, buyer, exc)
+            return False
+        self.transfers += 1
+        return True
