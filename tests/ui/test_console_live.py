@@ -386,3 +386,36 @@ def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_
                     await buyer.close()
 
     run_on_qt(qapp, scenario())
+
+
+def test_the_bots_assist_shows_as_bot_replied_on_the_agents_console(qapp: QApplication, qtbot: Any,
+                                                                      tmp_path: Path) -> None:
+    """Policy bot.assist (issue 12): an FAQ question in the agent's session is answered by the bot at
+    once; the agent's row moves to 已被自动回复 with the bot's line, until the agent replies."""
+    from tests.server.helpers import POLICY
+
+    assisted = POLICY.replace('handoff_words = ["人工"]', 'handoff_words = ["人工"]\nassist = true')
+    assert assisted != POLICY
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=assisted) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
+            await until(lambda: state.status == "online")
+            async with BuyerClient(server.url, "assist-b1", "问发货的买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("什么时候发货")
+                await until(lambda: (row := state.conversations.get("assist-b1")) is not None
+                            and row.section is Section.BOT_REPLIED)
+                assert state.conversations["assist-b1"].holder == "agent:a1"
+                assert [m.author for m in state.messages["assist-b1"]] == [Author.BUYER, Author.BOT]
+                window.model.flush()
+                window.reception.select_conversation("assist-b1")
+                window.reception.conversation_opened.emit("assist-b1")  # what a click on the row does
+                await until(lambda: window.pane.conversation is not None and window.pane.input.isEnabled())
+                window.pane.input.setFocus()
+                window.pane.input.insertPlainText("亲，今天就发")
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: state.conversations["assist-b1"].section is Section.REPLIED)
+
+    run_on_qt(qapp, scenario())
