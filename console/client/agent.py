@@ -54,6 +54,7 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    Colleagues,
     DecisionInfo,
     DeletePhrase,
     EditPhrase,
@@ -61,6 +62,7 @@ from console.protocol.messages import (
     ErrorCode,
     Event,
     FilterBuyers,
+    GetColleagues,
     GetKpis,
     GetPanel,
     GetPhrases,
@@ -455,8 +457,14 @@ class AgentClient:
     async def why(self, conversation: str) -> list[DecisionInfo]:
         return (await self._call(_build(Why, conversation=conversation), WhyAnswer)).decisions
 
-    async def transfer(self, conversation: str, agent: str) -> None:
-        await self._call(_build(Transfer, conversation=conversation, agent=agent), Ok)
+    async def transfer(self, conversation: str, agent: str | None = None, *, group: str | None = None,
+                       note: str = "") -> None:
+        """Give the session to a colleague or a group, with a note for the receiver (R3.5)."""
+        await self._call(_build(Transfer, conversation=conversation, agent=agent, group=group, note=note), Ok)
+
+    async def colleagues(self) -> Colleagues:
+        """Whom a transfer can go to: the other agents (status, load, cap) and the groups."""
+        return await self._call(GetColleagues(), Colleagues)
 
     async def get_team(self) -> TeamInfo:
         return (await self._call(GetTeam(), Team)).team

@@ -1,7 +1,8 @@
 """Who may send which request (CONSOLE.md §5), as a pure check the server runs before acting.
 
-Nothing but ``Login`` / ``Resume`` works before login; ``Transfer``, ``GetTeam`` and
-``ApplyPolicy`` need a supervisor or the main account. Whether a conversation belongs to the
+Nothing but ``Login`` / ``Resume`` works before login; ``GetTeam`` and ``ApplyPolicy`` need a
+supervisor or the main account. ``Transfer`` is for the session's holder or a supervisor, which
+only the server can tell. Whether a conversation belongs to the
 agent is the server's to decide (it holds the sessions); this module only knows the roles.
 """
 
@@ -19,7 +20,7 @@ from console.protocol.messages import (
 )
 
 TEAM_ROLES: frozenset[Role] = frozenset({Role.SUPERVISOR, Role.MAIN})
-"""Roles that see the whole team and may transfer (CONSOLE.md §5 "supervisors can see all")."""
+"""Roles that see the whole team and may transfer any session (CONSOLE.md §5 "supervisors can see all")."""
 
 
 def check_agent(request: AgentRequest, role: Role | None) -> None:

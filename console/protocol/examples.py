@@ -98,6 +98,8 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.DeletePhrase(rid="22", id=7),
     m.ReorderPhrases(rid="23", scope=m.PhraseScope.PERSONAL, ids=[9, 8]),
     m.LatestOrder(rid="24", conversation="b1001"),
+    m.Transfer(rid="18", conversation="b1001", group="aftersale", note="买家要退货，订单已签收"),
+    m.GetColleagues(rid="19"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -125,6 +127,9 @@ AGENT_PUSHES: list[m.AgentPush] = [
         ],
     ),
     m.Team(rid="15", team=TEAM),
+    m.Colleagues(rid="19", agents=[m.Colleague(id="a2", name="阿杰", status=Status.ONLINE, load=3, cap=8,
+                                               groups=["presale"])],
+                 groups=[m.GroupTarget(id="aftersale", name="售后", queues=True)]),
     m.SearchResults(
         rid="17",
         query="尺码",

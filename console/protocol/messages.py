@@ -106,7 +106,7 @@ class RemovalReason(StrEnum):
 
     CLOSED = "closed"  # the session ended and the row was cleared, or the agent closed it
     CLEARED = "cleared"  # 清扫: back on the buyer's next message
-    TRANSFERRED = "transferred"  # a supervisor gave it to someone else
+    TRANSFERRED = "transferred"  # its holder or a supervisor gave it to someone else
     REROUTED = "rerouted"  # the agent went offline and it went to a colleague (R3.3)
     CLAIMED = "claimed"  # another agent claimed it from the pool first
 
@@ -262,11 +262,29 @@ class Why(Request, tag="why", frozen=True, kw_only=True):
     conversation: Id
 
 
+MAX_TRANSFER_NOTE = 200
+TransferNote = Annotated[str, msgspec.Meta(max_length=MAX_TRANSFER_NOTE)]
+"""What the agent tells the receiver of a transfer (issue 12): at most 200 characters, may be empty."""
+
+
 class Transfer(Request, tag="transfer", frozen=True, kw_only=True):
-    """Supervisor only: give a buyer's open session to an agent (R3.2)."""
+    """Give a buyer's open session to an agent or to a group (R3.5), with a note for the receiver.
+
+    The holder of the session, a supervisor or the main account may send it. Exactly one of
+    ``agent`` and ``group``: a group transfer goes by that group's pick, or queues in it."""
 
     conversation: Id
-    agent: Id
+    agent: Id | None = None
+    group: Id | None = None
+    note: TransferNote = ""
+
+    def __post_init__(self) -> None:
+        if (self.agent is None) == (self.group is None):
+            raise ValueError("Invalid value for field `agent`: name an agent or a group, not both")
+
+
+class GetColleagues(Request, tag="get_colleagues", frozen=True, kw_only=True):
+    """Whom a transfer can go to (issue 12): the shop's other agents with status and load, and its groups."""
 
 
 class GetTeam(Request, tag="get_team", frozen=True, kw_only=True):
@@ -409,6 +427,7 @@ AgentRequest = (
     | FilterBuyers
     | Why
     | Transfer
+    | GetColleagues
     | GetTeam
     | ApplyPolicy
     | Search
@@ -429,7 +448,8 @@ AgentRequest = (
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy)
+"""Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
 # -- agent side: shapes carried by server messages -----------------------------------------------
@@ -556,6 +576,23 @@ class BuyerPanel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     sessions: list[SessionInfo] = []
     notes: list[NoteInfo] = []
     tags: list[str] = []
+class Colleague(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An agent a transfer can go to: available ones (online, below their cap) can take a buyer now."""
+
+    id: str
+    name: str
+    status: Status
+    load: int
+    cap: int
+    groups: list[str] = []
+
+
+class GroupTarget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A group a transfer can go to (its pick decides, or it queues when it queues, R3.5)."""
+
+    id: str
+    name: str
+    queues: bool = False
 
 
 class TeamInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -640,6 +677,11 @@ class LatestOrderIs(Response, tag="latest_order_is", frozen=True, kw_only=True):
 
     conversation: str
     order: str | None = None
+class Colleagues(Response, tag="colleagues", frozen=True, kw_only=True):
+    """The answer to ``get_colleagues``: the other agents (policy order) and the groups."""
+
+    agents: list[Colleague]
+    groups: list[GroupTarget] = []
 
 
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
@@ -733,6 +775,7 @@ AgentPush = (
     | BuyerList
     | WhyAnswer
     | Team
+    | Colleagues
     | SearchResults
     | PanelAnswer
     | SessionHistory

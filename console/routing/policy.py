@@ -81,7 +81,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "recent": {"same_group_first": True},
     "exclusive": {"direct": False},
-    "bot": {"shop_first": False, "handoff_words": ["人工", "转人工"]},
+    "bot": {"shop_first": False, "handoff_words": ["人工", "转人工"], "assist": False},
     "offline": {"main": None, "proxy": None, "agents": []},
     "session": {"close_after": "10m"},
     "queue": {"groups": [], "avg_handle": "3m", "repeat_window": "30m", "tip_threshold": 20,
@@ -106,6 +106,7 @@ class RecentPolicy:
 class BotPolicy:
     shop_first: bool  # R7.2
     handoff_words: tuple[str, ...]  # R7.7
+    assist: bool = False  # 店小蜜 辅助: the bot answers FAQ questions inside an agent's session (issue 12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +372,8 @@ def load_policy_dict(data: object, root: str = "") -> Policy:
     e.finish()
 
     b = table("bot")
-    bot = BotPolicy(shop_first=b.get("shop_first", None, _bool), handoff_words=b.get("handoff_words", None, _str_list))
+    bot = BotPolicy(shop_first=b.get("shop_first", None, _bool), handoff_words=b.get("handoff_words", None, _str_list),
+                    assist=b.get("assist", None, _bool))
     b.finish()
 
     s = table("session")

@@ -31,10 +31,12 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    Colleagues,
     DeletePhrase,
     EditPhrase,
     ErrorCode,
     FilterBuyers,
+    GetColleagues,
     GetKpis,
     GetPanel,
     GetPhrases,
@@ -316,8 +318,16 @@ class AgentSide:
         return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
-        self.shop.transfer(request.conversation, request.agent)  # R3.2
+        """R3.5: the session's holder, or a supervisor for any session, gives it to someone else."""
+        row = self._row(link, request.conversation, read=True)
+        if not link.supervises:
+            self._own_session(link, row)
+        self.shop.transfer(row, agent=request.agent, group=request.group, note=request.note, by=link.agent)
         return Ok(rid=request.rid)
+
+    def _colleagues(self, link: AgentLink, request: GetColleagues) -> Colleagues:
+        agents, groups = self.shop.colleagues(link.agent)
+        return Colleagues(rid=request.rid, agents=agents, groups=groups)
 
     def _team(self, link: AgentLink, request: GetTeam) -> Team:
         return Team(rid=request.rid, team=self.shop.team())
@@ -432,6 +442,7 @@ class AgentSide:
         FilterBuyers: _filter,
         Why: _why,
         Transfer: _transfer,
+        GetColleagues: _colleagues,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
         Search: _search,

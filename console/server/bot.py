@@ -4,6 +4,9 @@
 first entry with a keyword contained in the buyer's message answers it. A message with a
 hand-off word (policy ``bot.handoff_words``), or one no entry matches, is handed to a human.
 Matching is on casefolded text, so ``FAQ`` and ``faq`` are the same keyword.
+
+An entry with ``assist = false`` (a greeting) is left out when the bot assists an agent (policy
+``bot.assist``): inside an agent's session only real answers are worth sending.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class FaqError(ValueError):
 class FaqEntry:
     keywords: tuple[str, ...]
     answer: str
+    assist: bool = True  # also answers inside an agent's session (bot.assist)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +58,14 @@ class Bot:
             raise FaqError(f"{path}: {exc}") from None
         return cls(parse_faq(data, str(path)))
 
-    def answer(self, text: str, handoff_words: tuple[str, ...]) -> BotAnswer:
+    def answer(self, text: str, handoff_words: tuple[str, ...], *, assist: bool = False) -> BotAnswer:
+        """``assist``: the bot answers inside an agent's session (only entries meant for it)."""
         if says_handoff(text, handoff_words):  # R7.7 hand-off word: the engine's own matcher
             return BotAnswer(None)
         folded = text.casefold()
         for entry in self.entries:
+            if assist and not entry.assist:
+                continue
             if any(keyword in folded for keyword in entry.keywords):
                 return BotAnswer(entry.answer)
         return BotAnswer(None)  # R7.7: the bot cannot answer
@@ -81,8 +88,11 @@ def parse_faq(data: object, where: str = "faq") -> tuple[FaqEntry, ...]:
             raise FaqError(f"{path}.keywords: expected a non-empty list of non-empty strings")
         if not isinstance(answer, str) or not answer.strip():
             raise FaqError(f"{path}.answer: expected a non-empty string")
-        unknown = set(item) - {"keywords", "answer"}
+        assist = item.get("assist", True)
+        if not isinstance(assist, bool):
+            raise FaqError(f"{path}.assist: expected true or false")
+        unknown = set(item) - {"keywords", "answer", "assist"}
         if unknown:
             raise FaqError(f"{path}.{sorted(unknown)[0]}: unknown key")
-        entries.append(FaqEntry(tuple(k.casefold() for k in keywords), answer))
+        entries.append(FaqEntry(tuple(k.casefold() for k in keywords), answer, assist))
     return tuple(entries)

@@ -28,9 +28,11 @@ from console.protocol.messages import (
     AgentMessage,
     AgentRow,
     BuyerPanel,
+    Colleague,
     ConversationRemoved,
     ConversationUpdated,
     ErrorCode,
+    GroupTarget,
     MessageAdded,
     OrderItem,
     PanelUpdated,
@@ -171,6 +173,9 @@ class Shop:
         while self._bot_turns:
             buyer, text = self._bot_turns.pop(0)
             row = self.rows.get(buyer)
+            if row is not None and text is not None and row.holder_agent is not None:
+                self._assist(row, text)
+                continue
             if row is None or row.holder != "bot":
                 continue
             if text is None:  # a buyer who was waiting when the bot got it: its latest message
@@ -346,9 +351,11 @@ class Shop:
     # -- messages that the shop side writes -------------------------------------------------------
 
     def holder_says(self, row: Row, author: Author, text: str, *, agent: str | None = None,
-                    client_id: str | None = None) -> Message | None:
+                    client_id: str | None = None, holder: bool = True) -> Message | None:
         """An agent or the bot writes to the buyer: store, tell the engine, tell everyone.
 
+        ``holder`` False: the writer is not the session's holder (the bot's assist), so for the
+        engine the buyer still waits for the holder (R9.2 idle close does not start).
         None, changing nothing, when ``client_id`` was already used in this conversation."""
         at = self.driver.now()
         message = self.rows.add_message(row, author, text, at, agent=agent, client_id=client_id)
@@ -356,7 +363,8 @@ class Shop:
             return None
         if author is Author.AGENT and agent is not None:
             self._answer_waits(row.buyer, agent, at)
-        self.feed(HolderReply(buyer=row.buyer, text=text))
+        if holder:
+            self.feed(HolderReply(buyer=row.buyer, text=text))
         self._publish(row, message)
         name = self.policy.agent(agent).name if agent is not None and self._has_agent(agent) else ""
         self.hub.to_buyer(row.buyer, AgentMessage(id=message.id, text=text, author=author, name=name or "", at=at))
@@ -469,19 +477,46 @@ class Shop:
         except EngineError as exc:
             raise ProtocolError(ErrorCode.CONFLICT, str(exc), "conversation") from None
 
-    def transfer(self, buyer: str, agent: str) -> None:
-        """A supervisor moves a buyer to an agent (R3.2)."""
-        row = self.rows.get(buyer)
-        if row is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no conversation {buyer!r}", "conversation")
-        if not self._has_agent(agent):
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no agent {agent!r} in the policy", "agent")
+    def transfer(self, row: Row, *, agent: str | None = None, group: str | None = None, note: str = "",
+                 by: str | None = None) -> None:
+        """The holder or a supervisor moves a buyer to an agent or a group (R3.5): the buyer keeps
+        waiting and keeps their place (the engine keeps the wait's start); a group picks by its
+        own rule or queues. A ``note`` reaches the receiver as a system line of the conversation,
+        which also shows on the row. Refused (nothing changed): unknown, offline or same target."""
         if row.holder is None:
             raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        engine = self.driver.engine
+        if agent is not None:
+            if not self._has_agent(agent) or engine is None:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"no agent {agent!r} in the policy", "agent")
+            if engine.agent(agent).status is Status.OFFLINE:
+                raise ProtocolError(ErrorCode.CONFLICT, f"agent {agent!r} is offline", "agent")
+            if row.holder_agent == agent:
+                raise ProtocolError(ErrorCode.CONFLICT, f"the buyer is already with {agent!r}", "agent")
+        elif group is not None and group not in {g.id for g in self.policy.groups}:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no group {group!r} in the policy", "group")
         try:
-            self.feed(Transfer(buyer=row.buyer, agent=agent))
+            self.feed(Transfer(buyer=row.buyer, agent=agent, group=group))
         except EngineError as exc:
-            raise ProtocolError(ErrorCode.CONFLICT, str(exc)) from None
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "agent" if agent is not None else "group") from None
+        if note.strip():
+            self.system_line(row, transfer_note(self._agent_name(by), note.strip()))
+
+    def system_line(self, row: Row, text: str) -> Message:
+        """A line of the conversation for the agents only (never sent to the buyer): it shows in the
+        conversation and as the row's latest text, and moves neither the section nor the wait."""
+        message = self.rows.add_message(row, Author.SYSTEM, text, self.driver.now())
+        assert message is not None  # no client_id: never a resend
+        self._publish(row, message)
+        return message
+
+    def _agent_name(self, agent: str | None) -> str:
+        if agent is None:
+            return ""
+        try:
+            return self.policy.agent(agent).name or agent
+        except KeyError:
+            return agent
 
     def set_status(self, agent: str, status: Status) -> None:
         try:
@@ -537,6 +572,16 @@ class Shop:
             log.error("the write batch was lost; rebuilding the shop from its database")
             self.rebuild()
 
+    def _assist(self, row: Row, text: str) -> None:
+        """店小蜜 辅助 (policy ``bot.assist``): inside a session an agent holds, the bot answers at
+        once what its FAQ knows, as the bot; the row shows 已被自动回复 until a human replies. It
+        never hands off (the agent holds the buyer) and stays silent on a hand-off word."""
+        if not self.policy.bot.assist:
+            return
+        reply = self.bot.answer(text, self.policy.bot.handoff_words, assist=True)
+        if reply.text is not None:
+            self.holder_says(row, Author.BOT, reply.text, holder=False)
+
     def bot_answer(self, row: Row, text: str) -> None:
         """The bot holds the buyer: answer from the FAQ, or hand off (R7.7)."""
         reply = self.bot.answer(text, self.policy.bot.handoff_words)
@@ -570,8 +615,8 @@ class Shop:
         holder_before = row.holder
         self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
         self._publish(row, message)
-        if holder_before == "bot" and row.holder == "bot":
-            self._bot_turns.append((row.buyer, text))
+        if holder_before == row.holder and (row.holder == "bot" or row.holder_agent is not None):
+            self._bot_turns.append((row.buyer, text))  # the bot's turn, or its assist in an agent's session
             self._bot_step()
         return message.id, False
 
@@ -692,6 +737,22 @@ class Shop:
 
     # -- supervisors --------------------------------------------------------------------------------
 
+    def colleagues(self, asker: str) -> tuple[list[Colleague], list[GroupTarget]]:
+        """Whom ``asker`` can transfer to: every other agent of the policy with status and load,
+        and the groups (the implicit whole-shop group is not one)."""
+        engine = self.driver.engine
+        assert engine is not None
+        agents = []
+        for spec in self.policy.agents:
+            if spec.id == asker:
+                continue
+            view = engine.agent(spec.id)
+            agents.append(Colleague(id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
+                                    groups=list(spec.groups)))
+        queuing = set(self.policy.queuing_group_ids())
+        groups = [GroupTarget(id=g.id, name=g.name or g.id, queues=g.id in queuing) for g in self.policy.groups]
+        return agents, groups
+
     def team(self) -> TeamInfo:
         engine = self.driver.engine
         assert engine is not None and self.kpis is not None
@@ -713,6 +774,11 @@ class Shop:
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))
         return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
+
+
+def transfer_note(by: str, note: str) -> str:
+    """The system line a transfer's note becomes (stored as data, shown as is in every console)."""
+    return f"转接备注（{by}）：{note}" if by else f"转接备注：{note}"
 
 
 def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:

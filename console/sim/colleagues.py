@@ -5,7 +5,9 @@ answered, loads move, the team view has something to show and response times exi
 ``Colleague`` is an ordinary ``AgentClient`` (the same client the console uses): it answers a
 buyer's latest line after a human pause, claims buyers from the message pool, and closes a
 session after a thank-you, often leaving a note or a tag on the buyer first (the buyer panel:
-a returning buyer brings them to whoever gets it next). It stops with the run.
+a returning buyer brings them to whoever gets it next). Now and then (``transfer_rate``) it
+transfers a new buyer to an available colleague with a note instead of answering (转接, issue 12),
+so the demo's console receives transferred buyers with their note. It stops with the run.
 
 Like an agent at 40 buyers an hour, a colleague answers with one of the shop's team quick replies
 (快捷短语) when one fits the topic (``QUICK_SHARE`` of the time), variables filled as the console
@@ -46,13 +48,16 @@ class Colleague:
     """One simulated agent on an ``AgentClient``."""
 
     def __init__(self, url: str, user: str, password: str, *, state_dir: Path, rng: random.Random,
-                 pause: tuple[float, float] = (2.0, 15.0)) -> None:
+                 pause: tuple[float, float] = (2.0, 15.0), transfer_rate: float = 0.1) -> None:
         self.client = AgentClient(url, user, password, state_dir=state_dir)
         self.user = user
         self.rng = rng
         self.pause = pause
+        self.transfer_rate = transfer_rate
         self.replies = 0
         self.closes = 0
+        self.transfers = 0
+        self._answered: set[str] = set()  # buyers this colleague has written to (never transferred)
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.quick: list[PhraseInfo] = []  # the team's and own quick replies, as the server has them
@@ -111,6 +116,10 @@ class Colleague:
         text = row.last_text
         thanks = any(word in text for word in THANKS)
         topic = next((entry for words, entry in TOPICS if any(w in text for w in words)), Entry.PRODUCT_DETAIL)
+        if buyer not in self._answered and not thanks and self.rng.random() < self.transfer_rate:
+            if await self._transfer(buyer, topic):
+                return
+        self._answered.add(buyer)
         answer = self.rng.choice(phrases.AGENT_CLOSINGS if thanks else phrases.AGENT_ANSWERS[topic])
         group = QUICK_CLOSING if thanks else QUICK_GROUPS.get(topic, "")
         fitting = [p for p in self.quick if p.group == group]
@@ -140,3 +149,18 @@ class Colleague:
             await self.client.add_note(buyer, self.rng.choice(phrases.NOTES))
         if self.rng.random() < 0.4:
             await self.client.add_tag(buyer, self.rng.choice(phrases.BUYER_TAGS))
+
+    async def _transfer(self, buyer: str, topic: Entry) -> bool:
+        """Give a new buyer to an available colleague with a note; False when nobody can take it."""
+        try:
+            colleagues = await self.client.colleagues()
+            free = [c for c in colleagues.agents if c.status is Status.ONLINE and c.load < c.cap]
+            if not free:
+                return False
+            target = self.rng.choice(free)
+            await self.client.transfer(buyer, target.id, note=self.rng.choice(phrases.TRANSFER_NOTES[topic]))
+        except ClientError as exc:
+            log.debug("%s could not transfer %s: %s", self.user, buyer, exc)
+            return False
+        self.transfers += 1
+        return True

@@ -77,3 +77,12 @@ NOTES = ("老客户，上次要求发顺丰", "对尺码很在意，推荐前先
          "上次有破损，已补发，注意包装", "问过优惠券，已告知店铺首页领取")
 """Notes the simulated colleagues leave on a buyer (shared with the whole shop)."""
 BUYER_TAGS = ("老客户", "爱砍价", "要发票", "尺码敏感", "大客户")
+TRANSFER_NOTES: dict[Entry, tuple[str, ...]] = {
+    Entry.AFTER_SALE: ("买家要退货，订单已签收，麻烦跟进一下", "收到破损，照片买家已发，请安排补发"),
+    Entry.ORDER_DETAIL: ("买家催发货，订单已付款，请帮忙查一下物流", "要改收货地址，还没发货"),
+    Entry.PRODUCT_DETAIL: ("老客户，问尺码和优惠，我这边忙，麻烦接一下", "问能不能顺丰，想今天下单"),
+    Entry.LIVE: ("直播间过来的，问几号链接", ),
+    Entry.DM: ("回头客，想再买一件，麻烦跟进",),
+    Entry.OTHER: ("麻烦帮忙接待一下",),
+}
+"""What a simulated colleague writes when it transfers a buyer to someone else (转接, issue 12)."""

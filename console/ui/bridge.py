@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from console.client.agent import AgentClient, ConnectionState, ReplyOutcome, StateChange
+from console.client.errors import ClientError
 from console.protocol.messages import (
     AgentEvent,
     BuyerTile,
@@ -29,10 +30,11 @@ from console.protocol.messages import (
     TeamUpdated,
 )
 from console.reception.model import Section
-from console.ui.errors import error_text
+from console.ui.errors import error_text, transfer_error_text
 from console.ui.requests import Requests
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import decisions_from_protocol, team_from_protocol
+from console.ui.transfer_targets import targets_from_protocol
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +131,23 @@ class ClientBackend:
 
         self._spawn(QCoreApplication.translate("ClientBackend", "分配原因"), run())
 
-    def transfer(self, conversation: str, agent: str) -> None:
-        self._spawn(QCoreApplication.translate("ClientBackend", "转接"), self.client.transfer(conversation, agent))
+    def transfer(self, conversation: str, agent: str | None = None, group: str | None = None,
+                 note: str = "") -> None:
+        async def run() -> None:
+            try:
+                await self.client.transfer(conversation, agent, group=group, note=note)
+            except ClientError as exc:
+                log.info("transfer refused: %s", exc)
+                self.state.report_error(QCoreApplication.translate("ClientBackend", "转接未完成：")
+                                        + transfer_error_text(exc))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "转接"), run())
+
+    def get_colleagues(self) -> None:
+        async def run() -> None:
+            self.state.set_colleagues(targets_from_protocol(await self.client.colleagues()))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "读取同事列表"), run())
 
     def get_team(self) -> None:
         async def run() -> None:

@@ -44,3 +44,20 @@ def error_text(error: BaseException) -> str:
             return QCoreApplication.translate("ServerError", "服务器没有及时应答")
         return QCoreApplication.translate("ServerError", "无法连接服务器")
     return QCoreApplication.translate("ServerError", "出现意外错误：%1").replace("%1", type(error).__name__)
+
+
+def transfer_error_text(error: ClientError) -> str:
+    """Why a transfer (转接, R3.5) was refused, in the agent's words: by code and field."""
+    if error.code is ErrorCode.FORBIDDEN:
+        return QCoreApplication.translate("ServerError", "这不是您接待中的会话，不能转接")
+    if error.code is ErrorCode.CONFLICT and error.field == "agent":
+        return QCoreApplication.translate("ServerError", "对方已离线（或已在接待这位买家），不能转接")
+    if error.code is ErrorCode.CONFLICT and error.field == "group":
+        return QCoreApplication.translate("ServerError", "该分组现在没有能接待的客服，且不排队，不能转接")
+    if error.code is ErrorCode.CONFLICT:
+        return QCoreApplication.translate("ServerError", "会话已结束或已不在您这里，不能转接")
+    if error.code is ErrorCode.NOT_FOUND:
+        return QCoreApplication.translate("ServerError", "找不到这位同事或分组（策略可能已更改）")
+    if error.code is ErrorCode.INVALID:
+        return QCoreApplication.translate("ServerError", "备注最多 200 字")
+    return error_text(error)

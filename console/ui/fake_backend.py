@@ -27,6 +27,7 @@ from console.protocol.messages import (
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
+from console.ui.transfer_targets import TransferTarget, in_dialog_order
 
 ME = "amei"
 
@@ -314,11 +315,18 @@ class FakeBackend:
         if tag in panel.tags:
             self._changed(msgspec.structs.replace(panel, tags=[t for t in panel.tags if t != tag]))
 
-    def transfer(self, conversation: str, agent: str) -> None:
-        self._record("transfer", conversation, agent)
+    def transfer(self, conversation: str, agent: str | None = None, group: str | None = None,
+                 note: str = "") -> None:
+        self._record("transfer", conversation, agent or group, note)
         current = self.state.conversations.get(conversation)
         if current is not None and agent != ME:
             self.state.remove_conversation(conversation)
+
+    def get_colleagues(self) -> None:
+        self._record("get_colleagues")
+        self.state.set_colleagues(in_dialog_order(
+            [TransferTarget("agent", a.id, a.name, a.status, a.load, a.cap) for a in TEAM.agents if a.id != ME]
+            + [TransferTarget("group", "aftersale", "售后", queues=True)]))
 
     def get_team(self) -> None:
         self._record("get_team")

@@ -41,9 +41,12 @@ from console.ui.state import Backend, ConsoleState
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
+from console.ui.transfer_dialog import AgentTransferDialog
+from console.ui.transfer_targets import TransferTarget
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "main"})
 FIRST_PENDING_KEYS = "Ctrl+Up"  # CONSOLE.md §1
+TRANSFER_KEYS = "Ctrl+T"  # 转接… the open conversation (issue 12)
 TICK_MS = 1000  # the reply timers count in seconds
 
 
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
         self.close_dialog: QMessageBox | None = None  # the 结束会话 confirmation, while open
+        self.transfer_dialog: AgentTransferDialog | None = None  # the agent's 转接… dialog, while open
         self._why_asked: set[str] = set()  # conversations whose "why" dialog the supervisor asked for
         self.search_source = search
         self.search_dialog: SearchDialog | None = None  # made on first Ctrl+F, then kept
@@ -202,6 +206,13 @@ class MainWindow(QMainWindow):
             self.reminder_actions.addAction(action)
             reminder_menu.addAction(action)
 
+        session = self.menuBar().addMenu(self.tr("会话"))
+        self.transfer_action = QAction(self.tr("转接…"), self)
+        self.transfer_action.setShortcut(TRANSFER_KEYS)
+        self.transfer_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.addAction(self.transfer_action)
+        session.addAction(self.transfer_action)
+
         language = self.menuBar().addMenu(self.tr("语言"))
         self.language_actions = QActionGroup(self)
         current = str(self.settings.value("language", ""))
@@ -245,6 +256,8 @@ class MainWindow(QMainWindow):
         self.pane.phrase_failed.connect(self._on_state_error_reported)
         if self.phrases is not None:
             self.phrases.failed.connect(self._on_state_error_reported)
+        self.transfer_action.triggered.connect(self._on_transfer_action_triggered)
+        state.colleagues_loaded.connect(self._on_state_colleagues_loaded)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
         self.pane.close_requested.connect(self.ask_close)
@@ -379,11 +392,48 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction(self.tr("结束会话"), lambda: self.ask_close(conversation))
+        if self.may_transfer(conversation):
+            menu.addAction(self.tr("转接…"), lambda: self.ask_transfer(conversation))
         if self.supervisor is not None:
-            supervisor = self.supervisor
             menu.addAction(self.tr("分配原因"), lambda: self.ask_why(conversation))
-            menu.addAction(self.tr("转接…"), lambda: supervisor.ask_transfer(conversation))
         menu.popup(at)
+
+    def may_transfer(self, conversation: str) -> bool:
+        """The holder transfers its own open sessions; a supervisor any open one (R3.5)."""
+        current = self.state.conversations.get(conversation)
+        if current is None or not current.open or current.holder is None:
+            return False
+        return self.supervisor is not None or current.holder == f"agent:{self.state.agent}"
+
+    def ask_transfer(self, conversation: str) -> None:
+        """转接…: the dialog asks the server whom it can go to, then sends the choice and the note."""
+        if not self.may_transfer(conversation):
+            self.statusBar().showMessage(self.tr("只能转接您正在接待的会话"), 8000)
+            return
+        if self.transfer_dialog is not None:
+            self.transfer_dialog.close()
+        current = self.state.conversations[conversation]
+        dialog = AgentTransferDialog(conversation, current.name or conversation, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.transfer_requested.connect(self._on_transfer_dialog_transfer_requested)
+        dialog.finished.connect(self._on_transfer_dialog_finished)
+        self.transfer_dialog = dialog
+        dialog.open()
+        self.backend.get_colleagues()
+
+    def _on_transfer_action_triggered(self) -> None:
+        if self.pane.conversation is not None:
+            self.ask_transfer(self.pane.conversation.id)
+
+    def _on_state_colleagues_loaded(self, targets: list[TransferTarget]) -> None:
+        if self.transfer_dialog is not None:
+            self.transfer_dialog.show_targets(targets)
+
+    def _on_transfer_dialog_transfer_requested(self, conversation: str, agent: str, group: str, note: str) -> None:
+        self.backend.transfer(conversation, agent or None, group or None, note)
+
+    def _on_transfer_dialog_finished(self) -> None:
+        self.transfer_dialog = None
 
     def ask_close(self, conversation: str) -> None:
         """结束会话 asks first (issue 12, defect 2); the reply box is locked once confirmed."""

@@ -30,7 +30,7 @@ def reason_text(why: str) -> str:
         "handoff": QCoreApplication.translate("Reasons", "机器人转人工"),
         "agent_close": QCoreApplication.translate("Reasons", "客服结束了会话"),
         "idle": QCoreApplication.translate("Reasons", "长时间无人说话，会话自动结束"),
-        "transfer": QCoreApplication.translate("Reasons", "主管转接"),
+        "transfer": QCoreApplication.translate("Reasons", "由接待的客服或主管转接"),
         "claimed": QCoreApplication.translate("Reasons", "客服从留言池认领"),
     }
     return texts.get(why, why)

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from console.protocol.messages import BuyerPanel, SessionInfo
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
+from console.ui.transfer_targets import TransferTarget
 
 
 class Connection(StrEnum):
@@ -50,7 +51,9 @@ class Backend(Protocol):
     def request_kpis(self) -> None: ...
     def filter_buyers(self, tile: str) -> None: ...
     def why(self, conversation: str) -> None: ...
-    def transfer(self, conversation: str, agent: str) -> None: ...
+    def transfer(self, conversation: str, agent: str | None = None, group: str | None = None,
+                 note: str = "") -> None: ...
+    def get_colleagues(self) -> None: ...
     def get_team(self) -> None: ...
     # the buyer panel (CONSOLE.md §6)
     def get_panel(self, conversation: str) -> None: ...
@@ -81,6 +84,7 @@ class ConsoleState(QObject):
     decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
     panel_loaded = Signal(object)  # BuyerPanel (asked for, or pushed when it changed)
     session_loaded = Signal(str, object, object)  # conversation id, SessionInfo, list of Message
+    colleagues_loaded = Signal(object)  # list of TransferTarget (the transfer dialog's choices)
     error_reported = Signal(str)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
@@ -185,6 +189,8 @@ class ConsoleState(QObject):
 
     def set_session(self, conversation: str, session: SessionInfo, messages: list[Message]) -> None:
         self.session_loaded.emit(conversation, session, messages)
+    def set_colleagues(self, targets: list[TransferTarget]) -> None:
+        self.colleagues_loaded.emit(targets)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -18,7 +18,7 @@ ENGLISH = {
     "%1 (%2)": "%1 (%2)",
     "24小时内最近联系人（挂起也分配）": "Recent contact within 24 h (assigned even when suspended)",
     "专属客服直连": "Exclusive agent, direct",
-    "主管转接": "Transferred by a supervisor",
+    "由接待的客服或主管转接": "Transferred by its agent or a supervisor",
     "买家 ID": "Buyer ID",
     "今日接待": "Received today",
     "从左侧选择一个会话开始接待\nCtrl+↑ 跳到等待最久的买家":
@@ -305,6 +305,25 @@ ENGLISH = {
     "↑↓ 选择，Enter 插入，Esc 关闭": "↑↓ choose, Enter inserts, Esc closes",
     "没有与“%1”相符的快捷短语": "No quick reply matches “%1”",
     "还没有快捷短语：在“快捷短语”菜单中添加": "No quick replies yet: add some in the Quick replies menu",
+    # transfer by the agent (转接, issue 12)
+    "转接未完成：": "Transfer not done: ",
+    "读取同事列表": "Loading colleagues",
+    "这不是您接待中的会话，不能转接": "This is not a session you hold: it cannot be transferred",
+    "对方已离线（或已在接待这位买家），不能转接": "That colleague is offline (or already has this buyer): not transferred",
+    "该分组现在没有能接待的客服，且不排队，不能转接": "Nobody in that group can take the buyer now and it does not queue: not transferred",
+    "会话已结束或已不在您这里，不能转接": "The session ended or is no longer yours: not transferred",
+    "找不到这位同事或分组（策略可能已更改）": "No such colleague or group (the policy may have changed)",
+    "备注最多 200 字": "The note is at most 200 characters",
+    "按该组的分配方式给组内客服；满员时在该组排队": "Given to an agent of the group by its own rule; queues in the group when it is full",
+    "按该组的分配方式给组内客服；满员时不能转接": "Given to an agent of the group by its own rule; refused when the group is full",
+    "离线的同事不能接收转接": "Offline colleagues cannot take a transfer",
+    "%1（分组）": "%1 (group)",
+    "正在读取同事列表…": "Loading colleagues…",
+    "给接手同事的备注（选填，最多 %1 字）": "A note for the colleague who takes over (optional, at most %1 characters)",
+    "转接给（空闲的同事在前）：": "Transfer to (free colleagues first):",
+    "备注（接手的同事会看到，买家看不到）：": "Note (the colleague sees it, the buyer does not):",
+    "没有可以转接的同事或分组": "No colleague or group to transfer to",
+    "只能转接您正在接待的会话": "You can only transfer a session you hold",
 }
 
 

@@ -1,6 +1,54 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en">
 <context>
+    <name>AgentTransferDialog</name>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="87" />
+        <source>转接：%1</source>
+        <translation>Transfer: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="93" />
+        <source>正在读取同事列表…</source>
+        <translation>Loading colleagues…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="97" />
+        <source>给接手同事的备注（选填，最多 %1 字）</source>
+        <translation>A note for the colleague who takes over (optional, at most %1 characters)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="102" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="107" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="110" />
+        <source>转接给（空闲的同事在前）：</source>
+        <translation>Transfer to (free colleagues first):</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="113" />
+        <source>备注（接手的同事会看到，买家看不到）：</source>
+        <translation>Note (the colleague sees it, the buyer does not):</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="131" />
+        <source>没有可以转接的同事或分组</source>
+        <translation>No colleague or group to transfer to</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="133" />
+        <source>离线的同事不能接收转接</source>
+        <translation>Offline colleagues cannot take a transfer</translation>
+    </message>
+</context>
+<context>
     <name>Alerter</name>
     <message>
         <location filename="../../console/ui/alerts.py" line="99" />
@@ -257,97 +305,107 @@
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="87" />
+        <location filename="../../console/ui/bridge.py" line="89" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="95" />
+        <location filename="../../console/ui/bridge.py" line="97" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="102" />
+        <location filename="../../console/ui/bridge.py" line="104" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="105" />
+        <location filename="../../console/ui/bridge.py" line="107" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="108" />
+        <location filename="../../console/ui/bridge.py" line="110" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="111" />
+        <location filename="../../console/ui/bridge.py" line="113" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="117" />
+        <location filename="../../console/ui/bridge.py" line="119" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="123" />
+        <location filename="../../console/ui/bridge.py" line="125" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="130" />
+        <location filename="../../console/ui/bridge.py" line="132" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="133" />
+        <location filename="../../console/ui/bridge.py" line="141" />
+        <source>转接未完成：</source>
+        <translation>Transfer not done: </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="144" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="139" />
+        <location filename="../../console/ui/bridge.py" line="150" />
+        <source>读取同事列表</source>
+        <translation>Loading colleagues</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="156" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="145" />
+        <location filename="../../console/ui/bridge.py" line="162" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="152" />
+        <location filename="../../console/ui/bridge.py" line="169" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="155" />
+        <location filename="../../console/ui/bridge.py" line="172" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="158" />
+        <location filename="../../console/ui/bridge.py" line="175" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="162" />
+        <location filename="../../console/ui/bridge.py" line="179" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="165" />
+        <location filename="../../console/ui/bridge.py" line="182" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="192" />
+        <location filename="../../console/ui/bridge.py" line="209" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="200" />
+        <location filename="../../console/ui/bridge.py" line="217" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -607,149 +665,160 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="136" />
+        <location filename="../../console/ui/main_window.py" line="140" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="137" />
+        <location filename="../../console/ui/main_window.py" line="141" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="152" />
+        <location filename="../../console/ui/main_window.py" line="156" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="153" />
+        <location filename="../../console/ui/main_window.py" line="157" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="155" />
+        <location filename="../../console/ui/main_window.py" line="159" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="161" />
+        <location filename="../../console/ui/main_window.py" line="165" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="164" />
+        <location filename="../../console/ui/main_window.py" line="168" />
         <source>买家信息面板</source>
         <translation>Buyer panel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="173" />
+        <location filename="../../console/ui/main_window.py" line="177" />
         <source>快捷短语</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="174" />
+        <location filename="../../console/ui/main_window.py" line="178" />
         <source>管理快捷短语…</source>
         <translation>Manage quick replies…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="178" />
+        <location filename="../../console/ui/main_window.py" line="182" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="179" />
+        <location filename="../../console/ui/main_window.py" line="183" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="182" />
+        <location filename="../../console/ui/main_window.py" line="186" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="183" />
+        <location filename="../../console/ui/main_window.py" line="187" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="185" />
+        <location filename="../../console/ui/main_window.py" line="189" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="187" />
+        <location filename="../../console/ui/main_window.py" line="191" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="195" />
+        <location filename="../../console/ui/main_window.py" line="199" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="199" />
+        <location filename="../../console/ui/main_window.py" line="203" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="199" />
+        <location filename="../../console/ui/main_window.py" line="203" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="205" />
+        <location filename="../../console/ui/main_window.py" line="209" />
+        <source>会话</source>
+        <translation>Conversation</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="216" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="381" />
-        <location filename="../../console/ui/main_window.py" line="392" />
-        <location filename="../../console/ui/main_window.py" line="396" />
+        <location filename="../../console/ui/main_window.py" line="394" />
+        <location filename="../../console/ui/main_window.py" line="442" />
+        <location filename="../../console/ui/main_window.py" line="446" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="384" />
+        <location filename="../../console/ui/main_window.py" line="398" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="385" />
+        <location filename="../../console/ui/main_window.py" line="210" />
+        <location filename="../../console/ui/main_window.py" line="396" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="393" />
+        <location filename="../../console/ui/main_window.py" line="411" />
+        <source>只能转接您正在接待的会话</source>
+        <translation>You can only transfer a session you hold</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="443" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="397" />
+        <location filename="../../console/ui/main_window.py" line="447" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="450" />
+        <location filename="../../console/ui/main_window.py" line="500" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="450" />
+        <location filename="../../console/ui/main_window.py" line="500" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="477" />
+        <location filename="../../console/ui/main_window.py" line="527" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="484" />
+        <location filename="../../console/ui/main_window.py" line="534" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="490" />
+        <location filename="../../console/ui/main_window.py" line="540" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1151,8 +1220,8 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
         <location filename="../../console/ui/reasons.py" line="33" />
-        <source>主管转接</source>
-        <translation>Transferred by a supervisor</translation>
+        <source>由接待的客服或主管转接</source>
+        <translation>Transferred by its agent or a supervisor</translation>
     </message>
     <message>
         <location filename="../../console/ui/reasons.py" line="34" />
@@ -1435,6 +1504,36 @@ Buyers show here when they write</translation>
         <source>出现意外错误：%1</source>
         <translation>Unexpected error: %1</translation>
     </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="52" />
+        <source>这不是您接待中的会话，不能转接</source>
+        <translation>This is not a session you hold: it cannot be transferred</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="54" />
+        <source>对方已离线（或已在接待这位买家），不能转接</source>
+        <translation>That colleague is offline (or already has this buyer): not transferred</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="56" />
+        <source>该分组现在没有能接待的客服，且不排队，不能转接</source>
+        <translation>Nobody in that group can take the buyer now and it does not queue: not transferred</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="58" />
+        <source>会话已结束或已不在您这里，不能转接</source>
+        <translation>The session ended or is no longer yours: not transferred</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="60" />
+        <source>找不到这位同事或分组（策略可能已更改）</source>
+        <translation>No such colleague or group (the policy may have changed)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="62" />
+        <source>备注最多 200 字</source>
+        <translation>The note is at most 200 characters</translation>
+    </message>
 </context>
 <context>
     <name>Status</name>
@@ -1674,6 +1773,29 @@ Go offline?</translation>
         <location filename="../../console/ui/supervisor.py" line="98" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
+    </message>
+</context>
+<context>
+    <name>TransferTargetModel</name>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="58" />
+        <source>按该组的分配方式给组内客服；满员时在该组排队</source>
+        <translation>Given to an agent of the group by its own rule; queues in the group when it is full</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="59" />
+        <source>按该组的分配方式给组内客服；满员时不能转接</source>
+        <translation>Given to an agent of the group by its own rule; refused when the group is full</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="60" />
+        <source>离线的同事不能接收转接</source>
+        <translation>Offline colleagues cannot take a transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/transfer_dialog.py" line="74" />
+        <source>%1（分组）</source>
+        <translation>%1 (group)</translation>
     </message>
 </context>
 <context>

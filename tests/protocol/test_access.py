@@ -21,9 +21,7 @@ def test_before_login_only_login_and_resume(request_: m.AgentRequest) -> None:
         assert info.value.rid == request_.rid
 
 
-@pytest.mark.parametrize(
-    "request_", [m.Transfer(conversation="b", agent="a2"), m.GetTeam(), m.ApplyPolicy(toml="x")]
-)
+@pytest.mark.parametrize("request_", [m.GetTeam(), m.ApplyPolicy(toml="x")])
 def test_team_requests_need_a_supervisor(request_: m.AgentRequest) -> None:
     check_agent(request_, m.Role.SUPERVISOR)
     check_agent(request_, m.Role.MAIN)
@@ -35,8 +33,14 @@ def test_team_requests_need_a_supervisor(request_: m.AgentRequest) -> None:
 
 def test_agent_requests_allowed_after_login() -> None:
     for request_ in examples.AGENT_REQUESTS:
-        if not isinstance(request_, (m.Login, m.Resume, m.Transfer, m.GetTeam, m.ApplyPolicy)):
+        if not isinstance(request_, (m.Login, m.Resume, m.GetTeam, m.ApplyPolicy)):
             check_agent(request_, m.Role.AGENT)
+
+
+def test_any_role_may_send_transfer_the_server_checks_the_holder() -> None:
+    """Issue 12: the holder transfers its own sessions (the server refuses anyone else's)."""
+    for role in m.Role:
+        check_agent(m.Transfer(conversation="b", agent="a2", note="尺码问题"), role)
 
 
 def test_second_login_on_a_connection_conflicts() -> None:

@@ -95,6 +95,7 @@ def test_overrides_are_listed() -> None:
     ({}, "shop.agents: missing"),
     ({"agents": [{"id": "a", "cap": 0}]}, "shop.agents[0].cap: 0 is out of range"),
     ({"agents": [{"id": "a", "routable": "yes"}]}, "shop.agents[0].routable: expected true or false"),
+    ({"agents": [{"id": "a"}], "bot": {"assist": "yes"}}, "shop.bot.assist: expected true or false"),
 ])
 def test_bad_policies_name_the_key(data: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError) as caught:
@@ -137,3 +138,10 @@ def test_entry_questions_fall_back_to_group_bindings() -> None:
     assert policy.entry_questions("live") == ("几天发货", "有优惠券吗")
     assert policy.entry_questions("dm") == ("发票",)
     assert policy.entry_questions("other") == ()
+
+
+def test_bot_assist_is_off_unless_the_policy_turns_it_on() -> None:
+    assert not load_policy_dict({"agents": [{"id": "a"}]}, "shop").bot.assist
+    assert load_policy_dict({"agents": [{"id": "a"}], "bot": {"assist": True}}, "shop").bot.assist
+    example = (REPO / "resources" / "policy.example.toml").read_text(encoding="utf-8")
+    assert load_policy_toml(example).bot.assist  # the demo's policy turns it on

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import qasync
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
 from console.client.buyer import BuyerClient
@@ -306,22 +307,24 @@ def test_logging_in_while_the_server_is_down_says_so_and_keeps_the_window(qapp: 
 
 
 def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
-    """The keyboard part of issue 12's end-to-end walk that the protocol already carries: online,
-    Ctrl+Up to the longest wait, the reason shown, a reply with Ctrl+Enter, Shift+Tab back to the
-    list, Down to the next buyer, Tab out of the reply box, suspend and come back. (Quick replies
-    and transfer by an agent need the server: not here.)"""
+    """Issue 12's end-to-end walk with keys: online, Ctrl+Up to the longest wait, the reason
+    shown, a reply with Ctrl+Enter, Shift+Tab back to the list, Down to the next buyer, Tab out of
+    the reply box, Ctrl+T to transfer another buyer to a colleague with a note (the colleague's
+    console shows the buyer with the note), suspend and come back. (Quick replies: not here.)"""
     async def scenario() -> None:
-        async with running_server(tmp_path) as server, console(server.url, tmp_path) as session:
+        async with (running_server(tmp_path) as server,
+                    console(server.url, tmp_path / "a2", user="a2") as colleague,
+                    console(server.url, tmp_path) as session):
             window, state = session.window, session.state
             qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
             await until(lambda: state.status == "online")
-            buyers = [BuyerClient(server.url, f"k-b{i}", f"键盘买家{i}") for i in (1, 2)]
+            buyers = [BuyerClient(server.url, f"k-b{i}", f"键盘买家{i}") for i in (1, 2, 3)]
             try:
-                for buyer in buyers:
+                for buyer in buyers:  # a2 is offline: all three come to a1
                     await buyer.connect()
                     await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
                     await buyer.say("在吗")
-                await until(lambda: all(pending_row(session, f"k-b{i}") for i in (1, 2)))
+                await until(lambda: all(pending_row(session, f"k-b{i}") for i in (1, 2, 3)))
                 window.model.flush()
 
                 qtbot.keyClick(window.reception, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
@@ -337,12 +340,42 @@ def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_
                 assert window.focusWidget() is window.reception
                 window.model.flush()  # the list merges moves for 30 ms; don't wait for its timer
                 window.reception.select_conversation("k-b1")
-                qtbot.keyClick(window.reception, Qt.Key.Key_Up)  # k-b2 is above: 待回复 comes first
-                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b2"
+                qtbot.keyClick(window.reception, Qt.Key.Key_Up)  # k-b3 is above: 待回复 comes first
+                assert window.pane.conversation is not None and window.pane.conversation.id == "k-b3"
                 window.pane.input.setFocus()
                 qtbot.keyClick(window.pane.input, Qt.Key.Key_Tab)
                 assert window.pane.input.toPlainText() == "" and window.focusWidget() is window.pane.send_button
 
+                # the colleague comes online on their own console
+                colleague.window.activateWindow()
+                await until(colleague.window.isActiveWindow)
+                qtbot.keyClick(colleague.window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: colleague.state.status == "online")
+                window.activateWindow()
+                await until(window.isActiveWindow)
+                # the open buyer, k-b3, goes to 阿杰 with a note: Ctrl+T, Tab, the note, Enter
+                qtbot.keyClick(window.pane.send_button, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+                dialog = window.transfer_dialog
+                assert dialog is not None
+                await until(lambda: dialog.chosen() is not None)
+                chosen = dialog.chosen()
+                assert chosen is not None and chosen.id == "a2" and dialog.focusWidget() is dialog.targets
+                qtbot.keyClick(dialog.targets, Qt.Key.Key_Tab)
+                assert dialog.focusWidget() is dialog.note
+                typed = QInputMethodEvent()  # Chinese comes from the input method, as a commit
+                typed.setCommitString("要发票，抬头已发")
+                QApplication.sendEvent(dialog.note, typed)
+                qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
+                await until(lambda: "k-b3" not in state.conversations)
+                await until(lambda: "k-b3" in colleague.state.conversations)
+                row = colleague.state.conversations["k-b3"]
+                assert row.holder == "agent:a2" and row.section is Section.PENDING
+                await until(lambda: "要发票" in colleague.state.conversations["k-b3"].last_text)
+                await until(lambda: any(m.author is Author.SYSTEM and m.text == "转接备注（小美）：要发票，抬头已发"
+                                        for m in colleague.state.messages.get("k-b3", [])))
+
+                window.activateWindow()  # back on a1's console (the colleague's was looked at)
+                await until(window.isActiveWindow)
                 qtbot.keyClick(window.reception, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # 挂起
                 await until(lambda: state.status == "suspended")
                 qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # back
@@ -351,5 +384,38 @@ def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_
             finally:
                 for buyer in buyers:
                     await buyer.close()
+
+    run_on_qt(qapp, scenario())
+
+
+def test_the_bots_assist_shows_as_bot_replied_on_the_agents_console(qapp: QApplication, qtbot: Any,
+                                                                      tmp_path: Path) -> None:
+    """Policy bot.assist (issue 12): an FAQ question in the agent's session is answered by the bot at
+    once; the agent's row moves to 已被自动回复 with the bot's line, until the agent replies."""
+    from tests.server.helpers import POLICY
+
+    assisted = POLICY.replace('handoff_words = ["人工"]', 'handoff_words = ["人工"]\nassist = true')
+    assert assisted != POLICY
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=assisted) as server, console(server.url, tmp_path) as session:
+            window, state = session.window, session.state
+            qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
+            await until(lambda: state.status == "online")
+            async with BuyerClient(server.url, "assist-b1", "问发货的买家") as buyer:
+                await buyer.arrive(entry=Entry.PRODUCT_DETAIL)
+                await buyer.say("什么时候发货")
+                await until(lambda: (row := state.conversations.get("assist-b1")) is not None
+                            and row.section is Section.BOT_REPLIED)
+                assert state.conversations["assist-b1"].holder == "agent:a1"
+                assert [m.author for m in state.messages["assist-b1"]] == [Author.BUYER, Author.BOT]
+                window.model.flush()
+                window.reception.select_conversation("assist-b1")
+                window.reception.conversation_opened.emit("assist-b1")  # what a click on the row does
+                await until(lambda: window.pane.conversation is not None and window.pane.input.isEnabled())
+                window.pane.input.setFocus()
+                window.pane.input.insertPlainText("亲，今天就发")
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: state.conversations["assist-b1"].section is Section.REPLIED)
 
     run_on_qt(qapp, scenario())
