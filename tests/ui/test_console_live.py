@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 import qasync
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from console.client.agent import AgentClient
 from console.client.buyer import BuyerClient
-from console.protocol.messages import Entry
+from console.protocol.messages import Entry, PhraseDraft, PhraseScope
 from console.reception.model import Author, Section
 from console.routing.events import Status
 from console.server.app import Server, ServerConfig
@@ -310,12 +312,18 @@ def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_
     """Issue 12's end-to-end walk with keys: online, Ctrl+Up to the longest wait, the reason
     shown, a reply with Ctrl+Enter, Shift+Tab back to the list, Down to the next buyer, Tab out of
     the reply box, Ctrl+T to transfer another buyer to a colleague with a note (the colleague's
-    console shows the buyer with the note), suspend and come back. (Quick replies: not here.)"""
+    console shows the buyer with the note), suspend and come back. The first reply is a team quick
+    reply found by `/` and its pinyin initials, inserted with Enter, filled with the buyer's name."""
     async def scenario() -> None:
         async with (running_server(tmp_path) as server,
                     console(server.url, tmp_path / "a2", user="a2") as colleague,
                     console(server.url, tmp_path) as session):
             window, state = session.window, session.state
+            async with AgentClient(server.url, "sup", PASSWORD, state_dir=tmp_path / "sup") as sup:
+                await sup.add_phrases([PhraseDraft(scope=PhraseScope.TEAM, group="售前", title="在的",
+                                                   text="{买家}您好，在的，请问有什么可以帮您")])
+            assert window.phrases is not None
+            await until(lambda: [p.title for p in window.phrases.phrases] == ["在的"])  # pushed by the server
             qtbot.keyClick(window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 在线
             await until(lambda: state.status == "online")
             buyers = [BuyerClient(server.url, f"k-b{i}", f"键盘买家{i}") for i in (1, 2, 3)]
@@ -331,7 +339,10 @@ def test_a_shift_at_the_desk_with_keys_only(qapp: QApplication, qtbot: Any, tmp_
                 assert window.pane.conversation is not None and window.pane.conversation.id == "k-b1"
                 assert window.focusWidget() is window.pane.input
                 await until(lambda: window.pane.reason.text().startswith("为什么分给我"))
-                window.pane.input.insertPlainText("亲，在的")
+                QTest.keyClicks(window.pane.input, "/zd")  # 在的, by its pinyin initials
+                await until(window.pane.popup.isVisible)
+                qtbot.keyClick(window.pane.input, Qt.Key.Key_Return)  # insert it
+                await until(lambda: window.pane.input.toPlainText() == "键盘买家1您好，在的，请问有什么可以帮您")
                 qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
                 await until(lambda: all(state.delivery(m) is Delivery.CONFIRMED for m in state.messages["k-b1"]))
                 assert state.conversations["k-b1"].section is Section.REPLIED
