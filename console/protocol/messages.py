@@ -305,7 +305,7 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
 
     query: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SEARCH_QUERY)]
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_SEARCH_HITS)] = 30
-    before: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    before: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None  # a SQLite rowid: larger is `invalid`, not a crash
 
 
 class GetPanel(Request, tag="get_panel", frozen=True, kw_only=True):

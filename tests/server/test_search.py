@@ -116,6 +116,9 @@ def test_bad_queries_get_a_typed_error_and_syntax_is_literal(tmp_path: Path) -> 
                 assert isinstance(error, Error) and error.code is ErrorCode.INVALID and error.field == "query"
             too_long = await a1.request(Search(query="长" * 65))
             assert isinstance(too_long, Error) and too_long.code is ErrorCode.INVALID
+            await a1.send_raw('{"type":"search","rid":"big","query":"价格","before":18446744073709551616}')
+            huge = await a1.expect(Error, lambda e: e.rid == "big")  # past a SQLite rowid: was internal
+            assert huge.code is ErrorCode.INVALID and huge.field == "before"
             for query, found in (('"50%"', 1), ("OR 优惠*", 1), ("(NEAR)", 1), ("a_b", 1), ("%", 1), ("_", 1),
                                  ('"', 1), ("AND", 0), ("*", 1), ("NOT 优", 0), ("a%b", 0), ("'", 0)):
                 answer = await _search(a1, query)
