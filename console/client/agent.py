@@ -43,6 +43,7 @@ from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.limits import CLOSE_REVOKED
 from console.protocol.messages import (
+    AgentConversations,
     AgentEvent,
     ApplyPolicy,
     BuyerList,
@@ -50,12 +51,15 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    Conversation,
     DecisionInfo,
     Error,
     ErrorCode,
     Event,
     FilterBuyers,
+    GetAgentConversations,
     GetKpis,
+    GetQueue,
     GetSnapshot,
     GetTeam,
     History,
@@ -65,6 +69,8 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    QueueBuyers,
+    QueuedBuyer,
     Reply,
     ReplyAck,
     Request,
@@ -435,6 +441,14 @@ class AgentClient:
 
     async def get_team(self) -> TeamInfo:
         return (await self._call(GetTeam(), Team)).team
+
+    async def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
+        """Supervisors: a pool's buyers in order (the room's queue list)."""
+        return (await self._call(_build(GetQueue, pool=pool), QueueBuyers)).buyers
+
+    async def agent_conversations(self, agent: str) -> list[Conversation]:
+        """Supervisors: one agent's open sessions (the room's agent list)."""
+        return (await self._call(_build(GetAgentConversations, agent=agent), AgentConversations)).conversations
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

@@ -69,6 +69,8 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetTeam(rid="15"),
     m.ApplyPolicy(rid="16", toml='[[agents]]\nid = "a1"\nname = "小美"\n'),
     m.Search(rid="17", query="尺码", limit=30),
+    m.GetQueue(rid="18", pool="queue:presale"),
+    m.GetAgentConversations(rid="19", agent="a1"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -108,6 +110,11 @@ AGENT_PUSHES: list[m.AgentPush] = [
         ],
         next_before=57,
     ),
+    m.QueueBuyers(rid="18", pool="queue:presale", buyers=[
+        m.QueuedBuyer(id="b1002", name="小张", position=1, waited=95.0, eta=60.0),
+        m.QueuedBuyer(id="b1003", name="阿玲", position=2, waited=40.0, eta=120.0),
+    ]),
+    m.AgentConversations(rid="19", agent="a1", conversations=[CONVERSATION]),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

@@ -276,6 +276,18 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
     before: Annotated[int, msgspec.Meta(ge=1)] | None = None
 
 
+class GetQueue(Request, tag="get_queue", frozen=True, kw_only=True):
+    """Supervisor only: the buyers of one pool in order (``queue:GROUP``, ``queue:shop`` or ``pool``)."""
+
+    pool: Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=ID_PATTERN)]
+
+
+class GetAgentConversations(Request, tag="get_agent_conversations", frozen=True, kw_only=True):
+    """Supervisor only: one agent's open conversations, as that agent's list shows them."""
+
+    agent: Id
+
+
 AgentRequest = (
     Login
     | Resume
@@ -294,11 +306,13 @@ AgentRequest = (
     | GetTeam
     | ApplyPolicy
     | Search
+    | GetQueue
+    | GetAgentConversations
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy, GetQueue, GetAgentConversations)
 
 
 # -- agent side: shapes carried by server messages -----------------------------------------------
@@ -333,6 +347,16 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     length: int
     longest_wait: float | None  # seconds the first buyer has waited; None when empty
     eta: float | None  # estimated wait of a buyer joining now, seconds
+
+
+class QueuedBuyer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One buyer waiting in a pool, for the supervisor's room."""
+
+    id: str
+    name: str
+    position: int  # 1 is served next; the message pool counts by the oldest unanswered message
+    waited: float  # seconds since the buyer joined (the pool: since the unanswered message)
+    eta: float | None = None  # estimated wait left (R10.4); None in the message pool
 
 
 class SearchMatch(StrEnum):
@@ -420,6 +444,16 @@ class Team(Response, tag="team", frozen=True, kw_only=True):
     team: TeamInfo
 
 
+class QueueBuyers(Response, tag="queue_buyers", frozen=True, kw_only=True):
+    pool: str
+    buyers: list[QueuedBuyer]  # in order, first served first
+
+
+class AgentConversations(Response, tag="agent_conversations", frozen=True, kw_only=True):
+    agent: str
+    conversations: list[Conversation]  # the agent's open sessions, oldest first
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -493,6 +527,8 @@ AgentPush = (
     | WhyAnswer
     | Team
     | SearchResults
+    | QueueBuyers
+    | AgentConversations
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -23,6 +23,7 @@ from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
+    AgentConversations,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
@@ -32,7 +33,9 @@ from console.protocol.messages import (
     DecisionInfo,
     ErrorCode,
     FilterBuyers,
+    GetAgentConversations,
     GetKpis,
+    GetQueue,
     GetSnapshot,
     GetTeam,
     History,
@@ -42,6 +45,7 @@ from console.protocol.messages import (
     Logout,
     Ok,
     Open,
+    QueueBuyers,
     Reply,
     ReplyAck,
     Response,
@@ -334,6 +338,22 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
 
+    def _queue(self, link: AgentLink, request: GetQueue) -> QueueBuyers:
+        """The room (issue 14): a pool's buyers in order, to pick from."""
+        try:
+            buyers = self.shop.queue_buyers(request.pool)
+        except KeyError:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no pool {request.pool!r}", "pool") from None
+        return QueueBuyers(rid=request.rid, pool=request.pool, buyers=buyers)
+
+    def _agent_conversations(self, link: AgentLink, request: GetAgentConversations) -> AgentConversations:
+        """The room (issue 14): one agent's open sessions, to pick from and monitor."""
+        try:
+            rows = self.shop.held_by(request.agent)
+        except KeyError:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r}", "agent") from None
+        return AgentConversations(rid=request.rid, agent=request.agent, conversations=[r.wire() for r in rows])
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -349,6 +369,8 @@ class AgentSide:
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
         Search: _search,
+        GetQueue: _queue,
+        GetAgentConversations: _agent_conversations,
     }
 
 

@@ -31,6 +31,7 @@ from console.protocol.messages import (
     ConversationUpdated,
     ErrorCode,
     MessageAdded,
+    QueuedBuyer,
     QueueRow,
     RemovalReason,
     Role,
@@ -660,6 +661,33 @@ class Shop:
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))
         return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
+
+
+    def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
+        """A pool's buyers in order (the room's queue list): an engine queue (R10.4) by position,
+        the message pool (R6.1) by its oldest unanswered message. KeyError: no such pool."""
+        engine = self.driver.engine
+        assert engine is not None
+        now = self.driver.now()
+        if pool == "pool":
+            waiting = sorted(self.rows.in_pool(), key=lambda r: (r.waiting_since is None, r.waiting_since or 0.0, r.buyer))
+            return [QueuedBuyer(id=r.buyer, name=r.name, position=i,
+                                waited=0.0 if r.waiting_since is None else max(0.0, now - r.waiting_since))
+                    for i, r in enumerate(waiting, start=1)]
+        if pool not in {q.pool for q in engine.queues()}:
+            raise KeyError(pool)
+        buyers = []
+        for entry in engine.queue_entries(pool):
+            row = self.rows.get(entry.buyer)
+            buyers.append(QueuedBuyer(id=entry.buyer, name=row.name if row is not None else entry.buyer,
+                                      position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
+        return buyers
+
+    def held_by(self, agent: str) -> list[Row]:
+        """An agent's open sessions (the room's agent list). KeyError: no such agent."""
+        if agent not in self.staff.everyone:
+            raise KeyError(agent)
+        return self.rows.held_by(agent)
 
 
 def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:

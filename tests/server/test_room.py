@@ -1,0 +1,115 @@
+"""The supervisor's room over a real server (issue 14): pick a queue's buyers and an agent's
+conversations from lists; agents are refused each of these requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.protocol.messages import (
+    AgentConversations,
+    Arrive,
+    CloseSession,
+    Error,
+    ErrorCode,
+    GetAgentConversations,
+    GetQueue,
+    Ok,
+    QueueBuyers,
+    Routed,
+)
+
+from .helpers import Client, run, running_server
+from .test_reception import buyer, online
+
+ROOM = """
+preset = "douyin"
+seed = 3
+disconnect_grace = "1h"
+
+[queue]
+mode = "shop"
+avg_handle = "2m"
+
+[[groups]]
+id = "presale"
+cap = 1
+
+[[agents]]
+id = "a1"
+name = "小美"
+groups = ["presale"]
+
+[[agents]]
+id = "a2"
+name = "阿杰"
+groups = ["presale"]
+
+[[agents]]
+id = "sup"
+name = "主管"
+role = "supervisor"
+"""
+
+
+def test_a_queue_lists_its_buyers_in_order_with_names_and_waits(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1, _a2 = await online(server, "a1"), await online(server, "a2")
+            held = []
+            for i in (1, 2):
+                client = await buyer(server, f"h{i}", f"先到{i}")
+                held.append((await client.request(Arrive())).name)
+            for i in (1, 2, 3):
+                client = await buyer(server, f"q{i}", f"排队{i}")
+                assert (await client.request(Arrive())).position == i
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            answer = await sup.request(GetQueue(pool="queue:presale"))
+            assert isinstance(answer, QueueBuyers), answer
+            assert [(b.id, b.name, b.position) for b in answer.buyers] == [
+                ("q1", "排队1", 1), ("q2", "排队2", 2), ("q3", "排队3", 3)]
+            assert all(b.waited >= 0 and b.eta is not None for b in answer.buyers)
+            # a slot frees: the head leaves the queue and the list follows
+            first = "h1" if held[0] == "小美" else "h2"
+            assert isinstance(await a1.request(CloseSession(conversation=first)), Ok)
+            again = await sup.request(GetQueue(pool="queue:presale"))
+            assert [(b.id, b.position) for b in again.buyers] == [("q2", 1), ("q3", 2)]
+            missing = await sup.request(GetQueue(pool="queue:nobody"))
+            assert isinstance(missing, Error) and missing.code is ErrorCode.NOT_FOUND
+
+    run(scenario())
+
+
+def test_an_agent_lists_only_the_sessions_it_holds(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "买家一")
+            routed = await b1.request(Arrive())
+            assert isinstance(routed, Routed) and routed.name == "小美"
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            answer = await sup.request(GetAgentConversations(agent="a1"))
+            assert isinstance(answer, AgentConversations), answer
+            assert [(c.id, c.name, c.holder) for c in answer.conversations] == [("b1", "买家一", "agent:a1")]
+            assert (await sup.request(GetAgentConversations(agent="a2"))).conversations == []
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+            assert (await sup.request(GetAgentConversations(agent="a1"))).conversations == []
+            missing = await sup.request(GetAgentConversations(agent="ghost"))
+            assert isinstance(missing, Error) and missing.code is ErrorCode.NOT_FOUND
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("request_", [GetQueue(pool="queue:presale"), GetAgentConversations(agent="a2")],
+                         ids=["get_queue", "get_agent_conversations"])
+def test_an_agent_is_refused_the_room(tmp_path: Path, request_: GetQueue | GetAgentConversations) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            answer = await a1.request(request_)
+            assert isinstance(answer, Error) and answer.code is ErrorCode.FORBIDDEN, answer
+
+    run(scenario())
