@@ -340,6 +340,8 @@ class AgentRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cap: int
     saturation: float | None  # load / cap; None when cap is 0
     kpis: KpiTiles
+    status_since: float | None = None  # when the status last changed; None: never set since the log began
+    waiting_since: float | None = None  # the oldest unanswered buyer message among the agent's sessions
 
 
 class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

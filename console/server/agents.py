@@ -274,8 +274,11 @@ class AgentSide:
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
-        row = self._row(link, request.conversation)
-        self._own_session(link, row)
+        row = self._row(link, request.conversation, read=True)
+        if link.supervises and row.holder is None:
+            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if not (link.supervises and row.holder_agent is not None):  # issue 14: the room closes any agent's session
+            self._own_session(link, row)
         self.shop.close(row)
         return Ok(rid=request.rid)
 

@@ -644,11 +644,14 @@ class Shop:
         engine = self.driver.engine
         assert engine is not None and self.kpis is not None
         rows = []
+        now = self.driver.now()
         for spec in self.policy.agents:
             view = engine.agent(spec.id)
+            waiting = [r.waiting_since for r in self.rows.held_by(spec.id) if r.waiting_since is not None]
             rows.append(AgentRow(
                 id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
                 saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
+                status_since=view.status_since, waiting_since=min(waiting, default=None),
             ))
         queues = [
             QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta)
@@ -656,7 +659,6 @@ class Shop:
         ]
         pool = self.rows.in_pool()
         if pool:
-            now = self.driver.now()
             oldest = min((r.waiting_since for r in pool if r.waiting_since is not None), default=None)
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from console.protocol.messages import QueuedBuyer
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
@@ -236,3 +237,23 @@ class FakeBackend:
     def get_team(self) -> None:
         self._record("get_team")
         self.state.set_team(self.state.team if self.state.team.agents else TEAM)
+
+    def queue_buyers(self, pool: str) -> None:
+        self._record("queue_buyers", pool)
+        length = next((q.length for q in self.state.team.queues if q.name == pool), 0)
+        names = ("小张", "阿玲", "王先生", "大伟", "糖糖")
+        self.state.set_queue(pool, [
+            QueuedBuyer(id=f"q{i}", name=names[(i - 1) % len(names)], position=i, waited=95.0 - 20 * (i - 1),
+                        eta=None if pool == "pool" else 40.0 * i)
+            for i in range(1, length + 1)
+        ])
+
+    def agent_conversations(self, agent: str) -> None:
+        self._record("agent_conversations", agent)
+        held = f"agent:{agent}"
+        self.state.set_agent_conversations(
+            agent, [c for c in self.state.conversations.values() if c.open and c.holder == held])
+
+    def monitor(self, conversation: str) -> None:
+        self._record("monitor", conversation)
+        self.state.load_history(conversation, self.state.messages.get(conversation, []))

@@ -16,6 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
+from console.protocol.messages import QueuedBuyer
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 
@@ -51,6 +52,9 @@ class Backend(Protocol):
     def why(self, conversation: str) -> None: ...
     def transfer(self, conversation: str, agent: str) -> None: ...
     def get_team(self) -> None: ...
+    def queue_buyers(self, pool: str) -> None: ...
+    def agent_conversations(self, agent: str) -> None: ...
+    def monitor(self, conversation: str) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -72,6 +76,8 @@ class ConsoleState(QObject):
     filter_loaded = Signal(str, object)  # tile, list of buyer ids (latest 200)
     decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
     error_reported = Signal(str)
+    queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
+    agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +175,12 @@ class ConsoleState(QObject):
 
     def set_decisions(self, conversation: str, decisions: list[DecisionLine]) -> None:
         self.decisions_loaded.emit(conversation, decisions)
+
+    def set_queue(self, pool: str, buyers: list[QueuedBuyer]) -> None:
+        self.queue_loaded.emit(pool, buyers)
+
+    def set_agent_conversations(self, agent: str, conversations: list[Conversation]) -> None:
+        self.agent_conversations_loaded.emit(agent, conversations)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

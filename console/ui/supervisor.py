@@ -1,10 +1,15 @@
-"""The supervisor's view (客服主管): team tiles, agents, queues, "why" and transfer (CONSOLE.md §3)."""
+"""The supervisor's view (客服主管): team tiles, agents, queues, "why" and transfer (CONSOLE.md §3).
+
+The room of issue 14 (CONSOLE.md §7): every queue, agent and conversation is picked from a list,
+never typed. Clicking a queue lists its buyers in order, clicking an agent its open
+conversations (both re-asked on every team update, so they stay live); the pick list
+(``room_picker.py``) opens a conversation read-only with why, transfer and close."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -14,8 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QPushButton,
+    QMessageBox,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -23,15 +27,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.protocol.messages import Conversation, QueuedBuyer
 from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.labels import time_label
 from console.ui.reasons import event_text, reason_text, target_text
+from console.ui.room_models import PickKind, picks_from_conversations, picks_from_queue
+from console.ui.room_picker import MonitorDialog, RoomPicker
+from console.ui.state import ConsoleState
 from console.ui.status_controls import status_title
 from console.ui.team_data import AgentLine, DecisionLine, TeamData
-from console.ui.team_models import AgentTableModel, QueueTableModel
+from console.ui.team_models import AgentTableModel, QueueTableModel, SortRole, queue_title
 
 
-def _table(model: AgentTableModel | QueueTableModel, parent: QWidget) -> QTableView:
+def _table(model: AgentTableModel | QueueTableModel | QSortFilterProxyModel, parent: QWidget) -> QTableView:
     view = QTableView(parent)
     view.setModel(model)
     view.verticalHeader().hide()
@@ -109,6 +117,10 @@ class SupervisorView(QWidget):
     why_requested = Signal(str)  # conversation
     transfer_requested = Signal(str, str)  # conversation, agent
     refresh_requested = Signal()
+    queue_picked = Signal(str)  # pool: list its buyers
+    agent_picked = Signal(str)  # agent: list its open conversations
+    monitor_requested = Signal(str, str)  # conversation, buyer name: open it read-only
+    close_requested = Signal(str)  # conversation
 
     def __init__(self, settings: QSettings, user: str, clock: Callable[[], float],
                  parent: QWidget | None = None) -> None:
@@ -117,16 +129,22 @@ class SupervisorView(QWidget):
         self._clock = clock
         self.team = TeamData()
         self.tiles = KpiTilesBar(settings, user, key="team_kpi_order", filterable=False, parent=self)
-        self.agents = AgentTableModel(self)
+        self.agents = AgentTableModel(self, clock)
+        self.agents_sorted = QSortFilterProxyModel(self)
+        self.agents_sorted.setSourceModel(self.agents)
+        self.agents_sorted.setSortRole(SortRole)
         self.queues = QueueTableModel(self)
-        self.agent_table = _table(self.agents, self)
+        self.agent_table = _table(self.agents_sorted, self)
+        self.agent_table.setSortingEnabled(True)
+        self.agent_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.agent_table.horizontalHeader().setStretchLastSection(True)
         self.queue_table = _table(self.queues, self)
-        self.buyer = QLineEdit(self)
-        self.buyer.setPlaceholderText(self.tr("买家 ID"))
-        self.why_button = QPushButton(self.tr("分配原因"), self)
-        self.transfer_button = QPushButton(self.tr("转接…"), self)
+        self.picker = RoomPicker(clock, self)
         self.why_dialog: WhyDialog | None = None
         self.transfer_dialog: TransferDialog | None = None
+        self.showing: tuple[PickKind, str] | None = None  # the queue or agent the pick list shows
+        self.monitor_dialog: MonitorDialog | None = None
+        self.close_box: QMessageBox | None = None  # the 结束会话 confirmation, while open
 
         tiles_box = QGroupBox(self.tr("团队接待数据"), self)
         QVBoxLayout(tiles_box).addWidget(self.tiles)
@@ -134,27 +152,25 @@ class SupervisorView(QWidget):
         QVBoxLayout(agents_box).addWidget(self.agent_table)
         queues_box = QGroupBox(self.tr("排队"), self)
         QVBoxLayout(queues_box).addWidget(self.queue_table)
-        buyer_box = QGroupBox(self.tr("会话"), self)
-        buyer_layout = QVBoxLayout(buyer_box)
-        buyer_layout.addWidget(self.buyer)
-        row = QHBoxLayout()
-        row.addWidget(self.why_button)
-        row.addWidget(self.transfer_button)
-        buyer_layout.addLayout(row)
-        buyer_layout.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(queues_box, 2)
-        bottom.addWidget(buyer_box, 1)
+        bottom.addWidget(self.picker, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(tiles_box)
         layout.addWidget(agents_box, 3)
-        layout.addLayout(bottom, 2)
+        layout.addLayout(bottom, 3)
 
         self.tiles.refresh_requested.connect(self.refresh_requested)
-        self.why_button.clicked.connect(self._on_why_button_clicked)
-        self.transfer_button.clicked.connect(self._on_transfer_button_clicked)
-        self.buyer.returnPressed.connect(self._on_why_button_clicked)
+        self.picker.timer.timeout.connect(self.agents.tick)  # how long in a status, the longest wait
+        self.agent_table.selectionModel().currentRowChanged.connect(self._on_agent_table_current_changed)
+        self.agent_table.clicked.connect(self._on_agent_table_current_changed)
+        self.queue_table.selectionModel().currentRowChanged.connect(self._on_queue_table_current_changed)
+        self.queue_table.clicked.connect(self._on_queue_table_current_changed)
+        self.picker.monitor_requested.connect(self.monitor_requested)
+        self.picker.why_requested.connect(self.why_requested)
+        self.picker.transfer_asked.connect(self.ask_transfer)
+        self.picker.close_requested.connect(self.confirm_close)
 
     # -- fed by the main window --------------------------------------------------------------------
 
@@ -163,34 +179,88 @@ class SupervisorView(QWidget):
         self.tiles.show_tiles(team.tiles)
         self.agents.set_rows(team.agents)
         self.queues.set_rows(team.queues)
+        self._ask_again()  # the pick list is live: asked again on every (coalesced) team update
+
+    def show_queue(self, pool: str, buyers: Sequence[QueuedBuyer]) -> None:
+        if self.showing != (PickKind.QUEUE, pool):
+            return  # an answer for a list no longer shown
+        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool)).replace("%2", str(len(buyers)))
+        self.picker.show_picks(PickKind.QUEUE, pool, heading, picks_from_queue(buyers, self._clock()))
+
+    def show_agent_conversations(self, agent: str, conversations: Sequence[Conversation]) -> None:
+        if self.showing != (PickKind.AGENT, agent):
+            return
+        name = next((a.name for a in self.team.agents if a.id == agent), agent)
+        heading = self.tr("客服：%1 · %2 个会话").replace("%1", name).replace("%2", str(len(conversations)))
+        self.picker.show_picks(PickKind.AGENT, agent, heading, picks_from_conversations(conversations))
 
     def set_conversation(self, conversation: str) -> None:
-        self.buyer.setText(conversation)
+        """The conversation opened elsewhere: selected in the pick list when it is there."""
+        self.picker.select(conversation)
 
     def show_decisions(self, conversation: str, decisions: Sequence[DecisionLine]) -> None:
         names = {a.id: a.name for a in self.team.agents}
         if self.why_dialog is not None:
             self.why_dialog.close()
-        self.why_dialog = WhyDialog(conversation, decisions, names, self._clock, self)
+        self.why_dialog = WhyDialog(self._display_name(conversation), decisions, names, self._clock, self)
         self.why_dialog.open()
 
     def ask_transfer(self, conversation: str) -> None:
         dialog = TransferDialog(conversation, self.team.agents, self)
+        dialog.setWindowTitle(self.tr("转接：%1").replace("%1", self._display_name(conversation)))
         dialog.accepted.connect(self._on_transfer_dialog_accepted)
         self.transfer_dialog = dialog
         dialog.open()
 
+    def open_monitor(self, conversation: str, name: str, state: ConsoleState) -> MonitorDialog:
+        """The conversation read-only (its history comes by the open path), with why, transfer, close."""
+        if self.monitor_dialog is not None:
+            self.monitor_dialog.close()
+        dialog = MonitorDialog(conversation, name, state, self._clock, self)
+        dialog.why_requested.connect(self.why_requested)
+        dialog.transfer_asked.connect(self.ask_transfer)
+        dialog.close_requested.connect(self.confirm_close)
+        self.monitor_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def confirm_close(self, conversation: str) -> None:
+        """结束会话 from the room asks first: it ends another agent's session."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("结束会话"),
+                          self.tr("结束与 %1 的会话？买家会收到会话结束的通知。").replace(
+                              "%1", self._display_name(conversation)),
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("结束会话"))
+        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
+        box.accepted.connect(lambda: self.close_requested.emit(conversation))
+        self.close_box = box
+        box.open()
+
     # -- slots ---------------------------------------------------------------------------------------
 
-    def _on_why_button_clicked(self) -> None:
-        conversation = self.buyer.text().strip()
-        if conversation:
-            self.why_requested.emit(conversation)
+    def _display_name(self, conversation: str) -> str:
+        """A buyer's name when the pick list holds it (the id is internal, issue 14)."""
+        return next((p.name for p in self.picker.model.picks() if p.id == conversation), conversation)
 
-    def _on_transfer_button_clicked(self) -> None:
-        conversation = self.buyer.text().strip()
-        if conversation:
-            self.ask_transfer(conversation)
+    def _ask_again(self) -> None:
+        if self.showing is None:
+            return
+        kind, source = self.showing
+        (self.queue_picked if kind is PickKind.QUEUE else self.agent_picked).emit(source)
+
+    def _on_agent_table_current_changed(self, index: QModelIndex) -> None:
+        if index.isValid():
+            agent = self.agents.row(self.agents_sorted.mapToSource(index).row()).id
+            if self.showing != (PickKind.AGENT, agent):
+                self.showing = (PickKind.AGENT, agent)
+                self.agent_picked.emit(agent)
+
+    def _on_queue_table_current_changed(self, index: QModelIndex) -> None:
+        if index.isValid():
+            pool = self.queues.row(index.row()).name
+            if self.showing != (PickKind.QUEUE, pool):
+                self.showing = (PickKind.QUEUE, pool)
+                self.queue_picked.emit(pool)
 
     def _on_transfer_dialog_accepted(self) -> None:
         dialog = self.transfer_dialog
@@ -199,6 +269,4 @@ class SupervisorView(QWidget):
 
     def current_agent(self) -> str | None:
         index = self.agent_table.currentIndex()
-        return self.agents.row(index.row()).id if index.isValid() else None
-
-
+        return self.agents.row(self.agents_sorted.mapToSource(index).row()).id if index.isValid() else None

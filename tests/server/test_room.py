@@ -15,9 +15,11 @@ from console.protocol.messages import (
     ErrorCode,
     GetAgentConversations,
     GetQueue,
+    GetTeam,
     Ok,
     QueueBuyers,
     Routed,
+    Say,
 )
 
 from .helpers import Client, run, running_server
@@ -111,5 +113,60 @@ def test_an_agent_is_refused_the_room(tmp_path: Path, request_: GetQueue | GetAg
             a1 = await online(server, "a1")
             answer = await a1.request(request_)
             assert isinstance(answer, Error) and answer.code is ErrorCode.FORBIDDEN, answer
+
+    run(scenario())
+
+
+def test_a_supervisor_closes_an_agents_session_and_another_agent_cannot(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            await online(server, "a1")
+            a2 = await online(server, "a2")
+            b1 = await buyer(server, "b1", "买家一")
+            assert (await b1.request(Arrive())).name == "小美"
+            refused = await a2.request(CloseSession(conversation="b1"))
+            assert isinstance(refused, Error) and refused.code is ErrorCode.FORBIDDEN
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            assert isinstance(await sup.request(CloseSession(conversation="b1")), Ok)
+            assert (await sup.request(GetAgentConversations(agent="a1"))).conversations == []
+            again = await sup.request(CloseSession(conversation="b1"))
+            assert isinstance(again, Error) and again.code is ErrorCode.CONFLICT
+
+    run(scenario())
+
+
+def test_the_team_says_since_when_each_status_and_the_longest_wait(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            before = {a.id: a for a in (await sup.request(GetTeam())).team.agents}
+            assert before["a1"].status_since is None and before["a1"].waiting_since is None
+            await online(server, "a1")
+            b1 = await buyer(server, "b1", "买家一")
+            await b1.request(Arrive())
+            await b1.request(Say(text="在吗", client_id="m1"))
+            team = {a.id: a for a in (await sup.request(GetTeam())).team.agents}
+            assert team["a1"].status_since is not None and team["a1"].waiting_since is not None
+            assert team["a1"].status_since <= team["a1"].waiting_since
+            assert team["a2"].status_since is None
+
+    run(scenario())
+
+
+def test_since_when_survives_a_restart_exactly(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            await online(server, "a1")
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            since = {a.id: a.status_since for a in (await sup.request(GetTeam())).team.agents}
+        assert since["a1"] is not None
+        async with running_server(tmp_path, policy=ROOM, seed=False) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            again = {a.id: a.status_since for a in (await sup.request(GetTeam())).team.agents}
+        assert again["a1"] == since["a1"]  # the SetStatus input's logged time, not the restart's
 
     run(scenario())
