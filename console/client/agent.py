@@ -52,6 +52,7 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Conversation,
+    DayReport,
     DecisionInfo,
     Error,
     ErrorCode,
@@ -60,6 +61,7 @@ from console.protocol.messages import (
     GetAgentConversations,
     GetKpis,
     GetQueue,
+    GetReport,
     GetSnapshot,
     GetTeam,
     History,
@@ -449,6 +451,10 @@ class AgentClient:
     async def agent_conversations(self, agent: str) -> list[Conversation]:
         """Supervisors: one agent's open sessions (the room's agent list)."""
         return (await self._call(_build(GetAgentConversations, agent=agent), AgentConversations)).conversations
+
+    async def day_report(self, day: str | None = None) -> DayReport:
+        """Supervisors: a local day's report rows (today when ``day`` is None), for the room's export."""
+        return await self._call(_build(GetReport, day=day), DayReport)
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

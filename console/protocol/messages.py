@@ -33,6 +33,8 @@ from console.reception.model import Kind as Kind
 from console.reception.model import KpiTiles as KpiTiles
 from console.reception.model import Message as Message
 from console.reception.model import Section as Section
+from console.reception.report import AgentDayRow as AgentDayRow
+from console.reception.report import ConversationRow as ConversationRow
 from console.routing.events import Reason as Reason
 from console.routing.events import Status as Status
 
@@ -288,6 +290,12 @@ class GetAgentConversations(Request, tag="get_agent_conversations", frozen=True,
     agent: Id
 
 
+class GetReport(Request, tag="get_report", frozen=True, kw_only=True):
+    """Supervisor only: a local day's report rows (today when ``day`` is null), for the room's export."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
 AgentRequest = (
     Login
     | Resume
@@ -308,11 +316,13 @@ AgentRequest = (
     | Search
     | GetQueue
     | GetAgentConversations
+    | GetReport
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy, GetQueue, GetAgentConversations)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (Transfer, GetTeam, ApplyPolicy, GetQueue, GetAgentConversations,
+                                                GetReport)
 
 
 # -- agent side: shapes carried by server messages -----------------------------------------------
@@ -456,6 +466,15 @@ class AgentConversations(Response, tag="agent_conversations", frozen=True, kw_on
     conversations: list[Conversation]  # the agent's open sessions, oldest first
 
 
+class DayReport(Response, tag="day_report", frozen=True, kw_only=True):
+    """A day's report rows (``console.reception.report``: one owner of the arithmetic)."""
+
+    day: str  # YYYY-MM-DD, a local day of ``timezone``
+    timezone: str
+    conversations: list[ConversationRow]
+    agents: list[AgentDayRow]
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -531,6 +550,7 @@ AgentPush = (
     | SearchResults
     | QueueBuyers
     | AgentConversations
+    | DayReport
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

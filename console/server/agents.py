@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import date
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -30,12 +31,14 @@ from console.protocol.messages import (
     Claim,
     ClearSection,
     CloseSession,
+    DayReport,
     DecisionInfo,
     ErrorCode,
     FilterBuyers,
     GetAgentConversations,
     GetKpis,
     GetQueue,
+    GetReport,
     GetSnapshot,
     GetTeam,
     History,
@@ -357,6 +360,16 @@ class AgentSide:
             raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r}", "agent") from None
         return AgentConversations(rid=request.rid, agent=request.agent, conversations=[r.wire() for r in rows])
 
+    def _report(self, link: AgentLink, request: GetReport) -> DayReport:
+        """The room's export (issue 14): the day's rows; the console writes the file."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day, conversations, agents = self.shop.day_report(day)
+        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
+                         conversations=conversations, agents=agents)
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -374,6 +387,7 @@ class AgentSide:
         Search: _search,
         GetQueue: _queue,
         GetAgentConversations: _agent_conversations,
+        GetReport: _report,
     }
 
 

@@ -18,8 +18,10 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import ProtocolError
@@ -42,6 +44,7 @@ from console.protocol.messages import (
 )
 from console.reception.audience import Staff, audience, sees
 from console.reception.model import Author, Message, Section
+from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
 from console.routing.events import (
     AnyEvent,
@@ -66,6 +69,7 @@ from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher
 from console.server.queue_positions import QueueTeller
+from console.server.report import local_day, read_day
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -684,6 +688,16 @@ class Shop:
             buyers.append(QueuedBuyer(id=entry.buyer, name=row.name if row is not None else entry.buyer,
                                       position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
         return buyers
+
+    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow]]:
+        """A local day's report rows (today: ``day`` None), from this server's own connection, so
+        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s."""
+        timezone = self.policy.timezone
+        if day is None:
+            day = datetime.fromtimestamp(self.driver.now(), ZoneInfo(timezone)).date()
+        records = read_day(self.store.db, local_day(day, timezone), self.policy)
+        conversations = conversation_rows(records)
+        return day, conversations, agent_rows(records, conversations)
 
     def held_by(self, agent: str) -> list[Row]:
         """An agent's open sessions (the room's agent list). KeyError: no such agent."""

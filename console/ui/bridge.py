@@ -157,6 +157,12 @@ class ClientBackend:
 
         self._spawn(QCoreApplication.translate("ClientBackend", "查看会话"), run())
 
+    def day_report(self) -> None:
+        async def run() -> None:
+            self.state.set_report(await self.client.day_report())
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "导出报表"), run())
+
     # -- from the client -----------------------------------------------------------------------
 
     def _on_client_event(self, event: AgentEvent) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import msgspec
 
-from console.protocol.messages import QueuedBuyer
+from console.protocol.messages import AgentDayRow, ConversationRow, DayReport, QueuedBuyer
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
@@ -124,6 +126,7 @@ class FakeBackend:
         self.requests: list[tuple[str, tuple[object, ...]]] = []
         self._ids = itertools.count(1)
         self._unconfirmed: list[Message] = []
+        self.last_report: DayReport | None = None  # the rows day_report handed out last
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -253,6 +256,24 @@ class FakeBackend:
         held = f"agent:{agent}"
         self.state.set_agent_conversations(
             agent, [c for c in self.state.conversations.values() if c.open and c.holder == held])
+
+    def day_report(self) -> None:
+        self._record("day_report")
+        now = self.clock()
+        rows = [
+            ConversationRow(buyer=c.id, buyer_name=c.name, agent=ME, arrived_at=c.last_at - 600, reason="recent", rule="R4.2",
+                            queued=False, assigned_at=c.last_at - 600, first_message_at=c.last_at - 600,
+                            first_response_at=c.last_at - 560, first_response_s=40.0, longest_wait_s=40.0, waits=1,
+                            answered_in_3min=1, closed_at=None, close_reason=None, moves=0, buyer_messages=2,
+                            agent_messages=1, bot_messages=0, rating=None, order_state=None)
+            for c in self.state.conversations.values() if c.holder == f"agent:{ME}"
+        ]
+        agents = [AgentDayRow(agent=a.id, name=a.name, received=a.today.received_today or 0, not_ordered=0, not_paid=0,
+                              paid=0, conversion=None, ratings=0, satisfaction=None, waits=0, response_3min=None,
+                              avg_response_s=None, closed=0, messages_sent=0) for a in TEAM.agents]
+        day = datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        self.last_report = DayReport(day=day, timezone="Asia/Shanghai", conversations=rows, agents=agents)
+        self.state.set_report(self.last_report)
 
     def monitor(self, conversation: str) -> None:
         self._record("monitor", conversation)

@@ -241,6 +241,8 @@ class MainWindow(QMainWindow):
             self.supervisor.agent_picked.connect(self.backend.agent_conversations)
             self.supervisor.monitor_requested.connect(self._on_supervisor_monitor_requested)
             self.supervisor.close_requested.connect(self.backend.close)
+            self.supervisor.report_requested.connect(self.backend.day_report)
+            state.report_loaded.connect(self.supervisor.save_report)
 
     # -- state ---------------------------------------------------------------------------------------
 

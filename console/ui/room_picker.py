@@ -80,9 +80,11 @@ class RoomPicker(QGroupBox):
         buttons = QHBoxLayout()
         for button in (self.monitor_button, self.why_button, self.transfer_button, self.close_button):
             buttons.addWidget(button)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.filter, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.filter)
+        layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import QueuedBuyer
+from console.protocol.messages import DayReport, QueuedBuyer
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 
@@ -55,6 +55,7 @@ class Backend(Protocol):
     def queue_buyers(self, pool: str) -> None: ...
     def agent_conversations(self, agent: str) -> None: ...
     def monitor(self, conversation: str) -> None: ...
+    def day_report(self) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -78,6 +79,7 @@ class ConsoleState(QObject):
     error_reported = Signal(str)
     queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
     agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
+    report_loaded = Signal(object)  # DayReport: today's report rows (supervisors)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -181,6 +183,9 @@ class ConsoleState(QObject):
 
     def set_agent_conversations(self, agent: str, conversations: list[Conversation]) -> None:
         self.agent_conversations_loaded.emit(agent, conversations)
+
+    def set_report(self, report: DayReport) -> None:
+        self.report_loaded.emit(report)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -8,6 +8,8 @@ conversations (both re-asked on every team update, so they stay live); the pick 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Signal
 from PySide6.QtWidgets import (
@@ -15,11 +17,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
+    QPushButton,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -27,9 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.protocol.messages import Conversation, QueuedBuyer
+from console.exports import write_day
+from console.protocol.messages import Conversation, DayReport, QueuedBuyer
 from console.ui.kpi_tiles import KpiTilesBar
-from console.ui.labels import time_label
+from console.ui.labels import language, time_label
 from console.ui.reasons import event_text, reason_text, target_text
 from console.ui.room_models import PickKind, picks_from_conversations, picks_from_queue
 from console.ui.room_picker import MonitorDialog, RoomPicker
@@ -121,6 +126,8 @@ class SupervisorView(QWidget):
     agent_picked = Signal(str)  # agent: list its open conversations
     monitor_requested = Signal(str, str)  # conversation, buyer name: open it read-only
     close_requested = Signal(str)  # conversation
+    report_requested = Signal()  # the day's report rows, to export
+    report_written = Signal(list)  # the paths written (str)
 
     def __init__(self, settings: QSettings, user: str, clock: Callable[[], float],
                  parent: QWidget | None = None) -> None:
@@ -145,9 +152,21 @@ class SupervisorView(QWidget):
         self.showing: tuple[PickKind, str] | None = None  # the queue or agent the pick list shows
         self.monitor_dialog: MonitorDialog | None = None
         self.close_box: QMessageBox | None = None  # the 结束会话 confirmation, while open
+        self.export_button = QPushButton(self.tr("导出今日报表…"), self)
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip(self.tr("每个会话一行、每位客服一行，XLSX 或 CSV"))
+        self.export_note = QLabel(self)
+        self.report_dialog: QFileDialog | None = None
 
         tiles_box = QGroupBox(self.tr("团队接待数据"), self)
-        QVBoxLayout(tiles_box).addWidget(self.tiles)
+        tiles_layout = QHBoxLayout(tiles_box)
+        tiles_layout.addWidget(self.tiles, 1)
+        export_column = QVBoxLayout()
+        export_column.addWidget(self.export_button)
+        export_column.addWidget(self.export_note)
+        tiles_layout.addLayout(export_column)
+        self.export_note.setWordWrap(True)
+        self.export_note.setMaximumWidth(self.export_button.sizeHint().width() * 2)
         agents_box = QGroupBox(self.tr("客服"), self)
         QVBoxLayout(agents_box).addWidget(self.agent_table)
         queues_box = QGroupBox(self.tr("排队"), self)
@@ -171,6 +190,7 @@ class SupervisorView(QWidget):
         self.picker.why_requested.connect(self.why_requested)
         self.picker.transfer_asked.connect(self.ask_transfer)
         self.picker.close_requested.connect(self.confirm_close)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
 
     # -- fed by the main window --------------------------------------------------------------------
 
@@ -236,11 +256,41 @@ class SupervisorView(QWidget):
         self.close_box = box
         box.open()
 
+    def save_report(self, report: DayReport) -> None:
+        """The day's rows came: ask where to write them, as XLSX or CSV."""
+        dialog = QFileDialog(self, self.tr("导出报表"), f"fenliu-{report.day}.xlsx")
+        dialog.setObjectName("reportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog on every desktop
+        dialog.setNameFilters([self.tr("Excel 工作簿 (*.xlsx)"), self.tr("CSV 文件 (*.csv)")])
+        dialog.fileSelected.connect(lambda path: self.write_report(
+            report, Path(path), "csv" if dialog.selectedNameFilter().endswith("(*.csv)") else "xlsx"))
+        dialog.filterSelected.connect(lambda chosen: dialog.setDefaultSuffix("csv" if chosen.endswith("(*.csv)") else "xlsx"))
+        dialog.setDefaultSuffix("xlsx")
+        self.report_dialog = dialog
+        dialog.open()
+
+    def write_report(self, report: DayReport, path: Path, fmt: str) -> list[Path]:
+        """Write the rows (``console/exports.py``, the same writer as ``fenliu report``)."""
+        try:
+            written = write_day(path, fmt, report.conversations, report.agents, ZoneInfo(report.timezone),
+                                lang="en" if language() == "en" else "zh_CN")
+        except OSError as exc:
+            self.export_note.setText(self.tr("无法写入：%1").replace("%1", str(exc)))
+            return []
+        self.export_note.setText(self.tr("已导出：%1").replace("%1", "，".join(p.name for p in written)))
+        self.report_written.emit([str(p) for p in written])
+        return written
+
     # -- slots ---------------------------------------------------------------------------------------
 
     def _display_name(self, conversation: str) -> str:
         """A buyer's name when the pick list holds it (the id is internal, issue 14)."""
         return next((p.name for p in self.picker.model.picks() if p.id == conversation), conversation)
+
+    def _on_export_button_clicked(self) -> None:
+        self.export_note.setText(self.tr("正在读取今日数据…"))
+        self.report_requested.emit()
 
     def _ask_again(self) -> None:
         if self.showing is None:

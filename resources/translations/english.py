@@ -15,6 +15,14 @@ from pathlib import Path
 
 ENGLISH = {
     "zh": "en",  # the language marker read by console.ui.labels
+    "导出报表": "Export report",
+    "导出今日报表…": "Export today's report…",
+    "每个会话一行、每位客服一行，XLSX 或 CSV": "One row per conversation and per agent, XLSX or CSV",
+    "Excel 工作簿 (*.xlsx)": "Excel workbook (*.xlsx)",
+    "CSV 文件 (*.csv)": "CSV files (*.csv)",
+    "无法写入：%1": "Cannot write: %1",
+    "已导出：%1": "Exported: %1",
+    "正在读取今日数据…": "Reading today's data…",
     "排队买家": "Queued buyers",
     "客服会话": "Agent's conversations",
     "查看会话": "Open conversation",

@@ -124,12 +124,17 @@
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="183" />
+        <location filename="../../console/ui/bridge.py" line="164" />
+        <source>导出报表</source>
+        <translation>Export report</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="189" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="191" />
+        <location filename="../../console/ui/bridge.py" line="197" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -412,54 +417,54 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="328" />
-        <location filename="../../console/ui/main_window.py" line="339" />
-        <location filename="../../console/ui/main_window.py" line="343" />
+        <location filename="../../console/ui/main_window.py" line="330" />
+        <location filename="../../console/ui/main_window.py" line="341" />
+        <location filename="../../console/ui/main_window.py" line="345" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="331" />
+        <location filename="../../console/ui/main_window.py" line="333" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="332" />
+        <location filename="../../console/ui/main_window.py" line="334" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="340" />
+        <location filename="../../console/ui/main_window.py" line="342" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="344" />
+        <location filename="../../console/ui/main_window.py" line="346" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="388" />
+        <location filename="../../console/ui/main_window.py" line="390" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="388" />
+        <location filename="../../console/ui/main_window.py" line="390" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="415" />
+        <location filename="../../console/ui/main_window.py" line="417" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="422" />
+        <location filename="../../console/ui/main_window.py" line="424" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="428" />
+        <location filename="../../console/ui/main_window.py" line="430" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1034,50 +1039,90 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="149" />
+        <location filename="../../console/ui/supervisor.py" line="155" />
+        <source>导出今日报表…</source>
+        <translation>Export today's report…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="157" />
+        <source>每个会话一行、每位客服一行，XLSX 或 CSV</source>
+        <translation>One row per conversation and per agent, XLSX or CSV</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="161" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="151" />
+        <location filename="../../console/ui/supervisor.py" line="167" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="153" />
+        <location filename="../../console/ui/supervisor.py" line="169" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="187" />
+        <location filename="../../console/ui/supervisor.py" line="205" />
         <source>排队：%1 · %2 人</source>
         <translation>Queue: %1 · %2 buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="194" />
+        <location filename="../../console/ui/supervisor.py" line="212" />
         <source>客服：%1 · %2 个会话</source>
         <translation>Agent: %1 · %2 conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="210" />
+        <location filename="../../console/ui/supervisor.py" line="228" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="229" />
-        <location filename="../../console/ui/supervisor.py" line="233" />
+        <location filename="../../console/ui/supervisor.py" line="247" />
+        <location filename="../../console/ui/supervisor.py" line="251" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="230" />
+        <location filename="../../console/ui/supervisor.py" line="248" />
         <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
         <translation>End the session with %1? The buyer is told it has ended.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="234" />
+        <location filename="../../console/ui/supervisor.py" line="252" />
         <source>取消</source>
         <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="259" />
+        <source>导出报表</source>
+        <translation>Export report</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="263" />
+        <source>Excel 工作簿 (*.xlsx)</source>
+        <translation>Excel workbook (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="263" />
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="277" />
+        <source>无法写入：%1</source>
+        <translation>Cannot write: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="279" />
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="290" />
+        <source>正在读取今日数据…</source>
+        <translation>Reading today's data…</translation>
     </message>
 </context>
 <context>
@@ -1225,22 +1270,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="96" />
+        <location filename="../../console/ui/supervisor.py" line="101" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="101" />
+        <location filename="../../console/ui/supervisor.py" line="106" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="102" />
+        <location filename="../../console/ui/supervisor.py" line="107" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="106" />
+        <location filename="../../console/ui/supervisor.py" line="111" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>
@@ -1248,37 +1293,37 @@ Go offline?</translation>
 <context>
     <name>WhyDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="61" />
+        <location filename="../../console/ui/supervisor.py" line="66" />
         <source>分配原因：%1</source>
         <translation>Why: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="64" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="64" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="64" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>去向</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="64" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="64" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>规则</source>
         <translation>Rule</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="80" />
+        <location filename="../../console/ui/supervisor.py" line="85" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
     </message>

@@ -11,13 +11,17 @@ from console.protocol.messages import (
     AgentConversations,
     Arrive,
     CloseSession,
+    DayReport,
     Error,
     ErrorCode,
     GetAgentConversations,
     GetQueue,
+    GetReport,
     GetTeam,
     Ok,
     QueueBuyers,
+    Reply,
+    ReplyAck,
     Routed,
     Say,
 )
@@ -170,3 +174,40 @@ def test_since_when_survives_a_restart_exactly(tmp_path: Path) -> None:
         assert again["a1"] == since["a1"]  # the SetStatus input's logged time, not the restart's
 
     run(scenario())
+
+
+def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
+    """The room's export asks the server for the rows `fenliu report` computes (one owner)."""
+    from console.reception.report import agent_rows, conversation_rows
+    from console.server.report import local_day, open_read_only, policy_in_force, read_day
+
+    async def scenario() -> DayReport:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "买家一")
+            await b1.request(Arrive())
+            await b1.request(Say(text="在吗", client_id="m1"))
+            assert isinstance(await a1.request(Reply(conversation="b1", text="在的", client_id="r1")), ReplyAck)
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            bad = await sup.request(GetReport(day="2026-02-30"))
+            assert isinstance(bad, Error) and bad.code is ErrorCode.INVALID and bad.field == "day"
+            report = await sup.request(GetReport())
+            assert isinstance(report, DayReport), report
+            return report
+
+    report = run(scenario())
+    [row] = report.conversations
+    assert (row.buyer, row.buyer_name, row.agent, row.agent_messages) == ("b1", "买家一", "a1", 1)
+    assert row.first_response_s is not None and row.closed_at is not None
+    assert {a.agent: a.received for a in report.agents} == {"a1": 1, "a2": 0, "sup": 0}
+    db = open_read_only(tmp_path / "data")
+    try:
+        from datetime import date
+
+        records = read_day(db, local_day(date.fromisoformat(report.day), report.timezone), policy_in_force(db))
+    finally:
+        db.close()
+    conversations = conversation_rows(records)
+    assert report.conversations == conversations and report.agents == agent_rows(records, conversations)

@@ -137,3 +137,37 @@ def test_keys_move_between_queues_and_the_list_stays_live(qtbot, settings: QSett
     asked = len(fake.requests)
     state.set_team(TeamData(tiles=TEAM.tiles, agents=TEAM.agents, queues=TEAM.queues))  # a team update
     assert fake.requests[asked:] == [("queue_buyers", ("pool",))]  # the shown list is asked again
+
+
+def test_export_writes_the_days_rows_as_xlsx_and_csv(qtbot, settings: QSettings, state: ConsoleState,
+                                                     fake: FakeBackend, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from openpyxl import load_workbook
+
+    view = _view(qtbot, settings, state, fake, clock)
+    view.report_requested.connect(fake.day_report)
+    state.report_loaded.connect(view.save_report)
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    dialog = view.report_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.selectedFiles()[0].endswith(".xlsx")
+    with qtbot.waitSignal(view.report_written) as written:
+        dialog.selectFile(str(tmp_path / "day.xlsx"))
+        dialog.accept()
+    [path] = written.args[0]
+    report = fake.last_report
+    book = load_workbook(path)
+    sheet = book["会话"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("买家ID", "买家", "客服")
+    assert [r[0] for r in rows[1:]] == [c.buyer for c in report.conversations]
+    assert [r[1] for r in rows[1:]] == [c.buyer_name for c in report.conversations]
+    agents = list(book["客服"].iter_rows(values_only=True))
+    assert [r[1] for r in agents[1:]] == [a.name for a in report.agents]
+    csv_paths = view.write_report(report, tmp_path / "day.csv", "csv")
+    assert [p.name for p in csv_paths] == ["day-conversations.csv", "day-agents.csv"]
+    with csv_paths[0].open(encoding="utf-8-sig", newline="") as f:
+        lines = list(csv.reader(f))
+    assert [line[:2] for line in lines[1:]] == [[c.buyer, c.buyer_name] for c in report.conversations]
+    assert "day-conversations.csv" in view.export_note.text()
