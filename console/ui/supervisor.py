@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Signal
+from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -142,9 +142,13 @@ class SupervisorView(QWidget):
         self.agents_sorted.setSortRole(SortRole)
         self.queues = QueueTableModel(self)
         self.agent_table = _table(self.agents_sorted, self)
+        self.agents_sorted.setSortLocaleAware(True)  # names by the locale's collation
+        header = self.agent_table.horizontalHeader()
+        # fourteen columns in the window's width: long titles wrap onto a second line
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag(Qt.TextFlag.TextWordWrap.value))
+        header.setMinimumHeight(2 * header.fontMetrics().height() + 8)
         self.agent_table.setSortingEnabled(True)
-        self.agent_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.agent_table.horizontalHeader().setStretchLastSection(True)
+        self.agent_table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # online first, then suspended, offline
         self.queue_table = _table(self.queues, self)
         self.picker = RoomPicker(clock, self)
         self.why_dialog: WhyDialog | None = None
