@@ -305,6 +305,11 @@ class Shop:
             self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
             if message is not None:
                 self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
+        if row.holder_agent is not None and self.publisher is not None:
+            # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
+            # here may move it; the publisher coalesces and pushes only a team that differs
+            self.publisher.team_changed = True
+            self._poke_kpis()
 
     def _push_status(self, agent: str) -> None:
         engine = self.driver.engine

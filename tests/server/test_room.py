@@ -24,6 +24,7 @@ from console.protocol.messages import (
     ReplyAck,
     Routed,
     Say,
+    TeamUpdated,
 )
 
 from .helpers import Client, run, running_server
@@ -211,3 +212,25 @@ def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
         db.close()
     conversations = conversation_rows(records)
     assert report.conversations == conversations and report.agents == agent_rows(records, conversations)
+
+
+def test_a_buyer_starting_to_wait_is_pushed_to_supervisors(tmp_path: Path) -> None:
+    """The room stays live without a routing decision: a buyer writing to its agent moves the
+    agent's longest wait, and supervisors get a team update saying so."""
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "买家一")
+            await b1.request(Arrive())
+            await b1.request(Say(text="在吗", client_id="m1"))
+            assert isinstance(await a1.request(Reply(conversation="b1", text="在的", client_id="r1")), ReplyAck)
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            answered = {a.id: a for a in (await sup.request(GetTeam())).team.agents}
+            assert answered["a1"].waiting_since is None
+            await b1.request(Say(text="有货吗", client_id="m2"))
+            pushed = await sup.expect(TeamUpdated, lambda e: next(
+                a for a in e.team.agents if a.id == "a1").waiting_since is not None)
+            assert pushed.team.agents[0].load == 1
+
+    run(scenario())
