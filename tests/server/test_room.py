@@ -234,3 +234,23 @@ def test_a_buyer_starting_to_wait_is_pushed_to_supervisors(tmp_path: Path) -> No
             assert pushed.team.agents[0].load == 1
 
     run(scenario())
+
+
+def test_the_message_pool_lists_by_the_oldest_unanswered_message(tmp_path: Path) -> None:
+    from console.protocol.messages import Entry
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:  # the default policy: nobody online, R6.1 pool
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            for buyer_id, name in (("p1", "先留言"), ("p2", "后留言")):
+                client = await buyer(server, buyer_id, name)
+                assert (await client.request(Arrive(entry=Entry.PRODUCT_DETAIL))).to == "pool"
+                await client.request(Say(text="有人吗", client_id="m1"))
+            answer = await sup.request(GetQueue(pool="pool"))
+            assert isinstance(answer, QueueBuyers), answer
+            assert [(b.id, b.name, b.position, b.eta) for b in answer.buyers] == [
+                ("p1", "先留言", 1, None), ("p2", "后留言", 2, None)]
+            assert answer.buyers[0].waited >= answer.buyers[1].waited
+
+    run(scenario())
