@@ -170,5 +170,24 @@ def write_xlsx(path: Path, tables: Sequence[Table], zone: ZoneInfo, *, lang: str
     tmp.replace(path)
 
 
+def write_day(base: Path, fmt: str, conversations: Sequence[msgspec.Struct], agents: Sequence[msgspec.Struct],
+              zone: ZoneInfo, *, lang: str = "zh_CN", encoding: str = "utf-8-sig") -> list[Path]:
+    """A day's two tables as ``BASE.xlsx`` (two sheets) or ``BASE-conversations.csv`` and
+    ``BASE-agents.csv``; the paths written. For ``fenliu report`` and the supervisor's room."""
+    tables = [Table("conversations", CONVERSATION_COLUMNS, conversations), Table("agents", AGENT_COLUMNS, agents)]
+    if fmt == "xlsx":
+        path = base if base.suffix == ".xlsx" else base.with_name(base.name + ".xlsx")
+        write_xlsx(path, tables, zone, lang=lang)
+        return [path]
+    if base.suffix == ".csv":
+        base = base.with_suffix("")
+    written = []
+    for table in tables:
+        path = base.with_name(f"{base.name}-{table.name}.csv")
+        write_csv(path, table, zone, lang=lang, encoding=encoding)
+        written.append(path)
+    return written
+
+
 def _number_format(kind: Kind) -> str | None:
     return {Kind.TIME: "yyyy-mm-dd hh:mm:ss", Kind.RATIO: "0.0%", Kind.SECONDS: "0.0"}.get(kind)

@@ -46,6 +46,7 @@ from console.protocol.messages import (
     AddNote,
     AddPhrases,
     AddTag,
+    AgentConversations,
     AgentEvent,
     ApplyPolicy,
     BuyerList,
@@ -55,6 +56,8 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Colleagues,
+    Conversation,
+    DayReport,
     DecisionInfo,
     DeletePhrase,
     EditPhrase,
@@ -62,10 +65,13 @@ from console.protocol.messages import (
     ErrorCode,
     Event,
     FilterBuyers,
+    GetAgentConversations,
     GetColleagues,
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetQueue,
+    GetReport,
     GetSession,
     GetSnapshot,
     GetTeam,
@@ -84,6 +90,8 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    QueueBuyers,
+    QueuedBuyer,
     RemoveNote,
     RemoveTag,
     ReorderPhrases,
@@ -468,6 +476,18 @@ class AgentClient:
 
     async def get_team(self) -> TeamInfo:
         return (await self._call(GetTeam(), Team)).team
+
+    async def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
+        """Supervisors: a pool's buyers in order (the room's queue list)."""
+        return (await self._call(_build(GetQueue, pool=pool), QueueBuyers)).buyers
+
+    async def agent_conversations(self, agent: str) -> list[Conversation]:
+        """Supervisors: one agent's open sessions (the room's agent list)."""
+        return (await self._call(_build(GetAgentConversations, agent=agent), AgentConversations)).conversations
+
+    async def day_report(self, day: str | None = None) -> DayReport:
+        """Supervisors: a local day's report rows (today when ``day`` is None), for the room's export."""
+        return await self._call(_build(GetReport, day=day), DayReport)
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from console.exports import AGENT_COLUMNS, CONVERSATION_COLUMNS, Table, write_csv, write_xlsx
+    from console.exports import write_day
     from console.reception.report import agent_rows, conversation_rows
     from console.server.report import ReportError, local_day, open_read_only, policy_in_force, read_day
     from console.server.store import default_data_dir
@@ -64,19 +64,9 @@ def _run(args: argparse.Namespace) -> int:
         db.close()
     conversations = conversation_rows(records)
     agents = agent_rows(records, conversations)
-    tables = [Table("conversations", CONVERSATION_COLUMNS, conversations), Table("agents", AGENT_COLUMNS, agents)]
     base = args.out or Path(f"fenliu-{day.isoformat()}")
     try:
-        if args.format == "xlsx":
-            path = base if base.suffix == ".xlsx" else base.with_name(base.name + ".xlsx")
-            write_xlsx(path, tables, zone, lang=args.lang)
-            written = [path]
-        else:
-            written = []
-            for table in tables:
-                path = base.with_name(f"{base.name}-{table.name}.csv")
-                write_csv(path, table, zone, lang=args.lang, encoding=args.encoding)
-                written.append(path)
+        written = write_day(base, args.format, conversations, agents, zone, lang=args.lang, encoding=args.encoding)
     except OSError as exc:
         print(f"fenliu report: 无法写入 / cannot write: {exc}", file=sys.stderr)
         return 1

@@ -100,6 +100,9 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.LatestOrder(rid="24", conversation="b1001"),
     m.Transfer(rid="18", conversation="b1001", group="aftersale", note="买家要退货，订单已签收"),
     m.GetColleagues(rid="19"),
+    m.GetQueue(rid="18", pool="queue:presale"),
+    m.GetAgentConversations(rid="19", agent="a1"),
+    m.GetReport(rid="20", day="2026-01-01"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -150,6 +153,21 @@ AGENT_PUSHES: list[m.AgentPush] = [
         m.PhraseInfo(id=8, scope=m.PhraseScope.PERSONAL, group="常用", title="稍等", text="{买家}请稍等，我查一下"),
     ]),
     m.LatestOrderIs(rid="24", conversation="b1001", order="TB20261126001"),
+    m.QueueBuyers(rid="18", pool="queue:presale", buyers=[
+        m.QueuedBuyer(id="b1002", name="小张", position=1, waited=95.0, eta=60.0),
+        m.QueuedBuyer(id="b1003", name="阿玲", position=2, waited=40.0, eta=120.0),
+    ]),
+    m.AgentConversations(rid="19", agent="a1", conversations=[CONVERSATION]),
+    m.DayReport(rid="20", day="2026-01-01", timezone="Asia/Shanghai", conversations=[
+        m.ConversationRow(buyer="b1001", buyer_name="小王", agent="a1", arrived_at=_T + 30, reason="recent", rule="R4.2",
+                          queued=False, assigned_at=_T + 30, first_message_at=_T + 30, first_response_at=_T + 72,
+                          first_response_s=42.0, longest_wait_s=42.0, waits=1, answered_in_3min=1, closed_at=_T + 900,
+                          close_reason="agent_close", moves=0, buyer_messages=3, agent_messages=2, bot_messages=0,
+                          rating=5, order_state="paid"),
+    ], agents=[
+        m.AgentDayRow(agent="a1", name="小美", received=1, not_ordered=0, not_paid=0, paid=1, conversion=1.0, ratings=1,
+                      satisfaction=1.0, waits=1, response_3min=1.0, avg_response_s=42.0, closed=1, messages_sent=2),
+    ]),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

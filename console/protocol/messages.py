@@ -33,6 +33,8 @@ from console.reception.model import Kind as Kind
 from console.reception.model import KpiTiles as KpiTiles
 from console.reception.model import Message as Message
 from console.reception.model import Section as Section
+from console.reception.report import AgentDayRow as AgentDayRow
+from console.reception.report import ConversationRow as ConversationRow
 from console.routing.events import Reason as Reason
 from console.routing.events import Status as Status
 
@@ -412,6 +414,24 @@ class GetSession(Request, tag="get_session", frozen=True, kw_only=True):
     session: Annotated[int, msgspec.Meta(ge=1)]
 
 
+class GetQueue(Request, tag="get_queue", frozen=True, kw_only=True):
+    """Supervisor only: the buyers of one pool in order (``queue:GROUP``, ``queue:shop`` or ``pool``)."""
+
+    pool: Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=ID_PATTERN)]
+
+
+class GetAgentConversations(Request, tag="get_agent_conversations", frozen=True, kw_only=True):
+    """Supervisor only: one agent's open conversations, as that agent's list shows them."""
+
+    agent: Id
+
+
+class GetReport(Request, tag="get_report", frozen=True, kw_only=True):
+    """Supervisor only: a local day's report rows (today when ``day`` is null), for the room's export."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
 AgentRequest = (
     Login
     | Resume
@@ -444,11 +464,14 @@ AgentRequest = (
     | DeletePhrase
     | ReorderPhrases
     | LatestOrder
+    | GetQueue
+    | GetAgentConversations
+    | GetReport
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -477,6 +500,8 @@ class AgentRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cap: int
     saturation: float | None  # load / cap; None when cap is 0
     kpis: KpiTiles
+    status_since: float | None = None  # when the status last changed; None: never set since the log began
+    waiting_since: float | None = None  # the oldest unanswered buyer message among the agent's sessions
 
 
 class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -484,6 +509,16 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     length: int
     longest_wait: float | None  # seconds the first buyer has waited; None when empty
     eta: float | None  # estimated wait of a buyer joining now, seconds
+
+
+class QueuedBuyer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One buyer waiting in a pool, for the supervisor's room."""
+
+    id: str
+    name: str
+    position: int  # 1 is served next; the message pool counts by the oldest unanswered message
+    waited: float  # seconds since the buyer joined (the pool: since the unanswered message)
+    eta: float | None = None  # estimated wait left (R10.4); None in the message pool
 
 
 class SearchMatch(StrEnum):
@@ -677,11 +712,32 @@ class LatestOrderIs(Response, tag="latest_order_is", frozen=True, kw_only=True):
 
     conversation: str
     order: str | None = None
+
+
 class Colleagues(Response, tag="colleagues", frozen=True, kw_only=True):
     """The answer to ``get_colleagues``: the other agents (policy order) and the groups."""
 
     agents: list[Colleague]
     groups: list[GroupTarget] = []
+
+
+class QueueBuyers(Response, tag="queue_buyers", frozen=True, kw_only=True):
+    pool: str
+    buyers: list[QueuedBuyer]  # in order, first served first
+
+
+class AgentConversations(Response, tag="agent_conversations", frozen=True, kw_only=True):
+    agent: str
+    conversations: list[Conversation]  # the agent's open sessions, oldest first
+
+
+class DayReport(Response, tag="day_report", frozen=True, kw_only=True):
+    """A day's report rows (``console.reception.report``: one owner of the arithmetic)."""
+
+    day: str  # YYYY-MM-DD, a local day of ``timezone``
+    timezone: str
+    conversations: list[ConversationRow]
+    agents: list[AgentDayRow]
 
 
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
@@ -781,6 +837,9 @@ AgentPush = (
     | SessionHistory
     | Phrases
     | LatestOrderIs
+    | QueueBuyers
+    | AgentConversations
+    | DayReport
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

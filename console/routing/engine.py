@@ -337,6 +337,7 @@ class Engine:
         if agent.status is status:
             return []
         agent.status = status
+        agent.status_since = now  # the room's "for how long", exact across restarts (the log's time)
         self._mark_available(agent, agent.available)
         if agent.available:
             return self._fill(agent, now)  # R10.3, R6.1 queue: an agent becomes available
@@ -728,7 +729,8 @@ class Engine:
     def agent(self, agent_id: str) -> AgentView:
         a = self._agent(agent_id)
         return AgentView(id=a.id, name=a.spec.name, role=a.spec.role.value, status=a.status, load=a.load,
-                         cap=a.cap, saturation=a.saturation, received_today=a.received_today, capped=a.capped)
+                         cap=a.cap, saturation=a.saturation, received_today=a.received_today, capped=a.capped,
+                         status_since=a.status_since)
 
     def session(self, buyer: str) -> SessionView | None:
         s = self._session(buyer)

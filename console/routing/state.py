@@ -22,12 +22,13 @@ class AgentState:
     """One agent as routing sees it: status, open sessions, today's receptions (R8.3, R8.4) and
     the receptions of the last 7 days (R8.2)."""
 
-    __slots__ = ("spec", "index", "status", "sessions", "capped", "day", "today", "window", "paid")
+    __slots__ = ("spec", "index", "status", "status_since", "sessions", "capped", "day", "today", "window", "paid")
 
     def __init__(self, spec: AgentSpec, index: int) -> None:
         self.spec = spec
         self.index = index  # policy order, the last tie-break everywhere
         self.status = Status.OFFLINE  # agents start offline
+        self.status_since: float | None = None  # the time of the SetStatus that set ``status``
         self.sessions: dict[str, None] = {}  # open sessions by buyer, in opening order
         self.capped = False  # in a queuing group (§1 "capped agent")
         self.day = -1  # the local day ``today`` belongs to
@@ -290,6 +291,7 @@ class AgentView:
     saturation: float
     received_today: int
     capped: bool
+    status_since: float | None = None  # when the status last changed (None: never set, offline)
 
 
 @dataclass(frozen=True, slots=True)

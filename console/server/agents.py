@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import date
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -25,6 +26,7 @@ from console.protocol.messages import (
     AddNote,
     AddPhrases,
     AddTag,
+    AgentConversations,
     AgentRequest,
     ApplyPolicy,
     BuyerList,
@@ -32,14 +34,18 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Colleagues,
+    DayReport,
     DeletePhrase,
     EditPhrase,
     ErrorCode,
     FilterBuyers,
+    GetAgentConversations,
     GetColleagues,
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetQueue,
+    GetReport,
     GetSession,
     GetSnapshot,
     GetTeam,
@@ -56,6 +62,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    QueueBuyers,
     RemoveNote,
     RemoveTag,
     ReorderPhrases,
@@ -288,8 +295,11 @@ class AgentSide:
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
-        row = self._row(link, request.conversation)
-        self._own_session(link, row)
+        row = self._row(link, request.conversation, read=True)
+        if link.supervises and row.holder is None:
+            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if not (link.supervises and row.holder_agent is not None):  # issue 14: the room closes any agent's session
+            self._own_session(link, row)
         self.shop.close(row)
         return Ok(rid=request.rid)
 
@@ -429,6 +439,31 @@ class AgentSide:
 
         self.store.after_commit(tell)
         return Phrases(rid=rid, phrases=self.phrases.listed(link.agent))
+    def _queue(self, link: AgentLink, request: GetQueue) -> QueueBuyers:
+        """The room (issue 14): a pool's buyers in order, to pick from."""
+        try:
+            buyers = self.shop.queue_buyers(request.pool)
+        except KeyError:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no pool {request.pool!r}", "pool") from None
+        return QueueBuyers(rid=request.rid, pool=request.pool, buyers=buyers)
+
+    def _agent_conversations(self, link: AgentLink, request: GetAgentConversations) -> AgentConversations:
+        """The room (issue 14): one agent's open sessions, to pick from and monitor."""
+        try:
+            rows = self.shop.held_by(request.agent)
+        except KeyError:
+            raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r}", "agent") from None
+        return AgentConversations(rid=request.rid, agent=request.agent, conversations=[r.wire() for r in rows])
+
+    def _report(self, link: AgentLink, request: GetReport) -> DayReport:
+        """The room's export (issue 14): the day's rows; the console writes the file."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day, conversations, agents = self.shop.day_report(day)
+        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
+                         conversations=conversations, agents=agents)
 
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
@@ -459,5 +494,8 @@ class AgentSide:
         DeletePhrase: _delete_phrase,
         ReorderPhrases: _reorder_phrases,
         LatestOrder: _latest_order,
+        GetQueue: _queue,
+        GetAgentConversations: _agent_conversations,
+        GetReport: _report,
     }
 

@@ -166,6 +166,11 @@ class Conversations:
                     for r in self.repo.rows_named(name_pattern, limit))
         return rows
 
+    def held_by(self, agent: str) -> list[Row]:
+        """The open sessions an agent holds now (from memory, read only), oldest arrival first."""
+        holder = f"agent:{agent}"
+        return [row for row in self._by_agent.get(agent, {}).values() if row.holder == holder]
+
     def in_pool(self) -> list[Row]:
         return list(self._pool.values())
 

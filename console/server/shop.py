@@ -18,8 +18,10 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import ProtocolError
@@ -36,6 +38,7 @@ from console.protocol.messages import (
     MessageAdded,
     OrderItem,
     PanelUpdated,
+    QueuedBuyer,
     QueueRow,
     RemovalReason,
     Role,
@@ -46,6 +49,7 @@ from console.protocol.messages import (
 )
 from console.reception.audience import Staff, audience, sees
 from console.reception.model import Author, Message, Section
+from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
 from console.routing.events import (
     AnyEvent,
@@ -71,6 +75,7 @@ from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher
 from console.server.panel import PanelFacts, PanelLimit
 from console.server.queue_positions import QueueTeller
+from console.server.report import local_day, read_day
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -310,6 +315,11 @@ class Shop:
             self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
             if message is not None:
                 self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
+        if row.holder_agent is not None and self.publisher is not None:
+            # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
+            # here may move it; the publisher coalesces and pushes only a team that differs
+            self.publisher.team_changed = True
+            self._poke_kpis()
 
     def _push_status(self, agent: str) -> None:
         engine = self.driver.engine
@@ -757,11 +767,14 @@ class Shop:
         engine = self.driver.engine
         assert engine is not None and self.kpis is not None
         rows = []
+        now = self.driver.now()
         for spec in self.policy.agents:
             view = engine.agent(spec.id)
+            waiting = [r.waiting_since for r in self.rows.held_by(spec.id) if r.waiting_since is not None]
             rows.append(AgentRow(
                 id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
                 saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
+                status_since=view.status_since, waiting_since=min(waiting, default=None),
             ))
         queues = [
             QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta)
@@ -769,11 +782,47 @@ class Shop:
         ]
         pool = self.rows.in_pool()
         if pool:
-            now = self.driver.now()
             oldest = min((r.waiting_since for r in pool if r.waiting_since is not None), default=None)
             queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
                                    eta=None))
         return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
+
+
+    def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
+        """A pool's buyers in order (the room's queue list): an engine queue (R10.4) by position,
+        the message pool (R6.1) by its oldest unanswered message. KeyError: no such pool."""
+        engine = self.driver.engine
+        assert engine is not None
+        now = self.driver.now()
+        if pool == "pool":
+            waiting = sorted(self.rows.in_pool(), key=lambda r: (r.waiting_since is None, r.waiting_since or 0.0, r.buyer))
+            return [QueuedBuyer(id=r.buyer, name=r.name, position=i,
+                                waited=0.0 if r.waiting_since is None else max(0.0, now - r.waiting_since))
+                    for i, r in enumerate(waiting, start=1)]
+        if pool not in {q.pool for q in engine.queues()}:
+            raise KeyError(pool)
+        buyers = []
+        for entry in engine.queue_entries(pool):
+            row = self.rows.get(entry.buyer)
+            buyers.append(QueuedBuyer(id=entry.buyer, name=row.name if row is not None else entry.buyer,
+                                      position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
+        return buyers
+
+    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow]]:
+        """A local day's report rows (today: ``day`` None), from this server's own connection, so
+        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s."""
+        timezone = self.policy.timezone
+        if day is None:
+            day = datetime.fromtimestamp(self.driver.now(), ZoneInfo(timezone)).date()
+        records = read_day(self.store.db, local_day(day, timezone), self.policy)
+        conversations = conversation_rows(records)
+        return day, conversations, agent_rows(records, conversations)
+
+    def held_by(self, agent: str) -> list[Row]:
+        """An agent's open sessions (the room's agent list). KeyError: no such agent."""
+        if agent not in self.staff.everyone:
+            raise KeyError(agent)
+        return self.rows.held_by(agent)
 
 
 def transfer_note(by: str, note: str) -> str:

@@ -180,6 +180,31 @@ class ClientBackend:
 
     def remove_tag(self, conversation: str, tag: str) -> None:
         self._spawn(QCoreApplication.translate("ClientBackend", "删除标签"), self.client.remove_tag(conversation, tag))
+    def queue_buyers(self, pool: str) -> None:
+        async def run() -> None:
+            self.state.set_queue(pool, await self.client.queue_buyers(pool))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "排队买家"), run())
+
+    def agent_conversations(self, agent: str) -> None:
+        async def run() -> None:
+            self.state.set_agent_conversations(agent, await self.client.agent_conversations(agent))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "客服会话"), run())
+
+    def monitor(self, conversation: str) -> None:
+        """A supervisor reads a conversation (the open path, which supervisors may use on any)."""
+        async def run() -> None:
+            history = await self.client.open(conversation)
+            self.state.load_history(conversation, history.messages)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "查看会话"), run())
+
+    def day_report(self) -> None:
+        async def run() -> None:
+            self.state.set_report(await self.client.day_report())
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "导出报表"), run())
 
     # -- from the client -----------------------------------------------------------------------
 

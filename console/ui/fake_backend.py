@@ -9,18 +9,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from console.protocol.messages import (
+    AgentDayRow,
     ArriveInfo,
     BuyerPanel,
+    ConversationRow,
+    DayReport,
     DecisionInfo,
     Entry,
     NoteInfo,
     OrderInfo,
     OrderItem,
     OrderState,
+    QueuedBuyer,
     Reason,
     SessionInfo,
 )
@@ -138,6 +144,7 @@ class FakeBackend:
         self._unconfirmed: list[Message] = []
         self.panels: dict[str, BuyerPanel] = {}  # what the "server" holds of each buyer's panel
         self._note_ids = itertools.count(1)
+        self.last_report: DayReport | None = None  # the rows day_report handed out last
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -331,3 +338,41 @@ class FakeBackend:
     def get_team(self) -> None:
         self._record("get_team")
         self.state.set_team(self.state.team if self.state.team.agents else TEAM)
+
+    def queue_buyers(self, pool: str) -> None:
+        self._record("queue_buyers", pool)
+        length = next((q.length for q in self.state.team.queues if q.name == pool), 0)
+        names = ("小张", "阿玲", "王先生", "大伟", "糖糖")
+        self.state.set_queue(pool, [
+            QueuedBuyer(id=f"q{i}", name=names[(i - 1) % len(names)], position=i, waited=95.0 - 20 * (i - 1),
+                        eta=None if pool == "pool" else 40.0 * i)
+            for i in range(1, length + 1)
+        ])
+
+    def agent_conversations(self, agent: str) -> None:
+        self._record("agent_conversations", agent)
+        held = f"agent:{agent}"
+        self.state.set_agent_conversations(
+            agent, [c for c in self.state.conversations.values() if c.open and c.holder == held])
+
+    def day_report(self) -> None:
+        self._record("day_report")
+        now = self.clock()
+        rows = [
+            ConversationRow(buyer=c.id, buyer_name=c.name, agent=ME, arrived_at=c.last_at - 600, reason="recent", rule="R4.2",
+                            queued=False, assigned_at=c.last_at - 600, first_message_at=c.last_at - 600,
+                            first_response_at=c.last_at - 560, first_response_s=40.0, longest_wait_s=40.0, waits=1,
+                            answered_in_3min=1, closed_at=None, close_reason=None, moves=0, buyer_messages=2,
+                            agent_messages=1, bot_messages=0, rating=None, order_state=None)
+            for c in self.state.conversations.values() if c.holder == f"agent:{ME}"
+        ]
+        agents = [AgentDayRow(agent=a.id, name=a.name, received=a.today.received_today or 0, not_ordered=0, not_paid=0,
+                              paid=0, conversion=None, ratings=0, satisfaction=None, waits=0, response_3min=None,
+                              avg_response_s=None, closed=0, messages_sent=0) for a in TEAM.agents]
+        day = datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        self.last_report = DayReport(day=day, timezone="Asia/Shanghai", conversations=rows, agents=agents)
+        self.state.set_report(self.last_report)
+
+    def monitor(self, conversation: str) -> None:
+        self._record("monitor", conversation)
+        self.state.load_history(conversation, self.state.messages.get(conversation, []))

@@ -282,6 +282,15 @@ class MainWindow(QMainWindow):
             self.supervisor.why_requested.connect(self.ask_why)
             self.supervisor.transfer_requested.connect(self.backend.transfer)
             self.supervisor.refresh_requested.connect(self.backend.get_team)
+            # the room (issue 14): pick lists, the read-only monitor, close from the room
+            state.queue_loaded.connect(self.supervisor.show_queue)
+            state.agent_conversations_loaded.connect(self.supervisor.show_agent_conversations)
+            self.supervisor.queue_picked.connect(self.backend.queue_buyers)
+            self.supervisor.agent_picked.connect(self.backend.agent_conversations)
+            self.supervisor.monitor_requested.connect(self._on_supervisor_monitor_requested)
+            self.supervisor.close_requested.connect(self.backend.close)
+            self.supervisor.report_requested.connect(self.backend.day_report)
+            state.report_loaded.connect(self.supervisor.save_report)
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -339,6 +348,11 @@ class MainWindow(QMainWindow):
         """The supervisor's "why" dialog (every decision about the buyer)."""
         self._why_asked.add(conversation)
         self.backend.why(conversation)
+
+    def _on_supervisor_monitor_requested(self, conversation: str, name: str) -> None:
+        if self.supervisor is not None:
+            self.supervisor.open_monitor(conversation, name, self.state)
+            self.backend.monitor(conversation)
 
     def _on_state_error_reported(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -105,6 +105,15 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
             session.backend.get_team()
             window.tabs.setCurrentIndex(1)
             await asyncio.sleep(1.5)
+            room = window.supervisor  # the room (issue 14): the busiest agent's conversations, picked
+            busiest = max(range(room.agents_sorted.rowCount()), default=None,
+                          key=lambda r: room.agents.row(room.agents_sorted.mapToSource(room.agents_sorted.index(r, 0)).row()).load)
+            if busiest is not None:
+                room.agent_table.selectRow(busiest)
+                with contextlib.suppress(TimeoutError):  # an idle team: the empty list is the picture
+                    await _until(lambda: room.picker.model.rowCount() > 0, 5.0)
+                room.picker.table.selectRow(0)
+                await asyncio.sleep(1.0)
         else:
             window.reception.jump_to_first_pending()  # what Ctrl+Up does: the longest wait
             opened = window.pane.conversation

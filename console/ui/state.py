@@ -16,7 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import BuyerPanel, SessionInfo
+from console.protocol.messages import BuyerPanel, DayReport, QueuedBuyer, SessionInfo
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.transfer_targets import TransferTarget
@@ -62,6 +62,10 @@ class Backend(Protocol):
     def remove_note(self, conversation: str, note: int) -> None: ...
     def add_tag(self, conversation: str, tag: str) -> None: ...
     def remove_tag(self, conversation: str, tag: str) -> None: ...
+    def queue_buyers(self, pool: str) -> None: ...
+    def agent_conversations(self, agent: str) -> None: ...
+    def monitor(self, conversation: str) -> None: ...
+    def day_report(self) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -86,6 +90,9 @@ class ConsoleState(QObject):
     session_loaded = Signal(str, object, object)  # conversation id, SessionInfo, list of Message
     colleagues_loaded = Signal(object)  # list of TransferTarget (the transfer dialog's choices)
     error_reported = Signal(str)
+    queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
+    agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
+    report_loaded = Signal(object)  # DayReport: today's report rows (supervisors)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +198,14 @@ class ConsoleState(QObject):
         self.session_loaded.emit(conversation, session, messages)
     def set_colleagues(self, targets: list[TransferTarget]) -> None:
         self.colleagues_loaded.emit(targets)
+    def set_queue(self, pool: str, buyers: list[QueuedBuyer]) -> None:
+        self.queue_loaded.emit(pool, buyers)
+
+    def set_agent_conversations(self, agent: str, conversations: list[Conversation]) -> None:
+        self.agent_conversations_loaded.emit(agent, conversations)
+
+    def set_report(self, report: DayReport) -> None:
+        self.report_loaded.emit(report)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

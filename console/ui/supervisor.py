@@ -1,20 +1,28 @@
-"""The supervisor's view (客服主管): team tiles, agents, queues, "why" and transfer (CONSOLE.md §3)."""
+"""The supervisor's view (客服主管): team tiles, agents, queues, "why" and transfer (CONSOLE.md §3).
+
+The room of issue 14 (CONSOLE.md §7): every queue, agent and conversation is picked from a list,
+never typed. Clicking a queue lists its buyers in order, clicking an agent its open
+conversations (both re-asked on every team update, so they stay live); the pick list
+(``room_picker.py``) opens a conversation read-only with why, transfer and close."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QTableWidget,
@@ -23,15 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.exports import write_day
+from console.protocol.messages import Conversation, DayReport, QueuedBuyer
 from console.ui.kpi_tiles import KpiTilesBar
-from console.ui.labels import time_label
+from console.ui.labels import language, time_label
 from console.ui.reasons import event_text, reason_text, target_text
+from console.ui.room_models import PickKind, picks_from_conversations, picks_from_queue
+from console.ui.room_picker import MonitorDialog, RoomPicker
+from console.ui.state import ConsoleState
 from console.ui.status_controls import status_title
 from console.ui.team_data import AgentLine, DecisionLine, TeamData
-from console.ui.team_models import AgentTableModel, QueueTableModel
+from console.ui.team_models import AgentTableModel, QueueTableModel, SortRole, queue_title
 
 
-def _table(model: AgentTableModel | QueueTableModel, parent: QWidget) -> QTableView:
+def _table(model: AgentTableModel | QueueTableModel | QSortFilterProxyModel, parent: QWidget) -> QTableView:
     view = QTableView(parent)
     view.setModel(model)
     view.verticalHeader().hide()
@@ -109,6 +122,12 @@ class SupervisorView(QWidget):
     why_requested = Signal(str)  # conversation
     transfer_requested = Signal(str, str)  # conversation, agent
     refresh_requested = Signal()
+    queue_picked = Signal(str)  # pool: list its buyers
+    agent_picked = Signal(str)  # agent: list its open conversations
+    monitor_requested = Signal(str, str)  # conversation, buyer name: open it read-only
+    close_requested = Signal(str)  # conversation
+    report_requested = Signal()  # the day's report rows, to export
+    report_written = Signal(list)  # the paths written (str)
 
     def __init__(self, settings: QSettings, user: str, clock: Callable[[], float],
                  parent: QWidget | None = None) -> None:
@@ -117,44 +136,65 @@ class SupervisorView(QWidget):
         self._clock = clock
         self.team = TeamData()
         self.tiles = KpiTilesBar(settings, user, key="team_kpi_order", filterable=False, parent=self)
-        self.agents = AgentTableModel(self)
+        self.agents = AgentTableModel(self, clock)
+        self.agents_sorted = QSortFilterProxyModel(self)
+        self.agents_sorted.setSourceModel(self.agents)
+        self.agents_sorted.setSortRole(SortRole)
         self.queues = QueueTableModel(self)
-        self.agent_table = _table(self.agents, self)
+        self.agent_table = _table(self.agents_sorted, self)
+        self.agents_sorted.setSortLocaleAware(True)  # names by the locale's collation
+        header = self.agent_table.horizontalHeader()
+        # fourteen columns in the window's width: long titles wrap onto a second line
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag(Qt.TextFlag.TextWordWrap.value))
+        header.setMinimumHeight(2 * header.fontMetrics().height() + 8)
+        self.agent_table.setSortingEnabled(True)
+        self.agent_table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # online first, then suspended, offline
         self.queue_table = _table(self.queues, self)
-        self.buyer = QLineEdit(self)
-        self.buyer.setPlaceholderText(self.tr("买家 ID"))
-        self.why_button = QPushButton(self.tr("分配原因"), self)
-        self.transfer_button = QPushButton(self.tr("转接…"), self)
+        self.picker = RoomPicker(clock, self)
         self.why_dialog: WhyDialog | None = None
         self.transfer_dialog: TransferDialog | None = None
+        self.showing: tuple[PickKind, str] | None = None  # the queue or agent the pick list shows
+        self.monitor_dialog: MonitorDialog | None = None
+        self.close_box: QMessageBox | None = None  # the 结束会话 confirmation, while open
+        self.export_button = QPushButton(self.tr("导出今日报表…"), self)
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip(self.tr("每个会话一行、每位客服一行，XLSX 或 CSV"))
+        self.export_note = QLabel(self)
+        self.report_dialog: QFileDialog | None = None
 
         tiles_box = QGroupBox(self.tr("团队接待数据"), self)
-        QVBoxLayout(tiles_box).addWidget(self.tiles)
+        tiles_layout = QHBoxLayout(tiles_box)
+        tiles_layout.addWidget(self.tiles, 1)
+        export_column = QVBoxLayout()
+        export_column.addWidget(self.export_button)
+        export_column.addWidget(self.export_note)
+        tiles_layout.addLayout(export_column)
+        self.export_note.setWordWrap(True)
+        self.export_note.setMaximumWidth(self.export_button.sizeHint().width() * 2)
         agents_box = QGroupBox(self.tr("客服"), self)
         QVBoxLayout(agents_box).addWidget(self.agent_table)
         queues_box = QGroupBox(self.tr("排队"), self)
         QVBoxLayout(queues_box).addWidget(self.queue_table)
-        buyer_box = QGroupBox(self.tr("会话"), self)
-        buyer_layout = QVBoxLayout(buyer_box)
-        buyer_layout.addWidget(self.buyer)
-        row = QHBoxLayout()
-        row.addWidget(self.why_button)
-        row.addWidget(self.transfer_button)
-        buyer_layout.addLayout(row)
-        buyer_layout.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(queues_box, 2)
-        bottom.addWidget(buyer_box, 1)
+        bottom.addWidget(self.picker, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(tiles_box)
         layout.addWidget(agents_box, 3)
-        layout.addLayout(bottom, 2)
+        layout.addLayout(bottom, 3)
 
         self.tiles.refresh_requested.connect(self.refresh_requested)
-        self.why_button.clicked.connect(self._on_why_button_clicked)
-        self.transfer_button.clicked.connect(self._on_transfer_button_clicked)
-        self.buyer.returnPressed.connect(self._on_why_button_clicked)
+        self.picker.timer.timeout.connect(self.agents.tick)  # how long in a status, the longest wait
+        self.agent_table.selectionModel().currentRowChanged.connect(self._on_agent_table_current_changed)
+        self.agent_table.clicked.connect(self._on_agent_table_current_changed)
+        self.queue_table.selectionModel().currentRowChanged.connect(self._on_queue_table_current_changed)
+        self.queue_table.clicked.connect(self._on_queue_table_current_changed)
+        self.picker.monitor_requested.connect(self.monitor_requested)
+        self.picker.why_requested.connect(self.why_requested)
+        self.picker.transfer_asked.connect(self.ask_transfer)
+        self.picker.close_requested.connect(self.confirm_close)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
 
     # -- fed by the main window --------------------------------------------------------------------
 
@@ -163,34 +203,118 @@ class SupervisorView(QWidget):
         self.tiles.show_tiles(team.tiles)
         self.agents.set_rows(team.agents)
         self.queues.set_rows(team.queues)
+        self._ask_again()  # the pick list is live: asked again on every (coalesced) team update
+
+    def show_queue(self, pool: str, buyers: Sequence[QueuedBuyer]) -> None:
+        if self.showing != (PickKind.QUEUE, pool):
+            return  # an answer for a list no longer shown
+        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool)).replace("%2", str(len(buyers)))
+        self.picker.show_picks(PickKind.QUEUE, pool, heading, picks_from_queue(buyers, self._clock()))
+
+    def show_agent_conversations(self, agent: str, conversations: Sequence[Conversation]) -> None:
+        if self.showing != (PickKind.AGENT, agent):
+            return
+        name = next((a.name for a in self.team.agents if a.id == agent), agent)
+        heading = self.tr("客服：%1 · %2 个会话").replace("%1", name).replace("%2", str(len(conversations)))
+        self.picker.show_picks(PickKind.AGENT, agent, heading, picks_from_conversations(conversations))
 
     def set_conversation(self, conversation: str) -> None:
-        self.buyer.setText(conversation)
+        """The conversation opened elsewhere: selected in the pick list when it is there."""
+        self.picker.select(conversation)
 
     def show_decisions(self, conversation: str, decisions: Sequence[DecisionLine]) -> None:
         names = {a.id: a.name for a in self.team.agents}
         if self.why_dialog is not None:
             self.why_dialog.close()
-        self.why_dialog = WhyDialog(conversation, decisions, names, self._clock, self)
+        self.why_dialog = WhyDialog(self._display_name(conversation), decisions, names, self._clock, self)
         self.why_dialog.open()
 
     def ask_transfer(self, conversation: str) -> None:
         dialog = TransferDialog(conversation, self.team.agents, self)
+        dialog.setWindowTitle(self.tr("转接：%1").replace("%1", self._display_name(conversation)))
         dialog.accepted.connect(self._on_transfer_dialog_accepted)
         self.transfer_dialog = dialog
         dialog.open()
 
+    def open_monitor(self, conversation: str, name: str, state: ConsoleState) -> MonitorDialog:
+        """The conversation read-only (its history comes by the open path), with why, transfer, close."""
+        if self.monitor_dialog is not None:
+            self.monitor_dialog.close()
+        dialog = MonitorDialog(conversation, name, state, self._clock, self)
+        dialog.why_requested.connect(self.why_requested)
+        dialog.transfer_asked.connect(self.ask_transfer)
+        dialog.close_requested.connect(self.confirm_close)
+        self.monitor_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def confirm_close(self, conversation: str) -> None:
+        """结束会话 from the room asks first: it ends another agent's session."""
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("结束会话"),
+                          self.tr("结束与 %1 的会话？买家会收到会话结束的通知。").replace(
+                              "%1", self._display_name(conversation)),
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Ok).setText(self.tr("结束会话"))
+        box.button(QMessageBox.StandardButton.Cancel).setText(self.tr("取消"))
+        box.accepted.connect(lambda: self.close_requested.emit(conversation))
+        self.close_box = box
+        box.open()
+
+    def save_report(self, report: DayReport) -> None:
+        """The day's rows came: ask where to write them, as XLSX or CSV."""
+        dialog = QFileDialog(self, self.tr("导出报表"), f"fenliu-{report.day}.xlsx")
+        dialog.setObjectName("reportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog on every desktop
+        dialog.setNameFilters([self.tr("Excel 工作簿 (*.xlsx)"), self.tr("CSV 文件 (*.csv)")])
+        dialog.fileSelected.connect(lambda path: self.write_report(
+            report, Path(path), "csv" if dialog.selectedNameFilter().endswith("(*.csv)") else "xlsx"))
+        dialog.filterSelected.connect(lambda chosen: dialog.setDefaultSuffix("csv" if chosen.endswith("(*.csv)") else "xlsx"))
+        dialog.setDefaultSuffix("xlsx")
+        self.report_dialog = dialog
+        dialog.open()
+
+    def write_report(self, report: DayReport, path: Path, fmt: str) -> list[Path]:
+        """Write the rows (``console/exports.py``, the same writer as ``fenliu report``)."""
+        try:
+            written = write_day(path, fmt, report.conversations, report.agents, ZoneInfo(report.timezone),
+                                lang="en" if language() == "en" else "zh_CN")
+        except OSError as exc:
+            self.export_note.setText(self.tr("无法写入：%1").replace("%1", str(exc)))
+            return []
+        self.export_note.setText(self.tr("已导出：%1").replace("%1", "，".join(p.name for p in written)))
+        self.report_written.emit([str(p) for p in written])
+        return written
+
     # -- slots ---------------------------------------------------------------------------------------
 
-    def _on_why_button_clicked(self) -> None:
-        conversation = self.buyer.text().strip()
-        if conversation:
-            self.why_requested.emit(conversation)
+    def _display_name(self, conversation: str) -> str:
+        """A buyer's name when the pick list holds it (the id is internal, issue 14)."""
+        return next((p.name for p in self.picker.model.picks() if p.id == conversation), conversation)
 
-    def _on_transfer_button_clicked(self) -> None:
-        conversation = self.buyer.text().strip()
-        if conversation:
-            self.ask_transfer(conversation)
+    def _on_export_button_clicked(self) -> None:
+        self.export_note.setText(self.tr("正在读取今日数据…"))
+        self.report_requested.emit()
+
+    def _ask_again(self) -> None:
+        if self.showing is None:
+            return
+        kind, source = self.showing
+        (self.queue_picked if kind is PickKind.QUEUE else self.agent_picked).emit(source)
+
+    def _on_agent_table_current_changed(self, index: QModelIndex) -> None:
+        if index.isValid():
+            agent = self.agents.row(self.agents_sorted.mapToSource(index).row()).id
+            if self.showing != (PickKind.AGENT, agent):
+                self.showing = (PickKind.AGENT, agent)
+                self.agent_picked.emit(agent)
+
+    def _on_queue_table_current_changed(self, index: QModelIndex) -> None:
+        if index.isValid():
+            pool = self.queues.row(index.row()).name
+            if self.showing != (PickKind.QUEUE, pool):
+                self.showing = (PickKind.QUEUE, pool)
+                self.queue_picked.emit(pool)
 
     def _on_transfer_dialog_accepted(self) -> None:
         dialog = self.transfer_dialog
@@ -199,6 +323,4 @@ class SupervisorView(QWidget):
 
     def current_agent(self) -> str | None:
         index = self.agent_table.currentIndex()
-        return self.agents.row(index.row()).id if index.isValid() else None
-
-
+        return self.agents.row(self.agents_sorted.mapToSource(index).row()).id if index.isValid() else None

@@ -22,6 +22,8 @@ class AgentLine:
     load: int  # open sessions
     cap: int
     today: KpiTiles = field(default_factory=KpiTiles)
+    status_since: float | None = None  # when the status last changed (server time)
+    waiting_since: float | None = None  # the oldest unanswered message among its sessions
 
     @property
     def saturation(self) -> float | None:
@@ -61,7 +63,8 @@ def team_from_protocol(info: TeamInfo) -> TeamData:
     """The server's ``TeamInfo`` (a ``Team`` answer or a ``TeamUpdated`` event) as shown here."""
     return TeamData(
         tiles=info.kpis,
-        agents=tuple(AgentLine(a.id, a.name, str(a.status), a.load, a.cap, a.kpis) for a in info.agents),
+        agents=tuple(AgentLine(a.id, a.name, str(a.status), a.load, a.cap, a.kpis, a.status_since, a.waiting_since)
+                     for a in info.agents),
         queues=tuple(QueueLine(q.pool, q.length, q.longest_wait, q.eta) for q in info.queues),
     )
 

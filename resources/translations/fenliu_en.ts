@@ -400,12 +400,32 @@
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="209" />
+        <location filename="../../console/ui/bridge.py" line="187" />
+        <source>排队买家</source>
+        <translation>Queued buyers</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="193" />
+        <source>客服会话</source>
+        <translation>Agent's conversations</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="201" />
+        <source>查看会话</source>
+        <translation>Open conversation</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="207" />
+        <source>导出报表</source>
+        <translation>Export report</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="234" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="217" />
+        <location filename="../../console/ui/bridge.py" line="242" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -765,62 +785,95 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="394" />
-        <location filename="../../console/ui/main_window.py" line="442" />
-        <location filename="../../console/ui/main_window.py" line="446" />
+        <location filename="../../console/ui/main_window.py" line="408" />
+        <location filename="../../console/ui/main_window.py" line="456" />
+        <location filename="../../console/ui/main_window.py" line="460" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="398" />
+        <location filename="../../console/ui/main_window.py" line="412" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="396" />
+        <location filename="../../console/ui/main_window.py" line="410" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="411" />
+        <location filename="../../console/ui/main_window.py" line="425" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="443" />
+        <location filename="../../console/ui/main_window.py" line="457" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="447" />
+        <location filename="../../console/ui/main_window.py" line="461" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="500" />
+        <location filename="../../console/ui/main_window.py" line="514" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="500" />
+        <location filename="../../console/ui/main_window.py" line="514" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="527" />
+        <location filename="../../console/ui/main_window.py" line="541" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="534" />
+        <location filename="../../console/ui/main_window.py" line="548" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="540" />
+        <location filename="../../console/ui/main_window.py" line="554" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
+    </message>
+</context>
+<context>
+    <name>MonitorDialog</name>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="175" />
+        <source>查看会话：%1</source>
+        <translation>Conversation: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="186" />
+        <source>只读：主管查看中，回复请转接给客服</source>
+        <translation>Read-only: you are watching; to reply, transfer to an agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="187" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="188" />
+        <source>转接…</source>
+        <translation>Transfer…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="189" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="190" />
+        <source>关闭</source>
+        <translation>Off</translation>
     </message>
 </context>
 <context>
@@ -1298,6 +1351,78 @@ Buyers show here when they write</translation>
     </message>
 </context>
 <context>
+    <name>RoomPicker</name>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="49" />
+        <source>买家</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="56" />
+        <source>点击排队或客服，查看其中的买家</source>
+        <translation>Click a queue or an agent to see its buyers</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="60" />
+        <source>按买家名称筛选</source>
+        <translation>Filter by buyer name</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="73" />
+        <source>查看</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="74" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="75" />
+        <source>转接…</source>
+        <translation>Transfer…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_picker.py" line="76" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+</context>
+<context>
+    <name>RoomPicks</name>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="73" />
+        <source>位置</source>
+        <translation>Position</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="74" />
+        <location filename="../../console/ui/room_models.py" line="80" />
+        <source>买家</source>
+        <translation>Buyer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="75" />
+        <source>已等待</source>
+        <translation>Waited</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="76" />
+        <source>预估等待</source>
+        <translation>Estimated wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="81" />
+        <source>等待回复</source>
+        <translation>Waiting for reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/room_models.py" line="82" />
+        <source>最新消息</source>
+        <translation>Last message</translation>
+    </message>
+</context>
+<context>
     <name>SearchDelegate</name>
     <message>
         <location filename="../../console/ui/search_dialog.py" line="73" />
@@ -1596,115 +1721,187 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="125" />
-        <source>买家 ID</source>
-        <translation>Buyer ID</translation>
+        <location filename="../../console/ui/supervisor.py" line="159" />
+        <source>导出今日报表…</source>
+        <translation>Export today's report…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="126" />
-        <source>分配原因</source>
-        <translation>Why?</translation>
+        <location filename="../../console/ui/supervisor.py" line="161" />
+        <source>每个会话一行、每位客服一行，XLSX 或 CSV</source>
+        <translation>One row per conversation and per agent, XLSX or CSV</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="127" />
-        <source>转接…</source>
-        <translation>Transfer…</translation>
-    </message>
-    <message>
-        <location filename="../../console/ui/supervisor.py" line="131" />
+        <location filename="../../console/ui/supervisor.py" line="165" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="133" />
+        <location filename="../../console/ui/supervisor.py" line="174" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="135" />
+        <location filename="../../console/ui/supervisor.py" line="176" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="137" />
-        <source>会话</source>
-        <translation>Conversation</translation>
+        <location filename="../../console/ui/supervisor.py" line="211" />
+        <source>排队：%1 · %2 人</source>
+        <translation>Queue: %1 · %2 buyers</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="218" />
+        <source>客服：%1 · %2 个会话</source>
+        <translation>Agent: %1 · %2 conversations</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="234" />
+        <source>转接：%1</source>
+        <translation>Transfer: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="253" />
+        <location filename="../../console/ui/supervisor.py" line="257" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="254" />
+        <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
+        <translation>End the session with %1? The buyer is told it has ended.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="258" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="265" />
+        <source>导出报表</source>
+        <translation>Export report</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="269" />
+        <source>Excel 工作簿 (*.xlsx)</source>
+        <translation>Excel workbook (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="269" />
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="283" />
+        <source>无法写入：%1</source>
+        <translation>Cannot write: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="285" />
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="296" />
+        <source>正在读取今日数据…</source>
+        <translation>Reading today's data…</translation>
     </message>
 </context>
 <context>
     <name>TeamTables</name>
     <message>
-        <location filename="../../console/ui/team_models.py" line="93" />
+        <location filename="../../console/ui/team_models.py" line="116" />
         <source>留言池</source>
         <translation>Message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="95" />
+        <location filename="../../console/ui/team_models.py" line="118" />
         <source>全店排队</source>
         <translation>Shop queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="101" />
+        <location filename="../../console/ui/team_models.py" line="161" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="102" />
+        <location filename="../../console/ui/team_models.py" line="162" />
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="103" />
+        <location filename="../../console/ui/team_models.py" line="164" />
         <source>接待中/上限</source>
         <translation>Load/cap</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="104" />
+        <location filename="../../console/ui/team_models.py" line="165" />
         <source>饱和度</source>
         <translation>Saturation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="105" />
+        <location filename="../../console/ui/team_models.py" line="138" />
         <source>今日接待</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="106" />
+        <location filename="../../console/ui/team_models.py" line="139" />
         <source>未下单</source>
         <translation>Not ordered</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="107" />
+        <location filename="../../console/ui/team_models.py" line="140" />
         <source>未付款</source>
         <translation>Not paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="108" />
+        <location filename="../../console/ui/team_models.py" line="141" />
         <source>已付款</source>
         <translation>Paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="109" />
+        <location filename="../../console/ui/team_models.py" line="142" />
         <source>询单转化率</source>
         <translation>Inquiry conversion</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="120" />
+        <location filename="../../console/ui/team_models.py" line="143" />
+        <source>昨日满意度</source>
+        <translation>Satisfaction (yesterday)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="144" />
+        <source>昨日3分钟响应率</source>
+        <translation>3-min response (yesterday)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="145" />
+        <source>昨日平均响应</source>
+        <translation>Avg response yesterday</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="163" />
+        <source>状态时长</source>
+        <translation>In status for</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/team_models.py" line="191" />
         <source>队列</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="121" />
+        <location filename="../../console/ui/team_models.py" line="192" />
         <source>排队人数</source>
         <translation>Waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="122" />
+        <location filename="../../console/ui/team_models.py" line="167" />
+        <location filename="../../console/ui/team_models.py" line="193" />
         <source>最长等待</source>
         <translation>Longest wait</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="123" />
+        <location filename="../../console/ui/team_models.py" line="194" />
         <source>预估等待</source>
         <translation>Estimated wait</translation>
     </message>
@@ -1755,22 +1952,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="88" />
+        <location filename="../../console/ui/supervisor.py" line="101" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="93" />
+        <location filename="../../console/ui/supervisor.py" line="106" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="94" />
+        <location filename="../../console/ui/supervisor.py" line="107" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="98" />
+        <location filename="../../console/ui/supervisor.py" line="111" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>
@@ -1801,37 +1998,37 @@ Go offline?</translation>
 <context>
     <name>WhyDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="53" />
+        <location filename="../../console/ui/supervisor.py" line="66" />
         <source>分配原因：%1</source>
         <translation>Why: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="56" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="56" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="56" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>去向</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="56" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="56" />
+        <location filename="../../console/ui/supervisor.py" line="69" />
         <source>规则</source>
         <translation>Rule</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="72" />
+        <location filename="../../console/ui/supervisor.py" line="85" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
     </message>

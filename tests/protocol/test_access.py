@@ -21,7 +21,10 @@ def test_before_login_only_login_and_resume(request_: m.AgentRequest) -> None:
         assert info.value.rid == request_.rid
 
 
-@pytest.mark.parametrize("request_", [m.GetTeam(), m.ApplyPolicy(toml="x")])
+@pytest.mark.parametrize(
+    "request_", [m.GetTeam(), m.ApplyPolicy(toml="x"), m.GetQueue(pool="queue:presale"),
+                 m.GetAgentConversations(agent="a1")]
+)
 def test_team_requests_need_a_supervisor(request_: m.AgentRequest) -> None:
     check_agent(request_, m.Role.SUPERVISOR)
     check_agent(request_, m.Role.MAIN)
@@ -33,7 +36,7 @@ def test_team_requests_need_a_supervisor(request_: m.AgentRequest) -> None:
 
 def test_agent_requests_allowed_after_login() -> None:
     for request_ in examples.AGENT_REQUESTS:
-        if not isinstance(request_, (m.Login, m.Resume, m.GetTeam, m.ApplyPolicy)):
+        if not isinstance(request_, (m.Login, m.Resume, *m.SUPERVISOR_ONLY)):
             check_agent(request_, m.Role.AGENT)
 
 

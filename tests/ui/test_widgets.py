@@ -80,30 +80,40 @@ def test_message_and_team_models(qtmodeltester, state: ConsoleState, fake: FakeB
     agents.set_rows(TEAM.agents[:3])
     qtmodeltester.check(agents)
     qtmodeltester.check(queues)
-    assert agents.index(1, 3).data() == "100%"  # 小林 is saturated
+    assert agents.index(1, 4).data() == "100%"  # 小林 is saturated
     assert queues.index(2, 0).data() == "留言池"
 
 
 def test_supervisor_why_and_transfer(qtbot, settings: QSettings, state: ConsoleState, fake: FakeBackend, clock) -> None:
+    """Picked, never typed (issue 14): click the 售前 queue, click a buyer, why, transfer."""
     view = SupervisorView(settings, "boss", clock)
     qtbot.addWidget(view)
     view.show_team(TEAM)
+    state.team = TEAM
     state.decisions_loaded.connect(view.show_decisions)
+    state.queue_loaded.connect(view.show_queue)
     view.why_requested.connect(fake.why)
-    view.set_conversation("b1001")
-    qtbot.mouseClick(view.why_button, Qt.MouseButton.LeftButton)
+    view.queue_picked.connect(fake.queue_buyers)
+    qtbot.mouseClick(view.queue_table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.queue_table.visualRect(view.queues.index(0, 0)).center())
+    assert fake.requests[-1] == ("queue_buyers", ("queue:售前",))
+    assert view.picker.visible_names() == ["小张", "阿玲", "王先生"]
+    table = view.picker.table
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.visualRect(view.picker.proxy.index(1, 1)).center())
+    qtbot.mouseClick(view.picker.why_button, Qt.MouseButton.LeftButton)
     dialog = view.why_dialog
-    assert dialog is not None
+    assert dialog is not None and dialog.windowTitle() == "分配原因：阿玲"  # the name, not the id
     texts = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
     assert texts[-1] == "24小时内最近联系人（挂起也分配）" and dialog.table.item(4, 4).text() == "R4.1"
     assert dialog.table.item(0, 2).text() == "机器人" and dialog.table.item(1, 2).text() == "小林"
     transfers: list[tuple[str, str]] = []
     view.transfer_requested.connect(lambda c, a: transfers.append((c, a)))
-    qtbot.mouseClick(view.transfer_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.picker.transfer_button, Qt.MouseButton.LeftButton)
     assert view.transfer_dialog is not None
     view.transfer_dialog.agents.setCurrentIndex(1)
     view.transfer_dialog.accept()
-    assert transfers == [("b1001", "xiaolin")]
+    assert transfers == [("q2", "xiaolin")]
 
 
 def test_login_remembers_server_and_account_not_password(qtbot, settings: QSettings) -> None:
