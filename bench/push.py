@@ -136,7 +136,7 @@ def relay_main() -> None:
 # -- processes ----------------------------------------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -146,20 +146,20 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Child:
-    """A server process with the port it listens on."""
+    """A server (or relay) process with the port it listens on; bench/peak.py uses it too."""
 
     def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
         self.proc = proc
         self.port = port
 
     def cpu(self) -> float:
-        return _cpu_seconds(self.proc.pid)
+        return cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                self.proc.wait(30)  # a server with a large data folder snapshots at the stop
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
