@@ -305,7 +305,7 @@ def recorded_day() -> tuple[Path, dict[str, Any]]:
 
 
 def day_events(data: Path) -> int:
-    from console.server.report import local_day
+    from console.server.kpis import local_day
 
     span = local_day(DAY, ZONE)
     db = sqlite3.connect(f"{(data / DB_NAME).resolve().as_uri()}?mode=ro", uri=True)

@@ -37,7 +37,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from console.exports import write_day
     from console.reception.report import agent_rows, conversation_rows
-    from console.server.report import ReportError, local_day, open_read_only, policy_in_force, read_day
+    from console.server.kpis import local_day
+    from console.server.report import ReportError, open_read_only, policy_in_force, read_day
     from console.server.store import default_data_dir
 
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -86,13 +86,18 @@ def accumulate_today(
     return {agent: build(first) for agent, first in firsts.items()}, build(team_first)
 
 
-def day_of(at: float, timezone: str) -> DayRange:
-    """The local day (shop timezone) holding ``at``; DST-safe (midnight to next midnight)."""
+def local_day(day: date, timezone: str) -> DayRange:
+    """A local day of the shop's timezone as epoch seconds, midnight to midnight (DST-safe: the
+    next midnight is the next date's, however long the day)."""
     zone = ZoneInfo(timezone)
-    local = datetime.fromtimestamp(at, zone)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    following = (midnight + timedelta(days=1, hours=3)).replace(hour=0)  # jump past DST shifts
-    return DayRange(midnight.timestamp(), following.timestamp())
+    following = date.fromordinal(day.toordinal() + 1)
+    return DayRange(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp(),
+                    datetime(following.year, following.month, following.day, tzinfo=zone).timestamp())
+
+
+def day_of(at: float, timezone: str) -> DayRange:
+    """The local day (shop timezone) holding ``at``."""
+    return local_day(datetime.fromtimestamp(at, ZoneInfo(timezone)).date(), timezone)
 
 
 def previous_day(day: DayRange, timezone: str) -> DayRange:

@@ -8,9 +8,7 @@ come from the policy in force: the newest one in the engine log, or one given by
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from console.reception.kpi import DayRange, Reception
 from console.reception.report import (
@@ -32,15 +30,6 @@ MARGIN_S = 2 * 86400.0
 
 class ReportError(Exception):
     """The folder cannot be read for a report (said in words, for the command line)."""
-
-
-def local_day(day: date, timezone: str) -> DayRange:
-    """The local day (midnight to midnight, DST-safe) as epoch seconds."""
-    zone = ZoneInfo(timezone)
-    start = datetime(day.year, day.month, day.day, tzinfo=zone)
-    following = date.fromordinal(day.toordinal() + 1)
-    end = datetime(following.year, following.month, following.day, tzinfo=zone)
-    return DayRange(start.timestamp(), end.timestamp())
 
 
 def open_read_only(data_dir: Path) -> sqlite3.Connection:

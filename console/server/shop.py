@@ -72,10 +72,10 @@ from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.kpis import KpiBook, KpiPublisher
+from console.server.kpis import KpiBook, KpiPublisher, local_day
 from console.server.panel import PanelFacts, PanelLimit
 from console.server.queue_positions import QueueTeller
-from console.server.report import local_day, read_day
+from console.server.report import read_day
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,8 @@ from typing import Any
 from console.routing.engine import Engine
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.driver import engine_fingerprint
-from console.server.report import ReportError, local_day, open_read_only, policy_in_force
+from console.server.kpis import local_day
+from console.server.report import ReportError, open_read_only, policy_in_force
 from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05
