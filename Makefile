@@ -17,6 +17,10 @@ BIN := .venv/bin
 PYTEST := $(BIN)/python -m pytest
 # The bundle tests are slow and need the packaging tools: only on request.
 PYTEST_MARKERS := $(if $(filter 1,$(PACKAGING)),,-m "not packaging")
+# One worker per core. By file, not by test: a module's tests share its fixtures (the bundle is
+# built once; the protocol fuzzer's last test counts what the others sent). Not --dist loadgroup:
+# on pytest 9.2 it silently stops grouping (pytest-xdist#1386).
+PYTEST_PARALLEL := -n auto --dist loadfile
 STRICT_CORES := console/routing console/reception console/protocol
 
 .PHONY: bootstrap run test lint bench package package-test
@@ -34,8 +38,8 @@ lint: bootstrap
 
 # pytest's exit code 5 (no tests collected) is a failure too, said plainly.
 test: lint
-	@echo '$(PYTEST) tests $(PYTEST_MARKERS)'
-	@$(PYTEST) tests $(PYTEST_MARKERS) || { rc=$$?; \
+	@echo '$(PYTEST) tests $(PYTEST_PARALLEL) $(PYTEST_MARKERS)'
+	@$(PYTEST) tests $(PYTEST_PARALLEL) $(PYTEST_MARKERS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 	  exit $$rc; }
 
@@ -51,6 +55,6 @@ package: bootstrap packaging/build.sh
 	bash packaging/build.sh
 
 package-test: bootstrap packaging/build.sh
-	@PACKAGING=1 $(PYTEST) tests -m packaging || { rc=$$?; \
+	@PACKAGING=1 $(PYTEST) tests $(PYTEST_PARALLEL) -m packaging || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make package-test: no packaging tests collected" >&2; fi; \
 	  exit $$rc; }
