@@ -193,6 +193,12 @@ class Repository:
         )
         return None if r is None else _message(r)
 
+    def has_image(self, buyer: str, sha256: str) -> bool:
+        """Whether a message of this conversation shows the image (who sees it may fetch it)."""
+        return self.store.one(
+            "SELECT 1 FROM messages WHERE conversation = ? AND kind = 'image'"
+            " AND json_extract(body, '$.sha256') = ? LIMIT 1", (buyer, sha256)) is not None
+
     def message_text(self, message_id: int) -> str | None:
         found = self.store.one("SELECT text FROM messages WHERE id = ?", (message_id,))
         return None if found is None else str(found["text"])

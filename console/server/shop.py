@@ -607,10 +607,12 @@ class Shop:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    def buyer_says(self, row: Row, text: str, client_id: str) -> tuple[int, bool]:
+    def buyer_says(self, row: Row, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
+                   image: ImageRef | None = None) -> tuple[int, bool]:
         """A buyer message: stored once per ``client_id`` (CONSOLE.md §5), routed again after a
         close (R2.1), told to the engine (may hand off, R7.7), shown, and answered by the bot when
-        it holds the buyer. Returns the message id and whether it was a resend."""
+        it holds the buyer. Returns the message id and whether it was a resend. An image's
+        ``text`` is its preview: the bot finds no answer to it and hands off (R7.7)."""
         if row.holder is None:
             # A resend of a message stored before the session closed must not open a new one: look
             # first (only here; with a session open the insert itself tells a resend).
@@ -621,7 +623,7 @@ class Shop:
                 raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
             self.arrive(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
         now = self.driver.now()
-        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id)
+        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id, kind=kind, image=image)
         if message is None:  # a resend is acknowledged, not stored again
             earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None
