@@ -36,12 +36,13 @@ from websockets.client import process_exception as retryable  # None: worth retr
 
 from console.client.backoff import Backoff
 from console.client.errors import TRANSIENT_CODES, ClientError, ConnectionLost, NotConnected, RequestTimeout
+from console.client.images import fetch_image, send_image
 from console.client.link import REQUEST_TIMEOUT, Link, decode_agent_push
 from console.client.observers import EventStream, Observers
 from console.client.outbox import Outbox, OutboxEntry, outbox_path
 from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
-from console.protocol.limits import CLOSE_REVOKED
+from console.protocol.limits import AGENT_BURST, AGENT_RATE, CLOSE_REVOKED
 from console.protocol.messages import (
     AddNote,
     AddPhrases,
@@ -542,6 +543,19 @@ class AgentClient:
     async def latest_order(self, conversation: str) -> str | None:
         """The buyer's latest order number (what ``{订单号}`` becomes), None when there is none."""
         return (await self._call(_build(LatestOrder, conversation=conversation), LatestOrderIs)).order
+
+    # -- images (issue 13) ---------------------------------------------------------------------
+
+    async def send_image(self, conversation: str, data: bytes, *, client_id: str | None = None) -> ReplyAck:
+        """Send the buyer an image (the server checks, cleans and stores it). Needs the connection:
+        an image is not kept in the outbox, so a failure raises and the caller keeps it to retry
+        (with the same ``client_id``: a resend of a stored image is acknowledged, not repeated)."""
+        return await send_image(self._call, data, client_id or new_client_id(), ReplyAck,
+                                rate=(AGENT_RATE, AGENT_BURST), conversation=conversation)
+
+    async def fetch_image(self, conversation: str, sha256: str, *, thumb: bool = False) -> bytes:
+        """An image of a conversation this agent may open (or its thumbnail)."""
+        return await fetch_image(self._call, sha256, conversation=conversation, thumb=thumb)
 
     # -- replies and the outbox ---------------------------------------------------------------
 

@@ -21,9 +21,11 @@ from websockets.asyncio.client import connect
 
 from console.client.agent import endpoint, new_client_id
 from console.client.errors import NotConnected
+from console.client.images import fetch_image, send_image
 from console.client.link import REQUEST_TIMEOUT, Link, decode_buyer_push
 from console.client.observers import EventStream, Observers
 from console.protocol.codec import MAX_PUSH_BYTES
+from console.protocol.limits import BUYER_BURST, BUYER_RATE
 from console.protocol.messages import (
     AgentMessage,
     Arrive,
@@ -141,6 +143,14 @@ class BuyerClient:
         """The buyer writes (a resend with the same ``client_id`` is acknowledged, not stored)."""
         ack: SayAck = await self._call(Say(text=text, client_id=client_id or new_client_id()), SayAck)
         return ack
+
+    async def send_image(self, data: bytes, *, client_id: str | None = None) -> SayAck:
+        """The buyer sends a picture (checked, cleaned and stored by the server)."""
+        return await send_image(self._call, data, client_id or new_client_id(), SayAck, rate=(BUYER_RATE, BUYER_BURST))
+
+    async def fetch_image(self, sha256: str, *, thumb: bool = False) -> bytes:
+        """An image of the buyer's own conversation (one an agent sent, say)."""
+        return await fetch_image(self._call, sha256, thumb=thumb)
 
     async def rate(self, score: int) -> None:
         await self._call(Rate(score=score), Ok)

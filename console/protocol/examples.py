@@ -7,7 +7,17 @@ every message type has one, so the documentation cannot drift from the schema un
 from __future__ import annotations
 
 from console.protocol import messages as m
-from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.reception.model import (
+    IMAGE_TEXT,
+    Author,
+    Conversation,
+    ImageRef,
+    Kind,
+    KpiTiles,
+    Message,
+    MessageKind,
+    Section,
+)
 from console.routing.events import Reason, Status
 
 _T = 1767225600.0  # 2026-01-01 00:00 UTC
@@ -43,6 +53,11 @@ REPLY = Message(
     agent="a1",
     client_id="c-7f3a",
 )
+_SHA = "9f2c4b1e0d3a5c6b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"
+IMAGE = ImageRef(sha256=_SHA, mime="image/jpeg", width=1080, height=1440, size=183204)
+IMAGE_MESSAGE = Message(id=59, conversation="b1001", author=Author.BUYER, text=IMAGE_TEXT, at=_T + 100,
+                        kind=MessageKind.IMAGE, image=IMAGE)
+_PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 TEAM = m.TeamInfo(
     kpis=KPIS,
     agents=[
@@ -103,6 +118,10 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetQueue(rid="18", pool="queue:presale"),
     m.GetAgentConversations(rid="19", agent="a1"),
     m.GetReport(rid="20", day="2026-01-01"),
+    m.ImageBegin(rid="25", conversation="b1001", client_id="c-81aa", size=183204, sha256=_SHA),
+    m.ImageChunk(rid="26", client_id="c-81aa", offset=0, data=_PNG_HEAD),
+    m.ImageEnd(rid="27", client_id="c-81aa"),
+    m.GetImage(rid="28", conversation="b1001", sha256=_SHA, offset=0, thumb=True),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -168,6 +187,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
         m.AgentDayRow(agent="a1", name="小美", received=1, not_ordered=0, not_paid=0, paid=1, conversion=1.0, ratings=1,
                       satisfaction=1.0, waits=1, response_3min=1.0, avg_response_s=42.0, closed=1, messages_sent=2),
     ]),
+    m.ImagePart(rid="28", sha256=_SHA, thumb=True, offset=0, size=16, data=_PNG_HEAD),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),
@@ -185,6 +205,10 @@ BUYER_REQUESTS: list[m.BuyerRequest] = [
     m.Rate(rid="4", score=5),
     m.OrderUpdate(rid="5", order="o-778", state=m.OrderState.PAID, items=ORDER_ITEMS, amount=11800),
     m.GetQuestions(rid="6", entry=m.Entry.PRODUCT_DETAIL),
+    m.ImageBegin(rid="7", client_id="g-124", size=183204, sha256=_SHA),
+    m.ImageChunk(rid="8", client_id="g-124", offset=0, data=_PNG_HEAD),
+    m.ImageEnd(rid="9", client_id="g-124"),
+    m.GetImage(rid="10", sha256=_SHA),
 ]
 
 BUYER_PUSHES: list[m.BuyerPush] = [
@@ -196,4 +220,7 @@ BUYER_PUSHES: list[m.BuyerPush] = [
     m.SayAck(rid="3", client_id="g-123", message_id=57),
     m.Questions(rid="6", entry=m.Entry.PRODUCT_DETAIL, questions=["发货时间", "尺码推荐", "售后政策"]),
     m.SessionClosed(why=Reason.AGENT_CLOSE),
+    m.ImagePart(rid="10", sha256=_SHA, offset=0, size=16, data=_PNG_HEAD),
+    m.AgentMessage(id=60, text=IMAGE_TEXT, author=Author.AGENT, name="小美", at=_T + 120, kind=MessageKind.IMAGE,
+                   image=IMAGE),
 ]

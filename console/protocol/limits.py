@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from console.protocol.codec import MAX_MESSAGE_BYTES
 from console.protocol.messages import (
+    IMAGE_CHUNK_BYTES,
+    IMAGE_PART_BYTES,
     MAX_BUYER_LIST,
     MAX_BUYER_TAGS,
     MAX_HISTORY,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
     MAX_NOTE,
     MAX_ORDER_ITEMS,
     MAX_PHRASE_BATCH,
@@ -34,6 +38,13 @@ __all__ = [
     "MAX_PHRASES",
     "MAX_PHRASE_BATCH",
     "MAX_PHRASE_TEXT",
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "IMAGE_CHUNK_BYTES",
+    "IMAGE_PART_BYTES",
+    "UPLOADS_PER_CONNECTION",
+    "UPLOAD_BUDGET",
+    "UPLOAD_IDLE",
     "MAX_CONNECTIONS",
     "MAX_CONNECTIONS_PER_USER",
     "AGENT_RATE",
@@ -57,6 +68,12 @@ __all__ = [
     "RateLimit",
 ]
 
+UPLOAD_BUDGET = 64 * 1024 * 1024
+"""Bytes reserved (each upload's declared size) by every image upload in progress on the server together."""
+UPLOADS_PER_CONNECTION = 2
+"""Image uploads in progress on one connection at once."""
+UPLOAD_IDLE = 60.0
+"""Seconds without a chunk after which an upload may be dropped to make room for another."""
 MAX_CONNECTIONS = 10_000
 """Open websockets on the server, both endpoints together; more are refused at the handshake."""
 MAX_CONNECTIONS_PER_USER = 4

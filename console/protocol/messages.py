@@ -23,16 +23,21 @@ from typing import Annotated
 
 import msgspec
 
+from console.protocol.cards import Card as Card
 from console.protocol.identifiers import ID_PATTERN
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
 # re-exported: the shapes messages carry
 from console.reception.model import Author as Author
 from console.reception.model import Conversation as Conversation
+from console.reception.model import ImageRef as ImageRef
 from console.reception.model import Kind as Kind
 from console.reception.model import KpiTiles as KpiTiles
 from console.reception.model import Message as Message
+from console.reception.model import MessageKind as MessageKind
 from console.reception.model import Section as Section
+from console.reception.model import Sha256 as Sha256
+from console.reception.model import check_payload
 from console.reception.report import AgentDayRow as AgentDayRow
 from console.reception.report import ConversationRow as ConversationRow
 from console.routing.events import Reason as Reason
@@ -69,6 +74,10 @@ MAX_PANEL_SESSIONS = 20
 MAX_PHRASES = 2000  # quick replies of one scope (the team's, or one agent's own)
 MAX_PHRASE_BATCH = 500  # phrases added by one request (a CSV import: all of them or none)
 MAX_PHRASE_TEXT = 500
+MAX_IMAGE_BYTES = 8 * 1024 * 1024  # an uploaded image, as sent (a phone photo fits)
+MAX_IMAGE_PIXELS = 36_000_000  # width × height of an uploaded image (6000 × 6000): a decompression bomb is refused
+IMAGE_CHUNK_BYTES = 45 * 1024  # bytes per image_chunk: base64 in JSON stays under the 64 KiB frame
+IMAGE_PART_BYTES = 256 * 1024  # bytes per image_part the server sends
 PhraseId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # a SQLite rowid: larger is no phrase, and no crash
 PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
@@ -91,6 +100,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"  # too many messages per second
     CONFLICT = "conflict"  # the state changed under you (already claimed, session closed)
     BAD_POLICY = "bad_policy"  # ApplyPolicy: the TOML is not a valid policy
+    BAD_IMAGE = "bad_image"  # an upload is not an image we take (by content), is cut short or has too many pixels
     INTERNAL = "internal"  # the server failed; nothing was changed
 
 
@@ -432,6 +442,45 @@ class GetReport(Request, tag="get_report", frozen=True, kw_only=True):
     day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 
 
+class ImageBegin(Request, tag="image_begin", frozen=True, kw_only=True):
+    """Start sending an image (issue 13): its size in bytes and SHA-256, then ``image_chunk`` frames
+    in order, then ``image_end``. Idempotent on ``client_id`` like ``reply``/``say``: when that
+    id is already stored the answer is at once the ``reply_ack`` / ``say_ack`` with ``duplicate``.
+    ``conversation``: on ``/agent`` the buyer written to (required); on ``/buyer`` left out.
+    A size over ``MAX_IMAGE_BYTES`` is refused at once (``oversized``)."""
+
+    client_id: Id
+    size: Annotated[int, msgspec.Meta(ge=1)]
+    sha256: Sha256
+    conversation: Id | None = None
+
+
+class ImageChunk(Request, tag="image_chunk", frozen=True, kw_only=True):
+    """The next bytes of the upload ``client_id`` (base64 in JSON), at ``offset`` (what was sent so far)."""
+
+    client_id: Id
+    offset: Annotated[int, msgspec.Meta(ge=0)]
+    data: Annotated[bytes, msgspec.Meta(min_length=1, max_length=IMAGE_CHUNK_BYTES)]
+
+
+class ImageEnd(Request, tag="image_end", frozen=True, kw_only=True):
+    """Every byte was sent: the server checks the size, the hash and the image, stores it, and
+    answers as for a text message (``reply_ack`` / ``say_ack``)."""
+
+    client_id: Id
+
+
+class GetImage(Request, tag="get_image", frozen=True, kw_only=True):
+    """Bytes of an image of a conversation the asker may see (answer: ``image_part``).
+    ``thumb``: the server's thumbnail (at most 320 px a side) instead of the image.
+    On ``/buyer`` ``conversation`` is left out (the buyer's own)."""
+
+    sha256: Sha256
+    conversation: Id | None = None
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    thumb: bool = False
+
+
 AgentRequest = (
     Login
     | Resume
@@ -467,6 +516,10 @@ AgentRequest = (
     | GetQueue
     | GetAgentConversations
     | GetReport
+    | ImageBegin
+    | ImageChunk
+    | ImageEnd
+    | GetImage
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
@@ -760,6 +813,17 @@ class SessionHistory(Response, tag="session_history", frozen=True, kw_only=True)
     more: bool = False  # the session had more than MAX_HISTORY messages: these are its first
 
 
+class ImagePart(Response, tag="image_part", frozen=True, kw_only=True):
+    """Bytes ``offset`` .. ``offset + len(data)`` of an image (or its thumbnail) of ``size`` bytes;
+    ask again from the next offset until ``size`` bytes have come."""
+
+    sha256: str
+    thumb: bool = False
+    offset: int
+    size: int
+    data: bytes
+
+
 class Snapshot(Event, tag="snapshot", frozen=True, kw_only=True):
     """The agent's whole list and state, including every event up to ``seq``.
 
@@ -840,6 +904,7 @@ AgentPush = (
     | QueueBuyers
     | AgentConversations
     | DayReport
+    | ImagePart
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved
@@ -909,7 +974,7 @@ class GetQuestions(Request, tag="get_questions", frozen=True, kw_only=True):
     entry: Entry = Entry.OTHER
 
 
-BuyerRequest = BuyerHello | Arrive | Say | Rate | OrderUpdate | GetQuestions
+BuyerRequest = BuyerHello | Arrive | Say | Rate | OrderUpdate | GetQuestions | ImageBegin | ImageChunk | ImageEnd | GetImage
 
 
 # -- buyer side: server -> gateway ---------------------------------------------------------------
@@ -936,13 +1001,22 @@ class QueueUpdate(_Msg, tag="queue", frozen=True, kw_only=True):
 
 
 class AgentMessage(_Msg, tag="agent_message", frozen=True, kw_only=True):
-    """Someone on the shop's side (an agent, the bot, the system) wrote to the buyer."""
+    """Someone on the shop's side (an agent, the bot, the system) wrote to the buyer.
+
+    ``text`` is the message, or for an image or a card (``kind``) its readable preview; the
+    payload of that kind is in ``image`` or ``card``."""
 
     id: int
     text: str
     author: Author
     name: str = ""
     at: float
+    kind: MessageKind = MessageKind.TEXT
+    image: ImageRef | None = None
+    card: Card | None = None
+
+    def __post_init__(self) -> None:
+        check_payload(self.kind, self.image, self.card)
 
 
 class SayAck(Response, tag="say_ack", frozen=True, kw_only=True):
@@ -962,7 +1036,7 @@ class SessionClosed(_Msg, tag="session_closed", frozen=True, kw_only=True):
     why: Reason
 
 
-BuyerPush = Ok | Error | Routed | QueueUpdate | AgentMessage | SayAck | Questions | SessionClosed
+BuyerPush = Ok | Error | Routed | QueueUpdate | AgentMessage | SayAck | Questions | SessionClosed | ImagePart
 """Everything the server sends on ``/buyer``."""
 
 AnyMessage = AgentRequest | AgentPush | BuyerRequest | BuyerPush

@@ -41,6 +41,7 @@ from console.protocol.messages import (
     FilterBuyers,
     GetAgentConversations,
     GetColleagues,
+    GetImage,
     GetKpis,
     GetPanel,
     GetPhrases,
@@ -50,6 +51,9 @@ from console.protocol.messages import (
     GetSnapshot,
     GetTeam,
     History,
+    ImageBegin,
+    ImageChunk,
+    ImageEnd,
     Kpis,
     LatestOrder,
     LatestOrderIs,
@@ -80,7 +84,7 @@ from console.protocol.messages import (
     Why,
     WhyAnswer,
 )
-from console.reception.model import Author, KpiTiles
+from console.reception.model import IMAGE_TEXT, Author, ImageRef, KpiTiles, MessageKind
 from console.routing.engine import EngineError
 from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
@@ -88,6 +92,7 @@ from console.server.accounts import Accounts
 from console.server.conversations import Row
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
+from console.server.images import ImageDesk
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.panel import decision_info
@@ -95,6 +100,7 @@ from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
+from console.server.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +112,10 @@ def _refuse(code: ErrorCode, message: str, field: str | None = None) -> Protocol
 class AgentSide:
     """Serves console connections for one shop."""
 
-    def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, gate: LoginGate, doorway: Doorway) -> None:
+    def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, gate: LoginGate, doorway: Doorway,
+                 images: ImageDesk) -> None:
         self.shop = shop
+        self.images = images
         self.store = shop.store
         self.hub = shop.hub
         self.accounts = accounts
@@ -121,6 +129,7 @@ class AgentSide:
 
     async def serve(self, conn: ServerConnection) -> None:
         link: AgentLink | None = None
+        uploads = self.images.uploads()
 
         async def on_request(request: AgentRequest) -> bool:
             nonlocal link
@@ -130,6 +139,8 @@ class AgentSide:
             elif isinstance(request, Logout):
                 await self._logout(link, request)
                 return False
+            elif isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
+                await self._image(link, uploads, request)
             else:
                 await self._handle(link, request)
             return True
@@ -141,6 +152,7 @@ class AgentSide:
         except ConnectionClosed:
             pass
         finally:
+            uploads.close()
             if link is not None and self.hub.detach(link):
                 self.shop.agent_disconnected(link.agent)  # R3.4
 
@@ -272,27 +284,73 @@ class AgentSide:
         return History(rid=request.rid, conversation=row.wire(), messages=messages, more=more)
 
     def _reply(self, link: AgentLink, request: Reply) -> ReplyAck:
-        row = self._row(link, request.conversation, read=True)
+        return self._write(link, request.rid, request.conversation, request.client_id, request.text)
+
+    def _write(self, link: AgentLink, rid: str | None, conversation: str, client_id: str, text: str,
+               image: ImageRef | None = None) -> ReplyAck:
+        """A reply (text, or an image whose ``text`` is its preview) from the session's holder."""
+        row = self._row(link, conversation, read=True)
         try:
             self._own_session(link, row)
         except ProtocolError:
-            resent = self._resent(link, row, request)  # a resend after the session moved on
+            resent = self._resent(link, row, rid, client_id)  # a resend after the session moved on
             if resent is not None:
                 return resent
             raise
-        message = self.shop.holder_says(row, Author.AGENT, request.text, agent=link.agent, client_id=request.client_id)
+        kind = MessageKind.TEXT if image is None else MessageKind.IMAGE
+        message = self.shop.holder_says(row, Author.AGENT, text, agent=link.agent, client_id=client_id,
+                                        kind=kind, image=image)
         if message is None:
-            resent = self._resent(link, row, request)
+            resent = self._resent(link, row, rid, client_id)
             assert resent is not None
             return resent
-        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+        return ReplyAck(rid=rid, client_id=client_id, message_id=message.id)
 
-    def _resent(self, link: AgentLink, row: Row, request: Reply) -> ReplyAck | None:
+    def _resent(self, link: AgentLink, row: Row, rid: str | None, client_id: str) -> ReplyAck | None:
         """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
-        earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.AGENT, link.agent)
+        earlier = self.shop.rows.find_client_message(row.buyer, client_id, Author.AGENT, link.agent)
         if earlier is None:  # client ids are per author (issue 10): another's never matches
             return None
-        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
+        return ReplyAck(rid=rid, client_id=client_id, message_id=earlier.id, duplicate=True)
+
+    # -- images (issue 13) ----------------------------------------------------------------------------
+
+    async def _image(self, link: AgentLink, uploads: Uploads, request: ImageBegin | ImageChunk | ImageEnd | GetImage
+                     ) -> None:
+        """Uploads in chunks (``uploads.py``), checked and stored (``images.py``) before the message
+        is committed; images served to who may open the conversation (the who-sees rule)."""
+        if link.revoked:
+            raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
+        now = asyncio.get_running_loop().time()
+        answer: Response
+        if isinstance(request, ImageBegin):
+            if request.conversation is None:
+                raise _refuse(ErrorCode.INVALID, "name the conversation the image is for", "conversation")
+            row = self._row(link, request.conversation, read=True)
+            resent = self._resent(link, row, request.rid, request.client_id)
+            if resent is not None:  # already stored: nothing to send
+                answer = resent
+            else:
+                self._own_session(link, row)  # refused before a byte is sent
+                uploads.begin(request, now)
+                answer = Ok(rid=request.rid)
+        elif isinstance(request, ImageChunk):
+            uploads.chunk(request, now)
+            answer = Ok(rid=request.rid)
+        elif isinstance(request, ImageEnd):
+            begin, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
+            assert begin.conversation is not None
+            with self.shop.atomic():
+                answer = self._write(link, request.rid, begin.conversation, request.client_id, IMAGE_TEXT, ref)
+            await self.shop.committed()
+        else:
+            if request.conversation is None:
+                raise _refuse(ErrorCode.INVALID, "name the conversation the image is in", "conversation")
+            row = self._row(link, request.conversation, read=True)  # who may open it (audience, supervisors)
+            if not self.shop.repo.has_image(row.buyer, request.sha256):
+                raise _refuse(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
+            answer = self.images.part(request)
+        self.hub.reply(link.conn, answer)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
         row = self._row(link, request.conversation, read=True)

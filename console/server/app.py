@@ -34,6 +34,7 @@ from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
+from console.server.images import ImageDesk, ImageStore
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
@@ -133,6 +134,7 @@ class Server:
         self.store: Store | None = None
         self.shop: Shop | None = None
         self.logins: LoginGate | None = None
+        self.images: ImageDesk | None = None
         self.revocations: Revocations | None = None
         self._revocation_task: asyncio.Task[None] | None = None
         self._ws: WsServer | None = None
@@ -216,8 +218,9 @@ class Server:
         store.on_failure(self._store_failed)
         self.logins = LoginGate(cfg.limits, Accounts.verify_password)
         doorway = Doorway(cfg.limits.prelogin_per_address)
-        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
-        self._buyers = BuyerSide(shop, cfg.limits, doorway, cfg.gateway_key)
+        self.images = ImageDesk(ImageStore(lock.folder))
+        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway, self.images)
+        self._buyers = BuyerSide(shop, cfg.limits, doorway, self.images, cfg.gateway_key)
         self.revocations = Revocations(store, accounts, shop.hub, shop)  # issue 10: disabled means cut off
         self._revocation_task = asyncio.get_running_loop().create_task(self.revocations.watch(), name="revocations")
         self._ws = await serve(
@@ -335,6 +338,8 @@ class Server:
                         log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
             if self.logins is not None:
                 self.logins.close()
+            if self.images is not None:
+                self.images.close()
             if self.shop is not None:
                 try:
                     self.shop.stop()

@@ -11,6 +11,7 @@ ends are pushed as they happen.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 
@@ -24,7 +25,12 @@ from console.protocol.messages import (
     BuyerHello,
     BuyerRequest,
     ErrorCode,
+    GetImage,
     GetQuestions,
+    ImageBegin,
+    ImageChunk,
+    ImageEnd,
+    ImagePart,
     Ok,
     OrderUpdate,
     Questions,
@@ -33,12 +39,15 @@ from console.protocol.messages import (
     Say,
     SayAck,
 )
+from console.reception.model import IMAGE_TEXT, Author, MessageKind
 from console.routing import events
 from console.server.conversations import ArriveAttrs, Row
 from console.server.directory import BuyerAccount
 from console.server.frames import serve_frames
+from console.server.images import ImageDesk
 from console.server.limits import Doorway, Limits
 from console.server.shop import Shop
+from console.server.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +55,10 @@ log = logging.getLogger(__name__)
 class BuyerSide:
     """Serves buyer-side connections for one shop."""
 
-    def __init__(self, shop: Shop, limits: Limits, doorway: Doorway, gateway_key: str | None = None) -> None:
+    def __init__(self, shop: Shop, limits: Limits, doorway: Doorway, images: ImageDesk,
+                 gateway_key: str | None = None) -> None:
         self.shop = shop
+        self.images = images
         self.store = shop.store
         self.hub = shop.hub
         self.limits = limits
@@ -56,6 +67,7 @@ class BuyerSide:
 
     async def serve(self, conn: ServerConnection) -> None:
         buyer: BuyerAccount | None = None
+        uploads = self.images.uploads()
 
         async def on_request(request: BuyerRequest) -> bool:
             nonlocal buyer
@@ -70,6 +82,9 @@ class BuyerSide:
                 if where is not None:
                     self.hub.reply(conn, where)
                 return True
+            if isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
+                await self._image(conn, buyer, uploads, request)
+                return True
             with self.shop.atomic():  # all of it or, on any error, none of it
                 answer = self._handle(buyer, request)
             await self.shop.committed()  # answer only after the commit that holds it
@@ -83,6 +98,7 @@ class BuyerSide:
         except ConnectionClosed:
             pass
         finally:
+            uploads.close()
             if buyer is not None:
                 self.hub.remove_buyer(buyer.id, conn)
 
@@ -131,3 +147,39 @@ class BuyerSide:
     def _say(self, row: Row, request: Say) -> SayAck:
         message_id, resent = self.shop.buyer_says(row, request.text, request.client_id)
         return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
+
+    async def _image(self, conn: ServerConnection, buyer: BuyerAccount, uploads: Uploads,
+                     request: ImageBegin | ImageChunk | ImageEnd | GetImage) -> None:
+        """The buyer sends an image (in chunks, checked and stored before the message is
+        committed) or fetches one of its own conversation."""
+        now = asyncio.get_running_loop().time()
+        answer: Ok | SayAck | ImagePart
+        if isinstance(request, ImageBegin):
+            if request.conversation is not None:
+                raise ProtocolError(ErrorCode.INVALID, "leave conversation out: the buyer writes to its own",
+                                    "conversation")
+            earlier = self.shop.rows.find_client_message(buyer.id, request.client_id, Author.BUYER)
+            if earlier is not None:  # already stored: nothing to send
+                answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
+            else:
+                uploads.begin(request, now)
+                answer = Ok(rid=request.rid)
+        elif isinstance(request, ImageChunk):
+            uploads.chunk(request, now)
+            answer = Ok(rid=request.rid)
+        elif isinstance(request, ImageEnd):
+            _, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
+            with self.shop.atomic():
+                row = self.shop.rows.get(buyer.id)
+                assert row is not None
+                message_id, resent = self.shop.buyer_says(row, IMAGE_TEXT, request.client_id,
+                                                          kind=MessageKind.IMAGE, image=ref)
+            await self.shop.committed()
+            answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
+        else:
+            if request.conversation not in (None, buyer.id):
+                raise ProtocolError(ErrorCode.FORBIDDEN, "a buyer sees only its own conversation", "conversation")
+            if not self.shop.repo.has_image(buyer.id, request.sha256):
+                raise ProtocolError(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
+            answer = self.images.part(request)
+        self.hub.reply(conn, answer)

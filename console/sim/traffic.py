@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from console.client import BuyerClient, BuyerPushed, ClientError
 from console.protocol.messages import AgentMessage, Author, Entry, OrderItem, OrderState, Routed, SessionClosed
 from console.sim import phrases
+from console.sim.pictures import picture
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Action(StrEnum):
     ORDER = "order"  # place an order (unpaid)
     PAY = "pay"
     RATE = "rate"
+    PICTURE = "picture"  # send a photo (issue 13): ``text`` seeds the drawing (console.sim.pictures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,10 @@ def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, per
     lines.extend(rng.choice(phrases.FOLLOW_UPS) for _ in range(rng.choice((0, 1, 1, 2))))
     offsets = _gaps(rng, len(lines))
     steps = [Step(at, Action.SAY, text=text) for at, text in zip(offsets, lines, strict=True)]
+    pictures = random.Random(f"picture-{buyer}-{start!r}")  # its own draws: the visit's stay as they were
+    if pictures.random() < (0.5 if entry is Entry.AFTER_SALE else 0.15):  # a flaw, a size chart
+        steps.append(Step(offsets[0] + pictures.uniform(1.0, 4.0), Action.PICTURE, text=f"{buyer}-{start!r}"))
+        steps.sort(key=lambda step: step.at)
     end = offsets[-1]
     if entry in (Entry.PRODUCT_DETAIL, Entry.LIVE, Entry.DM) and rng.random() < 0.4:
         order = f"{order_prefix}-{rng.randrange(10_000):04d}"
@@ -261,6 +267,7 @@ class TrafficReport:
     orders: int = 0
     paid: int = 0
     ratings: int = 0
+    pictures: int = 0  # images sent and acknowledged
     closed: int = 0  # session_closed pushes
     errors: Counter[str] = field(default_factory=Counter)
 
@@ -268,7 +275,8 @@ class TrafficReport:
         return {
             "planned": self.planned, "visits": self.visits, "finished": self.finished, "arrivals": self.arrivals,
             "messages": self.messages, "answers": dict(self.answers), "routed": dict(self.routed),
-            "orders": self.orders, "paid": self.paid, "ratings": self.ratings, "closed": self.closed,
+            "orders": self.orders, "paid": self.paid, "ratings": self.ratings, "pictures": self.pictures,
+            "closed": self.closed,
             "errors": dict(self.errors),
         }
 
@@ -375,6 +383,11 @@ class TrafficRun:
         if step.action is Action.SAY:
             ack = await buyer.say(step.text)
             report.messages += 1
+            report.duplicates += int(ack.duplicate)
+        elif step.action is Action.PICTURE:
+            ack = await buyer.send_image(picture(step.text))
+            report.messages += 1
+            report.pictures += 1
             report.duplicates += int(ack.duplicate)
         elif step.action is Action.ORDER:
             await buyer.order(step.order, OrderState.UNPAID, items=list(step.items), amount=step.amount)

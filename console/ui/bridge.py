@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 
 from console.client.agent import AgentClient, ConnectionState, ReplyOutcome, StateChange
-from console.client.errors import ClientError
+from console.client.errors import ClientError, NotConnected
 from console.protocol.messages import (
     AgentEvent,
     BuyerTile,
@@ -102,6 +102,30 @@ class ClientBackend:
             await self.client.queue_reply(conversation, text, client_id=client_id)
 
         self._spawn(QCoreApplication.translate("ClientBackend", "发送"), run())
+
+    def send_image(self, conversation: str, data: bytes, client_id: str) -> None:
+        """Issue 13: not in the outbox (too large for it); a failure shows on the bubble, which a
+        click sends again with the same client_id (the server stores it once)."""
+        async def run() -> None:
+            try:
+                await self.client.send_image(conversation, data, client_id=client_id)
+            except (ClientError, NotConnected) as exc:
+                reason = error_text(exc)
+                self.state.reply_failed(client_id, reason)
+                self.state.report_error(QCoreApplication.translate("ClientBackend", "图片未能发送：") + reason)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "发送图片"), run())
+
+    def fetch_image(self, conversation: str, sha256: str, thumb: bool) -> None:
+        async def run() -> None:
+            try:
+                data = await self.client.fetch_image(conversation, sha256, thumb=thumb)
+            except (ClientError, NotConnected) as exc:
+                self.state.image_unavailable(sha256, thumb, error_text(exc))
+                return
+            self.state.set_image(sha256, thumb, data)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "载入图片"), run())
 
     def close(self, conversation: str) -> None:
         self._spawn(QCoreApplication.translate("ClientBackend", "结束会话"), self.client.close_conversation(conversation))

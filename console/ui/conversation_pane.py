@@ -1,18 +1,22 @@
 """The open conversation: header, history and the reply box (CONSOLE.md §1).
 
 Ctrl+Enter or 发送 hands the text to whoever listens (``reply_submitted``); the main window
-records it as an optimistic local reply and asks the backend to send it.
+records it as an optimistic local reply and asks the backend to send it. An image pasted (Ctrl+V),
+dropped on the reply box or picked with 图片 goes the same way (``image_submitted``, issue 13); a
+click on an image opens the viewer, on one that could not be sent sends it again.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QTextCursor
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QMimeData, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QImage, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -23,18 +27,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.protocol.messages import DecisionInfo, PhraseInfo
-from console.reception.model import Conversation, Message
+from console.protocol.messages import MAX_IMAGE_BYTES, DecisionInfo, PhraseInfo
+from console.reception.model import Conversation, Message, MessageKind
 from console.reception.phrases import PINNED_KEYS, fill
 from console.ui.bubble_delegate import BubbleDelegate
-from console.ui.message_model import MessageModel
+from console.ui.image_viewer import ImageViewer
+from console.ui.message_model import DeliveryRole, MessageModel, MessageRole
 from console.ui.phrase_book import PhraseBook
 from console.ui.phrase_popup import PhrasePopup
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
-from console.ui.state import ConsoleState
+from console.ui.state import ConsoleState, Delivery
+from console.ui.thumbnails import Thumbnails
 
 SEND_KEYS = "Ctrl+Enter"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")  # what the picker offers; the server judges by content
+
+
+def image_bytes(mime: QMimeData) -> bytes | None:
+    """An image in pasted or dropped data: a local image file's bytes as they are, or pixels
+    (a screenshot on the clipboard) as PNG. None when there is no image in it."""
+    for url in mime.urls() if mime.hasUrls() else []:
+        path = Path(url.toLocalFile()) if url.isLocalFile() else None
+        if path is not None and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                return b""  # too large: said by the caller, without reading it all
+            return path.read_bytes()
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            data = QByteArray()
+            buffer = QBuffer(data)
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; the binding takes str
+            buffer.close()
+            return bytes(data.data())
+    return None
 
 
 _PINNED = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, PINNED_KEYS + 1)}
@@ -54,6 +82,7 @@ class ReplyEdit(QPlainTextEdit):
 
     submitted = Signal()
     phrase_query = Signal(str)  # the text after "/"
+    image_pasted = Signal(bytes)  # an image pasted (Ctrl+V) or dropped; b"" when it is too large
     phrase_query_ended = Signal()
     popup_key = Signal(int)  # -1 / +1: move; 0: insert the current one
     pinned_requested = Signal(int)  # 1..9
@@ -129,6 +158,17 @@ class ReplyEdit(QPlainTextEdit):
         self.end_query()
         super().focusOutEvent(event)
 
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasImage() or source.hasUrls() or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """Paste and drop: an image goes out as an image, anything else in as text."""
+        data = image_bytes(source)
+        if data is not None:
+            self.image_pasted.emit(data)
+            return
+        super().insertFromMimeData(source)
+
     def _on_text_changed(self) -> None:
         found = self.trigger() if self.quick_replies else None
         if found is None or found[0] == self._dismissed:
@@ -151,17 +191,22 @@ class ReplyEdit(QPlainTextEdit):
 
 class ConversationPane(QWidget):
     reply_submitted = Signal(str, str)  # conversation id, text
+    image_submitted = Signal(str, bytes)  # conversation id, the image's bytes (issue 13)
+    image_retry_requested = Signal(str)  # client_id of one of our images the server refused
+    image_refused = Signal(str)  # why a picked or pasted file cannot be sent (said before sending)
     close_requested = Signal(str)
     claim_requested = Signal(str)
 
     phrase_failed = Signal(str)
 
     def __init__(self, state: ConsoleState, clock: Callable[[], float], parent: QWidget | None = None, *,
-                 phrases: PhraseBook | None = None) -> None:
+                 phrases: PhraseBook | None = None, thumbnails: Thumbnails | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("conversationPane")
         self._state = state
         self.phrases = phrases
+        self.thumbnails = thumbnails
+        self.viewer: ImageViewer | None = None
         self.conversation: Conversation | None = None
         self.messages = MessageModel(state.delivery, self, state.failure)
 
@@ -178,7 +223,8 @@ class ConversationPane(QWidget):
         self.history = QListView(self)
         self.history.setObjectName("history")
         self.history.setModel(self.messages)
-        self.history.setItemDelegate(BubbleDelegate(self.history, clock, self._buyer_name, self._agent_name))
+        self.history.setItemDelegate(BubbleDelegate(self.history, clock, self._buyer_name, self._agent_name,
+                                                    thumbnails, state.local_images.get))
         self.history.setResizeMode(QListView.ResizeMode.Adjust)
         self.history.setUniformItemSizes(False)
         self.history.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -192,6 +238,10 @@ class ConversationPane(QWidget):
         self.input.setFixedHeight(96)
         self.popup = PhrasePopup(self)
         self.input.quick_replies = phrases is not None
+        self.image_button = QPushButton(self.tr("图片"), self)
+        self.image_button.setObjectName("imageButton")
+        self.image_button.setToolTip(self.tr("发送图片（也可以粘贴 Ctrl+V 或拖入回复框）"))
+        self.image_button.setVisible(thumbnails is not None)
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -206,6 +256,7 @@ class ConversationPane(QWidget):
         header.addWidget(self.claim_button)
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
+        footer.addWidget(self.image_button)
         footer.addStretch(1)
         footer.addWidget(self.send_button)
         page = QWidget(self)
@@ -227,6 +278,9 @@ class ConversationPane(QWidget):
         outer.addWidget(self.stack)
 
         self.input.submitted.connect(self._on_input_submitted)
+        self.input.image_pasted.connect(self._on_input_image_pasted)
+        self.image_button.clicked.connect(self._on_image_button_clicked)
+        self.history.clicked.connect(self._on_history_clicked)
         self.send_button.clicked.connect(self._on_input_submitted)
         self.close_button.clicked.connect(self._on_close_button_clicked)
         self.claim_button.clicked.connect(self._on_claim_button_clicked)
@@ -281,6 +335,7 @@ class ConversationPane(QWidget):
         """The session is being closed: nothing more can be sent in it."""
         self.input.setEnabled(False)
         self.send_button.setEnabled(False)
+        self.image_button.setEnabled(False)
         self.close_button.setEnabled(False)
 
     def clear(self) -> None:
@@ -296,6 +351,55 @@ class ConversationPane(QWidget):
             return
         self.input.clear()
         self.reply_submitted.emit(self.conversation.id, text)
+
+    def _on_input_image_pasted(self, data: bytes) -> None:
+        self.send_image(data)
+
+    def _on_image_button_clicked(self) -> None:
+        patterns = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("选择图片"), "", self.tr("图片 (%1)").replace("%1", patterns))
+        if not path:
+            return
+        file = Path(path)
+        try:
+            data = b"" if file.stat().st_size > MAX_IMAGE_BYTES else file.read_bytes()
+        except OSError as exc:
+            self.image_refused.emit(self.tr("无法读取图片：%1").replace("%1", exc.strerror or str(exc)))
+            return
+        self.send_image(data)
+
+    def send_image(self, data: bytes) -> None:
+        """An image for the open conversation (too large ones are refused here, before sending)."""
+        if self.conversation is None or not self.conversation.open:
+            return
+        if not data:
+            self.image_refused.emit(self.tr("图片太大：最大 %1 MB").replace("%1", str(MAX_IMAGE_BYTES // (1024 * 1024))))
+            return
+        self.image_submitted.emit(self.conversation.id, data)
+
+    def _on_history_clicked(self, index: QModelIndex) -> None:
+        message: Message = index.data(MessageRole)
+        if message is None or message.kind is not MessageKind.IMAGE or message.image is None:
+            return
+        if index.data(DeliveryRole) == Delivery.FAILED and message.client_id is not None:
+            self.image_retry_requested.emit(message.client_id)
+            return
+        self.open_viewer(message)
+
+    def open_viewer(self, message: Message) -> None:
+        if self.thumbnails is None or message.image is None:
+            return
+        if self.viewer is not None:
+            self.viewer.close()
+        local = self._state.local_images.get(message.client_id) if message.client_id is not None else None
+        self.viewer = ImageViewer(self.thumbnails, message, local, self)
+        self.viewer.finished.connect(self._on_viewer_finished)
+        self.viewer.show()
+
+    def _on_viewer_finished(self) -> None:
+        if self.viewer is not None:
+            self.viewer.deleteLater()
+            self.viewer = None
 
     def _on_close_button_clicked(self) -> None:
         if self.conversation is not None:
@@ -329,6 +433,7 @@ class ConversationPane(QWidget):
         self.close_button.setEnabled(conversation.open)
         self.input.setEnabled(conversation.open)  # a closed session takes no more replies
         self.send_button.setEnabled(conversation.open)
+        self.image_button.setEnabled(conversation.open)
         self.input.setPlaceholderText(self._placeholder() if conversation.open
                                       else self.tr("会话已结束，不能再回复"))
 

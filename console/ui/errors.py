@@ -26,6 +26,8 @@ def code_text(code: ErrorCode) -> str:
         ErrorCode.RATE_LIMITED: QCoreApplication.translate("ServerError", "操作太频繁，请稍后再试"),
         ErrorCode.CONFLICT: QCoreApplication.translate("ServerError", "会话状态已变化：可能已结束，或已被他人接待"),
         ErrorCode.BAD_POLICY: QCoreApplication.translate("ServerError", "分流策略文件有误"),
+        ErrorCode.BAD_IMAGE: QCoreApplication.translate(
+            "ServerError", "图片无法使用：不是 PNG、JPEG、GIF、WebP 图片，已损坏，或像素过多"),
         ErrorCode.INTERNAL: QCoreApplication.translate("ServerError", "服务器出错，未做任何更改"),
     }
     return texts[code]

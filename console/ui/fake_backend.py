@@ -6,6 +6,7 @@ called, unless ``auto_confirm`` is on), the way the server's answers would.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +31,20 @@ from console.protocol.messages import (
     Reason,
     SessionInfo,
 )
-from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.reception.model import (
+    IMAGE_TEXT,
+    Author,
+    Conversation,
+    ImageRef,
+    Kind,
+    KpiTiles,
+    Message,
+    MessageKind,
+    Section,
+)
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
+from console.ui.thumbnails import image_size
 from console.ui.transfer_targets import TransferTarget, in_dialog_order
 
 ME = "amei"
@@ -145,6 +157,8 @@ class FakeBackend:
         self.panels: dict[str, BuyerPanel] = {}  # what the "server" holds of each buyer's panel
         self._note_ids = itertools.count(1)
         self.last_report: DayReport | None = None  # the rows day_report handed out last
+        self.images: dict[str, bytes] = {}  # what the "server" stores, by SHA-256 (issue 13)
+        self.refuse_images = ""  # when set, images sent are refused with this reason
 
     # -- filling ------------------------------------------------------------------------------
 
@@ -183,6 +197,25 @@ class FakeBackend:
             waiting_since=waiting if section == Section.PENDING else None, cleared=False,
         ))
 
+    def buyer_sends_image(self, buyer: str, data: bytes) -> Message:
+        """A buyer's picture arrives (stored as it is: the real server would clean it first)."""
+        found = image_size(data)
+        assert found is not None, "not an image"
+        fmt, width, height = found
+        ref = ImageRef(sha256=hashlib.sha256(data).hexdigest(), mime=f"image/{fmt}", width=width, height=height,
+                       size=len(data))
+        self.images[ref.sha256] = data
+        now = self.clock()
+        current = self.state.conversations[buyer]
+        message = Message(id=next(self._ids), conversation=buyer, author=Author.BUYER, text=IMAGE_TEXT, at=now,
+                          kind=MessageKind.IMAGE, image=ref)
+        self.state.add_message(message)
+        self.state.update_conversation(msgspec.structs.replace(
+            current, section=Section.PENDING, last_text=IMAGE_TEXT, last_at=now, unread=current.unread + 1,
+            waiting_since=current.waiting_since or now, cleared=False,
+        ))
+        return message
+
     def confirm_replies(self) -> None:
         """The server acknowledges every reply sent so far."""
         for local in self._unconfirmed:
@@ -216,6 +249,26 @@ class FakeBackend:
             self._unconfirmed.append(local)
         if self.auto_confirm:
             self.confirm_replies()
+
+    def send_image(self, conversation: str, data: bytes, client_id: str) -> None:
+        self._record("send_image", conversation, client_id)
+        if self.refuse_images:
+            self.state.reply_failed(client_id, self.refuse_images)
+            return
+        local = next((m for m in self.state.messages.get(conversation, []) if m.client_id == client_id), None)
+        if local is not None and local.image is not None:
+            self.images[local.image.sha256] = data
+            self._unconfirmed.append(local)
+        if self.auto_confirm:
+            self.confirm_replies()
+
+    def fetch_image(self, conversation: str, sha256: str, thumb: bool) -> None:
+        self._record("fetch_image", conversation, sha256, thumb)
+        data = self.images.get(sha256)
+        if data is None:
+            self.state.image_unavailable(sha256, thumb, "找不到该会话、客服或入口")
+        else:
+            self.state.set_image(sha256, thumb, data)
 
     def close(self, conversation: str) -> None:
         self._record("close", conversation)
@@ -376,3 +429,32 @@ class FakeBackend:
     def monitor(self, conversation: str) -> None:
         self._record("monitor", conversation)
         self.state.load_history(conversation, self.state.messages.get(conversation, []))
+
+
+def demo_picture(width: int = 640, height: int = 480, colour: str = "#e8736c") -> bytes:
+    """A buyer's photo for screenshots and tests: a T-shirt on a table with a flaw circled (PNG)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#efe9e1"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    sx, sy = width / 640, height / 480
+    shirt = [(250, 60), (130, 130), (170, 200), (215, 170), (215, 420), (425, 420), (425, 170), (470, 200),
+             (510, 130), (390, 60), (360, 95), (280, 95)]
+    painter.setPen(QPen(QColor("#5b4636"), 3))
+    painter.setBrush(QColor(colour))
+    painter.drawPolygon(QPolygonF([QPointF(x * sx, y * sy) for x, y in shirt]))
+    painter.setBrush(QColor("#6b4f2a"))
+    painter.drawEllipse(QPointF(360 * sx, 300 * sy), 12 * sx, 8 * sy)
+    painter.setBrush(QColor(0, 0, 0, 0))
+    painter.setPen(QPen(QColor("#d92d20"), 5))
+    painter.drawEllipse(QPointF(360 * sx, 300 * sy), 40 * sx, 34 * sy)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs say bytes; the binding takes str
+    buffer.close()
+    return bytes(data.data())

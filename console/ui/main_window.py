@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.protocol.messages import BuyerPanel, SessionInfo
-from console.reception.model import Conversation, Message, Section
+from console.reception.model import Conversation, ImageRef, Message, Section
 from console.ui import reminder
 from console.ui.alerts import Alerter, AlertKind
 from console.ui.buyer_panel import BuyerPanelView, SessionDialog
@@ -41,6 +42,7 @@ from console.ui.state import Backend, ConsoleState
 from console.ui.status_controls import StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
+from console.ui.thumbnails import Thumbnails, image_size
 from console.ui.transfer_dialog import AgentTransferDialog
 from console.ui.transfer_targets import TransferTarget
 
@@ -76,7 +78,8 @@ class MainWindow(QMainWindow):
         self.filter_bar = FilterBar(self)
         self.phrases = phrases  # quick replies (快捷短语): the reply box's "/" and Ctrl+1..9, the manager
         self.phrase_manager: PhraseManager | None = None  # made on first use, then kept
-        self.pane = ConversationPane(state, clock, self, phrases=phrases)
+        self.thumbnails = Thumbnails(state, backend.fetch_image, self)  # images in the conversation (issue 13)
+        self.pane = ConversationPane(state, clock, self, phrases=phrases, thumbnails=self.thumbnails)
         self.buyer_panel = BuyerPanelView(self._agent_names, self)
         self.session_dialog: SessionDialog | None = None  # the past session shown read-only, while open
         self.controls = StatusControls(state.waiting_count, self)
@@ -260,6 +263,9 @@ class MainWindow(QMainWindow):
         state.colleagues_loaded.connect(self._on_state_colleagues_loaded)
 
         self.pane.reply_submitted.connect(self._on_pane_reply_submitted)
+        self.pane.image_submitted.connect(self._on_pane_image_submitted)
+        self.pane.image_retry_requested.connect(self._on_pane_image_retry_requested)
+        self.pane.image_refused.connect(self._on_state_error_reported)
         self.pane.close_requested.connect(self.ask_close)
         self.pane.claim_requested.connect(self.backend.claim)
         self.controls.status_requested.connect(self.backend.set_status)
@@ -479,6 +485,24 @@ class MainWindow(QMainWindow):
         client_id = uuid.uuid4().hex
         self.state.add_local_reply(conversation, text, client_id, self.clock())  # the row moves at once
         self.backend.reply(conversation, text, client_id)
+
+    def _on_pane_image_submitted(self, conversation: str, data: bytes) -> None:
+        """Issue 13: shown at once from its own bytes, sent, kept until the server confirms it."""
+        found = image_size(data)  # the header only: the bubble's proportions
+        if found is None:
+            self._on_state_error_reported(self.tr("不是可发送的图片（支持 PNG、JPEG、GIF、WebP）"))
+            return
+        fmt, width, height = found
+        local = ImageRef(sha256=hashlib.sha256(data).hexdigest(), mime=f"image/{fmt}", width=width, height=height,
+                         size=len(data))
+        client_id = uuid.uuid4().hex
+        self.state.add_local_image(conversation, data, local, client_id, self.clock())
+        self.backend.send_image(conversation, data, client_id)
+
+    def _on_pane_image_retry_requested(self, client_id: str) -> None:
+        again = self.state.retry_image(client_id)
+        if again is not None:
+            self.backend.send_image(again[0], again[1], client_id)
 
     def _on_search_action_triggered(self) -> None:
         if self.search_source is None:

@@ -1,6 +1,6 @@
 """Screenshots of the console with the fake backend, for people to look at (docs/screenshots).
 
-    xvfb-run -a -s "-screen 0 1440x1080x24" .venv/bin/python -m console.ui.screenshot [--lang en] [OUTDIR]
+    xvfb-run -a -s "-screen 0 1440x1080x24" .venv/bin/python -m console.ui.screenshot [--lang en] [--only images] [OUTDIR]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from console.ui.app import create_application, install_translator
-from console.ui.fake_backend import ME, FakeBackend
+from console.ui.fake_backend import ME, FakeBackend, demo_picture
 from console.ui.main_window import MainWindow
 from console.ui.state import Connection, ConsoleState
 
@@ -36,13 +36,55 @@ def _window(role: str, settings: QSettings, clock: float) -> tuple[MainWindow, F
     return window, backend
 
 
-def take(outdir: Path, suffix: str = "") -> list[Path]:
+def images(app: QApplication, outdir: Path, settings: QSettings, now: float, suffix: str = "") -> list[Path]:
+    """Issue 13: a buyer's photo and the agent's answer with a size chart in the conversation
+    (thumbnails decoded off the UI thread), then the viewer a click opens."""
+    window, backend = _window("agent", settings, now)
+    window.show()
+    _settle(app, window)
+    window.reception.select_conversation("b1002")
+    window._on_reception_conversation_opened("b1002")
+    backend.buyer_writes("b1002", "收到的衣服这里有一块污渍，你看")
+    photo = backend.buyer_sends_image("b1002", demo_picture(1080, 810))
+    window._on_pane_reply_submitted("b1002", "非常抱歉！我们给您补发一件新的，这是同款的尺码表")
+    backend.confirm_replies()
+    window.pane.send_image(demo_picture(600, 800, "#7aa6d8"))
+    backend.confirm_replies()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+            m.image is not None and window.thumbnails.thumbnail(m.image.sha256) is None
+            for m in backend.state.messages["b1002"]):
+        _settle(app, window)
+        time.sleep(0.02)
+    window.pane.history.scrollToBottom()
+    _settle(app, window)
+    saved = [outdir / f"images{suffix}.png"]
+    window.grab().save(str(saved[0]))
+    window.pane.open_viewer(photo)
+    viewer = window.pane.viewer
+    assert viewer is not None
+    viewer.resize(900, 720)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (viewer.picture.image is None or viewer.picture.image.width() < 1000):
+        _settle(app, window)
+        time.sleep(0.02)
+    _settle(app, window)
+    saved.append(outdir / f"image-viewer{suffix}.png")
+    viewer.grab().save(str(saved[1]))
+    viewer.close()
+    window.close()
+    return saved
+
+
+def take(outdir: Path, suffix: str = "", only: str | None = None) -> list[Path]:
     app = create_application([])
     install_translator(app, "zh_CN")
     now = time.time()
     saved: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "fenliu.ini"), QSettings.Format.IniFormat)
+        if only == "images":
+            return images(app, outdir, settings, now, suffix)
 
         window, backend = _window("agent", settings, now)
         window.show()
@@ -85,13 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir", nargs="?", default="docs/screenshots")
     parser.add_argument("--lang", default="zh_CN")
+    parser.add_argument("--only", choices=["images"], default=None, help="take only these shots")
     args = parser.parse_args()
     app = create_application([])
     if not args.lang.startswith("zh"):
         install_translator(app, args.lang)
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    for path in take(outdir, "" if args.lang.startswith("zh") else f"_{args.lang}"):
+    for path in take(outdir, "" if args.lang.startswith("zh") else f"_{args.lang}", args.only):
         print(path)
 
 

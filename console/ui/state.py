@@ -17,7 +17,17 @@ import msgspec
 from PySide6.QtCore import QObject, Signal
 
 from console.protocol.messages import BuyerPanel, DayReport, QueuedBuyer, SessionInfo
-from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.reception.model import (
+    IMAGE_TEXT,
+    Author,
+    Conversation,
+    ImageRef,
+    Kind,
+    KpiTiles,
+    Message,
+    MessageKind,
+    Section,
+)
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.transfer_targets import TransferTarget
 
@@ -66,6 +76,9 @@ class Backend(Protocol):
     def agent_conversations(self, agent: str) -> None: ...
     def monitor(self, conversation: str) -> None: ...
     def day_report(self) -> None: ...
+    # images (issue 13): results come back as ``image_loaded`` / ``reply_failed``
+    def send_image(self, conversation: str, data: bytes, client_id: str) -> None: ...
+    def fetch_image(self, conversation: str, sha256: str, thumb: bool) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -93,6 +106,8 @@ class ConsoleState(QObject):
     queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
     agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
     report_loaded = Signal(object)  # DayReport: today's report rows (supervisors)
+    image_loaded = Signal(str, bool, bytes)  # sha256, thumbnail?, the stored bytes (issue 13)
+    image_failed = Signal(str, bool, str)  # sha256, thumbnail?, why it could not be fetched
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +125,7 @@ class ConsoleState(QObject):
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
         self._before: dict[str, Conversation] = {}  # client_id -> the row before the optimistic reply
         self._failures: dict[str, str] = {}  # client_id -> why the server refused it
+        self.local_images: dict[str, bytes] = {}  # client_id -> an image we send, kept until confirmed (retry)
         self._local_ids = 0
         # unread_total() as a running sum (the title shows it after every update): what each
         # conversation adds, as last counted, so a direct write to ``conversations`` cannot skew it.
@@ -165,6 +181,8 @@ class ConsoleState(QObject):
         if message.client_id is not None and self._delivery.pop(message.client_id, None) is not None:
             history[:] = [m for m in history if m.client_id != message.client_id]
             self._before.pop(message.client_id, None)
+            self._failures.pop(message.client_id, None)
+            self.local_images.pop(message.client_id, None)
         history.append(message)
         self.message_added.emit(message)
 
@@ -210,14 +228,22 @@ class ConsoleState(QObject):
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)
 
+    def set_image(self, sha256: str, thumb: bool, data: bytes) -> None:
+        self.image_loaded.emit(sha256, thumb, data)
+
+    def image_unavailable(self, sha256: str, thumb: bool, reason: str) -> None:
+        self.image_failed.emit(sha256, thumb, reason)
+
     # -- optimistic local changes -----------------------------------------------------------------
 
-    def add_local_reply(self, conversation: str, text: str, client_id: str, now: float) -> Message:
+    def add_local_reply(self, conversation: str, text: str, client_id: str, now: float, *,
+                        image: ImageRef | None = None) -> Message:
         """Show our reply at once: the message as sending (or queued offline), the row replied."""
         self._local_ids -= 1
         message = Message(
             id=self._local_ids, conversation=conversation, author=Author.AGENT, text=text, at=now,
-            agent=self.agent, client_id=client_id,
+            agent=self.agent, client_id=client_id, kind=MessageKind.TEXT if image is None else MessageKind.IMAGE,
+            image=image,
         )
         online = self.connection == Connection.ONLINE
         self._delivery[client_id] = Delivery.SENDING if online else Delivery.QUEUED
@@ -231,6 +257,23 @@ class ConsoleState(QObject):
                 current, section=section, last_text=text, last_at=now, unread=0, waiting_since=None, cleared=False,
             ))
         return message
+
+    def add_local_image(self, conversation: str, data: bytes, image: ImageRef, client_id: str, now: float) -> Message:
+        """Show an image we send at once (``image`` describes the bytes as they are, before the
+        server cleans them); the bytes are kept until the server confirms it, to show and to retry."""
+        self.local_images[client_id] = data
+        return self.add_local_reply(conversation, IMAGE_TEXT, client_id, now, image=image)
+
+    def retry_image(self, client_id: str) -> tuple[str, bytes] | None:
+        """A refused image is sent again (same client_id): its conversation and bytes, or None."""
+        data = self.local_images.get(client_id)
+        message = next((m for history in self.messages.values() for m in history if m.client_id == client_id), None)
+        if data is None or message is None or self._delivery.get(client_id) != Delivery.FAILED:
+            return None
+        self._delivery[client_id] = Delivery.SENDING
+        self._failures.pop(client_id, None)
+        self.message_added.emit(message)  # repainted as sending
+        return message.conversation, data
 
     def reply_failed(self, client_id: str, reason: str) -> None:
         """The server refused one of our replies for good: the bubble says so and why, and the

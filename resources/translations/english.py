@@ -350,6 +350,24 @@ ENGLISH = {
     "备注（接手的同事会看到，买家看不到）：": "Note (the colleague sees it, the buyer does not):",
     "没有可以转接的同事或分组": "No colleague or group to transfer to",
     "只能转接您正在接待的会话": "You can only transfer a session you hold",
+    # images (issue 13)
+    "图片无法显示": "Cannot show the image",
+    "图片": "Image",
+    "发送图片（也可以粘贴 Ctrl+V 或拖入回复框）": "Send an image (or paste it with Ctrl+V, or drop it on the reply box)",
+    "选择图片": "Choose an image",
+    "图片 (%1)": "Images (%1)",
+    "无法读取图片：%1": "Cannot read the image: %1",
+    "图片太大：最大 %1 MB": "The image is too large: at most %1 MB",
+    "查看图片": "Image",
+    "正在载入原图…（Esc 关闭）": "Loading the full image… (Esc closes)",
+    "%1 × %2（Esc 关闭）": "%1 × %2 (Esc closes)",
+    "原图载入失败：%1": "Could not load the full image: %1",
+    "不是可发送的图片（支持 PNG、JPEG、GIF、WebP）": "Not an image that can be sent (PNG, JPEG, GIF, WebP)",
+    "图片未能发送：": "The image was not sent: ",
+    "发送图片": "Sending an image",
+    "载入图片": "Loading an image",
+    "图片无法使用：不是 PNG、JPEG、GIF、WebP 图片，已损坏，或像素过多":
+        "The image cannot be used: not a PNG, JPEG, GIF or WebP image, damaged, or too many pixels",
 }
 
 

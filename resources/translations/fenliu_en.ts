@@ -79,24 +79,29 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="83" />
+        <location filename="../../console/ui/bubble_delegate.py" line="109" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="33" />
+        <location filename="../../console/ui/bubble_delegate.py" line="48" />
         <source>离线，连接恢复后发送</source>
         <translation>Offline: will be sent when the connection is back</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="31" />
+        <location filename="../../console/ui/bubble_delegate.py" line="46" />
         <source>未发送：%1</source>
         <translation>Not sent: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="34" />
+        <location filename="../../console/ui/bubble_delegate.py" line="49" />
         <source>发送中…</source>
         <translation>Sending…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bubble_delegate.py" line="152" />
+        <source>图片无法显示</source>
+        <translation>Cannot show the image</translation>
     </message>
 </context>
 <context>
@@ -320,112 +325,127 @@
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="107" />
+        <location filename="../../console/ui/bridge.py" line="115" />
+        <source>图片未能发送：</source>
+        <translation>The image was not sent: </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="117" />
+        <source>发送图片</source>
+        <translation>Sending an image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="128" />
+        <source>载入图片</source>
+        <translation>Loading an image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="131" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="110" />
+        <location filename="../../console/ui/bridge.py" line="134" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="113" />
+        <location filename="../../console/ui/bridge.py" line="137" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="119" />
+        <location filename="../../console/ui/bridge.py" line="143" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="125" />
+        <location filename="../../console/ui/bridge.py" line="149" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="132" />
+        <location filename="../../console/ui/bridge.py" line="156" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="141" />
+        <location filename="../../console/ui/bridge.py" line="165" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="144" />
+        <location filename="../../console/ui/bridge.py" line="168" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="150" />
+        <location filename="../../console/ui/bridge.py" line="174" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="180" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="162" />
+        <location filename="../../console/ui/bridge.py" line="186" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="169" />
+        <location filename="../../console/ui/bridge.py" line="193" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="172" />
+        <location filename="../../console/ui/bridge.py" line="196" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="175" />
+        <location filename="../../console/ui/bridge.py" line="199" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="179" />
+        <location filename="../../console/ui/bridge.py" line="203" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="182" />
+        <location filename="../../console/ui/bridge.py" line="206" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="187" />
+        <location filename="../../console/ui/bridge.py" line="211" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="193" />
+        <location filename="../../console/ui/bridge.py" line="217" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="201" />
+        <location filename="../../console/ui/bridge.py" line="225" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="207" />
+        <location filename="../../console/ui/bridge.py" line="231" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="234" />
+        <location filename="../../console/ui/bridge.py" line="258" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="242" />
+        <location filename="../../console/ui/bridge.py" line="266" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -508,64 +528,94 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="168" />
+        <location filename="../../console/ui/conversation_pane.py" line="213" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="176" />
+        <location filename="../../console/ui/conversation_pane.py" line="221" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="177" />
+        <location filename="../../console/ui/conversation_pane.py" line="222" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="337" />
+        <location filename="../../console/ui/conversation_pane.py" line="442" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="195" />
+        <location filename="../../console/ui/conversation_pane.py" line="245" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="197" />
+        <location filename="../../console/ui/conversation_pane.py" line="241" />
+        <source>图片</source>
+        <translation>Image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="243" />
+        <source>发送图片（也可以粘贴 Ctrl+V 或拖入回复框）</source>
+        <translation>Send an image (or paste it with Ctrl+V, or drop it on the reply box)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="247" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="330" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="330" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="326" />
+        <location filename="../../console/ui/conversation_pane.py" line="360" />
+        <source>选择图片</source>
+        <translation>Choose an image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="360" />
+        <source>图片 (%1)</source>
+        <translation>Images (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="367" />
+        <source>无法读取图片：%1</source>
+        <translation>Cannot read the image: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="376" />
+        <source>图片太大：最大 %1 MB</source>
+        <translation>The image is too large: at most %1 MB</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="430" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="333" />
+        <location filename="../../console/ui/conversation_pane.py" line="438" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="338" />
+        <location filename="../../console/ui/conversation_pane.py" line="443" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="364" />
+        <location filename="../../console/ui/conversation_pane.py" line="469" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -581,6 +631,34 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <location filename="../../console/ui/filter_bar.py" line="44" />
         <source>筛选：%1（%2 人）</source>
         <translation>Filter: %1 (%2 buyers)</translation>
+    </message>
+</context>
+<context>
+    <name>ImageViewer</name>
+    <message>
+        <location filename="../../console/ui/image_viewer.py" line="53" />
+        <source>查看图片</source>
+        <translation>Image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/image_viewer.py" line="57" />
+        <source>正在载入原图…（Esc 关闭）</source>
+        <translation>Loading the full image… (Esc closes)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/image_viewer.py" line="79" />
+        <source>图片无法显示</source>
+        <translation>Cannot show the image</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/image_viewer.py" line="82" />
+        <source>%1 × %2（Esc 关闭）</source>
+        <translation>%1 × %2 (Esc closes)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/image_viewer.py" line="87" />
+        <source>原图载入失败：%1</source>
+        <translation>Could not load the full image: %1</translation>
     </message>
 </context>
 <context>
@@ -685,160 +763,165 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="140" />
+        <location filename="../../console/ui/main_window.py" line="143" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="141" />
+        <location filename="../../console/ui/main_window.py" line="144" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="156" />
+        <location filename="../../console/ui/main_window.py" line="159" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="157" />
+        <location filename="../../console/ui/main_window.py" line="160" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="159" />
+        <location filename="../../console/ui/main_window.py" line="162" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="165" />
+        <location filename="../../console/ui/main_window.py" line="168" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="168" />
+        <location filename="../../console/ui/main_window.py" line="171" />
         <source>买家信息面板</source>
         <translation>Buyer panel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="177" />
+        <location filename="../../console/ui/main_window.py" line="180" />
         <source>快捷短语</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="178" />
+        <location filename="../../console/ui/main_window.py" line="181" />
         <source>管理快捷短语…</source>
         <translation>Manage quick replies…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="182" />
+        <location filename="../../console/ui/main_window.py" line="185" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="183" />
+        <location filename="../../console/ui/main_window.py" line="186" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="186" />
+        <location filename="../../console/ui/main_window.py" line="189" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="187" />
+        <location filename="../../console/ui/main_window.py" line="190" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="189" />
+        <location filename="../../console/ui/main_window.py" line="192" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="191" />
+        <location filename="../../console/ui/main_window.py" line="194" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="199" />
+        <location filename="../../console/ui/main_window.py" line="202" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="203" />
+        <location filename="../../console/ui/main_window.py" line="206" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="203" />
+        <location filename="../../console/ui/main_window.py" line="206" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="209" />
+        <location filename="../../console/ui/main_window.py" line="212" />
         <source>会话</source>
         <translation>Conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="216" />
+        <location filename="../../console/ui/main_window.py" line="219" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="408" />
-        <location filename="../../console/ui/main_window.py" line="456" />
-        <location filename="../../console/ui/main_window.py" line="460" />
+        <location filename="../../console/ui/main_window.py" line="414" />
+        <location filename="../../console/ui/main_window.py" line="462" />
+        <location filename="../../console/ui/main_window.py" line="466" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="412" />
+        <location filename="../../console/ui/main_window.py" line="418" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="410" />
+        <location filename="../../console/ui/main_window.py" line="213" />
+        <location filename="../../console/ui/main_window.py" line="416" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="425" />
+        <location filename="../../console/ui/main_window.py" line="431" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="457" />
+        <location filename="../../console/ui/main_window.py" line="463" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="461" />
+        <location filename="../../console/ui/main_window.py" line="467" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="493" />
+        <source>不是可发送的图片（支持 PNG、JPEG、GIF、WebP）</source>
+        <translation>Not an image that can be sent (PNG, JPEG, GIF, WebP)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="538" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="538" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="541" />
+        <location filename="../../console/ui/main_window.py" line="565" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="548" />
+        <location filename="../../console/ui/main_window.py" line="572" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="554" />
+        <location filename="../../console/ui/main_window.py" line="578" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1601,61 +1684,66 @@ Buyers show here when they write</translation>
     </message>
     <message>
         <location filename="../../console/ui/errors.py" line="29" />
+        <source>图片无法使用：不是 PNG、JPEG、GIF、WebP 图片，已损坏，或像素过多</source>
+        <translation>The image cannot be used: not a PNG, JPEG, GIF or WebP image, damaged, or too many pixels</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="31" />
         <source>服务器出错，未做任何更改</source>
         <translation>The server failed; nothing was changed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="40" />
+        <location filename="../../console/ui/errors.py" line="42" />
         <source>未连接服务器</source>
         <translation>Not connected to the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="42" />
+        <location filename="../../console/ui/errors.py" line="44" />
         <source>与服务器的连接中断，结果未知</source>
         <translation>The connection dropped; the outcome is unknown</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="44" />
+        <location filename="../../console/ui/errors.py" line="46" />
         <source>服务器没有及时应答</source>
         <translation>The server did not answer in time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="45" />
+        <location filename="../../console/ui/errors.py" line="47" />
         <source>无法连接服务器</source>
         <translation>Cannot reach the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="46" />
+        <location filename="../../console/ui/errors.py" line="48" />
         <source>出现意外错误：%1</source>
         <translation>Unexpected error: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="52" />
+        <location filename="../../console/ui/errors.py" line="54" />
         <source>这不是您接待中的会话，不能转接</source>
         <translation>This is not a session you hold: it cannot be transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="54" />
+        <location filename="../../console/ui/errors.py" line="56" />
         <source>对方已离线（或已在接待这位买家），不能转接</source>
         <translation>That colleague is offline (or already has this buyer): not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="56" />
+        <location filename="../../console/ui/errors.py" line="58" />
         <source>该分组现在没有能接待的客服，且不排队，不能转接</source>
         <translation>Nobody in that group can take the buyer now and it does not queue: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="58" />
+        <location filename="../../console/ui/errors.py" line="60" />
         <source>会话已结束或已不在您这里，不能转接</source>
         <translation>The session ended or is no longer yours: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="60" />
+        <location filename="../../console/ui/errors.py" line="62" />
         <source>找不到这位同事或分组（策略可能已更改）</source>
         <translation>No such colleague or group (the policy may have changed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="62" />
+        <location filename="../../console/ui/errors.py" line="64" />
         <source>备注最多 200 字</source>
         <translation>The note is at most 200 characters</translation>
     </message>

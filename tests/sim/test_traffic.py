@@ -36,7 +36,9 @@ def test_the_plan_is_a_function_of_the_seed() -> None:
     assert {Persona.CONSUMER, Persona.STAFF, Persona.GROUP} <= personas
     assert any(v.returning for v in first)
     steps = [s for v in first for s in v.steps]
-    assert {Action.SAY, Action.ORDER, Action.PAY, Action.RATE} <= {s.action for s in steps}
+    assert {Action.SAY, Action.ORDER, Action.PAY, Action.RATE, Action.PICTURE} <= {s.action for s in steps}
+    pictures = [s for s in steps if s.action is Action.PICTURE]  # issue 13: some buyers send photos
+    assert 0.05 < len(pictures) / len(first) < 0.4
     assert all(1 <= s.score <= 5 for s in steps if s.action is Action.RATE)
     assert all(s.items and s.amount for s in steps if s.action is Action.ORDER)  # issue 12: the panel shows them
     # staff and group visits use only the ids the operator declares
@@ -84,6 +86,8 @@ def test_a_short_run_against_a_real_server_arrives_writes_and_exits_0(tmp_path: 
             assert server.store is not None
             stored = server.store.one("SELECT COUNT(*) AS n FROM messages WHERE author = 'buyer'")
             assert stored is not None and stored["n"] == report["messages"]
+            images = server.store.one("SELECT COUNT(*) AS n FROM messages WHERE kind = 'image'")
+            assert images is not None and images["n"] == report["pictures"]
             kinds = {str(r["id"]): str(r["kind"]) for r in server.store.all("SELECT id, kind FROM buyers")}
             assert kinds["xiaoer-001"] == "staff" and kinds["group-fans-01"] == "group"  # declared, not named
             assert all(kind == "consumer" for buyer, kind in kinds.items() if buyer.startswith("s4-"))
@@ -99,3 +103,14 @@ def test_simulated_orders_carry_items_and_amounts() -> None:
     assert items[0].title == "碎花连衣裙 M码" and items[0].price == 15900
     assert amount == sum(i.quantity * (i.price or 0) for i in items) > 0
     assert order_lines("o1-7-0042", "p1001") == (items, amount)  # drawn from the order id alone
+
+
+def test_simulated_pictures_are_small_images_the_server_takes() -> None:
+    """Issue 13: the demo's buyers send pictures drawn at run time; the server's check takes them."""
+    from console.server.images import clean
+    from console.sim.pictures import picture
+
+    for seed in ("a", "b", "c", "d"):
+        data = picture(seed)
+        assert data == picture(seed) and len(data) < 60_000
+        assert clean(data).ref.mime == "image/jpeg"

@@ -1,0 +1,38 @@
+"""``fenliu backup DEST``: a consistent copy of the data folder (database, engine snapshots,
+images), taken beside a running server; see ``console/server/backup.py`` and docs/RELIABILITY.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "backup", help="copy the data folder (database, snapshots, images) while the server runs",
+        description="Copy a data folder consistently into DEST (a new or empty folder): the database by "
+                    "SQLite's online backup, the engine snapshots and the images. Runs beside a live server. "
+                    "To restore, stop the server and use DEST as its data folder (or copy it back).")
+    parser.add_argument("dest", type=Path, help="where to put the copy (a new or empty folder)")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from console.server.backup import BackupError, backup
+    from console.server.store import default_data_dir
+
+    data = args.data or default_data_dir()
+    try:
+        report = backup(data, args.dest)
+    except BackupError as exc:
+        print(f"fenliu backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"fenliu backup: {args.dest}: database {report.database_bytes:,} bytes, {report.snapshots} snapshot(s), "
+          f"{report.images} image file(s)")
+    if report.missing:
+        print(f"fenliu backup: warning: {report.missing} image(s) shown by messages were not in {data}/images",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,108 @@
+"""A consistent copy of a data folder, taken beside a running server (``fenliu backup``).
+
+What a shop is: ``fenliu.db`` (everything but images and engine snapshots), ``snapshots/`` (a
+start with a pruned engine log needs one, ARCHITECTURE.md "Persistence") and ``images/``
+(issue 13: the images messages show, stored by hash). The copy, in this order:
+
+1. the snapshots, so the database copied next reaches at least one of them (the log is pruned
+   only up to the older kept snapshot, less a margin);
+2. the database, with SQLite's online backup from a read-only connection: one consistent
+   transaction, whatever the server commits meanwhile;
+3. the images. The server writes an image (synced and renamed) before it commits the message
+   that shows it, so every image the copied database refers to is there by now; images newer
+   than the copy are taken too and are harmless. Files are never changed once written, so a file
+   already in the destination is not copied again (a later backup into the same folder adds only
+   what is new).
+
+Restoring is copying the folder back with the server stopped (docs/RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.server.images import FOLDER as IMAGES
+from console.server.store import DB_NAME, fsync_dir
+
+SNAPSHOTS = "snapshots"
+
+
+class BackupError(Exception):
+    """The backup cannot be made; the message says why and what to do."""
+
+
+@dataclass
+class BackupReport:
+    database_bytes: int = 0
+    snapshots: int = 0
+    images: int = 0  # image files copied (images and thumbnails)
+    missing: int = 0  # images the copied database shows but the data folder lacks
+
+
+def backup(data: Path, dest: Path) -> BackupReport:
+    source = data / DB_NAME
+    if not source.is_file():
+        raise BackupError(f"no database at {source}: give the server's data folder with --data")
+    if dest.resolve() == data.resolve() or data.resolve() in dest.resolve().parents:
+        raise BackupError(f"{dest} is inside the data folder; back up to another folder (another disk, ideally)")
+    if dest.exists() and (dest / DB_NAME).exists():
+        raise BackupError(f"{dest} already holds a database; give an empty or new folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    report = BackupReport()
+    report.snapshots = _copy_tree(data / SNAPSHOTS, dest / SNAPSHOTS)
+    target = dest / DB_NAME
+    try:
+        reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            writer = sqlite3.connect(target)
+            try:
+                reader.backup(writer)
+                shas = [str(r[0]) for r in writer.execute(
+                    "SELECT DISTINCT json_extract(body, '$.sha256') FROM messages WHERE kind = 'image'")]
+            finally:
+                writer.close()
+        finally:
+            reader.close()
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise BackupError(f"cannot copy {source}: {exc}") from None
+    _fsync(target)
+    report.database_bytes = target.stat().st_size
+    report.images = _copy_tree(data / IMAGES, dest / IMAGES)
+    report.missing = sum(1 for sha in shas if not (dest / IMAGES / sha[:2] / sha[2:]).is_file())
+    fsync_dir(dest)
+    return report
+
+
+def _copy_tree(source: Path, dest: Path) -> int:
+    """Copy the files under ``source`` not already in ``dest`` (temporary files left out)."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or path.name.startswith(".tmp"):
+            continue
+        target = dest / path.relative_to(source)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(".tmp-" + target.name)
+        shutil.copyfile(path, partial)
+        _fsync(partial)
+        os.replace(partial, target)
+        copied += 1
+    for folder in {p.parent for p in dest.rglob("*") if p.is_file()} | {dest}:
+        fsync_dir(folder)
+    return copied
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
