@@ -573,6 +573,8 @@ class ArriveInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     entry: Entry = Entry.OTHER
     product: str | None = None
+    product_title: str | None = None  # the product's title and price (fen) in the shop's catalogue, if there
+    product_price: int | None = None
     question: str | None = None
     intent: str | None = None
     crowd: list[str] = []

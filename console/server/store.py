@@ -59,7 +59,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -238,6 +238,17 @@ _SCHEMA: tuple[str, ...] = (
         updated_at REAL NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS phrases_owner ON phrases(owner, position)""",
+    # The shop's catalogue (schema 6, issue 13; console/server/catalog.py): what `fenliu catalog
+    # import` read, by product id; price in fen. A re-import updates the rows it names.
+    """CREATE TABLE IF NOT EXISTS catalog (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        image TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        initials TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    )""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) kept current by triggers, so
     # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).

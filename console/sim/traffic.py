@@ -38,8 +38,11 @@ from console.sim import phrases
 
 log = logging.getLogger(__name__)
 
-PRODUCTS = ("p1001", "p1002", "p1003", "p2001")
+POLICY_PRODUCTS = ("p1001", "p1002", "p1003", "p2001")
 """The example policy's presale products, and one no group is bound to."""
+PRODUCTS = POLICY_PRODUCTS * 6 + tuple(p.id for p in phrases.DEMO_CATALOG if p.id not in POLICY_PRODUCTS)
+"""What a buyer arrives from: any product of the demo catalogue, the policy's own ones about as often
+as all the others together (so the presale groups still see their buyers)."""
 STAFF_IDS = ("xiaoer-001", "xiaoer-002")
 GROUP_IDS = ("group-fans-01", "group-vip-02")
 MAX_VISITS = 1_000_000

@@ -145,8 +145,11 @@ def source_lines(arrive: ArriveInfo | None, agent_names: dict[str, str]) -> list
     if arrive is None:
         return []
     lines = [SourceLine(QCoreApplication.translate("BuyerPanel", "入口"), entry_text(arrive.entry.value))]
+    product = arrive.product
+    if arrive.product_title:  # from the shop's catalogue: the title (and price), not the id
+        product = arrive.product_title + (f"  {yuan(arrive.product_price)}" if arrive.product_price is not None else "")
     for label, value in (
-        (QCoreApplication.translate("BuyerPanel", "商品"), arrive.product),
+        (QCoreApplication.translate("BuyerPanel", "商品"), product),
         (QCoreApplication.translate("BuyerPanel", "问题"), arrive.question),
         (QCoreApplication.translate("BuyerPanel", "意图"), arrive.intent),
     ):
