@@ -8,6 +8,7 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
 
+from console.reception.emoji import with_emoji
 from console.reception.model import Author, Message
 from console.ui.labels import time_label
 from console.ui.message_model import DeliveryRole, FailureRole, MessageRole
@@ -49,7 +50,7 @@ class BubbleDelegate(QStyledItemDelegate):
     def _text_rect(self, message: Message, font: QFont) -> QRect:
         metrics = QFontMetrics(font)
         return metrics.boundingRect(QRect(0, 0, self._text_width(), 100_000),
-                                    int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+                                    int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         message: Message = index.data(MessageRole)
@@ -97,7 +98,7 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setFont(font)
         painter.setPen(QColor("#1f2933"))
         painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD),
-                         int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+                         int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
         if delivery != Delivery.CONFIRMED:
             painter.setFont(small)
             label = delivery_label(delivery, str(index.data(FailureRole) or ""))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from console.protocol.messages import DecisionInfo, PhraseInfo
 from console.reception.model import Conversation, Message
 from console.reception.phrases import PINNED_KEYS, fill
 from console.ui.bubble_delegate import BubbleDelegate
+from console.ui.emoji_picker import EmojiPicker
 from console.ui.message_model import MessageModel
 from console.ui.phrase_book import PhraseBook
 from console.ui.phrase_popup import PhrasePopup
@@ -35,6 +37,7 @@ from console.ui.reception_delegate import badges_of
 from console.ui.state import ConsoleState
 
 SEND_KEYS = "Ctrl+Enter"
+EMOJI_KEYS = "Ctrl+E"
 
 
 _PINNED = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, PINNED_KEYS + 1)}
@@ -57,6 +60,7 @@ class ReplyEdit(QPlainTextEdit):
     phrase_query_ended = Signal()
     popup_key = Signal(int)  # -1 / +1: move; 0: insert the current one
     pinned_requested = Signal(int)  # 1..9
+    emoji_requested = Signal()  # Ctrl+E: the emoji picker
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +122,11 @@ class ReplyEdit(QPlainTextEdit):
                 self.end_query()
                 event.accept()
                 return
+        if key == Qt.Key.Key_E and event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == \
+                Qt.KeyboardModifier.ControlModifier:
+            self.emoji_requested.emit()
+            event.accept()
+            return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.submitted.emit()
@@ -192,6 +201,12 @@ class ConversationPane(QWidget):
         self.input.setFixedHeight(96)
         self.popup = PhrasePopup(self)
         self.input.quick_replies = phrases is not None
+        self.emoji_button = QToolButton(self)
+        self.emoji_button.setObjectName("emojiButton")
+        self.emoji_button.setText("😊")
+        self.emoji_button.setToolTip(self.tr("表情 (%1)").replace("%1", EMOJI_KEYS))
+        self.emoji_button.setAccessibleName(self.tr("表情"))
+        self.emoji_picker = EmojiPicker(self)
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -206,6 +221,7 @@ class ConversationPane(QWidget):
         header.addWidget(self.claim_button)
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
+        footer.addWidget(self.emoji_button)
         footer.addStretch(1)
         footer.addWidget(self.send_button)
         page = QWidget(self)
@@ -235,6 +251,9 @@ class ConversationPane(QWidget):
         self.input.phrase_query_ended.connect(self.popup.hide)
         self.input.popup_key.connect(self._on_input_popup_key)
         self.input.pinned_requested.connect(self._on_input_pinned_requested)
+        self.input.emoji_requested.connect(self.open_emoji_picker)
+        self.emoji_button.clicked.connect(self.open_emoji_picker)
+        self.emoji_picker.chosen.connect(self._on_emoji_picker_chosen)
         self.popup.list.clicked.connect(lambda index: self._insert_phrase(self.popup.model.phrase(index.row())))
         self.history.installEventFilter(self)
 
@@ -281,6 +300,7 @@ class ConversationPane(QWidget):
         """The session is being closed: nothing more can be sent in it."""
         self.input.setEnabled(False)
         self.send_button.setEnabled(False)
+        self.emoji_button.setEnabled(False)
         self.close_button.setEnabled(False)
 
     def clear(self) -> None:
@@ -329,6 +349,7 @@ class ConversationPane(QWidget):
         self.close_button.setEnabled(conversation.open)
         self.input.setEnabled(conversation.open)  # a closed session takes no more replies
         self.send_button.setEnabled(conversation.open)
+        self.emoji_button.setEnabled(conversation.open)
         self.input.setPlaceholderText(self._placeholder() if conversation.open
                                       else self.tr("会话已结束，不能再回复"))
 
@@ -336,6 +357,18 @@ class ConversationPane(QWidget):
         if self.phrases is None:
             return self.tr("输入回复，Ctrl+Enter 发送")
         return self.tr("输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语")
+
+    # -- emoji -----------------------------------------------------------------------------------------
+
+    def open_emoji_picker(self) -> None:
+        if self.conversation is None or not self.input.isEnabled():
+            return
+        self.emoji_picker.open_at(self.input.mapToGlobal(QPoint(10, 0)))
+
+    def _on_emoji_picker_chosen(self, emoji: str) -> None:
+        if self.input.isEnabled():
+            self.input.insertPlainText(emoji)
+        self.input.setFocus()
 
     # -- quick replies ---------------------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ ENGLISH = {
     "原客服离线，重新分配": "Agent went offline, routed again",
     "去向": "To",
     "发送": "Send",
+    "表情 (%1)": "Emoji (%1)",
+    "表情": "Emoji",
     "发送 (%1)": "Send (%1)",
     "发送中…": "Sending…",
     "取消": "Cancel",

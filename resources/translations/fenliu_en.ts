@@ -79,22 +79,22 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="83" />
+        <location filename="../../console/ui/bubble_delegate.py" line="84" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="33" />
+        <location filename="../../console/ui/bubble_delegate.py" line="34" />
         <source>离线，连接恢复后发送</source>
         <translation>Offline: will be sent when the connection is back</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="31" />
+        <location filename="../../console/ui/bubble_delegate.py" line="32" />
         <source>未发送：%1</source>
         <translation>Not sent: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="34" />
+        <location filename="../../console/ui/bubble_delegate.py" line="35" />
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
@@ -188,7 +188,7 @@
     </message>
     <message>
         <location filename="../../console/ui/buyer_panel.py" line="129" />
-        <location filename="../../console/ui/buyer_panel.py" line="159" />
+        <location filename="../../console/ui/buyer_panel.py" line="162" />
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -203,101 +203,101 @@
         <translation>Entry</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="149" />
+        <location filename="../../console/ui/buyer_panel.py" line="152" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="150" />
+        <location filename="../../console/ui/buyer_panel.py" line="153" />
         <source>问题</source>
         <translation>Question</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="151" />
+        <location filename="../../console/ui/buyer_panel.py" line="154" />
         <source>意图</source>
         <translation>Intent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="158" />
+        <location filename="../../console/ui/buyer_panel.py" line="161" />
         <source>人群标签</source>
         <translation>Crowd tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="165" />
+        <location filename="../../console/ui/buyer_panel.py" line="168" />
         <source>专属客服</source>
         <translation>Exclusive agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="291" />
-        <location filename="../../console/ui/buyer_panel.py" line="507" />
+        <location filename="../../console/ui/buyer_panel.py" line="294" />
+        <location filename="../../console/ui/buyer_panel.py" line="510" />
         <source>进行中</source>
         <translation>going on</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="296" />
+        <location filename="../../console/ui/buyer_panel.py" line="299" />
         <source>%1–%2 · %3 · %4 条</source>
         <translation>%1–%2 · %3 · %4 messages</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="304" />
+        <location filename="../../console/ui/buyer_panel.py" line="307" />
         <source>%1
 —— %2 %3</source>
         <translation>%1
 — %2 %3</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="315" />
+        <location filename="../../console/ui/buyer_panel.py" line="318" />
         <source>双击以只读方式查看这次会话</source>
         <translation>Double-click to read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="356" />
+        <location filename="../../console/ui/buyer_panel.py" line="359" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="373" />
+        <location filename="../../console/ui/buyer_panel.py" line="376" />
         <source>写一条备注，回车保存（全店客服可见）</source>
         <translation>Write a note, Enter saves it (the whole shop sees it)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="378" />
-        <location filename="../../console/ui/buyer_panel.py" line="379" />
+        <location filename="../../console/ui/buyer_panel.py" line="381" />
+        <location filename="../../console/ui/buyer_panel.py" line="382" />
         <source>加标签</source>
         <translation>Add tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="457" />
+        <location filename="../../console/ui/buyer_panel.py" line="460" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="459" />
+        <location filename="../../console/ui/buyer_panel.py" line="462" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="462" />
+        <location filename="../../console/ui/buyer_panel.py" line="465" />
         <source>查看这次会话</source>
         <translation>Read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="486" />
+        <location filename="../../console/ui/buyer_panel.py" line="489" />
         <source>历史会话（只读）：%1 · %2</source>
         <translation>Past session (read-only): %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="503" />
+        <location filename="../../console/ui/buyer_panel.py" line="506" />
         <source>%1 开始，%2</source>
         <translation>Began %1, %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="509" />
+        <location filename="../../console/ui/buyer_panel.py" line="512" />
         <source>%1 结束</source>
         <translation>ended %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="512" />
+        <location filename="../../console/ui/buyer_panel.py" line="515" />
         <source>。只读：不能在这里回复。</source>
         <translation>. Read-only: no replies from here.</translation>
     </message>
@@ -508,64 +508,74 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="168" />
+        <location filename="../../console/ui/conversation_pane.py" line="177" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="176" />
+        <location filename="../../console/ui/conversation_pane.py" line="185" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="177" />
+        <location filename="../../console/ui/conversation_pane.py" line="186" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="337" />
+        <location filename="../../console/ui/conversation_pane.py" line="358" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="195" />
+        <location filename="../../console/ui/conversation_pane.py" line="210" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="197" />
+        <location filename="../../console/ui/conversation_pane.py" line="207" />
+        <source>表情 (%1)</source>
+        <translation>Emoji (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="208" />
+        <source>表情</source>
+        <translation>Emoji</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="212" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="295" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="295" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="326" />
+        <location filename="../../console/ui/conversation_pane.py" line="346" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="333" />
+        <location filename="../../console/ui/conversation_pane.py" line="354" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="338" />
+        <location filename="../../console/ui/conversation_pane.py" line="359" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="364" />
+        <location filename="../../console/ui/conversation_pane.py" line="397" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -1320,12 +1330,12 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>ReceptionDelegate</name>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="198" />
+        <location filename="../../console/ui/reception_delegate.py" line="199" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="233" />
+        <location filename="../../console/ui/reception_delegate.py" line="234" />
         <source>等待 %1</source>
         <translation>waiting %1</translation>
     </message>
@@ -1517,32 +1527,32 @@ Buyers show here when they write</translation>
 <context>
     <name>Section</name>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="57" />
+        <location filename="../../console/ui/reception_model.py" line="58" />
         <source>待回复</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="58" />
+        <location filename="../../console/ui/reception_model.py" line="59" />
         <source>已被自动回复</source>
         <translation>Bot replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="59" />
+        <location filename="../../console/ui/reception_model.py" line="60" />
         <source>已回复</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="60" />
+        <location filename="../../console/ui/reception_model.py" line="61" />
         <source>小二</source>
         <translation>Platform staff</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="61" />
+        <location filename="../../console/ui/reception_model.py" line="62" />
         <source>群聊</source>
         <translation>Groups</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="63" />
+        <location filename="../../console/ui/reception_model.py" line="64" />
         <source>全部</source>
         <translation>All</translation>
     </message>
