@@ -23,16 +23,20 @@ from typing import Annotated
 
 import msgspec
 
+from console.protocol.cards import Card as Card
 from console.protocol.identifiers import ID_PATTERN
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
 # re-exported: the shapes messages carry
 from console.reception.model import Author as Author
 from console.reception.model import Conversation as Conversation
+from console.reception.model import ImageRef as ImageRef
 from console.reception.model import Kind as Kind
 from console.reception.model import KpiTiles as KpiTiles
 from console.reception.model import Message as Message
+from console.reception.model import MessageKind as MessageKind
 from console.reception.model import Section as Section
+from console.reception.model import check_payload
 from console.reception.report import AgentDayRow as AgentDayRow
 from console.reception.report import ConversationRow as ConversationRow
 from console.routing.events import Reason as Reason
@@ -938,13 +942,22 @@ class QueueUpdate(_Msg, tag="queue", frozen=True, kw_only=True):
 
 
 class AgentMessage(_Msg, tag="agent_message", frozen=True, kw_only=True):
-    """Someone on the shop's side (an agent, the bot, the system) wrote to the buyer."""
+    """Someone on the shop's side (an agent, the bot, the system) wrote to the buyer.
+
+    ``text`` is the message, or for an image or a card (``kind``) its readable preview; the
+    payload of that kind is in ``image`` or ``card``."""
 
     id: int
     text: str
     author: Author
     name: str = ""
     at: float
+    kind: MessageKind = MessageKind.TEXT
+    image: ImageRef | None = None
+    card: Card | None = None
+
+    def __post_init__(self) -> None:
+        check_payload(self.kind, self.image, self.card)
 
 
 class SayAck(Response, tag="say_ack", frozen=True, kw_only=True):

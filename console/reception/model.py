@@ -7,8 +7,11 @@ and the console (which shows them). They hold no behaviour beyond small derived 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
+
+from console.protocol.cards import Card
 
 
 class Section(StrEnum):
@@ -40,14 +43,59 @@ class Author(StrEnum):
     SYSTEM = "system"
 
 
+class MessageKind(StrEnum):
+    """What a message is (issue 13). Whatever the kind, ``Message.text`` is a readable line
+    (``[图片]``, ``[商品] 标题``): the row preview, search and KPIs read only that."""
+
+    TEXT = "text"
+    IMAGE = "image"  # ``Message.image`` says which
+    CARD = "card"  # ``Message.card`` holds it
+
+
+IMAGE_TEXT = "[图片]"
+"""The text of an image message (the row preview, search): the platform's own word for it."""
+
+Sha256 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
+class ImageRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An image stored by the server, named by the SHA-256 of its stored bytes (stored once)."""
+
+    sha256: Sha256
+    mime: str  # image/png, image/jpeg, image/gif or image/webp: as the server re-encoded it
+    width: Annotated[int, msgspec.Meta(ge=1)]
+    height: Annotated[int, msgspec.Meta(ge=1)]
+    size: Annotated[int, msgspec.Meta(ge=1)]  # bytes
+
+
 class Message(msgspec.Struct, frozen=True, kw_only=True):
     id: int  # server id, increasing
     conversation: str  # buyer id
     author: Author
-    text: str
+    text: str  # the message, or for an image or a card its readable preview
     at: float  # epoch seconds
     agent: str | None = None  # which agent wrote it, for agent messages
     client_id: str | None = None  # the console's id for the reply (idempotency)
+    kind: MessageKind = MessageKind.TEXT
+    image: ImageRef | None = None  # kind image
+    card: Card | None = None  # kind card
+
+    def __post_init__(self) -> None:
+        check_payload(self.kind, self.image, self.card)
+
+
+def check_payload(kind: MessageKind, image: ImageRef | None, card: Card | None) -> None:
+    """A message carries exactly the payload of its kind (ValueError otherwise: ``invalid``)."""
+    if (kind is MessageKind.IMAGE) != (image is not None):
+        raise ValueError("Invalid value for field `image`: an image message carries exactly one image")
+    if (kind is MessageKind.CARD) != (card is not None):
+        raise ValueError("Invalid value for field `card`: a card message carries exactly one card")
+
+
+def preview(text: str) -> str:
+    """A message's text as one line of a row (the last message, CONSOLE.md §1)."""
+    line = " ".join(text.split())
+    return line if len(line) <= 80 else line[:79] + "…"
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from functools import partial
 
-from console.reception.model import Author, Kind, Message
+from console.protocol.cards import Card
+from console.reception.model import Author, ImageRef, Kind, Message, MessageKind, check_payload, preview
 from console.server.journal import Journal
 from console.server.repository import ArriveAttrs, Repository, Row
 from console.server.store import Store
@@ -184,16 +185,20 @@ class Conversations:
         return self.repo.find_client_message(buyer, client_id, author, agent)
 
     def add_message(
-        self, row: Row, author: Author, text: str, at: float, *, agent: str | None = None, client_id: str | None = None
+        self, row: Row, author: Author, text: str, at: float, *, agent: str | None = None, client_id: str | None = None,
+        kind: MessageKind = MessageKind.TEXT, image: ImageRef | None = None, card: Card | None = None,
     ) -> Message | None:
         """Store a message and move the row (section, preview, unread, waiting time).
 
+        ``text`` is the message, or for an image or a card its readable preview (``[图片]``).
         Returns None, changing nothing, when the conversation already has a message with this
         ``client_id`` (a resend, CONSOLE.md §5): one statement decides, no lookup first."""
-        message_id = self.repo.insert_message(row.buyer, author, text, at, agent, client_id)
+        check_payload(kind, image, card)
+        message_id = self.repo.insert_message(row.buyer, author, text, at, agent, client_id,
+                                              kind=kind, body=image if image is not None else card)
         if message_id is None:
             return None
-        row.last_text = _preview(text)
+        row.last_text = preview(text)
         row.last_at = at
         if author is Author.BUYER:
             row.last_buyer = message_id
@@ -210,15 +215,10 @@ class Conversations:
             row.unread = 0  # the agent answered: it has read the conversation
         self.save(row)
         return Message(id=message_id, conversation=row.buyer, author=author, text=text, at=at, agent=agent,
-                       client_id=client_id)
+                       client_id=client_id, kind=kind, image=image, card=card)
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
         return self.repo.history(buyer, limit)
-
-
-def _preview(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 80 else line[:79] + "…"
 
 
 class _OnDemand(dict[str, Row]):

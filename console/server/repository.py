@@ -14,8 +14,9 @@ from typing import Any
 
 import msgspec
 
+from console.protocol.cards import Card
 from console.protocol.holders import agent_of
-from console.reception.model import Author, Conversation, Kind, Message, Section
+from console.reception.model import Author, Conversation, ImageRef, Kind, Message, MessageKind, Section
 from console.reception.sections import section_of
 from console.routing.events import Decision
 from console.server.store import Store
@@ -100,7 +101,13 @@ def _row(r: sqlite3.Row) -> Row:
     )
 
 
+_image_decoder = msgspec.json.Decoder(ImageRef)
+_card_decoder: msgspec.json.Decoder[Card] = msgspec.json.Decoder(Card)
+
+
 def _message(r: sqlite3.Row) -> Message:
+    kind = MessageKind(r["kind"])
+    body = r["body"]
     return Message(
         id=int(r["id"]),
         conversation=str(r["conversation"]),
@@ -109,6 +116,9 @@ def _message(r: sqlite3.Row) -> Message:
         at=float(r["at"]),
         agent=r["agent"],
         client_id=r["client_id"],
+        kind=kind,
+        image=_image_decoder.decode(body) if kind is MessageKind.IMAGE else None,
+        card=_card_decoder.decode(body) if kind is MessageKind.CARD else None,
     )
 
 
@@ -160,14 +170,17 @@ class Repository:
     # -- messages ---------------------------------------------------------------------------------
 
     def insert_message(self, buyer: str, author: Author, text: str, at: float, agent: str | None,
-                       client_id: str | None) -> int | None:
+                       client_id: str | None, *, kind: MessageKind = MessageKind.TEXT,
+                       body: ImageRef | Card | None = None) -> int | None:
         """The new message's id; None when this author already sent ``client_id`` in this
         conversation (a resend, CONSOLE.md §5; ids of different authors never collide, issue 10):
-        one statement decides, no lookup first (the conflict is the messages_client index's)."""
+        one statement decides, no lookup first (the conflict is the messages_client index's).
+        ``body`` is the image or card of a message of that kind, kept as JSON."""
         found = self.store.execute(
-            "INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING RETURNING id",
-            (buyer, author.value, text, at, agent, client_id),
+            "INSERT INTO messages (conversation, author, text, at, agent, client_id, kind, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            (buyer, author.value, text, at, agent, client_id, kind.value,
+             None if body is None else _attrs_encoder.encode(body).decode()),
         ).fetchall()  # all: a RETURNING statement left unfinished would hold the transaction open
         return int(found[0][0]) if found else None
 

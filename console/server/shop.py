@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
+from console.protocol.cards import Card
 from console.protocol.codec import ProtocolError
 from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
@@ -48,7 +49,7 @@ from console.protocol.messages import (
     TeamInfo,
 )
 from console.reception.audience import Staff, audience, sees
-from console.reception.model import Author, Message, Section
+from console.reception.model import Author, ImageRef, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
 from console.routing.events import (
@@ -361,14 +362,17 @@ class Shop:
     # -- messages that the shop side writes -------------------------------------------------------
 
     def holder_says(self, row: Row, author: Author, text: str, *, agent: str | None = None,
-                    client_id: str | None = None, holder: bool = True) -> Message | None:
+                    client_id: str | None = None, holder: bool = True, kind: MessageKind = MessageKind.TEXT,
+                    image: ImageRef | None = None, card: Card | None = None) -> Message | None:
         """An agent or the bot writes to the buyer: store, tell the engine, tell everyone.
 
+        ``text`` is the message, or for an image or a card (``kind``) its readable preview.
         ``holder`` False: the writer is not the session's holder (the bot's assist), so for the
         engine the buyer still waits for the holder (R9.2 idle close does not start).
         None, changing nothing, when ``client_id`` was already used in this conversation."""
         at = self.driver.now()
-        message = self.rows.add_message(row, author, text, at, agent=agent, client_id=client_id)
+        message = self.rows.add_message(row, author, text, at, agent=agent, client_id=client_id,
+                                        kind=kind, image=image, card=card)
         if message is None:
             return None
         if author is Author.AGENT and agent is not None:
@@ -377,7 +381,8 @@ class Shop:
             self.feed(HolderReply(buyer=row.buyer, text=text))
         self._publish(row, message)
         name = self.policy.agent(agent).name if agent is not None and self._has_agent(agent) else ""
-        self.hub.to_buyer(row.buyer, AgentMessage(id=message.id, text=text, author=author, name=name or "", at=at))
+        self.hub.to_buyer(row.buyer, AgentMessage(id=message.id, text=text, author=author, name=name or "", at=at,
+                                                  kind=kind, image=image, card=card))
         return message
 
     def _has_agent(self, agent: str) -> bool:

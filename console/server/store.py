@@ -113,7 +113,9 @@ _SCHEMA: tuple[str, ...] = (
         text TEXT NOT NULL,
         at REAL NOT NULL,
         agent TEXT,
-        client_id TEXT
+        client_id TEXT,
+        kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'image', 'card')),
+        body TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation, id)""",
     # Idempotency (CONSOLE.md §5) is per author: the buyer, or one agent account; a buyer's
@@ -638,6 +640,8 @@ class Store:
             if old_messages:
                 self.db.execute("DROP INDEX IF EXISTS messages_conversation")
                 self.db.execute("ALTER TABLE messages RENAME TO messages_v2")
+            if version is not None and not old_messages:
+                self._add_message_kinds()  # 5 -> 6, before _SCHEMA's statements may refer to the columns
             for statement in _SCHEMA:
                 self.db.execute(statement)
             if version == 1:
@@ -662,6 +666,17 @@ class Store:
             raise
         if self.durable:
             self._fsync_wal()
+
+    def _add_message_kinds(self) -> None:
+        """Schema 6 (issue 13): a message has a kind (text, image, card) and, for an image or a
+        card, a JSON body; ``text`` stays its readable preview. Decided by the columns present,
+        not by the version number, so it is one self-contained step wherever it is numbered."""
+        columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(messages)")}
+        if not columns or "kind" in columns:
+            return
+        self.db.execute("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'"
+                        " CHECK (kind IN ('text', 'image', 'card'))")
+        self.db.execute("ALTER TABLE messages ADD COLUMN body TEXT")
 
     def _index_messages(self) -> None:
         """Create the search index if any part of it is missing, and backfill it (schema 4)."""
