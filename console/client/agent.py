@@ -52,6 +52,8 @@ from console.protocol.messages import (
     BuyerList,
     BuyerPanel,
     BuyerTile,
+    CardKind,
+    CatalogAnswer,
     Claim,
     ClearSection,
     CloseSession,
@@ -90,6 +92,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    ProductCard,
     QueueBuyers,
     QueuedBuyer,
     RemoveNote,
@@ -100,8 +103,10 @@ from console.protocol.messages import (
     Request,
     Resume,
     Search,
+    SearchCatalog,
     SearchResults,
     Section,
+    SendCard,
     SessionHistory,
     SetStatus,
     Status,
@@ -503,6 +508,15 @@ class AgentClient:
     async def get_session(self, conversation: str, session: int) -> SessionHistory:
         """One past session's messages, read-only."""
         return await self._call(_build(GetSession, conversation=conversation, session=session), SessionHistory)
+
+    async def send_card(self, conversation: str, card: CardKind, ref: str, *, client_id: str | None = None) -> ReplyAck:
+        """A product, order or 催付 card (issue 13); the message comes back as a ``message`` event."""
+        return await self._call(_build(SendCard, conversation=conversation, card=card, ref=ref,
+                                       client_id=client_id or new_client_id()), ReplyAck)
+
+    async def search_catalog(self, query: str) -> list[ProductCard]:
+        """Products of the shop's catalogue to send (title, id or pinyin initials)."""
+        return (await self._call(_build(SearchCatalog, query=query), CatalogAnswer)).products
 
     async def add_note(self, conversation: str, text: str) -> None:
         await self._call(_build(AddNote, conversation=conversation, text=text), Ok)

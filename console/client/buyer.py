@@ -42,6 +42,7 @@ from console.protocol.messages import (
     Say,
     SayAck,
     SessionClosed,
+    ShareProduct,
 )
 
 BuyerPushed = Routed | QueueUpdate | AgentMessage | SessionClosed
@@ -140,6 +141,11 @@ class BuyerClient:
     async def say(self, text: str, *, client_id: str | None = None) -> SayAck:
         """The buyer writes (a resend with the same ``client_id`` is acknowledged, not stored)."""
         ack: SayAck = await self._call(Say(text=text, client_id=client_id or new_client_id()), SayAck)
+        return ack
+
+    async def share_product(self, product: str, *, client_id: str | None = None) -> SayAck:
+        """The buyer shares a product of the shop: a product card the server makes (issue 13)."""
+        ack: SayAck = await self._call(ShareProduct(product=product, client_id=client_id or new_client_id()), SayAck)
         return ack
 
     async def rate(self, score: int) -> None:

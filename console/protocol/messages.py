@@ -24,6 +24,11 @@ from typing import Annotated
 import msgspec
 
 from console.protocol.cards import Card as Card
+from console.protocol.cards import CardItem as CardItem
+from console.protocol.cards import CardKind as CardKind
+from console.protocol.cards import OrderCard as OrderCard
+from console.protocol.cards import PayReminderCard as PayReminderCard
+from console.protocol.cards import ProductCard as ProductCard
 from console.protocol.identifiers import ID_PATTERN
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
@@ -314,6 +319,25 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
     before: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None  # a SQLite rowid: larger is `invalid`, not a crash
 
 
+class SendCard(Request, tag="send_card", frozen=True, kw_only=True):
+    """Send the buyer a card (issue 13): a product of the catalogue, one of the buyer's own orders,
+    or 催付 on one of its unpaid orders. ``ref`` names the product or the order; the server builds
+    the card from its own facts. Who may: as ``reply`` (the session's holder). Idempotent on
+    ``client_id``. Answer: ``reply_ack``."""
+
+    conversation: Id
+    card: CardKind
+    ref: Id
+    client_id: Id
+
+
+class SearchCatalog(Request, tag="search_catalog", frozen=True, kw_only=True):
+    """Products of the shop's catalogue whose title or id holds ``query``, or whose title's pinyin
+    initials do (``lyq`` finds 连衣裙); empty: the first ones. Answer: ``catalog``."""
+
+    query: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
 class GetPanel(Request, tag="get_panel", frozen=True, kw_only=True):
     """The buyer panel of a conversation (CONSOLE.md §6), asked once when it opens; changes are
     pushed as ``panel`` events afterwards."""
@@ -456,6 +480,8 @@ AgentRequest = (
     | ApplyPolicy
     | Search
     | GetPanel
+    | SendCard
+    | SearchCatalog
     | AddNote
     | RemoveNote
     | AddTag
@@ -755,6 +781,13 @@ class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     next_before: int | None = None
 
 
+class CatalogAnswer(Response, tag="catalog", frozen=True, kw_only=True):
+    """The products matching a ``search_catalog``, best first (at most 50), as the cards they make."""
+
+    query: str
+    products: list[ProductCard] = []
+
+
 class PanelAnswer(Response, tag="panel", frozen=True, kw_only=True):
     panel: BuyerPanel
 
@@ -839,6 +872,7 @@ AgentPush = (
     | Team
     | Colleagues
     | SearchResults
+    | CatalogAnswer
     | PanelAnswer
     | SessionHistory
     | Phrases
@@ -893,6 +927,15 @@ class Say(Request, tag="say", frozen=True, kw_only=True):
     client_id: Id
 
 
+class ShareProduct(Request, tag="share_product", frozen=True, kw_only=True):
+    """The buyer shares a product of the shop (a product card: "I am asking about this one").
+    The server makes the card from its catalogue: an unknown product is ``not_found``.
+    Idempotent on ``client_id``; answered like ``say``."""
+
+    product: Id
+    client_id: Id
+
+
 class Rate(Request, tag="rate", frozen=True, kw_only=True):
     """The buyer rates their latest session, 1-5 (4-5 count as satisfied)."""
 
@@ -915,7 +958,7 @@ class GetQuestions(Request, tag="get_questions", frozen=True, kw_only=True):
     entry: Entry = Entry.OTHER
 
 
-BuyerRequest = BuyerHello | Arrive | Say | Rate | OrderUpdate | GetQuestions
+BuyerRequest = BuyerHello | Arrive | Say | ShareProduct | Rate | OrderUpdate | GetQuestions
 
 
 # -- buyer side: server -> gateway ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_agent
+from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
@@ -30,6 +31,7 @@ from console.protocol.messages import (
     AgentRequest,
     ApplyPolicy,
     BuyerList,
+    CatalogAnswer,
     Claim,
     ClearSection,
     CloseSession,
@@ -71,7 +73,9 @@ from console.protocol.messages import (
     Response,
     Resume,
     Search,
+    SearchCatalog,
     SearchResults,
+    SendCard,
     SessionHistory,
     SetStatus,
     Snapshot,
@@ -80,11 +84,12 @@ from console.protocol.messages import (
     Why,
     WhyAnswer,
 )
-from console.reception.model import Author, KpiTiles
+from console.reception.model import Author, KpiTiles, MessageKind
 from console.routing.engine import EngineError
 from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
+from console.server.cards import product_card
 from console.server.conversations import Row
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
@@ -287,7 +292,31 @@ class AgentSide:
             return resent
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
 
-    def _resent(self, link: AgentLink, row: Row, request: Reply) -> ReplyAck | None:
+    def _send_card(self, link: AgentLink, request: SendCard) -> ReplyAck:
+        """A product, order or 催付 card (issue 13): who may is as for a reply (the session's holder);
+        the card is built from the shop's facts and checked (``Shop.cards``)."""
+        row = self._row(link, request.conversation, read=True)
+        try:
+            self._own_session(link, row)
+        except ProtocolError:
+            resent = self._resent(link, row, request)
+            if resent is not None:
+                return resent
+            raise
+        card = self.shop.cards.make(row.buyer, request.card, request.ref)
+        message = self.shop.holder_says(row, Author.AGENT, card_text(card), agent=link.agent,
+                                        client_id=request.client_id, kind=MessageKind.CARD, card=card)
+        if message is None:
+            resent = self._resent(link, row, request)
+            assert resent is not None
+            return resent
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+
+    def _search_catalog(self, link: AgentLink, request: SearchCatalog) -> CatalogAnswer:
+        products = self.shop.cards.catalog.search(request.query)
+        return CatalogAnswer(rid=request.rid, query=request.query, products=[product_card(p) for p in products])
+
+    def _resent(self, link: AgentLink, row: Row, request: Reply | SendCard) -> ReplyAck | None:
         """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
         earlier = self.shop.rows.find_client_message(row.buyer, request.client_id, Author.AGENT, link.agent)
         if earlier is None:  # client ids are per author (issue 10): another's never matches
@@ -482,6 +511,8 @@ class AgentSide:
         ApplyPolicy: _apply_policy,
         Search: _search,
         GetPanel: _get_panel,
+        SendCard: _send_card,
+        SearchCatalog: _search_catalog,
         GetSession: _get_session,
         AddNote: _add_note,
         RemoveNote: _remove_note,

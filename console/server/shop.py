@@ -69,6 +69,7 @@ from console.routing.events import (
 )
 from console.routing.policy import Policy
 from console.server.bot import Bot
+from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import Directory
 from console.server.driver import EngineDriver
@@ -110,6 +111,7 @@ class Shop:
         self.rows = Conversations(store, self.journal)
         self.repo = self.rows.repo  # the reception path's SQL (``repository``)
         self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
+        self.cards = CardMaker(store)  # product, order and 催付 cards from the shop's own facts (issue 13)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -607,7 +609,7 @@ class Shop:
 
     # -- requests -------------------------------------------------------------------------------------
 
-    def buyer_says(self, row: Row, text: str, client_id: str) -> tuple[int, bool]:
+    def buyer_says(self, row: Row, text: str, client_id: str, *, card: Card | None = None) -> tuple[int, bool]:
         """A buyer message: stored once per ``client_id`` (CONSOLE.md §5), routed again after a
         close (R2.1), told to the engine (may hand off, R7.7), shown, and answered by the bot when
         it holds the buyer. Returns the message id and whether it was a resend."""
@@ -621,7 +623,8 @@ class Shop:
                 raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
             self.arrive(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
         now = self.driver.now()
-        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id)
+        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id,
+                                        kind=MessageKind.TEXT if card is None else MessageKind.CARD, card=card)
         if message is None:  # a resend is acknowledged, not stored again
             earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None
