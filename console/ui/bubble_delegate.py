@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOpti
 
 from console.reception.emoji import with_emoji
 from console.reception.model import Author, Message
+from console.ui.card_painter import card_size, paint_card
 from console.ui.labels import time_label
 from console.ui.message_model import DeliveryRole, FailureRole, MessageRole
 from console.ui.state import Delivery
@@ -48,6 +49,9 @@ class BubbleDelegate(QStyledItemDelegate):
         return max(120, int(self._view.viewport().width() * SHARE) - 2 * PAD)
 
     def _text_rect(self, message: Message, font: QFont) -> QRect:
+        if message.card is not None:  # a card takes its own room (card_painter)
+            size = card_size(message.card, font)
+            return QRect(0, 0, size.width() - 2 * PAD, size.height() - 2 * PAD)
         metrics = QFontMetrics(font)
         return metrics.boundingRect(QRect(0, 0, self._text_width(), 100_000),
                                     int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
@@ -95,10 +99,13 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setPen(BORDER[message.author])
         painter.setBrush(BUBBLE[message.author])
         painter.drawRoundedRect(bubble, 8, 8)
-        painter.setFont(font)
-        painter.setPen(QColor("#1f2933"))
-        painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD),
-                         int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
+        if message.card is not None:
+            paint_card(painter, bubble, message.card, font)
+        else:
+            painter.setFont(font)
+            painter.setPen(QColor("#1f2933"))
+            painter.drawText(bubble.adjusted(PAD, PAD, -PAD, -PAD),
+                             int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
         if delivery != Delivery.CONFIRMED:
             painter.setFont(small)
             label = delivery_label(delivery, str(index.data(FailureRole) or ""))

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.protocol.messages import DecisionInfo, PhraseInfo
+from console.protocol.messages import CardKind, DecisionInfo, PhraseInfo
 from console.reception.model import Conversation, Message
 from console.reception.phrases import PINNED_KEYS, fill
 from console.ui.bubble_delegate import BubbleDelegate
@@ -32,6 +32,7 @@ from console.ui.emoji_picker import EmojiPicker
 from console.ui.message_model import MessageModel
 from console.ui.phrase_book import PhraseBook
 from console.ui.phrase_popup import PhrasePopup
+from console.ui.product_picker import ProductPicker
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
 from console.ui.state import ConsoleState
@@ -164,6 +165,7 @@ class ConversationPane(QWidget):
     claim_requested = Signal(str)
 
     phrase_failed = Signal(str)
+    card_requested = Signal(str, str, str)  # conversation id, CardKind value, product id / order number
 
     def __init__(self, state: ConsoleState, clock: Callable[[], float], parent: QWidget | None = None, *,
                  phrases: PhraseBook | None = None) -> None:
@@ -207,6 +209,11 @@ class ConversationPane(QWidget):
         self.emoji_button.setToolTip(self.tr("表情 (%1)").replace("%1", EMOJI_KEYS))
         self.emoji_button.setAccessibleName(self.tr("表情"))
         self.emoji_picker = EmojiPicker(self)
+        self.product_button = QToolButton(self)
+        self.product_button.setObjectName("productButton")
+        self.product_button.setText(self.tr("商品"))
+        self.product_button.setToolTip(self.tr("从商品库发送商品卡片"))
+        self.product_picker = ProductPicker(self)
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -222,6 +229,7 @@ class ConversationPane(QWidget):
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
         footer.addWidget(self.emoji_button)
+        footer.addWidget(self.product_button)
         footer.addStretch(1)
         footer.addWidget(self.send_button)
         page = QWidget(self)
@@ -254,6 +262,8 @@ class ConversationPane(QWidget):
         self.input.emoji_requested.connect(self.open_emoji_picker)
         self.emoji_button.clicked.connect(self.open_emoji_picker)
         self.emoji_picker.chosen.connect(self._on_emoji_picker_chosen)
+        self.product_button.clicked.connect(self._on_product_button_clicked)
+        self.product_picker.product_chosen.connect(self._on_product_picker_product_chosen)
         self.popup.list.clicked.connect(lambda index: self._insert_phrase(self.popup.model.phrase(index.row())))
         self.history.installEventFilter(self)
 
@@ -301,6 +311,7 @@ class ConversationPane(QWidget):
         self.input.setEnabled(False)
         self.send_button.setEnabled(False)
         self.emoji_button.setEnabled(False)
+        self.product_button.setEnabled(False)
         self.close_button.setEnabled(False)
 
     def clear(self) -> None:
@@ -350,6 +361,7 @@ class ConversationPane(QWidget):
         self.input.setEnabled(conversation.open)  # a closed session takes no more replies
         self.send_button.setEnabled(conversation.open)
         self.emoji_button.setEnabled(conversation.open)
+        self.product_button.setEnabled(conversation.open)
         self.input.setPlaceholderText(self._placeholder() if conversation.open
                                       else self.tr("会话已结束，不能再回复"))
 
@@ -368,6 +380,17 @@ class ConversationPane(QWidget):
     def _on_emoji_picker_chosen(self, emoji: str) -> None:
         if self.input.isEnabled():
             self.input.insertPlainText(emoji)
+        self.input.setFocus()
+
+    # -- cards ---------------------------------------------------------------------------------------
+
+    def _on_product_button_clicked(self) -> None:
+        if self.conversation is not None and self.conversation.open:
+            self.product_picker.open_picker()
+
+    def _on_product_picker_product_chosen(self, product: str) -> None:
+        if self.conversation is not None and self.conversation.open:
+            self.card_requested.emit(self.conversation.id, CardKind.PRODUCT.value, product)
         self.input.setFocus()
 
     # -- quick replies ---------------------------------------------------------------------------------

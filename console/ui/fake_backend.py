@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from console.protocol.cards import Card, CardItem, CardKind, OrderCard, PayReminderCard, ProductCard, card_text
 from console.protocol.messages import (
     AgentDayRow,
     ArriveInfo,
@@ -30,7 +31,8 @@ from console.protocol.messages import (
     Reason,
     SessionInfo,
 )
-from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
+from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, MessageKind, Section
+from console.reception.phrases import initials
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
 from console.ui.transfer_targets import TransferTarget, in_dialog_order
@@ -129,6 +131,16 @@ FILTERS: dict[str, list[str]] = {
     "not_ordered": ["b1001", "b1002", "b1005", "b1006", "b1009"],
     "not_paid": ["b1004", "b1007"],
 }
+
+
+CATALOG = [
+    ProductCard(id="p1001", title="碎花连衣裙 M码", price=15900),
+    ProductCard(id="p1002", title="纯棉T恤 白色 L", price=5900),
+    ProductCard(id="p1003", title="高腰阔腿裤 黑色", price=12900),
+    ProductCard(id="p1004", title="法式方领泡泡袖连衣裙", price=18900),
+    ProductCard(id="p2001", title="真丝围巾", price=8800),
+]
+"""The fake shop's catalogue (the demo's first products)."""
 
 
 class FakeBackend:
@@ -299,6 +311,40 @@ class FakeBackend:
                     at=at + 60, agent=info.agent),
             Message(id=-3, conversation=conversation, author=Author.BUYER, text="好的谢谢", at=at + 90),
         ])
+
+    def send_card(self, conversation: str, card: str, ref: str) -> None:
+        """As the server: the card from the catalogue or the buyer's own orders, or an error."""
+        self._record("send_card", conversation, card, ref)
+        made: Card | None = None
+        if card == CardKind.PRODUCT:
+            made = next((p for p in CATALOG if p.id == ref), None)
+        else:
+            order = next((o for o in self._panel(conversation).orders if o.id == ref), None)
+            items = [CardItem(title=i.title, quantity=i.quantity) for i in order.items] if order is not None else []
+            if order is not None and card == CardKind.ORDER:
+                made = OrderCard(order=ref, state=order.state.value, amount=order.amount, items=items)
+            elif order is not None and order.state is OrderState.UNPAID:
+                made = PayReminderCard(order=ref, amount=order.amount, items=items)
+        if made is None:
+            self.state.report_error(f"发送卡片：{ref}")
+            return
+        self.buyer_card(conversation, made, author=Author.AGENT)
+
+    def buyer_card(self, conversation: str, card: Card, *, author: Author = Author.BUYER) -> None:
+        """A card message in ``conversation`` (a buyer sharing a product, or one the agent sent)."""
+        now = self.clock()
+        text = card_text(card)
+        self.state.add_message(Message(id=next(self._ids), conversation=conversation, author=author, text=text, at=now,
+                                       agent=ME if author is Author.AGENT else None, kind=MessageKind.CARD, card=card))
+        current = self.state.conversations.get(conversation)
+        if current is not None:
+            self.state.update_conversation(msgspec.structs.replace(current, last_text=text, last_at=now))
+
+    def search_catalog(self, query: str) -> None:
+        self._record("search_catalog", query)
+        q = query.strip().lower()
+        found = [p for p in CATALOG if not q or q in p.title.lower() or q in p.id or q in initials(p.title)]
+        self.state.set_catalog(query, found[:50])
 
     def add_note(self, conversation: str, text: str) -> None:
         self._record("add_note", conversation, text)

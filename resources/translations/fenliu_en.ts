@@ -79,22 +79,22 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="84" />
+        <location filename="../../console/ui/bubble_delegate.py" line="88" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="34" />
+        <location filename="../../console/ui/bubble_delegate.py" line="35" />
         <source>离线，连接恢复后发送</source>
         <translation>Offline: will be sent when the connection is back</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="32" />
+        <location filename="../../console/ui/bubble_delegate.py" line="33" />
         <source>未发送：%1</source>
         <translation>Not sent: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="35" />
+        <location filename="../../console/ui/bubble_delegate.py" line="36" />
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
@@ -102,330 +102,388 @@
 <context>
     <name>BuyerPanel</name>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="84" />
+        <location filename="../../console/ui/buyer_panel.py" line="85" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="85" />
+        <location filename="../../console/ui/buyer_panel.py" line="86" />
         <source>来源</source>
         <translation>Came from</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="86" />
+        <location filename="../../console/ui/buyer_panel.py" line="87" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="87" />
+        <location filename="../../console/ui/buyer_panel.py" line="88" />
         <source>备注（全店客服可见）</source>
         <translation>Notes (the whole shop sees them)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="88" />
+        <location filename="../../console/ui/buyer_panel.py" line="89" />
         <source>标签</source>
         <translation>Tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="94" />
+        <location filename="../../console/ui/card_painter.py" line="33" />
         <source>未付款</source>
         <translation>Not paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="95" />
+        <location filename="../../console/ui/card_painter.py" line="34" />
         <source>已付款</source>
         <translation>Paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="96" />
+        <location filename="../../console/ui/card_painter.py" line="35" />
         <source>已发货</source>
         <translation>Shipped</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="97" />
+        <location filename="../../console/ui/card_painter.py" line="36" />
         <source>交易成功</source>
         <translation>Completed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="98" />
+        <location filename="../../console/ui/card_painter.py" line="37" />
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="99" />
+        <location filename="../../console/ui/card_painter.py" line="38" />
         <source>售后中</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="105" />
+        <location filename="../../console/ui/buyer_panel.py" line="95" />
         <source>商品详情页</source>
         <translation>Product page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="106" />
+        <location filename="../../console/ui/buyer_panel.py" line="96" />
         <source>订单详情页</source>
         <translation>Order page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="107" />
+        <location filename="../../console/ui/buyer_panel.py" line="97" />
         <source>私信</source>
         <translation>Direct message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="108" />
+        <location filename="../../console/ui/buyer_panel.py" line="98" />
         <source>直播间</source>
         <translation>Live room</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="109" />
+        <location filename="../../console/ui/buyer_panel.py" line="99" />
         <source>售后</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="110" />
+        <location filename="../../console/ui/buyer_panel.py" line="100" />
         <source>其他</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="129" />
-        <location filename="../../console/ui/buyer_panel.py" line="162" />
+        <location filename="../../console/ui/buyer_panel.py" line="115" />
+        <location filename="../../console/ui/buyer_panel.py" line="148" />
         <source>、</source>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="136" />
+        <location filename="../../console/ui/buyer_panel.py" line="122" />
         <source>下单 %1，更新 %2</source>
         <translation>Ordered %1, updated %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="147" />
+        <location filename="../../console/ui/buyer_panel.py" line="133" />
         <source>入口</source>
         <translation>Entry</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="152" />
+        <location filename="../../console/ui/buyer_panel.py" line="138" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="153" />
+        <location filename="../../console/ui/buyer_panel.py" line="139" />
         <source>问题</source>
         <translation>Question</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="154" />
+        <location filename="../../console/ui/buyer_panel.py" line="140" />
         <source>意图</source>
         <translation>Intent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="161" />
+        <location filename="../../console/ui/buyer_panel.py" line="147" />
         <source>人群标签</source>
         <translation>Crowd tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="168" />
+        <location filename="../../console/ui/buyer_panel.py" line="154" />
         <source>专属客服</source>
         <translation>Exclusive agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="294" />
-        <location filename="../../console/ui/buyer_panel.py" line="510" />
+        <location filename="../../console/ui/buyer_panel.py" line="280" />
+        <location filename="../../console/ui/buyer_panel.py" line="507" />
         <source>进行中</source>
         <translation>going on</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="299" />
+        <location filename="../../console/ui/buyer_panel.py" line="285" />
         <source>%1–%2 · %3 · %4 条</source>
         <translation>%1–%2 · %3 · %4 messages</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="307" />
+        <location filename="../../console/ui/buyer_panel.py" line="293" />
         <source>%1
 —— %2 %3</source>
         <translation>%1
 — %2 %3</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="318" />
+        <location filename="../../console/ui/buyer_panel.py" line="304" />
         <source>双击以只读方式查看这次会话</source>
         <translation>Double-click to read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="359" />
+        <location filename="../../console/ui/buyer_panel.py" line="346" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="376" />
+        <location filename="../../console/ui/buyer_panel.py" line="365" />
         <source>写一条备注，回车保存（全店客服可见）</source>
         <translation>Write a note, Enter saves it (the whole shop sees it)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="381" />
-        <location filename="../../console/ui/buyer_panel.py" line="382" />
+        <location filename="../../console/ui/buyer_panel.py" line="370" />
+        <location filename="../../console/ui/buyer_panel.py" line="371" />
         <source>加标签</source>
         <translation>Add tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="460" />
+        <location filename="../../console/ui/buyer_panel.py" line="454" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="462" />
+        <location filename="../../console/ui/buyer_panel.py" line="456" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="465" />
+        <location filename="../../console/ui/buyer_panel.py" line="462" />
         <source>查看这次会话</source>
         <translation>Read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="489" />
+        <location filename="../../console/ui/buyer_panel.py" line="486" />
         <source>历史会话（只读）：%1 · %2</source>
         <translation>Past session (read-only): %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="506" />
+        <location filename="../../console/ui/buyer_panel.py" line="503" />
         <source>%1 开始，%2</source>
         <translation>Began %1, %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="512" />
+        <location filename="../../console/ui/buyer_panel.py" line="509" />
         <source>%1 结束</source>
         <translation>ended %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="515" />
+        <location filename="../../console/ui/buyer_panel.py" line="512" />
         <source>。只读：不能在这里回复。</source>
         <translation>. Read-only: no replies from here.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/order_actions.py" line="43" />
+        <source>发送订单</source>
+        <translation>Send order</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/order_actions.py" line="45" />
+        <source>催付</source>
+        <translation>Payment reminder</translation>
+    </message>
+</context>
+<context>
+    <name>CardPainter</name>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="43" />
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="50" />
+        <source>商品 %1</source>
+        <translation>Product %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="53" />
+        <source>订单 %1</source>
+        <translation>Order %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="55" />
+        <source>催付 · 订单 %1</source>
+        <translation>Payment reminder · order %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="56" />
+        <source>待付款 %1</source>
+        <translation>To pay %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="57" />
+        <source>您的订单还未付款，库存有限，请尽快完成支付哦</source>
+        <translation>Your order is not paid yet; stock is limited, please pay soon</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="84" />
+        <source>商品图</source>
+        <translation>Picture</translation>
     </message>
 </context>
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="89" />
+        <location filename="../../console/ui/bridge.py" line="94" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="97" />
+        <location filename="../../console/ui/bridge.py" line="102" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="104" />
+        <location filename="../../console/ui/bridge.py" line="109" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="107" />
+        <location filename="../../console/ui/bridge.py" line="112" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="110" />
+        <location filename="../../console/ui/bridge.py" line="115" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="113" />
+        <location filename="../../console/ui/bridge.py" line="118" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="119" />
+        <location filename="../../console/ui/bridge.py" line="124" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="125" />
+        <location filename="../../console/ui/bridge.py" line="130" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="132" />
+        <location filename="../../console/ui/bridge.py" line="137" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="141" />
+        <location filename="../../console/ui/bridge.py" line="146" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="144" />
+        <location filename="../../console/ui/bridge.py" line="149" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="150" />
+        <location filename="../../console/ui/bridge.py" line="155" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="161" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="162" />
+        <location filename="../../console/ui/bridge.py" line="167" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="169" />
+        <location filename="../../console/ui/bridge.py" line="174" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="172" />
+        <location filename="../../console/ui/bridge.py" line="179" />
+        <source>发送卡片</source>
+        <translation>Sending a card</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="186" />
+        <source>搜索商品</source>
+        <translation>Searching products</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="189" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="175" />
+        <location filename="../../console/ui/bridge.py" line="192" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="179" />
+        <location filename="../../console/ui/bridge.py" line="196" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="182" />
+        <location filename="../../console/ui/bridge.py" line="199" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="187" />
+        <location filename="../../console/ui/bridge.py" line="204" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="193" />
+        <location filename="../../console/ui/bridge.py" line="210" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="201" />
+        <location filename="../../console/ui/bridge.py" line="218" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="207" />
+        <location filename="../../console/ui/bridge.py" line="224" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="234" />
+        <location filename="../../console/ui/bridge.py" line="251" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="242" />
+        <location filename="../../console/ui/bridge.py" line="259" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -508,74 +566,84 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="177" />
+        <location filename="../../console/ui/conversation_pane.py" line="179" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="185" />
+        <location filename="../../console/ui/conversation_pane.py" line="187" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="186" />
+        <location filename="../../console/ui/conversation_pane.py" line="188" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="358" />
+        <location filename="../../console/ui/conversation_pane.py" line="370" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="210" />
+        <location filename="../../console/ui/conversation_pane.py" line="217" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="207" />
+        <location filename="../../console/ui/conversation_pane.py" line="209" />
         <source>表情 (%1)</source>
         <translation>Emoji (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="208" />
+        <location filename="../../console/ui/conversation_pane.py" line="210" />
         <source>表情</source>
         <translation>Emoji</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="212" />
+        <location filename="../../console/ui/conversation_pane.py" line="214" />
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="215" />
+        <source>从商品库发送商品卡片</source>
+        <translation>Send a product card from the catalogue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="219" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="295" />
+        <location filename="../../console/ui/conversation_pane.py" line="305" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="295" />
+        <location filename="../../console/ui/conversation_pane.py" line="305" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="346" />
+        <location filename="../../console/ui/conversation_pane.py" line="357" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="354" />
+        <location filename="../../console/ui/conversation_pane.py" line="366" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="359" />
+        <location filename="../../console/ui/conversation_pane.py" line="371" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="397" />
+        <location filename="../../console/ui/conversation_pane.py" line="420" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -795,60 +863,60 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="408" />
-        <location filename="../../console/ui/main_window.py" line="456" />
+        <location filename="../../console/ui/main_window.py" line="412" />
         <location filename="../../console/ui/main_window.py" line="460" />
+        <location filename="../../console/ui/main_window.py" line="464" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="412" />
+        <location filename="../../console/ui/main_window.py" line="416" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="410" />
+        <location filename="../../console/ui/main_window.py" line="414" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="425" />
+        <location filename="../../console/ui/main_window.py" line="429" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="457" />
+        <location filename="../../console/ui/main_window.py" line="461" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="461" />
+        <location filename="../../console/ui/main_window.py" line="465" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="518" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="518" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="541" />
+        <location filename="../../console/ui/main_window.py" line="545" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="548" />
+        <location filename="../../console/ui/main_window.py" line="552" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="554" />
+        <location filename="../../console/ui/main_window.py" line="558" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1162,6 +1230,39 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <location filename="../../console/ui/phrase_popup.py" line="97" />
         <source>还没有快捷短语：在“快捷短语”菜单中添加</source>
         <translation>No quick replies yet: add some in the Quick replies menu</translation>
+    </message>
+</context>
+<context>
+    <name>ProductPicker</name>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="79" />
+        <source>发送商品</source>
+        <translation>Send a product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="82" />
+        <source>搜索商品：标题、编号或拼音首字母</source>
+        <translation>Search products: title, id or pinyin initials</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="124" />
+        <source>↑↓ 选择，Enter 发送给买家，Esc 关闭</source>
+        <translation>↑↓ choose, Enter sends it to the buyer, Esc closes</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="126" />
+        <source>没有与“%1”相符的商品</source>
+        <translation>No product matches “%1”</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="127" />
+        <source>商品库是空的：用 fenliu catalog import 导入</source>
+        <translation>The catalogue is empty: import one with fenliu catalog import</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="134" />
+        <source>搜索中…</source>
+        <translation>Searching…</translation>
     </message>
 </context>
 <context>
