@@ -61,6 +61,7 @@ class Persona(StrEnum):
 
 class Action(StrEnum):
     SAY = "say"
+    SHARE = "share"  # share a product card (the visit's product): "I am asking about this one"
     ORDER = "order"  # place an order (unpaid)
     PAY = "pay"
     RATE = "rate"
@@ -118,6 +119,8 @@ class TrafficConfig:
     staff_share: float = 0.04
     group_share: float = 0.04
     returning_share: float = 0.2
+    share_products: bool = False  # some visits share a product card (the server needs the demo catalogue)
+    product_share: float = 0.3  # of visits from a product page or a DM, when share_products
 
     def __post_init__(self) -> None:
         if not 0 < self.rate <= 60_000:
@@ -180,7 +183,8 @@ def iter_traffic(config: TrafficConfig) -> Iterator[Visit]:
                 persona = Persona.IMPOSTOR if rng.random() < 0.03 else Persona.CONSUMER
                 name = rng.choice(phrases.IMPOSTOR_NAMES) if persona is Persona.IMPOSTOR else _nickname(rng)
                 seen.append((buyer, name))
-            visit = _consumer_visit(rng, t, buyer, name, persona, returning, order_prefix=f"o{config.seed}-{count + 1}")
+            visit = _consumer_visit(rng, t, buyer, name, persona, returning, order_prefix=f"o{config.seed}-{count + 1}",
+                                    share=config.product_share if config.share_products else None)
         count += 1
         yield visit
 
@@ -200,7 +204,7 @@ def _gaps(rng: random.Random, count: int, first: tuple[float, float] = (0.5, 3.0
 
 
 def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, persona: Persona, returning: bool,
-                    order_prefix: str) -> Visit:
+                    order_prefix: str, share: float | None = None) -> Visit:
     entry = rng.choices(
         [Entry.PRODUCT_DETAIL, Entry.ORDER_DETAIL, Entry.DM, Entry.LIVE, Entry.AFTER_SALE, Entry.OTHER],
         weights=[45, 12, 12, 16, 12, 3],
@@ -209,12 +213,17 @@ def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, per
     question_pick = rng.random() if entry in (Entry.LIVE, Entry.AFTER_SALE, Entry.PRODUCT_DETAIL) and rng.random() < 0.7 else None
     crowd = ("fans",) if entry is Entry.LIVE and rng.random() < 0.5 else ()
     lines = [rng.choice(phrases.GREETINGS)] if rng.random() < 0.6 else []
+    greeted = bool(lines)
     lines.append(rng.choice(phrases.QUESTIONS[entry]))
     if rng.random() < 0.12:
         lines.append(rng.choice(phrases.HANDOFF))
     lines.extend(rng.choice(phrases.FOLLOW_UPS) for _ in range(rng.choice((0, 1, 1, 2))))
     offsets = _gaps(rng, len(lines))
     steps = [Step(at, Action.SAY, text=text) for at, text in zip(offsets, lines, strict=True)]
+    if product is not None and share is not None and entry in (Entry.PRODUCT_DETAIL, Entry.DM) \
+            and random.Random(f"share:{buyer}:{start}").random() < share:  # its own draw: plans stay as they were
+        asked = int(greeted)  # the card goes just before the question about it
+        steps.insert(asked, Step(max(0.05, offsets[asked] - 0.3), Action.SHARE, text=product))
     end = offsets[-1]
     if entry in (Entry.PRODUCT_DETAIL, Entry.LIVE, Entry.DM) and rng.random() < 0.4:
         order = f"{order_prefix}-{rng.randrange(10_000):04d}"
@@ -379,6 +388,9 @@ class TrafficRun:
             ack = await buyer.say(step.text)
             report.messages += 1
             report.duplicates += int(ack.duplicate)
+        elif step.action is Action.SHARE:
+            await buyer.share_product(step.text)
+            report.messages += 1
         elif step.action is Action.ORDER:
             await buyer.order(step.order, OrderState.UNPAID, items=list(step.items), amount=step.amount)
             report.orders += 1
