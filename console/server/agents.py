@@ -251,7 +251,7 @@ class AgentSide:
         row = self.shop.rows.get(conversation)
         if row is None:
             raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
-        if self.shop.visible_to(row, link.agent) or (read and link.supervises):
+        if self.shop.visible_to(row, link.agent) or (read and self.shop.readable_by(row, link.agent)):
             return row
         raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
 
@@ -385,11 +385,12 @@ class AgentSide:
     def _search(self, link: AgentLink, request: Search) -> SearchResults:
         """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
         try:
-            rows = self.shop.rows.searchable(None if link.supervises else link.agent,
-                                             like_pattern(clean_query(request.query)), MAX_SEARCH_HITS)
-            scope = None if link.supervises else list(rows)
+            query = clean_query(request.query)
+            products = self.shop.cards.catalog.titles_matching(query)  # search by product title too
+            rows, scope = self.shop.rows.searchable(None if link.supervises else link.agent, like_pattern(query),
+                                                    MAX_SEARCH_HITS, products)
             page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
-                                    before=request.before)
+                                    before=request.before, products=products)
         except QueryError as exc:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)

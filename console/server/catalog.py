@@ -74,10 +74,11 @@ class Catalog:
             (like, like, _like(q.lower()), _like(q)[1:], _like(q.lower())[1:], limit))
         return [_product(r) for r in rows]
 
-    def matching_ids(self, query: str, limit: int = 200) -> list[str]:
-        """Ids of products whose title holds ``query`` (search by product title)."""
-        rows = self.store.all("SELECT id FROM catalog WHERE title LIKE ? ESCAPE '\\' LIMIT ?", (_like(query), limit))
-        return [str(r["id"]) for r in rows]
+    def titles_matching(self, query: str, limit: int = 200) -> dict[str, str]:
+        """Products whose title holds ``query``, id -> title (search by product title, issue 13)."""
+        rows = self.store.all("SELECT id, title FROM catalog WHERE title LIKE ? ESCAPE '\\' LIMIT ?",
+                              (_like(query), limit))
+        return {str(r["id"]): str(r["title"]) for r in rows}
 
 
 def import_file(store: Store, path: Path, at: float) -> tuple[int, int]:

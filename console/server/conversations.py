@@ -13,7 +13,7 @@ client_id never collides with an agent's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import fields, replace
 from functools import partial
 
@@ -153,19 +153,29 @@ class Conversations:
         listed.extend(r for r in self.repo.closed_rows(agent, cleared=False) if r.buyer not in self._live)
         return listed
 
-    def searchable(self, agent: str | None, name_pattern: str, limit: int) -> dict[str, Row]:
-        """The rows a search looks at (issue 13): an agent's own, open and closed, and the pool's
-        (the reception list's rule, ``Shop.audience``); for a supervisor (``agent`` None) the
-        rows whose name matches ``name_pattern`` from the whole shop, any other row on demand."""
-        if agent is not None:
-            rows = {r.buyer: r for r in self.of_agent(agent)}
-            rows.update((r.buyer, self._touch(r)) for r in self._pool.values())
-            return rows
+    def searchable(self, agent: str | None, name_pattern: str, limit: int,
+                   products: Collection[str] = ()) -> tuple[dict[str, Row], list[str] | None]:
+        """The rows a search looks at (issue 13) and its scope (None: the whole shop), by the
+        who-finds rule (``audience.finds``): for an agent, its own rows, open and closed, the
+        pool's, and every buyer it ever received (those whose name matches, or who came from one of
+        ``products``, loaded now; any other when a hit asks for it); for a supervisor (``agent``
+        None) the same from the whole shop, any other row on demand."""
         rows = _OnDemand(self.get)
+        if agent is not None:
+            rows.update((r.buyer, r) for r in self.of_agent(agent))
+            rows.update((r.buyer, self._touch(r)) for r in self._pool.values())
+            rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
+                        for r in self.repo.held_named(agent, name_pattern, limit) if r.buyer not in rows)
+            rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
+                        for r in self.repo.rows_from_products(sorted(products), agent, limit) if r.buyer not in rows)
+            scope = set(rows) | set(self.repo.held_by(agent))
+            return rows, sorted(scope)
         rows.update((r.buyer, r) for r in self._live.values())
         rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
                     for r in self.repo.rows_named(name_pattern, limit))
-        return rows
+        rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
+                    for r in self.repo.rows_from_products(sorted(products), None, limit) if r.buyer not in rows)
+        return rows, None
 
     def held_by(self, agent: str) -> list[Row]:
         """The open sessions an agent holds now (from memory, read only), oldest arrival first."""

@@ -146,6 +146,31 @@ class Repository:
         sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
+    def held_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
+        """Rows of buyers ``agent`` ever received whose name matches a LIKE ``pattern``, newest first."""
+        sql = _SELECT + (" WHERE b.name LIKE ? ESCAPE '\\' AND c.buyer IN (SELECT buyer FROM receptions WHERE agent = ?)"
+                         " ORDER BY c.last_at DESC LIMIT ?")
+        return [_row(r) for r in self.store.all(sql, (pattern, agent, limit))]
+
+    def rows_from_products(self, products: list[str], agent: str | None, limit: int) -> list[Row]:
+        """Rows whose latest arrive came from one of ``products``, newest first: for ``agent``, its
+        own and those of buyers it ever received; for None, the whole shop (search by product)."""
+        if not products:
+            return []
+        sql = _SELECT + " WHERE json_extract(CAST(c.arrive AS TEXT), '$.product') IN (SELECT value FROM json_each(?))"
+        params: list[object] = [msgspec.json.encode(products).decode()]
+        if agent is not None:
+            sql += " AND (c.agent = ? OR c.buyer IN (SELECT buyer FROM receptions WHERE agent = ?))"
+            params += [agent, agent]
+        return [_row(r) for r in self.store.all(sql + " ORDER BY c.last_at DESC LIMIT ?", (*params, limit))]
+
+    def held_by(self, agent: str) -> list[str]:
+        """Every buyer ``agent`` ever received (a session with them), by the receptions_agent index."""
+        return [str(r[0]) for r in self.store.tuples("SELECT DISTINCT buyer FROM receptions WHERE agent = ?", (agent,))]
+
+    def has_held(self, agent: str, buyer: str) -> bool:
+        return self.store.one("SELECT 1 FROM receptions WHERE buyer = ? AND agent = ? LIMIT 1", (buyer, agent)) is not None
+
     def closed_rows(self, agent: str, *, cleared: bool) -> list[Row]:
         """An agent's conversations with no session (its history), by the agent index."""
         sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")

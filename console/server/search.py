@@ -115,15 +115,17 @@ class MessageSearch:
         asker: str,
         limit: int,
         before: int | None = None,
+        products: Mapping[str, str] | None = None,
     ) -> Page:
         """Hits for ``query`` in the conversations of ``scope`` (None: all), newest first.
 
         The first page (``before`` None) also has the buyers whose name, product or order number
-        matches; message hits page on by message id."""
+        matches (``products``: catalogue ids whose title matched, id -> title); message hits page on
+        by message id."""
         text = clean_query(query)
         hits: list[SearchHit] = []
         if before is None:
-            hits.extend(self._buyer_hits(text, rows, scope, asker, limit))
+            hits.extend(self._buyer_hits(text, rows, scope, asker, limit, products or {}))
             hits.extend(self._order_hits(text, rows, scope, asker, limit))
         found, next_before = self._message_rows(text, scope, limit, before)
         for r in found:
@@ -173,7 +175,7 @@ class MessageSearch:
     # -- buyers and orders ------------------------------------------------------------------
 
     def _buyer_hits(self, text: str, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
-                    limit: int) -> Iterable[SearchHit]:
+                    limit: int, products: Mapping[str, str]) -> Iterable[SearchHit]:
         needle = text.casefold()
         candidates = rows.values() if scope is None else (rows[b] for b in scope if b in rows)
         matched: list[tuple[Row, SearchMatch, str]] = []
@@ -182,6 +184,8 @@ class MessageSearch:
                 matched.append((row, SearchMatch.NAME, row.name))
             elif row.arrive is not None and row.arrive.product and needle in row.arrive.product.casefold():
                 matched.append((row, SearchMatch.PRODUCT, row.arrive.product))
+            elif row.arrive is not None and row.arrive.product in products:  # by the product's title
+                matched.append((row, SearchMatch.PRODUCT, products[row.arrive.product]))
         matched.sort(key=lambda m: m[0].last_at, reverse=True)
         for row, kind, value in matched[:limit]:
             piece, spans = snippet(value, text)

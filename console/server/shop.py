@@ -48,7 +48,7 @@ from console.protocol.messages import (
     StatusChanged,
     TeamInfo,
 )
-from console.reception.audience import Staff, audience, sees
+from console.reception.audience import Staff, audience, finds, sees
 from console.reception.model import Author, ImageRef, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
@@ -297,6 +297,12 @@ class Shop:
 
     def visible_to(self, row: Row, agent: str) -> bool:
         return sees(agent, row.holder, row.agent, supervises=agent in self.staff.supervisors)
+
+    def readable_by(self, row: Row, agent: str) -> bool:
+        """Who may open (read-only), search and read the panel of a row: ``audience.finds``."""
+        supervises = agent in self.staff.supervisors
+        return finds(agent, row.holder, row.agent, supervises=supervises,
+                     held=not supervises and self.repo.has_held(agent, row.buyer))
 
     def rows_for(self, agent: str) -> list[Row]:
         """The rows of an agent's list (its snapshot), cleared ones left out."""

@@ -193,6 +193,8 @@ _SCHEMA: tuple[str, ...] = (
     )""",
     """CREATE INDEX IF NOT EXISTS receptions_at ON receptions(at)""",
     """CREATE INDEX IF NOT EXISTS receptions_buyer ON receptions(buyer, agent, at)""",  # a session's start
+    # Whom an agent ever received: who may find a conversation by search (audience.finds, issue 13).
+    """CREATE INDEX IF NOT EXISTS receptions_agent ON receptions(agent, buyer)""",
     # A buyer wait (console.reception.kpi.Wait): agent is who answered, or who holds the buyer
     # while it is open (NULL while the bot or the pool does).
     """CREATE TABLE IF NOT EXISTS waits (

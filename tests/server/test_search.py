@@ -188,3 +188,48 @@ def test_a_database_without_the_index_gets_it_backfilled_whatever_its_version(tm
         assert found(store, "杯子") == [] and found(store, "杯子收") == [6]  # trigrams: 3 characters or more
     finally:
         store.close()
+
+
+def test_every_agent_who_held_the_conversation_finds_and_reads_it_but_only_the_holder_writes(tmp_path: Path) -> None:
+    """audience.finds: after a transfer the list shows the buyer only to the new holder, but the
+    agent who held it before still finds it (by text, name, order, product title) and opens it
+    read-only; a colleague who never held it finds nothing and may not open it. Planted once:
+    with ``held`` left out of Conversations.searchable's scope, a1 found nothing after the move."""
+    from console.protocol.messages import GetPanel, History, Open, PanelAnswer, Transfer
+    from console.reception.catalog import Product
+    from console.server.catalog import Catalog
+    from console.server.store import Store
+    from tests.server.helpers import POLICY
+
+    store = Store.open(tmp_path / "data")
+    Catalog(store).put([Product("p-dress", "法式碎花连衣裙", 15900)], 0.0)
+    store.close()
+    policy = POLICY + '\n[[agents]]\nid = "a3"\nname = "小周"\ngroups = ["presale"]\n'
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=policy) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-dress"))
+            await b1.request(Say(text="发票抬头要写公司名", client_id="m1"))
+            await b1.request(OrderUpdate(order="TB777", state=OrderState.UNPAID))
+            a2 = await online(server, "a2")
+            assert isinstance(await a1.request(Transfer(conversation="b1", agent="a2")), Ok)
+            a3 = await Client.agent(server)
+            await a3.login("a3")
+            for query, match in (("发票抬头", SearchMatch.MESSAGE), ("王小姐", SearchMatch.NAME),
+                                 ("TB777", SearchMatch.ORDER), ("碎花连衣", SearchMatch.PRODUCT)):
+                before = await _search(a1, query)  # a1 held it: still finds it
+                assert [(h.conversation, h.match) for h in before.hits] == [("b1", match)], query
+                assert not before.hits[0].can_reply and before.hits[0].open
+                assert [h.conversation for h in (await _search(a2, query)).hits] == ["b1"], query  # the holder
+                assert (await _search(a3, query)).hits == [], query  # never held it
+            history = await a1.request(Open(conversation="b1"))
+            assert isinstance(history, History) and history.messages[0].text == "发票抬头要写公司名"
+            assert isinstance(await a1.request(GetPanel(conversation="b1")), PanelAnswer)
+            refused = await a1.request(Reply(conversation="b1", text="我来回", client_id="c9"))
+            assert isinstance(refused, Error) and refused.code is ErrorCode.FORBIDDEN  # read-only for a1
+            stranger = await a3.request(Open(conversation="b1"))
+            assert isinstance(stranger, Error) and stranger.code is ErrorCode.FORBIDDEN
+
+    run(scenario())
