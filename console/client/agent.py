@@ -58,6 +58,7 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Colleagues,
+    ContactBuyer,
     Conversation,
     DayReport,
     DecisionInfo,
@@ -513,6 +514,10 @@ class AgentClient:
         """A product, order or 催付 card (issue 13); the message comes back as a ``message`` event."""
         return await self._call(_build(SendCard, conversation=conversation, card=card, ref=ref,
                                        client_id=client_id or new_client_id()), ReplyAck)
+
+    async def contact(self, conversation: str) -> None:
+        """再次联系: open a session with a reachable buyer who has none (issue 13)."""
+        await self._call(_build(ContactBuyer, conversation=conversation), Ok)
 
     async def search_catalog(self, query: str) -> list[ProductCard]:
         """Products of the shop's catalogue to send (title, id or pinyin initials)."""

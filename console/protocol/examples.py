@@ -111,6 +111,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.SendCard(rid="25", conversation="b1001", card=m.CardKind.PRODUCT, ref="p1001", client_id="c-8a01"),
     m.SendCard(rid="26", conversation="b1001", card=m.CardKind.PAY_REMINDER, ref="o-778", client_id="c-8a02"),
     m.SearchCatalog(rid="27", query="lyq"),
+    m.ContactBuyer(rid="28", conversation="b0987"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -149,7 +150,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
                         snippet="…身高165，这件尺码怎么选？", highlights=[(9, 11)], at=_T + 60, message_id=57,
                         author=Author.BUYER, open=True, can_reply=True),
             m.SearchHit(conversation="b0987", name="尺码控小李", match=m.SearchMatch.NAME, snippet="尺码控小李",
-                        highlights=[(0, 2)], at=_T - 86400),
+                        highlights=[(0, 2)], at=_T - 86400, reachable=True),
         ],
         next_before=57,
     ),

@@ -331,6 +331,15 @@ class SendCard(Request, tag="send_card", frozen=True, kw_only=True):
     client_id: Id
 
 
+class ContactBuyer(Request, tag="contact", frozen=True, kw_only=True):
+    """再次联系 (issue 13): open a session with a buyer who has none, to write to them again. Who
+    may: anyone who may find the conversation (``search``); the buyer must be reachable (its
+    gateway connected, or its last message within the policy's ``recent.window``). Answer: ``ok``;
+    the conversation then comes to the asker's list and ``reply`` writes to the buyer."""
+
+    conversation: Id
+
+
 class SearchCatalog(Request, tag="search_catalog", frozen=True, kw_only=True):
     """Products of the shop's catalogue whose title or id holds ``query``, or whose title's pinyin
     initials do (``lyq`` finds 连衣裙); empty: the first ones. Answer: ``catalog``."""
@@ -482,6 +491,7 @@ AgentRequest = (
     | GetPanel
     | SendCard
     | SearchCatalog
+    | ContactBuyer
     | AddNote
     | RemoveNote
     | AddTag
@@ -577,6 +587,7 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     author: Author | None = None
     open: bool = False
     can_reply: bool = False
+    reachable: bool = False  # no session now, but the buyer can be written to again (``contact``)
 
 
 class OrderItem(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

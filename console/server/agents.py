@@ -36,6 +36,7 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Colleagues,
+    ContactBuyer,
     DayReport,
     DeletePhrase,
     EditPhrase,
@@ -312,6 +313,15 @@ class AgentSide:
             return resent
         return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
 
+    def _contact(self, link: AgentLink, request: ContactBuyer) -> Ok:
+        """再次联系: whoever may find the conversation (audience.finds) opens a session with a
+        reachable buyer who has none (Shop.contact); asking again once it is ours changes nothing."""
+        row = self._row(link, request.conversation, read=True)
+        if row.holder_agent == link.agent:
+            return Ok(rid=request.rid)
+        self.shop.contact(row, link.agent)
+        return Ok(rid=request.rid)
+
     def _search_catalog(self, link: AgentLink, request: SearchCatalog) -> CatalogAnswer:
         products = self.shop.cards.catalog.search(request.query)
         return CatalogAnswer(rid=request.rid, query=request.query, products=[product_card(p) for p in products])
@@ -390,7 +400,7 @@ class AgentSide:
             rows, scope = self.shop.rows.searchable(None if link.supervises else link.agent, like_pattern(query),
                                                     MAX_SEARCH_HITS, products)
             page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
-                                    before=request.before, products=products)
+                                    before=request.before, products=products, reachable=self.shop.reachable)
         except QueryError as exc:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
@@ -514,6 +524,7 @@ class AgentSide:
         GetPanel: _get_panel,
         SendCard: _send_card,
         SearchCatalog: _search_catalog,
+        ContactBuyer: _contact,
         GetSession: _get_session,
         AddNote: _add_note,
         RemoveNote: _remove_note,

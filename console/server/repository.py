@@ -218,6 +218,10 @@ class Repository:
         )
         return None if r is None else _message(r)
 
+    def message_at(self, message_id: int) -> float | None:
+        found = self.store.one("SELECT at FROM messages WHERE id = ?", (message_id,))
+        return None if found is None else float(found["at"])
+
     def message_text(self, message_id: int) -> str | None:
         found = self.store.one("SELECT text FROM messages WHERE id = ?", (message_id,))
         return None if found is None else str(found["text"])

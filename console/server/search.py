@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -116,6 +116,7 @@ class MessageSearch:
         limit: int,
         before: int | None = None,
         products: Mapping[str, str] | None = None,
+        reachable: Callable[[Row], bool] = lambda row: False,
     ) -> Page:
         """Hits for ``query`` in the conversations of ``scope`` (None: all), newest first.
 
@@ -135,7 +136,10 @@ class MessageSearch:
             piece, spans = snippet(str(r["text"]), text)
             hits.append(_hit(row, asker, SearchMatch.MESSAGE, piece, spans, float(r["at"]),
                              message_id=int(r["id"]), author=Author(r["author"])))
-        return Page(hits=hits, next_before=next_before)
+        told: dict[str, bool] = {}  # once per conversation: a hit of a closed one says whether 再次联系 can work
+        return Page(hits=[h if h.open else msgspec.structs.replace(
+            h, reachable=told.setdefault(h.conversation, reachable(rows[h.conversation]))) for h in hits],
+            next_before=next_before)
 
     # -- messages ---------------------------------------------------------------------------
 

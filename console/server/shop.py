@@ -58,6 +58,7 @@ from console.routing.events import (
     BuyerSay,
     Claim,
     Close,
+    Contact,
     Decision,
     Handoff,
     HolderReply,
@@ -524,6 +525,31 @@ class Shop:
             raise ProtocolError(ErrorCode.CONFLICT, str(exc), "agent" if agent is not None else "group") from None
         if note.strip():
             self.system_line(row, transfer_note(self._agent_name(by), note.strip()))
+
+    def reachable(self, row: Row) -> bool:
+        """A buyer with no session can be written to again (再次联系, issue 13): its gateway is
+        connected now, or it wrote within the policy's ``recent.window`` (R4.2: the window in which
+        the platform still routes the buyer back to the agent, so a message then is expected)."""
+        if row.holder is not None:
+            return False
+        if self.hub.buyer_connected(row.buyer):
+            return True
+        at = self.repo.message_at(row.last_buyer) if row.last_buyer is not None else None
+        return at is not None and self.driver.now() - at <= self.policy.recent.window
+
+    def contact(self, row: Row, agent: str) -> None:
+        """An agent opens a session with a reachable buyer who has none (the engine's ``Contact``:
+        R3.5's named move, no cap check, not to an offline agent, R3.2); it comes to the agent's
+        list; the agent's reply follows through the ordinary path."""
+        if row.holder is not None:
+            raise ProtocolError(ErrorCode.CONFLICT, f"the buyer is in a session ({row.holder})", "conversation")
+        if not self.reachable(row):
+            raise ProtocolError(ErrorCode.CONFLICT, "the buyer cannot be reached now (not connected, and silent "
+                                "for longer than the recent-contact window)", "conversation")
+        try:
+            self.feed(Contact(buyer=row.buyer, agent=agent))
+        except EngineError as exc:
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "conversation") from None
 
     def system_line(self, row: Row, text: str) -> Message:
         """A line of the conversation for the agents only (never sent to the buyer): it shows in the

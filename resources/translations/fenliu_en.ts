@@ -539,6 +539,11 @@
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="54" />
+        <source>再次联系</source>
+        <translation>Message again</translation>
+    </message>
 </context>
 <context>
     <name>Connection</name>
@@ -1393,37 +1398,42 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Claimed from the message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="41" />
+        <location filename="../../console/ui/reasons.py" line="35" />
+        <source>客服从搜索结果再次联系买家</source>
+        <translation>The agent wrote to the buyer again from search</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="42" />
         <source>分配</source>
         <translation>Routed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="42" />
+        <location filename="../../console/ui/reasons.py" line="43" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="43" />
+        <location filename="../../console/ui/reasons.py" line="44" />
         <source>结束</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="54" />
+        <location filename="../../console/ui/reasons.py" line="55" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="56" />
+        <location filename="../../console/ui/reasons.py" line="57" />
         <source>留言池</source>
         <translation>Message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="58" />
+        <location filename="../../console/ui/reasons.py" line="59" />
         <source>全店排队</source>
         <translation>Shop queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="60" />
+        <location filename="../../console/ui/reasons.py" line="61" />
         <source>排队：%1</source>
         <translation>Queue: %1</translation>
     </message>
@@ -1536,27 +1546,27 @@ Buyers show here when they write</translation>
 <context>
     <name>SearchDelegate</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="73" />
+        <location filename="../../console/ui/search_dialog.py" line="77" />
         <source>聊天</source>
         <translation>Chat</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="74" />
+        <location filename="../../console/ui/search_dialog.py" line="78" />
         <source>昵称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="75" />
+        <location filename="../../console/ui/search_dialog.py" line="79" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="76" />
+        <location filename="../../console/ui/search_dialog.py" line="80" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="78" />
+        <location filename="../../console/ui/search_dialog.py" line="82" />
         <source>会话中</source>
         <translation>In session</translation>
     </message>
@@ -1564,65 +1574,85 @@ Buyers show here when they write</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="157" />
+        <location filename="../../console/ui/search_dialog.py" line="161" />
         <source>搜索会话</source>
         <translation>Search conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="169" />
+        <location filename="../../console/ui/search_dialog.py" line="173" />
         <source>买家昵称、订单号、商品或聊天内容</source>
         <translation>Buyer name, order number, product or chat text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="181" />
+        <location filename="../../console/ui/search_dialog.py" line="185" />
         <source>更早的结果</source>
         <translation>Older results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="186" />
+        <location filename="../../console/ui/search_dialog.py" line="190" />
         <source>在接待台打开</source>
         <translation>Open in the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="202" />
+        <location filename="../../console/ui/search_dialog.py" line="192" />
+        <source>再次联系</source>
+        <translation>Message again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="194" />
+        <source>买家仍可联系：打开与买家的会话，然后在下面回复</source>
+        <translation>The buyer can still be reached: open a session with them, then reply below</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="210" />
         <source>再次联系买家，Ctrl+Enter 发送</source>
         <translation>Write to the buyer again, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="204" />
+        <location filename="../../console/ui/search_dialog.py" line="212" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="283" />
-        <location filename="../../console/ui/search_dialog.py" line="303" />
+        <location filename="../../console/ui/search_dialog.py" line="294" />
+        <location filename="../../console/ui/search_dialog.py" line="314" />
         <source>搜索中…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <location filename="../../console/ui/search_dialog.py" line="331" />
         <source>%1 条结果</source>
         <translation>%1 results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <location filename="../../console/ui/search_dialog.py" line="331" />
         <source>没有找到</source>
         <translation>Nothing found</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="368" />
+        <location filename="../../console/ui/search_dialog.py" line="380" />
         <source>会话进行中，可以直接回复买家</source>
         <translation>Session open: you can reply to the buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="370" />
+        <location filename="../../console/ui/search_dialog.py" line="382" />
         <source>会话进行中，由其他接待方处理（只读）</source>
         <translation>Session open, handled by someone else (read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="372" />
+        <location filename="../../console/ui/search_dialog.py" line="384" />
+        <source>会话已结束（只读）；买家仍可联系：点“再次联系”后回复</source>
+        <translation>The session ended (read-only); the buyer can still be reached: click “Message again”, then reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="386" />
         <source>会话已结束（只读），买家再次发消息时会重新分配</source>
         <translation>Session closed (read-only); the buyer is routed again when they write</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="402" />
+        <source>已再次联系：会话进行中，可以直接回复买家</source>
+        <translation>Contacted again: the session is open, reply to the buyer directly</translation>
     </message>
 </context>
 <context>

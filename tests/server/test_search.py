@@ -233,3 +233,57 @@ def test_every_agent_who_held_the_conversation_finds_and_reads_it_but_only_the_h
             assert isinstance(stranger, Error) and stranger.code is ErrorCode.FORBIDDEN
 
     run(scenario())
+
+
+def test_message_again_reopens_a_closed_conversation_with_a_reachable_buyer(tmp_path: Path) -> None:
+    """再次联系: a closed conversation's hit says whether the buyer is reachable; ``contact`` opens
+    a session with the asker (reason contact, R3.5), the reply reaches the buyer; refused for a
+    colleague who never held it, and for a buyer gone and silent longer than recent.window."""
+    import time
+
+    from console.protocol.messages import AgentMessage, ContactBuyer, ConversationUpdated
+    from tests.server.helpers import POLICY
+
+    clock = [time.time()]
+    policy_text = POLICY + '\n[recent]\nwindow = "1h"\nany_status = 0\n'
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=policy_text, clock=lambda: clock[0]) as server:
+            a1 = await online(server, "a1")
+            a2 = await Client.agent(server)
+            await a2.login("a2")  # offline: every buyer goes to a1
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="想问一下退换货地址", client_id="m1"))
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+            [hit] = (await _search(a1, "退换货地址")).hits
+            assert not hit.open and hit.reachable  # its gateway is still connected
+            stranger = await a2.request(ContactBuyer(conversation="b1"))
+            assert isinstance(stranger, Error) and stranger.code is ErrorCode.FORBIDDEN  # never held it
+            assert isinstance(await a1.request(ContactBuyer(conversation="b1")), Ok)
+            row = await a1.expect(ConversationUpdated, lambda e: e.conversation.id == "b1" and e.conversation.open)
+            assert row.conversation.holder == "agent:a1"
+            assert isinstance(await a1.request(ContactBuyer(conversation="b1")), Ok)  # already ours: nothing more
+            ack = await a1.request(Reply(conversation="b1", text="您好，退换货地址发您", client_id="c2"))
+            assert isinstance(ack, ReplyAck)
+            assert (await b1.expect(AgentMessage)).text == "您好，退换货地址发您"
+            assert server.shop is not None
+            last = server.shop.repo.decisions("b1")[-1]
+            assert (last["why"], last["rule"]) == ("contact", "R3.5")
+
+            # a buyer gone (its gateway disconnected) is reachable within recent.window, not after
+            b2 = await buyer(server, "b2", "李先生")
+            await b2.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b2.request(Say(text="退换货要多久", client_id="m3"))
+            assert isinstance(await a1.request(CloseSession(conversation="b2")), Ok)
+            await b2.conn.close()
+            await b1.request(Say(text="好的", client_id="m2"))  # a request after the close: it is seen
+            [hit] = (await _search(a1, "要多久")).hits
+            assert hit.reachable  # silent for less than an hour
+            clock[0] += 2 * 3600
+            [hit] = (await _search(a1, "要多久")).hits
+            assert not hit.reachable
+            gone = await a1.request(ContactBuyer(conversation="b2"))
+            assert isinstance(gone, Error) and gone.code is ErrorCode.CONFLICT
+
+    run(scenario())
