@@ -91,7 +91,7 @@ from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.cards import product_card
-from console.server.conversations import Row
+from console.server.conversations import Row, search_candidates
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
@@ -99,6 +99,7 @@ from console.server.logins import LoginGate, LoginRefused
 from console.server.panel import decision_info
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
+from console.server.repository import Repository
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
 
@@ -238,6 +239,9 @@ class AgentSide:
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
+        if isinstance(request, Search):  # read-only, its SQL off the loop (search.py): no savepoint needed
+            self.hub.reply(link.conn, await self._search(link, request))
+            return
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
@@ -392,15 +396,19 @@ class AgentSide:
         log.info("policy swapped by %s", link.agent)
         return Ok(rid=request.rid)
 
-    def _search(self, link: AgentLink, request: Search) -> SearchResults:
+    async def _search(self, link: AgentLink, request: Search) -> SearchResults:
         """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
         try:
             query = clean_query(request.query)
             products = self.shop.cards.catalog.titles_matching(query)  # search by product title too
-            rows, scope = self.shop.rows.searchable(None if link.supervises else link.agent, like_pattern(query),
-                                                    MAX_SEARCH_HITS, products)
-            page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
-                                    before=request.before, products=products, reachable=self.shop.reachable)
+            asker = None if link.supervises else link.agent
+            reader = self.search.reader()  # the candidates' SQL too runs off the loop (search.py)
+            found = await asyncio.to_thread(reader.run, lambda src: search_candidates(
+                Repository(src), asker, like_pattern(query), MAX_SEARCH_HITS, products))  # a Reader reads as a Store does
+            rows, scope = self.shop.rows.merge_candidates(asker, found)
+            page = await self.search.find_async(request.query, rows=rows, scope=scope, asker=link.agent,
+                                                limit=request.limit, before=request.before, products=products,
+                                                reachable=self.shop.reachable)
         except QueryError as exc:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
@@ -520,7 +528,6 @@ class AgentSide:
         GetColleagues: _colleagues,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
-        Search: _search,
         GetPanel: _get_panel,
         SendCard: _send_card,
         SearchCatalog: _search_catalog,

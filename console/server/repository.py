@@ -146,11 +146,17 @@ class Repository:
         sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
-    def held_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
-        """Rows of buyers ``agent`` ever received whose name matches a LIKE ``pattern``, newest first."""
-        sql = _SELECT + (" WHERE b.name LIKE ? ESCAPE '\\' AND c.buyer IN (SELECT buyer FROM receptions WHERE agent = ?)"
-                         " ORDER BY c.last_at DESC LIMIT ?")
-        return [_row(r) for r in self.store.all(sql, (pattern, agent, limit))]
+    def findable_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
+        """Rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name matches a
+        LIKE ``pattern``, newest first."""
+        sql = _SELECT + (" WHERE c.buyer IN (SELECT buyer FROM conversations WHERE agent = ?"
+                         " UNION SELECT buyer FROM receptions WHERE agent = ?)"  # by the two indexes, not a scan
+                         " AND b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
+        return [_row(r) for r in self.store.all(sql, (agent, agent, pattern, limit))]
+
+    def ids_of_agent(self, agent: str) -> list[str]:
+        """The buyers of every row whose agent is ``agent`` (the conversations_agent index), ids only."""
+        return [str(r[0]) for r in self.store.tuples("SELECT buyer FROM conversations WHERE agent = ?", (agent,))]
 
     def rows_from_products(self, products: list[str], agent: str | None, limit: int) -> list[Row]:
         """Rows whose latest arrive came from one of ``products``, newest first: for ``agent``, its
