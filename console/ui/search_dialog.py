@@ -79,6 +79,7 @@ class SearchDelegate(QStyledItemDelegate):
             SearchMatch.PRODUCT: self.tr("商品"),
         }
         self._open_text = self.tr("会话中")
+        self._reachable_text = self.tr("可再次联系")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         line = QFontMetrics(option.font).height()  # type: ignore[attr-defined]
@@ -111,6 +112,8 @@ class SearchDelegate(QStyledItemDelegate):
         tag = self._kinds.get(hit.match, "")
         if hit.open:
             tag = f"{tag} · {self._open_text}"
+        elif hit.reachable:
+            tag = f"{tag} · {self._reachable_text}"
         painter.setPen(on_highlight if selected else OPEN if hit.open else MUTED)
         painter.drawText(QRect(top.left() + name_width + PAD, top.top(), top.width() // 2, line),
                          Qt.AlignmentFlag.AlignVCenter, tag)

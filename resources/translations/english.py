@@ -70,6 +70,7 @@ ENGLISH = {
     "发送": "Send",
     "表情 (%1)": "Emoji (%1)",
     "再次联系": "Message again",
+    "可再次联系": "can be messaged again",
     "买家仍可联系：打开与买家的会话，然后在下面回复": "The buyer can still be reached: open a session with them, then reply below",
     "会话已结束（只读）；买家仍可联系：点“再次联系”后回复": "The session ended (read-only); the buyer can still be reached: click “Message again”, then reply",
     "已再次联系：会话进行中，可以直接回复买家": "Contacted again: the session is open, reply to the buyer directly",

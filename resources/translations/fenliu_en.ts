@@ -1546,111 +1546,116 @@ Buyers show here when they write</translation>
 <context>
     <name>SearchDelegate</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="77" />
+        <location filename="../../console/ui/search_dialog.py" line="76" />
         <source>聊天</source>
         <translation>Chat</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="78" />
+        <location filename="../../console/ui/search_dialog.py" line="77" />
         <source>昵称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="79" />
+        <location filename="../../console/ui/search_dialog.py" line="78" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="80" />
+        <location filename="../../console/ui/search_dialog.py" line="79" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="82" />
+        <location filename="../../console/ui/search_dialog.py" line="81" />
         <source>会话中</source>
         <translation>In session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="82" />
+        <source>可再次联系</source>
+        <translation>can be messaged again</translation>
     </message>
 </context>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="161" />
+        <location filename="../../console/ui/search_dialog.py" line="163" />
         <source>搜索会话</source>
         <translation>Search conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="173" />
+        <location filename="../../console/ui/search_dialog.py" line="175" />
         <source>买家昵称、订单号、商品或聊天内容</source>
         <translation>Buyer name, order number, product or chat text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="185" />
+        <location filename="../../console/ui/search_dialog.py" line="187" />
         <source>更早的结果</source>
         <translation>Older results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="190" />
+        <location filename="../../console/ui/search_dialog.py" line="192" />
         <source>在接待台打开</source>
         <translation>Open in the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="192" />
+        <location filename="../../console/ui/search_dialog.py" line="194" />
         <source>再次联系</source>
         <translation>Message again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="194" />
+        <location filename="../../console/ui/search_dialog.py" line="196" />
         <source>买家仍可联系：打开与买家的会话，然后在下面回复</source>
         <translation>The buyer can still be reached: open a session with them, then reply below</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="210" />
+        <location filename="../../console/ui/search_dialog.py" line="212" />
         <source>再次联系买家，Ctrl+Enter 发送</source>
         <translation>Write to the buyer again, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="212" />
+        <location filename="../../console/ui/search_dialog.py" line="214" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="294" />
-        <location filename="../../console/ui/search_dialog.py" line="314" />
+        <location filename="../../console/ui/search_dialog.py" line="296" />
+        <location filename="../../console/ui/search_dialog.py" line="316" />
         <source>搜索中…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="331" />
+        <location filename="../../console/ui/search_dialog.py" line="333" />
         <source>%1 条结果</source>
         <translation>%1 results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="331" />
+        <location filename="../../console/ui/search_dialog.py" line="333" />
         <source>没有找到</source>
         <translation>Nothing found</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="380" />
+        <location filename="../../console/ui/search_dialog.py" line="382" />
         <source>会话进行中，可以直接回复买家</source>
         <translation>Session open: you can reply to the buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="382" />
+        <location filename="../../console/ui/search_dialog.py" line="384" />
         <source>会话进行中，由其他接待方处理（只读）</source>
         <translation>Session open, handled by someone else (read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="384" />
+        <location filename="../../console/ui/search_dialog.py" line="386" />
         <source>会话已结束（只读）；买家仍可联系：点“再次联系”后回复</source>
         <translation>The session ended (read-only); the buyer can still be reached: click “Message again”, then reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="386" />
+        <location filename="../../console/ui/search_dialog.py" line="388" />
         <source>会话已结束（只读），买家再次发消息时会重新分配</source>
         <translation>Session closed (read-only); the buyer is routed again when they write</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="402" />
+        <location filename="../../console/ui/search_dialog.py" line="404" />
         <source>已再次联系：会话进行中，可以直接回复买家</source>
         <translation>Contacted again: the session is open, reply to the buyer directly</translation>
     </message>
