@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from console import __version__
 
-COMMAND_MODULES = ("replay", "policy", "server", "accounts", "sim", "console", "demo", "report", "backup")
+COMMAND_MODULES = ("replay", "policy", "server", "accounts", "sim", "console", "demo", "report", "backup",
+                   "catalog")
 
 
 def build_parser() -> argparse.ArgumentParser:

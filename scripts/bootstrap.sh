@@ -20,7 +20,7 @@ PYTHON="${PYTHON:-python3}"
 
 # Qt 6 xcb platform plugin dependencies, the virtual display and fonts for Chinese text.
 SYSTEM_PACKAGES=(
-    xvfb xauth fonts-noto-cjk
+    xvfb xauth fonts-noto-cjk fonts-noto-color-emoji  # emoji: the picker and [微笑]-style codes (issue 13)
     libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
     libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
     libegl1 libgl1 libdbus-1-3 libfontconfig1

@@ -53,10 +53,13 @@ from console.protocol.messages import (
     BuyerList,
     BuyerPanel,
     BuyerTile,
+    CardKind,
+    CatalogAnswer,
     Claim,
     ClearSection,
     CloseSession,
     Colleagues,
+    ContactBuyer,
     Conversation,
     DayReport,
     DecisionInfo,
@@ -91,6 +94,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    ProductCard,
     QueueBuyers,
     QueuedBuyer,
     RemoveNote,
@@ -101,8 +105,10 @@ from console.protocol.messages import (
     Request,
     Resume,
     Search,
+    SearchCatalog,
     SearchResults,
     Section,
+    SendCard,
     SessionHistory,
     SetStatus,
     Status,
@@ -504,6 +510,19 @@ class AgentClient:
     async def get_session(self, conversation: str, session: int) -> SessionHistory:
         """One past session's messages, read-only."""
         return await self._call(_build(GetSession, conversation=conversation, session=session), SessionHistory)
+
+    async def send_card(self, conversation: str, card: CardKind, ref: str, *, client_id: str | None = None) -> ReplyAck:
+        """A product, order or 催付 card (issue 13); the message comes back as a ``message`` event."""
+        return await self._call(_build(SendCard, conversation=conversation, card=card, ref=ref,
+                                       client_id=client_id or new_client_id()), ReplyAck)
+
+    async def contact(self, conversation: str) -> None:
+        """再次联系: open a session with a reachable buyer who has none (issue 13)."""
+        await self._call(_build(ContactBuyer, conversation=conversation), Ok)
+
+    async def search_catalog(self, query: str) -> list[ProductCard]:
+        """Products of the shop's catalogue to send (title, id or pinyin initials)."""
+        return (await self._call(_build(SearchCatalog, query=query), CatalogAnswer)).products
 
     async def add_note(self, conversation: str, text: str) -> None:
         await self._call(_build(AddNote, conversation=conversation, text=text), Ok)

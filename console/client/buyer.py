@@ -44,6 +44,7 @@ from console.protocol.messages import (
     Say,
     SayAck,
     SessionClosed,
+    ShareProduct,
 )
 
 BuyerPushed = Routed | QueueUpdate | AgentMessage | SessionClosed
@@ -151,6 +152,10 @@ class BuyerClient:
     async def fetch_image(self, sha256: str, *, thumb: bool = False) -> bytes:
         """An image of the buyer's own conversation (one an agent sent, say)."""
         return await fetch_image(self._call, sha256, thumb=thumb)
+    async def share_product(self, product: str, *, client_id: str | None = None) -> SayAck:
+        """The buyer shares a product of the shop: a product card the server makes (issue 13)."""
+        ack: SayAck = await self._call(ShareProduct(product=product, client_id=client_id or new_client_id()), SayAck)
+        return ack
 
     async def rate(self, score: int) -> None:
         await self._call(Rate(score=score), Ok)

@@ -44,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     from console.paths import resources_dir
     from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
+    from console.server.catalog import seed_demo_catalog
     from console.server.limits import Limits
     from console.server.phrases import seed_team_phrases
     from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
@@ -65,6 +66,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 ensure_demo_accounts(store, policy, args.demo_password)
                 seed_team_phrases(store, resources_dir() / "quick_replies.csv", time.time())  # a shop's usual set
+                seed_demo_catalog(store, resources_dir() / "catalog.csv", time.time())  # what the demo buyers come from
                 store.flush(now=True)
             finally:
                 store.close()

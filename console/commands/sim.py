@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("sim", help="simulate buyer traffic (and backfill yesterday) for a demo")
     parser.add_argument("--server", metavar="URL", help="the server, on this machine: ws://127.0.0.1:PORT")
     parser.add_argument("--rate", type=float, default=20.0, help="buyer arrivals per minute (default 20)")
+    parser.add_argument("--share-products", action="store_true",
+                        help="some buyers share a product card of the demo catalogue (the server must have it: "
+                             "fenliu demo imports resources/catalog.csv)")
     parser.add_argument("--duration", type=float, default=60.0, metavar="S", help="seconds to run (default 60)")
     parser.add_argument("--seed", type=int, default=1, help="the same seed plays the same traffic (default 1)")
     parser.add_argument("--max-visits", type=int, default=500, metavar="N", help="at most this many visits")
@@ -71,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.server is not None:
         try:
             config = TrafficConfig(server=args.server, rate=args.rate, duration=args.duration, seed=args.seed,
+                                   share_products=args.share_products,
                                    max_visits=args.max_visits, key=os.environ.get("FENLIU_GATEWAY_KEY") or None)
         except ValueError as exc:
             print(f"fenliu sim: {exc}", file=sys.stderr)

@@ -71,7 +71,8 @@ PANEL = m.BuyerPanel(
     conversation="b1001",
     orders=[m.OrderInfo(id="o-778", state=m.OrderState.PAID, items=ORDER_ITEMS, amount=11800,
                         created_at=_T - 3600, updated_at=_T - 3000)],
-    arrive=m.ArriveInfo(entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
+    arrive=m.ArriveInfo(entry=m.Entry.PRODUCT_DETAIL, product="p-a", product_title="碎花连衣裙 M码", product_price=15900,
+                        question="发货时间", crowd=["vip"]),
     why=m.DecisionInfo(at=_T, event="routed", to="agent:a1", why=Reason.RECENT, rule="R4.2",
                        text="went to a1: recent (R4.2)"),
     sessions=[m.SessionInfo(id=12, agent="a1", name="小美", started=_T, messages=4),
@@ -79,6 +80,10 @@ PANEL = m.BuyerPanel(
     notes=[m.NoteInfo(id=3, text="老客户，偏好顺丰", by="a2", name="阿杰", at=_T - 86000)],
     tags=["老客户", "爱砍价"],
 )
+
+PRODUCT_CARD = m.ProductCard(id="p1001", title="碎花连衣裙 M码", price=15900, url="https://item.example.com/p1001")
+ORDER_CARD = m.OrderCard(order="o-778", state="paid", amount=11800,
+                         items=[m.CardItem(title="纯棉T恤 白色 L", quantity=2), m.CardItem(title="运费险")])
 
 AGENT_REQUESTS: list[m.AgentRequest] = [
     m.Login(rid="1", user="a1", password="correct horse"),
@@ -122,6 +127,10 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.ImageChunk(rid="26", client_id="c-81aa", offset=0, data=_PNG_HEAD),
     m.ImageEnd(rid="27", client_id="c-81aa"),
     m.GetImage(rid="28", conversation="b1001", sha256=_SHA, offset=0, thumb=True),
+    m.SendCard(rid="25", conversation="b1001", card=m.CardKind.PRODUCT, ref="p1001", client_id="c-8a01"),
+    m.SendCard(rid="26", conversation="b1001", card=m.CardKind.PAY_REMINDER, ref="o-778", client_id="c-8a02"),
+    m.SearchCatalog(rid="27", query="lyq"),
+    m.ContactBuyer(rid="28", conversation="b0987"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -160,7 +169,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
                         snippet="…身高165，这件尺码怎么选？", highlights=[(9, 11)], at=_T + 60, message_id=57,
                         author=Author.BUYER, open=True, can_reply=True),
             m.SearchHit(conversation="b0987", name="尺码控小李", match=m.SearchMatch.NAME, snippet="尺码控小李",
-                        highlights=[(0, 2)], at=_T - 86400),
+                        highlights=[(0, 2)], at=_T - 86400, reachable=True),
         ],
         next_before=57,
     ),
@@ -196,12 +205,17 @@ AGENT_PUSHES: list[m.AgentPush] = [
     m.KpisUpdated(seq=46, kpis=KPIS),
     m.TeamUpdated(seq=47, team=TEAM),
     m.PanelUpdated(seq=48, panel=PANEL),
+    m.CatalogAnswer(rid="27", query="lyq", products=[PRODUCT_CARD]),
+    m.MessageAdded(seq=49, message=Message(id=59, conversation="b1001", author=Author.AGENT, agent="a1",
+                                           text="[订单] o-778", at=_T + 95, client_id="c-8a03",
+                                           kind=m.MessageKind.CARD, card=ORDER_CARD)),
 ]
 
 BUYER_REQUESTS: list[m.BuyerRequest] = [
     m.BuyerHello(rid="1", buyer="b1001", name="小王", key="gateway-secret"),
     m.Arrive(rid="2", entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
     m.Say(rid="3", text="这个有现货吗？", client_id="g-123"),
+    m.ShareProduct(rid="7", product="p1001", client_id="g-124"),
     m.Rate(rid="4", score=5),
     m.OrderUpdate(rid="5", order="o-778", state=m.OrderState.PAID, items=ORDER_ITEMS, amount=11800),
     m.GetQuestions(rid="6", entry=m.Entry.PRODUCT_DETAIL),
@@ -217,6 +231,11 @@ BUYER_PUSHES: list[m.BuyerPush] = [
     m.Routed(rid="2", to="queue", why=Reason.QUEUED, position=3, eta=90.0, tip="前面还有3位，请稍候"),
     m.QueueUpdate(position=1, eta=20.0, tip="马上轮到您"),
     m.AgentMessage(id=58, text="有的，今天下单明天发。", author=Author.AGENT, name="小美", at=_T + 90),
+    m.AgentMessage(id=60, text="[商品] 碎花连衣裙 M码", author=Author.AGENT, name="小美", at=_T + 96,
+                   kind=m.MessageKind.CARD, card=PRODUCT_CARD),
+    m.AgentMessage(id=61, text="[催付] o-779", author=Author.AGENT, name="小美", at=_T + 97,
+                   kind=m.MessageKind.CARD, card=m.PayReminderCard(order="o-779", amount=15900,
+                                                                   items=[m.CardItem(title="碎花连衣裙 M码")])),
     m.SayAck(rid="3", client_id="g-123", message_id=57),
     m.Questions(rid="6", entry=m.Entry.PRODUCT_DETAIL, questions=["发货时间", "尺码推荐", "售后政策"]),
     m.SessionClosed(why=Reason.AGENT_CLOSE),

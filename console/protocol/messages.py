@@ -24,6 +24,11 @@ from typing import Annotated
 import msgspec
 
 from console.protocol.cards import Card as Card
+from console.protocol.cards import CardItem as CardItem
+from console.protocol.cards import CardKind as CardKind
+from console.protocol.cards import OrderCard as OrderCard
+from console.protocol.cards import PayReminderCard as PayReminderCard
+from console.protocol.cards import ProductCard as ProductCard
 from console.protocol.identifiers import ID_PATTERN
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
@@ -320,6 +325,34 @@ class Search(Request, tag="search", frozen=True, kw_only=True):
     before: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None  # a SQLite rowid: larger is `invalid`, not a crash
 
 
+class SendCard(Request, tag="send_card", frozen=True, kw_only=True):
+    """Send the buyer a card (issue 13): a product of the catalogue, one of the buyer's own orders,
+    or 催付 on one of its unpaid orders. ``ref`` names the product or the order; the server builds
+    the card from its own facts. Who may: as ``reply`` (the session's holder). Idempotent on
+    ``client_id``. Answer: ``reply_ack``."""
+
+    conversation: Id
+    card: CardKind
+    ref: Id
+    client_id: Id
+
+
+class ContactBuyer(Request, tag="contact", frozen=True, kw_only=True):
+    """再次联系 (issue 13): open a session with a buyer who has none, to write to them again. Who
+    may: anyone who may find the conversation (``search``); the buyer must be reachable (its
+    gateway connected, or its last message within the policy's ``recent.window``). Answer: ``ok``;
+    the conversation then comes to the asker's list and ``reply`` writes to the buyer."""
+
+    conversation: Id
+
+
+class SearchCatalog(Request, tag="search_catalog", frozen=True, kw_only=True):
+    """Products of the shop's catalogue whose title or id holds ``query``, or whose title's pinyin
+    initials do (``lyq`` finds 连衣裙); empty: the first ones. Answer: ``catalog``."""
+
+    query: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
 class GetPanel(Request, tag="get_panel", frozen=True, kw_only=True):
     """The buyer panel of a conversation (CONSOLE.md §6), asked once when it opens; changes are
     pushed as ``panel`` events afterwards."""
@@ -501,6 +534,9 @@ AgentRequest = (
     | ApplyPolicy
     | Search
     | GetPanel
+    | SendCard
+    | SearchCatalog
+    | ContactBuyer
     | AddNote
     | RemoveNote
     | AddTag
@@ -600,6 +636,7 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     author: Author | None = None
     open: bool = False
     can_reply: bool = False
+    reachable: bool = False  # no session now, but the buyer can be written to again (``contact``)
 
 
 class OrderItem(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -626,6 +663,8 @@ class ArriveInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     entry: Entry = Entry.OTHER
     product: str | None = None
+    product_title: str | None = None  # the product's title and price (fen) in the shop's catalogue, if there
+    product_price: int | None = None
     question: str | None = None
     intent: str | None = None
     crowd: list[str] = []
@@ -802,6 +841,13 @@ class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     next_before: int | None = None
 
 
+class CatalogAnswer(Response, tag="catalog", frozen=True, kw_only=True):
+    """The products matching a ``search_catalog``, best first (at most 50), as the cards they make."""
+
+    query: str
+    products: list[ProductCard] = []
+
+
 class PanelAnswer(Response, tag="panel", frozen=True, kw_only=True):
     panel: BuyerPanel
 
@@ -897,6 +943,7 @@ AgentPush = (
     | Team
     | Colleagues
     | SearchResults
+    | CatalogAnswer
     | PanelAnswer
     | SessionHistory
     | Phrases
@@ -952,6 +999,15 @@ class Say(Request, tag="say", frozen=True, kw_only=True):
     client_id: Id
 
 
+class ShareProduct(Request, tag="share_product", frozen=True, kw_only=True):
+    """The buyer shares a product of the shop (a product card: "I am asking about this one").
+    The server makes the card from its catalogue: an unknown product is ``not_found``.
+    Idempotent on ``client_id``; answered like ``say``."""
+
+    product: Id
+    client_id: Id
+
+
 class Rate(Request, tag="rate", frozen=True, kw_only=True):
     """The buyer rates their latest session, 1-5 (4-5 count as satisfied)."""
 
@@ -974,7 +1030,8 @@ class GetQuestions(Request, tag="get_questions", frozen=True, kw_only=True):
     entry: Entry = Entry.OTHER
 
 
-BuyerRequest = BuyerHello | Arrive | Say | Rate | OrderUpdate | GetQuestions | ImageBegin | ImageChunk | ImageEnd | GetImage
+BuyerRequest = (BuyerHello | Arrive | Say | ShareProduct | Rate | OrderUpdate | GetQuestions | ImageBegin | ImageChunk
+                | ImageEnd | GetImage)
 
 
 # -- buyer side: server -> gateway ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Who may see a conversation row, defined once (CONSOLE.md §1, R6.1).
+"""Who may see a conversation row, and who may find and read it, defined once (CONSOLE.md §1, §6, R6.1).
 
 A row reaches an agent's list in three ways, and only these: it is the agent's own (``agent``: the
 agent holding it, or the last one that did, so closed and bot-held conversations stay in that
@@ -37,3 +37,10 @@ def audience(holder: str | None, agent: str | None, staff: Staff) -> tuple[str, 
 def sees(viewer: str, holder: str | None, agent: str | None, *, supervises: bool) -> bool:
     """Whether ``viewer``'s list shows the row (``audience`` for one viewer, no staff list needed)."""
     return agent == viewer or holder == POOL or (supervises and agent is None and holder == BOT)
+
+
+def finds(viewer: str, holder: str | None, agent: str | None, *, supervises: bool, held: bool) -> bool:
+    """Whether ``viewer`` may find the conversation by search and read it (read-only): whoever its
+    list shows it to (``sees``), every agent who ever held a session with the buyer (``held``: a
+    reception of theirs; the list shows only the last holder's), and supervisors, the whole shop."""
+    return supervises or held or sees(viewer, holder, agent, supervises=supervises)

@@ -140,6 +140,12 @@ class Problem(StrEnum):
     PINNED = "pinned"  # 置顶 is neither 是 nor empty (detail: what it is)
     EMPTY = "empty"  # no phrase in the file
     TOO_MANY = "too_many"  # more than one request may add
+    # the catalogue's (console/reception/catalog.py)
+    NO_ID = "no_id"
+    BAD_ID = "bad_id"  # too long, or holds hidden characters (identifiers.ID_RULE)
+    PRICE = "price"  # not a price in yuan (detail: what it is)
+    LINK = "link"  # image or url is not an http(s) address
+    DUPLICATE = "duplicate"  # an id given twice (detail: the id and its first line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from console.routing.events import (
     BuyerSay,
     Claim,
     Close,
+    Contact,
     Decision,
     Handoff,
     HolderReply,
@@ -302,6 +303,8 @@ class Engine:
                     out.append(self._reroute(session, now, Reason.HANDOFF))
             case Transfer():
                 out.extend(self._explicit_transfer(event, now))
+            case Contact():
+                out.append(self._contact(event, now))
             case Claim():
                 session = self._session(event.buyer)
                 if session is None or session.kind is not HolderKind.POOL:
@@ -432,6 +435,19 @@ class Engine:
         if holder is not None:
             out.extend(self._fill(self.agents[holder], now))
         return out
+
+    def _contact(self, event: Contact, now: float) -> Decision:
+        """An agent writes first (``Contact``): refused (``EngineError``, nothing changed) while the
+        buyer has any open session, its holder answers them (R9.1), or when the agent is offline
+        (R3.2); otherwise the session opens with the agent as an explicit move does (R3.5: no cap
+        check), the agent the recent contact (R2.1), the agent's line the last said (R9.2)."""
+        if self._session(event.buyer) is not None:
+            raise EngineError(f"buyer {event.buyer!r} has an open session")
+        agent = self._agent(event.agent)
+        if agent.status is Status.OFFLINE:  # R3.2
+            raise EngineError(f"agent {agent.id!r} is offline")
+        return self._assign(self._buyer(event.buyer), _Target(HolderKind.AGENT, agent.id, Reason.CONTACT, "R3.5"),
+                            now, Speaker.HOLDER, now)
 
     def _transfer(self, buyer_id: str, agent_id: str, now: float, why: Reason, rule: str) -> list[Decision]:
         agent = self._agent(agent_id)

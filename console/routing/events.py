@@ -49,6 +49,7 @@ class Reason(StrEnum):
     # manual moves made through the server (not produced by replay)
     TRANSFER = "transfer"  # R3.5: an explicit transfer by the holder or a supervisor
     CLAIMED = "claimed"  # an agent claimed a buyer from the message pool (R6.1 pool)
+    CONTACT = "contact"  # R3.5 by analogy: an agent wrote first to a buyer with no session (再次联系)
 
 
 class Event(msgspec.Struct, frozen=True, tag_field="kind", kw_only=True):
@@ -118,7 +119,19 @@ class Claim(Event, tag="claim", frozen=True, kw_only=True):
     agent: str
 
 
-AnyEvent = SetStatus | Arrive | OrderChange | BuyerSay | HolderReply | Close | Handoff | Transfer | Claim
+class Contact(Event, tag="contact", frozen=True, kw_only=True):
+    """An agent writes first to a buyer who has no open session (再次联系 from search, issue 13).
+
+    As an explicit move to a named agent (R3.5): the agent must be online or suspended (R3.1;
+    offline receives nothing, R3.2) and is not refused for a cap (it chose to); the session opens
+    with it (R9.1) and it becomes the buyer's recent contact (R2.1). The agent spoke last, so the
+    R9.2 idle close applies if the buyer does not answer."""
+
+    buyer: str
+    agent: str
+
+
+AnyEvent = SetStatus | Arrive | OrderChange | BuyerSay | HolderReply | Close | Handoff | Transfer | Claim | Contact
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_agent
+from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
     MAX_SEARCH_HITS,
@@ -30,10 +31,12 @@ from console.protocol.messages import (
     AgentRequest,
     ApplyPolicy,
     BuyerList,
+    CatalogAnswer,
     Claim,
     ClearSection,
     CloseSession,
     Colleagues,
+    ContactBuyer,
     DayReport,
     DeletePhrase,
     EditPhrase,
@@ -75,7 +78,9 @@ from console.protocol.messages import (
     Response,
     Resume,
     Search,
+    SearchCatalog,
     SearchResults,
+    SendCard,
     SessionHistory,
     SetStatus,
     Snapshot,
@@ -89,7 +94,8 @@ from console.routing.engine import EngineError
 from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
-from console.server.conversations import Row
+from console.server.cards import product_card
+from console.server.conversations import Row, search_candidates
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.images import ImageDesk
@@ -98,6 +104,7 @@ from console.server.logins import LoginGate, LoginRefused
 from console.server.panel import decision_info
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
+from console.server.repository import Repository
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
 from console.server.uploads import Uploads
@@ -244,6 +251,9 @@ class AgentSide:
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
+        if isinstance(request, Search):  # read-only, its SQL off the loop (search.py): no savepoint needed
+            self.hub.reply(link.conn, await self._search(link, request))
+            return
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
@@ -258,7 +268,7 @@ class AgentSide:
         row = self.shop.rows.get(conversation)
         if row is None:
             raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
-        if self.shop.visible_to(row, link.agent) or (read and link.supervises):
+        if self.shop.visible_to(row, link.agent) or (read and self.shop.readable_by(row, link.agent)):
             return row
         raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
 
@@ -305,6 +315,39 @@ class AgentSide:
             assert resent is not None
             return resent
         return ReplyAck(rid=rid, client_id=client_id, message_id=message.id)
+
+    def _send_card(self, link: AgentLink, request: SendCard) -> ReplyAck:
+        """A product, order or 催付 card (issue 13): who may is as for a reply (the session's holder);
+        the card is built from the shop's facts and checked (``Shop.cards``)."""
+        row = self._row(link, request.conversation, read=True)
+        try:
+            self._own_session(link, row)
+        except ProtocolError:
+            resent = self._resent(link, row, request.rid, request.client_id)
+            if resent is not None:
+                return resent
+            raise
+        card = self.shop.cards.make(row.buyer, request.card, request.ref)
+        message = self.shop.holder_says(row, Author.AGENT, card_text(card), agent=link.agent,
+                                        client_id=request.client_id, kind=MessageKind.CARD, card=card)
+        if message is None:
+            resent = self._resent(link, row, request.rid, request.client_id)
+            assert resent is not None
+            return resent
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+
+    def _contact(self, link: AgentLink, request: ContactBuyer) -> Ok:
+        """再次联系: whoever may find the conversation (audience.finds) opens a session with a
+        reachable buyer who has none (Shop.contact); asking again once it is ours changes nothing."""
+        row = self._row(link, request.conversation, read=True)
+        if row.holder_agent == link.agent:
+            return Ok(rid=request.rid)
+        self.shop.contact(row, link.agent)
+        return Ok(rid=request.rid)
+
+    def _search_catalog(self, link: AgentLink, request: SearchCatalog) -> CatalogAnswer:
+        products = self.shop.cards.catalog.search(request.query)
+        return CatalogAnswer(rid=request.rid, query=request.query, products=[product_card(p) for p in products])
 
     def _resent(self, link: AgentLink, row: Row, rid: str | None, client_id: str) -> ReplyAck | None:
         """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
@@ -411,14 +454,19 @@ class AgentSide:
         log.info("policy swapped by %s", link.agent)
         return Ok(rid=request.rid)
 
-    def _search(self, link: AgentLink, request: Search) -> SearchResults:
+    async def _search(self, link: AgentLink, request: Search) -> SearchResults:
         """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
         try:
-            rows = self.shop.rows.searchable(None if link.supervises else link.agent,
-                                             like_pattern(clean_query(request.query)), MAX_SEARCH_HITS)
-            scope = None if link.supervises else list(rows)
-            page = self.search.find(request.query, rows=rows, scope=scope, asker=link.agent, limit=request.limit,
-                                    before=request.before)
+            query = clean_query(request.query)
+            products = self.shop.cards.catalog.titles_matching(query)  # search by product title too
+            asker = None if link.supervises else link.agent
+            reader = self.search.reader()  # the candidates' SQL too runs off the loop (search.py)
+            found = await asyncio.to_thread(reader.run, lambda src: search_candidates(
+                Repository(src), asker, like_pattern(query), MAX_SEARCH_HITS, products))  # a Reader reads as a Store does
+            rows, scope = self.shop.rows.merge_candidates(asker, found)
+            page = await self.search.find_async(request.query, rows=rows, scope=scope, asker=link.agent,
+                                                limit=request.limit, before=request.before, products=products,
+                                                reachable=self.shop.reachable)
         except QueryError as exc:
             raise _refuse(ErrorCode.INVALID, str(exc), "query") from None
         return SearchResults(rid=request.rid, query=request.query, hits=page.hits, next_before=page.next_before)
@@ -538,8 +586,10 @@ class AgentSide:
         GetColleagues: _colleagues,
         GetTeam: _team,
         ApplyPolicy: _apply_policy,
-        Search: _search,
         GetPanel: _get_panel,
+        SendCard: _send_card,
+        SearchCatalog: _search_catalog,
+        ContactBuyer: _contact,
         GetSession: _get_session,
         AddNote: _add_note,
         RemoveNote: _remove_note,

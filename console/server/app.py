@@ -135,6 +135,7 @@ class Server:
         self.shop: Shop | None = None
         self.logins: LoginGate | None = None
         self.images: ImageDesk | None = None
+        self._agents: AgentSide | None = None
         self.revocations: Revocations | None = None
         self._revocation_task: asyncio.Task[None] | None = None
         self._ws: WsServer | None = None
@@ -304,6 +305,7 @@ class Server:
         self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
         try:
             if path == "/agent":
+                assert self._agents is not None
                 await self._agents.serve(conn)
             else:
                 await self._buyers.serve(conn)
@@ -340,6 +342,8 @@ class Server:
                 self.logins.close()
             if self.images is not None:
                 self.images.close()
+            if self._agents is not None:
+                self._agents.search.close()  # the searches' read-only connection, before the store closes
             if self.shop is not None:
                 try:
                     self.shop.stop()

@@ -19,6 +19,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_buyer
+from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_buyer
 from console.protocol.messages import (
     Arrive,
@@ -38,6 +39,7 @@ from console.protocol.messages import (
     Routed,
     Say,
     SayAck,
+    ShareProduct,
 )
 from console.reception.model import IMAGE_TEXT, Author, MessageKind
 from console.routing import events
@@ -119,6 +121,11 @@ class BuyerSide:
             return self._arrive(row, request)
         if isinstance(request, Say):
             return self._say(row, request)
+        if isinstance(request, ShareProduct):  # a product card from the buyer (issue 13)
+            card = self.shop.cards.product(request.product, field="product")
+            message_id, resent = self.shop.buyer_says(row, card_text(card), request.client_id,
+                                                      kind=MessageKind.CARD, card=card)
+            return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         if isinstance(request, Rate):
             self.shop.rate(row, request.score)
             return Ok(rid=request.rid)

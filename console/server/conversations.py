@@ -13,7 +13,7 @@ client_id never collides with an agent's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import fields, replace
 from functools import partial
 
@@ -153,19 +153,29 @@ class Conversations:
         listed.extend(r for r in self.repo.closed_rows(agent, cleared=False) if r.buyer not in self._live)
         return listed
 
-    def searchable(self, agent: str | None, name_pattern: str, limit: int) -> dict[str, Row]:
-        """The rows a search looks at (issue 13): an agent's own, open and closed, and the pool's
-        (the reception list's rule, ``Shop.audience``); for a supervisor (``agent`` None) the
-        rows whose name matches ``name_pattern`` from the whole shop, any other row on demand."""
-        if agent is not None:
-            rows = {r.buyer: r for r in self.of_agent(agent)}
-            rows.update((r.buyer, self._touch(r)) for r in self._pool.values())
-            return rows
+    def searchable(self, agent: str | None, name_pattern: str, limit: int,
+                   products: Collection[str] = ()) -> tuple[dict[str, Row], list[str] | None]:
+        """The rows a search looks at (issue 13) and its scope (None: the whole shop), by the
+        who-finds rule (``audience.finds``): for an agent, its own rows, open and closed, the
+        pool's, and every buyer it ever received (those whose name matches, or who came from one of
+        ``products``, loaded now; any other when a hit asks for it); for a supervisor (``agent``
+        None) the same from the whole shop, any other row on demand."""
+        return self.merge_candidates(agent, search_candidates(self.repo, agent, name_pattern, limit, products))
+
+    def merge_candidates(self, agent: str | None, found: tuple[list[Row], list[str] | None]
+                         ) -> tuple[dict[str, Row], list[str] | None]:
+        """``searchable`` from what ``search_candidates`` read (possibly in another thread, on
+        another connection): rows in memory win over what was read (they are the current ones)."""
+        read, ids = found
         rows = _OnDemand(self.get)
-        rows.update((r.buyer, r) for r in self._live.values())
-        rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r))
-                    for r in self.repo.rows_named(name_pattern, limit))
-        return rows
+        mine = self._by_agent.get(agent, {}).values() if agent is not None else self._live.values()
+        rows.update((r.buyer, r) for r in mine)
+        if agent is not None:
+            rows.update((r.buyer, r) for r in self._pool.values())
+        rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r)) for r in read if r.buyer not in rows)
+        if agent is None:
+            return rows, None
+        return rows, sorted(set(rows) | set(ids or ()))
 
     def held_by(self, agent: str) -> list[Row]:
         """The open sessions an agent holds now (from memory, read only), oldest arrival first."""
@@ -219,6 +229,19 @@ class Conversations:
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
         return self.repo.history(buyer, limit)
+
+
+def search_candidates(repo: Repository, agent: str | None, name_pattern: str, limit: int,
+                      products: Collection[str]) -> tuple[list[Row], list[str] | None]:
+    """The SQL of ``Conversations.searchable`` (no memory touched: it may run in a worker thread
+    on a read-only connection): rows whose name matches or who came from one of ``products``,
+    among what ``agent`` may find (None: the shop); and the ids of everything it may find
+    (its rows by the agent index, and every buyer it ever received). An agent's whole
+    history is thousands of rows: only their ids are read."""
+    if agent is None:
+        return [*repo.rows_named(name_pattern, limit), *repo.rows_from_products(sorted(products), None, limit)], None
+    rows = [*repo.findable_named(agent, name_pattern, limit), *repo.rows_from_products(sorted(products), agent, limit)]
+    return rows, [*repo.ids_of_agent(agent), *repo.held_by(agent)]
 
 
 class _OnDemand(dict[str, Row]):

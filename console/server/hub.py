@@ -194,6 +194,10 @@ class Hub:
             if not conns:
                 del self._buyers[buyer]
 
+    def buyer_connected(self, buyer: str) -> bool:
+        """Whether the buyer side holds a connection for this buyer now."""
+        return bool(self._buyers.get(buyer))
+
     def to_buyer(self, buyer: str, message: BuyerPush) -> None:
         """Send to every connection of a buyer once the current batch is committed."""
         body = encode(message)

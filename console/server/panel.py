@@ -32,6 +32,7 @@ from console.protocol.messages import (
     SessionInfo,
 )
 from console.routing.events import Reason
+from console.server.catalog import Catalog
 from console.server.repository import ArriveAttrs, Row, message_of
 from console.server.store import Store
 
@@ -189,8 +190,12 @@ class PanelFacts:
     # -- the whole panel ----------------------------------------------------------------------------
 
     def panel(self, row: Row) -> BuyerPanel:
+        arrive = arrive_info(row.arrive, self.name)
+        product = Catalog(self.store).get(arrive.product) if arrive is not None and arrive.product else None
+        if arrive is not None and product is not None:  # shown by title, not by id
+            arrive = msgspec.structs.replace(arrive, product_title=product.title, product_price=product.price)
         return BuyerPanel(conversation=row.buyer, orders=self.orders(row.buyer),
-                          arrive=arrive_info(row.arrive, self.name),
+                          arrive=arrive,
                           why=self.why(row.buyer), sessions=self.sessions(row.buyer, open_with=row.holder_agent),
                           notes=self.notes(row.buyer), tags=self.tags(row.buyer))
 

@@ -146,6 +146,37 @@ class Repository:
         sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
+    def findable_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
+        """Rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name matches a
+        LIKE ``pattern``, newest first."""
+        sql = _SELECT + (" WHERE c.buyer IN (SELECT buyer FROM conversations WHERE agent = ?"
+                         " UNION SELECT buyer FROM receptions WHERE agent = ?)"  # by the two indexes, not a scan
+                         " AND b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
+        return [_row(r) for r in self.store.all(sql, (agent, agent, pattern, limit))]
+
+    def ids_of_agent(self, agent: str) -> list[str]:
+        """The buyers of every row whose agent is ``agent`` (the conversations_agent index), ids only."""
+        return [str(r[0]) for r in self.store.tuples("SELECT buyer FROM conversations WHERE agent = ?", (agent,))]
+
+    def rows_from_products(self, products: list[str], agent: str | None, limit: int) -> list[Row]:
+        """Rows whose latest arrive came from one of ``products``, newest first: for ``agent``, its
+        own and those of buyers it ever received; for None, the whole shop (search by product)."""
+        if not products:
+            return []
+        sql = _SELECT + " WHERE json_extract(CAST(c.arrive AS TEXT), '$.product') IN (SELECT value FROM json_each(?))"
+        params: list[object] = [msgspec.json.encode(products).decode()]
+        if agent is not None:
+            sql += " AND (c.agent = ? OR c.buyer IN (SELECT buyer FROM receptions WHERE agent = ?))"
+            params += [agent, agent]
+        return [_row(r) for r in self.store.all(sql + " ORDER BY c.last_at DESC LIMIT ?", (*params, limit))]
+
+    def held_by(self, agent: str) -> list[str]:
+        """Every buyer ``agent`` ever received (a session with them), by the receptions_agent index."""
+        return [str(r[0]) for r in self.store.tuples("SELECT DISTINCT buyer FROM receptions WHERE agent = ?", (agent,))]
+
+    def has_held(self, agent: str, buyer: str) -> bool:
+        return self.store.one("SELECT 1 FROM receptions WHERE buyer = ? AND agent = ? LIMIT 1", (buyer, agent)) is not None
+
     def closed_rows(self, agent: str, *, cleared: bool) -> list[Row]:
         """An agent's conversations with no session (its history), by the agent index."""
         sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")
@@ -198,6 +229,9 @@ class Repository:
         return self.store.one(
             "SELECT 1 FROM messages WHERE conversation = ? AND kind = 'image'"
             " AND json_extract(body, '$.sha256') = ? LIMIT 1", (buyer, sha256)) is not None
+    def message_at(self, message_id: int) -> float | None:
+        found = self.store.one("SELECT at FROM messages WHERE id = ?", (message_id,))
+        return None if found is None else float(found["at"])
 
     def message_text(self, message_id: int) -> str | None:
         found = self.store.one("SELECT text FROM messages WHERE id = ?", (message_id,))

@@ -21,16 +21,26 @@ The query is a literal: it is passed to FTS5 as one quoted string (``"`` doubled
 with ``%``, ``_`` and ``\\`` escaped, so no query can be an FTS syntax error.
 
 Who may find what is not decided here: the caller passes ``scope``, the conversations the
-asker may see (``Shop.visible_to``), or None for the whole shop (supervisors).
+asker may see (``audience.finds``), or None for the whole shop (supervisors).
+
+Off the event loop: the SQL of a search (messages and orders) is ``lookup``, which the server
+runs in a worker thread on a read-only connection of its own (``Reader``, ``find_async``); only
+the assembly of the hits (the in-memory rows, snippets) runs on the loop. A long query (a rare
+word over a million messages, a two-character scan of 50,000) then delays no other request. The
+reader sees what is committed: a message of the current write batch (a few milliseconds old,
+not yet acknowledged to anyone) is found by the next search.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import threading
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -38,6 +48,7 @@ from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
 from console.server.store import Store
 
+T = TypeVar("T")
 TRIGRAM = 3
 """The shortest query the trigram index can answer."""
 SHORT_WINDOW = 50_000
@@ -49,6 +60,48 @@ AFTER_CONTEXT = 40
 
 class QueryError(ValueError):
     """The query cannot be searched (empty once trimmed)."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a search's SQL found: message rows (newest first), the cursor, matching order rows."""
+
+    messages: list[sqlite3.Row]
+    next_before: int | None
+    orders: list[sqlite3.Row]
+
+
+class Reader:
+    """A read-only connection for searches in a worker thread (one at a time: a lock).
+
+    Opened ``mode=ro``: it never writes, so it never checkpoints the WAL while the server's own
+    connection writes (store.py keeps one writing connection for that reason)."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                                  isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(self.db.execute(sql, params).fetchall())
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        return row
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return list(cursor.execute(sql, params).fetchall())
+
+    def run(self, work: Callable[[Reader], T]) -> T:
+        with self._lock:
+            return work(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
 
 
 @dataclass(frozen=True)
@@ -100,11 +153,44 @@ def snippet(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:
     return piece, spans
 
 
+class _Source(Protocol):
+    def all(self, sql: str, params: Sequence[Any] = ...) -> list[sqlite3.Row]: ...
+    def one(self, sql: str, params: Sequence[Any] = ...) -> sqlite3.Row | None: ...
+
+
 class MessageSearch:
     """Answers ``search`` requests from the store and the shop's rows."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._reader: Reader | None = None
+
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = Reader(str(self.store.path))
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    async def find_async(self, query: str, *, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
+                         limit: int, before: int | None = None, products: Mapping[str, str] | None = None,
+                         reachable: Callable[[Row], bool] = lambda row: False) -> Page:
+        """``find`` with its SQL in a worker thread on the read-only connection (module docstring)."""
+        text = clean_query(query)
+        reader = self.reader()
+        found = await asyncio.to_thread(reader.run, lambda src: self.lookup(src, text, scope, limit, before))
+        return self._assemble(text, found, rows=rows, scope=scope, asker=asker, limit=limit, before=before,
+                              products=products, reachable=reachable)
+
+    def lookup(self, source: _Source, text: str, scope: Collection[str] | None, limit: int,
+               before: int | None) -> Found:
+        """The SQL of a search (thread-safe on its own connection): messages and order numbers."""
+        messages, next_before = self._message_rows(source, text, scope, limit, before)
+        orders = self._order_rows(source, text, scope, limit) if before is None else []
+        return Found(messages, next_before, orders)
 
     def find(
         self,
@@ -115,34 +201,47 @@ class MessageSearch:
         asker: str,
         limit: int,
         before: int | None = None,
+        products: Mapping[str, str] | None = None,
+        reachable: Callable[[Row], bool] = lambda row: False,
     ) -> Page:
         """Hits for ``query`` in the conversations of ``scope`` (None: all), newest first.
 
         The first page (``before`` None) also has the buyers whose name, product or order number
-        matches; message hits page on by message id."""
+        matches (``products``: catalogue ids whose title matched, id -> title); message hits page on
+        by message id."""
         text = clean_query(query)
+        found = self.lookup(self.store, text, scope, limit, before)
+        return self._assemble(text, found, rows=rows, scope=scope, asker=asker, limit=limit, before=before,
+                              products=products, reachable=reachable)
+
+    def _assemble(self, text: str, found: Found, *, rows: Mapping[str, Row], scope: Collection[str] | None,
+                  asker: str, limit: int, before: int | None, products: Mapping[str, str] | None,
+                  reachable: Callable[[Row], bool]) -> Page:
         hits: list[SearchHit] = []
         if before is None:
-            hits.extend(self._buyer_hits(text, rows, scope, asker, limit))
-            hits.extend(self._order_hits(text, rows, scope, asker, limit))
-        found, next_before = self._message_rows(text, scope, limit, before)
-        for r in found:
+            hits.extend(self._buyer_hits(text, rows, scope, asker, limit, products or {}))
+            hits.extend(self._order_hits(found.orders, text, rows, asker))
+        next_before = found.next_before
+        for r in found.messages:
             row = rows.get(str(r["conversation"]))
             if row is None:
                 continue
             piece, spans = snippet(str(r["text"]), text)
             hits.append(_hit(row, asker, SearchMatch.MESSAGE, piece, spans, float(r["at"]),
                              message_id=int(r["id"]), author=Author(r["author"])))
-        return Page(hits=hits, next_before=next_before)
+        told: dict[str, bool] = {}  # once per conversation: a hit of a closed one says whether 再次联系 can work
+        return Page(hits=[h if h.open else msgspec.structs.replace(
+            h, reachable=told.setdefault(h.conversation, reachable(rows[h.conversation]))) for h in hits],
+            next_before=next_before)
 
     # -- messages ---------------------------------------------------------------------------
 
-    def _message_rows(self, text: str, scope: Collection[str] | None, limit: int,
+    def _message_rows(self, source: _Source, text: str, scope: Collection[str] | None, limit: int,
                       before: int | None) -> tuple[list[sqlite3.Row], int | None]:
-        top = before if before is not None else self._max_id() + 1
+        top = before if before is not None else _max_id(source) + 1
         where_scope, scope_args = _scope_clause(scope)
         if len(text) >= TRIGRAM:
-            rows = self.store.all(
+            rows = source.all(
                 "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages_fts f"
                 " JOIN messages m ON m.id = f.rowid"
                 f" WHERE messages_fts MATCH ? AND f.rowid < ?{where_scope} ORDER BY f.rowid DESC LIMIT ?",
@@ -152,7 +251,7 @@ class MessageSearch:
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         floor = max(0, top - SHORT_WINDOW)
-        rows = self.store.all(
+        rows = source.all(
             "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages m"
             f" WHERE m.id < ? AND m.id >= ? AND m.text LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
             (top, floor, like_pattern(text), *scope_args, limit + 1),
@@ -160,20 +259,12 @@ class MessageSearch:
         if len(rows) > limit:
             rows = rows[:limit]
             return rows, int(rows[-1]["id"])
-        return rows, (floor if floor > self._min_id() else None)
-
-    def _max_id(self) -> int:
-        r = self.store.one("SELECT MAX(id) FROM messages")
-        return int(r[0]) if r is not None and r[0] is not None else 0
-
-    def _min_id(self) -> int:
-        r = self.store.one("SELECT MIN(id) FROM messages")
-        return int(r[0]) if r is not None and r[0] is not None else 0
+        return rows, (floor if floor > _min_id(source) else None)
 
     # -- buyers and orders ------------------------------------------------------------------
 
     def _buyer_hits(self, text: str, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
-                    limit: int) -> Iterable[SearchHit]:
+                    limit: int, products: Mapping[str, str]) -> Iterable[SearchHit]:
         needle = text.casefold()
         candidates = rows.values() if scope is None else (rows[b] for b in scope if b in rows)
         matched: list[tuple[Row, SearchMatch, str]] = []
@@ -182,24 +273,38 @@ class MessageSearch:
                 matched.append((row, SearchMatch.NAME, row.name))
             elif row.arrive is not None and row.arrive.product and needle in row.arrive.product.casefold():
                 matched.append((row, SearchMatch.PRODUCT, row.arrive.product))
+            elif row.arrive is not None and row.arrive.product is not None and row.arrive.product in products:  # by its title
+                matched.append((row, SearchMatch.PRODUCT, products[row.arrive.product]))
         matched.sort(key=lambda m: m[0].last_at, reverse=True)
         for row, kind, value in matched[:limit]:
             piece, spans = snippet(value, text)
             yield _hit(row, asker, kind, piece, spans, row.last_at)
 
-    def _order_hits(self, text: str, rows: Mapping[str, Row], scope: Collection[str] | None, asker: str,
-                    limit: int) -> Iterable[SearchHit]:
+    def _order_rows(self, source: _Source, text: str, scope: Collection[str] | None, limit: int) -> list[sqlite3.Row]:
         where_scope, scope_args = _scope_clause(scope, column="buyer")
-        found = self.store.all(
+        return source.all(
             f"SELECT id, buyer, updated_at FROM orders WHERE id LIKE ? ESCAPE '\\'{where_scope}"
             " ORDER BY updated_at DESC LIMIT ?",
             (like_pattern(text), *scope_args, limit),
         )
+
+    def _order_hits(self, found: list[sqlite3.Row], text: str, rows: Mapping[str, Row],
+                    asker: str) -> Iterable[SearchHit]:
         for r in found:
             row = rows.get(str(r["buyer"]))
             if row is not None:
                 piece, spans = snippet(str(r["id"]), text)
                 yield _hit(row, asker, SearchMatch.ORDER, piece, spans, float(r["updated_at"]))
+
+
+def _max_id(source: _Source) -> int:
+    r = source.one("SELECT MAX(id) FROM messages")
+    return int(r[0]) if r is not None and r[0] is not None else 0
+
+
+def _min_id(source: _Source) -> int:
+    r = source.one("SELECT MIN(id) FROM messages")
+    return int(r[0]) if r is not None and r[0] is not None else 0
 
 
 def _scope_clause(scope: Collection[str] | None, column: str = "m.conversation") -> tuple[str, tuple[str, ...]]:

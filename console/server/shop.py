@@ -48,7 +48,7 @@ from console.protocol.messages import (
     StatusChanged,
     TeamInfo,
 )
-from console.reception.audience import Staff, audience, sees
+from console.reception.audience import Staff, audience, finds, sees
 from console.reception.model import Author, ImageRef, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
@@ -58,6 +58,7 @@ from console.routing.events import (
     BuyerSay,
     Claim,
     Close,
+    Contact,
     Decision,
     Handoff,
     HolderReply,
@@ -69,6 +70,7 @@ from console.routing.events import (
 )
 from console.routing.policy import Policy
 from console.server.bot import Bot
+from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import Directory
 from console.server.driver import EngineDriver
@@ -110,6 +112,7 @@ class Shop:
         self.rows = Conversations(store, self.journal)
         self.repo = self.rows.repo  # the reception path's SQL (``repository``)
         self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
+        self.cards = CardMaker(store)  # product, order and 催付 cards from the shop's own facts (issue 13)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -295,6 +298,12 @@ class Shop:
 
     def visible_to(self, row: Row, agent: str) -> bool:
         return sees(agent, row.holder, row.agent, supervises=agent in self.staff.supervisors)
+
+    def readable_by(self, row: Row, agent: str) -> bool:
+        """Who may open (read-only), search and read the panel of a row: ``audience.finds``."""
+        supervises = agent in self.staff.supervisors
+        return finds(agent, row.holder, row.agent, supervises=supervises,
+                     held=not supervises and self.repo.has_held(agent, row.buyer))
 
     def rows_for(self, agent: str) -> list[Row]:
         """The rows of an agent's list (its snapshot), cleared ones left out."""
@@ -517,6 +526,31 @@ class Shop:
         if note.strip():
             self.system_line(row, transfer_note(self._agent_name(by), note.strip()))
 
+    def reachable(self, row: Row) -> bool:
+        """A buyer with no session can be written to again (再次联系, issue 13): its gateway is
+        connected now, or it wrote within the policy's ``recent.window`` (R4.2: the window in which
+        the platform still routes the buyer back to the agent, so a message then is expected)."""
+        if row.holder is not None:
+            return False
+        if self.hub.buyer_connected(row.buyer):
+            return True
+        at = self.repo.message_at(row.last_buyer) if row.last_buyer is not None else None
+        return at is not None and self.driver.now() - at <= self.policy.recent.window
+
+    def contact(self, row: Row, agent: str) -> None:
+        """An agent opens a session with a reachable buyer who has none (the engine's ``Contact``:
+        R3.5's named move, no cap check, not to an offline agent, R3.2); it comes to the agent's
+        list; the agent's reply follows through the ordinary path."""
+        if row.holder is not None:
+            raise ProtocolError(ErrorCode.CONFLICT, f"the buyer is in a session ({row.holder})", "conversation")
+        if not self.reachable(row):
+            raise ProtocolError(ErrorCode.CONFLICT, "the buyer cannot be reached now (not connected, and silent "
+                                "for longer than the recent-contact window)", "conversation")
+        try:
+            self.feed(Contact(buyer=row.buyer, agent=agent))
+        except EngineError as exc:
+            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "conversation") from None
+
     def system_line(self, row: Row, text: str) -> Message:
         """A line of the conversation for the agents only (never sent to the buyer): it shows in the
         conversation and as the row's latest text, and moves neither the section nor the wait."""
@@ -608,7 +642,7 @@ class Shop:
     # -- requests -------------------------------------------------------------------------------------
 
     def buyer_says(self, row: Row, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
-                   image: ImageRef | None = None) -> tuple[int, bool]:
+                   image: ImageRef | None = None, card: Card | None = None) -> tuple[int, bool]:
         """A buyer message: stored once per ``client_id`` (CONSOLE.md §5), routed again after a
         close (R2.1), told to the engine (may hand off, R7.7), shown, and answered by the bot when
         it holds the buyer. Returns the message id and whether it was a resend. An image's
@@ -623,7 +657,8 @@ class Shop:
                 raise ProtocolError(ErrorCode.CONFLICT, "no session: send arrive first")
             self.arrive(row, row.arrive, quiet=False)  # writing after a close opens a session (R2.1)
         now = self.driver.now()
-        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id, kind=kind, image=image)
+        message = self.rows.add_message(row, Author.BUYER, text, now, client_id=client_id, kind=kind, image=image,
+                                        card=card)
         if message is None:  # a resend is acknowledged, not stored again
             earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None

@@ -193,6 +193,8 @@ _SCHEMA: tuple[str, ...] = (
     )""",
     """CREATE INDEX IF NOT EXISTS receptions_at ON receptions(at)""",
     """CREATE INDEX IF NOT EXISTS receptions_buyer ON receptions(buyer, agent, at)""",  # a session's start
+    # Whom an agent ever received: who may find a conversation by search (audience.finds, issue 13).
+    """CREATE INDEX IF NOT EXISTS receptions_agent ON receptions(agent, buyer)""",
     # A buyer wait (console.reception.kpi.Wait): agent is who answered, or who holds the buyer
     # while it is open (NULL while the bot or the pool does).
     """CREATE TABLE IF NOT EXISTS waits (
@@ -240,6 +242,17 @@ _SCHEMA: tuple[str, ...] = (
         updated_at REAL NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS phrases_owner ON phrases(owner, position)""",
+    # The shop's catalogue (schema 6, issue 13; console/server/catalog.py): what `fenliu catalog
+    # import` read, by product id; price in fen. A re-import updates the rows it names.
+    """CREATE TABLE IF NOT EXISTS catalog (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        price INTEGER NOT NULL,
+        image TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        initials TEXT NOT NULL DEFAULT '',
+        updated_at REAL NOT NULL
+    )""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) kept current by triggers, so
     # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).

@@ -66,6 +66,7 @@ class DemoStack:
             self.sim = subprocess.Popen(
                 fenliu_command("sim", "--server", self.url, "--data", str(self.data), "--policy", str(self.policy),
                                "--rate", str(self.rate), "--duration", str(8 * 3600), "--max-visits", "100000",
+                               "--share-products",
                                "--agents", ",".join(colleagues)),
                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FENLIU_SIM_PASSWORD": self.password})
         return self.url

@@ -6,7 +6,9 @@ some of them (发货, 优惠, 尺码, 退货), some hand off to a human (转人�
 
 from __future__ import annotations
 
+from console.paths import resource
 from console.protocol.messages import Entry
+from console.reception.catalog import read_catalog
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 NICKNAMES = ("小{}", "老{}", "{}姐", "{}先生", "{}女士", "{}同学")
@@ -65,13 +67,11 @@ AGENT_ANSWERS: dict[Entry, tuple[str, ...]] = {
 }
 AGENT_CLOSINGS = ("不客气，有问题随时找我～", "感谢支持，祝您生活愉快！", "好的亲，有需要再联系～")
 
-CATALOGUE: dict[str, tuple[str, int]] = {
-    "p1001": ("碎花连衣裙 M码", 15900),
-    "p1002": ("纯棉T恤 白色 L", 5900),
-    "p1003": ("高腰阔腿裤 黑色", 12900),
-    "p2001": ("真丝围巾", 8800),
-}
-"""What the simulated orders hold: the example policy's products, with a title and a price in fen."""
+DEMO_CATALOG = read_catalog(resource("catalog.csv").read_bytes())
+"""The demo shop's catalogue (resources/catalog.csv, what `fenliu demo` imports): simulated buyers
+arrive from its products and order them."""
+CATALOGUE: dict[str, tuple[str, int]] = {p.id: (p.title, p.price) for p in DEMO_CATALOG}
+"""What the simulated orders hold: a product's title and price in fen, by id."""
 EXTRAS: tuple[tuple[str, int], ...] = (("运费险", 300), ("同款袜子 三双装", 1990), ("礼品包装", 500))
 NOTES = ("老客户，上次要求发顺丰", "对尺码很在意，推荐前先问身高体重", "已答应下次送小礼品", "收货地址在公司，工作日送",
          "上次有破损，已补发，注意包装", "问过优惠券，已告知店铺首页领取")

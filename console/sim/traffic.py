@@ -39,8 +39,11 @@ from console.sim.pictures import picture
 
 log = logging.getLogger(__name__)
 
-PRODUCTS = ("p1001", "p1002", "p1003", "p2001")
+POLICY_PRODUCTS = ("p1001", "p1002", "p1003", "p2001")
 """The example policy's presale products, and one no group is bound to."""
+PRODUCTS = POLICY_PRODUCTS * 6 + tuple(p.id for p in phrases.DEMO_CATALOG if p.id not in POLICY_PRODUCTS)
+"""What a buyer arrives from: any product of the demo catalogue, the policy's own ones about as often
+as all the others together (so the presale groups still see their buyers)."""
 STAFF_IDS = ("xiaoer-001", "xiaoer-002")
 GROUP_IDS = ("group-fans-01", "group-vip-02")
 MAX_VISITS = 1_000_000
@@ -59,6 +62,7 @@ class Persona(StrEnum):
 
 class Action(StrEnum):
     SAY = "say"
+    SHARE = "share"  # share a product card (the visit's product): "I am asking about this one"
     ORDER = "order"  # place an order (unpaid)
     PAY = "pay"
     RATE = "rate"
@@ -117,6 +121,8 @@ class TrafficConfig:
     staff_share: float = 0.04
     group_share: float = 0.04
     returning_share: float = 0.2
+    share_products: bool = False  # some visits share a product card (the server needs the demo catalogue)
+    product_share: float = 0.3  # of visits from a product page or a DM, when share_products
 
     def __post_init__(self) -> None:
         if not 0 < self.rate <= 60_000:
@@ -179,7 +185,8 @@ def iter_traffic(config: TrafficConfig) -> Iterator[Visit]:
                 persona = Persona.IMPOSTOR if rng.random() < 0.03 else Persona.CONSUMER
                 name = rng.choice(phrases.IMPOSTOR_NAMES) if persona is Persona.IMPOSTOR else _nickname(rng)
                 seen.append((buyer, name))
-            visit = _consumer_visit(rng, t, buyer, name, persona, returning, order_prefix=f"o{config.seed}-{count + 1}")
+            visit = _consumer_visit(rng, t, buyer, name, persona, returning, order_prefix=f"o{config.seed}-{count + 1}",
+                                    share=config.product_share if config.share_products else None)
         count += 1
         yield visit
 
@@ -199,7 +206,7 @@ def _gaps(rng: random.Random, count: int, first: tuple[float, float] = (0.5, 3.0
 
 
 def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, persona: Persona, returning: bool,
-                    order_prefix: str) -> Visit:
+                    order_prefix: str, share: float | None = None) -> Visit:
     entry = rng.choices(
         [Entry.PRODUCT_DETAIL, Entry.ORDER_DETAIL, Entry.DM, Entry.LIVE, Entry.AFTER_SALE, Entry.OTHER],
         weights=[45, 12, 12, 16, 12, 3],
@@ -208,12 +215,17 @@ def _consumer_visit(rng: random.Random, start: float, buyer: str, name: str, per
     question_pick = rng.random() if entry in (Entry.LIVE, Entry.AFTER_SALE, Entry.PRODUCT_DETAIL) and rng.random() < 0.7 else None
     crowd = ("fans",) if entry is Entry.LIVE and rng.random() < 0.5 else ()
     lines = [rng.choice(phrases.GREETINGS)] if rng.random() < 0.6 else []
+    greeted = bool(lines)
     lines.append(rng.choice(phrases.QUESTIONS[entry]))
     if rng.random() < 0.12:
         lines.append(rng.choice(phrases.HANDOFF))
     lines.extend(rng.choice(phrases.FOLLOW_UPS) for _ in range(rng.choice((0, 1, 1, 2))))
     offsets = _gaps(rng, len(lines))
     steps = [Step(at, Action.SAY, text=text) for at, text in zip(offsets, lines, strict=True)]
+    if product is not None and share is not None and entry in (Entry.PRODUCT_DETAIL, Entry.DM) \
+            and random.Random(f"share:{buyer}:{start}").random() < share:  # its own draw: plans stay as they were
+        asked = int(greeted)  # the card goes just before the question about it
+        steps.insert(asked, Step(max(0.05, offsets[asked] - 0.3), Action.SHARE, text=product))
     pictures = random.Random(f"picture-{buyer}-{start!r}")  # its own draws: the visit's stay as they were
     if pictures.random() < (0.5 if entry is Entry.AFTER_SALE else 0.15):  # a flaw, a size chart
         steps.append(Step(offsets[0] + pictures.uniform(1.0, 4.0), Action.PICTURE, text=f"{buyer}-{start!r}"))
@@ -389,6 +401,9 @@ class TrafficRun:
             report.messages += 1
             report.pictures += 1
             report.duplicates += int(ack.duplicate)
+        elif step.action is Action.SHARE:
+            await buyer.share_product(step.text)
+            report.messages += 1
         elif step.action is Action.ORDER:
             await buyer.order(step.order, OrderState.UNPAID, items=list(step.items), amount=step.amount)
             report.orders += 1

@@ -19,6 +19,7 @@ from console.client.errors import ClientError, NotConnected
 from console.protocol.messages import (
     AgentEvent,
     BuyerTile,
+    CardKind,
     ConversationRemoved,
     ConversationUpdated,
     KpisUpdated,
@@ -44,6 +45,10 @@ _CONNECTION = {
     ConnectionState.RECONNECTING: Connection.RECONNECTING,
     ConnectionState.OFFLINE: Connection.OFFLINE,
 }
+
+
+async def _done(coro: Coroutine[Any, Any, object]) -> None:
+    await coro
 
 
 class ClientBackend:
@@ -191,6 +196,18 @@ class ClientBackend:
             self.state.set_session(conversation, answer.session, answer.messages)
 
         self._spawn(QCoreApplication.translate("ClientBackend", "历史会话"), run())
+
+    def send_card(self, conversation: str, card: str, ref: str) -> None:
+        # Not through the outbox: the card comes back as a ``message`` event once committed, and a
+        # refusal (no such product, not this buyer's order, 催付 on a paid order) is reported.
+        self._spawn(QCoreApplication.translate("ClientBackend", "发送卡片"),
+                    _done(self.client.send_card(conversation, CardKind(card), ref)))
+
+    def search_catalog(self, query: str) -> None:
+        async def run() -> None:
+            self.state.set_catalog(query, await self.client.search_catalog(query))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "搜索商品"), run())
 
     def add_note(self, conversation: str, text: str) -> None:
         self._spawn(QCoreApplication.translate("ClientBackend", "添加备注"), self.client.add_note(conversation, text))

@@ -12,7 +12,9 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem
 
+from console.reception.emoji import with_emoji
 from console.reception.model import Author, Message, MessageKind
+from console.ui.card_painter import card_size, paint_card
 from console.ui.labels import time_label
 from console.ui.message_model import DeliveryRole, FailureRole, MessageRole
 from console.ui.state import Delivery
@@ -73,9 +75,12 @@ class BubbleDelegate(QStyledItemDelegate):
         if message.kind is MessageKind.IMAGE:
             size = picture_size(message)
             return QRect(0, 0, size.width(), size.height())
+        if message.card is not None:  # a card takes its own room (card_painter)
+            size = card_size(message.card, font)
+            return QRect(0, 0, size.width() - 2 * PAD, size.height() - 2 * PAD)
         metrics = QFontMetrics(font)
         return metrics.boundingRect(QRect(0, 0, self._text_width(), 100_000),
-                                    int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+                                    int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), with_emoji(message.text))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         message: Message = index.data(MessageRole)
@@ -120,13 +125,17 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.setPen(BORDER[message.author])
         painter.setBrush(BUBBLE[message.author])
         painter.drawRoundedRect(bubble, 8, 8)
-        painter.setFont(font)
-        painter.setPen(QColor("#1f2933"))
-        inner = bubble.adjusted(PAD, PAD, -PAD, -PAD)
-        if message.kind is MessageKind.IMAGE:
-            self._paint_picture(painter, inner, message, small)
+        if message.card is not None:
+            paint_card(painter, bubble, message.card, font)
         else:
-            painter.drawText(inner, int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft), message.text)
+            painter.setFont(font)
+            painter.setPen(QColor("#1f2933"))
+            inner = bubble.adjusted(PAD, PAD, -PAD, -PAD)
+            if message.kind is MessageKind.IMAGE:
+                self._paint_picture(painter, inner, message, small)
+            else:
+                painter.drawText(inner, int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft),
+                                 with_emoji(message.text))
         if delivery != Delivery.CONFIRMED:
             painter.setFont(small)
             label = delivery_label(delivery, str(index.data(FailureRole) or ""))

@@ -49,12 +49,13 @@ from console.protocol.messages import (
     BuyerPanel,
     NoteInfo,
     OrderInfo,
-    OrderState,
     SessionInfo,
 )
 from console.reception.model import Message
 from console.ui.bubble_delegate import BubbleDelegate
+from console.ui.card_painter import order_state_text, yuan
 from console.ui.message_model import MessageModel
+from console.ui.order_actions import OrderActionsDelegate, order_actions
 from console.ui.state import Delivery
 
 ItemRole = Qt.ItemDataRole.UserRole  # the object behind a line
@@ -89,17 +90,6 @@ def group_title(group: Group) -> str:
     }[group]
 
 
-def order_state_text(state: OrderState) -> str:
-    return {
-        OrderState.UNPAID: QCoreApplication.translate("BuyerPanel", "未付款"),
-        OrderState.PAID: QCoreApplication.translate("BuyerPanel", "已付款"),
-        OrderState.SHIPPED: QCoreApplication.translate("BuyerPanel", "已发货"),
-        OrderState.SUCCESS: QCoreApplication.translate("BuyerPanel", "交易成功"),
-        OrderState.CLOSED: QCoreApplication.translate("BuyerPanel", "已关闭"),
-        OrderState.AFTER_SALE: QCoreApplication.translate("BuyerPanel", "售后中"),
-    }[state]
-
-
 def entry_text(entry: str) -> str:
     return {
         "product_detail": QCoreApplication.translate("BuyerPanel", "商品详情页"),
@@ -109,10 +99,6 @@ def entry_text(entry: str) -> str:
         "after_sale": QCoreApplication.translate("BuyerPanel", "售后"),
         "other": QCoreApplication.translate("BuyerPanel", "其他"),
     }.get(entry, entry)
-
-
-def yuan(fen: int) -> str:
-    return f"¥{fen // 100}.{fen % 100:02d}"
 
 
 def when(at: float) -> str:
@@ -145,8 +131,11 @@ def source_lines(arrive: ArriveInfo | None, agent_names: dict[str, str]) -> list
     if arrive is None:
         return []
     lines = [SourceLine(QCoreApplication.translate("BuyerPanel", "入口"), entry_text(arrive.entry.value))]
+    product = arrive.product
+    if arrive.product_title:  # from the shop's catalogue: the title (and price), not the id
+        product = arrive.product_title + (f"  {yuan(arrive.product_price)}" if arrive.product_price is not None else "")
     for label, value in (
-        (QCoreApplication.translate("BuyerPanel", "商品"), arrive.product),
+        (QCoreApplication.translate("BuyerPanel", "商品"), product),
         (QCoreApplication.translate("BuyerPanel", "问题"), arrive.question),
         (QCoreApplication.translate("BuyerPanel", "意图"), arrive.intent),
     ):
@@ -348,6 +337,7 @@ class BuyerPanelView(QWidget):
     tag_added = Signal(str, str)  # conversation, tag
     tag_removed = Signal(str, str)  # conversation, tag
     session_requested = Signal(str, int)  # conversation, session id
+    card_requested = Signal(str, str, str)  # conversation, CardKind value, order number (issue 13)
 
     def __init__(self, agent_names: Callable[[], dict[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -366,6 +356,8 @@ class BuyerPanelView(QWidget):
         self.tree.setUniformRowHeights(False)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.orders = OrderActionsDelegate(self.tree)  # 发送订单 / 催付 under each order
+        self.tree.setItemDelegate(self.orders)
         self.note_input = QLineEdit(self)
         self.note_input.setObjectName("noteInput")
         self.note_input.setMaxLength(MAX_NOTE)
@@ -400,6 +392,7 @@ class BuyerPanelView(QWidget):
         self.tree.enter_pressed.connect(self._on_tree_enter_pressed)
         self.tree.delete_pressed.connect(self._on_tree_delete_pressed)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu_requested)
+        self.orders.card_requested.connect(self._on_orders_card_requested)
 
     @property
     def conversation(self) -> str | None:
@@ -432,6 +425,10 @@ class BuyerPanelView(QWidget):
         if isinstance(item, SessionInfo) and self.conversation is not None:
             self.session_requested.emit(self.conversation, item.id)
 
+    def _on_orders_card_requested(self, card: str, order: str) -> None:
+        if self.conversation is not None:
+            self.card_requested.emit(self.conversation, card, order)
+
     def _on_tree_enter_pressed(self) -> None:
         self._on_tree_activated(self.tree.currentIndex())
 
@@ -457,6 +454,9 @@ class BuyerPanelView(QWidget):
             menu.addAction(QCoreApplication.translate("BuyerPanel", "删除备注"), lambda: self.remove(index))
         elif isinstance(item, str):
             menu.addAction(QCoreApplication.translate("BuyerPanel", "删除标签"), lambda: self.remove(index))
+        elif isinstance(item, OrderInfo):
+            for kind, label in order_actions(item):
+                menu.addAction(label, lambda kind=kind, order=item.id: self._on_orders_card_requested(kind.value, order))
         elif isinstance(item, SessionInfo):
             menu.addAction(
                 QCoreApplication.translate("BuyerPanel", "查看这次会话"), lambda: self._on_tree_activated(index)

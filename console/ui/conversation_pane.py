@@ -23,18 +23,21 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from console.protocol.messages import MAX_IMAGE_BYTES, DecisionInfo, PhraseInfo
+from console.protocol.messages import MAX_IMAGE_BYTES, CardKind, DecisionInfo, PhraseInfo
 from console.reception.model import Conversation, Message, MessageKind
 from console.reception.phrases import PINNED_KEYS, fill
 from console.ui.bubble_delegate import BubbleDelegate
+from console.ui.emoji_picker import EmojiPicker
 from console.ui.image_viewer import ImageViewer
 from console.ui.message_model import DeliveryRole, MessageModel, MessageRole
 from console.ui.phrase_book import PhraseBook
 from console.ui.phrase_popup import PhrasePopup
+from console.ui.product_picker import ProductPicker
 from console.ui.reasons import reason_text, target_text
 from console.ui.reception_delegate import badges_of
 from console.ui.state import ConsoleState, Delivery
@@ -63,6 +66,7 @@ def image_bytes(mime: QMimeData) -> bytes | None:
             buffer.close()
             return bytes(data.data())
     return None
+EMOJI_KEYS = "Ctrl+E"
 
 
 _PINNED = {getattr(Qt.Key, f"Key_{n}"): n for n in range(1, PINNED_KEYS + 1)}
@@ -86,6 +90,7 @@ class ReplyEdit(QPlainTextEdit):
     phrase_query_ended = Signal()
     popup_key = Signal(int)  # -1 / +1: move; 0: insert the current one
     pinned_requested = Signal(int)  # 1..9
+    emoji_requested = Signal()  # Ctrl+E: the emoji picker
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +152,11 @@ class ReplyEdit(QPlainTextEdit):
                 self.end_query()
                 event.accept()
                 return
+        if key == Qt.Key.Key_E and event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == \
+                Qt.KeyboardModifier.ControlModifier:
+            self.emoji_requested.emit()
+            event.accept()
+            return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.submitted.emit()
@@ -198,6 +208,7 @@ class ConversationPane(QWidget):
     claim_requested = Signal(str)
 
     phrase_failed = Signal(str)
+    card_requested = Signal(str, str, str)  # conversation id, CardKind value, product id / order number
 
     def __init__(self, state: ConsoleState, clock: Callable[[], float], parent: QWidget | None = None, *,
                  phrases: PhraseBook | None = None, thumbnails: Thumbnails | None = None) -> None:
@@ -242,6 +253,17 @@ class ConversationPane(QWidget):
         self.image_button.setObjectName("imageButton")
         self.image_button.setToolTip(self.tr("发送图片（也可以粘贴 Ctrl+V 或拖入回复框）"))
         self.image_button.setVisible(thumbnails is not None)
+        self.emoji_button = QToolButton(self)
+        self.emoji_button.setObjectName("emojiButton")
+        self.emoji_button.setText("😊")
+        self.emoji_button.setToolTip(self.tr("表情 (%1)").replace("%1", EMOJI_KEYS))
+        self.emoji_button.setAccessibleName(self.tr("表情"))
+        self.emoji_picker = EmojiPicker(self)
+        self.product_button = QToolButton(self)
+        self.product_button.setObjectName("productButton")
+        self.product_button.setText(self.tr("商品"))
+        self.product_button.setToolTip(self.tr("从商品库发送商品卡片"))
+        self.product_picker = ProductPicker(self)
         self.send_button = QPushButton(self.tr("发送"), self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip(self.tr("发送 (%1)").replace("%1", SEND_KEYS))
@@ -257,6 +279,8 @@ class ConversationPane(QWidget):
         header.addWidget(self.close_button)
         footer = QHBoxLayout()
         footer.addWidget(self.image_button)
+        footer.addWidget(self.emoji_button)
+        footer.addWidget(self.product_button)
         footer.addStretch(1)
         footer.addWidget(self.send_button)
         page = QWidget(self)
@@ -289,6 +313,11 @@ class ConversationPane(QWidget):
         self.input.phrase_query_ended.connect(self.popup.hide)
         self.input.popup_key.connect(self._on_input_popup_key)
         self.input.pinned_requested.connect(self._on_input_pinned_requested)
+        self.input.emoji_requested.connect(self.open_emoji_picker)
+        self.emoji_button.clicked.connect(self.open_emoji_picker)
+        self.emoji_picker.chosen.connect(self._on_emoji_picker_chosen)
+        self.product_button.clicked.connect(self._on_product_button_clicked)
+        self.product_picker.product_chosen.connect(self._on_product_picker_product_chosen)
         self.popup.list.clicked.connect(lambda index: self._insert_phrase(self.popup.model.phrase(index.row())))
         self.history.installEventFilter(self)
 
@@ -336,6 +365,8 @@ class ConversationPane(QWidget):
         self.input.setEnabled(False)
         self.send_button.setEnabled(False)
         self.image_button.setEnabled(False)
+        self.emoji_button.setEnabled(False)
+        self.product_button.setEnabled(False)
         self.close_button.setEnabled(False)
 
     def clear(self) -> None:
@@ -434,6 +465,8 @@ class ConversationPane(QWidget):
         self.input.setEnabled(conversation.open)  # a closed session takes no more replies
         self.send_button.setEnabled(conversation.open)
         self.image_button.setEnabled(conversation.open)
+        self.emoji_button.setEnabled(conversation.open)
+        self.product_button.setEnabled(conversation.open)
         self.input.setPlaceholderText(self._placeholder() if conversation.open
                                       else self.tr("会话已结束，不能再回复"))
 
@@ -441,6 +474,29 @@ class ConversationPane(QWidget):
         if self.phrases is None:
             return self.tr("输入回复，Ctrl+Enter 发送")
         return self.tr("输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语")
+
+    # -- emoji -----------------------------------------------------------------------------------------
+
+    def open_emoji_picker(self) -> None:
+        if self.conversation is None or not self.input.isEnabled():
+            return
+        self.emoji_picker.open_at(self.input.mapToGlobal(QPoint(10, 0)))
+
+    def _on_emoji_picker_chosen(self, emoji: str) -> None:
+        if self.input.isEnabled():
+            self.input.insertPlainText(emoji)
+        self.input.setFocus()
+
+    # -- cards ---------------------------------------------------------------------------------------
+
+    def _on_product_button_clicked(self) -> None:
+        if self.conversation is not None and self.conversation.open:
+            self.product_picker.open_picker()
+
+    def _on_product_picker_product_chosen(self, product: str) -> None:
+        if self.conversation is not None and self.conversation.open:
+            self.card_requested.emit(self.conversation.id, CardKind.PRODUCT.value, product)
+        self.input.setFocus()
 
     # -- quick replies ---------------------------------------------------------------------------------
 

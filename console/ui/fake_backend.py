@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from console.protocol.cards import Card, CardItem, CardKind, OrderCard, PayReminderCard, ProductCard, card_text
 from console.protocol.messages import (
     AgentDayRow,
     ArriveInfo,
@@ -42,6 +43,7 @@ from console.reception.model import (
     MessageKind,
     Section,
 )
+from console.reception.phrases import initials
 from console.ui.state import Connection, ConsoleState
 from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
 from console.ui.thumbnails import image_size
@@ -141,6 +143,16 @@ FILTERS: dict[str, list[str]] = {
     "not_ordered": ["b1001", "b1002", "b1005", "b1006", "b1009"],
     "not_paid": ["b1004", "b1007"],
 }
+
+
+CATALOG = [
+    ProductCard(id="p1001", title="碎花连衣裙 M码", price=15900),
+    ProductCard(id="p1002", title="纯棉T恤 白色 L", price=5900),
+    ProductCard(id="p1003", title="高腰阔腿裤 黑色", price=12900),
+    ProductCard(id="p1004", title="法式方领泡泡袖连衣裙", price=18900),
+    ProductCard(id="p2001", title="真丝围巾", price=8800),
+]
+"""The fake shop's catalogue (the demo's first products)."""
 
 
 class FakeBackend:
@@ -317,7 +329,8 @@ class FakeBackend:
                         OrderInfo(id="TB2026101100" + conversation[-2:], state=OrderState.SUCCESS,
                                   items=[OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900)],
                                   amount=11800, created_at=now - 40 * 86400, updated_at=now - 35 * 86400)],
-                arrive=ArriveInfo(entry=Entry.PRODUCT_DETAIL, product="碎花连衣裙", question="尺码推荐",
+                arrive=ArriveInfo(entry=Entry.PRODUCT_DETAIL, product="p1001", product_title="碎花连衣裙 M码",
+                                  product_price=15900, question="尺码推荐",
                                   intent="咨询尺码", crowd=["老客户", "88VIP"]),
                 why=DecisionInfo(at=now - 200, event="routed", to=f"agent:{ME}", why=Reason.RECENT_ANY_STATUS,
                                  rule="R4.1"),
@@ -351,6 +364,40 @@ class FakeBackend:
                     at=at + 60, agent=info.agent),
             Message(id=-3, conversation=conversation, author=Author.BUYER, text="好的谢谢", at=at + 90),
         ])
+
+    def send_card(self, conversation: str, card: str, ref: str) -> None:
+        """As the server: the card from the catalogue or the buyer's own orders, or an error."""
+        self._record("send_card", conversation, card, ref)
+        made: Card | None = None
+        if card == CardKind.PRODUCT:
+            made = next((p for p in CATALOG if p.id == ref), None)
+        else:
+            order = next((o for o in self._panel(conversation).orders if o.id == ref), None)
+            items = [CardItem(title=i.title, quantity=i.quantity) for i in order.items] if order is not None else []
+            if order is not None and card == CardKind.ORDER:
+                made = OrderCard(order=ref, state=order.state.value, amount=order.amount, items=items)
+            elif order is not None and order.state is OrderState.UNPAID:
+                made = PayReminderCard(order=ref, amount=order.amount, items=items)
+        if made is None:
+            self.state.report_error(f"发送卡片：{ref}")
+            return
+        self.buyer_card(conversation, made, author=Author.AGENT)
+
+    def buyer_card(self, conversation: str, card: Card, *, author: Author = Author.BUYER) -> None:
+        """A card message in ``conversation`` (a buyer sharing a product, or one the agent sent)."""
+        now = self.clock()
+        text = card_text(card)
+        self.state.add_message(Message(id=next(self._ids), conversation=conversation, author=author, text=text, at=now,
+                                       agent=ME if author is Author.AGENT else None, kind=MessageKind.CARD, card=card))
+        current = self.state.conversations.get(conversation)
+        if current is not None:
+            self.state.update_conversation(msgspec.structs.replace(current, last_text=text, last_at=now))
+
+    def search_catalog(self, query: str) -> None:
+        self._record("search_catalog", query)
+        q = query.strip().lower()
+        found = [p for p in CATALOG if not q or q in p.title.lower() or q in p.id or q in initials(p.title)]
+        self.state.set_catalog(query, found[:50])
 
     def add_note(self, conversation: str, text: str) -> None:
         self._record("add_note", conversation, text)

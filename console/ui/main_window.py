@@ -246,6 +246,10 @@ class MainWindow(QMainWindow):
         self.buyer_panel.tag_added.connect(self.backend.add_tag)
         self.buyer_panel.tag_removed.connect(self.backend.remove_tag)
         self.buyer_panel.session_requested.connect(self.backend.get_session)
+        self.buyer_panel.card_requested.connect(self.backend.send_card)  # 发送订单 / 催付 (issue 13)
+        self.pane.card_requested.connect(self.backend.send_card)  # a product from the picker
+        self.pane.product_picker.search_requested.connect(self.backend.search_catalog)
+        state.catalog_loaded.connect(self.pane.product_picker.show_products)
         self.buyer_panel_action.toggled.connect(self._on_buyer_panel_action_toggled)
 
         self.model.filter_changed.connect(self.filter_bar.show_filter)

@@ -32,6 +32,7 @@ def reason_text(why: str) -> str:
         "idle": QCoreApplication.translate("Reasons", "长时间无人说话，会话自动结束"),
         "transfer": QCoreApplication.translate("Reasons", "由接待的客服或主管转接"),
         "claimed": QCoreApplication.translate("Reasons", "客服从留言池认领"),
+        "contact": QCoreApplication.translate("Reasons", "客服从搜索结果再次联系买家"),
     }
     return texts.get(why, why)
 

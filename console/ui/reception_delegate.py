@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from console.reception.emoji import with_emoji
 from console.reception.model import Conversation, Kind, Section
 from console.ui.labels import initials, time_label, timer_label
 from console.ui.reception_model import ConversationRole, CountRole, SectionRole, is_section
@@ -293,7 +294,8 @@ class ReceptionDelegate(QStyledItemDelegate):
 
         painter.setPen(MUTED)
         preview_room = max(0, tail - x)
-        preview = small_metrics.elidedText(" ".join(conversation.last_text.split()), ELIDE_RIGHT, preview_room)
+        preview = small_metrics.elidedText(" ".join(with_emoji(conversation.last_text).split()), ELIDE_RIGHT,
+                                             preview_room)
         painter.drawText(QRect(x, line2.top(), preview_room, line2.height()), ALIGN_VCENTER, preview)
 
     def _time_label(self, at: float, now: float) -> str:

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from console.reception.emoji import with_emoji
 from console.reception.model import SECTION_ORDER, Conversation, Section
 from console.reception.sections import first_pending, flat_sort_key, sort_key
 from console.ui.state import BUYER_KINDS
@@ -266,7 +267,7 @@ class ReceptionModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conversation.name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{conversation.name}\n{conversation.last_text}"
+            return f"{conversation.name}\n{with_emoji(conversation.last_text)}"
         if role == SectionRole:
             return conversation.section
         if role == IsSectionRole:

@@ -123,18 +123,67 @@ def take(outdir: Path, suffix: str = "", only: str | None = None) -> list[Path]:
     return saved
 
 
+def take_cards(outdir: Path, suffix: str = "") -> list[Path]:
+    """Issue 13: a conversation with a buyer's product card, the agent's product, order and 催付
+    cards and emoji codes (cards.png), and the product picker over it (product-picker.png)."""
+    from console.ui.fake_backend import CATALOG
+
+    app = QApplication.instance() or create_application([])
+    assert isinstance(app, QApplication)
+    now = time.time()
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "fenliu.ini"), QSettings.Format.IniFormat)
+        window, backend = _window("agent", settings, now)
+        window.show()
+        _settle(app, window)
+        window.reception.select_conversation("b1001")
+        window._on_reception_conversation_opened("b1001")
+        backend.buyer_card("b1001", CATALOG[0])
+        backend.buyer_writes("b1001", "这款还有M码吗[微笑]")
+        backend.auto_confirm = True
+        window._on_pane_reply_submitted("b1001", "有的亲[好的]，同款还有方领的，您看看这款")
+        window.pane.card_requested.emit("b1001", "product", "p1004")
+        window.buyer_panel.card_requested.emit("b1001", "order", "TB202611260001")
+        window.buyer_panel.card_requested.emit("b1001", "pay_reminder", "TB202611260001")
+        _settle(app, window)
+        window.pane.history.scrollToBottom()
+        _settle(app, window)
+        path = outdir / f"cards{suffix}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+        window.pane.product_picker.open_picker()
+        window.pane.product_picker.query.setText("lyq")
+        window.pane.product_picker._on_timer_timeout()  # as if the typing had paused
+        _settle(app, window)
+        path = outdir / f"product-picker{suffix}.png"
+        window.pane.product_picker.grab().save(str(path))
+        saved.append(path)
+        window.pane.product_picker.close()
+        window.pane.open_emoji_picker()
+        _settle(app, window)
+        path = outdir / f"emoji-picker{suffix}.png"
+        window.pane.emoji_picker.grab().save(str(path))
+        saved.append(path)
+        window.pane.emoji_picker.close()
+        window.close()
+    return saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir", nargs="?", default="docs/screenshots")
     parser.add_argument("--lang", default="zh_CN")
-    parser.add_argument("--only", choices=["images"], default=None, help="take only these shots")
+    parser.add_argument("--only", choices=("images", "cards"), default=None, help="take only these shots")
     args = parser.parse_args()
     app = create_application([])
     if not args.lang.startswith("zh"):
         install_translator(app, args.lang)
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    for path in take(outdir, "" if args.lang.startswith("zh") else f"_{args.lang}", args.only):
+    suffix = "" if args.lang.startswith("zh") else f"_{args.lang}"
+    shots = [] if args.only == "cards" else take(outdir, suffix, args.only)
+    for path in shots + ([] if args.only == "images" else take_cards(outdir, suffix)):
         print(path)
 
 

@@ -46,6 +46,13 @@ class ClientSearch:
 
         self._spawn(QCoreApplication.translate("ClientSearch", "打开会话"), run())
 
+    def contact(self, conversation: str) -> None:
+        async def run() -> None:
+            await self.client.contact(conversation)
+            self._feed.contacted.emit(conversation)
+
+        self._spawn(QCoreApplication.translate("ClientSearch", "再次联系"), run())
+
     def cancel(self) -> None:
         self._requests.cancel()
 

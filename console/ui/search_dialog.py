@@ -5,6 +5,8 @@ Type a buyer name, an order number, a product or words of the chat; results come
 highlighted. Enter (or a double click) opens the result: its history is shown read-only on the
 right, through the same ``open`` request as the reception list. If the buyer can still be
 written to (the session is open and ours), a reply box sends through the window's reply path;
+a closed conversation whose buyer is still reachable offers 再次联系 (``contact``: the server
+opens a session with us, then the reply box shows);
 if the conversation is in our list, "在接待台打开" opens it there. Esc closes.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import msgspec
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -76,6 +79,7 @@ class SearchDelegate(QStyledItemDelegate):
             SearchMatch.PRODUCT: self.tr("商品"),
         }
         self._open_text = self.tr("会话中")
+        self._reachable_text = self.tr("可再次联系")
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         line = QFontMetrics(option.font).height()  # type: ignore[attr-defined]
@@ -108,6 +112,8 @@ class SearchDelegate(QStyledItemDelegate):
         tag = self._kinds.get(hit.match, "")
         if hit.open:
             tag = f"{tag} · {self._open_text}"
+        elif hit.reachable:
+            tag = f"{tag} · {self._reachable_text}"
         painter.setPen(on_highlight if selected else OPEN if hit.open else MUTED)
         painter.drawText(QRect(top.left() + name_width + PAD, top.top(), top.width() // 2, line),
                          Qt.AlignmentFlag.AlignVCenter, tag)
@@ -185,6 +191,10 @@ class SearchDialog(QDialog):
         self.title.setObjectName("conversationTitle")
         self.in_list_button = QPushButton(self.tr("在接待台打开"), self)
         self.in_list_button.setVisible(False)
+        self.contact_button = QPushButton(self.tr("再次联系"), self)
+        self.contact_button.setObjectName("contactButton")
+        self.contact_button.setToolTip(self.tr("买家仍可联系：打开与买家的会话，然后在下面回复"))
+        self.contact_button.setVisible(False)
         self.messages = MessageModel(lambda message: Delivery.CONFIRMED, self)
         self.history = QListView(self)
         self.history.setObjectName("history")
@@ -228,6 +238,7 @@ class SearchDialog(QDialog):
         right_column.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.contact_button)
         header.addWidget(self.in_list_button)
         right_column.addLayout(header)
         right_column.addWidget(self.history, 1)
@@ -250,6 +261,8 @@ class SearchDialog(QDialog):
         feed.results_loaded.connect(self._on_feed_results_loaded)
         feed.history_loaded.connect(self._on_feed_history_loaded)
         feed.failed.connect(self._on_feed_failed)
+        feed.contacted.connect(self._on_feed_contacted)
+        self.contact_button.clicked.connect(self._on_contact_button_clicked)
         self._state.message_added.connect(self._on_state_message_added)
         self.query.textEdited.connect(self._on_query_text_edited)
         self.query.returnPressed.connect(self._on_query_return_pressed)
@@ -321,6 +334,7 @@ class SearchDialog(QDialog):
 
     def _on_feed_failed(self, text: str) -> None:
         self.status.setText(text)
+        self.contact_button.setEnabled(True)  # a refused 再次联系 may be tried again
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up and Down in the query box move through the results."""
@@ -368,9 +382,29 @@ class SearchDialog(QDialog):
             self.reachability.setText(self.tr("会话进行中，可以直接回复买家"))
         elif row.open:
             self.reachability.setText(self.tr("会话进行中，由其他接待方处理（只读）"))
+        elif self._hit.reachable:
+            self.reachability.setText(self.tr("会话已结束（只读）；买家仍可联系：点“再次联系”后回复"))
         else:
             self.reachability.setText(self.tr("会话已结束（只读），买家再次发消息时会重新分配"))
+        self.contact_button.setVisible(not row.open and self._hit.reachable)
+        self.contact_button.setEnabled(True)
         self.in_list_button.setVisible(conversation in self._state.conversations)
+
+    def _on_contact_button_clicked(self) -> None:
+        if self.conversation is not None:
+            self.contact_button.setEnabled(False)  # one request; the answer shows the reply box
+            self._source.contact(self.conversation.id)
+
+    def _on_feed_contacted(self, conversation: str) -> None:
+        """The session is ours now (the server opened it): write through the reply box."""
+        if self.conversation is None or self.conversation.id != conversation:
+            return
+        self.conversation = msgspec.structs.replace(self.conversation, holder=f"agent:{self._state.agent}", open=True)
+        self.contact_button.setVisible(False)
+        self.reachability.setText(self.tr("已再次联系：会话进行中，可以直接回复买家"))
+        self._show_reply(True)
+        self.in_list_button.setVisible(True)
+        self.input.setFocus()
 
     def _show_reply(self, can_reply: bool) -> None:
         self.input.setVisible(can_reply)

@@ -25,6 +25,7 @@ class SearchFeed(QObject):
 
     results_loaded = Signal(str, object, object, bool)  # query, list of SearchHit, next_before, appended
     history_loaded = Signal(str, object, object)  # conversation id, Conversation, list of Message
+    contacted = Signal(str)  # conversation id: 再次联系 opened a session with us (``contact``)
     failed = Signal(str)  # a readable error
 
 
@@ -35,6 +36,7 @@ class SearchSource(Protocol):
     def feed(self) -> SearchFeed: ...
     def search(self, query: str, before: int | None = None) -> None: ...
     def open_history(self, conversation: str) -> None: ...
+    def contact(self, conversation: str) -> None: ...
 
 
 class SearchModel(QAbstractListModel):

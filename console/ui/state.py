@@ -16,7 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import BuyerPanel, DayReport, QueuedBuyer, SessionInfo
+from console.protocol.messages import BuyerPanel, DayReport, ProductCard, QueuedBuyer, SessionInfo
 from console.reception.model import (
     IMAGE_TEXT,
     Author,
@@ -72,6 +72,9 @@ class Backend(Protocol):
     def remove_note(self, conversation: str, note: int) -> None: ...
     def add_tag(self, conversation: str, tag: str) -> None: ...
     def remove_tag(self, conversation: str, tag: str) -> None: ...
+    # cards (issue 13): ``card`` is a CardKind value, ``ref`` the product id or order number
+    def send_card(self, conversation: str, card: str, ref: str) -> None: ...
+    def search_catalog(self, query: str) -> None: ...
     def queue_buyers(self, pool: str) -> None: ...
     def agent_conversations(self, agent: str) -> None: ...
     def monitor(self, conversation: str) -> None: ...
@@ -100,6 +103,7 @@ class ConsoleState(QObject):
     filter_loaded = Signal(str, object)  # tile, list of buyer ids (latest 200)
     decisions_loaded = Signal(str, object)  # conversation id, list of DecisionLine
     panel_loaded = Signal(object)  # BuyerPanel (asked for, or pushed when it changed)
+    catalog_loaded = Signal(str, object)  # query, list of ProductCard (the product picker's answer)
     session_loaded = Signal(str, object, object)  # conversation id, SessionInfo, list of Message
     colleagues_loaded = Signal(object)  # list of TransferTarget (the transfer dialog's choices)
     error_reported = Signal(str)
@@ -211,6 +215,9 @@ class ConsoleState(QObject):
 
     def set_panel(self, panel: BuyerPanel) -> None:
         self.panel_loaded.emit(panel)
+
+    def set_catalog(self, query: str, products: list[ProductCard]) -> None:
+        self.catalog_loaded.emit(query, products)
 
     def set_session(self, conversation: str, session: SessionInfo, messages: list[Message]) -> None:
         self.session_loaded.emit(conversation, session, messages)

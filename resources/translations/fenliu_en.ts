@@ -79,27 +79,27 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="109" />
+        <location filename="../../console/ui/bubble_delegate.py" line="114" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="48" />
+        <location filename="../../console/ui/bubble_delegate.py" line="50" />
         <source>离线，连接恢复后发送</source>
         <translation>Offline: will be sent when the connection is back</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="46" />
+        <location filename="../../console/ui/bubble_delegate.py" line="48" />
         <source>未发送：%1</source>
         <translation>Not sent: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="49" />
+        <location filename="../../console/ui/bubble_delegate.py" line="51" />
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bubble_delegate.py" line="152" />
+        <location filename="../../console/ui/bubble_delegate.py" line="161" />
         <source>图片无法显示</source>
         <translation>Cannot show the image</translation>
     </message>
@@ -107,177 +107,177 @@
 <context>
     <name>BuyerPanel</name>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="84" />
+        <location filename="../../console/ui/buyer_panel.py" line="85" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="85" />
+        <location filename="../../console/ui/buyer_panel.py" line="86" />
         <source>来源</source>
         <translation>Came from</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="86" />
+        <location filename="../../console/ui/buyer_panel.py" line="87" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="87" />
+        <location filename="../../console/ui/buyer_panel.py" line="88" />
         <source>备注（全店客服可见）</source>
         <translation>Notes (the whole shop sees them)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="88" />
+        <location filename="../../console/ui/buyer_panel.py" line="89" />
         <source>标签</source>
         <translation>Tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="94" />
+        <location filename="../../console/ui/card_painter.py" line="33" />
         <source>未付款</source>
         <translation>Not paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="95" />
+        <location filename="../../console/ui/card_painter.py" line="34" />
         <source>已付款</source>
         <translation>Paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="96" />
+        <location filename="../../console/ui/card_painter.py" line="35" />
         <source>已发货</source>
         <translation>Shipped</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="97" />
+        <location filename="../../console/ui/card_painter.py" line="36" />
         <source>交易成功</source>
         <translation>Completed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="98" />
+        <location filename="../../console/ui/card_painter.py" line="37" />
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="99" />
+        <location filename="../../console/ui/card_painter.py" line="38" />
         <source>售后中</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="105" />
+        <location filename="../../console/ui/buyer_panel.py" line="95" />
         <source>商品详情页</source>
         <translation>Product page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="106" />
+        <location filename="../../console/ui/buyer_panel.py" line="96" />
         <source>订单详情页</source>
         <translation>Order page</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="107" />
+        <location filename="../../console/ui/buyer_panel.py" line="97" />
         <source>私信</source>
         <translation>Direct message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="108" />
+        <location filename="../../console/ui/buyer_panel.py" line="98" />
         <source>直播间</source>
         <translation>Live room</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="109" />
+        <location filename="../../console/ui/buyer_panel.py" line="99" />
         <source>售后</source>
         <translation>After-sale</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="110" />
+        <location filename="../../console/ui/buyer_panel.py" line="100" />
         <source>其他</source>
         <translation>Other</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="129" />
-        <location filename="../../console/ui/buyer_panel.py" line="159" />
+        <location filename="../../console/ui/buyer_panel.py" line="115" />
+        <location filename="../../console/ui/buyer_panel.py" line="148" />
         <source>、</source>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="136" />
+        <location filename="../../console/ui/buyer_panel.py" line="122" />
         <source>下单 %1，更新 %2</source>
         <translation>Ordered %1, updated %2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="147" />
+        <location filename="../../console/ui/buyer_panel.py" line="133" />
         <source>入口</source>
         <translation>Entry</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="149" />
+        <location filename="../../console/ui/buyer_panel.py" line="138" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="150" />
+        <location filename="../../console/ui/buyer_panel.py" line="139" />
         <source>问题</source>
         <translation>Question</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="151" />
+        <location filename="../../console/ui/buyer_panel.py" line="140" />
         <source>意图</source>
         <translation>Intent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="158" />
+        <location filename="../../console/ui/buyer_panel.py" line="147" />
         <source>人群标签</source>
         <translation>Crowd tags</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="165" />
+        <location filename="../../console/ui/buyer_panel.py" line="154" />
         <source>专属客服</source>
         <translation>Exclusive agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="291" />
+        <location filename="../../console/ui/buyer_panel.py" line="280" />
         <location filename="../../console/ui/buyer_panel.py" line="507" />
         <source>进行中</source>
         <translation>going on</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="296" />
+        <location filename="../../console/ui/buyer_panel.py" line="285" />
         <source>%1–%2 · %3 · %4 条</source>
         <translation>%1–%2 · %3 · %4 messages</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="304" />
+        <location filename="../../console/ui/buyer_panel.py" line="293" />
         <source>%1
 —— %2 %3</source>
         <translation>%1
 — %2 %3</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="315" />
+        <location filename="../../console/ui/buyer_panel.py" line="304" />
         <source>双击以只读方式查看这次会话</source>
         <translation>Double-click to read this session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="356" />
+        <location filename="../../console/ui/buyer_panel.py" line="346" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="373" />
+        <location filename="../../console/ui/buyer_panel.py" line="365" />
         <source>写一条备注，回车保存（全店客服可见）</source>
         <translation>Write a note, Enter saves it (the whole shop sees it)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="378" />
-        <location filename="../../console/ui/buyer_panel.py" line="379" />
+        <location filename="../../console/ui/buyer_panel.py" line="370" />
+        <location filename="../../console/ui/buyer_panel.py" line="371" />
         <source>加标签</source>
         <translation>Add tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="457" />
+        <location filename="../../console/ui/buyer_panel.py" line="454" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/buyer_panel.py" line="459" />
+        <location filename="../../console/ui/buyer_panel.py" line="456" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
@@ -306,146 +306,204 @@
         <source>。只读：不能在这里回复。</source>
         <translation>. Read-only: no replies from here.</translation>
     </message>
+    <message>
+        <location filename="../../console/ui/order_actions.py" line="43" />
+        <source>发送订单</source>
+        <translation>Send order</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/order_actions.py" line="45" />
+        <source>催付</source>
+        <translation>Payment reminder</translation>
+    </message>
+</context>
+<context>
+    <name>CardPainter</name>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="43" />
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="50" />
+        <source>商品 %1</source>
+        <translation>Product %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="53" />
+        <source>订单 %1</source>
+        <translation>Order %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="55" />
+        <source>催付 · 订单 %1</source>
+        <translation>Payment reminder · order %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="56" />
+        <source>待付款 %1</source>
+        <translation>To pay %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="57" />
+        <source>您的订单还未付款，库存有限，请尽快完成支付哦</source>
+        <translation>Your order is not paid yet; stock is limited, please pay soon</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/card_painter.py" line="84" />
+        <source>商品图</source>
+        <translation>Picture</translation>
+    </message>
 </context>
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="89" />
+        <location filename="../../console/ui/bridge.py" line="94" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="97" />
+        <location filename="../../console/ui/bridge.py" line="102" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="104" />
+        <location filename="../../console/ui/bridge.py" line="109" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="115" />
+        <location filename="../../console/ui/bridge.py" line="120" />
         <source>图片未能发送：</source>
         <translation>The image was not sent: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="117" />
+        <location filename="../../console/ui/bridge.py" line="122" />
         <source>发送图片</source>
         <translation>Sending an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="128" />
+        <location filename="../../console/ui/bridge.py" line="133" />
         <source>载入图片</source>
         <translation>Loading an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="131" />
+        <location filename="../../console/ui/bridge.py" line="136" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="134" />
+        <location filename="../../console/ui/bridge.py" line="139" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="137" />
+        <location filename="../../console/ui/bridge.py" line="142" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="143" />
+        <location filename="../../console/ui/bridge.py" line="148" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="149" />
+        <location filename="../../console/ui/bridge.py" line="154" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="161" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="165" />
+        <location filename="../../console/ui/bridge.py" line="170" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="168" />
+        <location filename="../../console/ui/bridge.py" line="173" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="174" />
+        <location filename="../../console/ui/bridge.py" line="179" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="180" />
+        <location filename="../../console/ui/bridge.py" line="185" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="186" />
+        <location filename="../../console/ui/bridge.py" line="191" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="193" />
+        <location filename="../../console/ui/bridge.py" line="198" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="196" />
+        <location filename="../../console/ui/bridge.py" line="203" />
+        <source>发送卡片</source>
+        <translation>Sending a card</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="210" />
+        <source>搜索商品</source>
+        <translation>Searching products</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="213" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="199" />
+        <location filename="../../console/ui/bridge.py" line="216" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="203" />
+        <location filename="../../console/ui/bridge.py" line="220" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="206" />
+        <location filename="../../console/ui/bridge.py" line="223" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="211" />
+        <location filename="../../console/ui/bridge.py" line="228" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="217" />
+        <location filename="../../console/ui/bridge.py" line="234" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="225" />
+        <location filename="../../console/ui/bridge.py" line="242" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="231" />
+        <location filename="../../console/ui/bridge.py" line="248" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="258" />
+        <location filename="../../console/ui/bridge.py" line="275" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="266" />
+        <location filename="../../console/ui/bridge.py" line="283" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -501,6 +559,11 @@
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
+    <message>
+        <location filename="../../console/ui/search_bridge.py" line="54" />
+        <source>再次联系</source>
+        <translation>Message again</translation>
+    </message>
 </context>
 <context>
     <name>Connection</name>
@@ -528,94 +591,114 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="213" />
+        <location filename="../../console/ui/conversation_pane.py" line="224" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="221" />
+        <location filename="../../console/ui/conversation_pane.py" line="232" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="222" />
+        <location filename="../../console/ui/conversation_pane.py" line="233" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="442" />
+        <location filename="../../console/ui/conversation_pane.py" line="475" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="245" />
+        <location filename="../../console/ui/conversation_pane.py" line="267" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="241" />
+        <location filename="../../console/ui/conversation_pane.py" line="252" />
         <source>图片</source>
         <translation>Image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="243" />
+        <location filename="../../console/ui/conversation_pane.py" line="254" />
         <source>发送图片（也可以粘贴 Ctrl+V 或拖入回复框）</source>
         <translation>Send an image (or paste it with Ctrl+V, or drop it on the reply box)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="247" />
+        <location filename="../../console/ui/conversation_pane.py" line="259" />
+        <source>表情 (%1)</source>
+        <translation>Emoji (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="260" />
+        <source>表情</source>
+        <translation>Emoji</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="264" />
+        <source>商品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="265" />
+        <source>从商品库发送商品卡片</source>
+        <translation>Send a product card from the catalogue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="269" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="330" />
+        <location filename="../../console/ui/conversation_pane.py" line="359" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="330" />
+        <location filename="../../console/ui/conversation_pane.py" line="359" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="360" />
+        <location filename="../../console/ui/conversation_pane.py" line="391" />
         <source>选择图片</source>
         <translation>Choose an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="360" />
+        <location filename="../../console/ui/conversation_pane.py" line="391" />
         <source>图片 (%1)</source>
         <translation>Images (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="367" />
+        <location filename="../../console/ui/conversation_pane.py" line="398" />
         <source>无法读取图片：%1</source>
         <translation>Cannot read the image: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="376" />
+        <location filename="../../console/ui/conversation_pane.py" line="407" />
         <source>图片太大：最大 %1 MB</source>
         <translation>The image is too large: at most %1 MB</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="430" />
+        <location filename="../../console/ui/conversation_pane.py" line="461" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="438" />
+        <location filename="../../console/ui/conversation_pane.py" line="471" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="443" />
+        <location filename="../../console/ui/conversation_pane.py" line="476" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="469" />
+        <location filename="../../console/ui/conversation_pane.py" line="525" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -863,65 +946,65 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="414" />
-        <location filename="../../console/ui/main_window.py" line="462" />
+        <location filename="../../console/ui/main_window.py" line="418" />
         <location filename="../../console/ui/main_window.py" line="466" />
+        <location filename="../../console/ui/main_window.py" line="470" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="418" />
+        <location filename="../../console/ui/main_window.py" line="422" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="213" />
-        <location filename="../../console/ui/main_window.py" line="416" />
+        <location filename="../../console/ui/main_window.py" line="420" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="431" />
+        <location filename="../../console/ui/main_window.py" line="435" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="463" />
+        <location filename="../../console/ui/main_window.py" line="467" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="467" />
+        <location filename="../../console/ui/main_window.py" line="471" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="493" />
+        <location filename="../../console/ui/main_window.py" line="497" />
         <source>不是可发送的图片（支持 PNG、JPEG、GIF、WebP）</source>
         <translation>Not an image that can be sent (PNG, JPEG, GIF, WebP)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="538" />
+        <location filename="../../console/ui/main_window.py" line="542" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="538" />
+        <location filename="../../console/ui/main_window.py" line="542" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="565" />
+        <location filename="../../console/ui/main_window.py" line="569" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="572" />
+        <location filename="../../console/ui/main_window.py" line="576" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="578" />
+        <location filename="../../console/ui/main_window.py" line="582" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1238,6 +1321,39 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
 </context>
 <context>
+    <name>ProductPicker</name>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="79" />
+        <source>发送商品</source>
+        <translation>Send a product</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="82" />
+        <source>搜索商品：标题、编号或拼音首字母</source>
+        <translation>Search products: title, id or pinyin initials</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="124" />
+        <source>↑↓ 选择，Enter 发送给买家，Esc 关闭</source>
+        <translation>↑↓ choose, Enter sends it to the buyer, Esc closes</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="126" />
+        <source>没有与“%1”相符的商品</source>
+        <translation>No product matches “%1”</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="127" />
+        <source>商品库是空的：用 fenliu catalog import 导入</source>
+        <translation>The catalogue is empty: import one with fenliu catalog import</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/product_picker.py" line="134" />
+        <source>搜索中…</source>
+        <translation>Searching…</translation>
+    </message>
+</context>
+<context>
     <name>Reasons</name>
     <message>
         <location filename="../../console/ui/reasons.py" line="10" />
@@ -1365,37 +1481,42 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Claimed from the message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="41" />
+        <location filename="../../console/ui/reasons.py" line="35" />
+        <source>客服从搜索结果再次联系买家</source>
+        <translation>The agent wrote to the buyer again from search</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/reasons.py" line="42" />
         <source>分配</source>
         <translation>Routed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="42" />
+        <location filename="../../console/ui/reasons.py" line="43" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="43" />
+        <location filename="../../console/ui/reasons.py" line="44" />
         <source>结束</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="54" />
+        <location filename="../../console/ui/reasons.py" line="55" />
         <source>机器人</source>
         <translation>Bot</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="56" />
+        <location filename="../../console/ui/reasons.py" line="57" />
         <source>留言池</source>
         <translation>Message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="58" />
+        <location filename="../../console/ui/reasons.py" line="59" />
         <source>全店排队</source>
         <translation>Shop queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reasons.py" line="60" />
+        <location filename="../../console/ui/reasons.py" line="61" />
         <source>排队：%1</source>
         <translation>Queue: %1</translation>
     </message>
@@ -1403,12 +1524,12 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>ReceptionDelegate</name>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="198" />
+        <location filename="../../console/ui/reception_delegate.py" line="199" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_delegate.py" line="233" />
+        <location filename="../../console/ui/reception_delegate.py" line="234" />
         <source>等待 %1</source>
         <translation>waiting %1</translation>
     </message>
@@ -1508,124 +1629,149 @@ Buyers show here when they write</translation>
 <context>
     <name>SearchDelegate</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="73" />
+        <location filename="../../console/ui/search_dialog.py" line="76" />
         <source>聊天</source>
         <translation>Chat</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="74" />
+        <location filename="../../console/ui/search_dialog.py" line="77" />
         <source>昵称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="75" />
+        <location filename="../../console/ui/search_dialog.py" line="78" />
         <source>订单</source>
         <translation>Order</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="76" />
+        <location filename="../../console/ui/search_dialog.py" line="79" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="78" />
+        <location filename="../../console/ui/search_dialog.py" line="81" />
         <source>会话中</source>
         <translation>In session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="82" />
+        <source>可再次联系</source>
+        <translation>can be messaged again</translation>
     </message>
 </context>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="157" />
+        <location filename="../../console/ui/search_dialog.py" line="163" />
         <source>搜索会话</source>
         <translation>Search conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="169" />
+        <location filename="../../console/ui/search_dialog.py" line="175" />
         <source>买家昵称、订单号、商品或聊天内容</source>
         <translation>Buyer name, order number, product or chat text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="181" />
+        <location filename="../../console/ui/search_dialog.py" line="187" />
         <source>更早的结果</source>
         <translation>Older results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="186" />
+        <location filename="../../console/ui/search_dialog.py" line="192" />
         <source>在接待台打开</source>
         <translation>Open in the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="202" />
+        <location filename="../../console/ui/search_dialog.py" line="194" />
+        <source>再次联系</source>
+        <translation>Message again</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="196" />
+        <source>买家仍可联系：打开与买家的会话，然后在下面回复</source>
+        <translation>The buyer can still be reached: open a session with them, then reply below</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="212" />
         <source>再次联系买家，Ctrl+Enter 发送</source>
         <translation>Write to the buyer again, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="204" />
+        <location filename="../../console/ui/search_dialog.py" line="214" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="283" />
-        <location filename="../../console/ui/search_dialog.py" line="303" />
+        <location filename="../../console/ui/search_dialog.py" line="296" />
+        <location filename="../../console/ui/search_dialog.py" line="316" />
         <source>搜索中…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <location filename="../../console/ui/search_dialog.py" line="333" />
         <source>%1 条结果</source>
         <translation>%1 results</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="320" />
+        <location filename="../../console/ui/search_dialog.py" line="333" />
         <source>没有找到</source>
         <translation>Nothing found</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="368" />
+        <location filename="../../console/ui/search_dialog.py" line="382" />
         <source>会话进行中，可以直接回复买家</source>
         <translation>Session open: you can reply to the buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="370" />
+        <location filename="../../console/ui/search_dialog.py" line="384" />
         <source>会话进行中，由其他接待方处理（只读）</source>
         <translation>Session open, handled by someone else (read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/search_dialog.py" line="372" />
+        <location filename="../../console/ui/search_dialog.py" line="386" />
+        <source>会话已结束（只读）；买家仍可联系：点“再次联系”后回复</source>
+        <translation>The session ended (read-only); the buyer can still be reached: click “Message again”, then reply</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="388" />
         <source>会话已结束（只读），买家再次发消息时会重新分配</source>
         <translation>Session closed (read-only); the buyer is routed again when they write</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/search_dialog.py" line="404" />
+        <source>已再次联系：会话进行中，可以直接回复买家</source>
+        <translation>Contacted again: the session is open, reply to the buyer directly</translation>
     </message>
 </context>
 <context>
     <name>Section</name>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="57" />
+        <location filename="../../console/ui/reception_model.py" line="58" />
         <source>待回复</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="58" />
+        <location filename="../../console/ui/reception_model.py" line="59" />
         <source>已被自动回复</source>
         <translation>Bot replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="59" />
+        <location filename="../../console/ui/reception_model.py" line="60" />
         <source>已回复</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="60" />
+        <location filename="../../console/ui/reception_model.py" line="61" />
         <source>小二</source>
         <translation>Platform staff</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="61" />
+        <location filename="../../console/ui/reception_model.py" line="62" />
         <source>群聊</source>
         <translation>Groups</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="63" />
+        <location filename="../../console/ui/reception_model.py" line="64" />
         <source>全部</source>
         <translation>All</translation>
     </message>

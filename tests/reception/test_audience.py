@@ -31,3 +31,15 @@ def test_sees_agrees_with_audience_everywhere() -> None:
     for holder, agent, viewer in itertools.product(HOLDERS, AGENTS, STAFF.everyone):
         assert sees(viewer, holder, agent, supervises=viewer in STAFF.supervisors) == (
             viewer in audience(holder, agent, STAFF)), (holder, agent, viewer)
+
+
+def test_who_finds_a_row_is_who_sees_it_every_former_holder_and_supervisors() -> None:
+    from console.reception.audience import finds, sees
+
+    cases = [("agent:a2", "a2"), ("pool", None), ("bot", None), (None, "a2"), (None, None)]
+    for holder, agent in cases:
+        for supervises in (False, True):
+            # whoever sees it finds it; a supervisor finds everything; a former holder finds it
+            assert finds("a1", holder, agent, supervises=supervises, held=False) == (
+                supervises or sees("a1", holder, agent, supervises=supervises))
+            assert finds("a1", holder, agent, supervises=supervises, held=True)

@@ -62,11 +62,12 @@ SENT: dict[str, int] = {}
 LEAKS = ("Traceback", 'File "', ".py", "site-packages", "/home/", "/work/", "/tmp/", "line ")
 
 AGENT_TYPES = ["login", "resume", "logout", "set_status", "open", "reply", "close", "clear", "claim", "get_kpis",
-               "get_snapshot", "filter_buyers", "why", "transfer", "get_team", "apply_policy"]
-BUYER_TYPES = ["hello", "arrive", "say", "rate", "order", "get_questions"]
+               "get_snapshot", "filter_buyers", "why", "transfer", "get_team", "apply_policy",
+               "send_card", "search_catalog", "contact"]  # issue 13's cards and 再次联系
+BUYER_TYPES = ["hello", "arrive", "say", "rate", "order", "get_questions", "share_product"]
 FIELDS = ["rid", "user", "password", "token", "last_seq", "status", "conversation", "limit", "text", "client_id",
           "section", "tile", "agent", "toml", "buyer", "name", "key", "entry", "product", "question", "intent",
-          "crowd", "exclusive", "score", "order", "state", "kind", "role", "type"]
+          "crowd", "exclusive", "score", "order", "state", "kind", "role", "type", "card", "ref", "query"]
 
 
 # -- frames ----------------------------------------------------------------------------------------

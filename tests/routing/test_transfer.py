@@ -71,3 +71,33 @@ def test_to_a_group_picks_or_queues_at_the_back() -> None:
     engine.apply(Arrive(buyer="b3", product="p1"), 4.0)  # a1
     out = engine.apply(Transfer(buyer="b3", group="after"), 5.0)
     assert (out[0].to, out[0].why, out[0].position) == ("queue:after", Reason.TRANSFER, 2)
+
+
+def test_an_agent_writing_first_opens_a_session_with_it_and_becomes_the_recent_contact() -> None:
+    """Contact (再次联系, issue 13): R3.5's explicit move to a named agent for a buyer with no
+    session: over a cap, suspended allowed, offline refused (R3.2), refused while any session is
+    open (R9.1); the agent is the recent contact afterwards (R2.1), and the idle close (R9.2)
+    ends the session if the buyer never answers."""
+    from console.routing.events import Close, Contact
+
+    engine = _shop()
+    engine.apply(SetStatus(agent="a1", status=Status.ONLINE), 0.0)
+    engine.apply(Arrive(buyer="b1", product="p1"), 1.0)
+    engine.apply(Arrive(buyer="q", product="p1"), 1.0)  # queued: a1's cap is 1
+    with pytest.raises(EngineError):
+        engine.apply(Contact(buyer="b1", agent="a1"), 2.0)  # an open session: its holder answers
+    with pytest.raises(EngineError):
+        engine.apply(Contact(buyer="q", agent="a3"), 2.0)  # a queue place is a session too
+    engine.apply(Close(buyer="b1"), 3.0)  # q takes a1's slot (R9.3)
+    with pytest.raises(EngineError):
+        engine.apply(Contact(buyer="b1", agent="a2"), 4.0)  # offline (R3.2)
+    engine.apply(SetStatus(agent="a3", status=Status.SUSPENDED), 4.0)
+    [routed] = engine.apply(Contact(buyer="b1", agent="a1"), 5.0)  # a1 is full (q): no cap check
+    assert (routed.to, routed.why, routed.rule) == ("agent:a1", Reason.CONTACT, "R3.5")
+    assert engine.agent("a1").load == 2
+    assert not engine.session("b1").waiting  # the agent speaks first
+    [closed] = [d for d in engine.apply(SetStatus(agent="a3", status=Status.SUSPENDED), 5.0 + 3600)
+                if d.buyer == "b1"]
+    assert closed.event == "closed" and closed.why is Reason.IDLE  # never answered: R9.2
+    [back] = engine.apply(Arrive(buyer="b1", product="p2"), 5.0 + 3700)  # another group's product
+    assert back.to == "agent:a1" and back.why in (Reason.RECENT, Reason.RECENT_ANY_STATUS)  # R2.1 then R4

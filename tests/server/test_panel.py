@@ -192,3 +192,32 @@ def test_a_buyer_keeps_its_latest_notes_and_blank_ones_are_refused(tmp_path: Pat
             assert (await _error(a1, GetPanel(conversation="nobody"))).code is ErrorCode.NOT_FOUND
 
     run(scenario())
+
+
+def test_the_entry_product_is_shown_by_its_catalogue_title_and_price(tmp_path: Path) -> None:
+    from console.reception.catalog import Product
+    from console.server.catalog import Catalog
+    from console.server.store import Store
+
+    store = Store.open(tmp_path / "data")
+    Catalog(store).put([Product("p-tee", "纯棉T恤 白色", 5900)], 0.0)
+    store.close()
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            agents = {"a1": await online(server, "a1"), "a2": await online(server, "a2")}
+            b1 = await buyer(server, "b1", "王小姐")
+            routed = await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-tee"))
+            assert isinstance(routed, Routed)
+            mine = agents["a1" if routed.name == "小美" else "a2"]
+            arrive = (await _panel(mine)).panel.arrive
+            assert arrive is not None and (arrive.product, arrive.product_title, arrive.product_price) == (
+                "p-tee", "纯棉T恤 白色", 5900)
+            b2 = await buyer(server, "b2", "李先生")
+            routed = await b2.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-gone"))
+            assert isinstance(routed, Routed)
+            mine = agents["a1" if routed.name == "小美" else "a2"]
+            arrive = (await _panel(mine, "b2")).panel.arrive
+            assert arrive is not None and arrive.product == "p-gone" and arrive.product_title is None  # not in it
+
+    run(scenario())

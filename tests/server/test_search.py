@@ -188,3 +188,102 @@ def test_a_database_without_the_index_gets_it_backfilled_whatever_its_version(tm
         assert found(store, "杯子") == [] and found(store, "杯子收") == [6]  # trigrams: 3 characters or more
     finally:
         store.close()
+
+
+def test_every_agent_who_held_the_conversation_finds_and_reads_it_but_only_the_holder_writes(tmp_path: Path) -> None:
+    """audience.finds: after a transfer the list shows the buyer only to the new holder, but the
+    agent who held it before still finds it (by text, name, order, product title) and opens it
+    read-only; a colleague who never held it finds nothing and may not open it. Planted once:
+    with ``held`` left out of Conversations.searchable's scope, a1 found nothing after the move."""
+    from console.protocol.messages import GetPanel, History, Open, PanelAnswer, Transfer
+    from console.reception.catalog import Product
+    from console.server.catalog import Catalog
+    from console.server.store import Store
+    from tests.server.helpers import POLICY
+
+    store = Store.open(tmp_path / "data")
+    Catalog(store).put([Product("p-dress", "法式碎花连衣裙", 15900)], 0.0)
+    store.close()
+    policy = POLICY + '\n[[agents]]\nid = "a3"\nname = "小周"\ngroups = ["presale"]\n'
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=policy) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p-dress"))
+            await b1.request(Say(text="发票抬头要写公司名", client_id="m1"))
+            await b1.request(OrderUpdate(order="TB777", state=OrderState.UNPAID))
+            a2 = await online(server, "a2")
+            assert isinstance(await a1.request(Transfer(conversation="b1", agent="a2")), Ok)
+            a3 = await Client.agent(server)
+            await a3.login("a3")
+            for query, match in (("发票抬头", SearchMatch.MESSAGE), ("王小姐", SearchMatch.NAME),
+                                 ("TB777", SearchMatch.ORDER), ("碎花连衣", SearchMatch.PRODUCT)):
+                before = await _search(a1, query)  # a1 held it: still finds it
+                assert [(h.conversation, h.match) for h in before.hits] == [("b1", match)], query
+                assert not before.hits[0].can_reply and before.hits[0].open
+                assert [h.conversation for h in (await _search(a2, query)).hits] == ["b1"], query  # the holder
+                assert (await _search(a3, query)).hits == [], query  # never held it
+            history = await a1.request(Open(conversation="b1"))
+            assert isinstance(history, History) and history.messages[0].text == "发票抬头要写公司名"
+            assert isinstance(await a1.request(GetPanel(conversation="b1")), PanelAnswer)
+            refused = await a1.request(Reply(conversation="b1", text="我来回", client_id="c9"))
+            assert isinstance(refused, Error) and refused.code is ErrorCode.FORBIDDEN  # read-only for a1
+            stranger = await a3.request(Open(conversation="b1"))
+            assert isinstance(stranger, Error) and stranger.code is ErrorCode.FORBIDDEN
+
+    run(scenario())
+
+
+def test_message_again_reopens_a_closed_conversation_with_a_reachable_buyer(tmp_path: Path) -> None:
+    """再次联系: a closed conversation's hit says whether the buyer is reachable; ``contact`` opens
+    a session with the asker (reason contact, R3.5), the reply reaches the buyer; refused for a
+    colleague who never held it, and for a buyer gone and silent longer than recent.window."""
+    import time
+
+    from console.protocol.messages import AgentMessage, ContactBuyer, ConversationUpdated
+    from tests.server.helpers import POLICY
+
+    clock = [time.time()]
+    policy_text = POLICY + '\n[recent]\nwindow = "1h"\nany_status = 0\n'
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=policy_text, clock=lambda: clock[0]) as server:
+            a1 = await online(server, "a1")
+            a2 = await Client.agent(server)
+            await a2.login("a2")  # offline: every buyer goes to a1
+            b1 = await buyer(server, "b1", "王小姐")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b1.request(Say(text="想问一下退换货地址", client_id="m1"))
+            assert isinstance(await a1.request(CloseSession(conversation="b1")), Ok)
+            [hit] = (await _search(a1, "退换货地址")).hits
+            assert not hit.open and hit.reachable  # its gateway is still connected
+            stranger = await a2.request(ContactBuyer(conversation="b1"))
+            assert isinstance(stranger, Error) and stranger.code is ErrorCode.FORBIDDEN  # never held it
+            assert isinstance(await a1.request(ContactBuyer(conversation="b1")), Ok)
+            row = await a1.expect(ConversationUpdated, lambda e: e.conversation.id == "b1" and e.conversation.open)
+            assert row.conversation.holder == "agent:a1"
+            assert isinstance(await a1.request(ContactBuyer(conversation="b1")), Ok)  # already ours: nothing more
+            ack = await a1.request(Reply(conversation="b1", text="您好，退换货地址发您", client_id="c2"))
+            assert isinstance(ack, ReplyAck)
+            assert (await b1.expect(AgentMessage)).text == "您好，退换货地址发您"
+            assert server.shop is not None
+            last = server.shop.repo.decisions("b1")[-1]
+            assert (last["why"], last["rule"]) == ("contact", "R3.5")
+
+            # a buyer gone (its gateway disconnected) is reachable within recent.window, not after
+            b2 = await buyer(server, "b2", "李先生")
+            await b2.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            await b2.request(Say(text="退换货要多久", client_id="m3"))
+            assert isinstance(await a1.request(CloseSession(conversation="b2")), Ok)
+            await b2.conn.close()
+            await b1.request(Say(text="好的", client_id="m2"))  # a request after the close: it is seen
+            [hit] = (await _search(a1, "要多久")).hits
+            assert hit.reachable  # silent for less than an hour
+            clock[0] += 2 * 3600
+            [hit] = (await _search(a1, "要多久")).hits
+            assert not hit.reachable
+            gone = await a1.request(ContactBuyer(conversation="b2"))
+            assert isinstance(gone, Error) and gone.code is ErrorCode.CONFLICT
+
+    run(scenario())

@@ -114,3 +114,24 @@ def test_simulated_pictures_are_small_images_the_server_takes() -> None:
         data = picture(seed)
         assert data == picture(seed) and len(data) < 60_000
         assert clean(data).ref.mime == "image/jpeg"
+def test_buyers_arrive_from_the_demo_catalogue_and_some_share_a_product_card() -> None:
+    """Issue 13: the demo's buyers come from products of resources/catalog.csv; with sharing on
+    (the demo), some share that product as a card just before asking about it; without it, the
+    same seed plans the same visits as before."""
+    from console.sim.phrases import DEMO_CATALOG
+
+    config = TrafficConfig(server="ws://127.0.0.1:1", rate=600, duration=300, seed=3, max_visits=400)
+    sharing = TrafficConfig(server="ws://127.0.0.1:1", rate=600, duration=300, seed=3, max_visits=400,
+                            share_products=True)
+    plain, shared = plan_traffic(config), plan_traffic(sharing)
+    catalogue = {p.id for p in DEMO_CATALOG}
+    products = {v.product for v in plain if v.product is not None}
+    assert products <= catalogue and len(products) > 10  # not only the policy's four
+    assert not any(s.action is Action.SHARE for v in plain for s in v.steps)
+    assert [(v.buyer, v.start, v.product) for v in plain] == [(v.buyer, v.start, v.product) for v in shared]
+    with_cards = [v for v in shared if any(s.action is Action.SHARE for s in v.steps)]
+    assert 0.1 < len(with_cards) / len(shared) < 0.4
+    for visit in with_cards:
+        [card] = [s for s in visit.steps if s.action is Action.SHARE]
+        assert card.text == visit.product and visit.entry in (Entry.PRODUCT_DETAIL, Entry.DM)
+        assert [s.at for s in visit.steps] == sorted(s.at for s in visit.steps)

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton
 
 from console.protocol.messages import NoteInfo, OrderState, SessionInfo
-from console.ui.buyer_panel import BuyerPanelModel, Group, ItemRole, SessionDialog, SourceLine
+from console.ui.buyer_panel import BuyerPanelModel, Group, ItemRole, SessionDialog, SourceLine, source_lines
 from console.ui.fake_backend import FakeBackend
 from console.ui.main_window import MainWindow
 from console.ui.state import ConsoleState
@@ -58,8 +58,11 @@ def test_the_model_holds_the_panel_and_a_push_changes_only_what_changed(qtbot, q
     assert model.index(0, 0, model.index(Group.ORDERS, 0)).data() == \
         "TB202611260001 · 未付款 · ¥162.00\n碎花连衣裙 M码×1、运费险×1"
     source = {line.label: line.value for line in _lines(model, Group.SOURCE) if isinstance(line, SourceLine)}
-    assert source == {"入口": "商品详情页", "商品": "碎花连衣裙", "问题": "尺码推荐", "意图": "咨询尺码",
+    assert source == {"入口": "商品详情页", "商品": "碎花连衣裙 M码  ¥159.00", "问题": "尺码推荐", "意图": "咨询尺码",
                       "人群标签": "老客户、88VIP"}
+    unknown = msgspec.structs.replace(panel.arrive, product_title=None, product_price=None)
+    assert {line.label: line.value for line in source_lines(unknown, {}) if isinstance(line, SourceLine)}["商品"] == \
+        "p1001"  # not in the catalogue: its id is all there is
     notes_parent = model.index(Group.NOTES, 0)
     assert model.index(0, 0, notes_parent).data().startswith("老客户，上次要求发顺丰，已备注仓库\n—— 小林 ")
 

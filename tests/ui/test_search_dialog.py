@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -35,6 +36,8 @@ class FakeSearch:
         self.messages_of = messages
         self.asked: list[tuple[str, int | None]] = []
         self.opened: list[str] = []
+        self.contacted: list[str] = []
+        self.refuse = ""
 
     @property
     def feed(self) -> SearchFeed:
@@ -45,6 +48,15 @@ class FakeSearch:
         found = [h for h in self.hits if query.casefold() in h.snippet.casefold()]
         page, rest = (found[:2], found[2:]) if before is None else (found[2:], [])
         QTimer.singleShot(0, lambda: self._feed.results_loaded.emit(query, page, 1 if rest else None, before is not None))
+
+    def contact(self, conversation: str) -> None:
+        """再次联系: the server opens a session with us (or refuses when ``refuse`` says why)."""
+        self.contacted.append(conversation)
+        if self.refuse:
+            QTimer.singleShot(0, lambda: self._feed.failed.emit(self.refuse))
+            return
+        self.rows[conversation] = msgspec.structs.replace(self.rows[conversation], holder=f"agent:{ME}", open=True)
+        QTimer.singleShot(0, lambda: self._feed.contacted.emit(conversation))
 
     def open_history(self, conversation: str) -> None:
         self.opened.append(conversation)
@@ -227,3 +239,35 @@ def test_a_result_in_our_list_opens_there(qtbot, state: ConsoleState, clock, set
     assert opened.args == [listed.id] and not dialog.isVisible()
     assert window.pane.conversation is not None and window.pane.conversation.id == listed.id
     assert ("open_conversation", (listed.id,)) in backend.requests
+
+
+def test_a_closed_conversation_with_a_reachable_buyer_offers_message_again(qtbot, state: ConsoleState,  # type: ignore[no-untyped-def]
+                                                                           clock) -> None:
+    """再次联系 (issue 13): shown only for a closed conversation whose hit says reachable; a refusal
+    leaves it read-only with the reason; once the server opened the session the reply box shows."""
+    source = _source()
+    source.hits[1] = msgspec.structs.replace(source.hits[1], reachable=True)  # b2: closed, reachable
+    dialog = _dialog(qtbot, state, clock, source)
+    with qtbot.waitSignal(source.feed.results_loaded):
+        _type(dialog.query, "破损")
+    with qtbot.waitSignal(source.feed.history_loaded):
+        dialog.open_hit(0)  # b1: ours and open, no 再次联系
+    assert not dialog.contact_button.isVisible() and dialog.input.isVisible()
+    with qtbot.waitSignal(source.feed.history_loaded):
+        dialog.open_hit(1)  # b2
+    assert dialog.contact_button.isVisible() and not dialog.input.isVisible()
+    source.refuse = "再次联系：买家现在联系不上"
+    with qtbot.waitSignal(source.feed.failed):
+        dialog.contact_button.click()
+    assert not dialog.input.isVisible() and dialog.contact_button.isEnabled()
+    assert "联系不上" in dialog.status.text()
+    source.refuse = ""
+    with qtbot.waitSignal(source.feed.contacted):
+        dialog.contact_button.click()
+    assert source.contacted == ["b2", "b2"]
+    assert dialog.input.isVisible() and not dialog.contact_button.isVisible()
+    replies: list[tuple[str, str]] = []
+    dialog.reply_submitted.connect(lambda conversation, text: replies.append((conversation, text)))
+    dialog.input.setPlainText("您好，补发已经安排了")
+    dialog.send_button.click()
+    assert replies == [("b2", "您好，补发已经安排了")]
