@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from console import __version__
 
-COMMAND_MODULES = ("replay", "policy", "server", "accounts", "sim", "console", "demo", "report")
+COMMAND_MODULES = ("replay", "policy", "server", "shops", "accounts", "sim", "console", "demo", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
