@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -38,7 +38,7 @@ from console.ui.reminder import SlowReplyReminder
 from console.ui.search_dialog import SearchDialog
 from console.ui.search_model import SearchSource
 from console.ui.state import Backend, ConsoleState
-from console.ui.status_controls import StatusControls
+from console.ui.status_controls import SEVERAL_SHOPS_STATUS_KEYS, STATUS_KEYS, StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.transfer_dialog import AgentTransferDialog
@@ -51,9 +51,11 @@ TICK_MS = 1000  # the reply timers count in seconds
 
 
 class MainWindow(QMainWindow):
+    status_for_all_requested = Signal(str)  # 全部店铺 chosen in the status control (issue 15)
+
     def __init__(self, state: ConsoleState, backend: Backend, settings: QSettings, clock: Callable[[], float],
                  parent: QWidget | None = None, *, search: SearchSource | None = None,
-                 phrases: PhraseBook | None = None) -> None:
+                 phrases: PhraseBook | None = None, several_shops: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -77,9 +79,15 @@ class MainWindow(QMainWindow):
         self.phrases = phrases  # quick replies (快捷短语): the reply box's "/" and Ctrl+1..9, the manager
         self.phrase_manager: PhraseManager | None = None  # made on first use, then kept
         self.pane = ConversationPane(state, clock, self, phrases=phrases)
+        if several_shops:
+            self.pane.use_alt_for_pinned()
         self.buyer_panel = BuyerPanelView(self._agent_names, self)
         self.session_dialog: SessionDialog | None = None  # the past session shown read-only, while open
-        self.controls = StatusControls(state.waiting_count, self)
+        # Signed into several shops, Ctrl+1..9 switch shops (the shops window's): the statuses take
+        # Ctrl+Alt+1/2/3 and the pinned phrases Alt+1..9 (issue 15, README "Keys").
+        self.several_shops = several_shops
+        self.controls = StatusControls(state.waiting_count, self,
+                                       keys=SEVERAL_SHOPS_STATUS_KEYS if several_shops else STATUS_KEYS)
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
@@ -263,6 +271,7 @@ class MainWindow(QMainWindow):
         self.pane.close_requested.connect(self.ask_close)
         self.pane.claim_requested.connect(self.backend.claim)
         self.controls.status_requested.connect(self.backend.set_status)
+        self.controls.status_for_all_requested.connect(self.status_for_all_requested)
         self.tiles.filter_requested.connect(self.backend.filter_buyers)
         self.tiles.refresh_requested.connect(self.backend.request_kpis)
 

@@ -485,22 +485,22 @@
 <context>
     <name>Connection</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="25" />
+        <location filename="../../console/ui/status_controls.py" line="27" />
         <source>连接中…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="26" />
+        <location filename="../../console/ui/status_controls.py" line="28" />
         <source>已连接</source>
         <translation>Connected</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="27" />
+        <location filename="../../console/ui/status_controls.py" line="29" />
         <source>重连中…</source>
         <translation>Reconnecting…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="28" />
+        <location filename="../../console/ui/status_controls.py" line="30" />
         <source>未连接</source>
         <translation>Disconnected</translation>
     </message>
@@ -508,64 +508,69 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="168" />
+        <location filename="../../console/ui/conversation_pane.py" line="170" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="176" />
+        <location filename="../../console/ui/conversation_pane.py" line="178" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="177" />
+        <location filename="../../console/ui/conversation_pane.py" line="179" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="337" />
+        <location filename="../../console/ui/conversation_pane.py" line="339" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="195" />
+        <location filename="../../console/ui/conversation_pane.py" line="197" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="197" />
+        <location filename="../../console/ui/conversation_pane.py" line="199" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="278" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="276" />
+        <location filename="../../console/ui/conversation_pane.py" line="278" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="326" />
+        <location filename="../../console/ui/conversation_pane.py" line="328" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="333" />
+        <location filename="../../console/ui/conversation_pane.py" line="335" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="338" />
+        <location filename="../../console/ui/conversation_pane.py" line="341" />
+        <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Alt+1…9 插入置顶短语</source>
+        <translation>Type a reply, Ctrl+Enter to send; / searches quick replies, Alt+1…9 inserts a pinned one</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="342" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="364" />
+        <location filename="../../console/ui/conversation_pane.py" line="374" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -629,216 +634,281 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="86" />
+        <location filename="../../console/ui/run.py" line="88" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="87" />
+        <location filename="../../console/ui/run.py" line="89" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/run.py" line="94" />
+        <source>店铺 %1：</source>
+        <translation>Shop %1: </translation>
     </message>
 </context>
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../console/ui/login.py" line="30" />
+        <location filename="../../console/ui/login.py" line="56" />
         <source>登录分流接待台</source>
         <translation>Sign in to Fenliu</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="42" />
+        <location filename="../../console/ui/login.py" line="62" />
+        <source>服务器只有一个店铺时可不填</source>
+        <translation>May stay empty when the server has one shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="71" />
         <source>服务器</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="43" />
+        <location filename="../../console/ui/login.py" line="72" />
+        <source>店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="73" />
         <source>账号</source>
         <translation>Account</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="44" />
+        <location filename="../../console/ui/login.py" line="74" />
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="47" />
+        <location filename="../../console/ui/login.py" line="76" />
+        <source>＋ 再添加一个店铺</source>
+        <translation>+ One more shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="78" />
+        <source>同时登录几个店铺的账号，Ctrl+1…9 切换店铺</source>
+        <translation>Sign into several shops at once; Ctrl+1…9 switch shops</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="81" />
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="48" />
+        <location filename="../../console/ui/login.py" line="82" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="62" />
+        <location filename="../../console/ui/login.py" line="97" />
+        <source>添加店铺</source>
+        <translation>Add shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="99" />
+        <source>店铺名</source>
+        <translation>Shop name</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="112" />
+        <source>店铺 %1</source>
+        <translation>Shop %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="113" />
+        <source>账号 %1</source>
+        <translation>Account %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="114" />
+        <source>密码 %1</source>
+        <translation>Password %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="140" />
         <source>正在连接 %1 …</source>
         <translation>Connecting to %1 …</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="83" />
+        <location filename="../../console/ui/login.py" line="164" />
         <source>请填写服务器、账号和密码</source>
         <translation>Please fill in server, account and password</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="167" />
+        <source>请填写店铺</source>
+        <translation>Please fill in the shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="175" />
+        <source>登录几个店铺时，每个店铺都要填写店铺、账号和密码</source>
+        <translation>With several shops, fill in shop, account and password for each</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="179" />
+        <source>同一个店铺填了两次</source>
+        <translation>The same shop is listed twice</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="140" />
+        <location filename="../../console/ui/main_window.py" line="148" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="141" />
+        <location filename="../../console/ui/main_window.py" line="149" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="156" />
+        <location filename="../../console/ui/main_window.py" line="164" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="157" />
+        <location filename="../../console/ui/main_window.py" line="165" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="159" />
+        <location filename="../../console/ui/main_window.py" line="167" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="165" />
+        <location filename="../../console/ui/main_window.py" line="173" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="168" />
+        <location filename="../../console/ui/main_window.py" line="176" />
         <source>买家信息面板</source>
         <translation>Buyer panel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="177" />
+        <location filename="../../console/ui/main_window.py" line="185" />
         <source>快捷短语</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="178" />
+        <location filename="../../console/ui/main_window.py" line="186" />
         <source>管理快捷短语…</source>
         <translation>Manage quick replies…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="182" />
+        <location filename="../../console/ui/main_window.py" line="190" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="183" />
+        <location filename="../../console/ui/main_window.py" line="191" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="186" />
+        <location filename="../../console/ui/main_window.py" line="194" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="187" />
+        <location filename="../../console/ui/main_window.py" line="195" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="189" />
+        <location filename="../../console/ui/main_window.py" line="197" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="191" />
+        <location filename="../../console/ui/main_window.py" line="199" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="199" />
+        <location filename="../../console/ui/main_window.py" line="207" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="203" />
+        <location filename="../../console/ui/main_window.py" line="211" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="203" />
+        <location filename="../../console/ui/main_window.py" line="211" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="209" />
+        <location filename="../../console/ui/main_window.py" line="217" />
         <source>会话</source>
         <translation>Conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="216" />
+        <location filename="../../console/ui/main_window.py" line="224" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="408" />
-        <location filename="../../console/ui/main_window.py" line="456" />
-        <location filename="../../console/ui/main_window.py" line="460" />
+        <location filename="../../console/ui/main_window.py" line="417" />
+        <location filename="../../console/ui/main_window.py" line="465" />
+        <location filename="../../console/ui/main_window.py" line="469" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="412" />
+        <location filename="../../console/ui/main_window.py" line="421" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="410" />
+        <location filename="../../console/ui/main_window.py" line="218" />
+        <location filename="../../console/ui/main_window.py" line="419" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="425" />
+        <location filename="../../console/ui/main_window.py" line="434" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="457" />
+        <location filename="../../console/ui/main_window.py" line="466" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="461" />
+        <location filename="../../console/ui/main_window.py" line="470" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="523" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="523" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="541" />
+        <location filename="../../console/ui/main_window.py" line="550" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="548" />
+        <location filename="../../console/ui/main_window.py" line="557" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="554" />
+        <location filename="../../console/ui/main_window.py" line="563" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1139,17 +1209,17 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhrasePopup</name>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="94" />
+        <location filename="../../console/ui/phrase_popup.py" line="95" />
         <source>↑↓ 选择，Enter 插入，Esc 关闭</source>
         <translation>↑↓ choose, Enter inserts, Esc closes</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="96" />
+        <location filename="../../console/ui/phrase_popup.py" line="97" />
         <source>没有与“%1”相符的快捷短语</source>
         <translation>No quick reply matches “%1”</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="97" />
+        <location filename="../../console/ui/phrase_popup.py" line="98" />
         <source>还没有快捷短语：在“快捷短语”菜单中添加</source>
         <translation>No quick replies yet: add some in the Quick replies menu</translation>
     </message>
@@ -1661,19 +1731,42 @@ Buyers show here when they write</translation>
     </message>
 </context>
 <context>
+    <name>ShopsWindow</name>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="57" />
+        <source>＋ 添加店铺</source>
+        <translation>+ Add shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="58" />
+        <source>再登录一个店铺的账号</source>
+        <translation>Sign into one more shop's account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="129" />
+        <source>%1 · 未读 %2 · %3 %4</source>
+        <translation>%1 · %2 unread · %3 %4</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="140" />
+        <source>分流接待台 · %1 个店铺</source>
+        <translation>Fenliu reception · %1 shops</translation>
+    </message>
+</context>
+<context>
     <name>Status</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="17" />
+        <location filename="../../console/ui/status_controls.py" line="19" />
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="18" />
+        <location filename="../../console/ui/status_controls.py" line="20" />
         <source>挂起</source>
         <translation>Suspended</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="19" />
+        <location filename="../../console/ui/status_controls.py" line="21" />
         <source>离线</source>
         <translation>Offline</translation>
     </message>
@@ -1681,39 +1774,61 @@ Buyers show here when they write</translation>
 <context>
     <name>StatusControls</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="56" />
+        <location filename="../../console/ui/status_controls.py" line="62" />
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="85" />
+        <location filename="../../console/ui/status_controls.py" line="92" />
+        <source>本店</source>
+        <translation>This shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="93" />
+        <source>全部店铺</source>
+        <translation>All shops</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="94" />
+        <source>状态只改本店，或同时改全部店铺</source>
+        <translation>Change the status of this shop only, or of all shops at once</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="107" />
         <source>接待中 %1/%2</source>
         <translation>Serving %1/%2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="86" />
+        <location filename="../../console/ui/status_controls.py" line="108" />
         <source>当前接待 / 接待上限</source>
         <translation>Open sessions / cap</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="110" />
+        <location filename="../../console/ui/status_controls.py" line="141" />
         <source>确认离线</source>
         <translation>Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="111" />
+        <location filename="../../console/ui/status_controls.py" line="142" />
+        <source>全部店铺还有 %1 位买家在等待回复。离线后他们将被分配给各店的其他同事（R3.3）。
+确定全部店铺离线吗？</source>
+        <translation>%1 buyers are waiting for a reply in all shops. Going offline hands them to colleagues in each shop (R3.3).
+Go offline in all shops?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="144" />
         <source>还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。
 确定离线吗？</source>
         <translation>%1 buyers are still waiting for a reply. Going offline routes them to colleagues (R3.3).
 Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="114" />
+        <location filename="../../console/ui/status_controls.py" line="147" />
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="115" />
+        <location filename="../../console/ui/status_controls.py" line="148" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
