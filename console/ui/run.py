@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
-from console.protocol.messages import Status
+from console.protocol.messages import ErrorCode, Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
 from console.ui.bridge import ClientBackend
 from console.ui.collector import MainThreadCollector
@@ -40,6 +40,8 @@ LOGIN_TIMEOUT = 15.0
 PREFERRED_SIZE = (1360, 900)
 TITLE_BAR_GUESS = 32  # before the window is shown its frame is unknown
 CLOSE_TIMEOUT = 5.0
+BUSY_RETRIES = 4  # a login refused as "too many logins at once" is tried again, BUSY_PAUSE apart
+BUSY_PAUSE = 2.0
 
 
 @dataclass
@@ -89,14 +91,6 @@ async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext 
             else QCoreApplication.translate("Login", "无法连接服务器 %1（%2 秒内没有应答）").replace(
                 "%2", f"{LOGIN_TIMEOUT:.0f}")
         raise ClientError(None, text.replace("%1", credentials.server))
-    except ClientError as exc:
-        if credentials.shop is not None:  # several shops: say which one refused
-            exc.message = QCoreApplication.translate("Login", "店铺 %1：").replace("%1", credentials.shop) + (
-                error_text(exc) if exc.code is not None else exc.message)
-            exc.code = None
-        starting.cancel()
-        await _quietly_close(client)
-        raise
     except BaseException:
         starting.cancel()
         await _quietly_close(client)
@@ -180,6 +174,19 @@ def open_shops(clients: list[AgentClient], settings: QSettings) -> ShopsSession:
     return shops
 
 
+async def _log_in_patiently(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None) -> AgentClient:
+    """``log_in``, tried again a few times while the server says too many logins are being
+    checked at once (several shops from one address sign in together)."""
+    for _ in range(BUSY_RETRIES):
+        try:
+            return await log_in(credentials, state_dir, tls)
+        except ClientError as exc:
+            if exc.code is not ErrorCode.RATE_LIMITED or "at once" not in exc.message:
+                raise
+        await asyncio.sleep(BUSY_PAUSE)
+    return await log_in(credentials, state_dir, tls)
+
+
 async def log_in_all(lines: list[Credentials], state_dir: Path,
                      tls: ssl.SSLContext | None = None) -> list[AgentClient]:
     """Every shop of the login dialog, one after the other; all of them or none (a refusal closes
@@ -187,7 +194,14 @@ async def log_in_all(lines: list[Credentials], state_dir: Path,
     clients: list[AgentClient] = []
     try:
         for credentials in lines:
-            clients.append(await log_in(credentials, state_dir, tls))
+            clients.append(await _log_in_patiently(credentials, state_dir, tls))
+    except ClientError as exc:
+        for client in clients:
+            await _quietly_close(client)
+        if len(lines) > 1 and credentials.shop is not None:  # several shops: say which one refused
+            raise ClientError(None, QCoreApplication.translate("Login", "店铺 %1：").replace("%1", credentials.shop)
+                              + (error_text(exc) if exc.code is not None else exc.message)) from exc
+        raise
     except BaseException:
         for client in clients:
             await _quietly_close(client)
