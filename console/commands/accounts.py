@@ -95,7 +95,7 @@ def shop_folder(args: argparse.Namespace) -> Path:
             raise ShopError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} --policy FILE)")
         return deployment.folder(name)
     except ShopError as exc:
-        raise SystemExit(f"fenliu accounts: {exc}") from None
+        raise SystemExit(f"fenliu: {exc}") from None
 
 
 def _add(args: argparse.Namespace) -> int:

@@ -249,3 +249,25 @@ def test_shops_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
     assert fenliu(["shops", "remove", "c", "--data", str(data)]) == 0
     assert Deployment(data).names() == ["default", "b"]
     assert [p.name.split(".")[0] for p in (data / "removed").iterdir()] == ["c"]  # kept, not deleted
+
+
+def test_a_policy_is_applied_to_one_shop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.commands.policy import _apply_remote
+
+    data = make_deployment(tmp_path)
+    changed = SHOP_B.replace("seed = 1", "seed = 7")
+
+    async def scenario() -> None:
+        async with serving(tmp_path) as server:
+            before = server.hosts["default"].shop.policy
+            assert await _apply_remote(server.url, "sup", PASSWORD, changed, "b") == 0
+            assert server.hosts["b"].shop.policy.seed == 7
+            assert server.hosts["default"].shop.policy is before
+
+    run(scenario())
+    capsys.readouterr()
+    assert fenliu(["policy", "history", "--data", str(data), "--shop", "b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "by sup" in lines[1] and "(in force)" in lines[1]  # the start's, then sup's
+    assert fenliu(["policy", "history", "--data", str(data)]) == 0
+    assert "by sup" not in capsys.readouterr().out  # the shop default's history is its own
