@@ -507,6 +507,8 @@ class MainWindow(QMainWindow):
             return
         if self.phrase_manager is None:
             self.phrase_manager = PhraseManager(self.phrases, self)
+            if self.several_shops:  # Ctrl+1..9 switch shops: the pinned phrases are on Alt (issue 15)
+                self.phrase_manager.pinned.setText(self.tr("置顶（回复框中 Alt+1…9 插入）"))
         self.phrase_manager.show()
         self.phrase_manager.raise_()
         self.phrase_manager.activateWindow()

@@ -41,6 +41,7 @@ ENGLISH = {
     "店铺名": "Shop name",
     "请填写店铺": "Please fill in the shop",
     "店铺 %1：": "Shop %1: ",
+    "置顶（回复框中 Alt+1…9 插入）": "Pinned (Alt+1…9 in the reply box)",
     "导出报表": "Export report",
     "导出今日报表…": "Export today's report…",
     "每个会话一行、每位客服一行，XLSX 或 CSV": "One row per conversation and per agent, XLSX or CSV",

@@ -634,17 +634,17 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="88" />
+        <location filename="../../console/ui/run.py" line="90" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="89" />
+        <location filename="../../console/ui/run.py" line="91" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="94" />
+        <location filename="../../console/ui/run.py" line="202" />
         <source>店铺 %1：</source>
         <translation>Shop %1: </translation>
     </message>
@@ -888,27 +888,32 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="523" />
+        <location filename="../../console/ui/main_window.py" line="511" />
+        <source>置顶（回复框中 Alt+1…9 插入）</source>
+        <translation>Pinned (Alt+1…9 in the reply box)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/main_window.py" line="525" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="523" />
+        <location filename="../../console/ui/main_window.py" line="525" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="550" />
+        <location filename="../../console/ui/main_window.py" line="552" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="557" />
+        <location filename="../../console/ui/main_window.py" line="559" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="563" />
+        <location filename="../../console/ui/main_window.py" line="565" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>

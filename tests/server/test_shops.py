@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -199,6 +201,14 @@ def test_a_restart_keeps_every_shop(tmp_path: Path) -> None:
 
     run(first())
     run(second())
+    # the day's report of one shop holds its own conversations only
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    for shop, mine, other in (("b", "bb1", "ba1"), ("default", "ba1", "bb1")):
+        out = tmp_path / f"report-{shop}"
+        assert fenliu(["report", "--day", day, "--format", "csv", "--out", str(out), "--shop", shop,
+                       "--data", str(tmp_path / "data")]) == 0
+        rows = (tmp_path / f"report-{shop}-conversations.csv").read_text(encoding="utf-8-sig")
+        assert mine in rows and other not in rows
 
 
 def test_each_shop_folder_is_locked_by_the_process_serving_it(tmp_path: Path) -> None:
