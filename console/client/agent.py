@@ -329,7 +329,8 @@ class AgentClient:
                     self.token = None  # the token expired or was revoked: log in with the password
                     continue
                 locked_out = exc.code is ErrorCode.RATE_LIMITED and not self._ever_online
-                if exc.code is ErrorCode.UNAUTHENTICATED or locked_out:  # retrying cannot fix these
+                no_shop = exc.code is ErrorCode.NOT_FOUND and exc.field == "shop"  # not served there (issue 15)
+                if exc.code is ErrorCode.UNAUTHENTICATED or locked_out or no_shop:  # retrying cannot fix these
                     self._fail_start(exc)
                     self._set_state(ConnectionState.OFFLINE, exc.message)
                     return

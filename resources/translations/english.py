@@ -41,6 +41,8 @@ ENGLISH = {
     "店铺名": "Shop name",
     "请填写店铺": "Please fill in the shop",
     "店铺 %1：": "Shop %1: ",
+    "服务器上没有这个店铺，或服务器有几个店铺而没有填写店铺：请在“店铺”一栏填写店铺名":
+        "No such shop on this server, or the server has several shops and none was named: fill in the Shop field",
     "置顶（回复框中 Alt+1…9 插入）": "Pinned (Alt+1…9 in the reply box)",
     "导出报表": "Export report",
     "导出今日报表…": "Export today's report…",

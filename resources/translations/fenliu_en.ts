@@ -1680,57 +1680,62 @@ Buyers show here when they write</translation>
         <translation>The server failed; nothing was changed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="40" />
+        <location filename="../../console/ui/errors.py" line="38" />
+        <source>服务器上没有这个店铺，或服务器有几个店铺而没有填写店铺：请在“店铺”一栏填写店铺名</source>
+        <translation>No such shop on this server, or the server has several shops and none was named: fill in the Shop field</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="43" />
         <source>未连接服务器</source>
         <translation>Not connected to the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="42" />
+        <location filename="../../console/ui/errors.py" line="45" />
         <source>与服务器的连接中断，结果未知</source>
         <translation>The connection dropped; the outcome is unknown</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="44" />
+        <location filename="../../console/ui/errors.py" line="47" />
         <source>服务器没有及时应答</source>
         <translation>The server did not answer in time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="45" />
+        <location filename="../../console/ui/errors.py" line="48" />
         <source>无法连接服务器</source>
         <translation>Cannot reach the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="46" />
+        <location filename="../../console/ui/errors.py" line="49" />
         <source>出现意外错误：%1</source>
         <translation>Unexpected error: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="52" />
+        <location filename="../../console/ui/errors.py" line="55" />
         <source>这不是您接待中的会话，不能转接</source>
         <translation>This is not a session you hold: it cannot be transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="54" />
+        <location filename="../../console/ui/errors.py" line="57" />
         <source>对方已离线（或已在接待这位买家），不能转接</source>
         <translation>That colleague is offline (or already has this buyer): not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="56" />
+        <location filename="../../console/ui/errors.py" line="59" />
         <source>该分组现在没有能接待的客服，且不排队，不能转接</source>
         <translation>Nobody in that group can take the buyer now and it does not queue: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="58" />
+        <location filename="../../console/ui/errors.py" line="61" />
         <source>会话已结束或已不在您这里，不能转接</source>
         <translation>The session ended or is no longer yours: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="60" />
+        <location filename="../../console/ui/errors.py" line="63" />
         <source>找不到这位同事或分组（策略可能已更改）</source>
         <translation>No such colleague or group (the policy may have changed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="62" />
+        <location filename="../../console/ui/errors.py" line="65" />
         <source>备注最多 200 字</source>
         <translation>The note is at most 200 characters</translation>
     </message>

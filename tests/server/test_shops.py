@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-from datetime import datetime
-from zoneinfo import ZoneInfo
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from console.client.buyer import BuyerClient
-from console.protocol.messages import Entry
+from console.client.errors import ClientError
+from console.protocol.messages import Entry, ErrorCode
 from console.server.app import Server, ServerConfig
+from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
 from console.ui.run import ShopsSession, log_in_all, open_shops
 from tests.server.helpers import PASSWORD
@@ -92,6 +95,28 @@ def test_two_shops_in_one_console(qapp: QApplication, qtbot: Any, tmp_path: Path
             await until(lambda: str(second.state.connection) == "reconnecting" or second.client.account is not None)
             await until(lambda: str(second.state.connection) == "online")
             assert str(first.state.connection) == "online"
+
+    run_on_qt(qapp, scenario())
+
+
+def test_a_console_that_names_no_shop_is_told_to(qapp: QApplication, tmp_path: Path) -> None:
+    make_deployment(tmp_path)
+
+    async def scenario() -> None:
+        server = Server(ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml"))
+        await server.start()
+        try:
+            for shop in (None, "nope"):
+                with pytest.raises(ClientError) as refused:
+                    await log_in_all([Credentials(server.url, "a1", PASSWORD, shop)], tmp_path / "state")
+                assert (refused.value.code, refused.value.field) == (ErrorCode.NOT_FOUND, "shop")
+                assert "店铺" in error_text(refused.value)
+            with pytest.raises(ClientError) as refused:  # several shops: the refusal names the shop
+                await log_in_all([Credentials(server.url, "a1", PASSWORD, "default"),
+                                  Credentials(server.url, "a1", "wrong", "b")], tmp_path / "state")
+            assert refused.value.message.startswith("店铺 b：") and refused.value.code is None
+        finally:
+            await server.stop()
 
     run_on_qt(qapp, scenario())
 
