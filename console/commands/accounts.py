@@ -91,6 +91,10 @@ def shop_folder(args: argparse.Namespace) -> Path:
     deployment = Deployment(args.data if args.data is not None else default_data_dir())
     name = args.shop or DEFAULT_SHOP
     try:
+        others = deployment.names()
+        if args.shop is None and others and DEFAULT_SHOP not in others:  # do not make a shop 'default' by mistake
+            raise ShopError(f"{deployment.root} holds the shops {', '.join(others)} and no shop {DEFAULT_SHOP!r}: "
+                            "name one with --shop")
         if name != DEFAULT_SHOP and not deployment.exists(name):
             raise ShopError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} --policy FILE)")
         return deployment.folder(name)

@@ -256,6 +256,11 @@ def test_shops_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
     assert capsys.readouterr().out.split() == ["c1", "agent"]
     assert fenliu(["accounts", "list", "--data", str(data)]) == 0
     assert "c1" not in capsys.readouterr().out  # not an account of the shop default
+    only_shops = tmp_path / "only-shops"  # a deployment without the shop default
+    assert fenliu(["shops", "add", "x", "--policy", str(policy), "--data", str(only_shops)]) == 0
+    with pytest.raises(SystemExit, match="name one with --shop"):
+        fenliu(["accounts", "list", "--data", str(only_shops)])
+    assert Deployment(only_shops).names() == ["x"]  # no shop default made by mistake
     assert fenliu(["shops", "remove", "c", "--data", str(data)]) == 0
     assert Deployment(data).names() == ["default", "b"]
     assert [p.name.split(".")[0] for p in (data / "removed").iterdir()] == ["c"]  # kept, not deleted
