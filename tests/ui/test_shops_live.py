@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.client.buyer import BuyerClient
 from console.client.errors import ClientError
-from console.protocol.messages import Entry, ErrorCode
+from console.protocol.messages import Entry, ErrorCode, PhraseDraft, PhraseScope
 from console.server.app import Server, ServerConfig
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
@@ -75,6 +75,20 @@ def test_two_shops_in_one_console(qapp: QApplication, qtbot: Any, tmp_path: Path
                 qtbot.keyClick(first.window.pane.input, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
                 assert window.current is not None and window.current.shop == "b"
                 assert window.stack.currentWidget() is second.window
+                # in the shop b, Alt+1 inserts the first pinned phrase (Ctrl+1 switches shops)
+                await second.client.add_phrases([PhraseDraft(scope=PhraseScope.PERSONAL, title="稍等",
+                                                             text="请稍等，我查一下", pinned=True)])
+                second.window.phrases.refresh()  # type: ignore[union-attr]  (the answer went to the caller only)
+                await until(lambda: [p.title for p in second.window.phrases.phrases] == ["稍等"])  # type: ignore[union-attr]
+                second.window.model.flush()
+                qtbot.keyClick(second.window.reception, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+                await until(lambda: second.window.pane.conversation is not None)
+                box = second.window.pane.input
+                box.setFocus()
+                await until(box.hasFocus)
+                qtbot.keyClick(box, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+                assert box.toPlainText() == "请稍等，我查一下"
+                assert window.current.shop == "b"
                 qtbot.keyClick(second.window.reception, Qt.Key.Key_9, Qt.KeyboardModifier.ControlModifier)
                 assert window.current.shop == "b"  # no ninth shop: nothing happens
                 qtbot.keyClick(second.window.reception, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
