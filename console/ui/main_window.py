@@ -506,9 +506,8 @@ class MainWindow(QMainWindow):
         if self.phrases is None:
             return
         if self.phrase_manager is None:
-            self.phrase_manager = PhraseManager(self.phrases, self)
-            if self.several_shops:  # Ctrl+1..9 switch shops: the pinned phrases are on Alt (issue 15)
-                self.phrase_manager.pinned.setText(self.tr("置顶（回复框中 Alt+1…9 插入）"))
+            # signed into several shops, Ctrl+1..9 switch shops: the pinned phrases are on Alt (issue 15)
+            self.phrase_manager = PhraseManager(self.phrases, self, pinned_key="Alt" if self.several_shops else "Ctrl")
         self.phrase_manager.show()
         self.phrase_manager.raise_()
         self.phrase_manager.activateWindow()

@@ -888,32 +888,27 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="511" />
-        <source>置顶（回复框中 Alt+1…9 插入）</source>
-        <translation>Pinned (Alt+1…9 in the reply box)</translation>
-    </message>
-    <message>
-        <location filename="../../console/ui/main_window.py" line="525" />
+        <location filename="../../console/ui/main_window.py" line="524" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="525" />
+        <location filename="../../console/ui/main_window.py" line="524" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="552" />
+        <location filename="../../console/ui/main_window.py" line="551" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="559" />
+        <location filename="../../console/ui/main_window.py" line="558" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="565" />
+        <location filename="../../console/ui/main_window.py" line="564" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -954,62 +949,67 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhraseEditor</name>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <location filename="../../console/ui/phrase_manager.py" line="90" />
         <source>编辑快捷短语</source>
         <translation>Edit quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <location filename="../../console/ui/phrase_manager.py" line="90" />
         <source>新建快捷短语</source>
         <translation>New quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="107" />
+        <location filename="../../console/ui/phrase_manager.py" line="108" />
         <source>可用变量：{买家} {客服} {订单号}</source>
         <translation>Variables: {买家} (buyer) {客服} (agent) {订单号} (order number)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="108" />
+        <location filename="../../console/ui/phrase_manager.py" line="109" />
+        <source>置顶（回复框中 Alt+1…9 插入）</source>
+        <translation>Pinned (Alt+1…9 in the reply box)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="110" />
         <source>置顶（回复框中 Ctrl+1…9 插入）</source>
         <translation>Pinned (Ctrl+1…9 in the reply box)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="112" />
+        <location filename="../../console/ui/phrase_manager.py" line="114" />
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="113" />
+        <location filename="../../console/ui/phrase_manager.py" line="115" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="115" />
+        <location filename="../../console/ui/phrase_manager.py" line="117" />
         <source>所属</source>
         <translation>Set</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="116" />
+        <location filename="../../console/ui/phrase_manager.py" line="118" />
         <source>分组</source>
         <translation>Group</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="117" />
+        <location filename="../../console/ui/phrase_manager.py" line="119" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="118" />
+        <location filename="../../console/ui/phrase_manager.py" line="120" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="133" />
+        <location filename="../../console/ui/phrase_manager.py" line="135" />
         <source>标题和内容都不能为空</source>
         <translation>Title and text must not be empty</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="137" />
+        <location filename="../../console/ui/phrase_manager.py" line="139" />
         <source>内容超过 %1 个字</source>
         <translation>The text is longer than %1 characters</translation>
     </message>
@@ -1087,126 +1087,126 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="150" />
+        <location filename="../../console/ui/phrase_manager.py" line="153" />
         <source>快捷短语管理</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>置顶</source>
         <translation>Pinned</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="158" />
+        <location filename="../../console/ui/phrase_manager.py" line="161" />
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="159" />
+        <location filename="../../console/ui/phrase_manager.py" line="162" />
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="160" />
+        <location filename="../../console/ui/phrase_manager.py" line="163" />
         <source>置顶/取消</source>
         <translation>Pin / unpin</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="161" />
+        <location filename="../../console/ui/phrase_manager.py" line="164" />
         <source>上移</source>
         <translation>Move up</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="162" />
+        <location filename="../../console/ui/phrase_manager.py" line="165" />
         <source>下移</source>
         <translation>Move down</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="163" />
+        <location filename="../../console/ui/phrase_manager.py" line="166" />
         <source>删除</source>
         <translation>Delete</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="164" />
+        <location filename="../../console/ui/phrase_manager.py" line="167" />
         <source>导入 CSV…</source>
         <translation>Import CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="165" />
+        <location filename="../../console/ui/phrase_manager.py" line="168" />
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="167" />
+        <location filename="../../console/ui/phrase_manager.py" line="170" />
         <source>UTF-8 编码</source>
         <translation>UTF-8</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="168" />
+        <location filename="../../console/ui/phrase_manager.py" line="171" />
         <source>GBK 编码（旧版 Excel）</source>
         <translation>GBK (older Excel)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="204" />
+        <location filename="../../console/ui/phrase_manager.py" line="207" />
         <source>（主管维护，只读）</source>
         <translation> (kept by supervisors, read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="309" />
+        <location filename="../../console/ui/phrase_manager.py" line="312" />
         <source>删除快捷短语</source>
         <translation>Delete quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="310" />
+        <location filename="../../console/ui/phrase_manager.py" line="313" />
         <source>删除“%1”吗？</source>
         <translation>Delete “%1”?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="317" />
-        <location filename="../../console/ui/phrase_manager.py" line="333" />
+        <location filename="../../console/ui/phrase_manager.py" line="320" />
+        <location filename="../../console/ui/phrase_manager.py" line="336" />
         <source>导入快捷短语</source>
         <translation>Import quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="317" />
-        <location filename="../../console/ui/phrase_manager.py" line="344" />
+        <location filename="../../console/ui/phrase_manager.py" line="320" />
+        <location filename="../../console/ui/phrase_manager.py" line="347" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="327" />
+        <location filename="../../console/ui/phrase_manager.py" line="330" />
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="334" />
+        <location filename="../../console/ui/phrase_manager.py" line="337" />
         <source>文件有误，未导入任何短语。</source>
         <translation>The file has errors; nothing was imported.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="344" />
-        <location filename="../../console/ui/phrase_manager.py" line="353" />
-        <location filename="../../console/ui/phrase_manager.py" line="359" />
+        <location filename="../../console/ui/phrase_manager.py" line="347" />
+        <location filename="../../console/ui/phrase_manager.py" line="356" />
+        <location filename="../../console/ui/phrase_manager.py" line="362" />
         <source>导出快捷短语</source>
         <translation>Export quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="354" />
+        <location filename="../../console/ui/phrase_manager.py" line="357" />
         <source>有的字 GBK 编码写不下（如表情符号），请改用 UTF-8 编码导出</source>
         <translation>Some characters (emoji, for instance) cannot be written in GBK; export as UTF-8 instead</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="360" />
+        <location filename="../../console/ui/phrase_manager.py" line="363" />
         <source>无法写入文件：%1</source>
         <translation>Cannot write the file: %1</translation>
     </message>

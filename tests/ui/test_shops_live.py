@@ -110,6 +110,14 @@ def test_two_shops_in_one_console(qapp: QApplication, qtbot: Any, tmp_path: Path
             await until(lambda: str(second.state.connection) == "online")
             assert str(first.state.connection) == "online"
 
+            second.window.phrases_action.trigger()  # the phrase editor says Alt too
+            manager = second.window.phrase_manager
+            assert manager is not None
+            manager._on_add_clicked()
+            assert manager.editor is not None and "Alt+1" in manager.editor.pinned.text()
+            manager.editor.reject()
+            manager.close()
+
     run_on_qt(qapp, scenario())
 
 
