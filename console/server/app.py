@@ -189,6 +189,10 @@ class Server:
         deployment = Deployment(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
         try:
             names = list(cfg.shops) if cfg.shops else (deployment.names() or [DEFAULT_SHOP])
+            if cfg.policy_file is not None and DEFAULT_SHOP not in names:
+                raise ServerError(f"--policy is the policy of the shop {DEFAULT_SHOP!r}, which is not served here "
+                                  f"(shops: {', '.join(names)}); change another shop's policy with "
+                                  "fenliu policy apply FILE --shop NAME")
             for name in names:
                 if not deployment.exists(name) and name != DEFAULT_SHOP:
                     raise ServerError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} "
@@ -206,7 +210,7 @@ class Server:
                     break
                 try:
                     self.hosts[name] = self._open_shop(deployment, name, doorway)
-                except FolderInUse as exc:  # another process serves it (R: one owner per shop)
+                except FolderInUse as exc:  # another process serves it (issue 15: one owner per shop)
                     busy.append(str(exc))
                     log.info("shop %s: served by another server (PID %s)", name, exc.pid)
             if not self.hosts:

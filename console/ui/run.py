@@ -187,6 +187,22 @@ async def _log_in_patiently(credentials: Credentials, state_dir: Path, tls: ssl.
     return await log_in(credentials, state_dir, tls)
 
 
+async def add_shop(shops: ShopsSession, settings: QSettings, state_dir: Path,
+                   tls: ssl.SSLContext | None = None) -> None:
+    """＋ 添加店铺: the login dialog for one more shop, then its page (a shop already signed into
+    is shown instead)."""
+    server = shops.sessions[0].client.url.removesuffix("/agent") if shops.sessions else None
+    more = await _ask_credentials(settings, server, state_dir, tls, one_more=True)
+    for client in more or []:
+        signed = [page.shop for page in shops.window.pages]
+        if shop_of(client) in signed:
+            await _quietly_close(client)
+            shops.window.switch_to(signed.index(shop_of(client)))
+            continue
+        shops.add(client, settings)
+        shops.window.switch_to(len(shops.sessions) - 1)
+
+
 async def log_in_all(lines: list[Credentials], state_dir: Path,
                      tls: ssl.SSLContext | None = None) -> list[AgentClient]:
     """Every shop of the login dialog, one after the other; all of them or none (a refusal closes
@@ -277,15 +293,8 @@ async def console_main(
     else:
         shops = session = open_shops(clients, settings)
 
-        async def add_shop() -> None:
-            more = await _ask_credentials(settings, clients[0].url.removesuffix("/agent"), state_dir, tls,
-                                          one_more=True)
-            for client in more or []:
-                shops.add(client, settings)
-                shops.window.switch_to(len(shops.sessions) - 1)
-
         def on_add_shop_requested() -> None:
-            task = asyncio.ensure_future(add_shop())
+            task = asyncio.ensure_future(add_shop(shops, settings, state_dir, tls))
             adding.add(task)
             task.add_done_callback(adding.discard)
 

@@ -223,6 +223,9 @@ def test_each_shop_folder_is_locked_by_the_process_serving_it(tmp_path: Path) ->
                 with pytest.raises(ServerError, match="in use by another fenliu server"):
                     async with serving(tmp_path):
                         pass
+                with pytest.raises(ServerError, match="--policy is the policy of the shop 'default'"):
+                    async with serving(tmp_path, shops=("b",)):  # serving() passes --policy
+                        pass
                 assert fenliu(["shops", "remove", "b", "--data", str(data)]) == 1  # served: refused
 
     run(scenario())

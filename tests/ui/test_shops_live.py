@@ -3,6 +3,7 @@ Ctrl+1..9 to switch, the status of every shop at once, each shop's connection it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from console.client.buyer import BuyerClient
 from console.client.errors import ClientError
@@ -18,7 +19,7 @@ from console.protocol.messages import Entry, ErrorCode, PhraseDraft, PhraseScope
 from console.server.app import Server, ServerConfig
 from console.ui.errors import error_text
 from console.ui.login import Credentials, LoginDialog
-from console.ui.run import ShopsSession, log_in_all, open_shops
+from console.ui.run import ShopsSession, add_shop, log_in_all, open_shops
 from tests.server.helpers import PASSWORD
 from tests.server.test_shops import make_deployment
 from tests.ui.test_console_live import run_on_qt, until
@@ -168,3 +169,44 @@ def test_the_login_dialog_takes_several_shops(qapp: QApplication, qtbot: Any, tm
     qtbot.addWidget(again)
     assert (again.shop.text(), [(m.shop.text(), m.account.text(), m.password.text()) for m in again.more]) == \
         ("default", [("b", "a1", "")])
+
+
+def test_add_a_shop_after_the_first_login(qapp: QApplication, qtbot: Any, tmp_path: Path) -> None:
+    make_deployment(tmp_path)
+
+    def dialog() -> LoginDialog | None:
+        found = [w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()]
+        return found[0] if found else None
+
+    async def sign_into(shops: ShopsSession, settings: QSettings, shop: str) -> None:
+        task = asyncio.ensure_future(add_shop(shops, settings, tmp_path / "state"))
+        await until(lambda: dialog() is not None)
+        login = dialog()
+        assert login is not None and login.one_more and login.add_shop_button.isHidden()
+        login.shop.setText(shop)
+        login.account.setText("a1")
+        login.password.setText(PASSWORD)
+        qtbot.mouseClick(login.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        await asyncio.wait_for(task, 20)
+
+    async def scenario() -> None:
+        server = Server(ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml"))
+        await server.start()
+        settings = QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+        try:
+            shops = open_shops(await log_in_all([Credentials(server.url, "a1", PASSWORD, "default")],
+                                                tmp_path / "state"), settings)
+            try:
+                await sign_into(shops, settings, "b")
+                assert [p.shop for p in shops.window.pages] == ["default", "b"]
+                assert shops.window.current is not None and shops.window.current.shop == "b"
+                shops.window.switch_to(0)
+                await sign_into(shops, settings, "b")  # again: shown, not added twice
+                assert [p.shop for p in shops.window.pages] == ["default", "b"]
+                assert shops.window.current.shop == "b"
+            finally:
+                await shops.close()
+        finally:
+            await server.stop()
+
+    run_on_qt(qapp, scenario())
