@@ -180,7 +180,11 @@ class LoginDialog(QDialog):
                 return
         self._settings.setValue("login/server", credentials.server)  # the password is never written
         self._settings.setValue("login/account", credentials.account)
-        self._settings.setValue("login/shop", credentials.shop or "")
-        self._settings.setValue("login/more_shops", [f"{line.shop}\t{line.account}" for line in lines[1:]])
+        for key, value in (("login/shop", credentials.shop),
+                           ("login/more_shops", [f"{line.shop}\t{line.account}" for line in lines[1:]])):
+            if value:  # one shop, as before: nothing more is written
+                self._settings.setValue(key, value)
+            else:
+                self._settings.remove(key)
         self.show_connecting()  # at once: the dialog stays up while the credentials are tried
         self.submitted.emit()
