@@ -23,10 +23,12 @@ from console.protocol.messages import (
     Error,
     ErrorCode,
     GetAgentConversations,
+    GetColleagues,
     GetPanel,
     GetPhrases,
     GetQueue,
     GetReport,
+    GetTeam,
     Login,
     LoginOk,
     Ok,
@@ -40,6 +42,7 @@ from console.protocol.messages import (
     Snapshot,
     Status,
     StatusChanged,
+    Transfer,
     Why,
 )
 from console.server.app import Server, ServerConfig, ServerError
@@ -48,7 +51,13 @@ from console.server.store import FolderLock
 
 from .helpers import PASSWORD, POLICY, Client, run, seed_accounts, write_policy
 
-SHOP_B = POLICY.replace('name = "小美"', 'name = "小美B"')  # the same ids as the shop default: the hard case
+# the same ids as the shop default (the hard case), and one agent only the shop b has
+SHOP_B = POLICY.replace('name = "小美"', 'name = "小美B"') + """
+[[agents]]
+id = "bx"
+name = "只在B店"
+groups = ["presale"]
+"""
 
 
 def make_deployment(tmp_path: Path) -> Path:
@@ -136,6 +145,14 @@ def test_nothing_of_one_shop_is_visible_from_another(tmp_path: Path) -> None:
                 assert [h.conversation for h in hits.hits] == []
                 phrases = await who.request(GetPhrases())
                 assert "B店秘密" not in [p.title for p in phrases.phrases]
+            # an agent only the shop b has is no one in the shop default
+            assert refused(await sup.request(GetAgentConversations(agent="bx")), ErrorCode.NOT_FOUND)
+            colleagues = await a1.request(GetColleagues())
+            assert "bx" not in repr(colleagues)
+            answer = await a1.request(Transfer(conversation="ba1", agent="bx"))
+            assert refused(answer, ErrorCode.NOT_FOUND) and answer.field == "agent"
+            team = await sup.request(GetTeam())
+            assert "bx" not in repr(team) and "只在B店" not in repr(team)
             held = await sup.request(GetAgentConversations(agent="a1"))
             assert [c.id for c in held.conversations] == ["ba1"]
             queue = await sup.request(GetQueue(pool="presale"))
