@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                      "and (re)start fenliu server: it serves every shop of the data folder.")
     add.add_argument("name", help="1 to 32 of a-z, 0-9, '-' and '_'")
     add.add_argument("--policy", type=Path, required=True, metavar="FILE", help="the shop's policy (TOML)")
+    add.add_argument("--faq", type=Path, default=None, metavar="FILE",
+                     help="the shop's own FAQ for its bot (default: the server's, fenliu server --faq)")
     data_arg(add)
     add.set_defaults(func=_add)
 
@@ -69,8 +71,18 @@ def _add(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"fenliu shops add: cannot read {args.policy}: {exc}", file=sys.stderr)
         return 2
+    faq = None
+    if args.faq is not None:
+        from console.server.bot import Bot
+
+        try:
+            Bot.from_file(args.faq)
+            faq = args.faq.read_text(encoding="utf-8")
+        except (ValueError, OSError) as exc:
+            print(f"fenliu shops add: {exc}", file=sys.stderr)
+            return 2
     try:
-        folder = deployment.add(args.name, text)
+        folder = deployment.add(args.name, text, faq)
     except (ShopError, OSError) as exc:
         print(f"fenliu shops add: {exc}", file=sys.stderr)
         return 1

@@ -247,7 +247,11 @@ class Server:
         """Lock the shop's folder, open its store, rebuild its routing: one shop, as one server of
         old did. ``FolderInUse`` when another process holds it."""
         cfg = self.config
-        bot = Bot.from_file(cfg.faq_file)
+        faq = deployment.faq_file(name) or cfg.faq_file  # the shop's own answers, else the server's
+        try:
+            bot = Bot.from_file(faq)
+        except ValueError as exc:
+            raise ServerError(f"shop {name}: {exc}") from None
         lock = FolderLock(deployment.folder(name))
         try:
             lock.acquire()  # before the database is opened: a second server touches nothing

@@ -27,6 +27,7 @@ from console.server.store import DB_NAME, FolderInUse, FolderLock
 DEFAULT_SHOP = "default"
 SHOP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 POLICY_FILE = "policy.toml"
+FAQ_FILE = "faq.toml"  # a shop's own bot answers (fenliu shops add --faq); else the server's --faq
 MAX_SHOPS = 100  # the default bound on the shops one process serves (--max-shops)
 
 
@@ -82,8 +83,15 @@ class Deployment:
         path = self.folder(name) / POLICY_FILE
         return path if path.exists() else None
 
-    def add(self, name: str, policy_text: str) -> Path:
-        """Make the shop's folder with its policy; the store is created by its first opener."""
+    def faq_file(self, name: str) -> Path | None:
+        """The shop's own FAQ for its bot, when it was given one (``DATA/shops/NAME/faq.toml``)."""
+        if name == DEFAULT_SHOP:
+            return None
+        path = self.folder(name) / FAQ_FILE
+        return path if path.exists() else None
+
+    def add(self, name: str, policy_text: str, faq_text: str | None = None) -> Path:
+        """Make the shop's folder with its policy (and FAQ); the store is created by its first opener."""
         check_name(name)
         if name == DEFAULT_SHOP:
             raise ShopError(f"the shop {DEFAULT_SHOP!r} is the data folder itself ({self.root}); pick another name")
@@ -91,6 +99,8 @@ class Deployment:
             raise ShopError(f"the shop {name!r} exists already ({self.folder(name)})")
         folder = self.folder(name)
         folder.mkdir(parents=True, exist_ok=True)
+        if faq_text is not None:
+            (folder / FAQ_FILE).write_text(faq_text, encoding="utf-8")
         staged = folder / (POLICY_FILE + ".new")
         staged.write_text(policy_text, encoding="utf-8")
         staged.replace(folder / POLICY_FILE)  # the shop exists once its policy is whole

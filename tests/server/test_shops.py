@@ -306,3 +306,34 @@ def test_a_policy_is_applied_to_one_shop(tmp_path: Path, capsys: pytest.CaptureF
     assert len(lines) == 2 and "by sup" in lines[1] and "(in force)" in lines[1]  # the start's, then sup's
     assert fenliu(["policy", "history", "--data", str(data)]) == 0
     assert "by sup" not in capsys.readouterr().out  # the shop default's history is its own
+
+
+def test_each_shop_has_its_own_bot(tmp_path: Path) -> None:
+    from console.protocol.messages import AgentMessage
+
+    data = make_deployment(tmp_path)
+    faq = tmp_path / "c-faq.toml"
+    faq.write_text('[[faq]]\nkeywords = ["发货"]\nanswer = "C店：今天下单明天发"\n', encoding="utf-8")
+    assert fenliu(["shops", "add", "c", "--policy", str(tmp_path / "b.toml"), "--faq", str(faq),
+                   "--data", str(data)]) == 0
+    seed_accounts(data / "shops" / "c", tmp_path / "b.toml")
+    bad = tmp_path / "bad-faq.toml"
+    bad.write_text("[[faq]]\nkeywords = 3\n", encoding="utf-8")
+    assert fenliu(["shops", "add", "d", "--policy", str(tmp_path / "b.toml"), "--faq", str(bad),
+                   "--data", str(data)]) == 2
+
+    async def scenario() -> None:
+        async with serving(tmp_path) as server:
+            answers = {}
+            for shop in ("default", "c"):
+                await agent(server, "a1", shop)  # a shop with someone online (else the message pool)
+                client = await Client.buyer(server)
+                assert isinstance(await client.request(BuyerHello(buyer="same-id", shop=shop)), Ok)
+                assert (await client.request(Arrive(entry=Entry.DM))).to == "bot"
+                await client.request(Say(text="几天发货呀", client_id="m1"))
+                answers[shop] = (await client.expect(AgentMessage)).text
+                await client.close()
+            assert answers["c"] == "C店：今天下单明天发"
+            assert answers["default"] != answers["c"] and "发货" in answers["default"]  # the server's FAQ
+
+    run(scenario())
