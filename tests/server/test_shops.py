@@ -337,3 +337,55 @@ def test_each_shop_has_its_own_bot(tmp_path: Path) -> None:
             assert answers["default"] != answers["c"] and "发货" in answers["default"]  # the server's FAQ
 
     run(scenario())
+
+
+def test_kill_9_loses_no_shop_s_acknowledged_message(tmp_path: Path) -> None:
+    """A real ``fenliu server`` process with two shops, killed with SIGKILL after acknowledging a
+    message in each: both are on disk, and the next start serves both shops again."""
+    import sqlite3
+
+    from websockets.asyncio.client import connect
+
+    from console.protocol.codec import decode_for_agent, decode_for_buyer
+    from console.protocol.messages import SayAck
+    from tests.faults.process import PASSWORD as DEFAULT_SHOP_PASSWORD
+    from tests.faults.process import ServerProcess
+
+    server = ServerProcess(tmp_path / "srv", POLICY)  # the shop default, its accounts seeded
+    policy_b = tmp_path / "b.toml"
+    policy_b.write_text(SHOP_B, encoding="utf-8")
+    assert fenliu(["shops", "add", "b", "--policy", str(policy_b), "--data", str(server.data)]) == 0
+    seed_accounts(server.data / "shops" / "b", policy_b)
+    passwords = {"default": DEFAULT_SHOP_PASSWORD, "b": PASSWORD}
+
+    def stored(folder: Path) -> list[str]:
+        db = sqlite3.connect(f"file:{folder / 'fenliu.db'}?mode=ro", uri=True)
+        try:
+            return [row[0] for row in db.execute("SELECT client_id FROM messages WHERE author = 'buyer'")]
+        finally:
+            db.close()
+
+    async def scenario() -> None:
+        url = await server.start()
+        try:
+            for shop in passwords:
+                gateway = Client(await connect(url + "/buyer"), decode_for_buyer)
+                assert isinstance(await gateway.request(BuyerHello(buyer=f"k-{shop}", shop=shop)), Ok)
+                await gateway.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+                assert isinstance(await gateway.request(Say(text="在吗", client_id=f"acked-{shop}")), SayAck)
+            await server.kill()  # kill -9, right after the acknowledgements
+            assert stored(server.data) == ["acked-default"]
+            assert stored(server.data / "shops" / "b") == ["acked-b"]
+            url = await server.start()
+            for shop, password in passwords.items():
+                console = Client(await connect(url + "/agent"), decode_for_agent)
+                ok = await console.request(Login(user="sup", password=password, shop=shop))
+                assert isinstance(ok, LoginOk) and ok.shop == shop
+                await console.expect(Snapshot)
+                history = await console.request(Open(conversation=f"k-{shop}"))  # a supervisor may read any
+                assert [m.text for m in history.messages] == ["在吗"], history
+                await console.close()
+        finally:
+            await server.stop()
+
+    run(scenario())
