@@ -12,16 +12,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QTabBar, QToolButton, QVBoxLayout, QWidget
 
 from console.ui.icons import app_icon
 from console.ui.main_window import MainWindow
 from console.ui.state import Backend, ConsoleState
-from console.ui.status_controls import connection_title
+from console.ui.status_controls import connection_title, status_title
 
 MAX_SHOP_KEYS = 9  # Ctrl+1..9
 UNREAD_COLOR = QColor("#d4380d")
+STATUS_COLORS = {"online": "#52c41a", "suspended": "#faad14", "offline": "#bfbfbf"}  # the tab's dot
+
+
+def status_dot(status: str, size: int = 10) -> QIcon:
+    """A round dot in the status's colour: each shop's status at a glance on the shop bar."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(STATUS_COLORS.get(status, STATUS_COLORS["offline"])))
+    painter.drawEllipse(0, 0, size, size)
+    painter.end()
+    return QIcon(pixmap)
 
 
 @dataclass
@@ -89,6 +103,7 @@ class ShopsWindow(QMainWindow):
         for signal in (state.snapshot_loaded, state.conversation_removed, state.conversation_updated):
             signal.connect(lambda *_, p=page: self._refresh(p))
         state.connection_changed.connect(lambda *_, p=page: self._refresh(p))
+        state.status_changed.connect(lambda *_, p=page: self._refresh(p))
         window.status_for_all_requested.connect(self.set_status_for_all)
         window.controls.enable_all_shops(self.waiting_total)
         assert window.controls.scope is not None
@@ -126,9 +141,10 @@ class ShopsWindow(QMainWindow):
         self.tabs.setTabText(index, f"{page.shop} ({unread})" if unread else page.shop)
         connection = str(page.state.connection)
         key = f"Ctrl+{index + 1}" if index < MAX_SHOP_KEYS else ""
-        self.tabs.setTabToolTip(index, self.tr("%1 · 未读 %2 · %3 %4").replace("%1", page.shop)
+        self.tabs.setTabIcon(index, status_dot(page.state.status))
+        self.tabs.setTabToolTip(index, self.tr("%1 · %5 · 未读 %2 · %3 %4").replace("%1", page.shop)
                                 .replace("%2", str(unread)).replace("%3", connection_title(connection))
-                                .replace("%4", key).strip())
+                                .replace("%4", key).replace("%5", status_title(page.state.status)).strip())
         if connection != "online":
             self.tabs.setTabTextColor(index, QColor("#8c8c8c"))
         else:

@@ -18,7 +18,7 @@ ENGLISH = {
     # issue 15: several shops in one console
     "＋ 添加店铺": "+ Add shop",
     "再登录一个店铺的账号": "Sign into one more shop's account",
-    "%1 · 未读 %2 · %3 %4": "%1 · %2 unread · %3 %4",
+    "%1 · %5 · 未读 %2 · %3 %4": "%1 · %5 · %2 unread · %3 %4",
     "分流接待台 · %1 个店铺": "Fenliu reception · %1 shops",
     "本店": "This shop",
     "全部店铺": "All shops",

@@ -644,7 +644,7 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="202" />
+        <location filename="../../console/ui/run.py" line="218" />
         <source>店铺 %1：</source>
         <translation>Shop %1: </translation>
     </message>
@@ -1743,22 +1743,22 @@ Buyers show here when they write</translation>
 <context>
     <name>ShopsWindow</name>
     <message>
-        <location filename="../../console/ui/shops_window.py" line="57" />
+        <location filename="../../console/ui/shops_window.py" line="71" />
         <source>＋ 添加店铺</source>
         <translation>+ Add shop</translation>
     </message>
     <message>
-        <location filename="../../console/ui/shops_window.py" line="58" />
+        <location filename="../../console/ui/shops_window.py" line="72" />
         <source>再登录一个店铺的账号</source>
         <translation>Sign into one more shop's account</translation>
     </message>
     <message>
-        <location filename="../../console/ui/shops_window.py" line="129" />
-        <source>%1 · 未读 %2 · %3 %4</source>
-        <translation>%1 · %2 unread · %3 %4</translation>
+        <location filename="../../console/ui/shops_window.py" line="145" />
+        <source>%1 · %5 · 未读 %2 · %3 %4</source>
+        <translation>%1 · %5 · %2 unread · %3 %4</translation>
     </message>
     <message>
-        <location filename="../../console/ui/shops_window.py" line="140" />
+        <location filename="../../console/ui/shops_window.py" line="156" />
         <source>分流接待台 · %1 个店铺</source>
         <translation>Fenliu reception · %1 shops</translation>
     </message>

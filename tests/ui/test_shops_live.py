@@ -103,6 +103,7 @@ def test_two_shops_in_one_console(qapp: QApplication, qtbot: Any, tmp_path: Path
                            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)  # Ctrl+Alt+2
             await until(lambda: second.state.status == "suspended")
             assert first.state.status == "online"
+            assert "挂起" in window.tabs.tabToolTip(1) and "在线" in window.tabs.tabToolTip(0)  # and the tab's dot
 
             # each shop's connection is its own: the shop b's client drops and resumes by itself
             assert second.client._link is not None
