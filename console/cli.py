@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from console import __version__
 
-COMMAND_MODULES = ("replay", "policy", "server", "accounts", "sim", "console", "demo", "report", "backup",
+COMMAND_MODULES = ("replay", "policy", "server", "shops", "accounts", "sim", "console", "demo", "report", "backup",
                    "catalog")
 
 

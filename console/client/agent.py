@@ -173,16 +173,19 @@ class AgentClient:
         backoff: Backoff | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         ping_interval: float | None = PING_INTERVAL,
+        shop: str | None = None,
     ) -> None:
         if password is None and token is None:
             raise ValueError("AgentClient needs a password or a token")
         self.url = endpoint(url, "/agent")
         self.user = user
+        self.shop = shop  # which shop of the deployment (issue 15); None: the server's only shop
         self._password = password
         self.token = token
         self.account: LoginOk | None = None  # the latest login answer (name, role, expiry)
         self.view = AgentView()
-        self.outbox = Outbox(outbox_path(state_dir, self.url, user))
+        # one outbox per shop: the same account id in two shops is two accounts
+        self.outbox = Outbox(outbox_path(state_dir, self.url, user if shop is None else f"{shop}/{user}"))
         self.events: Observers[AgentEvent] = Observers()
         self.state_changed: Observers[StateChange] = Observers()
         self.reply_outcomes: Observers[ReplyOutcome] = Observers()
@@ -333,7 +336,8 @@ class AgentClient:
                     self.token = None  # the token expired or was revoked: log in with the password
                     continue
                 locked_out = exc.code is ErrorCode.RATE_LIMITED and not self._ever_online
-                if exc.code is ErrorCode.UNAUTHENTICATED or locked_out:  # retrying cannot fix these
+                no_shop = exc.code is ErrorCode.NOT_FOUND and exc.field == "shop"  # not served there (issue 15)
+                if exc.code is ErrorCode.UNAUTHENTICATED or locked_out or no_shop:  # retrying cannot fix these
                     self._fail_start(exc)
                     self._set_state(ConnectionState.OFFLINE, exc.message)
                     return
@@ -382,14 +386,16 @@ class AgentClient:
         """``resume`` with the token when there is one, else ``login``; then the events follow."""
         message: Login | Resume
         if self.token is not None:
-            message = Resume(token=self.token, last_seq=self._tracker.last_seq)
+            message = Resume(token=self.token, last_seq=self._tracker.last_seq, shop=self.shop)
         else:
             assert self._password is not None
-            message = Login(user=self.user, password=self._password)
+            message = Login(user=self.user, password=self._password, shop=self.shop)
         self._resyncing = False
         ok = await link.request(message, LoginOk, self._timeout)
         self.account = ok
         self.token = ok.token
+        if self.shop is None and ok.shop:
+            self.shop = ok.shop  # resumes name it from now on, whatever else the server comes to serve
         if isinstance(message, Resume) and ok.resumed:
             log.info("%s resumed after seq %s (server at %d)", self.user, message.last_seq, ok.seq)
 

@@ -65,8 +65,10 @@ class BuyerClient:
         key: str | None = None,
         ssl: ssl_module.SSLContext | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
+        shop: str | None = None,
     ) -> None:
         self.url = endpoint(url, "/buyer")
+        self.shop = shop  # the shop the buyer writes to (issue 15); None: the server's only shop
         self.buyer = buyer
         self.name = name
         self._key = key
@@ -87,7 +89,7 @@ class BuyerClient:
                              compression=None, proxy=None, close_timeout=CLOSE_TIMEOUT)
         self._link = Link(conn, decode_buyer_push, self._on_push, rid_prefix="g")
         try:
-            await self._link.request(BuyerHello(buyer=self.buyer, name=self.name, key=self._key), Ok, self._timeout)
+            await self._link.request(BuyerHello(buyer=self.buyer, name=self.name, key=self._key, shop=self.shop), Ok, self._timeout)
         except BaseException:
             await self.close()
             raise

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     def data_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+        p.add_argument("--shop", default=None, metavar="NAME",
+                       help="the shop the account belongs to (default: the shop 'default', the data folder itself)")
 
     add = sub.add_parser("add", help="create an account")
     add.add_argument("name")
@@ -77,8 +79,27 @@ def _open(args: argparse.Namespace) -> tuple[Store, Accounts]:
     from console.server.accounts import Accounts
     from console.server.store import Store
 
-    store = Store.open(args.data)
+    store = Store.open(shop_folder(args))
     return store, Accounts(store)
+
+
+def shop_folder(args: argparse.Namespace) -> Path:
+    """The folder of the shop ``--shop`` names in ``--data`` (issue 15); exits when there is none."""
+    from console.server.deployment import DEFAULT_SHOP, Deployment, ShopError
+    from console.server.store import default_data_dir
+
+    deployment = Deployment(args.data if args.data is not None else default_data_dir())
+    name = args.shop or DEFAULT_SHOP
+    try:
+        others = deployment.names()
+        if args.shop is None and others and DEFAULT_SHOP not in others:  # do not make a shop 'default' by mistake
+            raise ShopError(f"{deployment.root} holds the shops {', '.join(others)} and no shop {DEFAULT_SHOP!r}: "
+                            "name one with --shop")
+        if name != DEFAULT_SHOP and not deployment.exists(name):
+            raise ShopError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} --policy FILE)")
+        return deployment.folder(name)
+    except ShopError as exc:
+        raise SystemExit(f"fenliu: {exc}") from None
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -155,16 +176,16 @@ def _toggle(args: argparse.Namespace, *, disable: bool) -> int:
 def _buyer(args: argparse.Namespace) -> int:
     from console.reception.model import Kind
     from console.server.directory import Directory
-    from console.server.store import FolderLock, Store, default_data_dir
+    from console.server.store import FolderLock, Store
 
-    folder = args.data if args.data is not None else default_data_dir()
+    folder = shop_folder(args)
     pid = FolderLock.holder(folder)
     if pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
         print(f"fenliu accounts buyer: a fenliu server (PID {pid or '?'}) is serving {folder} and keeps buyer "
               "kinds in memory, so it would not see this change. Stop the server, run this command again, "
               "then start the server.", file=sys.stderr)
         return 1
-    store = Store.open(args.data)
+    store = Store.open(folder)
     try:
         Directory(store).set_kind(args.id, Kind(args.kind), name=args.name)
         store.flush()

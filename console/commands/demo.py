@@ -24,6 +24,7 @@ from types import FrameType
 from console.paths import resources_dir
 
 DEMO_PASSWORD = "demo"
+DEMO_SHOPS = ("tmall-flagship", "douyin-store")  # --two-shops
 DEMO_SCENARIO = resources_dir() / "scenarios" / "demo.json"
 
 
@@ -38,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--rate", type=float, default=40.0, help="buyer arrivals per minute (default 40)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
                         help="keep the demo's data here (default: a temporary folder, removed afterwards)")
+    parser.add_argument("--two-shops", action="store_true",
+                        help="two shops in one server (tmall-flagship, douyin-store), the console signed into both: "
+                             "Ctrl+1/Ctrl+2 switch between them (issue 15)")
     parser.add_argument("--lang", default=None, help="zh_CN (default) or en")
     parser.add_argument("--self-test", action="store_true",
                         help="run offscreen, route and answer one buyer end to end, exit 0 (or 1)")
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch, _exit_on_stop_signals():
         data = args.data or Path(scratch) / "data"
         stack = DemoStack(data, resources_dir() / "policy.example.toml", rate=args.rate, console_user=user,
-                          password=DEMO_PASSWORD, log_dir=Path(scratch))
+                          password=DEMO_PASSWORD, log_dir=Path(scratch), shops=DEMO_SHOPS if args.two_shops else ())
         try:  # whatever happens from here on, even a SIGTERM, the children are stopped
             try:
                 url = stack.start()
@@ -114,5 +118,8 @@ def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> 
     if args.self_test or args.screenshot:  # leave the user's remembered settings alone
         settings = QSettings(str(state_dir / "settings.ini"), QSettings.Format.IniFormat)
         until = self_test if args.self_test else screenshot_after(args.screenshot, args.seconds)
-    return run_console(args.lang, state_dir, credentials=Credentials(url, user, DEMO_PASSWORD), go_online=True,
+    credentials: Credentials | list[Credentials] = Credentials(url, user, DEMO_PASSWORD)
+    if args.two_shops:
+        credentials = [Credentials(url, user, DEMO_PASSWORD, shop) for shop in DEMO_SHOPS]
+    return run_console(args.lang, state_dir, credentials=credentials, go_online=True,
                        until=until, settings=settings)

@@ -24,6 +24,8 @@ def register(subparsers: Any) -> None:
     apply.add_argument("--server", default="ws://127.0.0.1:8765", help="server URL (default: ws://127.0.0.1:8765)")
     apply.add_argument("--user", required=True, help="a supervisor or main account")
     apply.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    apply.add_argument("--shop", default=None, metavar="NAME",
+                       help="the shop whose policy to swap, when the server serves several (issue 15)")
     apply.set_defaults(func=run_apply)
     history = actions.add_parser("history", help="list the policies applied: when, by whom, how",
                                  description="The server keeps every policy it ran in its data folder; the "
@@ -31,6 +33,7 @@ def register(subparsers: Any) -> None:
                                              "Read while the server runs, too.")
     history.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
     history.add_argument("--show", type=int, default=None, metavar="N", help="print the TOML of entry N")
+    history.add_argument("--shop", default=None, metavar="NAME", help="the shop (default: the shop 'default')")
     history.set_defaults(func=run_history)
 
 
@@ -51,10 +54,11 @@ def run_check(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from datetime import datetime
 
+    from console.commands.accounts import shop_folder
     from console.server.policy_log import PolicyLog
     from console.server.store import Store
 
-    store = Store.open(args.data)
+    store = Store.open(shop_folder(args))
     try:
         applied = PolicyLog(store).history()
     finally:
@@ -91,10 +95,10 @@ def run_apply(args: argparse.Namespace) -> int:
         return 2
     text = Path(args.file).read_text(encoding="utf-8")
     password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("Password: ")
-    return asyncio.run(_apply_remote(args.server, args.user, password, text))
+    return asyncio.run(_apply_remote(args.server, args.user, password, text, args.shop))
 
 
-async def _apply_remote(url: str, user: str, password: str, text: str) -> int:
+async def _apply_remote(url: str, user: str, password: str, text: str, shop: str | None = None) -> int:
     import asyncio
 
     from websockets.asyncio.client import connect
@@ -111,7 +115,7 @@ async def _apply_remote(url: str, user: str, password: str, text: str) -> int:
 
     try:
         async with connect(url.rstrip("/") + "/agent", max_size=None) as conn:
-            await conn.send(encode(Login(rid="login", user=user, password=password)).decode())
+            await conn.send(encode(Login(rid="login", user=user, password=password, shop=shop)).decode())
             logged_in = await answer(conn, "login")
             if not isinstance(logged_in, LoginOk):
                 print(f"fenliu policy apply: {getattr(logged_in, 'message', logged_in)}", file=sys.stderr)

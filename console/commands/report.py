@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--out", type=Path, default=None, metavar="PATH",
                         help="output file (xlsx) or name prefix (csv); default fenliu-DAY")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--shop", default=None, metavar="NAME",
+                        help="the shop to export (default: the shop 'default', the data folder itself)")
     parser.add_argument("--timezone", default=None, help="the shop's timezone (default: the policy's)")
     parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN", help="column headers")
     parser.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
@@ -46,7 +48,9 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"fenliu report: --day 应为 YYYY-MM-DD / --day must be YYYY-MM-DD, got {args.day!r}", file=sys.stderr)
         return 2
-    data = args.data or default_data_dir()
+    from console.commands.accounts import shop_folder
+
+    data = shop_folder(args) if args.shop else args.data or default_data_dir()
     try:
         db = open_read_only(data)
     except ReportError as exc:

@@ -15,8 +15,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
     parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
-                        help="shop policy TOML; it replaces the policy in force (default: the policy in force in the data "
-                             "folder, the last one applied; on a new data folder resources/policy.example.toml)")
+                        help="the policy of the shop 'default' (the data folder itself); it replaces the policy in force "
+                             "(default: the policy in force in the data folder, the last one applied; on a new data "
+                             "folder resources/policy.example.toml). Other shops keep theirs (fenliu shops add --policy)")
+    parser.add_argument("--shop", action="append", default=None, metavar="NAME", dest="shops",
+                        help="serve only this shop (repeat for several; default: every shop of the data folder)")
+    parser.add_argument("--max-shops", type=int, default=None, metavar="N",
+                        help="serve at most N shops; shops another server holds are left to it (default: 100)")
     parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
     parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
@@ -45,6 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
     from console.server.catalog import seed_demo_catalog
+    from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment
     from console.server.limits import Limits
     from console.server.phrases import seed_team_phrases
     from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
@@ -55,21 +61,28 @@ def _run(args: argparse.Namespace) -> int:
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
         faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
+        shops=tuple(args.shops or ()), max_shops=args.max_shops if args.max_shops is not None else MAX_SHOPS,
     )
+    if config.max_shops < 1:
+        print("fenliu server: --max-shops must be at least 1", file=sys.stderr)
+        return 2
     try:
         if args.demo_password:
-            pid = FolderLock.holder(args.data if args.data is not None else default_data_dir())
-            if pid is not None:  # another server: say so before writing anything
-                raise ServerError(str(FolderInUse(args.data or default_data_dir(), pid)))
-            policy, _ = read_policy(args.policy)
-            store = Store.open(args.data)
-            try:
-                ensure_demo_accounts(store, policy, args.demo_password)
-                seed_team_phrases(store, resources_dir() / "quick_replies.csv", time.time())  # a shop's usual set
-                seed_demo_catalog(store, resources_dir() / "catalog.csv", time.time())  # what the demo buyers come from
-                store.flush(now=True)
-            finally:
-                store.close()
+            deployment = Deployment(args.data if args.data is not None else default_data_dir())
+            for name in config.shops or deployment.names() or [DEFAULT_SHOP]:
+                folder = deployment.folder(name)
+                pid = FolderLock.holder(folder)
+                if pid is not None:  # another server: say so before writing anything
+                    raise ServerError(str(FolderInUse(folder, pid)))
+                policy, _ = read_policy(args.policy if name == DEFAULT_SHOP else deployment.policy_file(name))
+                store = Store.open(folder)
+                try:
+                    ensure_demo_accounts(store, policy, args.demo_password)
+                    seed_team_phrases(store, resources_dir() / "quick_replies.csv", time.time())  # a shop's usual set
+                    seed_demo_catalog(store, resources_dir() / "catalog.csv", time.time())  # what the demo buyers come from
+                    store.flush(now=True)
+                finally:
+                    store.close()
 
         async def main() -> None:
             stop = asyncio.Event()

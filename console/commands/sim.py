@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="write a plausible yesterday into --data (before starting the server)")
     parser.add_argument("--agents", default="", metavar="IDS",
                         help="comma-separated agents to simulate as colleagues ($FENLIU_SIM_PASSWORD)")
+    parser.add_argument("--shop", default=None, metavar="NAME",
+                        help="the shop the buyers and colleagues belong to, when the server serves several "
+                             "(then --data is that shop's folder, DATA/shops/NAME)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
     parser.set_defaults(func=_run)
 
@@ -75,7 +78,8 @@ def _run(args: argparse.Namespace) -> int:
         try:
             config = TrafficConfig(server=args.server, rate=args.rate, duration=args.duration, seed=args.seed,
                                    share_products=args.share_products,
-                                   max_visits=args.max_visits, key=os.environ.get("FENLIU_GATEWAY_KEY") or None)
+                                   max_visits=args.max_visits, key=os.environ.get("FENLIU_GATEWAY_KEY") or None,
+                                   shop=args.shop)
         except ValueError as exc:
             print(f"fenliu sim: {exc}", file=sys.stderr)
             return 2
@@ -113,7 +117,7 @@ async def _traffic(config: TrafficConfig, agents: list[str], password: str) -> T
         try:
             for number, agent in enumerate(agents):
                 colleague = Colleague(config.server, agent, password, state_dir=Path(state),
-                                      rng=random.Random(config.seed * 1000 + number))
+                                      rng=random.Random(config.seed * 1000 + number), shop=config.shop)
                 try:
                     await asyncio.wait_for(colleague.start(), 15.0)
                 except (ClientError, TimeoutError) as exc:

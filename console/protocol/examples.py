@@ -88,6 +88,7 @@ ORDER_CARD = m.OrderCard(order="o-778", state="paid", amount=11800,
 AGENT_REQUESTS: list[m.AgentRequest] = [
     m.Login(rid="1", user="a1", password="correct horse"),
     m.Resume(rid="2", token="tk_9f8e7d", last_seq=41),
+    m.Login(rid="1", user="a1", password="correct horse", shop="tmall-flagship"),
     m.Logout(rid="3"),
     m.SetStatus(rid="4", status=Status.SUSPENDED),
     m.Open(rid="5", conversation="b1001", limit=100),
@@ -137,7 +138,8 @@ AGENT_PUSHES: list[m.AgentPush] = [
     m.Ok(rid="4"),
     m.Error(rid="6", code=m.ErrorCode.INVALID, message="Expected `str` of length <= 4000", field="text"),
     m.LoginOk(
-        rid="1", token="tk_9f8e7d", user="a1", name="小美", role=m.Role.AGENT, expires_at=_T + 43200, seq=41
+        rid="1", token="tk_9f8e7d", user="a1", name="小美", role=m.Role.AGENT, expires_at=_T + 43200, seq=41,
+        shop="default",
     ),
     m.Kpis(rid="10", kpis=KPIS),
     m.History(rid="5", conversation=CONVERSATION, messages=[MESSAGE, REPLY], more=False),
@@ -213,6 +215,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
 
 BUYER_REQUESTS: list[m.BuyerRequest] = [
     m.BuyerHello(rid="1", buyer="b1001", name="小王", key="gateway-secret"),
+    m.BuyerHello(rid="1", buyer="b1001", name="小王", key="gateway-secret", shop="douyin-store"),
     m.Arrive(rid="2", entry=m.Entry.PRODUCT_DETAIL, product="p-a", question="发货时间", crowd=["vip"]),
     m.Say(rid="3", text="这个有现货吗？", client_id="g-123"),
     m.ShareProduct(rid="7", product="p1001", client_id="g-124"),

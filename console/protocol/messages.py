@@ -205,8 +205,12 @@ class Error(Response, tag="error", frozen=True, kw_only=True):
 
 
 class Login(Request, tag="login", frozen=True, kw_only=True):
+    """``shop``: which shop of the deployment (issue 15); None is the only shop a server serves,
+    and an error (``not_found``, field ``shop``) when it serves several."""
+
     user: Id
     password: Secret
+    shop: Id | None = None
 
 
 class Resume(Request, tag="resume", frozen=True, kw_only=True):
@@ -214,6 +218,7 @@ class Resume(Request, tag="resume", frozen=True, kw_only=True):
 
     token: Secret
     last_seq: Seq | None = None
+    shop: Id | None = None  # as in Login: the shop the token was issued by
 
 
 class Logout(Request, tag="logout", frozen=True, kw_only=True):
@@ -745,6 +750,7 @@ class LoginOk(Response, tag="login_ok", frozen=True, kw_only=True):
     expires_at: float
     seq: Seq
     resumed: bool = False
+    shop: str = ""  # the shop this connection is signed into (issue 15)
 
 
 class Kpis(Response, tag="kpis", frozen=True, kw_only=True):
@@ -976,6 +982,7 @@ class BuyerHello(Request, tag="hello", frozen=True, kw_only=True):
     buyer: Id
     name: Name = ""
     key: Secret | None = None
+    shop: Id | None = None  # the shop the buyer writes to; None: the only shop served (as in Login)
 
 
 class Arrive(Request, tag="arrive", frozen=True, kw_only=True):

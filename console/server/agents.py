@@ -116,11 +116,54 @@ def _refuse(code: ErrorCode, message: str, field: str | None = None) -> Protocol
     return ProtocolError(code, message, field)
 
 
+async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], AgentSide], first: AgentSide) -> None:
+    """One console connection: its login names the shop (``pick`` finds it, or refuses with
+    ``not_found``), and from then on that shop's side serves it; nothing of another shop is
+    reachable from the connection (issue 15). ``first`` answers what comes before the login."""
+    side: AgentSide | None = None
+    link: AgentLink | None = None
+    uploads: Uploads | None = None  # the connection's image uploads, in its shop's budget (issue 13)
+
+    async def on_request(request: AgentRequest) -> bool:
+        nonlocal side, link, uploads
+        check_agent(request, link.role if link is not None else None)  # who may send what
+        if link is None:
+            assert isinstance(request, Login | Resume)
+            chosen = pick(request.shop)
+            link = await chosen._login(conn, request)
+            side = chosen
+            uploads = side.images.uploads()
+        elif isinstance(request, Logout):
+            assert side is not None
+            await side._logout(link, request)
+            return False
+        elif isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
+            assert side is not None and uploads is not None
+            await side._image(link, uploads, request)
+        else:
+            assert side is not None
+            await side._handle(link, request)
+        return True
+
+    try:
+        await serve_frames(conn, first.hub, limits=first.limits, rate=(first.limits.agent_rate, first.limits.agent_burst),
+                           doorway=first.doorway, decode=decode_agent, greeted=lambda: link is not None,
+                           hello_first="log in first", on_request=on_request, what="agent")
+    except ConnectionClosed:
+        pass
+    finally:
+        if uploads is not None:
+            uploads.close()
+        if side is not None and link is not None and side.hub.detach(link):
+            side.shop.agent_disconnected(link.agent)  # R3.4
+
+
 class AgentSide:
     """Serves console connections for one shop."""
 
     def __init__(self, shop: Shop, accounts: Accounts, limits: Limits, gate: LoginGate, doorway: Doorway,
-                 images: ImageDesk) -> None:
+                 images: ImageDesk, name: str = "default") -> None:
+        self.name = name  # the shop's name in the deployment (issue 15)
         self.shop = shop
         self.images = images
         self.store = shop.store
@@ -135,33 +178,7 @@ class AgentSide:
     # -- the connection ---------------------------------------------------------------------------
 
     async def serve(self, conn: ServerConnection) -> None:
-        link: AgentLink | None = None
-        uploads = self.images.uploads()
-
-        async def on_request(request: AgentRequest) -> bool:
-            nonlocal link
-            check_agent(request, link.role if link is not None else None)  # who may send what
-            if link is None:
-                link = await self._login(conn, request)  # type: ignore[arg-type]
-            elif isinstance(request, Logout):
-                await self._logout(link, request)
-                return False
-            elif isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
-                await self._image(link, uploads, request)
-            else:
-                await self._handle(link, request)
-            return True
-
-        try:
-            await serve_frames(conn, self.hub, limits=self.limits, rate=(self.limits.agent_rate, self.limits.agent_burst),
-                               doorway=self.doorway, decode=decode_agent, greeted=lambda: link is not None,
-                               hello_first="log in first", on_request=on_request, what="agent")
-        except ConnectionClosed:
-            pass
-        finally:
-            uploads.close()
-            if link is not None and self.hub.detach(link):
-                self.shop.agent_disconnected(link.agent)  # R3.4
+        await serve_agent(conn, lambda name: self, self)
 
     # -- login ------------------------------------------------------------------------------------
 
@@ -171,7 +188,8 @@ class AgentSide:
         if isinstance(request, Login):
             stored = self.accounts.password_hash(request.user)  # None: unknown or disabled
             try:
-                ok = await self.gate.check_password(request.user, address, stored, request.password)
+                # counted per shop and name: a guesser at one shop's "a1" locks out no other shop's
+                ok = await self.gate.check_password(f"{self.name}/{request.user}", address, stored, request.password)
             except LoginRefused as exc:
                 raise _refuse(ErrorCode.RATE_LIMITED, str(exc)) from None
             account = self.accounts.get(request.user) if ok else None
@@ -200,7 +218,7 @@ class AgentSide:
             self.hub.reply(conn, LoginOk(
                 rid=request.rid, token=token, user=account.id, name=self._name(account.id),
                 role=account.role, expires_at=expires, seq=self.hub.last_seq(account.id),
-                resumed=missed is not None,
+                resumed=missed is not None, shop=self.name,
             ))
             if missed is None:
                 self._send_snapshot(link)

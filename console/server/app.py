@@ -25,13 +25,14 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from console.paths import resource
-from console.protocol.codec import MAX_MESSAGE_BYTES
-from console.protocol.messages import Role
+from console.protocol.codec import MAX_MESSAGE_BYTES, ProtocolError
+from console.protocol.messages import ErrorCode, Role
 from console.routing.policy import Policy, PolicyError, load_policy_toml
 from console.server.accounts import AccountError, Accounts
-from console.server.agents import AgentSide
+from console.server.agents import AgentSide, serve_agent
 from console.server.bot import DEFAULT_FAQ, Bot
-from console.server.buyers import BuyerSide
+from console.server.buyers import BuyerSide, serve_buyer
+from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.images import ImageDesk, ImageStore
@@ -41,6 +42,7 @@ from console.server.policy_log import Applied, PolicyLog
 from console.server.revocation import Revocations
 from console.server.shop import Shop
 from console.server.store import (
+    FolderInUse,
     FolderLock,
     Store,
     StoreError,
@@ -71,6 +73,8 @@ class ServerConfig:
     synchronous: str = "FULL"  # see store.py
     ping_interval: float = 20.0  # keepalive; a console that stops answering is dropped
     clock: Callable[[], float] = time.time  # the wall clock; tests move it (midnight, token expiry)
+    shops: tuple[str, ...] = ()  # the shops to serve (issue 15); () every shop of the data folder
+    max_shops: int = MAX_SHOPS  # at most this many; shops another server holds are left to it
 
 
 class ServerError(Exception):
@@ -126,24 +130,44 @@ def _loop_running() -> bool:
     return True
 
 
+@dataclass
+class ShopHost:
+    """One shop a server serves: its folder lock, store, live shop and endpoints (issue 15)."""
+
+    name: str
+    lock: FolderLock
+    store: Store
+    shop: Shop
+    accounts: Accounts
+    agents: AgentSide
+    buyers: BuyerSide
+    revocations: Revocations
+    images: ImageDesk
+    revocation_task: asyncio.Task[None] | None = None
+
+
 class Server:
-    """One running routing server."""
+    """One running routing server: every shop of its data folder it could take (up to
+    ``ServerConfig.max_shops``), each with its own store, engine, queues, KPIs and bot."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self.hosts: dict[str, ShopHost] = {}
+        # the first shop's, as a one-shop server always had them (None once stopped)
         self.store: Store | None = None
         self.shop: Shop | None = None
-        self.logins: LoginGate | None = None
-        self.images: ImageDesk | None = None
-        self._agents: AgentSide | None = None
         self.revocations: Revocations | None = None
-        self._revocation_task: asyncio.Task[None] | None = None
+        self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
         self.failure: BaseException | None = None  # the database stopped taking writes
-        self._lock: FolderLock | None = None
         self.failed = asyncio.Event()
+
+    @property
+    def host(self) -> ShopHost:
+        """The first shop (``default`` on a one-shop folder): what one-shop callers use."""
+        return next(iter(self.hosts.values()))
 
     @property
     def port(self) -> int:
@@ -160,13 +184,81 @@ class Server:
         cfg = self.config
         self._check_gateway_key()
         try:
-            bot = Bot.from_file(cfg.faq_file)
+            Bot.from_file(cfg.faq_file)  # checked once, before any shop is opened
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         tls = self._tls()
-        lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+        deployment = Deployment(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+        try:
+            names = list(cfg.shops) if cfg.shops else (deployment.names() or [DEFAULT_SHOP])
+            if cfg.policy_file is not None and DEFAULT_SHOP not in names:
+                raise ServerError(f"--policy is the policy of the shop {DEFAULT_SHOP!r}, which is not served here "
+                                  f"(shops: {', '.join(names)}); change another shop's policy with "
+                                  "fenliu policy apply FILE --shop NAME")
+            for name in names:
+                if not deployment.exists(name) and name != DEFAULT_SHOP:
+                    raise ServerError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} "
+                                      "--policy FILE)")
+        except ShopError as exc:
+            raise ServerError(str(exc)) from None
+        self.logins = LoginGate(cfg.limits, Accounts.verify_password)
+        doorway = Doorway(cfg.limits.prelogin_per_address)
+        busy: list[str] = []
+        try:
+            for name in names:
+                if len(self.hosts) >= cfg.max_shops:
+                    log.info("serving %d shops (--max-shops); %s left to another server", cfg.max_shops,
+                             ", ".join(names[names.index(name):]))
+                    break
+                try:
+                    self.hosts[name] = self._open_shop(deployment, name, doorway)
+                except FolderInUse as exc:  # another process serves it (issue 15: one owner per shop)
+                    busy.append(str(exc))
+                    log.info("shop %s: served by another server (PID %s)", name, exc.pid)
+            if not self.hosts:
+                raise ServerError(busy[0] if busy else f"no shop to serve in {deployment.root}")
+        except BaseException:
+            self._close_hosts()
+            raise
+        self.store, self.shop, self.revocations = self.host.store, self.host.shop, self.host.revocations
+        loop = asyncio.get_running_loop()
+        for host in self.hosts.values():
+            host.store.on_failure(self._store_failed)
+            host.revocation_task = loop.create_task(host.revocations.watch(), name=f"revocations {host.name}")
+        self._ws = await serve(
+            self._handler,
+            cfg.host,
+            cfg.port,
+            process_request=self._process_request,
+            ssl=tls,
+            # frames up to 4x the protocol limit get a typed "oversized" error and the connection
+            # goes on; larger ones are cut off by the websocket layer (close code 1009).
+            max_size=4 * MAX_MESSAGE_BYTES,
+            ping_interval=cfg.ping_interval,
+            ping_timeout=cfg.ping_interval,
+            compression=None,  # small JSON frames: compression costs more CPU than it saves
+            close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
+        )
+        if cfg.gateway_key is None and not _loopback(cfg.host):
+            log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
+                        "/buyer can speak for any buyer id", cfg.host)
+        log.info("fenliu server listening on %s (data %s; shops %s)", self.url, deployment.root,
+                 ", ".join(self.hosts))
+
+    def _open_shop(self, deployment: Deployment, name: str, doorway: Doorway) -> ShopHost:
+        """Lock the shop's folder, open its store, rebuild its routing: one shop, as one server of
+        old did. ``FolderInUse`` when another process holds it."""
+        cfg = self.config
+        faq = deployment.faq_file(name) or cfg.faq_file  # the shop's own answers, else the server's
+        try:
+            bot = Bot.from_file(faq)
+        except ValueError as exc:
+            raise ServerError(f"shop {name}: {exc}") from None
+        lock = FolderLock(deployment.folder(name))
         try:
             lock.acquire()  # before the database is opened: a second server touches nothing
+        except FolderInUse:
+            raise
         except StoreError as exc:
             raise ServerError(str(exc)) from None
         except OSError as exc:
@@ -181,11 +273,13 @@ class Server:
         except BaseException:
             lock.release()
             raise
-        self._lock = lock
         try:
             policies = PolicyLog(store)
             before = policies.latest()
-            policy, policy_text, source = self._choose_policy(before)
+            file = cfg.policy_file if name == DEFAULT_SHOP else None
+            policy, policy_text, source = self._choose_policy(before, file, deployment.policy_file(name))
+            if len(deployment.names()) > 1 or name != DEFAULT_SHOP:
+                source = f"shop {name}: {source}"
             accounts = Accounts(store)
             try:
                 accounts.check_policy(policy)
@@ -215,38 +309,32 @@ class Server:
             store.close()
             lock.release()
             raise
-        self.store, self.shop = store, shop
-        store.on_failure(self._store_failed)
-        self.logins = LoginGate(cfg.limits, Accounts.verify_password)
-        doorway = Doorway(cfg.limits.prelogin_per_address)
-        self.images = ImageDesk(ImageStore(lock.folder))
-        self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway, self.images)
-        self._buyers = BuyerSide(shop, cfg.limits, doorway, self.images, cfg.gateway_key)
-        self.revocations = Revocations(store, accounts, shop.hub, shop)  # issue 10: disabled means cut off
-        self._revocation_task = asyncio.get_running_loop().create_task(self.revocations.watch(), name="revocations")
-        self._ws = await serve(
-            self._handler,
-            cfg.host,
-            cfg.port,
-            process_request=self._process_request,
-            ssl=tls,
-            # frames up to 4x the protocol limit get a typed "oversized" error and the connection
-            # goes on; larger ones are cut off by the websocket layer (close code 1009).
-            max_size=4 * MAX_MESSAGE_BYTES,
-            ping_interval=cfg.ping_interval,
-            ping_timeout=cfg.ping_interval,
-            compression=None,  # small JSON frames: compression costs more CPU than it saves
-            close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
-        )
-        if cfg.gateway_key is None and not _loopback(cfg.host):
-            log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
-                        "/buyer can speak for any buyer id", cfg.host)
-        log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+        assert self.logins is not None
+        images = ImageDesk(ImageStore(lock.folder))  # the shop's images, in its own folder (issue 13)
+        agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway, images, name=name)
+        buyers = BuyerSide(shop, cfg.limits, doorway, images, cfg.gateway_key)
+        revocations = Revocations(store, accounts, shop.hub, shop)  # issue 10: disabled means cut off
+        return ShopHost(name, lock, store, shop, accounts, agents, buyers, revocations, images)
 
-    def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
+    def shop_named(self, name: str | None, field: str = "shop") -> ShopHost:
+        """The shop a login or a gateway's hello names (issue 15); None is the only one served."""
+        if name is None:
+            if len(self.hosts) == 1:
+                return self.host
+            raise ProtocolError(ErrorCode.NOT_FOUND, "this server serves several shops: name one ("
+                                + ", ".join(self.hosts) + ")", field)
+        host = self.hosts.get(name)
+        if host is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no shop {name!r} here", field)
+        return host
+
+    def _choose_policy(self, stored: Applied | None, file: Path | None,
+                       added: Path | None = None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless
-        ``--policy`` names a file; then the file, saying when it replaces a different one."""
-        file = self.config.policy_file
+        ``--policy`` names a file; then the file, saying when it replaces a different one.
+        ``added``: the policy a shop was added with, for its first start (issue 15)."""
+        if file is None and stored is None:
+            file = added
         if file is None and stored is not None:
             try:
                 policy = load_policy_toml(stored.text)
@@ -305,10 +393,9 @@ class Server:
         self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
         try:
             if path == "/agent":
-                assert self._agents is not None
-                await self._agents.serve(conn)
+                await serve_agent(conn, lambda name: self.shop_named(name).agents, self.host.agents)
             else:
-                await self._buyers.serve(conn)
+                await serve_buyer(conn, lambda name: self.shop_named(name).buyers, self.host.buyers)
         finally:
             self._open -= 1
 
@@ -324,11 +411,12 @@ class Server:
             self._ws.close()  # refuses new connections and closes the open ones
 
     async def stop(self) -> None:
-        """Close connections, stop timers, commit the last batch, close the database (always)."""
+        """Close connections, stop timers, commit the last batch, close the databases (always)."""
         try:
-            if self._revocation_task is not None:
-                self._revocation_task.cancel()
-                self._revocation_task = None
+            for host in self.hosts.values():
+                if host.revocation_task is not None:
+                    host.revocation_task.cancel()
+                    host.revocation_task = None
             if self._ws is not None:
                 self._ws.close()
                 if self.failure is None:
@@ -340,27 +428,39 @@ class Server:
                         log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
             if self.logins is not None:
                 self.logins.close()
-            if self.images is not None:
-                self.images.close()
-            if self._agents is not None:
-                self._agents.search.close()  # the searches' read-only connection, before the store closes
-            if self.shop is not None:
+            for host in self.hosts.values():
+                host.images.close()
+                host.agents.search.close()  # the searches' read-only connection, before the store closes
+            first: BaseException | None = None
+            for host in self.hosts.values():  # every shop snapshots and commits, whatever one does
                 try:
-                    self.shop.stop()
-                except StoreFailed:
-                    if self.failure is None:
-                        raise
+                    host.shop.stop()
+                except StoreFailed as exc:
+                    if self.failure is None and first is None:
+                        first = exc
+                except Exception as exc:  # noqa: BLE001 - raised below, after the other shops
+                    first = first or exc
+            if first is not None:
+                raise first
         finally:
-            try:
-                if self.store is not None:
-                    self.store.close()
-                    self.store = None
-            finally:
-                if self._lock is not None:
-                    self._lock.release()
-                    self._lock = None
-                self._closed.set()
+            self._close_hosts()
+            self._closed.set()
         log.info("fenliu server stopped")
+
+    def _close_hosts(self) -> None:
+        """Close every shop's database, then release its folder (each one, whatever fails)."""
+        errors: list[BaseException] = []
+        for host in self.hosts.values():
+            try:
+                host.store.close()
+            except BaseException as exc:  # noqa: BLE001 - the other shops still close
+                errors.append(exc)
+            finally:
+                host.lock.release()
+        self.hosts = {}
+        self.store = self.shop = self.revocations = None
+        if errors:
+            raise errors[0]
 
     def failure_message(self) -> str:
         assert self.failure is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -54,6 +55,54 @@ from console.server.uploads import Uploads
 log = logging.getLogger(__name__)
 
 
+async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], BuyerSide], first: BuyerSide) -> None:
+    """One gateway connection for one buyer: its hello names the shop (``pick`` finds it or
+    refuses with ``not_found``), and that shop's side serves it from then on (issue 15)."""
+    side: BuyerSide | None = None
+    buyer: BuyerAccount | None = None
+    uploads: Uploads | None = None  # the connection's image uploads, in its shop's budget (issue 13)
+
+    async def on_request(request: BuyerRequest) -> bool:
+        nonlocal side, buyer, uploads
+        check_buyer(request, greeted=buyer is not None)  # hello first, and only once
+        if buyer is None:
+            assert isinstance(request, BuyerHello)
+            chosen = pick(request.shop)
+            with chosen.shop.atomic():
+                buyer = chosen._hello(conn, request)
+            side = chosen
+            uploads = side.images.uploads()
+            await chosen.shop.committed()
+            chosen.hub.reply(conn, Ok(rid=request.rid))
+            where = chosen.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
+            if where is not None:
+                chosen.hub.reply(conn, where)
+            return True
+        assert side is not None
+        if isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
+            assert uploads is not None
+            await side._image(conn, buyer, uploads, request)
+            return True
+        with side.shop.atomic():  # all of it or, on any error, none of it
+            answer = side._handle(buyer, request)
+        await side.shop.committed()  # answer only after the commit that holds it
+        side.hub.reply(conn, answer)
+        return True
+
+    limits = first.limits
+    try:
+        await serve_frames(conn, first.hub, limits=limits, rate=(limits.buyer_rate, limits.buyer_burst),
+                           doorway=first.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
+                           hello_first="say hello first", on_request=on_request, what="buyer")
+    except ConnectionClosed:
+        pass
+    finally:
+        if uploads is not None:
+            uploads.close()
+        if side is not None and buyer is not None:
+            side.hub.remove_buyer(buyer.id, conn)
+
+
 class BuyerSide:
     """Serves buyer-side connections for one shop."""
 
@@ -68,41 +117,7 @@ class BuyerSide:
         self.doorway = doorway
 
     async def serve(self, conn: ServerConnection) -> None:
-        buyer: BuyerAccount | None = None
-        uploads = self.images.uploads()
-
-        async def on_request(request: BuyerRequest) -> bool:
-            nonlocal buyer
-            check_buyer(request, greeted=buyer is not None)  # hello first, and only once
-            if buyer is None:
-                assert isinstance(request, BuyerHello)
-                with self.shop.atomic():
-                    buyer = self._hello(conn, request)
-                await self.shop.committed()
-                self.hub.reply(conn, Ok(rid=request.rid))
-                where = self.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
-                if where is not None:
-                    self.hub.reply(conn, where)
-                return True
-            if isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
-                await self._image(conn, buyer, uploads, request)
-                return True
-            with self.shop.atomic():  # all of it or, on any error, none of it
-                answer = self._handle(buyer, request)
-            await self.shop.committed()  # answer only after the commit that holds it
-            self.hub.reply(conn, answer)
-            return True
-
-        try:
-            await serve_frames(conn, self.hub, limits=self.limits, rate=(self.limits.buyer_rate, self.limits.buyer_burst),
-                               doorway=self.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
-                               hello_first="say hello first", on_request=on_request, what="buyer")
-        except ConnectionClosed:
-            pass
-        finally:
-            uploads.close()
-            if buyer is not None:
-                self.hub.remove_buyer(buyer.id, conn)
+        await serve_buyer(conn, lambda name: self, self)
 
     def _hello(self, conn: ServerConnection, request: BuyerHello) -> BuyerAccount:
         if self.gateway_key is not None and (

@@ -48,8 +48,9 @@ class Colleague:
     """One simulated agent on an ``AgentClient``."""
 
     def __init__(self, url: str, user: str, password: str, *, state_dir: Path, rng: random.Random,
-                 pause: tuple[float, float] = (2.0, 15.0), transfer_rate: float = 0.1) -> None:
-        self.client = AgentClient(url, user, password, state_dir=state_dir)
+                 pause: tuple[float, float] = (2.0, 15.0), transfer_rate: float = 0.1,
+                 shop: str | None = None) -> None:
+        self.client = AgentClient(url, user, password, state_dir=state_dir, shop=shop)
         self.user = user
         self.rng = rng
         self.pause = pause

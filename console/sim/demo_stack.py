@@ -30,15 +30,16 @@ def fenliu_command(*args: str) -> list[str]:
 
 class DemoStack:
     def __init__(self, data: Path, policy: Path, *, rate: float, console_user: str, password: str,
-                 log_dir: Path) -> None:
+                 log_dir: Path, shops: tuple[str, ...] = ()) -> None:
         self.data = data
+        self.shops = shops  # () the one shop of the data folder; else these shops, each with this policy
         self.policy = policy
         self.rate = rate
         self.console_user = console_user
         self.password = password
         self.log_dir = log_dir
         self.server: subprocess.Popen[bytes] | None = None
-        self.sim: subprocess.Popen[bytes] | None = None
+        self.sims: list[subprocess.Popen[bytes]] = []
         self.url: str | None = None
 
     def _log(self, name: str) -> Path:
@@ -48,28 +49,40 @@ class DemoStack:
         """Backfill yesterday (a new data folder only), start the server and the simulator; the URL."""
         self.data.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        if not (self.data / "fenliu.db").exists():
-            done = subprocess.run(fenliu_command("sim", "--backfill-yesterday", "--data", str(self.data),
-                                                 "--policy", str(self.policy)),
-                                  capture_output=True, timeout=120, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"backfilling yesterday failed: {done.stderr.decode(errors='replace').strip()}")
+        shops: list[tuple[str | None, Path]] = [(None, self.data)] if not self.shops else \
+            [(shop, self.data / "shops" / shop) for shop in self.shops]
+        for shop, folder in shops:
+            fresh = not (folder / "fenliu.db").exists()
+            if shop is not None and fresh:
+                self._run(fenliu_command("shops", "add", shop, "--policy", str(self.policy), "--data", str(self.data)),
+                          f"adding the shop {shop}")
+            if fresh:
+                self._run(fenliu_command("sim", "--backfill-yesterday", "--data", str(folder), "--policy",
+                                         str(self.policy)), "backfilling yesterday")
+        policy = ["--policy", str(self.policy)] if not self.shops else []  # added shops keep their own
         with self._log("server").open("wb") as out:
             self.server = subprocess.Popen(
-                fenliu_command("server", "--port", "0", "--data", str(self.data), "--policy", str(self.policy),
+                fenliu_command("server", "--port", "0", "--data", str(self.data), *policy,
                                "--demo-password", self.password),
                 stdout=out, stderr=subprocess.STDOUT)
         self.url = self._wait_for_url()
         colleagues = [a.id for a in load_policy_toml(self.policy.read_text(encoding="utf-8")).agents
                       if a.routable and a.role is Role.AGENT and a.id != self.console_user]
-        with self._log("sim").open("wb") as out:
-            self.sim = subprocess.Popen(
-                fenliu_command("sim", "--server", self.url, "--data", str(self.data), "--policy", str(self.policy),
-                               "--rate", str(self.rate), "--duration", str(8 * 3600), "--max-visits", "100000",
-                               "--share-products",
-                               "--agents", ",".join(colleagues)),
-                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FENLIU_SIM_PASSWORD": self.password})
+        for number, (shop, folder) in enumerate(shops):
+            where = ["--shop", shop] if shop is not None else []
+            with self._log(f"sim-{shop}" if shop else "sim").open("wb") as out:
+                self.sims.append(subprocess.Popen(
+                    fenliu_command("sim", "--server", self.url, "--data", str(folder), "--policy", str(self.policy),
+                                   "--rate", str(self.rate), "--duration", str(8 * 3600), "--max-visits", "100000",
+                                   "--share-products", "--agents", ",".join(colleagues), "--seed", str(1 + number), *where),
+                    stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FENLIU_SIM_PASSWORD": self.password}))
         return self.url
+
+    @staticmethod
+    def _run(command: list[str], what: str) -> None:
+        done = subprocess.run(command, capture_output=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{what} failed: {done.stderr.decode(errors='replace').strip()}")
 
     def _wait_for_url(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT
@@ -87,7 +100,7 @@ class DemoStack:
 
     def stop(self) -> None:
         """The simulator first, then the server; SIGTERM, then a kill after the timeout."""
-        for process in (self.sim, self.server):
+        for process in (*self.sims, self.server):
             if process is None or process.poll() is not None:
                 continue
             process.send_signal(signal.SIGTERM)

@@ -116,6 +116,7 @@ class TrafficConfig:
     grace: float = 5.0  # seconds after ``duration`` for visits to finish their last request
     concurrency: int = 300  # open buyer connections at most
     key: str | None = None  # the gateway key, when the server has one
+    shop: str | None = None  # the shop the buyers write to (issue 15); None: the server's only shop
     staff_ids: tuple[str, ...] = STAFF_IDS
     group_ids: tuple[str, ...] = GROUP_IDS
     staff_share: float = 0.04
@@ -359,7 +360,8 @@ class TrafficRun:
     async def _play(self, visit: Visit) -> None:
         report = self.report
         answered = asyncio.Event()
-        async with BuyerClient(self.config.server, visit.buyer, visit.name, key=self.config.key) as buyer:
+        async with BuyerClient(self.config.server, visit.buyer, visit.name, key=self.config.key,
+                               shop=self.config.shop) as buyer:
             report.visits += 1
 
             def on_push(push: BuyerPushed) -> None:

@@ -96,6 +96,8 @@ class ReplyEdit(QPlainTextEdit):
         super().__init__(parent)
         self.popup_open = False
         self.quick_replies = False  # set when there is a phrase book: "/" and Ctrl+1..9 are then the box's
+        # Alt when the console is signed into several shops: Ctrl+1..9 then switch shops (issue 15)
+        self.pinned_modifier = Qt.KeyboardModifier.ControlModifier
         self._dismissed: int | None = None  # Esc closed the popup of the slash at this position
         self._asked: tuple[int, str] | None = None  # the query last sent (text and cursor both signal)
         self.textChanged.connect(self._on_text_changed)
@@ -126,7 +128,7 @@ class ReplyEdit(QPlainTextEdit):
         if not self.quick_replies:
             return None
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if mods == Qt.KeyboardModifier.ControlModifier:
+        if mods == self.pinned_modifier:
             return _PINNED.get(Qt.Key(event.key()))
         return None
 
@@ -473,6 +475,8 @@ class ConversationPane(QWidget):
     def _placeholder(self) -> str:
         if self.phrases is None:
             return self.tr("输入回复，Ctrl+Enter 发送")
+        if self.input.pinned_modifier == Qt.KeyboardModifier.AltModifier:
+            return self.tr("输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Alt+1…9 插入置顶短语")
         return self.tr("输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语")
 
     # -- emoji -----------------------------------------------------------------------------------------
@@ -497,6 +501,12 @@ class ConversationPane(QWidget):
         if self.conversation is not None and self.conversation.open:
             self.card_requested.emit(self.conversation.id, CardKind.PRODUCT.value, product)
         self.input.setFocus()
+
+    def use_alt_for_pinned(self) -> None:
+        """Signed into several shops: pinned phrases on Alt+1..9, Ctrl+1..9 switch shops (issue 15)."""
+        self.input.pinned_modifier = Qt.KeyboardModifier.AltModifier
+        self.popup.model.key_name = "Alt"
+        self.input.setPlaceholderText(self._placeholder())
 
     # -- quick replies ---------------------------------------------------------------------------------
 

@@ -36,6 +36,9 @@ def code_text(code: ErrorCode) -> str:
 def error_text(error: BaseException) -> str:
     """A request's failure, for the agent: by code when the server refused, else by kind."""
     if isinstance(error, ClientError):
+        if error.code is ErrorCode.NOT_FOUND and error.field == "shop":  # issue 15: at login
+            return QCoreApplication.translate(
+                "ServerError", "服务器上没有这个店铺，或服务器有几个店铺而没有填写店铺：请在“店铺”一栏填写店铺名")
         if error.code is not None:
             return code_text(error.code)
         if isinstance(error, NotConnected):

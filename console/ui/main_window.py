@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -39,7 +39,7 @@ from console.ui.reminder import SlowReplyReminder
 from console.ui.search_dialog import SearchDialog
 from console.ui.search_model import SearchSource
 from console.ui.state import Backend, ConsoleState
-from console.ui.status_controls import StatusControls
+from console.ui.status_controls import SEVERAL_SHOPS_STATUS_KEYS, STATUS_KEYS, StatusControls
 from console.ui.supervisor import SupervisorView
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.thumbnails import Thumbnails, image_size
@@ -53,9 +53,11 @@ TICK_MS = 1000  # the reply timers count in seconds
 
 
 class MainWindow(QMainWindow):
+    status_for_all_requested = Signal(str)  # 全部店铺 chosen in the status control (issue 15)
+
     def __init__(self, state: ConsoleState, backend: Backend, settings: QSettings, clock: Callable[[], float],
                  parent: QWidget | None = None, *, search: SearchSource | None = None,
-                 phrases: PhraseBook | None = None) -> None:
+                 phrases: PhraseBook | None = None, several_shops: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
@@ -80,9 +82,15 @@ class MainWindow(QMainWindow):
         self.phrase_manager: PhraseManager | None = None  # made on first use, then kept
         self.thumbnails = Thumbnails(state, backend.fetch_image, self)  # images in the conversation (issue 13)
         self.pane = ConversationPane(state, clock, self, phrases=phrases, thumbnails=self.thumbnails)
+        if several_shops:
+            self.pane.use_alt_for_pinned()
         self.buyer_panel = BuyerPanelView(self._agent_names, self)
         self.session_dialog: SessionDialog | None = None  # the past session shown read-only, while open
-        self.controls = StatusControls(state.waiting_count, self)
+        # Signed into several shops, Ctrl+1..9 switch shops (the shops window's): the statuses take
+        # Ctrl+Alt+1/2/3 and the pinned phrases Alt+1..9 (issue 15, README "Keys").
+        self.several_shops = several_shops
+        self.controls = StatusControls(state.waiting_count, self,
+                                       keys=SEVERAL_SHOPS_STATUS_KEYS if several_shops else STATUS_KEYS)
         self.tiles = KpiTilesBar(settings, state.agent, parent=self)
         self.alerter = Alerter(self, settings, app_icon(), self)
         self.supervisor: SupervisorView | None = None
@@ -273,6 +281,7 @@ class MainWindow(QMainWindow):
         self.pane.close_requested.connect(self.ask_close)
         self.pane.claim_requested.connect(self.backend.claim)
         self.controls.status_requested.connect(self.backend.set_status)
+        self.controls.status_for_all_requested.connect(self.status_for_all_requested)
         self.tiles.filter_requested.connect(self.backend.filter_buyers)
         self.tiles.refresh_requested.connect(self.backend.request_kpis)
 
@@ -525,7 +534,8 @@ class MainWindow(QMainWindow):
         if self.phrases is None:
             return
         if self.phrase_manager is None:
-            self.phrase_manager = PhraseManager(self.phrases, self)
+            # signed into several shops, Ctrl+1..9 switch shops: the pinned phrases are on Alt (issue 15)
+            self.phrase_manager = PhraseManager(self.phrases, self, pinned_key="Alt" if self.several_shops else "Ctrl")
         self.phrase_manager.show()
         self.phrase_manager.raise_()
         self.phrase_manager.activateWindow()

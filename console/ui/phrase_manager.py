@@ -83,7 +83,8 @@ class PhraseEditor(QDialog):
     """One phrase: set (only supervisors may choose the team's), group, title, text, pinned."""
 
     def __init__(self, parent: QWidget, *, may_keep_team: bool, groups: list[str],
-                 phrase: PhraseInfo | None = None, scope: PhraseScope = PhraseScope.PERSONAL) -> None:
+                 phrase: PhraseInfo | None = None, scope: PhraseScope = PhraseScope.PERSONAL,
+                 pinned_key: str = "Ctrl") -> None:
         super().__init__(parent)
         self.setObjectName("phraseEditor")
         self.setWindowTitle(self.tr("编辑快捷短语") if phrase is not None else self.tr("新建快捷短语"))
@@ -105,7 +106,8 @@ class PhraseEditor(QDialog):
         self.text = QPlainTextEdit(phrase.text if phrase is not None else "", self)
         self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText(self.tr("可用变量：{买家} {客服} {订单号}"))
-        self.pinned = QCheckBox(self.tr("置顶（回复框中 Ctrl+1…9 插入）"), self)
+        self.pinned = QCheckBox(self.tr("置顶（回复框中 Alt+1…9 插入）") if pinned_key == "Alt"
+                                else self.tr("置顶（回复框中 Ctrl+1…9 插入）"), self)
         self.pinned.setChecked(phrase.pinned if phrase is not None else False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)
@@ -144,9 +146,10 @@ class PhraseManager(QDialog):
 
     csv_written = Signal(str)  # the path of an export
 
-    def __init__(self, book: PhraseBook, parent: QWidget | None = None) -> None:
+    def __init__(self, book: PhraseBook, parent: QWidget | None = None, *, pinned_key: str = "Ctrl") -> None:
         super().__init__(parent)
         self.setObjectName("phraseManager")
+        self.pinned_key = pinned_key  # "Alt" when signed into several shops (issue 15)
         self.setWindowTitle(self.tr("快捷短语管理"))
         self.book = book
         self.editor: PhraseEditor | None = None
@@ -263,14 +266,14 @@ class PhraseManager(QDialog):
     def _on_add_clicked(self) -> None:
         scope = self.current_scope() if self.book.may_keep_team else PhraseScope.PERSONAL
         self._edit(PhraseEditor(self, may_keep_team=self.book.may_keep_team, groups=self._groups(scope),
-                                scope=scope), None)
+                                scope=scope, pinned_key=self.pinned_key), None)
 
     def _on_edit_clicked(self) -> None:
         phrase = self.current()
         if phrase is None or not self.book.may_change(phrase):
             return
         self._edit(PhraseEditor(self, may_keep_team=self.book.may_keep_team, groups=self._groups(phrase.scope),
-                                phrase=phrase), phrase)
+                                phrase=phrase, pinned_key=self.pinned_key), phrase)
 
     def _edit(self, editor: PhraseEditor, phrase: PhraseInfo | None) -> None:
         self.editor = editor

@@ -29,6 +29,7 @@ class PhraseListModel(QAbstractListModel):
         super().__init__(parent)
         self._phrases: list[PhraseInfo] = []
         self._keys: dict[int, int] = {}  # phrase id -> n of its Ctrl+n
+        self.key_name = "Ctrl"  # "Alt" when Ctrl+1..9 switch shops (issue 15)
 
     def set_phrases(self, phrases: list[PhraseInfo], pinned: list[PhraseInfo] | None = None) -> None:
         self.beginResetModel()  # a new search: the whole list is another one
@@ -51,7 +52,7 @@ class PhraseListModel(QAbstractListModel):
             text = text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
             group = f"[{p.group}] " if p.group else ""
             key = self._keys.get(p.id)
-            pin = f"Ctrl+{key}  " if key is not None else ""
+            pin = f"{self.key_name}+{key}  " if key is not None else ""
             return f"{pin}{group}{p.title} — {text}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return p.text

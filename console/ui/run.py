@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import qasync
 from PySide6.QtCore import QCoreApplication, QObject, QSettings
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from console.client.agent import AgentClient, ConnectionState, StateChange
 from console.client.errors import ClientError
-from console.protocol.messages import Status
+from console.protocol.messages import ErrorCode, Status
 from console.ui.app import apply_style, create_application, install_translator, wanted_language
 from console.ui.bridge import ClientBackend
 from console.ui.collector import MainThreadCollector
@@ -31,6 +32,7 @@ from console.ui.login import Credentials, LoginDialog
 from console.ui.main_window import MainWindow
 from console.ui.phrase_book import ClientPhrases
 from console.ui.search_bridge import ClientSearch
+from console.ui.shops_window import ShopPage, ShopsWindow
 from console.ui.state import ConsoleState
 from console.ui.stop_signals import SignalStop
 
@@ -38,6 +40,8 @@ LOGIN_TIMEOUT = 15.0
 PREFERRED_SIZE = (1360, 900)
 TITLE_BAR_GUESS = 32  # before the window is shown its frame is unknown
 CLOSE_TIMEOUT = 5.0
+BUSY_RETRIES = 4  # a login refused as "too many logins at once" is tried again, BUSY_PAUSE apart
+BUSY_PAUSE = 2.0
 
 
 @dataclass
@@ -68,7 +72,7 @@ async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext 
     logged in, the client retries by itself. ``tls`` verifies a wss:// server (default: the
     system's certificate authorities)."""
     client = AgentClient(credentials.server, credentials.account, credentials.password, state_dir=state_dir,
-                         ssl=tls)
+                         ssl=tls, shop=credentials.shop)
     unreachable = asyncio.Event()
 
     def on_state(change: StateChange) -> None:
@@ -119,26 +123,113 @@ def fit_to_screen(window: QWidget, preferred: tuple[int, int] = PREFERRED_SIZE) 
                 free.top() + max(0, (free.height() - window.height() - TITLE_BAR_GUESS) // 2))
 
 
-def open_window(client: AgentClient, settings: QSettings) -> Session:
+def open_window(client: AgentClient, settings: QSettings, *, several_shops: bool = False) -> Session:
     account = client.account
     name = account.name if account is not None else client.user
     role = account.role.value if account is not None else "agent"
     state = ConsoleState(client.user, name, role)
     backend = ClientBackend(client, state)
     phrases = ClientPhrases(client, may_keep_team=role in ("supervisor", "main"))
-    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client), phrases=phrases)
+    window = MainWindow(state, backend, settings, time.time, search=ClientSearch(client), phrases=phrases,
+                        several_shops=several_shops)
     phrases.setParent(window)
     phrases.refresh()
-    fit_to_screen(window)
     backend.attach()
-    window.show()
+    if not several_shops:
+        fit_to_screen(window)
+        window.show()
     return Session(client, state, backend, window)
 
 
+def shop_of(client: AgentClient) -> str:
+    account = client.account
+    return (account.shop if account is not None and account.shop else None) or client.shop or "?"
+
+
+@dataclass
+class ShopsSession:
+    """A console signed into several shops (issue 15): one session per shop, one window."""
+
+    sessions: list[Session]
+    window: ShopsWindow
+
+    def add(self, client: AgentClient, settings: QSettings) -> Session:
+        session = open_window(client, settings, several_shops=True)
+        self.sessions.append(session)
+        self.window.add_page(ShopPage(shop_of(client), session.state, session.backend, session.window))
+        return session
+
+    async def close(self) -> None:
+        self.window.close()
+        for session in self.sessions:
+            await session.close()
+
+
+def open_shops(clients: list[AgentClient], settings: QSettings) -> ShopsSession:
+    shops = ShopsSession([], ShopsWindow())
+    for client in clients:
+        shops.add(client, settings)
+    fit_to_screen(shops.window)
+    shops.window.show()
+    return shops
+
+
+async def _log_in_patiently(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None) -> AgentClient:
+    """``log_in``, tried again a few times while the server says too many logins are being
+    checked at once (several shops from one address sign in together)."""
+    for _ in range(BUSY_RETRIES):
+        try:
+            return await log_in(credentials, state_dir, tls)
+        except ClientError as exc:
+            if exc.code is not ErrorCode.RATE_LIMITED or "at once" not in exc.message:
+                raise
+        await asyncio.sleep(BUSY_PAUSE)
+    return await log_in(credentials, state_dir, tls)
+
+
+async def add_shop(shops: ShopsSession, settings: QSettings, state_dir: Path,
+                   tls: ssl.SSLContext | None = None) -> None:
+    """＋ 添加店铺: the login dialog for one more shop, then its page (a shop already signed into
+    is shown instead)."""
+    server = shops.sessions[0].client.url.removesuffix("/agent") if shops.sessions else None
+    more = await _ask_credentials(settings, server, state_dir, tls, one_more=True)
+    for client in more or []:
+        signed = [page.shop for page in shops.window.pages]
+        if shop_of(client) in signed:
+            await _quietly_close(client)
+            shops.window.switch_to(signed.index(shop_of(client)))
+            continue
+        shops.add(client, settings)
+        shops.window.switch_to(len(shops.sessions) - 1)
+
+
+async def log_in_all(lines: list[Credentials], state_dir: Path,
+                     tls: ssl.SSLContext | None = None) -> list[AgentClient]:
+    """Every shop of the login dialog, one after the other; all of them or none (a refusal closes
+    the ones already signed in and says which shop refused)."""
+    clients: list[AgentClient] = []
+    try:
+        for credentials in lines:
+            clients.append(await _log_in_patiently(credentials, state_dir, tls))
+    except ClientError as exc:
+        for client in clients:
+            await _quietly_close(client)
+        if len(lines) > 1 and credentials.shop is not None:  # several shops: say which one refused
+            raise ClientError(None, QCoreApplication.translate("Login", "店铺 %1：").replace("%1", credentials.shop)
+                              + (error_text(exc) if exc.code is not None else exc.message)) from exc
+        raise
+    except BaseException:
+        for client in clients:
+            await _quietly_close(client)
+        raise
+    return clients
+
+
 async def _ask_credentials(settings: QSettings, server: str | None, state_dir: Path,
-                           tls: ssl.SSLContext | None = None) -> AgentClient | None:
-    """The login dialog, non-modal (no nested event loop): retried until it works or is cancelled."""
-    dialog = LoginDialog(settings, server)
+                           tls: ssl.SSLContext | None = None, *, one_more: bool = False) -> list[AgentClient] | None:
+    """The login dialog, non-modal (no nested event loop): retried until it works or is cancelled.
+    ``one_more``: 添加店铺 from the shops window, a single new shop line."""
+    dialog = LoginDialog(settings, server, one_more=one_more)
     answers: asyncio.Queue[bool] = asyncio.Queue()
     dialog.submitted.connect(lambda: answers.put_nowait(True))
     dialog.rejected.connect(lambda: answers.put_nowait(False))
@@ -148,14 +239,14 @@ async def _ask_credentials(settings: QSettings, server: str | None, state_dir: P
             if not await answers.get():
                 return None
             try:
-                client = await log_in(dialog.credentials(), state_dir, tls)
+                clients = await log_in_all(dialog.all_credentials(), state_dir, tls)
             except ClientError as exc:
                 # say why and ask again; the password is cleared. A refusal by the server in words
                 # chosen by its code; our own (unreachable) message as it is.
                 dialog.show_error(error_text(exc) if exc.code is not None else exc.message)
                 continue
             dialog.accept()
-            return client
+            return clients
     finally:
         dialog.hide()
         dialog.deleteLater()  # by Qt's loop, not whenever the garbage collector meets the wrapper
@@ -175,15 +266,18 @@ async def console_main(
     state_dir: Path,
     *,
     server: str | None = None,
-    credentials: Credentials | None = None,
+    credentials: Credentials | list[Credentials] | None = None,
     go_online: bool = False,
-    until: Callable[[Session], Awaitable[int]] | None = None,
+    until: Callable[[Any], Awaitable[int]] | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> int:
-    """Log in, show the console, wait until it closes (or ``until`` returns); the exit code."""
+    """Log in, show the console, wait until it closes (or ``until`` returns); the exit code.
+
+    One shop: the main window (``until`` gets the ``Session``). Several (issue 15): the shops
+    window (``until`` gets the ``ShopsSession``)."""
     if credentials is not None:
         try:
-            client = await log_in(credentials, state_dir, tls)
+            clients = await log_in_all(credentials if isinstance(credentials, list) else [credentials], state_dir, tls)
         except ClientError as exc:
             print(f"fenliu console: {exc}")
             return 1
@@ -191,16 +285,31 @@ async def console_main(
         maybe = await _ask_credentials(settings, server, state_dir, tls)
         if maybe is None:
             return 0
-        client = maybe
-    session = open_window(client, settings)
+        clients = maybe
+    session: Session | ShopsSession
+    adding: set[asyncio.Task[None]] = set()
+    if len(clients) == 1:
+        session = open_window(clients[0], settings)
+    else:
+        shops = session = open_shops(clients, settings)
+
+        def on_add_shop_requested() -> None:
+            task = asyncio.ensure_future(add_shop(shops, settings, state_dir, tls))
+            adding.add(task)
+            task.add_done_callback(adding.discard)
+
+        shops.window.add_shop_requested.connect(on_add_shop_requested)
     try:
         if go_online:
-            await client.set_status(Status.ONLINE)
+            for client in clients:
+                await client.set_status(Status.ONLINE)
         if until is not None:
             return await until(session)
         await _until_closed(session.window)
         return 0
     finally:
+        for task in list(adding):
+            task.cancel()
         await session.close()
 
 
@@ -209,9 +318,9 @@ def run_console(
     state_dir: Path,
     *,
     server: str | None = None,
-    credentials: Credentials | None = None,
+    credentials: Credentials | list[Credentials] | None = None,
     go_online: bool = False,
-    until: Callable[[Session], Awaitable[int]] | None = None,
+    until: Callable[[Any], Awaitable[int]] | None = None,
     settings: QSettings | None = None,
     tls: ssl.SSLContext | None = None,
 ) -> int:

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 from console.reception.model import Section
 from console.ui.main_window import MainWindow
-from console.ui.run import Session
+from console.ui.run import Session, ShopsSession
 from console.ui.state import Delivery
 
 TIMEOUT = 90.0
@@ -28,8 +28,10 @@ async def _until(condition: Callable[[], bool], timeout: float) -> None:
             await asyncio.sleep(0.05)
 
 
-async def self_test(session: Session) -> int:
-    """Wait for a waiting buyer of ours, open it with Ctrl+Up, answer with Ctrl+Enter, see it confirmed."""
+async def self_test(shops: Session | ShopsSession) -> int:
+    """Wait for a waiting buyer of ours, open it with Ctrl+Up, answer with Ctrl+Enter, see it confirmed
+    (signed into several shops: in the first one)."""
+    session = shops.sessions[0] if isinstance(shops, ShopsSession) else shops
     state, window = session.state, session.window
     mine = f"agent:{state.agent}"
 
@@ -76,29 +78,34 @@ async def _annotate(window: MainWindow, conversation: str) -> None:
     await _until(lambda: panel.model.panel is not None and bool(panel.model.panel.notes), 5.0)
 
 
-def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable[int]]:
+def screenshot_after(path: str, seconds: float) -> Callable[[Session | ShopsSession], Awaitable[int]]:
     """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
     team tab (supervisors), save the window as a PNG, and finish."""
 
-    async def take(session: Session) -> int:
+    async def take(shops: Session | ShopsSession) -> int:
+        # Signed into several shops (issue 15): every shop is answered, the first one is shown
+        # under the shop bar, and the picture is the shops window.
+        pages = shops.sessions if isinstance(shops, ShopsSession) else [shops]
+        session = pages[0]
         state, window = session.state, session.window
-        mine = f"agent:{state.agent}"
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
-        answers = iter(ANSWERS * 20)
+        answers = iter(ANSWERS * 20 * len(pages))
         while window.supervisor is None and loop.time() < end - ANSWER_EVERY:
             await asyncio.sleep(ANSWER_EVERY)
-            # As an agent would: answer the buyer who just wrote, so the ones who wrote long ago
-            # show their reply timers turning amber and red (CONSOLE.md §6).
-            fresh = [c for c in state.conversations.values()
-                     if c.holder == mine and c.section is Section.PENDING and c.waiting_since is not None]
-            if fresh:
-                newest = max(fresh, key=lambda c: c.waiting_since or 0.0)
-                window.model.flush()
-                window.reception.select_conversation(newest.id)
-                window._on_reception_conversation_opened(newest.id)
-                window.pane.input.setPlainText(next(answers))
-                window.pane.send_button.click()
+            for page in pages:
+                # As an agent would: answer the buyer who just wrote, so the ones who wrote long ago
+                # show their reply timers turning amber and red (CONSOLE.md §6).
+                mine = f"agent:{page.state.agent}"
+                fresh = [c for c in page.state.conversations.values()
+                         if c.holder == mine and c.section is Section.PENDING and c.waiting_since is not None]
+                if fresh:
+                    newest = max(fresh, key=lambda c: c.waiting_since or 0.0)
+                    page.window.model.flush()
+                    page.window.reception.select_conversation(newest.id)
+                    page.window._on_reception_conversation_opened(newest.id)
+                    page.window.pane.input.setPlainText(next(answers))
+                    page.window.pane.send_button.click()
         await asyncio.sleep(max(0.0, end - loop.time()))
         window.model.flush()
         if window.supervisor is not None and window.tabs is not None:
@@ -128,7 +135,7 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
                     window.pane.input.insertPlainText("/fh")  # 发货: pinyin initials
             window.tick.timeout.emit()  # the timers as of this very second
             await asyncio.sleep(1.0)
-        window.grab().save(path)
+        shops.window.grab().save(path)
         print(f"screenshot: {path}")
         return 0
 

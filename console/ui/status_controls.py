@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
 
 STATUSES = ("online", "suspended", "offline")
 STATUS_KEYS = {"online": "Ctrl+1", "suspended": "Ctrl+2", "offline": "Ctrl+3"}
+# Signed into several shops, Ctrl+1..9 switch shops (issue 15): the statuses move to Ctrl+Alt+1/2/3.
+SEVERAL_SHOPS_STATUS_KEYS = {"online": "Ctrl+Alt+1", "suspended": "Ctrl+Alt+2", "offline": "Ctrl+Alt+3"}
 
 
 def status_title(status: str) -> str:
@@ -33,11 +35,15 @@ class StatusControls(QWidget):
     """Asks for a status change (``status_requested``); shows what the server says it is."""
 
     status_requested = Signal(str)
+    status_for_all_requested = Signal(str)  # the scope is 全部店铺 (issue 15)
 
-    def __init__(self, waiting_count: Callable[[], int], parent: QWidget | None = None) -> None:
+    def __init__(self, waiting_count: Callable[[], int], parent: QWidget | None = None, *,
+                 keys: dict[str, str] = STATUS_KEYS) -> None:
         super().__init__(parent)
         self.setObjectName("statusControls")
         self._waiting_count = waiting_count
+        self._waiting_all: Callable[[], int] | None = None
+        self.scope: QComboBox | None = None  # 本店 / 全部店铺, when signed into several shops
         self.status = "offline"
         self.buttons: dict[str, QToolButton] = {}
         self.shortcuts: dict[str, QShortcut] = {}
@@ -54,15 +60,16 @@ class StatusControls(QWidget):
             button.setCheckable(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setToolTip(self.tr("%1 (%2)").replace("%1", status_title(status))
-                              .replace("%2", QKeySequence(STATUS_KEYS[status]).toString(
+                              .replace("%2", QKeySequence(keys[status]).toString(
                                   QKeySequence.SequenceFormat.NativeText)))
             self._group.addButton(button, position)
             layout.addWidget(button)
             self.buttons[status] = button
-            shortcut = QShortcut(QKeySequence(STATUS_KEYS[status]), self)
+            shortcut = QShortcut(QKeySequence(keys[status]), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(lambda s=status: self.request(s))
             self.shortcuts[status] = shortcut
+        self._layout = layout
         layout.addSpacing(14)
         self.load_label = QLabel(self)
         self.load_label.setObjectName("loadLabel")
@@ -75,6 +82,21 @@ class StatusControls(QWidget):
         self._group.idClicked.connect(self._on_group_id_clicked)
         self.show_status("offline", 0, 0)
         self.show_connection("connecting")
+
+    def enable_all_shops(self, waiting_all: Callable[[], int]) -> None:
+        """Signed into several shops: a scope choice, 本店 or 全部店铺 (the status of every shop at
+        once); ``waiting_all`` counts the waiting buyers of every shop for the offline question."""
+        self._waiting_all = waiting_all
+        self.scope = QComboBox(self)
+        self.scope.setObjectName("statusScope")
+        self.scope.addItem(self.tr("本店"), "shop")
+        self.scope.addItem(self.tr("全部店铺"), "all")
+        self.scope.setToolTip(self.tr("状态只改本店，或同时改全部店铺"))
+        self._layout.insertWidget(len(STATUSES), self.scope)
+
+    @property
+    def for_all_shops(self) -> bool:
+        return self.scope is not None and self.scope.currentData() == "all"
 
     # -- fed by the main window --------------------------------------------------------------------
 
@@ -95,6 +117,15 @@ class StatusControls(QWidget):
 
     def request(self, status: str) -> None:
         """Ask for a status; going offline with buyers waiting asks first (R3.3)."""
+        if self.for_all_shops:
+            assert self._waiting_all is not None
+            self.buttons[self.status].setChecked(True)  # each shop's page shows what its server says
+            waiting = self._waiting_all()
+            if status == "offline" and waiting > 0:
+                self._ask_offline(waiting)
+                return
+            self.status_for_all_requested.emit(status)
+            return
         if status == self.status:
             self.buttons[status].setChecked(True)
             return
@@ -108,7 +139,9 @@ class StatusControls(QWidget):
     def _ask_offline(self, waiting: int) -> None:
         self.buttons[self.status].setChecked(True)
         dialog = QMessageBox(QMessageBox.Icon.Question, self.tr("确认离线"),
-                             self.tr("还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。\n确定离线吗？")
+                             (self.tr("全部店铺还有 %1 位买家在等待回复。离线后他们将被分配给各店的其他同事（R3.3）。\n"
+                                      "确定全部店铺离线吗？") if self.for_all_shops else
+                              self.tr("还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。\n确定离线吗？"))
                              .replace("%1", str(waiting)),
                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         dialog.button(QMessageBox.StandardButton.Yes).setText(self.tr("离线"))
@@ -124,7 +157,7 @@ class StatusControls(QWidget):
         if dialog is not None:
             dialog.deleteLater()
         if result == QMessageBox.StandardButton.Yes:
-            self.status_requested.emit("offline")
+            (self.status_for_all_requested if self.for_all_shops else self.status_requested).emit("offline")
 
     def _on_group_id_clicked(self, position: int) -> None:
         self.request(STATUSES[position])

@@ -15,6 +15,35 @@ from pathlib import Path
 
 ENGLISH = {
     "zh": "en",  # the language marker read by console.ui.labels
+    # issue 15: several shops in one console
+    "＋ 添加店铺": "+ Add shop",
+    "再登录一个店铺的账号": "Sign into one more shop's account",
+    "%1 · %5 · 未读 %2 · %3 %4": "%1 · %5 · %2 unread · %3 %4",
+    "分流接待台 · %1 个店铺": "Fenliu reception · %1 shops",
+    "本店": "This shop",
+    "全部店铺": "All shops",
+    "状态只改本店，或同时改全部店铺": "Change the status of this shop only, or of all shops at once",
+    "全部店铺还有 %1 位买家在等待回复。离线后他们将被分配给各店的其他同事（R3.3）。\n确定全部店铺离线吗？":
+        "%1 buyers are waiting for a reply in all shops. Going offline hands them to colleagues in each shop "
+        "(R3.3).\nGo offline in all shops?",
+    "输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Alt+1…9 插入置顶短语":
+        "Type a reply, Ctrl+Enter to send; / searches quick replies, Alt+1…9 inserts a pinned one",
+    "店铺": "Shop",
+    "服务器只有一个店铺时可不填": "May stay empty when the server has one shop",
+    "＋ 再添加一个店铺": "+ One more shop",
+    "同时登录几个店铺的账号，Ctrl+1…9 切换店铺": "Sign into several shops at once; Ctrl+1…9 switch shops",
+    "店铺 %1": "Shop %1",
+    "账号 %1": "Account %1",
+    "密码 %1": "Password %1",
+    "登录几个店铺时，每个店铺都要填写店铺、账号和密码": "With several shops, fill in shop, account and password for each",
+    "同一个店铺填了两次": "The same shop is listed twice",
+    "添加店铺": "Add shop",
+    "店铺名": "Shop name",
+    "请填写店铺": "Please fill in the shop",
+    "店铺 %1：": "Shop %1: ",
+    "服务器上没有这个店铺，或服务器有几个店铺而没有填写店铺：请在“店铺”一栏填写店铺名":
+        "No such shop on this server, or the server has several shops and none was named: fill in the Shop field",
+    "置顶（回复框中 Alt+1…9 插入）": "Pinned (Alt+1…9 in the reply box)",
     "导出报表": "Export report",
     "导出今日报表…": "Export today's report…",
     "每个会话一行、每位客服一行，XLSX 或 CSV": "One row per conversation and per agent, XLSX or CSV",

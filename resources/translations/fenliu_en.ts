@@ -568,22 +568,22 @@
 <context>
     <name>Connection</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="25" />
+        <location filename="../../console/ui/status_controls.py" line="27" />
         <source>连接中…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="26" />
+        <location filename="../../console/ui/status_controls.py" line="28" />
         <source>已连接</source>
         <translation>Connected</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="27" />
+        <location filename="../../console/ui/status_controls.py" line="29" />
         <source>重连中…</source>
         <translation>Reconnecting…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="28" />
+        <location filename="../../console/ui/status_controls.py" line="30" />
         <source>未连接</source>
         <translation>Disconnected</translation>
     </message>
@@ -591,114 +591,119 @@
 <context>
     <name>ConversationPane</name>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="224" />
+        <location filename="../../console/ui/conversation_pane.py" line="226" />
         <source>从左侧选择一个会话开始接待
 Ctrl+↑ 跳到等待最久的买家</source>
         <translation>Pick a conversation on the left to start
 Ctrl+↑ jumps to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="232" />
+        <location filename="../../console/ui/conversation_pane.py" line="234" />
         <source>认领</source>
         <translation>Claim</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="233" />
+        <location filename="../../console/ui/conversation_pane.py" line="235" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="475" />
+        <location filename="../../console/ui/conversation_pane.py" line="477" />
         <source>输入回复，Ctrl+Enter 发送</source>
         <translation>Type a reply, Ctrl+Enter sends</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="267" />
+        <location filename="../../console/ui/conversation_pane.py" line="269" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="252" />
+        <location filename="../../console/ui/conversation_pane.py" line="254" />
         <source>图片</source>
         <translation>Image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="254" />
+        <location filename="../../console/ui/conversation_pane.py" line="256" />
         <source>发送图片（也可以粘贴 Ctrl+V 或拖入回复框）</source>
         <translation>Send an image (or paste it with Ctrl+V, or drop it on the reply box)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="259" />
+        <location filename="../../console/ui/conversation_pane.py" line="261" />
         <source>表情 (%1)</source>
         <translation>Emoji (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="260" />
+        <location filename="../../console/ui/conversation_pane.py" line="262" />
         <source>表情</source>
         <translation>Emoji</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="264" />
+        <location filename="../../console/ui/conversation_pane.py" line="266" />
         <source>商品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="265" />
+        <location filename="../../console/ui/conversation_pane.py" line="267" />
         <source>从商品库发送商品卡片</source>
         <translation>Send a product card from the catalogue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="269" />
+        <location filename="../../console/ui/conversation_pane.py" line="271" />
         <source>发送 (%1)</source>
         <translation>Send (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="359" />
+        <location filename="../../console/ui/conversation_pane.py" line="361" />
         <source>为什么分给我：%1（%2）</source>
         <translation>Why this buyer came to me: %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="359" />
+        <location filename="../../console/ui/conversation_pane.py" line="361" />
         <source>分配：%3 · %1（%2）</source>
         <translation>Routed to %3 · %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="391" />
+        <location filename="../../console/ui/conversation_pane.py" line="393" />
         <source>选择图片</source>
         <translation>Choose an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="391" />
+        <location filename="../../console/ui/conversation_pane.py" line="393" />
         <source>图片 (%1)</source>
         <translation>Images (%1)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="398" />
+        <location filename="../../console/ui/conversation_pane.py" line="400" />
         <source>无法读取图片：%1</source>
         <translation>Cannot read the image: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="407" />
+        <location filename="../../console/ui/conversation_pane.py" line="409" />
         <source>图片太大：最大 %1 MB</source>
         <translation>The image is too large: at most %1 MB</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="461" />
+        <location filename="../../console/ui/conversation_pane.py" line="463" />
         <source>（已结束）</source>
         <translation> (closed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="471" />
+        <location filename="../../console/ui/conversation_pane.py" line="473" />
         <source>会话已结束，不能再回复</source>
         <translation>The session has ended; no more replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="476" />
+        <location filename="../../console/ui/conversation_pane.py" line="479" />
+        <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Alt+1…9 插入置顶短语</source>
+        <translation>Type a reply, Ctrl+Enter to send; / searches quick replies, Alt+1…9 inserts a pinned one</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/conversation_pane.py" line="480" />
         <source>输入回复，Ctrl+Enter 发送；/ 搜索快捷短语，Ctrl+1…9 插入置顶短语</source>
         <translation>Type a reply, Ctrl+Enter sends; / searches quick replies, Ctrl+1…9 insert pinned ones</translation>
     </message>
     <message>
-        <location filename="../../console/ui/conversation_pane.py" line="525" />
+        <location filename="../../console/ui/conversation_pane.py" line="535" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
     </message>
@@ -790,221 +795,286 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="86" />
+        <location filename="../../console/ui/run.py" line="90" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="87" />
+        <location filename="../../console/ui/run.py" line="91" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/run.py" line="218" />
+        <source>店铺 %1：</source>
+        <translation>Shop %1: </translation>
     </message>
 </context>
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../console/ui/login.py" line="30" />
+        <location filename="../../console/ui/login.py" line="56" />
         <source>登录分流接待台</source>
         <translation>Sign in to Fenliu</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="42" />
+        <location filename="../../console/ui/login.py" line="62" />
+        <source>服务器只有一个店铺时可不填</source>
+        <translation>May stay empty when the server has one shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="71" />
         <source>服务器</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="43" />
+        <location filename="../../console/ui/login.py" line="72" />
+        <source>店铺</source>
+        <translation>Shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="73" />
         <source>账号</source>
         <translation>Account</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="44" />
+        <location filename="../../console/ui/login.py" line="74" />
         <source>密码</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="47" />
+        <location filename="../../console/ui/login.py" line="76" />
+        <source>＋ 再添加一个店铺</source>
+        <translation>+ One more shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="78" />
+        <source>同时登录几个店铺的账号，Ctrl+1…9 切换店铺</source>
+        <translation>Sign into several shops at once; Ctrl+1…9 switch shops</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="81" />
         <source>登录</source>
         <translation>Sign in</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="48" />
+        <location filename="../../console/ui/login.py" line="82" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="62" />
+        <location filename="../../console/ui/login.py" line="97" />
+        <source>添加店铺</source>
+        <translation>Add shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="99" />
+        <source>店铺名</source>
+        <translation>Shop name</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="112" />
+        <source>店铺 %1</source>
+        <translation>Shop %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="113" />
+        <source>账号 %1</source>
+        <translation>Account %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="114" />
+        <source>密码 %1</source>
+        <translation>Password %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="140" />
         <source>正在连接 %1 …</source>
         <translation>Connecting to %1 …</translation>
     </message>
     <message>
-        <location filename="../../console/ui/login.py" line="83" />
+        <location filename="../../console/ui/login.py" line="164" />
         <source>请填写服务器、账号和密码</source>
         <translation>Please fill in server, account and password</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="167" />
+        <source>请填写店铺</source>
+        <translation>Please fill in the shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="175" />
+        <source>登录几个店铺时，每个店铺都要填写店铺、账号和密码</source>
+        <translation>With several shops, fill in shop, account and password for each</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/login.py" line="179" />
+        <source>同一个店铺填了两次</source>
+        <translation>The same shop is listed twice</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../console/ui/main_window.py" line="143" />
+        <location filename="../../console/ui/main_window.py" line="151" />
         <source>接待</source>
         <translation>Reception</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="144" />
+        <location filename="../../console/ui/main_window.py" line="152" />
         <source>团队</source>
         <translation>Team</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="159" />
+        <location filename="../../console/ui/main_window.py" line="167" />
         <source>视图</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="160" />
+        <location filename="../../console/ui/main_window.py" line="168" />
         <source>接待列表分组</source>
         <translation>Group the reception list</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="162" />
+        <location filename="../../console/ui/main_window.py" line="170" />
         <source>跳到等待最久的买家</source>
         <translation>Jump to the buyer waiting longest</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="168" />
+        <location filename="../../console/ui/main_window.py" line="176" />
         <source>搜索会话…</source>
         <translation>Search conversations…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="171" />
+        <location filename="../../console/ui/main_window.py" line="179" />
         <source>买家信息面板</source>
         <translation>Buyer panel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="180" />
+        <location filename="../../console/ui/main_window.py" line="188" />
         <source>快捷短语</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="181" />
+        <location filename="../../console/ui/main_window.py" line="189" />
         <source>管理快捷短语…</source>
         <translation>Manage quick replies…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="185" />
+        <location filename="../../console/ui/main_window.py" line="193" />
         <source>提醒</source>
         <translation>Alerts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="186" />
+        <location filename="../../console/ui/main_window.py" line="194" />
         <source>静音</source>
         <translation>Mute</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="189" />
+        <location filename="../../console/ui/main_window.py" line="197" />
         <source>新买家声音提醒</source>
         <translation>Sound for new buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="190" />
+        <location filename="../../console/ui/main_window.py" line="198" />
         <source>新消息声音提醒</source>
         <translation>Sound on a new message</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="192" />
+        <location filename="../../console/ui/main_window.py" line="200" />
         <source>慢回复提醒声音</source>
         <translation>Sound on the slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="194" />
+        <location filename="../../console/ui/main_window.py" line="202" />
         <source>窗口不在前台时：托盘通知和任务栏闪烁</source>
         <translation>When the window is in the background: tray notification and taskbar flash</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="202" />
+        <location filename="../../console/ui/main_window.py" line="210" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="206" />
+        <location filename="../../console/ui/main_window.py" line="214" />
         <source>关闭</source>
         <translation>Off</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="206" />
+        <location filename="../../console/ui/main_window.py" line="214" />
         <source>等待 %1 秒时</source>
         <translation>After %1 s of waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="212" />
+        <location filename="../../console/ui/main_window.py" line="220" />
         <source>会话</source>
         <translation>Conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="219" />
+        <location filename="../../console/ui/main_window.py" line="227" />
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="418" />
-        <location filename="../../console/ui/main_window.py" line="466" />
-        <location filename="../../console/ui/main_window.py" line="470" />
+        <location filename="../../console/ui/main_window.py" line="427" />
+        <location filename="../../console/ui/main_window.py" line="475" />
+        <location filename="../../console/ui/main_window.py" line="479" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="422" />
+        <location filename="../../console/ui/main_window.py" line="431" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="213" />
-        <location filename="../../console/ui/main_window.py" line="420" />
+        <location filename="../../console/ui/main_window.py" line="221" />
+        <location filename="../../console/ui/main_window.py" line="429" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="435" />
+        <location filename="../../console/ui/main_window.py" line="444" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="467" />
+        <location filename="../../console/ui/main_window.py" line="476" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="471" />
+        <location filename="../../console/ui/main_window.py" line="480" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="497" />
+        <location filename="../../console/ui/main_window.py" line="506" />
         <source>不是可发送的图片（支持 PNG、JPEG、GIF、WebP）</source>
         <translation>Not an image that can be sent (PNG, JPEG, GIF, WebP)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="542" />
+        <location filename="../../console/ui/main_window.py" line="552" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="542" />
+        <location filename="../../console/ui/main_window.py" line="552" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="569" />
+        <location filename="../../console/ui/main_window.py" line="579" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="576" />
+        <location filename="../../console/ui/main_window.py" line="586" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="582" />
+        <location filename="../../console/ui/main_window.py" line="592" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1045,62 +1115,67 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhraseEditor</name>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <location filename="../../console/ui/phrase_manager.py" line="90" />
         <source>编辑快捷短语</source>
         <translation>Edit quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="89" />
+        <location filename="../../console/ui/phrase_manager.py" line="90" />
         <source>新建快捷短语</source>
         <translation>New quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="107" />
+        <location filename="../../console/ui/phrase_manager.py" line="108" />
         <source>可用变量：{买家} {客服} {订单号}</source>
         <translation>Variables: {买家} (buyer) {客服} (agent) {订单号} (order number)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="108" />
+        <location filename="../../console/ui/phrase_manager.py" line="109" />
+        <source>置顶（回复框中 Alt+1…9 插入）</source>
+        <translation>Pinned (Alt+1…9 in the reply box)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/phrase_manager.py" line="110" />
         <source>置顶（回复框中 Ctrl+1…9 插入）</source>
         <translation>Pinned (Ctrl+1…9 in the reply box)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="112" />
+        <location filename="../../console/ui/phrase_manager.py" line="114" />
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="113" />
+        <location filename="../../console/ui/phrase_manager.py" line="115" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="115" />
+        <location filename="../../console/ui/phrase_manager.py" line="117" />
         <source>所属</source>
         <translation>Set</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="116" />
+        <location filename="../../console/ui/phrase_manager.py" line="118" />
         <source>分组</source>
         <translation>Group</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="117" />
+        <location filename="../../console/ui/phrase_manager.py" line="119" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="118" />
+        <location filename="../../console/ui/phrase_manager.py" line="120" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="133" />
+        <location filename="../../console/ui/phrase_manager.py" line="135" />
         <source>标题和内容都不能为空</source>
         <translation>Title and text must not be empty</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="137" />
+        <location filename="../../console/ui/phrase_manager.py" line="139" />
         <source>内容超过 %1 个字</source>
         <translation>The text is longer than %1 characters</translation>
     </message>
@@ -1178,126 +1253,126 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Line %1: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="150" />
+        <location filename="../../console/ui/phrase_manager.py" line="153" />
         <source>快捷短语管理</source>
         <translation>Quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>标题</source>
         <translation>Title</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>内容</source>
         <translation>Text</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="155" />
+        <location filename="../../console/ui/phrase_manager.py" line="158" />
         <source>置顶</source>
         <translation>Pinned</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="158" />
+        <location filename="../../console/ui/phrase_manager.py" line="161" />
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="159" />
+        <location filename="../../console/ui/phrase_manager.py" line="162" />
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="160" />
+        <location filename="../../console/ui/phrase_manager.py" line="163" />
         <source>置顶/取消</source>
         <translation>Pin / unpin</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="161" />
+        <location filename="../../console/ui/phrase_manager.py" line="164" />
         <source>上移</source>
         <translation>Move up</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="162" />
+        <location filename="../../console/ui/phrase_manager.py" line="165" />
         <source>下移</source>
         <translation>Move down</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="163" />
+        <location filename="../../console/ui/phrase_manager.py" line="166" />
         <source>删除</source>
         <translation>Delete</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="164" />
+        <location filename="../../console/ui/phrase_manager.py" line="167" />
         <source>导入 CSV…</source>
         <translation>Import CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="165" />
+        <location filename="../../console/ui/phrase_manager.py" line="168" />
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="167" />
+        <location filename="../../console/ui/phrase_manager.py" line="170" />
         <source>UTF-8 编码</source>
         <translation>UTF-8</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="168" />
+        <location filename="../../console/ui/phrase_manager.py" line="171" />
         <source>GBK 编码（旧版 Excel）</source>
         <translation>GBK (older Excel)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="204" />
+        <location filename="../../console/ui/phrase_manager.py" line="207" />
         <source>（主管维护，只读）</source>
         <translation> (kept by supervisors, read-only)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="309" />
+        <location filename="../../console/ui/phrase_manager.py" line="312" />
         <source>删除快捷短语</source>
         <translation>Delete quick reply</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="310" />
+        <location filename="../../console/ui/phrase_manager.py" line="313" />
         <source>删除“%1”吗？</source>
         <translation>Delete “%1”?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="317" />
-        <location filename="../../console/ui/phrase_manager.py" line="333" />
+        <location filename="../../console/ui/phrase_manager.py" line="320" />
+        <location filename="../../console/ui/phrase_manager.py" line="336" />
         <source>导入快捷短语</source>
         <translation>Import quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="317" />
-        <location filename="../../console/ui/phrase_manager.py" line="344" />
+        <location filename="../../console/ui/phrase_manager.py" line="320" />
+        <location filename="../../console/ui/phrase_manager.py" line="347" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="327" />
+        <location filename="../../console/ui/phrase_manager.py" line="330" />
         <source>无法读取文件：%1</source>
         <translation>Cannot read the file: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="334" />
+        <location filename="../../console/ui/phrase_manager.py" line="337" />
         <source>文件有误，未导入任何短语。</source>
         <translation>The file has errors; nothing was imported.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="344" />
-        <location filename="../../console/ui/phrase_manager.py" line="353" />
-        <location filename="../../console/ui/phrase_manager.py" line="359" />
+        <location filename="../../console/ui/phrase_manager.py" line="347" />
+        <location filename="../../console/ui/phrase_manager.py" line="356" />
+        <location filename="../../console/ui/phrase_manager.py" line="362" />
         <source>导出快捷短语</source>
         <translation>Export quick replies</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="354" />
+        <location filename="../../console/ui/phrase_manager.py" line="357" />
         <source>有的字 GBK 编码写不下（如表情符号），请改用 UTF-8 编码导出</source>
         <translation>Some characters (emoji, for instance) cannot be written in GBK; export as UTF-8 instead</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_manager.py" line="360" />
+        <location filename="../../console/ui/phrase_manager.py" line="363" />
         <source>无法写入文件：%1</source>
         <translation>Cannot write the file: %1</translation>
     </message>
@@ -1305,17 +1380,17 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>PhrasePopup</name>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="94" />
+        <location filename="../../console/ui/phrase_popup.py" line="95" />
         <source>↑↓ 选择，Enter 插入，Esc 关闭</source>
         <translation>↑↓ choose, Enter inserts, Esc closes</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="96" />
+        <location filename="../../console/ui/phrase_popup.py" line="97" />
         <source>没有与“%1”相符的快捷短语</source>
         <translation>No quick reply matches “%1”</translation>
     </message>
     <message>
-        <location filename="../../console/ui/phrase_popup.py" line="97" />
+        <location filename="../../console/ui/phrase_popup.py" line="98" />
         <source>还没有快捷短语：在“快捷短语”菜单中添加</source>
         <translation>No quick replies yet: add some in the Quick replies menu</translation>
     </message>
@@ -1839,75 +1914,103 @@ Buyers show here when they write</translation>
         <translation>The server failed; nothing was changed</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="42" />
+        <location filename="../../console/ui/errors.py" line="40" />
+        <source>服务器上没有这个店铺，或服务器有几个店铺而没有填写店铺：请在“店铺”一栏填写店铺名</source>
+        <translation>No such shop on this server, or the server has several shops and none was named: fill in the Shop field</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/errors.py" line="45" />
         <source>未连接服务器</source>
         <translation>Not connected to the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="44" />
+        <location filename="../../console/ui/errors.py" line="47" />
         <source>与服务器的连接中断，结果未知</source>
         <translation>The connection dropped; the outcome is unknown</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="46" />
+        <location filename="../../console/ui/errors.py" line="49" />
         <source>服务器没有及时应答</source>
         <translation>The server did not answer in time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="47" />
+        <location filename="../../console/ui/errors.py" line="50" />
         <source>无法连接服务器</source>
         <translation>Cannot reach the server</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="48" />
+        <location filename="../../console/ui/errors.py" line="51" />
         <source>出现意外错误：%1</source>
         <translation>Unexpected error: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="54" />
+        <location filename="../../console/ui/errors.py" line="57" />
         <source>这不是您接待中的会话，不能转接</source>
         <translation>This is not a session you hold: it cannot be transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="56" />
+        <location filename="../../console/ui/errors.py" line="59" />
         <source>对方已离线（或已在接待这位买家），不能转接</source>
         <translation>That colleague is offline (or already has this buyer): not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="58" />
+        <location filename="../../console/ui/errors.py" line="61" />
         <source>该分组现在没有能接待的客服，且不排队，不能转接</source>
         <translation>Nobody in that group can take the buyer now and it does not queue: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="60" />
+        <location filename="../../console/ui/errors.py" line="63" />
         <source>会话已结束或已不在您这里，不能转接</source>
         <translation>The session ended or is no longer yours: not transferred</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="62" />
+        <location filename="../../console/ui/errors.py" line="65" />
         <source>找不到这位同事或分组（策略可能已更改）</source>
         <translation>No such colleague or group (the policy may have changed)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/errors.py" line="64" />
+        <location filename="../../console/ui/errors.py" line="67" />
         <source>备注最多 200 字</source>
         <translation>The note is at most 200 characters</translation>
     </message>
 </context>
 <context>
+    <name>ShopsWindow</name>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="71" />
+        <source>＋ 添加店铺</source>
+        <translation>+ Add shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="72" />
+        <source>再登录一个店铺的账号</source>
+        <translation>Sign into one more shop's account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="145" />
+        <source>%1 · %5 · 未读 %2 · %3 %4</source>
+        <translation>%1 · %5 · %2 unread · %3 %4</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/shops_window.py" line="156" />
+        <source>分流接待台 · %1 个店铺</source>
+        <translation>Fenliu reception · %1 shops</translation>
+    </message>
+</context>
+<context>
     <name>Status</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="17" />
+        <location filename="../../console/ui/status_controls.py" line="19" />
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="18" />
+        <location filename="../../console/ui/status_controls.py" line="20" />
         <source>挂起</source>
         <translation>Suspended</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="19" />
+        <location filename="../../console/ui/status_controls.py" line="21" />
         <source>离线</source>
         <translation>Offline</translation>
     </message>
@@ -1915,39 +2018,61 @@ Buyers show here when they write</translation>
 <context>
     <name>StatusControls</name>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="56" />
+        <location filename="../../console/ui/status_controls.py" line="62" />
         <source>%1 (%2)</source>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="85" />
+        <location filename="../../console/ui/status_controls.py" line="92" />
+        <source>本店</source>
+        <translation>This shop</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="93" />
+        <source>全部店铺</source>
+        <translation>All shops</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="94" />
+        <source>状态只改本店，或同时改全部店铺</source>
+        <translation>Change the status of this shop only, or of all shops at once</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="107" />
         <source>接待中 %1/%2</source>
         <translation>Serving %1/%2</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="86" />
+        <location filename="../../console/ui/status_controls.py" line="108" />
         <source>当前接待 / 接待上限</source>
         <translation>Open sessions / cap</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="110" />
+        <location filename="../../console/ui/status_controls.py" line="141" />
         <source>确认离线</source>
         <translation>Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="111" />
+        <location filename="../../console/ui/status_controls.py" line="142" />
+        <source>全部店铺还有 %1 位买家在等待回复。离线后他们将被分配给各店的其他同事（R3.3）。
+确定全部店铺离线吗？</source>
+        <translation>%1 buyers are waiting for a reply in all shops. Going offline hands them to colleagues in each shop (R3.3).
+Go offline in all shops?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="144" />
         <source>还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。
 确定离线吗？</source>
         <translation>%1 buyers are still waiting for a reply. Going offline routes them to colleagues (R3.3).
 Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="114" />
+        <location filename="../../console/ui/status_controls.py" line="147" />
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="115" />
+        <location filename="../../console/ui/status_controls.py" line="148" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
