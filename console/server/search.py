@@ -142,6 +142,7 @@ class MessageSearch:
         top = before if before is not None else self._max_id() + 1
         where_scope, scope_args = _scope_clause(scope)
         if len(text) >= TRIGRAM:
+            self.store.index_messages()  # the batch's own messages (indexed at each commit)
             rows = self.store.all(
                 "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages_fts f"
                 " JOIN messages m ON m.id = f.rowid"
