@@ -215,6 +215,9 @@ def generate(buyers: int, verbose: bool) -> Path:
     work = base / "clean"
     work.mkdir(parents=True)
     started = time.perf_counter()
+    import gc
+
+    gc.disable()  # millions of long-lived objects and nothing to collect: the collector's passes only cost
     day_start = time.time() - SPAN_S - 120
     agent_of, total, snapshot_at = _engine_day(work, buyers, day_start)
     _tables(work, agent_of, day_start)
