@@ -54,11 +54,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from push import cpu_seconds  # noqa: E402  (one way to read a child's CPU time)
+
 from console.routing.events import Arrive, BuyerSay, Close, HolderReply, SetStatus, Status  # noqa: E402
 from console.routing.policy import load_policy_toml  # noqa: E402
 from console.server import driver as driver_module  # noqa: E402
 from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
-from push import cpu_seconds  # noqa: E402  (one way to read a child's CPU time)
 
 AGENTS = 500
 OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
