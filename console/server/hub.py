@@ -122,8 +122,13 @@ class Hub:
                 link.sent_seq = seq
                 self._outbox.setdefault(link.conn, []).append(body)
         if self._outbox and not self._out_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop (cannot have connections): write now
+                self._flush_out()
+                return
             self._out_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_out)
+            loop.call_soon(self._flush_out)
 
     def _flush_out(self) -> None:
         """Write each console's pushes of the batches just committed in one socket write: a

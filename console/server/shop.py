@@ -116,6 +116,7 @@ class Shop:
         self._status_sent: dict[str, tuple[Status, int, int]] = {}
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None  # the engine wake-up ``_wake`` was set for
+        self._wake_due = 0.0  # and the loop time it fires at
         self._midnight: asyncio.TimerHandle | None = None
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._staff: tuple[Policy, Staff] | None = None
@@ -672,12 +673,14 @@ class Shop:
         wake = self.driver.next_wake()
         delay = None if wake is None else max(0.0, wake - self.driver.now())
         if self._wake is not None:
-            if wake == self._wake_at and delay is not None and self._wake.when() <= loop.time() + delay + 0.001:
+            if wake == self._wake_at and delay is not None and self._wake_due <= loop.time() + delay + 0.001:
                 return  # the timer set is still the one needed (most requests move no deadline)
             self._wake.cancel()
             self._wake = None
         self._wake_at = wake
         if delay is not None:
+            # the due time is kept here: a qasync loop's call_later gives a Handle without when()
+            self._wake_due = loop.time() + delay
             self._wake = loop.call_later(delay, self._on_wake)
 
     def _on_wake(self) -> None:
