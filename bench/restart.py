@@ -19,7 +19,10 @@ folder, so every start does the same work) to the first TCP connection its port 
 same run, right after, an empty data folder (the 500 accounts only) is started the same way
 (``empty_start_s``: what Python, the imports and opening a database cost). One JSON line per case::
 
-    {"buyers": N, "after": "clean"|"kill", "start_s": x, "empty_start_s": x}
+    {"buyers": N, "after": "clean"|"kill", "start_s": x, "empty_start_s": x, "start_cpu_s": x, "empty_start_cpu_s": x}
+
+(``*_cpu_s``: the server's CPU time, user + system, when its port first accepted: on a machine
+shared with other work it moves much less than the wall time.)
 
 Generating a folder: the engine through the real ``EngineDriver`` (so the engine log and the
 snapshots are the real ones; their inputs are timed, not the wall clock), and the server's own
@@ -49,6 +52,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from push import cpu_seconds  # noqa: E402  (one way to read a child's CPU time)
 
 from console.routing.events import Arrive, BuyerSay, Close, HolderReply, SetStatus, Status  # noqa: E402
 from console.routing.policy import load_policy_toml  # noqa: E402
@@ -58,7 +64,7 @@ from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
 AGENTS = 500
 OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
 SPAN_S = 8 * 3600.0  # the day's traffic: the 8 hours before generation
-GENERATOR = 2  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000)
+GENERATOR = 3  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed)
 CACHE = Path(tempfile.gettempdir()) / "fenliu-restart-cache"
 PASSWORD = "restart-pw-1"
 
@@ -182,6 +188,8 @@ def _tables(folder: Path, agent_of: list[str], start: float) -> None:
         db.executemany("INSERT INTO messages (id, conversation, author, text, at, agent, client_id) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", messages)
         del messages
+        # the search index, as the server's commits leave it (each batch's messages indexed at its commit)
+        db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages")
         db.executemany("INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_human) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", conversations)
         db.executemany("INSERT INTO decisions (buyer, event, target, why, rule, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -208,6 +216,9 @@ def generate(buyers: int, verbose: bool) -> Path:
     work = base / "clean"
     work.mkdir(parents=True)
     started = time.perf_counter()
+    import gc
+
+    gc.disable()  # millions of long-lived objects and nothing to collect: the collector's passes only cost
     day_start = time.time() - SPAN_S - 120
     agent_of, total, snapshot_at = _engine_day(work, buyers, day_start)
     _tables(work, agent_of, day_start)
@@ -239,8 +250,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> float:
-    """``fenliu server`` on ``data``: seconds from spawning it to its port accepting a connection."""
+def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> tuple[float, float]:
+    """``fenliu server`` on ``data``: seconds from spawning it to its port accepting a connection,
+    and the CPU seconds it used by then (steadier than wall time on a shared machine)."""
     port = free_port()
     fenliu = ROOT / ".venv" / "bin" / "fenliu"
     command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
@@ -252,7 +264,7 @@ def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> f
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-                    return time.perf_counter() - started
+                    return time.perf_counter() - started, cpu_seconds(proc.pid)
             except OSError:
                 pass
             if proc.poll() is not None:
@@ -285,10 +297,11 @@ def main() -> int:
                 copy = Path(tmp) / "data"
                 shutil.copytree(base / after, copy)
                 os.sync()
-                start_s = time_start(copy, policy, Path(tmp) / "server.log")
+                start_s, start_cpu = time_start(copy, policy, Path(tmp) / "server.log")
                 shutil.copytree(base / "empty", Path(tmp) / "empty")
-                empty_s = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log")
-            row = {"buyers": buyers, "after": after, "start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3)}
+                empty_s, empty_cpu = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log")
+            row = {"buyers": buyers, "after": after, "start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3),
+                   "start_cpu_s": round(start_cpu, 2), "empty_start_cpu_s": round(empty_cpu, 2)}
             print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
 

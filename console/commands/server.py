@@ -56,6 +56,10 @@ def _run(args: argparse.Namespace) -> int:
     from console.server.store import FolderInUse, FolderLock, Store, default_data_dir
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "DEBUG":
+        # websockets says "connection open" for every connection at INFO: at an 11.11 peak that
+        # is a line (and a write to the log) per buyer visit, and nothing a shop acts on
+        logging.getLogger("websockets.server").setLevel(logging.WARNING)
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,

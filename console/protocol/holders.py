@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class HolderKind(StrEnum):
@@ -27,6 +28,10 @@ class Holder:
     @classmethod
     def parse(cls, text: str) -> Holder:
         """``agent:ID`` / ``bot`` / ``pool`` / ``queue:G``; ValueError for anything else."""
+        return _parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Holder:
         kind, _, ref = text.partition(":")
         try:
             holder_kind = HolderKind(kind)
@@ -46,6 +51,13 @@ class Holder:
     @property
     def agent(self) -> str | None:
         return self.ref if self.kind is HolderKind.AGENT else None
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> Holder:
+    """Holders are few (the agents, bot, pool, the queues) and immutable: each text is parsed once
+    (the server asks several times per message whose a row is)."""
+    return Holder._parse(text)
 
 
 BOT = Holder(HolderKind.BOT)

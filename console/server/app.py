@@ -9,6 +9,7 @@ every connection, flushes the last batch and closes the database, so nothing ack
 from __future__ import annotations
 
 import asyncio
+import gc
 import http
 import ipaddress
 import logging
@@ -181,6 +182,19 @@ class Server:
         return f"{scheme}://{host}:{self.port}"
 
     async def start(self) -> None:
+        # A start allocates the shop's whole state (the routing snapshot is millions of small
+        # objects, then the log tail, the rows, the KPI book) and frees next to nothing: the
+        # collector's passes over it are wasted (unpickling a 100,000-buyer engine: 0.9 s of CPU
+        # with them, 0.3 s without). Paused for the start, on again after, whatever happens.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            await self._start()
+        finally:
+            if paused:
+                gc.enable()
+
+    async def _start(self) -> None:
         cfg = self.config
         self._check_gateway_key()
         try:
@@ -478,6 +492,7 @@ async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
     await server.start()
+    gc.freeze()  # what the start loaded lives as long as the server: the collector's full passes skip it
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

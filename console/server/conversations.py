@@ -14,7 +14,6 @@ client_id never collides with an agent's).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import fields, replace
 from functools import partial
 
 from console.protocol.cards import Card
@@ -60,13 +59,15 @@ class Conversations:
         return row
 
     def _touch(self, row: Row) -> Row:
-        """A row in memory that the request may change: record how it was."""
-        self.journal.once(("row", row.buyer), partial(self._restore, row, replace(row)))
+        """A row in memory that the request may change: record how it was (its fields, copied
+        as they are: ``dataclasses.replace`` would run ``__init__`` again, three times a message)."""
+        key = ("row", row.buyer)
+        if self.journal.fresh(key):
+            self.journal.once(key, partial(self._restore, row, dict(row.__dict__)))
         return row
 
-    def _restore(self, row: Row, before: Row) -> None:
-        for f in fields(Row):
-            setattr(row, f.name, getattr(before, f.name))
+    def _restore(self, row: Row, before: dict[str, object]) -> None:
+        row.__dict__.update(before)
         self._live[row.buyer] = row
         self._index(row)
 

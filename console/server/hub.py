@@ -23,6 +23,7 @@ from typing import cast
 
 from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import encode
@@ -74,6 +75,8 @@ class Hub:
             self._agents[str(row["agent"])] = _AgentLog(seq=last, committed=last)
         self._trim_counter = 0
         self._closing: set[asyncio.Task[None]] = set()
+        self._outbox: dict[ServerConnection, list[bytes]] = {}  # committed pushes not written yet
+        self._out_scheduled = False
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -114,10 +117,37 @@ class Hub:
 
     def _deliver(self, entry: _AgentLog, seq: int, body: bytes) -> None:
         entry.committed = max(entry.committed, seq)
-        targets = [link for link in entry.links if link.sent_seq < seq]
-        for link in targets:
-            link.sent_seq = seq
-        self._send([link.conn for link in targets], body)
+        for link in entry.links:
+            if link.sent_seq < seq:
+                link.sent_seq = seq
+                self._outbox.setdefault(link.conn, []).append(body)
+        if self._outbox and not self._out_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop (cannot have connections): write now
+                self._flush_out()
+                return
+            self._out_scheduled = True
+            loop.call_soon(self._flush_out)
+
+    def _flush_out(self) -> None:
+        """Write each console's pushes of the batches just committed in one socket write: a
+        message is two events for its agent (the row and the message), and at a peak an agent
+        gets several per batch. Every other write to a connection comes after (``_send``)."""
+        self._out_scheduled = False
+        outbox, self._outbox = self._outbox, {}
+        for conn, bodies in outbox.items():
+            if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
+                continue  # closing, or closed: it resyncs by sequence number when it comes back
+            try:
+                for body in bodies:
+                    conn.protocol.send_text(body)
+                # frames only: an end of stream (b"") is queued by a closing handshake, not while OPEN
+                conn.transport.write(b"".join(conn.protocol.data_to_send()))
+            except Exception as exc:  # as websockets.broadcast does: one connection's failure is its own
+                log.warning("skipped a push: failed to write it: %s", exc)
+                continue
+            self._drop_if_slow(conn)
 
     def attach(self, link: AgentLink, last_seq: int | None) -> list[bytes] | None:
         """Register a console. Call when nothing is pending (in an after-commit action).
@@ -207,14 +237,19 @@ class Hub:
     # -- the wire -------------------------------------------------------------------------------
 
     def _send(self, conns: list[ServerConnection], body: bytes) -> None:
+        if self._outbox:
+            self._flush_out()  # pushes already committed go first: each connection's order holds
         if not conns:
             return
         broadcast(conns, body, text=True)
         for conn in conns:
-            transport = conn.transport
-            if transport is not None and transport.get_write_buffer_size() > SLOW_CLIENT_BYTES:
-                log.warning("closing a connection that does not read (%s)", conn.remote_address)
-                transport.abort()
+            self._drop_if_slow(conn)
+
+    def _drop_if_slow(self, conn: ServerConnection) -> None:
+        transport = conn.transport
+        if transport is not None and transport.get_write_buffer_size() > SLOW_CLIENT_BYTES:
+            log.warning("closing a connection that does not read (%s)", conn.remote_address)
+            transport.abort()
 
     def _close(self, conn: ServerConnection, reason: str) -> None:
         """Close a connection politely (policy violation, 1008) without waiting for it here."""
@@ -222,6 +257,8 @@ class Hub:
 
     def close(self, conn: ServerConnection, code: int, reason: str) -> None:
         """Close a connection with ``code`` and ``reason`` without waiting for it here."""
+        if self._outbox:
+            self._flush_out()
         task = asyncio.get_running_loop().create_task(conn.close(code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)

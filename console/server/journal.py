@@ -33,6 +33,11 @@ class Journal:
             self._seen.add(key)
             self._undo.append(undo)
 
+    def fresh(self, key: Hashable) -> bool:
+        """Whether ``once(key, ...)`` would record: in a request, and ``key`` not changed yet in it
+        (lets a caller skip building an undo it would not need)."""
+        return self._undo is not None and key not in self._seen
+
     def on_success(self, action: Callable[[], None]) -> None:
         """Run ``action`` when the request stands (at once outside a request)."""
         if self._undo is None:

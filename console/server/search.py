@@ -241,6 +241,8 @@ class MessageSearch:
         top = before if before is not None else _max_id(source) + 1
         where_scope, scope_args = _scope_clause(scope)
         if len(text) >= TRIGRAM:
+            if isinstance(source, Store):  # on the loop: the batch's own messages too (indexed at each commit)
+                source.index_messages()
             rows = source.all(
                 "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages_fts f"
                 " JOIN messages m ON m.id = f.rowid"

@@ -119,9 +119,12 @@ class Shop:
         self.queue = QueueTeller(self.hub.to_buyer, self.journal)
         self._status_sent: dict[str, tuple[Status, int, int]] = {}
         self._wake: asyncio.TimerHandle | None = None
+        self._wake_at: float | None = None  # the engine wake-up ``_wake`` was set for
+        self._wake_due = 0.0  # and the loop time it fires at
         self._midnight: asyncio.TimerHandle | None = None
         self._grace: dict[str, asyncio.TimerHandle] = {}
         self._staff: tuple[Policy, Staff] | None = None
+        self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
 
     @property
@@ -255,10 +258,7 @@ class Shop:
         name = None
         agent = agent_of(d.to)
         if agent is not None:
-            try:
-                name = self.policy.agent(agent).name
-            except KeyError:
-                name = agent
+            name = self.names.get(agent, agent)
         return Routed(to=kind, name=name, why=d.why, position=d.position, eta=d.eta, tip=d.tip)
 
     def current_routed(self, buyer: str) -> Routed | None:
@@ -291,6 +291,15 @@ class Shop:
                                                 if Role(spec.role.value) in TEAM_ROLES))
             self._staff = (policy, staff)
         return self._staff[1]
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Agent id -> display name, from the policy (built once per policy: ``Policy.agent`` is a
+        scan of every agent, and a reply asks for its writer's name)."""
+        policy = self.policy
+        if self._names is None or self._names[0] is not policy:
+            self._names = (policy, {spec.id: spec.name for spec in policy.agents})
+        return self._names[1]
 
     def audience(self, row: Row) -> tuple[str, ...]:
         """Whose list shows a row (``console.reception.audience``)."""
@@ -389,7 +398,7 @@ class Shop:
         if holder:
             self.feed(HolderReply(buyer=row.buyer, text=text))
         self._publish(row, message)
-        name = self.policy.agent(agent).name if agent is not None and self._has_agent(agent) else ""
+        name = self.names.get(agent, "") if agent is not None else ""
         self.hub.to_buyer(row.buyer, AgentMessage(id=message.id, text=text, author=author, name=name or "", at=at,
                                                   kind=kind, image=image, card=card))
         return message
@@ -449,10 +458,7 @@ class Shop:
 
     def agent_name(self, agent: str) -> str:
         """An agent's display name from the policy (its id when the policy no longer has it)."""
-        try:
-            return self.policy.agent(agent).name
-        except KeyError:
-            return agent
+        return self.names.get(agent, agent)
 
     def panel(self, row: Row) -> BuyerPanel:
         return self.facts.panel(row)
@@ -562,10 +568,7 @@ class Shop:
     def _agent_name(self, agent: str | None) -> str:
         if agent is None:
             return ""
-        try:
-            return self.policy.agent(agent).name or agent
-        except KeyError:
-            return agent
+        return self.names.get(agent) or agent
 
     def set_status(self, agent: str, status: Status) -> None:
         try:
@@ -710,11 +713,16 @@ class Shop:
         except RuntimeError:
             return
         wake = self.driver.next_wake()
+        delay = None if wake is None else max(0.0, wake - self.driver.now())
         if self._wake is not None:
+            if wake == self._wake_at and delay is not None and self._wake_due <= loop.time() + delay + 0.001:
+                return  # the timer set is still the one needed (most requests move no deadline)
             self._wake.cancel()
             self._wake = None
-        if wake is not None:
-            delay = max(0.0, wake - self.driver.now())
+        self._wake_at = wake
+        if delay is not None:
+            # the due time is kept here: a qasync loop's call_later gives a Handle without when()
+            self._wake_due = loop.time() + delay
             self._wake = loop.call_later(delay, self._on_wake)
 
     def _on_wake(self) -> None:
