@@ -49,6 +49,7 @@ from console.protocol.messages import (
     AgentConversations,
     AgentEvent,
     ApplyPolicy,
+    AuditLog,
     BuyerList,
     BuyerPanel,
     BuyerTile,
@@ -66,6 +67,7 @@ from console.protocol.messages import (
     Event,
     FilterBuyers,
     GetAgentConversations,
+    GetAudit,
     GetColleagues,
     GetKpis,
     GetPanel,
@@ -488,6 +490,10 @@ class AgentClient:
     async def day_report(self, day: str | None = None) -> DayReport:
         """Supervisors: a local day's report rows (today when ``day`` is None), for the room's export."""
         return await self._call(_build(GetReport, day=day), DayReport)
+
+    async def audit(self, day: str | None = None, after: int | None = None) -> AuditLog:
+        """Supervisors: a local day's audit log (today when ``day`` is None), entries after ``after``."""
+        return await self._call(_build(GetAudit, day=day, after=after), AuditLog)
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

@@ -103,6 +103,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetQueue(rid="18", pool="queue:presale"),
     m.GetAgentConversations(rid="19", agent="a1"),
     m.GetReport(rid="20", day="2026-01-01"),
+    m.GetAudit(rid="21", day="2026-01-01", after=41),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -168,6 +169,14 @@ AGENT_PUSHES: list[m.AgentPush] = [
         m.AgentDayRow(agent="a1", name="小美", received=1, not_ordered=0, not_paid=0, paid=1, conversion=1.0, ratings=1,
                       satisfaction=1.0, waits=1, response_3min=1.0, avg_response_s=42.0, closed=1, messages_sent=2),
     ]),
+    m.AuditLog(rid="21", day="2026-01-01", timezone="Asia/Shanghai", entries=[
+        m.AuditEntry(id=42, at=_T + 3600, by="a1", action=m.AuditAction.STATUS, subject="a1", value="suspended",
+                     previous="online"),
+        m.AuditEntry(id=43, at=_T + 3700, by="sup", action=m.AuditAction.TRANSFER, subject="b1001", value="a2",
+                     previous="a1"),
+        m.AuditEntry(id=44, at=_T + 3800, by="fenliu accounts (ops)", action=m.AuditAction.ACCOUNT, subject="a3",
+                     value="disable"),
+    ], opening=[]),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

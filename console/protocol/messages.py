@@ -69,6 +69,7 @@ MAX_PANEL_SESSIONS = 20
 MAX_PHRASES = 2000  # quick replies of one scope (the team's, or one agent's own)
 MAX_PHRASE_BATCH = 500  # phrases added by one request (a CSV import: all of them or none)
 MAX_PHRASE_TEXT = 500
+MAX_AUDIT = 2000  # audit entries in one answer (get_audit): the rest with ``after``
 PhraseId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # a SQLite rowid: larger is no phrase, and no crash
 PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
@@ -432,6 +433,16 @@ class GetReport(Request, tag="get_report", frozen=True, kw_only=True):
     day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 
 
+class GetAudit(Request, tag="get_audit", frozen=True, kw_only=True):
+    """Supervisor only: a local day's audit log (today when ``day`` is null), oldest first.
+
+    ``after``: only entries with a larger id (the room asks again every few seconds for what is
+    new). At most ``MAX_AUDIT`` entries an answer; ``more`` says to ask again after the last."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    after: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
 AgentRequest = (
     Login
     | Resume
@@ -467,11 +478,13 @@ AgentRequest = (
     | GetQueue
     | GetAgentConversations
     | GetReport
+    | GetAudit
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport,
+                                               GetAudit)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -738,6 +751,41 @@ class DayReport(Response, tag="day_report", frozen=True, kw_only=True):
     timezone: str
     conversations: list[ConversationRow]
     agents: list[AgentDayRow]
+    audit: list[AuditEntry] = []  # the day's audit log (the report's third sheet), oldest first
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records (CONSOLE.md §7)."""
+
+    STATUS = "status"  # subject: the agent; value: the new status; previous: the old one
+    TRANSFER = "transfer"  # subject: the buyer; value: the agent or "group:ID"; previous: the agent before
+    CLOSE = "close"  # a supervisor ended a session; subject: the buyer; previous: the agent holding it
+    POLICY = "policy"  # subject: ""; value: the policy's digest; previous: how (apply_policy, a file)
+    ACCOUNT = "account"  # subject: the account; value: add:ROLE, passwd, disable or enable
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who changed what, when. ``by``: an account id, ``system`` (R3.4's grace period, a
+    revocation) or the command that did it (``fenliu accounts`` with the system user)."""
+
+    id: int
+    at: float
+    by: str
+    action: AuditAction
+    subject: str
+    value: str = ""
+    previous: str = ""
+
+
+class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
+    """The answer to ``get_audit``. ``opening``: each agent's last status entry before the day
+    began (the start of its shift timeline), sent only when ``after`` was null."""
+
+    day: str
+    timezone: str
+    entries: list[AuditEntry]
+    opening: list[AuditEntry] = []
+    more: bool = False
 
 
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
@@ -840,6 +888,7 @@ AgentPush = (
     | QueueBuyers
     | AgentConversations
     | DayReport
+    | AuditLog
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

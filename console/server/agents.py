@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from console.protocol.access import check_agent
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
+    MAX_AUDIT,
     MAX_SEARCH_HITS,
     AddNote,
     AddPhrases,
@@ -29,6 +30,7 @@ from console.protocol.messages import (
     AgentConversations,
     AgentRequest,
     ApplyPolicy,
+    AuditLog,
     BuyerList,
     Claim,
     ClearSection,
@@ -40,6 +42,7 @@ from console.protocol.messages import (
     ErrorCode,
     FilterBuyers,
     GetAgentConversations,
+    GetAudit,
     GetColleagues,
     GetKpis,
     GetPanel,
@@ -300,7 +303,8 @@ class AgentSide:
             raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
         if not (link.supervises and row.holder_agent is not None):  # issue 14: the room closes any agent's session
             self._own_session(link, row)
-        self.shop.close(row)
+        # the audit log keeps a supervisor's close of a session another agent held (CONSOLE.md §7)
+        self.shop.close(row, by=link.agent if link.supervises and row.holder_agent != link.agent else None)
         return Ok(rid=request.rid)
 
     def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
@@ -461,9 +465,19 @@ class AgentSide:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        day, conversations, agents = self.shop.day_report(day)
+        day, conversations, agents, audit = self.shop.day_report(day)
         return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
-                         conversations=conversations, agents=agents)
+                         conversations=conversations, agents=agents, audit=audit)
+
+    def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
+        """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
+        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
+                        opening=opening, more=more)
 
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
@@ -497,5 +511,6 @@ class AgentSide:
         GetQueue: _queue,
         GetAgentConversations: _agent_conversations,
         GetReport: _report,
+        GetAudit: _audit,
     }
 

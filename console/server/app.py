@@ -97,7 +97,7 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     created = []
     for spec in policy.agents:
         if accounts.get(spec.id) is None:
-            accounts.add(spec.id, Role(spec.role.value), password)
+            accounts.add(spec.id, Role(spec.role.value), password, by="fenliu demo")
             created.append(spec.id)
     if not _loop_running():
         store.flush()  # in a running loop the batch commits on the next turn

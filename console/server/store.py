@@ -59,7 +59,7 @@ import platformdirs
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "fenliu.db"
 
 _SCHEMA: tuple[str, ...] = (
@@ -238,6 +238,19 @@ _SCHEMA: tuple[str, ...] = (
         updated_at REAL NOT NULL
     )""",
     """CREATE INDEX IF NOT EXISTS phrases_owner ON phrases(owner, position)""",
+    # The audit log (schema 6, issue 14; console/server/audit.py): who changed what, when. Each
+    # row is written in the batch (and the request's savepoint) of the change it records.
+    """CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        by TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('status', 'transfer', 'close', 'policy', 'account')),
+        subject TEXT NOT NULL,
+        value TEXT NOT NULL DEFAULT '',
+        previous TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE INDEX IF NOT EXISTS audit_at ON audit(at)""",
+    """CREATE INDEX IF NOT EXISTS audit_status ON audit(subject, at) WHERE action = 'status'""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) kept current by triggers, so
     # every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).
