@@ -20,6 +20,7 @@ from __future__ import annotations
 import getpass
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from console.protocol.messages import AuditAction, AuditEntry
 from console.server.store import Store
@@ -29,10 +30,10 @@ SYSTEM = "system"
 _COLUMNS = "id, at, by, action, subject, value, previous"
 
 
-def _entry(row: Sequence[object]) -> AuditEntry:
+def _entry(row: Sequence[Any]) -> AuditEntry:
     id_, at, by, action, subject, value, previous = row
-    return AuditEntry(id=int(id_), at=float(at), by=str(by), action=AuditAction(str(action)),  # type: ignore[call-overload]
-                      subject=str(subject), value=str(value), previous=str(previous))
+    return AuditEntry(id=int(id_), at=float(at), by=str(by), action=AuditAction(str(action)), subject=str(subject),
+                      value=str(value), previous=str(previous))
 
 
 def command_user(command: str) -> str:
