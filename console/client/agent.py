@@ -58,6 +58,7 @@ from console.protocol.messages import (
     CloseSession,
     Colleagues,
     Conversation,
+    DayChartsAnswer,
     DayReport,
     DecisionInfo,
     DeletePhrase,
@@ -69,6 +70,7 @@ from console.protocol.messages import (
     GetAgentConversations,
     GetAudit,
     GetColleagues,
+    GetDayCharts,
     GetKpis,
     GetPanel,
     GetPhrases,
@@ -494,6 +496,10 @@ class AgentClient:
     async def audit(self, day: str | None = None, after: int | None = None) -> AuditLog:
         """Supervisors: a local day's audit log (today when ``day`` is None), entries after ``after``."""
         return await self._call(_build(GetAudit, day=day, after=after), AuditLog)
+
+    async def day_charts(self, day: str | None = None) -> DayChartsAnswer:
+        """Supervisors: the day in pictures (today when ``day`` is None), at most a few seconds old."""
+        return await self._call(_build(GetDayCharts, day=day), DayChartsAnswer)
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

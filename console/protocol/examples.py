@@ -104,6 +104,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetAgentConversations(rid="19", agent="a1"),
     m.GetReport(rid="20", day="2026-01-01"),
     m.GetAudit(rid="21", day="2026-01-01", after=41),
+    m.GetDayCharts(rid="22", day="2026-01-01"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -177,6 +178,10 @@ AGENT_PUSHES: list[m.AgentPush] = [
         m.AuditEntry(id=44, at=_T + 3800, by="fenliu accounts (ops)", action=m.AuditAction.ACCOUNT, subject="a3",
                      value="disable"),
     ], opening=[]),
+    m.DayChartsAnswer(rid="22", day="2026-01-01", timezone="Asia/Shanghai", charts=m.DayCharts(
+        start=1767196800.0, arrivals=[3, 1, 0], queue=[1, 2, 0], response_3min=[0.75],
+        load=[m.AgentLoad(agent="a1", name="小美", load=[2, 3, 3])],
+        reasons=[m.ReasonCount(reason="group", count=3), m.ReasonCount(reason="queued", count=1)])),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

@@ -24,6 +24,9 @@ from typing import Annotated
 import msgspec
 
 from console.protocol.identifiers import ID_PATTERN
+from console.reception.day_charts import AgentLoad as AgentLoad
+from console.reception.day_charts import DayCharts as DayCharts
+from console.reception.day_charts import ReasonCount as ReasonCount
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
 # re-exported: the shapes messages carry
@@ -443,6 +446,12 @@ class GetAudit(Request, tag="get_audit", frozen=True, kw_only=True):
     after: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
+class GetDayCharts(Request, tag="get_day_charts", frozen=True, kw_only=True):
+    """Supervisor only: the day in pictures (today when ``day`` is null), at most a few seconds old."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
 AgentRequest = (
     Login
     | Resume
@@ -479,12 +488,13 @@ AgentRequest = (
     | GetAgentConversations
     | GetReport
     | GetAudit
+    | GetDayCharts
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
 SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport,
-                                               GetAudit)
+                                               GetAudit, GetDayCharts)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -788,6 +798,14 @@ class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
     more: bool = False
 
 
+class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):
+    """The answer to ``get_day_charts`` (``console.reception.day_charts``)."""
+
+    day: str
+    timezone: str
+    charts: DayCharts
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -889,6 +907,7 @@ AgentPush = (
     | AgentConversations
     | DayReport
     | AuditLog
+    | DayChartsAnswer
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

@@ -36,6 +36,7 @@ from console.protocol.messages import (
     ClearSection,
     CloseSession,
     Colleagues,
+    DayChartsAnswer,
     DayReport,
     DeletePhrase,
     EditPhrase,
@@ -44,6 +45,7 @@ from console.protocol.messages import (
     GetAgentConversations,
     GetAudit,
     GetColleagues,
+    GetDayCharts,
     GetKpis,
     GetPanel,
     GetPhrases,
@@ -89,6 +91,7 @@ from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.conversations import Row
+from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.limits import Doorway, Limits
@@ -119,6 +122,7 @@ class AgentSide:
         self.doorway = doorway
         self.search = MessageSearch(self.store)
         self.phrases = PhraseBook(self.store)
+        self.charts = DayChartsCache(self.store.path.parent)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -235,6 +239,9 @@ class AgentSide:
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
+        if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
+            self.hub.reply(link.conn, await self._day_charts(request))
+            return
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
@@ -478,6 +485,17 @@ class AgentSide:
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
                         opening=opening, more=more)
+
+    async def _day_charts(self, request: GetDayCharts) -> DayChartsAnswer:
+        """The room's day in pictures (issue 14), computed in a worker thread, kept a few seconds."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day = self.shop.local_date(day)
+        policy = self.shop.policy
+        charts = await self.charts.get(day, policy, self.shop.driver.now())
+        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
 
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
