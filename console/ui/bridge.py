@@ -200,11 +200,24 @@ class ClientBackend:
 
         self._spawn(QCoreApplication.translate("ClientBackend", "查看会话"), run())
 
-    def day_report(self) -> None:
+    def day_report(self, day: str | None = None) -> None:
         async def run() -> None:
-            self.state.set_report(await self.client.day_report())
+            self.state.set_report(await self.client.day_report(day or None))
 
         self._spawn(QCoreApplication.translate("ClientBackend", "导出报表"), run())
+
+    def audit(self, after: int | None = None) -> None:
+        async def run() -> None:
+            self.state.set_audit(await self.client.audit(after=after))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "审计日志"), run())
+
+    def day_charts(self) -> None:
+        async def run() -> None:
+            answer = await self.client.day_charts()
+            self.state.set_day_charts(answer.day, answer.charts)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "今日图表"), run())
 
     # -- from the client -----------------------------------------------------------------------
 

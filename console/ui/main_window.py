@@ -291,6 +291,12 @@ class MainWindow(QMainWindow):
             self.supervisor.close_requested.connect(self.backend.close)
             self.supervisor.report_requested.connect(self.backend.day_report)
             state.report_loaded.connect(self.supervisor.save_report)
+            # the rest of the room (issue 14): the audit log and shifts, the day in pictures
+            self.supervisor.audit_requested.connect(self.backend.audit)
+            self.supervisor.day_charts_requested.connect(self.backend.day_charts)
+            state.audit_loaded.connect(self.supervisor.show_audit)
+            state.day_charts_loaded.connect(self.supervisor.show_day_charts)
+            self.supervisor.start_polling()
 
     # -- state ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import BuyerPanel, DayReport, QueuedBuyer, SessionInfo
+from console.protocol.messages import AuditLog, BuyerPanel, DayCharts, DayReport, QueuedBuyer, SessionInfo
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.transfer_targets import TransferTarget
@@ -65,7 +65,9 @@ class Backend(Protocol):
     def queue_buyers(self, pool: str) -> None: ...
     def agent_conversations(self, agent: str) -> None: ...
     def monitor(self, conversation: str) -> None: ...
-    def day_report(self) -> None: ...
+    def day_report(self, day: str | None = None) -> None: ...
+    def audit(self, after: int | None = None) -> None: ...
+    def day_charts(self) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -92,7 +94,9 @@ class ConsoleState(QObject):
     error_reported = Signal(str)
     queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
     agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
-    report_loaded = Signal(object)  # DayReport: today's report rows (supervisors)
+    report_loaded = Signal(object)  # DayReport: a day's report rows (supervisors)
+    audit_loaded = Signal(object)  # AuditLog: today's audit entries after the last asked for (supervisors)
+    day_charts_loaded = Signal(str, object)  # day, DayCharts: the day in pictures (supervisors)
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -206,6 +210,12 @@ class ConsoleState(QObject):
 
     def set_report(self, report: DayReport) -> None:
         self.report_loaded.emit(report)
+
+    def set_audit(self, log: AuditLog) -> None:
+        self.audit_loaded.emit(log)
+
+    def set_day_charts(self, day: str, charts: DayCharts) -> None:
+        self.day_charts_loaded.emit(day, charts)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -77,6 +77,92 @@
     </message>
 </context>
 <context>
+    <name>Audit</name>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="45" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="46" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="47" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="48" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="49" />
+        <source>账号</source>
+        <translation>Account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="52" />
+        <source>修改密码</source>
+        <translation>Password changed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="53" />
+        <source>停用</source>
+        <translation>Disabled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="54" />
+        <source>启用</source>
+        <translation>Enabled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="56" />
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="56" />
+        <source>操作人</source>
+        <translation>By</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="57" />
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="57" />
+        <source>对象</source>
+        <translation>Subject</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="58" />
+        <source>变更</source>
+        <translation>Change</translation>
+    </message>
+</context>
+<context>
+    <name>AuditView</name>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="219" />
+        <source>按操作人、对象或内容筛选</source>
+        <translation>Filter by who, subject or what</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="223" />
+        <source>全部操作</source>
+        <translation>All actions</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="262" />
+        <source>%1 / %2 条</source>
+        <translation>%1 / %2 entries</translation>
+    </message>
+</context>
+<context>
     <name>BubbleDelegate</name>
     <message>
         <location filename="../../console/ui/bubble_delegate.py" line="83" />
@@ -420,12 +506,22 @@
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="234" />
+        <location filename="../../console/ui/bridge.py" line="213" />
+        <source>审计日志</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="220" />
+        <source>今日图表</source>
+        <translation>Today in pictures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="247" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="242" />
+        <location filename="../../console/ui/bridge.py" line="255" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -568,6 +664,49 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <location filename="../../console/ui/conversation_pane.py" line="364" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
+    </message>
+</context>
+<context>
+    <name>DayView</name>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="50" />
+        <source>每5分钟进线与排队峰值</source>
+        <translation>Arrivals and queue peak per 5 minutes</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="53" />
+        <source>进线</source>
+        <translation>Arrivals</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="55" />
+        <source>排队</source>
+        <translation>Queues</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="57" />
+        <source>每小时3分钟回复率</source>
+        <translation>3-minute response rate per hour</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="63" />
+        <source>客服接待量</source>
+        <translation>Each agent's load</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="67" />
+        <source>分配原因占比</source>
+        <translation>Share of routing reasons</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="73" />
+        <source>时</source>
+        <translation>hour</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="85" />
+        <source>%1 · 进线 %2 · 排队峰值 %3</source>
+        <translation>%1 · %2 arrivals · queue peak %3</translation>
     </message>
 </context>
 <context>
@@ -785,60 +924,60 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="408" />
-        <location filename="../../console/ui/main_window.py" line="456" />
-        <location filename="../../console/ui/main_window.py" line="460" />
+        <location filename="../../console/ui/main_window.py" line="414" />
+        <location filename="../../console/ui/main_window.py" line="462" />
+        <location filename="../../console/ui/main_window.py" line="466" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="412" />
+        <location filename="../../console/ui/main_window.py" line="418" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="410" />
+        <location filename="../../console/ui/main_window.py" line="416" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="425" />
+        <location filename="../../console/ui/main_window.py" line="431" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="457" />
+        <location filename="../../console/ui/main_window.py" line="463" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="461" />
+        <location filename="../../console/ui/main_window.py" line="467" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="520" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="514" />
+        <location filename="../../console/ui/main_window.py" line="520" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="541" />
+        <location filename="../../console/ui/main_window.py" line="547" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="548" />
+        <location filename="../../console/ui/main_window.py" line="554" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="554" />
+        <location filename="../../console/ui/main_window.py" line="560" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1661,6 +1800,14 @@ Buyers show here when they write</translation>
     </message>
 </context>
 <context>
+    <name>ShiftsChart</name>
+    <message>
+        <location filename="../../console/ui/shifts_view.py" line="62" />
+        <source>在线 %1 · 挂起 %2 · 休息 %3 次</source>
+        <translation>online %1 · suspended %2 · %3 breaks</translation>
+    </message>
+</context>
+<context>
     <name>Status</name>
     <message>
         <location filename="../../console/ui/status_controls.py" line="17" />
@@ -1721,90 +1868,115 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="159" />
-        <source>导出今日报表…</source>
-        <translation>Export today's report…</translation>
+        <location filename="../../console/ui/supervisor.py" line="173" />
+        <source>导出哪一天（店铺时区）</source>
+        <translation>The day to export (the shop's timezone)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="161" />
-        <source>每个会话一行、每位客服一行，XLSX 或 CSV</source>
-        <translation>One row per conversation and per agent, XLSX or CSV</translation>
+        <location filename="../../console/ui/supervisor.py" line="174" />
+        <source>导出报表…</source>
+        <translation>Export report…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="165" />
+        <location filename="../../console/ui/supervisor.py" line="176" />
+        <source>每个会话一行、每位客服一行，另附审计日志；XLSX 或 CSV</source>
+        <translation>One row per conversation and per agent, with the audit log; XLSX or CSV</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="180" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="174" />
+        <location filename="../../console/ui/supervisor.py" line="192" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="176" />
+        <location filename="../../console/ui/supervisor.py" line="194" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
+        <location filename="../../console/ui/supervisor.py" line="209" />
+        <source>现场</source>
+        <translation>Now</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="210" />
+        <source>今日图表</source>
+        <translation>Today in pictures</translation>
+    </message>
+    <message>
         <location filename="../../console/ui/supervisor.py" line="211" />
+        <source>班次</source>
+        <translation>Shifts</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="212" />
+        <source>审计日志</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="288" />
         <source>排队：%1 · %2 人</source>
         <translation>Queue: %1 · %2 buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="218" />
+        <location filename="../../console/ui/supervisor.py" line="295" />
         <source>客服：%1 · %2 个会话</source>
         <translation>Agent: %1 · %2 conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="234" />
+        <location filename="../../console/ui/supervisor.py" line="311" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="253" />
-        <location filename="../../console/ui/supervisor.py" line="257" />
+        <location filename="../../console/ui/supervisor.py" line="330" />
+        <location filename="../../console/ui/supervisor.py" line="334" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="254" />
+        <location filename="../../console/ui/supervisor.py" line="331" />
         <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
         <translation>End the session with %1? The buyer is told it has ended.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="258" />
+        <location filename="../../console/ui/supervisor.py" line="335" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="265" />
+        <location filename="../../console/ui/supervisor.py" line="342" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="269" />
+        <location filename="../../console/ui/supervisor.py" line="346" />
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="269" />
+        <location filename="../../console/ui/supervisor.py" line="346" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="283" />
+        <location filename="../../console/ui/supervisor.py" line="360" />
         <source>无法写入：%1</source>
         <translation>Cannot write: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="285" />
+        <location filename="../../console/ui/supervisor.py" line="362" />
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="296" />
-        <source>正在读取今日数据…</source>
-        <translation>Reading today's data…</translation>
+        <location filename="../../console/ui/supervisor.py" line="374" />
+        <source>正在读取 %1 的数据…</source>
+        <translation>Reading %1…</translation>
     </message>
 </context>
 <context>
@@ -1952,22 +2124,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="101" />
+        <location filename="../../console/ui/supervisor.py" line="108" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="106" />
+        <location filename="../../console/ui/supervisor.py" line="113" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="107" />
+        <location filename="../../console/ui/supervisor.py" line="114" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="111" />
+        <location filename="../../console/ui/supervisor.py" line="118" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>
@@ -1998,37 +2170,37 @@ Go offline?</translation>
 <context>
     <name>WhyDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="66" />
+        <location filename="../../console/ui/supervisor.py" line="72" />
         <source>分配原因：%1</source>
         <translation>Why: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="75" />
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="75" />
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="75" />
         <source>去向</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="75" />
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="75" />
         <source>规则</source>
         <translation>Rule</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="85" />
+        <location filename="../../console/ui/supervisor.py" line="91" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
     </message>
