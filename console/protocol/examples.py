@@ -105,6 +105,8 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetReport(rid="20", day="2026-01-01"),
     m.GetAudit(rid="21", day="2026-01-01", after=41),
     m.GetDayCharts(rid="22", day="2026-01-01"),
+    m.WhatIfStart(rid="23", toml='preset = "taobao"\n[queue]\nmode = "shop"\n'),
+    m.WhatIfCancel(rid="24", run="w5f3a9c1e"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -182,6 +184,22 @@ AGENT_PUSHES: list[m.AgentPush] = [
         start=1767196800.0, arrivals=[3, 1, 0], queue=[1, 2, 0], response_3min=[0.75],
         load=[m.AgentLoad(agent="a1", name="小美", load=[2, 3, 3])],
         reasons=[m.ReasonCount(reason="group", count=3), m.ReasonCount(reason="queued", count=1)])),
+    m.WhatIfStarted(rid="23", run="w5f3a9c1e", day="2026-01-01"),
+    m.WhatIfProgress(run="w5f3a9c1e", fraction=0.42),
+    m.WhatIfDone(run="w5f3a9c1e", comparison=m.WhatIfComparison(
+        day="2026-01-01", inputs=5230, baseline_matches_record=True, recorded_decisions=1804,
+        decisions={"baseline": 1804, "whatif": 1790}, adjusted={},
+        agents=[m.WhatIfAgent(
+            id="a1", name="小美",
+            baseline=m.WhatIfFigures(received=212, reasons={"group": 180, "recent": 32}, taken_from_queue=40,
+                                     longest_wait_s=310.0, average_wait_s=95.5),
+            whatif=m.WhatIfFigures(received=230, reasons={"group": 198, "recent": 32}, taken_from_queue=12,
+                                   longest_wait_s=120.0, average_wait_s=41.0))],
+        pools=[m.WhatIfPool(pool="queue:shop",
+                            baseline=m.WhatIfPoolFigures(peak=9, queued=61, longest_wait_s=310.0, average_wait_s=88.2),
+                            whatif=m.WhatIfPoolFigures(peak=4, queued=20, longest_wait_s=120.0, average_wait_s=40.1))],
+        reasons=m.WhatIfSides(baseline={"group": 0.8, "queued": 0.2}, whatif={"group": 0.9, "queued": 0.1}))),
+    m.WhatIfFailed(run="w5f3a9c1e", cancelled=True),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

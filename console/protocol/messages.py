@@ -452,6 +452,22 @@ class GetDayCharts(Request, tag="get_day_charts", frozen=True, kw_only=True):
     day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 
 
+class WhatIfStart(Request, tag="whatif_start", frozen=True, kw_only=True):
+    """Supervisor only: replay a day's recorded traffic (today when ``day`` is null) under this
+    policy, in a process of the server's own, beside what happened. Answered at once with
+    ``whatif_started``; ``whatif_progress`` follows, then ``whatif_done`` or ``whatif_failed``.
+    Nothing is applied: applying is ``apply_policy``, a separate step."""
+
+    toml: PolicyText
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+class WhatIfCancel(Request, tag="whatif_cancel", frozen=True, kw_only=True):
+    """Supervisor only: stop a running what-if (``whatif_failed`` with ``cancelled`` follows)."""
+
+    run: Id
+
+
 AgentRequest = (
     Login
     | Resume
@@ -489,12 +505,14 @@ AgentRequest = (
     | GetReport
     | GetAudit
     | GetDayCharts
+    | WhatIfStart
+    | WhatIfCancel
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
 SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport,
-                                               GetAudit, GetDayCharts)
+                                               GetAudit, GetDayCharts, WhatIfStart, WhatIfCancel)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -806,6 +824,82 @@ class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):
     charts: DayCharts
 
 
+class WhatIfFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One agent on one side of a what-if (``console.sim.whatif.AgentFigures``)."""
+
+    received: int = 0
+    reasons: dict[str, int] = {}
+    taken_from_queue: int = 0
+    longest_wait_s: float = 0.0
+    average_wait_s: float = 0.0
+
+
+class WhatIfAgent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    name: str = ""
+    baseline: WhatIfFigures  # what happened (the day replayed as recorded)
+    whatif: WhatIfFigures  # under the edited policy
+
+
+class WhatIfPoolFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    peak: int = 0
+    queued: int = 0
+    waiting_at_end: int = 0
+    longest_wait_s: float = 0.0
+    average_wait_s: float = 0.0
+
+
+class WhatIfPool(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pool: str
+    baseline: WhatIfPoolFigures
+    whatif: WhatIfPoolFigures
+
+
+class WhatIfSides(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    baseline: dict[str, float] = {}
+    whatif: dict[str, float] = {}
+
+
+class WhatIfComparison(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``console.sim.whatif.Comparison.as_json``, typed (the same as ``fenliu replay --json``)."""
+
+    day: str
+    inputs: int
+    baseline_matches_record: bool | None = None
+    recorded_decisions: int | None = None
+    mismatch: str | None = None
+    decisions: dict[str, int] = {}
+    adjusted: dict[str, int] = {}
+    agents: list[WhatIfAgent] = []
+    pools: list[WhatIfPool] = []
+    reasons: WhatIfSides = WhatIfSides()
+
+
+class WhatIfStarted(Response, tag="whatif_started", frozen=True, kw_only=True):
+    run: str
+    day: str
+
+
+class WhatIfProgress(Response, tag="whatif_progress", frozen=True, kw_only=True):
+    """Pushed (``rid`` null) to the console that started the run, at most every 0.2 s."""
+
+    run: str
+    fraction: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+
+class WhatIfDone(Response, tag="whatif_done", frozen=True, kw_only=True):
+    run: str
+    comparison: WhatIfComparison
+
+
+class WhatIfFailed(Response, tag="whatif_failed", frozen=True, kw_only=True):
+    """The run stopped: ``cancelled`` (asked to, or its console left), or ``message`` says why."""
+
+    run: str
+    cancelled: bool = False
+    message: str = ""
+
+
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
     """Hits, newest first: on the first page buyers (name, product, order) then messages.
     ``next_before``: send it as ``before`` for older message hits; null when there are none."""
@@ -908,6 +1002,10 @@ AgentPush = (
     | DayReport
     | AuditLog
     | DayChartsAnswer
+    | WhatIfStarted
+    | WhatIfProgress
+    | WhatIfDone
+    | WhatIfFailed
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

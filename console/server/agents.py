@@ -82,6 +82,9 @@ from console.protocol.messages import (
     Snapshot,
     Team,
     Transfer,
+    WhatIfCancel,
+    WhatIfStart,
+    WhatIfStarted,
     Why,
     WhyAnswer,
 )
@@ -101,6 +104,7 @@ from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
+from console.server.whatif_runs import WhatIfRuns
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +127,7 @@ class AgentSide:
         self.search = MessageSearch(self.store)
         self.phrases = PhraseBook(self.store)
         self.charts = DayChartsCache(self.store.path.parent)
+        self.whatifs = WhatIfRuns(self.store.path.parent)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -148,6 +153,8 @@ class AgentSide:
         except ConnectionClosed:
             pass
         finally:
+            if link is not None:
+                self.whatifs.left(link)  # its what-if runs stop with it
             if link is not None and self.hub.detach(link):
                 self.shop.agent_disconnected(link.agent)  # R3.4
 
@@ -241,6 +248,9 @@ class AgentSide:
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
             self.hub.reply(link.conn, await self._day_charts(request))
+            return
+        if isinstance(request, WhatIfStart | WhatIfCancel):  # a process of its own (whatif_runs.py)
+            self.hub.reply(link.conn, self._whatif(link, request))
             return
         handler = self._handlers.get(type(request))
         if handler is None:
@@ -485,6 +495,26 @@ class AgentSide:
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
                         opening=opening, more=more)
+
+    def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
+        """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""
+        if isinstance(request, WhatIfCancel):
+            if not self.whatifs.cancel(link, request.run):
+                raise _refuse(ErrorCode.NOT_FOUND, f"no what-if {request.run!r} of yours is running", "run")
+            return Ok(rid=request.rid)
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        try:
+            load_policy_toml(request.toml)
+        except PolicyError as exc:
+            raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
+        if self.whatifs.busy():
+            raise _refuse(ErrorCode.CONFLICT, "a what-if is already running on this server; wait for it or cancel it")
+        day = self.shop.local_date(day)
+        run = self.whatifs.start(link, day, request.toml, lambda message: self.hub.reply(link.conn, message))
+        return WhatIfStarted(rid=request.rid, run=run.id, day=day.isoformat())
 
     async def _day_charts(self, request: GetDayCharts) -> DayChartsAnswer:
         """The room's day in pictures (issue 14), computed in a worker thread, kept a few seconds."""
