@@ -74,6 +74,7 @@ from console.protocol.messages import (
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetPolicy,
     GetQueue,
     GetReport,
     GetSession,
@@ -94,6 +95,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    PolicyInForce,
     QueueBuyers,
     QueuedBuyer,
     RemoveNote,
@@ -515,6 +517,10 @@ class AgentClient:
         """Supervisors: replay a day under ``toml`` on the server; progress and the result come to
         ``whatif_updates``."""
         return await self._call(_build(WhatIfStart, toml=toml, day=day), WhatIfStarted)
+
+    async def policy(self) -> PolicyInForce:
+        """Supervisors: the policy in force (the what-if editor's starting text)."""
+        return await self._call(GetPolicy(), PolicyInForce)
 
     async def whatif_cancel(self, run: str) -> None:
         await self._call(_build(WhatIfCancel, run=run), Ok)

@@ -107,6 +107,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.GetDayCharts(rid="22", day="2026-01-01"),
     m.WhatIfStart(rid="23", toml='preset = "taobao"\n[queue]\nmode = "shop"\n'),
     m.WhatIfCancel(rid="24", run="w5f3a9c1e"),
+    m.GetPolicy(rid="25"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -184,6 +185,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
         start=1767196800.0, arrivals=[3, 1, 0], queue=[1, 2, 0], response_3min=[0.75],
         load=[m.AgentLoad(agent="a1", name="小美", load=[2, 3, 3])],
         reasons=[m.ReasonCount(reason="group", count=3), m.ReasonCount(reason="queued", count=1)])),
+    m.PolicyInForce(rid="25", toml='preset = "taobao"\n', digest="c000f634a84f", at=_T, by="sup"),
     m.WhatIfStarted(rid="23", run="w5f3a9c1e", day="2026-01-01"),
     m.WhatIfProgress(run="w5f3a9c1e", fraction=0.42),
     m.WhatIfDone(run="w5f3a9c1e", comparison=m.WhatIfComparison(

@@ -462,6 +462,10 @@ class WhatIfStart(Request, tag="whatif_start", frozen=True, kw_only=True):
     day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 
 
+class GetPolicy(Request, tag="get_policy", frozen=True, kw_only=True):
+    """Supervisor only: the policy in force (its TOML text), for the room's what-if editor."""
+
+
 class WhatIfCancel(Request, tag="whatif_cancel", frozen=True, kw_only=True):
     """Supervisor only: stop a running what-if (``whatif_failed`` with ``cancelled`` follows)."""
 
@@ -507,12 +511,13 @@ AgentRequest = (
     | GetDayCharts
     | WhatIfStart
     | WhatIfCancel
+    | GetPolicy
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
 SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport,
-                                               GetAudit, GetDayCharts, WhatIfStart, WhatIfCancel)
+                                               GetAudit, GetDayCharts, WhatIfStart, WhatIfCancel, GetPolicy)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -875,6 +880,15 @@ class WhatIfComparison(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     reasons: WhatIfSides = WhatIfSides()
 
 
+class PolicyInForce(Response, tag="policy", frozen=True, kw_only=True):
+    """The policy in force: its text, digest, when and by whom it was applied."""
+
+    toml: str
+    digest: str
+    at: float
+    by: str = ""
+
+
 class WhatIfStarted(Response, tag="whatif_started", frozen=True, kw_only=True):
     run: str
     day: str
@@ -1002,6 +1016,7 @@ AgentPush = (
     | DayReport
     | AuditLog
     | DayChartsAnswer
+    | PolicyInForce
     | WhatIfStarted
     | WhatIfProgress
     | WhatIfDone

@@ -49,6 +49,7 @@ from console.protocol.messages import (
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetPolicy,
     GetQueue,
     GetReport,
     GetSession,
@@ -67,6 +68,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    PolicyInForce,
     QueueBuyers,
     RemoveNote,
     RemoveTag,
@@ -527,6 +529,12 @@ class AgentSide:
         charts = await self.charts.get(day, policy, self.shop.driver.now())
         return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
 
+    def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:
+        """The room's what-if editor starts from the policy in force (its one owner: the engine log)."""
+        applied = PolicyLog(self.store).latest()
+        assert applied is not None  # a serving shop has logged its policy
+        return PolicyInForce(rid=request.rid, toml=applied.text, digest=applied.digest, at=applied.at, by=applied.by)
+
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
         Open: _open,
@@ -560,5 +568,6 @@ class AgentSide:
         GetAgentConversations: _agent_conversations,
         GetReport: _report,
         GetAudit: _audit,
+        GetPolicy: _policy,
     }
 

@@ -12,7 +12,9 @@ from console.protocol.messages import (
     Error,
     ErrorCode,
     GetAudit,
+    GetPolicy,
     Ok,
+    PolicyInForce,
     Routed,
     WhatIfCancel,
     WhatIfDone,
@@ -89,5 +91,22 @@ def test_cancel_bad_policy_and_an_agent_is_refused(tmp_path: Path) -> None:
                        if isinstance(m, WhatIfProgress))
             again = await sup.request(WhatIfStart(toml=WIDER))  # the slot is free again
             assert isinstance(again, WhatIfStarted)
+
+    run(scenario())
+
+
+def test_the_policy_in_force_for_the_editor_supervisors_only(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            refused = await a1.request(GetPolicy())
+            assert isinstance(refused, Error) and refused.code is ErrorCode.FORBIDDEN, refused
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            policy = await sup.request(GetPolicy())
+            assert isinstance(policy, PolicyInForce) and policy.toml == ROOM
+            assert isinstance(await sup.request(ApplyPolicy(toml=WIDER)), Ok)
+            again = await sup.request(GetPolicy())
+            assert again.toml == WIDER and again.by == "sup" and again.digest != policy.digest
 
     run(scenario())
