@@ -35,6 +35,15 @@ from console.protocol.messages import (
     Reason,
     ReasonCount,
     SessionInfo,
+    WhatIfAgent,
+    WhatIfComparison,
+    WhatIfDone,
+    WhatIfFailed,
+    WhatIfFigures,
+    WhatIfPool,
+    WhatIfPoolFigures,
+    WhatIfProgress,
+    WhatIfSides,
 )
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.state import Connection, ConsoleState
@@ -406,6 +415,43 @@ class FakeBackend:
         day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
         self.state.set_day_charts(day, DayCharts(start=midnight, arrivals=arrivals, queue=queue, response_3min=rates,
                                                  load=loads, reasons=reasons))
+
+    POLICY = 'preset = "taobao"\ntimezone = "Asia/Shanghai"\n\n[queue]\nmode = "shop"\n'
+
+    def get_policy(self) -> None:
+        self._record("get_policy")
+        self.state.set_policy(self.POLICY)
+
+    def whatif_start(self, toml: str) -> None:
+        """Starts and finishes at once: progress, then a comparison of TEAM's agents."""
+        self._record("whatif_start", toml)
+        if "preset" not in toml:
+            self.state.whatif_refused.emit("策略无效：preset 缺失")
+            return
+        run = "w1"
+        self.state.whatif_started.emit(run)
+        self.state.set_whatif(WhatIfProgress(run=run, fraction=0.5))
+        day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
+        agents = [WhatIfAgent(id=a.id, name=a.name,
+                              baseline=WhatIfFigures(received=20 + i, reasons={"group": 20 + i}, taken_from_queue=5,
+                                                     longest_wait_s=300.0, average_wait_s=90.0),
+                              whatif=WhatIfFigures(received=22 + i, reasons={"group": 22 + i}, taken_from_queue=2,
+                                                   longest_wait_s=120.0, average_wait_s=40.0))
+                  for i, a in enumerate(TEAM.agents)]
+        pools = [WhatIfPool(pool="queue:shop", baseline=WhatIfPoolFigures(peak=9, queued=30, longest_wait_s=300.0,
+                                                                         average_wait_s=90.0),
+                            whatif=WhatIfPoolFigures(peak=3, queued=10, longest_wait_s=120.0, average_wait_s=40.0))]
+        self.state.set_whatif(WhatIfDone(run=run, comparison=WhatIfComparison(
+            day=day, inputs=1234, baseline_matches_record=True, agents=agents, pools=pools,
+            reasons=WhatIfSides(baseline={"group": 0.7, "queued": 0.3}, whatif={"group": 0.9, "queued": 0.1}))))
+
+    def whatif_cancel(self, run: str) -> None:
+        self._record("whatif_cancel", run)
+        self.state.set_whatif(WhatIfFailed(run=run, cancelled=True))
+
+    def apply_policy(self, toml: str) -> None:
+        self._record("apply_policy", toml)
+        self.state.policy_applied.emit()
 
     def day_report(self, day: str | None = None) -> None:
         self._record("day_report", day)

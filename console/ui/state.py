@@ -16,7 +16,17 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import AuditLog, BuyerPanel, DayCharts, DayReport, QueuedBuyer, SessionInfo
+from console.protocol.messages import (
+    AuditLog,
+    BuyerPanel,
+    DayCharts,
+    DayReport,
+    QueuedBuyer,
+    SessionInfo,
+    WhatIfDone,
+    WhatIfFailed,
+    WhatIfProgress,
+)
 from console.reception.model import Author, Conversation, Kind, KpiTiles, Message, Section
 from console.ui.team_data import DecisionLine, TeamData
 from console.ui.transfer_targets import TransferTarget
@@ -68,6 +78,10 @@ class Backend(Protocol):
     def day_report(self, day: str | None = None) -> None: ...
     def audit(self, after: int | None = None) -> None: ...
     def day_charts(self) -> None: ...
+    def get_policy(self) -> None: ...
+    def whatif_start(self, toml: str) -> None: ...
+    def whatif_cancel(self, run: str) -> None: ...
+    def apply_policy(self, toml: str) -> None: ...
 
 
 HUMAN_SECTIONS = frozenset({Section.PENDING, Section.BOT_REPLIED, Section.REPLIED})
@@ -97,6 +111,11 @@ class ConsoleState(QObject):
     report_loaded = Signal(object)  # DayReport: a day's report rows (supervisors)
     audit_loaded = Signal(object)  # AuditLog: today's audit entries after the last asked for (supervisors)
     day_charts_loaded = Signal(str, object)  # day, DayCharts: the day in pictures (supervisors)
+    policy_loaded = Signal(str)  # the policy in force, TOML (supervisors: the what-if editor)
+    whatif_started = Signal(str)  # run id
+    whatif_refused = Signal(str)  # why the server refused to start a run, in words
+    whatif_updated = Signal(object)  # WhatIfProgress | WhatIfDone | WhatIfFailed
+    policy_applied = Signal()
 
     def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -216,6 +235,12 @@ class ConsoleState(QObject):
 
     def set_day_charts(self, day: str, charts: DayCharts) -> None:
         self.day_charts_loaded.emit(day, charts)
+
+    def set_policy(self, toml: str) -> None:
+        self.policy_loaded.emit(toml)
+
+    def set_whatif(self, message: WhatIfProgress | WhatIfDone | WhatIfFailed) -> None:
+        self.whatif_updated.emit(message)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

@@ -48,6 +48,7 @@ from console.ui.state import ConsoleState
 from console.ui.status_controls import status_title
 from console.ui.team_data import AgentLine, DecisionLine, TeamData
 from console.ui.team_models import AgentTableModel, QueueTableModel, SortRole, queue_title
+from console.ui.whatif_view import WhatIfView
 
 
 def _table(model: AgentTableModel | QueueTableModel | QSortFilterProxyModel, parent: QWidget) -> QTableView:
@@ -204,12 +205,14 @@ class SupervisorView(QWidget):
         self.day_view = DayView(self)
         self.shifts_view = ShiftsView(self)
         self.audit_view = AuditView(self)
+        self.whatif_view = WhatIfView(self)
         self.pages = QTabWidget(self)
         self.pages.setObjectName("roomPages")
         self.pages.addTab(floor, self.tr("现场"))
         self.pages.addTab(self.day_view, self.tr("今日图表"))
         self.pages.addTab(self.shifts_view, self.tr("班次"))
         self.pages.addTab(self.audit_view, self.tr("审计日志"))
+        self.pages.addTab(self.whatif_view, self.tr("策略推演"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(tiles_box)
@@ -377,6 +380,8 @@ class SupervisorView(QWidget):
     def _on_pages_current_changed(self, _index: int) -> None:
         if self.pages.currentWidget() is self.day_view:
             self.day_charts_requested.emit()  # at once, not at the next poll
+        elif self.pages.currentWidget() is self.whatif_view and not self.whatif_view.editor.toPlainText():
+            self.whatif_view.policy_requested.emit()  # the editor starts from the policy in force
 
     def _ask_again(self) -> None:
         if self.showing is None:

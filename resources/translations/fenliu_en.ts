@@ -391,137 +391,157 @@
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="89" />
+        <location filename="../../console/ui/bridge.py" line="91" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="97" />
+        <location filename="../../console/ui/bridge.py" line="99" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="104" />
+        <location filename="../../console/ui/bridge.py" line="106" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="107" />
+        <location filename="../../console/ui/bridge.py" line="109" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="110" />
+        <location filename="../../console/ui/bridge.py" line="112" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="113" />
+        <location filename="../../console/ui/bridge.py" line="115" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="119" />
+        <location filename="../../console/ui/bridge.py" line="121" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="125" />
+        <location filename="../../console/ui/bridge.py" line="127" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="132" />
+        <location filename="../../console/ui/bridge.py" line="134" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="141" />
+        <location filename="../../console/ui/bridge.py" line="143" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="144" />
+        <location filename="../../console/ui/bridge.py" line="146" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="150" />
+        <location filename="../../console/ui/bridge.py" line="152" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="158" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="162" />
+        <location filename="../../console/ui/bridge.py" line="164" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="169" />
+        <location filename="../../console/ui/bridge.py" line="171" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="172" />
+        <location filename="../../console/ui/bridge.py" line="174" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="175" />
+        <location filename="../../console/ui/bridge.py" line="177" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="179" />
+        <location filename="../../console/ui/bridge.py" line="181" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="182" />
+        <location filename="../../console/ui/bridge.py" line="184" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="187" />
+        <location filename="../../console/ui/bridge.py" line="189" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="193" />
+        <location filename="../../console/ui/bridge.py" line="195" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="201" />
+        <location filename="../../console/ui/bridge.py" line="203" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="207" />
+        <location filename="../../console/ui/bridge.py" line="209" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="213" />
+        <location filename="../../console/ui/bridge.py" line="215" />
         <source>审计日志</source>
         <translation>Audit log</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="220" />
+        <location filename="../../console/ui/bridge.py" line="222" />
         <source>今日图表</source>
         <translation>Today in pictures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="247" />
+        <location filename="../../console/ui/bridge.py" line="228" />
+        <source>读取策略</source>
+        <translation>Reading the policy</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="242" />
+        <source>试运行</source>
+        <translation>Trial run</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="245" />
+        <source>取消试运行</source>
+        <translation>Cancel the trial run</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="252" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="279" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="255" />
+        <location filename="../../console/ui/bridge.py" line="287" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -924,60 +944,60 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="414" />
-        <location filename="../../console/ui/main_window.py" line="462" />
-        <location filename="../../console/ui/main_window.py" line="466" />
+        <location filename="../../console/ui/main_window.py" line="424" />
+        <location filename="../../console/ui/main_window.py" line="472" />
+        <location filename="../../console/ui/main_window.py" line="476" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="418" />
+        <location filename="../../console/ui/main_window.py" line="428" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="210" />
-        <location filename="../../console/ui/main_window.py" line="416" />
+        <location filename="../../console/ui/main_window.py" line="426" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="431" />
+        <location filename="../../console/ui/main_window.py" line="441" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="463" />
+        <location filename="../../console/ui/main_window.py" line="473" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="467" />
+        <location filename="../../console/ui/main_window.py" line="477" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="520" />
+        <location filename="../../console/ui/main_window.py" line="530" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="520" />
+        <location filename="../../console/ui/main_window.py" line="530" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="547" />
+        <location filename="../../console/ui/main_window.py" line="557" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="554" />
+        <location filename="../../console/ui/main_window.py" line="564" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="560" />
+        <location filename="../../console/ui/main_window.py" line="570" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1868,113 +1888,118 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="173" />
+        <location filename="../../console/ui/supervisor.py" line="174" />
         <source>导出哪一天（店铺时区）</source>
         <translation>The day to export (the shop's timezone)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="174" />
+        <location filename="../../console/ui/supervisor.py" line="175" />
         <source>导出报表…</source>
         <translation>Export report…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="176" />
+        <location filename="../../console/ui/supervisor.py" line="177" />
         <source>每个会话一行、每位客服一行，另附审计日志；XLSX 或 CSV</source>
         <translation>One row per conversation and per agent, with the audit log; XLSX or CSV</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="180" />
+        <location filename="../../console/ui/supervisor.py" line="181" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="192" />
+        <location filename="../../console/ui/supervisor.py" line="193" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="194" />
+        <location filename="../../console/ui/supervisor.py" line="195" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="209" />
+        <location filename="../../console/ui/supervisor.py" line="211" />
         <source>现场</source>
         <translation>Now</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="210" />
+        <location filename="../../console/ui/supervisor.py" line="212" />
         <source>今日图表</source>
         <translation>Today in pictures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="211" />
+        <location filename="../../console/ui/supervisor.py" line="213" />
         <source>班次</source>
         <translation>Shifts</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="212" />
+        <location filename="../../console/ui/supervisor.py" line="214" />
         <source>审计日志</source>
         <translation>Audit log</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="288" />
+        <location filename="../../console/ui/supervisor.py" line="215" />
+        <source>策略推演</source>
+        <translation>What-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="291" />
         <source>排队：%1 · %2 人</source>
         <translation>Queue: %1 · %2 buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="295" />
+        <location filename="../../console/ui/supervisor.py" line="298" />
         <source>客服：%1 · %2 个会话</source>
         <translation>Agent: %1 · %2 conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="311" />
+        <location filename="../../console/ui/supervisor.py" line="314" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="330" />
-        <location filename="../../console/ui/supervisor.py" line="334" />
+        <location filename="../../console/ui/supervisor.py" line="333" />
+        <location filename="../../console/ui/supervisor.py" line="337" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="331" />
+        <location filename="../../console/ui/supervisor.py" line="334" />
         <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
         <translation>End the session with %1? The buyer is told it has ended.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="335" />
+        <location filename="../../console/ui/supervisor.py" line="338" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="342" />
+        <location filename="../../console/ui/supervisor.py" line="345" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="346" />
+        <location filename="../../console/ui/supervisor.py" line="349" />
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="346" />
+        <location filename="../../console/ui/supervisor.py" line="349" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="360" />
+        <location filename="../../console/ui/supervisor.py" line="363" />
         <source>无法写入：%1</source>
         <translation>Cannot write: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="362" />
+        <location filename="../../console/ui/supervisor.py" line="365" />
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="374" />
+        <location filename="../../console/ui/supervisor.py" line="377" />
         <source>正在读取 %1 的数据…</source>
         <translation>Reading %1…</translation>
     </message>
@@ -2124,22 +2149,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="108" />
+        <location filename="../../console/ui/supervisor.py" line="109" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="113" />
+        <location filename="../../console/ui/supervisor.py" line="114" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="114" />
+        <location filename="../../console/ui/supervisor.py" line="115" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="118" />
+        <location filename="../../console/ui/supervisor.py" line="119" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>
@@ -2168,39 +2193,245 @@ Go offline?</translation>
     </message>
 </context>
 <context>
+    <name>WhatIfView</name>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="121" />
+        <source>当前策略（TOML）：载入中…</source>
+        <translation>The policy in force (TOML): loading…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="122" />
+        <source>载入当前策略</source>
+        <translation>Load the policy in force</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="123" />
+        <source>打开文件…</source>
+        <translation>Open file…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="124" />
+        <source>用今天的流量试运行</source>
+        <translation>Try on today's traffic</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="126" />
+        <location filename="../../console/ui/whatif_view.py" line="303" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="128" />
+        <source>应用此策略…</source>
+        <translation>Apply this policy…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="138" />
+        <source>实际</source>
+        <translation>Actual</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="138" />
+        <source>推演</source>
+        <translation>What-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="139" />
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="139" />
+        <source>接待</source>
+        <translation>Reception</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="140" />
+        <source>排队后接入</source>
+        <translation>Taken from a queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="140" />
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <source>最长等待</source>
+        <translation>Longest wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="140" />
+        <location filename="../../console/ui/whatif_view.py" line="142" />
+        <source>平均等待</source>
+        <translation>Average wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <source>队列</source>
+        <translation>Queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <source>峰值</source>
+        <translation>Peak</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <source>排队人数</source>
+        <translation>Waiting</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="143" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="145" />
+        <source>策略</source>
+        <translation>Policy</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="163" />
+        <source>每位客服：实际 → 推演</source>
+        <translation>Per agent: actual → what-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="164" />
+        <source>队列：实际 → 推演</source>
+        <translation>Queues: actual → what-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="165" />
+        <source>分配原因占比</source>
+        <translation>Share of routing reasons</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="187" />
+        <source>已载入当前策略</source>
+        <translation>Loaded the policy in force</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="192" />
+        <source>正在用今天的流量试运行…</source>
+        <translation>Replaying today's traffic…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="210" />
+        <source>已取消</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="210" />
+        <source>试运行失败：%1</source>
+        <translation>The trial run failed: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="234" />
+        <source>%1：重放 %2 条输入</source>
+        <translation>%1: %2 inputs replayed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="236" />
+        <source>；注意：按原策略重放与记录不一致（%1）</source>
+        <translation>; note: replaying the old policy differs from the record (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="242" />
+        <source>已应用新策略（已记入审计日志）</source>
+        <translation>The new policy is applied (recorded in the audit log)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="255" />
+        <source>策略是空的</source>
+        <translation>The policy is empty</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="258" />
+        <source>策略太长（最多 %1 个字符）</source>
+        <translation>The policy is too long (at most %1 characters)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="263" />
+        <source>正在启动试运行…</source>
+        <translation>Starting the trial run…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="275" />
+        <source>打开策略文件</source>
+        <translation>Open a policy file</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="278" />
+        <source>策略文件 (*.toml)</source>
+        <translation>Policy files (*.toml)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="278" />
+        <source>所有文件 (*)</source>
+        <translation>All files (*)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="287" />
+        <source>文件太大</source>
+        <translation>the file is too large</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="290" />
+        <source>无法读取 %1：%2</source>
+        <translation>Cannot read %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="293" />
+        <source>已载入 %1</source>
+        <translation>Loaded %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="299" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="300" />
+        <source>用这份策略替换当前策略？新进线的买家立即按它分配，此操作会记入审计日志。</source>
+        <translation>Replace the policy in force with this one? New buyers are routed by it at once; this is recorded in the audit log.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="302" />
+        <source>应用</source>
+        <translation>Apply</translation>
+    </message>
+</context>
+<context>
     <name>WhyDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="72" />
+        <location filename="../../console/ui/supervisor.py" line="73" />
         <source>分配原因：%1</source>
         <translation>Why: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="75" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="75" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="75" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>去向</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="75" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="75" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>规则</source>
         <translation>Rule</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="91" />
+        <location filename="../../console/ui/supervisor.py" line="92" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
     </message>
