@@ -159,7 +159,7 @@ class AuditModel(QAbstractTableModel):
         if column == 0:
             return datetime.fromtimestamp(entry.at, local_zone()).strftime("%H:%M:%S")
         if column == 1:
-            return self.name(entry.by)
+            return self.name(entry.by) or "-"  # empty: migrated from the engine log (who is not known)
         if column == 2:
             return action_text(entry.action)
         if column == 3:

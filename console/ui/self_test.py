@@ -14,6 +14,7 @@ from console.reception.model import Section
 from console.ui.main_window import MainWindow
 from console.ui.run import Session
 from console.ui.state import Delivery
+from console.ui.supervisor import SupervisorView
 
 TIMEOUT = 90.0
 ANSWER_EVERY = 12.0  # seconds between the screenshot run's answers
@@ -76,9 +77,34 @@ async def _annotate(window: MainWindow, conversation: str) -> None:
     await _until(lambda: panel.model.panel is not None and bool(panel.model.panel.notes), 5.0)
 
 
-def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable[int]]:
+ROOM_PAGES = ("floor", "day", "shifts", "audit", "what-if")
+WHATIF_EDIT = ('mode = "off"', 'mode = "shop"')  # the demo's what-if: today had the queue been on
+
+
+async def _room_page(room: SupervisorView, page: str) -> None:
+    """Show one page of the room as a supervisor would, waiting for what it shows."""
+    if page == "day":
+        room.pages.setCurrentWidget(room.day_view)
+        await _until(lambda: room.day_view.charts is not None, 10.0)
+    elif page == "shifts":
+        room.pages.setCurrentWidget(room.shifts_view)
+        await _until(lambda: bool(room.shifts_view.chart.shifts), 10.0)
+    elif page == "audit":
+        room.pages.setCurrentWidget(room.audit_view)
+        await _until(lambda: room.audit_view.model.rowCount() > 0, 10.0)
+    elif page == "what-if":
+        view = room.whatif_view
+        room.pages.setCurrentWidget(view)
+        await _until(lambda: bool(view.editor.toPlainText()), 10.0)
+        view.editor.setPlainText(view.editor.toPlainText().replace(*WHATIF_EDIT, 1))
+        view.run_button.click()
+        await _until(lambda: view.comparison is not None or view.run_button.isEnabled(), 60.0)
+    await asyncio.sleep(1.0)
+
+
+def screenshot_after(path: str, seconds: float, page: str = "floor") -> Callable[[Session], Awaitable[int]]:
     """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
-    team tab (supervisors), save the window as a PNG, and finish."""
+    team tab (supervisors; ``page``: which page of the room), save the window as a PNG, and finish."""
 
     async def take(session: Session) -> int:
         state, window = session.state, session.window
@@ -114,6 +140,8 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session], Awaitable
                     await _until(lambda: room.picker.model.rowCount() > 0, 5.0)
                 room.picker.table.selectRow(0)
                 await asyncio.sleep(1.0)
+            if page != "floor":
+                await _room_page(room, page)
         else:
             window.reception.jump_to_first_pending()  # what Ctrl+Up does: the longest wait
             opened = window.pane.conversation

@@ -129,3 +129,34 @@ def test_an_agent_is_refused_the_audit_log(tmp_path: Path) -> None:
             assert isinstance(bad, Error) and bad.code is ErrorCode.INVALID and bad.field == "day"
 
     run(scenario())
+
+
+def test_a_schema_5_database_gets_its_status_history_from_the_engine_log(tmp_path: Path) -> None:
+    import sqlite3
+
+    from console.server.store import Store
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            a1 = await online(server, "a1")
+            assert isinstance(await a1.request(SetStatus(status=Status.SUSPENDED)), Ok)
+            assert isinstance(await a1.request(SetStatus(status=Status.ONLINE)), Ok)
+
+    run(scenario())
+    path = tmp_path / "data" / "fenliu.db"
+    db = sqlite3.connect(path)
+    expected = db.execute("SELECT at, by, subject, value, previous FROM audit WHERE action = 'status' ORDER BY id"
+                          ).fetchall()
+    db.execute("DROP TABLE audit")  # as a database of schema 5 was
+    db.execute("UPDATE schema_version SET version = 5")
+    db.commit()
+    db.close()
+    Store(path, synchronous="OFF").close()
+    db = sqlite3.connect(path)
+    migrated = db.execute("SELECT at, by, subject, value, previous FROM audit WHERE action = 'status' ORDER BY id"
+                          ).fetchall()
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 6
+    db.close()
+    assert [(at, subject, value, previous) for at, _, subject, value, previous in migrated] == \
+        [(at, subject, value, previous) for at, _, subject, value, previous in expected]
+    assert [r[3] for r in migrated] == ["online", "suspended", "online"] and {r[1] for r in migrated} == {""}
