@@ -819,6 +819,7 @@ class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
     entries: list[AuditEntry]
     opening: list[AuditEntry] = []
     more: bool = False
+    now: float | None = None  # the server's clock as it answered (where a shift timeline of today ends)
 
 
 class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):

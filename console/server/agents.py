@@ -496,7 +496,7 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
-                        opening=opening, more=more)
+                        opening=opening, more=more, now=self.shop.driver.now())
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
         """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""

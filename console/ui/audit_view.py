@@ -9,7 +9,7 @@ rows of one action whose words contain the filter text. Times are local, words t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
@@ -98,6 +98,13 @@ class AuditModel(QAbstractTableModel):
         super().__init__(parent)
         self._entries: list[AuditEntry] = []
         self._names: dict[str, str] = {}
+        self.zone: tzinfo = local_zone()  # the shop's, once the server says it (set_zone)
+
+    def set_zone(self, zone: tzinfo) -> None:
+        """Times in the shop's timezone (the day's, the report's), whatever the console machine's."""
+        self.zone = zone
+        if self._entries:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._entries) - 1, 0))
 
     def set_names(self, names: dict[str, str]) -> None:
         if names != self._names:
@@ -157,7 +164,7 @@ class AuditModel(QAbstractTableModel):
             return None
         column = index.column()
         if column == 0:
-            return datetime.fromtimestamp(entry.at, local_zone()).strftime("%H:%M:%S")
+            return datetime.fromtimestamp(entry.at, self.zone).strftime("%H:%M:%S")
         if column == 1:
             return self.name(entry.by) or "-"  # empty: migrated from the engine log (who is not known)
         if column == 2:

@@ -97,6 +97,8 @@ async def _room_page(room: SupervisorView, page: str) -> None:
         room.pages.setCurrentWidget(view)
         await _until(lambda: bool(view.editor.toPlainText()), 10.0)
         view.editor.setPlainText(view.editor.toPlainText().replace(*WHATIF_EDIT, 1))
+        view.editor.find(WHATIF_EDIT[1])  # the edited line in sight, as the supervisor left it
+        view.editor.centerCursor()
         view.run_button.click()
         await _until(lambda: view.comparison is not None or view.run_button.isEnabled(), 60.0)
     await asyncio.sleep(1.0)

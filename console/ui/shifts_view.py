@@ -10,7 +10,7 @@ agents is a hundred rectangles' worth of spans, no widgets per span.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -43,11 +43,15 @@ class ShiftsChart(QWidget):
         self.start = 0.0
         self.end = 86400.0
         self.now = 0.0
+        self.zone: tzinfo = local_zone()  # the shop's (show_day)
 
     def show_day(self, agents: Sequence[tuple[str, str]], start: float, end: float, now: float,
-                 opening: Sequence[AuditEntry], entries: Sequence[AuditEntry]) -> None:
-        """Recompute every agent's spans (``agents``: id and name, in the table's order)."""
+                 opening: Sequence[AuditEntry], entries: Sequence[AuditEntry], zone: tzinfo | None = None) -> None:
+        """Recompute every agent's spans (``agents``: id and name, in the table's order); the axis
+        in ``zone`` (the shop's)."""
         self.names = dict(agents)
+        if zone is not None:
+            self.zone = zone
         self.start, self.end, self.now = start, end, now
         first = {e.subject: e.value for e in opening if e.action is AuditAction.STATUS}
         self.shifts = shifts([a for a, _ in agents], start, end, now, first, changes_of(entries))
@@ -76,7 +80,7 @@ class ShiftsChart(QWidget):
             return left + (at - self.start) / span_s * width
 
         painter.setPen(palette.color(palette.ColorRole.PlaceholderText))
-        zone = local_zone()
+        zone = self.zone
         for hour in range(0, 25, 2):  # the axis: every two hours
             at = self.start + hour * 3600.0
             if at > self.end:

@@ -172,6 +172,7 @@ class SupervisorView(QWidget):
         self.export_day.setDisplayFormat("yyyy-MM-dd")
         self.export_day.setMaximumDate(QDate.currentDate())
         self.export_day.setToolTip(self.tr("导出哪一天（店铺时区）"))
+        self.export_day_touched = False  # the supervisor picked a day: a new "today" leaves it alone
         self.export_button = QPushButton(self.tr("导出报表…"), self)
         self.export_button.setObjectName("exportButton")
         self.export_button.setToolTip(self.tr("每个会话一行、每位客服一行，另附审计日志；XLSX 或 CSV"))
@@ -220,6 +221,7 @@ class SupervisorView(QWidget):
         self.audit_day = ""  # the local day the audit entries are of (answers of another day reset them)
         self.audit_zone = ZoneInfo("Asia/Shanghai")
         self.audit_opening: list[AuditEntry] = []
+        self.audit_now: float | None = None  # the server's clock at its last answer (shifts end there)
         self.poll = QTimer(self)  # the audit log, shifts and pictures stay live: asked again every few seconds
         self.poll.setInterval(POLL_MS)
 
@@ -234,6 +236,7 @@ class SupervisorView(QWidget):
         self.picker.transfer_asked.connect(self.ask_transfer)
         self.picker.close_requested.connect(self.confirm_close)
         self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.export_day.userDateChanged.connect(self._on_export_day_user_date_changed)
         self.poll.timeout.connect(self.refresh_room)
         self.pages.currentChanged.connect(self._on_pages_current_changed)
 
@@ -252,9 +255,13 @@ class SupervisorView(QWidget):
     def show_audit(self, log: AuditLog) -> None:
         """New audit entries (all of a new day's, or those after the last one held)."""
         model = self.audit_view.model
+        self.audit_now = log.now
         if log.day != self.audit_day:
+            if not self.export_day_touched or self.export_day.date().toString("yyyy-MM-dd") == self.audit_day:
+                self._set_export_day(log.day)  # "today" is the shop's (its timezone, the server's clock)
             self.audit_day = log.day
             self.audit_zone = ZoneInfo(log.timezone)
+            model.set_zone(self.audit_zone)
             self.audit_opening = list(log.opening)
             model.reset(log.entries)
         else:
@@ -273,8 +280,9 @@ class SupervisorView(QWidget):
         start = datetime(day.year, day.month, day.day, tzinfo=self.audit_zone)
         end = start + timedelta(days=1)
         agents = [(a.id, a.name) for a in self.team.agents]
-        self.shifts_view.chart.show_day(agents, start.timestamp(), end.timestamp(), self._clock(),
-                                        self.audit_opening, self.audit_view.model.entries())
+        now = self.audit_now if self.audit_now is not None else self._clock()
+        self.shifts_view.chart.show_day(agents, start.timestamp(), end.timestamp(), now,
+                                        self.audit_opening, self.audit_view.model.entries(), self.audit_zone)
 
     def show_team(self, team: TeamData) -> None:
         self.team = team
@@ -371,6 +379,16 @@ class SupervisorView(QWidget):
     def _display_name(self, conversation: str) -> str:
         """A buyer's name when the pick list holds it (the id is internal, issue 14)."""
         return next((p.name for p in self.picker.model.picks() if p.id == conversation), conversation)
+
+    def _set_export_day(self, day: str) -> None:
+        shown = QDate.fromString(day, "yyyy-MM-dd")
+        if shown.isValid():
+            self.export_day.setMaximumDate(shown)
+            self.export_day.setDate(shown)
+            self.export_day_touched = False
+
+    def _on_export_day_user_date_changed(self, _day: QDate) -> None:
+        self.export_day_touched = True
 
     def _on_export_button_clicked(self) -> None:
         day = self.export_day.date().toString("yyyy-MM-dd")

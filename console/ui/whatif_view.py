@@ -161,7 +161,7 @@ class WhatIfView(QWidget):
         results_layout = QVBoxLayout(results)
         results_layout.setContentsMargins(0, 0, 0, 0)
         for title, model, stretch in ((self.tr("每位客服：实际 → 推演"), self.agents, 3),
-                                      (self.tr("队列：实际 → 推演"), self.pools, 1),
+                                      (self.tr("队列：实际 → 推演"), self.pools, 2),
                                       (self.tr("分配原因占比"), self.reasons, 2)):
             box = QGroupBox(title, results)
             QVBoxLayout(box).addWidget(_table(model, box))

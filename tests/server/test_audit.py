@@ -56,6 +56,7 @@ def test_changes_are_audited_with_who_and_what(tmp_path: Path) -> None:
             assert isinstance(await sup.request(ApplyPolicy(toml=ROOM.replace("seed = 3", "seed = 4"))), Ok)
             new = await sup.request(GetAudit(after=seen))
             assert isinstance(new, AuditLog) and new.opening == [] and not new.more
+            assert new.now is not None and new.now >= new.entries[-1].at
             assert _what(new)[:5] == [
                 ("a1", "status", "a1", "online", "offline"),
                 ("a2", "status", "a2", "online", "offline"),

@@ -62,6 +62,8 @@ def test_the_room_polls_the_audit_log_and_draws_shifts(qtbot, settings: QSetting
     assert fake.requests[-1] == ("audit", (None,))
     entries = fake.audit_entries()
     assert view.audit_view.model.rowCount() == len(entries)
+    assert view.export_day.date().toString("yyyy-MM-dd") == view.audit_day == "2025-06-15"  # the shop's today
+    assert view.audit_view.model.index(0, 0).data() == "08:30:00"  # the shop's time, whatever the machine's zone
     # live: a new entry comes with the next poll, asked for after the last id held
     new = AuditEntry(id=entries[-1].id + 1, at=clock() - 60, by="amei", action=AuditAction.STATUS, subject="amei",
                      value="suspended", previous="online")
