@@ -526,7 +526,7 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day = self.shop.local_date(day)
         policy = self.shop.policy
-        charts = await self.charts.get(day, policy, self.shop.driver.now())
+        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.driver.now())
         return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
 
     def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:

@@ -335,6 +335,7 @@ class Server:
                         log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
             if getattr(self, "_agents", None) is not None:
                 await self._agents.whatifs.stop()  # what-if children reaped, not left behind
+                self._agents.charts.stop()  # the day-in-pictures worker too
             if self.logins is not None:
                 self.logins.close()
             if self.shop is not None:
