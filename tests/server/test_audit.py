@@ -161,3 +161,33 @@ def test_a_schema_5_database_gets_its_status_history_from_the_engine_log(tmp_pat
     assert [(at, subject, value, previous) for at, _, subject, value, previous in migrated] == \
         [(at, subject, value, previous) for at, _, subject, value, previous in expected]
     assert [r[3] for r in migrated] == ["online", "suspended", "online"] and {r[1] for r in migrated} == {""}
+
+
+def test_a_refused_request_leaves_no_audit_row_and_no_change(tmp_path: Path) -> None:
+    """A request commits all its effects or none: a status change audited inside a request that
+    then fails is gone from the log and from routing alike. (Planted once: committing the audit row
+    on its own, outside the request's savepoint: this test failed, the request could no longer be
+    rolled back.)"""
+    import pytest
+
+    from console.routing.events import Status as EngineStatus
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            shop = server.shop
+            assert shop is not None
+            await shop.committed()
+            before = shop.store.all("SELECT id FROM audit")
+            with pytest.raises(RuntimeError), shop.atomic():
+                shop.set_status("a1", EngineStatus.ONLINE)
+                assert shop.store.one("SELECT COUNT(*) FROM audit")[0] == len(before) + 1
+                raise RuntimeError("the rest of the request failed")
+            await shop.committed()
+            assert shop.store.all("SELECT id FROM audit") == before
+            assert shop.driver.engine is not None and shop.driver.engine.agent("a1").status is EngineStatus.OFFLINE
+            with shop.atomic():
+                shop.set_status("a1", EngineStatus.ONLINE)
+            await shop.committed()
+            assert len(shop.store.all("SELECT id FROM audit")) == len(before) + 1
+
+    run(scenario())
