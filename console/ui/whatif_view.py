@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -171,7 +172,15 @@ class WhatIfView(QWidget):
         splitter.addWidget(results)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        QVBoxLayout(self).addWidget(splitter)
+        # scrolled when the window is small (a 1600x1000 screen at 150%): the room's other pages
+        # decide the window's smallest size, not this one
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
 
         self.reload_button.clicked.connect(self.policy_requested)
         self.open_button.clicked.connect(self._on_open_button_clicked)

@@ -166,7 +166,7 @@ def test_a_version_2_database_keeps_its_messages_and_client_ids_become_per_autho
     old.close()
     store = Store.open(tmp_path)
     try:
-        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 5
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 6
         rows = store.all("SELECT id, author, client_id FROM messages ORDER BY id")
         assert [tuple(r) for r in rows] == [(7, "buyer", "c1"), (9, "agent", "r1")]
         indexes = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
