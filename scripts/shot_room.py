@@ -101,7 +101,7 @@ def main(out: Path, page: str) -> int:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 env={**os.environ, "FENLIU_SIM_PASSWORD": DEMO_PASSWORD})
             try:
-                status |= _shoot(url, out / f"{page}.png", page, Path(scratch) / page / "console")
+                status |= _shoot(url, out / f"{page}.png", page, Path(scratch) / page / "console", sim)
             finally:
                 sim.terminate()
                 try:
@@ -112,7 +112,7 @@ def main(out: Path, page: str) -> int:
     return status
 
 
-def _shoot(url: str, path: Path, page: str, state_dir: Path) -> int:
+def _shoot(url: str, path: Path, page: str, state_dir: Path, sim: subprocess.Popen[bytes]) -> int:
     async def until(session: Session) -> int:
         window = session.window
         window.move(0, 0)
@@ -123,6 +123,9 @@ def _shoot(url: str, path: Path, page: str, state_dir: Path) -> int:
         await _room_page(window.supervisor, page)
         window.grab().save(str(path))
         print(f"screenshot: {path}")
+        # the simulator stops now: the console's exit may crash (a PySide6 teardown crash of the
+        # supervisor's window, also on main) and take this process's cleanup with it
+        sim.terminate()
         return 0
 
     state_dir.mkdir(parents=True, exist_ok=True)
