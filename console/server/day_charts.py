@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -26,6 +28,7 @@ from console.server.report import open_read_only, read_day
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""
 CHILD_NICE = 10
+PARENT_CHECK_S = 1.0
 
 
 def compute(data_dir: Path, day: date, policy: Policy, now: float) -> DayCharts:
@@ -42,9 +45,19 @@ def _compute_in_child(data_dir: Path, day: date, policy_text: str, now: float) -
     return compute(data_dir, day, load_policy_toml(policy_text), now)
 
 
-def _lower_priority() -> None:
+def _worker_start() -> None:
+    """The worker runs at a lower priority and goes when the server does, even a killed one (a
+    pool worker otherwise waits on its queue for ever once its parent is gone)."""
     if hasattr(os, "nice"):
         os.nice(CHILD_NICE)  # the server's live pushes first when the cores are busy
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class DayChartsCache:
@@ -60,7 +73,7 @@ class DayChartsCache:
             return await asyncio.shield(kept[1])
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_lower_priority)
+                                             initializer=_worker_start)
         future: asyncio.Future[DayCharts] = asyncio.get_running_loop().run_in_executor(
             self._pool, _compute_in_child, self.data_dir, day, policy_text, now)
         self._kept = {d: k for d, k in self._kept.items() if now - k[0] < self.refresh_s}  # old days go
