@@ -85,7 +85,20 @@ AGENT_COLUMNS: tuple[Column, ...] = (
     Column("messages_sent", "发送消息数", "Messages sent", Kind.COUNT),
 )
 
-SHEET_TITLES = {"conversations": ("会话", "Conversations"), "agents": ("客服", "Agents")}
+AUDIT_COLUMNS: tuple[Column, ...] = (
+    Column("id", "序号", "No.", Kind.COUNT),
+    Column("at", "时间", "Time", Kind.TIME),
+    Column("by", "操作人", "By"),
+    Column("action", "操作", "Action"),
+    Column("subject", "对象", "Subject"),
+    Column("value", "内容", "Value"),
+    Column("previous", "之前", "Before"),
+)
+"""The audit log (``console.protocol.messages.AuditEntry``); actions and values are the
+protocol's codes (PROTOCOL.md ``audit_log``), the vocabulary of the log itself."""
+
+SHEET_TITLES = {"conversations": ("会话", "Conversations"), "agents": ("客服", "Agents"),
+                "audit": ("审计日志", "Audit log")}
 ENCODINGS = ("utf-8-sig", "gbk")
 
 
@@ -115,6 +128,8 @@ def cells(row: msgspec.Struct, columns: Sequence[Column], zone: ZoneInfo) -> lis
             out.append(round(float(value), 4))
         elif c.kind is Kind.FLAG:
             out.append(1 if value else 0)
+        elif isinstance(value, Enum):
+            out.append(value.value)
         else:
             out.append(value)
     return out
@@ -171,10 +186,14 @@ def write_xlsx(path: Path, tables: Sequence[Table], zone: ZoneInfo, *, lang: str
 
 
 def write_day(base: Path, fmt: str, conversations: Sequence[msgspec.Struct], agents: Sequence[msgspec.Struct],
-              zone: ZoneInfo, *, lang: str = "zh_CN", encoding: str = "utf-8-sig") -> list[Path]:
+              zone: ZoneInfo, *, lang: str = "zh_CN", encoding: str = "utf-8-sig",
+              audit: Sequence[msgspec.Struct] | None = None) -> list[Path]:
     """A day's two tables as ``BASE.xlsx`` (two sheets) or ``BASE-conversations.csv`` and
-    ``BASE-agents.csv``; the paths written. For ``fenliu report`` and the supervisor's room."""
+    ``BASE-agents.csv``; the paths written. For ``fenliu report`` and the supervisor's room.
+    With ``audit`` (the day's audit log), a third: the ``audit`` sheet, or ``BASE-audit.csv``."""
     tables = [Table("conversations", CONVERSATION_COLUMNS, conversations), Table("agents", AGENT_COLUMNS, agents)]
+    if audit is not None:
+        tables.append(Table("audit", AUDIT_COLUMNS, audit))
     if fmt == "xlsx":
         path = base if base.suffix == ".xlsx" else base.with_name(base.name + ".xlsx")
         write_xlsx(path, tables, zone, lang=lang)

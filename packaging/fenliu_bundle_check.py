@@ -197,12 +197,44 @@ def check_qt() -> str:
             f"CJK fonts: {', '.join(found['qt']['cjk_fonts']) or 'none (install fonts-noto-cjk)'}")
 
 
+def check_plots() -> str:
+    """The room's day in pictures (pyqtgraph, numpy) imports and draws inside the bundle."""
+    import time
+
+    import numpy
+    import pyqtgraph
+    from PySide6.QtWidgets import QApplication
+
+    from console.ui.day_view import DayView
+    from console.ui.fake_backend import ME, FakeBackend
+    from console.ui.state import ConsoleState
+
+    app = QApplication.instance()
+    assert app is not None  # check_qt made it
+    state = ConsoleState(ME, "阿美", "supervisor")
+    now = time.time()
+    view = DayView()
+    state.day_charts_loaded.connect(view.show_charts)
+    FakeBackend(state, lambda: now).day_charts()
+    view.resize(900, 600)
+    view.show()
+    for _ in range(5):
+        app.processEvents()
+    image = view.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 23) for y in range(0, image.height(), 19)}
+    if view.charts is None or len(colours) < 4:
+        raise AssertionError("the day in pictures did not draw")
+    view.close()
+    return f"pyqtgraph {pyqtgraph.__version__} with numpy {numpy.__version__}: the day in pictures drawn"
+
+
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
     ("modules", check_modules),
     ("commands", check_commands),
     ("resources", check_resources),
     ("native", check_native),
     ("qt", check_qt),
+    ("plots", check_plots),
 )
 
 

@@ -50,6 +50,7 @@ from console.protocol.messages import (
     AgentConversations,
     AgentEvent,
     ApplyPolicy,
+    AuditLog,
     BuyerList,
     BuyerPanel,
     BuyerTile,
@@ -61,6 +62,7 @@ from console.protocol.messages import (
     Colleagues,
     ContactBuyer,
     Conversation,
+    DayChartsAnswer,
     DayReport,
     DecisionInfo,
     DeletePhrase,
@@ -70,10 +72,13 @@ from console.protocol.messages import (
     Event,
     FilterBuyers,
     GetAgentConversations,
+    GetAudit,
     GetColleagues,
+    GetDayCharts,
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetPolicy,
     GetQueue,
     GetReport,
     GetSession,
@@ -94,6 +99,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    PolicyInForce,
     ProductCard,
     QueueBuyers,
     QueuedBuyer,
@@ -115,6 +121,12 @@ from console.protocol.messages import (
     Team,
     TeamInfo,
     Transfer,
+    WhatIfCancel,
+    WhatIfDone,
+    WhatIfFailed,
+    WhatIfProgress,
+    WhatIfStart,
+    WhatIfStarted,
     Why,
     WhyAnswer,
 )
@@ -190,6 +202,7 @@ class AgentClient:
         self.state_changed: Observers[StateChange] = Observers()
         self.reply_outcomes: Observers[ReplyOutcome] = Observers()
         self.phrase_updates: Observers[list[PhraseInfo]] = Observers()  # another console changed them
+        self.whatif_updates: Observers[WhatIfProgress | WhatIfDone | WhatIfFailed] = Observers()  # the room's runs
         self._ssl = ssl
         self._backoff = backoff or Backoff()
         self._timeout = request_timeout
@@ -413,6 +426,9 @@ class AgentClient:
         if isinstance(message, Phrases):  # changed on another console of this account, or the team's
             self.phrase_updates.emit(message.phrases)
             return
+        if isinstance(message, WhatIfProgress | WhatIfDone | WhatIfFailed):  # a what-if this console started
+            self.whatif_updates.emit(message)
+            return
         if isinstance(message, Error):
             log.warning("server error outside a request: %s %s", message.code.value, message.message)
         else:
@@ -501,6 +517,26 @@ class AgentClient:
     async def day_report(self, day: str | None = None) -> DayReport:
         """Supervisors: a local day's report rows (today when ``day`` is None), for the room's export."""
         return await self._call(_build(GetReport, day=day), DayReport)
+
+    async def audit(self, day: str | None = None, after: int | None = None) -> AuditLog:
+        """Supervisors: a local day's audit log (today when ``day`` is None), entries after ``after``."""
+        return await self._call(_build(GetAudit, day=day, after=after), AuditLog)
+
+    async def day_charts(self, day: str | None = None) -> DayChartsAnswer:
+        """Supervisors: the day in pictures (today when ``day`` is None), at most a few seconds old."""
+        return await self._call(_build(GetDayCharts, day=day), DayChartsAnswer)
+
+    async def whatif_start(self, toml: str, day: str | None = None) -> WhatIfStarted:
+        """Supervisors: replay a day under ``toml`` on the server; progress and the result come to
+        ``whatif_updates``."""
+        return await self._call(_build(WhatIfStart, toml=toml, day=day), WhatIfStarted)
+
+    async def policy(self) -> PolicyInForce:
+        """Supervisors: the policy in force (the what-if editor's starting text)."""
+        return await self._call(GetPolicy(), PolicyInForce)
+
+    async def whatif_cancel(self, run: str) -> None:
+        await self._call(_build(WhatIfCancel, run=run), Ok)
 
     async def apply_policy(self, toml: str) -> None:
         await self._call(_build(ApplyPolicy, toml=toml), Ok)

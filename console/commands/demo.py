@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--screenshot", metavar="PNG", default=None,
                         help="after --seconds of live traffic, save the console window as PNG and exit")
     parser.add_argument("--seconds", type=float, default=25.0, help=argparse.SUPPRESS)
+    parser.add_argument("--page", default="floor", choices=("floor", "day", "shifts", "audit", "what-if"),
+                        help=argparse.SUPPRESS)  # --supervisor --screenshot: which page of the room
     parser.add_argument("--replay", action="store_true",
                         help="only replay the bundled scenario and print its summary (no server, no window)")
     parser.add_argument("--scenario", type=Path, default=DEMO_SCENARIO, help=argparse.SUPPRESS)
@@ -117,7 +119,7 @@ def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> 
     until = None
     if args.self_test or args.screenshot:  # leave the user's remembered settings alone
         settings = QSettings(str(state_dir / "settings.ini"), QSettings.Format.IniFormat)
-        until = self_test if args.self_test else screenshot_after(args.screenshot, args.seconds)
+        until = self_test if args.self_test else screenshot_after(args.screenshot, args.seconds, args.page)
     credentials: Credentials | list[Credentials] = Credentials(url, user, DEMO_PASSWORD)
     if args.two_shops:
         credentials = [Credentials(url, user, DEMO_PASSWORD, shop) for shop in DEMO_SHOPS]

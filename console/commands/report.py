@@ -2,6 +2,7 @@
 
     fenliu report --day 2026-11-11 --format xlsx            # fenliu-2026-11-11.xlsx, two sheets
     fenliu report --day 2026-11-11 --format csv --out day   # day-conversations.csv, day-agents.csv
+    fenliu report --day 2026-11-11 --audit                  # and a third sheet: the day's audit log
 
 Reads the data folder read-only, so it runs beside a live server. The day is a local day of the
 shop's timezone (from the policy in force; ``--timezone`` overrides).
@@ -31,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN", help="column headers")
     parser.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
                         help="CSV encoding (UTF-8 with BOM opens in Excel; GBK for older tools)")
+    parser.add_argument("--audit", action="store_true",
+                        help="add the day's audit log (who changed what): a third sheet, or BASE-audit.csv")
     parser.set_defaults(func=_run)
 
 
@@ -39,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from console.exports import write_day
     from console.reception.report import agent_rows, conversation_rows
+    from console.server.audit import read_audit
     from console.server.kpis import local_day
     from console.server.report import ReportError, open_read_only, policy_in_force, read_day
     from console.server.store import default_data_dir
@@ -64,14 +68,17 @@ def _run(args: argparse.Namespace) -> int:
         except (ZoneInfoNotFoundError, ValueError):
             print(f"fenliu report: 未知时区 / unknown timezone {timezone!r}", file=sys.stderr)
             return 2
-        records = read_day(db, local_day(day, timezone), policy)
+        span = local_day(day, timezone)
+        records = read_day(db, span, policy)
+        audit = read_audit(db, span.start, span.end) if args.audit else None
     finally:
         db.close()
     conversations = conversation_rows(records)
     agents = agent_rows(records, conversations)
     base = args.out or Path(f"fenliu-{day.isoformat()}")
     try:
-        written = write_day(base, args.format, conversations, agents, zone, lang=args.lang, encoding=args.encoding)
+        written = write_day(base, args.format, conversations, agents, zone, lang=args.lang, encoding=args.encoding,
+                            audit=audit)
     except OSError as exc:
         print(f"fenliu report: 无法写入 / cannot write: {exc}", file=sys.stderr)
         return 1

@@ -132,6 +132,11 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
     m.SendCard(rid="26", conversation="b1001", card=m.CardKind.PAY_REMINDER, ref="o-778", client_id="c-8a02"),
     m.SearchCatalog(rid="27", query="lyq"),
     m.ContactBuyer(rid="28", conversation="b0987"),
+    m.GetAudit(rid="21", day="2026-01-01", after=41),
+    m.GetDayCharts(rid="22", day="2026-01-01"),
+    m.WhatIfStart(rid="23", toml='preset = "taobao"\n[queue]\nmode = "shop"\n'),
+    m.WhatIfCancel(rid="24", run="w5f3a9c1e"),
+    m.GetPolicy(rid="25"),
 ]
 
 AGENT_PUSHES: list[m.AgentPush] = [
@@ -199,6 +204,35 @@ AGENT_PUSHES: list[m.AgentPush] = [
                       satisfaction=1.0, waits=1, response_3min=1.0, avg_response_s=42.0, closed=1, messages_sent=2),
     ]),
     m.ImagePart(rid="28", sha256=_SHA, thumb=True, offset=0, size=16, data=_PNG_HEAD),
+    m.AuditLog(rid="21", day="2026-01-01", timezone="Asia/Shanghai", entries=[
+        m.AuditEntry(id=42, at=_T + 3600, by="a1", action=m.AuditAction.STATUS, subject="a1", value="suspended",
+                     previous="online"),
+        m.AuditEntry(id=43, at=_T + 3700, by="sup", action=m.AuditAction.TRANSFER, subject="b1001", value="a2",
+                     previous="a1"),
+        m.AuditEntry(id=44, at=_T + 3800, by="fenliu accounts (ops)", action=m.AuditAction.ACCOUNT, subject="a3",
+                     value="disable"),
+    ], opening=[]),
+    m.DayChartsAnswer(rid="22", day="2026-01-01", timezone="Asia/Shanghai", charts=m.DayCharts(
+        start=1767196800.0, arrivals=[3, 1, 0], queue=[1, 2, 0], response_3min=[0.75],
+        load=[m.AgentLoad(agent="a1", name="小美", load=[2, 3, 3])],
+        reasons=[m.ReasonCount(reason="group", count=3), m.ReasonCount(reason="queued", count=1)])),
+    m.PolicyInForce(rid="25", toml='preset = "taobao"\n', digest="c000f634a84f", at=_T, by="sup"),
+    m.WhatIfStarted(rid="23", run="w5f3a9c1e", day="2026-01-01"),
+    m.WhatIfProgress(run="w5f3a9c1e", fraction=0.42),
+    m.WhatIfDone(run="w5f3a9c1e", comparison=m.WhatIfComparison(
+        day="2026-01-01", inputs=5230, baseline_matches_record=True, recorded_decisions=1804,
+        decisions={"baseline": 1804, "whatif": 1790}, adjusted={},
+        agents=[m.WhatIfAgent(
+            id="a1", name="小美",
+            baseline=m.WhatIfFigures(received=212, reasons={"group": 180, "recent": 32}, taken_from_queue=40,
+                                     longest_wait_s=310.0, average_wait_s=95.5),
+            whatif=m.WhatIfFigures(received=230, reasons={"group": 198, "recent": 32}, taken_from_queue=12,
+                                   longest_wait_s=120.0, average_wait_s=41.0))],
+        pools=[m.WhatIfPool(pool="queue:shop",
+                            baseline=m.WhatIfPoolFigures(peak=9, queued=61, longest_wait_s=310.0, average_wait_s=88.2),
+                            whatif=m.WhatIfPoolFigures(peak=4, queued=20, longest_wait_s=120.0, average_wait_s=40.1))],
+        reasons=m.WhatIfSides(baseline={"group": 0.8, "queued": 0.2}, whatif={"group": 0.9, "queued": 0.1}))),
+    m.WhatIfFailed(run="w5f3a9c1e", cancelled=True),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),

@@ -30,6 +30,9 @@ from console.protocol.cards import OrderCard as OrderCard
 from console.protocol.cards import PayReminderCard as PayReminderCard
 from console.protocol.cards import ProductCard as ProductCard
 from console.protocol.identifiers import ID_PATTERN
+from console.reception.day_charts import AgentLoad as AgentLoad
+from console.reception.day_charts import DayCharts as DayCharts
+from console.reception.day_charts import ReasonCount as ReasonCount
 from console.reception.kpi import BuyerTile as BuyerTile  # the 未下单 / 未付款 tiles (CONSOLE.md §3)
 
 # re-exported: the shapes messages carry
@@ -83,6 +86,7 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024  # an uploaded image, as sent (a phone photo f
 MAX_IMAGE_PIXELS = 36_000_000  # width × height of an uploaded image (6000 × 6000): a decompression bomb is refused
 IMAGE_CHUNK_BYTES = 45 * 1024  # bytes per image_chunk: base64 in JSON stays under the 64 KiB frame
 IMAGE_PART_BYTES = 256 * 1024  # bytes per image_part the server sends
+MAX_AUDIT = 2000  # audit entries in one answer (get_audit): the rest with ``after``
 PhraseId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # a SQLite rowid: larger is no phrase, and no crash
 PhraseTitle = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 PhraseGroup = Annotated[str, msgspec.Meta(max_length=20)]
@@ -517,6 +521,40 @@ class GetImage(Request, tag="get_image", frozen=True, kw_only=True):
     conversation: Id | None = None
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
     thumb: bool = False
+class GetAudit(Request, tag="get_audit", frozen=True, kw_only=True):
+    """Supervisor only: a local day's audit log (today when ``day`` is null), oldest first.
+
+    ``after``: only entries with a larger id (the room asks again every few seconds for what is
+    new). At most ``MAX_AUDIT`` entries an answer; ``more`` says to ask again after the last."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    after: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class GetDayCharts(Request, tag="get_day_charts", frozen=True, kw_only=True):
+    """Supervisor only: the day in pictures (today when ``day`` is null), at most a few seconds old."""
+
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+class WhatIfStart(Request, tag="whatif_start", frozen=True, kw_only=True):
+    """Supervisor only: replay a day's recorded traffic (today when ``day`` is null) under this
+    policy, in a process of the server's own, beside what happened. Answered at once with
+    ``whatif_started``; ``whatif_progress`` follows, then ``whatif_done`` or ``whatif_failed``.
+    Nothing is applied: applying is ``apply_policy``, a separate step."""
+
+    toml: PolicyText
+    day: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+class GetPolicy(Request, tag="get_policy", frozen=True, kw_only=True):
+    """Supervisor only: the policy in force (its TOML text), for the room's what-if editor."""
+
+
+class WhatIfCancel(Request, tag="whatif_cancel", frozen=True, kw_only=True):
+    """Supervisor only: stop a running what-if (``whatif_failed`` with ``cancelled`` follows)."""
+
+    run: Id
 
 
 AgentRequest = (
@@ -561,11 +599,17 @@ AgentRequest = (
     | ImageChunk
     | ImageEnd
     | GetImage
+    | GetAudit
+    | GetDayCharts
+    | WhatIfStart
+    | WhatIfCancel
+    | GetPolicy
 )
 
 PRE_LOGIN: tuple[type[Request], ...] = (Login, Resume)
 """The only requests accepted before login (CONSOLE.md §5)."""
-SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport)
+SUPERVISOR_ONLY: tuple[type[Request], ...] = (GetTeam, ApplyPolicy, GetQueue, GetAgentConversations, GetReport,
+                                               GetAudit, GetDayCharts, WhatIfStart, WhatIfCancel, GetPolicy)
 """Transfer is not here: the holder of a session may transfer it too (the server checks who holds it)."""
 
 
@@ -836,6 +880,135 @@ class DayReport(Response, tag="day_report", frozen=True, kw_only=True):
     timezone: str
     conversations: list[ConversationRow]
     agents: list[AgentDayRow]
+    audit: list[AuditEntry] = []  # the day's audit log (the report's third sheet), oldest first
+
+
+class AuditAction(StrEnum):
+    """What an audit entry records (CONSOLE.md §7)."""
+
+    STATUS = "status"  # subject: the agent; value: the new status; previous: the old one
+    TRANSFER = "transfer"  # subject: the buyer; value: the agent or "group:ID"; previous: the agent before
+    CLOSE = "close"  # a supervisor ended a session; subject: the buyer; previous: the agent holding it
+    POLICY = "policy"  # subject: ""; value: the policy's digest; previous: how (apply_policy, a file)
+    ACCOUNT = "account"  # subject: the account; value: add:ROLE, passwd, disable or enable
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who changed what, when. ``by``: an account id, ``system`` (R3.4's grace period, a
+    revocation) or the command that did it (``fenliu accounts`` with the system user)."""
+
+    id: int
+    at: float
+    by: str
+    action: AuditAction
+    subject: str
+    value: str = ""
+    previous: str = ""
+
+
+class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
+    """The answer to ``get_audit``. ``opening``: each agent's last status entry before the day
+    began (the start of its shift timeline), sent only when ``after`` was null."""
+
+    day: str
+    timezone: str
+    entries: list[AuditEntry]
+    opening: list[AuditEntry] = []
+    more: bool = False
+    now: float | None = None  # the server's clock as it answered (where a shift timeline of today ends)
+
+
+class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):
+    """The answer to ``get_day_charts`` (``console.reception.day_charts``)."""
+
+    day: str
+    timezone: str
+    charts: DayCharts
+
+
+class WhatIfFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One agent on one side of a what-if (``console.sim.whatif.AgentFigures``)."""
+
+    received: int = 0
+    reasons: dict[str, int] = {}
+    taken_from_queue: int = 0
+    longest_wait_s: float = 0.0
+    average_wait_s: float = 0.0
+
+
+class WhatIfAgent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    name: str = ""
+    baseline: WhatIfFigures  # what happened (the day replayed as recorded)
+    whatif: WhatIfFigures  # under the edited policy
+
+
+class WhatIfPoolFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    peak: int = 0
+    queued: int = 0
+    waiting_at_end: int = 0
+    longest_wait_s: float = 0.0
+    average_wait_s: float = 0.0
+
+
+class WhatIfPool(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pool: str
+    baseline: WhatIfPoolFigures
+    whatif: WhatIfPoolFigures
+
+
+class WhatIfSides(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    baseline: dict[str, float] = {}
+    whatif: dict[str, float] = {}
+
+
+class WhatIfComparison(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``console.sim.whatif.Comparison.as_json``, typed (the same as ``fenliu replay --json``)."""
+
+    day: str
+    inputs: int
+    baseline_matches_record: bool | None = None
+    recorded_decisions: int | None = None
+    mismatch: str | None = None
+    decisions: dict[str, int] = {}
+    adjusted: dict[str, int] = {}
+    agents: list[WhatIfAgent] = []
+    pools: list[WhatIfPool] = []
+    reasons: WhatIfSides = WhatIfSides()
+
+
+class PolicyInForce(Response, tag="policy", frozen=True, kw_only=True):
+    """The policy in force: its text, digest, when and by whom it was applied."""
+
+    toml: str
+    digest: str
+    at: float
+    by: str = ""
+
+
+class WhatIfStarted(Response, tag="whatif_started", frozen=True, kw_only=True):
+    run: str
+    day: str
+
+
+class WhatIfProgress(Response, tag="whatif_progress", frozen=True, kw_only=True):
+    """Pushed (``rid`` null) to the console that started the run, at most every 0.2 s."""
+
+    run: str
+    fraction: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+
+class WhatIfDone(Response, tag="whatif_done", frozen=True, kw_only=True):
+    run: str
+    comparison: WhatIfComparison
+
+
+class WhatIfFailed(Response, tag="whatif_failed", frozen=True, kw_only=True):
+    """The run stopped: ``cancelled`` (asked to, or its console left), or ``message`` says why."""
+
+    run: str
+    cancelled: bool = False
+    message: str = ""
 
 
 class SearchResults(Response, tag="search_results", frozen=True, kw_only=True):
@@ -958,6 +1131,13 @@ AgentPush = (
     | AgentConversations
     | DayReport
     | ImagePart
+    | AuditLog
+    | DayChartsAnswer
+    | PolicyInForce
+    | WhatIfStarted
+    | WhatIfProgress
+    | WhatIfDone
+    | WhatIfFailed
     | Snapshot
     | ConversationUpdated
     | ConversationRemoved

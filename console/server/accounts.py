@@ -23,8 +23,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from console.protocol.access import TEAM_ROLES
-from console.protocol.messages import Role
+from console.protocol.messages import AuditAction, Role
 from console.routing.policy import Policy, PolicyError
+from console.server.audit import AuditLog, command_user
 from console.server.store import Store
 
 TOKEN_TTL = 12 * 3600.0  # a shift and a half; the console logs in again after that
@@ -70,7 +71,14 @@ class Accounts:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, account_id: str, role: Role, password: str, *, now: float | None = None) -> Account:
+    def _audit(self, account_id: str, value: str, by: str | None, now: float | None = None) -> None:
+        """Issue 14: an account change goes in the audit log, in the same batch as the change
+        (``fenliu accounts`` commits both with one flush, or neither)."""
+        AuditLog(self.store).record(time.time() if now is None else now, by or command_user("fenliu accounts"),
+                                    AuditAction.ACCOUNT, account_id, value)
+
+    def add(self, account_id: str, role: Role, password: str, *, now: float | None = None,
+            by: str | None = None) -> Account:
         if not account_id or len(account_id) > 64 or not account_id.isprintable() or " " in account_id:
             raise AccountError(f"bad account name {account_id!r}: 1-64 printable characters, no spaces")
         if self.get(account_id) is not None:
@@ -79,6 +87,7 @@ class Accounts:
             "INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
             (account_id, role.value, hash_password(password), time.time() if now is None else now),
         )
+        self._audit(account_id, f"add:{role.value}", by, now)
         return Account(account_id, role, False)
 
     def get(self, account_id: str) -> Account | None:
@@ -88,19 +97,22 @@ class Accounts:
     def list(self) -> list[Account]:
         return [_row_account(r) for r in self.store.all("SELECT id, role, disabled FROM accounts ORDER BY id")]
 
-    def set_password(self, account_id: str, password: str) -> None:
+    def set_password(self, account_id: str, password: str, *, by: str | None = None) -> None:
         self._require(account_id)
         self.store.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", (hash_password(password), account_id))
         self.revoke_all(account_id)
+        self._audit(account_id, "passwd", by)
 
-    def disable(self, account_id: str) -> None:
+    def disable(self, account_id: str, *, by: str | None = None) -> None:
         self._require(account_id)
         self.store.execute("UPDATE accounts SET disabled = 1 WHERE id = ?", (account_id,))
         self.revoke_all(account_id)
+        self._audit(account_id, "disable", by)
 
-    def enable(self, account_id: str) -> None:
+    def enable(self, account_id: str, *, by: str | None = None) -> None:
         self._require(account_id)
         self.store.execute("UPDATE accounts SET disabled = 0 WHERE id = ?", (account_id,))
+        self._audit(account_id, "enable", by)
 
     def _require(self, account_id: str) -> None:
         if self.get(account_id) is None:

@@ -23,6 +23,7 @@ from console.protocol.access import check_agent
 from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
+    MAX_AUDIT,
     MAX_SEARCH_HITS,
     AddNote,
     AddPhrases,
@@ -30,6 +31,7 @@ from console.protocol.messages import (
     AgentConversations,
     AgentRequest,
     ApplyPolicy,
+    AuditLog,
     BuyerList,
     CatalogAnswer,
     Claim,
@@ -37,17 +39,21 @@ from console.protocol.messages import (
     CloseSession,
     Colleagues,
     ContactBuyer,
+    DayChartsAnswer,
     DayReport,
     DeletePhrase,
     EditPhrase,
     ErrorCode,
     FilterBuyers,
     GetAgentConversations,
+    GetAudit,
     GetColleagues,
+    GetDayCharts,
     GetImage,
     GetKpis,
     GetPanel,
     GetPhrases,
+    GetPolicy,
     GetQueue,
     GetReport,
     GetSession,
@@ -69,6 +75,7 @@ from console.protocol.messages import (
     Phrases,
     PhraseScope,
     PinPhrase,
+    PolicyInForce,
     QueueBuyers,
     RemoveNote,
     RemoveTag,
@@ -86,6 +93,9 @@ from console.protocol.messages import (
     Snapshot,
     Team,
     Transfer,
+    WhatIfCancel,
+    WhatIfStart,
+    WhatIfStarted,
     Why,
     WhyAnswer,
 )
@@ -96,6 +106,7 @@ from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
 from console.server.cards import product_card
 from console.server.conversations import Row, search_candidates
+from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
 from console.server.images import ImageDesk
@@ -108,6 +119,7 @@ from console.server.repository import Repository
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
 from console.server.uploads import Uploads
+from console.server.whatif_runs import WhatIfRuns
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +166,8 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Agent
     finally:
         if uploads is not None:
             uploads.close()
+        if side is not None and link is not None:
+            side.whatifs.left(link)  # its what-if runs stop with it
         if side is not None and link is not None and side.hub.detach(link):
             side.shop.agent_disconnected(link.agent)  # R3.4
 
@@ -174,6 +188,8 @@ class AgentSide:
         self.doorway = doorway
         self.search = MessageSearch(self.store)
         self.phrases = PhraseBook(self.store)
+        self.charts = DayChartsCache(self.store.path.parent)
+        self.whatifs = WhatIfRuns(self.store.path.parent)
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -269,6 +285,12 @@ class AgentSide:
     async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
+        if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
+            self.hub.reply(link.conn, await self._day_charts(request))
+            return
+        if isinstance(request, WhatIfStart | WhatIfCancel):  # a process of its own (whatif_runs.py)
+            self.hub.reply(link.conn, self._whatif(link, request))
+            return
         if isinstance(request, Search):  # read-only, its SQL off the loop (search.py): no savepoint needed
             self.hub.reply(link.conn, await self._search(link, request))
             return
@@ -419,7 +441,8 @@ class AgentSide:
             raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
         if not (link.supervises and row.holder_agent is not None):  # issue 14: the room closes any agent's session
             self._own_session(link, row)
-        self.shop.close(row)
+        # the audit log keeps a supervisor's close of a session another agent held (CONSOLE.md §7)
+        self.shop.close(row, by=link.agent if link.supervises and row.holder_agent != link.agent else None)
         return Ok(rid=request.rid)
 
     def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
@@ -585,9 +608,56 @@ class AgentSide:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        day, conversations, agents = self.shop.day_report(day)
+        day, conversations, agents, audit = self.shop.day_report(day)
         return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
-                         conversations=conversations, agents=agents)
+                         conversations=conversations, agents=agents, audit=audit)
+
+    def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
+        """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
+        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
+                        opening=opening, more=more, now=self.shop.driver.now())
+
+    def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
+        """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""
+        if isinstance(request, WhatIfCancel):
+            if not self.whatifs.cancel(link, request.run):
+                raise _refuse(ErrorCode.NOT_FOUND, f"no what-if {request.run!r} of yours is running", "run")
+            return Ok(rid=request.rid)
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        try:
+            load_policy_toml(request.toml)
+        except PolicyError as exc:
+            raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
+        if self.whatifs.busy():
+            raise _refuse(ErrorCode.CONFLICT, "a what-if is already running on this server; wait for it or cancel it")
+        day = self.shop.local_date(day)
+        run = self.whatifs.start(link, day, request.toml, lambda message: self.hub.reply(link.conn, message))
+        return WhatIfStarted(rid=request.rid, run=run.id, day=day.isoformat())
+
+    async def _day_charts(self, request: GetDayCharts) -> DayChartsAnswer:
+        """The room's day in pictures (issue 14), computed in a worker thread, kept a few seconds."""
+        try:
+            day = date.fromisoformat(request.day) if request.day is not None else None
+        except ValueError:
+            raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
+        day = self.shop.local_date(day)
+        policy = self.shop.policy
+        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.driver.now())
+        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
+
+    def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:
+        """The room's what-if editor starts from the policy in force (its one owner: the engine log)."""
+        applied = PolicyLog(self.store).latest()
+        assert applied is not None  # a serving shop has logged its policy
+        return PolicyInForce(rid=request.rid, toml=applied.text, digest=applied.digest, at=applied.at, by=applied.by)
 
     _handlers: dict[type, Callable[..., object]] = {
         SetStatus: _set_status,
@@ -623,5 +693,7 @@ class AgentSide:
         GetQueue: _queue,
         GetAgentConversations: _agent_conversations,
         GetReport: _report,
+        GetAudit: _audit,
+        GetPolicy: _policy,
     }
 

@@ -103,7 +103,7 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     created = []
     for spec in policy.agents:
         if accounts.get(spec.id) is None:
-            accounts.add(spec.id, Role(spec.role.value), password)
+            accounts.add(spec.id, Role(spec.role.value), password, by="fenliu demo")
             created.append(spec.id)
     if not _loop_running():
         store.flush()  # in a running loop the batch commits on the next turn
@@ -440,6 +440,9 @@ class Server:
                         await asyncio.wait_for(asyncio.shield(self._ws.wait_closed()), STOP_TIMEOUT)
                     except TimeoutError:
                         log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
+            if getattr(self, "_agents", None) is not None:
+                await self._agents.whatifs.stop()  # what-if children reaped, not left behind
+                self._agents.charts.stop()  # the day-in-pictures worker too
             if self.logins is not None:
                 self.logins.close()
             for host in self.hosts.values():

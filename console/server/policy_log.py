@@ -14,6 +14,8 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
+from console.protocol.messages import AuditAction
+from console.server.audit import AuditLog
 from console.server.store import Store
 
 
@@ -53,8 +55,10 @@ class PolicyLog:
         return [_applied(row) for row in self.store.all(_SELECT + " ORDER BY l.seq")]
 
     def record_latest(self, by: str, source: str) -> None:
-        """Say who applied the policy just logged (in the same write batch as the swap)."""
+        """Say who applied the policy just logged (in the same write batch as the swap), and put
+        the apply in the audit log (issue 14)."""
         latest = self.latest()
         if latest is not None and not latest.by:
             self.store.execute("INSERT OR IGNORE INTO policy_history (seq, by, source) VALUES (?, ?, ?)",
                                (latest.seq, by, source))
+            AuditLog(self.store).record(latest.at, by, AuditAction.POLICY, "", latest.digest, source)

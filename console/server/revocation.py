@@ -22,6 +22,7 @@ import logging
 from console.protocol.limits import CLOSE_REVOKED
 from console.routing.events import Status
 from console.server.accounts import Accounts
+from console.server.audit import SYSTEM
 from console.server.hub import AgentLink, Hub
 from console.server.shop import Shop
 from console.server.store import Store, StoreError
@@ -68,7 +69,7 @@ class Revocations:
         if engine is None or agent not in self.shop.staff.everyone or engine.agent(agent).status is Status.OFFLINE:
             return
         with self.shop.atomic():
-            self.shop.set_status(agent, Status.OFFLINE)  # R3.3: its waiting buyers go to colleagues
+            self.shop.set_status(agent, Status.OFFLINE, by=SYSTEM)  # R3.3: its waiting buyers go to colleagues
 
     async def watch(self, every: float = CHECK_EVERY) -> None:
         """Look once every ``every`` seconds until cancelled."""

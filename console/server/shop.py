@@ -30,6 +30,8 @@ from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
+    AuditAction,
+    AuditEntry,
     BuyerPanel,
     Colleague,
     ConversationRemoved,
@@ -69,6 +71,7 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
+from console.server.audit import SYSTEM, AuditLog, opening_statuses, read_audit
 from console.server.bot import Bot
 from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
@@ -113,6 +116,7 @@ class Shop:
         self.repo = self.rows.repo  # the reception path's SQL (``repository``)
         self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
         self.cards = CardMaker(store)  # product, order and 催付 cards from the shop's own facts (issue 13)
+        self.audit = AuditLog(store)  # who changed what (the room's audit log and shifts)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -495,8 +499,12 @@ class Shop:
         if self.facts.remove_tag(row.buyer, tag.strip()):
             self.push_panel(row)
 
-    def close(self, row: Row) -> None:
+    def close(self, row: Row, *, by: str | None = None) -> None:
+        """End the session; ``by``: a supervisor ending another's session (audited)."""
+        holder = row.holder_agent or row.holder or ""
         self.feed(Close(buyer=row.buyer))
+        if by is not None:
+            self.audit.record(self.driver.now(), by, AuditAction.CLOSE, row.buyer, "", holder)
 
     def claim(self, row: Row, agent: str) -> None:
         """An agent takes a buyer from the message pool (R6.1)."""
@@ -525,10 +533,13 @@ class Shop:
                 raise ProtocolError(ErrorCode.CONFLICT, f"the buyer is already with {agent!r}", "agent")
         elif group is not None and group not in {g.id for g in self.policy.groups}:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no group {group!r} in the policy", "group")
+        holder = row.holder_agent or row.holder or ""
         try:
             self.feed(Transfer(buyer=row.buyer, agent=agent, group=group))
         except EngineError as exc:
             raise ProtocolError(ErrorCode.CONFLICT, str(exc), "agent" if agent is not None else "group") from None
+        target = agent if agent is not None else f"group:{group}"
+        self.audit.record(self.driver.now(), by or SYSTEM, AuditAction.TRANSFER, row.buyer, target, holder)
         if note.strip():
             self.system_line(row, transfer_note(self._agent_name(by), note.strip()))
 
@@ -570,12 +581,24 @@ class Shop:
             return ""
         return self.names.get(agent) or agent
 
-    def set_status(self, agent: str, status: Status) -> None:
+    def set_status(self, agent: str, status: Status, *, by: str | None = None) -> None:
+        """An agent's status changes (by itself, or ``by`` someone else: ``system``), audited."""
         try:
-            self.feed(SetStatus(agent=agent, status=status))
+            self._feed_status(agent, status, by or agent)
         except EngineError:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"{agent} is not an agent of this shop's policy") from None
         self._push_status(agent)
+
+    def _feed_status(self, agent: str, status: Status, by: str) -> None:
+        """Feed a SetStatus; a change is written to the audit log at the engine's own time for it
+        (``status_since``), so shift timelines are exact across restarts. EngineError: unknown."""
+        engine = self.driver.engine
+        assert engine is not None
+        before = engine.agent(agent).status
+        self.feed(SetStatus(agent=agent, status=status))
+        view = engine.agent(agent)
+        if view.status is not before and view.status_since is not None:
+            self.audit.record(view.status_since, by, AuditAction.STATUS, agent, view.status.value, before.value)
 
     # -- one request, all or nothing ----------------------------------------------------------------
 
@@ -779,7 +802,7 @@ class Shop:
         try:
             log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
             with self.atomic():
-                self.feed(SetStatus(agent=agent, status=Status.OFFLINE))
+                self._feed_status(agent, Status.OFFLINE, SYSTEM)
         except Exception:
             log.exception("grace period end failed for %s", agent)
 
@@ -858,15 +881,32 @@ class Shop:
                                       position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
         return buyers
 
-    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow]]:
+    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow], list[AuditEntry]]:
         """A local day's report rows (today: ``day`` None), from this server's own connection, so
-        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s."""
-        timezone = self.policy.timezone
-        if day is None:
-            day = datetime.fromtimestamp(self.driver.now(), ZoneInfo(timezone)).date()
-        records = read_day(self.store.db, local_day(day, timezone), self.policy)
+        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s.
+        The day's audit log comes with them (the report's third sheet)."""
+        day = self.local_date(day)
+        span = local_day(day, self.policy.timezone)
+        records = read_day(self.store.db, span, self.policy)
         conversations = conversation_rows(records)
-        return day, conversations, agent_rows(records, conversations)
+        audit = read_audit(self.store.db, span.start, span.end)
+        return day, conversations, agent_rows(records, conversations), audit
+
+    def local_date(self, day: date | None) -> date:
+        """``day``, or today in the shop's timezone."""
+        if day is not None:
+            return day
+        return datetime.fromtimestamp(self.driver.now(), ZoneInfo(self.policy.timezone)).date()
+
+    def audit_log(self, day: date | None, after: int | None, limit: int) -> tuple[date, list[AuditEntry],
+                                                                                 list[AuditEntry], bool]:
+        """A local day's audit entries after ``after`` (at most ``limit``; the bool: more remain),
+        and, on a first ask (``after`` None), each agent's last status before the day."""
+        day = self.local_date(day)
+        span = local_day(day, self.policy.timezone)
+        entries = read_audit(self.store.db, span.start, span.end, after=after, limit=limit + 1)
+        opening = opening_statuses(self.store.db, span.start) if after is None else []
+        return day, entries[:limit], opening, len(entries) > limit
 
     def held_by(self, agent: str) -> list[Row]:
         """An agent's open sessions (the room's agent list). KeyError: no such agent."""

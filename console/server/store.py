@@ -46,6 +46,7 @@ so it must not serve another request; a restart rebuilds everything from the dat
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sqlite3
@@ -253,6 +254,19 @@ _SCHEMA: tuple[str, ...] = (
         initials TEXT NOT NULL DEFAULT '',
         updated_at REAL NOT NULL
     )""",
+    # The audit log (schema 6, issue 14; console/server/audit.py): who changed what, when. Each
+    # row is written in the batch (and the request's savepoint) of the change it records.
+    """CREATE TABLE IF NOT EXISTS audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        by TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('status', 'transfer', 'close', 'policy', 'account')),
+        subject TEXT NOT NULL,
+        value TEXT NOT NULL DEFAULT '',
+        previous TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE INDEX IF NOT EXISTS audit_at ON audit(at)""",
+    """CREATE INDEX IF NOT EXISTS audit_status ON audit(subject, at) WHERE action = 'status'""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) brought up to date at every
     # commit, so every insert path is covered. Created and backfilled by _migrate (``SEARCH_INDEX``).
@@ -667,6 +681,8 @@ class Store:
                                 " SELECT id, conversation, author, text, at, agent, client_id FROM messages_v2")
                 self.db.execute("DROP TABLE messages_v2")
             self._index_messages()  # last: after any migration that rebuilt the messages table
+            if version is not None and version < 6:
+                self._audit_statuses()  # 5 -> 6: the status history the engine log still holds
             if version is None:
                 self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version < SCHEMA_VERSION:
@@ -691,6 +707,23 @@ class Store:
         self.db.execute("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'"
                         " CHECK (kind IN ('text', 'image', 'card'))")
         self.db.execute("ALTER TABLE messages ADD COLUMN body TEXT")
+    def _audit_statuses(self) -> None:
+        """Schema 6's audit log, for a database made before it: every status change the engine log
+        holds, at the logged input's time (what ``status_since`` is). Who made it is not in the log:
+        ``by`` is left empty. A pruned log gives what it still has."""
+        current: dict[str, str] = {}
+        rows = []
+        for at, body in self.db.execute(
+                "SELECT at, body FROM engine_log WHERE kind = 'event' AND json_extract(body, '$.kind') = 'status'"
+                " ORDER BY seq"):
+            event = json.loads(body)
+            agent, status = str(event.get("agent", "")), str(event.get("status", ""))
+            before = current.get(agent, "offline")
+            if agent and status and status != before:
+                rows.append((float(at), "", "status", agent, status, before))
+                current[agent] = status
+        self.db.executemany("INSERT INTO audit (at, by, action, subject, value, previous) VALUES (?, ?, ?, ?, ?, ?)",
+                            rows)
 
     def _index_messages(self) -> None:
         """Create the search index if any part of it is missing and backfill it (schema 4); index

@@ -22,6 +22,7 @@ from console.protocol.messages import (
     CardKind,
     ConversationRemoved,
     ConversationUpdated,
+    ErrorCode,
     KpisUpdated,
     MessageAdded,
     PanelUpdated,
@@ -69,6 +70,7 @@ class ClientBackend:
             client.events.connect(self._on_client_event),
             client.state_changed.connect(self._on_client_state_changed),
             client.reply_outcomes.connect(self._on_client_reply_outcome),
+            client.whatif_updates.connect(state.set_whatif),  # the room's what-if runs
         ]
         view = client.view
         if view.seq is not None:  # the client logged in before the window existed
@@ -241,11 +243,54 @@ class ClientBackend:
 
         self._spawn(QCoreApplication.translate("ClientBackend", "查看会话"), run())
 
-    def day_report(self) -> None:
+    def day_report(self, day: str | None = None) -> None:
         async def run() -> None:
-            self.state.set_report(await self.client.day_report())
+            self.state.set_report(await self.client.day_report(day or None))
 
         self._spawn(QCoreApplication.translate("ClientBackend", "导出报表"), run())
+
+    def audit(self, after: int | None = None) -> None:
+        async def run() -> None:
+            self.state.set_audit(await self.client.audit(after=after))
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "审计日志"), run())
+
+    def day_charts(self) -> None:
+        async def run() -> None:
+            answer = await self.client.day_charts()
+            self.state.set_day_charts(answer.day, answer.charts)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "今日图表"), run())
+
+    def get_policy(self) -> None:
+        async def run() -> None:
+            self.state.set_policy((await self.client.policy()).toml)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "读取策略"), run())
+
+    def whatif_start(self, toml: str) -> None:
+        async def run() -> None:
+            try:
+                started = await self.client.whatif_start(toml)
+            except ClientError as exc:  # a bad policy, another run going: said beside the editor
+                said = error_text(exc)
+                if exc.code is ErrorCode.BAD_POLICY:  # where in the text: the server's key path and words
+                    said += f"：{exc.field + ' ' if exc.field else ''}{exc.message}"
+                self.state.whatif_refused.emit(said)
+                return
+            self.state.whatif_started.emit(started.run)
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "试运行"), run())
+
+    def whatif_cancel(self, run_id: str) -> None:
+        self._spawn(QCoreApplication.translate("ClientBackend", "取消试运行"), self.client.whatif_cancel(run_id))
+
+    def apply_policy(self, toml: str) -> None:
+        async def run() -> None:
+            await self.client.apply_policy(toml)
+            self.state.policy_applied.emit()
+
+        self._spawn(QCoreApplication.translate("ClientBackend", "应用策略"), run())
 
     # -- from the client -----------------------------------------------------------------------
 

@@ -18,9 +18,14 @@ import msgspec
 from console.protocol.cards import Card, CardItem, CardKind, OrderCard, PayReminderCard, ProductCard, card_text
 from console.protocol.messages import (
     AgentDayRow,
+    AgentLoad,
     ArriveInfo,
+    AuditAction,
+    AuditEntry,
+    AuditLog,
     BuyerPanel,
     ConversationRow,
+    DayCharts,
     DayReport,
     DecisionInfo,
     Entry,
@@ -30,7 +35,17 @@ from console.protocol.messages import (
     OrderState,
     QueuedBuyer,
     Reason,
+    ReasonCount,
     SessionInfo,
+    WhatIfAgent,
+    WhatIfComparison,
+    WhatIfDone,
+    WhatIfFailed,
+    WhatIfFigures,
+    WhatIfPool,
+    WhatIfPoolFigures,
+    WhatIfProgress,
+    WhatIfSides,
 )
 from console.reception.model import (
     IMAGE_TEXT,
@@ -455,8 +470,91 @@ class FakeBackend:
         self.state.set_agent_conversations(
             agent, [c for c in self.state.conversations.values() if c.open and c.holder == held])
 
-    def day_report(self) -> None:
-        self._record("day_report")
+    def audit_entries(self) -> list[AuditEntry]:
+        """The fake day's audit log: a shift for each agent of TEAM, a transfer, a close."""
+        midnight = self._midnight()
+        h = 3600.0
+        script = [(8.5, "amei", "online", "offline"), (9.0, "xiaolin", "online", "offline"),
+                  (9.25, "dazhuang", "online", "offline"), (10.0, "xiaoxiao", "online", "offline"),
+                  (10.5, "amei", "suspended", "online"), (10.75, "amei", "online", "suspended"),
+                  (11.5, "dazhuang", "suspended", "online"), (12.0, "laozhang", "online", "offline"),
+                  (13.0, "laozhang", "offline", "online")]
+        entries = [AuditEntry(id=i, at=midnight + t * h, by=who, action=AuditAction.STATUS, subject=who, value=to,
+                              previous=before) for i, (t, who, to, before) in enumerate(script, start=1)]
+        entries.append(AuditEntry(id=len(entries) + 1, at=midnight + 11 * h, by="boss", action=AuditAction.TRANSFER,
+                                  subject="b1003", value="xiaolin", previous="amei"))
+        entries.append(AuditEntry(id=len(entries) + 1, at=midnight + 11.2 * h, by="boss", action=AuditAction.CLOSE,
+                                  subject="b1004", value="", previous="xiaoxiao"))
+        entries.sort(key=lambda e: e.at)
+        now = self.clock()
+        return [msgspec.structs.replace(e, id=i) for i, e in enumerate(entries, start=1) if e.at <= now]
+
+    def _midnight(self) -> float:
+        zone = ZoneInfo("Asia/Shanghai")
+        day = datetime.fromtimestamp(self.clock(), zone).date()
+        return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
+
+    def audit(self, after: int | None = None) -> None:
+        self._record("audit", after)
+        day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
+        entries = [e for e in self.audit_entries() if e.id > (after or 0)]
+        self.state.set_audit(AuditLog(day=day, timezone="Asia/Shanghai", entries=entries))
+
+    def day_charts(self) -> None:
+        self._record("day_charts")
+        midnight = self._midnight()
+        n = max(1, int((self.clock() - midnight) // 300) + 1)
+        arrivals = [(i * 7) % 5 + (3 if 108 <= i < 140 else 0) for i in range(n)]
+        queue = [max(0, a - 3) for a in arrivals]
+        loads = [AgentLoad(agent=a.id, name=a.name, load=[min(a.cap, (i + k) % (a.cap + 1)) if i > 100 else 0
+                                                          for i in range(n)])
+                 for k, a in enumerate(TEAM.agents)]
+        rates = [None if h < 8 else 0.9 - 0.02 * (h % 5) for h in range(n * 300 // 3600 + 1)]
+        reasons = [ReasonCount(reason="group", count=40), ReasonCount(reason="recent", count=25),
+                   ReasonCount(reason="queued", count=9), ReasonCount(reason="shop_bot", count=6)]
+        day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
+        self.state.set_day_charts(day, DayCharts(start=midnight, arrivals=arrivals, queue=queue, response_3min=rates,
+                                                 load=loads, reasons=reasons))
+
+    POLICY = 'preset = "taobao"\ntimezone = "Asia/Shanghai"\n\n[queue]\nmode = "shop"\n'
+
+    def get_policy(self) -> None:
+        self._record("get_policy")
+        self.state.set_policy(self.POLICY)
+
+    def whatif_start(self, toml: str) -> None:
+        """Starts and finishes at once: progress, then a comparison of TEAM's agents."""
+        self._record("whatif_start", toml)
+        if "preset" not in toml:
+            self.state.whatif_refused.emit("策略无效：preset 缺失")
+            return
+        run = "w1"
+        self.state.whatif_started.emit(run)
+        self.state.set_whatif(WhatIfProgress(run=run, fraction=0.5))
+        day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
+        agents = [WhatIfAgent(id=a.id, name=a.name,
+                              baseline=WhatIfFigures(received=20 + i, reasons={"group": 20 + i}, taken_from_queue=5,
+                                                     longest_wait_s=300.0, average_wait_s=90.0),
+                              whatif=WhatIfFigures(received=22 + i, reasons={"group": 22 + i}, taken_from_queue=2,
+                                                   longest_wait_s=120.0, average_wait_s=40.0))
+                  for i, a in enumerate(TEAM.agents)]
+        pools = [WhatIfPool(pool="queue:shop", baseline=WhatIfPoolFigures(peak=9, queued=30, longest_wait_s=300.0,
+                                                                         average_wait_s=90.0),
+                            whatif=WhatIfPoolFigures(peak=3, queued=10, longest_wait_s=120.0, average_wait_s=40.0))]
+        self.state.set_whatif(WhatIfDone(run=run, comparison=WhatIfComparison(
+            day=day, inputs=1234, baseline_matches_record=True, agents=agents, pools=pools,
+            reasons=WhatIfSides(baseline={"group": 0.7, "queued": 0.3}, whatif={"group": 0.9, "queued": 0.1}))))
+
+    def whatif_cancel(self, run: str) -> None:
+        self._record("whatif_cancel", run)
+        self.state.set_whatif(WhatIfFailed(run=run, cancelled=True))
+
+    def apply_policy(self, toml: str) -> None:
+        self._record("apply_policy", toml)
+        self.state.policy_applied.emit()
+
+    def day_report(self, day: str | None = None) -> None:
+        self._record("day_report", day)
         now = self.clock()
         rows = [
             ConversationRow(buyer=c.id, buyer_name=c.name, agent=ME, arrived_at=c.last_at - 600, reason="recent", rule="R4.2",
@@ -469,8 +567,9 @@ class FakeBackend:
         agents = [AgentDayRow(agent=a.id, name=a.name, received=a.today.received_today or 0, not_ordered=0, not_paid=0,
                               paid=0, conversion=None, ratings=0, satisfaction=None, waits=0, response_3min=None,
                               avg_response_s=None, closed=0, messages_sent=0) for a in TEAM.agents]
-        day = datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
-        self.last_report = DayReport(day=day, timezone="Asia/Shanghai", conversations=rows, agents=agents)
+        day = day or datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        self.last_report = DayReport(day=day, timezone="Asia/Shanghai", conversations=rows, agents=agents,
+                                     audit=self.audit_entries())
         self.state.set_report(self.last_report)
 
     def monitor(self, conversation: str) -> None:

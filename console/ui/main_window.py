@@ -310,6 +310,22 @@ class MainWindow(QMainWindow):
             self.supervisor.close_requested.connect(self.backend.close)
             self.supervisor.report_requested.connect(self.backend.day_report)
             state.report_loaded.connect(self.supervisor.save_report)
+            # the rest of the room (issue 14): the audit log and shifts, the day in pictures
+            self.supervisor.audit_requested.connect(self.backend.audit)
+            self.supervisor.day_charts_requested.connect(self.backend.day_charts)
+            state.audit_loaded.connect(self.supervisor.show_audit)
+            state.day_charts_loaded.connect(self.supervisor.show_day_charts)
+            whatif = self.supervisor.whatif_view  # what-if: edit, try on today's traffic, apply (confirmed)
+            whatif.policy_requested.connect(self.backend.get_policy)
+            whatif.run_requested.connect(self.backend.whatif_start)
+            whatif.cancel_requested.connect(self.backend.whatif_cancel)
+            whatif.apply_requested.connect(self.backend.apply_policy)
+            state.policy_loaded.connect(whatif.show_policy)
+            state.whatif_started.connect(whatif.started)
+            state.whatif_refused.connect(whatif.refused)
+            state.whatif_updated.connect(whatif.show_update)
+            state.policy_applied.connect(whatif.applied)
+            self.supervisor.start_polling()
 
     # -- state ---------------------------------------------------------------------------------------
 

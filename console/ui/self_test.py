@@ -14,6 +14,7 @@ from console.reception.model import Section
 from console.ui.main_window import MainWindow
 from console.ui.run import Session, ShopsSession
 from console.ui.state import Delivery
+from console.ui.supervisor import SupervisorView
 
 TIMEOUT = 90.0
 ANSWER_EVERY = 12.0  # seconds between the screenshot run's answers
@@ -78,14 +79,42 @@ async def _annotate(window: MainWindow, conversation: str) -> None:
     await _until(lambda: panel.model.panel is not None and bool(panel.model.panel.notes), 5.0)
 
 
-def screenshot_after(path: str, seconds: float) -> Callable[[Session | ShopsSession], Awaitable[int]]:
+ROOM_PAGES = ("floor", "day", "shifts", "audit", "what-if")
+WHATIF_EDIT = ('mode = "off"', 'mode = "shop"')  # the demo's what-if: today had the queue been on
+
+
+async def _room_page(room: SupervisorView, page: str) -> None:
+    """Show one page of the room as a supervisor would, waiting for what it shows."""
+    if page == "day":
+        room.pages.setCurrentWidget(room.day_view)
+        await _until(lambda: room.day_view.charts is not None, 10.0)
+    elif page == "shifts":
+        room.pages.setCurrentWidget(room.shifts_view)
+        await _until(lambda: bool(room.shifts_view.chart.shifts), 10.0)
+    elif page == "audit":
+        room.pages.setCurrentWidget(room.audit_view)
+        await _until(lambda: room.audit_view.model.rowCount() > 0, 10.0)
+    elif page == "what-if":
+        view = room.whatif_view
+        room.pages.setCurrentWidget(view)
+        await _until(lambda: bool(view.editor.toPlainText()), 10.0)
+        view.editor.setPlainText(view.editor.toPlainText().replace(*WHATIF_EDIT, 1))
+        view.editor.find(WHATIF_EDIT[1])  # the edited line in sight, as the supervisor left it
+        view.editor.centerCursor()
+        view.run_button.click()
+        await _until(lambda: view.comparison is not None or view.run_button.isEnabled(), 60.0)
+    await asyncio.sleep(1.0)
+
+
+def screenshot_after(path: str, seconds: float, page: str = "floor"
+                     ) -> Callable[[Session | ShopsSession], Awaitable[int]]:
     """An ``until`` for ``run_console``: let live traffic run, open a conversation (agents) or the
-    team tab (supervisors), save the window as a PNG, and finish."""
+    team tab (supervisors; ``page``: which page of the room), save the window as a PNG, and finish."""
 
     async def take(shops: Session | ShopsSession) -> int:
         # Signed into several shops (issue 15): every shop is answered, the first one is shown
         # under the shop bar, and the picture is the shops window.
-        pages = shops.sessions if isinstance(shops, ShopsSession) else [shops]
+        pages = shops.sessions if isinstance(shops, ShopsSession) else [shops]  # one session a shop
         session = pages[0]
         state, window = session.state, session.window
         loop = asyncio.get_running_loop()
@@ -93,19 +122,19 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session | ShopsSess
         answers = iter(ANSWERS * 20 * len(pages))
         while window.supervisor is None and loop.time() < end - ANSWER_EVERY:
             await asyncio.sleep(ANSWER_EVERY)
-            for page in pages:
+            for shop in pages:
                 # As an agent would: answer the buyer who just wrote, so the ones who wrote long ago
                 # show their reply timers turning amber and red (CONSOLE.md §6).
-                mine = f"agent:{page.state.agent}"
-                fresh = [c for c in page.state.conversations.values()
+                mine = f"agent:{shop.state.agent}"
+                fresh = [c for c in shop.state.conversations.values()
                          if c.holder == mine and c.section is Section.PENDING and c.waiting_since is not None]
                 if fresh:
                     newest = max(fresh, key=lambda c: c.waiting_since or 0.0)
-                    page.window.model.flush()
-                    page.window.reception.select_conversation(newest.id)
-                    page.window._on_reception_conversation_opened(newest.id)
-                    page.window.pane.input.setPlainText(next(answers))
-                    page.window.pane.send_button.click()
+                    shop.window.model.flush()
+                    shop.window.reception.select_conversation(newest.id)
+                    shop.window._on_reception_conversation_opened(newest.id)
+                    shop.window.pane.input.setPlainText(next(answers))
+                    shop.window.pane.send_button.click()
         await asyncio.sleep(max(0.0, end - loop.time()))
         window.model.flush()
         if window.supervisor is not None and window.tabs is not None:
@@ -121,6 +150,8 @@ def screenshot_after(path: str, seconds: float) -> Callable[[Session | ShopsSess
                     await _until(lambda: room.picker.model.rowCount() > 0, 5.0)
                 room.picker.table.selectRow(0)
                 await asyncio.sleep(1.0)
+            if page != "floor":
+                await _room_page(room, page)
         else:
             window.reception.jump_to_first_pending()  # what Ctrl+Up does: the longest wait
             opened = window.pane.conversation

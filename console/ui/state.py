@@ -16,7 +16,18 @@ from typing import Protocol
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
-from console.protocol.messages import BuyerPanel, DayReport, ProductCard, QueuedBuyer, SessionInfo
+from console.protocol.messages import (
+    AuditLog,
+    BuyerPanel,
+    DayCharts,
+    DayReport,
+    ProductCard,
+    QueuedBuyer,
+    SessionInfo,
+    WhatIfDone,
+    WhatIfFailed,
+    WhatIfProgress,
+)
 from console.reception.model import (
     IMAGE_TEXT,
     Author,
@@ -78,7 +89,13 @@ class Backend(Protocol):
     def queue_buyers(self, pool: str) -> None: ...
     def agent_conversations(self, agent: str) -> None: ...
     def monitor(self, conversation: str) -> None: ...
-    def day_report(self) -> None: ...
+    def day_report(self, day: str | None = None) -> None: ...
+    def audit(self, after: int | None = None) -> None: ...
+    def day_charts(self) -> None: ...
+    def get_policy(self) -> None: ...
+    def whatif_start(self, toml: str) -> None: ...
+    def whatif_cancel(self, run: str) -> None: ...
+    def apply_policy(self, toml: str) -> None: ...
     # images (issue 13): results come back as ``image_loaded`` / ``reply_failed``
     def send_image(self, conversation: str, data: bytes, client_id: str) -> None: ...
     def fetch_image(self, conversation: str, sha256: str, thumb: bool) -> None: ...
@@ -109,7 +126,14 @@ class ConsoleState(QObject):
     error_reported = Signal(str)
     queue_loaded = Signal(str, object)  # pool, list of QueuedBuyer in order (supervisors)
     agent_conversations_loaded = Signal(str, object)  # agent, list of Conversation (supervisors)
-    report_loaded = Signal(object)  # DayReport: today's report rows (supervisors)
+    report_loaded = Signal(object)  # DayReport: a day's report rows (supervisors)
+    audit_loaded = Signal(object)  # AuditLog: today's audit entries after the last asked for (supervisors)
+    day_charts_loaded = Signal(str, object)  # day, DayCharts: the day in pictures (supervisors)
+    policy_loaded = Signal(str)  # the policy in force, TOML (supervisors: the what-if editor)
+    whatif_started = Signal(str)  # run id
+    whatif_refused = Signal(str)  # why the server refused to start a run, in words
+    whatif_updated = Signal(object)  # WhatIfProgress | WhatIfDone | WhatIfFailed
+    policy_applied = Signal()
     image_loaded = Signal(str, bool, bytes)  # sha256, thumbnail?, the stored bytes (issue 13)
     image_failed = Signal(str, bool, str)  # sha256, thumbnail?, why it could not be fetched
 
@@ -231,6 +255,18 @@ class ConsoleState(QObject):
 
     def set_report(self, report: DayReport) -> None:
         self.report_loaded.emit(report)
+
+    def set_audit(self, log: AuditLog) -> None:
+        self.audit_loaded.emit(log)
+
+    def set_day_charts(self, day: str, charts: DayCharts) -> None:
+        self.day_charts_loaded.emit(day, charts)
+
+    def set_policy(self, toml: str) -> None:
+        self.policy_loaded.emit(toml)
+
+    def set_whatif(self, message: WhatIfProgress | WhatIfDone | WhatIfFailed) -> None:
+        self.whatif_updated.emit(message)
 
     def report_error(self, text: str) -> None:
         self.error_reported.emit(text)

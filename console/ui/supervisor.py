@@ -8,13 +8,15 @@ conversations (both re-asked on every team update, so they stay live); the pick 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QModelIndex, QSettings, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QDate, QModelIndex, QSettings, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,21 +29,26 @@ from PySide6.QtWidgets import (
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from console.exports import write_day
-from console.protocol.messages import Conversation, DayReport, QueuedBuyer
+from console.protocol.messages import AuditEntry, AuditLog, Conversation, DayCharts, DayReport, QueuedBuyer
+from console.ui.audit_view import AuditView
+from console.ui.day_view import DayView
 from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.labels import language, time_label
 from console.ui.reasons import event_text, reason_text, target_text
 from console.ui.room_models import PickKind, picks_from_conversations, picks_from_queue
 from console.ui.room_picker import MonitorDialog, RoomPicker
+from console.ui.shifts_view import ShiftsView
 from console.ui.state import ConsoleState
 from console.ui.status_controls import status_title
 from console.ui.team_data import AgentLine, DecisionLine, TeamData
 from console.ui.team_models import AgentTableModel, QueueTableModel, SortRole, queue_title
+from console.ui.whatif_view import WhatIfView
 
 
 def _table(model: AgentTableModel | QueueTableModel | QSortFilterProxyModel, parent: QWidget) -> QTableView:
@@ -88,6 +95,7 @@ class WhyDialog(QDialog):
         self.resize(720, 300)
 
 
+POLL_MS = 5000  # the room's audit log, shifts and pictures are at most this old (the server keeps pictures 5 s)
 TITLE_BAR_EXTRA = 180  # pixels of a title bar that are not the title (icon, buttons, margins)
 
 
@@ -126,7 +134,9 @@ class SupervisorView(QWidget):
     agent_picked = Signal(str)  # agent: list its open conversations
     monitor_requested = Signal(str, str)  # conversation, buyer name: open it read-only
     close_requested = Signal(str)  # conversation
-    report_requested = Signal()  # the day's report rows, to export
+    report_requested = Signal(str)  # the report rows of a day (YYYY-MM-DD), to export
+    audit_requested = Signal(object)  # today's audit entries after this id (None: all of them)
+    day_charts_requested = Signal()  # today's pictures
     report_written = Signal(list)  # the paths written (str)
 
     def __init__(self, settings: QSettings, user: str, clock: Callable[[], float],
@@ -156,9 +166,16 @@ class SupervisorView(QWidget):
         self.showing: tuple[PickKind, str] | None = None  # the queue or agent the pick list shows
         self.monitor_dialog: MonitorDialog | None = None
         self.close_box: QMessageBox | None = None  # the 结束会话 confirmation, while open
-        self.export_button = QPushButton(self.tr("导出今日报表…"), self)
+        self.export_day = QDateEdit(QDate.currentDate(), self)
+        self.export_day.setObjectName("exportDay")
+        self.export_day.setCalendarPopup(True)
+        self.export_day.setDisplayFormat("yyyy-MM-dd")
+        self.export_day.setMaximumDate(QDate.currentDate())
+        self.export_day.setToolTip(self.tr("导出哪一天（店铺时区）"))
+        self.export_day_touched = False  # the supervisor picked a day: a new "today" leaves it alone
+        self.export_button = QPushButton(self.tr("导出报表…"), self)
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip(self.tr("每个会话一行、每位客服一行，XLSX 或 CSV"))
+        self.export_button.setToolTip(self.tr("每个会话一行、每位客服一行，另附审计日志；XLSX 或 CSV"))
         self.export_note = QLabel(self)
         self.report_dialog: QFileDialog | None = None
 
@@ -166,7 +183,6 @@ class SupervisorView(QWidget):
         tiles_layout = QHBoxLayout(tiles_box)
         tiles_layout.addWidget(self.tiles, 1)
         export_column = QVBoxLayout()
-        export_column.addWidget(self.export_button)
         export_column.addWidget(self.export_note)
         tiles_layout.addLayout(export_column)
         self.export_note.setWordWrap(True)
@@ -178,11 +194,38 @@ class SupervisorView(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(queues_box, 2)
         bottom.addWidget(self.picker, 3)
+        floor = QWidget(self)  # 现场: what is going on now (the room of the first part of issue 14)
+        floor_layout = QVBoxLayout(floor)
+        floor_layout.setContentsMargins(0, 0, 0, 0)
+        floor_layout.addWidget(agents_box, 3)
+        floor_layout.addLayout(bottom, 3)
+        self.day_view = DayView(self)
+        self.shifts_view = ShiftsView(self)
+        self.audit_view = AuditView(self)
+        self.whatif_view = WhatIfView(self)
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("roomPages")
+        self.pages.addTab(floor, self.tr("现场"))
+        self.pages.addTab(self.day_view, self.tr("今日图表"))
+        self.pages.addTab(self.shifts_view, self.tr("班次"))
+        self.pages.addTab(self.audit_view, self.tr("审计日志"))
+        self.pages.addTab(self.whatif_view, self.tr("策略推演"))
+        export_bar = QWidget(self.pages)  # the day to export and its button, beside the pages' tabs
+        export_layout = QHBoxLayout(export_bar)
+        export_layout.setContentsMargins(0, 0, 0, 4)
+        export_layout.addWidget(self.export_day)
+        export_layout.addWidget(self.export_button)
+        self.pages.setCornerWidget(export_bar, Qt.Corner.TopRightCorner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(tiles_box)
-        layout.addWidget(agents_box, 3)
-        layout.addLayout(bottom, 3)
+        layout.addWidget(self.pages, 1)
+        self.audit_day = ""  # the local day the audit entries are of (answers of another day reset them)
+        self.audit_zone = ZoneInfo("Asia/Shanghai")
+        self.audit_opening: list[AuditEntry] = []
+        self.audit_now: float | None = None  # the server's clock at its last answer (shifts end there)
+        self.poll = QTimer(self)  # the audit log, shifts and pictures stay live: asked again every few seconds
+        self.poll.setInterval(POLL_MS)
 
         self.tiles.refresh_requested.connect(self.refresh_requested)
         self.picker.timer.timeout.connect(self.agents.tick)  # how long in a status, the longest wait
@@ -195,11 +238,58 @@ class SupervisorView(QWidget):
         self.picker.transfer_asked.connect(self.ask_transfer)
         self.picker.close_requested.connect(self.confirm_close)
         self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.export_day.userDateChanged.connect(self._on_export_day_user_date_changed)
+        self.poll.timeout.connect(self.refresh_room)
+        self.pages.currentChanged.connect(self._on_pages_current_changed)
 
     # -- fed by the main window --------------------------------------------------------------------
 
+    def start_polling(self) -> None:
+        """Ask for the audit log (and the pictures when shown) now and every few seconds."""
+        self.refresh_room()
+        self.poll.start()
+
+    def refresh_room(self) -> None:
+        self.audit_requested.emit(self.audit_view.model.last_id() if self.audit_day else None)
+        if self.pages.currentWidget() is self.day_view:
+            self.day_charts_requested.emit()
+
+    def show_audit(self, log: AuditLog) -> None:
+        """New audit entries (all of a new day's, or those after the last one held)."""
+        model = self.audit_view.model
+        self.audit_now = log.now
+        if log.day != self.audit_day:
+            if not self.export_day_touched or self.export_day.date().toString("yyyy-MM-dd") == self.audit_day:
+                self._set_export_day(log.day)  # "today" is the shop's (its timezone, the server's clock)
+            self.audit_day = log.day
+            self.audit_zone = ZoneInfo(log.timezone)
+            model.set_zone(self.audit_zone)
+            self.audit_opening = list(log.opening)
+            model.reset(log.entries)
+        else:
+            model.append(log.entries)
+        self._redraw_shifts()
+        if log.more:  # more than one answer holds: the rest right away
+            self.audit_requested.emit(model.last_id())
+
+    def show_day_charts(self, day: str, charts: DayCharts) -> None:
+        self.day_view.show_charts(day, charts)
+
+    def _redraw_shifts(self) -> None:
+        if not self.audit_day:
+            return
+        day = date.fromisoformat(self.audit_day)
+        start = datetime(day.year, day.month, day.day, tzinfo=self.audit_zone)
+        end = start + timedelta(days=1)
+        agents = [(a.id, a.name) for a in self.team.agents]
+        now = self.audit_now if self.audit_now is not None else self._clock()
+        self.shifts_view.chart.show_day(agents, start.timestamp(), end.timestamp(), now,
+                                        self.audit_opening, self.audit_view.model.entries(), self.audit_zone)
+
     def show_team(self, team: TeamData) -> None:
         self.team = team
+        self.audit_view.model.set_names({a.id: a.name for a in team.agents})
+        self._redraw_shifts()
         self.tiles.show_tiles(team.tiles)
         self.agents.set_rows(team.agents)
         self.queues.set_rows(team.queues)
@@ -278,7 +368,7 @@ class SupervisorView(QWidget):
         """Write the rows (``console/exports.py``, the same writer as ``fenliu report``)."""
         try:
             written = write_day(path, fmt, report.conversations, report.agents, ZoneInfo(report.timezone),
-                                lang="en" if language() == "en" else "zh_CN")
+                                lang="en" if language() == "en" else "zh_CN", audit=report.audit)
         except OSError as exc:
             self.export_note.setText(self.tr("无法写入：%1").replace("%1", str(exc)))
             return []
@@ -292,9 +382,26 @@ class SupervisorView(QWidget):
         """A buyer's name when the pick list holds it (the id is internal, issue 14)."""
         return next((p.name for p in self.picker.model.picks() if p.id == conversation), conversation)
 
+    def _set_export_day(self, day: str) -> None:
+        shown = QDate.fromString(day, "yyyy-MM-dd")
+        if shown.isValid():
+            self.export_day.setMaximumDate(shown)
+            self.export_day.setDate(shown)
+            self.export_day_touched = False
+
+    def _on_export_day_user_date_changed(self, _day: QDate) -> None:
+        self.export_day_touched = True
+
     def _on_export_button_clicked(self) -> None:
-        self.export_note.setText(self.tr("正在读取今日数据…"))
-        self.report_requested.emit()
+        day = self.export_day.date().toString("yyyy-MM-dd")
+        self.export_note.setText(self.tr("正在读取 %1 的数据…").replace("%1", day))
+        self.report_requested.emit(day)
+
+    def _on_pages_current_changed(self, _index: int) -> None:
+        if self.pages.currentWidget() is self.day_view:
+            self.day_charts_requested.emit()  # at once, not at the next poll
+        elif self.pages.currentWidget() is self.whatif_view and not self.whatif_view.editor.toPlainText():
+            self.whatif_view.policy_requested.emit()  # the editor starts from the policy in force
 
     def _ask_again(self) -> None:
         if self.showing is None:

@@ -77,6 +77,92 @@
     </message>
 </context>
 <context>
+    <name>Audit</name>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="45" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="46" />
+        <source>转接</source>
+        <translation>Transfer</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="47" />
+        <source>结束会话</source>
+        <translation>Close session</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="48" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="49" />
+        <source>账号</source>
+        <translation>Account</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="52" />
+        <source>修改密码</source>
+        <translation>Password changed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="53" />
+        <source>停用</source>
+        <translation>Disabled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="54" />
+        <source>启用</source>
+        <translation>Enabled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="56" />
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="56" />
+        <source>操作人</source>
+        <translation>By</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="57" />
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="57" />
+        <source>对象</source>
+        <translation>Subject</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="58" />
+        <source>变更</source>
+        <translation>Change</translation>
+    </message>
+</context>
+<context>
+    <name>AuditView</name>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="226" />
+        <source>按操作人、对象或内容筛选</source>
+        <translation>Filter by who, subject or what</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="230" />
+        <source>全部操作</source>
+        <translation>All actions</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/audit_view.py" line="269" />
+        <source>%1 / %2 条</source>
+        <translation>%1 / %2 entries</translation>
+    </message>
+</context>
+<context>
     <name>BubbleDelegate</name>
     <message>
         <location filename="../../console/ui/bubble_delegate.py" line="114" />
@@ -358,152 +444,182 @@
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="94" />
+        <location filename="../../console/ui/bridge.py" line="96" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="102" />
+        <location filename="../../console/ui/bridge.py" line="104" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="109" />
+        <location filename="../../console/ui/bridge.py" line="111" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="120" />
+        <location filename="../../console/ui/bridge.py" line="122" />
         <source>图片未能发送：</source>
         <translation>The image was not sent: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="122" />
+        <location filename="../../console/ui/bridge.py" line="124" />
         <source>发送图片</source>
         <translation>Sending an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="133" />
+        <location filename="../../console/ui/bridge.py" line="135" />
         <source>载入图片</source>
         <translation>Loading an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="136" />
+        <location filename="../../console/ui/bridge.py" line="138" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="139" />
+        <location filename="../../console/ui/bridge.py" line="141" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="142" />
+        <location filename="../../console/ui/bridge.py" line="144" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="148" />
+        <location filename="../../console/ui/bridge.py" line="150" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="154" />
+        <location filename="../../console/ui/bridge.py" line="156" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="161" />
+        <location filename="../../console/ui/bridge.py" line="163" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="170" />
+        <location filename="../../console/ui/bridge.py" line="172" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="173" />
+        <location filename="../../console/ui/bridge.py" line="175" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="179" />
+        <location filename="../../console/ui/bridge.py" line="181" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="185" />
+        <location filename="../../console/ui/bridge.py" line="187" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="191" />
+        <location filename="../../console/ui/bridge.py" line="193" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="198" />
+        <location filename="../../console/ui/bridge.py" line="200" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="203" />
+        <location filename="../../console/ui/bridge.py" line="205" />
         <source>发送卡片</source>
         <translation>Sending a card</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="210" />
+        <location filename="../../console/ui/bridge.py" line="212" />
         <source>搜索商品</source>
         <translation>Searching products</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="213" />
+        <location filename="../../console/ui/bridge.py" line="215" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="216" />
+        <location filename="../../console/ui/bridge.py" line="218" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="220" />
+        <location filename="../../console/ui/bridge.py" line="222" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="223" />
+        <location filename="../../console/ui/bridge.py" line="225" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="228" />
+        <location filename="../../console/ui/bridge.py" line="230" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="234" />
+        <location filename="../../console/ui/bridge.py" line="236" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="242" />
+        <location filename="../../console/ui/bridge.py" line="244" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="248" />
+        <location filename="../../console/ui/bridge.py" line="250" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="275" />
+        <location filename="../../console/ui/bridge.py" line="256" />
+        <source>审计日志</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="263" />
+        <source>今日图表</source>
+        <translation>Today in pictures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="269" />
+        <source>读取策略</source>
+        <translation>Reading the policy</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="283" />
+        <source>试运行</source>
+        <translation>Trial run</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="286" />
+        <source>取消试运行</source>
+        <translation>Cancel the trial run</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="293" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="320" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="283" />
+        <location filename="../../console/ui/bridge.py" line="328" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -706,6 +822,49 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <location filename="../../console/ui/conversation_pane.py" line="535" />
         <source>没有第 %1 条置顶短语（在快捷短语管理中置顶）</source>
         <translation>No pinned quick reply number %1 (pin one in the quick-reply manager)</translation>
+    </message>
+</context>
+<context>
+    <name>DayView</name>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="51" />
+        <source>每5分钟进线与排队峰值</source>
+        <translation>Arrivals and queue peak per 5 minutes</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="54" />
+        <source>进线</source>
+        <translation>Arrivals</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="56" />
+        <source>排队</source>
+        <translation>Queues</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="58" />
+        <source>每小时3分钟回复率</source>
+        <translation>3-minute response rate per hour</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="64" />
+        <source>客服接待量</source>
+        <translation>Each agent's load</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="68" />
+        <source>分配原因占比</source>
+        <translation>Share of routing reasons</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="74" />
+        <source>时</source>
+        <translation>hour</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/day_view.py" line="90" />
+        <source>%1 · 进线 %2 · 排队峰值 %3</source>
+        <translation>%1 · %2 arrivals · queue peak %3</translation>
     </message>
 </context>
 <context>
@@ -1016,65 +1175,65 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="427" />
-        <location filename="../../console/ui/main_window.py" line="475" />
-        <location filename="../../console/ui/main_window.py" line="479" />
+        <location filename="../../console/ui/main_window.py" line="443" />
+        <location filename="../../console/ui/main_window.py" line="491" />
+        <location filename="../../console/ui/main_window.py" line="495" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="431" />
+        <location filename="../../console/ui/main_window.py" line="447" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
         <location filename="../../console/ui/main_window.py" line="221" />
-        <location filename="../../console/ui/main_window.py" line="429" />
+        <location filename="../../console/ui/main_window.py" line="445" />
         <source>转接…</source>
         <translation>Transfer…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="444" />
+        <location filename="../../console/ui/main_window.py" line="460" />
         <source>只能转接您正在接待的会话</source>
         <translation>You can only transfer a session you hold</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="476" />
+        <location filename="../../console/ui/main_window.py" line="492" />
         <source>结束与 %1 的会话吗？结束后不能再回复，买家再次来信时会重新分配。</source>
         <translation>End the session with %1? No more replies can be sent in it; the buyer's next message is routed again.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="480" />
+        <location filename="../../console/ui/main_window.py" line="496" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="506" />
+        <location filename="../../console/ui/main_window.py" line="522" />
         <source>不是可发送的图片（支持 PNG、JPEG、GIF、WebP）</source>
         <translation>Not an image that can be sent (PNG, JPEG, GIF, WebP)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="552" />
+        <location filename="../../console/ui/main_window.py" line="568" />
         <source>提醒已静音</source>
         <translation>Alerts muted</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="552" />
+        <location filename="../../console/ui/main_window.py" line="568" />
         <source>提醒已恢复</source>
         <translation>Alerts on again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="579" />
+        <location filename="../../console/ui/main_window.py" line="595" />
         <source>%1 等待已超过 %2 秒，请尽快回复</source>
         <translation>%1 waited more than %2 s: please reply soon</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="586" />
+        <location filename="../../console/ui/main_window.py" line="602" />
         <source>语言将在重新启动后切换</source>
         <translation>The language changes at the next start</translation>
     </message>
     <message>
-        <location filename="../../console/ui/main_window.py" line="592" />
+        <location filename="../../console/ui/main_window.py" line="608" />
         <source>分流接待台 · %1</source>
         <translation>Fenliu console · %1</translation>
     </message>
@@ -1975,6 +2134,14 @@ Buyers show here when they write</translation>
     </message>
 </context>
 <context>
+    <name>ShiftsChart</name>
+    <message>
+        <location filename="../../console/ui/shifts_view.py" line="66" />
+        <source>在线 %1 · 挂起 %2 · 休息 %3 次</source>
+        <translation>online %1 · suspended %2 · %3 breaks</translation>
+    </message>
+</context>
+<context>
     <name>ShopsWindow</name>
     <message>
         <location filename="../../console/ui/shops_window.py" line="71" />
@@ -2080,90 +2247,120 @@ Go offline?</translation>
 <context>
     <name>SupervisorView</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="159" />
-        <source>导出今日报表…</source>
-        <translation>Export today's report…</translation>
+        <location filename="../../console/ui/supervisor.py" line="174" />
+        <source>导出哪一天（店铺时区）</source>
+        <translation>The day to export (the shop's timezone)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="161" />
-        <source>每个会话一行、每位客服一行，XLSX 或 CSV</source>
-        <translation>One row per conversation and per agent, XLSX or CSV</translation>
+        <location filename="../../console/ui/supervisor.py" line="176" />
+        <source>导出报表…</source>
+        <translation>Export report…</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="165" />
+        <location filename="../../console/ui/supervisor.py" line="178" />
+        <source>每个会话一行、每位客服一行，另附审计日志；XLSX 或 CSV</source>
+        <translation>One row per conversation and per agent, with the audit log; XLSX or CSV</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="182" />
         <source>团队接待数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="174" />
+        <location filename="../../console/ui/supervisor.py" line="190" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="176" />
+        <location filename="../../console/ui/supervisor.py" line="192" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
+        <location filename="../../console/ui/supervisor.py" line="208" />
+        <source>现场</source>
+        <translation>Now</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="209" />
+        <source>今日图表</source>
+        <translation>Today in pictures</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="210" />
+        <source>班次</source>
+        <translation>Shifts</translation>
+    </message>
+    <message>
         <location filename="../../console/ui/supervisor.py" line="211" />
+        <source>审计日志</source>
+        <translation>Audit log</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="212" />
+        <source>策略推演</source>
+        <translation>What-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/supervisor.py" line="301" />
         <source>排队：%1 · %2 人</source>
         <translation>Queue: %1 · %2 buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="218" />
+        <location filename="../../console/ui/supervisor.py" line="308" />
         <source>客服：%1 · %2 个会话</source>
         <translation>Agent: %1 · %2 conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="234" />
+        <location filename="../../console/ui/supervisor.py" line="324" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="253" />
-        <location filename="../../console/ui/supervisor.py" line="257" />
+        <location filename="../../console/ui/supervisor.py" line="343" />
+        <location filename="../../console/ui/supervisor.py" line="347" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="254" />
+        <location filename="../../console/ui/supervisor.py" line="344" />
         <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
         <translation>End the session with %1? The buyer is told it has ended.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="258" />
+        <location filename="../../console/ui/supervisor.py" line="348" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="265" />
+        <location filename="../../console/ui/supervisor.py" line="355" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="269" />
+        <location filename="../../console/ui/supervisor.py" line="359" />
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="269" />
+        <location filename="../../console/ui/supervisor.py" line="359" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="283" />
+        <location filename="../../console/ui/supervisor.py" line="373" />
         <source>无法写入：%1</source>
         <translation>Cannot write: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="285" />
+        <location filename="../../console/ui/supervisor.py" line="375" />
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="296" />
-        <source>正在读取今日数据…</source>
-        <translation>Reading today's data…</translation>
+        <location filename="../../console/ui/supervisor.py" line="397" />
+        <source>正在读取 %1 的数据…</source>
+        <translation>Reading %1…</translation>
     </message>
 </context>
 <context>
@@ -2311,22 +2508,22 @@ Go offline?</translation>
 <context>
     <name>TransferDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="101" />
+        <location filename="../../console/ui/supervisor.py" line="109" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="106" />
+        <location filename="../../console/ui/supervisor.py" line="114" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="107" />
+        <location filename="../../console/ui/supervisor.py" line="115" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="111" />
+        <location filename="../../console/ui/supervisor.py" line="119" />
         <source>转接给：</source>
         <translation>Transfer to:</translation>
     </message>
@@ -2355,39 +2552,245 @@ Go offline?</translation>
     </message>
 </context>
 <context>
+    <name>WhatIfView</name>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="122" />
+        <source>当前策略（TOML）：载入中…</source>
+        <translation>The policy in force (TOML): loading…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="123" />
+        <source>载入当前策略</source>
+        <translation>Load the policy in force</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="124" />
+        <source>打开文件…</source>
+        <translation>Open file…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="125" />
+        <source>用今天的流量试运行</source>
+        <translation>Try on today's traffic</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="127" />
+        <location filename="../../console/ui/whatif_view.py" line="312" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="129" />
+        <source>应用此策略…</source>
+        <translation>Apply this policy…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="139" />
+        <source>实际</source>
+        <translation>Actual</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="139" />
+        <source>推演</source>
+        <translation>What-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="140" />
+        <source>客服</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="140" />
+        <source>接待</source>
+        <translation>Reception</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <source>排队后接入</source>
+        <translation>Taken from a queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <location filename="../../console/ui/whatif_view.py" line="142" />
+        <source>最长等待</source>
+        <translation>Longest wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="141" />
+        <location filename="../../console/ui/whatif_view.py" line="143" />
+        <source>平均等待</source>
+        <translation>Average wait</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="142" />
+        <source>队列</source>
+        <translation>Queue</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="142" />
+        <source>峰值</source>
+        <translation>Peak</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="142" />
+        <source>排队人数</source>
+        <translation>Waiting</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="144" />
+        <source>分配原因</source>
+        <translation>Why?</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="146" />
+        <source>策略</source>
+        <translation>Policy</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="164" />
+        <source>每位客服：实际 → 推演</source>
+        <translation>Per agent: actual → what-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="165" />
+        <source>队列：实际 → 推演</source>
+        <translation>Queues: actual → what-if</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="166" />
+        <source>分配原因占比</source>
+        <translation>Share of routing reasons</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="196" />
+        <source>已载入当前策略</source>
+        <translation>Loaded the policy in force</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="201" />
+        <source>正在用今天的流量试运行…</source>
+        <translation>Replaying today's traffic…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="219" />
+        <source>已取消</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="219" />
+        <source>试运行失败：%1</source>
+        <translation>The trial run failed: %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="243" />
+        <source>%1：重放 %2 条输入</source>
+        <translation>%1: %2 inputs replayed</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="245" />
+        <source>；注意：按原策略重放与记录不一致（%1）</source>
+        <translation>; note: replaying the old policy differs from the record (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="251" />
+        <source>已应用新策略（已记入审计日志）</source>
+        <translation>The new policy is applied (recorded in the audit log)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="264" />
+        <source>策略是空的</source>
+        <translation>The policy is empty</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="267" />
+        <source>策略太长（最多 %1 个字符）</source>
+        <translation>The policy is too long (at most %1 characters)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="272" />
+        <source>正在启动试运行…</source>
+        <translation>Starting the trial run…</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="284" />
+        <source>打开策略文件</source>
+        <translation>Open a policy file</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="287" />
+        <source>策略文件 (*.toml)</source>
+        <translation>Policy files (*.toml)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="287" />
+        <source>所有文件 (*)</source>
+        <translation>All files (*)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="296" />
+        <source>文件太大</source>
+        <translation>the file is too large</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="299" />
+        <source>无法读取 %1：%2</source>
+        <translation>Cannot read %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="302" />
+        <source>已载入 %1</source>
+        <translation>Loaded %1</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="308" />
+        <source>应用策略</source>
+        <translation>Policy applied</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="309" />
+        <source>用这份策略替换当前策略？新进线的买家立即按它分配，此操作会记入审计日志。</source>
+        <translation>Replace the policy in force with this one? New buyers are routed by it at once; this is recorded in the audit log.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/whatif_view.py" line="311" />
+        <source>应用</source>
+        <translation>Apply</translation>
+    </message>
+</context>
+<context>
     <name>WhyDialog</name>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="66" />
+        <location filename="../../console/ui/supervisor.py" line="73" />
         <source>分配原因：%1</source>
         <translation>Why: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>去向</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="69" />
+        <location filename="../../console/ui/supervisor.py" line="76" />
         <source>规则</source>
         <translation>Rule</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="85" />
+        <location filename="../../console/ui/supervisor.py" line="92" />
         <source>没有这位买家的分配记录</source>
         <translation>No routing decisions for this buyer</translation>
     </message>

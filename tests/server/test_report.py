@@ -146,3 +146,30 @@ def test_another_day_is_empty_and_bad_input_is_said(served_day: tuple[Path, str]
     before = (folder / "data" / "fenliu.db").read_bytes()
     assert main(["report", "--day", "2020-01-01", "--data", str(folder / "data"), "--timezone", "Mars/Base"]) == 2
     assert (folder / "data" / "fenliu.db").read_bytes() == before  # read-only: nothing written
+
+
+def test_the_audit_sheet_and_csv(served_day: tuple[Path, str], tmp_path: Path) -> None:
+    """`--audit`: the day's audit log as a third sheet (XLSX) or file (CSV), cell by cell."""
+    folder, day = served_day
+    db = sqlite3.connect(folder / "data" / "fenliu.db")
+    try:
+        stored = db.execute("SELECT id, at, by, action, subject, value, previous FROM audit ORDER BY id").fetchall()
+    finally:
+        db.close()
+    online = [r for r in stored if r[3] == "status"]
+    assert [(r[2], r[4], r[5], r[6]) for r in online] == [("a1", "a1", "online", "offline")]
+    out = tmp_path / "day.xlsx"
+    assert main(["report", "--day", day, "--data", str(folder / "data"), "--out", str(out), "--audit"]) == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["会话", "客服", "审计日志"]
+    sheet = [[c.value for c in row] for row in book["审计日志"].iter_rows()]
+    assert sheet[0] == ["序号", "时间", "操作人", "操作", "对象", "内容", "之前"]
+    on_day = [r for r in stored if _local(r[1]).date().isoformat() == day]
+    assert sheet[1:] == [[r[0], _local(r[1]), r[2], r[3], r[4] or None, r[5] or None, r[6] or None] for r in on_day]
+    base = tmp_path / "day"
+    assert main(["report", "--day", day, "--data", str(folder / "data"), "--format", "csv", "--out", str(base),
+                 "--lang", "en", "--audit"]) == 0
+    with (tmp_path / "day-audit.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["By"], r["Action"], r["Subject"], r["Value"], r["Before"]) for r in rows if r["Action"] == "status"] \
+        == [("a1", "status", "a1", "online", "offline")]

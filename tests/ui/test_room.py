@@ -166,7 +166,7 @@ def test_export_writes_the_days_rows_as_xlsx_and_csv(qtbot, settings: QSettings,
     agents = list(book["客服"].iter_rows(values_only=True))
     assert [r[1] for r in agents[1:]] == [a.name for a in report.agents]
     csv_paths = view.write_report(report, tmp_path / "day.csv", "csv")
-    assert [p.name for p in csv_paths] == ["day-conversations.csv", "day-agents.csv"]
+    assert [p.name for p in csv_paths] == ["day-conversations.csv", "day-agents.csv", "day-audit.csv"]
     with csv_paths[0].open(encoding="utf-8-sig", newline="") as f:
         lines = list(csv.reader(f))
     assert [line[:2] for line in lines[1:]] == [[c.buyer, c.buyer_name] for c in report.conversations]

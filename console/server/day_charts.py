@@ -1,0 +1,87 @@
+"""The day in pictures for the room (issue 14): computed off the loop, at most every few seconds.
+
+``get_day_charts`` reads a whole day's decisions and waits (``console.server.report.read_day``)
+and runs ``console.reception.day_charts`` over them: about a second of CPU for a busy 8-hour day
+(bench/room_day.py), which the event loop must not wait for, nor share the GIL with. So the
+reading and the arithmetic run in a worker process of their own (spawned once, at a lower
+priority, reused), on a read-only connection (WAL: it never blocks the server's writer; it sees
+what is committed), and the answer is kept for ``REFRESH_S`` seconds: however many supervisors
+look, a day's series are computed at most once per interval, and concurrent asks share one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+from console.reception.day_charts import DayCharts, day_charts
+from console.routing.policy import Policy, load_policy_toml
+from console.server.kpis import local_day
+from console.server.report import open_read_only, read_day
+
+REFRESH_S = 5.0
+"""Seconds an answer is kept: the room's pictures are at most this old."""
+CHILD_NICE = 10
+PARENT_CHECK_S = 1.0
+
+
+def compute(data_dir: Path, day: date, policy: Policy, now: float) -> DayCharts:
+    """One day's series from the folder's database (any thread or process: its own connection)."""
+    db = open_read_only(data_dir)
+    try:
+        records = read_day(db, local_day(day, policy.timezone), policy)
+    finally:
+        db.close()
+    return day_charts(records, now)
+
+
+def _compute_in_child(data_dir: Path, day: date, policy_text: str, now: float) -> DayCharts:
+    return compute(data_dir, day, load_policy_toml(policy_text), now)
+
+
+def _worker_start() -> None:
+    """The worker runs at a lower priority and goes when the server does, even a killed one (a
+    pool worker otherwise waits on its queue for ever once its parent is gone)."""
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICE)  # the server's live pushes first when the cores are busy
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class DayChartsCache:
+    def __init__(self, data_dir: Path, refresh_s: float = REFRESH_S) -> None:
+        self.data_dir = data_dir
+        self.refresh_s = refresh_s
+        self._kept: dict[date, tuple[float, asyncio.Future[DayCharts]]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def get(self, day: date, policy_text: str, now: float) -> DayCharts:
+        kept = self._kept.get(day)
+        if kept is not None and now - kept[0] < self.refresh_s and not (kept[1].done() and kept[1].exception()):
+            return await asyncio.shield(kept[1])
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_start)
+        future: asyncio.Future[DayCharts] = asyncio.get_running_loop().run_in_executor(
+            self._pool, _compute_in_child, self.data_dir, day, policy_text, now)
+        self._kept = {d: k for d, k in self._kept.items() if now - k[0] < self.refresh_s}  # old days go
+        self._kept[day] = (now, future)
+        return await asyncio.shield(future)
+
+    def stop(self) -> None:
+        """Server shutdown: the worker process goes (a computation under way is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

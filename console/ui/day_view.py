@@ -1,0 +1,120 @@
+"""The day in pictures (issue 14, CONSOLE.md §7), drawn with pyqtgraph.
+
+Four plots of the series the server computes (``get_day_charts``, ``console.reception.
+day_charts``): arrivals per 5 minutes with the queue's peak over them, the 3-minute response
+rate per hour, each agent's load, and the share of each routing reason. Why pyqtgraph: it is
+pure Python on Qt's graphics view (PySide6 supported), draws thousands of points with numpy
+arrays in well under a frame, and updating a plot is ``setData`` on items that stay: a redraw
+every few seconds replaces arrays, never rebuilds the scene, so the console's loop does not stall.
+
+The x axis is the local hour of the day (0-24).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")  # the binding the console uses, never another
+
+import numpy as np  # noqa: E402 - after the binding is chosen
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget  # noqa: E402
+
+from console.protocol.messages import DayCharts  # noqa: E402
+from console.ui.reasons import reason_text  # noqa: E402
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf")
+HOUR_S = 3600.0
+
+
+def _hours(count: int, bucket_s: float, offset: float = 0.5) -> np.ndarray:
+    """The middle of each bucket, in hours since midnight."""
+    return (np.arange(count, dtype=float) + offset) * bucket_s / HOUR_S
+
+
+class DayView(QWidget):
+    """The 今日图表 page: four plots, updated in place by ``show_charts``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dayView")
+        # no antialiasing: curves of 288 points each paint in a third of the time (bench/room_day.py)
+        pg.setConfigOptions(antialias=False, foreground="#444444")
+        self.note = QLabel(self)
+        self.graphs = pg.GraphicsLayoutWidget(self)
+        self.graphs.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.graphs, 1)
+
+        self.arrivals_plot = self.graphs.addPlot(row=0, col=0, title=self.tr("每5分钟进线与排队峰值"))
+        self.arrivals_plot.addLegend(offset=(8, 8))
+        self.arrivals_bars = pg.BarGraphItem(x=[], height=[], width=5 / 60 * 0.85, brush="#7aa6d6",
+                                             name=self.tr("进线"))
+        self.arrivals_plot.addItem(self.arrivals_bars)
+        self.queue_line = self.arrivals_plot.plot([], [], pen=pg.mkPen("#d62728", width=2), name=self.tr("排队"))
+
+        self.rate_plot = self.graphs.addPlot(row=0, col=1, title=self.tr("每小时3分钟回复率"))
+        self.rate_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#2f9e5b")
+        self.rate_plot.addItem(self.rate_bars)
+        self.rate_plot.setYRange(0, 100)
+        self.rate_plot.setLabel("left", "%")
+
+        self.load_plot = self.graphs.addPlot(row=1, col=0, title=self.tr("客服接待量"))
+        self.load_legend = self.load_plot.addLegend(offset=(8, 8), colCount=2)
+        self.load_lines: dict[str, pg.PlotDataItem] = {}
+
+        self.reasons_plot = self.graphs.addPlot(row=1, col=1, title=self.tr("分配原因占比"))
+        self.reasons_bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brush="#9467bd")
+        self.reasons_plot.addItem(self.reasons_bars)
+        self.reasons_plot.invertY(True)
+
+        for plot in (self.arrivals_plot, self.rate_plot, self.load_plot):
+            plot.setLabel("bottom", self.tr("时"))
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setXRange(0, 24, padding=0.01)
+            plot.setMouseEnabled(x=True, y=False)
+        self.reasons_plot.setMouseEnabled(x=False, y=False)
+        self.reasons_plot.hideButtons()
+        self.charts: DayCharts | None = None
+        self.day = ""
+
+    def show_charts(self, day: str, charts: DayCharts) -> None:
+        """New series: every item's data replaced in place (no item is created unless an agent is new).
+        The same series again (the server keeps an answer 5 s; a quiet shop) paint nothing."""
+        if charts == self.charts and day == self.day:
+            return
+        self.charts, self.day = charts, day
+        arrived = sum(charts.arrivals)
+        self.note.setText(self.tr("%1 · 进线 %2 · 排队峰值 %3").replace("%1", day).replace("%2", str(arrived))
+                          .replace("%3", str(max(charts.queue, default=0))))
+        n = len(charts.arrivals)
+        self.arrivals_bars.setOpts(x=_hours(n, charts.bucket_s), height=np.asarray(charts.arrivals, dtype=float))
+        self.queue_line.setData(_hours(len(charts.queue), charts.bucket_s), np.asarray(charts.queue, dtype=float))
+
+        rates = [(i + 0.5, 100.0 * r) for i, r in enumerate(charts.response_3min) if r is not None]
+        self.rate_bars.setOpts(x=[x for x, _ in rates], height=[h for _, h in rates])
+
+        seen = set()
+        for i, agent in enumerate(charts.load):
+            seen.add(agent.agent)
+            line = self.load_lines.get(agent.agent)
+            if line is None:
+                pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5)
+                line = self.load_plot.plot([], [], pen=pen, name=agent.name or agent.agent, stepMode=None)
+                self.load_lines[agent.agent] = line
+            line.setData(_hours(len(agent.load), charts.bucket_s), np.asarray(agent.load, dtype=float))
+        for agent in [a for a in self.load_lines if a not in seen]:  # left the policy
+            line = self.load_lines.pop(agent)
+            self.load_legend.removeItem(line)
+            self.load_plot.removeItem(line)
+
+        total = sum(r.count for r in charts.reasons) or 1
+        shares = [100.0 * r.count / total for r in charts.reasons]
+        self.reasons_bars.setOpts(x0=[0.0] * len(shares), y=list(range(len(shares))), width=shares)
+        axis = self.reasons_plot.getAxis("left")
+        axis.setTicks([[(i, f"{reason_text(r.reason)} {share:.0f}%") for i, (r, share) in
+                        enumerate(zip(charts.reasons, shares, strict=True))]])
+        self.reasons_plot.setYRange(-0.5, max(0.5, len(shares) - 0.5), padding=0.02)
+        self.reasons_plot.setXRange(0, max(shares, default=100.0), padding=0.05)
