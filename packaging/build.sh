@@ -40,6 +40,13 @@ rm -rf dist/fenliu build/fenliu
 "$PY" -m PyInstaller --noconfirm --clean --log-level "${PYINSTALLER_LOG_LEVEL:-WARN}" \
     --distpath dist --workpath build packaging/fenliu.spec
 
+# Strip the shared libraries here rather than with PyInstaller's strip=True (fenliu.spec): the
+# libraries auditwheel vendored into a wheel's *.libs/ folder (numpy's OpenBLAS, Pillow's codecs)
+# come stripped already and strip turns them into files the loader refuses.
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null; then
+    find dist/fenliu -type f -name '*.so*' ! -path '*.libs/*' -exec strip --strip-unneeded {} + 2>/dev/null || true
+fi
+
 # Desktop integration, beside the launcher.
 cp packaging/fenliu.desktop dist/fenliu/fenliu.desktop
 cp resources/icons/fenliu.png dist/fenliu/fenliu.png
