@@ -3,6 +3,7 @@ pictures and the export's day picker. Models through qtmodeltester."""
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QDate, QSettings, Qt
 
 from console.protocol.messages import AuditAction, AuditEntry, AuditLog
@@ -172,3 +173,42 @@ def test_whatif_progress_and_cancel(qtbot, settings: QSettings, state: ConsoleSt
     qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
     assert fake.requests[-1] == ("whatif_cancel", ("w7",))
     assert w.note.text() == "已取消" and w.run_button.isEnabled() and not w.editor.isReadOnly()
+
+
+def test_day_view_redraw_touches_only_what_changed(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A redraw keeps every item, sets new data only on the series that changed, moves a y range
+    only when a round ceiling is crossed, and the axes paint from a cache (bench/room_day.py)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from console.reception.day_charts import AgentLoad, DayCharts, ReasonCount
+    from console.ui.day_view import DayView, ceiling
+
+    assert [ceiling(v) for v in (0, 5, 6, 10, 11, 20, 21, 99, 101, 1000)] == [5, 5, 10, 10, 20, 20, 50, 100, 200, 1000]
+    view = DayView()
+    qtbot.addWidget(view)
+    reasons = [ReasonCount(reason="group", count=3), ReasonCount(reason="queued", count=1)]
+    first = DayCharts(start=0.0, arrivals=[3, 8, 4], queue=[0, 2, 1], response_3min=[0.5],
+                      load=[AgentLoad(agent="amei", name="阿美", load=[1, 2, 2])], reasons=reasons)
+    view.show_charts("2025-06-15", first)
+    items = [view.arrivals_bars, view.queue_line, view.rate_bars, view.reasons_bars, *view.load_lines.values()]
+    calls: list[str] = []
+    view.arrivals_bars.setOpts = lambda **kw: calls.append("arrivals")  # type: ignore[method-assign]
+    view.queue_line.setData = lambda *a, **kw: calls.append("queue")  # type: ignore[method-assign]
+    view.load_lines["amei"].setData = lambda *a, **kw: calls.append("amei")  # type: ignore[method-assign]
+    view.reasons_bars.setOpts = lambda **kw: calls.append("reasons")  # type: ignore[method-assign]
+    left = view.arrivals_plot.getAxis("left")
+    assert left.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    y_range = view.arrivals_plot.viewRange()[1]
+    assert 10 <= y_range[1] < 11  # the round ceiling over 8, not 8
+    # the queue moves, under the ceiling: only the queue's line gets data, the y range stays
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, queue=[0, 3, 1]))
+    assert calls == ["queue"] and view.arrivals_plot.viewRange()[1] == y_range
+    # arrivals cross the ceiling (10): the arrivals get data, the y range grows
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, arrivals=[3, 8, 14], queue=[0, 3, 1]))
+    assert calls == ["queue", "arrivals"] and view.arrivals_plot.viewRange()[1][1] > 20
+    ticks = view.reasons_plot.getAxis("left")._tickLevels
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, reasons=[ReasonCount(reason="group", count=3),
+                                                                          ReasonCount(reason="queued", count=2)]))
+    assert calls[-1] == "reasons" and view.reasons_plot.getAxis("left")._tickLevels != ticks
+    assert [view.arrivals_bars, view.queue_line, view.rate_bars, view.reasons_bars,
+            *view.load_lines.values()] == items  # no item re-created
