@@ -916,6 +916,8 @@ class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
     opening: list[AuditEntry] = []
     more: bool = False
     now: float | None = None  # the server's clock as it answered (where a shift timeline of today ends)
+    buyers: dict[str, str] = {}  # the buyers' names these entries mention (a transfer's, a close's subject)
+    groups: dict[str, str] = {}  # the policy groups' names (a transfer to ``group:ID``)
 
 
 class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):
@@ -953,6 +955,7 @@ class WhatIfPoolFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
 class WhatIfPool(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pool: str
+    name: str = ""  # a group queue's group name (either side's policy); empty for queue:shop and pool
     baseline: WhatIfPoolFigures
     whatif: WhatIfPoolFigures
 

@@ -258,6 +258,7 @@ class SupervisorView(QWidget):
         """New audit entries (all of a new day's, or those after the last one held)."""
         model = self.audit_view.model
         self.audit_now = log.now
+        model.add_names(log.buyers, log.groups)  # names, never internal ids (issue 14)
         if log.day != self.audit_day:
             if not self.export_day_touched or self.export_day.date().toString("yyyy-MM-dd") == self.audit_day:
                 self._set_export_day(log.day)  # "today" is the shop's (its timezone, the server's clock)

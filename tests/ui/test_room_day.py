@@ -43,6 +43,10 @@ def test_audit_model_and_filter(qtmodeltester, fake: FakeBackend) -> None:  # ty
     assert model.index(0, 4).data() == "离线 → 在线"
     transfer = next(r for r in range(model.rowCount()) if model.entry(r).action is AuditAction.TRANSFER)
     assert model.index(transfer, 4).data() == "从 阿美 转给 小林" and model.index(transfer, 3).data() == "b1003"
+    model.add_names({"b1003": "平台小二客服", "b1005": "买家五"}, {"presale": "售前咨询"})  # the answer's names
+    assert model.index(transfer, 3).data() == "平台小二客服"  # a name, never the internal id (issue 14)
+    to_group = next(r for r in range(model.rowCount()) if model.entry(r).value == "group:presale")
+    assert (model.index(to_group, 3).data(), model.index(to_group, 4).data()) == ("买家五", "从 大壮 转给 分组 售前咨询")
     proxy = AuditFilter()
     proxy.setSourceModel(model)
     qtmodeltester.check(proxy)
@@ -65,6 +69,8 @@ def test_the_room_polls_the_audit_log_and_draws_shifts(qtbot, settings: QSetting
     assert view.audit_view.model.rowCount() == len(entries)
     assert view.export_day.date().toString("yyyy-MM-dd") == view.audit_day == "2025-06-15"  # the shop's today
     assert view.audit_view.model.index(0, 0).data() == "08:30:00"  # the shop's time, whatever the machine's zone
+    subjects = {view.audit_view.model.index(r, 3).data() for r in range(len(entries))}
+    assert {"平台小二客服", "义乌小商品批发"} <= subjects and not any(s.startswith("b10") for s in subjects)
     # live: a new entry comes with the next poll, asked for after the last id held
     new = AuditEntry(id=entries[-1].id + 1, at=clock() - 60, by="amei", action=AuditAction.STATUS, subject="amei",
                      value="suspended", previous="online")
@@ -141,6 +147,7 @@ def test_whatif_edit_run_compare_then_apply_after_confirming(qtbot, settings: QS
     assert w.progress.value() == 1000 and w.apply_button.isEnabled()
     rows = w.agents.rows()
     assert rows[0][0] == "阿美" and rows[0][1] == "20 → 22" and w.pools.rows()[0][1] == "9 → 3"
+    assert [r[0] for r in w.pools.rows()] == ["全店排队", "售前咨询"]  # the group's name, never queue:presale
     assert w.reasons.rows() == [["按分组匹配和分配策略选中", "70.0%", "90.0%"], ["客服接待已满，进入排队", "30.0%", "10.0%"]]
     qtbot.mouseClick(w.apply_button, Qt.MouseButton.LeftButton)
     box = w.confirm_box
