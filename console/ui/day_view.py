@@ -41,14 +41,15 @@ def _hours(count: int, bucket_s: float, offset: float = 0.5) -> np.ndarray:
 
 
 def ceiling(top: float) -> float:
-    """A round top for a y axis above ``top`` (1, 2 or 5 times a power of ten; 5 at least), so
-    that the range, hence the axis' ticks and width, changes only when the series crosses it."""
+    """A round top for a y axis at or above ``top`` (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+    power of ten; 5 at least), so that the range, hence the axis' ticks and width, changes only
+    when the series crosses it, and a plot keeps at least 4/5 of its height for the data."""
     if top <= 5:
         return 5.0
     step = 10.0 ** np.floor(np.log10(top))
-    for k in (1.0, 2.0, 5.0, 10.0):
+    for k in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if k * step >= top:
-            return float(k * step)
+            return float(round(k * step, 6))
     return float(10 * step)  # not reached
 
 

@@ -190,11 +190,12 @@ def test_day_view_redraw_touches_only_what_changed(qtbot) -> None:  # type: igno
     from console.reception.day_charts import AgentLoad, DayCharts, ReasonCount
     from console.ui.day_view import DayView, ceiling
 
-    assert [ceiling(v) for v in (0, 5, 6, 10, 11, 20, 21, 99, 101, 1000)] == [5, 5, 10, 10, 20, 20, 50, 100, 200, 1000]
+    assert [ceiling(v) for v in (0, 5, 6, 7, 10, 11, 21, 99, 101, 230, 1000)] == [5, 5, 6, 8, 10, 12, 25, 100, 120, 250,
+                                                                                1000]
     view = DayView()
     qtbot.addWidget(view)
     reasons = [ReasonCount(reason="group", count=3), ReasonCount(reason="queued", count=1)]
-    first = DayCharts(start=0.0, arrivals=[3, 8, 4], queue=[0, 2, 1], response_3min=[0.5],
+    first = DayCharts(start=0.0, arrivals=[3, 7, 4], queue=[0, 2, 1], response_3min=[0.5],
                       load=[AgentLoad(agent="amei", name="阿美", load=[1, 2, 2])], reasons=reasons)
     view.show_charts("2025-06-15", first)
     items = [view.arrivals_bars, view.queue_line, view.rate_bars, view.reasons_bars, *view.load_lines.values()]
@@ -206,13 +207,13 @@ def test_day_view_redraw_touches_only_what_changed(qtbot) -> None:  # type: igno
     left = view.arrivals_plot.getAxis("left")
     assert left.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
     y_range = view.arrivals_plot.viewRange()[1]
-    assert 10 <= y_range[1] < 11  # the round ceiling over 8, not 8
+    assert 8 <= y_range[1] < 9  # the round ceiling over 7, not 7
     # the queue moves, under the ceiling: only the queue's line gets data, the y range stays
     view.show_charts("2025-06-15", msgspec.structs.replace(first, queue=[0, 3, 1]))
     assert calls == ["queue"] and view.arrivals_plot.viewRange()[1] == y_range
-    # arrivals cross the ceiling (10): the arrivals get data, the y range grows
-    view.show_charts("2025-06-15", msgspec.structs.replace(first, arrivals=[3, 8, 14], queue=[0, 3, 1]))
-    assert calls == ["queue", "arrivals"] and view.arrivals_plot.viewRange()[1][1] > 20
+    # arrivals cross the ceiling (8): the arrivals get data, the y range grows
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, arrivals=[3, 7, 14], queue=[0, 3, 1]))
+    assert calls == ["queue", "arrivals"] and 15 <= view.arrivals_plot.viewRange()[1][1] < 16
     ticks = view.reasons_plot.getAxis("left")._tickLevels
     view.show_charts("2025-06-15", msgspec.structs.replace(first, reasons=[ReasonCount(reason="group", count=3),
                                                                           ReasonCount(reason="queued", count=2)]))
