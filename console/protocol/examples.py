@@ -63,7 +63,7 @@ TEAM = m.TeamInfo(
     agents=[
         m.AgentRow(id="a1", name="小美", status=Status.ONLINE, load=3, cap=8, saturation=0.375, kpis=KPIS)
     ],
-    queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0)],
+    queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0, name="售前")],
 )
 
 ORDER_ITEMS = [m.OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900), m.OrderItem(title="运费险")]

@@ -647,6 +647,7 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     length: int
     longest_wait: float | None  # seconds the first buyer has waited; None when empty
     eta: float | None  # estimated wait of a buyer joining now, seconds
+    name: str = ""  # a group queue's group name (the policy's); empty for queue:shop and pool
 
 
 class QueuedBuyer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

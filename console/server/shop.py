@@ -849,8 +849,10 @@ class Shop:
                 saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
                 status_since=view.status_since, waiting_since=min(waiting, default=None),
             ))
+        group_names = {g.id: g.name for g in self.policy.groups if g.name}
         queues = [
-            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta)
+            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta,
+                     name=group_names.get(q.pool.removeprefix("queue:"), "") if q.pool != "queue:shop" else "")
             for q in engine.queues()
         ]
         pool = self.rows.in_pool()

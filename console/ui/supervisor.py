@@ -299,7 +299,8 @@ class SupervisorView(QWidget):
     def show_queue(self, pool: str, buyers: Sequence[QueuedBuyer]) -> None:
         if self.showing != (PickKind.QUEUE, pool):
             return  # an answer for a list no longer shown
-        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool)).replace("%2", str(len(buyers)))
+        title = next((q.title for q in self.team.queues if q.name == pool), "")
+        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool, title)).replace("%2", str(len(buyers)))
         self.picker.show_picks(PickKind.QUEUE, pool, heading, picks_from_queue(buyers, self._clock()))
 
     def show_agent_conversations(self, agent: str, conversations: Sequence[Conversation]) -> None:

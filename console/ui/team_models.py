@@ -189,7 +189,7 @@ class AgentTableModel(_LineTable[AgentLine]):
 
 class QueueTableModel(_LineTable[QueueLine]):
     columns: tuple[tuple[str, Callable[[Any], str]], ...] = (
-        (str(QT_TRANSLATE_NOOP("TeamTables", "队列")), lambda q: queue_title(q.name)),
+        (str(QT_TRANSLATE_NOOP("TeamTables", "队列")), lambda q: queue_title(q.name, q.title)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "排队人数")), lambda q: str(q.length)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "最长等待")), lambda q: _wait(q.longest_wait)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "预估等待")), lambda q: _wait(q.eta)),
