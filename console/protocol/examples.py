@@ -63,7 +63,7 @@ TEAM = m.TeamInfo(
     agents=[
         m.AgentRow(id="a1", name="小美", status=Status.ONLINE, load=3, cap=8, saturation=0.375, kpis=KPIS)
     ],
-    queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0)],
+    queues=[m.QueueRow(pool="queue:presale", length=2, longest_wait=75.0, eta=40.0, name="售前")],
 )
 
 ORDER_ITEMS = [m.OrderItem(title="纯棉T恤 白色 L", quantity=2, price=5900), m.OrderItem(title="运费险")]
@@ -211,7 +211,9 @@ AGENT_PUSHES: list[m.AgentPush] = [
                      previous="a1"),
         m.AuditEntry(id=44, at=_T + 3800, by="fenliu accounts (ops)", action=m.AuditAction.ACCOUNT, subject="a3",
                      value="disable"),
-    ], opening=[]),
+        m.AuditEntry(id=45, at=_T + 3900, by="sup", action=m.AuditAction.TRANSFER, subject="b1002", value="group:presale",
+                     previous="a2"),
+    ], opening=[], buyers={"b1001": "小王", "b1002": "老李"}, groups={"presale": "售前"}),
     m.DayChartsAnswer(rid="22", day="2026-01-01", timezone="Asia/Shanghai", charts=m.DayCharts(
         start=1767196800.0, arrivals=[3, 1, 0], queue=[1, 2, 0], response_3min=[0.75],
         load=[m.AgentLoad(agent="a1", name="小美", load=[2, 3, 3])],
@@ -230,7 +232,10 @@ AGENT_PUSHES: list[m.AgentPush] = [
                                    longest_wait_s=120.0, average_wait_s=41.0))],
         pools=[m.WhatIfPool(pool="queue:shop",
                             baseline=m.WhatIfPoolFigures(peak=9, queued=61, longest_wait_s=310.0, average_wait_s=88.2),
-                            whatif=m.WhatIfPoolFigures(peak=4, queued=20, longest_wait_s=120.0, average_wait_s=40.1))],
+                            whatif=m.WhatIfPoolFigures(peak=4, queued=20, longest_wait_s=120.0, average_wait_s=40.1)),
+               m.WhatIfPool(pool="queue:presale", name="售前",
+                            baseline=m.WhatIfPoolFigures(peak=3, queued=12, longest_wait_s=95.0, average_wait_s=30.0),
+                            whatif=m.WhatIfPoolFigures())],
         reasons=m.WhatIfSides(baseline={"group": 0.8, "queued": 0.2}, whatif={"group": 0.9, "queued": 0.1}))),
     m.WhatIfFailed(run="w5f3a9c1e", cancelled=True),
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),

@@ -647,6 +647,7 @@ class QueueRow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     length: int
     longest_wait: float | None  # seconds the first buyer has waited; None when empty
     eta: float | None  # estimated wait of a buyer joining now, seconds
+    name: str = ""  # a group queue's group name (the policy's); empty for queue:shop and pool
 
 
 class QueuedBuyer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -916,6 +917,8 @@ class AuditLog(Response, tag="audit_log", frozen=True, kw_only=True):
     opening: list[AuditEntry] = []
     more: bool = False
     now: float | None = None  # the server's clock as it answered (where a shift timeline of today ends)
+    buyers: dict[str, str] = {}  # the buyers' names these entries mention (a transfer's, a close's subject)
+    groups: dict[str, str] = {}  # the policy groups' names (a transfer to ``group:ID``)
 
 
 class DayChartsAnswer(Response, tag="day_charts", frozen=True, kw_only=True):
@@ -953,6 +956,7 @@ class WhatIfPoolFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
 class WhatIfPool(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     pool: str
+    name: str = ""  # a group queue's group name (either side's policy); empty for queue:shop and pool
     baseline: WhatIfPoolFigures
     whatif: WhatIfPoolFigures
 

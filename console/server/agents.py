@@ -619,8 +619,9 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
+        buyers, groups = self.shop.audit_names(entries)
         return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
-                        opening=opening, more=more, now=self.shop.driver.now())
+                        opening=opening, more=more, now=self.shop.driver.now(), buyers=buyers, groups=groups)
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
         """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""

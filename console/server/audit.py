@@ -78,3 +78,18 @@ def opening_statuses(db: sqlite3.Connection, before: float) -> list[AuditEntry]:
         f"SELECT {_COLUMNS} FROM audit a WHERE action = 'status' AND id = (SELECT MAX(id) FROM audit b"
         " WHERE b.action = 'status' AND b.subject = a.subject AND b.at < ?) ORDER BY subject", (before,))
     return [_entry(r) for r in rows]
+
+
+def buyer_names(db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> dict[str, str]:
+    """The names of the buyers ``entries`` are about (a transfer's, a close's subject), from the
+    buyers table (their one owner), so the room shows a name, never the internal id (issue 14)."""
+    ids = sorted({e.subject for e in entries if e.action in (AuditAction.TRANSFER, AuditAction.CLOSE)})
+    names: dict[str, str] = {}
+    cursor = db.cursor()
+    cursor.row_factory = None
+    for i in range(0, len(ids), 500):  # under SQLite's bound-variable limit
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        names.update((str(b), str(n)) for b, n in cursor.execute(
+            f"SELECT id, name FROM buyers WHERE id IN ({marks}) AND name != ''", chunk))
+    return names

@@ -1,7 +1,8 @@
 """The day in pictures for the room (issue 14): computed off the loop, at most every few seconds.
 
-``get_day_charts`` reads a whole day's decisions and waits (``console.server.report.read_day``)
-and runs ``console.reception.day_charts`` over them: about a second of CPU for a busy 8-hour day
+``get_day_charts`` reads a whole day's decisions and waits (``console.server.report.
+read_routing_day``: not the messages, ratings and orders the report reads too) and runs
+``console.reception.day_charts`` over them: about half a second of CPU for a busy 8-hour day
 (bench/room_day.py), which the event loop must not wait for, nor share the GIL with. So the
 reading and the arithmetic run in a worker process of their own (spawned once, at a lower
 priority, reused), on a read-only connection (WAL: it never blocks the server's writer; it sees
@@ -23,7 +24,7 @@ from pathlib import Path
 from console.reception.day_charts import DayCharts, day_charts
 from console.routing.policy import Policy, load_policy_toml
 from console.server.kpis import local_day
-from console.server.report import open_read_only, read_day
+from console.server.report import open_read_only, read_routing_day
 
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""
@@ -35,7 +36,7 @@ def compute(data_dir: Path, day: date, policy: Policy, now: float) -> DayCharts:
     """One day's series from the folder's database (any thread or process: its own connection)."""
     db = open_read_only(data_dir)
     try:
-        records = read_day(db, local_day(day, policy.timezone), policy)
+        records = read_routing_day(db, local_day(day, policy.timezone), policy)  # not the messages: see there
     finally:
         db.close()
     return day_charts(records, now)

@@ -52,15 +52,41 @@ def policy_in_force(db: sqlite3.Connection) -> Policy | None:
     return load_policy_toml(str(row["body"])) if row is not None else None
 
 
-def read_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> DayRecords:
-    """Every record the day's report needs (with a margin on both sides, see ``MARGIN_S``)."""
-    lo, hi = day.start - MARGIN_S, day.end + MARGIN_S
-    decisions = [
+def _decisions(db: sqlite3.Connection, lo: float, hi: float) -> list[DecisionRecord]:
+    return [
         DecisionRecord(buyer=r["buyer"], event=r["event"], target=r["target"], why=r["why"], rule=r["rule"],
                        at=float(r["at"]))
         for r in db.execute("SELECT buyer, event, target, why, rule, at FROM decisions WHERE at >= ? AND at < ?"
                             " ORDER BY id", (lo, hi))
     ]
+
+
+def _waits(db: sqlite3.Connection, lo: float, hi: float) -> list[WaitRecord]:
+    return [
+        WaitRecord(buyer=r["buyer"], agent=r["agent"], started=float(r["started"]),
+                   answered=None if r["answered"] is None else float(r["answered"]))
+        for r in db.execute("SELECT buyer, agent, started, answered FROM waits WHERE started >= ? AND started < ?"
+                            " ORDER BY id", (lo, hi))
+    ]
+
+
+def _agents(policy: Policy | None) -> list[tuple[str, str]]:
+    return [(a.id, a.name) for a in policy.agents] if policy is not None else []
+
+
+def read_routing_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> DayRecords:
+    """Only what the day in pictures uses (``console.reception.day_charts``): the decisions, the
+    waits and the agents, over the same window as ``read_day``; the other records stay empty.
+    The day's messages are most of a day's rows: not reading them is most of the saving."""
+    lo, hi = day.start - MARGIN_S, day.end + MARGIN_S
+    return DayRecords(day=day, decisions=_decisions(db, lo, hi), messages=[], ratings=[], waits=_waits(db, lo, hi),
+                      orders=[], receptions=[], buyer_names={}, agents=_agents(policy))
+
+
+def read_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> DayRecords:
+    """Every record the day's report needs (with a margin on both sides, see ``MARGIN_S``)."""
+    lo, hi = day.start - MARGIN_S, day.end + MARGIN_S
+    decisions = _decisions(db, lo, hi)
     messages = [
         MessageRecord(buyer=r["conversation"], author=r["author"], at=float(r["at"]), agent=r["agent"])
         for r in db.execute("SELECT conversation, author, at, agent FROM messages WHERE at >= ? AND at < ?"
@@ -71,12 +97,7 @@ def read_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> Da
         for r in db.execute("SELECT buyer, agent, score, at FROM ratings WHERE at >= ? AND at < ? ORDER BY id",
                             (lo, hi))
     ]
-    waits = [
-        WaitRecord(buyer=r["buyer"], agent=r["agent"], started=float(r["started"]),
-                   answered=None if r["answered"] is None else float(r["answered"]))
-        for r in db.execute("SELECT buyer, agent, started, answered FROM waits WHERE started >= ? AND started < ?"
-                            " ORDER BY id", (lo, hi))
-    ]
+    waits = _waits(db, lo, hi)
     orders = [
         OrderRecord(buyer=r["buyer"], state=r["state"], at=float(r["at"]))
         for r in db.execute("SELECT buyer, state, at FROM order_events WHERE at >= ? AND at < ? ORDER BY id",
@@ -89,6 +110,6 @@ def read_day(db: sqlite3.Connection, day: DayRange, policy: Policy | None) -> Da
     ]
     names = {str(r["id"]): str(r["name"]) for r in db.execute(
         "SELECT id, name FROM buyers WHERE id IN (SELECT buyer FROM decisions WHERE at >= ? AND at < ?)", (lo, hi))}
-    agents = [(a.id, a.name) for a in policy.agents] if policy is not None else []
+    agents = _agents(policy)
     return DayRecords(day=day, decisions=decisions, messages=messages, ratings=ratings, waits=waits, orders=orders,
                       receptions=receptions, buyer_names=names, agents=agents)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -71,7 +71,7 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
-from console.server.audit import SYSTEM, AuditLog, opening_statuses, read_audit
+from console.server.audit import SYSTEM, AuditLog, buyer_names, opening_statuses, read_audit
 from console.server.bot import Bot
 from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
@@ -849,8 +849,10 @@ class Shop:
                 saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
                 status_since=view.status_since, waiting_since=min(waiting, default=None),
             ))
+        group_names = {g.id: g.name for g in self.policy.groups if g.name}
         queues = [
-            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta)
+            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta,
+                     name=group_names.get(q.pool.removeprefix("queue:"), "") if q.pool != "queue:shop" else "")
             for q in engine.queues()
         ]
         pool = self.rows.in_pool()
@@ -907,6 +909,14 @@ class Shop:
         entries = read_audit(self.store.db, span.start, span.end, after=after, limit=limit + 1)
         opening = opening_statuses(self.store.db, span.start) if after is None else []
         return day, entries[:limit], opening, len(entries) > limit
+
+    def audit_names(self, entries: Sequence[AuditEntry]) -> tuple[dict[str, str], dict[str, str]]:
+        """The names the room shows for ``entries``' buyers (the buyers table) and for the groups
+        of transfers to a group (the policy in force), keyed by id."""
+        wanted = {e.value.removeprefix("group:") for e in entries
+                  if e.action is AuditAction.TRANSFER and e.value.startswith("group:")}
+        groups = {g.id: g.name for g in self.policy.groups if g.id in wanted and g.name}
+        return buyer_names(self.store.db, entries), groups
 
     def held_by(self, agent: str) -> list[Row]:
         """An agent's open sessions (the room's agent list). KeyError: no such agent."""

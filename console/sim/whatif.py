@@ -60,6 +60,7 @@ from console.routing.state import HolderKind, Session
 
 PROGRESS_EVERY = 2000
 """Inputs between two progress reports (and two cancel checks)."""
+QUEUE_PREFIX = "queue:"  # a group queue's pool (queue:GROUP); queue:shop and pool have no group
 
 
 class Cancelled(Exception):
@@ -382,6 +383,7 @@ class Comparison:
     recorded: int | None  # decisions in the record (None: not checked)
     mismatch: str | None  # the first difference between baseline and record, in words
     agent_names: dict[str, str]
+    group_names: dict[str, str] = field(default_factory=dict)  # a group's name, for its queue (queue:ID)
 
     @property
     def baseline_matches(self) -> bool | None:
@@ -404,7 +406,9 @@ class Comparison:
             "agents": [{"id": a, "name": self.agent_names.get(a, a),
                         "baseline": base["agents"].get(a, empty), "whatif": other["agents"].get(a, empty)}
                        for a in agents],
-            "pools": [{"pool": p, "baseline": base["pools"].get(p, empty_pool),
+            "pools": [{"pool": p, "name": self.group_names.get(p.removeprefix(QUEUE_PREFIX), "")
+                       if p.startswith(QUEUE_PREFIX) else "",
+                       "baseline": base["pools"].get(p, empty_pool),
                        "whatif": other["pools"].get(p, empty_pool)} for p in pools],
             "reasons": {"baseline": base["reasons"], "whatif": other["reasons"]},
         }
@@ -432,13 +436,15 @@ def compare(day: DayLog, policy: Policy, *, progress: Callable[[float], None] | 
     names.update({a.id: a.name for a in baseline.policy.agents})
     names.update({a.id: a.name for a in policy.agents})
     names.update(day.agent_names)
+    groups = {g.id: g.name for side in (day.engine.policy, baseline.policy, policy) for g in side.groups if g.name}
     known = list(names)
     mismatch = None if day.recorded is None else first_mismatch(baseline.decisions, day.recorded)
     result = Comparison(
         day=day.label, inputs=len(day.rows), baseline=baseline, whatif=whatif,
         baseline_figures=figures(baseline.decisions, known, baseline.end),
         whatif_figures=figures(whatif.decisions, [a.id for a in policy.agents], whatif.end),
-        recorded=None if day.recorded is None else len(day.recorded), mismatch=mismatch, agent_names=names)
+        recorded=None if day.recorded is None else len(day.recorded), mismatch=mismatch, agent_names=names,
+        group_names=groups)
     if progress is not None:
         progress(1.0)
     return result
@@ -494,7 +500,7 @@ def render_json(data: dict[str, Any]) -> str:
         rows = [["队列 queue", "峰值 peak", "排队 queued", "最长 longest", "平均 average", "结束时仍等 at end"]]
         for pool in data["pools"]:
             b, w = pool["baseline"], pool["whatif"]
-            rows.append([pool["pool"], _pair(b["peak"], w["peak"]), _pair(b["queued"], w["queued"]),
+            rows.append([f"{pool['name']} ({pool['pool']})" if pool["name"] else pool["pool"], _pair(b["peak"], w["peak"]), _pair(b["queued"], w["queued"]),
                          _pair(_seconds(b["longest_wait_s"]), _seconds(w["longest_wait_s"])),
                          _pair(_seconds(b["average_wait_s"]), _seconds(w["average_wait_s"])),
                          _pair(b["waiting_at_end"], w["waiting_at_end"])])

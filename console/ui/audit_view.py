@@ -73,13 +73,14 @@ def _status(value: str) -> str:
         return value
 
 
-def what_text(entry: AuditEntry, name: Callable[[str], str]) -> str:
-    """What changed, in words (``name``: an agent's display name)."""
+def what_text(entry: AuditEntry, name: Callable[[str], str], group: Callable[[str], str] = lambda g: g) -> str:
+    """What changed, in words (``name``: an agent's display name, ``group``: a group's)."""
     if entry.action is AuditAction.STATUS:
         return _tr("%1 → %2").replace("%1", _status(entry.previous)).replace("%2", _status(entry.value))
     if entry.action is AuditAction.TRANSFER:
         target = entry.value
-        shown = _tr("分组 %1").replace("%1", target[len("group:"):]) if target.startswith("group:") else name(target)
+        shown = (_tr("分组 %1").replace("%1", group(target[len("group:"):])) if target.startswith("group:")
+                 else name(target))
         return _tr("从 %1 转给 %2").replace("%1", name(entry.previous) or "-").replace("%2", shown)
     if entry.action is AuditAction.CLOSE:
         return _tr("结束了 %1 的会话").replace("%1", name(entry.previous) or "-")
@@ -97,7 +98,9 @@ class AuditModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._entries: list[AuditEntry] = []
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # agents (the team)
+        self._buyers: dict[str, str] = {}  # buyers and groups: the names the audit answers carry
+        self._groups: dict[str, str] = {}
         self.zone: tzinfo = local_zone()  # the shop's, once the server says it (set_zone)
 
     def set_zone(self, zone: tzinfo) -> None:
@@ -112,8 +115,24 @@ class AuditModel(QAbstractTableModel):
             if self._entries:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._entries) - 1, len(_HEADERS) - 1))
 
+    def add_names(self, buyers: dict[str, str], groups: dict[str, str]) -> None:
+        """Names of the buyers and groups entries mention (``AuditLog.buyers``/``groups``), before
+        the entries that mention them are added; a name changed since is shown on every row."""
+        changed = any(self._buyers.get(k) != v for k, v in buyers.items()) or any(
+            self._groups.get(k) != v for k, v in groups.items())
+        self._buyers.update(buyers)
+        self._groups.update(groups)
+        if changed and self._entries:
+            self.dataChanged.emit(self.index(0, 3), self.index(len(self._entries) - 1, 4))
+
     def name(self, agent: str) -> str:
         return self._names.get(agent, agent)
+
+    def buyer(self, buyer: str) -> str:
+        return self._buyers.get(buyer, buyer)
+
+    def group(self, group: str) -> str:
+        return self._groups.get(group, group)
 
     def reset(self, entries: Sequence[AuditEntry]) -> None:
         """A new day (or a first load): every row replaced."""
@@ -170,9 +189,11 @@ class AuditModel(QAbstractTableModel):
         if column == 2:
             return action_text(entry.action)
         if column == 3:
+            if entry.action in (AuditAction.TRANSFER, AuditAction.CLOSE):
+                return self.buyer(entry.subject)
             return self.name(entry.subject) if entry.action in (AuditAction.STATUS, AuditAction.ACCOUNT) else entry.subject
         if column == 4:
-            return what_text(entry, self.name)
+            return what_text(entry, self.name, self.group)
         return None
 
 

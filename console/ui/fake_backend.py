@@ -485,6 +485,8 @@ class FakeBackend:
                                   subject="b1003", value="xiaolin", previous="amei"))
         entries.append(AuditEntry(id=len(entries) + 1, at=midnight + 11.2 * h, by="boss", action=AuditAction.CLOSE,
                                   subject="b1004", value="", previous="xiaoxiao"))
+        entries.append(AuditEntry(id=len(entries) + 1, at=midnight + 11.4 * h, by="boss", action=AuditAction.TRANSFER,
+                                  subject="b1005", value="group:presale", previous="dazhuang"))
         entries.sort(key=lambda e: e.at)
         now = self.clock()
         return [msgspec.structs.replace(e, id=i) for i, e in enumerate(entries, start=1) if e.at <= now]
@@ -498,7 +500,10 @@ class FakeBackend:
         self._record("audit", after)
         day = datetime.fromtimestamp(self.clock(), ZoneInfo("Asia/Shanghai")).date().isoformat()
         entries = [e for e in self.audit_entries() if e.id > (after or 0)]
-        self.state.set_audit(AuditLog(day=day, timezone="Asia/Shanghai", entries=entries))
+        names = {b.id: b.name for b in BUYERS}
+        buyers = {e.subject: names[e.subject] for e in entries if e.subject in names}
+        groups = {"presale": "售前咨询"} if any(e.value == "group:presale" for e in entries) else {}
+        self.state.set_audit(AuditLog(day=day, timezone="Asia/Shanghai", entries=entries, buyers=buyers, groups=groups))
 
     def day_charts(self) -> None:
         self._record("day_charts")
@@ -540,7 +545,9 @@ class FakeBackend:
                   for i, a in enumerate(TEAM.agents)]
         pools = [WhatIfPool(pool="queue:shop", baseline=WhatIfPoolFigures(peak=9, queued=30, longest_wait_s=300.0,
                                                                          average_wait_s=90.0),
-                            whatif=WhatIfPoolFigures(peak=3, queued=10, longest_wait_s=120.0, average_wait_s=40.0))]
+                            whatif=WhatIfPoolFigures(peak=3, queued=10, longest_wait_s=120.0, average_wait_s=40.0)),
+                 WhatIfPool(pool="queue:presale", name="售前咨询", baseline=WhatIfPoolFigures(peak=4, queued=12),
+                            whatif=WhatIfPoolFigures(peak=2, queued=6))]
         self.state.set_whatif(WhatIfDone(run=run, comparison=WhatIfComparison(
             day=day, inputs=1234, baseline_matches_record=True, agents=agents, pools=pools,
             reasons=WhatIfSides(baseline={"group": 0.7, "queued": 0.3}, whatif={"group": 0.9, "queued": 0.1}))))

@@ -258,6 +258,7 @@ class SupervisorView(QWidget):
         """New audit entries (all of a new day's, or those after the last one held)."""
         model = self.audit_view.model
         self.audit_now = log.now
+        model.add_names(log.buyers, log.groups)  # names, never internal ids (issue 14)
         if log.day != self.audit_day:
             if not self.export_day_touched or self.export_day.date().toString("yyyy-MM-dd") == self.audit_day:
                 self._set_export_day(log.day)  # "today" is the shop's (its timezone, the server's clock)
@@ -298,7 +299,8 @@ class SupervisorView(QWidget):
     def show_queue(self, pool: str, buyers: Sequence[QueuedBuyer]) -> None:
         if self.showing != (PickKind.QUEUE, pool):
             return  # an answer for a list no longer shown
-        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool)).replace("%2", str(len(buyers)))
+        title = next((q.title for q in self.team.queues if q.name == pool), "")
+        heading = self.tr("排队：%1 · %2 人").replace("%1", queue_title(pool, title)).replace("%2", str(len(buyers)))
         self.picker.show_picks(PickKind.QUEUE, pool, heading, picks_from_queue(buyers, self._clock()))
 
     def show_agent_conversations(self, agent: str, conversations: Sequence[Conversation]) -> None:

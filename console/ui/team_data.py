@@ -39,6 +39,7 @@ class QueueLine:
     length: int
     longest_wait: float | None  # seconds, None when empty
     eta: float | None  # estimated wait for a new buyer, seconds (R10.4)
+    title: str = ""  # a group queue's group name, as the server says it (shown instead of the id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def team_from_protocol(info: TeamInfo) -> TeamData:
         tiles=info.kpis,
         agents=tuple(AgentLine(a.id, a.name, str(a.status), a.load, a.cap, a.kpis, a.status_since, a.waiting_since)
                      for a in info.agents),
-        queues=tuple(QueueLine(q.pool, q.length, q.longest_wait, q.eta) for q in info.queues),
+        queues=tuple(QueueLine(q.pool, q.length, q.longest_wait, q.eta, q.name) for q in info.queues),
     )
 
 

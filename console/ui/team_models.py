@@ -110,13 +110,14 @@ def _wait(value: float | None) -> str:
     return "-" if value is None else wait_label(value)
 
 
-def queue_title(name: str) -> str:
-    """A pool as the supervisor reads it (留言池, 全店排队, or the group)."""
+def queue_title(name: str, group: str = "") -> str:
+    """A pool as the supervisor reads it (留言池, 全店排队, or the group: its name when the server
+    gave one, ``group``, else its id)."""
     if name == "pool":
         return QCoreApplication.translate("TeamTables", "留言池")
     if name == "queue:shop":
         return QCoreApplication.translate("TeamTables", "全店排队")
-    return name.removeprefix("queue:")
+    return group or name.removeprefix("queue:")
 
 
 def _tile(name: str) -> Callable[[AgentLine, float], Any]:
@@ -188,7 +189,7 @@ class AgentTableModel(_LineTable[AgentLine]):
 
 class QueueTableModel(_LineTable[QueueLine]):
     columns: tuple[tuple[str, Callable[[Any], str]], ...] = (
-        (str(QT_TRANSLATE_NOOP("TeamTables", "队列")), lambda q: queue_title(q.name)),
+        (str(QT_TRANSLATE_NOOP("TeamTables", "队列")), lambda q: queue_title(q.name, q.title)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "排队人数")), lambda q: str(q.length)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "最长等待")), lambda q: _wait(q.longest_wait)),
         (str(QT_TRANSLATE_NOOP("TeamTables", "预估等待")), lambda q: _wait(q.eta)),

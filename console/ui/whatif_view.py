@@ -231,7 +231,7 @@ class WhatIfView(QWidget):
              _pair(wait_label(a.baseline.average_wait_s), wait_label(a.whatif.average_wait_s))]
             for a in c.agents])
         self.pools.set_rows([
-            [queue_title(p.pool), _pair(str(p.baseline.peak), str(p.whatif.peak)),
+            [queue_title(p.pool, p.name), _pair(str(p.baseline.peak), str(p.whatif.peak)),
              _pair(str(p.baseline.queued), str(p.whatif.queued)),
              _pair(wait_label(p.baseline.longest_wait_s), wait_label(p.whatif.longest_wait_s)),
              _pair(wait_label(p.baseline.average_wait_s), wait_label(p.whatif.average_wait_s))]

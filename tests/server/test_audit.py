@@ -191,3 +191,35 @@ def test_a_refused_request_leaves_no_audit_row_and_no_change(tmp_path: Path) -> 
             assert len(shop.store.all("SELECT id FROM audit")) == len(before) + 1
 
     run(scenario())
+
+
+def test_the_log_names_its_buyers_and_groups(tmp_path: Path) -> None:
+    """The room shows names, never internal ids (issue 14): the answer carries the names of the
+    buyers its transfers and closes are about (the buyers table) and of the groups transferred to;
+    the team's queue rows carry their group's name."""
+    named = ROOM.replace('id = "presale"\n', 'id = "presale"\nname = "售前"\n', 1)
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=named) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            a1 = await online(server, "a1")
+            await online(server, "a2")
+            b1 = await buyer(server, "b1", "买家一")
+            await b1.request(Arrive())
+            b2 = await buyer(server, "b2", "买家二")
+            await b2.request(Arrive())
+            assert isinstance(await a1.request(Transfer(conversation="b1", agent="a2")), Ok)
+            assert isinstance(await sup.request(Transfer(conversation="b2", group="presale")), Ok)
+            assert isinstance(await sup.request(CloseSession(conversation="b1")), Ok)
+            log = await sup.request(GetAudit())
+            assert isinstance(log, AuditLog), log
+            assert [(e.action.value, e.subject) for e in log.entries if e.action in (AuditAction.TRANSFER, AuditAction.CLOSE)] == [
+                ("transfer", "b1"), ("transfer", "b2"), ("close", "b1")]
+            assert log.buyers == {"b1": "买家一", "b2": "买家二"} and log.groups == {"presale": "售前"}
+            queues = (await sup.request(GetTeam())).team.queues
+            assert [(q.pool, q.name) for q in queues] == [("queue:shop", ""), ("queue:presale", "售前")]  # the team's too
+            later = await sup.request(GetAudit(after=log.entries[-1].id))  # nothing new: no names either
+            assert isinstance(later, AuditLog) and later.buyers == {} and later.groups == {}
+
+    run(scenario())

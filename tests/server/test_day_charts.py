@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from console.protocol.messages import Arrive, DayChartsAnswer, Error, ErrorCode, GetDayCharts
+from console.server.kpis import local_day
 
 from .helpers import Client, run, running_server
 from .test_reception import buyer, online
@@ -30,6 +32,21 @@ def test_live_arrivals_queue_and_reasons(tmp_path: Path) -> None:
     assert len(charts.arrivals) == len(charts.queue) >= 1
     assert {a.agent: max(a.load) for a in charts.load} == {"a1": 1, "a2": 0, "sup": 0}
     assert sorted((r.reason, r.count) for r in charts.reasons) == [("group", 1), ("queued", 1)]
+    # the worker reads only the decisions and waits: the same series as from the report's full read
+    from console.reception.day_charts import day_charts
+    from console.server.report import open_read_only, policy_in_force, read_day, read_routing_day
+
+    db = open_read_only(tmp_path / "data")
+    try:
+        policy = policy_in_force(db)
+        assert policy is not None
+        span = local_day(date.fromisoformat(answer.day), policy.timezone)
+        now = span.start + len(charts.arrivals) * charts.bucket_s - 1
+        slim, full = read_routing_day(db, span, policy), read_day(db, span, policy)
+    finally:
+        db.close()
+    assert not slim.messages and slim.decisions == full.decisions and slim.waits == full.waits
+    assert day_charts(slim, now) == day_charts(full, now) == charts
 
 
 def test_an_agent_is_refused_the_day_in_pictures(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ repeat_window = 0
 
 [[groups]]
 id = "presale"
+name = "售前"
 entries = ["product_detail"]
 cap = {cap}
 
@@ -67,6 +68,8 @@ def test_a_close_of_a_buyer_still_queued_waits_for_an_agent_and_keeps_its_handli
     assert pool.peak == 1 and pool.waits == [60.0]
     assert result.whatif_figures.agents["a1"].queue_waits == [60.0]
     assert "queue:presale" not in result.baseline_figures.pools
+    [shown] = result.as_json()["pools"]  # the group's name beside its queue, not only its id
+    assert (shown["pool"], shown["name"]) == ("queue:presale", "售前")
 
 
 def test_an_agent_close_follows_the_buyer_to_its_other_agent() -> None:

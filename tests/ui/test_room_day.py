@@ -3,6 +3,7 @@ pictures and the export's day picker. Models through qtmodeltester."""
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QDate, QSettings, Qt
 
 from console.protocol.messages import AuditAction, AuditEntry, AuditLog
@@ -42,6 +43,10 @@ def test_audit_model_and_filter(qtmodeltester, fake: FakeBackend) -> None:  # ty
     assert model.index(0, 4).data() == "离线 → 在线"
     transfer = next(r for r in range(model.rowCount()) if model.entry(r).action is AuditAction.TRANSFER)
     assert model.index(transfer, 4).data() == "从 阿美 转给 小林" and model.index(transfer, 3).data() == "b1003"
+    model.add_names({"b1003": "平台小二客服", "b1005": "买家五"}, {"presale": "售前咨询"})  # the answer's names
+    assert model.index(transfer, 3).data() == "平台小二客服"  # a name, never the internal id (issue 14)
+    to_group = next(r for r in range(model.rowCount()) if model.entry(r).value == "group:presale")
+    assert (model.index(to_group, 3).data(), model.index(to_group, 4).data()) == ("买家五", "从 大壮 转给 分组 售前咨询")
     proxy = AuditFilter()
     proxy.setSourceModel(model)
     qtmodeltester.check(proxy)
@@ -64,6 +69,8 @@ def test_the_room_polls_the_audit_log_and_draws_shifts(qtbot, settings: QSetting
     assert view.audit_view.model.rowCount() == len(entries)
     assert view.export_day.date().toString("yyyy-MM-dd") == view.audit_day == "2025-06-15"  # the shop's today
     assert view.audit_view.model.index(0, 0).data() == "08:30:00"  # the shop's time, whatever the machine's zone
+    subjects = {view.audit_view.model.index(r, 3).data() for r in range(len(entries))}
+    assert {"平台小二客服", "义乌小商品批发"} <= subjects and not any(s.startswith("b10") for s in subjects)
     # live: a new entry comes with the next poll, asked for after the last id held
     new = AuditEntry(id=entries[-1].id + 1, at=clock() - 60, by="amei", action=AuditAction.STATUS, subject="amei",
                      value="suspended", previous="online")
@@ -140,6 +147,7 @@ def test_whatif_edit_run_compare_then_apply_after_confirming(qtbot, settings: QS
     assert w.progress.value() == 1000 and w.apply_button.isEnabled()
     rows = w.agents.rows()
     assert rows[0][0] == "阿美" and rows[0][1] == "20 → 22" and w.pools.rows()[0][1] == "9 → 3"
+    assert [r[0] for r in w.pools.rows()] == ["全店排队", "售前咨询"]  # the group's name, never queue:presale
     assert w.reasons.rows() == [["按分组匹配和分配策略选中", "70.0%", "90.0%"], ["客服接待已满，进入排队", "30.0%", "10.0%"]]
     qtbot.mouseClick(w.apply_button, Qt.MouseButton.LeftButton)
     box = w.confirm_box
@@ -172,3 +180,43 @@ def test_whatif_progress_and_cancel(qtbot, settings: QSettings, state: ConsoleSt
     qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
     assert fake.requests[-1] == ("whatif_cancel", ("w7",))
     assert w.note.text() == "已取消" and w.run_button.isEnabled() and not w.editor.isReadOnly()
+
+
+def test_day_view_redraw_touches_only_what_changed(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A redraw keeps every item, sets new data only on the series that changed, moves a y range
+    only when a round ceiling is crossed, and the axes paint from a cache (bench/room_day.py)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from console.reception.day_charts import AgentLoad, DayCharts, ReasonCount
+    from console.ui.day_view import DayView, ceiling
+
+    assert [ceiling(v) for v in (0, 5, 6, 7, 10, 11, 21, 99, 101, 230, 1000)] == [5, 5, 6, 8, 10, 12, 25, 100, 120, 250,
+                                                                                1000]
+    view = DayView()
+    qtbot.addWidget(view)
+    reasons = [ReasonCount(reason="group", count=3), ReasonCount(reason="queued", count=1)]
+    first = DayCharts(start=0.0, arrivals=[3, 7, 4], queue=[0, 2, 1], response_3min=[0.5],
+                      load=[AgentLoad(agent="amei", name="阿美", load=[1, 2, 2])], reasons=reasons)
+    view.show_charts("2025-06-15", first)
+    items = [view.arrivals_bars, view.queue_line, view.rate_bars, view.reasons_bars, *view.load_lines.values()]
+    calls: list[str] = []
+    view.arrivals_bars.setOpts = lambda **kw: calls.append("arrivals")  # type: ignore[method-assign]
+    view.queue_line.setData = lambda *a, **kw: calls.append("queue")  # type: ignore[method-assign]
+    view.load_lines["amei"].setData = lambda *a, **kw: calls.append("amei")  # type: ignore[method-assign]
+    view.reasons_bars.setOpts = lambda **kw: calls.append("reasons")  # type: ignore[method-assign]
+    left = view.arrivals_plot.getAxis("left")
+    assert left.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    y_range = view.arrivals_plot.viewRange()[1]
+    assert 8 <= y_range[1] < 9  # the round ceiling over 7, not 7
+    # the queue moves, under the ceiling: only the queue's line gets data, the y range stays
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, queue=[0, 3, 1]))
+    assert calls == ["queue"] and view.arrivals_plot.viewRange()[1] == y_range
+    # arrivals cross the ceiling (8): the arrivals get data, the y range grows
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, arrivals=[3, 7, 14], queue=[0, 3, 1]))
+    assert calls == ["queue", "arrivals"] and 15 <= view.arrivals_plot.viewRange()[1][1] < 16
+    ticks = view.reasons_plot.getAxis("left")._tickLevels
+    view.show_charts("2025-06-15", msgspec.structs.replace(first, reasons=[ReasonCount(reason="group", count=3),
+                                                                          ReasonCount(reason="queued", count=2)]))
+    assert calls[-1] == "reasons" and view.reasons_plot.getAxis("left")._tickLevels != ticks
+    assert [view.arrivals_bars, view.queue_line, view.rate_bars, view.reasons_bars,
+            *view.load_lines.values()] == items  # no item re-created

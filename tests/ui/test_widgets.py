@@ -135,8 +135,11 @@ def test_login_remembers_server_and_account_not_password(qtbot, settings: QSetti
 
 
 def test_protocol_team_and_decisions_convert() -> None:
+    import msgspec
+
     from console.protocol.messages import AgentRow, DecisionInfo, QueueRow, TeamInfo
     from console.ui.team_data import decisions_from_protocol, team_from_protocol
+    from console.ui.team_models import QueueTableModel
 
     info = TeamInfo(
         kpis=KpiTiles(received_today=3),
@@ -146,6 +149,13 @@ def test_protocol_team_and_decisions_convert() -> None:
     team = team_from_protocol(info)
     assert team.agents[0].status == "online" and team.agents[0].saturation == 0.25
     assert team.queues[0].name == "queue:售前" and team.tiles.received_today == 3
+    named = team_from_protocol(msgspec.structs.replace(info, queues=[
+        QueueRow(pool="queue:presale", length=1, longest_wait=30.0, eta=60.0, name="售前咨询"),
+        QueueRow(pool="queue:shop", length=0, longest_wait=None, eta=None), QueueRow(pool="queue:x", length=0,
+                                                                                    longest_wait=None, eta=None)]))
+    model = QueueTableModel()
+    model.set_rows(named.queues)
+    assert [model.index(r, 0).data() for r in range(3)] == ["售前咨询", "全店排队", "x"]  # the name; the id if none
     lines = decisions_from_protocol([DecisionInfo(at=1.0, event="routed", to="agent:amei", why="recent_any_status",
                                                   rule="R4.1")])
     assert lines[0].why == "recent_any_status" and lines[0].t == 1.0
