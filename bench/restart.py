@@ -250,16 +250,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> tuple[float, float]:
+def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0, tree: Path | None = None) -> tuple[float, float]:
     """``fenliu server`` on ``data``: seconds from spawning it to its port accepting a connection,
-    and the CPU seconds it used by then (steadier than wall time on a shared machine)."""
+    and the CPU seconds it used by then (steadier than wall time on a shared machine). ``tree``:
+    the ``console`` package of another revision (``--baseline``), run from its folder."""
     port = free_port()
     fenliu = ROOT / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    command = [str(fenliu)] if fenliu.exists() and tree is None else [sys.executable, "-m", "console"]
     with log.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen([*command, "server", "--port", str(port), "--data", str(data), "--policy", str(policy)],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tree or ROOT)
     try:
         while True:
             try:
@@ -288,22 +289,55 @@ def main() -> int:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100_000, 1_000_000],
                         help="buyers per data folder, comma-separated (default 100000,1000000)")
     parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also start the server of this git revision on each case, right before this tree's "
+                             "(lines with \"code\": \"baseline\" / \"this\")")
+    parser.add_argument("--timezone", metavar="ZONE",
+                        help="start the servers with this shop timezone instead of the folder's (Asia/Shanghai): a "
+                             "folder cached today whose day is over in Shanghai then still starts with a full today")
     args = parser.parse_args()
-    for buyers in args.sizes:
-        base = generate(buyers, args.verbose or not args.json)
-        policy = base / "policy.toml"
-        for after in ("clean", "kill"):
-            with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
-                copy = Path(tmp) / "data"
-                shutil.copytree(base / after, copy)
-                os.sync()
-                start_s, start_cpu = time_start(copy, policy, Path(tmp) / "server.log")
-                shutil.copytree(base / "empty", Path(tmp) / "empty")
-                empty_s, empty_cpu = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log")
-            row = {"buyers": buyers, "after": after, "start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3),
-                   "start_cpu_s": round(start_cpu, 2), "empty_start_cpu_s": round(empty_cpu, 2)}
-            print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    with tempfile.TemporaryDirectory(prefix="fenliu-restart-code-") as code_dir:
+        trees: list[tuple[str | None, Path | None]] = [(None, None)]
+        if args.baseline:
+            archive = subprocess.run(["git", "archive", args.baseline, "console"], check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
+            trees = [("baseline", Path(code_dir)), ("this", None)]
+        for buyers in args.sizes:
+            base = generate(buyers, args.verbose or not args.json)
+            policy = base / "policy.toml"
+            if args.timezone:
+                policy = Path(code_dir) / f"policy-{buyers}.toml"
+                policy.write_text((base / "policy.toml").read_text(encoding="utf-8").replace(
+                    'timezone = "Asia/Shanghai"', f'timezone = "{args.timezone}"'), encoding="utf-8")
+            for after in ("clean", "kill"):
+                for code, tree in trees:
+                    row: dict[str, object] = {"buyers": buyers, "after": after, **({"code": code} if code else {}),
+                                              **_case(base, after, policy, tree)}
+                    print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
+
+
+def _rewrite_snapshots(folder: Path) -> None:
+    """The copy's routing snapshots as this tree's code writes them (the cached ones may come from
+    older code; ``--baseline`` starts get them as cached: older code cannot read a newer form)."""
+    import pickle
+
+    for file in folder.glob("engine-*.pickle"):
+        driver_module._write_snapshot(file, pickle.loads(file.read_bytes()))  # noqa: SLF001
+
+
+def _case(base: Path, after: str, policy: Path, tree: Path | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
+        copy = Path(tmp) / "data"
+        shutil.copytree(base / after, copy)
+        if tree is None:
+            _rewrite_snapshots(copy / "snapshots")
+        os.sync()
+        start_s, start_cpu = time_start(copy, policy, Path(tmp) / "server.log", tree=tree)
+        shutil.copytree(base / "empty", Path(tmp) / "empty")
+        empty_s, empty_cpu = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log", tree=tree)
+    return {"start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3),
+            "start_cpu_s": round(start_cpu, 2), "empty_start_cpu_s": round(empty_cpu, 2)}
 
 
 if __name__ == "__main__":
