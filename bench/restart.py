@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/restart.py --json                          # 100,000 and 1,000,000 buyers
     .venv/bin/python bench/restart.py --json --sizes 100000           # one size
+    .venv/bin/python bench/restart.py --json --baseline e0f85b3       # the server of e0f85b3 before this tree's, each case
+    .venv/bin/python bench/restart.py --json --timezone UTC           # after 16:00 UTC, when a folder cached today is
+                                                                      # yesterday in its shop's timezone (Asia/Shanghai)
 
 For each size, a data folder as a day of an 11.11 shop leaves it: 500 agents (accounts, online),
 ``N`` buyers, each arriving and routed (least saturated), writing twice, answered twice and
@@ -21,7 +24,7 @@ same run, right after, an empty data folder (the 500 accounts only) is started t
 
     {"buyers": N, "after": "clean"|"kill", "start_s": x, "empty_start_s": x, "start_cpu_s": x, "empty_start_cpu_s": x}
 
-(``*_cpu_s``: the server's CPU time, user + system, when its port first accepted: on a machine
+(with ``--baseline``, ``"code": "baseline"|"this"`` after ``after``; ``*_cpu_s``: the server's CPU time, user + system, when its port first accepted: on a machine
 shared with other work it moves much less than the wall time.)
 
 Generating a folder: the engine through the real ``EngineDriver`` (so the engine log and the
@@ -29,8 +32,7 @@ snapshots are the real ones; their inputs are timed, not the wall clock), and th
 tables written in bulk with its schema (``Store``). Folders are cached under
 ``/tmp/fenliu-restart-cache``, keyed by the schema version, the engine's fingerprint, this
 generator's version and the local date (today's KPIs must be today's), so a re-run only starts
-servers. 100,000 buyers took 67 s to generate on a loaded machine; 1,000,000 were not generated
-yet (about ten times that is the estimate, and the engine alone needs about 860 MiB).
+servers. 100,000 buyers took 67 s to generate on a loaded machine, 1,000,000 took 726 s.
 """
 
 from __future__ import annotations
@@ -250,16 +252,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0) -> tuple[float, float]:
+def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0, tree: Path | None = None) -> tuple[float, float]:
     """``fenliu server`` on ``data``: seconds from spawning it to its port accepting a connection,
-    and the CPU seconds it used by then (steadier than wall time on a shared machine)."""
+    and the CPU seconds it used by then (steadier than wall time on a shared machine). ``tree``:
+    the ``console`` package of another revision (``--baseline``), run from its folder."""
     port = free_port()
     fenliu = ROOT / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    command = [str(fenliu)] if fenliu.exists() and tree is None else [sys.executable, "-m", "console"]
     with log.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen([*command, "server", "--port", str(port), "--data", str(data), "--policy", str(policy)],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tree or ROOT)
     try:
         while True:
             try:
@@ -288,22 +291,67 @@ def main() -> int:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100_000, 1_000_000],
                         help="buyers per data folder, comma-separated (default 100000,1000000)")
     parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also start the server of this git revision on each case, right before this tree's "
+                             "(lines with \"code\": \"baseline\" / \"this\")")
+    parser.add_argument("--timezone", metavar="ZONE",
+                        help="start the servers with this shop timezone instead of the folder's (Asia/Shanghai): a "
+                             "folder cached today whose day is over in Shanghai then still starts with a full today")
     args = parser.parse_args()
-    for buyers in args.sizes:
-        base = generate(buyers, args.verbose or not args.json)
-        policy = base / "policy.toml"
-        for after in ("clean", "kill"):
-            with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
-                copy = Path(tmp) / "data"
-                shutil.copytree(base / after, copy)
-                os.sync()
-                start_s, start_cpu = time_start(copy, policy, Path(tmp) / "server.log")
-                shutil.copytree(base / "empty", Path(tmp) / "empty")
-                empty_s, empty_cpu = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log")
-            row = {"buyers": buyers, "after": after, "start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3),
-                   "start_cpu_s": round(start_cpu, 2), "empty_start_cpu_s": round(empty_cpu, 2)}
-            print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    with tempfile.TemporaryDirectory(prefix="fenliu-restart-code-") as code_dir:
+        trees: list[tuple[str | None, Path | None]] = [(None, None)]
+        if args.baseline:
+            archive = subprocess.run(["git", "archive", args.baseline, "console"], check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(["tar", "-x", "-C", code_dir], input=archive.stdout, check=True)
+            trees = [("baseline", Path(code_dir)), ("this", None)]
+        for buyers in args.sizes:
+            base = generate(buyers, args.verbose or not args.json)
+            policy = base / "policy.toml"
+            if args.timezone:
+                policy = Path(code_dir) / f"policy-{buyers}.toml"
+                policy.write_text((base / "policy.toml").read_text(encoding="utf-8").replace(
+                    'timezone = "Asia/Shanghai"', f'timezone = "{args.timezone}"'), encoding="utf-8")
+            for after in ("clean", "kill"):
+                for code, tree in trees:
+                    row: dict[str, object] = {"buyers": buyers, "after": after, **({"code": code} if code else {}),
+                                              **_case(base, after, policy, tree, args.timezone)}
+                    print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     return 0
+
+
+_REWRITE = """
+import pickle, sys
+from pathlib import Path
+from console.server.driver import _write_snapshot
+zone = sys.argv[2]
+for file in Path(sys.argv[1]).glob("engine-*.pickle"):
+    fingerprint, text, last, engine = pickle.loads(file.read_bytes())
+    if zone:
+        text = text.replace('timezone = "Asia/Shanghai"', f'timezone = "{zone}"')
+    _write_snapshot(file, (fingerprint, text, last, engine))
+"""
+
+
+def _rewrite_snapshots(folder: Path, tree: Path | None, timezone: str | None) -> None:
+    """The copy's routing snapshots as the code that will start on them writes them (the cached
+    ones may come from older code; older code cannot read a newer form), in a process of that code;
+    with ``timezone``, their policy gets that shop timezone, so the server builds its KPI book for
+    that zone's day (it reads the policy of the snapshot: a ``--policy`` with another zone is applied
+    only after, and does not rebuild the book)."""
+    subprocess.run([sys.executable, "-c", _REWRITE, str(folder), timezone or ""], check=True, cwd=tree or ROOT)
+
+
+def _case(base: Path, after: str, policy: Path, tree: Path | None, timezone: str | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="fenliu-restart-") as tmp:
+        copy = Path(tmp) / "data"
+        shutil.copytree(base / after, copy)
+        _rewrite_snapshots(copy / "snapshots", tree, timezone)
+        os.sync()
+        start_s, start_cpu = time_start(copy, policy, Path(tmp) / "server.log", tree=tree)
+        shutil.copytree(base / "empty", Path(tmp) / "empty")
+        empty_s, empty_cpu = time_start(Path(tmp) / "empty", policy, Path(tmp) / "empty.log", tree=tree)
+    return {"start_s": round(start_s, 3), "empty_start_s": round(empty_s, 3),
+            "start_cpu_s": round(start_cpu, 2), "empty_start_cpu_s": round(empty_cpu, 2)}
 
 
 if __name__ == "__main__":

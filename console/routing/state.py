@@ -10,6 +10,7 @@ import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from console.routing.events import Status
 from console.routing.matching import BuyerAttributes, OrderRecord
@@ -274,6 +275,13 @@ class BuyerState:
     receivers: dict[str, float] = field(default_factory=dict)  # agent -> last reception (R8.2 paid)
     paid_serial: int = 0  # R8.2: the event serial of the latest time an order of this buyer became paid
     session: Session | None = None
+
+    def __reduce__(self) -> tuple[type[BuyerState], tuple[Any, ...]]:
+        # One per buyer in a snapshot: the constructor with every field is a fifth faster to load
+        # than the default (a dict of the slots per object, set one by one). Every field, in order
+        # (tests/routing: a snapshot round trip with none of them at its default).
+        return (BuyerState, (self.id, self.attrs, self.role, self.exclusive, self.recent, self.last_closed,
+                             self.orders, self.receivers, self.paid_serial, self.session))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import partial
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from console.protocol.messages import KpisUpdated, TeamInfo, TeamUpdated
@@ -57,33 +58,41 @@ def accumulate_today(
     """Every agent's and the team's reception figures for ``day`` in one pass over the facts.
 
     The same figures as ``accumulate(agent, day, receptions, orders)`` for each agent and
-    ``accumulate(None, ...)`` for the team: each accumulator gets its own first reception of
-    each buyer, then that buyer's order events in time order (an order event only changes its
-    own buyer, so per-buyer order is all that matters). Orders are expected sorted by time.
+    ``accumulate(None, ...)`` for the team. Orders are expected sorted by time.
     """
+    rows = sorted(((r.agent, r.buyer, r.at) for r in receptions if r.at in day), key=itemgetter(2))
+    return _today(rows, [(o.buyer, o.state, o.at) for o in orders if o.at in day])
+
+
+def _today(
+    receptions: list[tuple[str, str, float]], orders: list[tuple[str, str, float]]
+) -> tuple[dict[str, Accumulator], Accumulator]:
+    """``accumulate_today`` on plain tuples of the day: receptions sorted by time (so a buyer's
+    first row is their first reception), orders too. Each accumulator gets its own first
+    reception of each buyer, then that buyer's order events in time order (an order event only
+    changes its own buyer, so per-buyer order is all that matters)."""
+    agents: dict[str, Accumulator] = {}
     firsts: dict[str, dict[str, float]] = {}
-    team_first: dict[str, float] = {}
-    for r in receptions:
-        if r.at in day:
-            mine = firsts.setdefault(r.agent, {})
-            if r.buyer not in mine or r.at < mine[r.buyer]:
-                mine[r.buyer] = r.at
-            if r.buyer not in team_first or r.at < team_first[r.buyer]:
-                team_first[r.buyer] = r.at
-    by_buyer: dict[str, list[OrderEvent]] = {}
-    for o in orders:
-        if o.at in day and o.buyer in team_first:
-            by_buyer.setdefault(o.buyer, []).append(o)
-
-    def build(first: dict[str, float]) -> Accumulator:
-        acc = Accumulator()
-        for buyer, at in first.items():
-            acc.add_reception(buyer, at)
-            for o in by_buyer.get(buyer, ()):
-                acc.order_changed(o.buyer, o.state, o.at)
-        return acc
-
-    return {agent: build(first) for agent, first in firsts.items()}, build(team_first)
+    ordering = {buyer for buyer, _, _ in orders}
+    buyer_agents: dict[str, list[str]] = {}  # only for buyers with order events
+    for agent, buyer, at in receptions:
+        mine = firsts.get(agent)
+        if mine is None:
+            acc = agents[agent] = Accumulator()
+            mine = firsts[agent] = acc.buyers
+        if buyer not in mine:
+            mine[buyer] = at
+            if buyer in ordering:
+                buyer_agents.setdefault(buyer, []).append(agent)
+    team = Accumulator()
+    # the first row of each buyer holds their earliest time: fill in reverse, the first one wins
+    team.buyers = dict(zip(reversed([r[1] for r in receptions]), reversed([r[2] for r in receptions]), strict=True))
+    for buyer, state, at in orders:
+        if buyer in team.buyers:
+            for agent in buyer_agents.get(buyer, ()):
+                agents[agent].order_changed(buyer, state, at)
+            team.order_changed(buyer, state, at)
+    return agents, team
 
 
 def local_day(day: date, timezone: str) -> DayRange:
@@ -116,7 +125,6 @@ class KpiBook:
         self.agents_yesterday: dict[str, Accumulator] = {}
         self.team_today = Accumulator()
         self.team_yesterday = Accumulator()
-        self.buyer_agents: dict[str, set[str]] = {}  # buyer -> agents who received them today
         self.dirty: set[str] = set()
         self.team_dirty = False
         self.rebuild(now)
@@ -131,9 +139,7 @@ class KpiBook:
         self.today = day_of(now, self.timezone)
         self.yesterday = previous_day(self.today, self.timezone)
         before = set(self.agents_today) | set(self.agents_yesterday)  # their tiles may go back to "-"
-        receptions = [
-            Reception(agent, buyer, at)
-            for agent, buyer, at in self.store.tuples(
+        receptions: list[tuple[str, str, float]] = self.store.tuples(
                 # CONSOLE.md §1, §3: only consumers and merchants are counted (a buyer with no
                 # account row yet is a consumer, as the directory makes it on first contact)
                 "SELECT r.agent, r.buyer, r.at FROM receptions r LEFT JOIN buyers b ON b.id = r.buyer"
@@ -141,18 +147,11 @@ class KpiBook:
                 " ORDER BY r.at, r.id",
                 (self.today.start, self.today.end),
             )
-        ]
-        orders = [
-            OrderEvent(buyer, state, at)
-            for buyer, state, at in self.store.tuples(
-                "SELECT buyer, state, at FROM order_events WHERE at >= ? AND at < ? ORDER BY at, id",
-                (self.today.start, self.today.end),
-            )
-        ]
-        self.agents_today, self.team_today = accumulate_today(self.today, receptions, orders)
-        self.buyer_agents = {}
-        for r in receptions:
-            self.buyer_agents.setdefault(r.buyer, set()).add(r.agent)
+        orders: list[tuple[str, str, float]] = self.store.tuples(
+            "SELECT buyer, state, at FROM order_events WHERE at >= ? AND at < ? ORDER BY at, id",
+            (self.today.start, self.today.end),
+        )
+        self.agents_today, self.team_today = _today(receptions, orders)
         self.agents_yesterday, self.team_yesterday = self._quality()
         self.dirty |= before | set(self.agents_today) | set(self.agents_yesterday)
         self.team_dirty = True
@@ -203,7 +202,6 @@ class KpiBook:
             return  # platform staff and group chats are not receptions of the tiles (CONSOLE.md §1)
         self.agents_today.setdefault(agent, Accumulator()).add_reception(buyer, at)
         self.team_today.add_reception(buyer, at)
-        self.buyer_agents.setdefault(buyer, set()).add(agent)
         self.dirty.add(agent)
         self.team_dirty = True
 
@@ -213,13 +211,16 @@ class KpiBook:
 
     def order(self, buyer: str, state: str, at: float) -> None:
         self.roll_if_needed(at)
-        agents = self.buyer_agents.get(buyer, ())
-        for agent in agents:
-            self.agents_today[agent].order_changed(buyer, state, at)
-            self.dirty.add(agent)
-        if buyer in self.team_today.buyers:
-            self.team_today.order_changed(buyer, state, at)
-            self.team_dirty = True
+        if buyer not in self.team_today.buyers:
+            return  # nobody received them today
+        # the agents who received them today: a look-up per agent, for an order event (rarer than
+        # receptions; a map kept per buyer cost a set per reception at start)
+        for agent, acc in self.agents_today.items():
+            if buyer in acc.buyers:
+                acc.order_changed(buyer, state, at)
+                self.dirty.add(agent)
+        self.team_today.order_changed(buyer, state, at)
+        self.team_dirty = True
 
     def wait_answered(self, agent: str, started: float, *, answered: float | None = None,
                       previous: str | None | _Unknown = _UNKNOWN) -> None:

@@ -86,3 +86,30 @@ def test_a_late_answer_in_place_equals_a_recount(tmp_path: Path) -> None:
             assert book.tiles(agent) == recount.tiles(agent)
     finally:
         store.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(receptions, orders)
+def test_live_receptions_and_orders_equal_the_recount(rs: list[Reception], os: list[OrderEvent]) -> None:
+    """What the server does during the day (``reception`` and ``order`` as they happen: an order
+    reaches every agent who received the buyer today) gives the figures a restart recounts."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "fenliu.db", synchronous="OFF")
+        try:
+            book = KpiBook(store, "UTC", NOON)
+            shift = book.today.start - DAY.start
+            day = DayRange(book.today.start, book.today.start + (DAY.end - DAY.start))
+            moved_r = sorted((Reception(r.agent, r.buyer, r.at + shift) for r in rs if r.at in DAY),
+                             key=lambda r: r.at)
+            moved_o = [OrderEvent(o.buyer, o.state, o.at + shift) for o in os if o.at in DAY]
+            timeline = sorted([(r.at, 0, i) for i, r in enumerate(moved_r)] + [(o.at, 1, i) for i, o in enumerate(moved_o)])
+            for _, kind, i in timeline:
+                if kind == 0:
+                    book.reception(moved_r[i].agent, moved_r[i].buyer, moved_r[i].at)
+                else:
+                    book.order(moved_o[i].buyer, moved_o[i].state, moved_o[i].at)
+            received = {r.agent for r in moved_r}
+            assert book.agents_today == {a: accumulate(a, day, moved_r, moved_o) for a in received}
+            assert book.team_today == accumulate(None, day, moved_r, moved_o)
+        finally:
+            store.close()
