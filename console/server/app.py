@@ -440,9 +440,9 @@ class Server:
                         await asyncio.wait_for(asyncio.shield(self._ws.wait_closed()), STOP_TIMEOUT)
                     except TimeoutError:
                         log.warning("connections still open %.0f s after the failure; stopping anyway", STOP_TIMEOUT)
-            if getattr(self, "_agents", None) is not None:
-                await self._agents.whatifs.stop()  # what-if children reaped, not left behind
-                self._agents.charts.stop()  # the day-in-pictures worker too
+            for host in self.hosts.values():
+                await host.agents.whatifs.stop()  # what-if children reaped, not left behind
+                host.agents.charts.stop()  # the day-in-pictures worker too
             if self.logins is not None:
                 self.logins.close()
             for host in self.hosts.values():

@@ -61,3 +61,24 @@ def test_an_agent_is_refused_the_day_in_pictures(tmp_path: Path) -> None:
             assert isinstance(bad, Error) and bad.code is ErrorCode.INVALID and bad.field == "day"
 
     run(scenario())
+
+
+def test_a_stopped_server_leaves_no_charts_worker_behind(tmp_path: Path) -> None:
+    """The worker process the charts started goes with the server's stop (every shop's, issue 15).
+    Planted once: with the stop reaching no shop (the one-shop attribute it looked for is gone),
+    the worker outlived the server and this failed."""
+    import multiprocessing
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    started: list[multiprocessing.process.BaseProcess] = []
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            assert isinstance(await sup.request(GetDayCharts()), DayChartsAnswer)
+            started.extend(p for p in multiprocessing.active_children() if p.pid not in before)
+            assert started  # the worker is up
+
+    run(scenario())
+    assert [p.pid for p in started if p.is_alive()] == []
