@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from console.stop_with_parent import watch_from_environment
+
+    watch_from_environment()  # a child of `fenliu demo`: gone when the demo is, even a crashed one
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

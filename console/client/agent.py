@@ -44,6 +44,7 @@ from console.client.view import AgentView
 from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.limits import AGENT_BURST, AGENT_RATE, CLOSE_REVOKED
 from console.protocol.messages import (
+    MAX_IMAGE_BYTES,
     AddNote,
     AddPhrases,
     AddTag,
@@ -85,6 +86,7 @@ from console.protocol.messages import (
     GetSnapshot,
     GetTeam,
     History,
+    ImageBegin,
     Kpis,
     LatestOrder,
     LatestOrderIs,
@@ -131,7 +133,7 @@ from console.protocol.messages import (
     WhyAnswer,
 )
 from console.protocol.sequence import SeqTracker, Verdict
-from console.reception.model import KpiTiles
+from console.reception.model import IMAGE_TEXT, KpiTiles
 
 log = logging.getLogger(__name__)
 
@@ -608,11 +610,26 @@ class AgentClient:
     # -- images (issue 13) ---------------------------------------------------------------------
 
     async def send_image(self, conversation: str, data: bytes, *, client_id: str | None = None) -> ReplyAck:
-        """Send the buyer an image (the server checks, cleans and stores it). Needs the connection:
-        an image is not kept in the outbox, so a failure raises and the caller keeps it to retry
-        (with the same ``client_id``: a resend of a stored image is acknowledged, not repeated)."""
+        """Send the buyer an image (the server checks, cleans and stores it) and wait for its
+        acknowledgement. Needs the connection: a failure raises and the caller keeps it to retry
+        (with the same ``client_id``: a resend of a stored image is acknowledged, not repeated).
+        ``queue_image`` is the outbox's way, which waits for the connection."""
         return await send_image(self._call, data, client_id or new_client_id(), ReplyAck,
                                 rate=(AGENT_RATE, AGENT_BURST), conversation=conversation)
+
+    async def queue_image(self, conversation: str, data: bytes, *, client_id: str | None = None) -> OutboxEntry:
+        """Put an image in the outbox (its bytes on disk) and return at once; it is sent when the
+        connection allows, like a queued reply, and its fate comes through ``reply_outcomes``.
+        Raises ``ClientError`` at once for what no connection would change (too many bytes)."""
+        if len(data) > MAX_IMAGE_BYTES:
+            raise ClientError(ErrorCode.OVERSIZED,
+                              f"the image is {len(data):,} bytes; at most {MAX_IMAGE_BYTES:,} can be sent")
+        client_id = client_id or new_client_id()
+        _build(ImageBegin, client_id=client_id, size=len(data), sha256="0" * 64,
+               conversation=conversation)  # refuse bad input now
+        entry = await self.outbox.add(conversation, IMAGE_TEXT, client_id, image=data)
+        self._outbox_wake.set()
+        return entry
 
     async def fetch_image(self, conversation: str, sha256: str, *, thumb: bool = False) -> bytes:
         """An image of a conversation this agent may open (or its thumbnail)."""
@@ -686,9 +703,8 @@ class AgentClient:
                 if entry.client_id not in self.outbox:
                     continue
                 self.outbox.mark_sending(entry.client_id)
-                request = Reply(conversation=entry.conversation, text=entry.text, client_id=entry.client_id)
                 try:
-                    ack = await link.request(request, ReplyAck, self._timeout)
+                    ack = await self._send_entry(link, entry)
                 except (ConnectionLost, RequestTimeout):
                     return  # sent again, same client_id, on the next connection
                 except ClientError as exc:
@@ -706,6 +722,23 @@ class AgentClient:
                     await self.outbox.remove(entry.client_id)
                 finally:  # settled even when a drop cancels the removal: the ack did come
                     self._settle(entry, ack, None)
+
+
+    async def _send_entry(self, link: Link, entry: OutboxEntry) -> ReplyAck:
+        """One outbox entry on ``link``: a reply, or an image in its chunks (issue 13)."""
+        if entry.image is None:
+            request = Reply(conversation=entry.conversation, text=entry.text, client_id=entry.client_id)
+            return await link.request(request, ReplyAck, self._timeout)
+        try:
+            data = await self.outbox.image(entry)
+        except OSError as exc:  # its file is gone or unreadable: no resend will help
+            raise ClientError(ErrorCode.INVALID, f"the queued image cannot be read: {exc}") from None
+
+        async def call(message: Request, answer: Any) -> Any:
+            return await link.request(message, answer, self._timeout)
+
+        return await send_image(call, data, entry.client_id, ReplyAck, rate=(AGENT_RATE, AGENT_BURST),
+                                conversation=entry.conversation)
 
 
 def endpoint(url: str, path: str) -> str:

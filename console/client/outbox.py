@@ -11,6 +11,10 @@ The file is JSON lines, one entry per line, in the order the replies were writte
 rewritten whole and atomically (temporary file, fsync, rename) on each change: it holds a few
 replies at most, and a torn file must never lose the ones already there. One file per user and
 server, in the client's ``state_dir``.
+
+An image sent while offline waits here too (issue 13): its bytes (up to 8 MB) in a file of its
+own beside the outbox (``<outbox>.images/``), written and synced before its entry is, and removed
+with it; the entry names that file.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
     conversation: str
     text: str
     created_at: float  # epoch seconds, when the agent wrote it
+    image: str | None = None  # an image to send (issue 13): its file in the outbox's image folder
 
 
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,6 +75,7 @@ class Outbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.images_dir = path.with_name(path.name + ".images")
         self._entries: dict[str, OutboxEntry] = {}
         self._sending: set[str] = set()
         self._write_lock = asyncio.Lock()
@@ -93,6 +99,9 @@ class Outbox:
                 entry = _decoder.decode(line)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 log.error("%s:%d: skipping a damaged outbox line: %s", self.path, number, exc)
+                continue
+            if entry.image is not None and not (self.images_dir / entry.image).is_file():
+                log.error("%s:%d: skipping an image whose file is gone: %s", self.path, number, entry.image)
                 continue
             self._entries[entry.client_id] = entry
 
@@ -118,22 +127,39 @@ class Outbox:
 
     # -- changing -----------------------------------------------------------------------------
 
-    async def add(self, conversation: str, text: str, client_id: str, created_at: float | None = None) -> OutboxEntry:
-        """Keep a reply (on disk before this returns). A known ``client_id`` is kept as it was."""
+    async def add(self, conversation: str, text: str, client_id: str, created_at: float | None = None,
+                  *, image: bytes | None = None) -> OutboxEntry:
+        """Keep a reply, or an image (``text`` its preview), on disk before this returns. A known
+        ``client_id`` is kept as it was."""
         existing = self._entries.get(client_id)
         if existing is not None:
             return existing
+        name = None
+        if image is not None:
+            name = hashlib.sha256(client_id.encode("utf-8")).hexdigest()[:32]  # any client_id, a safe name
+            await asyncio.to_thread(_write_atomically, self.images_dir / name, image)
+            if client_id in self._entries:  # added meanwhile (the same image sent twice)
+                return self._entries[client_id]
         entry = OutboxEntry(client_id=client_id, conversation=conversation, text=text,
-                            created_at=time.time() if created_at is None else created_at)
+                            created_at=time.time() if created_at is None else created_at, image=name)
         self._entries[client_id] = entry
         await self._save()
         return entry
 
+    async def image(self, entry: OutboxEntry) -> bytes:
+        """The bytes of an image entry (``OSError`` if its file cannot be read)."""
+        if entry.image is None:
+            raise ValueError(f"{entry.client_id} is not an image")
+        return await asyncio.to_thread((self.images_dir / entry.image).read_bytes)
+
     async def remove(self, client_id: str) -> None:
-        """The reply is acknowledged (or refused for good): forget it."""
+        """The reply is acknowledged (or refused for good): forget it (an image's file after its entry)."""
         self._sending.discard(client_id)
-        if self._entries.pop(client_id, None) is not None:
+        entry = self._entries.pop(client_id, None)
+        if entry is not None:
             await self._save()
+            if entry.image is not None:
+                await asyncio.to_thread(_remove_file, self.images_dir / entry.image)
 
     def mark_sending(self, client_id: str) -> None:
         if client_id in self._entries and client_id not in self._sending:
@@ -151,6 +177,15 @@ class Outbox:
         self.changed.emit(self.items())
         async with self._write_lock:  # writes land in the order the changes were made
             await asyncio.to_thread(_write_atomically, self.path, body)
+
+
+def _remove_file(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.error("cannot remove the sent image %s: %s", path, exc)
 
 
 def _write_atomically(path: Path, body: bytes) -> None:

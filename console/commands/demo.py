@@ -4,6 +4,8 @@ What ``make run`` starts. Everything runs on this machine: the server (with an e
 database in a temporary folder unless ``--data`` is given) and the traffic simulator as child
 processes, the console in this one. A backfilled yesterday gives yesterday's tiles data.
 Closing the console stops everything, in order: the UI, its client, the simulator, the server.
+A console that dies outright (a crash, kill -9) runs no ``finally``: the children then notice
+their parent is gone and stop by themselves (``console.stop_with_parent``).
 
 ``--self-test`` does the same offscreen and exits 0 once a simulated buyer has been routed to the
 console's agent, shown in its list and answered by it end to end (the desktop bundle's check).

@@ -324,7 +324,15 @@ class Server:
             lock.release()
             raise
         assert self.logins is not None
-        images = ImageDesk(ImageStore(lock.folder))  # the shop's images, in its own folder (issue 13)
+        store_of_images = ImageStore(lock.folder)  # the shop's images, in its own folder (issue 13)
+        try:  # images no committed message shows, older than an hour, go before anything is served
+            swept = store_of_images.remove_unreferenced(shop.repo.image_hashes, time.time())
+        except OSError as exc:
+            log.error("%s: cannot sweep unreferenced images: %s", lock.folder, exc)
+            swept = 0
+        if swept:
+            log.info("%s: removed %d images no message shows", lock.folder, swept)
+        images = ImageDesk(store_of_images)
         agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway, images, name=name)
         buyers = BuyerSide(shop, cfg.limits, doorway, images, cfg.gateway_key)
         revocations = Revocations(store, accounts, shop.hub, shop)  # issue 10: disabled means cut off

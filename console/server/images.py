@@ -11,7 +11,10 @@ transparency becomes JPEG, anything else PNG; an animation keeps its first frame
 deterministic, so the same upload twice gives the same bytes, and the file is named by their
 SHA-256: ``DATA/images/ab/cdef…`` (and its thumbnail, at most ``THUMB_SIDE`` px a side,
 ``…cdef….thumb``), stored once, written to a temporary file, fsynced and renamed, before the
-message that refers to it is committed. Nothing here is ever deleted or changed in place.
+message that refers to it is committed. Nothing here is changed in place; the one deletion is
+``remove_unreferenced`` at the shop's start: an image stored but never shown by a committed
+message (its request failed after the image was written, or the server stopped in between) and
+older than ``ORPHAN_AGE_S`` goes, with its thumbnail and any temporary file left by a crash.
 
 Decoding is CPU work: ``ImageStore.accept`` runs it in a worker thread, at most
 ``DECODE_WORKERS`` at once, so the loop never waits for it.
@@ -24,6 +27,7 @@ import hashlib
 import io
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +53,9 @@ THUMB_SIDE = 320
 DECODE_WORKERS = 2
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 """What Pillow may recognise an upload as; no other decoder is even tried."""
+ORPHAN_AGE_S = 3600.0
+"""An image no message shows is removed at start once it is this old (a fresh one may belong to a
+request being committed by a server that was only just stopped)."""
 MIME = {"PNG": "image/png", "JPEG": "image/jpeg"}
 MAX_CLEAN_BYTES = 3 * MAX_IMAGE_BYTES
 """A cleaned image larger than this (a WebP or GIF whose PNG would be huge) is refused."""
@@ -160,6 +167,38 @@ class ImageStore:
         os.close(fd)
         os.replace(tmp, path)
         fsync_dir(path.parent)
+
+    def remove_unreferenced(self, referenced: Callable[[], set[str]], now: float, *,
+                            older_than: float = ORPHAN_AGE_S) -> int:
+        """At start, before anything is served: remove the images (and thumbnails, and temporary
+        files) that no committed message shows and that were last written more than
+        ``older_than`` seconds before ``now``; how many images went. ``referenced`` gives the
+        SHA-256s the messages show (a scan of the image messages: asked only when some file is
+        old enough to go). An image a message shows is never touched, whatever its age."""
+        if not self.folder.is_dir():
+            return 0
+        old: list[tuple[Path, str | None]] = []  # (file, its image's SHA-256; None: a torn write)
+        for bucket in self.folder.iterdir():
+            if not bucket.is_dir() or len(bucket.name) != 2:
+                continue
+            for path in bucket.iterdir():
+                try:
+                    if now - path.stat().st_mtime <= older_than:
+                        continue
+                except FileNotFoundError:
+                    continue
+                torn = path.name.startswith(".tmp-")  # a write a crash interrupted
+                old.append((path, None if torn else bucket.name + path.name.removesuffix(".thumb")))
+        if not old:
+            return 0
+        shown = referenced()
+        removed = 0
+        for path, sha256 in old:
+            if sha256 is not None and sha256 in shown:
+                continue
+            path.unlink(missing_ok=True)
+            removed += sha256 is not None and not path.name.endswith(".thumb")
+        return removed
 
     def read(self, sha256: str, offset: int, length: int, *, thumb: bool = False) -> tuple[bytes, int]:
         """Up to ``length`` bytes from ``offset``, and the whole size. FileNotFoundError if absent."""

@@ -229,6 +229,11 @@ class Repository:
         return self.store.one(
             "SELECT 1 FROM messages WHERE conversation = ? AND kind = 'image'"
             " AND json_extract(body, '$.sha256') = ? LIMIT 1", (buyer, sha256)) is not None
+    def image_hashes(self) -> set[str]:
+        """The SHA-256 of every image a committed message shows (what the images folder must keep)."""
+        return {str(r[0]) for r in self.store.all(
+            "SELECT DISTINCT json_extract(body, '$.sha256') FROM messages WHERE kind = 'image'") if r[0]}
+
     def message_at(self, message_id: int) -> float | None:
         found = self.store.one("SELECT at FROM messages WHERE id = ?", (message_id,))
         return None if found is None else float(found["at"])

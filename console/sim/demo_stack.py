@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from console.routing.policy import Role, load_policy_toml
+from console.stop_with_parent import environment as stop_with_us
 
 _LISTENING = re.compile(r"listening on (wss?://[^\s]+)")
 START_TIMEOUT = 30.0
@@ -64,7 +65,7 @@ class DemoStack:
             self.server = subprocess.Popen(
                 fenliu_command("server", "--port", "0", "--data", str(self.data), *policy,
                                "--demo-password", self.password),
-                stdout=out, stderr=subprocess.STDOUT)
+                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **stop_with_us()})
         self.url = self._wait_for_url()
         colleagues = [a.id for a in load_policy_toml(self.policy.read_text(encoding="utf-8")).agents
                       if a.routable and a.role is Role.AGENT and a.id != self.console_user]
@@ -75,7 +76,7 @@ class DemoStack:
                     fenliu_command("sim", "--server", self.url, "--data", str(folder), "--policy", str(self.policy),
                                    "--rate", str(self.rate), "--duration", str(8 * 3600), "--max-visits", "100000",
                                    "--share-products", "--agents", ",".join(colleagues), "--seed", str(1 + number), *where),
-                    stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FENLIU_SIM_PASSWORD": self.password}))
+                    stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FENLIU_SIM_PASSWORD": self.password, **stop_with_us()}))
         return self.url
 
     @staticmethod

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from console.paths import resources_dir
 from console.reception.model import Conversation
+from console.ui.labels import preview_text
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +138,12 @@ class Alerter(QObject):
 
     def new_buyer(self, conversation: Conversation) -> None:
         """A buyer has just started waiting for a reply from me."""
-        if self._alert(AlertKind.NEW_BUYER, self.tr("新的待回复买家"), f"{conversation.name}：{conversation.last_text}"):
+        if self._alert(AlertKind.NEW_BUYER, self.tr("新的待回复买家"), f"{conversation.name}：{preview_text(conversation.last_text)}"):
             self.count += 1
 
     def new_message(self, conversation: Conversation) -> None:
         """A buyer already waiting wrote again."""
-        self._alert(AlertKind.NEW_MESSAGE, self.tr("买家新消息"), f"{conversation.name}：{conversation.last_text}")
+        self._alert(AlertKind.NEW_MESSAGE, self.tr("买家新消息"), f"{conversation.name}：{preview_text(conversation.last_text)}")
 
     def slow_reply(self, conversation: Conversation, waited: int) -> None:
         """A buyer of mine has waited long (the slow-reply reminder): named in the tray."""

@@ -111,12 +111,13 @@ class ClientBackend:
         self._spawn(QCoreApplication.translate("ClientBackend", "发送"), run())
 
     def send_image(self, conversation: str, data: bytes, client_id: str) -> None:
-        """Issue 13: not in the outbox (too large for it); a failure shows on the bubble, which a
-        click sends again with the same client_id (the server stores it once)."""
+        """Issue 13: into the outbox like a reply (its bytes on disk), sent when the connection
+        allows; a refusal shows on the bubble (through ``reply_outcomes``), which a click sends
+        again with the same client_id (the server stores it once)."""
         async def run() -> None:
             try:
-                await self.client.send_image(conversation, data, client_id=client_id)
-            except (ClientError, NotConnected) as exc:
+                await self.client.queue_image(conversation, data, client_id=client_id)
+            except (ClientError, OSError) as exc:
                 reason = error_text(exc)
                 self.state.reply_failed(client_id, reason)
                 self.state.report_error(QCoreApplication.translate("ClientBackend", "图片未能发送：") + reason)
@@ -325,4 +326,6 @@ class ClientBackend:
             log.info("reply %s refused: %s", outcome.entry.client_id, outcome.error)
             reason = error_text(outcome.error)
             self.state.reply_failed(outcome.entry.client_id, reason)
-            self.state.report_error(QCoreApplication.translate("ClientBackend", "回复未能发送：") + reason)
+            what = QCoreApplication.translate("ClientBackend", "图片未能发送：") if outcome.entry.image is not None \
+                else QCoreApplication.translate("ClientBackend", "回复未能发送：")
+            self.state.report_error(what + reason)

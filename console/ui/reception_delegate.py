@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from console.reception.emoji import with_emoji
 from console.reception.model import Conversation, Kind, Section
-from console.ui.labels import initials, time_label, timer_label
+from console.ui.labels import initials, preview_text, time_label, timer_label
 from console.ui.reception_model import ConversationRole, CountRole, SectionRole, is_section
 
 ROW_HEIGHT = 60
@@ -294,7 +294,7 @@ class ReceptionDelegate(QStyledItemDelegate):
 
         painter.setPen(MUTED)
         preview_room = max(0, tail - x)
-        preview = small_metrics.elidedText(" ".join(with_emoji(conversation.last_text).split()), ELIDE_RIGHT,
+        preview = small_metrics.elidedText(" ".join(with_emoji(preview_text(conversation.last_text)).split()), ELIDE_RIGHT,
                                              preview_room)
         painter.drawText(QRect(x, line2.top(), preview_room, line2.height()), ALIGN_VCENTER, preview)
 

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 from console.reception.emoji import with_emoji
 from console.reception.model import SECTION_ORDER, Conversation, Section
 from console.reception.sections import first_pending, flat_sort_key, sort_key
+from console.ui.labels import preview_text
 from console.ui.state import BUYER_KINDS
 
 ConversationRole = Qt.ItemDataRole.UserRole  # the Conversation of a row (None on section rows)
@@ -267,7 +268,7 @@ class ReceptionModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return conversation.name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{conversation.name}\n{with_emoji(conversation.last_text)}"
+            return f"{conversation.name}\n{with_emoji(preview_text(conversation.last_text))}"
         if role == SectionRole:
             return conversation.section
         if role == IsSectionRole:

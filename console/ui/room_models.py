@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 )
 
 from console.protocol.messages import Conversation, QueuedBuyer
-from console.ui.labels import wait_label
+from console.ui.labels import preview_text, wait_label
 
 PickRole = Qt.ItemDataRole.UserRole  # the Pick of a row
 SortRole = Qt.ItemDataRole.UserRole + 1  # a number to sort by (waits in seconds, positions)
@@ -54,7 +54,7 @@ def picks_from_queue(buyers: Sequence[QueuedBuyer], now: float) -> list[Pick]:
 def picks_from_conversations(conversations: Sequence[Conversation]) -> list[Pick]:
     """An agent's sessions, the longest-waiting unanswered buyer first, then the others by last message."""
     ordered = sorted(conversations, key=lambda c: (c.waiting_since is None, c.waiting_since or 0.0, -c.last_at))
-    return [Pick(c.id, c.name, i, c.waiting_since, None, c.last_text) for i, c in enumerate(ordered, start=1)]
+    return [Pick(c.id, c.name, i, c.waiting_since, None, preview_text(c.last_text)) for i, c in enumerate(ordered, start=1)]
 
 
 _Column = tuple[str, Callable[[Pick, float], str], Callable[[Pick, float], Any]]

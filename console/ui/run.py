@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QSettings
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
@@ -62,6 +63,21 @@ class Session:
             self.window.phrases.detach()
         with contextlib.suppress(TimeoutError, ClientError):
             await asyncio.wait_for(self.client.close(), CLOSE_TIMEOUT)
+        await delete_window(self.window)
+
+
+async def delete_window(window: QWidget) -> None:
+    """Destroy a closed window by Qt, parents before children, while the application and the loop
+    still run. Left to Python, a window in a reference cycle was destroyed by the last garbage
+    collection after the loop had ended, wrapper by wrapper in no particular order: the room's
+    pyqtgraph charts were freed twice and the supervisor console died at exit (signal 11)."""
+    if not shiboken6.isValid(window):
+        return
+    gone = asyncio.Event()
+    window.destroyed.connect(gone.set)
+    window.deleteLater()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(gone.wait(), CLOSE_TIMEOUT)
 
 
 async def log_in(credentials: Credentials, state_dir: Path, tls: ssl.SSLContext | None = None) -> AgentClient:
@@ -162,7 +178,8 @@ class ShopsSession:
     async def close(self) -> None:
         self.window.close()
         for session in self.sessions:
-            await session.close()
+            await session.close()  # each shop's page is deleted here, then the window holding them
+        await delete_window(self.window)
 
 
 def open_shops(clients: list[AgentClient], settings: QSettings) -> ShopsSession:

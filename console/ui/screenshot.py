@@ -124,8 +124,9 @@ def take(outdir: Path, suffix: str = "", only: str | None = None) -> list[Path]:
 
 
 def take_cards(outdir: Path, suffix: str = "") -> list[Path]:
-    """Issue 13: a conversation with a buyer's product card, the agent's product, order and 催付
-    cards and emoji codes (cards.png), and the product picker over it (product-picker.png)."""
+    """Issue 13: a conversation with cards both ways and an image (cards.png): the buyer shares a
+    product and sends a photo; the agent answers with emoji codes, a product card and an order card. Then the product picker over it (product-picker.png) and the emoji
+    picker (emoji-picker.png)."""
     from console.ui.fake_backend import CATALOG
 
     app = QApplication.instance() or create_application([])
@@ -140,12 +141,18 @@ def take_cards(outdir: Path, suffix: str = "") -> list[Path]:
         window.reception.select_conversation("b1001")
         window._on_reception_conversation_opened("b1001")
         backend.buyer_card("b1001", CATALOG[0])
-        backend.buyer_writes("b1001", "这款还有M码吗[微笑]")
+        backend.buyer_writes("b1001", "洗了一次就这样了[委屈]")
+        backend.buyer_sends_image("b1001", demo_picture(1080, 810))
         backend.auto_confirm = True
-        window._on_pane_reply_submitted("b1001", "有的亲[好的]，同款还有方领的，您看看这款")
+        window._on_pane_reply_submitted("b1001", "亲，非常抱歉[对不起]给您补发一件，同款还有方领的，您看看这款")
         window.pane.card_requested.emit("b1001", "product", "p1004")
         window.buyer_panel.card_requested.emit("b1001", "order", "TB202611260001")
-        window.buyer_panel.card_requested.emit("b1001", "pay_reminder", "TB202611260001")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+                m.image is not None and window.thumbnails.thumbnail(m.image.sha256) is None
+                for m in backend.state.messages["b1001"]):
+            _settle(app, window)
+            time.sleep(0.02)
         _settle(app, window)
         window.pane.history.scrollToBottom()
         _settle(app, window)

@@ -95,7 +95,10 @@ class Thumbnails(QObject):
         self._cache: OrderedDict[str, QImage] = OrderedDict()
         self._asked: set[tuple[str, bool]] = set()
         self.broken: set[str] = set()  # thumbnails that came but could not be decoded: not asked again
-        self._signals = _Signals(self)
+        # No parent: the decodes under way hold it, so it outlives a window deleted meanwhile (the
+        # console deletes its window at exit; a decode then finishing emitted on a deleted object).
+        # The connection goes with this receiver; a late result reaches nobody.
+        self._signals = _Signals()
         self._signals.done.connect(self._on_decode_done)  # queued: emitted from a worker thread
         state.image_loaded.connect(self._on_state_image_loaded)
         state.image_failed.connect(self._on_state_image_failed)

@@ -187,6 +187,10 @@ ENGLISH = {
     "待付款 %1": "To pay %1",
     "您的订单还未付款，库存有限，请尽快完成支付哦": "Your order is not paid yet; stock is limited, please pay soon",
     "商品图": "Picture",
+    "[图片]": "[Image]",  # row previews of an image and the cards (stored in Chinese, shown in English)
+    "[商品]": "[Product]",
+    "[订单]": "[Order]",
+    "[催付]": "[Payment reminder]",
     "表情": "Emoji",
     "发送 (%1)": "Send (%1)",
     "发送中…": "Sending…",

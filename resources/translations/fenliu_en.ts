@@ -51,27 +51,27 @@
 <context>
     <name>Alerter</name>
     <message>
-        <location filename="../../console/ui/alerts.py" line="99" />
+        <location filename="../../console/ui/alerts.py" line="100" />
         <source>分流 接待台</source>
         <translation>Fenliu console</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="140" />
+        <location filename="../../console/ui/alerts.py" line="141" />
         <source>新的待回复买家</source>
         <translation>New buyer waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="145" />
+        <location filename="../../console/ui/alerts.py" line="146" />
         <source>买家新消息</source>
         <translation>New message from a buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="150" />
+        <location filename="../../console/ui/alerts.py" line="151" />
         <source>慢回复提醒</source>
         <translation>Slow-reply reminder</translation>
     </message>
     <message>
-        <location filename="../../console/ui/alerts.py" line="151" />
+        <location filename="../../console/ui/alerts.py" line="152" />
         <source>%1 已等待 %2 秒</source>
         <translation>%1 has waited %2 s</translation>
     </message>
@@ -459,167 +459,168 @@
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="122" />
+        <location filename="../../console/ui/bridge.py" line="123" />
+        <location filename="../../console/ui/bridge.py" line="329" />
         <source>图片未能发送：</source>
         <translation>The image was not sent: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="124" />
+        <location filename="../../console/ui/bridge.py" line="125" />
         <source>发送图片</source>
         <translation>Sending an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="135" />
+        <location filename="../../console/ui/bridge.py" line="136" />
         <source>载入图片</source>
         <translation>Loading an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="138" />
+        <location filename="../../console/ui/bridge.py" line="139" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="141" />
+        <location filename="../../console/ui/bridge.py" line="142" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="144" />
+        <location filename="../../console/ui/bridge.py" line="145" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="150" />
+        <location filename="../../console/ui/bridge.py" line="151" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="156" />
+        <location filename="../../console/ui/bridge.py" line="157" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="163" />
+        <location filename="../../console/ui/bridge.py" line="164" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="172" />
+        <location filename="../../console/ui/bridge.py" line="173" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="175" />
+        <location filename="../../console/ui/bridge.py" line="176" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="181" />
+        <location filename="../../console/ui/bridge.py" line="182" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="187" />
+        <location filename="../../console/ui/bridge.py" line="188" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="193" />
+        <location filename="../../console/ui/bridge.py" line="194" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="200" />
+        <location filename="../../console/ui/bridge.py" line="201" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="205" />
+        <location filename="../../console/ui/bridge.py" line="206" />
         <source>发送卡片</source>
         <translation>Sending a card</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="212" />
+        <location filename="../../console/ui/bridge.py" line="213" />
         <source>搜索商品</source>
         <translation>Searching products</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="215" />
+        <location filename="../../console/ui/bridge.py" line="216" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="218" />
+        <location filename="../../console/ui/bridge.py" line="219" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="222" />
+        <location filename="../../console/ui/bridge.py" line="223" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="225" />
+        <location filename="../../console/ui/bridge.py" line="226" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="230" />
+        <location filename="../../console/ui/bridge.py" line="231" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="236" />
+        <location filename="../../console/ui/bridge.py" line="237" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="244" />
+        <location filename="../../console/ui/bridge.py" line="245" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="250" />
+        <location filename="../../console/ui/bridge.py" line="251" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="256" />
+        <location filename="../../console/ui/bridge.py" line="257" />
         <source>审计日志</source>
         <translation>Audit log</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="263" />
+        <location filename="../../console/ui/bridge.py" line="264" />
         <source>今日图表</source>
         <translation>Today in pictures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="269" />
+        <location filename="../../console/ui/bridge.py" line="270" />
         <source>读取策略</source>
         <translation>Reading the policy</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="283" />
+        <location filename="../../console/ui/bridge.py" line="284" />
         <source>试运行</source>
         <translation>Trial run</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="286" />
+        <location filename="../../console/ui/bridge.py" line="287" />
         <source>取消试运行</source>
         <translation>Cancel the trial run</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="293" />
+        <location filename="../../console/ui/bridge.py" line="294" />
         <source>应用策略</source>
         <translation>Policy applied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="320" />
+        <location filename="../../console/ui/bridge.py" line="321" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="328" />
+        <location filename="../../console/ui/bridge.py" line="330" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -941,6 +942,26 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
         <source>zh</source>
         <translation>en</translation>
     </message>
+    <message>
+        <location filename="../../console/ui/labels.py" line="24" />
+        <source>[图片]</source>
+        <translation>[Image]</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/labels.py" line="26" />
+        <source>[商品]</source>
+        <translation>[Product]</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/labels.py" line="27" />
+        <source>[订单]</source>
+        <translation>[Order]</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/labels.py" line="28" />
+        <source>[催付]</source>
+        <translation>[Payment reminder]</translation>
+    </message>
 </context>
 <context>
     <name>LocalPhrases</name>
@@ -954,17 +975,17 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>Login</name>
     <message>
-        <location filename="../../console/ui/run.py" line="90" />
+        <location filename="../../console/ui/run.py" line="106" />
         <source>无法连接服务器 %1：服务器没有运行，或地址不对</source>
         <translation>Cannot reach the server %1: it is not running, or the address is wrong</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="91" />
+        <location filename="../../console/ui/run.py" line="107" />
         <source>无法连接服务器 %1（%2 秒内没有应答）</source>
         <translation>Cannot reach the server %1 (no answer within %2 s)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/run.py" line="218" />
+        <location filename="../../console/ui/run.py" line="235" />
         <source>店铺 %1：</source>
         <translation>Shop %1: </translation>
     </message>
@@ -1980,32 +2001,32 @@ Buyers show here when they write</translation>
 <context>
     <name>Section</name>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="58" />
+        <location filename="../../console/ui/reception_model.py" line="59" />
         <source>待回复</source>
         <translation>Pending</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="59" />
+        <location filename="../../console/ui/reception_model.py" line="60" />
         <source>已被自动回复</source>
         <translation>Bot replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="60" />
+        <location filename="../../console/ui/reception_model.py" line="61" />
         <source>已回复</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="61" />
+        <location filename="../../console/ui/reception_model.py" line="62" />
         <source>小二</source>
         <translation>Platform staff</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="62" />
+        <location filename="../../console/ui/reception_model.py" line="63" />
         <source>群聊</source>
         <translation>Groups</translation>
     </message>
     <message>
-        <location filename="../../console/ui/reception_model.py" line="64" />
+        <location filename="../../console/ui/reception_model.py" line="65" />
         <source>全部</source>
         <translation>All</translation>
     </message>

@@ -96,3 +96,64 @@ def test_outbox_survives_a_console_restart_and_a_lost_ack_is_not_stored_twice(tm
                                                     ("还有别的问题吗？", second_entry.client_id)]
 
     run(main())
+
+
+def test_an_image_sent_offline_waits_on_disk_and_reaches_the_buyer_once(tmp_path: Path) -> None:
+    """Issue 13: an image queued while the connection is down is kept (its bytes beside the
+    outbox), survives a console restart, is sent when the connection is back, and its file goes."""
+    import io
+
+    from PIL import Image
+
+    from console.client import ClientError
+    from console.protocol.messages import MAX_IMAGE_BYTES, ErrorCode
+    from console.reception.model import IMAGE_TEXT, MessageKind
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 90), "#7aa6d8").save(out, "PNG")
+    picture = out.getvalue()
+
+    async def main() -> None:
+        state = tmp_path / "state"
+        async with serving(prepare(tmp_path)) as server:
+            first = AgentClient(server.url, "a1", PASSWORD, state_dir=state, backoff=PATIENT)
+            states = first.subscribe_states()
+            await first.start()
+            try:
+                await first.set_status(Status.ONLINE)
+                async with BuyerClient(server.url, "b5", "小郑") as buyer:
+                    await buyer.arrive(Entry.PRODUCT_DETAIL)
+                    await buyer.say("发张尺码表看看")
+                drop_agent_connections(server, "a1")
+                await states.wait_for(lambda s: s.state is ConnectionState.RECONNECTING, TIMEOUT)
+                entry = await first.queue_image("b5", picture)
+                assert entry.image is not None and entry.text == IMAGE_TEXT
+                assert (first.outbox.images_dir / entry.image).read_bytes() == picture
+                assert [i.delivery for i in first.outbox.items()] == [Delivery.QUEUED]
+                try:  # what no connection would change is refused at once, nothing kept
+                    await first.queue_image("b5", b"\0" * (MAX_IMAGE_BYTES + 1))
+                except ClientError as exc:
+                    assert exc.code is ErrorCode.OVERSIZED
+                else:
+                    raise AssertionError("an oversized image was queued")
+                assert len(first.outbox) == 1
+            finally:
+                await first.close()  # closed before the connection comes back
+
+            restarted = AgentClient(server.url, "a1", PASSWORD, state_dir=state)
+            assert [e.client_id for e in restarted.outbox.entries()] == [entry.client_id]
+            await restarted.start()
+            try:
+                ack = await restarted.delivered(entry.client_id)
+                assert not ack.duplicate
+                history = await restarted.open("b5")
+                images = [m for m in history.messages if m.kind is MessageKind.IMAGE]
+                assert [m.client_id for m in images] == [entry.client_id]
+                assert images[0].image is not None
+                stored = await restarted.fetch_image("b5", images[0].image.sha256)
+                assert Image.open(io.BytesIO(stored)).size == (120, 90)
+            finally:
+                await restarted.close()
+            assert len(restarted.outbox) == 0 and not list(restarted.outbox.images_dir.iterdir())
+
+    run(main())

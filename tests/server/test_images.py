@@ -212,3 +212,44 @@ def test_only_who_may_see_the_conversation_gets_its_images(tmp_path: Path) -> No
             assert isinstance(missing, Error) and missing.code is ErrorCode.NOT_FOUND
 
     run(scenario())
+
+
+def test_at_start_images_no_message_shows_go_once_an_hour_old_never_a_shown_one(tmp_path: Path) -> None:
+    """Issue 13: an image written but never shown by a committed message (its request failed after
+    the write, or the server stopped in between) is removed at the next start once it is an hour
+    old; an image a message shows stays whatever its age, and so does a fresh orphan."""
+    import os
+    import time
+
+    from console.client.buyer import BuyerClient
+    from console.server.images import ImageStore
+
+    store = ImageStore(tmp_path / "data")
+    old = time.time() - 2 * 3600
+
+    async def first() -> str:
+        async with running_server(tmp_path) as server, BuyerClient(server.url, "b1", name="小王") as client:
+            await client.arrive(Entry.PRODUCT_DETAIL)
+            ack = await client.send_image(png((50, 40)), client_id="pic-1")
+            assert not ack.duplicate
+        [shown] = [p.parent.name + p.name for p in store.folder.glob("*/*") if not p.name.endswith(".thumb")]
+        return shown
+
+    shown = run(first())
+    orphan = store.accept_now(png((30, 30), (1, 2, 3))).sha256
+    fresh = store.accept_now(png((30, 30), (4, 5, 6))).sha256
+    torn = store.folder / orphan[:2] / ".tmp-0123456789abcdef"
+    torn.write_bytes(b"half an image")
+    for path in [store.path(shown), store.path(shown, thumb=True), store.path(orphan),
+                 store.path(orphan, thumb=True), torn]:
+        os.utime(path, (old, old))
+
+    async def again() -> None:
+        async with running_server(tmp_path) as server, BuyerClient(server.url, "b1", name="小王") as client:
+            await client.arrive(Entry.PRODUCT_DETAIL)
+            assert (await client.fetch_image(shown)) == store.path(shown).read_bytes()
+
+    run(again())
+    assert store.path(shown).exists() and store.path(shown, thumb=True).exists()
+    assert not store.path(orphan).exists() and not store.path(orphan, thumb=True).exists() and not torn.exists()
+    assert store.path(fresh).exists() and store.path(fresh, thumb=True).exists()

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import QApplication
 from console.client.agent import AgentClient
 from console.client.buyer import BuyerClient
 from console.protocol.messages import Entry, PhraseDraft, PhraseScope
-from console.reception.model import Author, Section
+from console.reception.model import Author, MessageKind, Section
 from console.routing.events import Status
 from console.server.app import Server, ServerConfig
 from console.server.limits import Limits
+from console.ui.fake_backend import demo_picture
 from console.ui.login import Credentials
 from console.ui.run import Session, log_in, open_window
 from console.ui.state import Connection, Delivery
@@ -131,8 +132,12 @@ def test_a_reply_typed_while_the_server_is_down_is_sent_once(qapp: QApplication,
             await until(lambda: session.state.connection == Connection.RECONNECTING)
             window.pane.input.setPlainText("马上为您查询")
             qtbot.keyClick(window.pane.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-            local = [m for m in session.state.messages["live-b2"] if m.text == "马上为您查询"]
-            assert [session.state.delivery(m) for m in local] == [Delivery.QUEUED]
+            window.pane.send_image(demo_picture(64, 48))  # an image waits in the outbox too (issue 13)
+            local = [m for m in session.state.messages["live-b2"] if m.author is Author.AGENT]
+            assert [(m.kind, session.state.delivery(m)) for m in local] == [
+                (MessageKind.TEXT, Delivery.QUEUED), (MessageKind.IMAGE, Delivery.QUEUED)]
+            await until(lambda: len(session.client.outbox) == 2)  # both on disk, nothing failed
+            assert [session.state.delivery(m) for m in local] == [Delivery.QUEUED, Delivery.QUEUED]
 
             again = server(port)  # the same data on the same port: the client finds it again
             await again.start()
@@ -142,7 +147,8 @@ def test_a_reply_typed_while_the_server_is_down_is_sent_once(qapp: QApplication,
                 await until(lambda: all(session.state.delivery(m) is Delivery.CONFIRMED
                                         for m in session.state.messages["live-b2"]), timeout=20)
                 history = await session.client.open("live-b2")
-                assert [m.text for m in history.messages if m.author is Author.AGENT] == ["马上为您查询"]
+                assert [(m.kind, m.text) for m in history.messages if m.author is Author.AGENT] == [
+                    (MessageKind.TEXT, "马上为您查询"), (MessageKind.IMAGE, "[图片]")]
             finally:
                 await again.stop()
 

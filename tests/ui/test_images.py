@@ -129,3 +129,30 @@ def test_what_is_not_an_image_is_refused_before_sending(qtbot, window: MainWindo
     window.pane.image_submitted.emit("b1001", b"#!/bin/sh\necho hi\n")
     assert not [1 for name, _ in _backend(window).requests if name == "send_image"]
     assert "PNG" in window.statusBar().currentMessage()
+
+
+def test_a_decode_that_finishes_after_its_window_was_deleted_reaches_nobody(qtbot, state: ConsoleState) -> None:
+    """The console deletes its window at exit (console.ui.run.delete_window); a thumbnail still
+    being decoded then emitted on a deleted object ("Signal source has been deleted" in the worker)."""
+    import shiboken6
+    from PySide6.QtCore import QRunnable, QThreadPool
+    from PySide6.QtWidgets import QWidget
+
+    from console.ui.thumbnails import Thumbnails
+
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    release = threading.Event()
+
+    class Hold(QRunnable):
+        def run(self) -> None:
+            release.wait(10)
+
+    owner = QWidget()
+    thumbnails = Thumbnails(state, lambda *args: None, parent=owner, pool=pool)
+    pool.start(Hold())  # the decode waits behind this one
+    thumbnails.request("b1001", "ab" * 32, local=demo_picture(64, 48))
+    shiboken6.delete(owner)  # the window goes, the decode not yet run
+    release.set()
+    assert pool.waitForDone(10_000)
+    qtbot.wait(50)  # the queued result, to no one

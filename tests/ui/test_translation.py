@@ -8,7 +8,7 @@ import ast
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from PySide6.QtCore import QTranslator
+from PySide6.QtCore import Qt, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from console.client.errors import ClientError, ConnectionLost
@@ -130,3 +130,39 @@ def test_every_server_error_code_has_a_chinese_text() -> None:
     for code in ErrorCode:
         text = error_text(ClientError(code, "english words from the server"))
         assert "english" not in text and any("\u4e00" <= ch <= "\u9fff" for ch in text), code
+
+
+def test_image_and_card_previews_read_in_the_ui_language(qapp: QApplication, state, fake) -> None:
+    """Issue 13: the row preview of an image or a card is stored in Chinese (search and the buyer's
+    fallback read it) and shown in the console's language."""
+    from console.protocol.cards import OrderCard
+    from console.ui.fake_backend import CATALOG, demo_picture
+    from console.ui.labels import preview_text
+    from console.ui.reception_model import ConversationRole, ReceptionModel
+
+    fake.buyer_sends_image("b1001", demo_picture(40, 30))
+    fake.buyer_card("b1002", CATALOG[0])
+    fake.buyer_card("b1003", OrderCard(order="TB1", state="paid"))
+    model = ReceptionModel()
+    model.load(state.conversations.values())
+
+    def tips() -> dict[str, str]:
+        found = {}
+        for section in range(model.rowCount()):
+            parent = model.index(section, 0)
+            for row in range(model.rowCount(parent)):
+                index = model.index(row, 0, parent)
+                found[index.data(ConversationRole).id] = index.data(Qt.ItemDataRole.ToolTipRole).split("\n", 1)[1]
+        return found
+
+    assert state.conversations["b1001"].last_text == "[图片]"
+    assert [tips()[c] for c in ("b1001", "b1002", "b1003")] == ["[图片]", "[商品] 碎花连衣裙 M码", "[订单] TB1"]
+    translators = install_translator(qapp, "en")
+    try:
+        assert [tips()[c] for c in ("b1001", "b1002", "b1003")] == ["[Image]", "[Product] 碎花连衣裙 M码", "[Order] TB1"]
+        assert preview_text("[催付] TB1") == "[Payment reminder] TB1"
+        assert preview_text("[商品]没有空格") == "[商品]没有空格"  # a buyer's own words, not a card
+        assert state.conversations["b1002"].last_text == "[商品] 碎花连衣裙 M码"  # stored as it was
+    finally:
+        for translator in translators:
+            qapp.removeTranslator(translator)
