@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     def data_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+        store_args(p)
 
     add = sub.add_parser("add", help="create an account")
     add.add_argument("name")
@@ -73,11 +74,28 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _open(args: argparse.Namespace) -> tuple[Store, Accounts]:
-    from console.server.accounts import Accounts
+def store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default=None, metavar="URL", help="the shop's PostgreSQL (as fenliu server --store)")
+    p.add_argument("--shop", default="default", metavar="NAME", help="with --store: the shop (default: default)")
+
+
+def open_store(args: argparse.Namespace, *, own: bool = False) -> Store:
+    """The data folder's SQLite store, or the shop's on PostgreSQL (``--store``). A command does
+    not take the shop's lock (a running server holds it) unless ``own``: it only writes what the
+    server reads afresh (accounts, tokens)."""
     from console.server.store import Store
 
-    store = Store.open(args.data)
+    if args.store is None:
+        return Store.open(args.data)
+    from console.server.pgstore import PgStore
+
+    return PgStore(args.store, shop=args.shop, own=own, local_dir=args.data)
+
+
+def _open(args: argparse.Namespace) -> tuple[Store, Accounts]:
+    from console.server.accounts import Accounts
+
+    store = open_store(args)
     return store, Accounts(store)
 
 
@@ -158,13 +176,23 @@ def _buyer(args: argparse.Namespace) -> int:
     from console.server.store import FolderLock, Store, default_data_dir
 
     folder = args.data if args.data is not None else default_data_dir()
-    pid = FolderLock.holder(folder)
-    if pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
+    pid = FolderLock.holder(folder) if args.store is None else None
+    if args.store is not None:
+        from console.server.store import StoreError
+
+        try:
+            store = open_store(args, own=True)  # a server owning the shop keeps buyer kinds in memory
+        except StoreError as exc:
+            print(f"fenliu accounts buyer: {exc} (a running server keeps buyer kinds in memory: stop it, run this "
+                  "command again, then start the server)", file=sys.stderr)
+            return 1
+    elif pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
         print(f"fenliu accounts buyer: a fenliu server (PID {pid or '?'}) is serving {folder} and keeps buyer "
               "kinds in memory, so it would not see this change. Stop the server, run this command again, "
               "then start the server.", file=sys.stderr)
         return 1
-    store = Store.open(args.data)
+    else:
+        store = Store.open(args.data)
     try:
         Directory(store).set_kind(args.id, Kind(args.kind), name=args.name)
         store.flush()

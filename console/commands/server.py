@@ -14,6 +14,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help="keep the shop in PostgreSQL (postgresql://user@host/database) instead of the SQLite data "
+                             "folder; one schema per shop, owned by one server at a time (docs/ARCHITECTURE.md)")
+    parser.add_argument("--shop", default="default", metavar="NAME",
+                        help="with --store: the shop this server routes (its schema is shop_NAME; default: default)")
+    parser.add_argument("--standby", action="store_true",
+                        help="with --store: if another server owns the shop, wait and take it over when that one "
+                             "stops or dies, instead of refusing to start")
     parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
                         help="shop policy TOML; it replaces the policy in force (default: the policy in force in the data "
                              "folder, the last one applied; on a new data folder resources/policy.example.toml)")
@@ -51,11 +59,16 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
+        store=args.store, shop=args.shop, standby=args.standby,
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
         faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
     )
     try:
+        if (args.shop != "default" or args.standby) and args.store is None:
+            raise ServerError("--shop and --standby go with --store postgresql://… (a SQLite data folder is one shop)")
+        if args.demo_password and args.store is not None:
+            raise ServerError("--demo-password is for the SQLite demo; on PostgreSQL add accounts with fenliu accounts")
         if args.demo_password:
             pid = FolderLock.holder(args.data if args.data is not None else default_data_dir())
             if pid is not None:  # another server: say so before writing anything

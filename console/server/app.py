@@ -60,6 +60,9 @@ class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
     port: int = 8765
     data_dir: Path | None = None  # None: the per-user data folder
+    store: str | None = None  # a postgresql:// URL: the shop lives there (pgstore.py), not in data_dir
+    shop: str = "default"  # the shop's name on PostgreSQL (its schema is shop_<name>)
+    standby: bool = False  # PostgreSQL: wait for the shop's lock instead of refusing to start
     policy_file: Path | None = None  # None: the policy in force in the data folder, else the example
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
@@ -125,6 +128,13 @@ def _loop_running() -> bool:
     return True
 
 
+class _NoLock:
+    """No folder lock (PostgreSQL: the store holds the shop's advisory lock)."""
+
+    def release(self) -> None:
+        pass
+
+
 class Server:
     """One running routing server."""
 
@@ -139,7 +149,7 @@ class Server:
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
         self.failure: BaseException | None = None  # the database stopped taking writes
-        self._lock: FolderLock | None = None
+        self._lock: FolderLock | _NoLock | None = None
         self.failed = asyncio.Event()
 
     @property
@@ -161,23 +171,28 @@ class Server:
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         tls = self._tls()
-        lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
-        try:
-            lock.acquire()  # before the database is opened: a second server touches nothing
-        except StoreError as exc:
-            raise ServerError(str(exc)) from None
-        except OSError as exc:
-            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server must "
-                              "create files in it. Make it writable by this user, or start the server with "
-                              "--data pointing at a folder you can write.") from None
-        try:
-            store = Store.open(lock.folder, synchronous=cfg.synchronous)
-        except StoreError as exc:
-            lock.release()
-            raise ServerError(str(exc)) from None
-        except BaseException:
-            lock.release()
-            raise
+        lock: FolderLock | _NoLock
+        if cfg.store is not None:
+            lock = _NoLock()  # PostgreSQL: the shop's advisory lock, taken by the store, says who routes it
+            store = await self._open_pg(cfg)
+        else:
+            lock = folder_lock = FolderLock(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+            try:
+                folder_lock.acquire()  # before the database is opened: a second server touches nothing
+            except StoreError as exc:
+                raise ServerError(str(exc)) from None
+            except OSError as exc:
+                raise ServerError(f"the data folder {folder_lock.folder} cannot be used ({exc.strerror}): the server must "
+                                  "create files in it. Make it writable by this user, or start the server with "
+                                  "--data pointing at a folder you can write.") from None
+            try:
+                store = Store.open(folder_lock.folder, synchronous=cfg.synchronous)
+            except StoreError as exc:
+                lock.release()
+                raise ServerError(str(exc)) from None
+            except BaseException:
+                lock.release()
+                raise
         self._lock = lock
         try:
             policies = PolicyLog(store)
@@ -214,6 +229,8 @@ class Server:
             raise
         self.store, self.shop = store, shop
         store.on_failure(self._store_failed)
+        if store.dialect == "postgresql":
+            store.watch()  # type: ignore[attr-defined]  # a lost connection (and lock) is noticed while idle
         self.logins = LoginGate(cfg.limits, Accounts.verify_password)
         doorway = Doorway(cfg.limits.prelogin_per_address)
         self._agents = AgentSide(shop, accounts, cfg.limits, self.logins, doorway)
@@ -237,7 +254,26 @@ class Server:
         if cfg.gateway_key is None and not _loopback(cfg.host):
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
-        log.info("fenliu server listening on %s (data %s)", self.url, store.path.parent)
+        log.info("fenliu server listening on %s (data %s)", self.url,
+                 store.where if store.dialect == "postgresql" else store.path.parent)  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _open_pg(cfg: ServerConfig) -> Store:
+        """The shop's store on PostgreSQL, its lock taken (a standby waits for it in a thread, so
+        the loop still answers signals)."""
+        from console.server.pgstore import PgStore, is_url
+
+        assert cfg.store is not None
+        if not is_url(cfg.store):
+            raise ServerError(f"--store {cfg.store!r}: give a postgresql://user@host/database URL "
+                              "(or leave --store out to use the SQLite data folder)")
+        try:
+            def open_store() -> PgStore:
+                return PgStore(cfg.store or "", shop=cfg.shop, synchronous=cfg.synchronous, standby=cfg.standby,
+                               local_dir=cfg.data_dir)
+            return await asyncio.to_thread(open_store) if cfg.standby else open_store()
+        except StoreError as exc:
+            raise ServerError(str(exc)) from None
 
     def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless

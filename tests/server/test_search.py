@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from console.protocol.messages import (
     Arrive,
     CloseSession,
@@ -148,6 +150,7 @@ def test_results_page_on_with_the_cursor(tmp_path: Path) -> None:
     run(scenario())
 
 
+@pytest.mark.sqlite_only  # the FTS5 backfill
 def test_a_database_without_the_index_gets_it_backfilled_whatever_its_version(tmp_path: Path) -> None:
     """Schema 3 had no search index; and a database some other migration left at the current
     version without it (or without a trigger) is mended the same way: created, then rebuilt."""

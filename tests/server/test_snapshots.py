@@ -13,6 +13,8 @@ from console.server import driver as driver_module
 from console.server.driver import EngineDriver
 from console.server.store import Store
 
+from .helpers import open_store
+
 POLICY = """
 preset = "douyin"
 seed = 5
@@ -46,7 +48,7 @@ def busy_day(driver: EngineDriver) -> None:
 
 
 def start(folder: Path, clock: Clock) -> tuple[Store, EngineDriver]:
-    store = Store.open(folder)
+    store = open_store(folder)
     driver = EngineDriver(store, clock=clock)
     driver.restore(load_policy_toml(POLICY), POLICY)
     return store, driver
