@@ -89,14 +89,15 @@ class Cluster:
         return subprocess.run([str(self.bindir / args[0]), *args[1:]], capture_output=True, text=True,
                               check=check, cwd=self.folder, **kwargs)  # type: ignore[call-overload]
 
-    def start(self) -> None:
+    def start(self, *, fsync: bool = False) -> None:
         data = self.folder / "data"
+        durable = "-c fsync=on" if fsync else "-c fsync=off -c full_page_writes=off"
         try:
             self._run("initdb", "-D", str(data), "-U", "fenliu", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
                       "--no-sync")
             self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "log"), "-w", "-t", "60", "-o",
-                      f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
-                      "-c max_connections=200 -c shared_buffers=32MB", "start")
+                      f"-k {self.socket_dir} -c listen_addresses='' {durable} "
+                      "-c max_connections=200 -c shared_buffers=128MB", "start")
             self._run("createdb", "-h", str(self.socket_dir), "-U", "fenliu", "fenliu")
         except subprocess.CalledProcessError as exc:
             log = (self.folder / "log").read_text(errors="replace")[-2000:] if (self.folder / "log").exists() else ""
@@ -109,8 +110,9 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start() -> Cluster:
-    """Start a throwaway cluster (installing PostgreSQL when missing and possible)."""
+def start(*, fsync: bool = False) -> Cluster:
+    """Start a throwaway cluster (installing PostgreSQL when missing and possible); ``fsync``:
+    durable as a real deployment (benchmarks), else fast (tests)."""
     bindir = _bindir()
     if bindir is None:
         _install()
@@ -125,5 +127,5 @@ def start() -> Cluster:
         for path in (folder, folder / "sock"):
             os.chown(path, user.pw_uid, user.pw_gid)
     cluster = Cluster(folder, bindir, user)
-    cluster.start()
+    cluster.start(fsync=fsync)
     return cluster

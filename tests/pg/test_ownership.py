@@ -19,10 +19,10 @@ import psycopg
 import pytest
 
 from console.protocol.messages import Arrive, Say, SayAck
+from console.routing.policy import load_policy_toml
 from console.server.app import ensure_demo_accounts
 from console.server.pgstore import PgStore, shop_lock_key
 from console.server.store import StoreFailed
-from console.routing.policy import load_policy_toml
 from tests.server.helpers import PASSWORD, POLICY, Client, run, write_policy
 from tests.server.test_reception import buyer
 
@@ -199,3 +199,58 @@ def test_a_second_store_is_refused_while_the_first_owns_the_shop(pg_url: str, tm
     finally:
         first.close()
     PgStore(pg_url, shop="twice", local_dir=tmp_path).close()  # released with the first
+
+
+def test_a_standby_takes_over_a_killed_owner_on_its_port_with_nothing_lost(pg_url: str, tmp_path: Path) -> None:
+    """kill -9 of the owner: the standby (same --port) takes the lock, rebuilds from the database
+    and serves; every acknowledged message is there once and the buyer's session goes on."""
+    import signal
+    import socket
+
+    from console.protocol.messages import Open, Reply, ReplyAck
+    from tests.server.test_reception import online
+
+    shop = "takeover"
+    write_policy(tmp_path)
+    _seed(pg_url, shop, tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+
+    async def scenario() -> None:
+        owner = await _spawn(pg_url, shop, tmp_path, "--port", port)
+        standby: asyncio.subprocess.Process | None = None
+        try:
+            served = await _listening(owner)
+            standby = await _spawn(pg_url, shop, tmp_path, "--port", port, "--standby")
+            a1 = await online(served, "a1")
+            b1 = await buyer(served, "b1")
+            routed = await b1.request(Arrive(entry="product_detail"))
+            assert routed.to in ("agent:a1", "a1") or getattr(routed, "name", "") == "小美", routed
+            acked: dict[str, int] = {}
+            for i in range(10):
+                ack = await b1.request(Say(text=f"问题{i}", client_id=f"m{i}"))
+                assert isinstance(ack, SayAck)
+                acked[f"m{i}"] = ack.message_id
+                reply = await a1.request(Reply(conversation="b1", text=f"回答{i}", client_id=f"c{i}"))
+                assert isinstance(reply, ReplyAck)
+                acked[f"c{i}"] = reply.message_id
+            owner.send_signal(signal.SIGKILL)
+            await owner.wait()
+
+            taken = await _listening(standby)
+            assert taken.url.endswith(f":{port}")  # same address: clients reconnect where they were
+            a1 = await Client.agent(taken)
+            await a1.login("a1")
+            history = await a1.request(Open(conversation="b1", limit=500))
+            assert {m.client_id: m.id for m in history.messages} == acked  # each once, none lost
+            b1 = await buyer(taken, "b1")
+            ack = await b1.request(Say(text="还在吗", client_id="m-after"))
+            assert isinstance(ack, SayAck) and not ack.duplicate
+        finally:
+            for process in (owner, standby):
+                if process is not None and process.returncode is None:
+                    process.kill()
+                    await process.wait()
+
+    run(scenario())
