@@ -54,6 +54,8 @@ import psycopg
 from psycopg import pq
 from psycopg.adapt import Dumper, Loader
 
+from console.protocol.codec import ProtocolError
+from console.protocol.messages import ErrorCode
 from console.server.store import (
     _SCHEMA,
     SCHEMA_VERSION,
@@ -249,6 +251,14 @@ class Cursor:
         return iter(self.fetchall())
 
 
+def _no_nul(params: Sequence[Any]) -> None:
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a request carrying one is refused as
+    invalid, with nothing sent to the database (so the batch is untouched), instead of failing."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise ProtocolError(ErrorCode.INVALID, "text cannot contain NUL (U+0000) characters")
+
+
 class Connection:
     """The psycopg connection seen through ``sqlite3.Connection``'s calls that the server makes."""
 
@@ -261,6 +271,7 @@ class Connection:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        _no_nul(params)
         if sql.startswith("PRAGMA data_version"):
             # revocation.py asks whether another process wrote: here, always look (one query a second)
             return Cursor([(time.monotonic_ns(),)], 1, None)
@@ -281,7 +292,10 @@ class Connection:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         text, _ = translate(sql)
         cursor = self.raw.cursor()
-        cursor.executemany(text, list(rows))
+        rows = list(rows)
+        for row in rows:
+            _no_nul(row)
+        cursor.executemany(text, rows)
         return Cursor([], cursor.rowcount, None)
 
     def cursor(self) -> _TupleCursor:
