@@ -36,7 +36,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ``store_kind`` fixture is parametrized here, SQLite only for tests marked ``sqlite_only``."""
     if "store_kind" in metafunc.fixturenames:
         only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        metafunc.parametrize("store_kind", ["sqlite"] if only else ["sqlite", "postgresql"], indirect=True)
+        wanted = os.environ.get("FENLIU_TEST_STORES", "sqlite,postgresql").split(",")  # sqlite: one store only
+        kinds = [k for k in ("sqlite", "postgresql") if k in wanted and not (only and k != "sqlite")]
+        metafunc.parametrize("store_kind", kinds or ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="session")

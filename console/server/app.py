@@ -53,6 +53,7 @@ log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
 STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
+STANDBY_POLL = 0.25  # seconds between a standby's tries of its shop's lock (PostgreSQL)
 
 
 @dataclass
@@ -259,21 +260,27 @@ class Server:
 
     @staticmethod
     async def _open_pg(cfg: ServerConfig) -> Store:
-        """The shop's store on PostgreSQL, its lock taken (a standby waits for it in a thread, so
-        the loop still answers signals)."""
-        from console.server.pgstore import PgStore, is_url
+        """The shop's store on PostgreSQL, its lock taken. A standby tries the lock every
+        ``STANDBY_POLL`` seconds (on the loop, so a stop interrupts the wait)."""
+        from console.server.pgstore import PgStore, ShopOwned, is_url
 
         assert cfg.store is not None
         if not is_url(cfg.store):
             raise ServerError(f"--store {cfg.store!r}: give a postgresql://user@host/database URL "
                               "(or leave --store out to use the SQLite data folder)")
-        try:
-            def open_store() -> PgStore:
-                return PgStore(cfg.store or "", shop=cfg.shop, synchronous=cfg.synchronous, standby=cfg.standby,
-                               local_dir=cfg.data_dir)
-            return await asyncio.to_thread(open_store) if cfg.standby else open_store()
-        except StoreError as exc:
-            raise ServerError(str(exc)) from None
+        told = False
+        while True:
+            try:
+                return PgStore(cfg.store, shop=cfg.shop, synchronous=cfg.synchronous, local_dir=cfg.data_dir)
+            except ShopOwned as exc:
+                if not cfg.standby:
+                    raise ServerError(str(exc)) from None
+                if not told:
+                    log.info("standing by: %s; this server takes the shop when that one stops", exc.holder_text)
+                    told = True
+                await asyncio.sleep(STANDBY_POLL)  # a stop (SIGTERM, Ctrl+C) cancels the wait here
+            except StoreError as exc:
+                raise ServerError(str(exc)) from None
 
     def _choose_policy(self, stored: Applied | None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless
@@ -404,7 +411,17 @@ class Server:
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
-    await server.start()
+    starting = asyncio.ensure_future(server.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # stopped while starting (a standby waiting for its shop): nothing opened
+        starting.cancel()
+        try:
+            await starting
+        except asyncio.CancelledError:
+            return
+    stopping.cancel()
+    starting.result()  # a failed start raises here
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -118,6 +118,7 @@ class ShopOwned(StoreError):
     def __init__(self, shop: str, holder: str | None) -> None:
         self.shop, self.holder = shop, holder
         who = f" (PostgreSQL backend of {holder})" if holder else ""
+        self.holder_text = f"the shop {shop!r} is served by another fenliu server{who}"
         super().__init__(
             f"the shop {shop!r} is served by another fenliu server{who}: each shop is routed by one process "
             "at a time. Stop that server first, or start this one with --standby to take the shop over when "
@@ -265,6 +266,7 @@ class Connection:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
         self.savepoints = 0
+        self.before_close: Callable[[], None] | None = None
 
     @property
     def in_transaction(self) -> bool:
@@ -302,6 +304,8 @@ class Connection:
         return _TupleCursor(self)
 
     def close(self) -> None:
+        if self.before_close is not None:
+            self.before_close()
         self.raw.close()
 
 
@@ -411,10 +415,10 @@ class PgStore(Store):
     dialect = "postgresql"
     errors = (psycopg.Error,)
 
-    def __init__(self, url: str, *, shop: str = "default", synchronous: str = "FULL", standby: bool = False,
-                 own: bool = True, local_dir: Path | None = None) -> None:
-        """``own``: take the shop's lock (a server; refused with ``ShopOwned`` when another has it,
-        or waiting for it when ``standby``). Command-line tools that only write what a server reads
+    def __init__(self, url: str, *, shop: str = "default", synchronous: str = "FULL", own: bool = True,
+                 local_dir: Path | None = None) -> None:
+        """``own``: take the shop's lock (a server; refused with ``ShopOwned`` when another has it:
+        a standby tries again, app.py). Command-line tools that only write what a server reads
         afresh (accounts, tokens) open the shop without it."""
         self.url = url
         self.shop = shop
@@ -435,12 +439,15 @@ class PgStore(Store):
         self._watched: asyncio.AbstractEventLoop | None = None
         raw = connect(url, self.schema)
         self.db = Connection(raw)  # type: ignore[assignment]
+        self.db.before_close = self._release_lock  # type: ignore[attr-defined]
+        self._owner = False
         try:
             # COMMIT does not wait for the WAL flush; when durable, _FlushThread waits for it
             # before anything is acknowledged (see the module's text)
             raw.execute("SET synchronous_commit = off")
+            self._owner = own
             if own:
-                self._take_lock(standby)
+                self._take_lock()
             self._migrate()
         except psycopg.Error as exc:
             raw.close()
@@ -463,14 +470,9 @@ class PgStore(Store):
 
     # -- ownership --------------------------------------------------------------------------
 
-    def _take_lock(self, standby: bool) -> None:
+    def _take_lock(self) -> None:
         key = shop_lock_key(self.shop)
         raw = self.db.raw  # type: ignore[attr-defined]
-        if standby:
-            log.info("shop %s: waiting for its lock (standby)", self.shop)
-            raw.execute("SELECT pg_advisory_lock(%s)", (key,))
-            log.info("shop %s: lock taken; this process serves it", self.shop)
-            return
         got = raw.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         if not got[0]:
             holder = raw.execute(
@@ -479,16 +481,6 @@ class PgStore(Store):
                 " AND ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)",
                 (key,)).fetchone()
             raise ShopOwned(self.shop, holder[0] if holder else None)
-
-    def owns(self) -> bool:
-        """Whether this connection still holds the shop's lock (asks PostgreSQL)."""
-        raw = self.db.raw  # type: ignore[attr-defined]
-        key = shop_lock_key(self.shop)
-        row = raw.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()"
-            " AND objid = (%s::bigint & 4294967295)::oid AND classid = ((%s::bigint >> 32) & 4294967295)::oid",
-            (key, key)).fetchone()
-        return bool(row[0])
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -688,5 +680,17 @@ class PgStore(Store):
         self._unwatch()
         try:
             super().close()
+        except psycopg.Error:
+            pass
+
+    def _release_lock(self) -> None:
+        """Give the shop's lock back before the connection closes: a backend ends a moment after
+        its client leaves, and the next owner (a standby, a command) must not find it still held."""
+        if not self._owner or self.failure is not None:
+            return
+        raw = self.db.raw  # type: ignore[attr-defined]
+        try:
+            if not raw.closed and not raw.broken and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                raw.execute("SELECT pg_advisory_unlock(%s)", (shop_lock_key(self.shop),))
         except psycopg.Error:
             pass

@@ -72,13 +72,14 @@ def _holders(url: str, shop: str) -> list[int]:
             (key, key))]
 
 
-def _waiting(url: str, shop: str) -> int:
-    key = shop_lock_key(shop)
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            " AND objid = (%s::bigint & 4294967295)::oid", (key,)).fetchone()
-        return int(row[0]) if row else 0
+async def _line(process: asyncio.subprocess.Process, pattern: bytes, timeout: float = 30) -> None:
+    assert process.stderr is not None
+    while True:
+        line = await asyncio.wait_for(process.stderr.readline(), timeout)
+        if not line:
+            raise RuntimeError(f"the server exited before saying {pattern!r}")
+        if re.search(pattern, line):
+            return
 
 
 def _terminate(url: str, pid: int) -> None:
@@ -105,11 +106,7 @@ def test_two_servers_never_both_route_for_one_shop(pg_url: str, tmp_path: Path) 
 
             # a standby waits for the lock, without listening
             standby = await _spawn(pg_url, shop, tmp_path, "--standby")
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            while _waiting(pg_url, shop) < 1:
-                assert loop.time() < deadline, "the standby never asked for the lock"
-                await asyncio.sleep(0.05)
+            await _line(standby, rb"standing by: the shop 'owned' is served by another fenliu server")
             assert _holders(pg_url, shop) == [holder]
 
             # traffic on the owner while its connection is cut
@@ -247,6 +244,12 @@ def test_a_standby_takes_over_a_killed_owner_on_its_port_with_nothing_lost(pg_ur
             b1 = await buyer(taken, "b1")
             ack = await b1.request(Say(text="还在吗", client_id="m-after"))
             assert isinstance(ack, SayAck) and not ack.duplicate
+
+            # the next standby, and a stop while it waits: it leaves cleanly (systemd stop, Ctrl+C)
+            owner = await _spawn(pg_url, shop, tmp_path, "--port", port, "--standby")
+            await _line(owner, rb"standing by")
+            owner.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(owner.wait(), 30) == 0
         finally:
             for process in (owner, standby):
                 if process is not None and process.returncode is None:
