@@ -398,6 +398,15 @@ class Server:
 
     def failure_message(self) -> str:
         assert self.failure is not None
+        if self.config.store is not None:
+            return (
+                f"the shop's database could not be written ({self.failure}), so the server stopped routing "
+                f"shop {self.config.shop!r}: its connection to PostgreSQL, and with it the shop's lock, may be "
+                "gone, and another server may own the shop now. Every acknowledged message is in the database; "
+                "the request that hit the failure was not acknowledged and left nothing behind. Start `fenliu "
+                "server` again (with --standby if another server took the shop): it rebuilds routing from the "
+                "database. Run it under a supervisor (systemd Restart=always) to have that done automatically."
+            )
         return (
             f"the database could not be written ({self.failure}), so the server stopped: it never "
             "serves ahead of what is on disk. Every acknowledged message is in the database; the "

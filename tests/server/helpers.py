@@ -80,7 +80,7 @@ def write_policy(folder: Path, text: str = POLICY) -> Path:
     return path
 
 
-def test_store_url() -> str | None:
+def pg_store_url() -> str | None:
     """The throwaway PostgreSQL's URL when the test runs on PostgreSQL (conftest ``store_kind``)."""
     return os.environ.get("FENLIU_TEST_STORE") or None
 
@@ -94,7 +94,7 @@ def open_store(data: Path, *, own: bool = False, **kwargs: Any) -> Store:
     """The test's store for ``data``: the SQLite folder, or its shop on the test PostgreSQL
     (without the shop's lock unless ``own``, like the ``fenliu accounts`` commands: a test's
     server may hold it)."""
-    url = test_store_url()
+    url = pg_store_url()
     if url is None:
         return Store.open(data, **kwargs)
     from console.server.pgstore import PgStore
@@ -104,7 +104,7 @@ def open_store(data: Path, *, own: bool = False, **kwargs: Any) -> Store:
 
 def store_config(data: Path) -> dict[str, Any]:
     """``ServerConfig`` fields that put a server on the test's store."""
-    url = test_store_url()
+    url = pg_store_url()
     return {} if url is None else {"store": url, "shop": shop_of(data)}
 
 

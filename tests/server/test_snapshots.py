@@ -13,7 +13,7 @@ from console.server import driver as driver_module
 from console.server.driver import EngineDriver
 from console.server.store import Store
 
-from .helpers import open_store, test_store_url
+from .helpers import open_store, pg_store_url
 
 POLICY = """
 preset = "douyin"
@@ -68,13 +68,13 @@ def _pg(folder: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[o
 
 def snapshot_ids(folder: Path) -> list[int]:
     """The snapshots kept for ``folder`` (files, or rows on PostgreSQL), oldest first."""
-    if test_store_url() is not None:
+    if pg_store_url() is not None:
         return [int(r[0]) for r in _pg(folder, "SELECT upto FROM snapshots ORDER BY upto")]
     return sorted(int(f.stem.split("-", 1)[1]) for f in (folder / "snapshots").glob("*.pickle"))
 
 
 def spoil_snapshots(folder: Path) -> None:
-    if test_store_url() is not None:
+    if pg_store_url() is not None:
         _pg(folder, "UPDATE snapshots SET body = ?", (b"\x00",))
         return
     for file in (folder / "snapshots").glob("*.pickle"):
@@ -82,7 +82,7 @@ def spoil_snapshots(folder: Path) -> None:
 
 
 def renumber_snapshot(folder: Path, old: int, new: int) -> None:
-    if test_store_url() is not None:
+    if pg_store_url() is not None:
         _pg(folder, "UPDATE snapshots SET upto = ? WHERE upto = ?", (new, old))
         return
     (folder / "snapshots" / f"engine-{old:012d}.pickle").rename(folder / "snapshots" / f"engine-{new:012d}.pickle")
