@@ -86,7 +86,7 @@ class ServerProc:
     incarnation: int = 0
     log: Any = None
 
-    def start(self, policy: Path, standby: bool = True) -> None:
+    def start(self, policy: Path, shops: list[str], standby: bool = True) -> None:
         self.incarnation += 1
         if self.log is not None:
             self.log.close()
@@ -94,7 +94,9 @@ class ServerProc:
         bound = ["--max-shops", str(self.max_shops)] if self.max_shops is not None and self.incarnation == 1 else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "console", "server", "--port", str(self.port), "--data", str(self.folder),
-             "--store", self.url, "--policy", str(policy), *bound, *(["--standby"] if standby else [])],
+             "--store", self.url, "--policy", str(policy), *bound,
+             *(["--standby"] if standby else []),
+             *(arg for shop in shops for arg in ("--shop", shop))],  # these only: the database may hold others
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def kill(self) -> None:
@@ -273,9 +275,9 @@ async def bench(args: argparse.Namespace, url: str, folder: Path) -> dict[str, A
     takeovers: list[float] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        servers[0].start(policy)
+        servers[0].start(policy, names)
         await _wait_serving(shops[:1], servers, 60)
-        servers[1].start(policy)
+        servers[1].start(policy, names)
         tasks = [asyncio.create_task(traffic(s, servers, stop, args.interval, args.probe)) for s in shops]
         await _all_flowing(shops, 60)
         for kill in range(args.kills):
@@ -289,7 +291,7 @@ async def bench(args: argparse.Namespace, url: str, folder: Path) -> dict[str, A
                 await asyncio.sleep(0.01)
             took = (shop.last_ack - killed_at) if shop.last_ack > killed_at else float("inf")
             takeovers.append(took)
-            victim.start(policy)  # the next standby
+            victim.start(policy, names)  # the next standby
             await _all_flowing(shops, args.timeout)  # every shop served again before the next kill
             if args.verbose:
                 print(json.dumps({"kill": kill + 1, "shop": shop.shop, "server": victim.name,
