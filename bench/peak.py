@@ -78,6 +78,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from push import Child  # noqa: E402  (one way to run and measure a child process)
 
+PG_SHOP = "peak"  # --store: the PostgreSQL side's shop
+
 HOST = "127.0.0.1"
 PASSWORD = "peak-pw-1"
 TEXT = "双十一的优惠今天还能用吗？"
@@ -246,7 +248,7 @@ def write_policy(folder: Path, agents: int, cap: int) -> Path:
     return path
 
 
-def seed_accounts(data: Path, policy_file: Path) -> list[str]:
+def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None) -> list[str]:
     """The policy's accounts, created before the start, and a login token each (agent order).
     One Argon2 hash shared by all: set-up, not what is measured."""
     from console.routing.policy import load_policy_toml
@@ -258,7 +260,12 @@ def seed_accounts(data: Path, policy_file: Path) -> list[str]:
     one_hash = accounts_module.hash_password(PASSWORD)
     slow = accounts_module.hash_password
     accounts_module.hash_password = lambda password: one_hash  # type: ignore[assignment]
-    store = Store.open(data)
+    if store_url is None:
+        store = Store.open(data)
+    else:
+        from console.server.pgstore import PgStore
+
+        store = PgStore(store_url, shop=PG_SHOP, own=False, local_dir=data)
     try:
         ensure_demo_accounts(store, policy, PASSWORD)
         accounts = accounts_module.Accounts(store)
@@ -270,13 +277,14 @@ def seed_accounts(data: Path, policy_file: Path) -> list[str]:
     return tokens
 
 
-def start_server(folder: Path, policy_file: Path, pin: bool) -> Child:
-    log_path = folder / "server.log"
+def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | None = None) -> Child:
+    log_path = folder / ("server.log" if store_url is None else "server-pg.log")
     fenliu = ROOT / ".venv" / "bin" / "fenliu"
     command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    store = [] if store_url is None else ["--store", store_url, "--shop", PG_SHOP]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file)],
+            [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file), *store],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, preexec_fn=_pinned(pin))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -664,10 +672,22 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
     relay = start_relay(args.agents, args.cap, pin)
+    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
+    cluster = None
+    if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
+        url = args.store
+        if url == "local":
+            sys.path.insert(0, str(ROOT))
+            from tests import postgres
+
+            cluster = postgres.start(fsync=True)
+            url = cluster.url
+        pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
+        pg_server = start_server(folder, policy_file, pin, url)
+        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
     if pin:
         os.sched_setaffinity(0, {CLIENT_CORE})
     note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")
-    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
     lines: list[dict[str, Any]] = []
     try:
         for side in sides:
@@ -704,9 +724,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
             side.child.proc.send_signal(signal.SIGCONT)
         for side in sides:
             await side.close_all()
-        server.stop()
-        relay.stop()
-    server_side, relay_side = sides
+        for side in sides:
+            side.child.stop()
+        if cluster is not None:
+            cluster.stop()
+    server_side, relay_side = sides[0], sides[-1]
     at = server_side.knee or (rates[0] if rates else 0)
     cpu_server = server_side.lines.get(at, {}).get("cpu_us_per_msg")
     cpu_relay = relay_side.lines.get(at, {}).get("cpu_us_per_msg")
@@ -715,6 +737,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         "ratio": round(server_side.knee / relay_side.knee, 3) if relay_side.knee else None,
         "cpu_us_per_msg_server": cpu_server, "cpu_us_per_msg_relay": cpu_relay,
     }
+    if len(sides) == 3:  # --store: PostgreSQL beside SQLite; its CPU is the fenliu process's only
+        pg_side = sides[1]
+        summary["knee_server_pg"] = pg_side.knee
+        summary["cpu_us_per_msg_server_pg"] = pg_side.lines.get(at, {}).get("cpu_us_per_msg")
     print(json.dumps(summary), flush=True)
     return lines
 
@@ -736,7 +762,10 @@ def main() -> int:
                         help="failed steps in a row before a side stops climbing (default 1)")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="answered messages per close, and per new buyer (default 10)")
-    parser.add_argument("--only", choices=("server", "relay"), help="one side only (iterating; no ratio)")
+    parser.add_argument("--only", choices=("server", "server_pg", "relay"), help="one side only (iterating; no ratio)")
+    parser.add_argument("--store", metavar="URL",
+                        help="also run the server on this PostgreSQL (postgresql://…), or 'local' for a throwaway "
+                             "cluster (tests/postgres.py, fsync on), side by side with SQLite")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -3,7 +3,8 @@
 # missing, so that a second run takes well under two seconds:
 #
 #   1. system packages: Xvfb, xauth, CJK fonts and the libraries Qt 6's xcb platform loads
-#      (and python3-venv when `python3 -m venv` cannot work). Installed with apt-get, through
+#      (and python3-venv when `python3 -m venv` cannot work), and PostgreSQL for the tests that
+#      run the server on it (without it those are skipped with the reason). Installed with apt-get, through
 #      sudo when not root. When that is impossible the missing ones are listed and we go on:
 #      tests that need a display are then skipped with a reason, the offscreen ones still run.
 #   2. .venv made with python3 (3.11 or newer), with `pip install -e '.[test]'`, redone only
@@ -25,6 +26,7 @@ SYSTEM_PACKAGES=(
     libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
     libegl1 libgl1 libdbus-1-3 libfontconfig1
     libpulse0  # QtMultimedia (the alert sounds) loads it, even where there is no sound card
+    postgresql  # the tests' throwaway PostgreSQL (tests/postgres.py); its contrib has pg_trgm
 )
 
 # Two bootstraps at once (make run in one shell, make test in another) take turns.

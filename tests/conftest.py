@@ -31,6 +31,31 @@ def xvfb_available() -> bool:
     return shutil.which("Xvfb") is not None or shutil.which("xvfb-run") is not None
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The server and reliability tests run on both stores (issue 15): their autouse
+    ``store_kind`` fixture is parametrized here, SQLite only for tests marked ``sqlite_only``."""
+    if "store_kind" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        wanted = os.environ.get("FENLIU_TEST_STORES", "sqlite,postgresql").split(",")  # sqlite: one store only
+        kinds = [k for k in ("sqlite", "postgresql") if k in wanted and not (only and k != "sqlite")]
+        metafunc.parametrize("store_kind", kinds or ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL (tests/postgres.py), started on first use, stopped at the end."""
+    from tests import postgres
+
+    try:
+        cluster = postgres.start()
+    except postgres.Unavailable as exc:
+        pytest.skip(f"PostgreSQL cannot be started here: {exc}")
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The root of the Fenliu checkout (where ``pyproject.toml`` is)."""

@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
         p.add_argument("--shop", default=None, metavar="NAME",
                        help="the shop the account belongs to (default: the shop 'default', the data folder itself)")
+        store_args(p)
 
     add = sub.add_parser("add", help="create an account")
     add.add_argument("name")
@@ -75,11 +76,29 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _open(args: argparse.Namespace) -> tuple[Store, Accounts]:
-    from console.server.accounts import Accounts
+def store_args(p: argparse.ArgumentParser) -> None:
+    """``--store``: the shops' PostgreSQL (``--shop`` names the shop, as on SQLite)."""
+    p.add_argument("--store", default=None, metavar="URL", help="the shops' PostgreSQL (as fenliu server --store)")
+
+
+def open_store(args: argparse.Namespace, *, own: bool = False) -> Store:
+    """The data folder's SQLite store, or the shop's on PostgreSQL (``--store``). A command does
+    not take the shop's lock (a running server holds it) unless ``own``: it only writes what the
+    server reads afresh (accounts, tokens)."""
     from console.server.store import Store
 
-    store = Store.open(shop_folder(args))
+    if args.store is None:
+        return Store.open(shop_folder(args))
+    from console.server.deployment import DEFAULT_SHOP
+    from console.server.pgstore import PgStore
+
+    return PgStore(args.store, shop=args.shop or DEFAULT_SHOP, own=own, local_dir=args.data)
+
+
+def _open(args: argparse.Namespace) -> tuple[Store, Accounts]:
+    from console.server.accounts import Accounts
+
+    store = open_store(args)
     return store, Accounts(store)
 
 
@@ -178,14 +197,25 @@ def _buyer(args: argparse.Namespace) -> int:
     from console.server.directory import Directory
     from console.server.store import FolderLock, Store
 
-    folder = shop_folder(args)
-    pid = FolderLock.holder(folder)
-    if pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
+    folder = shop_folder(args) if args.store is None else None
+    pid = FolderLock.holder(folder) if folder is not None else None
+    if args.store is not None:
+        from console.server.store import StoreError
+
+        try:
+            store = open_store(args, own=True)  # a server owning the shop keeps buyer kinds in memory
+        except StoreError as exc:
+            print(f"fenliu accounts buyer: {exc} (a running server keeps buyer kinds in memory: stop it, run this "
+                  "command again, then start the server)", file=sys.stderr)
+            return 1
+    elif pid is not None:  # accounts (add, passwd, ...) are read at each login; buyer kinds are cached
         print(f"fenliu accounts buyer: a fenliu server (PID {pid or '?'}) is serving {folder} and keeps buyer "
               "kinds in memory, so it would not see this change. Stop the server, run this command again, "
               "then start the server.", file=sys.stderr)
         return 1
-    store = Store.open(folder)
+    else:
+        assert folder is not None
+        store = Store.open(folder)
     try:
         Directory(store).set_kind(args.id, Kind(args.kind), name=args.name)
         store.flush()

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from console.commands.accounts import open_store, store_args
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("policy", help="check, apply and list shop policies")
@@ -32,6 +34,7 @@ def register(subparsers: Any) -> None:
                                              "last one is what the next start uses unless --policy is given. "
                                              "Read while the server runs, too.")
     history.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    store_args(history)
     history.add_argument("--show", type=int, default=None, metavar="N", help="print the TOML of entry N")
     history.add_argument("--shop", default=None, metavar="NAME", help="the shop (default: the shop 'default')")
     history.set_defaults(func=run_history)
@@ -54,11 +57,9 @@ def run_check(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    from console.commands.accounts import shop_folder
     from console.server.policy_log import PolicyLog
-    from console.server.store import Store
 
-    store = Store.open(shop_folder(args))
+    store = open_store(args)
     try:
         applied = PolicyLog(store).history()
     finally:

@@ -14,6 +14,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port; the log line says which)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help="keep the shops in PostgreSQL (postgresql://user@host/database) instead of the SQLite data "
+                             "folder; one schema per shop, each owned by one server at a time (docs/ARCHITECTURE.md)")
+    parser.add_argument("--standby", action="store_true",
+                        help="with --store: wait while other servers own every shop, and keep taking over the shops "
+                             "whose server stops or dies (up to --max-shops), instead of refusing to start")
     parser.add_argument("--policy", type=Path, default=None, metavar="FILE",
                         help="the policy of the shop 'default' (the data folder itself); it replaces the policy in force "
                              "(default: the policy in force in the data folder, the last one applied; on a new data "
@@ -62,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger("websockets.server").setLevel(logging.WARNING)
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
+        store=args.store, standby=args.standby,
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
         faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
@@ -71,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
         print("fenliu server: --max-shops must be at least 1", file=sys.stderr)
         return 2
     try:
+        if args.standby and args.store is None:
+            raise ServerError("--standby goes with --store postgresql://… (on SQLite a shop is a folder of one machine)")
+        if args.demo_password and args.store is not None:
+            raise ServerError("--demo-password is for the SQLite demo; on PostgreSQL add accounts with fenliu accounts")
         if args.demo_password:
             deployment = Deployment(args.data if args.data is not None else default_data_dir())
             for name in config.shops or deployment.names() or [DEFAULT_SHOP]:

@@ -57,6 +57,7 @@ log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
 STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
+STANDBY_POLL = 0.25  # seconds between a standby's tries of its shop's lock (PostgreSQL)
 
 
 @dataclass
@@ -64,6 +65,8 @@ class ServerConfig:
     host: str = "127.0.0.1"  # loopback unless told otherwise (issue 6)
     port: int = 8765
     data_dir: Path | None = None  # None: the per-user data folder
+    store: str | None = None  # a postgresql:// URL: the shop lives there (pgstore.py), not in data_dir
+    standby: bool = False  # PostgreSQL: wait for shops' locks (and keep trying those others hold)
     policy_file: Path | None = None  # None: the policy in force in the data folder, else the example
     cert: Path | None = None  # TLS (wss) when both are given
     key: Path | None = None
@@ -74,7 +77,7 @@ class ServerConfig:
     synchronous: str = "FULL"  # see store.py
     ping_interval: float = 20.0  # keepalive; a console that stops answering is dropped
     clock: Callable[[], float] = time.time  # the wall clock; tests move it (midnight, token expiry)
-    shops: tuple[str, ...] = ()  # the shops to serve (issue 15); () every shop of the data folder
+    shops: tuple[str, ...] = ()  # the shops to serve (issue 15); () every shop of the data folder (or database)
     max_shops: int = MAX_SHOPS  # at most this many; shops another server holds are left to it
 
 
@@ -131,12 +134,23 @@ def _loop_running() -> bool:
     return True
 
 
+class _NoLock:
+    """No folder lock (PostgreSQL: the store holds the shop's advisory lock). ``folder``: where
+    this process keeps the shop's local files (images), none of its database."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def release(self) -> None:
+        pass
+
+
 @dataclass
 class ShopHost:
     """One shop a server serves: its folder lock, store, live shop and endpoints (issue 15)."""
 
     name: str
-    lock: FolderLock
+    lock: FolderLock | _NoLock
     store: Store
     shop: Shop
     accounts: Accounts
@@ -163,6 +177,7 @@ class Server:
         self._closed = asyncio.Event()
         self._open = 0  # connections being served
         self.failure: BaseException | None = None  # the database stopped taking writes
+        self._standby_task: asyncio.Task[None] | None = None  # PostgreSQL --standby: takes shops that free up
         self.failed = asyncio.Event()
 
     @property
@@ -203,42 +218,52 @@ class Server:
             raise ServerError(str(exc)) from None
         tls = self._tls()
         deployment = Deployment(cfg.data_dir if cfg.data_dir is not None else default_data_dir())
+        held: tuple[type[BaseException], ...] = (FolderInUse,)
         try:
-            names = list(cfg.shops) if cfg.shops else (deployment.names() or [DEFAULT_SHOP])
-            if cfg.policy_file is not None and DEFAULT_SHOP not in names:
-                raise ServerError(f"--policy is the policy of the shop {DEFAULT_SHOP!r}, which is not served here "
-                                  f"(shops: {', '.join(names)}); change another shop's policy with "
-                                  "fenliu policy apply FILE --shop NAME")
-            for name in names:
-                if not deployment.exists(name) and name != DEFAULT_SHOP:
-                    raise ServerError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} "
-                                      "--policy FILE)")
+            if cfg.store is not None:  # one schema and one advisory lock per shop (pgstore.py)
+                from console.server.pgstore import ShopOwned, is_url, shop_names
+
+                if not is_url(cfg.store):
+                    raise ServerError(f"--store {cfg.store!r}: give a postgresql://user@host/database URL "
+                                      "(or leave --store out to use the SQLite data folder)")
+                held = (ShopOwned,)
+                try:
+                    names = list(cfg.shops) if cfg.shops else (shop_names(cfg.store) or [DEFAULT_SHOP])
+                except StoreError as exc:
+                    raise ServerError(str(exc)) from None
+            else:
+                names = list(cfg.shops) if cfg.shops else (deployment.names() or [DEFAULT_SHOP])
+                if cfg.policy_file is not None and DEFAULT_SHOP not in names:
+                    raise ServerError(f"--policy is the policy of the shop {DEFAULT_SHOP!r}, which is not served here "
+                                      f"(shops: {', '.join(names)}); change another shop's policy with "
+                                      "fenliu policy apply FILE --shop NAME")
+                for name in names:
+                    if not deployment.exists(name) and name != DEFAULT_SHOP:
+                        raise ServerError(f"no shop {name!r} in {deployment.root} (add it: fenliu shops add {name} "
+                                          "--policy FILE)")
         except ShopError as exc:
             raise ServerError(str(exc)) from None
         self.logins = LoginGate(cfg.limits, Accounts.verify_password)
         doorway = Doorway(cfg.limits.prelogin_per_address)
         busy: list[str] = []
+        told = False
         try:
-            for name in names:
-                if len(self.hosts) >= cfg.max_shops:
-                    log.info("serving %d shops (--max-shops); %s left to another server", cfg.max_shops,
-                             ", ".join(names[names.index(name):]))
+            while True:
+                busy = self._take_shops(deployment, names, doorway, held)
+                if self.hosts or not (cfg.store is not None and cfg.standby):
                     break
-                try:
-                    self.hosts[name] = self._open_shop(deployment, name, doorway)
-                except FolderInUse as exc:  # another process serves it (issue 15: one owner per shop)
-                    busy.append(str(exc))
-                    log.info("shop %s: served by another server (PID %s)", name, exc.pid)
+                if not told:  # a standby with nothing to serve yet: keep trying (a stop cancels the wait)
+                    log.info("standing by: %s; this server takes a shop when its owner stops", busy[0])
+                    told = True
+                await asyncio.sleep(STANDBY_POLL)
             if not self.hosts:
                 raise ServerError(busy[0] if busy else f"no shop to serve in {deployment.root}")
         except BaseException:
             self._close_hosts()
             raise
         self.store, self.shop, self.revocations = self.host.store, self.host.shop, self.host.revocations
-        loop = asyncio.get_running_loop()
         for host in self.hosts.values():
-            host.store.on_failure(self._store_failed)
-            host.revocation_task = loop.create_task(host.revocations.watch(), name=f"revocations {host.name}")
+            self._serve_host(host)
         self._ws = await serve(
             self._handler,
             cfg.host,
@@ -256,43 +281,120 @@ class Server:
         if cfg.gateway_key is None and not _loopback(cfg.host):
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
-        log.info("fenliu server listening on %s (data %s; shops %s)", self.url, deployment.root,
-                 ", ".join(self.hosts))
+        if cfg.store is not None and cfg.standby and busy:
+            self._standby_task = asyncio.get_running_loop().create_task(
+                self._stand_by(deployment, names, doorway, held), name="standby")
+        if cfg.store is not None:
+            from console.server.pgstore import redact
+
+            where = f"PostgreSQL {redact(cfg.store)}"
+        else:
+            where = f"data {deployment.root}"
+        log.info("fenliu server listening on %s (%s; shops %s)", self.url, where, ", ".join(self.hosts))
+
+    def _take_shops(self, deployment: Deployment, names: list[str], doorway: Doorway,
+                    held: tuple[type[BaseException], ...]) -> list[str]:
+        """Open every shop of ``names`` not served here and not held by another process, up to
+        ``--max-shops`` (issue 15: processes sharing one database spread the shops). Returns why
+        each of the others is not served (held by another server)."""
+        cfg = self.config
+        busy: list[str] = []
+        for name in names:
+            if name in self.hosts:
+                continue
+            if len(self.hosts) >= cfg.max_shops:
+                busy.append(f"shop {name}: left to another server (--max-shops {cfg.max_shops})")
+                continue
+            try:
+                self.hosts[name] = self._open_shop(deployment, name, doorway)
+            except held as exc:  # another process serves it (issue 15: one owner per shop)
+                busy.append(str(exc))
+                log.debug("shop %s: served by another server", name)
+        return busy
+
+    def _serve_host(self, host: ShopHost) -> None:
+        """A shop just opened starts serving: failures stop the server, revocations are watched."""
+        host.store.on_failure(self._store_failed)
+        if host.store.dialect == "postgresql":
+            host.store.watch()  # type: ignore[attr-defined]  # a lost connection (and lock) is noticed while idle
+        host.revocation_task = asyncio.get_running_loop().create_task(host.revocations.watch(),
+                                                                      name=f"revocations {host.name}")
+
+    async def _stand_by(self, deployment: Deployment, names: list[str], doorway: Doorway,
+                        held: tuple[type[BaseException], ...]) -> None:
+        """PostgreSQL ``--standby``: try the shops other servers hold every ``STANDBY_POLL`` seconds
+        and serve each one whose owner stopped or died (its advisory lock freed), up to ``--max-shops``."""
+        while self.failure is None and len(self.hosts) < self.config.max_shops:
+            await asyncio.sleep(STANDBY_POLL)
+            before = set(self.hosts)
+            try:
+                from console.server.pgstore import held_shops
+
+                assert self.config.store is not None
+                others = await asyncio.to_thread(held_shops, self.config.store, [n for n in names if n not in before])
+                free = [n for n in names if n not in others]  # one query, not a connection per shop
+                if len(free) > len(before):
+                    self._take_shops(deployment, free, doorway, held)
+            except StoreError as exc:  # the database unreachable for a moment: try again
+                log.warning("standby: %s", exc)
+            except ServerError as exc:  # a shop that cannot be served (bad policy): said, the others go on
+                log.error("%s", exc)
+                await asyncio.sleep(5)  # not at every try
+            for name in self.hosts.keys() - before:
+                self._serve_host(self.hosts[name])
+                log.info("shop %s: taken over; this server routes it now", name)
 
     def _open_shop(self, deployment: Deployment, name: str, doorway: Doorway) -> ShopHost:
-        """Lock the shop's folder, open its store, rebuild its routing: one shop, as one server of
-        old did. ``FolderInUse`` when another process holds it."""
+        """The one place a shop's store is chosen and opened: on SQLite, lock the shop's folder and
+        open its file; on PostgreSQL (``--store``), open its schema, taking its advisory lock. Then
+        rebuild its routing, as one server of old did. ``FolderInUse`` / ``ShopOwned`` when another
+        process holds it."""
         cfg = self.config
-        faq = deployment.faq_file(name) or cfg.faq_file  # the shop's own answers, else the server's
+        faq = (deployment.faq_file(name) if cfg.store is None else None) or cfg.faq_file  # the shop's own, else the server's
         try:
             bot = Bot.from_file(faq)
         except ValueError as exc:
             raise ServerError(f"shop {name}: {exc}") from None
-        lock = FolderLock(deployment.folder(name))
-        try:
-            lock.acquire()  # before the database is opened: a second server touches nothing
-        except FolderInUse:
-            raise
-        except StoreError as exc:
-            raise ServerError(str(exc)) from None
-        except OSError as exc:
-            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server must "
-                              "create files in it. Make it writable by this user, or start the server with "
-                              "--data pointing at a folder you can write.") from None
-        try:
-            store = Store.open(lock.folder, synchronous=cfg.synchronous)
-        except StoreError as exc:
-            lock.release()
-            raise ServerError(str(exc)) from None
-        except BaseException:
-            lock.release()
-            raise
+        lock: FolderLock | _NoLock
+        if cfg.store is not None:
+            from console.server.pgstore import PgStore, ShopOwned
+
+            try:
+                store: Store = PgStore(cfg.store, shop=name, synchronous=cfg.synchronous, local_dir=cfg.data_dir)
+            except ShopOwned:
+                raise
+            except StoreError as exc:
+                raise ServerError(str(exc)) from None
+            lock = _NoLock(store.path.parent)
+        else:
+            lock = folder_lock = FolderLock(deployment.folder(name))
+            try:
+                folder_lock.acquire()  # before the database is opened: a second server touches nothing
+            except FolderInUse:
+                raise
+            except StoreError as exc:
+                raise ServerError(str(exc)) from None
+            except OSError as exc:
+                raise ServerError(f"the data folder {folder_lock.folder} cannot be used ({exc.strerror}): the server "
+                                  "must create files in it. Make it writable by this user, or start the server with "
+                                  "--data pointing at a folder you can write.") from None
+            try:
+                store = Store.open(folder_lock.folder, synchronous=cfg.synchronous)
+            except StoreError as exc:
+                lock.release()
+                raise ServerError(str(exc)) from None
+            except BaseException:
+                lock.release()
+                raise
         try:
             policies = PolicyLog(store)
             before = policies.latest()
-            file = cfg.policy_file if name == DEFAULT_SHOP else None
-            policy, policy_text, source = self._choose_policy(before, file, deployment.policy_file(name))
-            if len(deployment.names()) > 1 or name != DEFAULT_SHOP:
+            if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves
+                policy, policy_text, source = self._choose_policy(before, cfg.policy_file)
+            else:
+                file = cfg.policy_file if name == DEFAULT_SHOP else None
+                policy, policy_text, source = self._choose_policy(before, file, deployment.policy_file(name))
+            if name != DEFAULT_SHOP or (cfg.store is None and len(deployment.names()) > 1):
                 source = f"shop {name}: {source}"
             accounts = Accounts(store)
             try:
@@ -435,6 +537,9 @@ class Server:
     async def stop(self) -> None:
         """Close connections, stop timers, commit the last batch, close the databases (always)."""
         try:
+            if self._standby_task is not None:
+                self._standby_task.cancel()
+                self._standby_task = None
             for host in self.hosts.values():
                 if host.revocation_task is not None:
                     host.revocation_task.cancel()
@@ -489,6 +594,15 @@ class Server:
 
     def failure_message(self) -> str:
         assert self.failure is not None
+        if self.config.store is not None:
+            return (
+                f"a shop's database could not be written ({self.failure}), so the server stopped routing "
+                "its shops: its connection to PostgreSQL, and with it the shops' locks, may be "
+                "gone, and another server may own them now. Every acknowledged message is in the database; "
+                "the request that hit the failure was not acknowledged and left nothing behind. Start `fenliu "
+                "server` again (with --standby if another server took the shop): it rebuilds routing from the "
+                "database. Run it under a supervisor (systemd Restart=always) to have that done automatically."
+            )
         return (
             f"the database could not be written ({self.failure}), so the server stopped: it never "
             "serves ahead of what is on disk. Every acknowledged message is in the database; the "
@@ -502,7 +616,17 @@ class Server:
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     """Start, wait for ``stop``, shut down (the ``fenliu server`` command's body)."""
     server = Server(config)
-    await server.start()
+    starting = asyncio.ensure_future(server.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # stopped while starting (a standby waiting for a shop): nothing opened
+        starting.cancel()
+        try:
+            await starting
+        except asyncio.CancelledError:
+            return
+    stopping.cancel()
+    starting.result()  # a failed start raises here
     gc.freeze()  # what the start loaded lives as long as the server: the collector's full passes skip it
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:

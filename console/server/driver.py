@@ -83,8 +83,12 @@ class EngineDriver:
 
     def __init__(self, store: Store, clock: Callable[[], float] = time.time, snapshot_dir: Path | None = None) -> None:
         self.store = store
+        # On PostgreSQL the snapshots are rows of the shop's ``snapshots`` table (pgstore.py), so a
+        # standby on another machine rebuilds from them; on SQLite, files beside the database.
+        self._in_db = getattr(store, "dialect", "sqlite") == "postgresql"
         self.snapshot_dir = snapshot_dir or store.path.parent / "snapshots"
-        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        if not self._in_db:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         self._child: asyncio.Future[tuple[int, int]] | None = None
         self._clock = clock
         self._last = 0.0
@@ -188,15 +192,35 @@ class EngineDriver:
             if loop is not None:
                 self._fork_snapshot(loop, path, payload)
                 return
-        _write_snapshot(path, payload)
+        self._write(path, payload)
         self._prune()
+
+    def _write(self, path: Path, payload: tuple[Any, ...]) -> None:
+        if self._in_db:  # its own connection, committed and flushed before the log is pruned
+            self.store.write_snapshot_now(self._last_seq, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))  # type: ignore[attr-defined]
+        else:
+            _write_snapshot(path, payload)
+
+    def _drop(self, file: Path | int) -> None:
+        if isinstance(file, int):
+            self.store.drop_snapshot(file)  # type: ignore[attr-defined]
+        else:
+            file.unlink(missing_ok=True)
+
+    def _read(self, file: Path | int) -> bytes:
+        if isinstance(file, int):
+            body: bytes | None = self.store.read_snapshot(file)  # type: ignore[attr-defined]
+            if body is None:
+                raise FileNotFoundError(f"snapshot {file} is gone")
+            return body
+        return file.read_bytes()
 
     def _fork_snapshot(self, loop: asyncio.AbstractEventLoop, path: Path, payload: tuple[Any, ...]) -> None:
         pid = os.fork()
         if pid == 0:  # the child: write and leave without running anything of the parent's
             code = 1
             try:
-                _write_snapshot(path, payload)
+                self._write(path, payload)
                 code = 0
             finally:
                 os._exit(code)
@@ -212,8 +236,10 @@ class EngineDriver:
 
         self._child.add_done_callback(reaped)
 
-    def _snapshot_files(self) -> list[tuple[int, Path]]:
-        found = []
+    def _snapshot_files(self) -> list[tuple[int, Path | int]]:
+        if self._in_db:
+            return [(upto, upto) for upto in self.store.snapshot_ids()]  # type: ignore[attr-defined]
+        found: list[tuple[int, Path | int]] = []
         for file in self.snapshot_dir.glob("engine-*.pickle"):
             try:
                 found.append((int(file.stem.split("-", 1)[1]), file))
@@ -229,7 +255,7 @@ class EngineDriver:
         crash leaves either the whole log or a log that the kept snapshots cover."""
         files = self._snapshot_files()
         for _, file in files[SNAPSHOTS_KEPT:]:
-            file.unlink(missing_ok=True)
+            self._drop(file)
         kept = files[:SNAPSHOTS_KEPT]
         if len(kept) < SNAPSHOTS_KEPT:
             return  # no fallback snapshot yet: keep the whole log
@@ -258,20 +284,20 @@ class EngineDriver:
             if upto > logged:
                 # taken from a batch that never committed: its numbers will be used again by other
                 # inputs, so the file must go before the log reaches it
-                log.warning("routing snapshot %s is beyond the committed log; removed", file.name)
-                file.unlink(missing_ok=True)
+                log.warning("routing snapshot %s is beyond the committed log; removed", upto)
+                self._drop(file)
                 continue
             if upto < self._pruned:
-                log.warning("routing snapshot %s is older than the pruned log; skipped", file.name)
+                log.warning("routing snapshot %s is older than the pruned log; skipped", upto)
                 continue
             try:
-                fingerprint, policy_text, last, engine = pickle.loads(file.read_bytes())
+                fingerprint, policy_text, last, engine = pickle.loads(self._read(file))
                 usable = isinstance(engine, Engine) and fingerprint == engine_fingerprint(engine)
             except Exception as exc:  # noqa: BLE001 - any unreadable snapshot: fall back to the log
-                log.warning("routing snapshot %s unreadable (%s); using the log", file.name, exc)
+                log.warning("routing snapshot %s unreadable (%s); using the log", upto, exc)
                 continue
             if not usable:
-                log.info("routing snapshot %s is from other engine code; using the log", file.name)
+                log.info("routing snapshot %s is from other engine code; using the log", upto)
                 continue
             self.engine, self.policy_text, self._last = engine, policy_text, float(last)
             self.policy = load_policy_toml(policy_text)
@@ -341,7 +367,7 @@ class EngineDriver:
         logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
         for upto, file in self._snapshot_files():
             if upto > logged:  # written for an input that is no longer there: its number comes again
-                file.unlink(missing_ok=True)
+                self._drop(file)
         assert self.policy is not None
         self.restore(self.policy, self.policy_text)
         self._last = max(self._last, last)  # the clock never goes back

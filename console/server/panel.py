@@ -79,7 +79,7 @@ class PanelFacts:
             return
         self.store.execute(
             "INSERT INTO order_details (order_id, items, amount) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE"
-            " SET items = COALESCE(excluded.items, items), amount = COALESCE(excluded.amount, amount)",
+            " SET items = COALESCE(excluded.items, order_details.items), amount = COALESCE(excluded.amount, order_details.amount)",
             (order, None if items is None else _items_encoder.encode(items).decode(), amount))
 
     def orders(self, buyer: str) -> list[OrderInfo]:

@@ -2,7 +2,8 @@
 
 A query is matched, as a substring, against four things:
 
-- message text, through ``messages_fts`` (store.py): an FTS5 table with the trigram tokenizer.
+- message text, through ``messages_fts`` (store.py): an FTS5 table with the trigram tokenizer
+  (on PostgreSQL, a ``pg_trgm`` GIN index on ``messages.text`` serving ``ILIKE``: pgstore.py).
   Chinese has no spaces between words, so a word tokenizer (unicode61) would see a whole
   sentence as one token and find nothing inside it; trigram indexes every run of three
   characters, so any substring of three or more characters is an index lookup whatever the
@@ -167,7 +168,10 @@ class MessageSearch:
 
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = Reader(str(self.store.path))
+            if self.store.dialect == "postgresql":  # a connection of its own to the shop's schema (pgstore.py)
+                self._reader = self.store.reader()  # type: ignore[attr-defined]
+            else:
+                self._reader = Reader(str(self.store.path))
         return self._reader
 
     def close(self) -> None:
@@ -240,6 +244,16 @@ class MessageSearch:
                       before: int | None) -> tuple[list[sqlite3.Row], int | None]:
         top = before if before is not None else _max_id(source) + 1
         where_scope, scope_args = _scope_clause(scope)
+        if len(text) >= TRIGRAM and self.store.dialect == "postgresql":
+            # pgstore.py: a pg_trgm GIN index on message text answers the same substring query
+            rows = source.all(
+                "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages m"
+                f" WHERE m.text LIKE ? ESCAPE '\\' AND m.id < ?{where_scope} ORDER BY m.id DESC LIMIT ?",
+                (like_pattern(text), top, *scope_args, limit + 1),
+            )
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return rows, (int(rows[-1]["id"]) if more else None)
         if len(text) >= TRIGRAM:
             if isinstance(source, Store):  # on the loop: the batch's own messages too (indexed at each commit)
                 source.index_messages()

@@ -597,7 +597,14 @@ def fsync_dir(folder: Path) -> None:
 
 
 class Store:
-    """The one SQLite connection of the server, with per-loop-turn batched commits."""
+    """The one SQLite connection of the server, with per-loop-turn batched commits.
+
+    ``PgStore`` (console/server/pgstore.py) is the same store on PostgreSQL: it keeps this
+    batching and its guarantees and replaces the connection-level hooks (``errors``, ``_fatal``,
+    ``_new_syncer``, ``_fsync_wal``)."""
+
+    dialect = "sqlite"
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error,)  # what the connection raises
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
@@ -772,7 +779,7 @@ class Store:
         self._begin()
         try:
             return self.db.execute(sql, params)
-        except sqlite3.Error as exc:
+        except self.errors as exc:
             self._check(exc)
             raise
 
@@ -780,15 +787,18 @@ class Store:
         self._begin()
         try:
             return self.db.executemany(sql, rows)
-        except sqlite3.Error as exc:
+        except self.errors as exc:
             self._check(exc)
             raise
 
-    def _check(self, exc: sqlite3.Error) -> None:
+    def _check(self, exc: BaseException) -> None:
         """A full disk or an I/O error mid-batch: the batch cannot commit (constraint errors can)."""
-        if _is_fatal(exc):
+        if self._fatal(exc):
             self._fail(exc)
             raise StoreFailed(f"{self.path}: {exc}") from exc
+
+    def _fatal(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.Error) and _is_fatal(exc)
 
     def _begin(self) -> None:
         if self.failure is not None:
@@ -860,7 +870,7 @@ class Store:
             try:
                 self._index_new_messages()  # the batch's messages join the search index in one statement
                 self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except self.errors as exc:
                 self._fail(exc)
                 return
             self._in_tx = False
@@ -885,8 +895,11 @@ class Store:
         if self._syncer is None or self._syncer.loop is not loop:
             if self._syncer is not None:
                 self._syncer.stop()
-            self._syncer = _WalSyncer(self.wal_path, loop, self._release, self._fail)
+            self._syncer = self._new_syncer(loop)
         self._syncer.request(self._gen)
+
+    def _new_syncer(self, loop: asyncio.AbstractEventLoop) -> _WalSyncer:
+        return _WalSyncer(self.wal_path, loop, self._release, self._fail)
 
     def _fsync_wal(self) -> None:
         _WalSyncer.sync_file(self.wal_path)
@@ -919,7 +932,7 @@ class Store:
         if self._in_tx:
             try:
                 self.db.execute("ROLLBACK")
-            except sqlite3.Error:
+            except self.errors:
                 pass
             self._in_tx = False
         queue, self._queue = self._queue, deque()
@@ -965,7 +978,7 @@ class Store:
             if self._in_tx:
                 try:
                     self.db.execute("ROLLBACK")
-                except sqlite3.Error:
+                except self.errors:
                     pass
                 self._in_tx = False
             if self._syncer is not None:

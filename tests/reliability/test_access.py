@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server.helpers import PASSWORD, Client, run, running_server
+from server.helpers import PASSWORD, Client, run, running_server, store_args
 from server.test_reception import buyer, online
 
 from console.cli import main as fenliu
@@ -131,7 +131,7 @@ IMPOSTOR_NAMES = ["平台小二", "淘宝小二", "平台客服", "【平台】�
 
 def test_a_buyer_cannot_claim_staff_status_whatever_its_name(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert fenliu(["accounts", "buyer", "plat-1", "--kind", "staff", "--name", "官方小二", "--data", str(data)]) == 0
+    assert fenliu(["accounts", "buyer", "plat-1", "--kind", "staff", "--name", "官方小二", "--data", str(data), *store_args(data)]) == 0
 
     async def scenario() -> None:
         async with running_server(tmp_path) as server:
@@ -243,7 +243,7 @@ def test_tokens_expire_and_can_be_revoked(tmp_path: Path) -> None:
                 await c.close()
             # revoked: disabling an account, changing its password (while the server runs)
             data = str(tmp_path / "data")
-            assert fenliu(["accounts", "disable", "a2", "--data", data]) == 0
+            assert fenliu(["accounts", "disable", "a2", "--data", data, *store_args(Path(data))]) == 0
             c = await Client.agent(server)
             assert _code(await c.request(Resume(token=tokens["a2"].token))) is ErrorCode.UNAUTHENTICATED
             assert _code(await c.request(Login(user="a2", password=PASSWORD))) is ErrorCode.UNAUTHENTICATED
@@ -267,7 +267,7 @@ def test_password_change_revokes_tokens(tmp_path: Path, monkeypatch: pytest.Monk
             c = await Client.agent(server)
             ok, _ = await c.login("a1")
             monkeypatch.setattr("sys.stdin", _Stdin("a-new-password\n"))
-            assert fenliu(["accounts", "passwd", "a1", "--password-stdin", "--data", str(tmp_path / "data")]) == 0
+            assert fenliu(["accounts", "passwd", "a1", "--password-stdin", "--data", str(tmp_path / "data"), *store_args(tmp_path / "data")]) == 0
             d = await Client.agent(server)
             assert _code(await d.request(Resume(token=ok.token))) is ErrorCode.UNAUTHENTICATED
             assert isinstance(await d.request(Login(user="a1", password="a-new-password")), LoginOk)

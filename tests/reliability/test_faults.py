@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and child processes")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and child processes"), pytest.mark.sqlite_only]  # the fault harness reads the SQLite file (tests/faults/process.py)
 
 
 def run(coro: Any, timeout: float = 150.0) -> Any:

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from console.routing.policy import Policy, PolicyError, load_policy_dict, load_policy_toml
 from console.sim.scenario import Scenario, ScenarioError, load_scenario
 
+pytestmark = pytest.mark.sqlite_only  # fuzzes files, not the store
+
 REPO = Path(__file__).resolve().parents[2]
 POLICY_TEXTS = [(REPO / "resources" / "policy.example.toml").read_text(encoding="utf-8")]
 POLICY_TEXTS += [

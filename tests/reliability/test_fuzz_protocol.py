@@ -54,7 +54,7 @@ from console.protocol.messages import (
     Snapshot,
 )
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="child processes")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="child processes"), pytest.mark.sqlite_only]  # its servers do not take the test's store
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))  # Hypothesis batches per connection kind (~40 frames each)
 BULK = int(os.environ.get("FUZZ_BULK", "25000"))  # seeded frames per connection kind: 4 x 25,000

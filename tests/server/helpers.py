@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,8 +80,36 @@ def write_policy(folder: Path, text: str = POLICY) -> Path:
     return path
 
 
+def pg_store_url() -> str | None:
+    """The throwaway PostgreSQL's URL when the test runs on PostgreSQL (conftest ``store_kind``)."""
+    return os.environ.get("FENLIU_TEST_STORE") or None
+
+
+def shop_of(data: Path) -> str:
+    """The PostgreSQL shop of a test's data folder: one per folder, so restarts find it again."""
+    return "t" + hashlib.sha1(str(data.resolve()).encode()).hexdigest()[:16]
+
+
+def open_store(data: Path, *, own: bool = False, **kwargs: Any) -> Store:
+    """The test's store for ``data``: the SQLite folder, or its shop on the test PostgreSQL
+    (without the shop's lock unless ``own``, like the ``fenliu accounts`` commands: a test's
+    server may hold it)."""
+    url = pg_store_url()
+    if url is None:
+        return Store.open(data, **kwargs)
+    from console.server.pgstore import PgStore
+
+    return PgStore(url, shop=shop_of(data), local_dir=data, own=own, **kwargs)
+
+
+def store_config(data: Path) -> dict[str, Any]:
+    """``ServerConfig`` fields that put a server on the test's store."""
+    url = pg_store_url()
+    return {} if url is None else {"store": url, "shops": (shop_of(data),)}
+
+
 def seed_accounts(data: Path, policy_file: Path) -> None:
-    store = Store.open(data)
+    store = open_store(data)
     try:
         ensure_demo_accounts(store, load_policy_toml(policy_file.read_text(encoding="utf-8")), PASSWORD)
     finally:
@@ -94,6 +124,7 @@ async def running_server(folder: Path, *, policy: str = POLICY, seed: bool = Tru
     policy_file = write_policy(folder, policy)
     if seed:
         seed_accounts(data, policy_file)
+    config = {**store_config(data), **config}
     cfg = ServerConfig(port=0, data_dir=data, policy_file=policy_file, limits=limits or Limits(), **config)
     server = Server(cfg)
     await server.start()
@@ -194,3 +225,9 @@ async def wait_for(predicate: Callable[[], Awaitable[bool] | bool], timeout: flo
         if loop.time() > deadline:
             raise TimeoutError("condition not met")
         await asyncio.sleep(0)
+
+
+def store_args(data: Path) -> list[str]:
+    """The command-line options that put a ``fenliu`` command on the test's store."""
+    on_pg = store_config(data)
+    return ["--store", on_pg["store"], "--shop", on_pg["shops"][0]] if on_pg else []

@@ -40,7 +40,7 @@ TABLES = ("messages", "conversations", "decisions", "engine_log", "agent_events"
 
 def _disk(server: Server) -> dict[str, list[tuple[Any, ...]]]:
     assert server.store is not None
-    return {table: [tuple(r) for r in server.store.all(f"SELECT * FROM {table} ORDER BY rowid")] for table in TABLES}
+    return {table: [tuple(r) for r in server.store.all(f"SELECT * FROM {table} ORDER BY 1")] for table in TABLES}
 
 
 def _memory(server: Server, buyers: list[str]) -> dict[str, Any]:
@@ -153,6 +153,10 @@ class _CommitFails:
         elif sql == "COMMIT" and self.armed:
             self.armed = False
             self.failed += 1
+            if "psycopg" in type(self._db).__module__ or "pgstore" in type(self._db).__module__:
+                import psycopg  # the PostgreSQL store's connection: its own kind of failure
+
+                raise psycopg.OperationalError("could not write to file (injected)")
             raise sqlite3.OperationalError("disk I/O error (injected)")
         return self._db.execute(sql, params)
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from console.protocol.messages import Arrive, ConversationUpdated, Entry, Open, SayAck
 from console.reception.model import MessageKind
 from console.server.backup import backup
@@ -18,6 +20,7 @@ from .test_reception import buyer, online, row_of
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.sqlite_only  # fenliu backup copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_backup_taken_while_serving_restores_messages_and_images(tmp_path: Path) -> None:
     live = tmp_path / "live"
     copy = tmp_path / "copy"

@@ -18,7 +18,7 @@ import pytest
 
 from .helpers import seed_accounts, write_policy
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions"), pytest.mark.sqlite_only]  # SQLite files damaged on purpose
 
 
 def _serve(folder: Path) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,8 @@ import pytest
 
 from console.server.bot import DEFAULT_FAQ, Bot, FaqError, parse_faq
 
+pytestmark = pytest.mark.sqlite_only  # no store in these tests
+
 
 def test_a_greeting_is_not_sent_inside_an_agents_session() -> None:
     bot = Bot.from_file(DEFAULT_FAQ)

@@ -37,16 +37,15 @@ from console.protocol.messages import (
 )
 from console.reception.catalog import Product
 from console.server.catalog import Catalog
-from console.server.store import Store
 
-from .helpers import Client, run, running_server
+from .helpers import Client, open_store, run, running_server
 from .test_reception import buyer, online
 
 TEE = Product("p1002", "纯棉T恤 白色 L", 5900, url="https://item.example.com/p1002")
 
 
 def _seed(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")  # the test's store (SQLite or its shop on PostgreSQL)
     Catalog(store).put([TEE, Product("p1001", "碎花连衣裙 M码", 15900)], 0.0)
     store.close()
 

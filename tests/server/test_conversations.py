@@ -9,14 +9,15 @@ from console.reception.audience import sees
 from console.reception.model import Kind
 from console.server.conversations import Conversations
 from console.server.directory import Directory
-from console.server.store import Store
+
+from .helpers import open_store
 
 HOLDERS = [None, "agent:a1", "agent:a2", "bot", "pool", "queue:shop"]
 AGENTS = [None, "a1", "a2"]
 
 
 def test_listed_rows_are_the_visible_ones_in_memory_and_on_disk(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
+    store = open_store(tmp_path)
     directory, rows = Directory(store), Conversations(store)
     for n, (holder, agent, cleared) in enumerate(itertools.product(HOLDERS, AGENTS, (False, True))):
         buyer = f"b{n}"
@@ -37,6 +38,6 @@ def test_listed_rows_are_the_visible_ones_in_memory_and_on_disk(tmp_path: Path) 
         rows.settle()
         assert len(rows) == sum(1 for holder, _, _ in everything if holder is not None)
     # a reopened store reads back only the open rows, and lists the same
-    again = Conversations(Store.open(tmp_path))
+    again = Conversations(open_store(tmp_path))
     assert {r.buyer for r in again.listed_for("a1", supervises=False)} == expected("a1", False)
     store.close()

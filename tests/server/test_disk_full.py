@@ -26,7 +26,7 @@ from .test_kill import LISTENING, _Url
 from .test_live_routing import QUEUE_POLICY
 from .test_reception import buyer, online
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE"), pytest.mark.sqlite_only]  # RLIMIT_FSIZE on the SQLite files
 
 
 async def _start(folder: Path, file_limit: int | None) -> tuple[asyncio.subprocess.Process, _Url]:

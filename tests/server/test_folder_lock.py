@@ -19,7 +19,7 @@ from console.server.store import FolderLock
 from .helpers import Client, run, running_server, seed_accounts, write_policy
 from .test_kill import start
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fcntl.flock")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="fcntl.flock"), pytest.mark.sqlite_only]  # the SQLite data folder's lock (PostgreSQL: test_pg_ownership.py)
 
 
 def _second(folder: Path) -> Server:

@@ -32,7 +32,7 @@ from console.protocol.messages import (
 )
 from console.reception.model import IMAGE_TEXT, MessageKind
 
-from .helpers import Client, run, running_server
+from .helpers import Client, run, running_server, store_config
 from .test_reception import buyer, online, row_of
 
 
@@ -88,7 +88,8 @@ async def fetch(client: Client, sha: str, conversation: str | None = None, *, th
 
 
 def stored_files(data: Path) -> list[Path]:
-    folder = data / "images"
+    on_pg = store_config(data)  # on PostgreSQL a shop's images are in this process's folder DATA/pg-SHOP
+    folder = (data / f"pg-{on_pg['shops'][0]}" if on_pg else data) / "images"
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 

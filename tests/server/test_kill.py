@@ -18,7 +18,7 @@ import pytest
 
 from console.protocol.messages import Arrive, Open, Reply, ReplyAck, Say, SayAck
 
-from .helpers import Client, run, seed_accounts, write_policy
+from .helpers import Client, run, seed_accounts, store_config, write_policy
 from .test_live_routing import QUEUE_POLICY
 from .test_reception import buyer, online
 
@@ -31,9 +31,11 @@ class _Url:
 
 
 async def start(folder: Path) -> tuple[asyncio.subprocess.Process, _Url]:
+    on_pg = store_config(folder / "data")  # PostgreSQL (conftest store_kind): the test's shop there
+    pg = ["--store", on_pg["store"], "--shop", on_pg["shops"][0]] if on_pg else []
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "console", "server", "--port", "0", "--data", str(folder / "data"),
-        "--policy", str(folder / "policy.toml"), stderr=asyncio.subprocess.PIPE,
+        "--policy", str(folder / "policy.toml"), *pg, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stderr is not None

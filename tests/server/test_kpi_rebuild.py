@@ -13,6 +13,8 @@ from console.reception.kpi import DayRange, OrderEvent, Rating, Reception, Wait,
 from console.server.kpis import KpiBook, accumulate_today
 from console.server.store import Store
 
+from .helpers import open_store
+
 DAY = DayRange(1000.0, 2000.0)
 NOON = 1_763_035_200.0  # 2025-11-13 12:00 UTC: yesterday starts at 1_762_905_600
 AGENTS = st.sampled_from(["a1", "a2", "a3"])
@@ -41,7 +43,7 @@ def test_one_pass_today_equals_the_per_agent_recount(rs: list[Reception], os: li
 @given(ratings, waits)
 def test_quality_counted_by_sqlite_equals_the_per_agent_recount(gs: list[Rating], ws: list[Wait]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "fenliu.db", synchronous="OFF")
+        store = open_store(Path(folder), synchronous="OFF")
         try:
             book = KpiBook(store, "UTC", NOON)
             day = book.yesterday
@@ -65,7 +67,7 @@ def test_quality_counted_by_sqlite_equals_the_per_agent_recount(gs: list[Rating]
 
 
 def test_a_late_answer_in_place_equals_a_recount(tmp_path: Path) -> None:
-    store = Store(tmp_path / "fenliu.db", synchronous="OFF")
+    store = open_store(tmp_path, synchronous="OFF")
     try:
         book = KpiBook(store, "Asia/Shanghai", 1_763_000_000.0)
         noon = (book.yesterday.start + book.yesterday.end) / 2

@@ -21,9 +21,8 @@ from console.protocol.messages import (
     OrderUpdate,
     Team,
 )
-from console.server.store import Store
 
-from .helpers import Client, run, running_server, seed_accounts, write_policy
+from .helpers import Client, open_store, run, running_server, seed_accounts, store_args, write_policy
 from .test_reception import buyer, online
 
 
@@ -39,7 +38,7 @@ def seed_yesterday(folder: Path) -> None:
     data = folder / "data"
     seed_accounts(data, write_policy(folder))
     noon = yesterday_noon()
-    store = Store.open(data)
+    store = open_store(data)
     try:
         for name in ("y1", "y2", "y3"):
             store.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)", (name, name, noon))
@@ -110,9 +109,9 @@ def test_staff_and_group_chats_are_not_counted(tmp_path: Path) -> None:
     from console.protocol.messages import Say
 
     data = tmp_path / "data"
-    assert fenliu(["accounts", "buyer", "xiaoer-01", "--kind", "staff", "--data", str(data)]) == 0
-    assert fenliu(["accounts", "buyer", "grp-01", "--kind", "group", "--data", str(data)]) == 0
-    assert fenliu(["accounts", "buyer", "shop-m", "--kind", "merchant", "--data", str(data)]) == 0
+    assert fenliu(["accounts", "buyer", "xiaoer-01", "--kind", "staff", "--data", str(data), *store_args(data)]) == 0
+    assert fenliu(["accounts", "buyer", "grp-01", "--kind", "group", "--data", str(data), *store_args(data)]) == 0
+    assert fenliu(["accounts", "buyer", "shop-m", "--kind", "merchant", "--data", str(data), *store_args(data)]) == 0
 
     async def live() -> None:
         async with running_server(tmp_path) as server:

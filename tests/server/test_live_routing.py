@@ -28,7 +28,7 @@ from console.reception.model import Kind, Section
 from console.routing.events import Reason
 from console.server.app import Server, ServerConfig, ServerError
 
-from .helpers import POLICY, Client, run, running_server, write_policy
+from .helpers import POLICY, Client, run, running_server, store_args, store_config, write_policy
 from .test_reception import buyer, online
 
 QUEUE_POLICY = """
@@ -109,8 +109,8 @@ def test_dropped_console_goes_offline_after_grace_and_waiting_buyers_move(tmp_pa
 
 def test_badges_come_only_from_server_data(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert fenliu(["accounts", "buyer", "xiaoer-01", "--kind", "staff", "--name", "平台小二", "--data", str(data)]) == 0
-    assert fenliu(["accounts", "buyer", "grp-01", "--kind", "group", "--data", str(data)]) == 0
+    assert fenliu(["accounts", "buyer", "xiaoer-01", "--kind", "staff", "--name", "平台小二", "--data", str(data), *store_args(data)]) == 0
+    assert fenliu(["accounts", "buyer", "grp-01", "--kind", "group", "--data", str(data), *store_args(data)]) == 0
 
     async def scenario() -> None:
         async with running_server(tmp_path) as server:
@@ -157,7 +157,8 @@ def test_policy_swap_is_validated_and_live(tmp_path: Path) -> None:
 
 def test_policy_naming_an_unknown_account_is_refused_at_start(tmp_path: Path) -> None:
     async def scenario() -> None:
-        config = ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=write_policy(tmp_path))
+        config = ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=write_policy(tmp_path),
+                              **store_config(tmp_path / "data"))
         with pytest.raises(ServerError, match=r"agents\[0\]\.id: no account 'a1'"):
             await Server(config).start()
 

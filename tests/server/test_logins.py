@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from console.server.limits import Limits
 from console.server.logins import LoginThrottle
+
+pytestmark = pytest.mark.sqlite_only  # no store in these tests
 
 
 class Clock:

@@ -36,7 +36,7 @@ from console.protocol.messages import (
 )
 from console.routing.events import Reason
 
-from .helpers import Client, run, running_server
+from .helpers import Client, open_store, run, running_server
 from .test_reception import buyer, online
 
 NAMES = {"a1": "小美", "a2": "阿杰"}  # the test policy's display names
@@ -197,9 +197,8 @@ def test_a_buyer_keeps_its_latest_notes_and_blank_ones_are_refused(tmp_path: Pat
 def test_the_entry_product_is_shown_by_its_catalogue_title_and_price(tmp_path: Path) -> None:
     from console.reception.catalog import Product
     from console.server.catalog import Catalog
-    from console.server.store import Store
 
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")  # the test's store (SQLite or its shop on PostgreSQL)
     Catalog(store).put([Product("p-tee", "纯棉T恤 白色", 5900)], 0.0)
     store.close()
 

@@ -115,6 +115,7 @@ def test_resume_from_the_future_gets_a_snapshot(tmp_path: Path) -> None:
     run(scenario())
 
 
+@pytest.mark.sqlite_only  # SQLite schema migration
 def test_a_version_1_database_is_migrated_keeping_its_events(tmp_path: Path) -> None:
     """Schema 1 kept agent_events WITHOUT ROWID; opening it with this fenliu converts it in place."""
     import sqlite3
@@ -143,6 +144,7 @@ def test_a_version_1_database_is_migrated_keeping_its_events(tmp_path: Path) -> 
         store.close()
 
 
+@pytest.mark.sqlite_only  # SQLite schema migration
 def test_a_version_2_database_keeps_its_messages_and_client_ids_become_per_author(tmp_path: Path) -> None:
     """Schema 2 had UNIQUE (conversation, client_id) on messages; 3 has it per author (issue 10)."""
     import sqlite3

@@ -27,9 +27,8 @@ from console.protocol.messages import (
     Status,
 )
 from console.server.phrases import seed_team_phrases
-from console.server.store import Store
 
-from .helpers import PASSWORD, run, running_server, seed_accounts, write_policy
+from .helpers import PASSWORD, open_store, run, running_server, seed_accounts, write_policy
 from .test_reception import buyer
 
 DEMO_SET = resources_dir() / "quick_replies.csv"
@@ -158,7 +157,7 @@ def test_latest_order_is_the_one_placed_last_and_only_for_who_sees_the_buyer(tmp
 def test_the_demo_team_set_is_seeded_once_and_never_over_a_shops_own(tmp_path: Path) -> None:
     data = tmp_path / "data"
     seed_accounts(data, write_policy(tmp_path))
-    store = Store.open(data)
+    store = open_store(data)
     try:
         assert seed_team_phrases(store, DEMO_SET, 1.0) == 16
         assert seed_team_phrases(store, DEMO_SET, 2.0) == 0  # a second start adds nothing

@@ -15,7 +15,7 @@ from console.cli import main as fenliu
 from console.protocol.messages import ApplyPolicy, Ok
 from console.server.app import Server, ServerConfig
 
-from .helpers import POLICY, Client, run, running_server
+from .helpers import POLICY, Client, run, running_server, store_args, store_config
 
 APPLIED = POLICY.replace('disconnect_grace = "1h"', 'disconnect_grace = "2h"')
 
@@ -37,7 +37,7 @@ def test_a_policy_applied_live_is_what_the_next_start_uses(tmp_path: Path, caplo
             assert isinstance(await sup.request(ApplyPolicy(toml=APPLIED)), Ok)
             await sup.close()
         # `fenliu server` without --policy: the policy in force, not the example file
-        restarted = Server(ServerConfig(port=0, data_dir=data))
+        restarted = Server(ServerConfig(port=0, data_dir=data, **store_config(data)))
         await restarted.start()
         try:
             assert _in_force(restarted) == APPLIED
@@ -52,14 +52,14 @@ def test_a_policy_applied_live_is_what_the_next_start_uses(tmp_path: Path, caplo
 
     run(scenario())
     capsys.readouterr()
-    assert fenliu(["policy", "history", "--data", str(data)]) == 0
+    assert fenliu(["policy", "history", "--data", str(data), *store_args(data)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3, lines
     assert "by fenliu server" in lines[0] and "policy.toml" in lines[0]
     assert "by sup" in lines[1] and "via apply_policy" in lines[1]
     assert "by fenliu server" in lines[2] and lines[2].endswith("(in force)")
     seq = lines[1].split()[0]
-    assert fenliu(["policy", "history", "--data", str(data), "--show", seq]) == 0
+    assert fenliu(["policy", "history", "--data", str(data), "--show", seq, *store_args(data)]) == 0
     expected = APPLIED if APPLIED.endswith("\n") else APPLIED + "\n"
     assert capsys.readouterr().out == expected
 
@@ -72,5 +72,5 @@ def test_a_restart_with_the_same_file_records_nothing_new(tmp_path: Path, capsys
 
     run(scenario())
     capsys.readouterr()
-    assert fenliu(["policy", "history", "--data", str(tmp_path / "data")]) == 0
+    assert fenliu(["policy", "history", "--data", str(tmp_path / "data"), *store_args(tmp_path / "data")]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1

@@ -15,6 +15,8 @@ from console.routing.events import Arrive, Close, SetStatus, Status
 from console.routing.policy import load_policy_dict
 from console.server.queue_positions import QueueTeller, _candidates
 
+pytestmark = pytest.mark.sqlite_only  # no store in these tests
+
 
 def _seen(position: int, slots: int, threshold: int) -> tuple[int, str]:
     """What a buyer at ``position`` sees: its estimate in avg_handle units, and its tip."""

@@ -16,9 +16,8 @@ from console.protocol.limits import CLOSE_REVOKED
 from console.protocol.messages import Arrive, ConversationUpdated, Entry, Ok, Routed, Say, SetStatus, StatusChanged
 from console.routing.events import Status
 from console.server.accounts import Accounts
-from console.server.store import Store
 
-from .helpers import PASSWORD, Client, run, running_server
+from .helpers import PASSWORD, Client, open_store, run, running_server, store_args
 from .test_reception import buyer, online
 
 WITHIN = 10.0  # the server looks once a second
@@ -33,7 +32,7 @@ async def _closed_with(client: Client) -> int | None:
 
 
 def _new_password(data: Path, account: str, password: str) -> None:
-    store = Store.open(data)
+    store = open_store(data)
     try:
         Accounts(store).set_password(account, password)
         store.flush()
@@ -51,7 +50,7 @@ def test_a_disabled_agents_console_is_cut_off_and_its_buyers_go_to_a_colleague(t
             await b1.request(Say(text="我的手机号 13800000000", client_id="m1"))
             a2 = await online(server, "a2")
 
-            assert await asyncio.to_thread(main, ["accounts", "disable", "a1", "--data", str(tmp_path / "data")]) == 0
+            assert await asyncio.to_thread(main, ["accounts", "disable", "a1", "--data", str(tmp_path / "data"), *store_args(tmp_path / "data")]) == 0
             assert await _closed_with(a1) == CLOSE_REVOKED
             assert a1.conn.close_reason.startswith("account disabled")
             # R3.3 at once, not after the grace period: the waiting buyer goes to a2
@@ -92,7 +91,7 @@ def test_the_console_client_stops_and_says_why(tmp_path: Path) -> None:
             try:
                 assert client.state.state is ConnectionState.ONLINE
                 assert await asyncio.to_thread(main, ["accounts", "disable", "a1", "--data",
-                                                      str(tmp_path / "data")]) == 0
+                                                      str(tmp_path / "data"), *store_args(tmp_path / "data")]) == 0
                 async with asyncio.timeout(WITHIN):
                     while client.state.state is not ConnectionState.OFFLINE:
                         await asyncio.sleep(0.05)

@@ -177,6 +177,7 @@ def test_since_when_survives_a_restart_exactly(tmp_path: Path) -> None:
     run(scenario())
 
 
+@pytest.mark.sqlite_only  # `fenliu report` reads the SQLite file
 def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
     """The room's export asks the server for the rows `fenliu report` computes (one owner)."""
     from console.reception.report import agent_rows, conversation_rows

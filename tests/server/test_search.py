@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from console.protocol.messages import (
     Arrive,
     CloseSession,
@@ -22,7 +24,7 @@ from console.protocol.messages import (
     SearchResults,
 )
 
-from .helpers import Client, run, running_server
+from .helpers import Client, open_store, run, running_server
 from .test_reception import buyer, online
 
 
@@ -148,6 +150,7 @@ def test_results_page_on_with_the_cursor(tmp_path: Path) -> None:
     run(scenario())
 
 
+@pytest.mark.sqlite_only  # the FTS5 backfill
 def test_a_database_without_the_index_gets_it_backfilled_whatever_its_version(tmp_path: Path) -> None:
     """Schema 3 had no search index; and a database some other migration left at the current
     version without it (or without a trigger) is mended the same way: created, then rebuilt."""
@@ -198,10 +201,9 @@ def test_every_agent_who_held_the_conversation_finds_and_reads_it_but_only_the_h
     from console.protocol.messages import GetPanel, History, Open, PanelAnswer, Transfer
     from console.reception.catalog import Product
     from console.server.catalog import Catalog
-    from console.server.store import Store
     from tests.server.helpers import POLICY
 
-    store = Store.open(tmp_path / "data")
+    store = open_store(tmp_path / "data")  # the test's store (SQLite or its shop on PostgreSQL)
     Catalog(store).put([Product("p-dress", "法式碎花连衣裙", 15900)], 0.0)
     store.close()
     policy = POLICY + '\n[[agents]]\nid = "a3"\nname = "小周"\ngroups = ["presale"]\n'

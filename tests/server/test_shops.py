@@ -51,6 +51,8 @@ from console.server.store import FolderLock
 
 from .helpers import PASSWORD, POLICY, Client, run, seed_accounts, write_policy
 
+pytestmark = pytest.mark.sqlite_only  # shop folders of one data folder (fenliu shops add); PostgreSQL: tests/pg
+
 # the same ids as the shop default (the hard case), and one agent only the shop b has
 SHOP_B = POLICY.replace('name = "小美"', 'name = "小美B"') + """
 [[agents]]

@@ -13,6 +13,8 @@ from console.server import driver as driver_module
 from console.server.driver import EngineDriver
 from console.server.store import Store
 
+from .helpers import open_store, pg_store_url
+
 POLICY = """
 preset = "douyin"
 seed = 5
@@ -46,10 +48,44 @@ def busy_day(driver: EngineDriver) -> None:
 
 
 def start(folder: Path, clock: Clock) -> tuple[Store, EngineDriver]:
-    store = Store.open(folder)
+    store = open_store(folder)
     driver = EngineDriver(store, clock=clock)
     driver.restore(load_policy_toml(POLICY), POLICY)
     return store, driver
+
+
+def _pg(folder: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    store = open_store(folder)  # the shop's snapshots table on PostgreSQL (no lock taken)
+    try:
+        rows = [tuple(r) for r in store.all(sql, params)] if sql.startswith("SELECT") else []
+        if not sql.startswith("SELECT"):
+            store.execute(sql, params)
+            store.flush()
+        return rows
+    finally:
+        store.close()
+
+
+def snapshot_ids(folder: Path) -> list[int]:
+    """The snapshots kept for ``folder`` (files, or rows on PostgreSQL), oldest first."""
+    if pg_store_url() is not None:
+        return [int(r[0]) for r in _pg(folder, "SELECT upto FROM snapshots ORDER BY upto")]
+    return sorted(int(f.stem.split("-", 1)[1]) for f in (folder / "snapshots").glob("*.pickle"))
+
+
+def spoil_snapshots(folder: Path) -> None:
+    if pg_store_url() is not None:
+        _pg(folder, "UPDATE snapshots SET body = ?", (b"\x00",))
+        return
+    for file in (folder / "snapshots").glob("*.pickle"):
+        file.write_bytes(b"\x00")  # unreadable
+
+
+def renumber_snapshot(folder: Path, old: int, new: int) -> None:
+    if pg_store_url() is not None:
+        _pg(folder, "UPDATE snapshots SET upto = ? WHERE upto = ?", (new, old))
+        return
+    (folder / "snapshots" / f"engine-{old:012d}.pickle").rename(folder / "snapshots" / f"engine-{new:012d}.pickle")
 
 
 def what_happens_next(driver: EngineDriver) -> list[object]:
@@ -74,7 +110,7 @@ def test_snapshot_plus_tail_equals_the_whole_log(tmp_path: Path, every_seven: No
     logged = {"snapshots": 0}
 
     store, from_snapshot = start(tmp_path, Clock())
-    logged["snapshots"] = len(list((tmp_path / "snapshots").glob("*.pickle")))
+    logged["snapshots"] = len(snapshot_ids(tmp_path))
     snapshot_clock_now = clock.now
     expected_tail = from_snapshot._since_snapshot
     from_snapshot._clock = lambda: snapshot_clock_now + 100  # type: ignore[method-assign]
@@ -89,8 +125,7 @@ def test_snapshot_plus_tail_equals_the_whole_log(tmp_path: Path, every_seven: No
     store, driver = start(full, Clock())
     busy_day(driver)
     store.close()
-    for file in (full / "snapshots").glob("*.pickle"):
-        file.unlink()
+    spoil_snapshots(full)
     store, from_log = start(full, Clock())
     from_log._clock = lambda: snapshot_clock_now + 100  # type: ignore[method-assign]
     assert what_happens_next(from_log) == after_snapshot
@@ -102,8 +137,7 @@ def test_an_unusable_snapshot_falls_back_to_the_log(tmp_path: Path, every_seven:
     busy_day(driver)
     queued = [e.buyer for e in driver.engine.queue_entries("queue:shop")]  # type: ignore[union-attr]
     store.close()
-    for file in (tmp_path / "snapshots").glob("*.pickle"):
-        file.write_bytes(b"\x00")  # unreadable
+    spoil_snapshots(tmp_path)
     store, again = start(tmp_path, Clock())
     assert again._since_snapshot > 30  # the whole log was replayed
     assert [e.buyer for e in again.engine.queue_entries("queue:shop")] == queued  # type: ignore[union-attr]
@@ -126,8 +160,7 @@ def test_a_snapshot_beyond_the_committed_log_is_not_used(tmp_path: Path) -> None
     busy_day(driver)
     driver.snapshot()
     store.close()
-    newest = max((tmp_path / "snapshots").glob("*.pickle"))
-    newest.rename(newest.with_name("engine-999999999999.pickle"))  # claims inputs the log never had
+    renumber_snapshot(tmp_path, max(snapshot_ids(tmp_path)), 999999999999)  # claims inputs the log never had
     store, again = start(tmp_path, Clock())
     assert again._since_snapshot > 30  # not used: the whole log was replayed
     store.close()
@@ -150,9 +183,9 @@ def test_a_background_snapshot_is_written_by_a_child_process(tmp_path: Path, eve
         return upto
 
     upto = asyncio.run(scenario())
-    files = sorted((tmp_path / "snapshots").glob("*.pickle"))
-    assert files[-1].name == f"engine-{upto:012d}.pickle"
-    assert len(files) <= driver_module.SNAPSHOTS_KEPT
+    kept = snapshot_ids(tmp_path)
+    assert kept[-1] == upto
+    assert len(kept) <= driver_module.SNAPSHOTS_KEPT
     store, again = start(tmp_path, Clock())
     assert again._since_snapshot == 0
     store.close()
@@ -171,6 +204,7 @@ def first_logged(store: Store) -> int:
     return int(row["seq"])
 
 
+@pytest.mark.sqlite_only  # copies the data folder
 def test_the_pruned_log_and_its_snapshots_give_the_same_future(tmp_path: Path, prune_early: None) -> None:
     clock = Clock()
     store, driver = start(tmp_path / "pruned", clock)
@@ -213,8 +247,7 @@ def test_no_usable_snapshot_for_a_pruned_log_is_refused(tmp_path: Path, prune_ea
     store, driver = start(tmp_path, Clock())
     busy_day(driver)
     store.close()
-    for file in (tmp_path / "snapshots").glob("*.pickle"):
-        file.write_bytes(b"\x00")
+    spoil_snapshots(tmp_path)
     with pytest.raises(StoreError, match="cannot be rebuilt"):
         start(tmp_path, Clock())
 
@@ -226,10 +259,11 @@ def test_a_snapshot_from_a_batch_that_never_committed_is_removed(tmp_path: Path,
     store.flush()
     for i in range(7):  # the 7th input writes engine-000000000008.pickle; none of it commits
         driver.apply(Arrive(buyer=f"lost{i}"))
-    assert len(list((tmp_path / "snapshots").glob("*.pickle"))) == 1
+    assert len(snapshot_ids(tmp_path)) == 1
     store.abandon()  # the process dies before the batch commits
     store, again = start(tmp_path, clock)
-    assert not list((tmp_path / "snapshots").glob("*.pickle"))  # removed: beyond the committed log
+    store.flush()  # PostgreSQL: the row's DELETE is in the start's batch
+    assert not snapshot_ids(tmp_path)  # removed: beyond the committed log
     for i in range(9):  # other inputs take the same numbers
         again.apply(Arrive(buyer=f"kept{i}"))
     store.close()

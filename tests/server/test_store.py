@@ -18,6 +18,8 @@ from console.server.store import Store
 
 from .helpers import run
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite store's WAL fsync thread
+
 
 class _GatedFsync:
     """os.fsync that waits for the test to open the gate; counts calls."""

@@ -38,6 +38,8 @@ from console.sim.whatif import Cancelled, WhatIfError, compare
 
 from .helpers import Client, run, running_server
 
+pytestmark = pytest.mark.sqlite_only  # reads the SQLite file beside a live server
+
 ZONE = ZoneInfo("Asia/Shanghai")
 
 POLICY = """

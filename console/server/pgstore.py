@@ -1,0 +1,774 @@
+"""The server's store on PostgreSQL (issue 15, CONSOLE.md §8): ``--store postgresql://…``.
+
+One shop is one schema, ``shop_<name>`` (the connection's ``search_path`` points there), holding
+the same tables as the SQLite file, made from the same statements (store.py ``_SCHEMA``): the SQL
+of the repositories is written once, in SQLite's dialect, and ``translate`` rewrites the few
+places where PostgreSQL differs (placeholders, ``INSERT OR IGNORE``, ``IFNULL``, ``rowid``,
+``json_each``, column types; ``lastrowid`` comes from an added ``RETURNING``). Search uses a
+``pg_trgm`` GIN index on message text where SQLite has its FTS5 trigram table (search.py).
+
+Guarantees, the same as the SQLite store's (store.py), and how:
+
+- Batching is ``Store``'s own: the first write of a loop turn opens a transaction, the next turn
+  commits it, ``after_commit`` actions and ``committed()`` waiters run once it is durable.
+- Acknowledged means committed and flushed. The loop's connection commits with
+  ``synchronous_commit = off``: ``COMMIT`` returns once the commit record is in PostgreSQL's WAL
+  buffers, without waiting for the WAL flush (which would stall the loop for the disk's fsync).
+  A thread of ours (``_FlushThread``) then runs, on its own connection, a transaction that takes a
+  transaction id (``SELECT pg_current_xact_id()``) with ``synchronous_commit = on``: its commit
+  record comes after ours, and PostgreSQL returns only once the WAL is flushed (and replicated to
+  a synchronous standby, if one is configured) up to it, so ours is durable too. That is the
+  ``-wal`` fsync of the SQLite store, with the same group commit: one flush covers every batch
+  committed before it began. Nothing is acknowledged before the flush returns; a crash of
+  PostgreSQL before it loses only unacknowledged batches (asynchronous commit never breaks
+  consistency, only durability of the last commits, which we never promised).
+- A statement that fails outside a savepoint aborts a PostgreSQL transaction (SQLite would only
+  undo the statement): the batch then cannot commit, so the store fails (fail-stop). Requests
+  run inside ``SAVEPOINT request`` (``Shop.atomic``), whose ``ROLLBACK TO`` repairs the batch.
+- Ownership: the loop's connection holds the session-level advisory lock of the shop
+  (``shop_lock_key``) for as long as the store is open; a second process opening the same shop
+  is refused (``ShopOwned``) or, as a standby, waits. The lock lives and dies with that one
+  connection, and every write goes through it: when the connection is lost (network, a
+  ``pg_terminate_backend``, PostgreSQL restarted) the lock is gone, and so is every write not
+  committed, so the store fails at once (the server stops routing, app.py) and nothing of its is
+  acknowledged afterwards. A loss noticed while idle counts the same: the socket is watched on the
+  loop, and probed every ``PROBE_EVERY`` seconds (a half-open TCP connection says nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.adapt import Dumper, Loader
+
+from console.protocol.codec import ProtocolError
+from console.protocol.messages import ErrorCode
+from console.server.store import (
+    _SCHEMA,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    StoreFailed,
+    default_data_dir,
+)
+
+log = logging.getLogger(__name__)
+
+PROBE_EVERY = 1.0  # seconds between looks at an idle connection (the lock lives on it)
+SHOP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+LOCK_PREFIX = "fenliu-shop:"
+EXTENSION_LOCK = 0x66656E6C69750000  # "fenliu\0\0": one process at a time creates extensions
+
+SEARCH_INDEX_PG: tuple[str, ...] = (
+    # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
+    """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
+)
+# SQLite's aggregates that PostgreSQL lacks, in the shop's schema (kpis.py): sum() of a comparison
+# (a boolean here, 0/1 there) and total() (a float sum, 0.0 over no rows).
+AGGREGATES_PG: tuple[str, ...] = (
+    """CREATE OR REPLACE FUNCTION fenliu_add_bool(bigint, boolean) RETURNS bigint
+        LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $2 IS NULL THEN $1 ELSE COALESCE($1, 0) + $2::int END'""",
+    """CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = fenliu_add_bool, STYPE = bigint)""",
+    """CREATE OR REPLACE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = float8, INITCOND = '0')""",
+)
+# Routing snapshots live in the database (driver.py): a standby on another machine rebuilds from them.
+SNAPSHOTS_PG = """CREATE TABLE IF NOT EXISTS snapshots (
+    upto BIGINT PRIMARY KEY,
+    body BYTEA NOT NULL
+)"""
+
+
+def is_url(store: str | None) -> bool:
+    """Whether ``--store`` names a PostgreSQL database (else the SQLite data folder is used)."""
+    return store is not None and store.startswith(("postgresql://", "postgres://"))
+
+
+def schema_of(shop: str) -> str:
+    if not SHOP_NAME.fullmatch(shop):
+        raise StoreError(f"shop name {shop!r} cannot be used: 1 to 40 characters, lower-case letters, digits and _, "
+                         "beginning with a letter")
+    return f"shop_{shop}"
+
+
+def shop_lock_key(shop: str) -> int:
+    """The advisory lock key of a shop: the first 8 bytes of SHA-256("fenliu-shop:" + name), as a
+    signed 64-bit integer (``pg_advisory_lock(bigint)``). Stable across versions and machines
+    (PostgreSQL's ``hashtext`` is not promised to be); another application's keys would have to
+    collide with a 64-bit hash."""
+    digest = hashlib.sha256((LOCK_PREFIX + shop).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class ShopOwned(StoreError):
+    """Another process holds the shop's lock: it routes for the shop, this one must not."""
+
+    def __init__(self, shop: str, holder: str | None) -> None:
+        self.shop, self.holder = shop, holder
+        who = f" (PostgreSQL backend of {holder})" if holder else ""
+        self.holder_text = f"the shop {shop!r} is served by another fenliu server{who}"
+        super().__init__(
+            f"the shop {shop!r} is served by another fenliu server{who}: each shop is routed by one process "
+            "at a time. Stop that server first, or start this one with --standby to take the shop over when "
+            "that one stops.")
+
+
+# -- the dialect -----------------------------------------------------------------------------------
+
+_SERIAL_TABLES = {
+    "messages": "id", "order_events": "id", "ratings": "id", "decisions": "id", "engine_log": "seq",
+    "agent_events": "id", "receptions": "id", "waits": "id", "buyer_notes": "id", "phrases": "id",
+}
+_INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
+_JSON_EXTRACT = re.compile(r"json_extract\(\s*(convert_from\([^()]*\)|CAST\([^()]*\)|[\w.]+)\s*,\s*'\$\.(\w+)'\s*\)", re.IGNORECASE)
+_JSON_EACH = re.compile(r"SELECT\s+value\s+FROM\s+json_each\(\?\)", re.IGNORECASE)
+
+
+def _placeholders(sql: str) -> str:
+    """``?`` to ``%s`` and ``%`` to ``%%``, outside quoted strings and identifiers."""
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if quote is not None:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> tuple[str, bool]:
+    """SQLite's SQL as PostgreSQL takes it; and whether a ``RETURNING`` was added for ``lastrowid``."""
+    text = _JSON_EACH.sub("SELECT value FROM json_array_elements_text(?::json) AS j(value)", sql)
+    text = re.sub(r"\bIFNULL\(", "COALESCE(", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bCAST\((\w+\.)?arrive AS TEXT\)", r"convert_from(\1arrive, 'UTF8')", text)  # a BLOB of JSON
+    text = _JSON_EXTRACT.sub(r"((\1)::json ->> '\2')", text)  # json_extract(x, '$.key'): a text field of a JSON text
+    text = re.sub(r"\browid\b", "id", text)
+    text = re.sub(r"\bLIKE\b", "ILIKE", text)  # SQLite's LIKE ignores (ASCII) case
+    returning = False
+    insert = _INSERT.match(text)
+    if insert is not None:
+        if insert.group(1):
+            text = text[:insert.start(1)] + text[insert.end(1):] + " ON CONFLICT DO NOTHING"
+        pk = _SERIAL_TABLES.get(insert.group(2).lower())
+        if pk is not None and not re.search(r"\bRETURNING\b", text, re.IGNORECASE) \
+                and not re.search(r"\bSELECT\b", text, re.IGNORECASE):
+            text += f" RETURNING {pk}"
+            returning = True
+    return _placeholders(text), returning
+
+
+def schema_statement(sql: str) -> str:
+    """A CREATE of store.py's schema in PostgreSQL's types (an ``INTEGER PRIMARY KEY`` is SQLite's
+    rowid alias: an identity column here)."""
+    text = re.sub(r"\bINTEGER PRIMARY KEY\b(?!\s+REFERENCES)", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+                  sql)
+    text = re.sub(r"\bINTEGER\b", "BIGINT", text)
+    text = re.sub(r"\bREAL\b", "DOUBLE PRECISION", text)
+    text = re.sub(r"\bBLOB\b", "BYTEA", text)
+    text = re.sub(r"\bIFNULL\(", "COALESCE(", text)
+    return text
+
+
+class _BoolDumper(Dumper):
+    """Python booleans go in as 0/1, as SQLite stores them (the columns are integers)."""
+
+    oid = 20  # int8
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumericLoader(Loader):
+    """SUM and AVG of integers are ``numeric`` here: an int when whole, else a float (SQLite's types)."""
+
+    def load(self, data: Any) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A result row read by position or by column name, like ``sqlite3.Row``."""
+
+    __slots__ = ()
+    _names: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+@lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    return type("Row", (Row,), {"__slots__": (), "_names": {n: i for i, n in enumerate(names)}})
+
+
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+    description = cursor.description
+    if description is None:
+        return tuple
+    cls = _row_class(tuple(d.name for d in description))
+    return cls
+
+
+class Cursor:
+    """What ``Store.execute`` returns: the rows, ``rowcount`` and ``lastrowid``."""
+
+    def __init__(self, rows: list[Any], rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _no_nul(params: Sequence[Any]) -> None:
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a request carrying one is refused as
+    invalid, with nothing sent to the database (so the batch is untouched), instead of failing."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise ProtocolError(ErrorCode.INVALID, "text cannot contain NUL (U+0000) characters")
+
+
+class Connection:
+    """The psycopg connection seen through ``sqlite3.Connection``'s calls that the server makes."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+        self.savepoints = 0
+        self.before_close: Callable[[], None] | None = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        _no_nul(params)
+        if sql.startswith("PRAGMA data_version"):
+            # revocation.py asks whether another process wrote: here, always look (one query a second)
+            return Cursor([(time.monotonic_ns(),)], 1, None)
+        text, returning = translate(sql)
+        cursor = self.raw.cursor()
+        cursor.execute(text, params)
+        rows = cursor.fetchall() if cursor.description is not None else []
+        lastrowid = int(rows[0][0]) if returning and rows else None
+        word = sql.lstrip()[:11].upper()
+        if word.startswith("SAVEPOINT"):
+            self.savepoints += 1
+        elif word.startswith("RELEASE"):
+            self.savepoints = max(0, self.savepoints - 1)
+        elif word.startswith(("COMMIT", "BEGIN")) or (word.startswith("ROLLBACK") and " TO" not in word):
+            self.savepoints = 0
+        return Cursor([] if returning else rows, cursor.rowcount, lastrowid)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        text, _ = translate(sql)
+        cursor = self.raw.cursor()
+        rows = list(rows)
+        for row in rows:
+            _no_nul(row)
+        cursor.executemany(text, rows)
+        return Cursor([], cursor.rowcount, None)
+
+    def cursor(self) -> _TupleCursor:
+        return _TupleCursor(self)
+
+    def close(self) -> None:
+        if self.before_close is not None:
+            self.before_close()
+        self.raw.close()
+
+
+class _TupleCursor:
+    """``db.cursor()`` with ``row_factory = None``: plain tuples (Store.tuples)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.row_factory: Any = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        text, _ = translate(sql)
+        with self.conn.raw.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
+            cursor.execute(text, params)
+            return Cursor(cursor.fetchall() if cursor.description is not None else [], cursor.rowcount, None)
+
+
+def connect(url: str, schema: str | None, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A connection with our adapters, on the shop's schema (``public`` for the extensions)."""
+    options = f"-c search_path={schema},public" if schema else None
+    kwargs: dict[str, Any] = {"autocommit": autocommit, "row_factory": _row_factory}
+    if options:
+        kwargs["options"] = options
+    # TCP keepalives: a machine whose network went away is noticed (the lock's owner too).
+    kwargs.update(keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
+    try:
+        conn = psycopg.connect(url, **kwargs)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {redact(url)}: {str(exc).strip()}") from None
+    conn.adapters.register_dumper(bool, _BoolDumper)
+    conn.adapters.register_loader("numeric", _NumericLoader)
+    return conn
+
+
+def shop_names(url: str) -> list[str]:
+    """The shops the database holds (the schemas ``shop_<name>``), ``default`` first, then by name:
+    what a server serves when no ``--shop`` is named (issue 15)."""
+    conn = connect(url, None)
+    try:
+        rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'shop\\_%' ORDER BY nspname").fetchall()
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot list the shops: {str(exc).strip()}") from None
+    finally:
+        conn.close()
+    names = [row[0][len("shop_"):] for row in rows if SHOP_NAME.fullmatch(row[0][len("shop_"):])]
+    return sorted(names, key=lambda name: (name != "default", name))
+
+
+def held_shops(url: str, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` some process holds the lock of now (one query on ``pg_locks``): a
+    standby tries to open only the others, not a connection per shop at every try."""
+    keys = {shop_lock_key(name): name for name in names}
+    if not keys:
+        return set()
+    conn = connect(url, None)
+    try:
+        rows = conn.execute(
+            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND objsubid = 1").fetchall()
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot read the shops' locks: {str(exc).strip()}") from None
+    finally:
+        conn.close()
+    held = set()
+    for (value,) in rows:
+        signed = value - (1 << 64) if value >= (1 << 63) else value
+        if signed in keys:
+            held.add(keys[signed])
+    return held
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+class _FlushThread:
+    """Makes commits durable off the loop: ``request(gen)`` says commits up to ``gen`` returned;
+    the thread runs one synchronous-commit transaction that takes an xid (its commit record comes
+    after theirs, so when it returns they are flushed) and reports ``done(gen)`` on the loop.
+    Requests made while one runs are covered by the next (group commit)."""
+
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop, done: Callable[[int], None],
+                 failed: Callable[[BaseException], None]) -> None:
+        self.url = url
+        self.loop = loop
+        self._done, self._failed = done, failed
+        self._conn: psycopg.Connection[Any] | None = None
+        self._wanted = 0
+        self._synced = 0
+        self._stopping = False
+        self._cv = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="fenliu-pg-flush", daemon=True)
+        self._thread.start()
+
+    def request(self, gen: int) -> None:
+        with self._cv:
+            if gen > self._wanted:
+                self._wanted = gen
+                self._cv.notify()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+        self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @staticmethod
+    def flush_wal(conn: psycopg.Connection[Any]) -> None:
+        conn.execute("SELECT pg_current_xact_id()")  # autocommit: its own transaction, committed synchronously
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._wanted <= self._synced and not self._stopping:
+                    self._cv.wait()
+                if self._wanted <= self._synced:
+                    return
+                target = self._wanted
+            try:
+                if self._conn is None:
+                    self._conn = connect(self.url, None)
+                    self._conn.execute("SET synchronous_commit = on")
+                self.flush_wal(self._conn)
+            except (psycopg.Error, StoreError) as exc:
+                self._call(self._failed, exc)
+                return
+            self._synced = target
+            self._call(self._done, target)
+
+    def _call(self, callback: Callable[[Any], None], arg: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(callback, arg)
+        except RuntimeError:
+            pass
+
+
+class PgReader:
+    """search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
+    read-only session, one search at a time."""
+
+    def __init__(self, url: str, schema: str) -> None:
+        raw = connect(url, schema)
+        raw.execute("SET default_transaction_read_only = on")
+        self.db = Connection(raw)
+        self._lock = threading.Lock()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.db.execute(sql, params).fetchone()
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.db.cursor().execute(sql, params).fetchall()
+
+    def run(self, work: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            return work(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+
+class PgStore(Store):
+    """One shop's store in a PostgreSQL schema, owned by this process (see the module's text)."""
+
+    dialect = "postgresql"
+    errors = (psycopg.Error,)
+
+    def __init__(self, url: str, *, shop: str = "default", synchronous: str = "FULL", own: bool = True,
+                 local_dir: Path | None = None) -> None:
+        """``own``: take the shop's lock (a server; refused with ``ShopOwned`` when another has it:
+        a standby tries again, app.py). Command-line tools that only write what a server reads
+        afresh (accounts, tokens) open the shop without it."""
+        self.url = url
+        self.shop = shop
+        self.schema = schema_of(shop)
+        # Where this process keeps local files (none of the shop's data): logs of benchmarks, etc.
+        self.path = (local_dir or default_data_dir()) / f"pg-{shop}" / "fenliu.db"
+        self.durable = synchronous.upper() == "FULL"
+        self._in_tx = False
+        self._flush_scheduled = False
+        self._gen = 0
+        self._synced = 0
+        self._queue = deque()
+        self._syncer = None
+        self._commit_after_sync = False
+        self.failure = None
+        self._on_failure = []
+        self._probe: asyncio.TimerHandle | None = None
+        self._watched: asyncio.AbstractEventLoop | None = None
+        raw = connect(url, self.schema)
+        self.db = Connection(raw)  # type: ignore[assignment]
+        self.db.before_close = self._release_lock  # type: ignore[attr-defined]
+        self._owner = False
+        try:
+            # COMMIT does not wait for the WAL flush; when durable, _FlushThread waits for it
+            # before anything is acknowledged (see the module's text)
+            raw.execute("SET synchronous_commit = off")
+            self._owner = own
+            if own:
+                self._take_lock()
+            self._migrate()
+        except psycopg.Error as exc:
+            raw.close()
+            raise StoreError(f"PostgreSQL at {redact(url)}, shop {shop!r}: {str(exc).strip()}") from None
+        except BaseException:
+            raw.close()
+            raise
+
+    @classmethod
+    def open_url(cls, url: str, **kwargs: Any) -> PgStore:
+        return cls(url, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"PgStore({redact(self.url)}, shop={self.shop!r})"
+
+    @property
+    def where(self) -> str:
+        """For messages: the database and the shop."""
+        return f"{redact(self.url)} (shop {self.shop})"
+
+    # -- ownership --------------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        key = shop_lock_key(self.shop)
+        raw = self.db.raw  # type: ignore[attr-defined]
+        got = raw.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if not got[0]:
+            holder = raw.execute(
+                "SELECT a.pid::text || COALESCE(' at ' || host(a.client_addr), '') FROM pg_locks l"
+                " JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                " AND ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)",
+                (key,)).fetchone()
+            raise ShopOwned(self.shop, holder[0] if holder else None)
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        raw = self.db.raw  # type: ignore[attr-defined]
+        with raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (EXTENSION_LOCK,))
+            raw.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            raw.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            raw.execute(schema_statement(_SCHEMA[0]))
+            row = raw.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row is not None else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(f"{self.where}: database schema version {version} is newer than this fenliu "
+                                 f"({SCHEMA_VERSION})")
+            if version is not None and version < SCHEMA_VERSION:
+                # PostgreSQL support began at schema 5: an older one was made by another program
+                raise StoreError(f"{self.where}: schema version {version} predates PostgreSQL support")
+            for statement in _SCHEMA[1:]:
+                raw.execute(schema_statement(statement))
+            for statement in SEARCH_INDEX_PG:
+                raw.execute(statement)
+            raw.execute(SNAPSHOTS_PG)
+            for statement in AGGREGATES_PG:
+                raw.execute(statement)
+            if version is None:
+                raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+
+    # -- the connection's hooks ---------------------------------------------------------------
+
+    def _fatal(self, exc: BaseException) -> bool:
+        """A lost connection (the lock with it), PostgreSQL stopping, a full disk: the batch is gone.
+        So is a batch whose transaction a failed statement aborted outside any savepoint."""
+        raw = self.db.raw  # type: ignore[attr-defined]
+        if isinstance(exc, psycopg.OperationalError) or raw.broken or raw.closed:
+            return True
+        status = raw.info.transaction_status
+        return status == pq.TransactionStatus.INERROR and self.db.savepoints == 0  # type: ignore[attr-defined]
+
+    def _begin(self) -> None:
+        try:
+            super()._begin()
+        except psycopg.Error as exc:  # BEGIN on a lost connection
+            self._fail(exc)
+            raise StoreFailed(f"{self.where}: {str(exc).strip()}") from exc
+        self._watch()
+
+    def flush(self, *, now: bool = False) -> None:
+        if self._in_tx and self.failure is None and \
+                self.db.raw.info.transaction_status == pq.TransactionStatus.INERROR:  # type: ignore[attr-defined]
+            # COMMIT of an aborted transaction is a silent ROLLBACK: never let it pass for a commit
+            self._flush_scheduled = False
+            self._fail(StoreFailed(f"{self.where}: a statement failed outside a savepoint; the batch is lost"))
+            return
+        super().flush(now=now)
+
+    def _index_new_messages(self) -> int:
+        """Nothing to do: the ``pg_trgm`` index (``SEARCH_INDEX_PG``) follows every insert itself,
+        where SQLite's FTS5 table is brought up to date at each commit (store.py)."""
+        return 0
+
+    def _new_syncer(self, loop: asyncio.AbstractEventLoop) -> Any:
+        return _FlushThread(self.url, loop, self._release, self._fail)
+
+    def _fsync_wal(self) -> None:
+        """Flush the WAL up to now, here (no loop: command-line tools, a clean stop)."""
+        raw = self.db.raw  # type: ignore[attr-defined]
+        try:
+            with raw.transaction():
+                raw.execute("SET LOCAL synchronous_commit = on")
+                raw.execute("SELECT pg_current_xact_id()")
+        except psycopg.Error as exc:
+            raise OSError(f"the WAL could not be flushed: {str(exc).strip()}") from exc
+
+    def flush_and_release(self) -> None:
+        """No loop (command-line tools): commit and flush here."""
+        self.flush(now=True)
+
+    def _fail(self, error: BaseException) -> None:
+        already = self.failure is not None
+        super()._fail(error)
+        if not already:
+            self._unwatch()
+
+    # -- noticing a lost connection while idle --------------------------------------------------
+
+    def _watch(self) -> None:
+        if self._watched is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._watched = loop
+        raw = self.db.raw  # type: ignore[attr-defined]
+        try:
+            loop.add_reader(raw.fileno(), self._readable)
+        except (NotImplementedError, ValueError, psycopg.Error):
+            pass
+        self._probe = loop.call_later(PROBE_EVERY, self._tick)
+
+    def watch(self) -> None:
+        """Start watching the connection (the server calls it once its loop runs)."""
+        self._watch()
+
+    def _unwatch(self) -> None:
+        loop, self._watched = self._watched, None
+        if loop is None:
+            return
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+        try:
+            loop.remove_reader(self.db.raw.fileno())  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - closed loop or socket: nothing left to watch
+            pass
+
+    def _readable(self) -> None:
+        """Data on an idle connection: PostgreSQL telling us it ends the session, or a notice."""
+        self.probe()
+
+    def _tick(self) -> None:
+        self._probe = None
+        self.probe()
+        if self.failure is None and self._watched is not None:
+            self._probe = self._watched.call_later(PROBE_EVERY, self._tick)
+
+    def probe(self) -> bool:
+        """Ask the connection whether it is alive; fail the store (fail-stop) if it is not."""
+        if self.failure is not None:
+            return False
+        try:
+            self.db.raw.execute("SELECT 1")  # type: ignore[attr-defined]
+        except psycopg.Error as exc:
+            log.critical("shop %s: the connection to PostgreSQL is lost (%s): its lock with it; this process "
+                         "stops routing the shop", self.shop, str(exc).strip())
+            self._fail(exc)
+            return False
+        return True
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.db.execute(sql, params).fetchone()
+        except psycopg.Error as exc:
+            self._read_failed(exc)
+            raise
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except psycopg.Error as exc:
+            self._read_failed(exc)
+            raise
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.cursor().execute(sql, params).fetchall()  # type: ignore[attr-defined]
+        except psycopg.Error as exc:
+            self._read_failed(exc)
+            raise
+
+    def reader(self) -> PgReader:
+        """A read-only connection of its own for searches in a worker thread (search.py's ``Reader``
+        on SQLite): the loop's connection is never used from another thread."""
+        return PgReader(self.url, self.schema)
+
+    def _read_failed(self, exc: psycopg.Error) -> None:
+        if self._fatal(exc) and self.failure is None:
+            self._fail(exc)
+            raise StoreFailed(f"{self.where}: {exc}") from exc
+
+    # -- snapshots (driver.py) --------------------------------------------------------------
+
+    def snapshot_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.all("SELECT upto FROM snapshots ORDER BY upto DESC")]
+
+    def read_snapshot(self, upto: int) -> bytes | None:
+        row = self.one("SELECT body FROM snapshots WHERE upto = ?", (upto,))
+        return None if row is None else bytes(row[0])
+
+    def drop_snapshot(self, upto: int) -> None:
+        self.execute("DELETE FROM snapshots WHERE upto = ?", (upto,))
+
+    def write_snapshot_now(self, upto: int, body: bytes) -> None:
+        """Write a snapshot on a connection of its own, committed and flushed before returning (the
+        forked child's way, and the clean stop's): the log is pruned only after."""
+        conn = connect(self.url, self.schema)
+        try:
+            conn.execute("SET synchronous_commit = on")
+            conn.execute("INSERT INTO snapshots (upto, body) VALUES (%s, %s) ON CONFLICT (upto) DO UPDATE"
+                         " SET body = excluded.body", (upto, body))
+        finally:
+            conn.close()
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def abandon(self) -> None:
+        self._unwatch()
+        try:
+            super().abandon()
+        except psycopg.Error:
+            pass
+
+    def close(self) -> None:
+        self._unwatch()
+        try:
+            super().close()
+        except psycopg.Error:
+            pass
+
+    def _release_lock(self) -> None:
+        """Give the shop's lock back before the connection closes: a backend ends a moment after
+        its client leaves, and the next owner (a standby, a command) must not find it still held."""
+        if not self._owner or self.failure is not None:
+            return
+        raw = self.db.raw  # type: ignore[attr-defined]
+        try:
+            if not raw.closed and not raw.broken and raw.info.transaction_status == pq.TransactionStatus.IDLE:
+                raw.execute("SELECT pg_advisory_unlock(%s)", (shop_lock_key(self.shop),))
+        except psycopg.Error:
+            pass

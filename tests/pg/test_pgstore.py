@@ -1,0 +1,121 @@
+"""The PostgreSQL store's own guarantees (pgstore.py), beside what the server tests check on both stores."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from console.protocol.codec import ProtocolError
+from console.server import pgstore
+from console.server.pgstore import PgStore, StoreFailed, translate
+from tests.server.helpers import run
+
+
+def test_nothing_is_acknowledged_before_the_wal_flush_returns(pg_url: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """COMMIT runs without waiting for the flush; what waits for the batch runs only once the flush
+    thread's synchronous commit has returned."""
+    gate, entered = threading.Event(), threading.Event()
+    real = pgstore._FlushThread.flush_wal
+
+    def held(conn: psycopg.Connection[Any]) -> None:
+        entered.set()
+        gate.wait(30)
+        real(conn)
+
+    monkeypatch.setattr(pgstore._FlushThread, "flush_wal", staticmethod(held))
+
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="flushes", local_dir=tmp_path)
+        try:
+            done: list[str] = []
+            store.set_meta("k", "v")
+            store.after_commit(lambda: done.append("acked"))
+            waiter = asyncio.ensure_future(store.committed())
+            while not entered.is_set():  # the batch commits, the thread starts its flush and is held
+                await asyncio.sleep(0.01)
+            for _ in range(5):  # anything the thread scheduled before its flush has run by now
+                await asyncio.sleep(0)
+            assert store._gen == 1 and done == [] and not waiter.done()
+            with psycopg.connect(pg_url, autocommit=True) as other:  # committed, visible, not yet acknowledged
+                assert other.execute("SELECT value FROM shop_flushes.meta WHERE key = 'k'").fetchone() == ("v",)
+            gate.set()
+            await asyncio.wait_for(waiter, 30)
+            assert done == ["acked"]
+        finally:
+            gate.set()
+            store.close()
+
+    run(scenario())
+
+
+def test_a_failed_statement_outside_a_savepoint_fails_the_store(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL aborts the whole transaction: its COMMIT would be a silent ROLLBACK, so the batch
+    must fail (fail-stop), never pass for committed."""
+
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="aborted", local_dir=tmp_path)
+        try:
+            store.set_meta("before", "1")
+            with pytest.raises(StoreFailed):
+                store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                              ("x", "nobody-role", "h", 0.0))  # the CHECK refuses it
+            with pytest.raises(StoreFailed):
+                await store.committed()
+            assert store.failure is not None
+        finally:
+            store.abandon()
+        again = PgStore(pg_url, shop="aborted", local_dir=tmp_path)
+        try:
+            assert again.get_meta("before") is None  # the whole batch, never acknowledged, is gone
+        finally:
+            again.close()
+
+    run(scenario())
+
+
+def test_a_request_inside_a_savepoint_can_fail_alone(pg_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="savepoint", local_dir=tmp_path)
+        try:
+            store.set_meta("kept", "1")
+            store.execute("SAVEPOINT request")
+            with pytest.raises(psycopg.errors.CheckViolation):
+                store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                              ("x", "nobody-role", "h", 0.0))
+            store.execute("ROLLBACK TO request")
+            store.execute("RELEASE request")
+            await store.committed()
+            assert store.failure is None and store.get_meta("kept") == "1"
+        finally:
+            store.close()
+
+    run(scenario())
+
+
+def test_text_with_nul_is_refused_as_invalid_before_reaching_the_database(pg_url: str, tmp_path: Path) -> None:
+    store = PgStore(pg_url, shop="nul", local_dir=tmp_path)
+    try:
+        with pytest.raises(ProtocolError, match="NUL"):
+            store.set_meta("k", "a\x00b")
+        store.set_meta("k", "ok")
+        store.flush()
+        assert store.failure is None and store.get_meta("k") == "ok"
+    finally:
+        store.close()
+
+
+def test_the_dialect_layer() -> None:
+    assert translate("SELECT * FROM t WHERE a = ? AND b LIKE '%x' ESCAPE '\\'") == (
+        "SELECT * FROM t WHERE a = %s AND b ILIKE '%%x' ESCAPE '\\'", False)
+    assert translate("INSERT OR IGNORE INTO policy_history (seq, by, source) VALUES (?, ?, ?)")[0] == (
+        "INSERT INTO policy_history (seq, by, source) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING")
+    assert translate("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)") == (
+        "INSERT INTO waits (agent, buyer, started) VALUES (%s, %s, %s) RETURNING id", True)
+    assert translate("SELECT 1 WHERE IFNULL(a, '?') = ? ORDER BY rowid")[0] == (
+        "SELECT 1 WHERE COALESCE(a, '?') = %s ORDER BY id")
