@@ -9,6 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from console.protocol.messages import (
@@ -215,6 +216,7 @@ def test_only_who_may_see_the_conversation_gets_its_images(tmp_path: Path) -> No
     run(scenario())
 
 
+@pytest.mark.sqlite_only  # it plants files in the SQLite shop's folder (on PostgreSQL: DATA/pg-SHOP)
 def test_at_start_images_no_message_shows_go_once_an_hour_old_never_a_shown_one(tmp_path: Path) -> None:
     """Issue 13: an image written but never shown by a committed message (its request failed after
     the write, or the server stopped in between) is removed at the next start once it is an hour
