@@ -62,6 +62,7 @@ from console.server.store import (
     Store,
     StoreError,
     StoreFailed,
+    SyncThread,
     default_data_dir,
 )
 
@@ -385,68 +386,33 @@ def redact(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class _FlushThread:
-    """Makes commits durable off the loop: ``request(gen)`` says commits up to ``gen`` returned;
-    the thread runs one synchronous-commit transaction that takes an xid (its commit record comes
-    after theirs, so when it returns they are flushed) and reports ``done(gen)`` on the loop.
-    Requests made while one runs are covered by the next (group commit)."""
+class _FlushThread(SyncThread):
+    """Makes commits durable off the loop: for each group of requests the thread runs one
+    synchronous-commit transaction that takes an xid (its commit record comes after theirs, so
+    when it returns they are flushed)."""
+
+    errors = (psycopg.Error, StoreError)
 
     def __init__(self, url: str, loop: asyncio.AbstractEventLoop, done: Callable[[int], None],
                  failed: Callable[[BaseException], None]) -> None:
         self.url = url
-        self.loop = loop
-        self._done, self._failed = done, failed
         self._conn: psycopg.Connection[Any] | None = None
-        self._wanted = 0
-        self._synced = 0
-        self._stopping = False
-        self._cv = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="fenliu-pg-flush", daemon=True)
-        self._thread.start()
-
-    def request(self, gen: int) -> None:
-        with self._cv:
-            if gen > self._wanted:
-                self._wanted = gen
-                self._cv.notify()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._stopping = True
-            self._cv.notify()
-        self._thread.join()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        super().__init__(loop, done, failed, "fenliu-pg-flush")
 
     @staticmethod
     def flush_wal(conn: psycopg.Connection[Any]) -> None:
         conn.execute("SELECT pg_current_xact_id()")  # autocommit: its own transaction, committed synchronously
 
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while self._wanted <= self._synced and not self._stopping:
-                    self._cv.wait()
-                if self._wanted <= self._synced:
-                    return
-                target = self._wanted
-            try:
-                if self._conn is None:
-                    self._conn = connect(self.url, None)
-                    self._conn.execute("SET synchronous_commit = on")
-                self.flush_wal(self._conn)
-            except (psycopg.Error, StoreError) as exc:
-                self._call(self._failed, exc)
-                return
-            self._synced = target
-            self._call(self._done, target)
+    def _sync(self) -> None:
+        if self._conn is None:
+            self._conn = connect(self.url, None)
+            self._conn.execute("SET synchronous_commit = on")
+        self.flush_wal(self._conn)
 
-    def _call(self, callback: Callable[[Any], None], arg: Any) -> None:
-        try:
-            self.loop.call_soon_threadsafe(callback, arg)
-        except RuntimeError:
-            pass
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class PgReader:

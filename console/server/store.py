@@ -489,31 +489,27 @@ def _is_fatal(exc: sqlite3.Error) -> bool:
     return code is not None and (code & 0xFF) in _FATAL_CODES
 
 
-class _WalSyncer:
-    """A thread that fsyncs the ``-wal`` file and reports, by generation, what is now durable.
+class SyncThread:
+    """A thread that makes commits durable off the loop and reports, by generation, what is.
 
     ``request(gen)`` says "commits up to ``gen`` have returned"; the thread reads the highest
-    request, fsyncs once (so requests made while an fsync runs coalesce into the next one) and
-    calls ``done(gen)`` on the loop. An fsync covers every byte written to the file before it
-    starts, by any descriptor, so commit ``gen`` is durable once an fsync begun after it returns.
-    The file is opened read-write (never written here): Windows flushes only handles opened for
-    writing. The descriptor is re-opened when the file's inode changes (the WAL is deleted when the last
-    connection closes and created again by the next writer); the folder is fsynced once per new
-    file so its directory entry survives a power cut too.
+    request, runs ``_sync()`` once (so requests made while one runs coalesce into the next: group
+    commit) and calls ``done(gen)`` on the loop, or ``failed(exc)`` for an error of ``errors``
+    and ends. A subclass sets its own fields before calling ``__init__``, which starts the thread.
     """
 
-    def __init__(self, wal: Path, loop: asyncio.AbstractEventLoop,
-                 done: Callable[[int], None], failed: Callable[[OSError], None]) -> None:
-        self.wal = wal
+    errors: tuple[type[BaseException], ...] = (OSError,)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, done: Callable[[int], None],
+                 failed: Callable[[Any], None], name: str) -> None:
         self.loop = loop
         self._done = done
         self._failed = failed
-        self._fd: int | None = None
         self._wanted = 0
         self._synced = 0
         self._stopping = False
         self._cv = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="fenliu-wal-sync", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def request(self, gen: int) -> None:
@@ -523,14 +519,56 @@ class _WalSyncer:
                 self._cv.notify()
 
     def stop(self) -> None:
-        """Finish the fsync in flight and the ones requested, then end the thread."""
+        """Finish the sync in flight and the ones requested, then end the thread."""
         with self._cv:
             self._stopping = True
             self._cv.notify()
         self._thread.join()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._close()
+
+    def _sync(self) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        """What the thread held (after it ended)."""
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._wanted <= self._synced and not self._stopping:
+                    self._cv.wait()
+                if self._wanted <= self._synced:
+                    return  # stopping, nothing left
+                target = self._wanted
+            try:
+                self._sync()
+            except self.errors as exc:
+                self._call(self._failed, exc)
+                return
+            self._synced = target
+            self._call(self._done, target)
+
+    def _call(self, callback: Callable[[Any], None], arg: Any) -> None:
+        try:
+            self.loop.call_soon_threadsafe(callback, arg)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+class _WalSyncer(SyncThread):
+    """fsyncs the ``-wal`` file. An fsync covers every byte written to the file before it starts,
+    by any descriptor, so commit ``gen`` is durable once an fsync begun after it returns.
+    The file is opened read-write (never written here): Windows flushes only handles opened for
+    writing. The descriptor is re-opened when the file's inode changes (the WAL is deleted when the last
+    connection closes and created again by the next writer); the folder is fsynced once per new
+    file so its directory entry survives a power cut too.
+    """
+
+    def __init__(self, wal: Path, loop: asyncio.AbstractEventLoop,
+                 done: Callable[[int], None], failed: Callable[[OSError], None]) -> None:
+        self.wal = wal
+        self._fd: int | None = None
+        super().__init__(loop, done, failed, "fenliu-wal-sync")
 
     @staticmethod
     def sync_file(wal: Path) -> None:
@@ -544,27 +582,10 @@ class _WalSyncer:
         finally:
             os.close(fd)
 
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while self._wanted <= self._synced and not self._stopping:
-                    self._cv.wait()
-                if self._wanted <= self._synced:
-                    return  # stopping, nothing left
-                target = self._wanted
-            try:
-                self._sync()
-            except OSError as exc:
-                self._call(self._failed, exc)
-                return
-            self._synced = target
-            self._call(self._done, target)
-
-    def _call(self, callback: Callable[[Any], None], arg: Any) -> None:
-        try:
-            self.loop.call_soon_threadsafe(callback, arg)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
+    def _close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def _sync(self) -> None:
         fd = self._fd
