@@ -151,6 +151,7 @@ class Shop:
         self.act(self.driver.advance(now))  # timers that fell due while the server was down
         if policy_text != self.driver.policy_text:
             self.act(self.driver.set_policy(policy, policy_text))
+            self._follow_timezone()
         self._bot_step()
         for spec in self.policy.agents:
             if self.driver.engine is not None and self.driver.engine.agent(spec.id).status is not Status.OFFLINE:
@@ -725,6 +726,7 @@ class Shop:
         """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
         self.act(self.driver.advance())
         self.act(self.driver.set_policy(policy, text))
+        self._follow_timezone()
         self._bot_step()
 
     # -- timers -----------------------------------------------------------------------------------
@@ -769,6 +771,7 @@ class Shop:
         self.queue.forget()
         self._status_sent.clear()
         if self.kpis is not None:
+            self.kpis.timezone = self.policy.timezone  # the reloaded policy's day boundaries
             self.kpis.rebuild(self.driver.now())
         self.reschedule()
 
@@ -805,6 +808,17 @@ class Shop:
                 self._feed_status(agent, Status.OFFLINE, SYSTEM)
         except Exception:
             log.exception("grace period end failed for %s", agent)
+
+    def _follow_timezone(self) -> None:
+        """A policy with another timezone moves the KPI days and their midnight (CONSOLE.md §3)."""
+        if self.kpis is None or self.kpis.timezone == self.policy.timezone:
+            return
+        self.kpis.timezone = self.policy.timezone
+        self.kpis.rebuild(self.driver.now())
+        if self._midnight is not None:
+            self._midnight.cancel()
+            self._schedule_midnight()
+        self._poke_kpis()
 
     def _schedule_midnight(self) -> None:
         assert self.kpis is not None
