@@ -15,7 +15,7 @@ large shop does not sit in memory twice).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -24,6 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+
+from console.protocol.messages import AuditAction, AuditEntry
 
 
 class Kind(Enum):
@@ -88,14 +90,44 @@ AGENT_COLUMNS: tuple[Column, ...] = (
 AUDIT_COLUMNS: tuple[Column, ...] = (
     Column("id", "序号", "No.", Kind.COUNT),
     Column("at", "时间", "Time", Kind.TIME),
-    Column("by", "操作人", "By"),
+    Column("by", "操作人ID", "By (ID)"),
+    Column("by_name", "操作人", "By"),
     Column("action", "操作", "Action"),
-    Column("subject", "对象", "Subject"),
+    Column("subject", "对象ID", "Subject (ID)"),
+    Column("subject_name", "对象", "Subject"),
     Column("value", "内容", "Value"),
     Column("previous", "之前", "Before"),
 )
-"""The audit log (``console.protocol.messages.AuditEntry``); actions and values are the
-protocol's codes (PROTOCOL.md ``audit_log``), the vocabulary of the log itself."""
+"""The audit log (``AuditRow``); actions and values are the protocol's codes (PROTOCOL.md
+``audit_log``), the vocabulary of the log itself; who and whom are named beside their ids, as the
+conversations sheet names its buyers (CONSOLE.md §7: names, never ids alone)."""
+
+
+class AuditRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An ``AuditEntry`` with the names of who changed it and what it is about."""
+
+    id: int
+    at: float
+    by: str
+    by_name: str
+    action: str
+    subject: str
+    subject_name: str
+    value: str
+    previous: str
+
+
+def audit_rows(entries: Sequence[AuditEntry], agents: Mapping[str, str], buyers: Mapping[str, str]) -> list[AuditRow]:
+    """The audit sheet's rows: ``by`` named from ``agents`` (a supervisor, ``system`` or a command
+    keeps its id), the subject from ``buyers`` for transfers and closes, from ``agents`` for status
+    and account changes; a policy entry has no subject."""
+    rows = []
+    for e in entries:
+        about = buyers if e.action in (AuditAction.TRANSFER, AuditAction.CLOSE) else agents
+        rows.append(AuditRow(id=e.id, at=e.at, by=e.by, by_name=agents.get(e.by, e.by), action=e.action.value,
+                             subject=e.subject, subject_name=about.get(e.subject, e.subject), value=e.value,
+                             previous=e.previous))
+    return rows
 
 SHEET_TITLES = {"conversations": ("会话", "Conversations"), "agents": ("客服", "Agents"),
                 "audit": ("审计日志", "Audit log")}

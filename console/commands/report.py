@@ -40,9 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from console.exports import write_day
+    from console.exports import audit_rows, write_day
     from console.reception.report import agent_rows, conversation_rows
-    from console.server.audit import read_audit
+    from console.server.audit import agent_names, buyer_names, read_audit
     from console.server.kpis import local_day
     from console.server.report import ReportError, open_read_only, policy_in_force, read_day
     from console.server.store import default_data_dir
@@ -70,7 +70,8 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         span = local_day(day, timezone)
         records = read_day(db, span, policy)
-        audit = read_audit(db, span.start, span.end) if args.audit else None
+        entries = read_audit(db, span.start, span.end) if args.audit else None
+        audit = None if entries is None else audit_rows(entries, agent_names(policy), buyer_names(db, entries))
     finally:
         db.close()
     conversations = conversation_rows(records)

@@ -882,6 +882,8 @@ class DayReport(Response, tag="day_report", frozen=True, kw_only=True):
     conversations: list[ConversationRow]
     agents: list[AgentDayRow]
     audit: list[AuditEntry] = []  # the day's audit log (the report's third sheet), oldest first
+    agent_names: dict[str, str] = {}  # display names of the agents, keyed by account id (audit sheet)
+    buyers: dict[str, str] = {}  # names of the buyers the audit entries are about, keyed by id
 
 
 class AuditAction(StrEnum):

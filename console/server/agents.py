@@ -104,6 +104,7 @@ from console.routing.engine import EngineError
 from console.routing.events import Status
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
+from console.server.audit import agent_names
 from console.server.cards import product_card
 from console.server.conversations import Row, search_candidates
 from console.server.day_charts import DayChartsCache
@@ -609,8 +610,10 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, conversations, agents, audit = self.shop.day_report(day)
+        buyers, _ = self.shop.audit_names(audit)
         return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
-                         conversations=conversations, agents=agents, audit=audit)
+                         conversations=conversations, agents=agents, audit=audit,
+                         agent_names=agent_names(self.shop.policy), buyers=buyers)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
         """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from console.protocol.messages import AuditAction, AuditEntry
+from console.routing.policy import Policy
 from console.server.store import Store
 
 SYSTEM = "system"
@@ -93,3 +94,17 @@ def buyer_names(db: sqlite3.Connection, entries: Sequence[AuditEntry]) -> dict[s
         names.update((str(b), str(n)) for b, n in cursor.execute(
             f"SELECT id, name FROM buyers WHERE id IN ({marks}) AND name != ''", chunk))
     return names
+
+
+def group_names(entries: Sequence[AuditEntry], policy: Policy | None) -> dict[str, str]:
+    """The names of the groups ``entries`` transfer to (the policy in force), keyed by id."""
+    if policy is None:
+        return {}
+    wanted = {e.value.removeprefix("group:") for e in entries
+              if e.action is AuditAction.TRANSFER and e.value.startswith("group:")}
+    return {g.id: g.name for g in policy.groups if g.id in wanted and g.name}
+
+
+def agent_names(policy: Policy | None) -> dict[str, str]:
+    """The agents' display names (the policy in force: their one owner), keyed by account id."""
+    return {} if policy is None else {a.id: a.name for a in policy.agents if a.name}

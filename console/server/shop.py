@@ -71,7 +71,7 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
-from console.server.audit import SYSTEM, AuditLog, buyer_names, opening_statuses, read_audit
+from console.server.audit import SYSTEM, AuditLog, buyer_names, group_names, opening_statuses, read_audit
 from console.server.bot import Bot
 from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
@@ -927,10 +927,7 @@ class Shop:
     def audit_names(self, entries: Sequence[AuditEntry]) -> tuple[dict[str, str], dict[str, str]]:
         """The names the room shows for ``entries``' buyers (the buyers table) and for the groups
         of transfers to a group (the policy in force), keyed by id."""
-        wanted = {e.value.removeprefix("group:") for e in entries
-                  if e.action is AuditAction.TRANSFER and e.value.startswith("group:")}
-        groups = {g.id: g.name for g in self.policy.groups if g.id in wanted and g.name}
-        return buyer_names(self.store.db, entries), groups
+        return buyer_names(self.store.db, entries), group_names(entries, self.policy)
 
     def held_by(self, agent: str) -> list[Row]:
         """An agent's open sessions (the room's agent list). KeyError: no such agent."""

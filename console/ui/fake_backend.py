@@ -575,8 +575,11 @@ class FakeBackend:
                               paid=0, conversion=None, ratings=0, satisfaction=None, waits=0, response_3min=None,
                               avg_response_s=None, closed=0, messages_sent=0) for a in TEAM.agents]
         day = day or datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date().isoformat()
+        audit = self.audit_entries()
+        names = {b.id: b.name for b in BUYERS}
         self.last_report = DayReport(day=day, timezone="Asia/Shanghai", conversations=rows, agents=agents,
-                                     audit=self.audit_entries())
+                                     audit=audit, agent_names={a.id: a.name for a in TEAM.agents},
+                                     buyers={e.subject: names[e.subject] for e in audit if e.subject in names})
         self.state.set_report(self.last_report)
 
     def monitor(self, conversation: str) -> None:

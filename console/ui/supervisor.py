@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.exports import write_day
+from console.exports import audit_rows, write_day
 from console.protocol.messages import AuditEntry, AuditLog, Conversation, DayCharts, DayReport, QueuedBuyer
 from console.ui.audit_view import AuditView
 from console.ui.day_view import DayView
@@ -370,7 +370,8 @@ class SupervisorView(QWidget):
         """Write the rows (``console/exports.py``, the same writer as ``fenliu report``)."""
         try:
             written = write_day(path, fmt, report.conversations, report.agents, ZoneInfo(report.timezone),
-                                lang="en" if language() == "en" else "zh_CN", audit=report.audit)
+                                lang="en" if language() == "en" else "zh_CN",
+                                audit=audit_rows(report.audit, report.agent_names, report.buyers))
         except OSError as exc:
             self.export_note.setText(self.tr("无法写入：%1").replace("%1", str(exc)))
             return []

@@ -163,13 +163,16 @@ def test_the_audit_sheet_and_csv(served_day: tuple[Path, str], tmp_path: Path) -
     book = load_workbook(out)
     assert book.sheetnames == ["会话", "客服", "审计日志"]
     sheet = [[c.value for c in row] for row in book["审计日志"].iter_rows()]
-    assert sheet[0] == ["序号", "时间", "操作人", "操作", "对象", "内容", "之前"]
+    assert sheet[0] == ["序号", "时间", "操作人ID", "操作人", "操作", "对象ID", "对象", "内容", "之前"]
     on_day = [r for r in stored if _local(r[1]).date().isoformat() == day]
-    assert sheet[1:] == [[r[0], _local(r[1]), r[2], r[3], r[4] or None, r[5] or None, r[6] or None] for r in on_day]
+    names = {"a1": "小美", "a2": "阿杰", "sup": "主管"}  # the policy's agents (no transfer or close this day)
+    assert sheet[1:] == [[r[0], _local(r[1]), r[2], names.get(r[2], r[2]), r[3], r[4] or None,
+                          names.get(r[4], r[4]) or None, r[5] or None, r[6] or None] for r in on_day]
+    assert any(row[3] == "小美" and row[6] == "小美" for row in sheet[1:])  # a1 went online: named twice
     base = tmp_path / "day"
     assert main(["report", "--day", day, "--data", str(folder / "data"), "--format", "csv", "--out", str(base),
                  "--lang", "en", "--audit"]) == 0
     with (tmp_path / "day-audit.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["By"], r["Action"], r["Subject"], r["Value"], r["Before"]) for r in rows if r["Action"] == "status"] \
-        == [("a1", "status", "a1", "online", "offline")]
+    assert [(r["By (ID)"], r["By"], r["Action"], r["Subject (ID)"], r["Subject"], r["Value"], r["Before"])
+            for r in rows if r["Action"] == "status"] == [("a1", "小美", "status", "a1", "小美", "online", "offline")]

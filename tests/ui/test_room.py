@@ -171,3 +171,10 @@ def test_export_writes_the_days_rows_as_xlsx_and_csv(qtbot, settings: QSettings,
         lines = list(csv.reader(f))
     assert [line[:2] for line in lines[1:]] == [[c.buyer, c.buyer_name] for c in report.conversations]
     assert "day-conversations.csv" in view.export_note.text()
+    with csv_paths[2].open(encoding="utf-8-sig", newline="") as f:
+        audit = list(csv.DictReader(f))
+    assert len(audit) == len(report.audit) > 0
+    for line, entry in zip(audit, report.audit, strict=True):  # who and whom by name, beside their ids
+        assert line["操作人ID"] == entry.by and line["操作人"] == report.agent_names.get(entry.by, entry.by)
+        about = report.buyers if entry.action.value in ("transfer", "close") else report.agent_names
+        assert line["对象ID"] == entry.subject and line["对象"] == about[entry.subject]
