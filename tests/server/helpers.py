@@ -31,6 +31,24 @@ T = TypeVar("T")
 TIMEOUT = 10.0
 PASSWORD = "s3cret-pw"
 
+AGENTS = """
+[[agents]]
+id = "a1"
+name = "小美"
+groups = ["presale"]
+
+[[agents]]
+id = "a2"
+name = "阿杰"
+groups = ["presale"]
+
+[[agents]]
+id = "sup"
+name = "主管"
+role = "supervisor"
+"""
+"""Two agents of the group ``presale`` and a supervisor: the team of most server tests."""
+
 POLICY = """
 preset = "taobao"
 timezone = "Asia/Shanghai"
@@ -53,21 +71,7 @@ id = "botgroup"
 bot = true
 entries = ["dm"]
 
-[[agents]]
-id = "a1"
-name = "小美"
-groups = ["presale"]
-
-[[agents]]
-id = "a2"
-name = "阿杰"
-groups = ["presale"]
-
-[[agents]]
-id = "sup"
-name = "主管"
-role = "supervisor"
-"""
+""" + AGENTS
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -27,7 +27,7 @@ from console.protocol.messages import (
     TeamUpdated,
 )
 
-from .helpers import Client, run, running_server
+from .helpers import AGENTS, Client, run, running_server
 from .test_reception import buyer, online
 
 ROOM = """
@@ -43,21 +43,7 @@ avg_handle = "2m"
 id = "presale"
 cap = 1
 
-[[agents]]
-id = "a1"
-name = "小美"
-groups = ["presale"]
-
-[[agents]]
-id = "a2"
-name = "阿杰"
-groups = ["presale"]
-
-[[agents]]
-id = "sup"
-name = "主管"
-role = "supervisor"
-"""
+""" + AGENTS
 
 
 def test_a_queue_lists_its_buyers_in_order_with_names_and_waits(tmp_path: Path) -> None:

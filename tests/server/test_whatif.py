@@ -36,7 +36,7 @@ from console.server.whatif import load_day, run_in_process, whatif_json
 from console.sim import whatif
 from console.sim.whatif import Cancelled, WhatIfError, compare
 
-from .helpers import Client, run, running_server
+from .helpers import AGENTS, Client, run, running_server
 
 pytestmark = pytest.mark.sqlite_only  # reads the SQLite file beside a live server
 
@@ -60,21 +60,7 @@ id = "presale"
 entries = ["product_detail"]
 cap = 2
 
-[[agents]]
-id = "a1"
-name = "小美"
-groups = ["presale"]
-
-[[agents]]
-id = "a2"
-name = "阿杰"
-groups = ["presale"]
-
-[[agents]]
-id = "sup"
-name = "主管"
-role = "supervisor"
-"""
+""" + AGENTS
 
 TIGHTER = POLICY.replace("cap = 2", "cap = 1")
 
