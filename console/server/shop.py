@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from console.protocol.access import TEAM_ROLES
 from console.protocol.cards import Card
 from console.protocol.codec import ProtocolError
-from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
@@ -46,11 +45,11 @@ from console.protocol.messages import (
     RemovalReason,
     Role,
     Routed,
-    SessionClosed,
     StatusChanged,
     TeamInfo,
 )
 from console.reception.audience import Staff, audience, finds, sees
+from console.reception.changes import Removal, agents_in, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
@@ -85,12 +84,6 @@ from console.server.report import read_day
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-
-_REMOVAL = {
-    Reason.TRANSFER: RemovalReason.TRANSFERRED,
-    Reason.CLAIMED: RemovalReason.CLAIMED,
-}
-
 
 @dataclass(slots=True)
 class OpenWait:
@@ -179,7 +172,7 @@ class Shop:
         Raises ``EngineError`` when the engine refuses (nothing changed, nothing logged).
         """
         decisions = self.driver.apply(event)
-        self.act(decisions, quiet=quiet, touched=_agents_in(event))
+        self.act(decisions, quiet=quiet, touched=agents_in((event,)))
         self._bot_step()
         return decisions
 
@@ -217,53 +210,35 @@ class Shop:
         self._poke_kpis()
         self.reschedule()
 
-    def _on_decision(self, d: Decision, quiet: str | None) -> set[str]:
-        """Record one decision and move its row. Returns the agents whose load may have changed."""
+    def _on_decision(self, d: Decision, quiet: str | None) -> frozenset[str]:
+        """Record one decision, and apply what it changes (``changes.decision_changes``: the pure
+        core says what, this says how). Returns the agents whose load may have changed."""
         self.repo.record_decision(d)  # R2.3
         row = self.rows.get(d.buyer)
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
-        touched = {a for a in (row.holder_agent, agent_of(d.to), agent_of(d.previous)) if a}
-        before = set(self.audience(row))
-        self.queue.decided(d, row.holder)  # R10.4: who left which queue
-        if d.event == "closed":
-            row.holder = None
-            self.rows.save(row)
-            self._tell_removed(row, before, d.why)
-            self._publish(row)
-            self.hub.to_buyer(row.buyer, SessionClosed(why=d.why))
-            return touched
-        row.holder = d.to
-        if row.last_at == 0.0 and not row.last_text:
-            row.last_at = d.t  # not written yet: the row shows (and sorts by) the arrival
-        new_agent = agent_of(d.to)
-        if new_agent is not None:
-            row.agent = new_agent
-            if d.why is not Reason.OPEN_SESSION:  # §1 received; a re-arrive is not a new reception
-                self.repo.record_reception(new_agent, d.buyer, d.t)
-                if self.kpis is not None:
-                    self.journal.on_success(partial(self.kpis.reception, new_agent, d.buyer, d.t))
-        elif d.to != "bot":
-            row.agent = None  # the pool (everyone's list) or a queue (nobody's until dequeued)
+        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet)
+        self.queue.decided(d, row.holder)  # R10.4: who left which queue (``change.left_queue``)
+        row.holder, row.agent, row.last_at = change.holder, change.agent, change.last_at
+        if change.reception is not None:
+            reception = change.reception
+            self.repo.record_reception(reception.agent, reception.buyer, reception.t)
+            if self.kpis is not None:
+                self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t))
         self.rows.save(row)
-        self._wait_moves(d.buyer, new_agent)
-        self._tell_removed(row, before, d.why)
-        self._publish(row)
-        if d.buyer != quiet:
-            self.hub.to_buyer(row.buyer, self.routed(d))
-        if d.to == "bot" and row.waiting_since is not None:
+        if change.moves_wait:
+            self._wait_moves(d.buyer, change.wait_agent)
+        self._tell(row, change.removed, change.told, change.team_changed)
+        if change.buyer is not None:
+            self.hub.to_buyer(row.buyer, change.buyer)
+        if change.bot_turn:
             self._bot_turns.append((row.buyer, None))  # the bot answers after the decisions
-        return touched
+        return change.touched
 
     def routed(self, d: Decision) -> Routed:
-        """What the buyer side is told about a routing outcome (no internal ids beyond the kind)."""
-        kind = Holder.parse(d.to).kind.value
-        name = None
-        agent = agent_of(d.to)
-        if agent is not None:
-            name = self.names.get(agent, agent)
-        return Routed(to=kind, name=name, why=d.why, position=d.position, eta=d.eta, tip=d.tip)
+        """What the buyer side is told about a routing outcome (``changes.routed``)."""
+        return routed(d, self.names)
 
     def current_routed(self, buyer: str) -> Routed | None:
         """Where a buyer is now, for a gateway that (re)connects: None without an open session.
@@ -322,23 +297,23 @@ class Shop:
         """The rows of an agent's list (its snapshot), cleared ones left out."""
         return self.rows.listed_for(agent, supervises=agent in self.staff.supervisors)
 
-    def _tell_removed(self, row: Row, before: set[str], why: Reason) -> None:
-        """Agents whose list showed the row and no longer does are told why."""
-        reason = _REMOVAL.get(why, RemovalReason.CLOSED if why in (Reason.AGENT_CLOSE, Reason.IDLE)
-                              else RemovalReason.REROUTED)
-        for agent in sorted(before - set(self.audience(row))):
-            self.hub.push(agent, lambda seq: ConversationRemoved(seq=seq, id=row.buyer, reason=reason))
-
     def _publish(self, row: Row, message: Message | None = None) -> None:
-        """Tell the row's audience that it changed (and about a new message)."""
-        wire = row.wire()
-        for agent in self.audience(row):
-            if row.cleared and message is None:
-                continue
-            self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
-            if message is not None:
-                self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
-        if row.holder_agent is not None and self.publisher is not None:
+        """Tell the row's audience that it changed, and about a new message (``message_changes``)."""
+        change = message_changes(row, self.staff, message=message is not None)
+        self._tell(row, (), change.told, change.team_changed, message)
+
+    def _tell(self, row: Row, removed: Sequence[Removal], told: Sequence[str], team_changed: bool,
+              message: Message | None = None) -> None:
+        """Push what a change set says: removals, then the row (and its message) to its audience."""
+        for removal in removed:
+            self.hub.push(removal.agent, partial(_removed_event, row.buyer, removal.reason))
+        if told:
+            wire = row.wire()
+            for agent in told:
+                self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
+                if message is not None:
+                    self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
+        if team_changed and self.publisher is not None:
             # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
             # here may move it; the publisher coalesces and pushes only a team that differs
             self.publisher.team_changed = True
@@ -719,7 +694,7 @@ class Shop:
             if row.section is section and not row.cleared:
                 row.cleared = True
                 self.rows.save(row)
-                self.hub.push(agent, partial(_cleared_event, row.buyer))
+                self.hub.push(agent, partial(_removed_event, row.buyer, RemovalReason.CLEARED))
 
     def apply_policy(self, policy: Policy, text: str) -> None:
         """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
@@ -930,8 +905,8 @@ def transfer_note(by: str, note: str) -> str:
     return f"转接备注（{by}）：{note}" if by else f"转接备注：{note}"
 
 
-def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
-    return ConversationRemoved(seq=seq, id=buyer, reason=RemovalReason.CLEARED)
+def _removed_event(buyer: str, reason: RemovalReason, seq: int) -> ConversationRemoved:
+    return ConversationRemoved(seq=seq, id=buyer, reason=reason)
 
 
 def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
@@ -943,7 +918,3 @@ def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
 
 
 
-
-def _agents_in(event: AnyEvent) -> set[str]:
-    agent = getattr(event, "agent", None)
-    return {agent} if isinstance(agent, str) else set()
