@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
-from console.protocol.cards import Card
+from console.protocol.cards import Card, CardKind, card_text
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import (
     AgentMessage,
@@ -35,6 +35,7 @@ from console.protocol.messages import (
     Colleague,
     ConversationRemoved,
     ConversationUpdated,
+    DecisionInfo,
     ErrorCode,
     GroupTarget,
     MessageAdded,
@@ -45,6 +46,7 @@ from console.protocol.messages import (
     RemovalReason,
     Role,
     Routed,
+    SessionInfo,
     StatusChanged,
     TeamInfo,
 )
@@ -74,11 +76,11 @@ from console.server.audit import SYSTEM, AuditLog, buyer_names, opening_statuses
 from console.server.bot import Bot
 from console.server.cards import CardMaker
 from console.server.conversations import ArriveAttrs, Conversations, Row
-from console.server.directory import Directory
+from console.server.directory import BuyerAccount, Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher, local_day
-from console.server.panel import PanelFacts, PanelLimit
+from console.server.panel import PanelFacts, PanelLimit, decision_info
 from console.server.queue_positions import QueueTeller
 from console.server.report import read_day
 from console.server.store import Store, StoreError
@@ -414,16 +416,18 @@ class Shop:
     def _record_wait(self, buyer: str) -> None:
         self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
 
-    def rate(self, row: Row, score: int) -> None:
+    def rate(self, buyer: str, score: int) -> None:
         """The buyer rates its agent (counted in the KPI book at the next midnight)."""
+        row = self._buyer_row(buyer)
         if row.agent is None:
             raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
         self.repo.rate(row.buyer, row.agent, score, self.driver.now())
 
-    def order_changed(self, row: Row, order: str, state: str, items: list[OrderItem] | None = None,
+    def order_changed(self, buyer: str, order: str, state: str, items: list[OrderItem] | None = None,
                       amount: int | None = None) -> None:
         """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it); its
         items and amount, when the buyer side sends them, are for the buyer panel."""
+        row = self._buyer_row(buyer)
         now = self.driver.now()
         if not self.repo.upsert_order(order, row.buyer, state, now):
             raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
@@ -439,8 +443,9 @@ class Shop:
         """An agent's display name from the policy (its id when the policy no longer has it)."""
         return self.names.get(agent, agent)
 
-    def panel(self, row: Row) -> BuyerPanel:
-        return self.facts.panel(row)
+    def panel(self, agent: str, conversation: str) -> BuyerPanel:
+        """The buyer panel of a conversation ``agent`` may open."""
+        return self.facts.panel(self.row_for(agent, conversation, read=True))
 
     def push_panel(self, row: Row) -> None:
         """Tell whoever's list shows the buyer that its panel changed (the whole panel: small)."""
@@ -451,18 +456,23 @@ class Shop:
         for agent in readers:
             self.hub.push(agent, lambda seq: PanelUpdated(seq=seq, panel=panel))
 
-    def add_note(self, row: Row, agent: str, text: str) -> int:
-        """A note every agent of the shop sees (the caller checked the agent may see the buyer)."""
-        note = self.facts.add_note(row.buyer, text, agent, self.driver.now())
+    def add_note(self, agent: str, conversation: str, text: str) -> int:
+        """A note every agent of the shop sees, on a buyer ``agent``'s list shows."""
+        if not text.strip():
+            raise ProtocolError(ErrorCode.INVALID, "a note needs some text", "text")
+        row = self.row_for(agent, conversation)
+        note = self.facts.add_note(row.buyer, text.strip(), agent, self.driver.now())
         self.push_panel(row)
         return note
 
-    def remove_note(self, row: Row, note: int) -> None:
+    def remove_note(self, agent: str, conversation: str, note: int) -> None:
+        row = self.row_for(agent, conversation)
         if not self.facts.remove_note(row.buyer, note):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no note {note} on this buyer", "note")
         self.push_panel(row)
 
-    def add_tag(self, row: Row, agent: str, tag: str) -> None:
+    def add_tag(self, agent: str, conversation: str, tag: str) -> None:
+        row = self.row_for(agent, conversation)
         try:
             added = self.facts.add_tag(row.buyer, tag.strip(), agent, self.driver.now())
         except PanelLimit as exc:
@@ -470,9 +480,34 @@ class Shop:
         if added:
             self.push_panel(row)
 
-    def remove_tag(self, row: Row, tag: str) -> None:
+    def remove_tag(self, agent: str, conversation: str, tag: str) -> None:
+        row = self.row_for(agent, conversation)
         if self.facts.remove_tag(row.buyer, tag.strip()):
             self.push_panel(row)
+
+    def session_history(self, agent: str, conversation: str, session: int) -> tuple[SessionInfo, list[Message], bool]:
+        """One earlier session of a buyer ``agent`` may open: what it was, its first messages."""
+        row = self.row_for(agent, conversation, read=True)
+        info = self.facts.session(row.buyer, session, open_with=row.holder_agent)
+        if info is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session} of this buyer", "session")
+        messages, more = self.facts.session_messages(row.buyer, info)
+        return info, messages, more
+
+    def why(self, agent: str, conversation: str) -> list[DecisionInfo]:
+        """The routing decisions about a buyer ``agent`` may open, with their reasons (R2.3)."""
+        row = self.row_for(agent, conversation, read=True)
+        return [decision_info(r) for r in self.repo.decisions(row.buyer)]
+
+    def latest_order(self, agent: str, conversation: str) -> str | None:
+        """Who may open the buyer may know its latest order."""
+        self.row_for(agent, conversation, read=True)
+        return self.repo.latest_order(conversation)
+
+    def check_image(self, buyer: str, sha256: str) -> None:
+        """``sha256`` is an image of ``buyer``'s conversation, or ``not_found``."""
+        if not self.repo.has_image(buyer, sha256):
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
 
     def close(self, row: Row, *, by: str | None = None) -> None:
         """End the session; ``by``: a supervisor ending another's session (audited)."""
@@ -574,6 +609,142 @@ class Shop:
         view = engine.agent(agent)
         if view.status is not before and view.status_since is not None:
             self.audit.record(view.status_since, by, AuditAction.STATUS, agent, view.status.value, before.value)
+
+    # -- a buyer gateway's requests --------------------------------------------------------------------
+
+    def greet(self, buyer: str, name: str) -> BuyerAccount:
+        """A gateway says who the buyer is: its kind comes from the directory, never from the
+        connection (CONSOLE.md §1); its row exists from then on."""
+        account = self.directory.greet(buyer, name)
+        self.rows.ensure(account.id, account.name, account.kind)
+        return account
+
+    def _buyer_row(self, buyer: str) -> Row:
+        row = self.rows.get(buyer)
+        assert row is not None  # greeted (``greet``) before any request
+        return row
+
+    def buyer_arrives(self, buyer: str, attrs: ArriveAttrs) -> Routed:
+        """A buyer arrives (R2-R10) with these attributes (kept: R7.5, the next arrive after a close
+        reuses them); answered with its own outcome, its panel pushed (where it came from, and why
+        it is where it is now)."""
+        row = self._buyer_row(buyer)
+        row.arrive = attrs
+        self.rows.save(row)
+        decisions = self.arrive(row, attrs, quiet=True)
+        mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
+        self.push_panel(row)
+        return self.routed(mine[-1])
+
+    def buyer_writes(self, buyer: str, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
+                     image: ImageRef | None = None, product: str | None = None) -> tuple[int, bool]:
+        """A buyer's message (``buyer_says``): text, an image (``text`` its preview) or a product
+        card (``product``, issue 13). Returns the message id and whether it was a resend."""
+        card = None
+        if product is not None:
+            card = self.cards.product(product, field="product")
+            text, kind = card_text(card), MessageKind.CARD
+        return self.buyer_says(self._buyer_row(buyer), text, client_id, kind=kind, image=image, card=card)
+
+    def buyer_resent(self, buyer: str, client_id: str) -> int | None:
+        """The id of the buyer's message already stored under ``client_id`` (None: a new one)."""
+        earlier = self.rows.find_client_message(buyer, client_id, Author.BUYER)
+        return None if earlier is None else earlier.id
+
+    def entry_questions(self, entry: str) -> list[str]:
+        """The questions an entry offers the buyer (R7.5)."""
+        return list(self.policy.entry_questions(entry))
+
+    # -- an agent console's requests: who may, then one change ------------------------------------------
+
+    def row_for(self, agent: str, conversation: str, *, read: bool = False) -> Row:
+        """The row ``agent`` asks about, if its list shows it (``read``: or it may open it read-only,
+        ``audience.finds``). ProtocolError ``not_found`` / ``forbidden`` otherwise."""
+        row = self.rows.get(conversation)
+        if row is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
+        if self.visible_to(row, agent) or (read and self.readable_by(row, agent)):
+            return row
+        raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+
+    def check_holds(self, agent: str, row: Row) -> None:
+        """``agent`` holds the row's session, or a typed refusal saying why not."""
+        if row.holder_agent == agent:
+            return
+        if row.agent == agent and row.holder is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if row.holder == "pool":
+            raise ProtocolError(ErrorCode.CONFLICT, "the buyer is in the message pool; claim it first", "conversation")
+        if row.agent == agent:
+            raise ProtocolError(ErrorCode.CONFLICT, f"the session is held by {row.holder}", "conversation")
+        raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+
+    def agent_resent(self, agent: str, row: Row, client_id: str) -> int | None:
+        """CONSOLE.md §5: the id of ``agent``'s message already stored under ``client_id`` (None:
+        not a resend; client ids are per author, issue 10: another's never matches)."""
+        earlier = self.rows.find_client_message(row.buyer, client_id, Author.AGENT, agent)
+        return None if earlier is None else earlier.id
+
+    def agent_replies(self, agent: str, conversation: str, client_id: str, text: str, *,
+                      image: ImageRef | None = None, card: tuple[CardKind, str] | None = None) -> tuple[int, bool]:
+        """The session's holder writes (text; an image whose ``text`` is its preview; or a card
+        ``(kind, ref)`` built from the shop's facts, issue 13). Returns the message id and whether it
+        was a resend (acknowledged, not repeated, even after the session moved on)."""
+        row = self.row_for(agent, conversation, read=True)
+        try:
+            self.check_holds(agent, row)
+        except ProtocolError:
+            earlier = self.agent_resent(agent, row, client_id)  # a resend after the session moved on
+            if earlier is not None:
+                return earlier, True
+            raise
+        made = None
+        kind = MessageKind.TEXT if image is None else MessageKind.IMAGE
+        if card is not None:
+            made = self.cards.make(row.buyer, card[0], card[1])
+            text, kind = card_text(made), MessageKind.CARD
+        message = self.holder_says(row, Author.AGENT, text, agent=agent, client_id=client_id, kind=kind,
+                                   image=image, card=made)
+        if message is None:
+            earlier = self.agent_resent(agent, row, client_id)
+            assert earlier is not None
+            return earlier, True
+        return message.id, False
+
+    def agent_closes(self, agent: str, conversation: str, *, supervises: bool) -> None:
+        """An agent ends its session; a supervisor any agent's (issue 14), audited (CONSOLE.md §7)."""
+        row = self.row_for(agent, conversation, read=True)
+        if supervises and row.holder is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if not (supervises and row.holder_agent is not None):
+            self.check_holds(agent, row)
+        self.close(row, by=agent if supervises and row.holder_agent != agent else None)
+
+    def agent_transfers(self, by: str, conversation: str, *, supervises: bool, agent: str | None = None,
+                        group: str | None = None, note: str = "") -> None:
+        """R3.5: the session's holder, or a supervisor for any session, gives it to someone else."""
+        row = self.row_for(by, conversation, read=True)
+        if not supervises:
+            self.check_holds(by, row)
+        self.transfer(row, agent=agent, group=group, note=note, by=by)
+
+    def agent_claims(self, agent: str, conversation: str) -> None:
+        self.claim(self.row_for(agent, conversation), agent)
+
+    def agent_contacts(self, agent: str, conversation: str) -> None:
+        """再次联系: whoever may find the conversation (audience.finds) opens a session with a
+        reachable buyer who has none; asking again once it is ours changes nothing."""
+        row = self.row_for(agent, conversation, read=True)
+        if row.holder_agent != agent:
+            self.contact(row, agent)
+
+    def agent_opens(self, agent: str, conversation: str, limit: int) -> tuple[Row, list[Message], bool]:
+        """An agent opens a conversation it may read: its latest ``limit`` messages (and whether
+        there are more); its own is then read (the unread count goes)."""
+        row = self.row_for(agent, conversation, read=True)
+        self.open_conversation(row, agent)
+        messages, more = self.rows.history(row.buyer, limit)
+        return row, messages, more
 
     # -- one request, all or nothing ----------------------------------------------------------------
 
