@@ -89,7 +89,6 @@ from console.protocol.messages import (
     SendCard,
     SessionHistory,
     SetStatus,
-    Snapshot,
     Team,
     Transfer,
     WhatIfCancel,
@@ -98,12 +97,9 @@ from console.protocol.messages import (
     Why,
     WhyAnswer,
 )
-from console.reception.model import IMAGE_TEXT, KpiTiles
-from console.routing.engine import EngineError
-from console.routing.events import Status
+from console.reception.model import IMAGE_TEXT
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
-from console.server.cards import product_card
 from console.server.conversations import Row, search_candidates
 from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
@@ -198,7 +194,7 @@ class AgentSide:
 
     async def _login(self, conn: ServerConnection, request: Login | Resume) -> AgentLink:
         address = peer_address(conn)
-        now = self.shop.driver.now()
+        now = self.shop.now()
         if isinstance(request, Login):
             stored = self.accounts.password_hash(request.user)  # None: unknown or disabled
             try:
@@ -249,28 +245,9 @@ class AgentSide:
     def _name(self, agent: str) -> str:
         return self.shop.agent_name(agent)
 
-    def _send_snapshot(self, link: AgentLink, rid: str | None = None) -> None:
+    def _send_snapshot(self, link: AgentLink) -> None:
         """The agent's list as of its last committed event (call when nothing is pending)."""
-        status, load, cap = self._status(link.agent)
-        rows = [row.wire() for row in self.shop.rows_for(link.agent)]
-        tiles = self._tiles(link.agent)
-        if self.shop.publisher is not None:
-            self.shop.publisher.sent(link.agent, tiles)
-        self.hub.reply(link.conn, Snapshot(seq=self.hub.last_seq(link.agent), conversations=rows, status=status,
-                                           load=load, cap=cap, kpis=tiles))
-
-    def _status(self, agent: str) -> tuple[Status, int, int]:
-        engine = self.shop.driver.engine
-        try:
-            view = engine.agent(agent) if engine is not None else None
-        except EngineError:
-            view = None
-        if view is None:
-            return Status.OFFLINE, 0, 0
-        return view.status, view.load, view.cap
-
-    def _tiles(self, agent: str) -> KpiTiles:
-        return self.shop.kpis.tiles(agent) if self.shop.kpis is not None else KpiTiles()
+        self.hub.reply(link.conn, self.shop.snapshot(link.agent))
 
     async def _logout(self, link: AgentLink, request: Logout) -> None:
         self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
@@ -328,8 +305,7 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _search_catalog(self, link: AgentLink, request: SearchCatalog) -> CatalogAnswer:
-        products = self.shop.cards.catalog.search(request.query)
-        return CatalogAnswer(rid=request.rid, query=request.query, products=[product_card(p) for p in products])
+        return CatalogAnswer(rid=request.rid, query=request.query, products=self.shop.search_catalog(request.query))
 
     # -- images (issue 13) ----------------------------------------------------------------------------
 
@@ -384,14 +360,14 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _get_kpis(self, link: AgentLink, request: GetKpis) -> Kpis:
-        return Kpis(rid=request.rid, kpis=self._tiles(link.agent))
+        return Kpis(rid=request.rid, kpis=self.shop.tiles(link.agent))
 
     def _get_snapshot(self, link: AgentLink, request: GetSnapshot) -> None:
         self.store.after_commit(lambda: self._send_snapshot(link))
         return None
 
     def _filter(self, link: AgentLink, request: FilterBuyers) -> BuyerList:
-        buyers = self.shop.kpis.buyer_list(link.agent, request.tile.value) if self.shop.kpis is not None else []
+        buyers = self.shop.buyer_list(link.agent, request.tile.value)
         return BuyerList(rid=request.rid, tile=request.tile, buyers=buyers)
 
     def _why(self, link: AgentLink, request: Why) -> WhyAnswer:
@@ -470,16 +446,16 @@ class AgentSide:
         return Phrases(rid=request.rid, phrases=self.phrases.listed(link.agent))
 
     def _add_phrases(self, link: AgentLink, request: AddPhrases) -> Phrases:
-        self.phrases.add(link.agent, link.role, request.phrases, self.shop.driver.now())
+        self.phrases.add(link.agent, link.role, request.phrases, self.shop.now())
         return self._phrases_changed(link, request.rid, {d.scope for d in request.phrases})
 
     def _edit_phrase(self, link: AgentLink, request: EditPhrase) -> Phrases:
         scope = self.phrases.edit(link.agent, link.role, request.id, group=request.group, title=request.title,
-                                  text=request.text, pinned=request.pinned, at=self.shop.driver.now())
+                                  text=request.text, pinned=request.pinned, at=self.shop.now())
         return self._phrases_changed(link, request.rid, {scope})
 
     def _pin_phrase(self, link: AgentLink, request: PinPhrase) -> Phrases:
-        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.driver.now())
+        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.now())
         return self._phrases_changed(link, request.rid, {scope})
 
     def _delete_phrase(self, link: AgentLink, request: DeletePhrase) -> Phrases:
@@ -541,7 +517,7 @@ class AgentSide:
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         buyers, groups = self.shop.audit_names(entries)
         return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
-                        opening=opening, more=more, now=self.shop.driver.now(), buyers=buyers, groups=groups)
+                        opening=opening, more=more, now=self.shop.now(), buyers=buyers, groups=groups)
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
         """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""
@@ -571,7 +547,7 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day = self.shop.local_date(day)
         policy = self.shop.policy
-        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.driver.now())
+        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.now())
         return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
 
     def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:

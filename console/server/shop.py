@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
-from console.protocol.cards import Card, CardKind, card_text
+from console.protocol.cards import Card, CardKind, ProductCard, card_text
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import (
     AgentMessage,
@@ -47,12 +47,13 @@ from console.protocol.messages import (
     Role,
     Routed,
     SessionInfo,
+    Snapshot,
     StatusChanged,
     TeamInfo,
 )
 from console.reception.audience import Staff, audience, finds, sees
 from console.reception.changes import Removal, agents_in, decision_changes, message_changes, routed
-from console.reception.model import Author, ImageRef, Message, MessageKind, Section
+from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
 from console.routing.events import (
@@ -74,7 +75,7 @@ from console.routing.events import (
 from console.routing.policy import Policy
 from console.server.audit import SYSTEM, AuditLog, buyer_names, opening_statuses, read_audit
 from console.server.bot import Bot
-from console.server.cards import CardMaker
+from console.server.cards import CardMaker, product_card
 from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import BuyerAccount, Directory
 from console.server.driver import EngineDriver
@@ -609,6 +610,46 @@ class Shop:
         view = engine.agent(agent)
         if view.status is not before and view.status_since is not None:
             self.audit.record(view.status_since, by, AuditAction.STATUS, agent, view.status.value, before.value)
+
+    # -- what a console is shown -----------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The shop's clock (the engine's: tests and replays set it)."""
+        return self.driver.now()
+
+    def status_of(self, agent: str) -> tuple[Status, int, int]:
+        """An agent's status, load and cap (offline, 0, 0: not an agent of the policy, or no engine)."""
+        engine = self.driver.engine
+        try:
+            view = engine.agent(agent) if engine is not None else None
+        except EngineError:
+            view = None
+        if view is None:
+            return Status.OFFLINE, 0, 0
+        return view.status, view.load, view.cap
+
+    def tiles(self, agent: str) -> KpiTiles:
+        """An agent's KPI tiles (CONSOLE.md §3)."""
+        return self.kpis.tiles(agent) if self.kpis is not None else KpiTiles()
+
+    def buyer_list(self, agent: str, tile: str) -> list[str]:
+        """The buyers behind one of an agent's tiles."""
+        return self.kpis.buyer_list(agent, tile) if self.kpis is not None else []
+
+    def snapshot(self, agent: str) -> Snapshot:
+        """An agent's list, status and tiles as of its last committed event (call when nothing is
+        pending); the KPI publisher then knows which tiles the console has."""
+        status, load, cap = self.status_of(agent)
+        rows = [row.wire() for row in self.rows_for(agent)]
+        tiles = self.tiles(agent)
+        if self.publisher is not None:
+            self.publisher.sent(agent, tiles)
+        return Snapshot(seq=self.hub.last_seq(agent), conversations=rows, status=status, load=load, cap=cap,
+                        kpis=tiles)
+
+    def search_catalog(self, query: str) -> list[ProductCard]:
+        """The catalogue's products matching ``query``, as cards an agent may send (issue 13)."""
+        return [product_card(p) for p in self.cards.catalog.search(query)]
 
     # -- a buyer gateway's requests --------------------------------------------------------------------
 
