@@ -154,6 +154,13 @@ def message_changes(row: RowFacts, staff: Staff, *, message: bool) -> MessageCha
     return MessageChanges(told=told, team_changed=agent_of(row.holder) is not None)
 
 
+def bot_turn_after(holder_before: str | None, holder: str | None) -> bool:
+    """After a buyer message: the bot takes a turn when it holds the buyer (it answers or hands
+    off, R7.7) or an agent does (its assist, if the policy has ``bot.assist``), but not when the
+    message itself moved the buyer (a hand-off word: the new holder answers)."""
+    return holder_before == holder and (holder == str(BOT) or agent_of(holder) is not None)
+
+
 def agents_in(events: Iterable[object]) -> frozenset[str]:
     """The agents an engine input names (a status change, a claim, a transfer's target)."""
     found = set()

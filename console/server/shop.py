@@ -52,7 +52,7 @@ from console.protocol.messages import (
     TeamInfo,
 )
 from console.reception.audience import Staff, audience, finds, sees
-from console.reception.changes import Removal, agents_in, decision_changes, message_changes, routed
+from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
@@ -880,7 +880,7 @@ class Shop:
         holder_before = row.holder
         self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
         self._publish(row, message)
-        if holder_before == row.holder and (row.holder == "bot" or row.holder_agent is not None):
+        if bot_turn_after(holder_before, row.holder):
             self._bot_turns.append((row.buyer, text))  # the bot's turn, or its assist in an agent's session
             self._bot_step()
         return message.id, False

@@ -13,6 +13,7 @@ from console.reception.changes import (
     DecisionChanges,
     Reception,
     Removal,
+    bot_turn_after,
     decision_changes,
     message_changes,
     routed,
@@ -165,3 +166,14 @@ def test_the_buyer_learns_the_agents_name() -> None:
     assert routed(d, NAMES).name == "gone"  # an agent the policy no longer names: its id, as before
     d = Decision(event="routed", buyer="b1", to="agent:a2", why=Reason.GROUP, rule="", t=0.0)
     assert routed(d, NAMES) == Routed(to="agent", name="小王", why=Reason.GROUP)
+
+
+@pytest.mark.parametrize("before, after, turn", [
+    ("bot", "bot", True),  # the bot holds the buyer: it answers or hands off (R7.7)
+    ("agent:a1", "agent:a1", True),  # an agent's session: the bot's assist, if the policy has it
+    ("bot", "agent:a1", False),  # the message was a hand-off word: the agent answers
+    ("pool", "pool", False), ("queue:shop", "queue:shop", False), (None, None, False),
+])
+def test_the_bot_takes_a_turn_after_a_message_only_where_it_or_an_agent_holds_the_buyer(
+        before: str | None, after: str | None, turn: bool) -> None:
+    assert bot_turn_after(before, after) is turn
