@@ -1,10 +1,16 @@
 """The shop's live state: the engine, the conversations, and what each change means for whom.
 
-Everything that changes routing goes through ``feed`` (an engine event) and ``act`` (its
-decisions): rows move, receptions and decisions are recorded with their reasons (R2.3), the agents
-whose lists change get numbered events, the buyer gets the outcome, queued buyers get their new
-position, estimated wait and tip (R10.4, R10.5). All of it joins the current write batch and
-reaches clients only after the commit (see ``store`` and ``hub``).
+The endpoints call one method per request (``buyer_arrives``, ``buyer_writes``, ``agent_replies``,
+``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``, the
+panel's, ``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
+``console.reception.audience``'s), then changes things. Everything that changes routing goes
+through ``feed`` (an engine event) and ``act`` (its decisions). What a decision or a message
+changes is computed by the pure reception core (``console.reception.changes``) and applied here:
+rows move, receptions and decisions are recorded with their reasons (R2.3), the agents whose lists
+change get numbered events, the buyer gets the outcome, queued buyers get their new position,
+estimated wait and tip (R10.4, R10.5). The bot takes its turns after the decisions
+(``_bot_step``). All of it joins the current write batch and reaches clients only after the
+commit (see ``store`` and ``hub``).
 
 Timers: one asyncio timer follows ``Engine.next_wake`` (idle close R9.2, and what it frees,
 R9.3); one per disconnected agent runs the grace period (R3.4); the KPI book rolls at local
