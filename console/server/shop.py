@@ -57,7 +57,7 @@ from console.protocol.messages import (
     StatusChanged,
     TeamInfo,
 )
-from console.reception.audience import Staff, audience, finds, sees
+from console.reception.audience import Staff, audience, finds, not_holding, sees
 from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
@@ -715,16 +715,10 @@ class Shop:
         raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
 
     def check_holds(self, agent: str, row: Row) -> None:
-        """``agent`` holds the row's session, or a typed refusal saying why not."""
-        if row.holder_agent == agent:
-            return
-        if row.agent == agent and row.holder is None:
-            raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
-        if row.holder == "pool":
-            raise ProtocolError(ErrorCode.CONFLICT, "the buyer is in the message pool; claim it first", "conversation")
-        if row.agent == agent:
-            raise ProtocolError(ErrorCode.CONFLICT, f"the session is held by {row.holder}", "conversation")
-        raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+        """``agent`` holds the row's session, or a typed refusal saying why not (``not_holding``)."""
+        refusal = not_holding(agent, row.holder, row.agent)
+        if refusal is not None:
+            raise refusal
 
     def agent_resent(self, agent: str, row: Row, client_id: str) -> int | None:
         """CONSOLE.md §5: the id of ``agent``'s message already stored under ``client_id`` (None:
