@@ -132,6 +132,7 @@ class Shop:
         self._staff: tuple[Policy, Staff] | None = None
         self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
+        self._bot_busy = False  # a bot step is running (``_bot_step`` does not nest)
 
     @property
     def policy(self) -> Policy:
@@ -187,22 +188,30 @@ class Shop:
 
     def _bot_step(self) -> None:
         """The bot's turn, after the decisions that gave it buyers (never from inside ``act``):
-        each answers from the FAQ or hands off (R7.7), which may give the bot more turns."""
-        while self._bot_turns:
-            buyer, text = self._bot_turns.pop(0)
-            row = self.rows.get(buyer)
-            if row is not None and text is not None and row.holder_agent is not None:
-                self._assist(row, text)
-                continue
-            if row is None or row.holder != "bot":
-                continue
-            if text is None:  # a buyer who was waiting when the bot got it: its latest message
-                if row.last_buyer is None:
+        each answers from the FAQ or hands off (R7.7), which may give the bot more turns. A turn
+        runs to its end (its reply stored and pushed) before the next: the engine inputs a turn
+        feeds leave their own bot turns to this loop instead of starting a step inside it."""
+        if self._bot_busy:
+            return
+        self._bot_busy = True
+        try:
+            while self._bot_turns:
+                buyer, text = self._bot_turns.pop(0)
+                row = self.rows.get(buyer)
+                if row is not None and text is not None and row.holder_agent is not None:
+                    self._assist(row, text)
                     continue
-                text = self.repo.message_text(row.last_buyer)
-                if text is None:
+                if row is None or row.holder != "bot":
                     continue
-            self.bot_answer(row, text)
+                if text is None:  # a buyer who was waiting when the bot got it: its latest message
+                    if row.last_buyer is None:
+                        continue
+                    text = self.repo.message_text(row.last_buyer)
+                    if text is None:
+                        continue
+                self.bot_answer(row, text)
+        finally:
+            self._bot_busy = False
 
     def act(self, decisions: Iterable[Decision], *, quiet: str | None = None, touched: Iterable[str] = ()) -> None:
         agents = set(touched)
