@@ -401,12 +401,12 @@ class AgentSide:
         """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
         try:
             query = clean_query(request.query)
-            products = self.shop.cards.catalog.titles_matching(query)  # search by product title too
+            products = self.shop.titles_matching(query)  # search by product title too
             asker = None if link.supervises else link.agent
             reader = self.search.reader()  # the candidates' SQL too runs off the loop (search.py)
             found = await asyncio.to_thread(reader.run, lambda src: search_candidates(
                 Repository(src), asker, like_pattern(query), MAX_SEARCH_HITS, products))  # a Reader reads as a Store does
-            rows, scope = self.shop.rows.merge_candidates(asker, found)
+            rows, scope = self.shop.searchable(asker, found)
             page = await self.search.find_async(request.query, rows=rows, scope=scope, asker=link.agent,
                                                 limit=request.limit, before=request.before, products=products,
                                                 reachable=self.shop.reachable)
@@ -505,7 +505,7 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, conversations, agents, audit = self.shop.day_report(day)
-        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
+        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone,
                          conversations=conversations, agents=agents, audit=audit)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
@@ -516,7 +516,7 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         buyers, groups = self.shop.audit_names(entries)
-        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
+        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, entries=entries,
                         opening=opening, more=more, now=self.shop.now(), buyers=buyers, groups=groups)
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
@@ -546,9 +546,8 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day = self.shop.local_date(day)
-        policy = self.shop.policy
-        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.now())
-        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
+        charts = await self.charts.get(day, self.shop.policy_text, self.shop.now())
+        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, charts=charts)
 
     def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:
         """The room's what-if editor starts from the policy in force (its one owner: the engine log)."""

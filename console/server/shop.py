@@ -666,6 +666,26 @@ class Shop:
         """The catalogue's products matching ``query``, as cards an agent may send (issue 13)."""
         return [product_card(p) for p in self.cards.catalog.search(query)]
 
+    def titles_matching(self, query: str) -> dict[str, str]:
+        """Products whose title holds ``query`` (search finds their conversations too, issue 13)."""
+        return self.cards.catalog.titles_matching(query)
+
+    def searchable(self, asker: str | None, found: tuple[list[Row], list[str] | None]
+                   ) -> tuple[dict[str, Row], list[str] | None]:
+        """The rows a search may show ``asker`` (None: a supervisor, the whole shop), from the
+        candidates read off the loop: rows in memory win (``Conversations.merge_candidates``)."""
+        return self.rows.merge_candidates(asker, found)
+
+    @property
+    def policy_text(self) -> str:
+        """The text of the policy in force (what-if and the day charts replay under it)."""
+        return self.driver.policy_text
+
+    @property
+    def timezone(self) -> str:
+        """The shop's timezone (the policy's): local days of reports, audit and charts."""
+        return self.policy.timezone
+
     # -- a buyer gateway's requests --------------------------------------------------------------------
 
     def greet(self, buyer: str, name: str) -> BuyerAccount:
