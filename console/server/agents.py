@@ -505,7 +505,7 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, conversations, agents, audit = self.shop.day_report(day)
-        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone,
+        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
                          conversations=conversations, agents=agents, audit=audit)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
