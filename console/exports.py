@@ -124,8 +124,8 @@ def audit_rows(entries: Sequence[AuditEntry], agents: Mapping[str, str], buyers:
     rows = []
     for e in entries:
         about = buyers if e.action in (AuditAction.TRANSFER, AuditAction.CLOSE) else agents
-        rows.append(AuditRow(id=e.id, at=e.at, by=e.by, by_name=agents.get(e.by, e.by), action=e.action.value,
-                             subject=e.subject, subject_name=about.get(e.subject, e.subject), value=e.value,
+        rows.append(AuditRow(id=e.id, at=e.at, by=e.by, by_name=agents.get(e.by) or e.by, action=e.action.value,
+                             subject=e.subject, subject_name=about.get(e.subject) or e.subject, value=e.value,
                              previous=e.previous))
     return rows
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.protocol.codec import ProtocolError
+from console.protocol.holders import agent_of
+from console.protocol.messages import ErrorCode
+
 POOL = "pool"
 BOT = "bot"
 
@@ -44,3 +48,18 @@ def finds(viewer: str, holder: str | None, agent: str | None, *, supervises: boo
     list shows it to (``sees``), every agent who ever held a session with the buyer (``held``: a
     reception of theirs; the list shows only the last holder's), and supervisors, the whole shop."""
     return supervises or held or sees(viewer, holder, agent, supervises=supervises)
+
+
+def not_holding(viewer: str, holder: str | None, agent: str | None) -> ProtocolError | None:
+    """Why ``viewer`` may not write to, close or transfer the session (None: it holds it), in
+    the words its console shows: closed, in the pool (claim it first), held by someone else
+    since, or never its conversation."""
+    if agent_of(holder) == viewer:
+        return None
+    if agent == viewer and holder is None:
+        return ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+    if holder == POOL:
+        return ProtocolError(ErrorCode.CONFLICT, "the buyer is in the message pool; claim it first", "conversation")
+    if agent == viewer:
+        return ProtocolError(ErrorCode.CONFLICT, f"the session is held by {holder}", "conversation")
+    return ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")

@@ -20,7 +20,6 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_agent
-from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_agent
 from console.protocol.messages import (
     MAX_AUDIT,
@@ -90,7 +89,6 @@ from console.protocol.messages import (
     SendCard,
     SessionHistory,
     SetStatus,
-    Snapshot,
     Team,
     Transfer,
     WhatIfCancel,
@@ -99,13 +97,9 @@ from console.protocol.messages import (
     Why,
     WhyAnswer,
 )
-from console.reception.model import IMAGE_TEXT, Author, ImageRef, KpiTiles, MessageKind
-from console.routing.engine import EngineError
-from console.routing.events import Status
+from console.reception.model import IMAGE_TEXT
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
-from console.server.audit import agent_names
-from console.server.cards import product_card
 from console.server.conversations import Row, search_candidates
 from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
@@ -113,7 +107,6 @@ from console.server.hub import AgentLink
 from console.server.images import ImageDesk
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
-from console.server.panel import decision_info
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
 from console.server.repository import Repository
@@ -201,7 +194,7 @@ class AgentSide:
 
     async def _login(self, conn: ServerConnection, request: Login | Resume) -> AgentLink:
         address = peer_address(conn)
-        now = self.shop.driver.now()
+        now = self.shop.now()
         if isinstance(request, Login):
             stored = self.accounts.password_hash(request.user)  # None: unknown or disabled
             try:
@@ -252,28 +245,9 @@ class AgentSide:
     def _name(self, agent: str) -> str:
         return self.shop.agent_name(agent)
 
-    def _send_snapshot(self, link: AgentLink, rid: str | None = None) -> None:
+    def _send_snapshot(self, link: AgentLink) -> None:
         """The agent's list as of its last committed event (call when nothing is pending)."""
-        status, load, cap = self._status(link.agent)
-        rows = [row.wire() for row in self.shop.rows_for(link.agent)]
-        tiles = self._tiles(link.agent)
-        if self.shop.publisher is not None:
-            self.shop.publisher.sent(link.agent, tiles)
-        self.hub.reply(link.conn, Snapshot(seq=self.hub.last_seq(link.agent), conversations=rows, status=status,
-                                           load=load, cap=cap, kpis=tiles))
-
-    def _status(self, agent: str) -> tuple[Status, int, int]:
-        engine = self.shop.driver.engine
-        try:
-            view = engine.agent(agent) if engine is not None else None
-        except EngineError:
-            view = None
-        if view is None:
-            return Status.OFFLINE, 0, 0
-        return view.status, view.load, view.cap
-
-    def _tiles(self, agent: str) -> KpiTiles:
-        return self.shop.kpis.tiles(agent) if self.shop.kpis is not None else KpiTiles()
+        self.hub.reply(link.conn, self.shop.snapshot(link.agent))
 
     async def _logout(self, link: AgentLink, request: Logout) -> None:
         self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
@@ -306,96 +280,32 @@ class AgentSide:
             self.hub.reply(link.conn, answer)
 
     def _row(self, link: AgentLink, conversation: str, *, read: bool = False) -> Row:
-        row = self.shop.rows.get(conversation)
-        if row is None:
-            raise _refuse(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
-        if self.shop.visible_to(row, link.agent) or (read and self.shop.readable_by(row, link.agent)):
-            return row
-        raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
-
-    def _own_session(self, link: AgentLink, row: Row) -> None:
-        if row.holder_agent == link.agent:
-            return
-        if row.agent == link.agent and row.holder is None:
-            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
-        if row.holder == "pool":
-            raise _refuse(ErrorCode.CONFLICT, "the buyer is in the message pool; claim it first", "conversation")
-        if row.agent == link.agent:
-            raise _refuse(ErrorCode.CONFLICT, f"the session is held by {row.holder}", "conversation")
-        raise _refuse(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+        return self.shop.row_for(link.agent, conversation, read=read)
 
     def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
         self.shop.set_status(link.agent, request.status)
         return Ok(rid=request.rid)
 
     def _open(self, link: AgentLink, request: Open) -> History:
-        row = self._row(link, request.conversation, read=True)
-        self.shop.open_conversation(row, link.agent)
-        messages, more = self.shop.rows.history(row.buyer, request.limit)
+        row, messages, more = self.shop.agent_opens(link.agent, request.conversation, request.limit)
         return History(rid=request.rid, conversation=row.wire(), messages=messages, more=more)
 
     def _reply(self, link: AgentLink, request: Reply) -> ReplyAck:
-        return self._write(link, request.rid, request.conversation, request.client_id, request.text)
-
-    def _write(self, link: AgentLink, rid: str | None, conversation: str, client_id: str, text: str,
-               image: ImageRef | None = None) -> ReplyAck:
-        """A reply (text, or an image whose ``text`` is its preview) from the session's holder."""
-        row = self._row(link, conversation, read=True)
-        try:
-            self._own_session(link, row)
-        except ProtocolError:
-            resent = self._resent(link, row, rid, client_id)  # a resend after the session moved on
-            if resent is not None:
-                return resent
-            raise
-        kind = MessageKind.TEXT if image is None else MessageKind.IMAGE
-        message = self.shop.holder_says(row, Author.AGENT, text, agent=link.agent, client_id=client_id,
-                                        kind=kind, image=image)
-        if message is None:
-            resent = self._resent(link, row, rid, client_id)
-            assert resent is not None
-            return resent
-        return ReplyAck(rid=rid, client_id=client_id, message_id=message.id)
+        message_id, resent = self.shop.agent_replies(link.agent, request.conversation, request.client_id, request.text)
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
 
     def _send_card(self, link: AgentLink, request: SendCard) -> ReplyAck:
-        """A product, order or 催付 card (issue 13): who may is as for a reply (the session's holder);
-        the card is built from the shop's facts and checked (``Shop.cards``)."""
-        row = self._row(link, request.conversation, read=True)
-        try:
-            self._own_session(link, row)
-        except ProtocolError:
-            resent = self._resent(link, row, request.rid, request.client_id)
-            if resent is not None:
-                return resent
-            raise
-        card = self.shop.cards.make(row.buyer, request.card, request.ref)
-        message = self.shop.holder_says(row, Author.AGENT, card_text(card), agent=link.agent,
-                                        client_id=request.client_id, kind=MessageKind.CARD, card=card)
-        if message is None:
-            resent = self._resent(link, row, request.rid, request.client_id)
-            assert resent is not None
-            return resent
-        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message.id)
+        """A product, order or 催付 card (issue 13): who may is as for a reply (the session's holder)."""
+        message_id, resent = self.shop.agent_replies(link.agent, request.conversation, request.client_id, "",
+                                                     card=(request.card, request.ref))
+        return ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
 
     def _contact(self, link: AgentLink, request: ContactBuyer) -> Ok:
-        """再次联系: whoever may find the conversation (audience.finds) opens a session with a
-        reachable buyer who has none (Shop.contact); asking again once it is ours changes nothing."""
-        row = self._row(link, request.conversation, read=True)
-        if row.holder_agent == link.agent:
-            return Ok(rid=request.rid)
-        self.shop.contact(row, link.agent)
+        self.shop.agent_contacts(link.agent, request.conversation)
         return Ok(rid=request.rid)
 
     def _search_catalog(self, link: AgentLink, request: SearchCatalog) -> CatalogAnswer:
-        products = self.shop.cards.catalog.search(request.query)
-        return CatalogAnswer(rid=request.rid, query=request.query, products=[product_card(p) for p in products])
-
-    def _resent(self, link: AgentLink, row: Row, rid: str | None, client_id: str) -> ReplyAck | None:
-        """CONSOLE.md §5: a resend is acknowledged, not repeated (None: not a resend)."""
-        earlier = self.shop.rows.find_client_message(row.buyer, client_id, Author.AGENT, link.agent)
-        if earlier is None:  # client ids are per author (issue 10): another's never matches
-            return None
-        return ReplyAck(rid=rid, client_id=client_id, message_id=earlier.id, duplicate=True)
+        return CatalogAnswer(rid=request.rid, query=request.query, products=self.shop.search_catalog(request.query))
 
     # -- images (issue 13) ----------------------------------------------------------------------------
 
@@ -411,11 +321,11 @@ class AgentSide:
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is for", "conversation")
             row = self._row(link, request.conversation, read=True)
-            resent = self._resent(link, row, request.rid, request.client_id)
-            if resent is not None:  # already stored: nothing to send
-                answer = resent
+            earlier = self.shop.agent_resent(link.agent, row, request.client_id)
+            if earlier is not None:  # already stored: nothing to send
+                answer = ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier, duplicate=True)
             else:
-                self._own_session(link, row)  # refused before a byte is sent
+                self.shop.check_holds(link.agent, row)  # refused before a byte is sent
                 uploads.begin(request, now)
                 answer = Ok(rid=request.rid)
         elif isinstance(request, ImageChunk):
@@ -425,25 +335,20 @@ class AgentSide:
             begin, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
             assert begin.conversation is not None
             with self.shop.atomic():
-                answer = self._write(link, request.rid, begin.conversation, request.client_id, IMAGE_TEXT, ref)
+                message_id, resent = self.shop.agent_replies(link.agent, begin.conversation, request.client_id,
+                                                             IMAGE_TEXT, image=ref)
             await self.shop.committed()
+            answer = ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         else:
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is in", "conversation")
             row = self._row(link, request.conversation, read=True)  # who may open it (audience, supervisors)
-            if not self.shop.repo.has_image(row.buyer, request.sha256):
-                raise _refuse(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
+            self.shop.check_image(row.buyer, request.sha256)
             answer = self.images.part(request)
         self.hub.reply(link.conn, answer)
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
-        row = self._row(link, request.conversation, read=True)
-        if link.supervises and row.holder is None:
-            raise _refuse(ErrorCode.CONFLICT, "the session is closed", "conversation")
-        if not (link.supervises and row.holder_agent is not None):  # issue 14: the room closes any agent's session
-            self._own_session(link, row)
-        # the audit log keeps a supervisor's close of a session another agent held (CONSOLE.md §7)
-        self.shop.close(row, by=link.agent if link.supervises and row.holder_agent != link.agent else None)
+        self.shop.agent_closes(link.agent, request.conversation, supervises=link.supervises)
         return Ok(rid=request.rid)
 
     def _clear(self, link: AgentLink, request: ClearSection) -> Ok:
@@ -451,31 +356,27 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _claim(self, link: AgentLink, request: Claim) -> Ok:
-        self.shop.claim(self._row(link, request.conversation), link.agent)
+        self.shop.agent_claims(link.agent, request.conversation)
         return Ok(rid=request.rid)
 
     def _get_kpis(self, link: AgentLink, request: GetKpis) -> Kpis:
-        return Kpis(rid=request.rid, kpis=self._tiles(link.agent))
+        return Kpis(rid=request.rid, kpis=self.shop.tiles(link.agent))
 
     def _get_snapshot(self, link: AgentLink, request: GetSnapshot) -> None:
         self.store.after_commit(lambda: self._send_snapshot(link))
         return None
 
     def _filter(self, link: AgentLink, request: FilterBuyers) -> BuyerList:
-        buyers = self.shop.kpis.buyer_list(link.agent, request.tile.value) if self.shop.kpis is not None else []
+        buyers = self.shop.buyer_list(link.agent, request.tile.value)
         return BuyerList(rid=request.rid, tile=request.tile, buyers=buyers)
 
     def _why(self, link: AgentLink, request: Why) -> WhyAnswer:
-        row = self._row(link, request.conversation, read=True)
-        decisions = [decision_info(r) for r in self.shop.repo.decisions(row.buyer)]
-        return WhyAnswer(rid=request.rid, conversation=row.buyer, decisions=decisions)
+        return WhyAnswer(rid=request.rid, conversation=request.conversation,
+                         decisions=self.shop.why(link.agent, request.conversation))
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
-        """R3.5: the session's holder, or a supervisor for any session, gives it to someone else."""
-        row = self._row(link, request.conversation, read=True)
-        if not link.supervises:
-            self._own_session(link, row)
-        self.shop.transfer(row, agent=request.agent, group=request.group, note=request.note, by=link.agent)
+        self.shop.agent_transfers(link.agent, request.conversation, supervises=link.supervises, agent=request.agent,
+                                  group=request.group, note=request.note)
         return Ok(rid=request.rid)
 
     def _colleagues(self, link: AgentLink, request: GetColleagues) -> Colleagues:
@@ -500,12 +401,12 @@ class AgentSide:
         """Issue 13: agents search what they may see (the who-sees rule), supervisors the shop."""
         try:
             query = clean_query(request.query)
-            products = self.shop.cards.catalog.titles_matching(query)  # search by product title too
+            products = self.shop.titles_matching(query)  # search by product title too
             asker = None if link.supervises else link.agent
             reader = self.search.reader()  # the candidates' SQL too runs off the loop (search.py)
             found = await asyncio.to_thread(reader.run, lambda src: search_candidates(
                 Repository(src), asker, like_pattern(query), MAX_SEARCH_HITS, products))  # a Reader reads as a Store does
-            rows, scope = self.shop.rows.merge_candidates(asker, found)
+            rows, scope = self.shop.searchable(asker, found)
             page = await self.search.find_async(request.query, rows=rows, scope=scope, asker=link.agent,
                                                 limit=request.limit, before=request.before, products=products,
                                                 reachable=self.shop.reachable)
@@ -516,50 +417,45 @@ class AgentSide:
     # -- the buyer panel (CONSOLE.md §6): read what the agent may open, annotate what its list shows --
 
     def _get_panel(self, link: AgentLink, request: GetPanel) -> PanelAnswer:
-        row = self._row(link, request.conversation, read=True)
-        return PanelAnswer(rid=request.rid, panel=self.shop.panel(row))
+        return PanelAnswer(rid=request.rid, panel=self.shop.panel(link.agent, request.conversation))
 
     def _get_session(self, link: AgentLink, request: GetSession) -> SessionHistory:
-        row = self._row(link, request.conversation, read=True)
-        info = self.shop.facts.session(row.buyer, request.session, open_with=row.holder_agent)
-        if info is None:
-            raise _refuse(ErrorCode.NOT_FOUND, f"no session {request.session} of this buyer", "session")
-        messages, more = self.shop.facts.session_messages(row.buyer, info)
-        return SessionHistory(rid=request.rid, conversation=row.buyer, session=info, messages=messages, more=more)
+        info, messages, more = self.shop.session_history(link.agent, request.conversation, request.session)
+        return SessionHistory(rid=request.rid, conversation=request.conversation, session=info, messages=messages,
+                              more=more)
 
     def _add_note(self, link: AgentLink, request: AddNote) -> Ok:
-        if not request.text.strip():
-            raise _refuse(ErrorCode.INVALID, "a note needs some text", "text")
-        self.shop.add_note(self._row(link, request.conversation), link.agent, request.text.strip())  # the list's rule
+        self.shop.add_note(link.agent, request.conversation, request.text)  # the list's rule
         return Ok(rid=request.rid)
 
     def _remove_note(self, link: AgentLink, request: RemoveNote) -> Ok:
-        self.shop.remove_note(self._row(link, request.conversation), request.note)
+        self.shop.remove_note(link.agent, request.conversation, request.note)
         return Ok(rid=request.rid)
 
     def _add_tag(self, link: AgentLink, request: AddTag) -> Ok:
-        self.shop.add_tag(self._row(link, request.conversation), link.agent, request.tag)
+        self.shop.add_tag(link.agent, request.conversation, request.tag)
         return Ok(rid=request.rid)
 
     def _remove_tag(self, link: AgentLink, request: RemoveTag) -> Ok:
-        self.shop.remove_tag(self._row(link, request.conversation), request.tag)
+        self.shop.remove_tag(link.agent, request.conversation, request.tag)
         return Ok(rid=request.rid)
+
     # -- quick replies (快捷短语) ----------------------------------------------------------------------
 
     def _get_phrases(self, link: AgentLink, request: GetPhrases) -> Phrases:
         return Phrases(rid=request.rid, phrases=self.phrases.listed(link.agent))
 
     def _add_phrases(self, link: AgentLink, request: AddPhrases) -> Phrases:
-        self.phrases.add(link.agent, link.role, request.phrases, self.shop.driver.now())
+        self.phrases.add(link.agent, link.role, request.phrases, self.shop.now())
         return self._phrases_changed(link, request.rid, {d.scope for d in request.phrases})
 
     def _edit_phrase(self, link: AgentLink, request: EditPhrase) -> Phrases:
         scope = self.phrases.edit(link.agent, link.role, request.id, group=request.group, title=request.title,
-                                  text=request.text, pinned=request.pinned, at=self.shop.driver.now())
+                                  text=request.text, pinned=request.pinned, at=self.shop.now())
         return self._phrases_changed(link, request.rid, {scope})
 
     def _pin_phrase(self, link: AgentLink, request: PinPhrase) -> Phrases:
-        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.driver.now())
+        scope = self.phrases.pin(link.agent, link.role, request.id, request.pinned, self.shop.now())
         return self._phrases_changed(link, request.rid, {scope})
 
     def _delete_phrase(self, link: AgentLink, request: DeletePhrase) -> Phrases:
@@ -571,9 +467,8 @@ class AgentSide:
         return self._phrases_changed(link, request.rid, {request.scope})
 
     def _latest_order(self, link: AgentLink, request: LatestOrder) -> LatestOrderIs:
-        self._row(link, request.conversation, read=True)  # who sees the buyer may know the order
         return LatestOrderIs(rid=request.rid, conversation=request.conversation,
-                             order=self.shop.repo.latest_order(request.conversation))
+                             order=self.shop.latest_order(link.agent, request.conversation))
 
     def _phrases_changed(self, link: AgentLink, rid: str | None, scopes: set[PhraseScope]) -> Phrases:
         """The asker's answer; after the commit, the same list to the account's other consoles (and,
@@ -611,9 +506,9 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, conversations, agents, audit = self.shop.day_report(day)
         buyers, _ = self.shop.audit_names(audit)
-        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone,
+        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone,
                          conversations=conversations, agents=agents, audit=audit,
-                         agent_names=agent_names(self.shop.policy), buyers=buyers)
+                         agent_names=self.shop.names(), buyers=buyers)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
         """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""
@@ -623,8 +518,8 @@ class AgentSide:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
         buyers, groups = self.shop.audit_names(entries)
-        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.policy.timezone, entries=entries,
-                        opening=opening, more=more, now=self.shop.driver.now(), buyers=buyers, groups=groups)
+        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, entries=entries,
+                        opening=opening, more=more, now=self.shop.now(), buyers=buyers, groups=groups)
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
         """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""
@@ -653,9 +548,8 @@ class AgentSide:
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
         day = self.shop.local_date(day)
-        policy = self.shop.policy
-        charts = await self.charts.get(day, self.shop.driver.policy_text, self.shop.driver.now())
-        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=policy.timezone, charts=charts)
+        charts = await self.charts.get(day, self.shop.policy_text, self.shop.now())
+        return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, charts=charts)
 
     def _policy(self, link: AgentLink, request: GetPolicy) -> PolicyInForce:
         """The room's what-if editor starts from the policy in force (its one owner: the engine log)."""

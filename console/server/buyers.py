@@ -20,7 +20,6 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from console.protocol.access import check_buyer
-from console.protocol.cards import card_text
 from console.protocol.codec import ProtocolError, decode_buyer
 from console.protocol.messages import (
     Arrive,
@@ -42,9 +41,8 @@ from console.protocol.messages import (
     SayAck,
     ShareProduct,
 )
-from console.reception.model import IMAGE_TEXT, Author, MessageKind
-from console.routing import events
-from console.server.conversations import ArriveAttrs, Row
+from console.reception.model import IMAGE_TEXT, MessageKind
+from console.server.conversations import ArriveAttrs
 from console.server.directory import BuyerAccount
 from console.server.frames import serve_frames
 from console.server.images import ImageDesk
@@ -124,51 +122,32 @@ class BuyerSide:
             request.key is None or not hmac.compare_digest(request.key.encode(), self.gateway_key.encode())
         ):
             raise ProtocolError(ErrorCode.UNAUTHENTICATED, "wrong or missing gateway key", "key")
-        account = self.shop.directory.greet(request.buyer, request.name)
-        self.shop.rows.ensure(account.id, account.name, account.kind)
+        account = self.shop.greet(request.buyer, request.name)
         self.hub.add_buyer(account.id, conn)
         return account
 
     def _handle(self, buyer: BuyerAccount, request: BuyerRequest) -> Ok | Routed | SayAck | Questions:
-        row = self.shop.rows.get(buyer.id)
-        assert row is not None
         if isinstance(request, Arrive):
-            return self._arrive(row, request)
+            attrs = ArriveAttrs(entry=request.entry.value, product=request.product, question=request.question,
+                                intent=request.intent, crowd=tuple(request.crowd), exclusive=request.exclusive)
+            routed = self.shop.buyer_arrives(buyer.id, attrs)
+            return Routed(rid=request.rid, to=routed.to, name=routed.name, why=routed.why, position=routed.position,
+                          eta=routed.eta, tip=routed.tip)
         if isinstance(request, Say):
-            return self._say(row, request)
+            message_id, resent = self.shop.buyer_writes(buyer.id, request.text, request.client_id)
+            return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         if isinstance(request, ShareProduct):  # a product card from the buyer (issue 13)
-            card = self.shop.cards.product(request.product, field="product")
-            message_id, resent = self.shop.buyer_says(row, card_text(card), request.client_id,
-                                                      kind=MessageKind.CARD, card=card)
+            message_id, resent = self.shop.buyer_writes(buyer.id, "", request.client_id, product=request.product)
             return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         if isinstance(request, Rate):
-            self.shop.rate(row, request.score)
+            self.shop.rate(buyer.id, request.score)
             return Ok(rid=request.rid)
         if isinstance(request, OrderUpdate):
-            self.shop.order_changed(row, request.order, request.state.value, request.items, request.amount)
+            self.shop.order_changed(buyer.id, request.order, request.state.value, request.items, request.amount)
             return Ok(rid=request.rid)
         if isinstance(request, GetQuestions):
-            return Questions(rid=request.rid, entry=request.entry, questions=list(self.shop.policy.entry_questions(request.entry.value)))
+            return Questions(rid=request.rid, entry=request.entry, questions=self.shop.entry_questions(request.entry.value))
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
-
-    def _arrive(self, row: Row, request: Arrive) -> Routed:
-        attrs = ArriveAttrs(entry=request.entry.value, product=request.product, question=request.question,
-                            intent=request.intent, crowd=tuple(request.crowd), exclusive=request.exclusive)
-        row.arrive = attrs
-        self.shop.rows.save(row)
-        decisions = self._route(row, attrs, quiet=True)
-        mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
-        self.shop.push_panel(row)  # where the buyer came from, and why it is where it is now
-        routed = self.shop.routed(mine[-1])
-        return Routed(rid=request.rid, to=routed.to, name=routed.name, why=routed.why, position=routed.position,
-                      eta=routed.eta, tip=routed.tip)
-
-    def _route(self, row: Row, attrs: ArriveAttrs, *, quiet: bool) -> list[events.Decision]:
-        return self.shop.arrive(row, attrs, quiet=quiet)
-
-    def _say(self, row: Row, request: Say) -> SayAck:
-        message_id, resent = self.shop.buyer_says(row, request.text, request.client_id)
-        return SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
 
     async def _image(self, conn: ServerConnection, buyer: BuyerAccount, uploads: Uploads,
                      request: ImageBegin | ImageChunk | ImageEnd | GetImage) -> None:
@@ -180,9 +159,9 @@ class BuyerSide:
             if request.conversation is not None:
                 raise ProtocolError(ErrorCode.INVALID, "leave conversation out: the buyer writes to its own",
                                     "conversation")
-            earlier = self.shop.rows.find_client_message(buyer.id, request.client_id, Author.BUYER)
+            earlier = self.shop.buyer_resent(buyer.id, request.client_id)
             if earlier is not None:  # already stored: nothing to send
-                answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier.id, duplicate=True)
+                answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=earlier, duplicate=True)
             else:
                 uploads.begin(request, now)
                 answer = Ok(rid=request.rid)
@@ -192,16 +171,13 @@ class BuyerSide:
         elif isinstance(request, ImageEnd):
             _, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
             with self.shop.atomic():
-                row = self.shop.rows.get(buyer.id)
-                assert row is not None
-                message_id, resent = self.shop.buyer_says(row, IMAGE_TEXT, request.client_id,
-                                                          kind=MessageKind.IMAGE, image=ref)
+                message_id, resent = self.shop.buyer_writes(buyer.id, IMAGE_TEXT, request.client_id,
+                                                            kind=MessageKind.IMAGE, image=ref)
             await self.shop.committed()
             answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         else:
             if request.conversation not in (None, buyer.id):
                 raise ProtocolError(ErrorCode.FORBIDDEN, "a buyer sees only its own conversation", "conversation")
-            if not self.shop.repo.has_image(buyer.id, request.sha256):
-                raise ProtocolError(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
+            self.shop.check_image(buyer.id, request.sha256)
             answer = self.images.part(request)
         self.hub.reply(conn, answer)

@@ -1,10 +1,16 @@
 """The shop's live state: the engine, the conversations, and what each change means for whom.
 
-Everything that changes routing goes through ``feed`` (an engine event) and ``act`` (its
-decisions): rows move, receptions and decisions are recorded with their reasons (R2.3), the agents
-whose lists change get numbered events, the buyer gets the outcome, queued buyers get their new
-position, estimated wait and tip (R10.4, R10.5). All of it joins the current write batch and
-reaches clients only after the commit (see ``store`` and ``hub``).
+The endpoints call one method per request (``buyer_arrives``, ``buyer_writes``, ``agent_replies``,
+``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``, the
+panel's, ``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
+``console.reception.audience``'s), then changes things. Everything that changes routing goes
+through ``feed`` (an engine event) and ``act`` (its decisions). What a decision or a message
+changes is computed by the pure reception core (``console.reception.changes``) and applied here:
+rows move, receptions and decisions are recorded with their reasons (R2.3), the agents whose lists
+change get numbered events, the buyer gets the outcome, queued buyers get their new position,
+estimated wait and tip (R10.4, R10.5). The bot takes its turns after the decisions
+(``_bot_step``). All of it joins the current write batch and reaches clients only after the
+commit (see ``store`` and ``hub``).
 
 Timers: one asyncio timer follows ``Engine.next_wake`` (idle close R9.2, and what it frees,
 R9.3); one per disconnected agent runs the grace period (R3.4); the KPI book rolls at local
@@ -24,9 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
-from console.protocol.cards import Card
+from console.protocol.cards import Card, CardKind, ProductCard, card_text
 from console.protocol.codec import ProtocolError
-from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import (
     AgentMessage,
     AgentRow,
@@ -36,6 +41,7 @@ from console.protocol.messages import (
     Colleague,
     ConversationRemoved,
     ConversationUpdated,
+    DecisionInfo,
     ErrorCode,
     GroupTarget,
     MessageAdded,
@@ -46,12 +52,14 @@ from console.protocol.messages import (
     RemovalReason,
     Role,
     Routed,
-    SessionClosed,
+    SessionInfo,
+    Snapshot,
     StatusChanged,
     TeamInfo,
 )
-from console.reception.audience import Staff, audience, finds, sees
-from console.reception.model import Author, ImageRef, Message, MessageKind, Section
+from console.reception.audience import Staff, audience, finds, not_holding, sees
+from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
+from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.routing.engine import EngineError
 from console.routing.events import (
@@ -73,24 +81,18 @@ from console.routing.events import (
 from console.routing.policy import Policy
 from console.server.audit import SYSTEM, AuditLog, buyer_names, group_names, opening_statuses, read_audit
 from console.server.bot import Bot
-from console.server.cards import CardMaker
+from console.server.cards import CardMaker, product_card
 from console.server.conversations import ArriveAttrs, Conversations, Row
-from console.server.directory import Directory
+from console.server.directory import BuyerAccount, Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
 from console.server.kpis import KpiBook, KpiPublisher, local_day
-from console.server.panel import PanelFacts, PanelLimit
+from console.server.panel import PanelFacts, PanelLimit, decision_info
 from console.server.queue_positions import QueueTeller
 from console.server.report import read_day
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-
-_REMOVAL = {
-    Reason.TRANSFER: RemovalReason.TRANSFERRED,
-    Reason.CLAIMED: RemovalReason.CLAIMED,
-}
-
 
 @dataclass(slots=True)
 class OpenWait:
@@ -130,6 +132,7 @@ class Shop:
         self._staff: tuple[Policy, Staff] | None = None
         self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
+        self._bot_busy = False  # a bot step is running (``_bot_step`` does not nest)
 
     @property
     def policy(self) -> Policy:
@@ -180,28 +183,36 @@ class Shop:
         Raises ``EngineError`` when the engine refuses (nothing changed, nothing logged).
         """
         decisions = self.driver.apply(event)
-        self.act(decisions, quiet=quiet, touched=_agents_in(event))
+        self.act(decisions, quiet=quiet, touched=agents_in((event,)))
         self._bot_step()
         return decisions
 
     def _bot_step(self) -> None:
         """The bot's turn, after the decisions that gave it buyers (never from inside ``act``):
-        each answers from the FAQ or hands off (R7.7), which may give the bot more turns."""
-        while self._bot_turns:
-            buyer, text = self._bot_turns.pop(0)
-            row = self.rows.get(buyer)
-            if row is not None and text is not None and row.holder_agent is not None:
-                self._assist(row, text)
-                continue
-            if row is None or row.holder != "bot":
-                continue
-            if text is None:  # a buyer who was waiting when the bot got it: its latest message
-                if row.last_buyer is None:
+        each answers from the FAQ or hands off (R7.7), which may give the bot more turns. A turn
+        runs to its end (its reply stored and pushed) before the next: the engine inputs a turn
+        feeds leave their own bot turns to this loop instead of starting a step inside it."""
+        if self._bot_busy:
+            return
+        self._bot_busy = True
+        try:
+            while self._bot_turns:
+                buyer, text = self._bot_turns.pop(0)
+                row = self.rows.get(buyer)
+                if row is not None and text is not None and row.holder_agent is not None:
+                    self._assist(row, text)
                     continue
-                text = self.repo.message_text(row.last_buyer)
-                if text is None:
+                if row is None or row.holder != "bot":
                     continue
-            self.bot_answer(row, text)
+                if text is None:  # a buyer who was waiting when the bot got it: its latest message
+                    if row.last_buyer is None:
+                        continue
+                    text = self.repo.message_text(row.last_buyer)
+                    if text is None:
+                        continue
+                self.bot_answer(row, text)
+        finally:
+            self._bot_busy = False
 
     def act(self, decisions: Iterable[Decision], *, quiet: str | None = None, touched: Iterable[str] = ()) -> None:
         agents = set(touched)
@@ -218,53 +229,35 @@ class Shop:
         self._poke_kpis()
         self.reschedule()
 
-    def _on_decision(self, d: Decision, quiet: str | None) -> set[str]:
-        """Record one decision and move its row. Returns the agents whose load may have changed."""
+    def _on_decision(self, d: Decision, quiet: str | None) -> frozenset[str]:
+        """Record one decision, and apply what it changes (``changes.decision_changes``: the pure
+        core says what, this says how). Returns the agents whose load may have changed."""
         self.repo.record_decision(d)  # R2.3
         row = self.rows.get(d.buyer)
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
-        touched = {a for a in (row.holder_agent, agent_of(d.to), agent_of(d.previous)) if a}
-        before = set(self.audience(row))
-        self.queue.decided(d, row.holder)  # R10.4: who left which queue
-        if d.event == "closed":
-            row.holder = None
-            self.rows.save(row)
-            self._tell_removed(row, before, d.why)
-            self._publish(row)
-            self.hub.to_buyer(row.buyer, SessionClosed(why=d.why))
-            return touched
-        row.holder = d.to
-        if row.last_at == 0.0 and not row.last_text:
-            row.last_at = d.t  # not written yet: the row shows (and sorts by) the arrival
-        new_agent = agent_of(d.to)
-        if new_agent is not None:
-            row.agent = new_agent
-            if d.why is not Reason.OPEN_SESSION:  # §1 received; a re-arrive is not a new reception
-                self.repo.record_reception(new_agent, d.buyer, d.t)
-                if self.kpis is not None:
-                    self.journal.on_success(partial(self.kpis.reception, new_agent, d.buyer, d.t))
-        elif d.to != "bot":
-            row.agent = None  # the pool (everyone's list) or a queue (nobody's until dequeued)
+        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet)
+        self.queue.decided(d, row.holder)  # R10.4: who left which queue (``change.left_queue``)
+        row.holder, row.agent, row.last_at = change.holder, change.agent, change.last_at
+        if change.reception is not None:
+            reception = change.reception
+            self.repo.record_reception(reception.agent, reception.buyer, reception.t)
+            if self.kpis is not None:
+                self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t))
         self.rows.save(row)
-        self._wait_moves(d.buyer, new_agent)
-        self._tell_removed(row, before, d.why)
-        self._publish(row)
-        if d.buyer != quiet:
-            self.hub.to_buyer(row.buyer, self.routed(d))
-        if d.to == "bot" and row.waiting_since is not None:
+        if change.moves_wait:
+            self._wait_moves(d.buyer, change.wait_agent)
+        self._tell(row, change.removed, change.told, change.team_changed)
+        if change.buyer is not None:
+            self.hub.to_buyer(row.buyer, change.buyer)
+        if change.bot_turn:
             self._bot_turns.append((row.buyer, None))  # the bot answers after the decisions
-        return touched
+        return change.touched
 
     def routed(self, d: Decision) -> Routed:
-        """What the buyer side is told about a routing outcome (no internal ids beyond the kind)."""
-        kind = Holder.parse(d.to).kind.value
-        name = None
-        agent = agent_of(d.to)
-        if agent is not None:
-            name = self.names.get(agent, agent)
-        return Routed(to=kind, name=name, why=d.why, position=d.position, eta=d.eta, tip=d.tip)
+        """What the buyer side is told about a routing outcome (``changes.routed``)."""
+        return routed(d, self.names)
 
     def current_routed(self, buyer: str) -> Routed | None:
         """Where a buyer is now, for a gateway that (re)connects: None without an open session.
@@ -323,23 +316,23 @@ class Shop:
         """The rows of an agent's list (its snapshot), cleared ones left out."""
         return self.rows.listed_for(agent, supervises=agent in self.staff.supervisors)
 
-    def _tell_removed(self, row: Row, before: set[str], why: Reason) -> None:
-        """Agents whose list showed the row and no longer does are told why."""
-        reason = _REMOVAL.get(why, RemovalReason.CLOSED if why in (Reason.AGENT_CLOSE, Reason.IDLE)
-                              else RemovalReason.REROUTED)
-        for agent in sorted(before - set(self.audience(row))):
-            self.hub.push(agent, lambda seq: ConversationRemoved(seq=seq, id=row.buyer, reason=reason))
-
     def _publish(self, row: Row, message: Message | None = None) -> None:
-        """Tell the row's audience that it changed (and about a new message)."""
-        wire = row.wire()
-        for agent in self.audience(row):
-            if row.cleared and message is None:
-                continue
-            self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
-            if message is not None:
-                self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
-        if row.holder_agent is not None and self.publisher is not None:
+        """Tell the row's audience that it changed, and about a new message (``message_changes``)."""
+        change = message_changes(row, self.staff, message=message is not None)
+        self._tell(row, (), change.told, change.team_changed, message)
+
+    def _tell(self, row: Row, removed: Sequence[Removal], told: Sequence[str], team_changed: bool,
+              message: Message | None = None) -> None:
+        """Push what a change set says: removals, then the row (and its message) to its audience."""
+        for removal in removed:
+            self.hub.push(removal.agent, partial(_removed_event, row.buyer, removal.reason))
+        if told:
+            wire = row.wire()
+            for agent in told:
+                self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
+                if message is not None:
+                    self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
+        if team_changed and self.publisher is not None:
             # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
             # here may move it; the publisher coalesces and pushes only a team that differs
             self.publisher.team_changed = True
@@ -440,16 +433,18 @@ class Shop:
     def _record_wait(self, buyer: str) -> None:
         self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
 
-    def rate(self, row: Row, score: int) -> None:
+    def rate(self, buyer: str, score: int) -> None:
         """The buyer rates its agent (counted in the KPI book at the next midnight)."""
+        row = self._buyer_row(buyer)
         if row.agent is None:
             raise ProtocolError(ErrorCode.CONFLICT, "no session with an agent to rate yet")
         self.repo.rate(row.buyer, row.agent, score, self.driver.now())
 
-    def order_changed(self, row: Row, order: str, state: str, items: list[OrderItem] | None = None,
+    def order_changed(self, buyer: str, order: str, state: str, items: list[OrderItem] | None = None,
                       amount: int | None = None) -> None:
         """An order of the buyer's changed state (R5/R8: the engine and the KPI book use it); its
         items and amount, when the buyer side sends them, are for the buyer panel."""
+        row = self._buyer_row(buyer)
         now = self.driver.now()
         if not self.repo.upsert_order(order, row.buyer, state, now):
             raise ProtocolError(ErrorCode.FORBIDDEN, "that order belongs to another buyer", "order")
@@ -465,8 +460,9 @@ class Shop:
         """An agent's display name from the policy (its id when the policy no longer has it)."""
         return self.names.get(agent, agent)
 
-    def panel(self, row: Row) -> BuyerPanel:
-        return self.facts.panel(row)
+    def panel(self, agent: str, conversation: str) -> BuyerPanel:
+        """The buyer panel of a conversation ``agent`` may open."""
+        return self.facts.panel(self.row_for(agent, conversation, read=True))
 
     def push_panel(self, row: Row) -> None:
         """Tell whoever's list shows the buyer that its panel changed (the whole panel: small)."""
@@ -477,18 +473,23 @@ class Shop:
         for agent in readers:
             self.hub.push(agent, lambda seq: PanelUpdated(seq=seq, panel=panel))
 
-    def add_note(self, row: Row, agent: str, text: str) -> int:
-        """A note every agent of the shop sees (the caller checked the agent may see the buyer)."""
-        note = self.facts.add_note(row.buyer, text, agent, self.driver.now())
+    def add_note(self, agent: str, conversation: str, text: str) -> int:
+        """A note every agent of the shop sees, on a buyer ``agent``'s list shows."""
+        if not text.strip():
+            raise ProtocolError(ErrorCode.INVALID, "a note needs some text", "text")
+        row = self.row_for(agent, conversation)
+        note = self.facts.add_note(row.buyer, text.strip(), agent, self.driver.now())
         self.push_panel(row)
         return note
 
-    def remove_note(self, row: Row, note: int) -> None:
+    def remove_note(self, agent: str, conversation: str, note: int) -> None:
+        row = self.row_for(agent, conversation)
         if not self.facts.remove_note(row.buyer, note):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no note {note} on this buyer", "note")
         self.push_panel(row)
 
-    def add_tag(self, row: Row, agent: str, tag: str) -> None:
+    def add_tag(self, agent: str, conversation: str, tag: str) -> None:
+        row = self.row_for(agent, conversation)
         try:
             added = self.facts.add_tag(row.buyer, tag.strip(), agent, self.driver.now())
         except PanelLimit as exc:
@@ -496,9 +497,34 @@ class Shop:
         if added:
             self.push_panel(row)
 
-    def remove_tag(self, row: Row, tag: str) -> None:
+    def remove_tag(self, agent: str, conversation: str, tag: str) -> None:
+        row = self.row_for(agent, conversation)
         if self.facts.remove_tag(row.buyer, tag.strip()):
             self.push_panel(row)
+
+    def session_history(self, agent: str, conversation: str, session: int) -> tuple[SessionInfo, list[Message], bool]:
+        """One earlier session of a buyer ``agent`` may open: what it was, its first messages."""
+        row = self.row_for(agent, conversation, read=True)
+        info = self.facts.session(row.buyer, session, open_with=row.holder_agent)
+        if info is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session} of this buyer", "session")
+        messages, more = self.facts.session_messages(row.buyer, info)
+        return info, messages, more
+
+    def why(self, agent: str, conversation: str) -> list[DecisionInfo]:
+        """The routing decisions about a buyer ``agent`` may open, with their reasons (R2.3)."""
+        row = self.row_for(agent, conversation, read=True)
+        return [decision_info(r) for r in self.repo.decisions(row.buyer)]
+
+    def latest_order(self, agent: str, conversation: str) -> str | None:
+        """Who may open the buyer may know its latest order."""
+        self.row_for(agent, conversation, read=True)
+        return self.repo.latest_order(conversation)
+
+    def check_image(self, buyer: str, sha256: str) -> None:
+        """``sha256`` is an image of ``buyer``'s conversation, or ``not_found``."""
+        if not self.repo.has_image(buyer, sha256):
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such image in this conversation", "sha256")
 
     def close(self, row: Row, *, by: str | None = None) -> None:
         """End the session; ``by``: a supervisor ending another's session (audited)."""
@@ -601,6 +627,196 @@ class Shop:
         if view.status is not before and view.status_since is not None:
             self.audit.record(view.status_since, by, AuditAction.STATUS, agent, view.status.value, before.value)
 
+    # -- what a console is shown -----------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The shop's clock (the engine's: tests and replays set it)."""
+        return self.driver.now()
+
+    def status_of(self, agent: str) -> tuple[Status, int, int]:
+        """An agent's status, load and cap (offline, 0, 0: not an agent of the policy, or no engine)."""
+        engine = self.driver.engine
+        try:
+            view = engine.agent(agent) if engine is not None else None
+        except EngineError:
+            view = None
+        if view is None:
+            return Status.OFFLINE, 0, 0
+        return view.status, view.load, view.cap
+
+    def tiles(self, agent: str) -> KpiTiles:
+        """An agent's KPI tiles (CONSOLE.md §3)."""
+        return self.kpis.tiles(agent) if self.kpis is not None else KpiTiles()
+
+    def buyer_list(self, agent: str, tile: str) -> list[str]:
+        """The buyers behind one of an agent's tiles."""
+        return self.kpis.buyer_list(agent, tile) if self.kpis is not None else []
+
+    def snapshot(self, agent: str) -> Snapshot:
+        """An agent's list, status and tiles as of its last committed event (call when nothing is
+        pending); the KPI publisher then knows which tiles the console has."""
+        status, load, cap = self.status_of(agent)
+        rows = [row.wire() for row in self.rows_for(agent)]
+        tiles = self.tiles(agent)
+        if self.publisher is not None:
+            self.publisher.sent(agent, tiles)
+        return Snapshot(seq=self.hub.last_seq(agent), conversations=rows, status=status, load=load, cap=cap,
+                        kpis=tiles)
+
+    def search_catalog(self, query: str) -> list[ProductCard]:
+        """The catalogue's products matching ``query``, as cards an agent may send (issue 13)."""
+        return [product_card(p) for p in self.cards.catalog.search(query)]
+
+    def titles_matching(self, query: str) -> dict[str, str]:
+        """Products whose title holds ``query`` (search finds their conversations too, issue 13)."""
+        return self.cards.catalog.titles_matching(query)
+
+    def searchable(self, asker: str | None, found: tuple[list[Row], list[str] | None]
+                   ) -> tuple[dict[str, Row], list[str] | None]:
+        """The rows a search may show ``asker`` (None: a supervisor, the whole shop), from the
+        candidates read off the loop: rows in memory win (``Conversations.merge_candidates``)."""
+        return self.rows.merge_candidates(asker, found)
+
+    @property
+    def policy_text(self) -> str:
+        """The text of the policy in force (what-if and the day charts replay under it)."""
+        return self.driver.policy_text
+
+    @property
+    def timezone(self) -> str:
+        """The shop's timezone (the policy's): local days of reports, audit and charts."""
+        return self.policy.timezone
+
+    # -- a buyer gateway's requests --------------------------------------------------------------------
+
+    def greet(self, buyer: str, name: str) -> BuyerAccount:
+        """A gateway says who the buyer is: its kind comes from the directory, never from the
+        connection (CONSOLE.md §1); its row exists from then on."""
+        account = self.directory.greet(buyer, name)
+        self.rows.ensure(account.id, account.name, account.kind)
+        return account
+
+    def _buyer_row(self, buyer: str) -> Row:
+        row = self.rows.get(buyer)
+        assert row is not None  # greeted (``greet``) before any request
+        return row
+
+    def buyer_arrives(self, buyer: str, attrs: ArriveAttrs) -> Routed:
+        """A buyer arrives (R2-R10) with these attributes (kept: R7.5, the next arrive after a close
+        reuses them); answered with its own outcome, its panel pushed (where it came from, and why
+        it is where it is now)."""
+        row = self._buyer_row(buyer)
+        row.arrive = attrs
+        self.rows.save(row)
+        decisions = self.arrive(row, attrs, quiet=True)
+        mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
+        self.push_panel(row)
+        return self.routed(mine[-1])
+
+    def buyer_writes(self, buyer: str, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
+                     image: ImageRef | None = None, product: str | None = None) -> tuple[int, bool]:
+        """A buyer's message (``buyer_says``): text, an image (``text`` its preview) or a product
+        card (``product``, issue 13). Returns the message id and whether it was a resend."""
+        card = None
+        if product is not None:
+            card = self.cards.product(product, field="product")
+            text, kind = card_text(card), MessageKind.CARD
+        return self.buyer_says(self._buyer_row(buyer), text, client_id, kind=kind, image=image, card=card)
+
+    def buyer_resent(self, buyer: str, client_id: str) -> int | None:
+        """The id of the buyer's message already stored under ``client_id`` (None: a new one)."""
+        earlier = self.rows.find_client_message(buyer, client_id, Author.BUYER)
+        return None if earlier is None else earlier.id
+
+    def entry_questions(self, entry: str) -> list[str]:
+        """The questions an entry offers the buyer (R7.5)."""
+        return list(self.policy.entry_questions(entry))
+
+    # -- an agent console's requests: who may, then one change ------------------------------------------
+
+    def row_for(self, agent: str, conversation: str, *, read: bool = False) -> Row:
+        """The row ``agent`` asks about, if its list shows it (``read``: or it may open it read-only,
+        ``audience.finds``). ProtocolError ``not_found`` / ``forbidden`` otherwise."""
+        row = self.rows.get(conversation)
+        if row is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"no conversation {conversation!r}", "conversation")
+        if self.visible_to(row, agent) or (read and self.readable_by(row, agent)):
+            return row
+        raise ProtocolError(ErrorCode.FORBIDDEN, "not your conversation", "conversation")
+
+    def check_holds(self, agent: str, row: Row) -> None:
+        """``agent`` holds the row's session, or a typed refusal saying why not (``not_holding``)."""
+        refusal = not_holding(agent, row.holder, row.agent)
+        if refusal is not None:
+            raise refusal
+
+    def agent_resent(self, agent: str, row: Row, client_id: str) -> int | None:
+        """CONSOLE.md §5: the id of ``agent``'s message already stored under ``client_id`` (None:
+        not a resend; client ids are per author, issue 10: another's never matches)."""
+        earlier = self.rows.find_client_message(row.buyer, client_id, Author.AGENT, agent)
+        return None if earlier is None else earlier.id
+
+    def agent_replies(self, agent: str, conversation: str, client_id: str, text: str, *,
+                      image: ImageRef | None = None, card: tuple[CardKind, str] | None = None) -> tuple[int, bool]:
+        """The session's holder writes (text; an image whose ``text`` is its preview; or a card
+        ``(kind, ref)`` built from the shop's facts, issue 13). Returns the message id and whether it
+        was a resend (acknowledged, not repeated, even after the session moved on)."""
+        row = self.row_for(agent, conversation, read=True)
+        try:
+            self.check_holds(agent, row)
+        except ProtocolError:
+            earlier = self.agent_resent(agent, row, client_id)  # a resend after the session moved on
+            if earlier is not None:
+                return earlier, True
+            raise
+        made = None
+        kind = MessageKind.TEXT if image is None else MessageKind.IMAGE
+        if card is not None:
+            made = self.cards.make(row.buyer, card[0], card[1])
+            text, kind = card_text(made), MessageKind.CARD
+        message = self.holder_says(row, Author.AGENT, text, agent=agent, client_id=client_id, kind=kind,
+                                   image=image, card=made)
+        if message is None:
+            earlier = self.agent_resent(agent, row, client_id)
+            assert earlier is not None
+            return earlier, True
+        return message.id, False
+
+    def agent_closes(self, agent: str, conversation: str, *, supervises: bool) -> None:
+        """An agent ends its session; a supervisor any agent's (issue 14), audited (CONSOLE.md §7)."""
+        row = self.row_for(agent, conversation, read=True)
+        if supervises and row.holder is None:
+            raise ProtocolError(ErrorCode.CONFLICT, "the session is closed", "conversation")
+        if not (supervises and row.holder_agent is not None):
+            self.check_holds(agent, row)
+        self.close(row, by=agent if supervises and row.holder_agent != agent else None)
+
+    def agent_transfers(self, by: str, conversation: str, *, supervises: bool, agent: str | None = None,
+                        group: str | None = None, note: str = "") -> None:
+        """R3.5: the session's holder, or a supervisor for any session, gives it to someone else."""
+        row = self.row_for(by, conversation, read=True)
+        if not supervises:
+            self.check_holds(by, row)
+        self.transfer(row, agent=agent, group=group, note=note, by=by)
+
+    def agent_claims(self, agent: str, conversation: str) -> None:
+        self.claim(self.row_for(agent, conversation), agent)
+
+    def agent_contacts(self, agent: str, conversation: str) -> None:
+        """再次联系: whoever may find the conversation (audience.finds) opens a session with a
+        reachable buyer who has none; asking again once it is ours changes nothing."""
+        row = self.row_for(agent, conversation, read=True)
+        if row.holder_agent != agent:
+            self.contact(row, agent)
+
+    def agent_opens(self, agent: str, conversation: str, limit: int) -> tuple[Row, list[Message], bool]:
+        """An agent opens a conversation it may read: its latest ``limit`` messages (and whether
+        there are more); its own is then read (the unread count goes)."""
+        row = self.row_for(agent, conversation, read=True)
+        self.open_conversation(row, agent)
+        messages, more = self.rows.history(row.buyer, limit)
+        return row, messages, more
+
     # -- one request, all or nothing ----------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -694,7 +910,7 @@ class Shop:
         holder_before = row.holder
         self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
         self._publish(row, message)
-        if holder_before == row.holder and (row.holder == "bot" or row.holder_agent is not None):
+        if bot_turn_after(holder_before, row.holder):
             self._bot_turns.append((row.buyer, text))  # the bot's turn, or its assist in an agent's session
             self._bot_step()
         return message.id, False
@@ -720,7 +936,7 @@ class Shop:
             if row.section is section and not row.cleared:
                 row.cleared = True
                 self.rows.save(row)
-                self.hub.push(agent, partial(_cleared_event, row.buyer))
+                self.hub.push(agent, partial(_removed_event, row.buyer, RemovalReason.CLEARED))
 
     def apply_policy(self, policy: Policy, text: str) -> None:
         """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
@@ -941,8 +1157,8 @@ def transfer_note(by: str, note: str) -> str:
     return f"转接备注（{by}）：{note}" if by else f"转接备注：{note}"
 
 
-def _cleared_event(buyer: str, seq: int) -> ConversationRemoved:
-    return ConversationRemoved(seq=seq, id=buyer, reason=RemovalReason.CLEARED)
+def _removed_event(buyer: str, reason: RemovalReason, seq: int) -> ConversationRemoved:
+    return ConversationRemoved(seq=seq, id=buyer, reason=reason)
 
 
 def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
@@ -954,7 +1170,3 @@ def _put(mapping: dict[Any, Any], key: object, value: object) -> None:
 
 
 
-
-def _agents_in(event: AnyEvent) -> set[str]:
-    agent = getattr(event, "agent", None)
-    return {agent} if isinstance(agent, str) else set()

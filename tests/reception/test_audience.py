@@ -43,3 +43,24 @@ def test_who_finds_a_row_is_who_sees_it_every_former_holder_and_supervisors() ->
             assert finds("a1", holder, agent, supervises=supervises, held=False) == (
                 supervises or sees("a1", holder, agent, supervises=supervises))
             assert finds("a1", holder, agent, supervises=supervises, held=True)
+
+
+@pytest.mark.parametrize("holder, agent, code, words", [
+    ("agent:a1", "a1", None, None),  # a1 holds it
+    (None, "a1", "conflict", "closed"),
+    ("pool", None, "conflict", "claim it first"),
+    ("pool", "a1", "conflict", "claim it first"),
+    ("bot", "a1", "conflict", "held by bot"),  # a1's history, the bot's session now
+    ("agent:a2", "a2", "forbidden", "not your"),
+    ("queue:shop", None, "forbidden", "not your"),
+    (None, "a2", "forbidden", "not your"),
+])
+def test_only_the_holder_acts_on_a_session_and_others_are_told_why(holder: str | None, agent: str | None,
+                                                                    code: str | None, words: str | None) -> None:
+    from console.reception.audience import not_holding
+
+    refusal = not_holding("a1", holder, agent)
+    if code is None:
+        assert refusal is None
+    else:
+        assert refusal is not None and refusal.code.value == code and words in refusal.message

@@ -91,7 +91,7 @@ def test_a_close_that_fails_while_dequeuing_leaves_no_trace(tmp_path: Path, monk
             disk, memory = _disk(server), _memory(server, ["b1", "b2", "b3"])
 
             # The close is decided, b1's row closed, b2 dequeued to a1: the second decision fails.
-            _fail_once(monkeypatch, "_tell_removed", after=1)
+            _fail_once(monkeypatch, "_tell", after=1)  # what the second decision changes is pushed
             answer = await a1.request(CloseSession(conversation="b1"))
             assert isinstance(answer, Error) and answer.code is ErrorCode.INTERNAL
             assert server.store is not None
