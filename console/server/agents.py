@@ -421,10 +421,12 @@ class AgentSide:
             uploads.chunk(request, now)
             answer = Ok(rid=request.rid)
         elif isinstance(request, ImageEnd):
-            begin, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
+            begin, cleaned = await self.images.finish(uploads, request.client_id)  # checked (SQLite: stored, synced)
             assert begin.conversation is not None
             with self.shop.atomic():
-                answer = self._write(link, request.rid, begin.conversation, request.client_id, IMAGE_TEXT, ref)
+                self.images.save(cleaned)  # PostgreSQL: its row, in the message's transaction
+                answer = self._write(link, request.rid, begin.conversation, request.client_id, IMAGE_TEXT,
+                                     cleaned.ref)
             await self.shop.committed()
         else:
             if request.conversation is None:

@@ -36,7 +36,7 @@ from console.server.buyers import BuyerSide, serve_buyer
 from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.images import ImageDesk, ImageStore
+from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
@@ -426,7 +426,8 @@ class Server:
             lock.release()
             raise
         assert self.logins is not None
-        store_of_images = ImageStore(lock.folder)  # the shop's images, in its own folder (issue 13)
+        # the shop's images (issue 13): in its own folder; on PostgreSQL in its schema (issue 15)
+        store_of_images = DatabaseImageStore(store) if store.dialect == "postgresql" else ImageStore(lock.folder)
         try:  # images no committed message shows, older than an hour, go before anything is served
             swept = store_of_images.remove_unreferenced(shop.repo.image_hashes, time.time())
         except OSError as exc:

@@ -91,6 +91,19 @@ SNAPSHOTS_PG = """CREATE TABLE IF NOT EXISTS snapshots (
     body BYTEA NOT NULL
 )"""
 
+# Images live in the database (images.py ``DatabaseImageStore``): a standby on another machine
+# serves them. They are compressed already (JPEG, PNG): EXTERNAL keeps them out of line and
+# uncompressed, so ``substr`` of a part reads only its chunks.
+IMAGES_PG: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS images (
+    sha256 TEXT PRIMARY KEY,
+    data BYTEA NOT NULL,
+    thumb BYTEA NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+)""",
+    """ALTER TABLE images ALTER COLUMN data SET STORAGE EXTERNAL, ALTER COLUMN thumb SET STORAGE EXTERNAL""",
+)
+
 
 def is_url(store: str | None) -> bool:
     """Whether ``--store`` names a PostgreSQL database (else the SQLite data folder is used)."""
@@ -538,6 +551,8 @@ class PgStore(Store):
             for statement in SEARCH_INDEX_PG:
                 raw.execute(statement)
             raw.execute(SNAPSHOTS_PG)
+            for statement in IMAGES_PG:
+                raw.execute(statement)
             for statement in AGGREGATES_PG:
                 raw.execute(statement)
             if version is None:
