@@ -115,6 +115,7 @@ from console.server.logins import LoginGate, LoginRefused
 from console.server.panel import decision_info
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
+from console.server.report import where_of
 from console.server.repository import Repository
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
@@ -188,8 +189,8 @@ class AgentSide:
         self.doorway = doorway
         self.search = MessageSearch(self.store)
         self.phrases = PhraseBook(self.store)
-        self.charts = DayChartsCache(self.store.path.parent)
-        self.whatifs = WhatIfRuns(self.store.path.parent)
+        self.charts = DayChartsCache(where_of(self.store))  # worker processes read their own connection
+        self.whatifs = WhatIfRuns(where_of(self.store))
 
     # -- the connection ---------------------------------------------------------------------------
 
