@@ -389,8 +389,12 @@ class Server:
         try:
             policies = PolicyLog(store)
             before = policies.latest()
-            if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves
-                policy, policy_text, source = self._choose_policy(before, cfg.policy_file)
+            if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves,
+                # but a shop added with its own (fenliu shops add --store) starts with that one
+                from console.server.pgstore import ADDED_POLICY
+
+                added = store.get_meta(ADDED_POLICY) if before is None else None
+                policy, policy_text, source = self._choose_policy(before, None if added else cfg.policy_file, added)
             else:
                 file = cfg.policy_file if name == DEFAULT_SHOP else None
                 policy, policy_text, source = self._choose_policy(before, file, deployment.policy_file(name))
@@ -454,10 +458,18 @@ class Server:
         return host
 
     def _choose_policy(self, stored: Applied | None, file: Path | None,
-                       added: Path | None = None) -> tuple[Policy, str, str]:
+                       added: Path | str | None = None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless
         ``--policy`` names a file; then the file, saying when it replaces a different one.
-        ``added``: the policy a shop was added with, for its first start (issue 15)."""
+        ``added``: the policy a shop was added with, for its first start (issue 15): its file on
+        SQLite, its text (kept in the shop's schema) on PostgreSQL."""
+        if file is None and stored is None and isinstance(added, str):
+            try:
+                policy = load_policy_toml(added)
+            except PolicyError as exc:
+                raise ServerError(f"the policy the shop was added with: {exc}") from None
+            log.info("policy: the one the shop was added with (fenliu shops add)")
+            return policy, added, "the policy the shop was added with"
         if file is None and stored is None:
             file = added
         if file is None and stored is not None:
