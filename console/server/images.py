@@ -18,6 +18,10 @@ older than ``ORPHAN_AGE_S`` goes, with its thumbnail and any temporary file left
 
 Decoding is CPU work: ``ImageStore.accept`` runs it in a worker thread, at most
 ``DECODE_WORKERS`` at once, so the loop never waits for it.
+
+On PostgreSQL (issue 15) the files are rows of the shop's schema instead
+(``DatabaseImageStore``), written by ``save`` in the transaction of the message that shows the
+image, so every process serving the shop, on any machine, serves them.
 """
 
 from __future__ import annotations
@@ -125,7 +129,7 @@ def _thumbnail(image: Image.Image, photo: bool) -> bytes:
 
 
 class ImageStore:
-    """The images folder of a data folder: ``accept`` stores, ``read`` serves."""
+    """The images folder of a data folder: ``accept`` stores, ``read`` serves (SQLite)."""
 
     def __init__(self, data_dir: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
         self.folder = data_dir / FOLDER
