@@ -6,7 +6,7 @@ every shop of its data folder (up to ``--max-shops``); accounts belong to a shop
 (``fenliu accounts add --shop NAME``).
 
 With ``--store postgresql://…`` a shop is a schema of that database (pgstore.py): ``add`` makes
-it with its policy, ``list`` names the process serving each (the holder of its advisory lock),
+it with its policy (and FAQ), ``list`` names the process serving each (the holder of its advisory lock),
 ``remove`` renames the schema aside (nothing deleted), refused while a server serves it.
 """
 
@@ -114,12 +114,8 @@ def _add_pg(args: argparse.Namespace, policy: Any, text: str, faq: str | None) -
     if not is_url(args.store):
         print(f"fenliu shops add: --store {args.store!r}: give a postgresql://user@host/database URL", file=sys.stderr)
         return 2
-    if faq is not None:
-        print("fenliu shops add: --faq: on PostgreSQL every shop's bot uses the server's FAQ (fenliu server --faq)",
-              file=sys.stderr)
-        return 2
     try:
-        add_shop(args.store, args.name, text, local_dir=args.data)
+        add_shop(args.store, args.name, text, faq, local_dir=args.data)
         store = PgStore(args.store, shop=args.name, own=False, local_dir=args.data)
     except StoreError as exc:
         print(f"fenliu shops add: {exc}", file=sys.stderr)

@@ -391,8 +391,14 @@ class Server:
             before = policies.latest()
             if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves,
                 # but a shop added with its own (fenliu shops add --store) starts with that one
-                from console.server.pgstore import ADDED_POLICY
+                from console.server.pgstore import ADDED_FAQ, ADDED_POLICY
 
+                own_faq = store.get_meta(ADDED_FAQ)  # the shop's own FAQ, else the server's (as on SQLite)
+                if own_faq is not None:
+                    try:
+                        bot = Bot.from_text(own_faq, f"shop {name}: its FAQ (fenliu shops add --faq)")
+                    except ValueError as exc:
+                        raise ServerError(str(exc)) from None
                 added = store.get_meta(ADDED_POLICY) if before is None else None
                 policy, policy_text, source = self._choose_policy(before, None if added else cfg.policy_file, added)
             else:

@@ -400,6 +400,8 @@ def held_shops(url: str, names: Iterable[str]) -> set[str]:
 
 ADDED_POLICY = "added_policy"
 """The shop's meta key holding the policy ``fenliu shops add`` gave it: its first start's policy."""
+ADDED_FAQ = "added_faq"
+"""The shop's meta key holding its own FAQ (``fenliu shops add --faq``): its bot's, else the server's."""
 
 
 def shop_holders(url: str) -> dict[str, str | None]:
@@ -426,8 +428,9 @@ def shop_holders(url: str) -> dict[str, str | None]:
     return holders
 
 
-def add_shop(url: str, name: str, policy_text: str, local_dir: Path | None = None) -> None:
-    """Make the shop's schema with its policy (``fenliu shops add --store``), whole or not at all
+def add_shop(url: str, name: str, policy_text: str, faq_text: str | None = None, local_dir: Path | None = None
+             ) -> None:
+    """Make the shop's schema with its policy and FAQ (``fenliu shops add --store``), whole or not at all
     for a server: its lock is held meanwhile, so a server starting now finds the shop owned and
     takes it later, with its policy."""
     schema = schema_of(name)
@@ -436,6 +439,8 @@ def add_shop(url: str, name: str, policy_text: str, local_dir: Path | None = Non
     store = PgStore(url, shop=name, own=True, local_dir=local_dir)
     try:
         store.set_meta(ADDED_POLICY, policy_text)
+        if faq_text is not None:
+            store.set_meta(ADDED_FAQ, faq_text)
         store.flush()
     finally:
         store.close()

@@ -38,7 +38,7 @@ def _unique(tmp_path: Path, prefix: str) -> str:
 
 
 def test_shops_add_list_remove_on_postgresql(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A shop added with its policy starts with it (not the server's --policy); the list names the
+    """A shop added with its policy and FAQ starts with them (not the server's); the list names the
     process serving it; remove is refused while it is served, then renames the schema aside."""
     shop = _unique(tmp_path, "s")
     store = ["--store", pg_url]
@@ -50,7 +50,13 @@ def test_shops_add_list_remove_on_postgresql(pg_url: str, tmp_path: Path, capsys
     assert shop not in shop_names(pg_url)  # a refused shop leaves nothing behind
     assert fenliu(["shops", "add", "Bad-Name", "--policy", str(added), *store]) == 1
     assert "cannot be used" in capsys.readouterr().err
-    assert fenliu(["shops", "add", shop, "--policy", str(added), *store]) == 0
+    bad_faq = tmp_path / "bad-faq.toml"
+    bad_faq.write_text("[[faq]]\nkeywords = 3\n", encoding="utf-8")
+    assert fenliu(["shops", "add", shop, "--policy", str(added), "--faq", str(bad_faq), *store]) == 2
+    assert shop not in shop_names(pg_url)
+    faq = tmp_path / "faq.toml"
+    faq.write_text('[[faq]]\nkeywords = ["发货"]\nanswer = "本店：今天下单明天发"\n', encoding="utf-8")
+    assert fenliu(["shops", "add", shop, "--policy", str(added), "--faq", str(faq), *store]) == 0
     assert f"fenliu accounts add a1 --role agent --shop {shop}" in capsys.readouterr().out
     assert fenliu(["shops", "add", shop, "--policy", str(added), *store]) == 1
     assert "exists already" in capsys.readouterr().err
@@ -64,6 +70,7 @@ def test_shops_add_list_remove_on_postgresql(pg_url: str, tmp_path: Path, capsys
         await server.start()
         try:
             assert server.hosts[shop].shop.policy.timezone == "UTC"  # the policy it was added with
+            assert server.hosts[shop].shop.bot.answer("几天发货", ()).text == "本店：今天下单明天发"  # and its FAQ
             assert fenliu(["shops", "list", *store]) == 0
             [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith(shop + "\t")]
             import os
