@@ -1,5 +1,6 @@
 """``fenliu backup DEST``: a consistent copy of the data folder (database, engine snapshots,
-images), taken beside a running server; see ``console/server/backup.py`` and docs/RELIABILITY.md."""
+images), taken beside a running server; on PostgreSQL (``--store URL --shop NAME``) a ``pg_dump`` of
+the shop's schema. See ``console/server/backup.py`` and docs/RELIABILITY.md."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "To restore, stop the server and use DEST as its data folder (or copy it back).")
     parser.add_argument("dest", type=Path, help="where to put the copy (a new or empty folder)")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help="the shops' PostgreSQL: dump the shop's schema into DEST with pg_dump (restore: pg_restore)")
+    parser.add_argument("--shop", default=None, metavar="NAME", help="with --store: the shop (default: 'default')")
     parser.set_defaults(func=_run)
 
 
@@ -23,6 +27,12 @@ def _run(args: argparse.Namespace) -> int:
     from console.server.backup import BackupError, backup
     from console.server.store import default_data_dir
 
+    if args.store is not None:
+        return _run_pg(args)
+    if args.shop is not None:
+        print("fenliu backup: --shop goes with --store (on SQLite, back up the shop's folder with --data)",
+              file=sys.stderr)
+        return 2
     data = args.data or default_data_dir()
     try:
         report = backup(data, args.dest)
@@ -35,4 +45,23 @@ def _run(args: argparse.Namespace) -> int:
         print(f"fenliu backup: warning: {report.missing} image(s) shown by messages were not in {data}/images",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _run_pg(args: argparse.Namespace) -> int:
+    from console.server.backup import BackupError, backup_pg
+    from console.server.deployment import DEFAULT_SHOP
+    from console.server.pgstore import is_url
+
+    if not is_url(args.store):
+        print(f"fenliu backup: --store {args.store!r}: give a postgresql://user@host/database URL", file=sys.stderr)
+        return 2
+    shop = args.shop or DEFAULT_SHOP
+    try:
+        size = backup_pg(args.store, shop, args.dest)
+    except BackupError as exc:
+        print(f"fenliu backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"fenliu backup: {args.dest}: shop {shop}: pg_dump of schema shop_{shop}, {size:,} bytes (its images and "
+          "routing snapshots included); restore with pg_restore")
     return 0

@@ -2,9 +2,10 @@
 
 ``fenliu catalog import FILE.csv`` reads columns ``id, title, price, image, url`` (UTF-8 or GBK,
 detected) and adds or updates every product in one transaction: a file with any bad row imports
-nothing, and each bad row is named by its line. ``--data DIR`` is the server's data folder (the
+nothing, and each bad row is named by its line. ``--data DIR`` is the server's data folder and
+``--shop NAME`` the shop (issue 15); ``--store postgresql://…`` the shops' PostgreSQL instead. The
 server reads the catalogue from its database at each use, so an import beside a running server
-is seen at once).
+is seen at once.
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                      "(or 商品ID,标题,价格,图片,链接), UTF-8 or GBK. Prices in yuan. All or nothing: a "
                                      "file with a bad row imports nothing and names each bad row by its line.")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    where_args(imp)
     imp.set_defaults(func=_import)
     lst = sub.add_parser("list", help="list products (those whose title, id or pinyin initials hold QUERY)")
     lst.add_argument("query", nargs="?", default="")
-    lst.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    where_args(lst)
     lst.set_defaults(func=_list)
+
+
+def where_args(p: argparse.ArgumentParser) -> None:
+    from console.commands.accounts import store_args
+
+    p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+    p.add_argument("--shop", default=None, metavar="NAME", help="the shop (default: the shop 'default')")
+    store_args(p)
 
 
 _WHAT = {
@@ -58,12 +67,13 @@ def problem_line(problem: RowProblem) -> str:
 def _import(args: argparse.Namespace) -> int:
     import time
 
+    from console.commands.accounts import open_store
     from console.reception.phrases import CsvError
     from console.server.catalog import import_file
-    from console.server.store import Store, StoreError
+    from console.server.store import StoreError
 
     try:
-        store = Store.open(args.data)
+        store = open_store(args)  # the shop's store; a server owning it reads the catalogue afresh
     except StoreError as exc:
         print(f"fenliu catalog: {exc}", file=sys.stderr)
         return 1
@@ -86,10 +96,15 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from console.commands.accounts import open_store
     from console.server.catalog import Catalog
-    from console.server.store import Store
+    from console.server.store import StoreError
 
-    store = Store.open(args.data)
+    try:
+        store = open_store(args)
+    except StoreError as exc:
+        print(f"fenliu catalog: {exc}", file=sys.stderr)
+        return 1
     try:
         for p in Catalog(store).search(args.query, limit=1000):
             print(f"{p.id}\t{p.price / 100:.2f}\t{p.title}")

@@ -4,7 +4,8 @@
     fenliu report --day 2026-11-11 --format csv --out day   # day-conversations.csv, day-agents.csv
     fenliu report --day 2026-11-11 --audit                  # and a third sheet: the day's audit log
 
-Reads the data folder read-only, so it runs beside a live server. The day is a local day of the
+Reads the data folder read-only, so it runs beside a live server; with ``--store
+postgresql://…`` it reads the shop's schema there, on a read-only connection of its own. The day is a local day of the
 shop's timezone (from the policy in force; ``--timezone`` overrides).
 """
 
@@ -28,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
     parser.add_argument("--shop", default=None, metavar="NAME",
                         help="the shop to export (default: the shop 'default', the data folder itself)")
+    parser.add_argument("--store", default=None, metavar="URL",
+                        help="the shops' PostgreSQL (as fenliu server --store): read the shop there")
     parser.add_argument("--timezone", default=None, help="the shop's timezone (default: the policy's)")
     parser.add_argument("--lang", choices=("zh_CN", "en"), default="zh_CN", help="column headers")
     parser.add_argument("--encoding", choices=("utf-8-sig", "gbk"), default="utf-8-sig",
@@ -53,10 +56,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"fenliu report: --day 应为 YYYY-MM-DD / --day must be YYYY-MM-DD, got {args.day!r}", file=sys.stderr)
         return 2
     from console.commands.accounts import shop_folder
+    from console.server.report import PgShop, Where
 
-    data = shop_folder(args) if args.shop else args.data or default_data_dir()
+    if args.store is not None:
+        from console.server.deployment import DEFAULT_SHOP
+        from console.server.pgstore import is_url
+
+        if not is_url(args.store):
+            print(f"fenliu report: --store {args.store!r}: give a postgresql://user@host/database URL", file=sys.stderr)
+            return 2
+        where: Where = PgShop(args.store, args.shop or DEFAULT_SHOP)
+    else:
+        where = shop_folder(args) if args.shop else args.data or default_data_dir()
     try:
-        db = open_read_only(data)
+        db = open_read_only(where)
     except ReportError as exc:
         print(f"fenliu report: {exc}", file=sys.stderr)
         return 1

@@ -4,6 +4,10 @@ A shop is a folder of the data folder (``console/server/deployment.py``): ``DATA
 shop ``default``, every other shop lives in ``DATA/shops/<name>/``. One ``fenliu server`` serves
 every shop of its data folder (up to ``--max-shops``); accounts belong to a shop
 (``fenliu accounts add --shop NAME``).
+
+With ``--store postgresql://…`` a shop is a schema of that database (pgstore.py): ``add`` makes
+it with its policy (and FAQ), ``list`` names the process serving each (the holder of its advisory lock),
+``remove`` renames the schema aside (nothing deleted), refused while a server serves it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from console.server.deployment import Deployment
@@ -23,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     def data_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data", type=Path, default=None, metavar="DIR", help="data folder (default: per-user)")
+        p.add_argument("--store", default=None, metavar="URL",
+                       help="the shops' PostgreSQL (as fenliu server --store): a shop is a schema there")
 
     add = sub.add_parser("add", help="add a shop with its policy",
                          description="Make the shop's folder DATA/shops/NAME with its own store and policy. "
@@ -81,6 +87,8 @@ def _add(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             print(f"fenliu shops add: {exc}", file=sys.stderr)
             return 2
+    if args.store is not None:
+        return _add_pg(args, policy, text, faq)
     try:
         folder = deployment.add(args.name, text, faq)
     except (ShopError, OSError) as exc:
@@ -98,7 +106,48 @@ def _add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_pg(args: argparse.Namespace, policy: Any, text: str, faq: str | None) -> int:
+    from console.server.accounts import Accounts
+    from console.server.pgstore import PgStore, add_shop, is_url, redact
+    from console.server.store import StoreError
+
+    if not is_url(args.store):
+        print(f"fenliu shops add: --store {args.store!r}: give a postgresql://user@host/database URL", file=sys.stderr)
+        return 2
+    try:
+        add_shop(args.store, args.name, text, faq, local_dir=args.data)
+        store = PgStore(args.store, shop=args.name, own=False, local_dir=args.data)
+    except StoreError as exc:
+        print(f"fenliu shops add: {exc}", file=sys.stderr)
+        return 1
+    try:
+        accounts = Accounts(store)
+        missing = [spec for spec in policy.agents if accounts.get(spec.id) is None]
+    finally:
+        store.close()
+    print(f"added shop {args.name} ({redact(args.store)}, schema shop_{args.name})")
+    for spec in missing:
+        print(f"  create its account: fenliu accounts add {spec.id} --role {spec.role.value} --shop {args.name} "
+              "--store URL")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
+    if args.store is not None:
+        from console.server.pgstore import redact, shop_holders
+        from console.server.store import StoreError
+
+        try:
+            holders = shop_holders(args.store)
+        except StoreError as exc:
+            print(f"fenliu shops list: {exc}", file=sys.stderr)
+            return 1
+        if not holders:
+            print(f"no shops in {redact(args.store)} (fenliu server --store URL makes the shop 'default'; "
+                  "fenliu shops add NAME --policy FILE --store URL adds others)")
+        for name, holder in holders.items():
+            print(f"{name}\tschema shop_{name}\t{'not served' if holder is None else 'served by ' + holder}")
+        return 0
     deployment = _deployment(args)
     shops = deployment.shops()
     if not shops:
@@ -113,6 +162,17 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from console.server.deployment import ShopError
 
+    if args.store is not None:
+        from console.server.pgstore import remove_shop
+        from console.server.store import StoreError
+
+        try:
+            schema = remove_shop(args.store, args.name)
+        except StoreError as exc:
+            print(f"fenliu shops remove: {exc}", file=sys.stderr)
+            return 1
+        print(f"removed shop {args.name}: its schema is now {schema}")
+        return 0
     deployment = _deployment(args)
     try:
         target = deployment.remove(args.name)

@@ -109,6 +109,7 @@ from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
+from console.server.report import where_of
 from console.server.repository import Repository
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
@@ -182,8 +183,8 @@ class AgentSide:
         self.doorway = doorway
         self.search = MessageSearch(self.store)
         self.phrases = PhraseBook(self.store)
-        self.charts = DayChartsCache(self.store.path.parent)
-        self.whatifs = WhatIfRuns(self.store.path.parent)
+        self.charts = DayChartsCache(where_of(self.store))  # worker processes read their own connection
+        self.whatifs = WhatIfRuns(where_of(self.store))
 
     # -- the connection ---------------------------------------------------------------------------
 
@@ -332,11 +333,12 @@ class AgentSide:
             uploads.chunk(request, now)
             answer = Ok(rid=request.rid)
         elif isinstance(request, ImageEnd):
-            begin, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
+            begin, cleaned = await self.images.finish(uploads, request.client_id)  # checked (SQLite: stored, synced)
             assert begin.conversation is not None
             with self.shop.atomic():
+                self.images.save(cleaned)  # PostgreSQL: its row, in the message's transaction
                 message_id, resent = self.shop.agent_replies(link.agent, begin.conversation, request.client_id,
-                                                             IMAGE_TEXT, image=ref)
+                                                             IMAGE_TEXT, image=cleaned.ref)
             await self.shop.committed()
             answer = ReplyAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         else:
@@ -508,7 +510,7 @@ class AgentSide:
         buyers, _ = self.shop.audit_names(audit)
         return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone,
                          conversations=conversations, agents=agents, audit=audit,
-                         agent_names=self.shop.names(), buyers=buyers)
+                         agent_names=self.shop.names, buyers=buyers)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
         """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""

@@ -36,7 +36,7 @@ from console.server.buyers import BuyerSide, serve_buyer
 from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.images import ImageDesk, ImageStore
+from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
@@ -389,8 +389,18 @@ class Server:
         try:
             policies = PolicyLog(store)
             before = policies.latest()
-            if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves
-                policy, policy_text, source = self._choose_policy(before, cfg.policy_file)
+            if cfg.store is not None:  # on PostgreSQL --policy is the policy of the shops this server serves,
+                # but a shop added with its own (fenliu shops add --store) starts with that one
+                from console.server.pgstore import ADDED_FAQ, ADDED_POLICY
+
+                own_faq = store.get_meta(ADDED_FAQ)  # the shop's own FAQ, else the server's (as on SQLite)
+                if own_faq is not None:
+                    try:
+                        bot = Bot.from_text(own_faq, f"shop {name}: its FAQ (fenliu shops add --faq)")
+                    except ValueError as exc:
+                        raise ServerError(str(exc)) from None
+                added = store.get_meta(ADDED_POLICY) if before is None else None
+                policy, policy_text, source = self._choose_policy(before, None if added else cfg.policy_file, added)
             else:
                 file = cfg.policy_file if name == DEFAULT_SHOP else None
                 policy, policy_text, source = self._choose_policy(before, file, deployment.policy_file(name))
@@ -426,7 +436,8 @@ class Server:
             lock.release()
             raise
         assert self.logins is not None
-        store_of_images = ImageStore(lock.folder)  # the shop's images, in its own folder (issue 13)
+        # the shop's images (issue 13): in its own folder; on PostgreSQL in its schema (issue 15)
+        store_of_images = DatabaseImageStore(store) if store.dialect == "postgresql" else ImageStore(lock.folder)
         try:  # images no committed message shows, older than an hour, go before anything is served
             swept = store_of_images.remove_unreferenced(shop.repo.image_hashes, time.time())
         except OSError as exc:
@@ -453,10 +464,18 @@ class Server:
         return host
 
     def _choose_policy(self, stored: Applied | None, file: Path | None,
-                       added: Path | None = None) -> tuple[Policy, str, str]:
+                       added: Path | str | None = None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless
         ``--policy`` names a file; then the file, saying when it replaces a different one.
-        ``added``: the policy a shop was added with, for its first start (issue 15)."""
+        ``added``: the policy a shop was added with, for its first start (issue 15): its file on
+        SQLite, its text (kept in the shop's schema) on PostgreSQL."""
+        if file is None and stored is None and isinstance(added, str):
+            try:
+                policy = load_policy_toml(added)
+            except PolicyError as exc:
+                raise ServerError(f"the policy the shop was added with: {exc}") from None
+            log.info("policy: the one the shop was added with (fenliu shops add)")
+            return policy, added, "the policy the shop was added with"
         if file is None and stored is None:
             file = added
         if file is None and stored is not None:

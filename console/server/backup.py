@@ -15,13 +15,24 @@ start with a pruned engine log needs one, ARCHITECTURE.md "Persistence") and ``i
    what is new).
 
 Restoring is copying the folder back with the server stopped (docs/RELIABILITY.md).
+
+On PostgreSQL (``backup_pg``, issue 15) a shop is one schema, ``shop_<name>``, holding everything,
+images and routing snapshots included; the copy is PostgreSQL's own ``pg_dump --schema`` of it in
+its custom format, which reads the whole schema in one repeatable-read transaction (consistent
+whatever the server commits meanwhile) and restores with ``pg_restore``. We use the binary rather
+than a ``COPY`` export of our own: the dump carries the schema's definitions (types, identity
+columns, indexes, the aggregates) with the rows, and its restore is the tool a DBA already knows.
+The password never goes on the command line (where ``ps`` shows it): it is given in the
+environment.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sqlite3
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +117,66 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def pg_dump_binary() -> str | None:
+    """``pg_dump`` on the PATH, else the newest of Debian's ``/usr/lib/postgresql/*/bin``."""
+    found = shutil.which("pg_dump")
+    if found is not None:
+        return found
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"),
+                      key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    return versions[-1] if versions else None
+
+
+def dump_name(shop: str) -> str:
+    return f"shop_{shop}.dump"
+
+
+def backup_pg(url: str, shop: str, dest: Path) -> int:
+    """``pg_dump`` of the shop's schema into ``dest/shop_<name>.dump`` (custom format), written to
+    a temporary name, synced and renamed; its size in bytes."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from console.server.pgstore import redact, schema_of, shop_names
+    from console.server.store import StoreError
+
+    try:
+        schema = schema_of(shop)
+        if shop not in shop_names(url):
+            raise BackupError(f"no shop {shop!r} in {redact(url)}")
+    except StoreError as exc:
+        raise BackupError(str(exc)) from None
+    binary = pg_dump_binary()
+    if binary is None:
+        raise BackupError("pg_dump was not found: install PostgreSQL's client programs (Debian: apt install "
+                          "postgresql-client), of the server's major version or newer")
+    target = dest / dump_name(shop)
+    if target.exists():
+        raise BackupError(f"{target} exists already; give an empty or new folder")
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise BackupError(f"--store: {exc}") from None
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    dest.mkdir(parents=True, exist_ok=True)
+    partial = dest / (".tmp-" + target.name)
+    try:
+        done = subprocess.run(
+            [binary, "--format=custom", f"--schema={schema}", "--no-owner", f"--file={partial}",
+             f"--dbname={make_conninfo(**params)}"],
+            env=env, capture_output=True, text=True, timeout=3600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump could not run: {exc}") from None
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed (exit {done.returncode}): {done.stderr.strip()}")
+    _fsync(partial)
+    os.replace(partial, target)
+    fsync_dir(dest)
+    return target.stat().st_size

@@ -58,6 +58,15 @@ class Bot:
             raise FaqError(f"{path}: {exc}") from None
         return cls(parse_faq(data, str(path)))
 
+    @classmethod
+    def from_text(cls, text: str, where: str) -> Bot:
+        """A FAQ kept as text (a shop's own on PostgreSQL, issue 15); ``where`` names it in errors."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise FaqError(f"{where}: {exc}") from None
+        return cls(parse_faq(data, where))
+
     def answer(self, text: str, handoff_words: tuple[str, ...], *, assist: bool = False) -> BotAnswer:
         """``assist``: the bot answers inside an agent's session (only entries meant for it)."""
         if says_handoff(text, handoff_words):  # R7.7 hand-off word: the engine's own matcher

@@ -169,10 +169,11 @@ class BuyerSide:
             uploads.chunk(request, now)
             answer = Ok(rid=request.rid)
         elif isinstance(request, ImageEnd):
-            _, ref = await self.images.finish(uploads, request.client_id)  # stored, synced
+            _, cleaned = await self.images.finish(uploads, request.client_id)  # checked (SQLite: stored, synced)
             with self.shop.atomic():
+                self.images.save(cleaned)  # PostgreSQL: its row, in the message's transaction
                 message_id, resent = self.shop.buyer_writes(buyer.id, IMAGE_TEXT, request.client_id,
-                                                            kind=MessageKind.IMAGE, image=ref)
+                                                            kind=MessageKind.IMAGE, image=cleaned.ref)
             await self.shop.committed()
             answer = SayAck(rid=request.rid, client_id=request.client_id, message_id=message_id, duplicate=resent)
         else:

@@ -5,8 +5,8 @@ read_routing_day``: not the messages, ratings and orders the report reads too) a
 ``console.reception.day_charts`` over them: about half a second of CPU for a busy 8-hour day
 (bench/room_day.py), which the event loop must not wait for, nor share the GIL with. So the
 reading and the arithmetic run in a worker process of their own (spawned once, at a lower
-priority, reused), on a read-only connection (WAL: it never blocks the server's writer; it sees
-what is committed), and the answer is kept for ``REFRESH_S`` seconds: however many supervisors
+priority, reused), on a read-only connection of its own (SQLite's file in WAL mode, or the shop's
+schema on PostgreSQL: it never blocks the server's writer; it sees what is committed), and the answer is kept for ``REFRESH_S`` seconds: however many supervisors
 look, a day's series are computed at most once per interval, and concurrent asks share one run.
 """
 
@@ -19,12 +19,11 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from pathlib import Path
 
 from console.reception.day_charts import DayCharts, day_charts
 from console.routing.policy import Policy, load_policy_toml
 from console.server.kpis import local_day
-from console.server.report import open_read_only, read_routing_day
+from console.server.report import Where, open_read_only, read_routing_day
 
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""
@@ -32,9 +31,9 @@ CHILD_NICE = 10
 PARENT_CHECK_S = 1.0
 
 
-def compute(data_dir: Path, day: date, policy: Policy, now: float) -> DayCharts:
-    """One day's series from the folder's database (any thread or process: its own connection)."""
-    db = open_read_only(data_dir)
+def compute(where: Where, day: date, policy: Policy, now: float) -> DayCharts:
+    """One day's series from the shop's database (any thread or process: its own connection)."""
+    db = open_read_only(where)
     try:
         records = read_routing_day(db, local_day(day, policy.timezone), policy)  # not the messages: see there
     finally:
@@ -42,8 +41,8 @@ def compute(data_dir: Path, day: date, policy: Policy, now: float) -> DayCharts:
     return day_charts(records, now)
 
 
-def _compute_in_child(data_dir: Path, day: date, policy_text: str, now: float) -> DayCharts:
-    return compute(data_dir, day, load_policy_toml(policy_text), now)
+def _compute_in_child(where: Where, day: date, policy_text: str, now: float) -> DayCharts:
+    return compute(where, day, load_policy_toml(policy_text), now)
 
 
 def _worker_start() -> None:
@@ -62,8 +61,8 @@ def _worker_start() -> None:
 
 
 class DayChartsCache:
-    def __init__(self, data_dir: Path, refresh_s: float = REFRESH_S) -> None:
-        self.data_dir = data_dir
+    def __init__(self, where: Where, refresh_s: float = REFRESH_S) -> None:
+        self.where = where
         self.refresh_s = refresh_s
         self._kept: dict[date, tuple[float, asyncio.Future[DayCharts]]] = {}
         self._pool: ProcessPoolExecutor | None = None
@@ -76,7 +75,7 @@ class DayChartsCache:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_start)
         future: asyncio.Future[DayCharts] = asyncio.get_running_loop().run_in_executor(
-            self._pool, _compute_in_child, self.data_dir, day, policy_text, now)
+            self._pool, _compute_in_child, self.where, day, policy_text, now)
         self._kept = {d: k for d, k in self._kept.items() if now - k[0] < self.refresh_s}  # old days go
         self._kept[day] = (now, future)
         return await asyncio.shield(future)

@@ -18,6 +18,10 @@ older than ``ORPHAN_AGE_S`` goes, with its thumbnail and any temporary file left
 
 Decoding is CPU work: ``ImageStore.accept`` runs it in a worker thread, at most
 ``DECODE_WORKERS`` at once, so the loop never waits for it.
+
+On PostgreSQL (issue 15) the files are rows of the shop's schema instead
+(``DatabaseImageStore``), written by ``save`` in the transaction of the message that shows the
+image, so every process serving the shop, on any machine, serves them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +50,7 @@ from console.protocol.messages import (
     ImagePart,
 )
 from console.reception.model import ImageRef
-from console.server.store import fsync_dir
+from console.server.store import Store, fsync_dir
 from console.server.uploads import UploadBudget, Uploads
 
 FOLDER = "images"
@@ -124,7 +129,7 @@ def _thumbnail(image: Image.Image, photo: bool) -> bytes:
 
 
 class ImageStore:
-    """The images folder of a data folder: ``accept`` stores, ``read`` serves."""
+    """The images folder of a data folder: ``accept`` stores, ``read`` serves (SQLite)."""
 
     def __init__(self, data_dir: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
         self.folder = data_dir / FOLDER
@@ -134,19 +139,27 @@ class ImageStore:
     def path(self, sha256: str, *, thumb: bool = False) -> Path:
         return self.folder / sha256[:2] / (sha256[2:] + (".thumb" if thumb else ""))
 
-    async def accept(self, data: bytes) -> ImageRef:
-        """Check, clean and store ``data`` (in a worker thread); the stored image's reference.
+    async def accept(self, data: bytes) -> Cleaned:
+        """Check, clean and store ``data`` (in a worker thread); the cleaned image, whose ``save``
+        inside the request's transaction completes the storing.
 
         Raises ``ImageRefused`` with the reason, having stored nothing."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="fenliu-image")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.accept_now, data)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._accept, data)
 
     def accept_now(self, data: bytes) -> ImageRef:
+        return self._accept(data).ref
+
+    def _accept(self, data: bytes) -> Cleaned:
         cleaned = clean(data, max_pixels=self.max_pixels)
         self._write(self.path(cleaned.ref.sha256, thumb=True), cleaned.thumb)
         self._write(self.path(cleaned.ref.sha256), cleaned.data)  # last: its presence means both are there
-        return cleaned.ref
+        return cleaned
+
+    def save(self, cleaned: Cleaned) -> None:
+        """Inside the transaction of the message that shows the image: nothing here, the files were
+        written and synced by ``accept`` (``PgImageStore`` writes its row now)."""
 
     def _write(self, path: Path, data: bytes) -> None:
         """Atomically: a temporary file, fsynced, renamed over; the folder fsynced. Stored once."""
@@ -213,6 +226,46 @@ class ImageStore:
             self._pool = None
 
 
+class DatabaseImageStore(ImageStore):
+    """The images of a shop whose store is PostgreSQL (issue 15): rows of the shop's ``images``
+    table (``pgstore.IMAGES_PG``: the cleaned bytes and the thumbnail, by SHA-256), so every
+    process serving the shop, on any machine, serves them. ``accept`` only checks and cleans (in a
+    worker thread); ``save`` writes the row inside the request's transaction, so the image and the
+    message that shows it are committed together or not at all, and flushed before the
+    acknowledgement as the message is. Nothing is written outside a request."""
+
+    def __init__(self, store: Store, *, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+        super().__init__(store.path.parent, max_pixels=max_pixels)
+        self.db = store
+
+    def _accept(self, data: bytes) -> Cleaned:
+        return clean(data, max_pixels=self.max_pixels)
+
+    def save(self, cleaned: Cleaned) -> None:
+        self.db.execute("INSERT OR IGNORE INTO images (sha256, data, thumb, at) VALUES (?, ?, ?, ?)",
+                        (cleaned.ref.sha256, cleaned.data, cleaned.thumb, time.time()))
+
+    def remove_unreferenced(self, referenced: Callable[[], set[str]], now: float, *,
+                            older_than: float = ORPHAN_AGE_S) -> int:
+        """The rows of images no message shows, older than ``older_than`` (only a resent upload
+        under a client id already used can leave one: the row and its message commit together).
+        One statement, in the start's batch."""
+        cursor = self.db.execute(
+            "DELETE FROM images WHERE at < ? AND NOT EXISTS (SELECT 1 FROM messages WHERE kind = 'image'"
+            " AND json_extract(body, '$.sha256') = images.sha256)", (now - older_than,))
+        return max(0, int(cursor.rowcount))
+
+    def read(self, sha256: str, offset: int, length: int, *, thumb: bool = False) -> tuple[bytes, int]:
+        """Only the part asked for leaves the database (the columns are stored uncompressed, so
+        ``substr`` reads just the chunks it needs)."""
+        column = "thumb" if thumb else "data"
+        row = self.db.one(f"SELECT substr({column}, ?, ?), length({column}) FROM images WHERE sha256 = ?",
+                          (offset + 1, length, sha256))
+        if row is None:
+            raise FileNotFoundError(sha256)
+        return bytes(row[0]), int(row[1])
+
+
 class ImageDesk:
     """What both endpoints do with images: receive uploads into an ``ImageStore`` and serve its
     files to whoever the endpoint has found may see the conversation."""
@@ -225,17 +278,22 @@ class ImageDesk:
         """A connection's uploads (close them when it ends)."""
         return Uploads(self.budget)
 
-    async def finish(self, uploads: Uploads, client_id: str) -> tuple[ImageBegin, ImageRef]:
-        """The upload's bytes checked, cleaned and stored: its begin and the stored image.
+    async def finish(self, uploads: Uploads, client_id: str) -> tuple[ImageBegin, Cleaned]:
+        """The upload's bytes checked and cleaned: its begin and the image, to ``save`` in the
+        transaction of the message that shows it (on SQLite its files are already written).
 
         ``invalid`` for missing bytes or another hash, ``bad_image`` for what is not an image we
         take; nothing is stored then."""
         begin, data = uploads.end(client_id)
         try:
-            ref = await self.store.accept(data)
+            cleaned = await self.store.accept(data)
         except ImageRefused as exc:
             raise ProtocolError(ErrorCode.BAD_IMAGE, str(exc), "client_id") from None
-        return begin, ref
+        return begin, cleaned
+
+    def save(self, cleaned: Cleaned) -> None:
+        """Call inside the request's transaction, before the message that shows the image."""
+        self.store.save(cleaned)
 
     def part(self, request: GetImage) -> ImagePart:
         """Bytes of a stored image (the endpoint checked who asks)."""

@@ -40,7 +40,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -90,6 +92,19 @@ SNAPSHOTS_PG = """CREATE TABLE IF NOT EXISTS snapshots (
     upto BIGINT PRIMARY KEY,
     body BYTEA NOT NULL
 )"""
+
+# Images live in the database (images.py ``DatabaseImageStore``): a standby on another machine
+# serves them. They are compressed already (JPEG, PNG): EXTERNAL keeps them out of line and
+# uncompressed, so ``substr`` of a part reads only its chunks.
+IMAGES_PG: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS images (
+    sha256 TEXT PRIMARY KEY,
+    data BYTEA NOT NULL,
+    thumb BYTEA NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+)""",
+    """ALTER TABLE images ALTER COLUMN data SET STORAGE EXTERNAL, ALTER COLUMN thumb SET STORAGE EXTERNAL""",
+)
 
 
 def is_url(store: str | None) -> bool:
@@ -333,6 +348,8 @@ def connect(url: str, schema: str | None, *, autocommit: bool = True) -> psycopg
     kwargs: dict[str, Any] = {"autocommit": autocommit, "row_factory": _row_factory}
     if options:
         kwargs["options"] = options
+    # Who we are, in pg_stat_activity: ``fenliu shops list`` names the process serving each shop.
+    kwargs["application_name"] = f"fenliu {socket.gethostname()} pid {os.getpid()}"[:63]
     # TCP keepalives: a machine whose network went away is noticed (the lock's owner too).
     kwargs.update(keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3)
     try:
@@ -379,6 +396,79 @@ def held_shops(url: str, names: Iterable[str]) -> set[str]:
         if signed in keys:
             held.add(keys[signed])
     return held
+
+
+ADDED_POLICY = "added_policy"
+"""The shop's meta key holding the policy ``fenliu shops add`` gave it: its first start's policy."""
+ADDED_FAQ = "added_faq"
+"""The shop's meta key holding its own FAQ (``fenliu shops add --faq``): its bot's, else the server's."""
+
+
+def shop_holders(url: str) -> dict[str, str | None]:
+    """Every shop of the database and who serves it now (``fenliu shops list``): the holder of its
+    lock, as the fenliu process named itself (host and PID) and its address; None when unserved."""
+    names = shop_names(url)
+    keys = {shop_lock_key(name): name for name in names}
+    conn = connect(url, None)
+    try:
+        rows = conn.execute(
+            "SELECT (l.classid::bigint << 32) | l.objid::bigint, a.application_name, a.pid,"
+            " host(a.client_addr) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1").fetchall()
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot read the shops' locks: {str(exc).strip()}") from None
+    finally:
+        conn.close()
+    holders: dict[str, str | None] = dict.fromkeys(names)
+    for value, app, pid, addr in rows:
+        signed = value - (1 << 64) if value >= (1 << 63) else value
+        if signed in keys:
+            where = f", backend {pid}" + (f" from {addr}" if addr else " (unix socket)")
+            holders[keys[signed]] = f"{app or 'a process'}{where}"
+    return holders
+
+
+def add_shop(url: str, name: str, policy_text: str, faq_text: str | None = None, local_dir: Path | None = None
+             ) -> None:
+    """Make the shop's schema with its policy and FAQ (``fenliu shops add --store``), whole or not at all
+    for a server: its lock is held meanwhile, so a server starting now finds the shop owned and
+    takes it later, with its policy."""
+    schema = schema_of(name)
+    if name in shop_names(url):
+        raise StoreError(f"the shop {name!r} exists already in {redact(url)} (schema {schema})")
+    store = PgStore(url, shop=name, own=True, local_dir=local_dir)
+    try:
+        store.set_meta(ADDED_POLICY, policy_text)
+        if faq_text is not None:
+            store.set_meta(ADDED_FAQ, faq_text)
+        store.flush()
+    finally:
+        store.close()
+
+
+def remove_shop(url: str, name: str) -> str:
+    """Take the shop out of the database's shops (``fenliu shops remove --store``): its schema is
+    renamed ``removed_<name>_<time>``, nothing deleted. Refused while a server serves it (its lock
+    is taken for the rename, so none can start meanwhile). The schema's new name."""
+    schema = schema_of(name)
+    key = shop_lock_key(name)
+    conn = connect(url, None)
+    try:
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+            raise StoreError(f"no shop {name!r} in {redact(url)}")
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+            holder = shop_holders(url).get(name) or "another process"
+            raise StoreError(f"the shop {name!r} is served by {holder}: stop that server first")
+        try:
+            target = f"removed_{name}_{time.strftime('%Y%m%d%H%M%S')}"[:63]
+            conn.execute(f'ALTER SCHEMA {schema} RENAME TO "{target}"')
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot remove the shop {name!r}: {str(exc).strip()}") from None
+    finally:
+        conn.close()
+    return target
 
 
 def redact(url: str) -> str:
@@ -538,6 +628,8 @@ class PgStore(Store):
             for statement in SEARCH_INDEX_PG:
                 raw.execute(statement)
             raw.execute(SNAPSHOTS_PG)
+            for statement in IMAGES_PG:
+                raw.execute(statement)
             for statement in AGGREGATES_PG:
                 raw.execute(statement)
             if version is None:

@@ -1,6 +1,7 @@
-"""What-if from a data folder: read a day's engine log (read-only) and replay it off the loop.
+"""What-if from a shop's database: read a day's engine log (read-only) and replay it off the loop.
 
-``load_day(data_dir, day)`` opens the database read-only (as ``fenliu report`` does), rebuilds the
+``load_day(where, day)`` opens the database read-only (as ``fenliu report`` does: the SQLite data
+folder, or the shop on PostgreSQL, report.py ``Where``), in one read transaction, rebuilds the
 engine as it was at the start of the local day the way a server start does (the newest usable
 snapshot before the day and the log after it, or the log from its beginning) and collects the
 day's logged inputs and recorded decisions for console.sim.whatif. A day whose inputs were
@@ -18,19 +19,17 @@ import asyncio
 import multiprocessing
 import os
 import pickle
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import date
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as ProcessEvent
-from pathlib import Path
 from typing import Any
 
 from console.routing.engine import Engine
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.driver import engine_fingerprint
 from console.server.kpis import local_day
-from console.server.report import ReportError, open_read_only, policy_in_force
+from console.server.report import DB_ERRORS, PgShop, ReportError, Where, open_read_only, policy_in_force
 from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05
@@ -39,24 +38,36 @@ CHILD_NICE = 10
 """The what-if process's lower priority (POSIX): it yields the cores to the server's loop."""
 
 
-def _rows(db: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[LogRow]:
+def _rows(db: Any, sql: str, args: tuple[Any, ...]) -> list[LogRow]:
     return [LogRow(int(r["seq"]), float(r["at"]), str(r["kind"]), str(r["body"])) for r in db.execute(sql, args)]
 
 
-def _snapshot_before(data_dir: Path, pruned: int, first: int) -> tuple[int, Engine] | None:
-    """The newest usable routing snapshot taken at an input in [pruned, first)."""
-    folder = data_dir / "snapshots"
+def _snapshot_bodies(db: Any, where: Where, pruned: int, first: int) -> Iterator[tuple[int, Callable[[], bytes]]]:
+    """The routing snapshots taken at an input in [pruned, first), newest first, with their bytes
+    to read: files of the data folder's ``snapshots``, or rows of the shop's table on PostgreSQL."""
+    if isinstance(where, PgShop):
+        for r in db.execute("SELECT upto FROM snapshots WHERE upto >= ? AND upto < ? ORDER BY upto DESC",
+                            (pruned, first)).fetchall():
+            upto = int(r["upto"])
+            yield upto, lambda upto=upto: bytes(db.execute("SELECT body FROM snapshots WHERE upto = ?",
+                                                           (upto,)).fetchone()["body"])
+        return
     found = []
-    for file in folder.glob("engine-*.pickle"):
+    for file in (where / "snapshots").glob("engine-*.pickle"):
         try:
             found.append((int(file.stem.split("-", 1)[1]), file))
         except ValueError:
             continue
     for upto, file in sorted(found, reverse=True):
-        if upto >= first or upto < pruned:
-            continue
+        if pruned <= upto < first:
+            yield upto, file.read_bytes
+
+
+def _snapshot_before(db: Any, where: Where, pruned: int, first: int) -> tuple[int, Engine] | None:
+    """The newest usable routing snapshot taken at an input in [pruned, first)."""
+    for upto, body in _snapshot_bodies(db, where, pruned, first):
         try:
-            fingerprint, _text, _last, engine = pickle.loads(file.read_bytes())
+            fingerprint, _text, _last, engine = pickle.loads(body())
         except Exception:  # noqa: BLE001,S112 - a damaged snapshot: try an older one
             continue
         if isinstance(engine, Engine) and fingerprint == engine_fingerprint(engine):
@@ -64,7 +75,7 @@ def _snapshot_before(data_dir: Path, pruned: int, first: int) -> tuple[int, Engi
     return None
 
 
-def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | None = None,
+def load_day(data_dir: Where, day: date, *, progress: Callable[[float], None] | None = None,
              cancelled: Callable[[], bool] | None = None) -> DayLog:
     """A day's replay input (console.sim.whatif.DayLog). Raises WhatIfError in words, Cancelled.
 
@@ -78,7 +89,7 @@ def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | N
         try:
             db.execute("BEGIN")  # one read snapshot: a live server's later inputs and decisions stay out
             policy = policy_in_force(db)
-        except sqlite3.DatabaseError as exc:
+        except DB_ERRORS as exc:
             raise WhatIfError(f"{data_dir} 不是 fenliu 的数据目录 / is not a fenliu data folder: {exc}") from None
         if policy is None:
             raise WhatIfError(f"{data_dir}: 服务器从未在这里运行过,没有记录 / the server never ran on this folder: "
@@ -100,12 +111,12 @@ def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | N
             raise WhatIfError(f"{day.isoformat()} 没有记录到任何流量 / no traffic was recorded on {day.isoformat()} "
                               f"(in {data_dir})")
         first = events[0].seq
-        snapshot = _snapshot_before(data_dir, pruned, first) if pruned else None
+        snapshot = _snapshot_before(db, data_dir, pruned, first) if pruned else None
         if pruned and snapshot is None:
             raise WhatIfError(
                 f"无法重建 {day.isoformat()} 开始时的路由状态:之前的日志已清理,也没有更早的快照 / the routing state at "
                 f"the start of {day.isoformat()} cannot be rebuilt: the log before it was pruned (up to input "
-                f"{pruned}) and no routing snapshot taken before that day is kept in {data_dir / 'snapshots'}")
+                f"{pruned}) and no routing snapshot taken before that day is kept in {_snapshots_of(data_dir)}")
         upto, engine_then = snapshot if snapshot is not None else (0, None)
         where = ("WHERE seq > ? AND seq < ?", (upto, first))
         count = int(db.execute(f"SELECT COUNT(*) FROM engine_log {where[0]}", where[1]).fetchone()[0])
@@ -132,13 +143,17 @@ def load_day(data_dir: Path, day: date, *, progress: Callable[[float], None] | N
         names = {a.id: a.name for a in policy.agents}
         return DayLog(label=day.isoformat(), engine=engine, rows=events, recorded=recorded, agent_names=names,
                       prefix_inputs=count)
-    except sqlite3.DatabaseError as exc:
+    except DB_ERRORS as exc:
         raise WhatIfError(f"无法读取 {data_dir} / cannot read {data_dir}: {exc}") from None
     finally:
         db.close()
 
 
-def whatif_json(data_dir: Path, day: date, policy_text: str, *, progress: Callable[[float], None] | None = None,
+def _snapshots_of(where: Where) -> str:
+    return f"{where}'s snapshots table" if isinstance(where, PgShop) else str(where / "snapshots")
+
+
+def whatif_json(data_dir: Where, day: date, policy_text: str, *, progress: Callable[[float], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Load, replay and compare; the comparison as JSON. Raises WhatIfError, Cancelled."""
     try:
@@ -159,14 +174,14 @@ def whatif_json(data_dir: Path, day: date, policy_text: str, *, progress: Callab
 # In a process of its own
 
 
-def _child(data_dir: str, day: str, policy_text: str, conn: Connection, stop: ProcessEvent) -> None:
+def _child(data_dir: Where, day: str, policy_text: str, conn: Connection, stop: ProcessEvent) -> None:
     if hasattr(os, "nice"):
         os.nice(CHILD_NICE)  # the server (live pushes) first when the cores are busy
     def progress(fraction: float) -> None:
         conn.send(("progress", fraction))
 
     try:
-        result = whatif_json(Path(data_dir), date.fromisoformat(day), policy_text, progress=progress,
+        result = whatif_json(data_dir, date.fromisoformat(day), policy_text, progress=progress,
                              cancelled=stop.is_set)
         conn.send(("done", result))
     except Cancelled:
@@ -179,7 +194,7 @@ def _child(data_dir: str, day: str, policy_text: str, conn: Connection, stop: Pr
         conn.close()
 
 
-async def run_in_process(data_dir: Path, day: date, policy_text: str, *,
+async def run_in_process(data_dir: Where, day: date, policy_text: str, *,
                          progress: Callable[[float], None] | None = None,
                          cancel: asyncio.Event | None = None) -> dict[str, Any]:
     """The what-if in a spawned child process; ``progress(fraction)`` on the loop as it goes.
@@ -190,7 +205,7 @@ async def run_in_process(data_dir: Path, day: date, policy_text: str, *,
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe(duplex=False)
     stop = context.Event()
-    child = context.Process(target=_child, args=(str(data_dir), day.isoformat(), policy_text, theirs, stop),
+    child = context.Process(target=_child, args=(data_dir, day.isoformat(), policy_text, theirs, stop),
                             name="fenliu-whatif", daemon=True)
     child.start()
     theirs.close()

@@ -1,6 +1,6 @@
 """What-if from the room (issue 14): runs started by supervisors, their progress and cancel.
 
-A run replays a day of this server's own data folder under an edited policy in a spawned child
+A run replays a day of this server's own database (its data folder, or its shop on PostgreSQL) under an edited policy in a spawned child
 process (``console.server.whatif.run_in_process``: the loop only polls a pipe), so the server
 keeps serving live traffic while it runs. At most ``MAX_RUNS`` at a time on the server (each
 takes a core); a console that leaves cancels its runs. Progress goes to the console that started
@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import msgspec
 
@@ -28,6 +27,7 @@ from console.protocol.messages import (
     WhatIfFailed,
     WhatIfProgress,
 )
+from console.server.report import Where
 from console.server.whatif import run_in_process
 from console.sim.whatif import Cancelled, WhatIfError
 
@@ -46,8 +46,8 @@ class Run:
 
 
 class WhatIfRuns:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    def __init__(self, where: Where) -> None:
+        self.where = where
         self.runs: dict[str, Run] = {}
 
     def busy(self) -> bool:
@@ -71,7 +71,7 @@ class WhatIfRuns:
                 send(WhatIfProgress(run=run.id, fraction=max(0.0, min(1.0, fraction))))
 
         try:
-            result = await run_in_process(self.data_dir, day, policy_text, progress=progress, cancel=run.cancel)
+            result = await run_in_process(self.where, day, policy_text, progress=progress, cancel=run.cancel)
             comparison = msgspec.convert(result, WhatIfComparison)
             send(WhatIfProgress(run=run.id, fraction=1.0))
             send(WhatIfDone(run=run.id, comparison=comparison))

@@ -106,6 +106,17 @@ def open_store(data: Path, *, own: bool = False, **kwargs: Any) -> Store:
     return PgStore(url, shop=shop_of(data), local_dir=data, own=own, **kwargs)
 
 
+def where_of(data: Path) -> Any:
+    """The test's database for readers of their own (report.py ``Where``): the SQLite folder, or
+    its shop on the test PostgreSQL."""
+    url = pg_store_url()
+    if url is None:
+        return data
+    from console.server.report import PgShop
+
+    return PgShop(url, shop_of(data))
+
+
 def store_config(data: Path) -> dict[str, Any]:
     """``ServerConfig`` fields that put a server on the test's store."""
     url = pg_store_url()

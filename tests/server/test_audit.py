@@ -28,7 +28,7 @@ from console.protocol.messages import (
     Transfer,
 )
 
-from .helpers import Client, run, running_server
+from .helpers import Client, run, running_server, store_args
 from .test_reception import buyer, online
 from .test_room import ROOM
 
@@ -100,7 +100,6 @@ def test_the_log_and_its_times_survive_a_restart(tmp_path: Path) -> None:
     assert [e for e in after.entries[len(before.entries):] if e.action is AuditAction.STATUS] == []
 
 
-@pytest.mark.sqlite_only  # the command opens the data folder (pg2: not yet given --store here)
 def test_an_account_changed_by_the_command_beside_the_server_is_audited(tmp_path: Path) -> None:
     async def scenario() -> AuditLog:
         async with running_server(tmp_path, policy=ROOM) as server:
@@ -109,7 +108,7 @@ def test_an_account_changed_by_the_command_beside_the_server_is_audited(tmp_path
             seen = (await sup.request(GetAudit())).entries
             env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
             done = subprocess.run([sys.executable, "-m", "console", "accounts", "disable", "a2", "--data",
-                                   str(tmp_path / "data")], env=env, capture_output=True, text=True, timeout=60)
+                                   str(tmp_path / "data"), *store_args(tmp_path / "data")], env=env, capture_output=True, text=True, timeout=60)
             assert done.returncode == 0, done.stderr
             log = await sup.request(GetAudit(after=seen[-1].id if seen else None))
             assert isinstance(log, AuditLog)

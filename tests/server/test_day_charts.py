@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from console.protocol.messages import Arrive, DayChartsAnswer, Error, ErrorCode, GetDayCharts
 from console.server.kpis import local_day
 
-from .helpers import Client, run, running_server
+from .helpers import Client, run, running_server, where_of
 from .test_reception import buyer, online
 from .test_room import ROOM
 
 
-@pytest.mark.sqlite_only  # the day in pictures reads the SQLite file (report.py): not on PostgreSQL yet
 def test_live_arrivals_queue_and_reasons(tmp_path: Path) -> None:
     async def scenario() -> DayChartsAnswer:
         async with running_server(tmp_path, policy=ROOM) as server:
@@ -39,7 +36,7 @@ def test_live_arrivals_queue_and_reasons(tmp_path: Path) -> None:
     from console.reception.day_charts import day_charts
     from console.server.report import open_read_only, policy_in_force, read_day, read_routing_day
 
-    db = open_read_only(tmp_path / "data")
+    db = open_read_only(where_of(tmp_path / "data"))
     try:
         policy = policy_in_force(db)
         assert policy is not None
@@ -66,7 +63,6 @@ def test_an_agent_is_refused_the_day_in_pictures(tmp_path: Path) -> None:
     run(scenario())
 
 
-@pytest.mark.sqlite_only  # the day in pictures reads the SQLite file (report.py): not on PostgreSQL yet
 def test_a_stopped_server_leaves_no_charts_worker_behind(tmp_path: Path) -> None:
     """The worker process the charts started goes with the server's stop (every shop's, issue 15).
     Planted once: with the stop reaching no shop (the one-shop attribute it looked for is gone),

@@ -33,7 +33,7 @@ from console.protocol.messages import (
 )
 from console.reception.model import IMAGE_TEXT, MessageKind
 
-from .helpers import Client, run, running_server, store_config
+from .helpers import Client, open_store, run, running_server, store_config
 from .test_reception import buyer, online, row_of
 
 
@@ -88,9 +88,17 @@ async def fetch(client: Client, sha: str, conversation: str | None = None, *, th
             return got
 
 
-def stored_files(data: Path) -> list[Path]:
-    on_pg = store_config(data)  # on PostgreSQL a shop's images are in this process's folder DATA/pg-SHOP
-    folder = (data / f"pg-{on_pg['shops'][0]}" if on_pg else data) / "images"
+def stored_files(data: Path) -> list[Path | str]:
+    """The images stored and their thumbnails: files of the SQLite shop's folder, rows of the
+    PostgreSQL shop's ``images`` table (read on a connection of the test's own)."""
+    if store_config(data):
+        store = open_store(data)
+        try:
+            rows = store.all("SELECT sha256 FROM images ORDER BY sha256")
+        finally:
+            store.close()
+        return [f"{r[0]}{kind}" for r in rows for kind in ("", ".thumb")]
+    folder = data / "images"
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 

@@ -27,7 +27,7 @@ from console.protocol.messages import (
     TeamUpdated,
 )
 
-from .helpers import AGENTS, Client, run, running_server
+from .helpers import AGENTS, Client, run, running_server, where_of
 from .test_reception import buyer, online
 
 ROOM = """
@@ -163,7 +163,6 @@ def test_since_when_survives_a_restart_exactly(tmp_path: Path) -> None:
     run(scenario())
 
 
-@pytest.mark.sqlite_only  # `fenliu report` reads the SQLite file
 def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
     """The room's export asks the server for the rows `fenliu report` computes (one owner)."""
     from console.reception.report import agent_rows, conversation_rows
@@ -191,7 +190,7 @@ def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
     assert (row.buyer, row.buyer_name, row.agent, row.agent_messages) == ("b1", "买家一", "a1", 1)
     assert row.first_response_s is not None and row.closed_at is not None
     assert {a.agent: a.received for a in report.agents} == {"a1": 1, "a2": 0, "sup": 0}
-    db = open_read_only(tmp_path / "data")
+    db = open_read_only(where_of(tmp_path / "data"))
     try:
         from datetime import date
 

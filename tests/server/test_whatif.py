@@ -32,13 +32,13 @@ from console.protocol.messages import (
 )
 from console.routing.events import Status
 from console.routing.policy import load_policy_toml
+from console.server.pgstore import PgStore
+from console.server.store import Store
 from console.server.whatif import load_day, run_in_process, whatif_json
 from console.sim import whatif
 from console.sim.whatif import Cancelled, WhatIfError, compare
 
-from .helpers import AGENTS, Client, run, running_server
-
-pytestmark = pytest.mark.sqlite_only  # reads the SQLite file beside a live server
+from .helpers import AGENTS, Client, open_store, pg_store_url, run, running_server, where_of
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -65,7 +65,7 @@ cap = 2
 TIGHTER = POLICY.replace("cap = 2", "cap = 1")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # for the tests marked sqlite_only
 def recorded_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, date]:
     """Two agents (cap 2), six buyers: four routed, two queued; a reply that idles out (a timer,
     an ``advance`` row), an agent's close, a dequeue each, a status change, a late arrival, and
@@ -121,6 +121,7 @@ def recorded_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, date]:
     return folder / "data", datetime.fromtimestamp(first_at, ZONE).date()
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_the_baseline_reproduces_the_recorded_decisions(recorded_day: tuple[Path, date]) -> None:
     data, day = recorded_day
     loaded = load_day(data, day)
@@ -133,6 +134,7 @@ def test_the_baseline_reproduces_the_recorded_decisions(recorded_day: tuple[Path
     assert result.whatif_figures.as_json()["agents"] == result.baseline_figures.as_json()["agents"]
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_a_lower_cap_shows_in_the_comparison(recorded_day: tuple[Path, date], tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     data, day = recorded_day
@@ -156,6 +158,7 @@ def test_a_lower_cap_shows_in_the_comparison(recorded_day: tuple[Path, date], tm
     assert "小美 (a1)" in table and "queue:presale" in table and "baseline reproduces the record" in table
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_cancel_stops_the_replay(recorded_day: tuple[Path, date], monkeypatch: pytest.MonkeyPatch) -> None:
     data, day = recorded_day
     monkeypatch.setattr(whatif, "PROGRESS_EVERY", 1)
@@ -175,6 +178,7 @@ def test_cancel_stops_the_replay(recorded_day: tuple[Path, date], monkeypatch: p
     assert finished[-1] == 1.0 and finished == sorted(finished)
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_in_a_process_of_its_own_with_progress_and_cancel(recorded_day: tuple[Path, date]) -> None:
     data, day = recorded_day
 
@@ -192,6 +196,7 @@ def test_in_a_process_of_its_own_with_progress_and_cancel(recorded_day: tuple[Pa
     run(both())
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_bad_inputs_exit_2(recorded_day: tuple[Path, date], tmp_path: Path,
                            capsys: pytest.CaptureFixture[str]) -> None:
     data, day = recorded_day
@@ -219,6 +224,7 @@ def test_bad_inputs_exit_2(recorded_day: tuple[Path, date], tmp_path: Path,
     assert "cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_a_pruned_day_is_said_so(recorded_day: tuple[Path, date], tmp_path: Path) -> None:
     data, day = recorded_day
     copy = tmp_path / "data"
@@ -285,10 +291,11 @@ def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path, monkeyp
                 await client.close()
 
     run(scenario())
-    data = tmp_path / "data"
-    db = sqlite3.connect(data / "fenliu.db")
-    first_at = db.execute("SELECT MIN(at) FROM decisions").fetchone()[0]
-    db.close()
+    data = where_of(tmp_path / "data")  # the SQLite folder, or the shop on PostgreSQL (issue 15)
+    on_pg = pg_store_url() is not None  # PostgreSQL: the shop is pruned in place, its snapshots are rows
+    store = open_store(tmp_path / "data")
+    first_at = store.one("SELECT MIN(at) FROM decisions")[0]
+    store.close()
     day1 = datetime.fromtimestamp(first_at, ZONE).date()
     day2 = day1 + timedelta(days=1)
     before = load_day(data, day2)  # the whole log: from its beginning
@@ -307,27 +314,33 @@ def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path, monkeyp
     assert len(fractions) == 3 and fractions[-1] < share
     monkeypatch.undo()
 
-    copy = tmp_path / "pruned"
-    shutil.copytree(data, copy)
-    snapshots = sorted((copy / "snapshots").glob("engine-*.pickle"))
-    taken = int(snapshots[0].stem.split("-")[1])  # the day-1 one (the clean stop wrote a later one)
-    target = sqlite3.connect(copy / "fenliu.db")
+    copy = data if on_pg else tmp_path / "pruned"
+    if not on_pg:
+        shutil.copytree(data, copy)
+    target = PgStore(data.url, shop=data.shop, local_dir=tmp_path) if on_pg else Store.open(copy)
+    kept = target.snapshot_ids() if on_pg else [int(f.stem.split("-")[1]) for f in (copy / "snapshots").glob("*")]
+    taken = min(kept)  # the day-1 one (the clean stop wrote a later one)
     target.execute("DELETE FROM engine_log WHERE seq < ? AND kind != 'policy'", (taken,))
-    target.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('engine_log_pruned', ?)", (str(taken - 1),))
-    target.commit()
-    target.close()
+    target.set_meta("engine_log_pruned", str(taken - 1))
+    target.flush()
     loaded = load_day(copy, day2)  # the snapshot, then the rest of day 1's log (b5, b6), then day 2
     assert [r.seq for r in loaded.rows] == [r.seq for r in before.rows]
     result = compare(loaded, load_policy_toml(TIGHTER))
     assert result.mismatch is None and result.recorded == len(before.recorded or [])
     with pytest.raises(WhatIfError, match="not fully in the engine log"):
         load_day(copy, day1)
-    for file in (copy / "snapshots").glob("engine-*.pickle"):
-        file.unlink()
+    if on_pg:
+        target.execute("DELETE FROM snapshots")
+        target.flush()
+    else:
+        for file in (copy / "snapshots").glob("engine-*.pickle"):
+            file.unlink()
+    target.close()
     with pytest.raises(WhatIfError, match="cannot be rebuilt"):
         load_day(copy, day2)
 
 
+@pytest.mark.sqlite_only  # the recorded day's SQLite file, copied and changed by hand
 def test_today_beside_a_live_server(tmp_path: Path) -> None:
     """Read while the server goes on taking buyers: one read snapshot, the baseline still equals
     the record."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from console.protocol.messages import (
     ApplyPolicy,
     Arrive,
@@ -33,7 +31,6 @@ from .test_room import ROOM
 WIDER = ROOM.replace("cap = 1", "cap = 3")
 
 
-@pytest.mark.sqlite_only  # the what-if reads the SQLite file: not on PostgreSQL yet
 def test_a_supervisor_tries_a_policy_on_todays_traffic_then_applies_it(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running_server(tmp_path, policy=ROOM) as server:
