@@ -28,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="serve only this shop (repeat for several; default: every shop of the data folder)")
     parser.add_argument("--max-shops", type=int, default=None, metavar="N",
                         help="serve at most N shops; shops another server holds are left to it (default: 100)")
+    parser.add_argument("--advertise", default=None, metavar="URL",
+                        help="with --store: the address consoles and gateways reach this server at (wss://host:port), "
+                             "given to clients that ask another server for a shop this one owns (default: its own "
+                             "scheme, --host and port)")
     parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
     parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
@@ -53,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     import time
 
     from console.paths import resources_dir
-    from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
+    from console.server.app import ServerConfig, ServerError, check_advertise, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
     from console.server.catalog import seed_demo_catalog
     from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment
@@ -68,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger("websockets.server").setLevel(logging.WARNING)
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
-        store=args.store, standby=args.standby,
+        store=args.store, standby=args.standby, advertise=args.advertise,
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
         faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),
@@ -80,6 +84,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.standby and args.store is None:
             raise ServerError("--standby goes with --store postgresql://… (on SQLite a shop is a folder of one machine)")
+        if args.advertise is not None:
+            check_advertise(args.advertise, tls=args.cert is not None)
         if args.demo_password and args.store is not None:
             raise ServerError("--demo-password is for the SQLite demo; on PostgreSQL add accounts with fenliu accounts")
         if args.demo_password:

@@ -1,0 +1,82 @@
+"""The owner's address (issue 15, CONSOLE.md §8): a console or gateway may connect to any server
+process of a deployment; one that does not own the shop answers ``moved`` with the owner's
+address (recorded in PostgreSQL beside the shop's advisory lock) and the client follows it, and
+after a takeover the same client, sent again by the process it first reached, finds the new owner
+and resumes by sequence number. The servers are the real command in child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from console.client import AgentClient, BuyerClient
+from console.client.agent import ConnectionState
+from console.protocol.messages import BuyerHello, Entry, Moved
+from console.server.pgstore import owner_of
+from tests.pg.test_ownership import _listening, _seed, _spawn
+from tests.server.helpers import PASSWORD, Client, run, write_policy
+
+
+def test_a_console_and_a_gateway_reaching_another_process_are_sent_to_the_owner(pg_url: str, tmp_path: Path) -> None:
+    write_policy(tmp_path)
+    for shop in ("north", "south"):
+        _seed(pg_url, shop, tmp_path)
+
+    async def scenario() -> None:
+        processes = []
+        try:
+            processes.append(owner := await _spawn(pg_url, "north", tmp_path))
+            processes.append(other := await _spawn(pg_url, "south", tmp_path))
+            north, south = await _listening(owner), await _listening(other)
+            assert owner_of(pg_url, "north") == north.url and owner_of(pg_url, "south") == south.url
+
+            # the protocol: the process that does not own the shop answers moved, with the owner's address
+            raw = await Client.buyer(south)  # type: ignore[arg-type]
+            answer = await raw.request(BuyerHello(buyer="b0", shop="north"))
+            assert answer == Moved(rid=answer.rid, shop="north", url=north.url)
+            await raw.close()
+
+            # a gateway that knows only the other process ends up writing to the owner
+            buyer = BuyerClient(south.url, "b1", "小王", shop="north")
+            await buyer.connect()
+            assert buyer.moves.current == north.url + "/buyer"
+            routed = await buyer.arrive(Entry.PRODUCT_DETAIL)
+            assert routed.to in ("agent", "queue", "pool")
+
+            # a console likewise: it logs in there, and sees the buyer the gateway brought
+            console = AgentClient(south.url, "a1", PASSWORD, state_dir=tmp_path / "state", shop="north")
+            await asyncio.wait_for(console.start(), 30)
+            assert console.moves.current == north.url + "/agent"
+            assert console.account is not None and console.account.shop == "north"
+
+            # the owner dies; a standby takes the shop; both clients come back through the
+            # process they know and resume at the new owner, by sequence number
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while console.view.seq is None or "b1" not in console.view.conversations:  # the snapshot, the buyer
+                assert loop.time() < deadline
+                await asyncio.sleep(0.05)
+            owner.send_signal(signal.SIGKILL)
+            await owner.wait()
+            processes.append(standby := await _spawn(pg_url, "north", tmp_path, "--standby"))
+            taken = await _listening(standby)
+            deadline = loop.time() + 60
+            while not (console.is_online and console.moves.current == taken.url + "/agent"):
+                assert loop.time() < deadline, console.state
+                assert console.state.state is not ConnectionState.OFFLINE, console.state
+                await asyncio.sleep(0.1)
+            assert console.account is not None and console.account.resumed  # by sequence number, no snapshot
+            await buyer.close()
+            await buyer.connect()
+            assert buyer.moves.current == taken.url + "/buyer"
+            await buyer.say("还在吗")
+            await buyer.close()
+            await console.close()
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+
+    run(scenario())
