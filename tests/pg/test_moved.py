@@ -10,6 +10,8 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
+
 from console.client import AgentClient, BuyerClient
 from console.client.agent import ConnectionState
 from console.protocol.messages import BuyerHello, Entry, Moved
@@ -78,5 +80,52 @@ def test_a_console_and_a_gateway_reaching_another_process_are_sent_to_the_owner(
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
+
+    run(scenario())
+
+
+def _database(pg_url: str, name: str) -> str:
+    """A database of its own in the throwaway cluster: a server without --shop takes every shop of
+    its database, and the other tests' shops are not for it."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_url.replace("/fenliu?", f"/{name}?", 1)
+
+
+def test_a_shop_added_to_the_database_is_taken_by_a_running_server(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.server import app
+
+    monkeypatch.setattr(app, "SHOPS_POLL", 0.05)  # seconds, not the 2 s of a real server
+    monkeypatch.setattr(app, "RETRY_REFUSED", 0.1)
+    assert "/fenliu?" in pg_url
+    url = _database(pg_url, "moved_pickup")
+    write_policy(tmp_path)
+    _seed(url, "first", tmp_path)
+
+    async def scenario() -> None:
+        server = app.Server(app.ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml",
+                                             store=url))
+        await server.start()
+        try:
+            assert list(server.hosts) == ["first"] and owner_of(url, "first") == server.address
+            assert owner_of(url, "later") is None
+            await asyncio.to_thread(_seed, url, "later", tmp_path)  # its schema and accounts, as `fenliu accounts add` makes them
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while "later" not in server.hosts:
+                assert loop.time() < deadline, "the new shop was never taken"
+                await asyncio.sleep(0.05)
+            assert owner_of(url, "later") == server.address  # and other processes send its clients here
+            buyer = BuyerClient(server.url, "b1", shop="later")
+            await buyer.connect()
+            assert (await buyer.arrive(Entry.PRODUCT_DETAIL)).to in ("agent", "bot", "pool", "queue")
+            await buyer.close()
+        finally:
+            await server.stop()
+        assert owner_of(url, "first") is None  # the lock went with the server: its row says nothing now
 
     run(scenario())
