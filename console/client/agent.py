@@ -201,6 +201,7 @@ class AgentClient:
             raise ValueError("AgentClient needs a password or a token")
         self.url = endpoint(url, "/agent")
         self.moves = Moves(self.url, "/agent")  # where the shop's owner is, when another process answered moved
+        self.refused_move: MoveRefused | None = None  # why the client stopped, when a move was not followed
         self.user = user
         self.shop = shop  # which shop of the deployment (issue 15); None: the server's only shop
         self._password = password
@@ -363,6 +364,7 @@ class AgentClient:
                     target = self.moves.follow(exc.moved)
                 except MoveRefused as refusal:
                     log.error("%s: %s", self.url, refusal.message)
+                    self.refused_move = refusal
                     self.moves.reset()
                     self._fail_start(refusal)
                     self._set_state(ConnectionState.OFFLINE, refusal.message)
