@@ -57,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     import time
 
     from console.paths import resources_dir
-    from console.server.app import ServerConfig, ServerError, check_advertise, ensure_demo_accounts, read_policy, run
+    from console.server.app import ServerConfig, ServerError, ensure_demo_accounts, read_policy, run
     from console.server.bot import DEFAULT_FAQ
     from console.server.catalog import seed_demo_catalog
     from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment
@@ -84,8 +84,6 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.standby and args.store is None:
             raise ServerError("--standby goes with --store postgresql://… (on SQLite a shop is a folder of one machine)")
-        if args.advertise is not None:
-            check_advertise(args.advertise, tls=args.cert is not None)
         if args.demo_password and args.store is not None:
             raise ServerError("--demo-password is for the SQLite demo; on PostgreSQL add accounts with fenliu accounts")
         if args.demo_password:

@@ -235,6 +235,8 @@ class Server:
     async def _start(self) -> None:
         cfg = self.config
         self._check_gateway_key()
+        if cfg.advertise is not None:
+            check_advertise(cfg.advertise, tls=cfg.cert is not None)
         try:
             Bot.from_file(cfg.faq_file)  # checked once, before any shop is opened
         except ValueError as exc:

@@ -129,3 +129,51 @@ def test_a_shop_added_to_the_database_is_taken_by_a_running_server(
         assert owner_of(url, "first") is None  # the lock went with the server: its row says nothing now
 
     run(scenario())
+
+
+def test_the_advertised_address_is_the_one_given_and_an_unowned_shop_is_not_found(
+        pg_url: str, tmp_path: Path) -> None:
+    from console.protocol.messages import Error, ErrorCode, Login
+    from console.server import app
+
+    url = _database(pg_url, "moved_advertise")
+    write_policy(tmp_path)
+    for shop in ("east", "west", "ghost"):
+        _seed(url, shop, tmp_path)
+
+    def config(shop: str, **extra: object) -> app.ServerConfig:
+        return app.ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml", store=url,
+                                shops=(shop,), **extra)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        east = app.Server(config("east", advertise="wss://east.example:8765"))
+        west = app.Server(config("west"))
+        await east.start()
+        await west.start()
+        try:
+            assert owner_of(url, "east") == "wss://east.example:8765"
+            console = await Client.agent(west)
+            answer = await console.request(Login(user="a1", password=PASSWORD, shop="east"))
+            assert answer == Moved(rid=answer.rid, shop="east", url="wss://east.example:8765")
+            answer = await console.request(Login(user="a1", password=PASSWORD, shop="ghost"))  # in the database, no owner
+            assert isinstance(answer, Error) and answer.code is ErrorCode.NOT_FOUND and answer.field == "shop"
+            assert "try again" in answer.message
+            answer = await console.request(Login(user="a1", password=PASSWORD, shop="Not A Shop"))
+            assert isinstance(answer, Error) and answer.code is ErrorCode.NOT_FOUND
+            await console.close()
+        finally:
+            await west.stop()
+            await east.stop()
+
+    run(scenario())
+
+
+def test_an_advertised_address_is_checked() -> None:
+    from console.server.app import ServerError, check_advertise
+
+    assert check_advertise("wss://fenliu-1.example:8765", tls=True) == "wss://fenliu-1.example:8765"
+    with pytest.raises(ServerError, match="advertise a wss:// address"):
+        check_advertise("ws://fenliu-1.example:8765", tls=True)
+    for bad in ("http://x:1", "ws://has space:1", "fenliu-1:8765", "ws://" + "x" * 600):
+        with pytest.raises(ServerError, match="ws://host:port or wss://host:port"):
+            check_advertise(bad, tls=False)
