@@ -16,7 +16,7 @@ owner's address; ``connect`` always starts from the configured one.
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -69,9 +69,12 @@ class BuyerClient:
         ssl: ssl_module.SSLContext | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         shop: str | None = None,
+        move_check: Callable[[str], None] | None = None,
     ) -> None:
+        """``move_check``: refuses (``ValueError``) an address a ``moved`` names, beyond the
+        checks every client makes (moves.py); the simulator stays on this machine with it."""
         self.url = endpoint(url, "/buyer")
-        self.moves = Moves(self.url, "/buyer")  # ``moves.current``: where the connection is (the owner's)
+        self.moves = Moves(self.url, "/buyer", move_check)  # ``moves.current``: where the connection is (the owner's)
         self.shop = shop  # the shop the buyer writes to (issue 15); None: the server's only shop
         self.buyer = buyer
         self.name = name

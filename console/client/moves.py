@@ -9,6 +9,8 @@ loop between two misconfigured servers). A refused move is ``MoveRefused``: retr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from console.client.errors import ClientError
 from console.protocol.messages import Moved
 
@@ -29,8 +31,11 @@ class Moves:
     checked moves, and goes back home when the connection ends (the home server then says where
     the shop is now, after a takeover)."""
 
-    def __init__(self, home: str, path: str) -> None:
+    def __init__(self, home: str, path: str, check: Callable[[str], None] | None = None) -> None:
+        """``check``: the caller's own rule for a target (the simulator: loopback only), raising
+        ``ValueError`` to refuse it."""
         self.home = home
+        self._check = check
         self.path = path  # "/agent" or "/buyer", added to the owner's base address
         self.current = home
         self._seen = [home]
@@ -53,6 +58,11 @@ class Moves:
         if len(self._seen) > MAX_MOVES:
             raise MoveRefused(f"moved more than {MAX_MOVES} times in a row ({' → '.join([*self._seen, target])}): "
                               "refused. Try again later")
+        if self._check is not None:
+            try:
+                self._check(target)
+            except ValueError as exc:
+                raise MoveRefused(f"the server at {self.current} sent this connection to {target}: refused ({exc})") from None
         self._seen.append(target)
         self.current = target
         return target

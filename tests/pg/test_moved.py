@@ -177,3 +177,35 @@ def test_an_advertised_address_is_checked() -> None:
     for bad in ("http://x:1", "ws://has space:1", "fenliu-1:8765", "ws://" + "x" * 600):
         with pytest.raises(ServerError, match="ws://host:port or wss://host:port"):
             check_advertise(bad, tls=False)
+
+
+def test_the_simulator_follows_moved_on_this_machine_only(pg_url: str, tmp_path: Path) -> None:
+    from console.client.moves import MoveRefused, Moves
+    from console.server import app
+    from console.sim.traffic import TrafficConfig, require_loopback, run_traffic
+
+    url = _database(pg_url, "moved_sim")
+    write_policy(tmp_path)
+    for shop in ("east", "west"):
+        _seed(url, shop, tmp_path)
+
+    async def scenario() -> None:
+        servers = [app.Server(app.ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=tmp_path / "policy.toml",
+                                               store=url, shops=(shop,))) for shop in ("east", "west")]
+        for server in servers:
+            await server.start()
+        try:
+            east, west = servers
+            report = await run_traffic(TrafficConfig(server=west.url, shop="east", rate=600, duration=1.0,
+                                                     max_visits=5, grace=5.0))
+            assert report.visits == 5 and report.arrivals == 5, report  # every visit said hello at east
+            conversations = east.host.store.all("SELECT COUNT(*) AS n FROM conversations")
+            assert conversations[0]["n"] >= 1  # (a returning buyer comes back to their conversation)
+            assert west.host.store.all("SELECT COUNT(*) AS n FROM conversations")[0]["n"] == 0
+        finally:
+            for server in servers:
+                await server.stop()
+        with pytest.raises(MoveRefused, match="loopback|this machine"):
+            Moves("ws://127.0.0.1:1/buyer", "/buyer", require_loopback).follow(Moved(shop="east", url="ws://10.1.2.3:8765"))
+
+    run(scenario())
