@@ -307,6 +307,9 @@ class Server:
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
         if cfg.store is not None:
+            if cfg.advertise is None and cfg.host in ("", "0.0.0.0", "::"):
+                log.warning("listening on every interface without --advertise: other servers send this server's "
+                            "clients to %s, which they cannot reach; give --advertise wss://NAME:PORT", self.url)
             await self._record_owner(list(self.hosts))
         if busy or not cfg.shops:  # shops to take over, or shops that may be added (issue 15)
             self._standby_task = asyncio.get_running_loop().create_task(
