@@ -258,6 +258,8 @@ class AgentClient:
         self._first = loop.create_future()
         self._first.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._closing = False
+        self.refused_move = None
+        self.moves.reset()
         self._run_task = asyncio.create_task(self._run(), name=f"fenliu-agent-{self.user}")
         await asyncio.shield(self._first)
 
