@@ -35,9 +35,17 @@ from websockets.asyncio.client import connect
 from websockets.client import process_exception as retryable  # None: worth retrying
 
 from console.client.backoff import Backoff
-from console.client.errors import TRANSIENT_CODES, ClientError, ConnectionLost, NotConnected, RequestTimeout
+from console.client.errors import (
+    TRANSIENT_CODES,
+    ClientError,
+    ConnectionLost,
+    NotConnected,
+    Redirected,
+    RequestTimeout,
+)
 from console.client.images import fetch_image, send_image
 from console.client.link import REQUEST_TIMEOUT, Link, decode_agent_push
+from console.client.moves import MoveRefused, Moves, endpoint
 from console.client.observers import EventStream, Observers
 from console.client.outbox import Outbox, OutboxEntry, outbox_path
 from console.client.view import AgentView
@@ -192,6 +200,8 @@ class AgentClient:
         if password is None and token is None:
             raise ValueError("AgentClient needs a password or a token")
         self.url = endpoint(url, "/agent")
+        self.moves = Moves(self.url, "/agent")  # where the shop's owner is, when another process answered moved
+        self.refused_move: MoveRefused | None = None  # why the client stopped, when a move was not followed
         self.user = user
         self.shop = shop  # which shop of the deployment (issue 15); None: the server's only shop
         self._password = password
@@ -248,6 +258,8 @@ class AgentClient:
         self._first = loop.create_future()
         self._first.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._closing = False
+        self.refused_move = None
+        self.moves.reset()
         self._run_task = asyncio.create_task(self._run(), name=f"fenliu-agent-{self.user}")
         await asyncio.shield(self._first)
 
@@ -325,7 +337,7 @@ class AgentClient:
             self._set_state(ConnectionState.RECONNECTING if self._ever_online else ConnectionState.CONNECTING, error)
             try:
                 conn = await connect(
-                    self.url, ssl=self._ssl, open_timeout=self._timeout, ping_interval=self._ping,
+                    self.moves.current, ssl=self._ssl, open_timeout=self._timeout, ping_interval=self._ping,
                     ping_timeout=self._ping, close_timeout=CLOSE_TIMEOUT, max_size=MAX_PUSH_BYTES,
                     compression=None, proxy=None,
                 )
@@ -333,6 +345,10 @@ class AgentClient:
                 raise
             except Exception as exc:
                 error = f"cannot connect: {exc}"
+                if self.moves.moved:  # the owner we were sent to is gone: ask the home server again
+                    self.moves.reset()
+                    await self._pause(error)
+                    continue
                 if _fatal(exc):
                     log.error("%s: %s", self.url, error)
                     self._fail_start(NotConnected(error))
@@ -344,6 +360,19 @@ class AgentClient:
             self._link = link
             try:
                 await self._authenticate(link)
+            except Redirected as exc:  # another process owns the shop: go there at once (issue 15)
+                await link.close()
+                try:
+                    target = self.moves.follow(exc.moved)
+                except MoveRefused as refusal:
+                    log.error("%s: %s", self.url, refusal.message)
+                    self.refused_move = refusal
+                    self.moves.reset()
+                    self._fail_start(refusal)
+                    self._set_state(ConnectionState.OFFLINE, refusal.message)
+                    return
+                log.info("%s: shop %s is served at %s; going there", self.url, exc.moved.shop, target)
+                continue
             except ClientError as exc:
                 await link.close()
                 error = exc.message
@@ -351,11 +380,14 @@ class AgentClient:
                     self.token = None  # the token expired or was revoked: log in with the password
                     continue
                 locked_out = exc.code is ErrorCode.RATE_LIMITED and not self._ever_online
-                no_shop = exc.code is ErrorCode.NOT_FOUND and exc.field == "shop"  # not served there (issue 15)
+                # not served there (issue 15); once served, or sent by a move, it is a takeover under way
+                no_shop = exc.code is ErrorCode.NOT_FOUND and exc.field == "shop" and not (
+                    self._ever_online or self.moves.moved)
                 if exc.code is ErrorCode.UNAUTHENTICATED or locked_out or no_shop:  # retrying cannot fix these
                     self._fail_start(exc)
                     self._set_state(ConnectionState.OFFLINE, exc.message)
                     return
+                self.moves.reset()  # the next try asks the home server where the shop is
                 await self._pause(error)
                 continue
             online_at = loop.time()
@@ -379,7 +411,8 @@ class AgentClient:
                 self._set_state(ConnectionState.OFFLINE, f"access ended ({link.close_reason})")
                 return
             error = f"connection lost ({link.close_reason})"
-            log.info("%s: %s", self.url, error)
+            log.info("%s: %s", self.moves.current, error)
+            self.moves.reset()  # the home server says where the shop is now (its owner may have changed)
             if loop.time() - online_at >= STABLE_AFTER:
                 self._backoff.reset()
             await self._pause(error)
@@ -739,15 +772,6 @@ class AgentClient:
 
         return await send_image(call, data, entry.client_id, ReplyAck, rate=(AGENT_RATE, AGENT_BURST),
                                 conversation=entry.conversation)
-
-
-def endpoint(url: str, path: str) -> str:
-    """``ws://host:port`` (or a URL already ending in ``/agent`` or ``/buyer``) with ``path``."""
-    base = url.rstrip("/")
-    for known in ("/agent", "/buyer"):
-        if base.endswith(known):
-            base = base[: -len(known)]
-    return base + path
 
 
 def new_client_id() -> str:

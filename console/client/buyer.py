@@ -8,21 +8,24 @@ pushes (``routed`` again on a re-route, ``queue`` position changes, ``agent_mess
 the order they arrived.
 
 There is no reconnection here: a gateway connection that drops is simply opened again with the
-same buyer id, and the server answers ``hello`` with the open session's ``routed``.
+same buyer id, and the server answers ``hello`` with the open session's ``routed``. A ``hello``
+answered with ``moved`` (another server process owns the shop, issue 15) is said again at the
+owner's address; ``connect`` always starts from the configured one.
 """
 
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from websockets.asyncio.client import connect
 
-from console.client.agent import endpoint, new_client_id
-from console.client.errors import NotConnected
+from console.client.agent import new_client_id
+from console.client.errors import NotConnected, Redirected
 from console.client.images import fetch_image, send_image
 from console.client.link import REQUEST_TIMEOUT, Link, decode_buyer_push
+from console.client.moves import Moves, endpoint
 from console.client.observers import EventStream, Observers
 from console.protocol.codec import MAX_PUSH_BYTES
 from console.protocol.limits import BUYER_BURST, BUYER_RATE
@@ -66,8 +69,12 @@ class BuyerClient:
         ssl: ssl_module.SSLContext | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
         shop: str | None = None,
+        move_check: Callable[[str], None] | None = None,
     ) -> None:
+        """``move_check``: refuses (``ValueError``) an address a ``moved`` names, beyond the
+        checks every client makes (moves.py); the simulator stays on this machine with it."""
         self.url = endpoint(url, "/buyer")
+        self.moves = Moves(self.url, "/buyer", move_check)  # ``moves.current``: where the connection is (the owner's)
         self.shop = shop  # the shop the buyer writes to (issue 15); None: the server's only shop
         self.buyer = buyer
         self.name = name
@@ -83,16 +90,24 @@ class BuyerClient:
         return self._link is not None and self._link.is_open
 
     async def connect(self) -> None:
-        """Open the connection and say ``hello``. Raises ``ClientError`` (e.g. a wrong gateway key)
+        """Open the connection and say ``hello``, following ``moved`` to the shop's owner (issue 15).
+        Raises ``ClientError`` (e.g. a wrong gateway key; ``MoveRefused``: a move not followed)
         or ``OSError``/``TimeoutError`` when the server cannot be reached."""
-        conn = await connect(self.url, ssl=self._ssl, open_timeout=self._timeout, max_size=MAX_PUSH_BYTES,
-                             compression=None, proxy=None, close_timeout=CLOSE_TIMEOUT)
-        self._link = Link(conn, decode_buyer_push, self._on_push, rid_prefix="g")
-        try:
-            await self._link.request(BuyerHello(buyer=self.buyer, name=self.name, key=self._key, shop=self.shop), Ok, self._timeout)
-        except BaseException:
-            await self.close()
-            raise
+        self.moves.reset()  # from the configured address: it says where the shop is now
+        while True:
+            conn = await connect(self.moves.current, ssl=self._ssl, open_timeout=self._timeout,
+                                 max_size=MAX_PUSH_BYTES, compression=None, proxy=None, close_timeout=CLOSE_TIMEOUT)
+            self._link = Link(conn, decode_buyer_push, self._on_push, rid_prefix="g")
+            try:
+                await self._link.request(BuyerHello(buyer=self.buyer, name=self.name, key=self._key, shop=self.shop),
+                                         Ok, self._timeout)
+                return
+            except Redirected as exc:  # another process owns the shop (issue 15): say hello there
+                await self.close()
+                self.moves.follow(exc.moved)  # MoveRefused: a downgrade, a loop or too many moves
+            except BaseException:
+                await self.close()
+                raise
 
     async def close(self) -> None:
         link, self._link = self._link, None

@@ -8,7 +8,7 @@ or the answer took too long).
 
 from __future__ import annotations
 
-from console.protocol.messages import Error, ErrorCode
+from console.protocol.messages import Error, ErrorCode, Moved
 
 
 class ClientError(Exception):
@@ -27,6 +27,15 @@ class ClientError(Exception):
     def __repr__(self) -> str:
         code = None if self.code is None else self.code.value
         return f"{type(self).__name__}({code!r}, {self.message!r}, field={self.field!r})"
+
+
+class Redirected(ClientError):
+    """The server answered ``moved``: another server process owns the shop (issue 15); the
+    clients follow it (moves.py)."""
+
+    def __init__(self, moved: Moved) -> None:
+        super().__init__(None, f"the shop {moved.shop} is served at {moved.url}")
+        self.moved = moved
 
 
 class NotConnected(ClientError):

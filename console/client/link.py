@@ -24,9 +24,9 @@ import msgspec
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from console.client.errors import ClientError, ConnectionLost, RequestTimeout
+from console.client.errors import ClientError, ConnectionLost, Redirected, RequestTimeout
 from console.protocol.codec import ProtocolError, decode_for_agent, decode_for_buyer, encode
-from console.protocol.messages import Error, Request, Response
+from console.protocol.messages import Error, Moved, Request, Response
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ class Link:
             self._pending.pop(rid, None)
         if isinstance(result, Error):
             raise ClientError.from_error(result)
+        if isinstance(result, Moved):  # another process owns the shop (issue 15): the owner follows it
+            raise Redirected(result)
         if not isinstance(result, answer):
             raise ClientError(None, f"unexpected answer {type(result).__name__} to {type(message).__name__}")
         return result

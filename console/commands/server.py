@@ -28,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="serve only this shop (repeat for several; default: every shop of the data folder)")
     parser.add_argument("--max-shops", type=int, default=None, metavar="N",
                         help="serve at most N shops; shops another server holds are left to it (default: 100)")
+    parser.add_argument("--advertise", default=None, metavar="URL",
+                        help="with --store: the address consoles and gateways reach this server at (wss://host:port), "
+                             "given to clients that ask another server for a shop this one owns (default: its own "
+                             "scheme, --host and port)")
     parser.add_argument("--cert", type=Path, default=None, help="TLS certificate chain (PEM): serve wss://")
     parser.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     parser.add_argument("--faq", type=Path, default=None, metavar="FILE", help="the bot's FAQ (default: resources/faq.toml)")
@@ -68,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         logging.getLogger("websockets.server").setLevel(logging.WARNING)
     config = ServerConfig(
         host=args.host, port=args.port, data_dir=args.data, policy_file=args.policy, cert=args.cert, key=args.key,
-        store=args.store, standby=args.standby,
+        store=args.store, standby=args.standby, advertise=args.advertise,
         gateway_key=os.environ.get("FENLIU_GATEWAY_KEY"), no_gateway_key=args.no_gateway_key,
         faq_file=args.faq or DEFAULT_FAQ,
         limits=Limits(hello_timeout=args.hello_timeout, prelogin_per_address=args.max_prelogin_per_address),

@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add = sub.add_parser("add", help="add a shop with its policy",
                          description="Make the shop's folder DATA/shops/NAME with its own store and policy. "
                                      "Then create its accounts (fenliu accounts add ID --role ROLE --shop NAME) "
-                                     "and (re)start fenliu server: it serves every shop of the data folder.")
+                                     "A fenliu server running on the data folder (without --shop) serves the "
+                                     "new shop within seconds once those accounts exist; one started later "
+                                     "serves every shop of the data folder.")
     add.add_argument("name", help="1 to 32 of a-z, 0-9, '-' and '_'")
     add.add_argument("--policy", type=Path, required=True, metavar="FILE", help="the shop's policy (TOML)")
     add.add_argument("--faq", type=Path, default=None, metavar="FILE",
@@ -103,6 +105,9 @@ def _add(args: argparse.Namespace) -> int:
     print(f"added shop {args.name} ({folder})")
     for spec in missing:
         print(f"  create its account: fenliu accounts add {spec.id} --role {spec.role.value} --shop {args.name}")
+    # issue 15: the running server's shop loop (app.py, SHOPS_POLL) looks for new shop folders
+    print(f"a fenliu server running on {deployment.root} (without --shop) serves it within seconds"
+          + (", once those accounts exist" if missing else "") + "; no restart needed")
     return 0
 
 

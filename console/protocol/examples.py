@@ -142,6 +142,7 @@ AGENT_REQUESTS: list[m.AgentRequest] = [
 AGENT_PUSHES: list[m.AgentPush] = [
     m.Ok(rid="4"),
     m.Error(rid="6", code=m.ErrorCode.INVALID, message="Expected `str` of length <= 4000", field="text"),
+    m.Moved(rid="1", shop="tmall-flagship", url="wss://fenliu-2.example.com:8765"),
     m.LoginOk(
         rid="1", token="tk_9f8e7d", user="a1", name="小美", role=m.Role.AGENT, expires_at=_T + 43200, seq=41,
         shop="default",
@@ -270,6 +271,7 @@ BUYER_REQUESTS: list[m.BuyerRequest] = [
 BUYER_PUSHES: list[m.BuyerPush] = [
     m.Ok(rid="1"),
     m.Error(rid="4", code=m.ErrorCode.INVALID, message="Expected `int` <= 5", field="score"),
+    m.Moved(rid="1", shop="tmall-flagship", url="wss://fenliu-2.example.com:8765"),
     m.Routed(rid="2", to="queue", why=Reason.QUEUED, position=3, eta=90.0, tip="前面还有3位，请稍候"),
     m.QueueUpdate(position=1, eta=20.0, tip="马上轮到您"),
     m.AgentMessage(id=58, text="有的，今天下单明天发。", author=Author.AGENT, name="小美", at=_T + 90),

@@ -66,6 +66,8 @@ Count = Annotated[int, msgspec.Meta(ge=0)]
 Score = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 PolicyText = Annotated[str, msgspec.Meta(min_length=1, max_length=60_000)]
+ServerUrl = Annotated[str, msgspec.Meta(min_length=8, max_length=512, pattern=r"^wss?://[!-~]+$")]
+"""Where a server is reached: ``ws://`` or ``wss://``, printable ASCII, no spaces (issue 15)."""
 
 MAX_CROWD_TAGS = 32
 MAX_HISTORY = 500
@@ -203,6 +205,15 @@ class Error(Response, tag="error", frozen=True, kw_only=True):
     code: ErrorCode
     message: str
     field: str | None = None
+
+
+class Moved(Response, tag="moved", frozen=True, kw_only=True):
+    """The answer to ``login``, ``resume`` or ``hello`` naming a shop another server process owns
+    (issue 15, CONSOLE.md §8): connect to ``url`` and send the same message again. Nothing was
+    done here; the connection stays open (the client closes it)."""
+
+    shop: Id
+    url: ServerUrl
 
 
 # -- agent side: console -> server ---------------------------------------------------------------
@@ -1119,6 +1130,7 @@ AgentEvent = (
 AgentPush = (
     Ok
     | Error
+    | Moved
     | LoginOk
     | Kpis
     | History
@@ -1286,7 +1298,7 @@ class SessionClosed(_Msg, tag="session_closed", frozen=True, kw_only=True):
     why: Reason
 
 
-BuyerPush = Ok | Error | Routed | QueueUpdate | AgentMessage | SayAck | Questions | SessionClosed | ImagePart
+BuyerPush = Ok | Error | Moved | Routed | QueueUpdate | AgentMessage | SayAck | Questions | SessionClosed | ImagePart
 """Everything the server sends on ``/buyer``."""
 
 AnyMessage = AgentRequest | AgentPush | BuyerRequest | BuyerPush

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 from websockets.asyncio.server import ServerConnection
@@ -123,7 +123,7 @@ def _refuse(code: ErrorCode, message: str, field: str | None = None) -> Protocol
     return ProtocolError(code, message, field)
 
 
-async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], AgentSide], first: AgentSide) -> None:
+async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Awaitable[AgentSide]], first: AgentSide) -> None:
     """One console connection: its login names the shop (``pick`` finds it, or refuses with
     ``not_found``), and from then on that shop's side serves it; nothing of another shop is
     reachable from the connection (issue 15). ``first`` answers what comes before the login."""
@@ -136,7 +136,7 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Agent
         check_agent(request, link.role if link is not None else None)  # who may send what
         if link is None:
             assert isinstance(request, Login | Resume)
-            chosen = pick(request.shop)
+            chosen = await pick(request.shop)
             link = await chosen._login(conn, request)
             side = chosen
             uploads = side.images.uploads()
@@ -189,7 +189,10 @@ class AgentSide:
     # -- the connection ---------------------------------------------------------------------------
 
     async def serve(self, conn: ServerConnection) -> None:
-        await serve_agent(conn, lambda name: self, self)
+        async def itself(name: str | None) -> AgentSide:
+            return self
+
+        await serve_agent(conn, itself, self)
 
     # -- login ------------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import gc
 import http
 import ipaddress
 import logging
+import os
+import socket
 import sqlite3
 import ssl
 import time
@@ -21,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from console.paths import resource
 from console.protocol.codec import MAX_MESSAGE_BYTES, ProtocolError
-from console.protocol.messages import ErrorCode, Role
+from console.protocol.messages import ErrorCode, Role, ServerUrl
 from console.routing.policy import Policy, PolicyError, load_policy_toml
 from console.server.accounts import AccountError, Accounts
 from console.server.agents import AgentSide, serve_agent
@@ -35,6 +38,7 @@ from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide, serve_buyer
 from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
+from console.server.frames import ShopMoved
 from console.server.hub import Hub
 from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
 from console.server.limits import Doorway, Limits
@@ -58,6 +62,9 @@ log = logging.getLogger("fenliu.server")
 DEFAULT_POLICY = resource("policy.example.toml")
 STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
 STANDBY_POLL = 0.25  # seconds between a standby's tries of its shop's lock (PostgreSQL)
+SHOPS_POLL = 2.0  # seconds between looks for shops added while the server runs (issue 15)
+RETRY_REFUSED = 5.0  # seconds before a shop that could not be served is tried again
+OWNER_TTL = 1.0  # seconds a looked-up owner's address is reused (issue 15)
 
 
 @dataclass
@@ -79,6 +86,7 @@ class ServerConfig:
     clock: Callable[[], float] = time.time  # the wall clock; tests move it (midnight, token expiry)
     shops: tuple[str, ...] = ()  # the shops to serve (issue 15); () every shop of the data folder (or database)
     max_shops: int = MAX_SHOPS  # at most this many; shops another server holds are left to it
+    advertise: str | None = None  # PostgreSQL: where clients reach this server (None: Server.url, after binding)
 
 
 class ServerError(Exception):
@@ -111,6 +119,19 @@ def ensure_demo_accounts(store: Store, policy: Policy, password: str) -> list[st
     if not _loop_running():
         store.flush()  # in a running loop the batch commits on the next turn
     return created
+
+
+def check_advertise(url: str, *, tls: bool) -> str:
+    """``--advertise``: a ``ws://`` or ``wss://`` address clients can be sent to (issue 15); a server
+    serving wss must not send its clients to ws (they would refuse it: a downgrade)."""
+    try:
+        msgspec.convert(url, ServerUrl)
+    except msgspec.ValidationError:
+        raise ServerError(f"--advertise {url!r}: give the address clients reach this server at, "
+                          "ws://host:port or wss://host:port (printable, no spaces, at most 512 characters)") from None
+    if tls and url.startswith("ws://"):
+        raise ServerError(f"--advertise {url!r}: this server serves wss (--cert): advertise a wss:// address")
+    return url
 
 
 def _when(at: float) -> str:
@@ -179,6 +200,8 @@ class Server:
         self.failure: BaseException | None = None  # the database stopped taking writes
         self._standby_task: asyncio.Task[None] | None = None  # PostgreSQL --standby: takes shops that free up
         self.failed = asyncio.Event()
+        self._owners: dict[str, tuple[float, str | None]] = {}  # shop -> (good until, owner's address)
+        self._owner_lookup = asyncio.Lock()
 
     @property
     def host(self) -> ShopHost:
@@ -212,6 +235,8 @@ class Server:
     async def _start(self) -> None:
         cfg = self.config
         self._check_gateway_key()
+        if cfg.advertise is not None:
+            check_advertise(cfg.advertise, tls=cfg.cert is not None)
         try:
             Bot.from_file(cfg.faq_file)  # checked once, before any shop is opened
         except ValueError as exc:
@@ -281,7 +306,12 @@ class Server:
         if cfg.gateway_key is None and not _loopback(cfg.host):
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
-        if cfg.store is not None and cfg.standby and busy:
+        if cfg.store is not None:
+            if cfg.advertise is None and cfg.host in ("", "0.0.0.0", "::"):
+                log.warning("listening on every interface without --advertise: other servers send this server's "
+                            "clients to %s, which they cannot reach; give --advertise wss://NAME:PORT", self.url)
+            await self._record_owner(list(self.hosts))
+        if busy or not cfg.shops:  # shops to take over, or shops that may be added (issue 15)
             self._standby_task = asyncio.get_running_loop().create_task(
                 self._stand_by(deployment, names, doorway, held), name="standby")
         if cfg.store is not None:
@@ -322,27 +352,60 @@ class Server:
 
     async def _stand_by(self, deployment: Deployment, names: list[str], doorway: Doorway,
                         held: tuple[type[BaseException], ...]) -> None:
-        """PostgreSQL ``--standby``: try the shops other servers hold every ``STANDBY_POLL`` seconds
-        and serve each one whose owner stopped or died (its advisory lock freed), up to ``--max-shops``."""
-        while self.failure is None and len(self.hosts) < self.config.max_shops:
-            await asyncio.sleep(STANDBY_POLL)
+        """Take the shops this server could serve and does not, up to ``--max-shops`` (issue 15).
+
+        On PostgreSQL: every ``STANDBY_POLL`` seconds, the shops whose owner stopped or died (their
+        advisory lock freed), and the shops added since the start (the schemas, listed every
+        ``SHOPS_POLL`` seconds when no ``--shop`` was named). On SQLite: every ``SHOPS_POLL``
+        seconds, the shop folders ``fenliu shops add`` made since the start. A shop that cannot be
+        served yet (its policy names agents with no account) is tried again every ``RETRY_REFUSED``
+        seconds, said once in the log."""
+        cfg = self.config
+        listed = time.monotonic()
+        refused: dict[str, tuple[float, str]] = {}  # shop -> (not before, why)
+        known = set(names)  # the shops there were at the start (the others were added since)
+        while self.failure is None and len(self.hosts) < cfg.max_shops:
+            await asyncio.sleep(STANDBY_POLL if cfg.store is not None else SHOPS_POLL)
             before = set(self.hosts)
             try:
-                from console.server.pgstore import held_shops
+                if not cfg.shops and time.monotonic() - listed >= SHOPS_POLL:
+                    listed = time.monotonic()
+                    names = await asyncio.to_thread(self._shop_names, deployment)
+                candidates = [n for n in names if n not in before and refused.get(n, (0.0, ""))[0] <= time.monotonic()]
+                if cfg.store is not None and candidates:
+                    from console.server.pgstore import held_shops
 
-                assert self.config.store is not None
-                others = await asyncio.to_thread(held_shops, self.config.store, [n for n in names if n not in before])
-                free = [n for n in names if n not in others]  # one query, not a connection per shop
-                if len(free) > len(before):
-                    self._take_shops(deployment, free, doorway, held)
+                    others = await asyncio.to_thread(held_shops, cfg.store, candidates)
+                    candidates = [n for n in candidates if n not in others]  # one query, not a connection per shop
             except StoreError as exc:  # the database unreachable for a moment: try again
-                log.warning("standby: %s", exc)
-            except ServerError as exc:  # a shop that cannot be served (bad policy): said, the others go on
-                log.error("%s", exc)
-                await asyncio.sleep(5)  # not at every try
+                log.warning("looking for shops to serve: %s", exc)
+                continue
+            for name in candidates:
+                try:
+                    self._take_shops(deployment, [name], doorway, held)
+                except ServerError as exc:  # cannot be served yet (bad policy, no accounts): the others go on
+                    if refused.get(name, (0.0, ""))[1] != str(exc):
+                        log.error("%s (tried again every %.0f s)", exc, RETRY_REFUSED)
+                    refused[name] = (time.monotonic() + RETRY_REFUSED, str(exc))
+                    continue
+                refused.pop(name, None)
             for name in self.hosts.keys() - before:
                 self._serve_host(self.hosts[name])
-                log.info("shop %s: taken over; this server routes it now", name)
+                log.info("shop %s: %s; this server routes it now", name,
+                         "taken over" if name in known else "added while this server runs")
+            if cfg.store is not None:
+                await self._record_owner(sorted(self.hosts.keys() - before))
+
+    def _shop_names(self, deployment: Deployment) -> list[str]:
+        """The deployment's shops now: the database's schemas, or the data folder's shop folders."""
+        if self.config.store is not None:
+            from console.server.pgstore import shop_names
+
+            return shop_names(self.config.store) or [DEFAULT_SHOP]
+        try:
+            return deployment.names() or [DEFAULT_SHOP]
+        except OSError as exc:
+            raise StoreError(f"{deployment.root}: cannot list the shops: {exc}") from None
 
     def _open_shop(self, deployment: Deployment, name: str, doorway: Doorway) -> ShopHost:
         """The one place a shop's store is chosen and opened: on SQLite, lock the shop's folder and
@@ -463,6 +526,65 @@ class Server:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no shop {name!r} here", field)
         return host
 
+    async def pick(self, name: str | None) -> ShopHost:
+        """``shop_named``, and on PostgreSQL, for a shop another process owns, ``ShopMoved`` with
+        that process's address (issue 15: the client goes there). A shop no process owns now
+        (its owner died, no standby has it yet) stays ``not_found``: the client tries later."""
+        try:
+            return self.shop_named(name)
+        except ProtocolError:
+            if name is None or self.config.store is None:
+                raise
+        url = await self._owner_of(name)
+        if url is not None and url != self.address:
+            raise ShopMoved(name, url)
+        raise ProtocolError(ErrorCode.NOT_FOUND, f"no server serves the shop {name!r} now (if it exists, its "
+                            "server stopped and another takes it over within seconds): try again shortly", "shop")
+
+    async def _owner_of(self, name: str) -> str | None:
+        """The owner's address, looked up once per ``OWNER_TTL`` seconds per shop, one lookup at a
+        time (a flood of logins naming shops does not open a flood of database connections)."""
+        now = time.monotonic()
+        known = self._owners.get(name)
+        if known is not None and known[0] > now:
+            return known[1]
+        async with self._owner_lookup:
+            known = self._owners.get(name)
+            if known is not None and known[0] > time.monotonic():
+                return known[1]
+            from console.server.pgstore import owner_of
+
+            assert self.config.store is not None
+            try:
+                url = await asyncio.to_thread(owner_of, self.config.store, name)
+            except StoreError as exc:
+                log.warning("%s", exc)
+                url = None
+            if len(self._owners) > 10_000:
+                self._owners.clear()
+            self._owners[name] = (time.monotonic() + OWNER_TTL, url)
+            return url
+
+    @property
+    def address(self) -> str:
+        """Where clients reach this server: ``--advertise``, else its own scheme, host and port."""
+        return self.config.advertise or self.url
+
+    async def _record_owner(self, names: list[str]) -> None:
+        """Write this process's address as the owner of ``names`` (just taken; PostgreSQL), so that
+        the other processes send those shops' clients here (issue 15)."""
+        from console.server.pgstore import PgStore, record_owner
+
+        assert self.config.store is not None
+        for name in names:
+            store = self.hosts[name].store
+            assert isinstance(store, PgStore)
+            try:
+                await asyncio.to_thread(record_owner, self.config.store, name, store.backend, self.address,
+                                        os.getpid(), socket.gethostname())
+            except StoreError as exc:  # the shop is served; other processes answer not_found for it meanwhile
+                log.error("%s", exc)
+
     def _choose_policy(self, stored: Applied | None, file: Path | None,
                        added: Path | str | None = None) -> tuple[Policy, str, str]:
         """Issue 10: the policy in force (the last applied, kept in the data folder) unless
@@ -536,9 +658,15 @@ class Server:
         self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
         try:
             if path == "/agent":
-                await serve_agent(conn, lambda name: self.shop_named(name).agents, self.host.agents)
+                async def agents(name: str | None) -> AgentSide:
+                    return (await self.pick(name)).agents
+
+                await serve_agent(conn, agents, self.host.agents)
             else:
-                await serve_buyer(conn, lambda name: self.shop_named(name).buyers, self.host.buyers)
+                async def buyers(name: str | None) -> BuyerSide:
+                    return (await self.pick(name)).buyers
+
+                await serve_buyer(conn, buyers, self.host.buyers)
         finally:
             self._open -= 1
 

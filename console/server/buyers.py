@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -53,7 +53,7 @@ from console.server.uploads import Uploads
 log = logging.getLogger(__name__)
 
 
-async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], BuyerSide], first: BuyerSide) -> None:
+async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Awaitable[BuyerSide]], first: BuyerSide) -> None:
     """One gateway connection for one buyer: its hello names the shop (``pick`` finds it or
     refuses with ``not_found``), and that shop's side serves it from then on (issue 15)."""
     side: BuyerSide | None = None
@@ -65,7 +65,7 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Buyer
         check_buyer(request, greeted=buyer is not None)  # hello first, and only once
         if buyer is None:
             assert isinstance(request, BuyerHello)
-            chosen = pick(request.shop)
+            chosen = await pick(request.shop)
             with chosen.shop.atomic():
                 buyer = chosen._hello(conn, request)
             side = chosen
@@ -115,7 +115,10 @@ class BuyerSide:
         self.doorway = doorway
 
     async def serve(self, conn: ServerConnection) -> None:
-        await serve_buyer(conn, lambda name: self, self)
+        async def itself(name: str | None) -> BuyerSide:
+            return self
+
+        await serve_buyer(conn, itself, self)
 
     def _hello(self, conn: ServerConnection, request: BuyerHello) -> BuyerAccount:
         if self.gateway_key is not None and (

@@ -21,12 +21,21 @@ from websockets.exceptions import ConnectionClosed
 
 from console.protocol.codec import ProtocolError, error_for
 from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
-from console.protocol.messages import Error, ErrorCode
+from console.protocol.messages import Error, ErrorCode, Moved
 from console.server.hub import Hub
 from console.server.limits import Doorway, Limits
 from console.server.store import StoreFailed
 
 log = logging.getLogger(__name__)
+
+
+class ShopMoved(Exception):
+    """The shop a ``login``/``resume``/``hello`` names is owned by another server process, reached
+    at ``url``: the answer is ``moved`` (issue 15), and nothing was done here."""
+
+    def __init__(self, shop: str, url: str) -> None:
+        super().__init__(f"shop {shop} is served at {url}")
+        self.shop, self.url = shop, url
 
 
 def peer_address(conn: ServerConnection) -> str:
@@ -86,6 +95,8 @@ async def serve_frames(
             except ProtocolError as exc:
                 exc.rid = exc.rid or rid
                 hub.reply(conn, error_for(exc))
+            except ShopMoved as exc:  # the client goes there (issue 15); this connection stays as it was
+                hub.reply(conn, Moved(rid=rid, shop=exc.shop, url=exc.url))
             except ConnectionClosed:
                 raise
             except StoreFailed:  # logged once by the store; the server is stopping (store.py)

@@ -469,6 +469,57 @@ def remove_shop(url: str, name: str) -> str:
     finally:
         conn.close()
     return target
+# Where each shop's owner is reached (issue 15): the process that holds a shop's advisory lock
+# writes its address here right after taking it; a row is believed only while the backend it names
+# (``backend``: the owner's lock connection) holds that lock (``owner_of``), so a dead owner's row
+# says nothing and the next owner overwrites it.
+OWNERS_PG = """CREATE TABLE IF NOT EXISTS public.fenliu_owners (
+    shop TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    backend INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    since DOUBLE PRECISION NOT NULL
+)"""
+
+
+def record_owner(url: str, shop: str, backend: int, address: str, pid: int, host: str) -> None:
+    """Say that this process (``pid`` on ``host``, lock held by PostgreSQL backend ``backend``)
+    owns ``shop`` and is reached at ``address``."""
+    conn = connect(url, None)
+    try:
+        conn.execute(
+            "INSERT INTO public.fenliu_owners (shop, url, backend, pid, host, since) VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (shop) DO UPDATE SET url = EXCLUDED.url, backend = EXCLUDED.backend, pid = EXCLUDED.pid,"
+            " host = EXCLUDED.host, since = EXCLUDED.since",
+            (shop, address, backend, pid, host, time.time()))
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot record the owner of shop {shop!r}: "
+                         f"{str(exc).strip()}") from None
+    finally:
+        conn.close()
+
+
+def owner_of(url: str, shop: str) -> str | None:
+    """The address of the process that owns ``shop`` now, or None when none does: the recorded
+    row counts only while its backend holds the shop's advisory lock (pg_locks)."""
+    if not SHOP_NAME.fullmatch(shop):
+        return None
+    conn = connect(url, None)
+    try:
+        row = conn.execute(
+            "SELECT o.url FROM public.fenliu_owners o JOIN pg_locks l ON l.pid = o.backend"
+            " WHERE o.shop = %s AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            " AND ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)",
+            (shop, shop_lock_key(shop))).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None  # no owner ever recorded
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL at {redact(url)}: cannot look up the owner of shop {shop!r}: "
+                         f"{str(exc).strip()}") from None
+    finally:
+        conn.close()
+    return str(row[0]) if row is not None else None
 
 
 def redact(url: str) -> str:
@@ -565,6 +616,7 @@ class PgStore(Store):
         self.db = Connection(raw)  # type: ignore[assignment]
         self.db.before_close = self._release_lock  # type: ignore[attr-defined]
         self._owner = False
+        self.backend = raw.info.backend_pid  # the PostgreSQL backend holding the shop's lock (owner_of)
         try:
             # COMMIT does not wait for the WAL flush; when durable, _FlushThread waits for it
             # before anything is acknowledged (see the module's text)
@@ -613,6 +665,7 @@ class PgStore(Store):
         with raw.transaction():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (EXTENSION_LOCK,))
             raw.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            raw.execute(OWNERS_PG)  # the shops' owners' addresses (issue 15), under the same lock
             raw.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             raw.execute(schema_statement(_SCHEMA[0]))
             row = raw.execute("SELECT version FROM schema_version").fetchone()

@@ -361,7 +361,7 @@ class TrafficRun:
         report = self.report
         answered = asyncio.Event()
         async with BuyerClient(self.config.server, visit.buyer, visit.name, key=self.config.key,
-                               shop=self.config.shop) as buyer:
+                               shop=self.config.shop, move_check=require_loopback) as buyer:
             report.visits += 1
 
             def on_push(push: BuyerPushed) -> None:

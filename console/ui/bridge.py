@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QCoreApplication
 
@@ -315,9 +316,15 @@ class ClientBackend:
             state.set_panel(event.panel)
 
     def _on_client_state_changed(self, change: StateChange) -> None:
-        self.state.set_connection(_CONNECTION[change.state])
+        moves = self.client.moves  # sent to the shop's owner by another server (issue 15): said in the status bar
+        served_at = urlsplit(moves.current).netloc if change.state is ConnectionState.ONLINE and moves.moved else ""
+        self.state.set_connection(_CONNECTION[change.state], served_at)
         if change.state is ConnectionState.OFFLINE and change.error:
             log.info("offline: %s", change.error)
+            if self.client.refused_move is not None:  # a downgrade to ws, or a loop (issue 15)
+                self.state.report_error(QCoreApplication.translate(
+                    "ClientBackend", "服务器要把连接转到未加密的地址，或在几台服务器间来回转，已拒绝：请联系管理员"))
+                return
             self.state.report_error(QCoreApplication.translate(
                 "ClientBackend", "与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录"))
 

@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         state.status_changed.connect(self.controls.show_status)
         state.status_changed.connect(self._on_state_status_changed)
         state.kpis_updated.connect(self.tiles.show_tiles)
-        state.connection_changed.connect(self.controls.show_connection)
+        state.connection_changed.connect(lambda connection: self.controls.show_connection(connection, state.served_at))
         state.filter_loaded.connect(self.model.set_filter)
         state.error_reported.connect(self._on_state_error_reported)
         state.decisions_loaded.connect(self._on_state_decisions_loaded)

@@ -150,6 +150,7 @@ class ConsoleState(QObject):
         self.load = 0
         self.cap = 0
         self.connection = Connection.CONNECTING
+        self.served_at = ""  # host:port of the shop's owner when another server sent us there (issue 15)
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
         self._before: dict[str, Conversation] = {}  # client_id -> the row before the optimistic reply
         self._failures: dict[str, str] = {}  # client_id -> why the server refused it
@@ -226,9 +227,12 @@ class ConsoleState(QObject):
         self.team = team
         self.team_updated.emit(team)
 
-    def set_connection(self, connection: Connection) -> None:
-        if connection != self.connection:
+    def set_connection(self, connection: Connection, served_at: str = "") -> None:
+        """``served_at``: the server the connection was sent to (``moved``, issue 15), "" when it is
+        the one the console was given."""
+        if connection != self.connection or served_at != self.served_at:
             self.connection = connection
+            self.served_at = served_at
             self.connection_changed.emit(str(connection))
 
     def set_filter(self, tile: str, buyers: list[str]) -> None:

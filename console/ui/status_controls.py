@@ -108,8 +108,16 @@ class StatusControls(QWidget):
         self.load_label.setToolTip(self.tr("当前接待 / 接待上限"))
         self._restyle(self)
 
-    def show_connection(self, connection: str) -> None:
-        self.connection_label.setText("● " + connection_title(connection))
+    def show_connection(self, connection: str, served_at: str = "") -> None:
+        """``served_at``: host:port of the server the shop's connection was sent to (issue 15)."""
+        text = "● " + connection_title(connection)
+        tip = ""
+        if served_at and connection == "online":
+            text += self.tr("（已转到 %1）").replace("%1", served_at)
+            tip = self.tr("本店由服务器 %1 接待：您填写的服务器把连接转到了那里。断线后仍先连您填写的服务器。").replace(
+                "%1", served_at)
+        self.connection_label.setText(text)
+        self.connection_label.setToolTip(tip)
         self.connection_label.setProperty("connection", connection)
         self._restyle(self.connection_label)
 

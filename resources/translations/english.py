@@ -295,6 +295,13 @@ ENGLISH = {
     "刷新数据": "Refreshing the figures",
     "筛选": "Filtering",
     "团队数据": "Team figures",
+    "服务器要把连接转到未加密的地址，或在几台服务器间来回转，已拒绝：请联系管理员":
+        "A server tried to send the connection to an unencrypted address, or round in a loop between servers; "
+        "refused. Please contact your administrator",
+    "（已转到 %1）": " (moved to %1)",
+    "本店由服务器 %1 接待：您填写的服务器把连接转到了那里。断线后仍先连您填写的服务器。":
+        "This shop is served by the server %1: the server you entered sent the connection there. After a "
+        "disconnection the console asks the server you entered again.",
     "与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录":
         "The connection to the server stopped (the login expired or the server refused it); please log in again",
     "回复未能发送：": "The reply was not sent: ",

@@ -147,17 +147,17 @@
 <context>
     <name>AuditView</name>
     <message>
-        <location filename="../../console/ui/audit_view.py" line="226" />
+        <location filename="../../console/ui/audit_view.py" line="247" />
         <source>按操作人、对象或内容筛选</source>
         <translation>Filter by who, subject or what</translation>
     </message>
     <message>
-        <location filename="../../console/ui/audit_view.py" line="230" />
+        <location filename="../../console/ui/audit_view.py" line="251" />
         <source>全部操作</source>
         <translation>All actions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/audit_view.py" line="269" />
+        <location filename="../../console/ui/audit_view.py" line="290" />
         <source>%1 / %2 条</source>
         <translation>%1 / %2 entries</translation>
     </message>
@@ -444,183 +444,188 @@
 <context>
     <name>ClientBackend</name>
     <message>
-        <location filename="../../console/ui/bridge.py" line="96" />
+        <location filename="../../console/ui/bridge.py" line="97" />
         <source>切换状态</source>
         <translation>Changing status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="104" />
+        <location filename="../../console/ui/bridge.py" line="105" />
         <source>打开会话</source>
         <translation>Opening the conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="111" />
+        <location filename="../../console/ui/bridge.py" line="112" />
         <source>发送</source>
         <translation>Send</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="123" />
-        <location filename="../../console/ui/bridge.py" line="329" />
+        <location filename="../../console/ui/bridge.py" line="124" />
+        <location filename="../../console/ui/bridge.py" line="336" />
         <source>图片未能发送：</source>
         <translation>The image was not sent: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="125" />
+        <location filename="../../console/ui/bridge.py" line="126" />
         <source>发送图片</source>
         <translation>Sending an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="136" />
+        <location filename="../../console/ui/bridge.py" line="137" />
         <source>载入图片</source>
         <translation>Loading an image</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="139" />
+        <location filename="../../console/ui/bridge.py" line="140" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="142" />
+        <location filename="../../console/ui/bridge.py" line="143" />
         <source>清扫</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="145" />
+        <location filename="../../console/ui/bridge.py" line="146" />
         <source>接入</source>
         <translation>Claiming</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="151" />
+        <location filename="../../console/ui/bridge.py" line="152" />
         <source>刷新数据</source>
         <translation>Refreshing the figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="157" />
+        <location filename="../../console/ui/bridge.py" line="158" />
         <source>筛选</source>
         <translation>Filtering</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="164" />
+        <location filename="../../console/ui/bridge.py" line="165" />
         <source>分配原因</source>
         <translation>Why?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="173" />
+        <location filename="../../console/ui/bridge.py" line="174" />
         <source>转接未完成：</source>
         <translation>Transfer not done: </translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="176" />
+        <location filename="../../console/ui/bridge.py" line="177" />
         <source>转接</source>
         <translation>Transfer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="182" />
+        <location filename="../../console/ui/bridge.py" line="183" />
         <source>读取同事列表</source>
         <translation>Loading colleagues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="188" />
+        <location filename="../../console/ui/bridge.py" line="189" />
         <source>团队数据</source>
         <translation>Team figures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="194" />
+        <location filename="../../console/ui/bridge.py" line="195" />
         <source>买家信息</source>
         <translation>Buyer</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="201" />
+        <location filename="../../console/ui/bridge.py" line="202" />
         <source>历史会话</source>
         <translation>Past sessions</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="206" />
+        <location filename="../../console/ui/bridge.py" line="207" />
         <source>发送卡片</source>
         <translation>Sending a card</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="213" />
+        <location filename="../../console/ui/bridge.py" line="214" />
         <source>搜索商品</source>
         <translation>Searching products</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="216" />
+        <location filename="../../console/ui/bridge.py" line="217" />
         <source>添加备注</source>
         <translation>Add a note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="219" />
+        <location filename="../../console/ui/bridge.py" line="220" />
         <source>删除备注</source>
         <translation>Delete note</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="223" />
+        <location filename="../../console/ui/bridge.py" line="224" />
         <source>添加标签</source>
         <translation>Add a tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="226" />
+        <location filename="../../console/ui/bridge.py" line="227" />
         <source>删除标签</source>
         <translation>Delete tag</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="231" />
+        <location filename="../../console/ui/bridge.py" line="232" />
         <source>排队买家</source>
         <translation>Queued buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="237" />
+        <location filename="../../console/ui/bridge.py" line="238" />
         <source>客服会话</source>
         <translation>Agent's conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="245" />
+        <location filename="../../console/ui/bridge.py" line="246" />
         <source>查看会话</source>
         <translation>Open conversation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="251" />
+        <location filename="../../console/ui/bridge.py" line="252" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="257" />
+        <location filename="../../console/ui/bridge.py" line="258" />
         <source>审计日志</source>
         <translation>Audit log</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="264" />
+        <location filename="../../console/ui/bridge.py" line="265" />
         <source>今日图表</source>
         <translation>Today in pictures</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="270" />
+        <location filename="../../console/ui/bridge.py" line="271" />
         <source>读取策略</source>
         <translation>Reading the policy</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="284" />
+        <location filename="../../console/ui/bridge.py" line="285" />
         <source>试运行</source>
         <translation>Trial run</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="287" />
+        <location filename="../../console/ui/bridge.py" line="288" />
         <source>取消试运行</source>
         <translation>Cancel the trial run</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="294" />
+        <location filename="../../console/ui/bridge.py" line="295" />
         <source>应用策略</source>
         <translation>Policy applied</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="321" />
+        <location filename="../../console/ui/bridge.py" line="325" />
+        <source>服务器要把连接转到未加密的地址，或在几台服务器间来回转，已拒绝：请联系管理员</source>
+        <translation>A server tried to send the connection to an unencrypted address, or round in a loop between servers; refused. Please contact your administrator</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/bridge.py" line="328" />
         <source>与服务器的连接已停止（登录已失效或服务器拒绝），请重新登录</source>
         <translation>The connection to the server stopped (the login expired or the server refused it); please log in again</translation>
     </message>
     <message>
-        <location filename="../../console/ui/bridge.py" line="330" />
+        <location filename="../../console/ui/bridge.py" line="337" />
         <source>回复未能发送：</source>
         <translation>The reply was not sent: </translation>
     </message>
@@ -828,42 +833,42 @@ Ctrl+↑ jumps to the buyer waiting longest</translation>
 <context>
     <name>DayView</name>
     <message>
-        <location filename="../../console/ui/day_view.py" line="51" />
+        <location filename="../../console/ui/day_view.py" line="81" />
         <source>每5分钟进线与排队峰值</source>
         <translation>Arrivals and queue peak per 5 minutes</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="54" />
+        <location filename="../../console/ui/day_view.py" line="84" />
         <source>进线</source>
         <translation>Arrivals</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="56" />
+        <location filename="../../console/ui/day_view.py" line="86" />
         <source>排队</source>
         <translation>Queues</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="58" />
+        <location filename="../../console/ui/day_view.py" line="88" />
         <source>每小时3分钟回复率</source>
         <translation>3-minute response rate per hour</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="64" />
+        <location filename="../../console/ui/day_view.py" line="94" />
         <source>客服接待量</source>
         <translation>Each agent's load</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="68" />
+        <location filename="../../console/ui/day_view.py" line="98" />
         <source>分配原因占比</source>
         <translation>Share of routing reasons</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="74" />
+        <location filename="../../console/ui/day_view.py" line="104" />
         <source>时</source>
         <translation>hour</translation>
     </message>
     <message>
-        <location filename="../../console/ui/day_view.py" line="90" />
+        <location filename="../../console/ui/day_view.py" line="130" />
         <source>%1 · 进线 %2 · 排队峰值 %3</source>
         <translation>%1 · %2 arrivals · queue peak %3</translation>
     </message>
@@ -2236,31 +2241,41 @@ Buyers show here when they write</translation>
         <translation>Open sessions / cap</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="141" />
+        <location filename="../../console/ui/status_controls.py" line="116" />
+        <source>（已转到 %1）</source>
+        <translation> (moved to %1)</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="117" />
+        <source>本店由服务器 %1 接待：您填写的服务器把连接转到了那里。断线后仍先连您填写的服务器。</source>
+        <translation>This shop is served by the server %1: the server you entered sent the connection there. After a disconnection the console asks the server you entered again.</translation>
+    </message>
+    <message>
+        <location filename="../../console/ui/status_controls.py" line="149" />
         <source>确认离线</source>
         <translation>Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="142" />
+        <location filename="../../console/ui/status_controls.py" line="150" />
         <source>全部店铺还有 %1 位买家在等待回复。离线后他们将被分配给各店的其他同事（R3.3）。
 确定全部店铺离线吗？</source>
         <translation>%1 buyers are waiting for a reply in all shops. Going offline hands them to colleagues in each shop (R3.3).
 Go offline in all shops?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="144" />
+        <location filename="../../console/ui/status_controls.py" line="152" />
         <source>还有 %1 位买家在等待回复。离线后他们将被分配给其他同事（R3.3）。
 确定离线吗？</source>
         <translation>%1 buyers are still waiting for a reply. Going offline routes them to colleagues (R3.3).
 Go offline?</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="147" />
+        <location filename="../../console/ui/status_controls.py" line="155" />
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../console/ui/status_controls.py" line="148" />
+        <location filename="../../console/ui/status_controls.py" line="156" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -2323,63 +2338,63 @@ Go offline?</translation>
         <translation>What-if</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="301" />
+        <location filename="../../console/ui/supervisor.py" line="303" />
         <source>排队：%1 · %2 人</source>
         <translation>Queue: %1 · %2 buyers</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="308" />
+        <location filename="../../console/ui/supervisor.py" line="310" />
         <source>客服：%1 · %2 个会话</source>
         <translation>Agent: %1 · %2 conversations</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="324" />
+        <location filename="../../console/ui/supervisor.py" line="326" />
         <source>转接：%1</source>
         <translation>Transfer: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="343" />
-        <location filename="../../console/ui/supervisor.py" line="347" />
+        <location filename="../../console/ui/supervisor.py" line="345" />
+        <location filename="../../console/ui/supervisor.py" line="349" />
         <source>结束会话</source>
         <translation>Close session</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="344" />
+        <location filename="../../console/ui/supervisor.py" line="346" />
         <source>结束与 %1 的会话？买家会收到会话结束的通知。</source>
         <translation>End the session with %1? The buyer is told it has ended.</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="348" />
+        <location filename="../../console/ui/supervisor.py" line="350" />
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="355" />
+        <location filename="../../console/ui/supervisor.py" line="357" />
         <source>导出报表</source>
         <translation>Export report</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="359" />
+        <location filename="../../console/ui/supervisor.py" line="361" />
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="359" />
+        <location filename="../../console/ui/supervisor.py" line="361" />
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="373" />
+        <location filename="../../console/ui/supervisor.py" line="375" />
         <source>无法写入：%1</source>
         <translation>Cannot write: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="375" />
+        <location filename="../../console/ui/supervisor.py" line="377" />
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../console/ui/supervisor.py" line="397" />
+        <location filename="../../console/ui/supervisor.py" line="399" />
         <source>正在读取 %1 的数据…</source>
         <translation>Reading %1…</translation>
     </message>
@@ -2387,98 +2402,98 @@ Go offline?</translation>
 <context>
     <name>TeamTables</name>
     <message>
-        <location filename="../../console/ui/team_models.py" line="116" />
+        <location filename="../../console/ui/team_models.py" line="117" />
         <source>留言池</source>
         <translation>Message pool</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="118" />
+        <location filename="../../console/ui/team_models.py" line="119" />
         <source>全店排队</source>
         <translation>Shop queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="161" />
+        <location filename="../../console/ui/team_models.py" line="162" />
         <source>客服</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="162" />
+        <location filename="../../console/ui/team_models.py" line="163" />
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="164" />
+        <location filename="../../console/ui/team_models.py" line="165" />
         <source>接待中/上限</source>
         <translation>Load/cap</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="165" />
+        <location filename="../../console/ui/team_models.py" line="166" />
         <source>饱和度</source>
         <translation>Saturation</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="138" />
+        <location filename="../../console/ui/team_models.py" line="139" />
         <source>今日接待</source>
         <translation>Received today</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="139" />
+        <location filename="../../console/ui/team_models.py" line="140" />
         <source>未下单</source>
         <translation>Not ordered</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="140" />
+        <location filename="../../console/ui/team_models.py" line="141" />
         <source>未付款</source>
         <translation>Not paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="141" />
+        <location filename="../../console/ui/team_models.py" line="142" />
         <source>已付款</source>
         <translation>Paid</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="142" />
+        <location filename="../../console/ui/team_models.py" line="143" />
         <source>询单转化率</source>
         <translation>Inquiry conversion</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="143" />
+        <location filename="../../console/ui/team_models.py" line="144" />
         <source>昨日满意度</source>
         <translation>Satisfaction (yesterday)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="144" />
+        <location filename="../../console/ui/team_models.py" line="145" />
         <source>昨日3分钟响应率</source>
         <translation>3-min response (yesterday)</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="145" />
+        <location filename="../../console/ui/team_models.py" line="146" />
         <source>昨日平均响应</source>
         <translation>Avg response yesterday</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="163" />
+        <location filename="../../console/ui/team_models.py" line="164" />
         <source>状态时长</source>
         <translation>In status for</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="191" />
+        <location filename="../../console/ui/team_models.py" line="192" />
         <source>队列</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="192" />
+        <location filename="../../console/ui/team_models.py" line="193" />
         <source>排队人数</source>
         <translation>Waiting</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="167" />
-        <location filename="../../console/ui/team_models.py" line="193" />
+        <location filename="../../console/ui/team_models.py" line="168" />
+        <location filename="../../console/ui/team_models.py" line="194" />
         <source>最长等待</source>
         <translation>Longest wait</translation>
     </message>
     <message>
-        <location filename="../../console/ui/team_models.py" line="194" />
+        <location filename="../../console/ui/team_models.py" line="195" />
         <source>预估等待</source>
         <translation>Estimated wait</translation>
     </message>

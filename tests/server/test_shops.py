@@ -3,6 +3,7 @@ nothing of one shop is reachable from another; restarts keep every shop; the CLI
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator
@@ -389,5 +390,42 @@ def test_kill_9_loses_no_shop_s_acknowledged_message(tmp_path: Path) -> None:
                 await console.close()
         finally:
             await server.stop()
+
+    run(scenario())
+
+
+def test_a_shop_added_while_the_server_runs_is_served_without_a_restart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: the server's shop loop finds the folder `fenliu shops add` made, and serves it once
+    its policy's accounts exist (tried again until then, said once in the log)."""
+    from console.server import app
+
+    monkeypatch.setattr(app, "SHOPS_POLL", 0.05)  # seconds, not the 2 s of a real server
+    monkeypatch.setattr(app, "RETRY_REFUSED", 0.1)
+    data = make_deployment(tmp_path)
+
+    async def scenario() -> None:
+        async with serving(tmp_path) as server:
+            assert list(server.hosts) == ["default", "b"]
+            assert fenliu(["shops", "add", "c", "--policy", str(tmp_path / "b.toml"), "--data", str(data)]) == 0
+            assert "serves it within seconds, once those accounts exist; no restart needed" in capsys.readouterr().out
+            await asyncio.sleep(0.3)  # several passes of the loop: refused, no accounts yet
+            assert "c" not in server.hosts
+            gateway = await Client.buyer(server)
+            assert refused(await gateway.request(BuyerHello(buyer="early", shop="c")), ErrorCode.NOT_FOUND)
+            await gateway.close()
+            seed_accounts(data / "shops" / "c", tmp_path / "b.toml")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while "c" not in server.hosts:
+                assert loop.time() < deadline, "the new shop was never served"
+                await asyncio.sleep(0.05)
+            console, ok = await agent(server, "bx", "c")
+            assert ok.shop == "c"
+            visitor = await buyer(server, "bc1", "c", "新店开张吗")
+            await console.expect(ConversationUpdated, lambda e: e.conversation.id == "bc1")
+            assert FolderLock.holder(data / "shops" / "c") is not None  # this process holds the new shop's folder
+            for client in (console, visitor):
+                await client.close()
 
     run(scenario())

@@ -361,3 +361,28 @@ def test_the_list_keeps_no_copy_of_the_conversations(qtbot, qtmodeltester, windo
     assert sorted(model.visible_ids()) == sorted(c.id for c in state.conversations.values() if not c.cleared)
     state.load_snapshot(list(state.conversations.values())[:3], state.kpis, state.status, state.load, state.cap)
     assert sorted(model.visible_ids()) == sorted(state.conversations)
+
+
+def test_a_connection_sent_to_another_server_says_so_in_the_status_bar(qtbot, window: MainWindow,
+                                                                       tmp_path: Path) -> None:
+    """Issue 15: the shop's owner is another server (``moved``): the bar says where, nothing else changes."""
+    from console.client.agent import AgentClient, ConnectionState, StateChange
+    from console.client.moves import MoveRefused
+    from console.protocol.messages import Moved
+    from console.ui.bridge import ClientBackend
+
+    client = AgentClient("ws://entered.example:8765", "a1", "pw-123456", state_dir=tmp_path / "state", shop="north")
+    bridge = ClientBackend(client, window.state)
+    client.moves.follow(Moved(shop="north", url="ws://10.0.0.2:8765"))
+    bridge._on_client_state_changed(StateChange(ConnectionState.ONLINE))
+    assert window.controls.connection_label.text() == "● 已连接（已转到 10.0.0.2:8765）"
+    assert "10.0.0.2:8765" in window.controls.connection_label.toolTip()
+    client.moves.reset()  # a reconnection through the address entered, served there
+    bridge._on_client_state_changed(StateChange(ConnectionState.ONLINE, "x"))
+    assert window.controls.connection_label.text() == "● 已连接"
+    assert window.controls.connection_label.toolTip() == ""
+    errors: list[str] = []
+    window.state.error_reported.connect(errors.append)
+    client.refused_move = MoveRefused("wss to ws")
+    bridge._on_client_state_changed(StateChange(ConnectionState.OFFLINE, "wss to ws"))
+    assert errors and "未加密" in errors[-1]
