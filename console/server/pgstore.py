@@ -11,6 +11,9 @@ Guarantees, the same as the SQLite store's (store.py), and how:
 
 - Batching is ``Store``'s own: the first write of a loop turn opens a transaction, the next turn
   commits it, ``after_commit`` actions and ``committed()`` waiters run once it is durable.
+- Round trips: a request's statements go in psycopg's pipeline and are answered together at its
+  ``RELEASE`` (``Connection``); the owner gives inserted rows their keys itself, from blocks of
+  the tables' sequences (``Connection.reserve_ids``), so a ``lastrowid`` waits for nothing.
 - Acknowledged means committed and flushed. The loop's connection commits with
   ``synchronous_commit = off``: ``COMMIT`` returns once the commit record is in PostgreSQL's WAL
   buffers, without waiting for the WAL flush (which would stall the loop for the disk's fsync).
@@ -180,6 +183,29 @@ def translate(sql: str) -> tuple[str, bool]:
     return _placeholders(text), returning
 
 
+_INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def with_own_id(sql: str) -> tuple[str, str, str] | None:
+    """An ``INSERT INTO t (cols) VALUES (…)`` of a table with an identity key, as PostgreSQL takes
+    it with the key given first: (text, table, key); None for any other statement. The owner of a
+    shop hands out the keys itself (``Connection.reserve_ids``) so that the caller's ``lastrowid``
+    needs no answer from the database."""
+    match = _INSERT_VALUES.match(sql)
+    if match is None or re.search(r"\b(SELECT|RETURNING|OR|CONFLICT)\b", sql, re.IGNORECASE):
+        return None
+    table = match.group(1).lower()
+    key = _SERIAL_TABLES.get(table)
+    if key is None or key in {c.strip().lower() for c in match.group(2).split(",")}:
+        return None
+    text = f"{sql[:match.start(2)]}{key}, {sql[match.start(2):match.end()]}?, {sql[match.end():]}"
+    translated, returning = translate(text)
+    if returning:  # the key is ours: nothing to return
+        translated = translated.removesuffix(f" RETURNING {key}")
+    return translated, table, key
+
+
 def schema_statement(sql: str) -> str:
     """A CREATE of store.py's schema in PostgreSQL's types (an ``INTEGER PRIMARY KEY`` is SQLite's
     rowid alias: an identity column here)."""
@@ -261,9 +287,10 @@ class _Pending(Cursor):
     and the rows are read on first use, which syncs the pipeline then (most writes are never
     asked: their answers are read with the request's ``RELEASE``)."""
 
-    def __init__(self, conn: Connection, cursor: psycopg.Cursor[Any], returning: bool) -> None:
+    def __init__(self, conn: Connection, cursor: psycopg.Cursor[Any], returning: bool, given: int | None) -> None:
         self._conn, self._cursor, self._returning = conn, cursor, returning
         self._done: Cursor | None = None
+        self._given = given  # the key this process gave the inserted row (Connection.reserve_ids)
 
     def _result(self) -> Cursor:
         if self._done is None:
@@ -277,6 +304,8 @@ class _Pending(Cursor):
 
     @property  # type: ignore[override]
     def lastrowid(self) -> int | None:
+        if self._given is not None:
+            return self._given  # known without an answer (an error comes with the request's RELEASE)
         return self._result().lastrowid
 
     def fetchall(self) -> list[Any]:
@@ -295,6 +324,7 @@ def _no_nul(params: Sequence[Any]) -> None:
 
 
 _WRITE = ("INSERT", "UPDATE", "DELETE")
+ID_BLOCK = 200  # keys taken from a table's sequence at once (Connection.reserve_ids)
 
 
 class Connection:
@@ -314,7 +344,14 @@ class Connection:
         self.savepoints = 0
         self.before_close: Callable[[], None] | None = None
         self._pipeline: psycopg.Pipeline | None = None
-        self.round_trips = 0  # answers waited for on this connection (bench/peak.py --trace)
+        self.round_trips = 0  # answers waited for on this connection (tests/pg: one per request)
+        # The owner of the shop (PgStore, own=True) gives the identity keys of its inserts itself,
+        # from blocks of ``ID_BLOCK`` taken from each table's own sequence (one round trip a block,
+        # not one an insert for its RETURNING): a key is never given twice, by this process or any
+        # other, as the sequence's own are not; a rolled-back insert leaves a gap, as PostgreSQL's
+        # own keys do, and so does a block left unused when the process stops.
+        self.reserve_ids = False
+        self._ids: dict[str, deque[int]] = {}
 
     @property
     def pending(self) -> bool:
@@ -359,6 +396,11 @@ class Connection:
         if word.startswith("ROLLBACK"):
             self._discard()
         defer = word.startswith(("BEGIN", "SAVEPOINT")) or (self.savepoints > 0 and word.startswith(_WRITE))
+        given: int | None = None
+        own = with_own_id(sql) if self.reserve_ids and returning and defer else None
+        if own is not None:  # the key given here: no RETURNING to wait for
+            given = self._next_id(own[1], own[2])
+            text, returning, params = own[0], False, (given, *params)
         cursor = self.raw.cursor()
         if defer or self._pipeline is not None:
             if self._pipeline is None:
@@ -376,9 +418,19 @@ class Connection:
         elif word.startswith(("COMMIT", "BEGIN")) or (word.startswith("ROLLBACK") and " TO" not in word):
             self.savepoints = 0
         if defer:
-            return _Pending(self, cursor, returning)
+            return _Pending(self, cursor, returning, given)
         self.sync()
         return self.result(cursor, returning)
+
+    def _next_id(self, table: str, key: str) -> int:
+        ids = self._ids.get(table)
+        if not ids:
+            self.sync()
+            self.round_trips += 1
+            rows = self.raw.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', '{key}'))"
+                                    " FROM generate_series(1, %s)", (ID_BLOCK,)).fetchall()
+            ids = self._ids[table] = deque(sorted(int(r[0]) for r in rows))
+        return ids.popleft()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         text, _ = translate(sql)
@@ -572,6 +624,7 @@ class PgStore(Store):
             if own:
                 self._take_lock()
             self._migrate()
+            self.db.reserve_ids = own  # type: ignore[attr-defined]  # the owner gives its rows' keys
         except psycopg.Error as exc:
             raw.close()
             raise StoreError(f"PostgreSQL at {redact(url)}, shop {shop!r}: {str(exc).strip()}") from None

@@ -158,3 +158,56 @@ def test_a_request_s_writes_are_answered_in_one_round_trip(pg_url: str, tmp_path
             store.close()
 
     run(scenario())
+
+
+def test_the_owner_gives_keys_from_the_sequence_without_waiting(pg_url: str, tmp_path: Path) -> None:
+    """An insert's ``lastrowid`` is known when it is sent (a key from a block of the table's own
+    sequence), is the row's key once committed, and never repeats: not after a rolled-back
+    request, not under the next owner, not for a writer using the sequence's default."""
+    assert pgstore.with_own_id("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)") == (
+        "INSERT INTO waits (id, agent, buyer, started) VALUES (%s, %s, %s, %s)", "waits", "id")
+    assert pgstore.with_own_id("INSERT INTO meta (key, value) VALUES (?, ?)") is None  # no identity key
+    assert pgstore.with_own_id("INSERT INTO waits (id, agent, buyer, started) VALUES (?, ?, ?, ?)") is None
+    assert pgstore.with_own_id("INSERT INTO waits (agent, buyer, started) SELECT a, b, c FROM x") is None
+
+    def wait(store: PgStore, buyer: str) -> int:
+        store.execute("SAVEPOINT request")
+        trips = store.db.round_trips  # type: ignore[attr-defined]
+        key = int(store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)",
+                                (None, buyer, 0.0)).lastrowid or 0)
+        if buyer not in ("warm", "next"):  # (those take a block)
+            assert store.db.round_trips == trips  # type: ignore[attr-defined]
+        store.execute("RELEASE request")
+        return key
+
+    async def scenario() -> list[int]:
+        store = PgStore(pg_url, shop="keys", local_dir=tmp_path)
+        try:
+            wait(store, "warm")  # takes the first block
+            keys = [wait(store, f"b{i}") for i in range(3)]
+            store.execute("SAVEPOINT request")
+            store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (None, "gone", 0.0))
+            store.execute("ROLLBACK TO request")
+            store.execute("RELEASE request")
+            keys.append(wait(store, "after"))
+            await store.committed()
+            stored = {r["buyer"]: r["id"] for r in store.all("SELECT id, buyer FROM waits")}
+            assert [stored[b] for b in ("b0", "b1", "b2", "after")] == keys and "gone" not in stored
+            assert keys == sorted(set(keys))
+        finally:
+            store.close()
+        other = pgstore.connect(pg_url, "shop_keys")
+        try:  # a writer without our keys (a tool) takes the sequence's next one: no collision
+            tool_key = other.execute("INSERT INTO waits (buyer, started) VALUES ('tool', 0) RETURNING id").fetchone()[0]
+        finally:
+            other.close()
+        again = PgStore(pg_url, shop="keys", local_dir=tmp_path)
+        try:
+            next_key = wait(again, "next")
+            await again.committed()
+        finally:
+            again.close()
+        return [*keys, tool_key, next_key]
+
+    keys = run(scenario())
+    assert keys == sorted(set(keys))
