@@ -79,6 +79,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from push import Child  # noqa: E402  (one way to run and measure a child process)
 
 PG_SHOP = "peak"  # --store: the PostgreSQL side's shop
+BASE_SHOP = "peakbase"  # --pg-baseline: the same on another checkout's code
 
 HOST = "127.0.0.1"
 PASSWORD = "peak-pw-1"
@@ -248,7 +249,7 @@ def write_policy(folder: Path, agents: int, cap: int) -> Path:
     return path
 
 
-def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None) -> list[str]:
+def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, shop: str = PG_SHOP) -> list[str]:
     """The policy's accounts, created before the start, and a login token each (agent order).
     One Argon2 hash shared by all: set-up, not what is measured."""
     from console.routing.policy import load_policy_toml
@@ -265,7 +266,7 @@ def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None) -
     else:
         from console.server.pgstore import PgStore
 
-        store = PgStore(store_url, shop=PG_SHOP, own=False, local_dir=data)
+        store = PgStore(store_url, shop=shop, own=False, local_dir=data)
     try:
         ensure_demo_accounts(store, policy, PASSWORD)
         accounts = accounts_module.Accounts(store)
@@ -277,15 +278,17 @@ def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None) -
     return tokens
 
 
-def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | None = None) -> Child:
-    log_path = folder / ("server.log" if store_url is None else "server-pg.log")
-    fenliu = ROOT / ".venv" / "bin" / "fenliu"
+def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | None = None, *,
+                 root: Path = ROOT, shop: str = PG_SHOP) -> Child:
+    """``root``: the checkout whose code runs (``--pg-baseline``: another one, with its own .venv)."""
+    log_path = folder / ("server.log" if store_url is None else f"server-pg-{shop}.log")
+    fenliu = root / ".venv" / "bin" / "fenliu"
     command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
-    store = [] if store_url is None else ["--store", store_url, "--shop", PG_SHOP]
+    store = [] if store_url is None else ["--store", store_url, "--shop", shop]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file), *store],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT, preexec_fn=_pinned(pin))
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, preexec_fn=_pinned(pin))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         match = re.search(r"listening on ws://[^:]+:(\d+)", log_path.read_text(errors="replace"))
@@ -685,6 +688,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
         pg_server = start_server(folder, policy_file, pin, url)
         sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
+        if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
+            base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP)
+            base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
+            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
     if pin:
         os.sched_setaffinity(0, {CLIENT_CORE})
     note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")
@@ -737,10 +744,9 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         "ratio": round(server_side.knee / relay_side.knee, 3) if relay_side.knee else None,
         "cpu_us_per_msg_server": cpu_server, "cpu_us_per_msg_relay": cpu_relay,
     }
-    if len(sides) == 3:  # --store: PostgreSQL beside SQLite; its CPU is the fenliu process's only
-        pg_side = sides[1]
-        summary["knee_server_pg"] = pg_side.knee
-        summary["cpu_us_per_msg_server_pg"] = pg_side.lines.get(at, {}).get("cpu_us_per_msg")
+    for pg_side in sides[1:-1]:  # --store: PostgreSQL beside SQLite; its CPU is the fenliu process's only
+        summary[f"knee_{pg_side.name}"] = pg_side.knee
+        summary[f"cpu_us_per_msg_{pg_side.name}"] = pg_side.lines.get(at, {}).get("cpu_us_per_msg")
     print(json.dumps(summary), flush=True)
     return lines
 
@@ -762,10 +768,13 @@ def main() -> int:
                         help="failed steps in a row before a side stops climbing (default 1)")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="answered messages per close, and per new buyer (default 10)")
-    parser.add_argument("--only", choices=("server", "server_pg", "relay"), help="one side only (iterating; no ratio)")
+    parser.add_argument("--only", choices=("server", "server_pg", "server_pg_base", "relay"), help="one side only (iterating; no ratio)")
     parser.add_argument("--store", metavar="URL",
                         help="also run the server on this PostgreSQL (postgresql://…), or 'local' for a throwaway "
                              "cluster (tests/postgres.py, fsync on), side by side with SQLite")
+    parser.add_argument("--pg-baseline", metavar="DIR",
+                        help="with --store: a fourth side, the PostgreSQL server run from another checkout (its "
+                             ".venv), e.g. /work/main, stepped interleaved with this one's")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -11,6 +11,9 @@ Guarantees, the same as the SQLite store's (store.py), and how:
 
 - Batching is ``Store``'s own: the first write of a loop turn opens a transaction, the next turn
   commits it, ``after_commit`` actions and ``committed()`` waiters run once it is durable.
+- Round trips: a request's statements go in psycopg's pipeline and are answered together at its
+  ``RELEASE`` (``Connection``); the owner gives inserted rows their keys itself, from blocks of
+  the tables' sequences (``Connection.reserve_ids``), so a ``lastrowid`` waits for nothing.
 - Acknowledged means committed and flushed. The loop's connection commits with
   ``synchronous_commit = off``: ``COMMIT`` returns once the commit record is in PostgreSQL's WAL
   buffers, without waiting for the WAL flush (which would stall the loop for the disk's fsync).
@@ -195,6 +198,29 @@ def translate(sql: str) -> tuple[str, bool]:
     return _placeholders(text), returning
 
 
+_INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([^()]*)\)\s*VALUES\s*\(", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def with_own_id(sql: str) -> tuple[str, str, str] | None:
+    """An ``INSERT INTO t (cols) VALUES (…)`` of a table with an identity key, as PostgreSQL takes
+    it with the key given first: (text, table, key); None for any other statement. The owner of a
+    shop hands out the keys itself (``Connection.reserve_ids``) so that the caller's ``lastrowid``
+    needs no answer from the database."""
+    match = _INSERT_VALUES.match(sql)
+    if match is None or re.search(r"\b(SELECT|RETURNING|OR|CONFLICT)\b", sql, re.IGNORECASE):
+        return None
+    table = match.group(1).lower()
+    key = _SERIAL_TABLES.get(table)
+    if key is None or key in {c.strip().lower() for c in match.group(2).split(",")}:
+        return None
+    text = f"{sql[:match.start(2)]}{key}, {sql[match.start(2):match.end()]}?, {sql[match.end():]}"
+    translated, returning = translate(text)
+    if returning:  # the key is ours: nothing to return
+        translated = translated.removesuffix(f" RETURNING {key}")
+    return translated, table, key
+
+
 def schema_statement(sql: str) -> str:
     """A CREATE of store.py's schema in PostgreSQL's types (an ``INTEGER PRIMARY KEY`` is SQLite's
     rowid alias: an identity column here)."""
@@ -271,6 +297,39 @@ class Cursor:
         return iter(self.fetchall())
 
 
+class _Pending(Cursor):
+    """A write sent in the pipeline whose answer has not been read: ``rowcount``, ``lastrowid``
+    and the rows are read on first use, which syncs the pipeline then (most writes are never
+    asked: their answers are read with the request's ``RELEASE``)."""
+
+    def __init__(self, conn: Connection, cursor: psycopg.Cursor[Any], returning: bool, given: int | None) -> None:
+        self._conn, self._cursor, self._returning = conn, cursor, returning
+        self._done: Cursor | None = None
+        self._given = given  # the key this process gave the inserted row (Connection.reserve_ids)
+
+    def _result(self) -> Cursor:
+        if self._done is None:
+            self._conn.sync()
+            self._done = self._conn.result(self._cursor, self._returning)
+        return self._done
+
+    @property  # type: ignore[override]
+    def rowcount(self) -> int:
+        return self._result().rowcount
+
+    @property  # type: ignore[override]
+    def lastrowid(self) -> int | None:
+        if self._given is not None:
+            return self._given  # known without an answer (an error comes with the request's RELEASE)
+        return self._result().lastrowid
+
+    def fetchall(self) -> list[Any]:
+        return self._result().fetchall()
+
+    def fetchone(self) -> Any:
+        return self._result().fetchone()
+
+
 def _no_nul(params: Sequence[Any]) -> None:
     """PostgreSQL's text cannot hold NUL (SQLite's can): a request carrying one is refused as
     invalid, with nothing sent to the database (so the batch is untouched), instead of failing."""
@@ -279,17 +338,68 @@ def _no_nul(params: Sequence[Any]) -> None:
             raise ProtocolError(ErrorCode.INVALID, "text cannot contain NUL (U+0000) characters")
 
 
+_WRITE = ("INSERT", "UPDATE", "DELETE")
+ID_BLOCK = 200  # keys taken from a table's sequence at once (Connection.reserve_ids)
+
+
 class Connection:
-    """The psycopg connection seen through ``sqlite3.Connection``'s calls that the server makes."""
+    """The psycopg connection seen through ``sqlite3.Connection``'s calls that the server makes.
+
+    Round trips (issue 15's peak): the statements of a request are sent in psycopg's pipeline
+    mode and their answers read together, at the request's ``RELEASE``, at a read, or when a
+    write's own answer is asked for (``_Pending``). Deferred: ``BEGIN``, ``SAVEPOINT`` and the
+    writes inside a savepoint (a request, ``Shop.atomic``). So an error of a deferred write is
+    raised at the latest by its request's ``RELEASE``, inside the request, whose savepoint is then
+    rolled back as before; a write outside any savepoint, ``COMMIT`` and ``ROLLBACK`` are answered
+    at once. Outside a request nothing is ever left pending (the idle probe and the commit find
+    the connection as before)."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
         self.savepoints = 0
         self.before_close: Callable[[], None] | None = None
+        self._pipeline: psycopg.Pipeline | None = None
+        self.round_trips = 0  # answers waited for on this connection (tests/pg: one per request)
+        # The owner of the shop (PgStore, own=True) gives the identity keys of its inserts itself,
+        # from blocks of ``ID_BLOCK`` taken from each table's own sequence (one round trip a block,
+        # not one an insert for its RETURNING): a key is never given twice, by this process or any
+        # other, as the sequence's own are not; a rolled-back insert leaves a gap, as PostgreSQL's
+        # own keys do, and so does a block left unused when the process stops.
+        self.reserve_ids = False
+        self._ids: dict[str, deque[int]] = {}
+
+    @property
+    def pending(self) -> bool:
+        """Statements sent whose answers have not been read."""
+        return self._pipeline is not None
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+        return self._pipeline is not None or self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    def sync(self) -> None:
+        """Read the answers of everything sent: raises the first error among them (the statements
+        sent after it in the same pipeline were skipped by PostgreSQL)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            self.round_trips += 1
+            pipeline.__exit__(None, None, None)
+
+    def _discard(self) -> None:
+        """Before a ROLLBACK: read what is pending and drop its error (the rollback undoes it); a
+        lost connection is still raised."""
+        try:
+            self.sync()
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error:
+            pass
+
+    @staticmethod
+    def result(cursor: psycopg.Cursor[Any], returning: bool) -> Cursor:
+        rows = cursor.fetchall() if cursor.description is not None else []
+        lastrowid = int(rows[0][0]) if returning and rows else None
+        return Cursor([] if returning else rows, cursor.rowcount, lastrowid)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         _no_nul(params)
@@ -297,25 +407,54 @@ class Connection:
             # revocation.py asks whether another process wrote: here, always look (one query a second)
             return Cursor([(time.monotonic_ns(),)], 1, None)
         text, returning = translate(sql)
-        cursor = self.raw.cursor()
-        cursor.execute(text, params)
-        rows = cursor.fetchall() if cursor.description is not None else []
-        lastrowid = int(rows[0][0]) if returning and rows else None
         word = sql.lstrip()[:11].upper()
+        if word.startswith("ROLLBACK"):
+            self._discard()
+        defer = word.startswith(("BEGIN", "SAVEPOINT")) or (self.savepoints > 0 and word.startswith(_WRITE))
+        given: int | None = None
+        own = with_own_id(sql) if self.reserve_ids and returning and defer else None
+        if own is not None:  # the key given here: no RETURNING to wait for
+            given = self._next_id(own[1], own[2])
+            text, returning, params = own[0], False, (given, *params)
+        cursor = self.raw.cursor()
+        if defer or self._pipeline is not None:
+            if self._pipeline is None:
+                self._pipeline = self.raw.pipeline()
+                self._pipeline.__enter__()
+            cursor.execute(text, params)
+        else:
+            self.round_trips += 1
+            cursor.execute(text, params)
         if word.startswith("SAVEPOINT"):
             self.savepoints += 1
         elif word.startswith("RELEASE"):
+            self.sync()  # the request's answers: an error of one of its writes is raised in it
             self.savepoints = max(0, self.savepoints - 1)
         elif word.startswith(("COMMIT", "BEGIN")) or (word.startswith("ROLLBACK") and " TO" not in word):
             self.savepoints = 0
-        return Cursor([] if returning else rows, cursor.rowcount, lastrowid)
+        if defer:
+            return _Pending(self, cursor, returning, given)
+        self.sync()
+        return self.result(cursor, returning)
+
+    def _next_id(self, table: str, key: str) -> int:
+        ids = self._ids.get(table)
+        if not ids:
+            self.sync()
+            self.round_trips += 1
+            rows = self.raw.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', '{key}'))"
+                                    " FROM generate_series(1, %s)", (ID_BLOCK,)).fetchall()
+            ids = self._ids[table] = deque(sorted(int(r[0]) for r in rows))
+        return ids.popleft()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         text, _ = translate(sql)
-        cursor = self.raw.cursor()
         rows = list(rows)
         for row in rows:
             _no_nul(row)
+        self.sync()
+        cursor = self.raw.cursor()
+        self.round_trips += 1
         cursor.executemany(text, rows)
         return Cursor([], cursor.rowcount, None)
 
@@ -337,6 +476,8 @@ class _TupleCursor:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         text, _ = translate(sql)
+        self.conn.sync()
+        self.conn.round_trips += 1
         with self.conn.raw.cursor(row_factory=psycopg.rows.tuple_row) as cursor:
             cursor.execute(text, params)
             return Cursor(cursor.fetchall() if cursor.description is not None else [], cursor.rowcount, None)
@@ -625,6 +766,7 @@ class PgStore(Store):
             if own:
                 self._take_lock()
             self._migrate()
+            self.db.reserve_ids = own  # type: ignore[attr-defined]  # the owner gives its rows' keys
         except psycopg.Error as exc:
             raw.close()
             raise StoreError(f"PostgreSQL at {redact(url)}, shop {shop!r}: {str(exc).strip()}") from None
@@ -708,6 +850,13 @@ class PgStore(Store):
         self._watch()
 
     def flush(self, *, now: bool = False) -> None:
+        if self.db.pending and self.failure is None:  # type: ignore[attr-defined]
+            try:  # a BEGIN not answered yet (nothing else is left pending between requests)
+                self.db.sync()  # type: ignore[attr-defined]
+            except psycopg.Error as exc:
+                self._flush_scheduled = False
+                self._fail(exc)
+                return
         if self._in_tx and self.failure is None and \
                 self.db.raw.info.transaction_status == pq.TransactionStatus.INERROR:  # type: ignore[attr-defined]
             # COMMIT of an aborted transaction is a silent ROLLBACK: never let it pass for a commit
@@ -791,6 +940,8 @@ class PgStore(Store):
         """Ask the connection whether it is alive; fail the store (fail-stop) if it is not."""
         if self.failure is not None:
             return False
+        if self.db.pending:  # type: ignore[attr-defined]
+            return True  # a request is being answered: its own sync notices a loss
         try:
             self.db.raw.execute("SELECT 1")  # type: ignore[attr-defined]
         except psycopg.Error as exc:

@@ -831,11 +831,13 @@ class Shop:
         self.store.execute("SAVEPOINT request")
         try:
             yield
+            # inside the try: on PostgreSQL the request's writes are answered here (pgstore.py's
+            # pipeline), so an error of one of them is still this request's, undone as any other
+            self.store.execute("RELEASE request")
         except BaseException:
             self._undo()
             raise
         else:
-            self.store.execute("RELEASE request")
             self.journal.commit()
         finally:
             self._bot_turns.clear()  # a failed request leaves no turn behind

@@ -85,13 +85,24 @@ def test_a_request_inside_a_savepoint_can_fail_alone(pg_url: str, tmp_path: Path
         try:
             store.set_meta("kept", "1")
             store.execute("SAVEPOINT request")
+            # the write is sent in the pipeline: its error comes with the request's RELEASE
+            store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                          ("x", "nobody-role", "h", 0.0))
+            store.set_meta("lost", "1")
             with pytest.raises(psycopg.errors.CheckViolation):
-                store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                              ("x", "nobody-role", "h", 0.0))
+                store.execute("RELEASE request")
+            store.execute("ROLLBACK TO request")
+            store.execute("RELEASE request")
+            # or with the write's own answer, when it is asked for
+            store.execute("SAVEPOINT request")
+            cursor = store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                                   ("y", "nobody-role", "h", 0.0))
+            with pytest.raises(psycopg.errors.CheckViolation):
+                assert cursor.rowcount
             store.execute("ROLLBACK TO request")
             store.execute("RELEASE request")
             await store.committed()
-            assert store.failure is None and store.get_meta("kept") == "1"
+            assert store.failure is None and store.get_meta("kept") == "1" and store.get_meta("lost") is None
         finally:
             store.close()
 
@@ -119,3 +130,84 @@ def test_the_dialect_layer() -> None:
         "INSERT INTO waits (agent, buyer, started) VALUES (%s, %s, %s) RETURNING id", True)
     assert translate("SELECT 1 WHERE IFNULL(a, '?') = ? ORDER BY rowid")[0] == (
         "SELECT 1 WHERE COALESCE(a, '?') = %s ORDER BY id")
+
+
+def test_a_request_s_writes_are_answered_in_one_round_trip(pg_url: str, tmp_path: Path) -> None:
+    """BEGIN, the request's savepoint and its writes go in the pipeline and are answered together at
+    its RELEASE; a write outside any request is answered at once; COMMIT is one more."""
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="trips", local_dir=tmp_path)
+        db = store.db
+        try:
+            before = db.round_trips  # type: ignore[attr-defined]
+            store.execute("SAVEPOINT request")
+            for i in range(5):
+                store.set_meta(f"k{i}", str(i))
+            note = store.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
+                                 ("b1", "B", "consumer", 0.0))
+            assert db.round_trips == before  # type: ignore[attr-defined]  # nothing answered yet
+            store.execute("RELEASE request")
+            assert db.round_trips == before + 1  # type: ignore[attr-defined]
+            assert note.rowcount == 1  # read from the answers already there
+            store.set_meta("outside", "1")  # no savepoint: answered at once
+            assert db.round_trips == before + 2  # type: ignore[attr-defined]
+            await store.committed()
+            assert db.round_trips == before + 3  # type: ignore[attr-defined]  # COMMIT
+            assert [store.get_meta(f"k{i}") for i in range(5)] == ["0", "1", "2", "3", "4"]
+        finally:
+            store.close()
+
+    run(scenario())
+
+
+def test_the_owner_gives_keys_from_the_sequence_without_waiting(pg_url: str, tmp_path: Path) -> None:
+    """An insert's ``lastrowid`` is known when it is sent (a key from a block of the table's own
+    sequence), is the row's key once committed, and never repeats: not after a rolled-back
+    request, not under the next owner, not for a writer using the sequence's default."""
+    assert pgstore.with_own_id("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)") == (
+        "INSERT INTO waits (id, agent, buyer, started) VALUES (%s, %s, %s, %s)", "waits", "id")
+    assert pgstore.with_own_id("INSERT INTO meta (key, value) VALUES (?, ?)") is None  # no identity key
+    assert pgstore.with_own_id("INSERT INTO waits (id, agent, buyer, started) VALUES (?, ?, ?, ?)") is None
+    assert pgstore.with_own_id("INSERT INTO waits (agent, buyer, started) SELECT a, b, c FROM x") is None
+
+    def wait(store: PgStore, buyer: str) -> int:
+        store.execute("SAVEPOINT request")
+        trips = store.db.round_trips  # type: ignore[attr-defined]
+        key = int(store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)",
+                                (None, buyer, 0.0)).lastrowid or 0)
+        if buyer not in ("warm", "next"):  # (those take a block)
+            assert store.db.round_trips == trips  # type: ignore[attr-defined]
+        store.execute("RELEASE request")
+        return key
+
+    async def scenario() -> list[int]:
+        store = PgStore(pg_url, shop="keys", local_dir=tmp_path)
+        try:
+            wait(store, "warm")  # takes the first block
+            keys = [wait(store, f"b{i}") for i in range(3)]
+            store.execute("SAVEPOINT request")
+            store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (None, "gone", 0.0))
+            store.execute("ROLLBACK TO request")
+            store.execute("RELEASE request")
+            keys.append(wait(store, "after"))
+            await store.committed()
+            stored = {r["buyer"]: r["id"] for r in store.all("SELECT id, buyer FROM waits")}
+            assert [stored[b] for b in ("b0", "b1", "b2", "after")] == keys and "gone" not in stored
+            assert keys == sorted(set(keys))
+        finally:
+            store.close()
+        other = pgstore.connect(pg_url, "shop_keys")
+        try:  # a writer without our keys (a tool) takes the sequence's next one: no collision
+            tool_key = other.execute("INSERT INTO waits (buyer, started) VALUES ('tool', 0) RETURNING id").fetchone()[0]
+        finally:
+            other.close()
+        again = PgStore(pg_url, shop="keys", local_dir=tmp_path)
+        try:
+            next_key = wait(again, "next")
+            await again.committed()
+        finally:
+            again.close()
+        return [*keys, tool_key, next_key]
+
+    keys = run(scenario())
+    assert keys == sorted(set(keys))
