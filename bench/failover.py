@@ -99,6 +99,12 @@ class ServerProc:
              *(arg for shop in shops for arg in ("--shop", shop))],  # these only: the database may hold others
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
+    def ready(self) -> bool:
+        """Whether this incarnation is up: standing by, or serving (its log says so)."""
+        assert self.log is not None
+        text = (self.folder / f"server-{self.incarnation}.log").read_bytes()
+        return b"standing by" in text or b"listening on" in text
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
@@ -280,11 +286,12 @@ async def bench(args: argparse.Namespace, url: str, folder: Path) -> dict[str, A
         servers[1].start(policy, names)
         tasks = [asyncio.create_task(traffic(s, servers, stop, args.interval, args.probe)) for s in shops]
         await _all_flowing(shops, 60)
+        await _ready(servers[1], 60)
         for kill in range(args.kills):
             shop = rng.choice(shops)
             victim = shop.last_server
             assert victim is not None
-            killed_at = time.monotonic()
+            killed_at, killed_wall = time.monotonic(), time.time()
             victim.kill()
             deadline = killed_at + args.timeout
             while shop.last_ack <= killed_at and time.monotonic() < deadline:
@@ -293,8 +300,11 @@ async def bench(args: argparse.Namespace, url: str, folder: Path) -> dict[str, A
             takeovers.append(took)
             victim.start(policy, names)  # the next standby
             await _all_flowing(shops, args.timeout)  # every shop served again before the next kill
+            await _ready(victim, args.timeout)  # and the standby up: a takeover is not a process start
             if args.verbose:
                 print(json.dumps({"kill": kill + 1, "shop": shop.shop, "server": victim.name,
+                                  "at": time.strftime("%H:%M:%S", time.localtime(killed_wall))
+                                  + f".{int(killed_wall * 1000) % 1000:03d}",
                                   "takeover_s": round(took, 3)}), file=sys.stderr, flush=True)
             await asyncio.sleep(args.settle)
     finally:
@@ -327,6 +337,14 @@ async def _wait_serving(shops: list[ShopTraffic], servers: list[ServerProc], tim
                 return
         await asyncio.sleep(0.1)
     raise RuntimeError("no server started serving (see the server logs)")
+
+
+async def _ready(server: ServerProc, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.ready():
+        if time.monotonic() > deadline or (server.proc is not None and server.proc.poll() is not None):
+            raise RuntimeError(f"server {server.name} did not start (see {server.folder})")
+        await asyncio.sleep(0.05)
 
 
 async def _all_flowing(shops: list[ShopTraffic], timeout: float) -> None:
