@@ -366,16 +366,6 @@ def shop_names(url: str) -> list[str]:
     return sorted(names, key=lambda name: (name != "default", name))
 
 
-def held_shops(url: str, names: Iterable[str]) -> set[str]:
-    """Which of ``names`` some process holds the lock of now (one query on ``pg_locks``): a
-    standby tries to open only the others, not a connection per shop at every try."""
-    watch = LockWatch(url)
-    try:
-        return watch.held(names)
-    finally:
-        watch.close()
-
-
 @lru_cache(maxsize=1)
 def schema_digest() -> str:
     """The statements that make a shop's schema, hashed: what ``PgStore._migrate`` compares."""
@@ -393,7 +383,8 @@ class LockWatch:
         self._conn: psycopg.Connection[Any] | None = None
 
     def held(self, names: Iterable[str]) -> set[str]:
-        """Which of ``names`` some process holds the lock of now (``held_shops``)."""
+        """Which of ``names`` some process holds the lock of now (one query on ``pg_locks``): the
+        standby opens only the others, not a connection per shop at every try."""
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = connect(self.url, None)
         try:
