@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 from websockets.asyncio.server import Server as WsServer
@@ -57,13 +58,16 @@ from console.server.store import (
     is_fatal,
 )
 
+if TYPE_CHECKING:
+    from console.server.pgstore import LockWatch
+
 log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
 STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
-STANDBY_POLL = 0.25  # seconds between a standby's tries of its shop's lock (PostgreSQL)
+STANDBY_POLL = 0.1  # seconds between looks at the shops' locks (PostgreSQL: one pg_locks query)
 SHOPS_POLL = 2.0  # seconds between looks for shops added while the server runs (issue 15)
-RETRY_REFUSED = 5.0  # seconds before a shop that could not be served is tried again
+RETRY_REFUSED = 5.0  # seconds before a shop that could not be served (bad policy, no accounts) is tried again
 OWNER_TTL = 1.0  # seconds a looked-up owner's address is reused (issue 15)
 
 
@@ -272,20 +276,38 @@ class Server:
         doorway = Doorway(cfg.limits.prelogin_per_address)
         busy: list[str] = []
         told = False
+        standby = cfg.store is not None and cfg.standby
+        watch: LockWatch | None = None
         try:
+            candidates = names
             while True:
-                busy = self._take_shops(deployment, names, doorway, held)
-                if self.hosts or not (cfg.store is not None and cfg.standby):
+                # A standby listens once it has one shop and takes the others on the loop, one by one,
+                # each served as soon as it is rebuilt (_stand_by): not after a pass over all of them.
+                busy = self._take_shops(deployment, candidates, doorway, held, limit=1 if standby else None)
+                if self.hosts or not standby:
                     break
                 if not told:  # a standby with nothing to serve yet: keep trying (a stop cancels the wait)
                     log.info("standing by: %s; this server takes a shop when its owner stops", busy[0])
                     told = True
                 await asyncio.sleep(STANDBY_POLL)
+                if watch is None:
+                    from console.server.pgstore import LockWatch
+
+                    assert cfg.store is not None
+                    watch = LockWatch(cfg.store)
+                try:  # one query for the locks, then a store opened only for a shop whose lock is free
+                    others = await asyncio.to_thread(watch.held, names)
+                except StoreError as exc:
+                    raise ServerError(str(exc)) from None
+                candidates = [n for n in names if n not in others]
             if not self.hosts:
                 raise ServerError(busy[0] if busy else f"no shop to serve in {deployment.root}")
         except BaseException:
             self._close_hosts()
             raise
+        finally:
+            if watch is not None:
+                watch.close()
         self.store, self.shop, self.revocations = self.host.store, self.host.shop, self.host.revocations
         for host in self.hosts.values():
             self._serve_host(host)
@@ -311,7 +333,8 @@ class Server:
                 log.warning("listening on every interface without --advertise: other servers send this server's "
                             "clients to %s, which they cannot reach; give --advertise wss://NAME:PORT", self.url)
             await self._record_owner(list(self.hosts))
-        if busy or not cfg.shops:  # shops to take over, or shops that may be added (issue 15)
+        # shops to take over (held by others, or a standby's not taken yet), or shops that may be added (issue 15)
+        if busy or not cfg.shops or (standby and len(self.hosts) < len(names)):
             self._standby_task = asyncio.get_running_loop().create_task(
                 self._stand_by(deployment, names, doorway, held), name="standby")
         if cfg.store is not None:
@@ -323,15 +346,17 @@ class Server:
         log.info("fenliu server listening on %s (%s; shops %s)", self.url, where, ", ".join(self.hosts))
 
     def _take_shops(self, deployment: Deployment, names: list[str], doorway: Doorway,
-                    held: tuple[type[BaseException], ...]) -> list[str]:
+                    held: tuple[type[BaseException], ...], limit: int | None = None) -> list[str]:
         """Open every shop of ``names`` not served here and not held by another process, up to
-        ``--max-shops`` (issue 15: processes sharing one database spread the shops). Returns why
-        each of the others is not served (held by another server)."""
+        ``--max-shops`` (issue 15: processes sharing one database spread the shops), or ``limit``
+        of them. Returns why each of the others is not served (held by another server)."""
         cfg = self.config
         busy: list[str] = []
         for name in names:
             if name in self.hosts:
                 continue
+            if limit is not None and len(self.hosts) >= limit:
+                break
             if len(self.hosts) >= cfg.max_shops:
                 busy.append(f"shop {name}: left to another server (--max-shops {cfg.max_shops})")
                 continue
@@ -354,47 +379,88 @@ class Server:
                         held: tuple[type[BaseException], ...]) -> None:
         """Take the shops this server could serve and does not, up to ``--max-shops`` (issue 15).
 
-        On PostgreSQL: every ``STANDBY_POLL`` seconds, the shops whose owner stopped or died (their
-        advisory lock freed), and the shops added since the start (the schemas, listed every
-        ``SHOPS_POLL`` seconds when no ``--shop`` was named). On SQLite: every ``SHOPS_POLL``
-        seconds, the shop folders ``fenliu shops add`` made since the start. A shop that cannot be
-        served yet (its policy names agents with no account) is tried again every ``RETRY_REFUSED``
-        seconds, said once in the log."""
+        On PostgreSQL: every ``STANDBY_POLL`` seconds, one look at which shops' locks are held (one
+        ``pg_locks`` query on a kept connection), and the shops added since the start (the schemas,
+        listed every ``SHOPS_POLL`` seconds when no ``--shop`` was named). On SQLite: every
+        ``SHOPS_POLL`` seconds, the shop folders ``fenliu shops add`` made since the start. The free
+        ones are taken by ``_take_free``, each served as soon as it is rebuilt, so a takeover of one
+        shop does not wait for the rebuild of every other. A shop that cannot be served yet (its
+        policy names agents with no account) is tried again every ``RETRY_REFUSED`` seconds, said
+        once in the log."""
         cfg = self.config
+        watch: LockWatch | None = None
+        if cfg.store is not None:
+            from console.server.pgstore import LockWatch
+
+            watch = LockWatch(cfg.store)
+        pause = STANDBY_POLL if watch is not None else SHOPS_POLL
         listed = time.monotonic()
         refused: dict[str, tuple[float, str]] = {}  # shop -> (not before, why)
         known = set(names)  # the shops there were at the start (the others were added since)
-        while self.failure is None and len(self.hosts) < cfg.max_shops:
-            await asyncio.sleep(STANDBY_POLL if cfg.store is not None else SHOPS_POLL)
-            before = set(self.hosts)
-            try:
-                if not cfg.shops and time.monotonic() - listed >= SHOPS_POLL:
-                    listed = time.monotonic()
-                    names = await asyncio.to_thread(self._shop_names, deployment)
-                candidates = [n for n in names if n not in before and refused.get(n, (0.0, ""))[0] <= time.monotonic()]
-                if cfg.store is not None and candidates:
-                    from console.server.pgstore import held_shops
-
-                    others = await asyncio.to_thread(held_shops, cfg.store, candidates)
-                    candidates = [n for n in candidates if n not in others]  # one query, not a connection per shop
-            except StoreError as exc:  # the database unreachable for a moment: try again
-                log.warning("looking for shops to serve: %s", exc)
-                continue
-            for name in candidates:
+        try:
+            while self.failure is None and len(self.hosts) < cfg.max_shops:
+                now = time.monotonic()
                 try:
-                    self._take_shops(deployment, [name], doorway, held)
-                except ServerError as exc:  # cannot be served yet (bad policy, no accounts): the others go on
-                    if refused.get(name, (0.0, ""))[1] != str(exc):
-                        log.error("%s (tried again every %.0f s)", exc, RETRY_REFUSED)
-                    refused[name] = (time.monotonic() + RETRY_REFUSED, str(exc))
+                    if not cfg.shops and now - listed >= SHOPS_POLL:
+                        listed = now
+                        names = await asyncio.to_thread(self._shop_names, deployment)
+                    free = [n for n in names if n not in self.hosts and refused.get(n, (0.0, ""))[0] <= now]
+                    if watch is not None and free:
+                        others = await asyncio.to_thread(watch.held, free)
+                        free = [n for n in free if n not in others]
+                except StoreError as exc:  # the database unreachable for a moment: try again
+                    log.warning("looking for shops to serve: %s", exc)
+                    await asyncio.sleep(pause)
                     continue
-                refused.pop(name, None)
-            for name in self.hosts.keys() - before:
-                self._serve_host(self.hosts[name])
-                log.info("shop %s: %s; this server routes it now", name,
-                         "taken over" if name in known else "added while this server runs")
-            if cfg.store is not None:
-                await self._record_owner(sorted(self.hosts.keys() - before))
+                if free:
+                    before = set(self.hosts)
+                    await self._take_free(deployment, free, doorway, held, refused, known)
+                    if cfg.store is not None:
+                        await self._record_owner(sorted(self.hosts.keys() - before))
+                if not free or watch is None:
+                    await asyncio.sleep(pause)
+        finally:
+            if watch is not None:
+                await asyncio.shield(asyncio.to_thread(watch.close))
+
+    async def _take_free(self, deployment: Deployment, free: list[str], doorway: Doorway,
+                         held: tuple[type[BaseException], ...], refused: dict[str, tuple[float, str]],
+                         known: set[str]) -> None:
+        """Take the shops of ``free`` (their locks were free a moment ago), as many as ``--max-shops``
+        leaves room for: open their stores in threads, rebuild and serve each as its store opens."""
+        room = self.config.max_shops - len(self.hosts)
+        opening = {asyncio.ensure_future(asyncio.to_thread(self._open_store, deployment, name)): name
+                   for name in free[:room]}
+        try:
+            while opening:
+                done, _ = await asyncio.wait(opening, return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    name = opening.pop(future)
+                    try:
+                        opened = future.result()
+                        if self.failure is not None:  # a shop of ours failed meanwhile: we stop, take nothing
+                            opened[0].close()
+                            opened[1].release()
+                            continue
+                        host = self._open_shop(deployment, name, doorway, opened)
+                    except held:  # taken by another server between the look and the lock
+                        continue
+                    except (ServerError, StoreError) as exc:  # cannot be served yet: said once, the others go on
+                        if refused.get(name, (0.0, ""))[1] != str(exc):
+                            log.error("%s (tried again every %.0f s)", exc, RETRY_REFUSED)
+                        refused[name] = (time.monotonic() + RETRY_REFUSED, str(exc))
+                        continue
+                    refused.pop(name, None)
+                    self.hosts[name] = host
+                    if self.store is None:
+                        self.store, self.shop, self.revocations = host.store, host.shop, host.revocations
+                    self._serve_host(host)
+                    log.info("shop %s: %s; this server routes it now", name,
+                             "taken over" if name in known else "added while this server runs")
+                    await asyncio.sleep(0)  # its buyers are served before the next rebuild
+        finally:
+            for future in opening:  # cancelled (the server stops): what the threads open is closed
+                future.add_done_callback(_close_opened)
 
     def _shop_names(self, deployment: Deployment) -> list[str]:
         """The deployment's shops now: the database's schemas, or the data folder's shop folders."""
@@ -407,18 +473,11 @@ class Server:
         except OSError as exc:
             raise StoreError(f"{deployment.root}: cannot list the shops: {exc}") from None
 
-    def _open_shop(self, deployment: Deployment, name: str, doorway: Doorway) -> ShopHost:
-        """The one place a shop's store is chosen and opened: on SQLite, lock the shop's folder and
-        open its file; on PostgreSQL (``--store``), open its schema, taking its advisory lock. Then
-        rebuild its routing, as one server of old did. ``FolderInUse`` / ``ShopOwned`` when another
-        process holds it."""
+    def _open_store(self, deployment: Deployment, name: str) -> tuple[Store, FolderLock | _NoLock]:
+        """Open shop ``name``'s store and take it (its advisory lock on PostgreSQL, its folder lock
+        on SQLite): the part of ``_open_shop`` that waits on the database or the disk, run in a
+        worker thread by the standby. ``ShopOwned`` / ``FolderInUse`` when another process has it."""
         cfg = self.config
-        faq = (deployment.faq_file(name) if cfg.store is None else None) or cfg.faq_file  # the shop's own, else the server's
-        try:
-            bot = Bot.from_file(faq)
-        except ValueError as exc:
-            raise ServerError(f"shop {name}: {exc}") from None
-        lock: FolderLock | _NoLock
         if cfg.store is not None:
             from console.server.pgstore import PgStore, ShopOwned
 
@@ -428,27 +487,44 @@ class Server:
                 raise
             except StoreError as exc:
                 raise ServerError(str(exc)) from None
-            lock = _NoLock(store.path.parent)
-        else:
-            lock = folder_lock = FolderLock(deployment.folder(name))
-            try:
-                folder_lock.acquire()  # before the database is opened: a second server touches nothing
-            except FolderInUse:
-                raise
-            except StoreError as exc:
-                raise ServerError(str(exc)) from None
-            except OSError as exc:
-                raise ServerError(f"the data folder {folder_lock.folder} cannot be used ({exc.strerror}): the server "
-                                  "must create files in it. Make it writable by this user, or start the server with "
-                                  "--data pointing at a folder you can write.") from None
-            try:
-                store = Store.open(folder_lock.folder, synchronous=cfg.synchronous)
-            except StoreError as exc:
-                lock.release()
-                raise ServerError(str(exc)) from None
-            except BaseException:
-                lock.release()
-                raise
+            return store, _NoLock(store.path.parent)
+        lock = FolderLock(deployment.folder(name))
+        try:
+            lock.acquire()  # before the database is opened: a second server touches nothing
+        except FolderInUse:
+            raise
+        except StoreError as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(f"the data folder {lock.folder} cannot be used ({exc.strerror}): the server "
+                              "must create files in it. Make it writable by this user, or start the server with "
+                              "--data pointing at a folder you can write.") from None
+        try:
+            store = Store.open(lock.folder, synchronous=cfg.synchronous)
+        except StoreError as exc:
+            lock.release()
+            raise ServerError(str(exc)) from None
+        except BaseException:
+            lock.release()
+            raise
+        return store, lock
+
+    def _open_shop(self, deployment: Deployment, name: str, doorway: Doorway,
+                   opened: tuple[Store, FolderLock | _NoLock] | None = None) -> ShopHost:
+        """The one place a shop's store is chosen and opened (``_open_store``: on SQLite, lock the
+        shop's folder and open its file; on PostgreSQL (``--store``), open its schema, taking its
+        advisory lock), unless ``opened`` already holds it. Then rebuild its routing, as one server
+        of old did. ``FolderInUse`` / ``ShopOwned`` when another process holds it."""
+        cfg = self.config
+        faq = (deployment.faq_file(name) if cfg.store is None else None) or cfg.faq_file  # the shop's own, else the server's
+        try:
+            bot = Bot.from_file(faq)
+        except ValueError as exc:
+            if opened is not None:
+                opened[0].close()
+                opened[1].release()
+            raise ServerError(f"shop {name}: {exc}") from None
+        store, lock = opened if opened is not None else self._open_store(deployment, name)
         try:
             policies = PolicyLog(store)
             before = policies.latest()
@@ -758,6 +834,17 @@ class Server:
             "rebuilds routing from the database. Run it under a supervisor (systemd "
             "Restart=on-failure) to have that done automatically."
         )
+
+
+def _close_opened(future: asyncio.Future[tuple[Store, FolderLock | _NoLock]]) -> None:
+    """A store a worker thread opened for a takeover that was given up (the server stopping)."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    store, lock = future.result()
+    try:
+        store.close()
+    finally:
+        lock.release()
 
 
 async def run(config: ServerConfig, stop: asyncio.Event) -> None:

@@ -11,7 +11,8 @@ Three kinds of input are logged: engine events, policy swaps (the TOML text) and
 (``advance``). On start the log is applied again with the decisions thrown away: their effects
 are already in the database, committed with the log entries that caused them. To keep a restart
 short on a busy day, the engine is also pickled to a file beside the database every
-``SNAPSHOT_EVERY`` inputs (by a forked child, so the loop does not wait) and at a clean stop; a
+``SNAPSHOT_EVERY`` inputs, or ``SNAPSHOT_QUIET`` inputs once a minute has passed (by a forked
+child, so the loop does not wait) and at a clean stop; a
 start loads the newest snapshot the committed log reaches and applies only the log after it. A
 snapshot written by other engine code (its fingerprint differs) or that cannot be read is skipped,
 and the older one, or the log from the beginning, is applied: slower, never wrong. Once two
@@ -44,6 +45,14 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVERY = 10_000
 """Engine inputs between snapshots: a kill -9 then costs at most this many inputs to replay (about
 1 s at 100,000 buyers; 50,000 took 5.5 s). A periodic snapshot costs the loop one fork."""
+SNAPSHOT_QUIET = 1_000
+SNAPSHOT_AFTER = 60.0
+"""A shop with fewer inputs snapshots too: once ``SNAPSHOT_QUIET`` inputs came after its last
+snapshot and that one is ``SNAPSHOT_AFTER`` seconds (engine time) old. So the log a takeover or
+a restart replays is at most about a minute of inputs or 1,000, whichever is more (up to
+``SNAPSHOT_EVERY``), not everything since the shop's first input (issue 15: a standby rebuilds
+every shop of a dead owner one after another; a small shop's replay costs some 55-90 us an input
+on the loaded 2-core machine, so 20 shops 10,000 inputs behind would be 11 s of rebuilds)."""
 SNAPSHOTS_KEPT = 2
 LOG_KEPT = 200_000
 """Engine inputs kept in the log before the oldest kept snapshot (older ones are pruned).
@@ -98,6 +107,7 @@ class EngineDriver:
         self._last_seq = 0  # engine_log seq of the last logged input
         self._pruned = 0  # engine_log inputs up to this seq have been deleted
         self._since_snapshot = 0
+        self._snapshot_at = 0.0  # engine time of the last snapshot (or of the rebuild)
         self.journal = Journal()  # a failed request rebuilds the engine (``reload``)
 
     def now(self) -> float:
@@ -147,10 +157,12 @@ class EngineDriver:
                     self.engine.set_policy(self.policy, self._last)
                 count += 1
             self._since_snapshot = count
+            self._snapshot_at = self._last
             log.info("routing state rebuilt from %s and %d logged inputs",
                      f"the snapshot after input {upto}" if upto else "the start", count)
         else:
             start = self.now()
+            self._snapshot_at = start
             self.store.set_meta("engine_start", repr(start))
             self.engine = Engine(policy, start=start)
             self.policy, self.policy_text = policy, policy_text
@@ -164,7 +176,8 @@ class EngineDriver:
         cursor = self.store.execute("INSERT INTO engine_log (at, kind, body) VALUES (?, ?, ?)", (at, kind, body))
         self._last_seq = int(cursor.lastrowid or 0)
         self._since_snapshot += 1
-        if self._since_snapshot >= SNAPSHOT_EVERY:
+        if self._since_snapshot >= SNAPSHOT_EVERY or (
+                self._since_snapshot >= SNAPSHOT_QUIET and at - self._snapshot_at >= SNAPSHOT_AFTER):
             self.snapshot(background=True)
 
     # -- snapshots ------------------------------------------------------------------------------
@@ -183,7 +196,7 @@ class EngineDriver:
             log.info("routing state: %d buyers outside every window dropped before the snapshot", dropped)
         payload = (engine_fingerprint(self.engine), self.policy_text, self._last, self.engine)
         path = self.snapshot_dir / f"engine-{self._last_seq:012d}.pickle"
-        self._since_snapshot = 0
+        self._since_snapshot, self._snapshot_at = 0, self._last
         if background and hasattr(os, "fork") and self._child is None:
             try:
                 loop = asyncio.get_running_loop()

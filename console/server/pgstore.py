@@ -45,6 +45,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -95,6 +96,11 @@ SNAPSHOTS_PG = """CREATE TABLE IF NOT EXISTS snapshots (
     upto BIGINT PRIMARY KEY,
     body BYTEA NOT NULL
 )"""
+# Which server made each routing decision (issue 15): the loop's connection, the one holding the
+# shop's lock, names its process in ``fenliu.owner`` (``PgStore._take_lock``) and every decision row
+# it inserts carries it. Two processes routing for one shop would show as two owners interleaved
+# in ``decisions.id`` order (bench/failover.py counts them); commands open the shop without it (NULL).
+OWNER_PG = """ALTER TABLE decisions ADD COLUMN IF NOT EXISTS owner TEXT DEFAULT current_setting('fenliu.owner', true)"""
 
 # Images live in the database (images.py ``DatabaseImageStore``): a standby on another machine
 # serves them. They are compressed already (JPEG, PNG): EXTERNAL keeps them out of line and
@@ -516,21 +522,49 @@ def shop_names(url: str) -> list[str]:
     return sorted(names, key=lambda name: (name != "default", name))
 
 
-def held_shops(url: str, names: Iterable[str]) -> set[str]:
-    """Which of ``names`` some process holds the lock of now (one query on ``pg_locks``): a
-    standby tries to open only the others, not a connection per shop at every try."""
+@lru_cache(maxsize=1)
+def schema_digest() -> str:
+    """The statements that make a shop's schema, hashed: what ``PgStore._migrate`` compares."""
+    statements = [schema_statement(sql) for sql in _SCHEMA] + [*SEARCH_INDEX_PG, SNAPSHOTS_PG, *IMAGES_PG,
+                                                               *AGGREGATES_PG, OWNER_PG, OWNERS_PG]
+    return hashlib.sha256("\n;\n".join([str(SCHEMA_VERSION), *statements]).encode()).hexdigest()
+
+
+class LockWatch:
+    """A standby's look at which shops are held (one kept connection, one ``pg_locks`` query a
+    try): cheap enough to ask every ``STANDBY_POLL`` (app.py). Used from a worker thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def held(self, names: Iterable[str]) -> set[str]:
+        """Which of ``names`` some process holds the lock of now (one query on ``pg_locks``): the
+        standby opens only the others, not a connection per shop at every try."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = connect(self.url, None)
+        try:
+            return _held(self._conn, names)
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"PostgreSQL at {redact(self.url)}: cannot read the shops' locks: "
+                             f"{str(exc).strip()}") from None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+            self._conn = None
+
+
+def _held(conn: psycopg.Connection[Any], names: Iterable[str]) -> set[str]:
     keys = {shop_lock_key(name): name for name in names}
     if not keys:
         return set()
-    conn = connect(url, None)
-    try:
-        rows = conn.execute(
-            "SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks"
-            " WHERE locktype = 'advisory' AND granted AND objsubid = 1").fetchall()
-    except psycopg.Error as exc:
-        raise StoreError(f"PostgreSQL at {redact(url)}: cannot read the shops' locks: {str(exc).strip()}") from None
-    finally:
-        conn.close()
+    rows = conn.execute("SELECT (classid::bigint << 32) | objid::bigint FROM pg_locks"
+                        " WHERE locktype = 'advisory' AND granted AND objsubid = 1").fetchall()
     held = set()
     for (value,) in rows:
         signed = value - (1 << 64) if value >= (1 << 63) else value
@@ -758,6 +792,7 @@ class PgStore(Store):
         self.db.before_close = self._release_lock  # type: ignore[attr-defined]
         self._owner = False
         self.backend = raw.info.backend_pid  # the PostgreSQL backend holding the shop's lock (owner_of)
+        self.owner: str | None = None  # ``fenliu.owner`` once the lock is taken (``_take_lock``)
         try:
             # COMMIT does not wait for the WAL flush; when durable, _FlushThread waits for it
             # before anything is acknowledged (see the module's text)
@@ -799,11 +834,25 @@ class PgStore(Store):
                 " AND ((l.classid::bigint << 32) | l.objid::bigint) = (%s::bigint & x'ffffffffffffffff'::bigint)",
                 (key,)).fetchone()
             raise ShopOwned(self.shop, holder[0] if holder else None)
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"  # this process, this time
+        raw.execute("SELECT set_config('fenliu.owner', %s, false)", (self.owner,))
 
     # -- schema -----------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Make the shop's schema (or check it). A schema that the same statements already made
+        (its digest in ``meta``, written in the transaction that ran them) is left as it is: one
+        query instead of some forty DDL statements under the database-wide ``EXTENSION_LOCK``,
+        which every takeover of every shop would otherwise queue on (issue 15)."""
         raw = self.db.raw  # type: ignore[attr-defined]
+        digest = schema_digest()
+        try:
+            row = raw.execute("SELECT (SELECT version FROM schema_version),"
+                              " (SELECT value FROM meta WHERE key = 'pg_schema')").fetchone()
+        except psycopg.errors.UndefinedTable:  # a new shop (autocommit: nothing left aborted)
+            row = None
+        if row is not None and row[0] == SCHEMA_VERSION and row[1] == digest:
+            return
         with raw.transaction():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (EXTENSION_LOCK,))
             raw.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
@@ -827,8 +876,11 @@ class PgStore(Store):
                 raw.execute(statement)
             for statement in AGGREGATES_PG:
                 raw.execute(statement)
+            raw.execute(OWNER_PG)
             if version is None:
                 raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
+            raw.execute("INSERT INTO meta (key, value) VALUES ('pg_schema', %s)"
+                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (digest,))
 
     # -- the connection's hooks ---------------------------------------------------------------
 

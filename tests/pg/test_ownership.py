@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -23,7 +24,7 @@ from console.routing.policy import load_policy_toml
 from console.server.app import ensure_demo_accounts
 from console.server.pgstore import PgStore, shop_lock_key
 from console.server.store import StoreFailed
-from tests.server.helpers import PASSWORD, POLICY, Client, run, write_policy
+from tests.server.helpers import PASSWORD, POLICY, Client, run, wait_for, write_policy
 from tests.server.test_reception import buyer
 
 LISTENING = re.compile(rb"listening on (ws://\S+)")
@@ -255,5 +256,68 @@ def test_a_standby_takes_over_a_killed_owner_on_its_port_with_nothing_lost(pg_ur
                 if process is not None and process.returncode is None:
                     process.kill()
                     await process.wait()
+
+    run(scenario())
+
+
+def test_a_standby_serves_each_shop_it_takes_without_waiting_for_the_others(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: the owner of three shops dies; the standby serves each shop as soon as that one is
+    rebuilt. One shop's store is held up opening (its thread waits): the other two are served
+    meanwhile, and it is served once it opens."""
+    import threading
+
+    from console.protocol.messages import BuyerHello, Ok
+    from console.server.app import Server, ServerConfig
+
+    shops = ["inc_a", "inc_b", "inc_c"]
+    policy_file = write_policy(tmp_path)
+    for shop in shops:
+        _seed(pg_url, shop, tmp_path)
+    owner = [PgStore(pg_url, shop=shop, local_dir=tmp_path / "owner") for shop in shops]  # the owner's locks
+    gate, holding = threading.Event(), threading.Event()
+    real = Server._open_store
+
+    def slow_open(self: Server, deployment: Any, name: str) -> Any:
+        if name == "inc_c" and holding.is_set():
+            gate.wait(30)
+        return real(self, deployment, name)
+
+    monkeypatch.setattr(Server, "_open_store", slow_open)
+
+    async def served(server: Server, shop: str) -> bool:
+        client = await Client.buyer(server)
+        try:
+            return isinstance(await client.request(BuyerHello(buyer="b1", name="b1", shop=shop)), Ok)
+        finally:
+            await client.close()
+
+    async def scenario() -> None:
+        server = Server(ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=policy_file, store=pg_url,
+                                     shops=tuple(shops), standby=True))
+        starting = asyncio.ensure_future(server.start())
+        try:
+            await asyncio.sleep(0.3)
+            assert not starting.done()  # every shop held: standing by
+            owner[0].close()  # the first shop frees: taken, and the server listens
+            await asyncio.wait_for(starting, 30)
+            assert list(server.hosts) == ["inc_a"] and await served(server, "inc_a")
+            holding.set()
+            owner[2].close()  # the owner dies with the other two (c first: it is held up opening)
+            owner[1].close()
+            await wait_for(lambda: "inc_b" in server.hosts)
+            assert "inc_b" in server.hosts and "inc_c" not in server.hosts
+            assert await served(server, "inc_b")
+            assert not await served(server, "inc_c")  # not_found while its store opens
+            gate.set()
+            await wait_for(lambda: "inc_c" in server.hosts)
+            assert await served(server, "inc_c")
+        finally:
+            gate.set()
+            if not starting.done():
+                starting.cancel()
+            await server.stop()
+            for store in owner:
+                store.close()
 
     run(scenario())

@@ -211,3 +211,66 @@ def test_the_owner_gives_keys_from_the_sequence_without_waiting(pg_url: str, tmp
 
     keys = run(scenario())
     assert keys == sorted(set(keys))
+def test_a_made_schema_is_checked_in_one_query_and_remade_when_its_statements_change(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: a takeover opens every shop of the dead owner; a schema the same statements made is
+    not made again (no DDL, no database-wide lock), but one made by other statements is."""
+    PgStore(pg_url, shop="ddl", local_dir=tmp_path).close()  # made
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT value FROM shop_ddl.meta WHERE key = 'pg_schema'").fetchone() \
+            == (pgstore.schema_digest(),)
+        conn.execute("ALTER TABLE shop_ddl.decisions DROP COLUMN owner")  # what older statements made
+    ran: list[str] = []
+    real = psycopg.Connection.execute
+
+    def counted(self: psycopg.Connection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        ran.append(str(query))
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", counted)
+    PgStore(pg_url, shop="ddl", local_dir=tmp_path).close()  # same digest: checked only
+    assert not any("CREATE" in q or "ALTER" in q for q in ran), ran
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE shop_ddl.meta SET value = 'other statements' WHERE key = 'pg_schema'")
+    ran.clear()
+    PgStore(pg_url, shop="ddl", local_dir=tmp_path).close()  # another digest: made again
+    assert any("ALTER TABLE decisions ADD COLUMN IF NOT EXISTS owner" in q for q in ran)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'shop_ddl'"
+                            " AND table_name = 'decisions' AND column_name = 'owner'").fetchone() == (1,)
+
+
+def test_each_decision_names_the_process_that_held_the_shop(pg_url: str, tmp_path: Path) -> None:
+    """The owner's connection writes ``fenliu.owner`` into every decision row (the failover bench
+    compares them); a store opened without the lock (a command) names none."""
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="owners", local_dir=tmp_path)
+        try:
+            assert store.owner is not None and str(__import__("os").getpid()) in store.owner
+            store.execute("INSERT INTO decisions (buyer, event, target, why, rule, at) VALUES (?, ?, ?, ?, ?, ?)",
+                          ("b1", "arrive", "a1", "least_load", "R8.2", 1.0))
+            await store.committed()
+            first = store.owner
+        finally:
+            store.close()
+        store = PgStore(pg_url, shop="owners", local_dir=tmp_path)
+        try:
+            assert store.owner != first  # a new incarnation is another owner, even in the same process
+            store.execute("INSERT INTO decisions (buyer, event, target, why, rule, at) VALUES (?, ?, ?, ?, ?, ?)",
+                          ("b1", "arrive", "a1", "least_load", "R8.2", 2.0))
+            await store.committed()
+            second = store.owner
+        finally:
+            store.close()
+        tool = PgStore(pg_url, shop="owners", own=False, local_dir=tmp_path)
+        try:
+            tool.execute("INSERT INTO decisions (buyer, event, target, why, rule, at) VALUES (?, ?, ?, ?, ?, ?)",
+                         ("b1", "arrive", "a1", "least_load", "R8.2", 3.0))
+            tool.flush()
+        finally:
+            tool.close()
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT owner FROM shop_owners.decisions ORDER BY id").fetchall()
+        assert rows == [(first,), (second,), (None,)]
+
+    run(scenario())

@@ -154,6 +154,28 @@ def test_a_clean_stop_leaves_nothing_to_replay(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("after", [30.0, 1e9])
+def test_a_quiet_shop_snapshots_after_a_while_so_its_tail_stays_short(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: float) -> None:
+    """Issue 15: far from SNAPSHOT_EVERY inputs, a shop still snapshots once SNAPSHOT_QUIET inputs
+    came and SNAPSHOT_AFTER seconds passed (the clock here moves 1 s a call): a takeover replays a
+    tail, not the whole log. With SNAPSHOT_AFTER out of reach it does not (the rule is the time)."""
+    monkeypatch.setattr(driver_module, "SNAPSHOT_QUIET", 5)
+    monkeypatch.setattr(driver_module, "SNAPSHOT_AFTER", after)
+    store, driver = start(tmp_path, Clock())
+    busy_day(driver)  # some 40 inputs over some 40 s
+    logged = driver._last_seq
+    store.close()  # no clean-stop snapshot: a kill -9
+    store, again = start(tmp_path, Clock())
+    try:
+        if after < 1e9:
+            assert snapshot_ids(tmp_path) and again._since_snapshot < 30 < logged
+        else:
+            assert not snapshot_ids(tmp_path) and again._since_snapshot + 1 == logged  # all but the first policy
+    finally:
+        store.close()
+
+
 def test_a_snapshot_beyond_the_committed_log_is_not_used(tmp_path: Path) -> None:
     """A forked child may finish a snapshot whose batch then never commits (a kill in between)."""
     store, driver = start(tmp_path, Clock())
