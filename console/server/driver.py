@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 SNAPSHOT_EVERY = 10_000
 """Engine inputs between snapshots: a kill -9 then costs at most this many inputs to replay (about
 1 s at 100,000 buyers; 50,000 took 5.5 s). A periodic snapshot costs the loop one fork."""
+BACKGROUND_NICE = 19
+"""The niceness a snapshot's child takes (the lowest priority): it yields the CPU to the loop."""
 SNAPSHOTS_KEPT = 2
 LOG_KEPT = 200_000
 """Engine inputs kept in the log before the oldest kept snapshot (older ones are pruned).
@@ -220,6 +222,10 @@ class EngineDriver:
         if pid == 0:  # the child: write and leave without running anything of the parent's
             code = 1
             try:
+                # Background work: the lowest priority, so the pickling (a second or more of CPU
+                # at a peak) never takes a core from the loop that serves (issue 9: at 600
+                # messages/s the child shared the server's core and held p99 over a second).
+                os.nice(BACKGROUND_NICE)
                 self._write(path, payload)
                 code = 0
             finally:

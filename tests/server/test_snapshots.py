@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -189,6 +190,28 @@ def test_a_background_snapshot_is_written_by_a_child_process(tmp_path: Path, eve
     store, again = start(tmp_path, Clock())
     assert again._since_snapshot == 0
     store.close()
+
+
+def test_a_background_snapshot_child_runs_at_the_lowest_priority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child pickling the engine must not take the serving loop's core (issue 9)."""
+    import asyncio
+
+    seen = tmp_path / "niceness"
+
+    def write(path: Path, payload: tuple[object, ...]) -> None:  # runs in the child
+        seen.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+
+    async def scenario() -> None:
+        store, driver = start(tmp_path, Clock())
+        busy_day(driver)
+        monkeypatch.setattr(driver, "_write", write)
+        driver.snapshot(background=True)
+        assert driver._child is not None
+        await driver._child
+        store.close()
+
+    asyncio.run(scenario())
+    assert int(seen.read_text()) == 19 > os.getpriority(os.PRIO_PROCESS, 0)
 
 
 @pytest.fixture
