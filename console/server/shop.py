@@ -611,14 +611,14 @@ class Shop:
         and the journal undone, so an error reply means nothing changed; the requests sharing the
         batch keep theirs. Sequence numbers given out are taken back (no holes)."""
         self.journal.begin()
-        self.store.execute("SAVEPOINT request")
+        self.store.savepoint("request")
         try:
             yield
         except BaseException:
             self._undo()
             raise
         else:
-            self.store.execute("RELEASE request")
+            self.store.release("request")
             self.journal.commit()
         finally:
             self._bot_turns.clear()  # a failed request leaves no turn behind
@@ -638,8 +638,7 @@ class Shop:
 
     def _undo(self) -> None:
         if self.store.db.in_transaction:
-            self.store.execute("ROLLBACK TO request")
-            self.store.execute("RELEASE request")
+            self.store.rollback_to("request")
             self.journal.rollback()
             self.reschedule()
         else:  # SQLite gave up the whole batch (a full disk, an I/O error): so does the memory
