@@ -55,6 +55,10 @@ back to the older one and the log after it; ``LOG_KEPT`` more are kept as a marg
 a busy shop is a few hundred thousand inputs)."""
 
 
+_LOG_INPUT = "INSERT INTO engine_log (seq, at, kind, body) VALUES (?, ?, ?, ?)"
+"""Numbered here (``_last_seq`` + 1: the log's highest number, as a start or a reload read it)."""
+
+
 def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as out:
@@ -163,8 +167,15 @@ class EngineDriver:
     # -- inputs -------------------------------------------------------------------------------
 
     def _append(self, at: float, kind: str, body: str | bytes) -> None:
-        cursor = self.store.execute("INSERT INTO engine_log (at, kind, body) VALUES (?, ?, ?)", (at, kind, body))
-        self._last_seq = int(cursor.lastrowid or 0)
+        """Log an input under the next number. Inputs and timer firings are appended to the batch
+        (written by one statement at its commit, ``Store.append``: two a message, issue 9); a policy
+        is written at once, as ``policy_log`` reads it back in the same request."""
+        seq = self._last_seq + 1
+        if kind == "policy":
+            self.store.execute(_LOG_INPUT, (seq, at, kind, body))
+        else:
+            self.store.append(_LOG_INPUT, (seq, at, kind, body))
+        self._last_seq = seq
         self._since_snapshot += 1
         if self._since_snapshot >= SNAPSHOT_EVERY:
             self.snapshot(background=True)

@@ -835,10 +835,17 @@ class Store:
             self._marks.pop()
 
     def rollback_to(self, name: str) -> None:
-        """Undo what was written since the savepoint (its appends too) and close it."""
+        """Undo what was written since the savepoint (its appends too) and close it. What the
+        batch's earlier requests appended is written now, where a rebuild from the database (the
+        engine's ``reload``) reads it."""
         del self._appends[self._marks.pop() if self._marks else 0:]
         self.execute(f"ROLLBACK TO {name}")
         self.execute(f"RELEASE {name}")
+        try:
+            self._write_appends()
+        except self.errors as exc:
+            self._check(exc)
+            raise
 
     def _write_appends(self) -> None:
         appends, self._appends = self._appends, []

@@ -25,12 +25,13 @@ def test_appends_are_written_at_the_commit_and_a_savepoint_takes_its_own_back(tm
         store.savepoint("request")  # a request that stands
         store.append(INSERT, ("a1", 2, b"two"))
         store.release("request")
+        assert seqs(store) == []  # not written before the commit
         store.savepoint("request")  # a request that fails: its rows and its append go
         store.execute("INSERT INTO meta (key, value) VALUES ('failed', 'x')")
         store.append(INSERT, ("a1", 3, b"three"))
         store.rollback_to("request")
+        assert seqs(store) == [1, 2]  # the batch's earlier appends, written for a rebuild to read
         store.append(INSERT, ("a1", 3, b"three again"))
-        assert seqs(store) == []  # not written before the commit
         await store.committed()
         assert seqs(store) == [1, 2, 3]
         assert bytes(store.one("SELECT body FROM agent_events WHERE agent = 'a1' AND seq = 3")[0]) == b"three again"

@@ -335,3 +335,25 @@ def test_a_refused_input_loses_no_timer_that_fell_due_before_it(tmp_path: Path) 
     assert {b: again.engine.session(b) is not None for b in again.engine.buyers} == after
     assert again.engine.next_wake() == driver.engine.next_wake()
     store.close()
+
+
+def test_a_failed_request_reloads_the_engine_with_the_inputs_of_the_batch_before_it(tmp_path: Path) -> None:
+    """Inputs are appended to the batch (written at its commit): a request that fails in the same
+    batch rebuilds the engine from the database, which must then hold the earlier requests' inputs."""
+    store, driver = start(tmp_path, Clock())
+    driver.apply(SetStatus(agent="a1", status=Status.ONLINE))
+    store.flush()
+    driver.apply(Arrive(buyer="kept"))  # an earlier request of the batch: stands, not committed yet
+    store.savepoint("request")  # the failing request (Shop.atomic)
+    driver.journal.begin()
+    driver.apply(Arrive(buyer="undone"))
+    store.rollback_to("request")
+    driver.journal.rollback()  # reload: the engine as the database has it now
+    assert driver.engine is not None
+    assert driver.engine.session("kept") is not None and driver.engine.session("undone") is None
+    store.flush()
+    store.close()
+    store, again = start(tmp_path, Clock())  # and the log says the same after a restart
+    assert again.engine is not None and again.engine.session("kept") is not None
+    assert again.engine.session("undone") is None
+    store.close()
