@@ -53,6 +53,8 @@ a restart replays is at most about a minute of inputs or 1,000, whichever is mor
 ``SNAPSHOT_EVERY``), not everything since the shop's first input (issue 15: a standby rebuilds
 every shop of a dead owner one after another; a small shop's replay costs some 55-90 us an input
 on the loaded 2-core machine, so 20 shops 10,000 inputs behind would be 11 s of rebuilds)."""
+BACKGROUND_NICE = 19
+"""The niceness a snapshot's child takes (the lowest priority): it yields the CPU to the loop."""
 SNAPSHOTS_KEPT = 2
 LOG_KEPT = 200_000
 """Engine inputs kept in the log before the oldest kept snapshot (older ones are pruned).
@@ -60,6 +62,10 @@ LOG_KEPT = 200_000
 Pruning deletes only inputs that both kept snapshots cover, so a damaged newest snapshot falls
 back to the older one and the log after it; ``LOG_KEPT`` more are kept as a margin (a day of
 a busy shop is a few hundred thousand inputs)."""
+
+
+_LOG_INPUT = "INSERT INTO engine_log (seq, at, kind, body) VALUES (?, ?, ?, ?)"
+"""Numbered here (``_last_seq`` + 1: the log's highest number, as a start or a reload read it)."""
 
 
 def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
@@ -173,8 +179,15 @@ class EngineDriver:
     # -- inputs -------------------------------------------------------------------------------
 
     def _append(self, at: float, kind: str, body: str | bytes) -> None:
-        cursor = self.store.execute("INSERT INTO engine_log (at, kind, body) VALUES (?, ?, ?)", (at, kind, body))
-        self._last_seq = int(cursor.lastrowid or 0)
+        """Log an input under the next number. Inputs and timer firings are appended to the batch
+        (written by one statement at its commit, ``Store.append``: two a message, issue 9); a policy
+        is written at once, as ``policy_log`` reads it back in the same request."""
+        seq = self._last_seq + 1
+        if kind == "policy":
+            self.store.execute(_LOG_INPUT, (seq, at, kind, body))
+        else:
+            self.store.append(_LOG_INPUT, (seq, at, kind, body))
+        self._last_seq = seq
         self._since_snapshot += 1
         if self._since_snapshot >= SNAPSHOT_EVERY or (
                 self._since_snapshot >= SNAPSHOT_QUIET and at - self._snapshot_at >= SNAPSHOT_AFTER):
@@ -233,6 +246,10 @@ class EngineDriver:
         if pid == 0:  # the child: write and leave without running anything of the parent's
             code = 1
             try:
+                # Background work: the lowest priority, so the pickling (a second or more of CPU
+                # at a peak) never takes a core from the loop that serves (issue 9: at 600
+                # messages/s the child shared the server's core and held p99 over a second).
+                os.nice(BACKGROUND_NICE)
                 self._write(path, payload)
                 code = 0
             finally:

@@ -108,7 +108,7 @@ class Hub:
         entry.seq += 1
         seq = entry.seq
         body = encode(cast(AnyMessage, make(seq)))
-        self.store.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)", (agent, seq, body))
+        self.store.append("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)", (agent, seq, body))
         self.journal.on_success(lambda: self.store.after_commit(lambda: self._deliver(entry, seq, body)))
         self._trim_counter += 1
         if self._trim_counter >= 2000:

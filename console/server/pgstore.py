@@ -783,6 +783,8 @@ class PgStore(Store):
         self._queue = deque()
         self._syncer = None
         self._commit_after_sync = False
+        self._appends = []
+        self._marks = []
         self.failure = None
         self._on_failure = []
         self._probe: asyncio.TimerHandle | None = None

@@ -828,12 +828,12 @@ class Shop:
         and the journal undone, so an error reply means nothing changed; the requests sharing the
         batch keep theirs. Sequence numbers given out are taken back (no holes)."""
         self.journal.begin()
-        self.store.execute("SAVEPOINT request")
+        self.store.savepoint("request")
         try:
             yield
             # inside the try: on PostgreSQL the request's writes are answered here (pgstore.py's
             # pipeline), so an error of one of them is still this request's, undone as any other
-            self.store.execute("RELEASE request")
+            self.store.release("request")
         except BaseException:
             self._undo()
             raise
@@ -857,8 +857,7 @@ class Shop:
 
     def _undo(self) -> None:
         if self.store.db.in_transaction:
-            self.store.execute("ROLLBACK TO request")
-            self.store.execute("RELEASE request")
+            self.store.rollback_to("request")
             self.journal.rollback()
             self.reschedule()
         else:  # SQLite gave up the whole batch (a full disk, an I/O error): so does the memory

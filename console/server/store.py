@@ -654,6 +654,8 @@ class Store:
         self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None]]] = deque()
         self._syncer: _WalSyncer | None = None
         self._commit_after_sync = False  # a batch waits for the fsync in flight (flush)
+        self._appends: list[tuple[str, Sequence[Any]]] = []  # rows written at the commit (append)
+        self._marks: list[int] = []  # len(_appends) at each open savepoint
         self.failure: BaseException | None = None
         self._on_failure: list[Callable[[BaseException], None]] = []
         try:
@@ -812,6 +814,48 @@ class Store:
             self._check(exc)
             raise
 
+    def append(self, sql: str, row: Sequence[Any]) -> None:
+        """Add one INSERT to the batch, written at its commit by one ``executemany`` per statement.
+
+        For append-only rows that nothing reads back before they are committed (each agent's event
+        log: ``Hub.attach`` reads only committed numbers): a statement per batch instead of one
+        per row (issue 9). A savepoint's rollback takes its appends back; a failure drops them."""
+        self._begin()
+        self._appends.append((sql, row))
+
+    def savepoint(self, name: str) -> None:
+        """Open a savepoint in the batch (a request's writes, ``Shop.atomic``)."""
+        self.execute(f"SAVEPOINT {name}")
+        self._marks.append(len(self._appends))
+
+    def release(self, name: str) -> None:
+        """Keep what was written since the savepoint, as part of the batch."""
+        self.execute(f"RELEASE {name}")
+        if self._marks:
+            self._marks.pop()
+
+    def rollback_to(self, name: str) -> None:
+        """Undo what was written since the savepoint (its appends too) and close it. What the
+        batch's earlier requests appended is written now, where a rebuild from the database (the
+        engine's ``reload``) reads it."""
+        del self._appends[self._marks.pop() if self._marks else 0:]
+        self.execute(f"ROLLBACK TO {name}")
+        self.execute(f"RELEASE {name}")
+        try:
+            self._write_appends()
+        except self.errors as exc:
+            self._check(exc)
+            raise
+
+    def _write_appends(self) -> None:
+        appends, self._appends = self._appends, []
+        self._marks.clear()
+        groups: dict[str, list[Sequence[Any]]] = {}
+        for sql, row in appends:
+            groups.setdefault(sql, []).append(row)
+        for sql, rows in groups.items():
+            self.db.executemany(sql, rows)
+
     def _check(self, exc: BaseException) -> None:
         """A full disk or an I/O error mid-batch: the batch cannot commit (constraint errors can)."""
         if self._fatal(exc):
@@ -889,6 +933,7 @@ class Store:
         self._commit_after_sync = False
         if self._in_tx:
             try:
+                self._write_appends()
                 self._index_new_messages()  # the batch's messages join the search index in one statement
                 self.db.execute("COMMIT")
             except self.errors as exc:
@@ -950,6 +995,7 @@ class Store:
             return
         self.failure = error
         log.critical("the database %s cannot be written (%s): nothing more is acknowledged", self.path, error)
+        self._appends, self._marks = [], []
         if self._in_tx:
             try:
                 self.db.execute("ROLLBACK")
@@ -996,6 +1042,7 @@ class Store:
     def abandon(self) -> None:
         """Roll back what is pending and close, committing nothing (a start that found damage)."""
         try:
+            self._appends, self._marks = [], []
             if self._in_tx:
                 try:
                     self.db.execute("ROLLBACK")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -213,6 +214,28 @@ def test_a_background_snapshot_is_written_by_a_child_process(tmp_path: Path, eve
     store.close()
 
 
+def test_a_background_snapshot_child_runs_at_the_lowest_priority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child pickling the engine must not take the serving loop's core (issue 9)."""
+    import asyncio
+
+    seen = tmp_path / "niceness"
+
+    def write(path: Path, payload: tuple[object, ...]) -> None:  # runs in the child
+        seen.write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+
+    async def scenario() -> None:
+        store, driver = start(tmp_path, Clock())
+        busy_day(driver)
+        monkeypatch.setattr(driver, "_write", write)
+        driver.snapshot(background=True)
+        assert driver._child is not None
+        await driver._child
+        store.close()
+
+    asyncio.run(scenario())
+    assert int(seen.read_text()) == 19 > os.getpriority(os.PRIO_PROCESS, 0)
+
+
 @pytest.fixture
 def prune_early(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(driver_module, "SNAPSHOT_EVERY", 7)
@@ -333,4 +356,26 @@ def test_a_refused_input_loses_no_timer_that_fell_due_before_it(tmp_path: Path) 
     assert again.engine is not None
     assert {b: again.engine.session(b) is not None for b in again.engine.buyers} == after
     assert again.engine.next_wake() == driver.engine.next_wake()
+    store.close()
+
+
+def test_a_failed_request_reloads_the_engine_with_the_inputs_of_the_batch_before_it(tmp_path: Path) -> None:
+    """Inputs are appended to the batch (written at its commit): a request that fails in the same
+    batch rebuilds the engine from the database, which must then hold the earlier requests' inputs."""
+    store, driver = start(tmp_path, Clock())
+    driver.apply(SetStatus(agent="a1", status=Status.ONLINE))
+    store.flush()
+    driver.apply(Arrive(buyer="kept"))  # an earlier request of the batch: stands, not committed yet
+    store.savepoint("request")  # the failing request (Shop.atomic)
+    driver.journal.begin()
+    driver.apply(Arrive(buyer="undone"))
+    store.rollback_to("request")
+    driver.journal.rollback()  # reload: the engine as the database has it now
+    assert driver.engine is not None
+    assert driver.engine.session("kept") is not None and driver.engine.session("undone") is None
+    store.flush()
+    store.close()
+    store, again = start(tmp_path, Clock())  # and the log says the same after a restart
+    assert again.engine is not None and again.engine.session("kept") is not None
+    assert again.engine.session("undone") is None
     store.close()
