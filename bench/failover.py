@@ -536,20 +536,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    cluster = None
-    with tempfile.TemporaryDirectory(prefix="fenliu-failover-") as tmp:
-        if args.store == "local":
-            from tests import postgres
+    from tests import postgres
 
-            cluster = postgres.start(fsync=True)
-            url = cluster.url
-        else:
-            url = args.store
-        try:
-            result = asyncio.run(bench(args, url, Path(tmp)))
-        finally:
-            if cluster is not None:
-                cluster.stop()
+    with tempfile.TemporaryDirectory(prefix="fenliu-failover-") as tmp, postgres.database(args.store) as url:
+        result = asyncio.run(bench(args, url, Path(tmp)))
     if not args.json:
         print(f"{result['kills']} kills of the owner of a random shop ({args.shops} shops, 2 servers)")
     print(json.dumps(result), flush=True)

@@ -127,20 +127,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    cluster = None
-    with tempfile.TemporaryDirectory(prefix="fenliu-moved-") as tmp:
-        if args.store == "local":
-            from tests import postgres
+    from tests import postgres
 
-            cluster = postgres.start(fsync=True)
-            url = cluster.url
-        else:
-            url = args.store
-        try:
-            result = asyncio.run(bench(args, url, Path(tmp)))
-        finally:
-            if cluster is not None:
-                cluster.stop()
+    with tempfile.TemporaryDirectory(prefix="fenliu-moved-") as tmp, postgres.database(args.store) as url:
+        result = asyncio.run(bench(args, url, Path(tmp)))
     if not args.json:
         print(f"gateway hello, p50 / p99: given the owner {result['hello_direct_p50_ms']} / "
               f"{result['hello_direct_p99_ms']} ms; given the other process (moved) {result['hello_moved_p50_ms']} / "

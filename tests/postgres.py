@@ -13,12 +13,14 @@ check of durability is the store's own protocol (pgstore.py), which runs the sam
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,3 +131,17 @@ def start(*, fsync: bool = False) -> Cluster:
     cluster = Cluster(folder, bindir, user)
     cluster.start(fsync=fsync)
     return cluster
+
+
+@contextlib.contextmanager
+def database(store: str) -> Iterator[str]:
+    """A benchmark's ``--store``: a ``postgresql://`` URL as it is, or ``local``: a throwaway
+    cluster, durable as a deployment (fsync on), stopped and deleted when the block ends."""
+    if store != "local":
+        yield store
+        return
+    cluster = start(fsync=True)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
