@@ -356,9 +356,11 @@ class Connection:
     write's own answer is asked for (``_Pending``). Deferred: ``BEGIN``, ``SAVEPOINT`` and the
     writes inside a savepoint (a request, ``Shop.atomic``). So an error of a deferred write is
     raised at the latest by its request's ``RELEASE``, inside the request, whose savepoint is then
-    rolled back as before; a write outside any savepoint, ``COMMIT`` and ``ROLLBACK`` are answered
-    at once. Outside a request nothing is ever left pending (the idle probe and the commit find
-    the connection as before)."""
+    rolled back as before (or earlier, by any later statement of the request: psycopg reads the
+    answers already arrived whenever it sends, and PostgreSQL sends an error at once; the
+    connection leaves pipeline mode then too); a write outside any savepoint, ``COMMIT`` and
+    ``ROLLBACK`` are answered at once. Outside a request nothing is ever left pending (the idle
+    probe and the commit find the connection as before)."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
@@ -392,10 +394,15 @@ class Connection:
             pipeline.__exit__(None, None, None)
 
     def _discard(self) -> None:
-        """Before a ROLLBACK: read what is pending and drop its error (the rollback undoes it); a
-        lost connection is still raised."""
+        """Before a ROLLBACK, or after a statement sent in the pipeline raised: read what is
+        pending, leave pipeline mode and drop its error (the rollback undoes it, or it is the one
+        already raised); a lost connection is still raised. ``PipelineAborted`` only says that an
+        earlier error made PostgreSQL skip the statements after it: not a lost connection."""
         try:
             self.sync()
+        except psycopg.errors.PipelineAborted:
+            if self.raw.broken or self.raw.closed:
+                raise
         except psycopg.OperationalError:
             raise
         except psycopg.Error:
@@ -427,7 +434,14 @@ class Connection:
             if self._pipeline is None:
                 self._pipeline = self.raw.pipeline()
                 self._pipeline.__enter__()
-            cursor.execute(text, params)
+            try:
+                cursor.execute(text, params)
+            except psycopg.Error:
+                # psycopg reads the answers already arrived whenever it sends, and PostgreSQL sends
+                # an error at once: an earlier write's error can come out here, before the RELEASE.
+                # Raised once, here; the rest is read and the connection leaves pipeline mode.
+                self._discard()
+                raise
         else:
             self.round_trips += 1
             cursor.execute(text, params)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg import pq
 
 from console.protocol.codec import ProtocolError
 from console.server import pgstore
@@ -85,11 +87,12 @@ def test_a_request_inside_a_savepoint_can_fail_alone(pg_url: str, tmp_path: Path
         try:
             store.set_meta("kept", "1")
             store.execute("SAVEPOINT request")
-            # the write is sent in the pipeline: its error comes with the request's RELEASE
+            # the write is sent in the pipeline: its error comes at the latest with the request's
+            # RELEASE (or with the next statement, once its answer is in: the test below)
             store.execute("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
                           ("x", "nobody-role", "h", 0.0))
-            store.set_meta("lost", "1")
             with pytest.raises(psycopg.errors.CheckViolation):
+                store.set_meta("lost", "1")
                 store.execute("RELEASE request")
             store.execute("ROLLBACK TO request")
             store.execute("RELEASE request")
@@ -103,6 +106,69 @@ def test_a_request_inside_a_savepoint_can_fail_alone(pg_url: str, tmp_path: Path
             store.execute("RELEASE request")
             await store.committed()
             assert store.failure is None and store.get_meta("kept") == "1" and store.get_meta("lost") is None
+        finally:
+            store.close()
+
+    run(scenario())
+
+
+def test_a_write_error_read_by_a_later_statement_fails_its_request_alone(pg_url: str, tmp_path: Path) -> None:
+    """psycopg reads whatever answers have arrived each time it sends in the pipeline, and
+    PostgreSQL sends an error at once: a failed write's error can come out of any later statement
+    of its request, not only the RELEASE's sync. The sleep makes that happen every time (it is not
+    a timing check): the error is raised once, by that statement, the connection leaves pipeline
+    mode, and the request's ROLLBACK TO and the next requests work."""
+    bad = ("INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+           ("x", "nobody-role", "h", 0.0))
+
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="early_error", local_dir=tmp_path)
+        try:
+            store.set_meta("kept", "1")
+            db: Any = store.db
+            for later in ("a write", "RELEASE", "SAVEPOINT"):
+                store.execute("SAVEPOINT request")
+                store.execute(*bad)
+                time.sleep(0.2)  # the error's answer is in before the next statement is sent
+                with pytest.raises(psycopg.errors.CheckViolation):
+                    if later == "a write":
+                        store.set_meta("lost", "1")
+                    elif later == "SAVEPOINT":  # any statement of the request: a nested savepoint too
+                        store.execute("SAVEPOINT inner")
+                    store.execute("RELEASE request")
+                assert not db.pending and db.raw.pgconn.pipeline_status == pq.PipelineStatus.OFF
+                assert store.failure is None
+                store.execute("ROLLBACK TO request")
+                store.execute("RELEASE request")
+            store.execute("SAVEPOINT request")  # the next request
+            store.set_meta("after", "1")
+            store.execute("RELEASE request")
+            await store.committed()
+            assert store.failure is None and store.get_meta("kept") == "1" and store.get_meta("after") == "1"
+            assert store.get_meta("lost") is None
+        finally:
+            store.close()
+
+    run(scenario())
+
+
+def test_a_connection_lost_inside_a_request_still_stops_the_store(pg_url: str, tmp_path: Path) -> None:
+    """The same path with the connection cut (not a write's error): fatal, as before."""
+    async def scenario() -> None:
+        store = PgStore(pg_url, shop="lost_mid_request", local_dir=tmp_path)
+        try:
+            store.set_meta("kept", "1")
+            await store.committed()
+            db: Any = store.db
+            store.execute("SAVEPOINT request")
+            store.set_meta("lost", "1")
+            with psycopg.connect(pg_url, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (db.raw.info.backend_pid,))
+            time.sleep(0.2)
+            with pytest.raises(StoreFailed):
+                store.set_meta("lost", "2")
+                store.execute("RELEASE request")
+            assert store.failure is not None
         finally:
             store.close()
 
