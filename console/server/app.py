@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -397,6 +398,7 @@ class Server:
         listed = time.monotonic()
         refused: dict[str, tuple[float, str]] = {}  # shop -> (not before, why)
         known = set(names)  # the shops there were at the start (the others were added since)
+        taking: dict[str, asyncio.Task[None]] = {}  # shops being opened: the loop goes on looking meanwhile
         try:
             while self.failure is None and len(self.hosts) < cfg.max_shops:
                 now = time.monotonic()
@@ -404,7 +406,8 @@ class Server:
                     if not cfg.shops and now - listed >= SHOPS_POLL:
                         listed = now
                         names = await asyncio.to_thread(self._shop_names, deployment)
-                    free = [n for n in names if n not in self.hosts and refused.get(n, (0.0, ""))[0] <= now]
+                    free = [n for n in names if n not in self.hosts and n not in taking
+                            and refused.get(n, (0.0, ""))[0] <= now]
                     if watch is not None and free:
                         others = await asyncio.to_thread(watch.held, free)
                         free = [n for n in free if n not in others]
@@ -412,55 +415,63 @@ class Server:
                     log.warning("looking for shops to serve: %s", exc)
                     await asyncio.sleep(pause)
                     continue
-                if free:
-                    before = set(self.hosts)
-                    await self._take_free(deployment, free, doorway, held, refused, known)
-                    if cfg.store is not None:
-                        await self._record_owner(sorted(self.hosts.keys() - before))
-                if not free or watch is None:
-                    await asyncio.sleep(pause)
+                # each free shop opened in its own task: one slow to open holds up no other, not even
+                # those freed after it (--max-shops counts the ones being opened)
+                for name in free[:max(0, cfg.max_shops - len(self.hosts) - len(taking))]:
+                    task = asyncio.get_running_loop().create_task(
+                        self._take_free(deployment, name, doorway, held, refused, known), name=f"take {name}")
+                    taking[name] = task
+                    task.add_done_callback(partial(_taken, taking, name))
+                await asyncio.sleep(pause)
         finally:
+            for task in list(taking.values()):
+                task.cancel()
             if watch is not None:
                 await asyncio.shield(asyncio.to_thread(watch.close))
 
-    async def _take_free(self, deployment: Deployment, free: list[str], doorway: Doorway,
+    async def _take_free(self, deployment: Deployment, name: str, doorway: Doorway,
                          held: tuple[type[BaseException], ...], refused: dict[str, tuple[float, str]],
                          known: set[str]) -> None:
-        """Take the shops of ``free`` (their locks were free a moment ago), as many as ``--max-shops``
-        leaves room for: open their stores in threads, rebuild and serve each as its store opens."""
-        room = self.config.max_shops - len(self.hosts)
-        opening = {asyncio.ensure_future(asyncio.to_thread(self._open_store, deployment, name)): name
-                   for name in free[:room]}
+        """Take shop ``name`` (its lock was free a moment ago): open its store in a thread, then
+        rebuild it on the loop, serve it, and say this server owns it (PostgreSQL)."""
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open_store, deployment, name))
         try:
-            while opening:
-                done, _ = await asyncio.wait(opening, return_when=asyncio.FIRST_COMPLETED)
-                for future in done:
-                    name = opening.pop(future)
-                    try:
-                        opened = future.result()
-                        if self.failure is not None:  # a shop of ours failed meanwhile: we stop, take nothing
-                            opened[0].close()
-                            opened[1].release()
-                            continue
-                        host = self._open_shop(deployment, name, doorway, opened)
-                    except held:  # taken by another server between the look and the lock
-                        continue
-                    except (ServerError, StoreError) as exc:  # cannot be served yet: said once, the others go on
-                        if refused.get(name, (0.0, ""))[1] != str(exc):
-                            log.error("%s (tried again every %.0f s)", exc, RETRY_REFUSED)
-                        refused[name] = (time.monotonic() + RETRY_REFUSED, str(exc))
-                        continue
-                    refused.pop(name, None)
-                    self.hosts[name] = host
-                    if self.store is None:
-                        self.store, self.shop, self.revocations = host.store, host.shop, host.revocations
-                    self._serve_host(host)
-                    log.info("shop %s: %s; this server routes it now", name,
-                             "taken over" if name in known else "added while this server runs")
-                    await asyncio.sleep(0)  # its buyers are served before the next rebuild
-        finally:
-            for future in opening:  # cancelled (the server stops): what the threads open is closed
-                future.add_done_callback(_close_opened)
+            opened = await asyncio.shield(opening)
+        except asyncio.CancelledError:  # the server stops: what the thread opens is closed
+            opening.add_done_callback(_close_opened)
+            raise
+        except held:  # taken by another server between the look and the lock
+            return
+        except (ServerError, StoreError) as exc:
+            self._refuse(name, exc, refused)
+            return
+        if self.failure is not None or len(self.hosts) >= self.config.max_shops:  # stopping, or full
+            opened[0].close()
+            opened[1].release()
+            return
+        try:
+            host = self._open_shop(deployment, name, doorway, opened)
+        except held:
+            return
+        except (ServerError, StoreError) as exc:  # cannot be served yet: said once, the others go on
+            self._refuse(name, exc, refused)
+            return
+        refused.pop(name, None)
+        self.hosts[name] = host
+        if self.store is None:
+            self.store, self.shop, self.revocations = host.store, host.shop, host.revocations
+        self._serve_host(host)
+        log.info("shop %s: %s; this server routes it now", name,
+                 "taken over" if name in known else "added while this server runs")
+        if self.config.store is not None:
+            await self._record_owner([name])
+
+    @staticmethod
+    def _refuse(name: str, exc: BaseException, refused: dict[str, tuple[float, str]]) -> None:
+        """A shop that cannot be served yet (bad policy, no accounts): said once, tried again later."""
+        if refused.get(name, (0.0, ""))[1] != str(exc):
+            log.error("%s (tried again every %.0f s)", exc, RETRY_REFUSED)
+        refused[name] = (time.monotonic() + RETRY_REFUSED, str(exc))
 
     def _shop_names(self, deployment: Deployment) -> list[str]:
         """The deployment's shops now: the database's schemas, or the data folder's shop folders."""
@@ -834,6 +845,13 @@ class Server:
             "rebuilds routing from the database. Run it under a supervisor (systemd "
             "Restart=on-failure) to have that done automatically."
         )
+
+
+def _taken(taking: dict[str, asyncio.Task[None]], name: str, task: asyncio.Task[None]) -> None:
+    """A shop's take is over (served, refused or given up): the shop loop may look at it again."""
+    taking.pop(name, None)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("taking the shop %s failed", name, exc_info=task.exception())
 
 
 def _close_opened(future: asyncio.Future[tuple[Store, FolderLock | _NoLock]]) -> None:

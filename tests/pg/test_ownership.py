@@ -275,11 +275,12 @@ def test_a_standby_serves_each_shop_it_takes_without_waiting_for_the_others(
     for shop in shops:
         _seed(pg_url, shop, tmp_path)
     owner = [PgStore(pg_url, shop=shop, local_dir=tmp_path / "owner") for shop in shops]  # the owner's locks
-    gate, holding = threading.Event(), threading.Event()
+    gate, holding, entered = threading.Event(), threading.Event(), threading.Event()
     real = Server._open_store
 
     def slow_open(self: Server, deployment: Any, name: str) -> Any:
         if name == "inc_c" and holding.is_set():
+            entered.set()
             gate.wait(30)
         return real(self, deployment, name)
 
@@ -303,8 +304,9 @@ def test_a_standby_serves_each_shop_it_takes_without_waiting_for_the_others(
             await asyncio.wait_for(starting, 30)
             assert list(server.hosts) == ["inc_a"] and await served(server, "inc_a")
             holding.set()
-            owner[2].close()  # the owner dies with the other two (c first: it is held up opening)
-            owner[1].close()
+            owner[2].close()  # the owner lets go of the other two: c first, held up opening,
+            await wait_for(entered.is_set)
+            owner[1].close()  # then b, freed while c still opens: it must not wait for c
             await wait_for(lambda: "inc_b" in server.hosts)
             assert "inc_b" in server.hosts and "inc_c" not in server.hosts
             assert await served(server, "inc_b")
