@@ -384,7 +384,7 @@ class Server:
         ``pg_locks`` query on a kept connection), and the shops added since the start (the schemas,
         listed every ``SHOPS_POLL`` seconds when no ``--shop`` was named). On SQLite: every
         ``SHOPS_POLL`` seconds, the shop folders ``fenliu shops add`` made since the start. The free
-        ones are taken by ``_take_free``, each served as soon as it is rebuilt, so a takeover of one
+        ones are taken by ``_take_one``, each served as soon as it is rebuilt, so a takeover of one
         shop does not wait for the rebuild of every other. A shop that cannot be served yet (its
         policy names agents with no account) is tried again every ``RETRY_REFUSED`` seconds, said
         once in the log."""
@@ -419,7 +419,7 @@ class Server:
                 # those freed after it (--max-shops counts the ones being opened)
                 for name in free[:max(0, cfg.max_shops - len(self.hosts) - len(taking))]:
                     task = asyncio.get_running_loop().create_task(
-                        self._take_free(deployment, name, doorway, held, refused, known), name=f"take {name}")
+                        self._take_one(deployment, name, doorway, held, refused, known), name=f"take {name}")
                     taking[name] = task
                     task.add_done_callback(partial(_taken, taking, name))
                 await asyncio.sleep(pause)
@@ -429,7 +429,7 @@ class Server:
             if watch is not None:
                 await asyncio.shield(asyncio.to_thread(watch.close))
 
-    async def _take_free(self, deployment: Deployment, name: str, doorway: Doorway,
+    async def _take_one(self, deployment: Deployment, name: str, doorway: Doorway,
                          held: tuple[type[BaseException], ...], refused: dict[str, tuple[float, str]],
                          known: set[str]) -> None:
         """Take shop ``name`` (its lock was free a moment ago): open its store in a thread, then
@@ -446,8 +446,7 @@ class Server:
             self._refuse(name, exc, refused)
             return
         if self.failure is not None or len(self.hosts) >= self.config.max_shops:  # stopping, or full
-            opened[0].close()
-            opened[1].release()
+            _give_back(opened)
             return
         try:
             host = self._open_shop(deployment, name, doorway, opened)
@@ -532,8 +531,7 @@ class Server:
             bot = Bot.from_file(faq)
         except ValueError as exc:
             if opened is not None:
-                opened[0].close()
-                opened[1].release()
+                _give_back(opened)
             raise ServerError(f"shop {name}: {exc}") from None
         store, lock = opened if opened is not None else self._open_store(deployment, name)
         try:
@@ -858,7 +856,12 @@ def _close_opened(future: asyncio.Future[tuple[Store, FolderLock | _NoLock]]) ->
     """A store a worker thread opened for a takeover that was given up (the server stopping)."""
     if future.cancelled() or future.exception() is not None:
         return
-    store, lock = future.result()
+    _give_back(future.result())
+
+
+def _give_back(opened: tuple[Store, FolderLock | _NoLock]) -> None:
+    """Close a shop's store this server opened and will not serve, and let go of its lock."""
+    store, lock = opened
     try:
         store.close()
     finally:

@@ -825,10 +825,6 @@ class PgStore(Store):
             raw.close()
             raise
 
-    @classmethod
-    def open_url(cls, url: str, **kwargs: Any) -> PgStore:
-        return cls(url, **kwargs)
-
     def __repr__(self) -> str:
         return f"PgStore({redact(self.url)}, shop={self.shop!r})"
 
@@ -950,10 +946,6 @@ class PgStore(Store):
                 raw.execute("SELECT pg_current_xact_id()")
         except psycopg.Error as exc:
             raise OSError(f"the WAL could not be flushed: {str(exc).strip()}") from exc
-
-    def flush_and_release(self) -> None:
-        """No loop (command-line tools): commit and flush here."""
-        self.flush(now=True)
 
     def _fail(self, error: BaseException) -> None:
         already = self.failure is not None
