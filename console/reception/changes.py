@@ -105,6 +105,12 @@ def removal_reason(why: Reason) -> RemovalReason:
     return _REMOVAL.get(why, RemovalReason.REROUTED)
 
 
+def queue_left(holder: str | None, d: Decision) -> str | None:
+    """The queue a buyer held by ``holder`` leaves with decision ``d`` (the buyers behind it move
+    up, R10.4), or None."""
+    return holder if holder is not None and is_queue(holder) and d.to != holder else None
+
+
 def decision_changes(d: Decision, row: RowFacts, staff: Staff, names: Mapping[str, str], *,
                      quiet: bool = False) -> DecisionChanges:
     """One decision about ``row``'s buyer (``row`` as it is before it). ``quiet``: the caller
@@ -112,7 +118,7 @@ def decision_changes(d: Decision, row: RowFacts, staff: Staff, names: Mapping[st
     before_agent = agent_of(row.holder)
     to_agent = agent_of(d.to) if d.event != "closed" else None
     touched = frozenset(a for a in (before_agent, agent_of(d.to), agent_of(d.previous)) if a)
-    left_queue = row.holder if is_queue(row.holder) and d.to != row.holder else None
+    left_queue = queue_left(row.holder, d)
     shown_before = audience(row.holder, row.agent, staff)
     holder: str | None
     agent: str | None

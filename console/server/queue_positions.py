@@ -23,7 +23,6 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from console.protocol.holders import is_queue
 from console.protocol.messages import QueueUpdate
 from console.routing.engine import Engine
 from console.routing.events import Decision
@@ -56,11 +55,12 @@ class QueueTeller:
 
     # -- what happened ---------------------------------------------------------------------------
 
-    def decided(self, d: Decision, holder_before: str | None) -> None:
-        """One decision about a buyer who was held by ``holder_before`` (None: no session)."""
+    def decided(self, d: Decision, left: str | None) -> None:
+        """One decision about a buyer, who left the queue ``left`` with it (None: no queue left;
+        ``changes.queue_left``)."""
         self._record(d.buyer)
-        if holder_before is not None and is_queue(holder_before) and d.to != holder_before:
-            self._marks.setdefault(holder_before, _Marks()).left += 1
+        if left is not None:
+            self._marks.setdefault(left, _Marks()).left += 1
             self.told.pop(d.buyer, None)
         if d.event == "queued" and d.position is not None and d.eta is not None and d.tip is not None:
             self.told[d.buyer] = (d.position, d.eta, d.tip)  # told with the outcome itself

@@ -238,7 +238,7 @@ class Shop:
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
         change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet)
-        self.queue.decided(d, row.holder)  # R10.4: who left which queue (``change.left_queue``)
+        self.queue.decided(d, change.left_queue)  # R10.4: the buyers behind it move up
         row.holder, row.agent, row.last_at = change.holder, change.agent, change.last_at
         if change.reception is not None:
             reception = change.reception

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from console.reception.changes import queue_left
 from console.routing.engine import Engine
 from console.routing.events import Arrive, Close, SetStatus, Status
 from console.routing.policy import load_policy_dict
@@ -60,7 +61,7 @@ def _engine_and_teller(slots: int) -> tuple[Engine, QueueTeller, dict[str, str |
 
 def _apply(engine: Engine, teller: QueueTeller, holders: dict[str, str | None], event: Any, now: float) -> None:
     for d in engine.apply(event, now):
-        teller.decided(d, holders.get(d.buyer))
+        teller.decided(d, queue_left(holders.get(d.buyer), d))
         holders[d.buyer] = None if d.event == "closed" else d.to
     teller.check_basis(engine)
 
