@@ -19,20 +19,24 @@ Durability settings, and why:
   runs stay in one open transaction, committed when it returns and synced by the next fsync
   (group commit across loop turns as well as within one: one COMMIT, each page written once). Why this is
   enough: in WAL mode a commit is frames appended to the ``-wal`` file; fsyncing that file makes
-  them durable whoever wrote them. A checkpoint (every 1,000 pages, run by SQLite in ``COMMIT``)
-  fsyncs the WAL before copying and the database after (``NORMAL`` does that much), so frames
-  overwritten by a WAL reset are already in a synced database file. The WAL is only deleted when
-  the last connection closes; the thread re-opens it when its inode changes.
-  The other candidate, a writer thread with its own connection, was not taken: every read of
-  the server would need to see its own uncommitted writes across two connections, and a
-  second connection checkpointing while the first writes is the trigger of SQLite's "WAL-reset
-  bug" (3.7.0 to 3.51.2; this machine has 3.40.1). One connection, one thread that only fsyncs.
+  them durable whoever wrote them. Checkpoints run off the loop too (``_WalSyncer``): the
+  thread copies the WAL into the database on a connection of its own while the loop goes on
+  committing, and the loop only completes a checkpoint, a few frames, when the WAL is long
+  (SQLite's automatic one, 1,000 pages copied inside a ``COMMIT``, stopped the loop 25-55 ms at a
+  peak). A checkpoint fsyncs the WAL before copying and the database after (``NORMAL`` does that
+  much), so frames overwritten by a WAL restart are already in a synced database. The WAL is only
+  deleted when the last connection closes; the thread re-opens it when its inode changes.
+  The other candidate, a writer thread with its own connection for every write, was not taken:
+  every read of the server would need to see its own uncommitted writes across two connections.
+  Two connections that checkpoint are the setting of SQLite's "WAL-reset bug" (3.7.0 to 3.51.2;
+  this machine has 3.40.1): ``may_checkpoint`` says how the thread stays clear of it.
   Other values (``"NORMAL"``, ``"OFF"``: benchmarks) go to SQLite as they are, with no fsync.
 - ``foreign_keys=ON``: a message or token cannot point at a conversation or account that is not
   there.
 
 Batching: ``execute`` opens a transaction on the first write and schedules ``flush`` for the next
-loop turn, so all writes of one loop turn share one commit. Code that must not act before its
+loop turn, so all writes of one loop turn share one commit; under load, no sooner than
+``COMMIT_WINDOW`` after the last commit, so that one commit holds the requests of several turns. Code that must not act before its
 writes are durable either awaits ``committed()`` or registers the action with ``after_commit``
 (the hub sends pushes that way), so nothing is sent to a client before the commit that holds it.
 
@@ -50,9 +54,12 @@ import json
 import logging
 import os
 import sqlite3
+import struct
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -547,6 +554,14 @@ class SyncThread:
                 return
             self._synced = target
             self._call(self._done, target)
+            try:
+                self._after_sync()
+            except self.errors as exc:
+                self._call(self._failed, exc)
+                return
+
+    def _after_sync(self) -> None:
+        """Work done after a sync has been reported (the loop may commit meanwhile)."""
 
     def _call(self, callback: Callable[[Any], None], arg: Any) -> None:
         try:
@@ -555,19 +570,109 @@ class SyncThread:
             pass
 
 
+# The wal-index header at the start of the ``-shm`` file (https://sqlite.org/walformat.html,
+# "The WAL-Index Header"), in the host's byte order: two copies of a 48-byte header (equal unless
+# a writer is between them), then the checkpoint information.
+_SHM_HEADER = 48
+_SHM_READ = 136  # both copies and the checkpoint information
+_WAL_INDEX_VERSION = 3007000
+_U32 = struct.Struct("=I")
+_AUTOCHECKPOINT = 1000  # SQLite's default: pages in the WAL before a COMMIT checkpoints it
+
+
+@dataclass(frozen=True)
+class WalState:
+    """What the wal-index says of the WAL: ``frames`` written (``mxFrame``), ``backfilled``
+    (``nBackfill``: copied into the database by a checkpoint)."""
+
+    frames: int
+    backfilled: int
+
+    @property
+    def reset_pending(self) -> bool:
+        """A checkpoint copied every frame: the writer's next transaction restarts the WAL."""
+        return self.backfilled > 0 and self.backfilled == self.frames
+
+    @property
+    def to_copy(self) -> int:
+        return max(0, self.frames - self.backfilled)
+
+
+def read_wal_state(backfilled_before: int, shm: bytes) -> WalState | None:
+    """The state in the first bytes of a ``-shm`` file, or ``None`` if it cannot be trusted now.
+
+    Read as SQLite's own readers do: the two header copies must be equal (a writer updates the
+    second, then the first). ``nBackfill`` (offset 96) is read before the header
+    (``backfilled_before``) and after it (in ``shm``): a WAL restart writes the header
+    (``mxFrame`` 0), then sets ``nBackfill`` to 0, so a restart under way shows as two different
+    values and the state is not trusted."""
+    if len(shm) < _SHM_READ:
+        return None
+    first, second = shm[:_SHM_HEADER], shm[_SHM_HEADER:2 * _SHM_HEADER]
+    backfilled_after = _U32.unpack_from(shm, 2 * _SHM_HEADER)[0]
+    if first != second or backfilled_before != backfilled_after:
+        return None
+    if _U32.unpack_from(first, 0)[0] != _WAL_INDEX_VERSION or not first[12]:  # iVersion, isInit
+        return None
+    return WalState(frames=_U32.unpack_from(first, 16)[0], backfilled=backfilled_after)
+
+
+def may_checkpoint(state: WalState | None) -> bool:
+    """Whether the sync thread may start a checkpoint now (see ``_WalSyncer``).
+
+    Never while a WAL restart is pending or under way: a checkpoint that starts while the writer
+    restarts the WAL just after a complete checkpoint is SQLite's "WAL-reset bug" (3.7.0 to 3.51.2,
+    https://sqlite.org/wal.html#walresetbug). The serving connection, the only writer, is also the
+    only other checkpointer (``Store._finish_checkpoint``, under the same lock), so a restart only
+    ever follows a complete checkpoint; from then until the writer has restarted the WAL and
+    committed frames after it, the thread starts none."""
+    return state is not None and not state.reset_pending and state.to_copy > 0
+
+
 class _WalSyncer(SyncThread):
-    """fsyncs the ``-wal`` file. An fsync covers every byte written to the file before it starts,
-    by any descriptor, so commit ``gen`` is durable once an fsync begun after it returns.
-    The file is opened read-write (never written here): Windows flushes only handles opened for
-    writing. The descriptor is re-opened when the file's inode changes (the WAL is deleted when the last
-    connection closes and created again by the next writer); the folder is fsynced once per new
-    file so its directory entry survives a power cut too.
+    """fsyncs the ``-wal`` file, and copies the WAL into the database, both off the loop.
+
+    fsync: an fsync covers every byte written to the file before it starts, by any descriptor, so
+    commit ``gen`` is durable once an fsync begun after it returns. The file is opened read-write
+    (never written here): Windows flushes only handles opened for writing. The descriptor is
+    re-opened when the file's inode changes (the WAL is deleted when the last connection closes
+    and created again by the next writer); the folder is fsynced once per new file so its
+    directory entry survives a power cut too.
+
+    Checkpoints: SQLite's automatic checkpoint copies 1,000 pages inside a ``COMMIT`` on the loop,
+    25-55 ms at a peak (issue 9). The serving connection runs ``wal_autocheckpoint=0`` instead, and
+    after reporting a sync this thread copies what waits (``COPY_FRAMES`` frames, or any after
+    ``COPY_AFTER`` seconds) on a connection of its own, with ``PRAGMA wal_checkpoint(PASSIVE)``:
+    it waits for nobody and the loop goes on committing. Such a checkpoint rarely completes, and
+    SQLite restarts the WAL only in a write transaction that began after a complete one, so once
+    the WAL holds ``RESTART_FRAMES`` the thread sets ``restart_due`` and the loop finishes the job
+    right after a ``COMMIT`` (``Store._finish_checkpoint``): a few frames left to copy instead of a
+    thousand. Both run ``synchronous=NORMAL``: a checkpoint fsyncs the WAL before copying and the
+    database before it marks frames as copied, so frames a restart overwrites are already in a
+    synced database. The two never run at once (``lock``); when the thread may start one is
+    ``may_checkpoint``. Where the wal-index cannot be read (no ``-shm`` file, no ``pread``), the
+    thread does not checkpoint and the serving connection keeps SQLite's automatic checkpoint
+    (``checkpoints`` is False). A writer in another process (``fenliu accounts`` beside a
+    running server) still checkpoints by itself, as any second SQLite connection does.
     """
 
+    COPY_FRAMES = 256  # frames waiting before the thread copies them
+    COPY_AFTER = 1.0  # seconds before it copies anyway, if any frame waits
+    RESTART_FRAMES = 1000  # WAL frames (4 MB) before the loop completes a checkpoint
+    errors = (OSError, sqlite3.Error)
+
     def __init__(self, wal: Path, loop: asyncio.AbstractEventLoop,
-                 done: Callable[[int], None], failed: Callable[[OSError], None]) -> None:
+                 done: Callable[[int], None], failed: Callable[[BaseException], None]) -> None:
         self.wal = wal
+        self.shm = wal.with_name(wal.name.removesuffix("-wal") + "-shm")
+        self.database = wal.with_name(wal.name.removesuffix("-wal"))
         self._fd: int | None = None
+        self._db: sqlite3.Connection | None = None
+        self._last_checkpoint = time.monotonic()
+        self.lock = threading.Lock()  # held by whoever checkpoints
+        self.restart_due = False  # set here, read and cleared by the loop
+        self.checkpoints = any(self._wal_state() is not None for _ in range(3))
+        self.copied = 0  # frames this thread has copied (tests, benchmarks)
         super().__init__(loop, done, failed, "fenliu-wal-sync")
 
     @staticmethod
@@ -586,6 +691,9 @@ class _WalSyncer(SyncThread):
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def _sync(self) -> None:
         fd = self._fd
@@ -600,6 +708,51 @@ class _WalSyncer(SyncThread):
             fd = self._fd = os.open(self.wal, os.O_RDWR | getattr(os, "O_BINARY", 0))
             fsync_dir(self.wal.parent)
         os.fsync(fd)
+
+    def _wal_state(self) -> WalState | None:
+        try:
+            fd = os.open(self.shm, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return None
+        try:
+            before = os.pread(fd, 4, 2 * _SHM_HEADER)  # nBackfill, then the header and nBackfill again
+            head = os.pread(fd, _SHM_READ, 0)
+        except (OSError, AttributeError):  # AttributeError: no pread (Windows)
+            return None
+        finally:
+            os.close(fd)
+        if len(before) < 4:
+            return None
+        return read_wal_state(_U32.unpack(before)[0], head)
+
+    def _after_sync(self) -> None:
+        if self.checkpoints:
+            with self.lock:
+                self._copy()
+
+    def _copy(self) -> None:
+        state = self._wal_state()
+        if not may_checkpoint(state):
+            return
+        assert state is not None
+        if state.to_copy < self.COPY_FRAMES and time.monotonic() - self._last_checkpoint < self.COPY_AFTER:
+            return
+        try:
+            if self._db is None:
+                self._db = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            busy, _, copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            if _is_fatal(exc):
+                raise
+            log.warning("WAL checkpoint skipped: %s", exc)  # a lock held elsewhere: the next sync tries again
+            return
+        finally:
+            self._last_checkpoint = time.monotonic()
+        if not busy and copied > state.backfilled:
+            self.copied += copied - state.backfilled
+        if state.frames >= self.RESTART_FRAMES:
+            self.restart_due = True
 
 
 def fsync_dir(folder: Path) -> None:
@@ -626,6 +779,12 @@ class Store:
 
     dialect = "sqlite"
     errors: tuple[type[BaseException], ...] = (sqlite3.Error,)  # what the connection raises
+    # Seconds at least between two COMMITs under load (group commit over a window): a batch
+    # opened right after a commit waits this long for more requests, so at a peak one COMMIT
+    # writes each changed page once for a dozen requests; a batch after a quiet moment commits
+    # in the same loop turn.
+    COMMIT_WINDOW = 0.005
+    _committed_at = 0.0  # time.monotonic() of the last COMMIT
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
@@ -881,7 +1040,11 @@ class Store:
         except RuntimeError:
             return  # no loop (command-line tools): the caller flushes
         self._flush_scheduled = True
-        loop.call_soon(self.flush)
+        wait = self._committed_at + self.COMMIT_WINDOW - time.monotonic()
+        if wait > 0:  # committed a moment ago: this batch gathers what comes in the window
+            loop.call_later(wait, self.flush)
+        else:
+            loop.call_soon(self.flush)
 
     def _needed(self) -> int:
         """The batch that holds the writes made so far."""
@@ -941,6 +1104,8 @@ class Store:
                 return
             self._in_tx = False
             self._gen += 1
+            self._committed_at = time.monotonic()
+            self._finish_checkpoint()
         if self._synced >= self._gen:
             return
         if not self.durable:
@@ -964,8 +1129,30 @@ class Store:
             self._syncer = self._new_syncer(loop)
         self._syncer.request(self._gen)
 
+    def _finish_checkpoint(self) -> None:
+        """Right after a COMMIT, when the sync thread says the WAL is long: copy what is left
+        (little: the thread copied the rest) so the checkpoint completes and the next write
+        transaction restarts the WAL (``_WalSyncer``). Skipped, to be tried after a later COMMIT,
+        while the thread is copying."""
+        syncer = self._syncer
+        if syncer is None or not getattr(syncer, "restart_due", False) or not syncer.lock.acquire(blocking=False):
+            return
+        try:
+            syncer.restart_due = False
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            if _is_fatal(exc):
+                self._fail(exc)
+            else:
+                log.warning("WAL checkpoint skipped: %s", exc)
+        finally:
+            syncer.lock.release()
+
     def _new_syncer(self, loop: asyncio.AbstractEventLoop) -> _WalSyncer:
-        return _WalSyncer(self.wal_path, loop, self._release, self._fail)
+        syncer = _WalSyncer(self.wal_path, loop, self._release, self._fail)
+        # The thread checkpoints (issue 9): COMMIT on the loop no longer does, unless it cannot.
+        self.db.execute(f"PRAGMA wal_autocheckpoint={0 if syncer.checkpoints else _AUTOCHECKPOINT}")
+        return syncer
 
     def _fsync_wal(self) -> None:
         _WalSyncer.sync_file(self.wal_path)
