@@ -38,6 +38,7 @@ from console.server.accounts import AccountError, Accounts
 from console.server.agents import AgentSide, serve_agent
 from console.server.bot import DEFAULT_FAQ, Bot
 from console.server.buyers import BuyerSide, serve_buyer
+from console.server.collector import PacedCollector
 from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
 from console.server.frames import ShopMoved
@@ -883,12 +884,14 @@ async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     stopping.cancel()
     starting.result()  # a failed start raises here
     gc.freeze()  # what the start loaded lives as long as the server: the collector's full passes skip it
+    collector = asyncio.ensure_future(PacedCollector().run())  # the full pass when quiet (collector.py)
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for wait in waits:
             wait.cancel()
+        collector.cancel()
         await server.stop()
     if server.failure is not None:
         raise ServerError(server.failure_message())

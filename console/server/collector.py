@@ -1,0 +1,84 @@
+"""Python's cyclic garbage collector in the server: the full pass when the server is quiet (issue 9).
+
+CPython 3.11 collects its oldest generation when enough objects have survived the younger ones,
+whatever the server is doing. At an 11.11 peak that pass walks every object made since the start
+(``gc.freeze()`` keeps the start's own state out of it): the 500 consoles' and thousands of
+buyers' connections, their rows and routing state. Measured on ``bench/peak.py`` at 1,000
+answered messages/s: a full pass every 5-7 s, 150-330 ms each, with the loop stopped; every
+message in flight waits, and the step's p99 goes from about 30 ms to 300 ms. The young
+generations' passes took 5-25 ms.
+
+So the automatic full pass is switched off while ``fenliu server`` runs (its threshold set out
+of reach; the young generations keep theirs and still run by themselves), and this pacer runs it
+from the loop, at a tick where the process used less than ``QUIET_SHARE`` of a core: once it is
+due by the usual count (``FULL_DUE`` passes of the middle generation), or ``QUIET_GAP`` seconds
+after the last one if anything at all was collected since (so a lull before the next rush is
+used). Under load it waits, but never more than ``FULL_AT_MOST`` seconds after the last one, so
+that garbage in cycles stays bounded through a peak of hours: one pause every two minutes
+instead of every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+TICK = 0.5  # seconds between two looks
+QUIET_SHARE = 0.25  # CPU seconds per second below which the server is quiet
+FULL_DUE = 10  # middle-generation passes since the last full one before a full one is due (CPython's default)
+QUIET_GAP = 10.0  # seconds after the last full pass when a quiet tick runs one if anything is pending
+FULL_AT_MOST = 120.0  # seconds after the last full pass when the next runs even under load
+_OUT_OF_REACH = 2**30
+
+
+class PacedCollector:
+    """Runs the full collection when the server is quiet; ``tick`` decides, ``run`` ticks."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic,
+                 cpu: Callable[[], float] = time.process_time,
+                 collect: Callable[[int], int] = gc.collect,
+                 pending: Callable[[], int] = lambda: gc.get_count()[2]) -> None:
+        self._clock, self._cpu, self._collect, self._pending = clock, cpu, collect, pending
+        self._last_full = clock()
+        self._last_tick = (self._last_full, cpu())
+        self.full_passes = 0
+
+    def tick(self) -> bool:
+        """Look once: run the full pass if it is due and the server quiet (or it is overdue).
+        Whether it ran."""
+        now, cpu = self._clock(), self._cpu()
+        then, cpu_then = self._last_tick
+        self._last_tick = (now, cpu)
+        pending, since = self._pending(), now - self._last_full
+        if pending == 0:
+            return False
+        quiet = now > then and (cpu - cpu_then) / (now - then) < QUIET_SHARE
+        if quiet:
+            if pending < FULL_DUE and since < QUIET_GAP:
+                return False
+        elif pending < FULL_DUE or since < FULL_AT_MOST:
+            return False
+        started = self._clock()
+        found = self._collect(2)
+        self._last_full = self._clock()
+        self._last_tick = (self._last_full, self._cpu())  # the pass's own CPU is not the server's load
+        self.full_passes += 1
+        log.debug("full collection: %d objects in %.0f ms (%s)", found, 1000 * (self._last_full - started),
+                  "quiet" if quiet else "overdue")
+        return True
+
+    async def run(self) -> None:
+        """Tick until cancelled, with the automatic full pass off; as it was, after."""
+        thresholds = gc.get_threshold()
+        gc.set_threshold(thresholds[0], thresholds[1], _OUT_OF_REACH)
+        try:
+            while True:
+                await asyncio.sleep(TICK)
+                self.tick()
+        finally:
+            gc.set_threshold(*thresholds)

@@ -1,0 +1,122 @@
+"""The server's full garbage collection waits for a quiet moment, and never longer than FULL_AT_MOST."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from console.server import collector as collector_module
+from console.server.collector import FULL_AT_MOST, FULL_DUE, QUIET_GAP, TICK, PacedCollector
+
+pytestmark = pytest.mark.sqlite_only  # no store at all
+
+
+class _Process:
+    """A clock, a CPU clock and a collector the test drives."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.cpu = 0.0
+        self.pending = 0
+        self.passes: list[float] = []
+
+    def collect(self, generation: int) -> int:
+        assert generation == 2
+        self.passes.append(self.now)
+        self.pending = 0
+        return 0
+
+    def second(self, busy: float) -> None:
+        """One second of which the process spent ``busy`` on the CPU."""
+        self.now += 1.0
+        self.cpu += busy
+
+    def pacer(self) -> PacedCollector:
+        return PacedCollector(clock=lambda: self.now, cpu=lambda: self.cpu, collect=self.collect,
+                              pending=lambda: self.pending)
+
+
+def test_a_due_full_pass_waits_for_a_quiet_tick() -> None:
+    p = _Process()
+    pacer = p.pacer()
+    p.pending = FULL_DUE
+    for _ in range(10):
+        p.second(busy=0.9)  # a peak
+        assert not pacer.tick()
+    p.second(busy=0.1)
+    assert pacer.tick()
+    assert p.passes == [11.0]
+
+
+def test_nothing_pending_nothing_runs() -> None:
+    p = _Process()
+    pacer = p.pacer()
+    for busy in (0.0, 0.95):
+        for _ in range(int(FULL_AT_MOST) + 10):
+            p.second(busy=busy)
+            assert not pacer.tick()
+
+
+def test_a_lull_is_used_for_what_is_pending() -> None:
+    """Less than the usual count pending: a quiet tick runs the pass once QUIET_GAP has passed
+    (before the next rush), a busy one does not."""
+    p = _Process()
+    pacer = p.pacer()
+    p.pending = 1
+    for _ in range(int(QUIET_GAP) - 1):
+        p.second(busy=0.0)
+        assert not pacer.tick()
+    p.second(busy=0.9)
+    p.second(busy=0.9)
+    assert not pacer.tick()
+    p.second(busy=0.0)
+    assert pacer.tick()
+
+
+def test_under_a_long_peak_it_runs_every_full_at_most_seconds() -> None:
+    p = _Process()
+    pacer = p.pacer()
+    for _ in range(int(3 * FULL_AT_MOST)):
+        p.pending += 1  # the young generations keep collecting
+        p.second(busy=0.95)
+        pacer.tick()
+    assert p.passes == [FULL_AT_MOST, 2 * FULL_AT_MOST, 3 * FULL_AT_MOST]
+
+
+def test_the_pass_itself_is_not_taken_for_load() -> None:
+    """A full pass burns CPU; the tick after it measures from after the pass."""
+    p = _Process()
+    pacer = p.pacer()
+    p.pending = FULL_DUE
+    p.second(busy=0.0)
+
+    def slow_collect(generation: int) -> int:
+        p.cpu += 0.4  # the pass's own CPU, no wall time passes in this fake
+        return p.collect(generation)
+
+    pacer._collect = slow_collect
+    assert pacer.tick()
+    p.pending = FULL_DUE
+    p.second(busy=0.1)
+    assert pacer.tick()  # quiet: 0.1 of a core, not 0.5
+
+
+def test_run_switches_the_automatic_full_pass_off_and_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector_module, "TICK", 0.001)
+    before = gc.get_threshold()
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(PacedCollector().run())
+        await asyncio.sleep(0.01)
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**6
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(scenario())
+    assert gc.get_threshold() == before
+    assert TICK > 0
