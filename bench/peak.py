@@ -279,15 +279,16 @@ def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, s
 
 
 def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | None = None, *,
-                 root: Path = ROOT, shop: str = PG_SHOP) -> Child:
-    """``root``: the checkout whose code runs (``--pg-baseline``: another one, with its own .venv)."""
-    log_path = folder / ("server.log" if store_url is None else f"server-pg-{shop}.log")
+                 root: Path = ROOT, shop: str = PG_SHOP, data: str = "data") -> Child:
+    """``root``: the checkout whose code runs (``--baseline``, ``--pg-baseline``: another one,
+    with its own .venv or this one's Python); ``data``: the data folder's name in ``folder``."""
+    log_path = folder / (f"server-{data}.log" if store_url is None else f"server-pg-{shop}.log")
     fenliu = root / ".venv" / "bin" / "fenliu"
     command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
     store = [] if store_url is None else ["--store", store_url, "--shop", shop]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file), *store],
+            [*command, "server", "--port", "0", "--data", str(folder / data), "--policy", str(policy_file), *store],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=root, preexec_fn=_pinned(pin))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -676,6 +677,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     server = start_server(folder, policy_file, pin)
     relay = start_relay(args.agents, args.cap, pin)
     sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
+    if args.baseline is not None:  # the same server on another checkout's code, interleaved
+        base_tokens = seed_accounts(folder / "data-base", policy_file)
+        base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
+        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
     cluster = None
     if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
         url = args.store
@@ -744,7 +749,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         "ratio": round(server_side.knee / relay_side.knee, 3) if relay_side.knee else None,
         "cpu_us_per_msg_server": cpu_server, "cpu_us_per_msg_relay": cpu_relay,
     }
-    for pg_side in sides[1:-1]:  # --store: PostgreSQL beside SQLite; its CPU is the fenliu process's only
+    for pg_side in sides[1:-1]:  # --baseline, --store: the other servers; each CPU is its fenliu process's only
         summary[f"knee_{pg_side.name}"] = pg_side.knee
         summary[f"cpu_us_per_msg_{pg_side.name}"] = pg_side.lines.get(at, {}).get("cpu_us_per_msg")
     print(json.dumps(summary), flush=True)
@@ -768,10 +773,12 @@ def main() -> int:
                         help="failed steps in a row before a side stops climbing (default 1)")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="answered messages per close, and per new buyer (default 10)")
-    parser.add_argument("--only", choices=("server", "server_pg", "server_pg_base", "relay"), help="one side only (iterating; no ratio)")
+    parser.add_argument("--only", choices=("server", "server_base", "server_pg", "server_pg_base", "relay"), help="one side only (iterating; no ratio)")
     parser.add_argument("--store", metavar="URL",
                         help="also run the server on this PostgreSQL (postgresql://…), or 'local' for a throwaway "
                              "cluster (tests/postgres.py, fsync on), side by side with SQLite")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run another checkout's server (SQLite), interleaved: side server_base")
     parser.add_argument("--pg-baseline", metavar="DIR",
                         help="with --store: a fourth side, the PostgreSQL server run from another checkout (its "
                              ".venv), e.g. /work/main, stepped interleaved with this one's")
