@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from console.protocol.holders import Holder, HolderKind
 from console.reception.kpi import Accumulator, Wait
 from console.reception.report import DayRecords, sessions
 
@@ -137,9 +138,10 @@ def day_charts(records: DayRecords, now: float) -> DayCharts:
 
 def _slot(target: str) -> str:
     """Whom a decision's target counts for: an agent's load, the queue, or nobody ("")."""
-    if target.startswith("agent:"):
-        return target[len("agent:"):]
-    return QUEUED if target.startswith("queue:") else ""
+    holder = Holder.parse(target)
+    if holder.agent is not None:
+        return holder.agent
+    return QUEUED if holder.kind is HolderKind.QUEUE else ""
 
 
 def peak(series: Sequence[int]) -> int:

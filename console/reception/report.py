@@ -31,6 +31,7 @@ from typing import TypeVar
 
 import msgspec
 
+from console.protocol.holders import agent_of
 from console.reception.kpi import RESPONSE_LIMIT, DayRange, OrderEvent, Reception, Wait, accumulate, tiles
 from console.reception.kpi import Rating as KpiRating
 
@@ -142,17 +143,13 @@ class _Session:
     def holds(self, d: DecisionRecord) -> None:
         if d.event == "queued":
             self.queued = True
-        agent = _agent_of(d.target)
+        agent = agent_of(d.target)
         if agent is not None:
             if self.assigned_at is None:
                 self.assigned_at = d.at
             elif agent != self.agent:
                 self.moves += 1
             self.agent = agent
-
-
-def _agent_of(target: str) -> str | None:
-    return target[len("agent:"):] if target.startswith("agent:") else None
 
 
 def sessions(decisions: Iterable[DecisionRecord]) -> dict[str, list[_Session]]:

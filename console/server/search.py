@@ -45,6 +45,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from console.protocol.holders import agent_of
 from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
 from console.server.store import Store
@@ -335,5 +336,5 @@ def _hit(row: Row, asker: str, match: SearchMatch, piece: str, spans: list[tuple
         conversation=row.buyer, name=row.name, match=match, snippet=piece, highlights=spans, at=at,
         message_id=message_id, author=author,
         open=row.holder is not None,  # the session is open: the buyer is still there
-        can_reply=row.holder == f"agent:{asker}",  # the existing reply path would take a message now
+        can_reply=agent_of(row.holder) == asker,  # the existing reply path would take a message now
     )

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from console.protocol.holders import agent_of
 from console.routing.durations import format_duration
 from console.sim.replay import Line
 
@@ -27,16 +28,17 @@ class _PoolRow:
 
 def summarize(lines: Iterable[Line], agent_names: dict[str, str]) -> str:
     """Per agent: buyers received, closes, reasons. Per pool: joins, departures, longest wait."""
-    agents: dict[str, _AgentRow] = {f"agent:{a}": _AgentRow() for a in agent_names}
+    agents: dict[str, _AgentRow] = {a: _AgentRow() for a in agent_names}
     pools: dict[str, _PoolRow] = {}
     others: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     end = 0.0
     for line in lines:
         d, end = line.decision, line.t
+        agent = agent_of(d.to)
         if d.event == "closed":
-            if d.to in agents:
-                agents[d.to].closed += 1
+            if agent in agents:
+                agents[agent].closed += 1
             continue
         reasons[d.why.value] += 1
         for pool in pools.values():  # a buyer leaving a pool
@@ -50,9 +52,9 @@ def summarize(lines: Iterable[Line], agent_names: dict[str, str]) -> str:
             row = pools.setdefault(d.to, _PoolRow())
             row.queued += 1
             row.waiting[d.buyer] = line.t
-        elif d.to in agents:
-            agents[d.to].received += 1
-            agents[d.to].reasons[d.why.value] += 1
+        elif agent in agents:
+            agents[agent].received += 1
+            agents[agent].reasons[d.why.value] += 1
         else:
             others[d.to] += 1
     for row in pools.values():
@@ -60,11 +62,11 @@ def summarize(lines: Iterable[Line], agent_names: dict[str, str]) -> str:
             row.longest_wait = max(row.longest_wait, end - joined)
 
     out = ["agent            received  closed  reasons"]
-    for target, row in agents.items():
-        name = agent_names[target.removeprefix("agent:")]
-        label = f"{target.removeprefix('agent:')} ({name})" if name != target.removeprefix("agent:") else name
-        why = ", ".join(f"{r} {n}" for r, n in row.reasons.most_common())
-        out.append(f"{label:<16} {row.received:>8}  {row.closed:>6}  {why or '-'}")
+    for agent, arow in agents.items():
+        name = agent_names[agent]
+        label = f"{agent} ({name})" if name != agent else name
+        why = ", ".join(f"{r} {n}" for r, n in arow.reasons.most_common())
+        out.append(f"{label:<16} {arow.received:>8}  {arow.closed:>6}  {why or '-'}")
     out.append("")
     out.append("pool             queued  left  still waiting  longest wait")
     if not pools:

@@ -53,6 +53,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.protocol.holders import agent_of
 from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Close, Decision, HolderReply, event_decoder
 from console.routing.policy import Policy, PolicyError, load_policy_toml
@@ -231,7 +232,7 @@ def _whatif(day: DayLog, events: list[AnyEvent | None], policy: Policy, handling
         nonlocal serial
         for d in decisions:
             out.append(d)
-            if d.buyer in waiting_close and d.event == "routed" and d.to.startswith("agent:"):
+            if d.buyer in waiting_close and d.event == "routed" and agent_of(d.to) is not None:
                 serial += 1
                 heapq.heappush(due_closes, (d.t + waiting_close.pop(d.buyer), serial, d.buyer))
             elif d.event == "closed":
@@ -356,8 +357,8 @@ def figures(decisions: Sequence[Decision], agents: Sequence[str], end: float) ->
             pool_figures.length += 1
             pool_figures.peak = max(pool_figures.peak, pool_figures.length)
             in_queue[d.buyer] = (d.to, d.t)
-        elif d.to.startswith("agent:"):
-            agent = per_agent.setdefault(d.to.removeprefix("agent:"), AgentFigures())
+        elif (holder := agent_of(d.to)) is not None:
+            agent = per_agent.setdefault(holder, AgentFigures())
             agent.received += 1
             agent.reasons[d.why.value] += 1
             if wait is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from console.protocol.holders import agent_of
+
 
 def reason_text(why: str) -> str:
     texts = {
@@ -48,8 +50,8 @@ def event_text(event: str) -> str:
 
 def target_text(to: str, agent_names: dict[str, str]) -> str:
     """``agent:ID`` → the agent's name; ``bot``, ``pool``, ``queue:G`` in words."""
-    if to.startswith("agent:"):
-        agent = to.removeprefix("agent:")
+    agent = agent_of(to)
+    if agent is not None:
         return agent_names.get(agent, agent)
     if to == "bot":
         return QCoreApplication.translate("Reasons", "机器人")

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.protocol.holders import Holder, agent_of
 from console.protocol.messages import SearchHit, SearchMatch
 from console.reception.model import Conversation, Message
 from console.ui.bubble_delegate import BubbleDelegate
@@ -376,7 +377,7 @@ class SearchDialog(QDialog):
                     break
         else:
             self.history.scrollToBottom()
-        mine = row.holder == f"agent:{self._state.agent}"
+        mine = agent_of(row.holder) == self._state.agent
         self._show_reply(row.open and mine)
         if mine and row.open:
             self.reachability.setText(self.tr("会话进行中，可以直接回复买家"))
@@ -399,7 +400,7 @@ class SearchDialog(QDialog):
         """The session is ours now (the server opened it): write through the reply box."""
         if self.conversation is None or self.conversation.id != conversation:
             return
-        self.conversation = msgspec.structs.replace(self.conversation, holder=f"agent:{self._state.agent}", open=True)
+        self.conversation = msgspec.structs.replace(self.conversation, holder=str(Holder.of_agent(self._state.agent)), open=True)
         self.contact_button.setVisible(False)
         self.reachability.setText(self.tr("已再次联系：会话进行中，可以直接回复买家"))
         self._show_reply(True)
