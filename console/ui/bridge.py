@@ -305,6 +305,8 @@ class ClientBackend:
         elif isinstance(event, ConversationRemoved):
             state.remove_conversation(event.id)
         elif isinstance(event, MessageAdded):
+            if event.conversation is not None:  # the row after the message (issue 9), first as it came before
+                state.update_conversation(event.conversation)
             state.add_message(event.message)
         elif isinstance(event, StatusChanged):
             state.set_status(event.status.value, event.load, event.cap)
