@@ -15,9 +15,13 @@ The baseline is the same measurement on the code of another checkout (``--baseli
 ``console`` package imported in a child process of the same Python), the two alternated round by
 round in one run, so both see the same machine. One JSON line per round and side, then::
 
-    {"cpu_us_per_message": x, "baseline_cpu_us_per_message": x, "ratio": x}
+    {"cpu_us_per_message": x, "baseline_cpu_us_per_message": x, "ratio": x,
+     "agent_events_per_message": x, "baseline_agent_events_per_message": x,
+     "event_bytes_per_message": x, "baseline_event_bytes_per_message": x, "load": x}
 
-(medians over the rounds).
+(CPU: medians over the rounds; agent events and their bytes, as stored in ``agent_events`` and
+framed to the consoles, per answered message, i.e. per buyer message and its reply; the 1-minute
+load average at the end.)
 """
 
 from __future__ import annotations
@@ -90,13 +94,19 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
                                      client_id=f"r|{buyer}|{k}")
                 await shop.committed()
 
+        first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
         wall, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        # what the consoles were sent: each agent event is stored as the frame pushed (Hub.push)
+        sent = store.all("SELECT COUNT(*) AS n, IFNULL(SUM(LENGTH(body)), 0) AS bytes FROM agent_events"
+                         " WHERE rowid > ?", (first,))[0]
         store.close()
         import console
 
         return {"cpu_us_per_message": round(cpu / pairs * 1e6, 1), "wall_us_per_message": round(wall / pairs * 1e6, 1),
+                "agent_events_per_message": round(sent["n"] / pairs, 2),
+                "event_bytes_per_message": round(sent["bytes"] / pairs, 1),
                 "code": str(Path(console.__file__).parents[1])}
 
     folder = Path(tempfile.mkdtemp(prefix="fenliu-shop-cpu-"))
@@ -131,15 +141,21 @@ def main() -> int:
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     figures: dict[str, list[float]] = {name: [] for name, _ in sides}
+    events: dict[str, float] = {}  # the same every round: agent events (and their bytes) per answered message
+    sizes: dict[str, float] = {}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
             line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency)}
             figures[name].append(line["cpu_us_per_message"])
+            events[name], sizes[name] = line["agent_events_per_message"], line["event_bytes_per_message"]
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
     this = statistics.median(figures["this"])
     base = statistics.median(figures["baseline"]) if args.baseline else None
     print(json.dumps({"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
-                      "ratio": round(this / base, 3) if base else None}))
+                      "ratio": round(this / base, 3) if base else None,
+                      "agent_events_per_message": events["this"], "baseline_agent_events_per_message": events.get("baseline"),
+                      "event_bytes_per_message": sizes["this"], "baseline_event_bytes_per_message": sizes.get("baseline"),
+                      "load": round(os.getloadavg()[0], 1)}))
     return 0
 
 

@@ -204,8 +204,7 @@ class Traffic:
             n = next(self.fresh)
             conversation = Conversation(id=f"n{n:05d}", name=_name(rng, 90000 + n), kind=Kind.CONSUMER,
                                         section=Section.PENDING, holder=f"agent:{ME}")
-            self.state.conversations[conversation.id] = conversation
-            self._add(conversation.id, Section.PENDING)
+            self._add(conversation.id, Section.PENDING)  # listed by the update _write makes
             self._write(conversation, Author.BUYER, rng.choice(BUYER_LINES), now, unread=1, waiting_since=now)
             return
         elif roll < 0.55:  # a conversation leaves (transferred, or closed and gone)

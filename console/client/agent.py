@@ -514,7 +514,10 @@ class AgentClient:
         await self._call(_build(Claim, conversation=conversation), Ok)
 
     async def get_kpis(self) -> KpiTiles:
-        return (await self._call(GetKpis(), Kpis)).kpis
+        """The tiles now; kept in ``view`` too (the latest the client knows, as a ``kpis_updated``)."""
+        kpis = (await self._call(GetKpis(), Kpis)).kpis
+        self.view.kpis = kpis
+        return kpis
 
     async def get_snapshot(self) -> None:
         """Ask for a full resync; the snapshot arrives as an event."""

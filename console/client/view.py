@@ -42,10 +42,7 @@ class AgentView:
             self.conversations = {c.id: c for c in event.conversations}
             self.status, self.load, self.cap, self.kpis = event.status, event.load, event.cap, event.kpis
         elif isinstance(event, ConversationUpdated):
-            if event.conversation.cleared:
-                self.conversations.pop(event.conversation.id, None)
-            else:
-                self.conversations[event.conversation.id] = event.conversation
+            self._put(event.conversation)
         elif isinstance(event, ConversationRemoved):
             self.conversations.pop(event.id, None)
         elif isinstance(event, StatusChanged):
@@ -55,5 +52,12 @@ class AgentView:
         elif isinstance(event, TeamUpdated):
             self.team = event.team
         elif isinstance(event, MessageAdded):
-            pass  # the row's preview comes with its own ``conversation`` event
+            if event.conversation is not None:  # None: stored by an older server, its row came apart
+                self._put(event.conversation)
         self.seq = event.seq
+
+    def _put(self, row: Conversation) -> None:
+        if row.cleared:
+            self.conversations.pop(row.id, None)
+        else:
+            self.conversations[row.id] = row

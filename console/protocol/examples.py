@@ -242,6 +242,7 @@ AGENT_PUSHES: list[m.AgentPush] = [
     m.Snapshot(seq=41, conversations=[CONVERSATION], status=Status.ONLINE, load=3, cap=8, kpis=KPIS),
     m.ConversationUpdated(seq=42, conversation=CONVERSATION),
     m.ConversationRemoved(seq=43, id="b0999", reason=m.RemovalReason.TRANSFERRED),
+    m.MessageAdded(seq=44, message=MESSAGE, conversation=CONVERSATION),
     m.MessageAdded(seq=44, message=MESSAGE),
     m.StatusChanged(seq=45, status=Status.ONLINE, load=4, cap=8),
     m.KpisUpdated(seq=46, kpis=KPIS),

@@ -1080,7 +1080,8 @@ class Snapshot(Event, tag="snapshot", frozen=True, kw_only=True):
 
 
 class ConversationUpdated(Event, tag="conversation", frozen=True, kw_only=True):
-    """A row was added or changed (new message, section move, read)."""
+    """A row was added or changed without a message (section move, read, claim, close); a new
+    message brings its row in ``MessageAdded.conversation`` instead."""
 
     conversation: Conversation
 
@@ -1091,7 +1092,12 @@ class ConversationRemoved(Event, tag="conversation_removed", frozen=True, kw_onl
 
 
 class MessageAdded(Event, tag="message", frozen=True, kw_only=True):
+    """A new message, and its conversation's row as it is after it (issue 9: one event per
+    message). ``conversation`` is None in events stored before it was added: those came with a
+    ``ConversationUpdated`` of their own, which still applies on a resume."""
+
     message: Message
+    conversation: Conversation | None = None
 
 
 class StatusChanged(Event, tag="status", frozen=True, kw_only=True):

@@ -88,7 +88,7 @@ class DecisionChanges:
 class MessageChanges:
     """A conversation changed (a message, read, or its row's text): whose lists show it."""
 
-    told: tuple[str, ...]  # ConversationUpdated (and MessageAdded when there is a message)
+    told: tuple[str, ...]  # ConversationUpdated, or MessageAdded with the row when there is a message
     team_changed: bool
 
 

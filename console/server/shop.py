@@ -329,9 +329,10 @@ class Shop:
         if told:
             wire = row.wire()
             for agent in told:
-                self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
-                if message is not None:
-                    self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message))
+                if message is None:
+                    self.hub.push(agent, lambda seq: ConversationUpdated(seq=seq, conversation=wire))
+                else:  # one event per message: the message and its row as it is after it (issue 9)
+                    self.hub.push(agent, lambda seq: MessageAdded(seq=seq, message=message, conversation=wire))
         if team_changed and self.publisher is not None:
             # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
             # here may move it; the publisher coalesces and pushes only a team that differs

@@ -95,9 +95,10 @@ class Colleague:
             task.add_done_callback(self._tasks.discard)
 
     def _on_event(self, event: AgentEvent) -> None:
-        if isinstance(event, ConversationUpdated) and event.conversation.holder == "pool":
-            self._spawn(self._claim(event.conversation.id))
-        elif isinstance(event, MessageAdded) and event.message.author is Author.BUYER:
+        row = event.conversation if isinstance(event, (ConversationUpdated, MessageAdded)) else None
+        if row is not None and row.holder == "pool":
+            self._spawn(self._claim(row.id))
+        if isinstance(event, MessageAdded) and event.message.author is Author.BUYER:
             buyer = event.message.conversation
             if buyer not in self._pending:  # one answer for a burst of lines
                 self._spawn(self._answer(buyer), key=buyer)

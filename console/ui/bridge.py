@@ -21,15 +21,8 @@ from console.protocol.messages import (
     AgentEvent,
     BuyerTile,
     CardKind,
-    ConversationRemoved,
-    ConversationUpdated,
     ErrorCode,
-    KpisUpdated,
-    MessageAdded,
-    PanelUpdated,
-    Snapshot,
     Status,
-    StatusChanged,
     TeamUpdated,
 )
 from console.reception.model import Section
@@ -73,9 +66,9 @@ class ClientBackend:
             client.reply_outcomes.connect(self._on_client_reply_outcome),
             client.whatif_updates.connect(state.set_whatif),  # the room's what-if runs
         ]
-        view = client.view
-        if view.seq is not None:  # the client logged in before the window existed
-            state.load_snapshot(list(view.conversations.values()), view.kpis, view.status.value, view.load, view.cap)
+        state.view = client.view  # the state reads the client's view, never folds the events again
+        if client.view.seq is not None:  # the client logged in before the window existed
+            state.resync()
         self._on_client_state_changed(client.state)
 
     def detach(self) -> None:
@@ -147,7 +140,8 @@ class ClientBackend:
 
     def request_kpis(self) -> None:
         async def run() -> None:
-            self.state.set_kpis(await self.client.get_kpis())
+            await self.client.get_kpis()  # the client keeps the answer in its view
+            self.state.kpis_updated.emit(self.state.kpis)
 
         self._spawn(QCoreApplication.translate("ClientBackend", "刷新数据"), run())
 
@@ -297,23 +291,12 @@ class ClientBackend:
     # -- from the client -----------------------------------------------------------------------
 
     def _on_client_event(self, event: AgentEvent) -> None:
-        state = self.state
-        if isinstance(event, Snapshot):
-            state.load_snapshot(event.conversations, event.kpis, event.status.value, event.load, event.cap)
-        elif isinstance(event, ConversationUpdated):
-            state.update_conversation(event.conversation)
-        elif isinstance(event, ConversationRemoved):
-            state.remove_conversation(event.id)
-        elif isinstance(event, MessageAdded):
-            state.add_message(event.message)
-        elif isinstance(event, StatusChanged):
-            state.set_status(event.status.value, event.load, event.cap)
-        elif isinstance(event, KpisUpdated):
-            state.set_kpis(event.kpis)
-        elif isinstance(event, TeamUpdated):
-            state.set_team(team_from_protocol(event.team))
-        elif isinstance(event, PanelUpdated):
-            state.set_panel(event.panel)
+        """The client has folded ``event`` into its view (the state's ``view``): the state says
+        what changed, reading the view (issue 9: each event folded once)."""
+        if isinstance(event, TeamUpdated):
+            self.state.set_team(team_from_protocol(event.team))
+        else:
+            self.state.follow(event)
 
     def _on_client_state_changed(self, change: StateChange) -> None:
         moves = self.client.moves  # sent to the shop's owner by another server (issue 15): said in the status bar

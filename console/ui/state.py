@@ -1,29 +1,42 @@
 """The console's state store (``ConsoleState``) and what the widgets ask of the server (``Backend``).
 
 ``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
-they observe (the current data and a signal per change). Answers never come back as return
-values: the backend feeds them into the state, which emits them (changes, not callbacks). The
-real adapter over ``console.client`` and ``FakeBackend`` both follow this shape, so every
-widget runs the same against a server, a test or a screenshot.
+they observe (the current data and a signal per change). The server's side of that data (rows,
+status, load, cap, tiles) is the client's ``AgentView``, which folded each event once; the state
+reads it and keeps only what the UI owns (messages, delivery, optimistic rows) beside it. Answers
+never come back as return values: the backend feeds them into the state, which emits them
+(changes, not callbacks). The real adapter over ``console.client`` and ``FakeBackend`` both
+follow this shape, so every widget runs the same against a server, a test or a screenshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Protocol
 
 import msgspec
 from PySide6.QtCore import QObject, Signal
 
+from console.client.view import AgentView
 from console.protocol.messages import (
+    AgentEvent,
     AuditLog,
     BuyerPanel,
+    ConversationRemoved,
+    ConversationUpdated,
     DayCharts,
     DayReport,
+    KpisUpdated,
+    MessageAdded,
+    PanelUpdated,
     ProductCard,
     QueuedBuyer,
+    RemovalReason,
     SessionInfo,
+    Snapshot,
+    Status,
+    StatusChanged,
     WhatIfDone,
     WhatIfFailed,
     WhatIfProgress,
@@ -137,18 +150,19 @@ class ConsoleState(QObject):
     image_loaded = Signal(str, bool, bytes)  # sha256, thumbnail?, the stored bytes (issue 13)
     image_failed = Signal(str, bool, str)  # sha256, thumbnail?, why it could not be fetched
 
-    def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None) -> None:
+    def __init__(self, agent: str, agent_name: str, role: str = "agent", parent: QObject | None = None,
+                 view: AgentView | None = None) -> None:
         super().__init__(parent)
         self.agent = agent
         self.agent_name = agent_name
         self.role = role
-        self.conversations: dict[str, Conversation] = {}
+        # the server's list, status, load, cap and tiles as the client folded them (``AgentClient.view``;
+        # the client's backend hands its own in, ``ClientBackend.attach``); read through the properties
+        self.view = view if view is not None else AgentView()
+        self._local: dict[str, Conversation] = {}  # our optimistic rows, until the server's row comes
+        self._merged: dict[str, Conversation] | None = None  # view + _local, built when asked
         self.messages: dict[str, list[Message]] = {}
-        self.kpis = KpiTiles()
         self.team = TeamData()
-        self.status = "offline"
-        self.load = 0
-        self.cap = 0
         self.connection = Connection.CONNECTING
         self.served_at = ""  # host:port of the shop's owner when another server sent us there (issue 15)
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
@@ -157,11 +171,95 @@ class ConsoleState(QObject):
         self.local_images: dict[str, bytes] = {}  # client_id -> an image we send, kept until confirmed (retry)
         self._local_ids = 0
         # unread_total() as a running sum (the title shows it after every update): what each
-        # conversation adds, as last counted, so a direct write to ``conversations`` cannot skew it.
+        # conversation adds, as last counted (rows change only through ``_row_changed`` and ``resync``).
         self._unread: dict[str, int] = {}
         self._unread_total = 0
 
-    # -- fed by the backend ---------------------------------------------------------------------
+    # -- the server's side: the client's view, folded once (issue 9) ----------------------------
+
+    @property
+    def conversations(self) -> Mapping[str, Conversation]:
+        """The list as the widgets show it: the server's rows (``view``) with our optimistic ones
+        (a reply sending, a read, 清扫) over them until the server's row for the same buyer comes."""
+        if not self._local:
+            return self.view.conversations
+        if self._merged is None:
+            self._merged = {**self.view.conversations, **self._local}
+        return self._merged
+
+    @property
+    def status(self) -> str:
+        return self.view.status.value
+
+    @property
+    def load(self) -> int:
+        return self.view.load
+
+    @property
+    def cap(self) -> int:
+        return self.view.cap
+
+    @property
+    def kpis(self) -> KpiTiles:
+        return self.view.kpis
+
+    def follow(self, event: AgentEvent) -> None:
+        """An event the client has just folded into ``view``: say what changed. The rows, status,
+        load, cap and tiles are read from the view, never folded a second time here."""
+        view = self.view
+        if isinstance(event, Snapshot):
+            self.resync()
+        elif isinstance(event, ConversationUpdated | MessageAdded):
+            if event.conversation is not None:  # None: a message stored by an older server (its row came apart)
+                self._row_changed(event.conversation.id)
+            if isinstance(event, MessageAdded):
+                self.add_message(event.message)
+        elif isinstance(event, ConversationRemoved):
+            self._row_changed(event.id)
+        elif isinstance(event, StatusChanged):
+            self.status_changed.emit(view.status.value, view.load, view.cap)
+        elif isinstance(event, KpisUpdated):
+            self.kpis_updated.emit(view.kpis)
+        elif isinstance(event, PanelUpdated):
+            self.set_panel(event.panel)
+
+    def resync(self) -> None:
+        """The view was replaced (a snapshot: login, or a reconnect the server could not resume)."""
+        self._local.clear()
+        self._merged = None
+        self._unread = {c.id: c.unread for c in self.conversations.values() if c.unread and not c.cleared}
+        self._unread_total = sum(self._unread.values())
+        self.snapshot_loaded.emit()
+        self.status_changed.emit(self.status, self.load, self.cap)
+        self.kpis_updated.emit(self.kpis)
+
+    def _row_changed(self, conversation: str, *, local: Conversation | None = None) -> None:
+        """The server's row of ``conversation`` changed (or went), or ours over it (``local``)."""
+        if local is not None:
+            self._local[conversation] = local
+        else:
+            self._local.pop(conversation, None)  # the server's word replaces what we showed ahead of it
+        self._merged = None
+        row = self.conversations.get(conversation)
+        unread = 0 if row is None or row.cleared else row.unread
+        if unread:
+            self._unread_total += unread - self._unread.get(conversation, 0)
+            self._unread[conversation] = unread
+        else:
+            self._unread_total -= self._unread.pop(conversation, 0)
+        if row is not None:
+            self.conversation_updated.emit(row)
+        else:
+            self.conversation_removed.emit(conversation)
+
+    # -- a backend without a client (FakeBackend, tests): events made here, folded by ``view`` ---
+
+    def _fold(self, event: AgentEvent) -> None:
+        self.view.apply(event)
+        self.follow(event)
+
+    def _next_seq(self) -> int:
+        return (self.view.seq or 0) + 1
 
     def load_snapshot(
         self,
@@ -171,30 +269,24 @@ class ConsoleState(QObject):
         load: int,
         cap: int,
     ) -> None:
-        """A full resync (login, or a reconnect the server could not resume)."""
-        self.conversations = {c.id: c for c in conversations}
-        self._unread = {c.id: c.unread for c in self.conversations.values() if c.unread and not c.cleared}
-        self._unread_total = sum(self._unread.values())
-        self.kpis = kpis
-        self.status, self.load, self.cap = status, load, cap
-        self.snapshot_loaded.emit()
-        self.status_changed.emit(status, load, cap)
-        self.kpis_updated.emit(kpis)
+        """A full resync, as the server's ``snapshot``."""
+        self._fold(Snapshot(seq=self._next_seq(), conversations=list(conversations), status=Status(status),
+                            load=load, cap=cap, kpis=kpis))
 
     def update_conversation(self, conversation: Conversation) -> None:
-        self.conversations[conversation.id] = conversation
-        unread = 0 if conversation.cleared else conversation.unread
-        if unread:
-            self._unread_total += unread - self._unread.get(conversation.id, 0)
-            self._unread[conversation.id] = unread
-        else:
-            self._unread_total -= self._unread.pop(conversation.id, 0)
-        self.conversation_updated.emit(conversation)
+        """A row changed on the server's side (its ``conversation`` event)."""
+        self._fold(ConversationUpdated(seq=self._next_seq(), conversation=conversation))
 
     def remove_conversation(self, conversation: str) -> None:
-        self._unread_total -= self._unread.pop(conversation, 0)
-        if self.conversations.pop(conversation, None) is not None:
-            self.conversation_removed.emit(conversation)
+        """A row left the list (the server's ``conversation_removed``); nothing when it was not in it."""
+        if conversation in self.conversations:
+            self._fold(ConversationRemoved(seq=self._next_seq(), id=conversation, reason=RemovalReason.REROUTED))
+
+    def set_status(self, status: str, load: int, cap: int) -> None:
+        self._fold(StatusChanged(seq=self._next_seq(), status=Status(status), load=load, cap=cap))
+
+    def set_kpis(self, kpis: KpiTiles) -> None:
+        self._fold(KpisUpdated(seq=self._next_seq(), kpis=kpis))
 
     def load_history(self, conversation: str, messages: Iterable[Message]) -> None:
         """The server's history; our replies it does not hold yet (sending, queued, refused) stay."""
@@ -214,14 +306,6 @@ class ConsoleState(QObject):
             self.local_images.pop(message.client_id, None)
         history.append(message)
         self.message_added.emit(message)
-
-    def set_status(self, status: str, load: int, cap: int) -> None:
-        self.status, self.load, self.cap = status, load, cap
-        self.status_changed.emit(status, load, cap)
-
-    def set_kpis(self, kpis: KpiTiles) -> None:
-        self.kpis = kpis
-        self.kpis_updated.emit(kpis)
 
     def set_team(self, team: TeamData) -> None:
         self.team = team
@@ -300,7 +384,7 @@ class ConsoleState(QObject):
         if current is not None:
             self._before[client_id] = current
             section = Section.REPLIED if current.section in HUMAN_SECTIONS else current.section
-            self.update_conversation(msgspec.structs.replace(
+            self._row_changed(conversation, local=msgspec.structs.replace(
                 current, section=section, last_text=text, last_at=now, unread=0, waiting_since=None, cleared=False,
             ))
         return message
@@ -337,7 +421,7 @@ class ConsoleState(QObject):
         current = self.conversations.get(message.conversation)
         if before is not None and current is not None and current.last_at == message.at \
                 and current.last_text == message.text:
-            self.update_conversation(msgspec.structs.replace(
+            self._row_changed(message.conversation, local=msgspec.structs.replace(
                 current, section=before.section, last_text=before.last_text, last_at=before.last_at,
                 waiting_since=before.waiting_since, cleared=before.cleared,
             ))
@@ -345,12 +429,12 @@ class ConsoleState(QObject):
     def mark_read(self, conversation: str) -> None:
         current = self.conversations.get(conversation)
         if current is not None and current.unread:
-            self.update_conversation(msgspec.structs.replace(current, unread=0))
+            self._row_changed(conversation, local=msgspec.structs.replace(current, unread=0))
 
     def mark_section_cleared(self, section: Section) -> None:
         """The 清扫 button: the rows leave the list at once; the server confirms."""
         for conversation in [c for c in self.conversations.values() if c.section == section and not c.cleared]:
-            self.update_conversation(msgspec.structs.replace(conversation, cleared=True))
+            self._row_changed(conversation.id, local=msgspec.structs.replace(conversation, cleared=True))
 
     # -- queries ---------------------------------------------------------------------------------
 

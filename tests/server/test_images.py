@@ -120,10 +120,10 @@ def test_a_buyer_photo_is_cleaned_stored_once_and_shown_to_its_agent(tmp_path: P
             await a1.expect(ConversationUpdated, row_of("b1"))
             ack = await upload(b1, photo, "p1")
             assert isinstance(ack, SayAck) and not ack.duplicate, ack
-            added = (await a1.expect(MessageAdded)).message
+            event = await a1.expect(MessageAdded)
+            added, row = event.message, event.conversation  # the message and its row, one event
             assert added.kind is MessageKind.IMAGE and added.text == IMAGE_TEXT and added.image is not None
-            row = (await a1.expect(ConversationUpdated, lambda e: e.conversation.last_text == "[图片]")).conversation
-            assert row.unread == 1
+            assert row is not None and row.last_text == "[图片]" and row.unread == 1
             ref = added.image
             assert (ref.mime, ref.width, ref.height) == ("image/jpeg", 1200, 900)
 

@@ -180,3 +180,46 @@ def test_a_version_2_database_keeps_its_messages_and_client_ids_become_per_autho
                              " VALUES ('b1', 'buyer', 'y', 4, NULL, 'c1')")
     finally:
         store.close()
+
+
+
+def test_a_resume_across_the_upgrade_replays_the_old_pair_and_the_view_folds_it(tmp_path: Path) -> None:
+    """Issue 9: events an older server stored for a message (``conversation``, then ``message``
+    without its row) are replayed as they are, and the client's view takes the row from them."""
+    from msgspec.structs import replace
+
+    from console.client.view import AgentView
+    from console.protocol.messages import Message
+    from console.reception.model import Author
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await online(server, "a1")
+            b1 = await buyer(server, "b1")
+            await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))
+            row = (await a1.expect(ConversationUpdated)).conversation
+            ok_login, snapshot = await (fresh := await Client.agent(server)).login("a1")
+            await fresh.close()
+            await a1.close()
+            view = AgentView()
+            view.apply(snapshot)
+            after = replace(row, last_text="旧的一条", unread=1)
+            old = Message(id=900, conversation="b1", author=Author.BUYER, text="旧的一条", at=after.last_at)
+            shop = server.shop
+            assert shop is not None
+            with shop.atomic():  # what a server of session 4 wrote to agent_events for one buyer message
+                shop.hub.push("a1", lambda seq: ConversationUpdated(seq=seq, conversation=after))
+                shop.hub.push("a1", lambda seq: MessageAdded(seq=seq, message=old))
+            await shop.committed()
+            back = await Client.agent(server)
+            resumed = await back.request(Resume(token=ok_login.token, last_seq=snapshot.seq))
+            assert isinstance(resumed, LoginOk) and resumed.resumed
+            events = await back.drain(lambda m: isinstance(m, Event) and m.seq == resumed.seq)
+            replayed = [m for m in events if isinstance(m, Event)]
+            assert [type(e) for e in replayed] == [ConversationUpdated, MessageAdded]
+            for event in replayed:
+                view.apply(event)  # type: ignore[arg-type]
+            assert view.conversations["b1"] == after and view.seq == resumed.seq
+            await back.close()
+
+    run(scenario())

@@ -64,7 +64,8 @@ def test_arrival_reaches_the_agent_and_sections_move(tmp_path: Path) -> None:
             b1 = await buyer(server, "b1", "王小姐")
             routed = await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL, product="p1"))
             assert isinstance(routed, Routed) and routed.to == "agent" and routed.name == "小美"
-            row = (await a1.expect(ConversationUpdated, row_of("b1"))).conversation
+            arrived = await a1.expect(ConversationUpdated, row_of("b1"))
+            row = arrived.conversation
             assert row.name == "王小姐" and row.kind is Kind.CONSUMER and row.holder == "agent:a1"
             assert row.section is Section.PENDING and row.open
 
@@ -72,18 +73,24 @@ def test_arrival_reaches_the_agent_and_sections_move(tmp_path: Path) -> None:
             assert isinstance(ack, SayAck) and not ack.duplicate
             added = await a1.expect(MessageAdded)
             assert added.message.author is Author.BUYER and added.message.text == "这个有现货吗"
-            row = (await a1.expect(ConversationUpdated, lambda e: e.conversation.unread == 1)).conversation
-            assert row.section is Section.PENDING and row.waiting_since is not None
+            assert added.conversation is not None  # the row after the message comes in the same event
+            row = added.conversation
+            assert row.unread == 1 and row.section is Section.PENDING and row.waiting_since is not None
 
             reply = await a1.request(Reply(conversation="b1", text="有的亲", client_id="c1"))
             assert isinstance(reply, ReplyAck) and not reply.duplicate
-            row = (await a1.expect(ConversationUpdated, lambda e: e.conversation.section is Section.REPLIED)).conversation
-            assert row.waiting_since is None and row.last_text == "有的亲"
+            replied = await a1.expect(MessageAdded, lambda e: e.message.author is Author.AGENT)
+            assert replied.conversation is not None
+            row = replied.conversation
+            assert row.section is Section.REPLIED and row.waiting_since is None and row.last_text == "有的亲"
+            # one agent event per message (issue 9): nothing else was numbered for a1 between them
+            assert replied.seq == added.seq + 1
+            assert not [e for e in a1.inbox if isinstance(e, ConversationUpdated)]
             to_buyer = await b1.expect(AgentMessage)
             assert to_buyer.text == "有的亲" and to_buyer.author is Author.AGENT and to_buyer.name == "小美"
 
             await b1.request(Say(text="好的，那我拍了", client_id="m2"))
-            await a1.expect(ConversationUpdated, lambda e: e.conversation.section is Section.PENDING)
+            await a1.expect(MessageAdded, lambda e: e.conversation is not None and e.conversation.section is Section.PENDING)
 
             history = await a1.request(Open(conversation="b1"))
             assert isinstance(history, History)
@@ -228,7 +235,8 @@ def test_bot_answers_then_hands_off(tmp_path: Path) -> None:
             await b1.request(Say(text="几天发货呀", client_id="m1"))
             answer = await b1.expect(AgentMessage)
             assert answer.author is Author.BOT and "发货" in answer.text
-            await sup.expect(ConversationUpdated, lambda e: e.conversation.section is Section.BOT_REPLIED)
+            await sup.expect(MessageAdded, lambda e: e.conversation is not None
+                             and e.conversation.section is Section.BOT_REPLIED)
             await b1.request(Say(text="转人工", client_id="m2"))  # hand-off word (R7.7)
             handed = await b1.expect(Routed)
             assert handed.to == "agent" and handed.why is Reason.HANDOFF

@@ -81,7 +81,9 @@ def test_the_holder_transfers_with_a_note_the_receiver_sees(tmp_path: Path) -> N
             b1 = await buyer(server, "b1", "王小姐")
             assert (await b1.request(Arrive(entry=Entry.PRODUCT_DETAIL))).name == "小美"
             await b1.request(Say(text="这件有红色吗", client_id="m1"))
-            waiting = (await a1.expect(ConversationUpdated, lambda e: e.conversation.waiting_since is not None))
+            waiting = await a1.expect(MessageAdded, lambda e: e.conversation is not None
+                                      and e.conversation.waiting_since is not None)  # the row comes with the message
+            assert waiting.conversation is not None
             since = waiting.conversation.waiting_since
             a2 = await online(server, "a2")
             moved = await a1.request(Transfer(conversation="b1", agent="a2", note="买家要红色L码，库存请确认"))
@@ -90,8 +92,8 @@ def test_the_holder_transfers_with_a_note_the_receiver_sees(tmp_path: Path) -> N
             assert gone.id == "b1" and gone.reason is RemovalReason.TRANSFERRED
             line = await a2.expect(MessageAdded, lambda e: e.message.author is Author.SYSTEM)
             assert line.message.text == "转接备注（小美）：买家要红色L码，库存请确认"
-            row = (await a2.expect(ConversationUpdated, lambda e: e.conversation.id == "b1"
-                                   and "库存请确认" in e.conversation.last_text)).conversation
+            row = line.conversation  # the row as it is after the line
+            assert row is not None and row.id == "b1" and "库存请确认" in row.last_text
             # the buyer keeps waiting, from when they first asked, in the same section
             assert row.holder == "agent:a2" and row.section is Section.PENDING and row.waiting_since == since
             history = await a2.request(Open(conversation="b1"))
@@ -181,16 +183,17 @@ def test_bot_assist_answers_an_faq_question_in_an_agents_session(tmp_path: Path)
             b1 = await _assisted(server, a1)
             answer = await b1.expect(AgentMessage)
             assert answer.author is Author.BOT and "发货" in answer.text
-            row = (await a1.expect(ConversationUpdated, lambda e: e.conversation.section is Section.BOT_REPLIED)).conversation
-            assert row.holder == "agent:a1"  # the agent keeps the buyer
             seen = await a1.expect(MessageAdded, lambda e: e.message.author is Author.BOT)
             assert seen.message.text == answer.text
+            row = seen.conversation  # the row after the bot's answer, in the same event
+            assert row is not None and row.section is Section.BOT_REPLIED
+            assert row.holder == "agent:a1"  # the agent keeps the buyer
             # a question the FAQ does not know stays with the agent, pending
             await b1.request(Say(text="能便宜点吗", client_id="m3"))
-            await a1.expect(ConversationUpdated, lambda e: e.conversation.section is Section.PENDING)
+            await a1.expect(MessageAdded, lambda e: e.conversation is not None and e.conversation.section is Section.PENDING)
             # a human reply makes it replied
             await a1.request(Reply(conversation="b1", text="亲，已经是最低价了", client_id="c1"))
-            await a1.expect(ConversationUpdated, lambda e: e.conversation.section is Section.REPLIED)
+            await a1.expect(MessageAdded, lambda e: e.conversation is not None and e.conversation.section is Section.REPLIED)
 
     run(scenario())
 
