@@ -10,7 +10,6 @@ batch (SQLite reports one execution per row), so they are counted apart.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from console.reception.model import Author
