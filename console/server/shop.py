@@ -404,12 +404,13 @@ class Shop:
         return agent in self.staff.everyone
 
     def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
-        """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not)."""
+        """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not). In the
+        database the reply's own insert answered it (the ``waits_answered`` trigger, issue 9):
+        here the memory and the KPI book follow."""
         wait = self.waits.get(buyer)
         if wait is not None:
             self._record_wait(buyer)
             del self.waits[buyer]
-            self.repo.answer_wait(wait.id, agent, at)
             if self.kpis is not None:
                 self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started, answered=at,
                                                  previous=wait.agent))
