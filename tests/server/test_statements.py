@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from console.reception.model import Author
 from console.routing.events import Status
 from console.routing.policy import load_policy_toml
@@ -23,7 +25,7 @@ from console.server.hub import Hub
 from console.server.shop import Shop
 from console.server.store import Store
 
-from .helpers import POLICY, run
+from .helpers import POLICY, open_store, run
 
 REQUEST_BUDGET = 9
 """Statements run one by one on the loop for one answered buyer message (its two requests):
@@ -43,6 +45,7 @@ def _ours(trace: list[str]) -> list[str]:
     return statements
 
 
+@pytest.mark.sqlite_only  # SQLite's trace callback; PostgreSQL's round trips: tests/server/test_shops.py
 def test_an_answered_buyer_message_costs_a_counted_number_of_statements(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "data", synchronous="NORMAL")
     text = POLICY
@@ -96,5 +99,58 @@ def test_an_answered_buyer_message_costs_a_counted_number_of_statements(tmp_path
 
     try:
         run(scenario())
+    finally:
+        store.close()
+
+
+def _shop(store: Store) -> Shop:
+    shop = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
+    shop.start(load_policy_toml(POLICY), POLICY)
+    with shop.atomic():
+        shop.set_status("a1", Status.ONLINE)
+    with shop.atomic():
+        shop.greet("b1", "买家")
+        shop.buyer_arrives("b1", ArriveAttrs(entry="product_detail"))
+    return shop
+
+
+def test_the_reply_that_ends_a_wait_is_the_one_stored_and_a_resend_ends_none(tmp_path: Path) -> None:
+    """The ``waits_answered`` trigger (both stores): an agent's reply answers the buyer's open wait
+    as it is stored; a resent reply (its client id already stored) stores nothing and answers
+    nothing, not even a wait opened since; a bot's reply never answers; after a restart the open
+    wait is read back as open."""
+    store = open_store(tmp_path / "data", own=True, synchronous="NORMAL")
+
+    def waits() -> list[tuple[str | None, float | None]]:
+        return [(r[0], r[1]) for r in store.tuples("SELECT agent, answered FROM waits WHERE buyer = 'b1' ORDER BY id")]
+
+    async def scenario() -> None:
+        shop = _shop(store)
+        with shop.atomic():
+            shop.buyer_writes("b1", "在吗", "s1")
+        with shop.atomic():
+            assert shop.agent_replies("a1", "b1", "r1", "在的") == (2, False)
+        await shop.committed()
+        answered = waits()
+        assert len(answered) == 1 and answered[0][0] == "a1" and answered[0][1] is not None
+        with shop.atomic():
+            shop.buyer_writes("b1", "还有货吗", "s2")  # a second wait opens
+            row = shop.rows.get("b1")
+            assert row is not None
+            shop.holder_says(row, Author.BOT, "亲，有货的", holder=False)  # the bot's assist: no answer
+        with shop.atomic():
+            assert shop.agent_replies("a1", "b1", "r1", "在的") == (2, True)  # the first reply again
+        await shop.committed()
+        assert waits()[1] == ("a1", None)  # still open, in the database and in memory
+        assert "b1" in shop.waits
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
+    store = open_store(tmp_path / "data", own=True, synchronous="NORMAL")
+    try:
+        reopened = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
+        assert "b1" in reopened.waits  # read back open after a restart
     finally:
         store.close()
