@@ -83,6 +83,18 @@ SEARCH_INDEX_PG: tuple[str, ...] = (
     # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
     """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
 )
+# An agent's message answers the buyer's open wait in the statement that stores it (store.py's
+# WAIT_ANSWERED, issue 9).
+WAIT_ANSWERED_PG: tuple[str, ...] = (
+    """CREATE OR REPLACE FUNCTION fenliu_wait_answered() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE waits SET agent = NEW.agent, answered = NEW.at
+                WHERE id = (SELECT MAX(id) FROM waits WHERE buyer = NEW.conversation AND answered IS NULL);
+            RETURN NULL;
+        END $$""",
+    """CREATE OR REPLACE TRIGGER waits_answered AFTER INSERT ON messages FOR EACH ROW
+        WHEN (NEW.author = 'agent' AND NEW.agent IS NOT NULL) EXECUTE FUNCTION fenliu_wait_answered()""",
+)
 # SQLite's aggregates that PostgreSQL lacks, in the shop's schema (kpis.py): sum() of a comparison
 # (a boolean here, 0/1 there) and total() (a float sum, 0.0 over no rows).
 AGGREGATES_PG: tuple[str, ...] = (
@@ -540,7 +552,8 @@ def shop_names(url: str) -> list[str]:
 def schema_digest() -> str:
     """The statements that make a shop's schema, hashed: what ``PgStore._migrate`` compares."""
     statements = [schema_statement(sql) for sql in _SCHEMA] + [*SEARCH_INDEX_PG, SNAPSHOTS_PG, *IMAGES_PG,
-                                                               *AGGREGATES_PG, OWNER_PG, OWNERS_PG]
+                                                               *AGGREGATES_PG, *WAIT_ANSWERED_PG, OWNER_PG,
+                                                               OWNERS_PG]
     return hashlib.sha256("\n;\n".join([str(SCHEMA_VERSION), *statements]).encode()).hexdigest()
 
 
@@ -887,6 +900,8 @@ class PgStore(Store):
             for statement in IMAGES_PG:
                 raw.execute(statement)
             for statement in AGGREGATES_PG:
+                raw.execute(statement)
+            for statement in WAIT_ANSWERED_PG:
                 raw.execute(statement)
             raw.execute(OWNER_PG)
             if version is None:

@@ -281,8 +281,8 @@ class Repository:
         cursor = self.store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (agent, buyer, at))
         return int(cursor.lastrowid or 0)
 
-    def answer_wait(self, wait_id: int, agent: str, at: float) -> None:
-        self.store.execute("UPDATE waits SET agent = ?, answered = ? WHERE id = ?", (agent, at, wait_id))
+    # A wait is answered by the agent message that ends it, in the statement that stores it (the
+    # ``waits_answered`` trigger, store.py's WAIT_ANSWERED): no statement of its own.
 
     def move_wait(self, wait_id: int, agent: str | None) -> None:
         self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait_id))

@@ -304,6 +304,19 @@ search sees the batch's own. One ``INSERT ... SELECT`` per batch costs a third o
 per message (FTS5 tokenizes the same text either way; the per-row trigger and virtual-table
 calls are what a batch saves: 18 against 6 us a message, 40 messages a commit, measured)."""
 
+WAIT_ANSWERED = """CREATE TRIGGER IF NOT EXISTS waits_answered AFTER INSERT ON messages
+    WHEN new.author = 'agent' AND new.agent IS NOT NULL BEGIN
+    UPDATE waits SET agent = new.agent, answered = new.at
+        WHERE id = (SELECT MAX(id) FROM waits WHERE buyer = new.conversation AND answered IS NULL);
+END"""
+"""CONSOLE.md §3: an agent's message answers the buyer's open wait, in the statement that stores
+it (issue 9: one statement a reply instead of two; ``Shop._answer_waits`` keeps the memory and the
+KPI book). A message stored once per client id (``ON CONFLICT DO NOTHING``) answers nothing when
+resent: no row is inserted, the trigger does not run. Bot and system lines never answer. The
+newest open wait is the one (``Shop.waits`` holds one per buyer, the newest). Created after the
+migrations that rebuild ``messages``, so it is always on the table in use; PostgreSQL has its own
+(``pgstore.WAIT_ANSWERED_PG``)."""
+
 INDEXED_UPTO = "SELECT IFNULL(MAX(id), 0) FROM messages_fts_docsize"
 """The highest message id in the search index (FTS5 keeps one ``docsize`` row per indexed
 message): the index is always every message up to some id, so no separate mark is kept."""
@@ -870,6 +883,7 @@ class Store:
                                 " SELECT id, conversation, author, text, at, agent, client_id FROM messages_v2")
                 self.db.execute("DROP TABLE messages_v2")
             self._index_messages()  # last: after any migration that rebuilt the messages table
+            self.db.execute(WAIT_ANSWERED)  # so is the trigger on it
             if version is not None and version < 6:
                 self._audit_statuses()  # 5 -> 6: the status history the engine log still holds
             if version is None:
