@@ -32,9 +32,9 @@ REQUEST_BUDGET = 9
 SAVEPOINT, the message (INSERT ... ON CONFLICT DO NOTHING RETURNING), the row (upsert), RELEASE,
 twice; and the KPI wait opened (the reply's insert answers it, the ``waits_answered`` trigger)."""
 
-APPENDED = ("engine_log", "engine_log", "agent_events", "agent_events", "agent_events", "agent_events")
+APPENDED = ("engine_log", "engine_log", "agent_events", "agent_events")
 """Rows appended per answered message, written at the commit: the two engine inputs, the agent's
-two events per message (row and message)."""
+one event per message (the message with its row)."""
 
 
 def _ours(trace: list[str]) -> list[str]:
