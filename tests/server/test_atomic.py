@@ -43,6 +43,15 @@ def _disk(server: Server) -> dict[str, list[tuple[Any, ...]]]:
     return {table: [tuple(r) for r in server.store.all(f"SELECT * FROM {table} ORDER BY 1")] for table in TABLES}
 
 
+async def _settled(server: Server) -> None:
+    """What the last requests set going is written: the coalesced KPI push (due within
+    PUSH_INTERVAL) now, then its commit; so a snapshot taken after it does not race that timer."""
+    assert server.shop is not None and server.store is not None
+    server.shop.publisher.cancel()
+    server.shop.publisher.flush()
+    await server.store.committed()
+
+
 def _memory(server: Server, buyers: list[str]) -> dict[str, Any]:
     shop = server.shop
     assert shop is not None and shop.driver.engine is not None
@@ -88,6 +97,7 @@ def test_a_close_that_fails_while_dequeuing_leaves_no_trace(tmp_path: Path, monk
             assert (await b3.request(Arrive())).position == 2
             await b1.request(Say(text="在吗", client_id="m1"))
             await a1.expect(MessageAdded)
+            await _settled(server)
             disk, memory = _disk(server), _memory(server, ["b1", "b2", "b3"])
 
             # The close is decided, b1's row closed, b2 dequeued to a1: the second decision fails.
@@ -116,6 +126,7 @@ def test_a_buyer_message_that_fails_halfway_is_not_stored(tmp_path: Path, monkey
             a1 = await online(server, "a1")
             b1 = await buyer(server, "b1")
             assert (await b1.request(Arrive(entry="product_detail"))).name == "小美"
+            await _settled(server)
             disk, memory = _disk(server), _memory(server, ["b1"])
 
             # stored, waited on, logged to the engine, numbered for a1: then telling a1 fails
@@ -173,6 +184,7 @@ def test_a_failed_commit_leaves_the_server_as_its_database(tmp_path: Path) -> No
             await b1.request(Say(text="在吗", client_id="m1"))
             await a1.expect(MessageAdded)
             assert server.store is not None
+            await _settled(server)
             disk, memory = _disk(server), _memory(server, ["b1"])
 
             real = server.store.db
