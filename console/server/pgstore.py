@@ -944,6 +944,9 @@ class PgStore(Store):
             return
         super().flush(now=now)
 
+    def _finish_checkpoint(self) -> None:
+        """Nothing to do: PostgreSQL checkpoints by itself (store.py's is SQLite's WAL)."""
+
     def _index_new_messages(self) -> int:
         """Nothing to do: the ``pg_trgm`` index (``SEARCH_INDEX_PG``) follows every insert itself,
         where SQLite's FTS5 table is brought up to date at each commit (store.py)."""

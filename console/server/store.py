@@ -1149,7 +1149,7 @@ class Store:
         transaction restarts the WAL (``_WalSyncer``). Skipped, to be tried after a later COMMIT,
         while the thread is copying."""
         syncer = self._syncer
-        if syncer is None or not getattr(syncer, "restart_due", False) or not syncer.lock.acquire(blocking=False):
+        if syncer is None or not syncer.restart_due or not syncer.lock.acquire(blocking=False):
             return
         try:
             syncer.restart_due = False
