@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,11 @@ from .helpers import Client, run, running_server
 AGENT_TYPES = ["login", "resume", "logout", "set_status", "open", "reply", "close", "clear", "claim", "get_kpis",
                "get_snapshot", "filter_buyers", "why", "transfer", "get_team", "apply_policy", "bogus"]
 BUYER_TYPES = ["hello", "arrive", "say", "rate", "order", "get_questions", "bogus"]
+
+# Lists of 1-5 junk frames per endpoint and store: 120 in the suite (the protocol fuzzer in
+# tests/reliability sends some 2,400 frames per connection kind besides); a longer run sets
+# FUZZ_EXAMPLES, as for that fuzzer (FUZZ_EXAMPLES=600: 1,200 lists here).
+EXAMPLES = 2 * int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
 
 def test_malformed_oversized_and_unknown_are_answered(tmp_path: Path) -> None:
@@ -195,7 +201,7 @@ def _check(frame: str | bytes, answers: list[object], decode_request) -> None:  
     # a valid request does whatever it does; the probe's answer shows the connection goes on
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frames=st.lists(junk_frames(AGENT_TYPES), min_size=1, max_size=5))
 def test_agent_endpoint_survives_junk(live_server: Server, frames: list[str | bytes]) -> None:
     with _connect(live_server, "/agent") as conn:
@@ -209,7 +215,7 @@ def test_agent_endpoint_survives_junk(live_server: Server, frames: list[str | by
             pytest.fail("the server closed the connection")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frames=st.lists(junk_frames(BUYER_TYPES), min_size=1, max_size=5))
 def test_buyer_endpoint_survives_junk(live_server: Server, frames: list[str | bytes]) -> None:
     with _connect(live_server, "/buyer") as conn:
