@@ -562,13 +562,38 @@ async def _close_later(conn: ClientConnection) -> None:
 
 
 async def bounded(coros: list[Any], limit: int) -> list[Any]:
+    """At most ``limit`` at a time; the first failure cancels the rest (a TaskGroup: with gather
+    the others would run on, orphaned, and hold up the loop's shutdown)."""
     semaphore = asyncio.Semaphore(limit)
 
     async def one(coro: Any) -> Any:
         async with semaphore:
             return await coro
 
-    return await asyncio.gather(*(one(c) for c in coros))
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(c)) for c in coros]
+    return [task.result() for task in tasks]
+
+
+def descriptors_needed(sides: int, agents: int, cap: int, queued: int) -> int:
+    """The bench process holds a connection per console and per buyer of every side (buyers in a
+    session, queued, and the new ones of a step), plus its own files."""
+    return sides * (agents + agents * cap + queued) * 11 // 10 + 256
+
+
+def raise_descriptor_limit(needed: int) -> None:
+    """Raise this process's open-file limit to what the run needs (up to the hard limit), or say
+    plainly that it cannot run: out of descriptors, set-up would fail halfway."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if needed <= soft:
+        return
+    if hard != resource.RLIM_INFINITY and needed > hard:
+        raise SystemExit(f"peak.py: this run holds about {needed:,} connections in one process, over the open-file "
+                         f"limit ({hard:,}); run fewer sides (--baseline, --store) or fewer --queued, or raise "
+                         f"the hard limit (ulimit -Hn)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def p99(values: list[float], missing: int) -> float | None:
@@ -672,6 +697,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
             print(text, file=sys.stderr, flush=True)
 
     pin = can_pin() and not args.no_pin
+    sides_count = 2 + (args.baseline is not None) + (args.store is not None) + (args.pg_baseline is not None)
+    raise_descriptor_limit(descriptors_needed(sides_count, args.agents, args.cap, args.queued))
     policy_file = write_policy(folder, args.agents, args.cap)
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
