@@ -153,3 +153,12 @@ def test_a_fifth_console_of_one_account_closes_the_oldest(tmp_path: Path) -> Non
                     await console.close()
 
     run(scenario())
+
+
+def test_an_unknown_account_costs_a_full_password_check() -> None:
+    """The stand-in hash an unknown name is checked against has the hasher's own parameters, so
+    a wrong name takes as long as a wrong password (it is a constant, not hashed at import)."""
+    from console.server import accounts
+
+    assert not accounts._hasher.check_needs_rehash(accounts._DUMMY_HASH)
+    assert not accounts.Accounts.verify_password(None, "fenliu: not a real password")
