@@ -20,6 +20,25 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _cheap_password_hashes() -> None:
+    """Argon2 at the production cost (64 MiB, 3 passes: 0.1-0.15 s a hash or a check) spent
+    minutes of the suite on the passwords of test accounts, created and logged in to by the
+    thousand. What the tests check is which password is accepted, not how slow a guess is, so they
+    hash with the cheapest parameters (tests/server/test_auth.py checks the production ones).
+    ``FENLIU_TEST_ARGON2=production`` runs the suite at the production cost. Servers the tests
+    start as processes check these hashes at the cost they were made with."""
+    if os.environ.get("FENLIU_TEST_ARGON2") == "production":
+        return
+    from argon2 import PasswordHasher
+
+    from console.server import accounts
+
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+_cheap_password_hashes()
+
+
 def shared_dir() -> Path:
     """The project's shared folder (spec, scenarios, seeds): ``$FENLIU_SHARED`` or ``../shared``."""
     override = os.environ.get("FENLIU_SHARED")

@@ -34,7 +34,17 @@ _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memor
 # wrong password. A constant made once by this hasher (``_hasher.hash("fenliu: not a real
 # password")``): hashing it at import cost every process that loads this module 0.1 s. A test
 # checks it has the hasher's parameters (check_needs_rehash).
-_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$CT2HutFjIFfrH9pExOZhzg$nvtJDkfcfHllkMboJYl/InkA0diYnXyiy2k2mZSjKAI"
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$CT2HutFjIFfrH9pExOZhzg$nvtJDkfcfHllkMboJYl/InkA0diYnXyiy2k2mZSjKAI"
+_DUMMY_HASH = DUMMY_HASH
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash and check passwords with ``hasher`` from now on, in this process (the test suite's
+    cheap parameters: at the production cost its thousands of test accounts would take minutes).
+    A hash keeps the parameters it was made with, so accounts made before still log in."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("fenliu: not a real password")
 
 
 
