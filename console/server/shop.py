@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -60,6 +59,8 @@ from console.reception.audience import Staff, audience, finds, not_holding, sees
 from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
 from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
+from console.reception.statuses import AgentState, status_pushes
+from console.reception.waits import OpenWait, WaitChange, WaitMove, wait_after_message, wait_after_reply
 from console.routing.engine import EngineError
 from console.routing.events import (
     AnyEvent,
@@ -93,15 +94,6 @@ from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-@dataclass(slots=True)
-class OpenWait:
-    """A buyer wait not answered yet (CONSOLE.md §3), as the ``waits`` row ``id`` holds it."""
-
-    id: int
-    started: float
-    agent: str | None
-
-
 class Shop:
     """Owns the engine driver, the rows, the KPI book; turns decisions into writes and pushes."""
 
@@ -122,7 +114,7 @@ class Shop:
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
         self.queue = QueueTeller(self.hub.to_buyer, self.journal)
-        self._status_sent: dict[str, tuple[Status, int, int]] = {}
+        self._status_sent: dict[str, AgentState] = {}  # what each agent was last told (``statuses``)
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at: float | None = None  # the engine wake-up ``_wake`` was set for
         self._wake_due = 0.0  # and the loop time it fires at
@@ -219,8 +211,7 @@ class Shop:
         for decision in decisions:
             agents.update(self._on_decision(decision, quiet))
             moved = True
-        for agent in agents:
-            self._push_status(agent)
+        self._push_statuses(agents)
         if moved or agents:
             self._tell_queue_positions()
             if self.publisher is not None:
@@ -236,7 +227,7 @@ class Shop:
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
-        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet)
+        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet, wait=self.waits.get(d.buyer))
         self.queue.decided(d, change.left_queue)  # R10.4: the buyers behind it move up
         row.holder, row.agent, row.last_at = change.holder, change.agent, change.last_at
         if change.reception is not None:
@@ -245,8 +236,7 @@ class Shop:
             if self.kpis is not None:
                 self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t))
         self.rows.save(row)
-        if change.moves_wait:
-            self._wait_moves(d.buyer, change.wait_agent)
+        self._apply_wait(change.wait)
         self._tell(row, change.removed, change.told, change.team_changed)
         if change.buyer is not None:
             self.hub.to_buyer(row.buyer, change.buyer)
@@ -338,20 +328,23 @@ class Shop:
             self.publisher.team_changed = True
             self._poke_kpis()
 
-    def _push_status(self, agent: str) -> None:
+    def _push_statuses(self, agents: Iterable[str]) -> None:
+        """Tell each of ``agents`` its status, load and cap if they changed (``statuses`` decides)."""
         engine = self.driver.engine
         if engine is None:
             return
-        try:
-            view = engine.agent(agent)
-        except Exception:  # an agent the policy no longer has
-            return
-        current = (view.status, view.load, view.cap)
-        before = self._status_sent.get(agent)
-        if before != current:
-            self.journal.once(("status", agent), partial(_put, self._status_sent, agent, before))
-            self._status_sent[agent] = current
-            self.hub.push(agent, lambda seq: StatusChanged(seq=seq, status=view.status, load=view.load, cap=view.cap))
+        now: dict[str, AgentState] = {}
+        for agent in agents:
+            try:
+                view = engine.agent(agent)
+            except Exception:  # an agent the policy no longer has
+                continue
+            now[agent] = (view.status, view.load, view.cap)
+        for push in status_pushes(now, self._status_sent):
+            self.journal.once(("status", push.agent), partial(_put, self._status_sent, push.agent,
+                                                              self._status_sent.get(push.agent)))
+            self._status_sent[push.agent] = push.state
+            self.hub.push(push.agent, partial(_status_event, push.status, push.load, push.cap))
 
     def _tell_queue_positions(self) -> None:
         """R10.4/R10.5: queued buyers whose estimate or tip changed are told, at most once a
@@ -391,8 +384,7 @@ class Shop:
                                         kind=kind, image=image, card=card)
         if message is None:
             return None
-        if author is Author.AGENT and agent is not None:
-            self._answer_waits(row.buyer, agent, at)
+        self._apply_wait(wait_after_reply(self.waits.get(row.buyer), row.buyer, author, agent, at))
         if holder:
             self.feed(HolderReply(buyer=row.buyer, text=text))
         self._publish(row, message)
@@ -404,35 +396,25 @@ class Shop:
     def _has_agent(self, agent: str) -> bool:
         return agent in self.staff.everyone
 
-    def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
-        """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not). In the
-        database the reply's own insert answered it (the ``waits_answered`` trigger, issue 9):
-        here the memory and the KPI book follow."""
-        wait = self.waits.get(buyer)
-        if wait is not None:
-            self._record_wait(buyer)
+    def _apply_wait(self, change: WaitChange | None) -> None:
+        """Apply what ``waits`` decided about a buyer's open wait (CONSOLE.md §3): the repository's
+        write, the open waits in memory (undone with the request), the KPI book's count."""
+        if change is None:
+            return
+        buyer = change.buyer
+        self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
+        if change.move is WaitMove.OPENS:  # kpi.waits_from_messages
+            self.waits[buyer] = OpenWait(self.repo.start_wait(change.agent, buyer, change.at), change.at, change.agent)
+        elif change.move is WaitMove.MOVES:  # held by whoever holds the buyer now (NULL: the bot or the pool)
+            assert change.before is not None
+            self.repo.move_wait(change.before.id, change.agent)
+            self.waits[buyer] = OpenWait(change.before.id, change.before.started, change.agent)
+        else:  # answered: in the database the reply's own insert did it (the ``waits_answered`` trigger)
+            assert change.before is not None and change.agent is not None
             del self.waits[buyer]
             if self.kpis is not None:
-                self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started, answered=at,
-                                                 previous=wait.agent))
-
-    def open_wait(self, row: Row, at: float) -> None:
-        """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
-        if row.buyer not in self.waits:
-            wait_id = self.repo.start_wait(row.holder_agent, row.buyer, at)
-            self._record_wait(row.buyer)
-            self.waits[row.buyer] = OpenWait(wait_id, at, row.holder_agent)
-
-    def _wait_moves(self, buyer: str, agent: str | None) -> None:
-        """An open wait is held by whoever holds the buyer now (NULL: the bot or the pool)."""
-        wait = self.waits.get(buyer)
-        if wait is not None and wait.agent != agent:
-            self.repo.move_wait(wait.id, agent)
-            self._record_wait(buyer)
-            self.waits[buyer] = OpenWait(wait.id, wait.started, agent)
-
-    def _record_wait(self, buyer: str) -> None:
-        self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
+                self.journal.on_success(partial(self.kpis.wait_answered, change.agent, change.before.started,
+                                                 answered=change.at, previous=change.before.agent))
 
     def rate(self, buyer: str, score: int) -> None:
         """The buyer rates its agent (counted in the KPI book at the next midnight)."""
@@ -615,7 +597,7 @@ class Shop:
             self._feed_status(agent, status, by or agent)
         except EngineError:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"{agent} is not an agent of this shop's policy") from None
-        self._push_status(agent)
+        self._push_statuses((agent,))
 
     def _feed_status(self, agent: str, status: Status, by: str) -> None:
         """Feed a SetStatus; a change is written to the audit log at the engine's own time for it
@@ -893,7 +875,7 @@ class Shop:
             earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None
             return earlier.id, True
-        self.open_wait(row, now)
+        self._apply_wait(wait_after_message(self.waits.get(row.buyer), row.buyer, row.holder_agent, now))
         holder_before = row.holder
         self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
         self._publish(row, message)
@@ -1180,6 +1162,10 @@ class _Request:
 def transfer_note(by: str, note: str) -> str:
     """The system line a transfer's note becomes (stored as data, shown as is in every console)."""
     return f"转接备注（{by}）：{note}" if by else f"转接备注：{note}"
+
+
+def _status_event(status: Status, load: int, cap: int, seq: int) -> StatusChanged:
+    return StatusChanged(seq=seq, status=status, load=load, cap=cap)
 
 
 def _removed_event(buyer: str, reason: RemovalReason, seq: int) -> ConversationRemoved:
