@@ -1,8 +1,8 @@
 """The shop's live state: the engine, the conversations, and what each change means for whom.
 
 The endpoints call one method per request (``buyer_arrives``, ``buyer_writes``, ``agent_replies``,
-``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``, the
-panel's, ``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
+``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``,
+``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
 ``console.reception.audience``'s), then changes things. Everything that changes routing goes
 through ``feed`` (an engine event) and ``act`` (its decisions). What a decision or a message
 changes is computed by the pure reception core (``console.reception.changes``) and applied here:
@@ -11,6 +11,9 @@ change get numbered events, the buyer gets the outcome, queued buyers get their 
 estimated wait and tip (R10.4, R10.5). The bot takes its turns after the decisions
 (``_bot_step``). All of it joins the current write batch and reaches clients only after the
 commit (see ``store`` and ``hub``).
+
+The supervisors' read-only queries are ``Room``'s (``room.py``, ``Shop.room``), the buyer panel's
+requests ``PanelDesk``'s (``panel_desk.py``, ``Shop.panels``); both read this shop's facts.
 
 Timers: one asyncio timer follows ``Engine.next_wake`` (idle close R9.2, and what it frees,
 R9.3); one per disconnected agent runs the grace period (R3.4); the KPI book rolls at local
@@ -22,43 +25,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.cards import Card, CardKind, ProductCard, card_text
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import (
     AgentMessage,
-    AgentRow,
     AuditAction,
-    AuditEntry,
-    BuyerPanel,
-    Colleague,
     ConversationRemoved,
     ConversationUpdated,
-    DecisionInfo,
     ErrorCode,
-    GroupTarget,
     MessageAdded,
     OrderItem,
-    PanelUpdated,
-    QueuedBuyer,
-    QueueRow,
     RemovalReason,
     Role,
     Routed,
-    SessionInfo,
     Snapshot,
     StatusChanged,
-    TeamInfo,
 )
 from console.reception.audience import Staff, audience, finds, not_holding, sees
 from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
-from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
 from console.reception.statuses import AgentState, status_pushes
 from console.reception.waits import OpenWait, WaitChange, WaitMove, wait_after_message, wait_after_reply
 from console.routing.engine import EngineError
@@ -79,17 +68,18 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
-from console.server.audit import SYSTEM, AuditLog, buyer_names, group_names, opening_statuses, read_audit
+from console.server.audit import SYSTEM, AuditLog
 from console.server.bot import Bot
 from console.server.cards import CardMaker, product_card
 from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import BuyerAccount, Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.kpis import KpiBook, KpiPublisher, local_day
-from console.server.panel import PanelFacts, PanelLimit, decision_info
+from console.server.kpis import KpiBook, KpiPublisher
+from console.server.panel import PanelFacts
+from console.server.panel_desk import PanelDesk
 from console.server.queue_positions import QueueTeller
-from console.server.report import read_day
+from console.server.room import Room
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -110,6 +100,8 @@ class Shop:
         self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
         self.cards = CardMaker(store)  # product, order and 催付 cards from the shop's own facts (issue 13)
         self.audit = AuditLog(store)  # who changed what (the room's audit log and shifts)
+        self.room = Room(self)  # the supervisors' read-only queries, over these same facts
+        self.panels = PanelDesk(self)  # the buyer panel's reads, notes and tags (CONSOLE.md §6)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
@@ -141,7 +133,7 @@ class Shop:
         self.driver.restore(policy, policy_text)
         now = self.driver.now()
         self.kpis = KpiBook(self.store, self.policy.timezone, now)
-        self.publisher = KpiPublisher(self.kpis, self.hub, self.team)
+        self.publisher = KpiPublisher(self.kpis, self.hub, self.room.team)
         self.act(self.driver.advance(now))  # timers that fell due while the server was down
         if policy_text != self.driver.policy_text:
             self.act(self.driver.set_policy(policy, policy_text))
@@ -435,74 +427,13 @@ class Shop:
         self.feed(OrderChange(buyer=row.buyer, order=order, state=state))
         if self.kpis is not None:
             self.journal.on_success(partial(self.kpis.order, row.buyer, state, now))
-        self.push_panel(row)
+        self.panels.push(row)
 
-    # -- the buyer panel (CONSOLE.md §6) --------------------------------------------------------------
+    # -- names ----------------------------------------------------------------------------------------
 
     def agent_name(self, agent: str) -> str:
         """An agent's display name from the policy (its id when the policy no longer has it)."""
         return self.names.get(agent, agent)
-
-    def panel(self, agent: str, conversation: str) -> BuyerPanel:
-        """The buyer panel of a conversation ``agent`` may open."""
-        return self.facts.panel(self.row_for(agent, conversation, read=True))
-
-    def push_panel(self, row: Row) -> None:
-        """Tell whoever's list shows the buyer that its panel changed (the whole panel: small)."""
-        readers = self.audience(row)
-        if not readers:
-            return
-        panel = self.facts.panel(row)
-        for agent in readers:
-            self.hub.push(agent, lambda seq: PanelUpdated(seq=seq, panel=panel))
-
-    def add_note(self, agent: str, conversation: str, text: str) -> int:
-        """A note every agent of the shop sees, on a buyer ``agent``'s list shows."""
-        if not text.strip():
-            raise ProtocolError(ErrorCode.INVALID, "a note needs some text", "text")
-        row = self.row_for(agent, conversation)
-        note = self.facts.add_note(row.buyer, text.strip(), agent, self.driver.now())
-        self.push_panel(row)
-        return note
-
-    def remove_note(self, agent: str, conversation: str, note: int) -> None:
-        row = self.row_for(agent, conversation)
-        if not self.facts.remove_note(row.buyer, note):
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no note {note} on this buyer", "note")
-        self.push_panel(row)
-
-    def add_tag(self, agent: str, conversation: str, tag: str) -> None:
-        row = self.row_for(agent, conversation)
-        try:
-            added = self.facts.add_tag(row.buyer, tag.strip(), agent, self.driver.now())
-        except PanelLimit as exc:
-            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "tag") from None
-        if added:
-            self.push_panel(row)
-
-    def remove_tag(self, agent: str, conversation: str, tag: str) -> None:
-        row = self.row_for(agent, conversation)
-        if self.facts.remove_tag(row.buyer, tag.strip()):
-            self.push_panel(row)
-
-    def session_history(self, agent: str, conversation: str, session: int) -> tuple[SessionInfo, list[Message], bool]:
-        """One earlier session of a buyer ``agent`` may open: what it was, its first messages."""
-        row = self.row_for(agent, conversation, read=True)
-        info = self.facts.session(row.buyer, session, open_with=row.holder_agent)
-        if info is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session} of this buyer", "session")
-        messages, more = self.facts.session_messages(row.buyer, info)
-        return info, messages, more
-
-    def why(self, agent: str, conversation: str) -> list[DecisionInfo]:
-        """The routing decisions about a buyer ``agent`` may open, with their reasons (R2.3)."""
-        row = self.row_for(agent, conversation, read=True)
-        return [decision_info(r) for r in self.repo.decisions(row.buyer)]
-
-    def latest_order(self, agent: str, conversation: str) -> str | None:
-        """Who may open the buyer may know its latest order."""
-        self.row_for(agent, conversation, read=True)
-        return self.repo.latest_order(conversation)
 
     def check_image(self, buyer: str, sha256: str) -> None:
         """``sha256`` is an image of ``buyer``'s conversation, or ``not_found``."""
@@ -693,7 +624,7 @@ class Shop:
         self.rows.save(row)
         decisions = self.arrive(row, attrs, quiet=True)
         mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
-        self.push_panel(row)
+        self.panels.push(row)
         return self.routed(mine[-1])
 
     def buyer_writes(self, buyer: str, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
@@ -1016,110 +947,6 @@ class Shop:
         self.kpis.roll_if_needed(self.driver.now())  # today becomes yesterday for every tile
         self._poke_kpis()
         self._schedule_midnight()
-
-    # -- supervisors --------------------------------------------------------------------------------
-
-    def colleagues(self, asker: str) -> tuple[list[Colleague], list[GroupTarget]]:
-        """Whom ``asker`` can transfer to: every other agent of the policy with status and load,
-        and the groups (the implicit whole-shop group is not one)."""
-        engine = self.driver.engine
-        assert engine is not None
-        agents = []
-        for spec in self.policy.agents:
-            if spec.id == asker:
-                continue
-            view = engine.agent(spec.id)
-            agents.append(Colleague(id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
-                                    groups=list(spec.groups)))
-        queuing = set(self.policy.queuing_group_ids())
-        groups = [GroupTarget(id=g.id, name=g.name or g.id, queues=g.id in queuing) for g in self.policy.groups]
-        return agents, groups
-
-    def team(self) -> TeamInfo:
-        engine = self.driver.engine
-        assert engine is not None and self.kpis is not None
-        rows = []
-        now = self.driver.now()
-        for spec in self.policy.agents:
-            view = engine.agent(spec.id)
-            waiting = [r.waiting_since for r in self.rows.held_by(spec.id) if r.waiting_since is not None]
-            rows.append(AgentRow(
-                id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
-                saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
-                status_since=view.status_since, waiting_since=min(waiting, default=None),
-            ))
-        group_names = {g.id: g.name for g in self.policy.groups if g.name}
-        queues = [
-            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta,
-                     name=group_names.get(q.pool.removeprefix("queue:"), "") if q.pool != "queue:shop" else "")
-            for q in engine.queues()
-        ]
-        pool = self.rows.in_pool()
-        if pool:
-            oldest = min((r.waiting_since for r in pool if r.waiting_since is not None), default=None)
-            queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
-                                   eta=None))
-        return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
-
-
-    def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
-        """A pool's buyers in order (the room's queue list): an engine queue (R10.4) by position,
-        the message pool (R6.1) by its oldest unanswered message. KeyError: no such pool."""
-        engine = self.driver.engine
-        assert engine is not None
-        now = self.driver.now()
-        if pool == "pool":
-            waiting = sorted(self.rows.in_pool(), key=lambda r: (r.waiting_since is None, r.waiting_since or 0.0, r.buyer))
-            return [QueuedBuyer(id=r.buyer, name=r.name, position=i,
-                                waited=0.0 if r.waiting_since is None else max(0.0, now - r.waiting_since))
-                    for i, r in enumerate(waiting, start=1)]
-        if pool not in {q.pool for q in engine.queues()}:
-            raise KeyError(pool)
-        buyers = []
-        for entry in engine.queue_entries(pool):
-            row = self.rows.get(entry.buyer)
-            buyers.append(QueuedBuyer(id=entry.buyer, name=row.name if row is not None else entry.buyer,
-                                      position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
-        return buyers
-
-    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow], list[AuditEntry]]:
-        """A local day's report rows (today: ``day`` None), from this server's own connection, so
-        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s.
-        The day's audit log comes with them (the report's third sheet)."""
-        day = self.local_date(day)
-        span = local_day(day, self.policy.timezone)
-        records = read_day(self.store.db, span, self.policy)
-        conversations = conversation_rows(records)
-        audit = read_audit(self.store.db, span.start, span.end)
-        return day, conversations, agent_rows(records, conversations), audit
-
-    def local_date(self, day: date | None) -> date:
-        """``day``, or today in the shop's timezone."""
-        if day is not None:
-            return day
-        return datetime.fromtimestamp(self.driver.now(), ZoneInfo(self.policy.timezone)).date()
-
-    def audit_log(self, day: date | None, after: int | None, limit: int) -> tuple[date, list[AuditEntry],
-                                                                                 list[AuditEntry], bool]:
-        """A local day's audit entries after ``after`` (at most ``limit``; the bool: more remain),
-        and, on a first ask (``after`` None), each agent's last status before the day."""
-        day = self.local_date(day)
-        span = local_day(day, self.policy.timezone)
-        entries = read_audit(self.store.db, span.start, span.end, after=after, limit=limit + 1)
-        opening = opening_statuses(self.store.db, span.start) if after is None else []
-        return day, entries[:limit], opening, len(entries) > limit
-
-    def audit_names(self, entries: Sequence[AuditEntry]) -> tuple[dict[str, str], dict[str, str]]:
-        """The names the room shows for ``entries``' buyers (the buyers table) and for the groups
-        of transfers to a group (the policy in force), keyed by id."""
-        return buyer_names(self.store.db, entries), group_names(entries, self.policy)
-
-    def held_by(self, agent: str) -> list[Row]:
-        """An agent's open sessions (the room's agent list). KeyError: no such agent."""
-        if agent not in self.staff.everyone:
-            raise KeyError(agent)
-        return self.rows.held_by(agent)
-
 
 class _Request:
     """``Shop.atomic``'s context manager: a class, not ``contextlib.contextmanager``, whose
