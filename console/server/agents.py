@@ -100,7 +100,7 @@ from console.protocol.messages import (
 from console.reception.model import IMAGE_TEXT
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
-from console.server.conversations import Row, search_candidates
+from console.server.conversations import search_candidates
 from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
@@ -285,9 +285,6 @@ class AgentSide:
         if answer is not None:
             self.hub.reply(link.conn, answer)
 
-    def _row(self, link: AgentLink, conversation: str, *, read: bool = False) -> Row:
-        return self.shop.row_for(link.agent, conversation, read=read)
-
     def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
         self.shop.set_status(link.agent, request.status)
         return Ok(rid=request.rid)
@@ -326,12 +323,10 @@ class AgentSide:
         if isinstance(request, ImageBegin):
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is for", "conversation")
-            row = self._row(link, request.conversation, read=True)
-            earlier = self.shop.agent_resent(link.agent, row, request.client_id)
+            earlier = self.shop.agent_image_begins(link.agent, request.conversation, request.client_id)
             if earlier is not None:  # already stored: nothing to send
                 answer = ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier, duplicate=True)
-            else:
-                self.shop.check_holds(link.agent, row)  # refused before a byte is sent
+            else:  # the agent holds the session: refused before a byte is sent otherwise
                 uploads.begin(request, now)
                 answer = Ok(rid=request.rid)
         elif isinstance(request, ImageChunk):
@@ -349,8 +344,7 @@ class AgentSide:
         else:
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is in", "conversation")
-            row = self._row(link, request.conversation, read=True)  # who may open it (audience, supervisors)
-            self.shop.check_image(row.buyer, request.sha256)
+            self.shop.agent_reads_image(link.agent, request.conversation, request.sha256)
             answer = self.images.part(request)
         self.hub.reply(link.conn, answer)
 

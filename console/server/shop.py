@@ -670,6 +670,21 @@ class Shop:
         earlier = self.rows.find_client_message(row.buyer, client_id, Author.AGENT, agent)
         return None if earlier is None else earlier.id
 
+    def agent_image_begins(self, agent: str, conversation: str, client_id: str) -> int | None:
+        """An agent starts sending an image: the id of the message already stored under
+        ``client_id`` (a resend: nothing to send), else None once it is checked that the agent
+        holds the session (refused before a byte is sent)."""
+        row = self.row_for(agent, conversation, read=True)
+        earlier = self.agent_resent(agent, row, client_id)
+        if earlier is None:
+            self.check_holds(agent, row)
+        return earlier
+
+    def agent_reads_image(self, agent: str, conversation: str, sha256: str) -> None:
+        """``sha256`` is an image of a conversation ``agent`` may open (audience, supervisors), or a
+        typed refusal."""
+        self.check_image(self.row_for(agent, conversation, read=True).buyer, sha256)
+
     def agent_replies(self, agent: str, conversation: str, client_id: str, text: str, *,
                       image: ImageRef | None = None, card: tuple[CardKind, str] | None = None) -> tuple[int, bool]:
         """The session's holder writes (text; an image whose ``text`` is its preview; or a card
