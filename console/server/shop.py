@@ -15,9 +15,9 @@ commit (see ``store`` and ``hub``).
 The supervisors' read-only queries are ``Room``'s (``room.py``, ``Shop.room``), the buyer panel's
 requests ``PanelDesk``'s (``panel_desk.py``, ``Shop.panels``); both read this shop's facts.
 
-Timers: one asyncio timer follows ``Engine.next_wake`` (idle close R9.2, and what it frees,
-R9.3); one per disconnected agent runs the grace period (R3.4); the KPI book rolls at local
-midnight.
+Timers (``shop_timers``, ``Shop.timers``): one follows ``Engine.next_wake`` (idle close R9.2, and
+what it frees, R9.3: ``wake``); one per disconnected agent runs the grace period (R3.4:
+``grace_over``); the KPI book rolls at local midnight.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ from console.server.panel import PanelFacts
 from console.server.panel_desk import PanelDesk
 from console.server.queue_positions import QueueTeller
 from console.server.room import Room
+from console.server.shop_timers import ShopTimers
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,7 @@ class Shop:
         self.publisher: KpiPublisher | None = None
         self.queue = QueueTeller(self.hub.to_buyer, self.journal)
         self._status_sent: dict[str, AgentState] = {}  # what each agent was last told (``statuses``)
-        self._wake: asyncio.TimerHandle | None = None
-        self._wake_at: float | None = None  # the engine wake-up ``_wake`` was set for
-        self._wake_due = 0.0  # and the loop time it fires at
-        self._midnight: asyncio.TimerHandle | None = None
-        self._grace: dict[str, asyncio.TimerHandle] = {}
+        self.timers = ShopTimers(self)  # the engine's wake-up, the grace periods, the KPI midnight
         self._staff: tuple[Policy, Staff] | None = None
         self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
@@ -137,21 +134,17 @@ class Shop:
         self.act(self.driver.advance(now))  # timers that fell due while the server was down
         if policy_text != self.driver.policy_text:
             self.act(self.driver.set_policy(policy, policy_text))
-            self._follow_timezone()
+            self.timers.follow_timezone()
         self._bot_step()
         for spec in self.policy.agents:
             if self.driver.engine is not None and self.driver.engine.agent(spec.id).status is not Status.OFFLINE:
-                self.agent_disconnected(spec.id)
-        self._schedule_midnight()
-        self.reschedule()
+                self.timers.agent_disconnected(spec.id)
+        self.timers.start()
         self.settle()
 
     def stop(self) -> None:
         self.driver.snapshot()  # a clean stop: the next start replays nothing
-        for handle in (self._wake, self._midnight, *self._grace.values()):
-            if handle is not None:
-                handle.cancel()
-        self._grace.clear()
+        self.timers.cancel()
         self.queue.cancel()
         if self.publisher is not None:
             self.publisher.flush()
@@ -208,8 +201,8 @@ class Shop:
             self._tell_queue_positions()
             if self.publisher is not None:
                 self.publisher.team_changed = True
-        self._poke_kpis()
-        self.reschedule()
+        self.poke_kpis()
+        self.timers.reschedule()
 
     def _on_decision(self, d: Decision, quiet: str | None) -> frozenset[str]:
         """Record one decision, and apply what it changes (``changes.decision_changes``: the pure
@@ -318,7 +311,7 @@ class Shop:
             # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
             # here may move it; the publisher coalesces and pushes only a team that differs
             self.publisher.team_changed = True
-            self._poke_kpis()
+            self.poke_kpis()
 
     def _push_statuses(self, agents: Iterable[str]) -> None:
         """Tell each of ``agents`` its status, load and cap if they changed (``statuses`` decides)."""
@@ -353,7 +346,7 @@ class Shop:
             return
         self.queue.schedule(loop, lambda: self.driver.engine)
 
-    def _poke_kpis(self) -> None:
+    def poke_kpis(self) -> None:
         if self.publisher is not None:
             try:
                 self.publisher.poke()
@@ -773,7 +766,7 @@ class Shop:
         if self.store.db.in_transaction:
             self.store.rollback_to("request")
             self.journal.rollback()
-            self.reschedule()
+            self.timers.reschedule()
         else:  # SQLite gave up the whole batch (a full disk, an I/O error): so does the memory
             self.journal.rollback()
             log.error("the write batch was lost; rebuilding the shop from its database")
@@ -857,39 +850,37 @@ class Shop:
         """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
         self.act(self.driver.advance())
         self.act(self.driver.set_policy(policy, text))
-        self._follow_timezone()
+        self.timers.follow_timezone()
         self._bot_step()
 
-    # -- timers -----------------------------------------------------------------------------------
+    # -- what the timers start (``shop_timers``) ----------------------------------------------------
 
-    def reschedule(self) -> None:
-        """Keep one timer on the engine's next wake-up (R9.2 idle closes)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        wake = self.driver.next_wake()
-        delay = None if wake is None else max(0.0, wake - self.driver.now())
-        if self._wake is not None:
-            if wake == self._wake_at and delay is not None and self._wake_due <= loop.time() + delay + 0.001:
-                return  # the timer set is still the one needed (most requests move no deadline)
-            self._wake.cancel()
-            self._wake = None
-        self._wake_at = wake
-        if delay is not None:
-            # the due time is kept here: a qasync loop's call_later gives a Handle without when()
-            self._wake_due = loop.time() + delay
-            self._wake = loop.call_later(delay, self._on_wake)
-
-    def _on_wake(self) -> None:
-        self._wake = None
+    def wake(self) -> None:
+        """The engine's next wake-up came (R9.2 idle closes, and what they free, R9.3): one request."""
         try:
             with self.atomic():
                 self.act(self.driver.advance())
                 self._bot_step()
         except Exception:
             log.exception("timer failed")
-            self.reschedule()
+            self.timers.reschedule()
+
+    def grace_over(self, agent: str) -> None:
+        """R3.4: ``agent`` had no console for the grace period: it goes offline (R3.3), one request."""
+        try:
+            log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
+            with self.atomic():
+                self._feed_status(agent, Status.OFFLINE, SYSTEM)
+        except Exception:
+            log.exception("grace period end failed for %s", agent)
+
+    def agent_connected(self, agent: str) -> None:
+        """A console of ``agent`` logged in: its grace period (R3.4), if running, ends."""
+        self.timers.agent_connected(agent)
+
+    def agent_disconnected(self, agent: str) -> None:
+        """``agent``'s last console went: it keeps its status for the grace period (R3.4)."""
+        self.timers.agent_disconnected(agent)
 
     def rebuild(self) -> None:
         """Forget the shop's memory and read it back from the database (after a lost batch)."""
@@ -904,7 +895,7 @@ class Shop:
         if self.kpis is not None:
             self.kpis.timezone = self.policy.timezone  # the reloaded policy's day boundaries
             self.kpis.rebuild(self.driver.now())
-        self.reschedule()
+        self.timers.reschedule()
 
     def _open_waits(self) -> dict[str, OpenWait]:
         # buyer -> its open wait (the waits table is the record)
@@ -914,54 +905,6 @@ class Shop:
         """The end of a request: rows of closed sessions leave memory (they stay on disk)."""
         self.rows.settle()
 
-    def agent_connected(self, agent: str) -> None:
-        handle = self._grace.pop(agent, None)
-        if handle is not None:
-            handle.cancel()
-
-    def agent_disconnected(self, agent: str) -> None:
-        """R3.4: the agent keeps its status for the grace period, then goes offline (R3.3)."""
-        if agent in self._grace or not self._has_agent(agent):
-            return
-        engine = self.driver.engine
-        if engine is None or engine.agent(agent).status is Status.OFFLINE:
-            return
-        loop = asyncio.get_running_loop()
-        self._grace[agent] = loop.call_later(self.policy.disconnect_grace, self._grace_over, agent)
-
-    def _grace_over(self, agent: str) -> None:
-        self._grace.pop(agent, None)
-        if self.hub.is_connected(agent):
-            return
-        try:
-            log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
-            with self.atomic():
-                self._feed_status(agent, Status.OFFLINE, SYSTEM)
-        except Exception:
-            log.exception("grace period end failed for %s", agent)
-
-    def _follow_timezone(self) -> None:
-        """A policy with another timezone moves the KPI days and their midnight (CONSOLE.md §3)."""
-        if self.kpis is None or self.kpis.timezone == self.policy.timezone:
-            return
-        self.kpis.timezone = self.policy.timezone
-        self.kpis.rebuild(self.driver.now())
-        if self._midnight is not None:
-            self._midnight.cancel()
-            self._schedule_midnight()
-        self._poke_kpis()
-
-    def _schedule_midnight(self) -> None:
-        assert self.kpis is not None
-        loop = asyncio.get_running_loop()
-        delay = max(0.5, self.kpis.today.end - self.driver.now() + 0.5)
-        self._midnight = loop.call_later(delay, self._on_midnight)
-
-    def _on_midnight(self) -> None:
-        assert self.kpis is not None
-        self.kpis.roll_if_needed(self.driver.now())  # today becomes yesterday for every tile
-        self._poke_kpis()
-        self._schedule_midnight()
 
 class _Request:
     """``Shop.atomic``'s context manager: a class, not ``contextlib.contextmanager``, whose
