@@ -2,10 +2,10 @@
 
 ``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
 they observe (the current data and a signal per change). The server's side of that data (rows,
-status, load, cap, tiles) is the client's ``AgentView``, which folded each event once; the state
-reads it and keeps only what the UI owns (messages, delivery, optimistic rows) beside it. Answers
-never come back as return values: the backend feeds them into the state, which emits them
-(changes, not callbacks). The real adapter over ``console.client`` and ``FakeBackend`` both
+status, load, cap, tiles, the supervisor's team) is the client's ``AgentView``, which folded each
+event once; the state reads it and keeps only what the UI owns (messages, delivery, optimistic
+rows) beside it. Answers never come back as return values: the backend feeds them into the
+state, which emits them (changes, not callbacks). The real adapter over ``console.client`` and ``FakeBackend`` both
 follow this shape, so every widget runs the same against a server, a test or a screenshot.
 """
 
