@@ -542,7 +542,11 @@ class AgentClient:
         return await self._call(GetColleagues(), Colleagues)
 
     async def get_team(self) -> TeamInfo:
-        return (await self._call(GetTeam(), Team)).team
+        """Supervisors: the room now; kept in ``view`` too (the latest the client knows, as a
+        ``team_updated``), so the team has one home on this side."""
+        team = (await self._call(GetTeam(), Team)).team
+        self.view.team = team
+        return team
 
     async def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
         """Supervisors: a pool's buyers in order (the room's queue list)."""

@@ -4,9 +4,10 @@ core beside the engine (pure: no store, no sockets, no clock).
 ``Shop`` is its one caller. For a decision it passes the row as it is before and gets a frozen
 ``DecisionChanges``: the row's new holder, list owner and sort time, the agents whose lists lose
 the row (and why) and those whose lists show it changed (who sees a row: ``audience``), what the
-buyer is told, the reception the KPI book counts, where the buyer's open wait goes, whether the
-bot takes a turn, which queue the buyer left (its position updates) and whose load may have moved.
-For a message written to a conversation, ``message_changes`` says whose lists show it. Shop
+buyer is told, the reception the KPI book counts, where the buyer's open wait goes (``waits``), whether
+the bot takes a turn, which queue the buyer left (its position updates) and whose load may have moved.
+For a message written to a conversation, ``message_changes`` says whose lists show it;
+``waits`` where a message leaves the buyer's open wait, ``statuses`` whose status is pushed. Shop
 applies a change set: writes, pushes, KPI deltas, in that order.
 """
 
@@ -19,6 +20,7 @@ from typing import Protocol
 from console.protocol.holders import BOT, Holder, agent_of, is_queue
 from console.protocol.messages import RemovalReason, Routed, SessionClosed
 from console.reception.audience import Staff, audience
+from console.reception.waits import OpenWait, WaitChange, wait_after_decision
 from console.routing.events import Decision, Reason
 
 _REMOVAL = {
@@ -76,8 +78,7 @@ class DecisionChanges:
     told: tuple[str, ...]  # agents whose lists show the row changed (ConversationUpdated)
     buyer: Routed | SessionClosed | None  # what the buyer is told (None: the caller answers it)
     reception: Reception | None  # a new reception (§1), for the record and the KPI book
-    wait_agent: str | None  # the buyer's open wait is now held by (None: the bot, the pool, a queue)
-    moves_wait: bool  # False for a close: the wait stays where it was
+    wait: WaitChange | None  # the buyer's open wait moves to its new holder (``waits``)
     bot_turn: bool  # the bot now holds a buyer who waits: it answers after the decisions (R7.7)
     left_queue: str | None  # the queue the buyer left (the buyers behind it move up, R10.4)
     touched: frozenset[str]  # agents whose load may have changed (their status is pushed)
@@ -112,9 +113,10 @@ def queue_left(holder: str | None, d: Decision) -> str | None:
 
 
 def decision_changes(d: Decision, row: RowFacts, staff: Staff, names: Mapping[str, str], *,
-                     quiet: bool = False) -> DecisionChanges:
-    """One decision about ``row``'s buyer (``row`` as it is before it). ``quiet``: the caller
-    answers the buyer's own outcome itself (an arrive's reply), so no separate push."""
+                     quiet: bool = False, wait: OpenWait | None = None) -> DecisionChanges:
+    """One decision about ``row``'s buyer (``row`` as it is before it, ``wait`` its open wait).
+    ``quiet``: the caller answers the buyer's own outcome itself (an arrive's reply), so no
+    separate push."""
     before_agent = agent_of(row.holder)
     to_agent = agent_of(d.to) if d.event != "closed" else None
     touched = frozenset(a for a in (before_agent, agent_of(d.to), agent_of(d.previous)) if a)
@@ -147,7 +149,8 @@ def decision_changes(d: Decision, row: RowFacts, staff: Staff, names: Mapping[st
     return DecisionChanges(
         holder=holder, agent=agent, last_at=last_at, removed=removed,
         told=() if row.cleared else shown,  # a cleared row stays off its lists until the buyer writes (§1)
-        buyer=told_buyer, reception=reception, wait_agent=to_agent, moves_wait=d.event != "closed",
+        buyer=told_buyer, reception=reception,
+        wait=wait_after_decision(wait, d.buyer, to_agent, closed=d.event == "closed"),
         bot_turn=bot_turn, left_queue=left_queue, touched=touched,
         team_changed=agent_of(holder) is not None,
     )

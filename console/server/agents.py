@@ -100,7 +100,7 @@ from console.protocol.messages import (
 from console.reception.model import IMAGE_TEXT
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
-from console.server.conversations import Row, search_candidates
+from console.server.conversations import search_candidates
 from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
 from console.server.hub import AgentLink
@@ -174,6 +174,8 @@ class AgentSide:
                  images: ImageDesk, name: str = "default") -> None:
         self.name = name  # the shop's name in the deployment (issue 15)
         self.shop = shop
+        self.room = shop.room  # the supervisors' read-only queries (``room.py``)
+        self.panels = shop.panels  # the buyer panel's reads, notes and tags (``panel_desk.py``)
         self.images = images
         self.store = shop.store
         self.hub = shop.hub
@@ -283,9 +285,6 @@ class AgentSide:
         if answer is not None:
             self.hub.reply(link.conn, answer)
 
-    def _row(self, link: AgentLink, conversation: str, *, read: bool = False) -> Row:
-        return self.shop.row_for(link.agent, conversation, read=read)
-
     def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
         self.shop.set_status(link.agent, request.status)
         return Ok(rid=request.rid)
@@ -324,12 +323,10 @@ class AgentSide:
         if isinstance(request, ImageBegin):
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is for", "conversation")
-            row = self._row(link, request.conversation, read=True)
-            earlier = self.shop.agent_resent(link.agent, row, request.client_id)
+            earlier = self.shop.agent_image_begins(link.agent, request.conversation, request.client_id)
             if earlier is not None:  # already stored: nothing to send
                 answer = ReplyAck(rid=request.rid, client_id=request.client_id, message_id=earlier, duplicate=True)
-            else:
-                self.shop.check_holds(link.agent, row)  # refused before a byte is sent
+            else:  # the agent holds the session: refused before a byte is sent otherwise
                 uploads.begin(request, now)
                 answer = Ok(rid=request.rid)
         elif isinstance(request, ImageChunk):
@@ -347,8 +344,7 @@ class AgentSide:
         else:
             if request.conversation is None:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is in", "conversation")
-            row = self._row(link, request.conversation, read=True)  # who may open it (audience, supervisors)
-            self.shop.check_image(row.buyer, request.sha256)
+            self.shop.agent_reads_image(link.agent, request.conversation, request.sha256)
             answer = self.images.part(request)
         self.hub.reply(link.conn, answer)
 
@@ -377,7 +373,7 @@ class AgentSide:
 
     def _why(self, link: AgentLink, request: Why) -> WhyAnswer:
         return WhyAnswer(rid=request.rid, conversation=request.conversation,
-                         decisions=self.shop.why(link.agent, request.conversation))
+                         decisions=self.panels.why(link.agent, request.conversation))
 
     def _transfer(self, link: AgentLink, request: Transfer) -> Ok:
         self.shop.agent_transfers(link.agent, request.conversation, supervises=link.supervises, agent=request.agent,
@@ -385,11 +381,11 @@ class AgentSide:
         return Ok(rid=request.rid)
 
     def _colleagues(self, link: AgentLink, request: GetColleagues) -> Colleagues:
-        agents, groups = self.shop.colleagues(link.agent)
+        agents, groups = self.room.colleagues(link.agent)
         return Colleagues(rid=request.rid, agents=agents, groups=groups)
 
     def _team(self, link: AgentLink, request: GetTeam) -> Team:
-        return Team(rid=request.rid, team=self.shop.team())
+        return Team(rid=request.rid, team=self.room.team())
 
     def _apply_policy(self, link: AgentLink, request: ApplyPolicy) -> Ok:
         try:
@@ -422,27 +418,27 @@ class AgentSide:
     # -- the buyer panel (CONSOLE.md §6): read what the agent may open, annotate what its list shows --
 
     def _get_panel(self, link: AgentLink, request: GetPanel) -> PanelAnswer:
-        return PanelAnswer(rid=request.rid, panel=self.shop.panel(link.agent, request.conversation))
+        return PanelAnswer(rid=request.rid, panel=self.panels.panel(link.agent, request.conversation))
 
     def _get_session(self, link: AgentLink, request: GetSession) -> SessionHistory:
-        info, messages, more = self.shop.session_history(link.agent, request.conversation, request.session)
+        info, messages, more = self.panels.session_history(link.agent, request.conversation, request.session)
         return SessionHistory(rid=request.rid, conversation=request.conversation, session=info, messages=messages,
                               more=more)
 
     def _add_note(self, link: AgentLink, request: AddNote) -> Ok:
-        self.shop.add_note(link.agent, request.conversation, request.text)  # the list's rule
+        self.panels.add_note(link.agent, request.conversation, request.text)  # the list's rule
         return Ok(rid=request.rid)
 
     def _remove_note(self, link: AgentLink, request: RemoveNote) -> Ok:
-        self.shop.remove_note(link.agent, request.conversation, request.note)
+        self.panels.remove_note(link.agent, request.conversation, request.note)
         return Ok(rid=request.rid)
 
     def _add_tag(self, link: AgentLink, request: AddTag) -> Ok:
-        self.shop.add_tag(link.agent, request.conversation, request.tag)
+        self.panels.add_tag(link.agent, request.conversation, request.tag)
         return Ok(rid=request.rid)
 
     def _remove_tag(self, link: AgentLink, request: RemoveTag) -> Ok:
-        self.shop.remove_tag(link.agent, request.conversation, request.tag)
+        self.panels.remove_tag(link.agent, request.conversation, request.tag)
         return Ok(rid=request.rid)
 
     # -- quick replies (快捷短语) ----------------------------------------------------------------------
@@ -473,7 +469,7 @@ class AgentSide:
 
     def _latest_order(self, link: AgentLink, request: LatestOrder) -> LatestOrderIs:
         return LatestOrderIs(rid=request.rid, conversation=request.conversation,
-                             order=self.shop.latest_order(link.agent, request.conversation))
+                             order=self.panels.latest_order(link.agent, request.conversation))
 
     def _phrases_changed(self, link: AgentLink, rid: str | None, scopes: set[PhraseScope]) -> Phrases:
         """The asker's answer; after the commit, the same list to the account's other consoles (and,
@@ -490,7 +486,7 @@ class AgentSide:
     def _queue(self, link: AgentLink, request: GetQueue) -> QueueBuyers:
         """The room (issue 14): a pool's buyers in order, to pick from."""
         try:
-            buyers = self.shop.queue_buyers(request.pool)
+            buyers = self.room.queue_buyers(request.pool)
         except KeyError:
             raise _refuse(ErrorCode.NOT_FOUND, f"no pool {request.pool!r}", "pool") from None
         return QueueBuyers(rid=request.rid, pool=request.pool, buyers=buyers)
@@ -498,7 +494,7 @@ class AgentSide:
     def _agent_conversations(self, link: AgentLink, request: GetAgentConversations) -> AgentConversations:
         """The room (issue 14): one agent's open sessions, to pick from and monitor."""
         try:
-            rows = self.shop.held_by(request.agent)
+            rows = self.room.held_by(request.agent)
         except KeyError:
             raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r}", "agent") from None
         return AgentConversations(rid=request.rid, agent=request.agent, conversations=[r.wire() for r in rows])
@@ -509,11 +505,7 @@ class AgentSide:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        day, conversations, agents, audit = self.shop.day_report(day)
-        buyers, _ = self.shop.audit_names(audit)
-        return DayReport(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone,
-                         conversations=conversations, agents=agents, audit=audit,
-                         agent_names=self.shop.names, buyers=buyers)
+        return self.room.day_report(request.rid, day)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
         """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""
@@ -521,10 +513,7 @@ class AgentSide:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        day, entries, opening, more = self.shop.audit_log(day, request.after, MAX_AUDIT)
-        buyers, groups = self.shop.audit_names(entries)
-        return AuditLog(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, entries=entries,
-                        opening=opening, more=more, now=self.shop.now(), buyers=buyers, groups=groups)
+        return self.room.audit_log(request.rid, day, request.after, MAX_AUDIT)
 
     def _whatif(self, link: AgentLink, request: WhatIfStart | WhatIfCancel) -> Response:
         """The room's what-if (issue 14): start a replay of a day under a policy, or cancel one."""
@@ -542,7 +531,7 @@ class AgentSide:
             raise _refuse(ErrorCode.BAD_POLICY, str(exc), exc.path or None) from None
         if self.whatifs.busy():
             raise _refuse(ErrorCode.CONFLICT, "a what-if is already running on this server; wait for it or cancel it")
-        day = self.shop.local_date(day)
+        day = self.room.local_date(day)
         run = self.whatifs.start(link, day, request.toml, lambda message: self.hub.reply(link.conn, message))
         return WhatIfStarted(rid=request.rid, run=run.id, day=day.isoformat())
 
@@ -552,7 +541,7 @@ class AgentSide:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        day = self.shop.local_date(day)
+        day = self.room.local_date(day)
         charts = await self.charts.get(day, self.shop.policy_text, self.shop.now())
         return DayChartsAnswer(rid=request.rid, day=day.isoformat(), timezone=self.shop.timezone, charts=charts)
 

@@ -1,8 +1,8 @@
 """The shop's live state: the engine, the conversations, and what each change means for whom.
 
 The endpoints call one method per request (``buyer_arrives``, ``buyer_writes``, ``agent_replies``,
-``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``, the
-panel's, ``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
+``agent_closes``, ``agent_transfers``, ``agent_claims``, ``agent_contacts``, ``agent_opens``,
+``snapshot``, …): it checks who may (``row_for``, ``check_holds``: who sees a row is
 ``console.reception.audience``'s), then changes things. Everything that changes routing goes
 through ``feed`` (an engine event) and ``act`` (its decisions). What a decision or a message
 changes is computed by the pure reception core (``console.reception.changes``) and applied here:
@@ -12,9 +12,12 @@ estimated wait and tip (R10.4, R10.5). The bot takes its turns after the decisio
 (``_bot_step``). All of it joins the current write batch and reaches clients only after the
 commit (see ``store`` and ``hub``).
 
-Timers: one asyncio timer follows ``Engine.next_wake`` (idle close R9.2, and what it frees,
-R9.3); one per disconnected agent runs the grace period (R3.4); the KPI book rolls at local
-midnight.
+The supervisors' read-only queries are ``Room``'s (``room.py``, ``Shop.room``), the buyer panel's
+requests ``PanelDesk``'s (``panel_desk.py``, ``Shop.panels``); both read this shop's facts.
+
+Timers (``shop_timers``, ``Shop.timers``): one follows ``Engine.next_wake`` (idle close R9.2, and
+what it frees, R9.3: ``wake``); one per disconnected agent runs the grace period (R3.4:
+``grace_over``); the KPI book rolls at local midnight.
 """
 
 from __future__ import annotations
@@ -22,44 +25,31 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from console.protocol.access import TEAM_ROLES
 from console.protocol.cards import Card, CardKind, ProductCard, card_text
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import (
     AgentMessage,
-    AgentRow,
     AuditAction,
-    AuditEntry,
-    BuyerPanel,
-    Colleague,
     ConversationRemoved,
     ConversationUpdated,
-    DecisionInfo,
     ErrorCode,
-    GroupTarget,
     MessageAdded,
     OrderItem,
-    PanelUpdated,
-    QueuedBuyer,
-    QueueRow,
     RemovalReason,
     Role,
     Routed,
-    SessionInfo,
     Snapshot,
     StatusChanged,
-    TeamInfo,
 )
 from console.reception.audience import Staff, audience, finds, not_holding, sees
 from console.reception.changes import Removal, agents_in, bot_turn_after, decision_changes, message_changes, routed
 from console.reception.model import Author, ImageRef, KpiTiles, Message, MessageKind, Section
-from console.reception.report import AgentDayRow, ConversationRow, agent_rows, conversation_rows
+from console.reception.statuses import AgentState, status_pushes
+from console.reception.waits import OpenWait, WaitChange, WaitMove, wait_after_message, wait_after_reply
 from console.routing.engine import EngineError
 from console.routing.events import (
     AnyEvent,
@@ -78,29 +68,22 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
-from console.server.audit import SYSTEM, AuditLog, buyer_names, group_names, opening_statuses, read_audit
+from console.server.audit import SYSTEM, AuditLog
 from console.server.bot import Bot
 from console.server.cards import CardMaker, product_card
 from console.server.conversations import ArriveAttrs, Conversations, Row
 from console.server.directory import BuyerAccount, Directory
 from console.server.driver import EngineDriver
 from console.server.hub import Hub
-from console.server.kpis import KpiBook, KpiPublisher, local_day
-from console.server.panel import PanelFacts, PanelLimit, decision_info
+from console.server.kpis import KpiBook, KpiPublisher
+from console.server.panel import PanelFacts
+from console.server.panel_desk import PanelDesk
 from console.server.queue_positions import QueueTeller
-from console.server.report import read_day
+from console.server.room import Room
+from console.server.shop_timers import ShopTimers
 from console.server.store import Store, StoreError
 
 log = logging.getLogger(__name__)
-
-@dataclass(slots=True)
-class OpenWait:
-    """A buyer wait not answered yet (CONSOLE.md §3), as the ``waits`` row ``id`` holds it."""
-
-    id: int
-    started: float
-    agent: str | None
-
 
 class Shop:
     """Owns the engine driver, the rows, the KPI book; turns decisions into writes and pushes."""
@@ -118,16 +101,14 @@ class Shop:
         self.facts = PanelFacts(store, self.agent_name)  # the buyer panel's SQL (``panel``)
         self.cards = CardMaker(store)  # product, order and 催付 cards from the shop's own facts (issue 13)
         self.audit = AuditLog(store)  # who changed what (the room's audit log and shifts)
+        self.room = Room(self)  # the supervisors' read-only queries, over these same facts
+        self.panels = PanelDesk(self)  # the buyer panel's reads, notes and tags (CONSOLE.md §6)
         self.waits = self._open_waits()
         self.kpis: KpiBook | None = None
         self.publisher: KpiPublisher | None = None
         self.queue = QueueTeller(self.hub.to_buyer, self.journal)
-        self._status_sent: dict[str, tuple[Status, int, int]] = {}
-        self._wake: asyncio.TimerHandle | None = None
-        self._wake_at: float | None = None  # the engine wake-up ``_wake`` was set for
-        self._wake_due = 0.0  # and the loop time it fires at
-        self._midnight: asyncio.TimerHandle | None = None
-        self._grace: dict[str, asyncio.TimerHandle] = {}
+        self._status_sent: dict[str, AgentState] = {}  # what each agent was last told (``statuses``)
+        self.timers = ShopTimers(self)  # the engine's wake-up, the grace periods, the KPI midnight
         self._staff: tuple[Policy, Staff] | None = None
         self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
@@ -149,25 +130,21 @@ class Shop:
         self.driver.restore(policy, policy_text)
         now = self.driver.now()
         self.kpis = KpiBook(self.store, self.policy.timezone, now)
-        self.publisher = KpiPublisher(self.kpis, self.hub, self.team)
+        self.publisher = KpiPublisher(self.kpis, self.hub, self.room.team)
         self.act(self.driver.advance(now))  # timers that fell due while the server was down
         if policy_text != self.driver.policy_text:
             self.act(self.driver.set_policy(policy, policy_text))
-            self._follow_timezone()
+            self.timers.follow_timezone()
         self._bot_step()
         for spec in self.policy.agents:
             if self.driver.engine is not None and self.driver.engine.agent(spec.id).status is not Status.OFFLINE:
-                self.agent_disconnected(spec.id)
-        self._schedule_midnight()
-        self.reschedule()
+                self.timers.agent_disconnected(spec.id)
+        self.timers.start()
         self.settle()
 
     def stop(self) -> None:
         self.driver.snapshot()  # a clean stop: the next start replays nothing
-        for handle in (self._wake, self._midnight, *self._grace.values()):
-            if handle is not None:
-                handle.cancel()
-        self._grace.clear()
+        self.timers.cancel()
         self.queue.cancel()
         if self.publisher is not None:
             self.publisher.flush()
@@ -219,14 +196,13 @@ class Shop:
         for decision in decisions:
             agents.update(self._on_decision(decision, quiet))
             moved = True
-        for agent in agents:
-            self._push_status(agent)
+        self._push_statuses(agents)
         if moved or agents:
             self._tell_queue_positions()
             if self.publisher is not None:
                 self.publisher.team_changed = True
-        self._poke_kpis()
-        self.reschedule()
+        self.poke_kpis()
+        self.timers.reschedule()
 
     def _on_decision(self, d: Decision, quiet: str | None) -> frozenset[str]:
         """Record one decision, and apply what it changes (``changes.decision_changes``: the pure
@@ -236,7 +212,7 @@ class Shop:
         if row is None:  # a buyer the server never greeted (cannot happen through the protocol)
             account = self.directory.greet(d.buyer, "")
             row = self.rows.ensure(d.buyer, account.name, account.kind)
-        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet)
+        change = decision_changes(d, row, self.staff, self.names, quiet=d.buyer == quiet, wait=self.waits.get(d.buyer))
         self.queue.decided(d, change.left_queue)  # R10.4: the buyers behind it move up
         row.holder, row.agent, row.last_at = change.holder, change.agent, change.last_at
         if change.reception is not None:
@@ -245,8 +221,7 @@ class Shop:
             if self.kpis is not None:
                 self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t))
         self.rows.save(row)
-        if change.moves_wait:
-            self._wait_moves(d.buyer, change.wait_agent)
+        self._apply_wait(change.wait)
         self._tell(row, change.removed, change.told, change.team_changed)
         if change.buyer is not None:
             self.hub.to_buyer(row.buyer, change.buyer)
@@ -336,22 +311,25 @@ class Shop:
             # the room's agent table and lists show who waits (AgentRow.waiting_since): a change
             # here may move it; the publisher coalesces and pushes only a team that differs
             self.publisher.team_changed = True
-            self._poke_kpis()
+            self.poke_kpis()
 
-    def _push_status(self, agent: str) -> None:
+    def _push_statuses(self, agents: Iterable[str]) -> None:
+        """Tell each of ``agents`` its status, load and cap if they changed (``statuses`` decides)."""
         engine = self.driver.engine
         if engine is None:
             return
-        try:
-            view = engine.agent(agent)
-        except Exception:  # an agent the policy no longer has
-            return
-        current = (view.status, view.load, view.cap)
-        before = self._status_sent.get(agent)
-        if before != current:
-            self.journal.once(("status", agent), partial(_put, self._status_sent, agent, before))
-            self._status_sent[agent] = current
-            self.hub.push(agent, lambda seq: StatusChanged(seq=seq, status=view.status, load=view.load, cap=view.cap))
+        now: dict[str, AgentState] = {}
+        for agent in agents:
+            try:
+                view = engine.agent(agent)
+            except Exception:  # an agent the policy no longer has
+                continue
+            now[agent] = (view.status, view.load, view.cap)
+        for push in status_pushes(now, self._status_sent):
+            self.journal.once(("status", push.agent), partial(_put, self._status_sent, push.agent,
+                                                              self._status_sent.get(push.agent)))
+            self._status_sent[push.agent] = push.state
+            self.hub.push(push.agent, partial(_status_event, push.status, push.load, push.cap))
 
     def _tell_queue_positions(self) -> None:
         """R10.4/R10.5: queued buyers whose estimate or tip changed are told, at most once a
@@ -368,7 +346,7 @@ class Shop:
             return
         self.queue.schedule(loop, lambda: self.driver.engine)
 
-    def _poke_kpis(self) -> None:
+    def poke_kpis(self) -> None:
         if self.publisher is not None:
             try:
                 self.publisher.poke()
@@ -391,8 +369,7 @@ class Shop:
                                         kind=kind, image=image, card=card)
         if message is None:
             return None
-        if author is Author.AGENT and agent is not None:
-            self._answer_waits(row.buyer, agent, at)
+        self._apply_wait(wait_after_reply(self.waits.get(row.buyer), row.buyer, author, agent, at))
         if holder:
             self.feed(HolderReply(buyer=row.buyer, text=text))
         self._publish(row, message)
@@ -404,35 +381,25 @@ class Shop:
     def _has_agent(self, agent: str) -> bool:
         return agent in self.staff.everyone
 
-    def _answer_waits(self, buyer: str, agent: str, at: float) -> None:
-        """CONSOLE.md §3: a human reply ends the buyer's open wait (bot replies do not). In the
-        database the reply's own insert answered it (the ``waits_answered`` trigger, issue 9):
-        here the memory and the KPI book follow."""
-        wait = self.waits.get(buyer)
-        if wait is not None:
-            self._record_wait(buyer)
+    def _apply_wait(self, change: WaitChange | None) -> None:
+        """Apply what ``waits`` decided about a buyer's open wait (CONSOLE.md §3): the repository's
+        write, the open waits in memory (undone with the request), the KPI book's count."""
+        if change is None:
+            return
+        buyer = change.buyer
+        self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
+        if change.move is WaitMove.OPENS:  # kpi.waits_from_messages
+            self.waits[buyer] = OpenWait(self.repo.start_wait(change.agent, buyer, change.at), change.at, change.agent)
+        elif change.move is WaitMove.MOVES:  # held by whoever holds the buyer now (NULL: the bot or the pool)
+            assert change.before is not None
+            self.repo.move_wait(change.before.id, change.agent)
+            self.waits[buyer] = OpenWait(change.before.id, change.before.started, change.agent)
+        else:  # answered: in the database the reply's own insert did it (the ``waits_answered`` trigger)
+            assert change.before is not None and change.agent is not None
             del self.waits[buyer]
             if self.kpis is not None:
-                self.journal.on_success(partial(self.kpis.wait_answered, agent, wait.started, answered=at,
-                                                 previous=wait.agent))
-
-    def open_wait(self, row: Row, at: float) -> None:
-        """A buyer message with no wait open starts one (kpi.waits_from_messages)."""
-        if row.buyer not in self.waits:
-            wait_id = self.repo.start_wait(row.holder_agent, row.buyer, at)
-            self._record_wait(row.buyer)
-            self.waits[row.buyer] = OpenWait(wait_id, at, row.holder_agent)
-
-    def _wait_moves(self, buyer: str, agent: str | None) -> None:
-        """An open wait is held by whoever holds the buyer now (NULL: the bot or the pool)."""
-        wait = self.waits.get(buyer)
-        if wait is not None and wait.agent != agent:
-            self.repo.move_wait(wait.id, agent)
-            self._record_wait(buyer)
-            self.waits[buyer] = OpenWait(wait.id, wait.started, agent)
-
-    def _record_wait(self, buyer: str) -> None:
-        self.journal.once(("wait", buyer), partial(_put, self.waits, buyer, self.waits.get(buyer)))
+                self.journal.on_success(partial(self.kpis.wait_answered, change.agent, change.before.started,
+                                                 answered=change.at, previous=change.before.agent))
 
     def rate(self, buyer: str, score: int) -> None:
         """The buyer rates its agent (counted in the KPI book at the next midnight)."""
@@ -453,74 +420,13 @@ class Shop:
         self.feed(OrderChange(buyer=row.buyer, order=order, state=state))
         if self.kpis is not None:
             self.journal.on_success(partial(self.kpis.order, row.buyer, state, now))
-        self.push_panel(row)
+        self.panels.push(row)
 
-    # -- the buyer panel (CONSOLE.md §6) --------------------------------------------------------------
+    # -- names ----------------------------------------------------------------------------------------
 
     def agent_name(self, agent: str) -> str:
         """An agent's display name from the policy (its id when the policy no longer has it)."""
         return self.names.get(agent, agent)
-
-    def panel(self, agent: str, conversation: str) -> BuyerPanel:
-        """The buyer panel of a conversation ``agent`` may open."""
-        return self.facts.panel(self.row_for(agent, conversation, read=True))
-
-    def push_panel(self, row: Row) -> None:
-        """Tell whoever's list shows the buyer that its panel changed (the whole panel: small)."""
-        readers = self.audience(row)
-        if not readers:
-            return
-        panel = self.facts.panel(row)
-        for agent in readers:
-            self.hub.push(agent, lambda seq: PanelUpdated(seq=seq, panel=panel))
-
-    def add_note(self, agent: str, conversation: str, text: str) -> int:
-        """A note every agent of the shop sees, on a buyer ``agent``'s list shows."""
-        if not text.strip():
-            raise ProtocolError(ErrorCode.INVALID, "a note needs some text", "text")
-        row = self.row_for(agent, conversation)
-        note = self.facts.add_note(row.buyer, text.strip(), agent, self.driver.now())
-        self.push_panel(row)
-        return note
-
-    def remove_note(self, agent: str, conversation: str, note: int) -> None:
-        row = self.row_for(agent, conversation)
-        if not self.facts.remove_note(row.buyer, note):
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no note {note} on this buyer", "note")
-        self.push_panel(row)
-
-    def add_tag(self, agent: str, conversation: str, tag: str) -> None:
-        row = self.row_for(agent, conversation)
-        try:
-            added = self.facts.add_tag(row.buyer, tag.strip(), agent, self.driver.now())
-        except PanelLimit as exc:
-            raise ProtocolError(ErrorCode.CONFLICT, str(exc), "tag") from None
-        if added:
-            self.push_panel(row)
-
-    def remove_tag(self, agent: str, conversation: str, tag: str) -> None:
-        row = self.row_for(agent, conversation)
-        if self.facts.remove_tag(row.buyer, tag.strip()):
-            self.push_panel(row)
-
-    def session_history(self, agent: str, conversation: str, session: int) -> tuple[SessionInfo, list[Message], bool]:
-        """One earlier session of a buyer ``agent`` may open: what it was, its first messages."""
-        row = self.row_for(agent, conversation, read=True)
-        info = self.facts.session(row.buyer, session, open_with=row.holder_agent)
-        if info is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session} of this buyer", "session")
-        messages, more = self.facts.session_messages(row.buyer, info)
-        return info, messages, more
-
-    def why(self, agent: str, conversation: str) -> list[DecisionInfo]:
-        """The routing decisions about a buyer ``agent`` may open, with their reasons (R2.3)."""
-        row = self.row_for(agent, conversation, read=True)
-        return [decision_info(r) for r in self.repo.decisions(row.buyer)]
-
-    def latest_order(self, agent: str, conversation: str) -> str | None:
-        """Who may open the buyer may know its latest order."""
-        self.row_for(agent, conversation, read=True)
-        return self.repo.latest_order(conversation)
 
     def check_image(self, buyer: str, sha256: str) -> None:
         """``sha256`` is an image of ``buyer``'s conversation, or ``not_found``."""
@@ -615,7 +521,7 @@ class Shop:
             self._feed_status(agent, status, by or agent)
         except EngineError:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"{agent} is not an agent of this shop's policy") from None
-        self._push_status(agent)
+        self._push_statuses((agent,))
 
     def _feed_status(self, agent: str, status: Status, by: str) -> None:
         """Feed a SetStatus; a change is written to the audit log at the engine's own time for it
@@ -711,7 +617,7 @@ class Shop:
         self.rows.save(row)
         decisions = self.arrive(row, attrs, quiet=True)
         mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
-        self.push_panel(row)
+        self.panels.push(row)
         return self.routed(mine[-1])
 
     def buyer_writes(self, buyer: str, text: str, client_id: str, *, kind: MessageKind = MessageKind.TEXT,
@@ -756,6 +662,21 @@ class Shop:
         not a resend; client ids are per author, issue 10: another's never matches)."""
         earlier = self.rows.find_client_message(row.buyer, client_id, Author.AGENT, agent)
         return None if earlier is None else earlier.id
+
+    def agent_image_begins(self, agent: str, conversation: str, client_id: str) -> int | None:
+        """An agent starts sending an image: the id of the message already stored under
+        ``client_id`` (a resend: nothing to send), else None once it is checked that the agent
+        holds the session (refused before a byte is sent)."""
+        row = self.row_for(agent, conversation, read=True)
+        earlier = self.agent_resent(agent, row, client_id)
+        if earlier is None:
+            self.check_holds(agent, row)
+        return earlier
+
+    def agent_reads_image(self, agent: str, conversation: str, sha256: str) -> None:
+        """``sha256`` is an image of a conversation ``agent`` may open (audience, supervisors), or a
+        typed refusal."""
+        self.check_image(self.row_for(agent, conversation, read=True).buyer, sha256)
 
     def agent_replies(self, agent: str, conversation: str, client_id: str, text: str, *,
                       image: ImageRef | None = None, card: tuple[CardKind, str] | None = None) -> tuple[int, bool]:
@@ -845,7 +766,7 @@ class Shop:
         if self.store.db.in_transaction:
             self.store.rollback_to("request")
             self.journal.rollback()
-            self.reschedule()
+            self.timers.reschedule()
         else:  # SQLite gave up the whole batch (a full disk, an I/O error): so does the memory
             self.journal.rollback()
             log.error("the write batch was lost; rebuilding the shop from its database")
@@ -893,7 +814,7 @@ class Shop:
             earlier = self.rows.find_client_message(row.buyer, client_id, Author.BUYER)
             assert earlier is not None
             return earlier.id, True
-        self.open_wait(row, now)
+        self._apply_wait(wait_after_message(self.waits.get(row.buyer), row.buyer, row.holder_agent, now))
         holder_before = row.holder
         self.feed(BuyerSay(buyer=row.buyer, text=text))  # may hand off (R7.7)
         self._publish(row, message)
@@ -929,39 +850,37 @@ class Shop:
         """Swap the policy (due timers fire first, under the old one). PolicyError: nothing changed."""
         self.act(self.driver.advance())
         self.act(self.driver.set_policy(policy, text))
-        self._follow_timezone()
+        self.timers.follow_timezone()
         self._bot_step()
 
-    # -- timers -----------------------------------------------------------------------------------
+    # -- what the timers start (``shop_timers``) ----------------------------------------------------
 
-    def reschedule(self) -> None:
-        """Keep one timer on the engine's next wake-up (R9.2 idle closes)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        wake = self.driver.next_wake()
-        delay = None if wake is None else max(0.0, wake - self.driver.now())
-        if self._wake is not None:
-            if wake == self._wake_at and delay is not None and self._wake_due <= loop.time() + delay + 0.001:
-                return  # the timer set is still the one needed (most requests move no deadline)
-            self._wake.cancel()
-            self._wake = None
-        self._wake_at = wake
-        if delay is not None:
-            # the due time is kept here: a qasync loop's call_later gives a Handle without when()
-            self._wake_due = loop.time() + delay
-            self._wake = loop.call_later(delay, self._on_wake)
-
-    def _on_wake(self) -> None:
-        self._wake = None
+    def wake(self) -> None:
+        """The engine's next wake-up came (R9.2 idle closes, and what they free, R9.3): one request."""
         try:
             with self.atomic():
                 self.act(self.driver.advance())
                 self._bot_step()
         except Exception:
             log.exception("timer failed")
-            self.reschedule()
+            self.timers.reschedule()
+
+    def grace_over(self, agent: str) -> None:
+        """R3.4: ``agent`` had no console for the grace period: it goes offline (R3.3), one request."""
+        try:
+            log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
+            with self.atomic():
+                self._feed_status(agent, Status.OFFLINE, SYSTEM)
+        except Exception:
+            log.exception("grace period end failed for %s", agent)
+
+    def agent_connected(self, agent: str) -> None:
+        """A console of ``agent`` logged in: its grace period (R3.4), if running, ends."""
+        self.timers.agent_connected(agent)
+
+    def agent_disconnected(self, agent: str) -> None:
+        """``agent``'s last console went: it keeps its status for the grace period (R3.4)."""
+        self.timers.agent_disconnected(agent)
 
     def rebuild(self) -> None:
         """Forget the shop's memory and read it back from the database (after a lost batch)."""
@@ -976,7 +895,7 @@ class Shop:
         if self.kpis is not None:
             self.kpis.timezone = self.policy.timezone  # the reloaded policy's day boundaries
             self.kpis.rebuild(self.driver.now())
-        self.reschedule()
+        self.timers.reschedule()
 
     def _open_waits(self) -> dict[str, OpenWait]:
         # buyer -> its open wait (the waits table is the record)
@@ -985,158 +904,6 @@ class Shop:
     def settle(self) -> None:
         """The end of a request: rows of closed sessions leave memory (they stay on disk)."""
         self.rows.settle()
-
-    def agent_connected(self, agent: str) -> None:
-        handle = self._grace.pop(agent, None)
-        if handle is not None:
-            handle.cancel()
-
-    def agent_disconnected(self, agent: str) -> None:
-        """R3.4: the agent keeps its status for the grace period, then goes offline (R3.3)."""
-        if agent in self._grace or not self._has_agent(agent):
-            return
-        engine = self.driver.engine
-        if engine is None or engine.agent(agent).status is Status.OFFLINE:
-            return
-        loop = asyncio.get_running_loop()
-        self._grace[agent] = loop.call_later(self.policy.disconnect_grace, self._grace_over, agent)
-
-    def _grace_over(self, agent: str) -> None:
-        self._grace.pop(agent, None)
-        if self.hub.is_connected(agent):
-            return
-        try:
-            log.info("%s: no console for %.0f s, going offline (R3.4)", agent, self.policy.disconnect_grace)
-            with self.atomic():
-                self._feed_status(agent, Status.OFFLINE, SYSTEM)
-        except Exception:
-            log.exception("grace period end failed for %s", agent)
-
-    def _follow_timezone(self) -> None:
-        """A policy with another timezone moves the KPI days and their midnight (CONSOLE.md §3)."""
-        if self.kpis is None or self.kpis.timezone == self.policy.timezone:
-            return
-        self.kpis.timezone = self.policy.timezone
-        self.kpis.rebuild(self.driver.now())
-        if self._midnight is not None:
-            self._midnight.cancel()
-            self._schedule_midnight()
-        self._poke_kpis()
-
-    def _schedule_midnight(self) -> None:
-        assert self.kpis is not None
-        loop = asyncio.get_running_loop()
-        delay = max(0.5, self.kpis.today.end - self.driver.now() + 0.5)
-        self._midnight = loop.call_later(delay, self._on_midnight)
-
-    def _on_midnight(self) -> None:
-        assert self.kpis is not None
-        self.kpis.roll_if_needed(self.driver.now())  # today becomes yesterday for every tile
-        self._poke_kpis()
-        self._schedule_midnight()
-
-    # -- supervisors --------------------------------------------------------------------------------
-
-    def colleagues(self, asker: str) -> tuple[list[Colleague], list[GroupTarget]]:
-        """Whom ``asker`` can transfer to: every other agent of the policy with status and load,
-        and the groups (the implicit whole-shop group is not one)."""
-        engine = self.driver.engine
-        assert engine is not None
-        agents = []
-        for spec in self.policy.agents:
-            if spec.id == asker:
-                continue
-            view = engine.agent(spec.id)
-            agents.append(Colleague(id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
-                                    groups=list(spec.groups)))
-        queuing = set(self.policy.queuing_group_ids())
-        groups = [GroupTarget(id=g.id, name=g.name or g.id, queues=g.id in queuing) for g in self.policy.groups]
-        return agents, groups
-
-    def team(self) -> TeamInfo:
-        engine = self.driver.engine
-        assert engine is not None and self.kpis is not None
-        rows = []
-        now = self.driver.now()
-        for spec in self.policy.agents:
-            view = engine.agent(spec.id)
-            waiting = [r.waiting_since for r in self.rows.held_by(spec.id) if r.waiting_since is not None]
-            rows.append(AgentRow(
-                id=spec.id, name=spec.name, status=view.status, load=view.load, cap=view.cap,
-                saturation=view.saturation if view.cap else None, kpis=self.kpis.tiles(spec.id),
-                status_since=view.status_since, waiting_since=min(waiting, default=None),
-            ))
-        group_names = {g.id: g.name for g in self.policy.groups if g.name}
-        queues = [
-            QueueRow(pool=q.pool, length=q.length, longest_wait=q.longest_wait if q.length else None, eta=q.eta,
-                     name=group_names.get(q.pool.removeprefix("queue:"), "") if q.pool != "queue:shop" else "")
-            for q in engine.queues()
-        ]
-        pool = self.rows.in_pool()
-        if pool:
-            oldest = min((r.waiting_since for r in pool if r.waiting_since is not None), default=None)
-            queues.append(QueueRow(pool="pool", length=len(pool), longest_wait=None if oldest is None else now - oldest,
-                                   eta=None))
-        return TeamInfo(kpis=self.kpis.team_tiles(), agents=rows, queues=queues)
-
-
-    def queue_buyers(self, pool: str) -> list[QueuedBuyer]:
-        """A pool's buyers in order (the room's queue list): an engine queue (R10.4) by position,
-        the message pool (R6.1) by its oldest unanswered message. KeyError: no such pool."""
-        engine = self.driver.engine
-        assert engine is not None
-        now = self.driver.now()
-        if pool == "pool":
-            waiting = sorted(self.rows.in_pool(), key=lambda r: (r.waiting_since is None, r.waiting_since or 0.0, r.buyer))
-            return [QueuedBuyer(id=r.buyer, name=r.name, position=i,
-                                waited=0.0 if r.waiting_since is None else max(0.0, now - r.waiting_since))
-                    for i, r in enumerate(waiting, start=1)]
-        if pool not in {q.pool for q in engine.queues()}:
-            raise KeyError(pool)
-        buyers = []
-        for entry in engine.queue_entries(pool):
-            row = self.rows.get(entry.buyer)
-            buyers.append(QueuedBuyer(id=entry.buyer, name=row.name if row is not None else entry.buyer,
-                                      position=entry.position, waited=max(0.0, now - entry.joined), eta=entry.eta))
-        return buyers
-
-    def day_report(self, day: date | None) -> tuple[date, list[ConversationRow], list[AgentDayRow], list[AuditEntry]]:
-        """A local day's report rows (today: ``day`` None), from this server's own connection, so
-        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s.
-        The day's audit log comes with them (the report's third sheet)."""
-        day = self.local_date(day)
-        span = local_day(day, self.policy.timezone)
-        records = read_day(self.store.db, span, self.policy)
-        conversations = conversation_rows(records)
-        audit = read_audit(self.store.db, span.start, span.end)
-        return day, conversations, agent_rows(records, conversations), audit
-
-    def local_date(self, day: date | None) -> date:
-        """``day``, or today in the shop's timezone."""
-        if day is not None:
-            return day
-        return datetime.fromtimestamp(self.driver.now(), ZoneInfo(self.policy.timezone)).date()
-
-    def audit_log(self, day: date | None, after: int | None, limit: int) -> tuple[date, list[AuditEntry],
-                                                                                 list[AuditEntry], bool]:
-        """A local day's audit entries after ``after`` (at most ``limit``; the bool: more remain),
-        and, on a first ask (``after`` None), each agent's last status before the day."""
-        day = self.local_date(day)
-        span = local_day(day, self.policy.timezone)
-        entries = read_audit(self.store.db, span.start, span.end, after=after, limit=limit + 1)
-        opening = opening_statuses(self.store.db, span.start) if after is None else []
-        return day, entries[:limit], opening, len(entries) > limit
-
-    def audit_names(self, entries: Sequence[AuditEntry]) -> tuple[dict[str, str], dict[str, str]]:
-        """The names the room shows for ``entries``' buyers (the buyers table) and for the groups
-        of transfers to a group (the policy in force), keyed by id."""
-        return buyer_names(self.store.db, entries), group_names(entries, self.policy)
-
-    def held_by(self, agent: str) -> list[Row]:
-        """An agent's open sessions (the room's agent list). KeyError: no such agent."""
-        if agent not in self.staff.everyone:
-            raise KeyError(agent)
-        return self.rows.held_by(agent)
 
 
 class _Request:
@@ -1180,6 +947,10 @@ class _Request:
 def transfer_note(by: str, note: str) -> str:
     """The system line a transfer's note becomes (stored as data, shown as is in every console)."""
     return f"转接备注（{by}）：{note}" if by else f"转接备注：{note}"
+
+
+def _status_event(status: Status, load: int, cap: int, seq: int) -> StatusChanged:
+    return StatusChanged(seq=seq, status=status, load=load, cap=cap)
 
 
 def _removed_event(buyer: str, reason: RemovalReason, seq: int) -> ConversationRemoved:

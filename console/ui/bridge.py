@@ -23,13 +23,12 @@ from console.protocol.messages import (
     CardKind,
     ErrorCode,
     Status,
-    TeamUpdated,
 )
 from console.reception.model import Section
 from console.ui.errors import error_text, transfer_error_text
 from console.ui.requests import Requests
 from console.ui.state import Connection, ConsoleState
-from console.ui.team_data import decisions_from_protocol, team_from_protocol
+from console.ui.team_data import decisions_from_protocol
 from console.ui.transfer_targets import targets_from_protocol
 
 log = logging.getLogger(__name__)
@@ -178,7 +177,8 @@ class ClientBackend:
 
     def get_team(self) -> None:
         async def run() -> None:
-            self.state.set_team(team_from_protocol(await self.client.get_team()))
+            await self.client.get_team()  # the client keeps the answer in its view, where the state reads it
+            self.state.team_answered()
 
         self._spawn(QCoreApplication.translate("ClientBackend", "团队数据"), run())
 
@@ -293,10 +293,7 @@ class ClientBackend:
     def _on_client_event(self, event: AgentEvent) -> None:
         """The client has folded ``event`` into its view (the state's ``view``): the state says
         what changed, reading the view (issue 9: each event folded once)."""
-        if isinstance(event, TeamUpdated):
-            self.state.set_team(team_from_protocol(event.team))
-        else:
-            self.state.follow(event)
+        self.state.follow(event)
 
     def _on_client_state_changed(self, change: StateChange) -> None:
         moves = self.client.moves  # sent to the shop's owner by another server (issue 15): said in the status bar

@@ -19,6 +19,7 @@ from console.protocol.cards import Card, CardItem, CardKind, OrderCard, PayRemin
 from console.protocol.messages import (
     AgentDayRow,
     AgentLoad,
+    AgentRow,
     ArriveInfo,
     AuditAction,
     AuditEntry,
@@ -34,9 +35,12 @@ from console.protocol.messages import (
     OrderItem,
     OrderState,
     QueuedBuyer,
+    QueueRow,
     Reason,
     ReasonCount,
     SessionInfo,
+    Status,
+    TeamInfo,
     WhatIfAgent,
     WhatIfComparison,
     WhatIfDone,
@@ -60,7 +64,7 @@ from console.reception.model import (
 )
 from console.reception.phrases import initials
 from console.ui.state import Connection, ConsoleState
-from console.ui.team_data import AgentLine, DecisionLine, QueueLine, TeamData
+from console.ui.team_data import DecisionLine, team_from_protocol
 from console.ui.thumbnails import image_size
 from console.ui.transfer_targets import TransferTarget, in_dialog_order
 
@@ -131,28 +135,36 @@ KPIS = KpiTiles(
     satisfaction_yesterday=0.962, response_3min_yesterday=0.874, avg_response_yesterday=38.5,
 )
 
-TEAM = TeamData(
-    tiles=KpiTiles(
+def _agent(id: str, name: str, status: Status, load: int, cap: int, kpis: KpiTiles | None = None) -> AgentRow:
+    return AgentRow(id=id, name=name, status=status, load=load, cap=cap, saturation=load / cap if cap else None,
+                    kpis=kpis or KpiTiles())
+
+
+# The room as the server would push it (a ``team_updated`` event's ``TeamInfo``): the state reads
+# it from the view that folded it, as it does the client's (issue 9); ``TEAM`` is how it is shown.
+TEAM_INFO = TeamInfo(
+    kpis=KpiTiles(
         received_today=142, not_ordered=77, not_paid=18, paid=47, conversion=47 / 142,
         satisfaction_yesterday=0.951, response_3min_yesterday=0.902, avg_response_yesterday=31.0,
     ),
-    agents=(
-        AgentLine(ME, "阿美", "online", 6, 8, KpiTiles(received_today=37, not_ordered=21, not_paid=5, paid=11,
-                                                       conversion=11 / 37)),
-        AgentLine("xiaolin", "小林", "online", 8, 8, KpiTiles(received_today=45, not_ordered=22, not_paid=6, paid=17,
-                                                             conversion=17 / 45)),
-        AgentLine("dazhuang", "大壮", "suspended", 3, 8, KpiTiles(received_today=29, not_ordered=18, not_paid=4,
-                                                                paid=7, conversion=7 / 29)),
-        AgentLine("xiaoxiao", "晓晓", "online", 5, 10, KpiTiles(received_today=31, not_ordered=16, not_paid=3,
-                                                               paid=12, conversion=12 / 31)),
-        AgentLine("laozhang", "老张", "offline", 0, 8),
-    ),
-    queues=(
-        QueueLine("queue:售前", 3, 95.0, 120.0),
-        QueueLine("queue:售后", 0, None, None),
-        QueueLine("pool", 4, 1260.0, None),
-    ),
+    agents=[
+        _agent(ME, "阿美", Status.ONLINE, 6, 8, KpiTiles(received_today=37, not_ordered=21, not_paid=5, paid=11,
+                                                        conversion=11 / 37)),
+        _agent("xiaolin", "小林", Status.ONLINE, 8, 8, KpiTiles(received_today=45, not_ordered=22, not_paid=6,
+                                                              paid=17, conversion=17 / 45)),
+        _agent("dazhuang", "大壮", Status.SUSPENDED, 3, 8, KpiTiles(received_today=29, not_ordered=18, not_paid=4,
+                                                                  paid=7, conversion=7 / 29)),
+        _agent("xiaoxiao", "晓晓", Status.ONLINE, 5, 10, KpiTiles(received_today=31, not_ordered=16, not_paid=3,
+                                                                paid=12, conversion=12 / 31)),
+        _agent("laozhang", "老张", Status.OFFLINE, 0, 8),
+    ],
+    queues=[
+        QueueRow(pool="queue:售前", length=3, longest_wait=95.0, eta=120.0),
+        QueueRow(pool="queue:售后", length=0, longest_wait=None, eta=None),
+        QueueRow(pool="pool", length=4, longest_wait=1260.0, eta=None),
+    ],
 )
+TEAM = team_from_protocol(TEAM_INFO)
 
 FILTERS: dict[str, list[str]] = {
     "not_ordered": ["b1001", "b1002", "b1005", "b1006", "b1009"],
@@ -207,7 +219,7 @@ class FakeBackend:
             ))
         self.state.set_connection(Connection.ONLINE)
         self.state.load_snapshot(conversations, KPIS, "online", 6, 8)
-        self.state.set_team(TEAM)
+        self.state.set_team(TEAM_INFO)
 
     def buyer_writes(self, buyer: str, text: str, name: str | None = None, kind: Kind = Kind.CONSUMER) -> None:
         """A buyer message arrives: the row goes to pending (or stays in 小二/群聊)."""
@@ -452,7 +464,7 @@ class FakeBackend:
 
     def get_team(self) -> None:
         self._record("get_team")
-        self.state.set_team(self.state.team if self.state.team.agents else TEAM)
+        self.state.set_team(self.state.view.team or TEAM_INFO)
 
     def queue_buyers(self, pool: str) -> None:
         self._record("queue_buyers", pool)

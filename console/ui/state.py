@@ -2,10 +2,10 @@
 
 ``Backend`` is what the widgets ask for (requests, fire and forget); ``ConsoleState`` is what
 they observe (the current data and a signal per change). The server's side of that data (rows,
-status, load, cap, tiles) is the client's ``AgentView``, which folded each event once; the state
-reads it and keeps only what the UI owns (messages, delivery, optimistic rows) beside it. Answers
-never come back as return values: the backend feeds them into the state, which emits them
-(changes, not callbacks). The real adapter over ``console.client`` and ``FakeBackend`` both
+status, load, cap, tiles, the supervisor's team) is the client's ``AgentView``, which folded each
+event once; the state reads it and keeps only what the UI owns (messages, delivery, optimistic
+rows) beside it. Answers never come back as return values: the backend feeds them into the
+state, which emits them (changes, not callbacks). The real adapter over ``console.client`` and ``FakeBackend`` both
 follow this shape, so every widget runs the same against a server, a test or a screenshot.
 """
 
@@ -37,6 +37,8 @@ from console.protocol.messages import (
     Snapshot,
     Status,
     StatusChanged,
+    TeamInfo,
+    TeamUpdated,
     WhatIfDone,
     WhatIfFailed,
     WhatIfProgress,
@@ -52,7 +54,7 @@ from console.reception.model import (
     MessageKind,
     Section,
 )
-from console.ui.team_data import DecisionLine, TeamData
+from console.ui.team_data import DecisionLine, TeamData, team_from_protocol
 from console.ui.transfer_targets import TransferTarget
 
 
@@ -162,7 +164,7 @@ class ConsoleState(QObject):
         self._local: dict[str, Conversation] = {}  # our optimistic rows, until the server's row comes
         self._merged: dict[str, Conversation] | None = None  # view + _local, built when asked
         self.messages: dict[str, list[Message]] = {}
-        self.team = TeamData()
+        self._team: tuple[TeamInfo | None, TeamData] = (None, TeamData())  # view.team, as shown (see ``team``)
         self.connection = Connection.CONNECTING
         self.served_at = ""  # host:port of the shop's owner when another server sent us there (issue 15)
         self._delivery: dict[str, Delivery] = {}  # client_id -> delivery of our unconfirmed replies
@@ -203,6 +205,20 @@ class ConsoleState(QObject):
     def kpis(self) -> KpiTiles:
         return self.view.kpis
 
+    @property
+    def team(self) -> TeamData:
+        """The room as the supervisor's view shows it: the team the client's view holds (a
+        ``team_updated`` event or a ``get_team`` answer, folded there once), in the UI's terms."""
+        folded, shown = self._team
+        if self.view.team is not folded:  # TeamInfo is frozen: the same object is the same team
+            shown = TeamData() if self.view.team is None else team_from_protocol(self.view.team)
+            self._team = (self.view.team, shown)
+        return shown
+
+    def team_answered(self) -> None:
+        """The client put a ``get_team`` answer into the view: show it."""
+        self.team_updated.emit(self.team)
+
     def follow(self, event: AgentEvent) -> None:
         """An event the client has just folded into ``view``: say what changed. The rows, status,
         load, cap and tiles are read from the view, never folded a second time here."""
@@ -220,6 +236,8 @@ class ConsoleState(QObject):
             self.status_changed.emit(view.status.value, view.load, view.cap)
         elif isinstance(event, KpisUpdated):
             self.kpis_updated.emit(view.kpis)
+        elif isinstance(event, TeamUpdated):
+            self.team_updated.emit(self.team)
         elif isinstance(event, PanelUpdated):
             self.set_panel(event.panel)
 
@@ -307,9 +325,9 @@ class ConsoleState(QObject):
         history.append(message)
         self.message_added.emit(message)
 
-    def set_team(self, team: TeamData) -> None:
-        self.team = team
-        self.team_updated.emit(team)
+    def set_team(self, team: TeamInfo) -> None:
+        """The room changed on the server's side (its ``team_updated`` event)."""
+        self._fold(TeamUpdated(seq=self._next_seq(), team=team))
 
     def set_connection(self, connection: Connection, served_at: str = "") -> None:
         """``served_at``: the server the connection was sent to (``moved``, issue 15), "" when it is

@@ -37,7 +37,8 @@ def test_arrive_is_routed_and_shop_side_changes_are_pushed(tmp_path: Path) -> No
                 moved = await pushes.wait_for(lambda p: isinstance(p, Routed), TIMEOUT)
                 assert isinstance(moved, Routed) and moved.name == "阿杰" and moved.why.value == "transfer"
                 assert [d.why.value for d in await sup.why("b5")][-1] == "transfer"
-                assert {row.id for row in (await sup.get_team()).agents} == {"a1", "a2", "sup"}
+                team = await sup.get_team()
+                assert {row.id for row in team.agents} == {"a1", "a2", "sup"} and sup.view.team is team  # one home
 
                 with pytest.raises(ClientError) as gone:  # no longer a1's to answer
                     await a1.reply("b5", "还在吗")

@@ -18,6 +18,7 @@ from console.reception.changes import (
     message_changes,
     routed,
 )
+from console.reception.waits import OpenWait, WaitChange, WaitMove
 from console.routing.events import Decision, Reason
 
 STAFF = Staff(everyone=("a1", "a2", "sup"), supervisors=frozenset({"sup"}))
@@ -35,11 +36,14 @@ class FakeRow:
     cleared: bool = False
 
 
+WAIT = OpenWait(id=7, started=20.0, agent="a1")  # the buyer's open wait, held by a1
+
+
 def _decide(event: str, to: str, why: Reason, row: FakeRow, *, previous: str | None = None, quiet: bool = False,
-            position: int | None = None) -> DecisionChanges:
+            position: int | None = None, wait: OpenWait | None = WAIT) -> DecisionChanges:
     d = Decision(event=event, buyer=row.buyer, to=to, why=why, rule="r", t=100.0, previous=previous,
                  position=position, eta=30.0 if position else None, tip="前面还有1位" if position else None)
-    return decision_changes(d, row, STAFF, NAMES, quiet=quiet)
+    return decision_changes(d, row, STAFF, NAMES, quiet=quiet, wait=wait)
 
 
 def test_routed_to_an_agent_is_a_reception_told_to_that_agent_and_the_buyer() -> None:
@@ -48,7 +52,8 @@ def test_routed_to_an_agent_is_a_reception_told_to_that_agent_and_the_buyer() ->
     assert c.told == ("a1",) and c.removed == ()
     assert c.reception == Reception("a1", "b1", 100.0)
     assert c.buyer == Routed(to="agent", name="小美", why=Reason.GROUP)
-    assert (c.wait_agent, c.moves_wait) == ("a1", True)
+    assert c.wait is None  # the wait was a1's already
+    assert _decide("routed", "agent:a1", Reason.GROUP, FakeRow(), wait=None).wait is None  # none open
     assert c.touched == {"a1"} and c.team_changed and not c.bot_turn and c.left_queue is None
 
 
@@ -69,7 +74,7 @@ def test_queued_leaves_every_list_and_the_last_agents_history() -> None:  # R10.
     assert (c.holder, c.agent, c.last_at) == ("queue:shop", None, 10.0)
     assert c.removed == (Removal("a2", RemovalReason.REROUTED),) and c.told == ()
     assert c.buyer == Routed(to="queue", why=Reason.QUEUED, position=1, eta=30.0, tip="前面还有1位")
-    assert c.reception is None and c.wait_agent is None and not c.team_changed
+    assert c.reception is None and c.wait == WaitChange(WaitMove.MOVES, "b1", None, 20.0, WAIT) and not c.team_changed
     assert c.left_queue is None and c.touched == frozenset()
 
 
@@ -84,7 +89,8 @@ def test_a_transfer_tells_the_giver_why_the_row_went_and_the_receiver_the_row() 
     row = FakeRow(holder="agent:a1", agent="a1", last_text="在吗", last_at=20.0, waiting_since=20.0)
     c = _decide("routed", "agent:a2", Reason.TRANSFER, row, previous="agent:a1")
     assert c.removed == (Removal("a1", RemovalReason.TRANSFERRED),) and c.told == ("a2",)
-    assert c.touched == {"a1", "a2"} and c.wait_agent == "a2" and c.reception == Reception("a2", "b1", 100.0)
+    assert c.touched == {"a1", "a2"} and c.wait == WaitChange(WaitMove.MOVES, "b1", "a2", 20.0, WAIT)
+    assert c.reception == Reception("a2", "b1", 100.0)
 
 
 @pytest.mark.parametrize("why", [Reason.AGENT_CLOSE, Reason.IDLE])
@@ -94,7 +100,7 @@ def test_a_close_keeps_the_row_in_its_agents_history_and_always_tells_the_buyer(
     assert (c.holder, c.agent, c.last_at) == (None, "a1", 30.0)
     assert c.removed == () and c.told == ("a1",)
     assert c.buyer == SessionClosed(why=why)
-    assert c.reception is None and not c.moves_wait and not c.bot_turn and not c.team_changed
+    assert c.reception is None and c.wait is None and not c.bot_turn  # the wait stays where it was and not c.team_changed
     assert c.touched == {"a1"}
 
 
@@ -106,7 +112,7 @@ def test_a_closed_pool_row_leaves_everyone_as_closed() -> None:
 def test_the_bot_with_nobody_before_is_the_supervisors_and_answers_a_waiting_buyer() -> None:  # R7.2
     c = _decide("routed", "bot", Reason.SHOP_BOT, FakeRow(waiting_since=1.0))
     assert (c.holder, c.agent) == ("bot", None) and c.told == ("sup",)
-    assert c.bot_turn and c.reception is None and c.wait_agent is None
+    assert c.bot_turn and c.reception is None and c.wait is not None and c.wait.agent is None
     assert c.buyer == Routed(to="bot", why=Reason.SHOP_BOT)
 
 

@@ -65,6 +65,8 @@ def _memory(server: Server, buyers: list[str]) -> dict[str, Any]:
         "waits": {b: copy.copy(w) for b, w in shop.waits.items()},
         "told": dict(shop.queue.told),
         "live": len(shop.rows),
+        # the room reads the shop's own rows, not a copy: after a rebuild, the rebuilt ones
+        "room": {a: [r.wire() for r in shop.room.held_by(a)] for a in ("a1", "a2")},
     }
 
 

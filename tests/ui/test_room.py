@@ -3,16 +3,17 @@ close from the room, and the per-agent table's columns and sorting. Models throu
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from console.protocol.messages import QueuedBuyer
 from console.reception.model import KpiTiles
-from console.ui.fake_backend import ME, TEAM, FakeBackend
+from console.ui.fake_backend import ME, TEAM_INFO, FakeBackend
 from console.ui.room_models import PickKind, PickModel, picks_from_conversations, picks_from_queue
 from console.ui.state import ConsoleState
 from console.ui.supervisor import SupervisorView
-from console.ui.team_data import AgentLine, TeamData
+from console.ui.team_data import AgentLine
 from console.ui.team_models import AgentTableModel, SortRole
 
 
@@ -24,7 +25,7 @@ def _view(qtbot, settings: QSettings, state: ConsoleState, fake: FakeBackend, cl
     state.agent_conversations_loaded.connect(view.show_agent_conversations)
     view.queue_picked.connect(fake.queue_buyers)
     view.agent_picked.connect(fake.agent_conversations)
-    state.set_team(TEAM)
+    state.set_team(TEAM_INFO)
     view.resize(1200, 800)
     view.show()
     qtbot.waitExposed(view)
@@ -135,7 +136,7 @@ def test_keys_move_between_queues_and_the_list_stays_live(qtbot, settings: QSett
     assert fake.requests[-1] == ("queue_buyers", ("pool",))
     assert len(view.picker.visible_names()) == 4
     asked = len(fake.requests)
-    state.set_team(TeamData(tiles=TEAM.tiles, agents=TEAM.agents, queues=TEAM.queues))  # a team update
+    state.set_team(msgspec.structs.replace(TEAM_INFO))  # a team update: the same room, pushed again
     assert fake.requests[asked:] == [("queue_buyers", ("pool",))]  # the shown list is asked again
 
 

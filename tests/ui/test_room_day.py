@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate, QSettings, Qt
 from console.protocol.messages import AuditAction, AuditEntry, AuditLog
 from console.reception.shifts import ONLINE, SUSPENDED
 from console.ui.audit_view import AuditFilter, AuditModel, EntryRole
-from console.ui.fake_backend import TEAM, FakeBackend
+from console.ui.fake_backend import TEAM, TEAM_INFO, FakeBackend
 from console.ui.state import ConsoleState
 from console.ui.supervisor import SupervisorView
 
@@ -22,7 +22,7 @@ def _room(qtbot, settings: QSettings, state: ConsoleState, fake: FakeBackend, cl
     view.day_charts_requested.connect(fake.day_charts)
     state.audit_loaded.connect(view.show_audit)
     state.day_charts_loaded.connect(view.show_day_charts)
-    state.set_team(TEAM)
+    state.set_team(TEAM_INFO)
     view.resize(1300, 850)
     view.show()
     qtbot.waitExposed(view)

@@ -13,7 +13,9 @@ from console.client.view import AgentView
 from console.protocol import messages as m
 from console.protocol.examples import CONVERSATION, KPIS, MESSAGE
 from console.ui.bridge import ClientBackend
+from console.ui.fake_backend import TEAM, TEAM_INFO
 from console.ui.state import ConsoleState
+from console.ui.team_data import TeamData
 
 AFTER = msgspec.structs.replace(CONVERSATION, unread=CONVERSATION.unread + 1, last_text=MESSAGE.text)
 
@@ -67,3 +69,26 @@ def test_the_client_backend_gives_the_state_the_clients_view(qapp: object, tmp_p
         assert state.view is client.view
     finally:
         backend.detach()
+
+
+def test_the_team_is_read_from_the_clients_view(qapp: object) -> None:
+    """The room has one home on the console's side: the view folds ``team_updated`` (and keeps a
+    ``get_team`` answer); the state shows that team and never converts the event a second time."""
+    view = AgentView()
+    state = ConsoleState("sup", "主管", role="supervisor", view=view)
+    shown: list[TeamData] = []
+    state.team_updated.connect(shown.append)
+    _snapshot(view, state)
+    event = m.TeamUpdated(seq=2, team=TEAM_INFO)
+    view.apply(event)
+    state.follow(event)
+    assert shown == [TEAM] and state.team == TEAM and state.team is state.team  # shown once, built once
+
+    # an event the view has not folded changes nothing the state shows
+    other = msgspec.structs.replace(TEAM_INFO, agents=TEAM_INFO.agents[:1])
+    state.follow(m.TeamUpdated(seq=3, team=other))
+    assert state.team == TEAM and shown[-1] == TEAM
+
+    view.team = other  # what ``AgentClient.get_team`` does with its answer
+    state.team_answered()
+    assert shown[-1] == state.team and [a.id for a in state.team.agents] == [TEAM_INFO.agents[0].id]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QSettings, Qt
 
 from console.reception.model import KPI_TILES, KpiTiles
-from console.ui.fake_backend import TEAM, FakeBackend
+from console.ui.fake_backend import TEAM, TEAM_INFO, FakeBackend
 from console.ui.kpi_tiles import KpiTilesBar
 from console.ui.login import LoginDialog
 from console.ui.message_model import MessageModel
@@ -89,7 +89,7 @@ def test_supervisor_why_and_transfer(qtbot, settings: QSettings, state: ConsoleS
     view = SupervisorView(settings, "boss", clock)
     qtbot.addWidget(view)
     view.show_team(TEAM)
-    state.team = TEAM
+    state.set_team(TEAM_INFO)
     state.decisions_loaded.connect(view.show_decisions)
     state.queue_loaded.connect(view.show_queue)
     view.why_requested.connect(fake.why)
