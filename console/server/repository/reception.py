@@ -1,5 +1,5 @@
-"""The SQL of the reception path, in one place: rows, messages, decisions, receptions, waits,
-ratings and orders (accounts, KPIs and the engine log keep theirs in their own modules).
+"""The SQL of the reception path: rows, messages, decisions, receptions, waits, ratings and
+orders (the other subjects have their modules beside this one).
 
 Every write joins the current batch of the store (and the current request's savepoint, see
 ``Shop.atomic``); reads see the batch's own writes. No method here keeps state or decides
