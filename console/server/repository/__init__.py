@@ -9,6 +9,6 @@ import-linter contract keep it so.
 ``console.server.repository``.
 """
 
-from console.server.repository.reception import ArriveAttrs, Repository, Row, message_of
+from console.server.repository.reception import ArriveAttrs, Record, Repository, Row, message_of
 
-__all__ = ["ArriveAttrs", "Repository", "Row", "message_of"]
+__all__ = ["ArriveAttrs", "Record", "Repository", "Row", "message_of"]

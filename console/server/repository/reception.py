@@ -33,6 +33,9 @@ class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     exclusive: str | None = None
 
 
+Record = sqlite3.Row
+"""A row as the repository returns it where no typed value fits (read by column name)."""
+
 _attrs_encoder = msgspec.json.Encoder()
 _attrs_decoder = msgspec.json.Decoder(ArriveAttrs)
 
