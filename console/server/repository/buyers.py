@@ -30,3 +30,9 @@ def put_buyer(store: Store, buyer_id: str, name: str, kind: Kind, at: float) -> 
         "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
         (buyer_id, name, kind.value, at),
     )
+
+
+def buyer_kind(store: Store, buyer_id: str) -> str | None:
+    """The kind of a buyer-side account, if known."""
+    row = store.one("SELECT kind FROM buyers WHERE id = ?", (buyer_id,))
+    return None if row is None else str(row["kind"])
