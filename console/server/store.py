@@ -1228,6 +1228,10 @@ class Store:
         cursor.row_factory = None
         return cursor.execute(sql, params).fetchall()
 
+    def data_version(self) -> int:
+        """SQLite's change counter as this connection sees it: another connection's commit moves it."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     # -- meta -------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
