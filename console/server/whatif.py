@@ -32,7 +32,7 @@ from console.server.driver import engine_fingerprint
 from console.server.kpis import local_day
 from console.server.report import DB_ERRORS, PgShop, ReportError, Where, open_read_only, policy_in_force
 from console.server.repository import replay as replay_sql
-from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, WhatIfError, compare, rebuild
+from console.sim.whatif import Cancelled, DayLog, LogRow, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05
 """How often the awaiting side looks at the child's pipe."""
@@ -124,14 +124,7 @@ def load_day(data_dir: Where, day: date, *, progress: Callable[[float], None] | 
         engine, last = rebuild(prefix, engine_then, start, step=ticker.step)
         # Inputs before the day fired every timer due by ``last``: the day's decisions come after
         # it; unless the engine was created by the day's first row (nothing was decided before).
-        recorded = [
-            Recorded(str(r["buyer"]), str(r["event"]), str(r["target"]), str(r["why"]), str(r["rule"]),
-                     float(r["at"]), r["previous"], r["position"], r["eta"])
-            for r in db.execute(
-                "SELECT buyer, event, target, why, rule, at, previous, position, eta FROM decisions"
-                f" WHERE at {'>=' if created_today else '>'} ? AND at <= ? ORDER BY id",
-                (last, events[-1].at if events else last))
-        ]
+        recorded = replay_sql.recorded_decisions(db, last, events[-1].at if events else last, from_start=created_today)
         names = {a.id: a.name for a in policy.agents}
         return DayLog(label=day.isoformat(), engine=engine, rows=events, recorded=recorded, agent_names=names,
                       prefix_inputs=count)

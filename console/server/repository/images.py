@@ -3,6 +3,8 @@ thumbnail by SHA-256). Checking and cleaning an upload is ``console.server.image
 
 from __future__ import annotations
 
+import sqlite3
+
 from console.server.store import Store
 
 
@@ -27,3 +29,9 @@ def read_image(store: Store, sha256: str, offset: int, length: int, *, thumb: bo
     row = store.one(f"SELECT substr({column}, ?, ?), length({column}) FROM images WHERE sha256 = ?",
                     (offset + 1, length, sha256))
     return None if row is None else (bytes(row[0]), int(row[1]))
+
+
+def shown_image_hashes(db: sqlite3.Connection) -> list[str]:
+    """The SHA-256 of every image a message of that database shows (a backup's check, on its copy)."""
+    return [str(r[0]) for r in db.execute(
+        "SELECT DISTINCT json_extract(body, '$.sha256') FROM messages WHERE kind = 'image'")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from console.sim.whatif import LogRow
+from console.sim.whatif import LogRow, Recorded
 
 
 def _log_row(r: Any) -> LogRow:
@@ -52,3 +52,14 @@ def snapshot_uptos(db: Any, lo: int, hi: int) -> list[int]:
 def snapshot_body(db: Any, upto: int) -> bytes:
     """The bytes of the snapshot row taken at ``upto`` (PostgreSQL)."""
     return bytes(db.execute("SELECT body FROM snapshots WHERE upto = ?", (upto,)).fetchone()["body"])
+
+
+def recorded_decisions(db: Any, after: float, upto: float, *, from_start: bool) -> list[Recorded]:
+    """The decisions recorded at times in (after, upto] ([after, upto] when ``from_start``), in order."""
+    return [
+        Recorded(str(r["buyer"]), str(r["event"]), str(r["target"]), str(r["why"]), str(r["rule"]),
+                 float(r["at"]), r["previous"], r["position"], r["eta"])
+        for r in db.execute(
+            "SELECT buyer, event, target, why, rule, at, previous, position, eta FROM decisions"
+            f" WHERE at {'>=' if from_start else '>'} ? AND at <= ? ORDER BY id", (after, upto))
+    ]
