@@ -327,6 +327,11 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("fenliu", appauthor=False))
 
 
+DatabaseError = sqlite3.DatabaseError
+"""What SQLite raises for a database it cannot read (damage found past the header): named here so
+the server's start catches it without importing sqlite3 (the SQL's home and the stores do)."""
+
+
 class StoreError(Exception):
     """The database cannot be opened, is of an unknown schema version, or can no longer be written."""
 
