@@ -1,7 +1,7 @@
 """The server's store on PostgreSQL (issue 15, CONSOLE.md §8): ``--store postgresql://…``.
 
 One shop is one schema, ``shop_<name>`` (the connection's ``search_path`` points there), holding
-the same tables as the SQLite file, made from the same statements (store.py ``_SCHEMA``): the SQL
+the same tables as the SQLite file, made from the same statements (``repository/schema.py``): the SQL
 of the repositories is written once, in SQLite's dialect, and ``translate`` rewrites the few
 places where PostgreSQL differs (placeholders, ``INSERT OR IGNORE``, ``IFNULL``, ``rowid``,
 ``json_each``, column types; ``lastrowid`` comes from an added ``RETURNING``). Search uses a
@@ -62,9 +62,9 @@ from psycopg.adapt import Dumper, Loader
 
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import ErrorCode
+from console.server.repository.schema import SCHEMA as _SCHEMA
+from console.server.repository.schema import SCHEMA_VERSION
 from console.server.store import (
-    _SCHEMA,
-    SCHEMA_VERSION,
     Store,
     StoreError,
     StoreFailed,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -19,7 +19,9 @@ from console.protocol.holders import agent_of
 from console.reception.model import Author, Conversation, ImageRef, Kind, Message, MessageKind, Section
 from console.reception.sections import section_of
 from console.routing.events import Decision
-from console.server.store import Store
+
+if TYPE_CHECKING:  # store.py imports this package's schema: no import back at run time
+    from console.server.store import Store
 
 
 class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -285,7 +287,7 @@ class Repository:
         return int(cursor.lastrowid or 0)
 
     # A wait is answered by the agent message that ends it, in the statement that stores it (the
-    # ``waits_answered`` trigger, store.py's WAIT_ANSWERED): no statement of its own.
+    # ``waits_answered`` trigger, schema.py's WAIT_ANSWERED): no statement of its own.
 
     def move_wait(self, wait_id: int, agent: str | None) -> None:
         self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait_id))
