@@ -83,7 +83,7 @@ SEARCH_INDEX_PG: tuple[str, ...] = (
     # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
     """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
 )
-# An agent's message answers the buyer's open wait in the statement that stores it (store.py's
+# An agent's message answers the buyer's open wait in the statement that stores it (repository/schema.py's
 # WAIT_ANSWERED, issue 9).
 WAIT_ANSWERED_PG: tuple[str, ...] = (
     """CREATE OR REPLACE FUNCTION fenliu_wait_answered() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -759,7 +759,7 @@ class _FlushThread(SyncThread):
 
 
 class PgReader:
-    """search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
+    """repository/search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
     read-only session, one search at a time."""
 
     def __init__(self, url: str, schema: str) -> None:
@@ -1053,7 +1053,7 @@ class PgStore(Store):
             raise
 
     def reader(self) -> PgReader:
-        """A read-only connection of its own for searches in a worker thread (search.py's ``Reader``
+        """A read-only connection of its own for searches in a worker thread (repository/search.py's ``Reader``
         on SQLite): the loop's connection is never used from another thread."""
         return PgReader(self.url, self.schema)
 
