@@ -31,6 +31,7 @@ class AuditLog:
 
     def record(self, at: float, by: str, action: AuditAction, subject: str, value: str = "",
                previous: str = "") -> None:
+        """One audit row, in the store's current batch (the transaction of the change it records)."""
         self.store.execute("INSERT INTO audit (at, by, action, subject, value, previous) VALUES (?, ?, ?, ?, ?, ?)",
                            (at, by, action.value, subject, value, previous))
 

@@ -20,6 +20,7 @@ class Applied:
 
     @property
     def digest(self) -> str:
+        """A short hash of the policy text (what the audit log shows)."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
 
 
