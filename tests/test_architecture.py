@@ -193,6 +193,13 @@ def test_import_contracts_catch_violations(tmp_path: Path) -> None:
     (package / "server" / "gui.py").write_text("from PySide6 import QtCore\n")
     (package / "ui" / "embedded.py").write_text("import console.server\n")
     (package / "client" / "engine.py").write_text("import console.routing\n")
+    # the SQL drivers' allowed homes (each ignored import must exist), and one module outside them
+    (package / "server" / "repository").mkdir()
+    (package / "server" / "repository" / "__init__.py").write_text("")
+    (package / "server" / "repository" / "reception.py").write_text("import sqlite3\nimport psycopg\n")
+    for allowed, drivers in (("store", "sqlite3"), ("pgstore", "psycopg"), ("backup", "sqlite3\nimport psycopg")):
+        (package / "server" / f"{allowed}.py").write_text(f"import {drivers}\n")
+    (package / "server" / "shop.py").write_text("import sqlite3\n")
     config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = config["tool"]["importlinter"]
     (tmp_path / "pyproject.toml").write_text(tomli_w.dumps({"tool": {"importlinter": contracts}}))
@@ -209,5 +216,6 @@ def test_import_contracts_catch_violations(tmp_path: Path) -> None:
         "console.server.gui -> PySide6",
         "console.ui.embedded -> console.server",
         "console.client.engine -> console.routing",
+        "console.server.shop -> sqlite3",
     ):
         assert line in report, report

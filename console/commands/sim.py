@@ -170,6 +170,7 @@ def _backfill(data: Path, policy: Policy, seed: int) -> str:
 
     from console.routing.policy import Role
     from console.server.kpis import day_of, previous_day
+    from console.server.repository.backfill import write_yesterday
     from console.server.store import Store
     from console.sim.backfill import plan_yesterday
 
@@ -183,22 +184,7 @@ def _backfill(data: Path, policy: Policy, seed: int) -> str:
         marker = f"sim.backfill.{int(yesterday.start)}"
         if store.get_meta(marker) is not None:
             return f"backfill: yesterday is already in {data}; nothing written"
-        store.executemany("INSERT OR IGNORE INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)",
-                          [(buyer, name, yesterday.start) for buyer, name in day.buyers])
-        store.executemany("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", day.receptions)
-        store.executemany("INSERT INTO messages (conversation, author, text, at, agent) VALUES (?, ?, ?, ?, ?)",
-                          [(m.buyer, m.author, m.text, m.at, m.agent) for m in day.messages])
-        store.executemany("INSERT INTO waits (agent, buyer, started, answered) VALUES (?, ?, ?, ?)",
-                          [(w.agent, w.buyer, w.started, w.answered) for w in day.waits])
-        store.executemany("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)",
-                          [(r.buyer, r.agent, r.score, r.at) for r in day.ratings])
-        store.executemany("INSERT INTO order_events (buyer, order_id, state, at) VALUES (?, ?, ?, ?)",
-                          [(o.buyer, o.order, o.state, o.at) for o in day.orders])
-        store.executemany(
-            "INSERT INTO orders (id, buyer, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
-            " SET state = excluded.state, updated_at = excluded.updated_at",
-            [(o.order, o.buyer, o.state, o.at) for o in day.orders],
-        )
+        write_yesterday(store, day, yesterday.start)
         store.set_meta(marker, str(len(day.receptions)))
         store.flush()
     finally:

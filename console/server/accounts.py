@@ -13,19 +13,17 @@ worker thread, never on the event loop.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-import sqlite3
 import time
-from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from console.protocol.access import TEAM_ROLES
 from console.protocol.messages import AuditAction, Role
 from console.routing.policy import Policy, PolicyError
 from console.server.audit import AuditLog, command_user
+from console.server.repository.accounts import Account as Account
+from console.server.repository.accounts import AccountRepository
 from console.server.store import Store
 
 TOKEN_TTL = 12 * 3600.0  # a shift and a half; the console logs in again after that
@@ -53,22 +51,6 @@ class AccountError(Exception):
     """A bad account operation (unknown name, duplicate, empty password)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    id: str
-    role: Role
-    disabled: bool
-
-    @property
-    def supervises(self) -> bool:
-        """Supervisors and the main account see the team and can transfer (CONSOLE.md §5)."""
-        return self.role in TEAM_ROLES
-
-
-def _row_account(row: sqlite3.Row) -> Account:
-    return Account(id=str(row["id"]), role=Role(row["role"]), disabled=bool(row["disabled"]))
-
-
 def hash_password(password: str) -> str:
     if not password:
         raise AccountError("the password is empty")
@@ -84,6 +66,7 @@ class Accounts:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.sql = AccountRepository(store)
 
     def _audit(self, account_id: str, value: str, by: str | None, now: float | None = None) -> None:
         """Issue 14: an account change goes in the audit log, in the same batch as the change
@@ -97,35 +80,31 @@ class Accounts:
             raise AccountError(f"bad account name {account_id!r}: 1-64 printable characters, no spaces")
         if self.get(account_id) is not None:
             raise AccountError(f"account {account_id!r} already exists")
-        self.store.execute(
-            "INSERT INTO accounts (id, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-            (account_id, role.value, hash_password(password), time.time() if now is None else now),
-        )
+        self.sql.add(account_id, role, hash_password(password), time.time() if now is None else now)
         self._audit(account_id, f"add:{role.value}", by, now)
         return Account(account_id, role, False)
 
     def get(self, account_id: str) -> Account | None:
-        row = self.store.one("SELECT id, role, disabled FROM accounts WHERE id = ?", (account_id,))
-        return None if row is None else _row_account(row)
+        return self.sql.get(account_id)
 
     def list(self) -> list[Account]:
-        return [_row_account(r) for r in self.store.all("SELECT id, role, disabled FROM accounts ORDER BY id")]
+        return self.sql.every()
 
     def set_password(self, account_id: str, password: str, *, by: str | None = None) -> None:
         self._require(account_id)
-        self.store.execute("UPDATE accounts SET password_hash = ? WHERE id = ?", (hash_password(password), account_id))
+        self.sql.set_password_hash(account_id, hash_password(password))
         self.revoke_all(account_id)
         self._audit(account_id, "passwd", by)
 
     def disable(self, account_id: str, *, by: str | None = None) -> None:
         self._require(account_id)
-        self.store.execute("UPDATE accounts SET disabled = 1 WHERE id = ?", (account_id,))
+        self.sql.set_disabled(account_id, True)
         self.revoke_all(account_id)
         self._audit(account_id, "disable", by)
 
     def enable(self, account_id: str, *, by: str | None = None) -> None:
         self._require(account_id)
-        self.store.execute("UPDATE accounts SET disabled = 0 WHERE id = ?", (account_id,))
+        self.sql.set_disabled(account_id, False)
         self._audit(account_id, "enable", by)
 
     def _require(self, account_id: str) -> None:
@@ -135,8 +114,7 @@ class Accounts:
     # -- passwords --------------------------------------------------------------------------
 
     def password_hash(self, account_id: str) -> str | None:
-        row = self.store.one("SELECT password_hash FROM accounts WHERE id = ? AND disabled = 0", (account_id,))
-        return None if row is None else str(row[0])
+        return self.sql.password_hash(account_id)
 
     @staticmethod
     def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -151,21 +129,12 @@ class Accounts:
     def issue_token(self, account_id: str, now: float, ttl: float = TOKEN_TTL) -> tuple[str, float]:
         token = secrets.token_urlsafe(32)
         expires = now + ttl
-        self.store.execute(
-            "INSERT INTO tokens (hash, account, issued_at, expires_at) VALUES (?, ?, ?, ?)",
-            (_token_digest(token), account_id, now, expires),
-        )
-        self.store.execute("DELETE FROM tokens WHERE expires_at < ?", (now - 86400.0,))
+        self.sql.add_token(_token_digest(token), account_id, now, expires, now - 86400.0)
         return token, expires
 
     def check_token(self, token: str, now: float) -> Account | None:
         """The account a token belongs to, or None if unknown, expired, revoked or disabled."""
-        row = self.store.one(
-            "SELECT a.id, a.role, a.disabled FROM tokens t JOIN accounts a ON a.id = t.account "
-            "WHERE t.hash = ? AND t.revoked = 0 AND t.expires_at > ? AND a.disabled = 0",
-            (_token_digest(token), now),
-        )
-        return None if row is None else _row_account(row)
+        return self.sql.token_account(_token_digest(token), now)
 
     def invalid_tokens(self, tokens: set[str]) -> set[str]:
         """Those of ``tokens`` that no longer give access: unknown, revoked, or of a disabled
@@ -174,24 +143,18 @@ class Accounts:
         if not tokens:
             return set()
         by_digest = {_token_digest(t): t for t in tokens}
-        valid = {
-            str(r["hash"]) for r in self.store.all(
-                "SELECT t.hash FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.revoked = 0"
-                " AND a.disabled = 0 AND t.hash IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(by_digest)),),
-            )
-        }
+        valid = self.sql.valid_digests(list(by_digest))
         return {token for digest, token in by_digest.items() if digest not in valid}
 
     def token_expiry(self, token: str) -> float:
-        row = self.store.one("SELECT expires_at FROM tokens WHERE hash = ?", (_token_digest(token),))
-        return float(row["expires_at"]) if row is not None else 0.0
+        expiry = self.sql.token_expiry(_token_digest(token))
+        return expiry if expiry is not None else 0.0
 
     def revoke_token(self, token: str) -> None:
-        self.store.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?", (_token_digest(token),))
+        self.sql.revoke_token(_token_digest(token))
 
     def revoke_all(self, account_id: str) -> None:
-        self.store.execute("UPDATE tokens SET revoked = 1 WHERE account = ?", (account_id,))
+        self.sql.revoke_all(account_id)
 
     # -- the policy's agents ------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import ipaddress
 import logging
 import os
 import socket
-import sqlite3
 import ssl
 import time
 from collections.abc import Callable
@@ -50,6 +49,7 @@ from console.server.policy_log import Applied, PolicyLog
 from console.server.revocation import Revocations
 from console.server.shop import Shop
 from console.server.store import (
+    DatabaseError,
     FolderInUse,
     FolderLock,
     Store,
@@ -574,7 +574,7 @@ class Server:
             store.abandon()
             lock.release()
             raise ServerError(str(exc)) from None
-        except sqlite3.DatabaseError as exc:  # damage found past the header, while rebuilding
+        except DatabaseError as exc:  # damage found past the header, while rebuilding
             store.abandon()
             lock.release()
             if not is_fatal(exc):

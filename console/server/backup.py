@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from console.server.images import FOLDER as IMAGES
+from console.server.repository.images import shown_image_hashes
 from console.server.store import DB_NAME, fsync_dir
 
 SNAPSHOTS = "snapshots"
@@ -72,8 +73,7 @@ def backup(data: Path, dest: Path) -> BackupReport:
             writer = sqlite3.connect(target)
             try:
                 reader.backup(writer)
-                shas = [str(r[0]) for r in writer.execute(
-                    "SELECT DISTINCT json_extract(body, '$.sha256') FROM messages WHERE kind = 'image'")]
+                shas = shown_image_hashes(writer)
             finally:
                 writer.close()
         finally:

@@ -24,6 +24,7 @@ from console.protocol.codec import ProtocolError
 from console.protocol.messages import ErrorCode, OrderItem
 from console.reception.catalog import Product
 from console.server.catalog import Catalog
+from console.server.repository.panel import PanelRepository
 from console.server.store import Store
 
 _items_decoder = msgspec.json.Decoder(list[OrderItem])
@@ -44,8 +45,7 @@ class CardMaker:
     def make(self, buyer: str, kind: CardKind, ref: str) -> Card:
         if kind is CardKind.PRODUCT:
             return self.product(ref)
-        r = self.store.one("SELECT o.buyer, o.state, d.items, d.amount FROM orders o"
-                           " LEFT JOIN order_details d ON d.order_id = o.id WHERE o.id = ?", (ref,))
+        r = PanelRepository(self.store).order_for_card(ref)
         if r is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no order {ref!r}", "ref")
         if r["buyer"] != buyer:

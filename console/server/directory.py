@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from console.protocol.identifiers import ID_RULE, is_clean_id, visible_name
 from console.reception.model import Kind
 from console.server.journal import Journal
+from console.server.repository import buyers as buyers_sql
 from console.server.store import Store
 
 
@@ -48,10 +49,10 @@ class Directory:
         cached = self._cache.get(buyer)
         if cached is not None:
             return cached
-        row = self.store.one("SELECT id, name, kind FROM buyers WHERE id = ?", (buyer,))
+        row = buyers_sql.buyer(self.store, buyer)
         if row is None:
             return None
-        account = BuyerAccount(str(row["id"]), str(row["name"]), Kind(row["kind"]))
+        account = BuyerAccount(*row)
         self._cache[buyer] = account
         return account
 
@@ -62,13 +63,10 @@ class Directory:
         account = self.get(buyer)
         display = visible_name(name).strip() or (account.name if account else buyer)
         if account is None:
-            self.store.execute(
-                "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
-                (buyer, display, Kind.CONSUMER.value, time.time() if now is None else now),
-            )
+            buyers_sql.add_buyer(self.store, buyer, display, Kind.CONSUMER, time.time() if now is None else now)
             account = BuyerAccount(buyer, display, Kind.CONSUMER)
         elif display != account.name:
-            self.store.execute("UPDATE buyers SET name = ? WHERE id = ?", (display, buyer))
+            buyers_sql.rename_buyer(self.store, buyer, display)
             account = BuyerAccount(buyer, display, account.kind)
         self._cache_account(account)
         return account
@@ -79,11 +77,7 @@ class Directory:
             raise ValueError(f"bad buyer id {buyer!r}: 1-64 characters; {ID_RULE}")
         current = self.get(buyer)
         display = (visible_name(name).strip() if name else "") or (current.name if current else buyer)
-        self.store.execute(
-            "INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
-            (buyer, display, kind.value, time.time()),
-        )
+        buyers_sql.put_buyer(self.store, buyer, display, kind, time.time())
         account = BuyerAccount(buyer, display, kind)
         self._cache_account(account)
         return account

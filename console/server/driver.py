@@ -38,6 +38,7 @@ from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
 from console.routing.policy import Policy, load_policy_toml
 from console.server.journal import Journal
+from console.server.repository import engine_log
 from console.server.store import Store, StoreError, fsync_dir
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,6 @@ back to the older one and the log after it; ``LOG_KEPT`` more are kept as a marg
 a busy shop is a few hundred thousand inputs)."""
 
 
-_LOG_INPUT = "INSERT INTO engine_log (seq, at, kind, body) VALUES (?, ?, ?, ?)"
-"""Numbered here (``_last_seq`` + 1: the log's highest number, as a start or a reload read it)."""
 
 
 def _write_snapshot(path: Path, payload: tuple[Any, ...]) -> None:
@@ -130,7 +129,7 @@ class EngineDriver:
         last logged one; the caller compares ``policy_text`` and swaps with ``set_policy``.
         """
         upto = self._load_snapshot()
-        rows = self.store.all("SELECT seq, at, kind, body FROM engine_log WHERE seq > ? ORDER BY seq", (upto,))
+        rows = engine_log.inputs_after(self.store, upto)
         count = 0
         if rows:
             self._last_seq = int(rows[-1]["seq"])
@@ -182,11 +181,11 @@ class EngineDriver:
         """Log an input under the next number. Inputs and timer firings are appended to the batch
         (written by one statement at its commit, ``Store.append``: two a message, issue 9); a policy
         is written at once, as ``policy_log`` reads it back in the same request."""
-        seq = self._last_seq + 1
+        seq = self._last_seq + 1  # the log's highest number, as a start or a reload read it, + 1
         if kind == "policy":
-            self.store.execute(_LOG_INPUT, (seq, at, kind, body))
+            engine_log.log_input(self.store, seq, at, kind, body)
         else:
-            self.store.append(_LOG_INPUT, (seq, at, kind, body))
+            engine_log.append_input(self.store, seq, at, kind, body)
         self._last_seq = seq
         self._since_snapshot += 1
         if self._since_snapshot >= SNAPSHOT_EVERY or (
@@ -296,7 +295,7 @@ class EngineDriver:
             # Policy swaps stay: they are the record of the policy in force and of who applied
             # what (console/server/policy_log.py); a restore reads only the inputs after its
             # snapshot, so kept rows before it are never replayed.
-            self.store.execute("DELETE FROM engine_log WHERE seq <= ? AND kind != 'policy'", (upto,))
+            engine_log.prune_inputs(self.store, upto)
             self.store.set_meta("engine_log_pruned", str(upto))  # same batch as the delete
         except StoreError as exc:  # the store failed (the server is stopping): prune nothing
             log.warning("engine log not pruned: %s", exc)
@@ -307,8 +306,7 @@ class EngineDriver:
         """The engine from the newest usable snapshot; the log seq it covers (0: none usable).
 
         A snapshot beyond the committed log (its batch never committed) is not usable."""
-        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
-        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        logged = engine_log.last_seq(self.store)
         self._pruned = int(self.store.get_meta("engine_log_pruned") or 0)  # policy rows stay: not MIN(seq)
         for upto, file in self._snapshot_files():
             if upto > logged:
@@ -384,8 +382,7 @@ class EngineDriver:
 
     def ahead_of_log(self) -> bool:
         """Whether the engine applied an input the log does not hold (a lost batch)."""
-        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
-        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        logged = engine_log.last_seq(self.store)
         return self._last_seq > logged
 
     def reload(self) -> None:
@@ -393,8 +390,7 @@ class EngineDriver:
         after a request's writes were rolled back, the engine forgets that request's inputs too."""
         last = self._last
         self.engine, self._last_seq = None, 0
-        row = self.store.one("SELECT MAX(seq) AS seq FROM engine_log")
-        logged = int(row["seq"]) if row is not None and row["seq"] is not None else 0
+        logged = engine_log.last_seq(self.store)
         for upto, file in self._snapshot_files():
             if upto > logged:  # written for an input that is no longer there: its number comes again
                 self._drop(file)

@@ -30,6 +30,7 @@ from console.protocol.codec import encode
 from console.protocol.limits import MAX_CONNECTIONS_PER_USER
 from console.protocol.messages import AnyMessage, BuyerPush, Event, Response, Role
 from console.server.journal import Journal
+from console.server.repository import events as events_sql
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,8 @@ class Hub:
         self.journal = journal or Journal()  # a failed request takes its numbers and pushes back
         self._agents: dict[str, _AgentLog] = {}
         self._buyers: dict[str, set[ServerConnection]] = {}
-        for row in store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent"):
-            last = int(row["seq"])
-            self._agents[str(row["agent"])] = _AgentLog(seq=last, committed=last)
+        for agent, last in events_sql.last_event_seqs(store).items():
+            self._agents[agent] = _AgentLog(seq=last, committed=last)
         self._trim_counter = 0
         self._closing: set[asyncio.Task[None]] = set()
         self._outbox: dict[ServerConnection, list[bytes]] = {}  # committed pushes not written yet
@@ -108,7 +108,7 @@ class Hub:
         entry.seq += 1
         seq = entry.seq
         body = encode(cast(AnyMessage, make(seq)))
-        self.store.append("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)", (agent, seq, body))
+        events_sql.append_event(self.store, agent, seq, body)
         self.journal.on_success(lambda: self.store.after_commit(lambda: self._deliver(entry, seq, body)))
         self._trim_counter += 1
         if self._trim_counter >= 2000:
@@ -169,13 +169,10 @@ class Hub:
             return None
         if last_seq == upto:
             return []
-        rows = self.store.all(
-            "SELECT seq, body FROM agent_events WHERE agent = ? AND seq > ? AND seq <= ? ORDER BY seq",
-            (link.agent, last_seq, upto),
-        )
-        if not rows or int(rows[0]["seq"]) != last_seq + 1:
+        rows = events_sql.events_between(self.store, link.agent, last_seq, upto)
+        if not rows or rows[0][0] != last_seq + 1:
             return None
-        return [bytes(row["body"]) for row in rows]
+        return [body for _, body in rows]
 
     def send_raw(self, conn: ServerConnection, body: bytes) -> None:
         self._send([conn], body)
@@ -190,21 +187,19 @@ class Hub:
 
     def ahead_of_log(self) -> bool:
         """Whether some agent was given a number its event log does not hold (a lost batch)."""
-        last = {str(r["agent"]): int(r["seq"])
-                for r in self.store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent")}
+        last = events_sql.last_event_seqs(self.store)
         return any(entry.seq > last.get(agent, 0) for agent, entry in self._agents.items())
 
     def resync(self) -> None:
         """Sequence numbers as the event log has them (after a lost batch: no holes, no repeats)."""
-        last = {str(r["agent"]): int(r["seq"])
-                for r in self.store.all("SELECT agent, MAX(seq) AS seq FROM agent_events GROUP BY agent")}
+        last = events_sql.last_event_seqs(self.store)
         for agent, entry in self._agents.items():
             entry.seq = entry.committed = last.get(agent, 0)
 
     def _trim(self) -> None:
         for agent, entry in self._agents.items():
             if entry.seq > KEEP_EVENTS:
-                self.store.execute("DELETE FROM agent_events WHERE agent = ? AND seq <= ?", (agent, entry.seq - KEEP_EVENTS))
+                events_sql.trim_events(self.store, agent, entry.seq - KEEP_EVENTS)
 
     # -- direct answers -----------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from console.protocol.messages import (
     ImagePart,
 )
 from console.reception.model import ImageRef
+from console.server.repository import images as images_sql
 from console.server.store import Store, fsync_dir
 from console.server.uploads import UploadBudget, Uploads
 
@@ -242,28 +243,22 @@ class DatabaseImageStore(ImageStore):
         return clean(data, max_pixels=self.max_pixels)
 
     def save(self, cleaned: Cleaned) -> None:
-        self.db.execute("INSERT OR IGNORE INTO images (sha256, data, thumb, at) VALUES (?, ?, ?, ?)",
-                        (cleaned.ref.sha256, cleaned.data, cleaned.thumb, time.time()))
+        images_sql.save_image(self.db, cleaned.ref.sha256, cleaned.data, cleaned.thumb, time.time())
 
     def remove_unreferenced(self, referenced: Callable[[], set[str]], now: float, *,
                             older_than: float = ORPHAN_AGE_S) -> int:
         """The rows of images no message shows, older than ``older_than`` (only a resent upload
         under a client id already used can leave one: the row and its message commit together).
         One statement, in the start's batch."""
-        cursor = self.db.execute(
-            "DELETE FROM images WHERE at < ? AND NOT EXISTS (SELECT 1 FROM messages WHERE kind = 'image'"
-            " AND json_extract(body, '$.sha256') = images.sha256)", (now - older_than,))
-        return max(0, int(cursor.rowcount))
+        return images_sql.remove_unshown_images(self.db, now - older_than)
 
     def read(self, sha256: str, offset: int, length: int, *, thumb: bool = False) -> tuple[bytes, int]:
         """Only the part asked for leaves the database (the columns are stored uncompressed, so
         ``substr`` reads just the chunks it needs)."""
-        column = "thumb" if thumb else "data"
-        row = self.db.one(f"SELECT substr({column}, ?, ?), length({column}) FROM images WHERE sha256 = ?",
-                          (offset + 1, length, sha256))
-        if row is None:
+        found = images_sql.read_image(self.db, sha256, offset, length, thumb=thumb)
+        if found is None:
             raise FileNotFoundError(sha256)
-        return bytes(row[0]), int(row[1])
+        return found
 
 
 class ImageDesk:

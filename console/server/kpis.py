@@ -34,6 +34,8 @@ from console.reception.kpi import (
 )
 from console.reception.model import KpiTiles
 from console.server.hub import Hub
+from console.server.repository import buyers as buyers_sql
+from console.server.repository import kpis as kpis_sql
 from console.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -139,18 +141,9 @@ class KpiBook:
         self.today = day_of(now, self.timezone)
         self.yesterday = previous_day(self.today, self.timezone)
         before = set(self.agents_today) | set(self.agents_yesterday)  # their tiles may go back to "-"
-        receptions: list[tuple[str, str, float]] = self.store.tuples(
-                # CONSOLE.md §1, §3: only consumers and merchants are counted (a buyer with no
-                # account row yet is a consumer, as the directory makes it on first contact)
-                "SELECT r.agent, r.buyer, r.at FROM receptions r LEFT JOIN buyers b ON b.id = r.buyer"
-                " WHERE r.at >= ? AND r.at < ? AND coalesce(b.kind, 'consumer') IN ('consumer', 'merchant')"
-                " ORDER BY r.at, r.id",
-                (self.today.start, self.today.end),
-            )
-        orders: list[tuple[str, str, float]] = self.store.tuples(
-            "SELECT buyer, state, at FROM order_events WHERE at >= ? AND at < ? ORDER BY at, id",
-            (self.today.start, self.today.end),
-        )
+        # CONSOLE.md §1, §3: only consumers and merchants are counted
+        receptions = kpis_sql.counted_receptions(self.store, self.today.start, self.today.end)
+        orders = kpis_sql.order_events(self.store, self.today.start, self.today.end)
         self.agents_today, self.team_today = _today(receptions, orders)
         self.agents_yesterday, self.team_yesterday = self._quality()
         self.dirty |= before | set(self.agents_today) | set(self.agents_yesterday)
@@ -164,17 +157,10 @@ class KpiBook:
         instead of every rating and wait of the day (0.8 s with 100,000 of each)."""
         day = (self.yesterday.start, self.yesterday.end)
         agents: dict[str, Accumulator] = {}
-        for agent_id, count, satisfied in self.store.tuples(
-            "SELECT agent, count(*), sum(score >= ?) FROM ratings WHERE agent IS NOT NULL AND at >= ? AND at < ?"
-            " GROUP BY agent", (SATISFIED, *day),
-        ):
+        for agent_id, count, satisfied in kpis_sql.ratings_by_agent(self.store, SATISFIED, *day):
             acc = agents.setdefault(agent_id, Accumulator())
             acc.ratings, acc.satisfied = count, satisfied
-        for agent_id, count, answered, seconds, fast in self.store.tuples(
-            "SELECT agent, count(*), count(answered), total(answered - started), sum(answered - started < ?)"
-            " FROM waits WHERE agent IS NOT NULL AND started >= ? AND started < ? GROUP BY agent",
-            (RESPONSE_LIMIT, *day),
-        ):
+        for agent_id, count, answered, seconds, fast in kpis_sql.waits_by_agent(self.store, RESPONSE_LIMIT, *day):
             acc = agents.setdefault(agent_id, Accumulator())
             acc.waits, acc.answered, acc.answer_seconds, acc.fast = count, answered, seconds, fast or 0
         team = Accumulator()
@@ -206,8 +192,8 @@ class KpiBook:
         self.team_dirty = True
 
     def _counted(self, buyer: str) -> bool:
-        row = self.store.one("SELECT kind FROM buyers WHERE id = ?", (buyer,))
-        return row is None or str(row["kind"]) in COUNTED_KINDS
+        kind = buyers_sql.buyer_kind(self.store, buyer)
+        return kind is None or kind in COUNTED_KINDS
 
     def order(self, buyer: str, state: str, at: float) -> None:
         self.roll_if_needed(at)

@@ -1,14 +1,13 @@
 """The buyer panel's facts (CONSOLE.md §6, issue 12): order details, shared notes and tags, past
 sessions, and the decision that brought the buyer where it is.
 
-The SQL of those lives here, beside the reception path's (``repository``) which keeps orders'
-states, decisions and receptions; this module only reads those. ``Shop`` decides who may write and
+The SQL of those is ``console.server.repository.panel``'s; this module turns its rows into what
+the panel shows. ``Shop`` decides who may write and
 whom to tell. Every write joins the current request's savepoint (``Shop.atomic``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 import msgspec
@@ -17,7 +16,6 @@ from console.protocol.holders import Holder, HolderKind
 from console.protocol.messages import (
     MAX_BUYER_TAGS,
     MAX_HISTORY,
-    MAX_NOTES,
     MAX_PANEL_ORDERS,
     MAX_PANEL_SESSIONS,
     ArriveInfo,
@@ -33,7 +31,8 @@ from console.protocol.messages import (
 )
 from console.routing.events import Reason
 from console.server.catalog import Catalog
-from console.server.repository import ArriveAttrs, Row, message_of
+from console.server.repository import ArriveAttrs, Record, Row
+from console.server.repository.panel import PanelRepository
 from console.server.store import Store
 
 _items_encoder = msgspec.json.Encoder()
@@ -53,7 +52,7 @@ def explain(event: str, to: str, why: Reason, rule: str) -> str:
     return f"{verb} {target}: {why.value} ({rule})"
 
 
-def decision_info(r: sqlite3.Row) -> DecisionInfo:
+def decision_info(r: Record) -> DecisionInfo:
     why = Reason(r["why"])
     return DecisionInfo(at=float(r["at"]), event=str(r["event"]), to=str(r["target"]), why=why, rule=str(r["rule"]),
                         text=explain(str(r["event"]), str(r["target"]), why, str(r["rule"])),
@@ -69,6 +68,7 @@ class PanelFacts:
 
     def __init__(self, store: Store, name: Callable[[str], str]) -> None:
         self.store = store
+        self.sql = PanelRepository(store)
         self.name = name  # an agent's display name (the policy's), for who wrote and who served
 
     # -- orders -----------------------------------------------------------------------------------
@@ -77,17 +77,10 @@ class PanelFacts:
         """What the buyer side said an order holds; a field left out keeps what was said before."""
         if items is None and amount is None:
             return
-        self.store.execute(
-            "INSERT INTO order_details (order_id, items, amount) VALUES (?, ?, ?) ON CONFLICT(order_id) DO UPDATE"
-            " SET items = COALESCE(excluded.items, order_details.items), amount = COALESCE(excluded.amount, order_details.amount)",
-            (order, None if items is None else _items_encoder.encode(items).decode(), amount))
+        self.sql.save_order_details(order, None if items is None else _items_encoder.encode(items).decode(), amount)
 
     def orders(self, buyer: str) -> list[OrderInfo]:
-        rows = self.store.all(
-            "SELECT o.id, o.state, o.updated_at, d.items, d.amount,"
-            " (SELECT MIN(at) FROM order_events e WHERE e.order_id = o.id AND e.buyer = o.buyer) AS created_at"
-            " FROM orders o LEFT JOIN order_details d ON d.order_id = o.id"
-            " WHERE o.buyer = ? ORDER BY o.updated_at DESC, o.id LIMIT ?", (buyer, MAX_PANEL_ORDERS))
+        rows = self.sql.orders(buyer, MAX_PANEL_ORDERS)
         return [OrderInfo(id=str(r["id"]), state=OrderState(r["state"]),
                           items=_items_decoder.decode(r["items"]) if r["items"] else [],
                           amount=r["amount"], updated_at=float(r["updated_at"]),
@@ -97,38 +90,30 @@ class PanelFacts:
     # -- notes and tags -----------------------------------------------------------------------------
 
     def add_note(self, buyer: str, text: str, by: str, at: float) -> int:
-        cursor = self.store.execute("INSERT INTO buyer_notes (buyer, text, by, at) VALUES (?, ?, ?, ?)",
-                                    (buyer, text, by, at))
-        # bounded: the oldest go once a buyer has more than MAX_NOTES
-        self.store.execute("DELETE FROM buyer_notes WHERE buyer = ? AND id NOT IN"
-                           " (SELECT id FROM buyer_notes WHERE buyer = ? ORDER BY id DESC LIMIT ?)",
-                           (buyer, buyer, MAX_NOTES))
-        return int(cursor.lastrowid or 0)
+        return self.sql.add_note(buyer, text, by, at)  # bounded: the oldest go past MAX_NOTES
 
     def remove_note(self, buyer: str, note: int) -> bool:
-        return self.store.execute("DELETE FROM buyer_notes WHERE buyer = ? AND id = ?", (buyer, note)).rowcount > 0
+        return self.sql.remove_note(buyer, note)
 
     def notes(self, buyer: str) -> list[NoteInfo]:
         return [NoteInfo(id=int(r["id"]), text=str(r["text"]), by=str(r["by"]), name=self.name(str(r["by"])),
                          at=float(r["at"]))
-                for r in self.store.all("SELECT * FROM buyer_notes WHERE buyer = ? ORDER BY id", (buyer,))]
+                for r in self.sql.notes(buyer)]
 
     def add_tag(self, buyer: str, tag: str, by: str, at: float) -> bool:
         """False when the buyer has the tag already; PanelLimit when it has MAX_BUYER_TAGS."""
-        if self.store.one("SELECT 1 FROM buyer_tags WHERE buyer = ? AND tag = ?", (buyer, tag)) is not None:
+        if self.sql.has_tag(buyer, tag):
             return False
-        count = self.store.one("SELECT COUNT(*) AS n FROM buyer_tags WHERE buyer = ?", (buyer,))
-        if count is not None and int(count["n"]) >= MAX_BUYER_TAGS:
+        if self.sql.tag_count(buyer) >= MAX_BUYER_TAGS:
             raise PanelLimit(f"a buyer has at most {MAX_BUYER_TAGS} tags")
-        self.store.execute("INSERT INTO buyer_tags (buyer, tag, by, at) VALUES (?, ?, ?, ?)", (buyer, tag, by, at))
+        self.sql.add_tag(buyer, tag, by, at)
         return True
 
     def remove_tag(self, buyer: str, tag: str) -> bool:
-        return self.store.execute("DELETE FROM buyer_tags WHERE buyer = ? AND tag = ?", (buyer, tag)).rowcount > 0
+        return self.sql.remove_tag(buyer, tag)
 
     def tags(self, buyer: str) -> list[str]:
-        return [str(r["tag"]) for r in self.store.all("SELECT tag FROM buyer_tags WHERE buyer = ? ORDER BY at, tag",
-                                                      (buyer,))]
+        return self.sql.tags(buyer)
 
     # -- sessions and the why -----------------------------------------------------------------------
 
@@ -136,33 +121,21 @@ class PanelFacts:
         """The buyer's sessions with agents, newest first: each from a reception to the first close
         after it or the next reception. ``open_with``: the agent holding the buyer now (its latest
         session is still going on)."""
-        receptions = self.store.all("SELECT id, agent, at FROM receptions WHERE buyer = ? ORDER BY id DESC LIMIT ?",
-                                    (buyer, MAX_PANEL_SESSIONS))
+        receptions = self.sql.receptions(buyer, MAX_PANEL_SESSIONS)
         found: list[SessionInfo] = []
         following: float | None = None
         for index, r in enumerate(receptions):
             started = float(r["at"])
-            closed = self.store.one(
-                "SELECT MIN(at) AS at FROM decisions WHERE buyer = ? AND event = 'closed' AND at >= ?"
-                + (" AND at <= ?" if following is not None else ""),
-                (buyer, started, following) if following is not None else (buyer, started))
-            ended = closed["at"] if closed is not None and closed["at"] is not None else following
+            closed = self.sql.first_close(buyer, started, following)
+            ended = closed if closed is not None else following
             if index == 0 and ended is None and open_with != r["agent"]:
                 ended = started  # moved away without a close (a transfer, R3.2): over
-            count = self._count(buyer, started, ended)
+            count = self.sql.count_messages(buyer, started, ended)
             found.append(SessionInfo(id=int(r["id"]), agent=str(r["agent"]), name=self.name(str(r["agent"])),
                                      started=started,
                                      ended=None if ended is None else float(ended), messages=count))
             following = started
         return found
-
-    def _count(self, buyer: str, started: float, ended: float | None) -> int:
-        if ended is None:
-            r = self.store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation = ? AND at >= ?", (buyer, started))
-        else:
-            r = self.store.one("SELECT COUNT(*) AS n FROM messages WHERE conversation = ? AND at >= ? AND at <= ?",
-                               (buyer, started, ended))
-        return 0 if r is None else int(r["n"])
 
     def session(self, buyer: str, session: int, *, open_with: str | None) -> SessionInfo | None:
         for info in self.sessions(buyer, open_with=open_with):
@@ -172,19 +145,13 @@ class PanelFacts:
 
     def session_messages(self, buyer: str, info: SessionInfo) -> tuple[list[Message], bool]:
         """The first MAX_HISTORY messages of a session (and whether there were more)."""
-        sql = "SELECT * FROM messages WHERE conversation = ? AND at >= ?"
-        params: tuple[object, ...] = (buyer, info.started)
-        if info.ended is not None:
-            sql += " AND at <= ?"
-            params += (info.ended,)
-        rows = self.store.all(sql + " ORDER BY id LIMIT ?", params + (MAX_HISTORY + 1,))
-        return [message_of(r) for r in rows[:MAX_HISTORY]], len(rows) > MAX_HISTORY
+        rows = self.sql.messages_between(buyer, info.started, info.ended, MAX_HISTORY + 1)
+        return rows[:MAX_HISTORY], len(rows) > MAX_HISTORY
 
     def why(self, buyer: str) -> DecisionInfo | None:
         """The decision that put the buyer where it is: the latest that is not a close, skipping
         ``open_session`` (each message of an open session is one, R9.1, and says nothing of why)."""
-        r = self.store.one("SELECT * FROM decisions WHERE buyer = ? AND event != 'closed' AND why != ?"
-                           " ORDER BY id DESC LIMIT 1", (buyer, Reason.OPEN_SESSION.value))
+        r = self.sql.latest_decision(buyer, Reason.OPEN_SESSION.value)
         return None if r is None else decision_info(r)
 
     # -- the whole panel ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The server's store on PostgreSQL (issue 15, CONSOLE.md §8): ``--store postgresql://…``.
 
 One shop is one schema, ``shop_<name>`` (the connection's ``search_path`` points there), holding
-the same tables as the SQLite file, made from the same statements (store.py ``_SCHEMA``): the SQL
+the same tables as the SQLite file, made from the same statements (``repository/schema.py``): the SQL
 of the repositories is written once, in SQLite's dialect, and ``translate`` rewrites the few
 places where PostgreSQL differs (placeholders, ``INSERT OR IGNORE``, ``IFNULL``, ``rowid``,
 ``json_each``, column types; ``lastrowid`` comes from an added ``RETURNING``). Search uses a
@@ -62,9 +62,9 @@ from psycopg.adapt import Dumper, Loader
 
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import ErrorCode
+from console.server.repository.schema import SCHEMA as _SCHEMA
+from console.server.repository.schema import SCHEMA_VERSION
 from console.server.store import (
-    _SCHEMA,
-    SCHEMA_VERSION,
     Store,
     StoreError,
     StoreFailed,
@@ -83,7 +83,7 @@ SEARCH_INDEX_PG: tuple[str, ...] = (
     # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
     """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
 )
-# An agent's message answers the buyer's open wait in the statement that stores it (store.py's
+# An agent's message answers the buyer's open wait in the statement that stores it (repository/schema.py's
 # WAIT_ANSWERED, issue 9).
 WAIT_ANSWERED_PG: tuple[str, ...] = (
     """CREATE OR REPLACE FUNCTION fenliu_wait_answered() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -759,7 +759,7 @@ class _FlushThread(SyncThread):
 
 
 class PgReader:
-    """search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
+    """repository/search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
     read-only session, one search at a time."""
 
     def __init__(self, url: str, schema: str) -> None:
@@ -1053,7 +1053,7 @@ class PgStore(Store):
             raise
 
     def reader(self) -> PgReader:
-        """A read-only connection of its own for searches in a worker thread (search.py's ``Reader``
+        """A read-only connection of its own for searches in a worker thread (repository/search.py's ``Reader``
         on SQLite): the loop's connection is never used from another thread."""
         return PgReader(self.url, self.schema)
 

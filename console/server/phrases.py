@@ -19,6 +19,7 @@ from console.protocol.access import TEAM_ROLES
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import MAX_PHRASES, ErrorCode, PhraseDraft, PhraseInfo, PhraseScope, Role
 from console.reception.phrases import read_csv
+from console.server.repository.phrases import PhraseRepository
 from console.server.store import Store
 
 TEAM = ""  # the owner of team phrases
@@ -41,64 +42,55 @@ class PhraseBook:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.sql = PhraseRepository(store)
 
     # -- reads ------------------------------------------------------------------------------------
 
     def listed(self, agent: str) -> list[PhraseInfo]:
         """The team's phrases, then ``agent``'s own, each in its order."""
-        rows = self.store.all(
-            "SELECT id, owner, grp, title, text, pinned FROM phrases WHERE owner IN (?, ?)"
-            " ORDER BY owner != ?, position, id", (TEAM, agent, TEAM))
+        rows = self.sql.listed(TEAM, agent)
         return [PhraseInfo(id=r["id"], scope=PhraseScope.TEAM if r["owner"] == TEAM else PhraseScope.PERSONAL,
                            group=r["grp"], title=r["title"], text=r["text"], pinned=bool(r["pinned"]))
                 for r in rows]
 
     def team_count(self) -> int:
-        row = self.store.one("SELECT count(*) AS n FROM phrases WHERE owner = ?", (TEAM,))
-        return int(row["n"]) if row is not None else 0
+        return self.sql.count(TEAM)
 
     # -- changes ----------------------------------------------------------------------------------
 
     def add(self, agent: str, role: Role, drafts: Sequence[PhraseDraft], at: float) -> None:
         for scope in {d.scope for d in drafts}:
             owner = self._owner(agent, role, scope)
-            count = self._count(owner)
+            count = self.sql.count(owner)
             batch = sum(1 for d in drafts if d.scope is scope)
             if count + batch > MAX_PHRASES:
                 raise ProtocolError(ErrorCode.INVALID, f"at most {MAX_PHRASES} phrases per set", "phrases")
         for draft in drafts:
             owner = self._owner(agent, role, draft.scope)
-            self.store.execute(
-                "INSERT INTO phrases (owner, grp, title, text, pinned, position, updated_by, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM phrases WHERE owner = ?), ?, ?)",
-                (owner, draft.group.strip(), draft.title.strip(), draft.text, int(draft.pinned), owner, agent, at))
+            self.sql.add(owner, draft.group.strip(), draft.title.strip(), draft.text, draft.pinned, agent, at)
 
     def edit(self, agent: str, role: Role, phrase: int, *, group: str, title: str, text: str, pinned: bool,
              at: float) -> PhraseScope:
         scope = self._writable(agent, role, phrase)
-        self.store.execute("UPDATE phrases SET grp = ?, title = ?, text = ?, pinned = ?, updated_by = ?,"
-                           " updated_at = ? WHERE id = ?",
-                           (group.strip(), title.strip(), text, int(pinned), agent, at, phrase))
+        self.sql.edit(phrase, group.strip(), title.strip(), text, pinned, agent, at)
         return scope
 
     def pin(self, agent: str, role: Role, phrase: int, pinned: bool, at: float) -> PhraseScope:
         scope = self._writable(agent, role, phrase)
-        self.store.execute("UPDATE phrases SET pinned = ?, updated_by = ?, updated_at = ? WHERE id = ?",
-                           (int(pinned), agent, at, phrase))
+        self.sql.pin(phrase, pinned, agent, at)
         return scope
 
     def delete(self, agent: str, role: Role, phrase: int) -> PhraseScope:
         scope = self._writable(agent, role, phrase)
-        self.store.execute("DELETE FROM phrases WHERE id = ?", (phrase,))
+        self.sql.delete(phrase)
         return scope
 
     def reorder(self, agent: str, role: Role, scope: PhraseScope, ids: Sequence[int]) -> None:
         owner = self._owner(agent, role, scope)
-        present = [int(r[0]) for r in self.store.tuples("SELECT id FROM phrases WHERE owner = ?", (owner,))]
+        present = self.sql.ids(owner)
         if sorted(present) != sorted(ids):
             raise ProtocolError(ErrorCode.INVALID, "ids must list every phrase of the set exactly once", "ids")
-        self.store.executemany("UPDATE phrases SET position = ? WHERE id = ?",
-                               [(place, phrase) for place, phrase in enumerate(ids, 1)])
+        self.sql.reorder(ids)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -109,15 +101,11 @@ class PhraseBook:
             raise ProtocolError(ErrorCode.FORBIDDEN, "team phrases are kept by supervisors", "scope")
         return TEAM
 
-    def _count(self, owner: str) -> int:
-        row = self.store.one("SELECT count(*) AS n FROM phrases WHERE owner = ?", (owner,))
-        return int(row["n"]) if row is not None else 0
-
     def _writable(self, agent: str, role: Role, phrase: int) -> PhraseScope:
         """The phrase's scope, if ``agent`` may change it; ``not_found`` for another's own phrase."""
-        row = self.store.one("SELECT owner FROM phrases WHERE id = ?", (phrase,))
-        if row is None or row["owner"] not in (TEAM, agent):
+        owner = self.sql.owner(phrase)
+        if owner is None or owner not in (TEAM, agent):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no phrase {phrase}", "id")
-        scope = PhraseScope.TEAM if row["owner"] == TEAM else PhraseScope.PERSONAL
+        scope = PhraseScope.TEAM if owner == TEAM else PhraseScope.PERSONAL
         self._owner(agent, role, scope)
         return scope

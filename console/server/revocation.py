@@ -41,7 +41,7 @@ class Revocations:
         self._version = self._data_version()
 
     def _data_version(self) -> int:
-        return int(self.store.db.execute("PRAGMA data_version").fetchone()[0])
+        return self.store.data_version()
 
     def check(self) -> list[AgentLink]:
         """Close the consoles whose access ended since the last look; returns them."""

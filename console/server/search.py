@@ -36,21 +36,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
-import threading
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
 
 import msgspec
 
 from console.protocol.holders import agent_of
 from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
+from console.server.repository import search as search_sql
+from console.server.repository.reception import Record
+from console.server.repository.search import Reader as Reader
+from console.server.repository.search import Source
 from console.server.store import Store
 
-T = TypeVar("T")
 TRIGRAM = 3
 """The shortest query the trigram index can answer."""
 SHORT_WINDOW = 50_000
@@ -68,42 +68,9 @@ class QueryError(ValueError):
 class Found:
     """What a search's SQL found: message rows (newest first), the cursor, matching order rows."""
 
-    messages: list[sqlite3.Row]
+    messages: list[Record]
     next_before: int | None
-    orders: list[sqlite3.Row]
-
-
-class Reader:
-    """A read-only connection for searches in a worker thread (one at a time: a lock).
-
-    Opened ``mode=ro``: it never writes, so it never checkpoints the WAL while the server's own
-    connection writes (store.py keeps one writing connection for that reason)."""
-
-    def __init__(self, path: str) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
-                                  isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(self.db.execute(sql, params).fetchall())
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
-        return row
-
-    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor = self.db.cursor()
-        cursor.row_factory = None
-        return list(cursor.execute(sql, params).fetchall())
-
-    def run(self, work: Callable[[Reader], T]) -> T:
-        with self._lock:
-            return work(self)
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
+    orders: list[Record]
 
 
 @dataclass(frozen=True)
@@ -155,11 +122,6 @@ def snippet(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:
     return piece, spans
 
 
-class _Source(Protocol):
-    def all(self, sql: str, params: Sequence[Any] = ...) -> list[sqlite3.Row]: ...
-    def one(self, sql: str, params: Sequence[Any] = ...) -> sqlite3.Row | None: ...
-
-
 class MessageSearch:
     """Answers ``search`` requests from the store and the shop's rows."""
 
@@ -190,7 +152,7 @@ class MessageSearch:
         return self._assemble(text, found, rows=rows, scope=scope, asker=asker, limit=limit, before=before,
                               products=products, reachable=reachable)
 
-    def lookup(self, source: _Source, text: str, scope: Collection[str] | None, limit: int,
+    def lookup(self, source: Source, text: str, scope: Collection[str] | None, limit: int,
                before: int | None) -> Found:
         """The SQL of a search (thread-safe on its own connection): messages and order numbers."""
         messages, next_before = self._message_rows(source, text, scope, limit, before)
@@ -241,42 +203,28 @@ class MessageSearch:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def _message_rows(self, source: _Source, text: str, scope: Collection[str] | None, limit: int,
-                      before: int | None) -> tuple[list[sqlite3.Row], int | None]:
-        top = before if before is not None else _max_id(source) + 1
-        where_scope, scope_args = _scope_clause(scope)
+    def _message_rows(self, source: Source, text: str, scope: Collection[str] | None, limit: int,
+                      before: int | None) -> tuple[list[Record], int | None]:
+        top = before if before is not None else search_sql.max_message_id(source) + 1
         if len(text) >= TRIGRAM and self.store.dialect == "postgresql":
             # pgstore.py: a pg_trgm GIN index on message text answers the same substring query
-            rows = source.all(
-                "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages m"
-                f" WHERE m.text LIKE ? ESCAPE '\\' AND m.id < ?{where_scope} ORDER BY m.id DESC LIMIT ?",
-                (like_pattern(text), top, *scope_args, limit + 1),
-            )
+            rows = search_sql.messages_like(source, like_pattern(text), top, scope, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         if len(text) >= TRIGRAM:
             if isinstance(source, Store):  # on the loop: the batch's own messages too (indexed at each commit)
                 source.index_messages()
-            rows = source.all(
-                "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages_fts f"
-                " JOIN messages m ON m.id = f.rowid"
-                f" WHERE messages_fts MATCH ? AND f.rowid < ?{where_scope} ORDER BY f.rowid DESC LIMIT ?",
-                (fts_phrase(text), top, *scope_args, limit + 1),
-            )
+            rows = search_sql.messages_matching(source, fts_phrase(text), top, scope, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         floor = max(0, top - SHORT_WINDOW)
-        rows = source.all(
-            "SELECT m.id, m.conversation, m.author, m.text, m.at FROM messages m"
-            f" WHERE m.id < ? AND m.id >= ? AND m.text LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
-            (top, floor, like_pattern(text), *scope_args, limit + 1),
-        )
+        rows = search_sql.messages_like_in(source, like_pattern(text), top, floor, scope, limit + 1)
         if len(rows) > limit:
             rows = rows[:limit]
             return rows, int(rows[-1]["id"])
-        return rows, (floor if floor > _min_id(source) else None)
+        return rows, (floor if floor > search_sql.min_message_id(source) else None)
 
     # -- buyers and orders ------------------------------------------------------------------
 
@@ -297,37 +245,16 @@ class MessageSearch:
             piece, spans = snippet(value, text)
             yield _hit(row, asker, kind, piece, spans, row.last_at)
 
-    def _order_rows(self, source: _Source, text: str, scope: Collection[str] | None, limit: int) -> list[sqlite3.Row]:
-        where_scope, scope_args = _scope_clause(scope, column="buyer")
-        return source.all(
-            f"SELECT id, buyer, updated_at FROM orders WHERE id LIKE ? ESCAPE '\\'{where_scope}"
-            " ORDER BY updated_at DESC LIMIT ?",
-            (like_pattern(text), *scope_args, limit),
-        )
+    def _order_rows(self, source: Source, text: str, scope: Collection[str] | None, limit: int) -> list[Record]:
+        return search_sql.orders_like(source, like_pattern(text), scope, limit)
 
-    def _order_hits(self, found: list[sqlite3.Row], text: str, rows: Mapping[str, Row],
+    def _order_hits(self, found: list[Record], text: str, rows: Mapping[str, Row],
                     asker: str) -> Iterable[SearchHit]:
         for r in found:
             row = rows.get(str(r["buyer"]))
             if row is not None:
                 piece, spans = snippet(str(r["id"]), text)
                 yield _hit(row, asker, SearchMatch.ORDER, piece, spans, float(r["updated_at"]))
-
-
-def _max_id(source: _Source) -> int:
-    r = source.one("SELECT MAX(id) FROM messages")
-    return int(r[0]) if r is not None and r[0] is not None else 0
-
-
-def _min_id(source: _Source) -> int:
-    r = source.one("SELECT MIN(id) FROM messages")
-    return int(r[0]) if r is not None and r[0] is not None else 0
-
-
-def _scope_clause(scope: Collection[str] | None, column: str = "m.conversation") -> tuple[str, tuple[str, ...]]:
-    if scope is None:
-        return "", ()
-    return f" AND {column} IN (SELECT value FROM json_each(?))", (msgspec.json.encode(sorted(scope)).decode(),)
 
 
 def _hit(row: Row, asker: str, match: SearchMatch, piece: str, spans: list[tuple[int, int]], at: float, *,

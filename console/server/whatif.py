@@ -16,6 +16,7 @@ stops when asked; the awaiting side only polls a pipe, so the loop never waits o
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 import pickle
@@ -30,7 +31,8 @@ from console.routing.policy import PolicyError, load_policy_toml
 from console.server.driver import engine_fingerprint
 from console.server.kpis import local_day
 from console.server.report import DB_ERRORS, PgShop, ReportError, Where, open_read_only, policy_in_force
-from console.sim.whatif import Cancelled, DayLog, LogRow, Recorded, Ticker, WhatIfError, compare, rebuild
+from console.server.repository import replay as replay_sql
+from console.sim.whatif import Cancelled, DayLog, LogRow, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05
 """How often the awaiting side looks at the child's pipe."""
@@ -38,19 +40,12 @@ CHILD_NICE = 10
 """The what-if process's lower priority (POSIX): it yields the cores to the server's loop."""
 
 
-def _rows(db: Any, sql: str, args: tuple[Any, ...]) -> list[LogRow]:
-    return [LogRow(int(r["seq"]), float(r["at"]), str(r["kind"]), str(r["body"])) for r in db.execute(sql, args)]
-
-
 def _snapshot_bodies(db: Any, where: Where, pruned: int, first: int) -> Iterator[tuple[int, Callable[[], bytes]]]:
     """The routing snapshots taken at an input in [pruned, first), newest first, with their bytes
     to read: files of the data folder's ``snapshots``, or rows of the shop's table on PostgreSQL."""
     if isinstance(where, PgShop):
-        for r in db.execute("SELECT upto FROM snapshots WHERE upto >= ? AND upto < ? ORDER BY upto DESC",
-                            (pruned, first)).fetchall():
-            upto = int(r["upto"])
-            yield upto, lambda upto=upto: bytes(db.execute("SELECT body FROM snapshots WHERE upto = ?",
-                                                           (upto,)).fetchone()["body"])
+        for upto in replay_sql.snapshot_uptos(db, pruned, first):
+            yield upto, functools.partial(replay_sql.snapshot_body, db, upto)
         return
     found = []
     for file in (where / "snapshots").glob("engine-*.pickle"):
@@ -95,13 +90,12 @@ def load_day(data_dir: Where, day: date, *, progress: Callable[[float], None] | 
             raise WhatIfError(f"{data_dir}: 服务器从未在这里运行过,没有记录 / the server never ran on this folder: "
                               "nothing was recorded")
         span = local_day(day, policy.timezone)
-        meta = {str(r["key"]): str(r["value"]) for r in db.execute("SELECT key, value FROM meta")}
+        meta = replay_sql.meta(db)
         pruned = int(meta.get("engine_log_pruned") or 0)
-        rows = _rows(db, "SELECT seq, at, kind, body FROM engine_log WHERE at >= ? AND at < ? ORDER BY seq",
-                     (span.start, span.end))
+        rows = replay_sql.inputs_at(db, span.start, span.end)
         if pruned:
-            after = db.execute("SELECT at FROM engine_log WHERE seq > ? ORDER BY seq LIMIT 1", (pruned,)).fetchone()
-            if after is None or float(after["at"]) >= span.start:
+            after = replay_sql.first_input_after(db, pruned)
+            if after is None or after >= span.start:
                 raise WhatIfError(
                     f"{day.isoformat()} 的输入已不完整地留在引擎日志中(早于第 {pruned + 1} 条的输入已被清理)/ the inputs "
                     f"of {day.isoformat()} are not fully in the engine log any more: the log was pruned up to input "
@@ -118,28 +112,19 @@ def load_day(data_dir: Where, day: date, *, progress: Callable[[float], None] | 
                 f"the start of {day.isoformat()} cannot be rebuilt: the log before it was pruned (up to input "
                 f"{pruned}) and no routing snapshot taken before that day is kept in {_snapshots_of(data_dir)}")
         upto, engine_then = snapshot if snapshot is not None else (0, None)
-        where = ("WHERE seq > ? AND seq < ?", (upto, first))
-        count = int(db.execute(f"SELECT COUNT(*) FROM engine_log {where[0]}", where[1]).fetchone()[0])
+        count = replay_sql.count_inputs_between(db, upto, first)
         created_today = engine_then is None and count == 0  # the server first started on this day
         if created_today:  # its first row created the engine
             prefix: list[LogRow] | Iterator[LogRow] = events[:1]
             events = events[1:]
         else:
-            prefix = (LogRow(int(r["seq"]), float(r["at"]), str(r["kind"]), str(r["body"])) for r in
-                      db.execute(f"SELECT seq, at, kind, body FROM engine_log {where[0]} ORDER BY seq", where[1]))
+            prefix = replay_sql.inputs_between(db, upto, first)
         ticker = Ticker(count + 2 * len(events), progress, cancelled)
         start = float(meta["engine_start"]) if engine_then is None and "engine_start" in meta else None
         engine, last = rebuild(prefix, engine_then, start, step=ticker.step)
         # Inputs before the day fired every timer due by ``last``: the day's decisions come after
         # it; unless the engine was created by the day's first row (nothing was decided before).
-        recorded = [
-            Recorded(str(r["buyer"]), str(r["event"]), str(r["target"]), str(r["why"]), str(r["rule"]),
-                     float(r["at"]), r["previous"], r["position"], r["eta"])
-            for r in db.execute(
-                "SELECT buyer, event, target, why, rule, at, previous, position, eta FROM decisions"
-                f" WHERE at {'>=' if created_today else '>'} ? AND at <= ? ORDER BY id",
-                (last, events[-1].at if events else last))
-        ]
+        recorded = replay_sql.recorded_decisions(db, last, events[-1].at if events else last, from_start=created_today)
         names = {a.id: a.name for a in policy.agents}
         return DayLog(label=day.isoformat(), engine=engine, rows=events, recorded=recorded, agent_names=names,
                       prefix_inputs=count)

@@ -1,5 +1,5 @@
-"""The SQL of the reception path, in one place: rows, messages, decisions, receptions, waits,
-ratings and orders (accounts, KPIs and the engine log keep theirs in their own modules).
+"""The SQL of the reception path: rows, messages, decisions, receptions, waits, ratings and
+orders (the other subjects have their modules beside this one).
 
 Every write joins the current batch of the store (and the current request's savepoint, see
 ``Shop.atomic``); reads see the batch's own writes. No method here keeps state or decides
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -19,7 +19,9 @@ from console.protocol.holders import agent_of
 from console.reception.model import Author, Conversation, ImageRef, Kind, Message, MessageKind, Section
 from console.reception.sections import section_of
 from console.routing.events import Decision
-from console.server.store import Store
+
+if TYPE_CHECKING:  # store.py imports this package's schema: no import back at run time
+    from console.server.store import Store
 
 
 class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -32,6 +34,9 @@ class ArriveAttrs(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     crowd: tuple[str, ...] = ()
     exclusive: str | None = None
 
+
+Record = sqlite3.Row
+"""A row as the repository returns it where no typed value fits (read by column name)."""
 
 _attrs_encoder = msgspec.json.Encoder()
 _attrs_decoder = msgspec.json.Decoder(ArriveAttrs)
@@ -56,6 +61,7 @@ class Row:
 
     @property
     def section(self) -> Section:
+        """The list section the row shows in."""
         return section_of(self.kind, self.last_buyer, self.last_bot, self.last_human)
 
     @property
@@ -64,6 +70,7 @@ class Row:
         return agent_of(self.holder)
 
     def wire(self) -> Conversation:
+        """The row as the protocol sends it."""
         return Conversation(
             id=self.buyer,
             name=self.name,
@@ -134,9 +141,11 @@ class Repository:
     # -- rows -------------------------------------------------------------------------------------
 
     def open_rows(self) -> list[Row]:
+        """Every row with a session open."""
         return [_row(r) for r in self.store.all(_SELECT + " WHERE c.holder IS NOT NULL")]
 
     def row(self, buyer: str) -> Row | None:
+        """The buyer's row, if it has one."""
         found = self.store.one(_SELECT + " WHERE c.buyer = ?", (buyer,))
         return None if found is None else _row(found)
 
@@ -175,6 +184,7 @@ class Repository:
         return [str(r[0]) for r in self.store.tuples("SELECT DISTINCT buyer FROM receptions WHERE agent = ?", (agent,))]
 
     def has_held(self, agent: str, buyer: str) -> bool:
+        """Whether ``agent`` ever received ``buyer``."""
         return self.store.one("SELECT 1 FROM receptions WHERE buyer = ? AND agent = ? LIMIT 1", (buyer, agent)) is not None
 
     def closed_rows(self, agent: str, *, cleared: bool) -> list[Row]:
@@ -183,6 +193,7 @@ class Repository:
         return [_row(r) for r in self.store.all(sql, (agent,))]
 
     def save_row(self, row: Row) -> None:
+        """Insert or update the row (one statement)."""
         self.store.execute(
             "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
             " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -235,14 +246,17 @@ class Repository:
             "SELECT DISTINCT json_extract(body, '$.sha256') FROM messages WHERE kind = 'image'") if r[0]}
 
     def message_at(self, message_id: int) -> float | None:
+        """When the message was sent, if it exists."""
         found = self.store.one("SELECT at FROM messages WHERE id = ?", (message_id,))
         return None if found is None else float(found["at"])
 
     def message_text(self, message_id: int) -> str | None:
+        """The message's text, if it exists."""
         found = self.store.one("SELECT text FROM messages WHERE id = ?", (message_id,))
         return None if found is None else str(found["text"])
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
+        """The conversation's latest ``limit`` messages, oldest first, and whether there are more."""
         rows = self.store.all(
             "SELECT * FROM messages WHERE conversation = ? ORDER BY id DESC LIMIT ?", (buyer, limit + 1)
         )
@@ -252,6 +266,7 @@ class Repository:
     # -- routing records (R2.3) -----------------------------------------------------------------------
 
     def record_decision(self, d: Decision) -> None:
+        """Record an engine decision (R2.3)."""
         self.store.execute(
             "INSERT INTO decisions (buyer, event, target, why, rule, at, previous, position, eta)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -259,6 +274,7 @@ class Repository:
         )
 
     def decisions(self, buyer: str) -> list[sqlite3.Row]:
+        """Every decision about the buyer, oldest first."""
         return self.store.all("SELECT * FROM decisions WHERE buyer = ? ORDER BY id", (buyer,))
 
     def latest_reason(self, buyer: str) -> str | None:
@@ -268,6 +284,7 @@ class Repository:
         return None if row is None else str(row["why"])
 
     def record_reception(self, agent: str, buyer: str, at: float) -> None:
+        """Record that ``agent`` received ``buyer`` at ``at`` (a session began)."""
         self.store.execute("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", (agent, buyer, at))
 
     # -- waits (CONSOLE.md §3) ----------------------------------------------------------------------
@@ -278,13 +295,15 @@ class Repository:
                 self.store.all("SELECT id, buyer, started, agent FROM waits WHERE answered IS NULL ORDER BY id")]
 
     def start_wait(self, agent: str | None, buyer: str, at: float) -> int:
+        """Open a wait for the buyer (CONSOLE.md §3); its id."""
         cursor = self.store.execute("INSERT INTO waits (agent, buyer, started) VALUES (?, ?, ?)", (agent, buyer, at))
         return int(cursor.lastrowid or 0)
 
     # A wait is answered by the agent message that ends it, in the statement that stores it (the
-    # ``waits_answered`` trigger, store.py's WAIT_ANSWERED): no statement of its own.
+    # ``waits_answered`` trigger, schema.py's WAIT_ANSWERED): no statement of its own.
 
     def move_wait(self, wait_id: int, agent: str | None) -> None:
+        """Give an open wait to another agent (or none)."""
         self.store.execute("UPDATE waits SET agent = ? WHERE id = ?", (agent, wait_id))
 
     # -- ratings and orders -------------------------------------------------------------------------
