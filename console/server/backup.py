@@ -16,6 +16,11 @@ start with a pruned engine log needs one, ARCHITECTURE.md "Persistence") and ``i
 
 Restoring is copying the folder back with the server stopped (docs/RELIABILITY.md).
 
+A data folder may hold several shops (issue 15): ``default`` at its root, the others under
+``shops/NAME`` with the policy and bot answers they were added with. ``backup_shops`` copies each
+into the same place under the destination, so the copy restores as the data folder, every shop
+in it; or one shop (``--shop``) into the destination.
+
 On PostgreSQL (``backup_pg``, issue 15) a shop is one schema, ``shop_<name>``, holding everything,
 images and routing snapshots included; the copy is PostgreSQL's own ``pg_dump --schema`` of it in
 its custom format, which reads the whole schema in one repeatable-read transaction (consistent
@@ -87,6 +92,51 @@ def backup(data: Path, dest: Path) -> BackupReport:
     report.missing = sum(1 for sha in shas if not (dest / IMAGES / sha[:2] / sha[2:]).is_file())
     fsync_dir(dest)
     return report
+
+
+def backup_shops(data: Path, dest: Path, shop: str | None = None) -> list[tuple[str, BackupReport]]:
+    """Every shop of the data folder ``data`` into the same places under ``dest`` (``shop`` None),
+    or the shop ``shop`` into ``dest``; each shop's report, in order. A shop folder's own files
+    (its policy and bot answers) are copied with it."""
+    from console.server.deployment import DEFAULT_SHOP, FAQ_FILE, POLICY_FILE, Deployment, ShopError, check_name
+
+    source, target = Deployment(data), Deployment(dest)
+    if shop is not None:
+        if shop != DEFAULT_SHOP:
+            try:
+                check_name(shop)
+            except ShopError as exc:
+                raise BackupError(str(exc)) from None
+        if not source.exists(shop):
+            known = ", ".join(source.names()) or "none"
+            raise BackupError(f"no shop {shop!r} in {data} (its shops: {known})")
+        pairs = [(shop, source.folder(shop), dest)]
+    else:
+        names = source.names()
+        if not names:
+            raise BackupError(f"no database at {data / DB_NAME}: give the server's data folder with --data")
+        if dest.resolve() == data.resolve() or data.resolve() in dest.resolve().parents:
+            raise BackupError(f"{dest} is inside the data folder; back up to another folder (another disk, ideally)")
+        pairs = [(name, source.folder(name), target.folder(name)) for name in names]
+    reports = []
+    for name, folder, into in pairs:
+        into.mkdir(parents=True, exist_ok=True)
+        for own in (POLICY_FILE, FAQ_FILE):
+            if name != DEFAULT_SHOP and (folder / own).is_file() and not (into / own).exists():
+                _copy_file(folder / own, into / own)
+        if (folder / DB_NAME).is_file():
+            reports.append((name, backup(folder, into)))
+        else:  # added, not served yet: its policy is all there is
+            reports.append((name, BackupReport()))
+    return reports
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    partial = target.with_name(".tmp-" + target.name)
+    shutil.copyfile(source, partial)
+    _fsync(partial)
+    os.replace(partial, target)
+    fsync_dir(target.parent)
 
 
 def _copy_tree(source: Path, dest: Path) -> int:

@@ -61,3 +61,37 @@ def test_the_command_refuses_a_destination_inside_the_data_folder_or_holding_a_d
     (data / "fenliu.db").write_bytes(b"")
     inside = fenliu(str(data / "backup"), "--data", str(data))
     assert inside.returncode == 1 and "inside the data folder" in inside.stderr
+
+
+@pytest.mark.sqlite_only  # shops as folders of one data folder
+def test_every_shop_of_the_folder_is_copied_to_its_place_or_one_with_shop(tmp_path: Path) -> None:
+    from console.server.backup import BackupError, backup_shops
+    from console.server.store import Store
+
+    data = tmp_path / "data"
+    for folder, mark in ((data, "default"), (data / "shops" / "s2", "s2")):
+        store = Store(folder / "fenliu.db")
+        store.set_meta("mark", mark)
+        store.flush(now=True)
+        store.close()
+    (data / "shops" / "s2" / "policy.toml").write_text("# s2\n", encoding="utf-8")
+    (data / "shops" / "s3").mkdir(parents=True)
+    (data / "shops" / "s3" / "policy.toml").write_text("# s3, added, not served yet\n", encoding="utf-8")
+
+    def mark(folder: Path) -> str | None:
+        store = Store(folder / "fenliu.db")
+        try:
+            return store.get_meta("mark")
+        finally:
+            store.close()
+
+    reports = backup_shops(data, tmp_path / "all")
+    assert [name for name, _ in reports] == ["default", "s2", "s3"]
+    assert mark(tmp_path / "all") == "default" and mark(tmp_path / "all" / "shops" / "s2") == "s2"
+    assert (tmp_path / "all" / "shops" / "s2" / "policy.toml").read_text(encoding="utf-8") == "# s2\n"
+    assert (tmp_path / "all" / "shops" / "s3" / "policy.toml").is_file()
+
+    [(name, report)] = backup_shops(data, tmp_path / "one", "s2")
+    assert name == "s2" and report.database_bytes > 0 and mark(tmp_path / "one") == "s2"
+    with pytest.raises(BackupError, match="no shop 'nope'.*default, s2, s3"):
+        backup_shops(data, tmp_path / "none", "nope")
