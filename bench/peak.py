@@ -590,8 +590,13 @@ def raise_descriptor_limit(needed: int) -> None:
     if needed <= soft:
         return
     if hard != resource.RLIM_INFINITY and needed > hard:
+        try:  # a privileged process (root here) may raise its hard limit too
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+            return
+        except (ValueError, OSError):
+            pass
         raise SystemExit(f"peak.py: this run holds about {needed:,} connections in one process, over the open-file "
-                         f"limit ({hard:,}); run fewer sides (--baseline, --store) or fewer --queued, or raise "
+                         f"limit ({hard:,}), which this process may not raise; run fewer sides (--baseline, --store) or fewer --queued, or raise "
                          f"the hard limit (ulimit -Hn)")
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
