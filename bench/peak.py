@@ -815,6 +815,8 @@ def main() -> int:
                         help="with --store: a fourth side, the PostgreSQL server run from another checkout (its "
                              ".venv), e.g. /work/main, stepped interleaved with this one's")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--logs", type=Path, metavar="DIR",
+                        help="keep the servers' logs in DIR (stalls of their loops are logged: console/server/stalls.py)")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay:
@@ -826,6 +828,10 @@ def main() -> int:
     finally:
         import shutil
 
+        if args.logs is not None:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for log in folder.glob("server-*.log"):
+                shutil.copy(log, args.logs / log.name)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -48,6 +48,7 @@ from console.server.logins import LoginGate
 from console.server.policy_log import Applied, PolicyLog
 from console.server.revocation import Revocations
 from console.server.shop import Shop
+from console.server.stalls import StallWatch
 from console.server.store import (
     DatabaseError,
     FolderInUse,
@@ -885,6 +886,7 @@ async def run(config: ServerConfig, stop: asyncio.Event) -> None:
     starting.result()  # a failed start raises here
     gc.freeze()  # what the start loaded lives as long as the server: the collector's full passes skip it
     collector = asyncio.ensure_future(PacedCollector().run())  # the full pass when quiet (collector.py)
+    stalls = asyncio.ensure_future(StallWatch().run())  # a loop held past 50 ms is logged (stalls.py)
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.failed.wait())]
     try:
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -892,6 +894,7 @@ async def run(config: ServerConfig, stop: asyncio.Event) -> None:
         for wait in waits:
             wait.cancel()
         collector.cancel()
+        stalls.cancel()
         await server.stop()
     if server.failure is not None:
         raise ServerError(server.failure_message())
