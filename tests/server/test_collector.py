@@ -8,7 +8,15 @@ import gc
 import pytest
 
 from console.server import collector as collector_module
-from console.server.collector import FULL_AT_MOST, FULL_DUE, QUIET_GAP, TICK, PacedCollector
+from console.server.collector import (
+    FULL_AT_MOST,
+    FULL_DUE,
+    QUIET_GAP,
+    SWEEP_AT_MOST,
+    SWEEP_GAP,
+    TICK,
+    PacedCollector,
+)
 
 pytestmark = pytest.mark.sqlite_only  # no store at all
 
@@ -21,12 +29,22 @@ class _Process:
         self.cpu = 0.0
         self.pending = 0
         self.passes: list[float] = []
+        self.sweeps: list[float] = []  # full passes that walked the frozen objects too
+        self.frozen = False
 
     def collect(self, generation: int) -> int:
         assert generation == 2
         self.passes.append(self.now)
+        if not self.frozen:
+            self.sweeps.append(self.now)
         self.pending = 0
         return 0
+
+    def freeze(self) -> None:
+        self.frozen = True
+
+    def unfreeze(self) -> None:
+        self.frozen = False
 
     def second(self, busy: float) -> None:
         """One second of which the process spent ``busy`` on the CPU."""
@@ -35,7 +53,7 @@ class _Process:
 
     def pacer(self) -> PacedCollector:
         return PacedCollector(clock=lambda: self.now, cpu=lambda: self.cpu, collect=self.collect,
-                              pending=lambda: self.pending)
+                              pending=lambda: self.pending, freeze=self.freeze, unfreeze=self.unfreeze)
 
 
 def test_a_due_full_pass_waits_for_a_quiet_tick() -> None:
@@ -85,6 +103,32 @@ def test_under_a_long_peak_it_runs_every_full_at_most_seconds() -> None:
     assert p.passes == [FULL_AT_MOST, 2 * FULL_AT_MOST, 3 * FULL_AT_MOST]
 
 
+def test_survivors_are_frozen_and_walked_again_by_a_quiet_sweep() -> None:
+    """Each full pass freezes what survived it; the frozen objects are walked again only by a
+    sweep, at a quiet tick SWEEP_GAP after the last one."""
+    p = _Process()
+    pacer = p.pacer()
+    p.freeze()  # what the start loaded (app.py freezes it)
+    for _ in range(int(2 * SWEEP_GAP)):
+        p.pending += 1
+        p.second(busy=0.0)
+        pacer.tick()
+    assert len(p.passes) > 50  # every QUIET_GAP
+    assert p.frozen and p.sweeps == [SWEEP_GAP, 2 * SWEEP_GAP]
+    assert pacer.sweeps == 2
+
+
+def test_under_a_long_peak_a_sweep_comes_every_sweep_at_most_seconds() -> None:
+    p = _Process()
+    pacer = p.pacer()
+    p.freeze()
+    for _ in range(int(2 * SWEEP_AT_MOST)):
+        p.pending += 1
+        p.second(busy=0.95)
+        pacer.tick()
+    assert p.sweeps == [SWEEP_AT_MOST, 2 * SWEEP_AT_MOST] and p.frozen
+
+
 def test_the_pass_itself_is_not_taken_for_load() -> None:
     """A full pass burns CPU; the tick after it measures from after the pass."""
     p = _Process()
@@ -108,7 +152,7 @@ def test_run_switches_the_automatic_full_pass_off_and_back(monkeypatch: pytest.M
     before = gc.get_threshold()
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(PacedCollector().run())
+        task = asyncio.ensure_future(PacedCollector(freeze=lambda: None, unfreeze=lambda: None).run())
         await asyncio.sleep(0.01)
         assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**6
         task.cancel()
