@@ -1,6 +1,7 @@
 """The schema of a shop's database: its tables, indexes and triggers, as SQLite statements, and
 its version. ``store.py`` runs them when it opens a database (``Store._migrate``, with the
-steps that bring an older version up to this one); ``pgstore.py`` adapts the same statements
+steps that bring an older version up to this one, ``migrations.py``; a trigger or index whose
+text here changed is replaced there, not skipped); ``pgstore.py`` adapts the same statements
 to PostgreSQL (``schema_statement``) beside its own dialect's indexes and triggers. Kept here,
 in the SQL's one home, so a table and every statement that reads or writes it are found
 together (issue 9).
