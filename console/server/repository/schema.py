@@ -256,4 +256,4 @@ KPI book). A message stored once per client id (``ON CONFLICT DO NOTHING``) answ
 resent: no row is inserted, the trigger does not run. Bot and system lines never answer. The
 newest open wait is the one (``Shop.waits`` holds one per buyer, the newest). Created after the
 migrations that rebuild ``messages``, so it is always on the table in use; PostgreSQL has its own
-(``pgstore.WAIT_ANSWERED_PG``)."""
+(``repository/pg.py``, ``WAIT_ANSWERED_PG``)."""
