@@ -64,7 +64,7 @@ from typing import Any
 
 import platformdirs
 
-from console.server.repository import migrations
+from console.server.repository import meta, migrations
 from console.server.repository.schema import SCHEMA_VERSION as SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -927,14 +927,10 @@ class Store:
     # -- meta -------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        return meta.get(self, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        meta.put(self, key, value)
 
     def abandon(self) -> None:
         """Roll back what is pending and close, committing nothing (a start that found damage)."""
