@@ -840,10 +840,9 @@ class PgStore(Store):
             if version is not None and version < SCHEMA_VERSION:
                 # PostgreSQL support began at schema 5: an older one was made by another program
                 raise StoreError(f"{self.where}: schema version {version} predates PostgreSQL support")
-            for statement in _SCHEMA[1:]:
-                raw.execute(schema_statement(statement))
-            for statement in pg.SHOP_OBJECTS_PG:  # the repository's PostgreSQL-only objects
-                raw.execute(statement)
+            # the SQLite schema in PostgreSQL's types, then the repository's PostgreSQL-only objects;
+            # an index whose statement changed is made again
+            pg.create_replacing_indexes(raw, [*(schema_statement(sql) for sql in _SCHEMA[1:]), *pg.SHOP_OBJECTS_PG])
             pg.record_schema(raw, SCHEMA_VERSION, digest, first=version is None)
 
     # -- the connection's hooks ---------------------------------------------------------------

@@ -9,6 +9,9 @@ catalog lookups, SQL translation, and when these statements run (``PgStore._migr
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 SEARCH_INDEX_PG: tuple[str, ...] = (
@@ -68,6 +71,11 @@ schema's tables, which they refer to)."""
 SCHEMA_DIGEST_KEY = "pg_schema"
 """The ``meta`` key holding the digest of the statements that made the shop's schema."""
 
+INDEX_KEY = "pg_index:"
+"""``meta`` keys ``pg_index:<name>``: the digest of the statement that made each index."""
+
+_INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.IGNORECASE)
+
 
 class _Raw(Protocol):
     """A psycopg connection (``%s`` placeholders): the statements below run on the raw one."""
@@ -103,6 +111,31 @@ def record_schema(raw: _Raw, version: int, digest: str, *, first: bool) -> None:
         raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
     raw.execute("INSERT INTO meta (key, value) VALUES (%s, %s)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (SCHEMA_DIGEST_KEY, digest))
+
+
+def create_replacing_indexes(raw: _Raw, statements: Iterable[str]) -> list[str]:
+    """Run each CREATE of ``statements`` (the ``meta`` table made first); an index of them that
+    exists but was made by another statement (its digest in ``meta`` differs, or none was kept:
+    a shop made before the digests) is dropped first, so the code's definition is the one in
+    force (``IF NOT EXISTS`` alone would keep the old one). The names of the indexes replaced."""
+    replaced = []
+    for statement in statements:
+        match = _INDEX.match(statement)
+        if match is None:
+            raw.execute(statement)
+            continue
+        name, digest = match.group(1), hashlib.sha256(statement.encode()).hexdigest()[:32]
+        exists = raw.execute("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
+                             (name,)).fetchone() is not None
+        if exists:
+            row = raw.execute("SELECT value FROM meta WHERE key = %s", (INDEX_KEY + name,)).fetchone()
+            if row is None or row[0] != digest:
+                raw.execute(f"DROP INDEX {name}")
+                replaced.append(name)
+        raw.execute(statement)
+        raw.execute("INSERT INTO meta (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (INDEX_KEY + name, digest))
+    return replaced
 
 
 # -- routing snapshots (driver.py) --------------------------------------------------------------------
