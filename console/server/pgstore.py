@@ -884,7 +884,7 @@ class PgStore(Store):
         """Nothing to do: PostgreSQL checkpoints by itself (store.py's is SQLite's WAL)."""
 
     def _index_new_messages(self) -> int:
-        """Nothing to do: the ``pg_trgm`` index (``SEARCH_INDEX_PG``) follows every insert itself,
+        """Nothing to do: the ``pg_trgm`` index (``repository/pg.py`` ``SEARCH_INDEX_PG``) follows every insert itself,
         where SQLite's FTS5 table is brought up to date at each commit (store.py)."""
         return 0
 

@@ -217,7 +217,7 @@ SCHEMA: tuple[str, ...] = (
     """CREATE INDEX IF NOT EXISTS audit_status ON audit(subject, at) WHERE action = 'status'""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) brought up to date at every
-    # commit, so every insert path is covered. Created and backfilled by store.py's _migrate (``SEARCH_INDEX``).
+    # commit, so every insert path is covered. Created and backfilled on open (migrations.index_messages, ``SEARCH_INDEX``).
 )
 
 SEARCH_INDEX: tuple[str, ...] = (
