@@ -38,7 +38,7 @@ from whatif import DAY, ZONE, day_events, recorded_day  # noqa: E402
 from console.reception.report import agent_rows, conversation_rows  # noqa: E402
 from console.server.day_charts import compute  # noqa: E402
 from console.server.kpis import local_day  # noqa: E402
-from console.server.report import open_read_only, policy_in_force, read_day  # noqa: E402
+from console.server.repository.reports import open_read_only, policy_in_force, read_day  # noqa: E402
 
 ROUNDS = 5
 REDRAWS = 60

@@ -14,8 +14,13 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The one home, and the store modules (transactions, PRAGMAs, checkpoints, PostgreSQL's adaptation).
-ALLOWED = ("console/server/repository/", "console/server/store.py", "console/server/pgstore.py")
+# Where SQL text may be, and why.
+HOME = "console/server/repository/"  # the one home: every statement on the application's tables
+STORES = (
+    "console/server/store.py",  # SQLite's mechanics: PRAGMAs (connection settings, checkpoints, data_version)
+    "console/server/pgstore.py",  # PostgreSQL's: advisory locks and owner rows, catalog, transaction settings
+)
+ALLOWED = (HOME, *STORES)
 
 # A statement: its verb first, or a clause that only SQL has.
 _STATEMENT = re.compile(
@@ -48,6 +53,33 @@ def _strays() -> list[str]:
 def test_sql_lives_only_in_the_repository_package() -> None:
     strays = _strays()
     assert not strays, "SQL outside console/server/repository (move it there):\n" + "\n".join(strays)
+
+
+def application_tables() -> set[str]:
+    """Every table of a shop's schema, SQLite's and PostgreSQL's own."""
+    from console.server.repository import pg, schema
+
+    statements = (*schema.SCHEMA, *schema.SEARCH_INDEX, *pg.SHOP_OBJECTS_PG)
+    return {m.group(1) for sql in statements
+            for m in re.finditer(r"CREATE\s+(?:VIRTUAL\s+)?TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)", sql)}
+
+
+def store_statements_on(tables: set[str], source: str) -> list[str]:
+    """The SQL strings of a store module's ``source`` that name one of ``tables``."""
+    word = re.compile(r"\b(" + "|".join(sorted(tables)) + r")\b")
+    return [f"{line}: {text.strip()[:60]!r}" for line, text in sql_strings(source) if word.search(text)]
+
+
+def test_the_store_modules_keep_only_mechanics() -> None:
+    """store.py and pgstore.py may hold SQL only for what a store is (PRAGMAs, locks, owner rows,
+    the catalog): none of their statements names a table of the application (issue 9)."""
+    tables = application_tables()
+    assert {"messages", "meta", "snapshots", "images", "schema_version"} <= tables
+    found = [f"{path}:{hit}" for path in STORES
+             for hit in store_statements_on(tables, (REPO_ROOT / path).read_text(encoding="utf-8"))]
+    assert not found, "application SQL in a store module (move it to the repository):\n" + "\n".join(found)
+    # and the check finds one
+    assert store_statements_on(tables, 'db.execute("SELECT value FROM meta WHERE key = ?")')
 
 
 @pytest.mark.parametrize("snippet", [

@@ -97,7 +97,7 @@ def _import(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from console.commands.accounts import open_store
-    from console.server.catalog import Catalog
+    from console.server.repository.catalog import Catalog
     from console.server.store import StoreError
 
     try:

@@ -45,9 +45,10 @@ def _run(args: argparse.Namespace) -> int:
 
     from console.exports import audit_rows, write_day
     from console.reception.report import agent_rows, conversation_rows
-    from console.server.audit import agent_names, buyer_names, read_audit
+    from console.server.audit import agent_names
     from console.server.kpis import local_day
-    from console.server.report import ReportError, open_read_only, policy_in_force, read_day
+    from console.server.repository.audit import buyer_names, read_audit
+    from console.server.repository.reports import ReportError, open_read_only, policy_in_force, read_day
     from console.server.store import default_data_dir
 
     try:
@@ -56,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"fenliu report: --day 应为 YYYY-MM-DD / --day must be YYYY-MM-DD, got {args.day!r}", file=sys.stderr)
         return 2
     from console.commands.accounts import shop_folder
-    from console.server.report import PgShop, Where
+    from console.server.repository.reports import PgShop, Where
 
     if args.store is not None:
         from console.server.deployment import DEFAULT_SHOP

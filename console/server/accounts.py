@@ -21,9 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from console.protocol.messages import AuditAction, Role
 from console.routing.policy import Policy, PolicyError
-from console.server.audit import AuditLog, command_user
-from console.server.repository.accounts import Account as Account
-from console.server.repository.accounts import AccountRepository
+from console.server.audit import command_user
+from console.server.repository.accounts import Account, AccountRepository
+from console.server.repository.audit import AuditLog
 from console.server.store import Store
 
 TOKEN_TTL = 12 * 3600.0  # a shift and a half; the console logs in again after that

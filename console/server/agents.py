@@ -109,8 +109,8 @@ from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate, LoginRefused
 from console.server.phrases import PhraseBook
 from console.server.policy_log import PolicyLog
-from console.server.report import where_of
 from console.server.repository import Repository
+from console.server.repository.reports import where_of
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
 from console.server.uploads import Uploads

@@ -45,7 +45,8 @@ from console.server.hub import Hub
 from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
-from console.server.policy_log import Applied, PolicyLog
+from console.server.policy_log import PolicyLog
+from console.server.repository.policy import Applied
 from console.server.revocation import Revocations
 from console.server.shop import Shop
 from console.server.stalls import StallWatch

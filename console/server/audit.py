@@ -12,7 +12,8 @@ change (the logged input's time), so a shift timeline drawn from these rows is e
 restarts and agrees with the room's "for how long" column: one time, two readers.
 
 The SQL (``AuditLog``, ``read_audit``, ``opening_statuses``, ``buyer_names``) is in
-``console.server.repository.audit``; it is re-exported here.
+``console.server.repository.audit``, imported from there; this module keeps who ``by`` is and the
+names an entry is shown with.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from collections.abc import Sequence
 
 from console.protocol.messages import AuditAction, AuditEntry
 from console.routing.policy import Policy
-from console.server.repository.audit import AuditLog as AuditLog
-from console.server.repository.audit import buyer_names as buyer_names
-from console.server.repository.audit import opening_statuses as opening_statuses
-from console.server.repository.audit import read_audit as read_audit
 
 SYSTEM = "system"
 """``by`` for what the server does itself: R3.4's grace period, a revoked console going offline."""

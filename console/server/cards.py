@@ -23,7 +23,7 @@ from console.protocol.cards import (
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import ErrorCode, OrderItem
 from console.reception.catalog import Product
-from console.server.catalog import Catalog
+from console.server.repository.catalog import Catalog
 from console.server.repository.panel import PanelRepository
 from console.server.store import Store
 

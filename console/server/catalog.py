@@ -1,5 +1,5 @@
 """The shop's catalogue on the server (issue 13): importing it (the ``catalog`` table's SQL is
-``console.server.repository.catalog``'s, re-exported here).
+``console.server.repository.catalog``'s, imported from there).
 
 Written by ``fenliu catalog import`` (all rows of a file in one transaction: a bad file was already
 refused whole by ``console.reception.catalog.read_catalog``) and by the demo's seed; read by the
@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.reception.catalog import read_catalog
-from console.server.repository.catalog import MAX_PICKS as MAX_PICKS
-from console.server.repository.catalog import Catalog as Catalog
+from console.server.repository.catalog import Catalog
 from console.server.store import Store
 
 

@@ -1,6 +1,6 @@
 """The day in pictures for the room (issue 14): computed off the loop, at most every few seconds.
 
-``get_day_charts`` reads a whole day's decisions and waits (``console.server.report.
+``get_day_charts`` reads a whole day's decisions and waits (``console.server.repository.reports.
 read_routing_day``: not the messages, ratings and orders the report reads too) and runs
 ``console.reception.day_charts`` over them: about half a second of CPU for a busy 8-hour day
 (bench/room_day.py), which the event loop must not wait for, nor share the GIL with. So the
@@ -23,7 +23,7 @@ from datetime import date
 from console.reception.day_charts import DayCharts, day_charts
 from console.routing.policy import Policy, load_policy_toml
 from console.server.kpis import local_day
-from console.server.report import Where, open_read_only, read_routing_day
+from console.server.repository.reports import Where, open_read_only, read_routing_day
 
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""

@@ -38,7 +38,7 @@ from console.routing.engine import Engine, EngineError
 from console.routing.events import AnyEvent, Decision, event_decoder, event_encoder
 from console.routing.policy import Policy, load_policy_toml
 from console.server.journal import Journal
-from console.server.repository import engine_log
+from console.server.repository import engine_log, pg
 from console.server.store import Store, StoreError, fsync_dir
 
 log = logging.getLogger(__name__)
@@ -228,13 +228,13 @@ class EngineDriver:
 
     def _drop(self, file: Path | int) -> None:
         if isinstance(file, int):
-            self.store.drop_snapshot(file)  # type: ignore[attr-defined]
+            pg.drop_snapshot(self.store, file)
         else:
             file.unlink(missing_ok=True)
 
     def _read(self, file: Path | int) -> bytes:
         if isinstance(file, int):
-            body: bytes | None = self.store.read_snapshot(file)  # type: ignore[attr-defined]
+            body = pg.read_snapshot(self.store, file)
             if body is None:
                 raise FileNotFoundError(f"snapshot {file} is gone")
             return body
@@ -267,7 +267,7 @@ class EngineDriver:
 
     def _snapshot_files(self) -> list[tuple[int, Path | int]]:
         if self._in_db:
-            return [(upto, upto) for upto in self.store.snapshot_ids()]  # type: ignore[attr-defined]
+            return [(upto, upto) for upto in pg.snapshot_ids(self.store)]
         found: list[tuple[int, Path | int]] = []
         for file in self.snapshot_dir.glob("engine-*.pickle"):
             try:

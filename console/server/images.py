@@ -229,7 +229,7 @@ class ImageStore:
 
 class DatabaseImageStore(ImageStore):
     """The images of a shop whose store is PostgreSQL (issue 15): rows of the shop's ``images``
-    table (``pgstore.IMAGES_PG``: the cleaned bytes and the thumbnail, by SHA-256), so every
+    table (``repository/pg.py IMAGES_PG``: the cleaned bytes and the thumbnail, by SHA-256), so every
     process serving the shop, on any machine, serves them. ``accept`` only checks and cleans (in a
     worker thread); ``save`` writes the row inside the request's transaction, so the image and the
     message that shows it are committed together or not at all, and flushed before the

@@ -30,8 +30,8 @@ from console.protocol.messages import (
     SessionInfo,
 )
 from console.routing.events import Reason
-from console.server.catalog import Catalog
 from console.server.repository import ArriveAttrs, Record, Row
+from console.server.repository.catalog import Catalog
 from console.server.repository.panel import PanelRepository
 from console.server.store import Store
 

@@ -62,6 +62,7 @@ from psycopg.adapt import Dumper, Loader
 
 from console.protocol.codec import ProtocolError
 from console.protocol.messages import ErrorCode
+from console.server.repository import pg
 from console.server.repository.schema import SCHEMA as _SCHEMA
 from console.server.repository.schema import SCHEMA_VERSION
 from console.server.store import (
@@ -78,55 +79,6 @@ PROBE_EVERY = 1.0  # seconds between looks at an idle connection (the lock lives
 SHOP_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 LOCK_PREFIX = "fenliu-shop:"
 EXTENSION_LOCK = 0x66656E6C69750000  # "fenliu\0\0": one process at a time creates extensions
-
-SEARCH_INDEX_PG: tuple[str, ...] = (
-    # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
-    """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
-)
-# An agent's message answers the buyer's open wait in the statement that stores it (repository/schema.py's
-# WAIT_ANSWERED, issue 9).
-WAIT_ANSWERED_PG: tuple[str, ...] = (
-    """CREATE OR REPLACE FUNCTION fenliu_wait_answered() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE waits SET agent = NEW.agent, answered = NEW.at
-                WHERE id = (SELECT MAX(id) FROM waits WHERE buyer = NEW.conversation AND answered IS NULL);
-            RETURN NULL;
-        END $$""",
-    """CREATE OR REPLACE TRIGGER waits_answered AFTER INSERT ON messages FOR EACH ROW
-        WHEN (NEW.author = 'agent' AND NEW.agent IS NOT NULL) EXECUTE FUNCTION fenliu_wait_answered()""",
-)
-# SQLite's aggregates that PostgreSQL lacks, in the shop's schema (kpis.py): sum() of a comparison
-# (a boolean here, 0/1 there) and total() (a float sum, 0.0 over no rows).
-AGGREGATES_PG: tuple[str, ...] = (
-    """CREATE OR REPLACE FUNCTION fenliu_add_bool(bigint, boolean) RETURNS bigint
-        LANGUAGE sql IMMUTABLE AS 'SELECT CASE WHEN $2 IS NULL THEN $1 ELSE COALESCE($1, 0) + $2::int END'""",
-    """CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = fenliu_add_bool, STYPE = bigint)""",
-    """CREATE OR REPLACE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = float8, INITCOND = '0')""",
-)
-# Routing snapshots live in the database (driver.py): a standby on another machine rebuilds from them.
-SNAPSHOTS_PG = """CREATE TABLE IF NOT EXISTS snapshots (
-    upto BIGINT PRIMARY KEY,
-    body BYTEA NOT NULL
-)"""
-# Which server made each routing decision (issue 15): the loop's connection, the one holding the
-# shop's lock, names its process in ``fenliu.owner`` (``PgStore._take_lock``) and every decision row
-# it inserts carries it. Two processes routing for one shop would show as two owners interleaved
-# in ``decisions.id`` order (bench/failover.py counts them); commands open the shop without it (NULL).
-OWNER_PG = """ALTER TABLE decisions ADD COLUMN IF NOT EXISTS owner TEXT DEFAULT current_setting('fenliu.owner', true)"""
-
-# Images live in the database (images.py ``DatabaseImageStore``): a standby on another machine
-# serves them. They are compressed already (JPEG, PNG): EXTERNAL keeps them out of line and
-# uncompressed, so ``substr`` of a part reads only its chunks.
-IMAGES_PG: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS images (
-    sha256 TEXT PRIMARY KEY,
-    data BYTEA NOT NULL,
-    thumb BYTEA NOT NULL,
-    at DOUBLE PRECISION NOT NULL
-)""",
-    """ALTER TABLE images ALTER COLUMN data SET STORAGE EXTERNAL, ALTER COLUMN thumb SET STORAGE EXTERNAL""",
-)
-
 
 def is_url(store: str | None) -> bool:
     """Whether ``--store`` names a PostgreSQL database (else the SQLite data folder is used)."""
@@ -551,9 +503,7 @@ def shop_names(url: str) -> list[str]:
 @lru_cache(maxsize=1)
 def schema_digest() -> str:
     """The statements that make a shop's schema, hashed: what ``PgStore._migrate`` compares."""
-    statements = [schema_statement(sql) for sql in _SCHEMA] + [*SEARCH_INDEX_PG, SNAPSHOTS_PG, *IMAGES_PG,
-                                                               *AGGREGATES_PG, *WAIT_ANSWERED_PG, OWNER_PG,
-                                                               OWNERS_PG]
+    statements = [schema_statement(sql) for sql in _SCHEMA] + [*pg.SHOP_OBJECTS_PG, OWNERS_PG]
     return hashlib.sha256("\n;\n".join([str(SCHEMA_VERSION), *statements]).encode()).hexdigest()
 
 
@@ -872,8 +822,7 @@ class PgStore(Store):
         raw = self.db.raw  # type: ignore[attr-defined]
         digest = schema_digest()
         try:
-            row = raw.execute("SELECT (SELECT version FROM schema_version),"
-                              " (SELECT value FROM meta WHERE key = 'pg_schema')").fetchone()
+            row: tuple[int | None, str | None] | None = pg.schema_state(raw)
         except psycopg.errors.UndefinedTable:  # a new shop (autocommit: nothing left aborted)
             row = None
         if row is not None and row[0] == SCHEMA_VERSION and row[1] == digest:
@@ -884,30 +833,17 @@ class PgStore(Store):
             raw.execute(OWNERS_PG)  # the shops' owners' addresses (issue 15), under the same lock
             raw.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             raw.execute(schema_statement(_SCHEMA[0]))
-            row = raw.execute("SELECT version FROM schema_version").fetchone()
-            version = row[0] if row is not None else None
+            version = pg.schema_version(raw)
             if version is not None and version > SCHEMA_VERSION:
                 raise StoreError(f"{self.where}: database schema version {version} is newer than this fenliu "
                                  f"({SCHEMA_VERSION})")
             if version is not None and version < SCHEMA_VERSION:
                 # PostgreSQL support began at schema 5: an older one was made by another program
                 raise StoreError(f"{self.where}: schema version {version} predates PostgreSQL support")
-            for statement in _SCHEMA[1:]:
-                raw.execute(schema_statement(statement))
-            for statement in SEARCH_INDEX_PG:
-                raw.execute(statement)
-            raw.execute(SNAPSHOTS_PG)
-            for statement in IMAGES_PG:
-                raw.execute(statement)
-            for statement in AGGREGATES_PG:
-                raw.execute(statement)
-            for statement in WAIT_ANSWERED_PG:
-                raw.execute(statement)
-            raw.execute(OWNER_PG)
-            if version is None:
-                raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
-            raw.execute("INSERT INTO meta (key, value) VALUES ('pg_schema', %s)"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (digest,))
+            # the SQLite schema in PostgreSQL's types, then the repository's PostgreSQL-only objects;
+            # an index whose statement changed is made again
+            pg.create_replacing_indexes(raw, [*(schema_statement(sql) for sql in _SCHEMA[1:]), *pg.SHOP_OBJECTS_PG])
+            pg.record_schema(raw, SCHEMA_VERSION, digest, first=version is None)
 
     # -- the connection's hooks ---------------------------------------------------------------
 
@@ -948,7 +884,7 @@ class PgStore(Store):
         """Nothing to do: PostgreSQL checkpoints by itself (store.py's is SQLite's WAL)."""
 
     def _index_new_messages(self) -> int:
-        """Nothing to do: the ``pg_trgm`` index (``SEARCH_INDEX_PG``) follows every insert itself,
+        """Nothing to do: the ``pg_trgm`` index (``repository/pg.py`` ``SEARCH_INDEX_PG``) follows every insert itself,
         where SQLite's FTS5 table is brought up to date at each commit (store.py)."""
         return 0
 
@@ -1062,17 +998,7 @@ class PgStore(Store):
             self._fail(exc)
             raise StoreFailed(f"{self.where}: {exc}") from exc
 
-    # -- snapshots (driver.py) --------------------------------------------------------------
-
-    def snapshot_ids(self) -> list[int]:
-        return [int(r[0]) for r in self.all("SELECT upto FROM snapshots ORDER BY upto DESC")]
-
-    def read_snapshot(self, upto: int) -> bytes | None:
-        row = self.one("SELECT body FROM snapshots WHERE upto = ?", (upto,))
-        return None if row is None else bytes(row[0])
-
-    def drop_snapshot(self, upto: int) -> None:
-        self.execute("DELETE FROM snapshots WHERE upto = ?", (upto,))
+    # -- snapshots (driver.py; their SQL is repository/pg.py's) ---------------------------------
 
     def write_snapshot_now(self, upto: int, body: bytes) -> None:
         """Write a snapshot on a connection of its own, committed and flushed before returning (the
@@ -1080,8 +1006,7 @@ class PgStore(Store):
         conn = connect(self.url, self.schema)
         try:
             conn.execute("SET synchronous_commit = on")
-            conn.execute("INSERT INTO snapshots (upto, body) VALUES (%s, %s) ON CONFLICT (upto) DO UPDATE"
-                         " SET body = excluded.body", (upto, body))
+            pg.write_snapshot(conn, upto, body)
         finally:
             conn.close()
 

@@ -11,9 +11,9 @@ given again. This module reads that log and keeps, beside it, who applied each p
 from __future__ import annotations
 
 from console.protocol.messages import AuditAction
-from console.server.audit import AuditLog
 from console.server.repository import policy as policy_sql
-from console.server.repository.policy import Applied as Applied
+from console.server.repository.audit import AuditLog
+from console.server.repository.policy import Applied
 from console.server.store import Store
 
 

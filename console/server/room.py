@@ -27,10 +27,11 @@ from console.protocol.messages import (
     TeamInfo,
 )
 from console.reception.report import agent_rows, conversation_rows
-from console.server.audit import buyer_names, group_names, opening_statuses, read_audit
+from console.server.audit import group_names
 from console.server.conversations import Row
 from console.server.kpis import local_day
-from console.server.report import read_day
+from console.server.repository.audit import buyer_names, opening_statuses, read_audit
+from console.server.repository.reports import read_day
 
 if TYPE_CHECKING:
     from console.server.shop import Shop

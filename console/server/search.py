@@ -47,8 +47,7 @@ from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
 from console.server.repository import search as search_sql
 from console.server.repository.reception import Record
-from console.server.repository.search import Reader as Reader
-from console.server.repository.search import Source
+from console.server.repository.search import Reader, Source
 from console.server.store import Store
 
 TRIGRAM = 3

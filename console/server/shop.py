@@ -68,7 +68,7 @@ from console.routing.events import (
     Transfer,
 )
 from console.routing.policy import Policy
-from console.server.audit import SYSTEM, AuditLog
+from console.server.audit import SYSTEM
 from console.server.bot import Bot
 from console.server.cards import CardMaker, product_card
 from console.server.conversations import ArriveAttrs, Conversations, Row
@@ -79,6 +79,7 @@ from console.server.kpis import KpiBook, KpiPublisher
 from console.server.panel import PanelFacts
 from console.server.panel_desk import PanelDesk
 from console.server.queue_positions import QueueTeller
+from console.server.repository.audit import AuditLog
 from console.server.room import Room
 from console.server.shop_timers import ShopTimers
 from console.server.store import Store, StoreError

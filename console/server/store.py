@@ -50,7 +50,6 @@ so it must not serve another request; a restart rebuilds everything from the dat
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sqlite3
@@ -65,18 +64,12 @@ from typing import Any
 
 import platformdirs
 
-from console.server.repository.schema import SCHEMA as _SCHEMA
+from console.server.repository import meta, migrations
 from console.server.repository.schema import SCHEMA_VERSION as SCHEMA_VERSION
-from console.server.repository.schema import SEARCH_INDEX, WAIT_ANSWERED
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "fenliu.db"
-
-INDEXED_UPTO = "SELECT IFNULL(MAX(id), 0) FROM messages_fts_docsize"
-"""The highest message id in the search index (FTS5 keeps one ``docsize`` row per indexed
-message): the index is always every message up to some id, so no separate mark is kept."""
-
 
 def default_data_dir() -> Path:
     """The per-user data folder (CONSOLE.md §4: nothing else to install or configure)."""
@@ -614,110 +607,48 @@ class Store:
     # -- schema ---------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        """Bring the database to ``SCHEMA_VERSION`` in one transaction: which upgrade steps run and
+        in what order is decided here, their SQL is ``repository/migrations.py``'s."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute(_SCHEMA[0])  # schema_version
-            row = self.db.execute("SELECT version FROM schema_version").fetchone()
-            version = row[0] if row is not None else None
+            version = migrations.schema_version(db)
             if version is not None and version > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: database schema version {version} is newer than this fenliu ({SCHEMA_VERSION})"
                 )
             if version == 1:  # 1 -> 2: agent_events becomes a rowid table
-                self.db.execute("ALTER TABLE agent_events RENAME TO agent_events_v1")
+                migrations.agent_events_aside(db)
             # 2 -> 3: messages lose UNIQUE (conversation, client_id) for a per-author unique index
-            old_messages = version is not None and version < 3 and self.db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone() is not None
+            old_messages = version is not None and version < 3 and migrations.has_table(db, "messages")
             if old_messages:
-                self.db.execute("DROP INDEX IF EXISTS messages_conversation")
-                self.db.execute("ALTER TABLE messages RENAME TO messages_v2")
+                migrations.messages_aside(db)
             if version is not None and not old_messages:
-                self._add_message_kinds()  # 5 -> 6, before _SCHEMA's statements may refer to the columns
-            for statement in _SCHEMA:
-                self.db.execute(statement)
+                migrations.add_message_kinds(db)  # 5 -> 6, before the schema's statements may refer to the columns
+            migrations.create_schema(db)
             if version == 1:
-                self.db.execute("INSERT INTO agent_events (agent, seq, at, body)"
-                                " SELECT agent, seq, at, body FROM agent_events_v1 ORDER BY agent, seq")
-                self.db.execute("DROP TABLE agent_events_v1")
+                migrations.agent_events_back(db)
             if old_messages:
-                self.db.execute("INSERT INTO messages (id, conversation, author, text, at, agent, client_id)"
-                                " SELECT id, conversation, author, text, at, agent, client_id FROM messages_v2")
-                self.db.execute("DROP TABLE messages_v2")
-            self._index_messages()  # last: after any migration that rebuilt the messages table
-            self.db.execute(WAIT_ANSWERED)  # so is the trigger on it
+                migrations.messages_back(db)
+            migrations.index_messages(db)  # last: after any migration that rebuilt the messages table
+            migrations.wait_answered(db)  # so is the trigger on it
             if version is not None and version < 6:
-                self._audit_statuses()  # 5 -> 6: the status history the engine log still holds
-            if version is None:
-                self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif version < SCHEMA_VERSION:
-                self.db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-            self.db.execute("COMMIT")
+                migrations.audit_statuses(db)  # 5 -> 6: the status history the engine log still holds
+            if version is None or version < SCHEMA_VERSION:
+                migrations.set_schema_version(db, SCHEMA_VERSION, first=version is None)
+            db.execute("COMMIT")
         except BaseException:
             try:
-                self.db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # BEGIN itself failed: nothing to roll back
             raise
         if self.durable:
             self._fsync_wal()
 
-    def _add_message_kinds(self) -> None:
-        """Schema 6 (issue 13): a message has a kind (text, image, card) and, for an image or a
-        card, a JSON body; ``text`` stays its readable preview. Decided by the columns present,
-        not by the version number, so it is one self-contained step wherever it is numbered."""
-        columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(messages)")}
-        if not columns or "kind" in columns:
-            return
-        self.db.execute("ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text'"
-                        " CHECK (kind IN ('text', 'image', 'card'))")
-        self.db.execute("ALTER TABLE messages ADD COLUMN body TEXT")
-    def _audit_statuses(self) -> None:
-        """Schema 6's audit log, for a database made before it: every status change the engine log
-        holds, at the logged input's time (what ``status_since`` is). Who made it is not in the log:
-        ``by`` is left empty. A pruned log gives what it still has."""
-        current: dict[str, str] = {}
-        rows = []
-        for at, body in self.db.execute(
-                "SELECT at, body FROM engine_log WHERE kind = 'event' AND json_extract(body, '$.kind') = 'status'"
-                " ORDER BY seq"):
-            event = json.loads(body)
-            agent, status = str(event.get("agent", "")), str(event.get("status", ""))
-            before = current.get(agent, "offline")
-            if agent and status and status != before:
-                rows.append((float(at), "", "status", agent, status, before))
-                current[agent] = status
-        self.db.executemany("INSERT INTO audit (at, by, action, subject, value, previous) VALUES (?, ?, ?, ?, ?, ?)",
-                            rows)
-
-    def _index_messages(self) -> None:
-        """Create the search index if any part of it is missing and backfill it (schema 4); index
-        what a writer that bypassed ``flush`` left behind."""
-        names = {"messages_fts", "messages_fts_delete", "messages_fts_update"}
-        present = {str(r[0]) for r in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)", (*sorted(names), "messages_fts_insert"))}
-        if "messages_fts_insert" in present:  # the first version indexed each insert by a trigger
-            self.db.execute("DROP TRIGGER messages_fts_insert")
-        if names <= present:
-            self.db.execute("DROP TRIGGER messages_fts_delete")  # created again below: guarded by
-            self.db.execute("DROP TRIGGER messages_fts_update")  # what is indexed (SEARCH_INDEX)
-            for statement in SEARCH_INDEX[1:]:
-                self.db.execute(statement)
-            self._index_new_messages()
-            return
-        for statement in SEARCH_INDEX:
-            self.db.execute(statement)
-        self.db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
-
     def _index_new_messages(self) -> int:
-        """Index every message after the highest indexed one; the number indexed (in the open
-        transaction, if any)."""
-        upto = int(self.db.execute(INDEXED_UPTO).fetchone()[0])
-        top = self.db.execute("SELECT IFNULL(MAX(id), 0) FROM messages").fetchone()[0]
-        if top <= upto:
-            return 0
-        cursor = self.db.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages"
-                                 " WHERE id > ? AND id <= ?", (upto, top))
-        return int(cursor.rowcount)
+        """Index every message after the highest indexed one (the number indexed)."""
+        return migrations.index_new_messages(self.db)
 
     def index_messages(self) -> None:
         """Bring the search index up to the newest message written, committed or not (a search
@@ -996,14 +927,10 @@ class Store:
     # -- meta -------------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else str(row[0])
+        return meta.get(self, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        meta.put(self, key, value)
 
     def abandon(self) -> None:
         """Roll back what is pending and close, committing nothing (a start that found damage)."""

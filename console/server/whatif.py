@@ -30,8 +30,8 @@ from console.routing.engine import Engine
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.driver import engine_fingerprint
 from console.server.kpis import local_day
-from console.server.report import DB_ERRORS, PgShop, ReportError, Where, open_read_only, policy_in_force
 from console.server.repository import replay as replay_sql
+from console.server.repository.reports import DB_ERRORS, PgShop, ReportError, Where, open_read_only, policy_in_force
 from console.sim.whatif import Cancelled, DayLog, LogRow, Ticker, WhatIfError, compare, rebuild
 
 POLL_S = 0.05

@@ -27,7 +27,7 @@ from console.protocol.messages import (
     WhatIfFailed,
     WhatIfProgress,
 )
-from console.server.report import Where
+from console.server.repository.reports import Where
 from console.server.whatif import run_in_process
 from console.sim.whatif import Cancelled, WhatIfError
 

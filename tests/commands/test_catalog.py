@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from console.server.catalog import Catalog
+from console.server.repository.catalog import Catalog
 from console.server.store import Store
 
 

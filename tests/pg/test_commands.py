@@ -19,7 +19,7 @@ from console.server.app import Server, ServerConfig
 from console.server.images import clean
 from console.server.limits import Limits
 from console.server.pgstore import PgStore, shop_names
-from console.server.report import PgShop, open_read_only
+from console.server.repository.reports import PgShop, open_read_only
 from tests.pg.test_ownership import _seed
 from tests.server.helpers import POLICY, Client, run, write_policy
 from tests.server.test_images import png

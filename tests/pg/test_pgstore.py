@@ -354,3 +354,18 @@ def test_each_decision_names_the_process_that_held_the_shop(pg_url: str, tmp_pat
         assert rows == [(first,), (second,), (None,)]
 
     run(scenario())
+
+
+def test_an_index_made_by_an_older_statement_is_made_again(pg_url: str, tmp_path: Path) -> None:
+    """Issue 9: ``CREATE INDEX IF NOT EXISTS`` keeps an old definition for ever; once the schema's
+    statements change (another digest), an index whose own statement changed is replaced."""
+    PgStore(pg_url, shop="idx", local_dir=tmp_path).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP INDEX shop_idx.waits_open")
+        conn.execute("CREATE INDEX waits_open ON shop_idx.waits (started)")  # an older statement's index
+        conn.execute("UPDATE shop_idx.meta SET value = 'older' WHERE key IN ('pg_schema', 'pg_index:waits_open')")
+    PgStore(pg_url, shop="idx", local_dir=tmp_path).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        (definition,) = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'shop_idx'"
+                                     " AND indexname = 'waits_open'").fetchone()
+        assert definition.endswith("(buyer, answered)"), definition

@@ -112,7 +112,7 @@ def where_of(data: Path) -> Any:
     url = pg_store_url()
     if url is None:
         return data
-    from console.server.report import PgShop
+    from console.server.repository.reports import PgShop
 
     return PgShop(url, shop_of(data))
 

@@ -36,7 +36,7 @@ from console.protocol.messages import (
     ShareProduct,
 )
 from console.reception.catalog import Product
-from console.server.catalog import Catalog
+from console.server.repository.catalog import Catalog
 
 from .helpers import Client, open_store, run, running_server
 from .test_reception import buyer, online

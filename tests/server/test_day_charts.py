@@ -34,7 +34,7 @@ def test_live_arrivals_queue_and_reasons(tmp_path: Path) -> None:
     assert sorted((r.reason, r.count) for r in charts.reasons) == [("group", 1), ("queued", 1)]
     # the worker reads only the decisions and waits: the same series as from the report's full read
     from console.reception.day_charts import day_charts
-    from console.server.report import open_read_only, policy_in_force, read_day, read_routing_day
+    from console.server.repository.reports import open_read_only, policy_in_force, read_day, read_routing_day
 
     db = open_read_only(where_of(tmp_path / "data"))
     try:

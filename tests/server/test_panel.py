@@ -196,7 +196,7 @@ def test_a_buyer_keeps_its_latest_notes_and_blank_ones_are_refused(tmp_path: Pat
 
 def test_the_entry_product_is_shown_by_its_catalogue_title_and_price(tmp_path: Path) -> None:
     from console.reception.catalog import Product
-    from console.server.catalog import Catalog
+    from console.server.repository.catalog import Catalog
 
     store = open_store(tmp_path / "data")  # the test's store (SQLite or its shop on PostgreSQL)
     Catalog(store).put([Product("p-tee", "纯棉T恤 白色", 5900)], 0.0)

@@ -223,3 +223,38 @@ def test_a_resume_across_the_upgrade_replays_the_old_pair_and_the_view_folds_it(
             await back.close()
 
     run(scenario())
+
+
+@pytest.mark.sqlite_only  # SQLite schema objects
+def test_a_trigger_or_index_with_an_old_text_is_replaced_on_open(tmp_path: Path) -> None:
+    """``CREATE … IF NOT EXISTS`` alone keeps an old definition for ever: a database whose
+    ``waits_answered`` trigger and ``waits_open`` index have older texts gets the code's on open."""
+    import sqlite3
+
+    from console.server.repository.migrations import definition
+    from console.server.repository.schema import SCHEMA, WAIT_ANSWERED
+    from console.server.store import DB_NAME, Store
+
+    Store.open(tmp_path).close()
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript("""
+        DROP TRIGGER waits_answered;
+        CREATE TRIGGER waits_answered AFTER INSERT ON messages WHEN 0 BEGIN SELECT 1; END;
+        DROP INDEX waits_open;
+        CREATE INDEX waits_open ON waits(buyer);
+    """)
+    old.close()
+    store = Store.open(tmp_path)
+    try:
+        stored = {r["name"]: r["sql"] for r in store.all(
+            "SELECT name, sql FROM sqlite_master WHERE name IN ('waits_answered', 'waits_open')")}
+        index = next(s for s in SCHEMA if "waits_open" in s)
+        assert definition(stored["waits_answered"]) == definition(WAIT_ANSWERED)
+        assert definition(stored["waits_open"]) == definition(index)
+        # and the trigger in force is the code's: an agent's message answers the open wait
+        store.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES ('b1', 'b', 'consumer', 0)")
+        store.execute("INSERT INTO waits (buyer, started) VALUES ('b1', 1)")
+        store.execute("INSERT INTO messages (conversation, author, text, at, agent) VALUES ('b1', 'agent', 'hi', 2, 'a1')")
+        assert tuple(store.one("SELECT agent, answered FROM waits")) == ("a1", 2)
+    finally:
+        store.close()

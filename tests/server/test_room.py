@@ -167,7 +167,7 @@ def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
     """The room's export asks the server for the rows `fenliu report` computes (one owner)."""
     from console.reception.report import agent_rows, conversation_rows
     from console.server.kpis import local_day
-    from console.server.report import open_read_only, policy_in_force, read_day
+    from console.server.repository.reports import open_read_only, policy_in_force, read_day
 
     async def scenario() -> DayReport:
         async with running_server(tmp_path, policy=ROOM) as server:

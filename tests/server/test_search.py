@@ -200,7 +200,7 @@ def test_every_agent_who_held_the_conversation_finds_and_reads_it_but_only_the_h
     with ``held`` left out of Conversations.searchable's scope, a1 found nothing after the move."""
     from console.protocol.messages import GetPanel, History, Open, PanelAnswer, Transfer
     from console.reception.catalog import Product
-    from console.server.catalog import Catalog
+    from console.server.repository.catalog import Catalog
     from tests.server.helpers import POLICY
 
     store = open_store(tmp_path / "data")  # the test's store (SQLite or its shop on PostgreSQL)

@@ -33,6 +33,7 @@ from console.protocol.messages import (
 from console.routing.events import Status
 from console.routing.policy import load_policy_toml
 from console.server.pgstore import PgStore
+from console.server.repository import pg
 from console.server.store import Store
 from console.server.whatif import load_day, run_in_process, whatif_json
 from console.sim import whatif
@@ -318,7 +319,7 @@ def test_a_day_after_a_pruned_log_starts_from_a_snapshot(tmp_path: Path, monkeyp
     if not on_pg:
         shutil.copytree(data, copy)
     target = PgStore(data.url, shop=data.shop, local_dir=tmp_path) if on_pg else Store.open(copy)
-    kept = target.snapshot_ids() if on_pg else [int(f.stem.split("-")[1]) for f in (copy / "snapshots").glob("*")]
+    kept = pg.snapshot_ids(target) if on_pg else [int(f.stem.split("-")[1]) for f in (copy / "snapshots").glob("*")]
     taken = min(kept)  # the day-1 one (the clean stop wrote a later one)
     target.execute("DELETE FROM engine_log WHERE seq < ? AND kind != 'policy'", (taken,))
     target.set_meta("engine_log_pruned", str(taken - 1))

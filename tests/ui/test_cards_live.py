@@ -15,7 +15,7 @@ from console.client.buyer import BuyerClient
 from console.protocol.cards import PayReminderCard, ProductCard
 from console.protocol.messages import AgentMessage, Entry, OrderState
 from console.reception.catalog import Product
-from console.server.catalog import Catalog
+from console.server.repository.catalog import Catalog
 from console.server.store import Store
 from console.ui.buyer_panel import Group, ItemRole
 from tests.server.helpers import running_server

@@ -1,6 +1,7 @@
 """The schema of a shop's database: its tables, indexes and triggers, as SQLite statements, and
 its version. ``store.py`` runs them when it opens a database (``Store._migrate``, with the
-steps that bring an older version up to this one); ``pgstore.py`` adapts the same statements
+steps that bring an older version up to this one, ``migrations.py``; a trigger or index whose
+text here changed is replaced there, not skipped); ``pgstore.py`` adapts the same statements
 to PostgreSQL (``schema_statement``) beside its own dialect's indexes and triggers. Kept here,
 in the SQL's one home, so a table and every statement that reads or writes it are found
 together (issue 9).
@@ -216,7 +217,7 @@ SCHEMA: tuple[str, ...] = (
     """CREATE INDEX IF NOT EXISTS audit_status ON audit(subject, at) WHERE action = 'status'""",
     # Search (issue 13, console/server/search.py): a trigram index over message text, as an
     # external-content table (the text is stored once, in messages) brought up to date at every
-    # commit, so every insert path is covered. Created and backfilled by store.py's _migrate (``SEARCH_INDEX``).
+    # commit, so every insert path is covered. Created and backfilled on open (migrations.index_messages, ``SEARCH_INDEX``).
 )
 
 SEARCH_INDEX: tuple[str, ...] = (
@@ -255,4 +256,4 @@ KPI book). A message stored once per client id (``ON CONFLICT DO NOTHING``) answ
 resent: no row is inserted, the trigger does not run. Bot and system lines never answer. The
 newest open wait is the one (``Shop.waits`` holds one per buyer, the newest). Created after the
 migrations that rebuild ``messages``, so it is always on the table in use; PostgreSQL has its own
-(``pgstore.WAIT_ANSWERED_PG``)."""
+(``repository/pg.py``, ``WAIT_ANSWERED_PG``)."""
