@@ -259,7 +259,7 @@ class AgentSide:
         self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
         await self.shop.committed()
         self.hub.reply(link.conn, Ok(rid=request.rid))
-        await link.conn.close(1000, "logged out")
+        await self.hub.close_now(link.conn, 1000, "logged out")
 
     # -- requests ---------------------------------------------------------------------------------
 

@@ -767,7 +767,14 @@ class Server:
         self.failure = error
         self.failed.set()
         if self._ws is not None:
+            self._stop_batching()
             self._ws.close()  # refuses new connections and closes the open ones
+
+    def _stop_batching(self) -> None:
+        """Write what every hub has queued, and from now on at once: the close of the
+        connections that follows would drop a frame still queued (hub.py)."""
+        for host in self.hosts.values():
+            host.shop.hub.stop_batching()
 
     async def stop(self) -> None:
         """Close connections, stop timers, commit the last batch, close the databases (always)."""
@@ -780,6 +787,7 @@ class Server:
                     host.revocation_task.cancel()
                     host.revocation_task = None
             if self._ws is not None:
+                self._stop_batching()
                 self._ws.close()
                 if self.failure is None:
                     await self._ws.wait_closed()

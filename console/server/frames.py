@@ -61,7 +61,7 @@ async def serve_frames(
     returns False. ``rate`` is (frames per second, burst)."""
     address = peer_address(conn)
     if not doorway.enter(address):
-        await conn.close(CLOSE_TRY_LATER, "too many connections from your address are not logged in")
+        await hub.close_now(conn, CLOSE_TRY_LATER, "too many connections from your address are not logged in")
         return
     waiting = True  # holds a place in the doorway
     loop = asyncio.get_running_loop()
@@ -76,13 +76,13 @@ async def serve_frames(
             try:
                 raw = await asyncio.wait_for(conn.recv(), None if not waiting else max(0.0, deadline - loop.time()))
             except TimeoutError:
-                await conn.close(CLOSE_POLICY, hello_first)
+                await hub.close_now(conn, CLOSE_POLICY, hello_first)
                 return
             now = loop.time()  # monotonic
             if not bucket.allow(now):
                 if not strikes.allow(now):
                     log.warning("%s %s: closed, kept sending over its rate", what, address)
-                    await conn.close(CLOSE_POLICY, "too many messages")
+                    await hub.close_now(conn, CLOSE_POLICY, "too many messages")
                     return
                 hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
                 continue
@@ -105,5 +105,6 @@ async def serve_frames(
                 log.exception("%s request failed", what)
                 hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
     finally:
+        hub.flush_to(conn)  # the handler returns next and websockets closes: what is queued goes first
         if waiting:
             doorway.leave(address)

@@ -7,8 +7,13 @@ A console that reconnects with the last number it saw gets the missed events fro
 order, once (``attach``); each connection remembers the last number it was sent, so an event
 can never reach it twice even when a resume and a live push race.
 
-Fan-out never waits for a client (``websockets.broadcast`` semantics): a frame is written into
-each connection's buffer and the loop moves on. A console whose buffer grows past
+Everything the hub sends (responses, pushes, buyer messages) goes through one outbox: frames
+queued per connection in the order they were produced and written two loop turns later, one
+socket write per connection, so a commit's pushes and the acks of the requests it completes
+share a write (issue 9). Every close of a connection writes its queued frames first
+(``close``, ``close_now``, ``flush_to``; the server's stop calls ``stop_batching``). Fan-out never
+waits for a client (``websockets.broadcast`` semantics): a frame is written into each
+connection's buffer and the loop moves on. A console whose buffer grows past
 ``SLOW_CLIENT_BYTES`` is not reading; it is closed and will resync when it comes back (issue 6).
 """
 
@@ -21,7 +26,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import cast
 
-from websockets.asyncio.connection import broadcast
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
@@ -75,8 +79,11 @@ class Hub:
             self._agents[agent] = _AgentLog(seq=last, committed=last)
         self._trim_counter = 0
         self._closing: set[asyncio.Task[None]] = set()
-        self._outbox: dict[ServerConnection, list[bytes]] = {}  # committed pushes not written yet
+        # frames not written yet, per connection in the order they were queued (pushes once
+        # committed, responses, buyer messages): one socket write per connection per flush
+        self._outbox: dict[ServerConnection, list[bytes]] = {}
         self._out_scheduled = False
+        self._batching = True
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -121,33 +128,7 @@ class Hub:
             if link.sent_seq < seq:
                 link.sent_seq = seq
                 self._outbox.setdefault(link.conn, []).append(body)
-        if self._outbox and not self._out_scheduled:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no loop (cannot have connections): write now
-                self._flush_out()
-                return
-            self._out_scheduled = True
-            loop.call_soon(self._flush_out)
-
-    def _flush_out(self) -> None:
-        """Write each console's pushes of the batches just committed in one socket write: a
-        message is two events for its agent (the row and the message), and at a peak an agent
-        gets several per batch. Every other write to a connection comes after (``_send``)."""
-        self._out_scheduled = False
-        outbox, self._outbox = self._outbox, {}
-        for conn, bodies in outbox.items():
-            if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
-                continue  # closing, or closed: it resyncs by sequence number when it comes back
-            try:
-                for body in bodies:
-                    conn.protocol.send_text(body)
-                # frames only: an end of stream (b"") is queued by a closing handshake, not while OPEN
-                conn.transport.write(b"".join(conn.protocol.data_to_send()))
-            except Exception as exc:  # as websockets.broadcast does: one connection's failure is its own
-                log.warning("skipped a push: failed to write it: %s", exc)
-                continue
-            self._drop_if_slow(conn)
+        self._schedule_out()
 
     def attach(self, link: AgentLink, last_seq: int | None) -> list[bytes] | None:
         """Register a console. Call when nothing is pending (in an after-commit action).
@@ -232,13 +213,64 @@ class Hub:
     # -- the wire -------------------------------------------------------------------------------
 
     def _send(self, conns: list[ServerConnection], body: bytes) -> None:
-        if self._outbox:
-            self._flush_out()  # pushes already committed go first: each connection's order holds
-        if not conns:
-            return
-        broadcast(conns, body, text=True)
+        outbox = self._outbox
         for conn in conns:
-            self._drop_if_slow(conn)
+            outbox.setdefault(conn, []).append(body)
+        if conns:
+            self._schedule_out()
+
+    def _schedule_out(self) -> None:
+        """Write the outbox two loop turns from now (at once when batching is off or there is no
+        loop). A commit's after-commit actions (pushes) run in one turn and wake the requests that
+        waited for it; those run in the next turn and answer (acks): the write in the turn after
+        holds both, one per connection."""
+        if self._out_scheduled or not self._outbox:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (cannot have connections): write now
+            self.flush()
+            return
+        if not self._batching:
+            self.flush()
+            return
+        self._out_scheduled = True
+        loop.call_soon(loop.call_soon, self._flush_out)
+
+    def _flush_out(self) -> None:
+        self._out_scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Write everything queued now: each connection's frames, in the order they were queued,
+        in one socket write."""
+        outbox, self._outbox = self._outbox, {}
+        for conn, bodies in outbox.items():
+            self._write(conn, bodies)
+
+    def flush_to(self, conn: ServerConnection) -> None:
+        """Write what is queued for one connection now (before it is closed: nothing is lost)."""
+        bodies = self._outbox.pop(conn, None)
+        if bodies:
+            self._write(conn, bodies)
+
+    def stop_batching(self) -> None:
+        """From now on write at once (the server stops: its connections close next)."""
+        self._batching = False
+        self.flush()
+
+    def _write(self, conn: ServerConnection, bodies: list[bytes]) -> None:
+        if conn.protocol.state is not State.OPEN or conn.send_in_progress is not None:
+            return  # closing, or closed: a console resyncs by sequence number when it comes back
+        try:
+            for body in bodies:
+                conn.protocol.send_text(body)
+            # frames only: an end of stream (b"") is queued by a closing handshake, not while OPEN
+            conn.transport.write(b"".join(conn.protocol.data_to_send()))
+        except Exception as exc:  # as websockets.broadcast does: one connection's failure is its own
+            log.warning("skipped a write: failed to write it: %s", exc)
+            return
+        self._drop_if_slow(conn)
 
     def _drop_if_slow(self, conn: ServerConnection) -> None:
         transport = conn.transport
@@ -251,11 +283,17 @@ class Hub:
         self.close(conn, 1008, reason)
 
     def close(self, conn: ServerConnection, code: int, reason: str) -> None:
-        """Close a connection with ``code`` and ``reason`` without waiting for it here."""
-        if self._outbox:
-            self._flush_out()
+        """Close a connection with ``code`` and ``reason`` without waiting for it here; what was
+        queued for it is written first."""
+        self.flush_to(conn)
         task = asyncio.get_running_loop().create_task(conn.close(code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-
+    async def close_now(self, conn: ServerConnection, code: int, reason: str) -> None:
+        """Write what is queued for ``conn``, then close it and wait for the closing handshake.
+        Every close of a served connection goes through here or ``close``: a frame queued for
+        it a moment before would otherwise be dropped (it is no longer OPEN when the outbox is
+        written)."""
+        self.flush_to(conn)
+        await conn.close(code, reason)
