@@ -158,6 +158,18 @@ class Accounts:
 
     # -- the policy's agents ------------------------------------------------------------------
 
+    def _where_options(self) -> str:
+        """The options that make ``fenliu accounts`` reach this store's shop (for hints): on
+        PostgreSQL the URL the server was given (not repeated here: it may hold a password) and
+        the shop; on SQLite the data folder, and the shop when it is one of ``shops/``."""
+        store = self.store
+        if store.dialect == "postgresql":
+            return f" --store URL --shop {getattr(store, 'shop', 'default')}"
+        folder = store.path.parent
+        if folder.parent.name == "shops":
+            return f" --data {folder.parent.parent} --shop {folder.name}"
+        return f" --data {folder}"
+
     def check_policy(self, policy: Policy) -> None:
         """Issue 3: the policy's agents are accounts (same ids); a policy naming an unknown one,
         or one whose role differs, is refused with the key path of the offending agent."""
@@ -166,5 +178,6 @@ class Accounts:
             if account is None:
                 raise PolicyError(
                     f"agents[{i}].id",
-                    f"no account {spec.id!r} (create it: fenliu accounts add {spec.id} --role {spec.role.value})",
+                    f"no account {spec.id!r} (create it: fenliu accounts add {spec.id} --role {spec.role.value}"
+                    f"{self._where_options()})",
                 )

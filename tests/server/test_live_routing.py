@@ -28,7 +28,7 @@ from console.reception.model import Kind, Section
 from console.routing.events import Reason
 from console.server.app import Server, ServerConfig, ServerError
 
-from .helpers import POLICY, Client, run, running_server, store_args, store_config, write_policy
+from .helpers import POLICY, Client, pg_store_url, run, running_server, shop_of, store_args, store_config, write_policy
 from .test_reception import buyer, online
 
 QUEUE_POLICY = """
@@ -159,8 +159,12 @@ def test_policy_naming_an_unknown_account_is_refused_at_start(tmp_path: Path) ->
     async def scenario() -> None:
         config = ServerConfig(port=0, data_dir=tmp_path / "data", policy_file=write_policy(tmp_path),
                               **store_config(tmp_path / "data"))
-        with pytest.raises(ServerError, match=r"agents\[0\]\.id: no account 'a1'"):
+        with pytest.raises(ServerError, match=r"agents\[0\]\.id: no account 'a1'") as refused:
             await Server(config).start()
+        # the hint is a command that reaches this shop's accounts
+        reach = (f"--store URL --shop {shop_of(tmp_path / 'data')}" if pg_store_url() is not None
+                 else f"--data {tmp_path / 'data'}")
+        assert f"fenliu accounts add a1 --role agent {reach})" in str(refused.value)
 
     run(scenario())
 
@@ -214,3 +218,18 @@ def test_idle_session_closes_on_the_engine_timer(tmp_path: Path) -> None:
             assert status.status == "online"
 
     run(scenario())
+
+
+@pytest.mark.sqlite_only  # a shop of shops/ is a SQLite folder
+def test_the_missing_account_hint_names_a_shop_of_the_data_folder(tmp_path: Path) -> None:
+    from console.routing.policy import PolicyError, load_policy_toml
+    from console.server.accounts import Accounts
+    from console.server.store import Store
+
+    store = Store(tmp_path / "data" / "shops" / "s2" / "fenliu.db")
+    try:
+        with pytest.raises(PolicyError) as refused:
+            Accounts(store).check_policy(load_policy_toml(POLICY))
+    finally:
+        store.close()
+    assert f"--role agent --data {tmp_path / 'data'} --shop s2)" in str(refused.value)
