@@ -10,6 +10,10 @@ from the first ``say`` to the last ``agent_message``, per answered message (a bu
 its reply). This counts the writes the server asks for; under overload asyncio and the kernel
 join writes to a peer that reads late, so the send syscalls of ``bench/peak.py`` can be fewer.
 
+The count is exact (no timing), so a small shop suffices for it; what the writes cost on a shop's
+workload (arrivals, replies, closes, caps of 4, a queue) is ``bench/peak.py``'s, run interleaved
+with the same baseline (docs/BENCHMARKS.md, "Session 6 (wire)": CPU per message unchanged).
+
 Each side runs in a child process of the same Python with its checkout first on the path
 (``--baseline DIR``: that checkout's ``console`` and ``tests``), the sides alternated round by
 round. One JSON line per run and side, then::

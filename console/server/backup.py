@@ -41,6 +41,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from console.server.deployment import DEFAULT_SHOP, FAQ_FILE, POLICY_FILE, Deployment, ShopError, check_name
 from console.server.images import FOLDER as IMAGES
 from console.server.repository.images import shown_image_hashes
 from console.server.store import DB_NAME, fsync_dir
@@ -98,8 +99,6 @@ def backup_shops(data: Path, dest: Path, shop: str | None = None) -> list[tuple[
     """Every shop of the data folder ``data`` into the same places under ``dest`` (``shop`` None),
     or the shop ``shop`` into ``dest``; each shop's report, in order. A shop folder's own files
     (its policy and bot answers) are copied with it."""
-    from console.server.deployment import DEFAULT_SHOP, FAQ_FILE, POLICY_FILE, Deployment, ShopError, check_name
-
     source, target = Deployment(data), Deployment(dest)
     if shop is not None:
         if shop != DEFAULT_SHOP:
