@@ -217,7 +217,7 @@ def backup_pg(url: str, shop: str, dest: Path) -> int:
     try:
         done = subprocess.run(
             [binary, "--format=custom", f"--schema={schema}", "--no-owner", f"--file={partial}",
-             f"--dbname={make_conninfo(**params)}"],
+             f"--dbname={make_conninfo('', **params)}"],
             env=env, capture_output=True, text=True, timeout=3600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         partial.unlink(missing_ok=True)

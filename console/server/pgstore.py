@@ -51,6 +51,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -283,12 +284,12 @@ class _Pending(Cursor):
             self._done = self._conn.result(self._cursor, self._returning)
         return self._done
 
-    @property  # type: ignore[override]
-    def rowcount(self) -> int:
+    @property
+    def rowcount(self) -> int:  # type: ignore[override]
         return self._result().rowcount
 
-    @property  # type: ignore[override]
-    def lastrowid(self) -> int | None:
+    @property
+    def lastrowid(self) -> int | None:  # type: ignore[override]
         if self._given is not None:
             return self._given  # known without an answer (an error comes with the request's RELEASE)
         return self._result().lastrowid
@@ -330,7 +331,7 @@ class Connection:
         self.raw = conn
         self.savepoints = 0
         self.before_close: Callable[[], None] | None = None
-        self._pipeline: psycopg.Pipeline | None = None
+        self._pipeline: AbstractContextManager[psycopg.Pipeline] | None = None  # entered: pipeline mode on
         self.round_trips = 0  # answers waited for on this connection (tests/pg: one per request)
         # The owner of the shop (PgStore, own=True) gives the identity keys of its inserts itself,
         # from blocks of ``ID_BLOCK`` taken from each table's own sequence (one round trip a block,
@@ -608,7 +609,8 @@ def remove_shop(url: str, name: str) -> str:
     try:
         if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
             raise StoreError(f"no shop {name!r} in {redact(url)}")
-        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if locked is None or not locked[0]:
             holder = shop_holders(url).get(name) or "another process"
             raise StoreError(f"the shop {name!r} is served by {holder}: stop that server first")
         try:
@@ -753,17 +755,7 @@ class PgStore(Store):
         # Where this process keeps local files (none of the shop's data): logs of benchmarks, etc.
         self.path = (local_dir or default_data_dir()) / f"pg-{shop}" / "fenliu.db"
         self.durable = synchronous.upper() == "FULL"
-        self._in_tx = False
-        self._flush_scheduled = False
-        self._gen = 0
-        self._synced = 0
-        self._queue = deque()
-        self._syncer = None
-        self._commit_after_sync = False
-        self._appends = []
-        self._marks = []
-        self.failure = None
-        self._on_failure = []
+        self._start_batching()
         self._probe: asyncio.TimerHandle | None = None
         self._watched: asyncio.AbstractEventLoop | None = None
         raw = connect(url, self.schema)

@@ -573,6 +573,20 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise corrupt(path, exc) if _is_fatal(exc) else exc from None
+        self._start_batching()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if not _is_fatal(exc):
+                raise
+            raise corrupt(path, exc) from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _start_batching(self) -> None:
+        """The batch and sync state every store starts with (``PgStore`` too)."""
         self._in_tx = False
         self._flush_scheduled = False
         self._gen = 0  # batches committed
@@ -584,16 +598,6 @@ class Store:
         self._marks: list[int] = []  # len(_appends) at each open savepoint
         self.failure: BaseException | None = None
         self._on_failure: list[Callable[[BaseException], None]] = []
-        try:
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            if not _is_fatal(exc):
-                raise
-            raise corrupt(path, exc) from None
-        except BaseException:
-            self.db.close()
-            raise
 
     @classmethod
     def open(cls, data_dir: Path | None = None, **kwargs: Any) -> Store:
