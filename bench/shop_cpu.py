@@ -16,12 +16,14 @@ The baseline is the same measurement on the code of another checkout (``--baseli
 round in one run, so both see the same machine. One JSON line per round and side, then::
 
     {"cpu_us_per_message": x, "baseline_cpu_us_per_message": x, "ratio": x,
-     "agent_events_per_message": x, "baseline_agent_events_per_message": x,
-     "event_bytes_per_message": x, "baseline_event_bytes_per_message": x, "load": x}
+     "loop_cpu_us_per_message": x, "baseline_loop_cpu_us_per_message": x, ...,
+     "wal_frames_per_message": x, "baseline_wal_frames_per_message": x, ..., "load": x}
 
-(CPU: medians over the rounds; agent events and their bytes, as stored in ``agent_events`` and
-framed to the consoles, per answered message, i.e. per buyer message and its reply; the 1-minute
-load average at the end.)
+(Medians over the rounds, per answered message, i.e. per buyer message and its reply: CPU of
+the process, of the loop's thread and of the fsync/checkpoint thread (``fenliu-wal-sync``, from
+``/proc/self/task/ID/schedstat``); WAL frames (pages) the COMMITs wrote, and those the thread's
+checkpoints copied into the database; answered messages per COMMIT; agent events and their bytes,
+as stored in ``agent_events`` and framed to the consoles. Then the 1-minute load average.)
 """
 
 from __future__ import annotations
@@ -95,9 +97,15 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
                 await shop.committed()
 
         first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
-        wall, cpu = time.perf_counter(), time.process_time()
+        wal = WalCount(store)
+        syncer = sync_thread()
+        sync_cpu, gen, copied = thread_cpu(syncer), store._gen, store._syncer.copied if store._syncer else 0
+        wall, cpu, loop_cpu = time.perf_counter(), time.process_time(), time.thread_time()
         await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu, loop_cpu = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop_cpu
+        sync_cpu = thread_cpu(syncer) - sync_cpu
+        commits, copied = store._gen - gen, (store._syncer.copied if store._syncer else 0) - copied
+        wal.stop()
         # what the consoles were sent: each agent event is stored as the frame pushed (Hub.push)
         sent = store.all("SELECT COUNT(*) AS n, IFNULL(SUM(LENGTH(body)), 0) AS bytes FROM agent_events"
                          " WHERE rowid > ?", (first,))[0]
@@ -105,6 +113,11 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         import console
 
         return {"cpu_us_per_message": round(cpu / pairs * 1e6, 1), "wall_us_per_message": round(wall / pairs * 1e6, 1),
+                "loop_cpu_us_per_message": round(loop_cpu / pairs * 1e6, 1),
+                "sync_cpu_us_per_message": round(sync_cpu / pairs * 1e6, 1),
+                "wal_frames_per_message": round(wal.frames / pairs, 2),
+                "frames_copied_per_message": round(copied / pairs, 2),
+                "messages_per_commit": round(pairs / commits, 1) if commits else None,
                 "agent_events_per_message": round(sent["n"] / pairs, 2),
                 "event_bytes_per_message": round(sent["bytes"] / pairs, 1),
                 "code": str(Path(console.__file__).parents[1])}
@@ -114,6 +127,52 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         return asyncio.run(run(folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class WalCount:
+    """WAL frames (pages) the store's COMMITs write: ``mxFrame`` of the wal-index header (the
+    ``-shm`` file, https://sqlite.org/walformat.html) read after each ``Store.flush``, on the loop,
+    the only writer. A WAL restart (after a complete checkpoint) begins the next transaction at
+    frame 0, so a count lower than the last one is that commit's own frames."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.shm = store, Path(str(store.path) + "-shm")
+        self.frames, self.last = 0, self.read()
+        flush = store.flush
+
+        def counted(**kwargs: Any) -> None:
+            before = store._gen
+            flush(**kwargs)
+            if store._gen != before:
+                now = self.read()
+                self.frames += now - self.last if now >= self.last else now
+                self.last = now
+
+        store.flush = counted  # the instance's: what the loop's call_soon and _release call
+
+    def read(self) -> int:
+        with open(self.shm, "rb") as f:
+            head = f.read(48)
+        return int.from_bytes(head[16:20], sys.byteorder)  # mxFrame
+
+    def stop(self) -> None:
+        del self.store.flush
+
+
+def sync_thread() -> Any:
+    import threading
+
+    return next((t for t in threading.enumerate() if t.name == "fenliu-wal-sync"), None)
+
+
+def thread_cpu(thread: Any) -> float:
+    """CPU seconds of another thread of this process (Linux: its schedstat, in ns), 0 if unknown."""
+    if thread is None or thread.native_id is None:
+        return 0.0
+    try:
+        return int(Path(f"/proc/self/task/{thread.native_id}/schedstat").read_text().split()[0]) / 1e9
+    except OSError:
+        return 0.0
 
 
 def measure(root: Path, pairs: int, concurrency: int) -> dict[str, Any]:
@@ -140,22 +199,26 @@ def main() -> int:
         print(json.dumps(child(args.pairs, args.concurrency)))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
-    figures: dict[str, list[float]] = {name: [] for name, _ in sides}
-    events: dict[str, float] = {}  # the same every round: agent events (and their bytes) per answered message
-    sizes: dict[str, float] = {}
+    lines: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
             line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency)}
-            figures[name].append(line["cpu_us_per_message"])
-            events[name], sizes[name] = line["agent_events_per_message"], line["event_bytes_per_message"]
+            lines[name].append(line)
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
-    this = statistics.median(figures["this"])
-    base = statistics.median(figures["baseline"]) if args.baseline else None
-    print(json.dumps({"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
-                      "ratio": round(this / base, 3) if base else None,
-                      "agent_events_per_message": events["this"], "baseline_agent_events_per_message": events.get("baseline"),
-                      "event_bytes_per_message": sizes["this"], "baseline_event_bytes_per_message": sizes.get("baseline"),
-                      "load": round(os.getloadavg()[0], 1)}))
+
+    def median(name: str, key: str) -> float | None:
+        values = [line[key] for line in lines.get(name, []) if line.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    this, base = median("this", "cpu_us_per_message"), median("baseline", "cpu_us_per_message")
+    summary: dict[str, Any] = {"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
+                               "ratio": round(this / base, 3) if this and base else None}
+    for key in ("loop_cpu_us_per_message", "sync_cpu_us_per_message", "wal_frames_per_message",
+                "frames_copied_per_message", "messages_per_commit", "agent_events_per_message",
+                "event_bytes_per_message"):
+        summary[key], summary[f"baseline_{key}"] = median("this", key), median("baseline", key)
+    summary["load"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(summary))
     return 0
 
 
