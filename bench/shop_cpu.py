@@ -44,7 +44,44 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(pairs: int, concurrency: int) -> dict[str, Any]:
+def fill_history(store: Any, buyers: int, agents: int) -> None:
+    """A shop's past (``--history``): ``buyers`` closed conversations, each of 10 messages (5 asked,
+    5 answered, client ids as consoles send them), its waits answered, and its agents' events, so
+    the tables and indexes a message writes are the size of a shop some weeks in, where each
+    insert into a random-keyed index dirties a page of its own. Written with plain SQL before the
+    shop starts (the schema both sides share)."""
+    import random
+
+    rng = random.Random(9)
+    db, t0 = store.db, 1.7e9
+    seqs = [0] * agents
+    db.execute("BEGIN")
+    for n in range(buyers):
+        # ids among the live buyers' (b00000-b01999), so theirs are spread over every index by buyer
+        buyer, agent = f"b{rng.randrange(2000):05d}-{n}", rng.randrange(agents)
+        at = t0 + n * 30.0
+        db.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)", (buyer, f"老客{n}", at))
+        messages, waits, events = [], [], []
+        for k in range(5):
+            messages.append((buyer, "buyer", "请问这件衣服有现货吗？尺码偏大还是偏小？", at + k * 60, None, f"{rng.getrandbits(64):016x}"))
+            messages.append((buyer, "agent", "有现货的，尺码标准，按平时穿的选就好。", at + k * 60 + 20, f"a{agent:03d}",
+                             f"{rng.getrandbits(64):016x}"))
+            waits.append((f"a{agent:03d}", buyer, at + k * 60, at + k * 60 + 20))
+            for _ in range(2):
+                seqs[agent] += 1
+                events.append((f"a{agent:03d}", seqs[agent], at, b"x" * 300))
+        db.executemany("INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       messages)
+        db.executemany("INSERT INTO waits (agent, buyer, started, answered) VALUES (?, ?, ?, ?)", waits)
+        db.executemany("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, ?, ?)", events)
+        db.execute("INSERT INTO conversations (buyer, holder, agent, last_text, last_at) VALUES (?, NULL, ?, ?, ?)",
+                   (buyer, f"a{agent:03d}", messages[-1][2], messages[-1][3]))
+    store._index_new_messages()
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
     """Run in a process whose ``console`` is the checkout measured (the working directory)."""
     here = Path.cwd()
     sys.path.insert(0, str(here))
@@ -65,6 +102,8 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         text = peak.write_policy(folder, 500, 4).read_text(encoding="utf-8")
         policy = load_policy_toml(text)
         store = Store.open(folder / "data", synchronous="FULL")
+        if history:
+            fill_history(store, history, 500)
         shop = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
         shop.start(policy, text)
         for spec in policy.agents:
@@ -175,12 +214,12 @@ def thread_cpu(thread: Any) -> float:
         return 0.0
 
 
-def measure(root: Path, pairs: int, concurrency: int) -> dict[str, Any]:
+def measure(root: Path, pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
     """One round on the code of ``root``: run by that checkout's own environment (its ``.venv``,
     whose editable install is that checkout), else by this Python with ``root`` first on the path."""
     python = root / ".venv" / "bin" / "python"
     command = [str(python) if python.exists() else sys.executable, str(Path(__file__).resolve()), "--child",
-               "--pairs", str(pairs), "--concurrency", str(concurrency)]
+               "--pairs", str(pairs), "--concurrency", str(concurrency), "--history", str(history)]
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -193,16 +232,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=6000, help="answered messages per round (default 6,000)")
     parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--history", type=int, default=0,
+                        help="past conversations in the shop before the run (10 messages each; default none)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.pairs, args.concurrency)))
+        print(json.dumps(child(args.pairs, args.concurrency, args.history)))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     lines: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
-            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency)}
+            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency, args.history)}
             lines[name].append(line)
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
 
