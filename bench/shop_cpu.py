@@ -21,8 +21,10 @@ round in one run, so both see the same machine. One JSON line per round and side
 
 (Medians over the rounds, per answered message, i.e. per buyer message and its reply: CPU of
 the process, of the loop's thread and of the fsync/checkpoint thread (``fenliu-wal-sync``, from
-``/proc/self/task/ID/schedstat``); WAL frames (pages) the COMMITs wrote, and those the thread's
-checkpoints copied into the database; answered messages per COMMIT; agent events and their bytes,
+``/proc/self/task/ID/schedstat``); WAL frames (pages) the COMMITs wrote, and the pages the
+thread's checkpoints wrote into the database (its ``wchar``: a page changed by several commits
+since the last checkpoint is copied once; the last few frames, copied on the loop when the WAL
+restarts, are not counted); answered messages per COMMIT; agent events and their bytes,
 as stored in ``agent_events`` and framed to the consoles. Then the 1-minute load average.)
 """
 
@@ -138,12 +140,12 @@ def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
         first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
         wal = WalCount(store)
         syncer = sync_thread()
-        sync_cpu, gen, copied = thread_cpu(syncer), store._gen, store._syncer.copied if store._syncer else 0
+        sync_cpu, gen, copied = thread_cpu(syncer), store._gen, thread_written(syncer)
         wall, cpu, loop_cpu = time.perf_counter(), time.process_time(), time.thread_time()
         await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
         wall, cpu, loop_cpu = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop_cpu
         sync_cpu = thread_cpu(syncer) - sync_cpu
-        commits, copied = store._gen - gen, (store._syncer.copied if store._syncer else 0) - copied
+        commits, copied = store._gen - gen, (thread_written(syncer) - copied) / store.one("PRAGMA page_size")[0]
         wal.stop()
         # what the consoles were sent: each agent event is stored as the frame pushed (Hub.push)
         sent = store.all("SELECT COUNT(*) AS n, IFNULL(SUM(LENGTH(body)), 0) AS bytes FROM agent_events"
@@ -155,7 +157,7 @@ def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
                 "loop_cpu_us_per_message": round(loop_cpu / pairs * 1e6, 1),
                 "sync_cpu_us_per_message": round(sync_cpu / pairs * 1e6, 1),
                 "wal_frames_per_message": round(wal.frames / pairs, 2),
-                "frames_copied_per_message": round(copied / pairs, 2),
+                "pages_copied_per_message": round(copied / pairs, 2),
                 "messages_per_commit": round(pairs / commits, 1) if commits else None,
                 "agent_events_per_message": round(sent["n"] / pairs, 2),
                 "event_bytes_per_message": round(sent["bytes"] / pairs, 1),
@@ -214,6 +216,18 @@ def thread_cpu(thread: Any) -> float:
         return 0.0
 
 
+def thread_written(thread: Any) -> int:
+    """Bytes another thread of this process has written (Linux: ``wchar`` of its /proc io), 0 if
+    unknown. The sync thread writes only database pages, by its checkpoints (fsync writes none)."""
+    if thread is None or thread.native_id is None:
+        return 0
+    try:
+        text = Path(f"/proc/self/task/{thread.native_id}/io").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("wchar:")), 0)
+
+
 def measure(root: Path, pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
     """One round on the code of ``root``: run by that checkout's own environment (its ``.venv``,
     whose editable install is that checkout), else by this Python with ``root`` first on the path."""
@@ -255,7 +269,7 @@ def main() -> int:
     summary: dict[str, Any] = {"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
                                "ratio": round(this / base, 3) if this and base else None}
     for key in ("loop_cpu_us_per_message", "sync_cpu_us_per_message", "wal_frames_per_message",
-                "frames_copied_per_message", "messages_per_commit", "agent_events_per_message",
+                "pages_copied_per_message", "messages_per_commit", "agent_events_per_message",
                 "event_bytes_per_message"):
         summary[key], summary[f"baseline_{key}"] = median("this", key), median("baseline", key)
     summary["load"] = round(os.getloadavg()[0], 1)
