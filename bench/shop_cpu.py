@@ -16,12 +16,16 @@ The baseline is the same measurement on the code of another checkout (``--baseli
 round in one run, so both see the same machine. One JSON line per round and side, then::
 
     {"cpu_us_per_message": x, "baseline_cpu_us_per_message": x, "ratio": x,
-     "agent_events_per_message": x, "baseline_agent_events_per_message": x,
-     "event_bytes_per_message": x, "baseline_event_bytes_per_message": x, "load": x}
+     "loop_cpu_us_per_message": x, "baseline_loop_cpu_us_per_message": x, ...,
+     "wal_frames_per_message": x, "baseline_wal_frames_per_message": x, ..., "load": x}
 
-(CPU: medians over the rounds; agent events and their bytes, as stored in ``agent_events`` and
-framed to the consoles, per answered message, i.e. per buyer message and its reply; the 1-minute
-load average at the end.)
+(Medians over the rounds, per answered message, i.e. per buyer message and its reply: CPU of
+the process, of the loop's thread and of the fsync/checkpoint thread (``fenliu-wal-sync``, from
+``/proc/self/task/ID/schedstat``); WAL frames (pages) the COMMITs wrote, and the pages the
+thread's checkpoints wrote into the database (its ``wchar``: a page changed by several commits
+since the last checkpoint is copied once; the last few frames, copied on the loop when the WAL
+restarts, are not counted); answered messages per COMMIT; agent events and their bytes,
+as stored in ``agent_events`` and framed to the consoles. Then the 1-minute load average.)
 """
 
 from __future__ import annotations
@@ -42,7 +46,44 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(pairs: int, concurrency: int) -> dict[str, Any]:
+def fill_history(store: Any, buyers: int, agents: int) -> None:
+    """A shop's past (``--history``): ``buyers`` closed conversations, each of 10 messages (5 asked,
+    5 answered, client ids as consoles send them), its waits answered, and its agents' events, so
+    the tables and indexes a message writes are the size of a shop some weeks in, where each
+    insert into a random-keyed index dirties a page of its own. Written with plain SQL before the
+    shop starts (the schema both sides share)."""
+    import random
+
+    rng = random.Random(9)
+    db, t0 = store.db, 1.7e9
+    seqs = [0] * agents
+    db.execute("BEGIN")
+    for n in range(buyers):
+        # ids among the live buyers' (b00000-b01999), so theirs are spread over every index by buyer
+        buyer, agent = f"b{rng.randrange(2000):05d}-{n}", rng.randrange(agents)
+        at = t0 + n * 30.0
+        db.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)", (buyer, f"老客{n}", at))
+        messages, waits, events = [], [], []
+        for k in range(5):
+            messages.append((buyer, "buyer", "请问这件衣服有现货吗？尺码偏大还是偏小？", at + k * 60, None, f"{rng.getrandbits(64):016x}"))
+            messages.append((buyer, "agent", "有现货的，尺码标准，按平时穿的选就好。", at + k * 60 + 20, f"a{agent:03d}",
+                             f"{rng.getrandbits(64):016x}"))
+            waits.append((f"a{agent:03d}", buyer, at + k * 60, at + k * 60 + 20))
+            for _ in range(2):
+                seqs[agent] += 1
+                events.append((f"a{agent:03d}", seqs[agent], at, b"x" * 300))
+        db.executemany("INSERT INTO messages (conversation, author, text, at, agent, client_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       messages)
+        db.executemany("INSERT INTO waits (agent, buyer, started, answered) VALUES (?, ?, ?, ?)", waits)
+        db.executemany("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, ?, ?)", events)
+        db.execute("INSERT INTO conversations (buyer, holder, agent, last_text, last_at) VALUES (?, NULL, ?, ?, ?)",
+                   (buyer, f"a{agent:03d}", messages[-1][2], messages[-1][3]))
+    store._index_new_messages()
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
     """Run in a process whose ``console`` is the checkout measured (the working directory)."""
     here = Path.cwd()
     sys.path.insert(0, str(here))
@@ -63,6 +104,8 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         text = peak.write_policy(folder, 500, 4).read_text(encoding="utf-8")
         policy = load_policy_toml(text)
         store = Store.open(folder / "data", synchronous="FULL")
+        if history:
+            fill_history(store, history, 500)
         shop = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
         shop.start(policy, text)
         for spec in policy.agents:
@@ -95,9 +138,15 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
                 await shop.committed()
 
         first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
-        wall, cpu = time.perf_counter(), time.process_time()
+        wal = WalCount(store)
+        syncer = sync_thread()
+        sync_cpu, gen, copied = thread_cpu(syncer), store._gen, thread_written(syncer)
+        wall, cpu, loop_cpu = time.perf_counter(), time.process_time(), time.thread_time()
         await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu, loop_cpu = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop_cpu
+        sync_cpu = thread_cpu(syncer) - sync_cpu
+        commits, copied = store._gen - gen, (thread_written(syncer) - copied) / store.one("PRAGMA page_size")[0]
+        wal.stop()
         # what the consoles were sent: each agent event is stored as the frame pushed (Hub.push)
         sent = store.all("SELECT COUNT(*) AS n, IFNULL(SUM(LENGTH(body)), 0) AS bytes FROM agent_events"
                          " WHERE rowid > ?", (first,))[0]
@@ -105,6 +154,11 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         import console
 
         return {"cpu_us_per_message": round(cpu / pairs * 1e6, 1), "wall_us_per_message": round(wall / pairs * 1e6, 1),
+                "loop_cpu_us_per_message": round(loop_cpu / pairs * 1e6, 1),
+                "sync_cpu_us_per_message": round(sync_cpu / pairs * 1e6, 1),
+                "wal_frames_per_message": round(wal.frames / pairs, 2),
+                "pages_copied_per_message": round(copied / pairs, 2),
+                "messages_per_commit": round(pairs / commits, 1) if commits else None,
                 "agent_events_per_message": round(sent["n"] / pairs, 2),
                 "event_bytes_per_message": round(sent["bytes"] / pairs, 1),
                 "code": str(Path(console.__file__).parents[1])}
@@ -116,12 +170,70 @@ def child(pairs: int, concurrency: int) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def measure(root: Path, pairs: int, concurrency: int) -> dict[str, Any]:
+class WalCount:
+    """WAL frames (pages) the store's COMMITs write: ``mxFrame`` of the wal-index header (the
+    ``-shm`` file, https://sqlite.org/walformat.html) read after each ``Store.flush``, on the loop,
+    the only writer. A WAL restart (after a complete checkpoint) begins the next transaction at
+    frame 0, so a count lower than the last one is that commit's own frames."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.shm = store, Path(str(store.path) + "-shm")
+        self.frames, self.last = 0, self.read()
+        flush = store.flush
+
+        def counted(**kwargs: Any) -> None:
+            before = store._gen
+            flush(**kwargs)
+            if store._gen != before:
+                now = self.read()
+                self.frames += now - self.last if now >= self.last else now
+                self.last = now
+
+        store.flush = counted  # the instance's: what the loop's call_soon and _release call
+
+    def read(self) -> int:
+        with open(self.shm, "rb") as f:
+            head = f.read(48)
+        return int.from_bytes(head[16:20], sys.byteorder)  # mxFrame
+
+    def stop(self) -> None:
+        del self.store.flush
+
+
+def sync_thread() -> Any:
+    import threading
+
+    return next((t for t in threading.enumerate() if t.name == "fenliu-wal-sync"), None)
+
+
+def thread_cpu(thread: Any) -> float:
+    """CPU seconds of another thread of this process (Linux: its schedstat, in ns), 0 if unknown."""
+    if thread is None or thread.native_id is None:
+        return 0.0
+    try:
+        return int(Path(f"/proc/self/task/{thread.native_id}/schedstat").read_text().split()[0]) / 1e9
+    except OSError:
+        return 0.0
+
+
+def thread_written(thread: Any) -> int:
+    """Bytes another thread of this process has written (Linux: ``wchar`` of its /proc io), 0 if
+    unknown. The sync thread writes only database pages, by its checkpoints (fsync writes none)."""
+    if thread is None or thread.native_id is None:
+        return 0
+    try:
+        text = Path(f"/proc/self/task/{thread.native_id}/io").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("wchar:")), 0)
+
+
+def measure(root: Path, pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
     """One round on the code of ``root``: run by that checkout's own environment (its ``.venv``,
     whose editable install is that checkout), else by this Python with ``root`` first on the path."""
     python = root / ".venv" / "bin" / "python"
     command = [str(python) if python.exists() else sys.executable, str(Path(__file__).resolve()), "--child",
-               "--pairs", str(pairs), "--concurrency", str(concurrency)]
+               "--pairs", str(pairs), "--concurrency", str(concurrency), "--history", str(history)]
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -134,28 +246,34 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=6000, help="answered messages per round (default 6,000)")
     parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--history", type=int, default=0,
+                        help="past conversations in the shop before the run (10 messages each; default none)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.pairs, args.concurrency)))
+        print(json.dumps(child(args.pairs, args.concurrency, args.history)))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
-    figures: dict[str, list[float]] = {name: [] for name, _ in sides}
-    events: dict[str, float] = {}  # the same every round: agent events (and their bytes) per answered message
-    sizes: dict[str, float] = {}
+    lines: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
-            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency)}
-            figures[name].append(line["cpu_us_per_message"])
-            events[name], sizes[name] = line["agent_events_per_message"], line["event_bytes_per_message"]
+            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency, args.history)}
+            lines[name].append(line)
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
-    this = statistics.median(figures["this"])
-    base = statistics.median(figures["baseline"]) if args.baseline else None
-    print(json.dumps({"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
-                      "ratio": round(this / base, 3) if base else None,
-                      "agent_events_per_message": events["this"], "baseline_agent_events_per_message": events.get("baseline"),
-                      "event_bytes_per_message": sizes["this"], "baseline_event_bytes_per_message": sizes.get("baseline"),
-                      "load": round(os.getloadavg()[0], 1)}))
+
+    def median(name: str, key: str) -> float | None:
+        values = [line[key] for line in lines.get(name, []) if line.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    this, base = median("this", "cpu_us_per_message"), median("baseline", "cpu_us_per_message")
+    summary: dict[str, Any] = {"cpu_us_per_message": this, "baseline_cpu_us_per_message": base,
+                               "ratio": round(this / base, 3) if this and base else None}
+    for key in ("loop_cpu_us_per_message", "sync_cpu_us_per_message", "wal_frames_per_message",
+                "pages_copied_per_message", "messages_per_commit", "agent_events_per_message",
+                "event_bytes_per_message"):
+        summary[key], summary[f"baseline_{key}"] = median("this", key), median("baseline", key)
+    summary["load"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(summary))
     return 0
 
 

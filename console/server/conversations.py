@@ -187,8 +187,14 @@ class Conversations:
         return list(self._pool.values())
 
     def save(self, row: Row) -> None:
+        # The stored holder and agent are those last indexed (every save indexes first; a load
+        # indexes what it read; an undone request restores both the row and its index entry, and
+        # its savepoint the stored row) once the request has recorded the row (not ``fresh``);
+        # outside a request nothing is undone. Unchanged, the update leaves them out (issue 9).
+        same = (self._indexed.get(row.buyer) == (row.agent, row.holder)
+                and not self.journal.fresh(("row", row.buyer)))
         self._index(row)
-        self.repo.save_row(row)
+        self.repo.save_row(row, holder_stored=same)
 
     # -- messages ---------------------------------------------------------------------------
 

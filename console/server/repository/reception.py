@@ -132,6 +132,17 @@ def _message(r: sqlite3.Row) -> Message:
 message_of = _message  # the one reader of a ``messages`` row, for the buyer panel's sessions
 
 
+_SAVE_SAME_HOLDER = (
+    "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
+    " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT(buyer) DO UPDATE SET"
+    " last_text = excluded.last_text, last_at = excluded.last_at, last_buyer = excluded.last_buyer,"
+    " last_bot = excluded.last_bot, last_human = excluded.last_human,"
+    " waiting_since = excluded.waiting_since, unread = excluded.unread, cleared = excluded.cleared,"
+    " arrive = excluded.arrive")
+_SAVE = _SAVE_SAME_HOLDER.replace(" DO UPDATE SET", " DO UPDATE SET holder = excluded.holder, agent = excluded.agent,")
+
+
 class Repository:
     """Statements of the reception path on one store."""
 
@@ -192,16 +203,13 @@ class Repository:
         sql = _SELECT + " WHERE c.agent = ? AND c.holder IS NULL" + ("" if cleared else " AND c.cleared = 0")
         return [_row(r) for r in self.store.all(sql, (agent,))]
 
-    def save_row(self, row: Row) -> None:
-        """Insert or update the row (one statement)."""
-        self.store.execute(
-            "INSERT INTO conversations (buyer, holder, agent, last_text, last_at, last_buyer, last_bot, last_human,"
-            " waiting_since, unread, cleared, arrive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(buyer) DO UPDATE SET holder = excluded.holder, agent = excluded.agent,"
-            " last_text = excluded.last_text, last_at = excluded.last_at, last_buyer = excluded.last_buyer,"
-            " last_bot = excluded.last_bot, last_human = excluded.last_human,"
-            " waiting_since = excluded.waiting_since, unread = excluded.unread, cleared = excluded.cleared,"
-            " arrive = excluded.arrive",
+    def save_row(self, row: Row, *, holder_stored: bool = False) -> None:
+        """Insert or update the row (one statement). ``holder_stored``: the caller knows the stored
+        row, if any, has this ``holder`` and ``agent`` already; the update then leaves both out,
+        so SQLite does not rewrite the row's ``conversations_agent`` entry (it rewrites an
+        index entry whenever the UPDATE names one of its columns, changed or not: a WAL page per
+        message, issue 9). A new row is inserted whole either way."""
+        self.store.execute(_SAVE_SAME_HOLDER if holder_stored else _SAVE,
             (
                 row.buyer, row.holder, row.agent, row.last_text, row.last_at, row.last_buyer, row.last_bot,
                 row.last_human, row.waiting_since, row.unread, int(row.cleared),

@@ -154,7 +154,10 @@ SCHEMA: tuple[str, ...] = (
         answered REAL
     )""",
     """CREATE INDEX IF NOT EXISTS waits_started ON waits(started)""",
-    """CREATE INDEX IF NOT EXISTS waits_open ON waits(buyer, answered)""",
+    # Open waits only (issue 9): the answer's trigger (``WAIT_ANSWERED``) and the start's
+    # ``open_waits`` read it. Partial, it holds the few hundred waits open now instead of every
+    # wait ever, so a commit's opens and answers land on a few pages, not one random page each.
+    """CREATE INDEX IF NOT EXISTS waits_open ON waits(buyer) WHERE answered IS NULL""",
     # The buyer panel (issue 12, console/server/panel.py): what an order holds (the buyer side
     # may send it with a state update), and the notes and tags the shop's agents share.
     """CREATE TABLE IF NOT EXISTS order_details (
