@@ -55,18 +55,56 @@ def test_at_most_one_line_a_second_and_the_rest_counted() -> None:
     assert watch.stalls == 4 and watch.worst == pytest.approx(0.3)
 
 
+def test_a_stall_names_its_longest_callbacks_and_counts_them_all() -> None:
+    clock = Clock()
+    watch = StallWatch(clock=clock)
+    loop = asyncio.new_event_loop()
+    try:
+        def work(took: float, collected: float = 0.0) -> None:
+            if collected:
+                watch.on_gc("start", {"generation": 1})
+                clock.now += collected
+                watch.on_gc("stop", {"generation": 1})
+            clock.now += took - collected
+
+        def handle(took: float, collected: float = 0.0) -> asyncio.Handle:
+            return asyncio.Handle(work, (took, collected), loop)
+
+        def run(h: asyncio.Handle) -> None:
+            h._run()  # type: ignore[attr-defined]
+
+        watch.timed(handle(0.02), run)  # before the sleep: counted by its own turn, not named now
+        asleep = clock.now
+        watch.callbacks, watch.callback_time = 0, 0.0
+        for _ in range(10):
+            watch.timed(handle(0.001), run)  # short ones: counted, not named
+        watch.timed(handle(0.06, collected=0.015), run)
+        watch.timed(handle(0.008), run)
+        line = watch.woke(asleep, clock.now - asleep - 0.01)
+    finally:
+        loop.close()
+    assert line is not None and "callbacks run meanwhile: 12 (78 ms)" in line
+    assert "the longest: test_a_stall_names_its_longest_callbacks_and_counts_them_all.<locals>.work 60 ms (collection 15 ms)" in line
+    assert line.count(".work ") == 2 and "work 20 ms" not in line and "work 1 ms" not in line
+
+
 def test_the_running_watch_logs_a_held_loop_and_leaves_no_callback(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> StallWatch:
         watch = StallWatch()
         task = asyncio.ensure_future(watch.run())
         await asyncio.sleep(0.05)
-        time.sleep(0.3)  # the loop held far past the 50 ms of a stall
+        time.sleep(0.3)  # the loop held far past the 50 ms of a stall, by this task's step
         await asyncio.sleep(0.05)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         return watch
 
+    handle_run = asyncio.events.Handle._run
     with caplog.at_level(logging.WARNING, logger="console.server.stalls"):
         watch = asyncio.run(scenario())
-    assert watch.stalls >= 1 and any("the event loop was held" in r.getMessage() for r in caplog.records)
+    lines = [r.getMessage() for r in caplog.records if "the event loop was held" in r.getMessage()]
+    assert watch.stalls >= 1 and lines
+    assert "the longest: task test_the_running_watch_logs_a_held_loop_and_leaves_no_callback.<locals>.scenario" \
+        " (then at test_stalls.py:" in lines[0]
     assert watch.on_gc not in gc.callbacks
+    assert asyncio.events.Handle._run is handle_run  # the callbacks' timing is removed
