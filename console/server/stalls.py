@@ -18,6 +18,11 @@ name, with the collection time inside it. One long request and a burst of many s
 in debug mode, which also records a traceback at every ``call_soon`` and checks every coroutine:
 far too dear for a server at a peak.
 
+Each line also gives the CPU time the loop's thread and the whole process used in the hold
+(``time.thread_time``/``process_time``, read at each look): a hold the loop's thread did not
+spend on the CPU was spent waiting, for the core (other processes: the machine) or for the GIL
+(the server's other threads, e.g. the WAL syncer's copy).
+
 Cost: 100 wakes a second, a few microseconds each, and a clock read around each collection; two
 clock reads and two Python calls around each callback (about 0.3 µs; see docs/BENCHMARKS.md).
 """
@@ -76,10 +81,9 @@ def _suspended_at(coro: Any) -> str:
     return where
 
 
-def describe(handle: asyncio.Handle) -> str:
-    """What a handle ran: a task's coroutine (and where it stopped after this step), or the
-    callback's qualified name."""
-    callback = getattr(handle, "_callback", None)
+def describe(callback: object) -> str:
+    """What a handle's callback was: a task's step (its coroutine, and where it stopped after this
+    step), or the callback's qualified name."""
     owner = getattr(callback, "__self__", None)
     if isinstance(owner, asyncio.Task):
         coro = owner.get_coro()
@@ -119,6 +123,7 @@ class StallWatch:
     def timed(self, handle: asyncio.Handle, run: Callable[[asyncio.Handle], None]) -> None:
         """Run one loop callback (``run(handle)``), timed: counted, and remembered if long."""
         clock = self._clock
+        callback = handle._callback  # type: ignore[attr-defined]  # (a handle that cancels itself drops it)
         started, collected = clock(), self._collected
         run(handle)
         ended = clock()
@@ -126,11 +131,12 @@ class StallWatch:
         self.callbacks += 1
         self.callback_time += took
         if took >= LONG:
-            self._runs.append(Run(ended, took, self._collected - collected, describe(handle)))
+            self._runs.append(Run(ended, took, self._collected - collected, describe(callback)))
 
-    def woke(self, asleep_at: float, lateness: float) -> str | None:
+    def woke(self, asleep_at: float, lateness: float, cpu: tuple[float, float] | None = None) -> str | None:
         """The loop woke ``lateness`` seconds late from a sleep begun at ``asleep_at``: the line
-        to log, or None (not a stall, or one logged less than ``QUIET`` ago)."""
+        to log, or None (not a stall, or one logged less than ``QUIET`` ago). ``cpu``: the CPU
+        seconds the loop's thread and the whole process used since ``asleep_at``."""
         if lateness <= STALL:
             return None
         self.stalls += 1
@@ -141,10 +147,19 @@ class StallWatch:
             return None
         passes = [p for p in self._passes if p.ended >= asleep_at]
         collected = sum(p.took for p in passes)
-        held = ", ".join(f"gen{p.generation} {1000 * p.took:.0f} ms" for p in passes) or "none"
+        if len(passes) <= 4:
+            held = ", ".join(f"gen{p.generation} {1000 * p.took:.0f} ms" for p in passes) or "none"
+        else:  # a long hold: one summary per generation
+            held = ", ".join(
+                f"gen{g} {len(of)} passes {1000 * sum(of):.0f} ms (longest {1000 * max(of):.0f})"
+                for g in sorted({p.generation for p in passes})
+                for of in [[p.took for p in passes if p.generation == g]])
         line = (f"the event loop was held {1000 * lateness:.0f} ms; garbage collection in that time: {held}"
                 f" ({1000 * collected:.0f} ms); the rest ({1000 * max(0.0, lateness - collected):.0f} ms) was the"
                 f" server's own work or the machine")
+        if cpu is not None:  # own work is CPU; a hold the thread did not spend on the CPU was the machine's or the GIL's
+            line += (f"; CPU meanwhile: the loop's thread {1000 * cpu[0]:.0f} ms, the whole process"
+                     f" {1000 * cpu[1]:.0f} ms")
         line += f"; callbacks run meanwhile: {self.callbacks} ({1000 * self.callback_time:.0f} ms)"
         runs = sorted((r for r in self._runs if r.ended - r.took >= asleep_at), key=lambda r: r.took, reverse=True)
         if runs:
@@ -169,10 +184,11 @@ class StallWatch:
         handle_class._run = run_timed  # type: ignore[method-assign,assignment]
         try:
             while True:
-                asleep_at = self._clock()
+                asleep_at, thread_cpu, process_cpu = self._clock(), time.thread_time(), time.process_time()
                 self.callbacks, self.callback_time = 0, 0.0
                 await asyncio.sleep(INTERVAL)
-                line = self.woke(asleep_at, self._clock() - asleep_at - INTERVAL)
+                line = self.woke(asleep_at, self._clock() - asleep_at - INTERVAL,
+                                 (time.thread_time() - thread_cpu, time.process_time() - process_cpu))
                 if line is not None:
                     log.warning("%s", line)
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import time
 
 import pytest
@@ -39,7 +40,20 @@ def test_a_late_wake_is_a_stall_with_the_collections_of_its_time() -> None:
     assert line is not None and "held 70 ms" in line and "gen2 40 ms" in line and "gen1" not in line
     assert "the rest (30 ms)" in line
     assert watch.woke(asleep, STALL) is None  # at the goal is not a stall
+    assert "CPU meanwhile" not in line  # none given
     assert watch.stalls == 1 and watch.worst == pytest.approx(0.07)
+
+
+def test_a_long_hold_sums_its_collections_by_generation() -> None:
+    clock = Clock()
+    watch = StallWatch(clock=clock)
+    asleep = clock.now
+    for generation, took in [(0, 0.001)] * 5 + [(1, 0.02), (1, 0.03)]:
+        watch.on_gc("start", {"generation": generation})
+        clock.now += took
+        watch.on_gc("stop", {"generation": generation})
+    line = watch.woke(asleep, 0.2)
+    assert line is not None and "gen0 5 passes 5 ms (longest 1), gen1 2 passes 50 ms (longest 30) (55 ms)" in line
 
 
 def test_at_most_one_line_a_second_and_the_rest_counted() -> None:
@@ -80,11 +94,12 @@ def test_a_stall_names_its_longest_callbacks_and_counts_them_all() -> None:
             watch.timed(handle(0.001), run)  # short ones: counted, not named
         watch.timed(handle(0.06, collected=0.015), run)
         watch.timed(handle(0.008), run)
-        line = watch.woke(asleep, clock.now - asleep - 0.01)
+        line = watch.woke(asleep, clock.now - asleep - 0.01, (0.075, 0.09))
     finally:
         loop.close()
     assert line is not None and "callbacks run meanwhile: 12 (78 ms)" in line
     assert "the longest: test_a_stall_names_its_longest_callbacks_and_counts_them_all.<locals>.work 60 ms (collection 15 ms)" in line
+    assert "the loop's thread 75 ms, the whole process 90 ms" in line
     assert line.count(".work ") == 2 and "work 20 ms" not in line and "work 1 ms" not in line
 
 
@@ -93,7 +108,7 @@ def test_the_running_watch_logs_a_held_loop_and_leaves_no_callback(caplog: pytes
         watch = StallWatch()
         task = asyncio.ensure_future(watch.run())
         await asyncio.sleep(0.05)
-        time.sleep(0.3)  # the loop held far past the 50 ms of a stall, by this task's step
+        time.sleep(0.3)  # the loop held far past the 50 ms of a stall, by this task's step (no CPU)
         await asyncio.sleep(0.05)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -106,5 +121,7 @@ def test_the_running_watch_logs_a_held_loop_and_leaves_no_callback(caplog: pytes
     assert watch.stalls >= 1 and lines
     assert "the longest: task test_the_running_watch_logs_a_held_loop_and_leaves_no_callback.<locals>.scenario" \
         " (then at test_stalls.py:" in lines[0]
+    thread_ms = int(re.search(r"CPU meanwhile: the loop's thread (\d+) ms", lines[0]).group(1))  # type: ignore[union-attr]
+    assert thread_ms < 150  # asleep: most of the 300 ms hold used no CPU
     assert watch.on_gc not in gc.callbacks
     assert asyncio.events.Handle._run is handle_run  # the callbacks' timing is removed
