@@ -108,6 +108,7 @@ class StallWatch:
         self._last_logged = float("-inf")
         self.stalls = 0  # stalls seen (tests, benchmarks)
         self.unlogged = 0  # stalls seen since the last logged one and not logged
+        self.unlogged_worst = 0.0  # the longest of those, seconds
         self.worst = 0.0  # the longest stall seen, seconds
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
@@ -144,6 +145,7 @@ class StallWatch:
         now = self._clock()
         if now - self._last_logged < QUIET:
             self.unlogged += 1
+            self.unlogged_worst = max(self.unlogged_worst, lateness)
             return None
         passes = [p for p in self._passes if p.ended >= asleep_at]
         collected = sum(p.took for p in passes)
@@ -167,8 +169,9 @@ class StallWatch:
                 f"{r.what} {1000 * r.took:.0f} ms" + (f" (collection {1000 * r.collected:.0f} ms)" if r.collected else "")
                 for r in runs[:NAMED])
         if self.unlogged:
-            line += f"; {self.unlogged} shorter-spaced stall(s) not logged since the last line"
-        self._last_logged, self.unlogged = now, 0
+            line += (f"; {self.unlogged} shorter-spaced stall(s) not logged since the last line"
+                     f" (the longest {1000 * self.unlogged_worst:.0f} ms)")
+        self._last_logged, self.unlogged, self.unlogged_worst = now, 0, 0.0
         return line
 
     async def run(self) -> None:

@@ -7,7 +7,9 @@ import asyncio
 import gc
 import logging
 import re
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +67,7 @@ def test_at_most_one_line_a_second_and_the_rest_counted() -> None:
     assert watch.woke(clock.now, 0.3) is None
     clock.now += 0.6
     line = watch.woke(clock.now, 0.1)
-    assert line is not None and "2 shorter-spaced stall(s) not logged" in line
+    assert line is not None and "2 shorter-spaced stall(s) not logged since the last line (the longest 300 ms)" in line
     assert watch.stalls == 4 and watch.worst == pytest.approx(0.3)
 
 
@@ -125,3 +127,22 @@ def test_the_running_watch_logs_a_held_loop_and_leaves_no_callback(caplog: pytes
     assert thread_ms < 150  # asleep: most of the 300 ms hold used no CPU
     assert watch.on_gc not in gc.callbacks
     assert asyncio.events.Handle._run is handle_run  # the callbacks' timing is removed
+
+
+def test_the_peak_bench_reads_the_watch_s_lines() -> None:
+    """bench/peak.py counts a step's stalls from the log: the lines' format is its contract."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from peak import stalls_logged
+
+    clock = Clock()
+    watch = StallWatch(clock=clock)
+    first = watch.woke(clock.now, 0.08)
+    clock.now += 0.3
+    watch.woke(clock.now, 0.4)  # not logged: counted in the next line
+    clock.now += 1.0
+    second = watch.woke(clock.now, 0.06)
+    assert first is not None and second is not None
+    log = f"INFO something else\n2026 WARNING console.server.stalls: {first}\n2026 WARNING x: {second}\n"
+    assert stalls_logged(log) == (3, 400)
+    assert stalls_logged("held 90 ms; 2 shorter-spaced stall(s) not logged since the last line") == (0, 0)
+    assert stalls_logged("the event loop was held 90 ms; 2 shorter-spaced stall(s) not logged since the last line") == (3, 90)
