@@ -146,3 +146,23 @@ def test_the_peak_bench_reads_the_watch_s_lines() -> None:
     assert stalls_logged(log) == (3, 400)
     assert stalls_logged("held 90 ms; 2 shorter-spaced stall(s) not logged since the last line") == (0, 0)
     assert stalls_logged("the event loop was held 90 ms; 2 shorter-spaced stall(s) not logged since the last line") == (3, 90)
+
+
+def test_two_watches_at_once_time_callbacks_once_and_leave_none_installed() -> None:
+    handle_run = asyncio.events.Handle._run
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(StallWatch().run())
+        await asyncio.sleep(0.02)
+        second = asyncio.ensure_future(StallWatch().run())
+        await asyncio.sleep(0.02)
+        wrapped = asyncio.events.Handle._run
+        assert wrapped is not handle_run
+        first.cancel()  # the first stops while the second still runs
+        await asyncio.gather(first, return_exceptions=True)
+        assert asyncio.events.Handle._run is handle_run
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+
+    asyncio.run(scenario())
+    assert asyncio.events.Handle._run is handle_run
