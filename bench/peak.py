@@ -33,7 +33,11 @@ who join the queue at its back. Measured, for what was sent inside the window:
 - ``cpu_us_per_msg``: the server's CPU time (``/proc/PID/stat``, user + system) during the window
   divided by the protocol messages the clients sent in it (``say``, ``reply``, ``hello``,
   ``arrive``, ``close``): so an answered buyer message is two;
-- ``answered_per_s``: replies written per second in the window.
+- ``answered_per_s``: replies written per second in the window;
+- ``stalls``, ``worst_hold_ms``: the holds of the server's loop past 50 ms and the longest, from
+  its stall watch's lines (``console/server/stalls.py``) logged from the window's start to the
+  drain's end (the watch writes at most a line a second and counts the others in the next line,
+  so a few at a step's end are counted in the next step's); null for the relay.
 
 Whatever never arrives counts as infinitely late in its p99 (and in ``missing``). A step passes
 when its three p99 are at most 50 ms and at least 95 % of the offered messages were answered.
@@ -294,7 +298,9 @@ def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | No
     while time.monotonic() < deadline:
         match = re.search(r"listening on ws://[^:]+:(\d+)", log_path.read_text(errors="replace"))
         if match:
-            return Child(proc, int(match.group(1)))
+            child = Child(proc, int(match.group(1)))
+            child.log = log_path  # type: ignore[attr-defined]  # the step lines read its stalls
+            return child
         if proc.poll() is not None:
             break
         time.sleep(0.05)
@@ -323,9 +329,10 @@ class Window:
 class Side:
     """The consoles and buyers of one server (fenliu or the relay), and what is in flight."""
 
-    def __init__(self, name: str, child: Child, agents: int, tokens: list[str] | None) -> None:
+    def __init__(self, name: str, child: Child, agents: int, tokens: list[str] | None, log: Path | None = None) -> None:
         self.name = name
         self.child = child
+        self.log = log  # the server's log, where its stall watch writes (the relay has none)
         self.url = f"ws://{HOST}:{child.port}"
         self.n_agents = agents
         self.tokens = tokens
@@ -624,11 +631,13 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
     churn = rate / args.close_every
     says = closes = arrivals = 0
     marks: tuple[float, float] | None = None
+    log_from = 0
     new_buyer = first_buyer
     while True:
         now = time.perf_counter()
         if marks is None and now >= w.start:
             marks = (side.child.cpu(), own_cpu())
+            log_from = side.log.stat().st_size if side.log is not None else 0
         if now >= w.end:
             break
         elapsed = now - t0
@@ -651,6 +660,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
             any(w.inside(t) for t in side.says.values()) or any(w.inside(t) for t in side.came.values())
             or any(w.inside(t) for d in side.closes for t in d)):
         await asyncio.sleep(0.05)
+    stalls, worst_hold = (None, None) if side.log is None else stalls_logged(side.log.read_bytes()[log_from:].decode(errors="replace"))
     missing = {
         "say": sum(1 for t in side.says.values() if w.inside(t)),
         "arrive": sum(1 for t in side.came.values() if w.inside(t)),
@@ -674,10 +684,32 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
         "missing": missing,
         "in_session": len(side.active),
         "errors": dict(side.errors), "unmatched_dequeues": side.unmatched_dequeues,
+        "stalls": stalls, "worst_hold_ms": worst_hold,
     }
     p99s = [line["say_p99_ms"], line["arrive_p99_ms"], line["close_p99_ms"]]
     line["passed"] = all(v is not None and v <= GOAL_MS for v in p99s) and w.replies >= 0.95 * rate * args.step
     return line, new_buyer
+
+
+_HELD = re.compile(r"the event loop was held (\d+) ms")
+_UNLOGGED = re.compile(r"(\d+) shorter-spaced stall\(s\) not logged since the last line(?: \(the longest (\d+) ms\))?")
+
+
+def stalls_logged(text: str) -> tuple[int, int]:
+    """The stall watch's lines in a server log's ``text`` (console/server/stalls.py): how many
+    holds of the loop past 50 ms (the lines' own and those they say were not logged) and the
+    longest, in ms (a line of a checkout before session 7 does not give its unlogged ones' longest)."""
+    count = worst = 0
+    for line in text.splitlines():
+        held = _HELD.search(line)
+        if held is None:
+            continue
+        count, worst = count + 1, max(worst, int(held.group(1)))
+        unlogged = _UNLOGGED.search(line)
+        if unlogged is not None:
+            count += int(unlogged.group(1))
+            worst = max(worst, int(unlogged.group(2) or 0))
+    return count, worst
 
 
 async def quiesce(children: list[Child], limit: float = 60.0) -> float:
@@ -708,11 +740,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
     relay = start_relay(args.agents, args.cap, pin)
-    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
+    sides = [Side("server", server, args.agents, tokens, server.log), Side("relay", relay, args.agents, None)]
     if args.baseline is not None:  # the same server on another checkout's code, interleaved
         base_tokens = seed_accounts(folder / "data-base", policy_file)
         base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
-        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
+        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens, base_server.log))
     cluster = None
     if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
         url = args.store
@@ -724,11 +756,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
             url = cluster.url
         pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
         pg_server = start_server(folder, policy_file, pin, url)
-        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
+        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens, pg_server.log))
         if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
             base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP)
             base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
-            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
+            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens, base_server.log))
     if pin:
         os.sched_setaffinity(0, {CLIENT_CORE})
     note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")

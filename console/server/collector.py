@@ -15,7 +15,7 @@ due by the usual count (``FULL_DUE`` passes of the middle generation), or ``QUIE
 after the last one if anything at all was collected since (so a lull before the next rush is
 used). Under load it waits, but never more than ``FULL_AT_MOST`` seconds after the last one, so
 that garbage in cycles stays bounded through a peak of hours: one pause every two minutes
-instead of every few seconds.
+instead of every few seconds (before the freeze below; now every ``FULL_AT_MOST`` seconds).
 
 A full pass walks every object not frozen; with 5,000 buyers queued and 500 consoles that is
 600,000-800,000 objects, and the pass took 0.5-1.4 s (session 6, the stall watch). What survives
@@ -24,6 +24,15 @@ gen2 of 633,000-777,000): so after each pass its survivors are frozen (``gc.free
 next full pass walks only what came since. The frozen objects are walked again by a *sweep*
 (unfreeze, full pass, freeze), at a quiet tick ``SWEEP_GAP`` seconds after the last sweep, or
 under load after ``SWEEP_AT_MOST``: a cycle that dies after it was frozen is reclaimed then.
+
+Since the freeze a full pass walks only what survived the young generations since the last one,
+so its length follows the gap between two (session 7): with ``FULL_AT_MOST`` at 120 s a pass under
+load still took 56-253 ms of CPU (the stall watch, 3,400 queued; mostly each connection's waiter
+for its next frame, a few objects made per frame received that live until the next). So under
+load it now runs ``FULL_AT_MOST`` (2 s) after the last one, as soon as it is due by the count:
+many short passes instead of a long one (figures in docs/BENCHMARKS.md, "Session 7 (gcholds)").
+The sweep's bound on garbage in cycles is unchanged: what is frozen sooner is still walked by the
+next sweep.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ TICK = 0.5  # seconds between two looks
 QUIET_SHARE = 0.25  # CPU seconds per second below which the server is quiet
 FULL_DUE = 10  # middle-generation passes since the last full one before a full one is due (CPython's default)
 QUIET_GAP = 10.0  # seconds after the last full pass when a quiet tick runs one if anything is pending
-FULL_AT_MOST = 120.0  # seconds after the last full pass when the next runs even under load
+FULL_AT_MOST = 2.0  # seconds after the last full pass when the next runs even under load (see the docstring)
 SWEEP_GAP = 600.0  # seconds after the last sweep (a pass over the frozen objects too) when a quiet tick runs one
 SWEEP_AT_MOST = 1800.0  # seconds after the last sweep when the next runs even under load
 _OUT_OF_REACH = 2**30

@@ -74,7 +74,8 @@ async def serve_frames(
                 waiting = False
                 doorway.leave(address)
             try:
-                raw = await asyncio.wait_for(conn.recv(), None if not waiting else max(0.0, deadline - loop.time()))
+                # no wait_for once greeted: its coroutine would live, one per connection, until the next frame (issue 9)
+                raw = await (conn.recv() if not waiting else asyncio.wait_for(conn.recv(), max(0.0, deadline - loop.time())))
             except TimeoutError:
                 await hub.close_now(conn, CLOSE_POLICY, hello_first)
                 return

@@ -1,4 +1,5 @@
-"""The server's full garbage collection waits for a quiet moment, and never longer than FULL_AT_MOST."""
+"""The server's full garbage collection waits for a quiet moment, and under load never longer than FULL_AT_MOST
+once it is due."""
 
 from __future__ import annotations
 
@@ -60,12 +61,14 @@ def test_a_due_full_pass_waits_for_a_quiet_tick() -> None:
     p = _Process()
     pacer = p.pacer()
     p.pending = FULL_DUE
-    for _ in range(10):
-        p.second(busy=0.9)  # a peak
+    for _ in range(3):
+        p.now += FULL_AT_MOST / 4
+        p.cpu += 0.9 * FULL_AT_MOST / 4  # a peak
         assert not pacer.tick()
-    p.second(busy=0.1)
-    assert pacer.tick()
-    assert p.passes == [11.0]
+    p.now += FULL_AT_MOST / 8
+    p.cpu += 0.1 * FULL_AT_MOST / 8
+    assert pacer.tick()  # quiet: before FULL_AT_MOST
+    assert p.passes == [7 * FULL_AT_MOST / 8]
 
 
 def test_nothing_pending_nothing_runs() -> None:
@@ -94,13 +97,22 @@ def test_a_lull_is_used_for_what_is_pending() -> None:
 
 
 def test_under_a_long_peak_it_runs_every_full_at_most_seconds() -> None:
+    """Once due by the count: FULL_AT_MOST after the last pass (short: each walks only what came
+    since the last freeze); not before it is due."""
     p = _Process()
     pacer = p.pacer()
     for _ in range(int(3 * FULL_AT_MOST)):
-        p.pending += 1  # the young generations keep collecting
+        p.pending += FULL_DUE  # the young generations collect busily
         p.second(busy=0.95)
         pacer.tick()
     assert p.passes == [FULL_AT_MOST, 2 * FULL_AT_MOST, 3 * FULL_AT_MOST]
+    for _ in range(FULL_DUE - 1):
+        p.pending += 1
+        p.second(busy=0.95)
+        assert not pacer.tick()  # overdue by the clock, not due by the count
+    p.pending += 1
+    p.second(busy=0.95)
+    assert pacer.tick()
 
 
 def test_survivors_are_frozen_and_walked_again_by_a_quiet_sweep() -> None:
