@@ -32,6 +32,8 @@ class _Process:
         self.passes: list[float] = []
         self.sweeps: list[float] = []  # full passes that walked the frozen objects too
         self.frozen = False
+        self.freezes = 0  # gc.freeze() calls
+        self.young_survivors = 0  # objects the young passes would still walk (not frozen)
 
     def collect(self, generation: int) -> int:
         assert generation == 2
@@ -43,6 +45,8 @@ class _Process:
 
     def freeze(self) -> None:
         self.frozen = True
+        self.freezes += 1
+        self.young_survivors = 0
 
     def unfreeze(self) -> None:
         self.frozen = False
@@ -139,6 +143,21 @@ def test_under_a_long_peak_a_sweep_comes_every_sweep_at_most_seconds() -> None:
         p.second(busy=0.95)
         pacer.tick()
     assert p.sweeps == [SWEEP_AT_MOST, 2 * SWEEP_AT_MOST] and p.frozen
+
+
+def test_between_full_passes_every_tick_freezes_what_survived() -> None:
+    """Under load, while no full pass is due (fewer than FULL_DUE young passes since the last),
+    each tick freezes what the young generations kept, so neither they nor the next full pass
+    walk it again."""
+    p = _Process()
+    pacer = p.pacer()
+    p.pending = FULL_DUE - 1
+    for second in range(1, 100):
+        p.young_survivors += 1000  # this second's survivors of the young passes
+        p.second(busy=0.95)
+        assert not pacer.tick()
+        assert p.young_survivors == 0 and p.freezes == second
+    assert p.passes == []
 
 
 def test_the_pass_itself_is_not_taken_for_load() -> None:
