@@ -73,11 +73,14 @@ async def serve_frames(
             if waiting and greeted():
                 waiting = False
                 doorway.leave(address)
-            try:
-                raw = await asyncio.wait_for(conn.recv(), None if not waiting else max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                await hub.close_now(conn, CLOSE_POLICY, hello_first)
-                return
+            if waiting:
+                try:
+                    raw = await asyncio.wait_for(conn.recv(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    await hub.close_now(conn, CLOSE_POLICY, hello_first)
+                    return
+            else:  # logged in: no deadline, so no wait_for (a coroutine and a frame less per frame, issue 9)
+                raw = await conn.recv()
             now = loop.time()  # monotonic
             if not bucket.allow(now):
                 if not strikes.allow(now):
