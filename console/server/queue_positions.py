@@ -92,12 +92,12 @@ class QueueTeller:
         self._record(None)
         q = engine.policy.queue
         settings = (q.avg_handle, q.tip_threshold, q.tip_text, q.busy_text)
-        for view in engine.queues():
-            basis = (engine.queue_slots(view.pool), *settings)
-            if self._basis.get(view.pool) != basis:
-                self._basis[view.pool] = basis
-                if view.length:
-                    self._marks.setdefault(view.pool, _Marks()).whole = True
+        for pool, length, slots in engine.queue_bases():
+            basis = (slots, *settings)
+            if self._basis.get(pool) != basis:
+                self._basis[pool] = basis
+                if length:
+                    self._marks.setdefault(pool, _Marks()).whole = True
 
     def forget(self) -> None:
         """Everything is looked at again (a rebuild of the shop's memory)."""
