@@ -796,6 +796,16 @@ class Engine:
         return QueueEntryView(buyer=buyer, position=i, eta=self._eta(pool, i), tip=self._tip(i),
                               joined=session.entry.joined)
 
+    def queue_bases(self) -> list[tuple[str, int, int]]:
+        """Each queue's pool, length and slots (R10.4: what its estimates are divided by): what
+        ``queues`` and ``queue_slots`` say, without a view, a head or an estimate per queue (a
+        server asks after every change, issue 9)."""
+        shared = self.policy.queue.overflow
+        return [(f"queue:{pool.name}", pool.length,
+                 max(self._available_cap if shared or pool.name == SHOP_POOL else self._group_cap.get(pool.group or "", 0),
+                     1))
+                for pool in self.pools.values()]
+
     def queue_slots(self, pool: str) -> int:
         """R10.4: the slots an estimated wait of ``pool`` is divided by (at least 1)."""
         found = self.pools.get(pool.removeprefix("queue:"))

@@ -73,12 +73,17 @@ async def serve_frames(
             if waiting and greeted():
                 waiting = False
                 doorway.leave(address)
-            try:
-                # no wait_for once greeted: its coroutine would live, one per connection, until the next frame (issue 9)
-                raw = await (conn.recv() if not waiting else asyncio.wait_for(conn.recv(), max(0.0, deadline - loop.time())))
-            except TimeoutError:
-                await hub.close_now(conn, CLOSE_POLICY, hello_first)
-                return
+            # decode=False: the frame's bytes as they came, text or binary; ``decode`` reads them
+            # (msgspec checks the UTF-8 itself: invalid text is ``malformed``, PROTOCOL.md), where
+            # a str would be decoded by websockets and encoded back by the codec (issue 9)
+            if waiting:
+                try:
+                    raw = await asyncio.wait_for(conn.recv(decode=False), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    await hub.close_now(conn, CLOSE_POLICY, hello_first)
+                    return
+            else:  # logged in: no deadline, so no wait_for (a coroutine and a frame less per frame, issue 9)
+                raw = await conn.recv(decode=False)
             now = loop.time()  # monotonic
             if not bucket.allow(now):
                 if not strikes.allow(now):

@@ -84,6 +84,9 @@ class Hub:
         self._outbox: dict[ServerConnection, list[bytes]] = {}
         self._out_scheduled = False
         self._batching = True
+        # the current request's deliveries (agent events and buyer frames, in the order made),
+        # handed to the store as one after-commit action when the request stands (``_after``)
+        self._handover: list[tuple[_AgentLog | None, int | str, bytes]] | None = None
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -111,23 +114,56 @@ class Hub:
     def push(self, agent: str, make: Callable[[int], Event]) -> None:
         """Number an event for ``agent``, log it in the current batch, send it after commit."""
         entry = self._log(agent)
-        self.journal.once(("seq", agent), partial(setattr, entry, "seq", entry.seq))  # no holes
+        key = ("seq", agent)
+        if self.journal.fresh(key):  # the first push to this agent in the request: no holes
+            self.journal.once(key, partial(setattr, entry, "seq", entry.seq))
         entry.seq += 1
         seq = entry.seq
         body = encode(cast(AnyMessage, make(seq)))
         events_sql.append_event(self.store, agent, seq, body)
-        self.journal.on_success(lambda: self.store.after_commit(lambda: self._deliver(entry, seq, body)))
+        self._after(entry, seq, body)
         self._trim_counter += 1
         if self._trim_counter >= 2000:
             self._trim_counter = 0
             self._trim()
 
-    def _deliver(self, entry: _AgentLog, seq: int, body: bytes) -> None:
-        entry.committed = max(entry.committed, seq)
-        for link in entry.links:
-            if link.sent_seq < seq:
-                link.sent_seq = seq
-                self._outbox.setdefault(link.conn, []).append(body)
+    def _after(self, entry: _AgentLog | None, target: int | str, body: bytes) -> None:
+        """Deliver once the request stands and its batch is committed: an agent's event
+        (``entry``, its number ``target``) or a buyer's frame (``entry`` None, the buyer ``target``).
+
+        A request's deliveries go to the store as one after-commit action, in the order they were
+        made (issue 9: a closure pair and a queue entry per push was most of a push's own cost);
+        a failed request drops them with the journal. Outside a request each goes at once."""
+        if not self.journal.active:
+            self.store.after_commit(partial(self._deliver_all, [(entry, target, body)]))
+            return
+        if self._handover is None:
+            self._handover = []
+            self.journal.once(("hub", "handover"), self._drop_handover)
+            self.journal.on_success(self._hand_over)
+        self._handover.append((entry, target, body))
+
+    def _drop_handover(self) -> None:
+        self._handover = None
+
+    def _hand_over(self) -> None:
+        items, self._handover = self._handover, None
+        if items:
+            self.store.after_commit(partial(self._deliver_all, items))
+
+    def _deliver_all(self, items: list[tuple[_AgentLog | None, int | str, bytes]]) -> None:
+        outbox = self._outbox
+        for entry, target, body in items:
+            if entry is None:
+                for conn in self._buyers.get(cast(str, target), ()):
+                    outbox.setdefault(conn, []).append(body)
+                continue
+            seq = cast(int, target)
+            entry.committed = max(entry.committed, seq)
+            for link in entry.links:
+                if link.sent_seq < seq:
+                    link.sent_seq = seq
+                    outbox.setdefault(link.conn, []).append(body)
         self._schedule_out()
 
     def attach(self, link: AgentLink, last_seq: int | None) -> list[bytes] | None:
@@ -206,9 +242,7 @@ class Hub:
 
     def to_buyer(self, buyer: str, message: BuyerPush) -> None:
         """Send to every connection of a buyer once the current batch is committed."""
-        body = encode(message)
-        self.journal.on_success(
-            lambda: self.store.after_commit(lambda: self._send(list(self._buyers.get(buyer, ())), body)))
+        self._after(None, buyer, encode(message))
 
     # -- the wire -------------------------------------------------------------------------------
 

@@ -69,12 +69,14 @@ class QueueTeller:
 
     def _record(self, buyer: str | None) -> None:
         """Undo for a failed request: what was told to ``buyer``, and the marks and bases."""
-        if buyer is not None:
+        journal = self.journal
+        if buyer is not None and journal.fresh(("told", buyer)):
             told = self.told.get(buyer)
-            self.journal.once(("told", buyer), lambda: self._put_told(buyer, told))
-        marks = {pool: _Marks(m.left, m.whole) for pool, m in self._marks.items()}
-        basis = dict(self._basis)
-        self.journal.once("queue marks", lambda: self._put_marks(marks, basis))
+            journal.once(("told", buyer), lambda: self._put_told(buyer, told))
+        if journal.fresh("queue marks"):  # copied once per request, not at every decision (issue 9)
+            marks = {pool: _Marks(m.left, m.whole) for pool, m in self._marks.items()}
+            basis = dict(self._basis)
+            journal.once("queue marks", lambda: self._put_marks(marks, basis))
 
     def _put_told(self, buyer: str, told: tuple[int, float, str] | None) -> None:
         if told is None:
@@ -90,12 +92,12 @@ class QueueTeller:
         self._record(None)
         q = engine.policy.queue
         settings = (q.avg_handle, q.tip_threshold, q.tip_text, q.busy_text)
-        for view in engine.queues():
-            basis = (engine.queue_slots(view.pool), *settings)
-            if self._basis.get(view.pool) != basis:
-                self._basis[view.pool] = basis
-                if view.length:
-                    self._marks.setdefault(view.pool, _Marks()).whole = True
+        for pool, length, slots in engine.queue_bases():
+            basis = (slots, *settings)
+            if self._basis.get(pool) != basis:
+                self._basis[pool] = basis
+                if length:
+                    self._marks.setdefault(pool, _Marks()).whole = True
 
     def forget(self) -> None:
         """Everything is looked at again (a rebuild of the shop's memory)."""

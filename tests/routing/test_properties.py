@@ -226,6 +226,8 @@ def test_queues_under_pressure(policy: dict[str, Any], online: set[str], steps: 
                 waiting = [name for name in _served(policy, specs[agent.id]) if pools.get(name)]
                 assert not waiting, f"{agent.id} has a free slot while buyers wait in {waiting}"
         check_ownership(engine)
+        # what a server's queue teller reads after every change, as the views say it
+        assert engine.queue_bases() == [(v.pool, v.length, engine.queue_slots(v.pool)) for v in engine.queues()]
     for label, reached in seen.items():
         if reached:
             event_label(label)

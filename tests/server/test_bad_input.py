@@ -71,6 +71,9 @@ def test_malformed_oversized_and_unknown_are_answered(tmp_path: Path) -> None:
                 await c.send_raw(frame)
                 answer = await c.expect(Error)
                 assert answer.code is code, (frame[:40], answer)
+            # a text frame that is not UTF-8: malformed too (PROTOCOL.md), not a closed connection
+            await c.conn.send(b'{"type": "get_kpis", "rid": "\xff"}', text=True)
+            assert (await c.expect(Error)).code is ErrorCode.MALFORMED
             named = await c.request(GetKpis())  # the connection still works
             assert isinstance(named, Kpis)
 
