@@ -137,6 +137,9 @@ def check_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     counted = header[24:28] == header[92:96]  # the page count is valid only then (file format docs)
+    # A checkpoint writes page 1 (with the new count) before the pages past the file's end: killed
+    # in between, the file is shorter than its count while the WAL beside it still holds them all.
+    counted = counted and not _wal_has_frames(path.with_name(path.name + "-wal"), page_size)
     if len(header) < 100 or page_size < 512 or size % page_size or (counted and size < pages * page_size):
         expected = f"; its header says {pages * page_size:,}" if counted else ""
         raise BadDatabase(f"{path} is cut short ({size:,} bytes{expected}): part of the database is missing, "
@@ -147,6 +150,19 @@ def check_file(path: Path) -> None:
                               f"(and create {path.name}-wal and {path.name}-shm beside it). Make the file and its "
                               f"folder writable (see `ls -l {folder}`), or copy the file to a writable folder and "
                               "start the server with --data pointing there. Nothing was changed.")
+
+
+def _wal_has_frames(wal: Path, page_size: int) -> bool:
+    """Whether ``wal`` is a write-ahead log of pages of ``page_size`` holding at least one frame
+    (its 32-byte header: magic, version, page size; https://sqlite.org/fileformat.html#the_write_ahead_log)."""
+    try:
+        with wal.open("rb") as file:
+            head = file.read(32)
+        size = wal.stat().st_size
+    except OSError:
+        return False
+    return (len(head) == 32 and head[:4] in (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+            and int.from_bytes(head[8:12], "big") == page_size and size >= 32 + 24 + page_size)
 
 
 def corrupt(path: Path, error: sqlite3.Error) -> BadDatabase:
