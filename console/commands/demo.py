@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from console.sim.demo_stack import DemoStack
 
     user = "zhuguan" if args.supervisor else args.agent
-    with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch, _exit_on_stop_signals():
+    with tempfile.TemporaryDirectory(prefix="fenliu-demo-") as scratch, _exit_on_stop_signals() as stopping:
         data = args.data or Path(scratch) / "data"
         stack = DemoStack(data, resources_dir() / "policy.example.toml", rate=args.rate, console_user=user,
                           password=DEMO_PASSWORD, log_dir=Path(scratch), shops=DEMO_SHOPS if args.two_shops else ())
@@ -88,29 +89,49 @@ def run(args: argparse.Namespace) -> int:
                 print(f"fenliu demo: {exc}", file=sys.stderr)
                 return 1
             print(f"fenliu demo: server {url}, data {data}; console as {user} (password {DEMO_PASSWORD})", flush=True)
-            return _console(url, user, args, Path(scratch) / "console")
+            try:
+                return _console(url, user, args, Path(scratch) / "console", stopping)
+            except Exception:
+                if stopping.number is None:
+                    raise
+                # the signal's SystemExit, turned into another error by C code it went through
+                # (PySide6's import: "ImportError: libshiboken: could not import module ...")
+                return 128 + stopping.number
         finally:
             stack.stop()
 
 
+@dataclass
+class _Stopping:
+    number: int | None = None  # the stop signal received before the console took over
+
+
 @contextlib.contextmanager
-def _exit_on_stop_signals() -> Iterator[None]:
+def _exit_on_stop_signals() -> Iterator[_Stopping]:
     """SIGTERM, SIGINT or SIGHUP before or after the console runs (starting the children, stopping
     them) exits through the ``finally`` blocks instead of killing the process where it stands; while
-    the console runs, it installs its own handling (console.ui.stop_signals)."""
+    the console runs, it installs its own handling (console.ui.stop_signals).
+
+    The number is kept too: the ``SystemExit`` is raised in whatever Python code runs, and when
+    that code was called from C (PySide6's imports build their enums so), C may clear it, and the
+    console would start and run on, or turn it into another error. The console checks the number
+    once its own handling is installed, and ``run`` reads any error after it as the stop."""
+    stopping = _Stopping()
+
     def stop(number: int, frame: FrameType | None) -> None:
+        stopping.number = number
         raise SystemExit(128 + number)
 
     numbers = [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)]
     previous = {number: signal.signal(number, stop) for number in numbers}
     try:
-        yield
+        yield stopping
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
 
-def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> int:
+def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path, stopping: _Stopping) -> int:
     from PySide6.QtCore import QSettings
 
     from console.ui.login import Credentials
@@ -126,4 +147,4 @@ def _console(url: str, user: str, args: argparse.Namespace, state_dir: Path) -> 
     if args.two_shops:
         credentials = [Credentials(url, user, DEMO_PASSWORD, shop) for shop in DEMO_SHOPS]
     return run_console(args.lang, state_dir, credentials=credentials, go_online=True,
-                       until=until, settings=settings)
+                       until=until, settings=settings, stopped=lambda: stopping.number)

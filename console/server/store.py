@@ -137,6 +137,9 @@ def check_file(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     counted = header[24:28] == header[92:96]  # the page count is valid only then (file format docs)
+    # A checkpoint writes page 1 (with the new count) before the pages past the file's end: killed
+    # in between, the file is shorter than its count while the WAL beside it still holds them all.
+    counted = counted and not _wal_has_frames(path.with_name(path.name + "-wal"), page_size)
     if len(header) < 100 or page_size < 512 or size % page_size or (counted and size < pages * page_size):
         expected = f"; its header says {pages * page_size:,}" if counted else ""
         raise BadDatabase(f"{path} is cut short ({size:,} bytes{expected}): part of the database is missing, "
@@ -147,6 +150,19 @@ def check_file(path: Path) -> None:
                               f"(and create {path.name}-wal and {path.name}-shm beside it). Make the file and its "
                               f"folder writable (see `ls -l {folder}`), or copy the file to a writable folder and "
                               "start the server with --data pointing there. Nothing was changed.")
+
+
+def _wal_has_frames(wal: Path, page_size: int) -> bool:
+    """Whether ``wal`` is a write-ahead log of pages of ``page_size`` holding at least one frame
+    (its 32-byte header: magic, version, page size; https://sqlite.org/fileformat.html#the_write_ahead_log)."""
+    try:
+        with wal.open("rb") as file:
+            head = file.read(32)
+        size = wal.stat().st_size
+    except OSError:
+        return False
+    return (len(head) == 32 and head[:4] in (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+            and int.from_bytes(head[8:12], "big") == page_size and size >= 32 + 24 + page_size)
 
 
 def corrupt(path: Path, error: sqlite3.Error) -> BadDatabase:
@@ -396,6 +412,34 @@ def may_checkpoint(state: WalState | None) -> bool:
     return state is not None and not state.reset_pending and state.to_copy > 0
 
 
+class ShmFile:
+    """One descriptor on a database's ``-shm`` file, open until the database's connections are
+    closed, for reading the wal-index header.
+
+    SQLite's locks on that file are POSIX record locks, which belong to the process: closing any
+    descriptor of the file drops all of them. Opening and closing it for each read (as the sync
+    thread did) let another process's connection (a reader, ``fenliu accounts``, a backup) find it
+    unlocked and set it up afresh, truncating it while this process had it mapped: the server died
+    of SIGBUS (seen in the kill -9 fault test, whose harness reads the database), and without the
+    locks the two could also disagree on the WAL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def read(self, size: int, offset: int) -> bytes:
+        """Raises OSError (no file yet) or AttributeError (no ``pread``: Windows)."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        return os.pread(self._fd, size, offset)
+
+    def close(self) -> None:
+        """Only once no connection of this process has the database open."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class _WalSyncer(SyncThread):
     """fsyncs the ``-wal`` file, and copies the WAL into the database, both off the loop.
 
@@ -429,9 +473,9 @@ class _WalSyncer(SyncThread):
     errors = (OSError, sqlite3.Error)
 
     def __init__(self, wal: Path, loop: asyncio.AbstractEventLoop,
-                 done: Callable[[int], None], failed: Callable[[BaseException], None]) -> None:
+                 done: Callable[[int], None], failed: Callable[[BaseException], None], shm: ShmFile) -> None:
         self.wal = wal
-        self.shm = wal.with_name(wal.name.removesuffix("-wal") + "-shm")
+        self.shm = shm  # the store's: closed after its connection, never by this thread (see ShmFile)
         self.database = wal.with_name(wal.name.removesuffix("-wal"))
         self._fd: int | None = None
         self._db: sqlite3.Connection | None = None
@@ -478,16 +522,10 @@ class _WalSyncer(SyncThread):
 
     def _wal_state(self) -> WalState | None:
         try:
-            fd = os.open(self.shm, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        except OSError:
+            before = self.shm.read(4, 2 * _SHM_HEADER)  # nBackfill, then the header and nBackfill again
+            head = self.shm.read(_SHM_READ, 0)
+        except (OSError, AttributeError):  # no -shm file yet; AttributeError: no pread (Windows)
             return None
-        try:
-            before = os.pread(fd, 4, 2 * _SHM_HEADER)  # nBackfill, then the header and nBackfill again
-            head = os.pread(fd, _SHM_READ, 0)
-        except (OSError, AttributeError):  # AttributeError: no pread (Windows)
-            return None
-        finally:
-            os.close(fd)
         if len(before) < 4:
             return None
         return read_wal_state(_U32.unpack(before)[0], head)
@@ -552,6 +590,7 @@ class Store:
     # in the same loop turn.
     COMMIT_WINDOW = 0.005
     _committed_at = 0.0  # time.monotonic() of the last COMMIT
+    _shm: ShmFile | None = None  # SQLite's -shm file (ShmFile); None for a store with no such file (PostgreSQL)
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
@@ -593,6 +632,7 @@ class Store:
         self._synced = 0  # batches known durable (fsynced, or not asked to be)
         self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None]]] = deque()
         self._syncer: _WalSyncer | None = None
+        self._shm = ShmFile(path.with_name(path.name + "-shm"))  # closed after self.db (ShmFile)
         self._commit_after_sync = False  # a batch waits for the fsync in flight (flush)
         self._appends: list[tuple[str, Sequence[Any]]] = []  # rows written at the commit (append)
         self._marks: list[int] = []  # len(_appends) at each open savepoint
@@ -859,7 +899,8 @@ class Store:
             syncer.lock.release()
 
     def _new_syncer(self, loop: asyncio.AbstractEventLoop) -> _WalSyncer:
-        syncer = _WalSyncer(self.wal_path, loop, self._release, self._fail)
+        assert self._shm is not None
+        syncer = _WalSyncer(self.wal_path, loop, self._release, self._fail, self._shm)
         # The thread checkpoints (issue 9): COMMIT on the loop no longer does, unless it cannot.
         self.db.execute(f"PRAGMA wal_autocheckpoint={0 if syncer.checkpoints else _AUTOCHECKPOINT}")
         return syncer
@@ -951,6 +992,8 @@ class Store:
         finally:
             self._syncer = None
             self.db.close()
+            if self._shm is not None:
+                self._shm.close()
 
     def close(self) -> None:
         """Commit what is pending, sync it, run what waited for it, close the file.
@@ -970,3 +1013,5 @@ class Store:
         finally:
             self._syncer = None
             self.db.close()
+            if self._shm is not None:
+                self._shm.close()

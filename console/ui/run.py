@@ -340,8 +340,12 @@ def run_console(
     until: Callable[[Any], Awaitable[int]] | None = None,
     settings: QSettings | None = None,
     tls: ssl.SSLContext | None = None,
+    stopped: Callable[[], int | None] | None = None,
 ) -> int:
-    """Create the application and run ``console_main`` on a qasync loop; returns the exit code."""
+    """Create the application and run ``console_main`` on a qasync loop; returns the exit code.
+
+    ``stopped``: the stop signal the caller received before this console's own handling was
+    installed, if any (then it stops at once, as if that signal came now)."""
     app = create_application([])
     settings = settings or QSettings()
     apply_style(app)
@@ -355,6 +359,9 @@ def run_console(
         assert task is not None
         stop = SignalStop(task)
         with stop.installed():
+            early = stopped() if stopped is not None else None
+            if early is not None:
+                return 128 + early
             try:
                 return await console_main(settings, state_dir, server=server, credentials=credentials,
                                           go_online=go_online, until=until, tls=tls)

@@ -251,7 +251,13 @@ class Session:
 
     def open(self, stack: contextlib.ExitStack, hello: Any = None) -> None:
         self.stack, self.hello = stack, hello
-        self.conn = stack.enter_context(connect(self.url + self.path, max_size=None, open_timeout=10, close_timeout=2))
+        # ping_interval=None: the sync client's keepalive thread makes each ping's payload with
+        # random.getrandbits (websockets/sync/connection.py); 20 s into the module that thread
+        # could change the global random state while Hypothesis drew a batch, which Hypothesis
+        # reports as "the random module used inside strategies" (a later one may make it an
+        # error). The server pings; the client only answers, which draws nothing.
+        self.conn = stack.enter_context(connect(self.url + self.path, max_size=None, open_timeout=10, close_timeout=2,
+                                                ping_interval=None))
         if hello is not None:
             self.conn.send(encode(hello).decode())
             answer = self.decode_answer(self.conn.recv(timeout=10))

@@ -121,3 +121,37 @@ def test_when_a_checkpoint_may_start() -> None:
     assert not may_checkpoint(WalState(frames=0, backfilled=0))  # nothing to copy
     assert may_checkpoint(WalState(frames=5, backfilled=0))  # after a restart
     assert not may_checkpoint(None)  # the wal-index could not be read now
+
+
+def test_reading_the_wal_index_leaves_sqlites_locks_held(tmp_path: Path) -> None:
+    """SQLite's locks on the ``-shm`` file are POSIX record locks: closing any descriptor of the
+    file drops all of this process's. The thread once opened and closed it for each read; another
+    process's connection then took the "dead man switch" lock (byte 128, sqlite.org/walformat.html)
+    as if nobody had the database open and set the file up afresh, truncating it under the server's
+    mapping: SIGBUS. Here, after the thread's reads, another process must still find that lock held."""
+    import subprocess
+    import sys
+
+    store = Store(tmp_path / "fenliu.db")
+    probe = ("import fcntl, os, sys\n"
+             "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+             "try:\n"
+             "    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)\n"
+             "except OSError:\n"
+             "    print('held')\n"
+             "else:\n"
+             "    print('free')\n")
+
+    async def scenario() -> None:
+        await _write(store, 3)
+        syncer = store._syncer
+        assert syncer is not None and syncer.checkpoints  # it has read the wal-index (at least 3 times)
+        assert syncer._wal_state() is not None
+        done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "fenliu.db-shm")],
+                              capture_output=True, text=True, timeout=30)
+        assert done.stdout.strip() == "held", done
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
