@@ -613,6 +613,7 @@ class Store:
             self.db.close()
             raise corrupt(path, exc) if _is_fatal(exc) else exc from None
         self._start_batching()
+        self._shm = ShmFile(path.with_name(path.name + "-shm"))  # closed after self.db (ShmFile)
         try:
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -632,7 +633,6 @@ class Store:
         self._synced = 0  # batches known durable (fsynced, or not asked to be)
         self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None]]] = deque()
         self._syncer: _WalSyncer | None = None
-        self._shm = ShmFile(path.with_name(path.name + "-shm"))  # closed after self.db (ShmFile)
         self._commit_after_sync = False  # a batch waits for the fsync in flight (flush)
         self._appends: list[tuple[str, Sequence[Any]]] = []  # rows written at the commit (append)
         self._marks: list[int] = []  # len(_appends) at each open savepoint
