@@ -124,7 +124,7 @@ _decode = msgspec.json.Decoder(_Frame).decode
 # -- the bare relay (a separate process) ---------------------------------------------------------------
 
 
-def relay_main(agents: int, cap: int) -> None:
+def relay_main(agents: int, cap: int, ping_interval: float | None = None) -> None:
     """``--relay``: the baseline. Buyers ``/buyer?b=ID``, consoles ``/agent?n=I``. ``hello`` -> ok;
     ``arrive`` -> a free slot of some agent, else the back of one FIFO queue (``routed``);
     ``say`` -> written unchanged to the buyer's agent; ``reply`` -> unchanged to its buyer; ``close``
@@ -194,7 +194,7 @@ def relay_main(agents: int, cap: int) -> None:
             buyers.pop(buyer, None)
 
     async def main() -> None:
-        async with serve(handler, HOST, 0, compression=None, max_size=256 * 1024, ping_interval=None) as server:
+        async with serve(handler, HOST, 0, compression=None, max_size=256 * 1024, ping_interval=ping_interval) as server:
             print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
             loop = asyncio.get_running_loop()
             done = asyncio.Event()
@@ -223,13 +223,18 @@ def can_pin() -> bool:
         and {SERVER_CORE, CLIENT_CORE} <= os.sched_getaffinity(0)
 
 
+RELAY_PING = 20.0  # seconds: the server's keepalive (ServerConfig.ping_interval in console/server/app.py)
+
+
 def _pinned(pin: bool) -> Any:
     return (lambda: os.sched_setaffinity(0, {SERVER_CORE})) if pin else None
 
 
-def start_relay(agents: int, cap: int, pin: bool) -> Child:
-    """The relay on a free port (its stderr, websockets' closing-handshake noise, is dropped)."""
-    proc = subprocess.Popen([sys.executable, __file__, "--relay", "--agents", str(agents), "--cap", str(cap)],
+def start_relay(agents: int, cap: int, pin: bool, pings: bool = False) -> Child:
+    """The relay on a free port (its stderr, websockets' closing-handshake noise, is dropped).
+    ``pings``: keepalive pings every ``RELAY_PING`` seconds to each connection, as the server sends."""
+    proc = subprocess.Popen([sys.executable, __file__, "--relay", "--agents", str(agents), "--cap", str(cap),
+                             *(["--relay-pings"] if pings else [])],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             preexec_fn=_pinned(pin))
     assert proc.stdout is not None
@@ -739,7 +744,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     policy_file = write_policy(folder, args.agents, args.cap)
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
-    relay = start_relay(args.agents, args.cap, pin)
+    relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
     sides = [Side("server", server, args.agents, tokens, server.log), Side("relay", relay, args.agents, None)]
     if args.baseline is not None:  # the same server on another checkout's code, interleaved
         base_tokens = seed_accounts(folder / "data-base", policy_file)
@@ -847,12 +852,14 @@ def main() -> int:
                         help="with --store: a fourth side, the PostgreSQL server run from another checkout (its "
                              ".venv), e.g. /work/main, stepped interleaved with this one's")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--relay-pings", action="store_true",
+                        help="the relay pings each connection every 20 s, as the server does (default: no keepalive)")
     parser.add_argument("--logs", type=Path, metavar="DIR",
                         help="keep the servers' logs in DIR (stalls of their loops are logged: console/server/stalls.py)")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay:
-        relay_main(args.agents, args.cap)
+        relay_main(args.agents, args.cap, RELAY_PING if args.relay_pings else None)
         return 0
     folder = Path(tempfile.mkdtemp(prefix="fenliu-peak-"))
     try:
