@@ -800,20 +800,19 @@ class Engine:
         """Each queue's pool, length and slots (R10.4: what its estimates are divided by): what
         ``queues`` and ``queue_slots`` say, without a view, a head or an estimate per queue (a
         server asks after every change, issue 9)."""
-        shared = self.policy.queue.overflow
-        return [(f"queue:{pool.name}", pool.length,
-                 max(self._available_cap if shared or pool.name == SHOP_POOL else self._group_cap.get(pool.group or "", 0),
-                     1))
-                for pool in self.pools.values()]
+        return [(f"queue:{pool.name}", pool.length, self._slots(pool)) for pool in self.pools.values()]
 
     def queue_slots(self, pool: str) -> int:
         """R10.4: the slots an estimated wait of ``pool`` is divided by (at least 1)."""
         found = self.pools.get(pool.removeprefix("queue:"))
-        if found is None:
-            return 1
-        if found.name == SHOP_POOL or self.policy.queue.overflow:
+        return 1 if found is None else self._slots(found)
+
+    def _slots(self, pool: Pool) -> int:
+        # R10.4: the shop's pool, or any pool when queues overflow into each other, is served by
+        # every available agent; a group's pool by its group's
+        if pool.name == SHOP_POOL or self.policy.queue.overflow:
             return max(self._available_cap, 1)
-        return max(self._group_cap.get(found.group or "", 0), 1)
+        return max(self._group_cap.get(pool.group or "", 0), 1)
 
     def entry_questions(self, entry: str) -> tuple[str, ...]:
         return self.policy.entry_questions(entry)
