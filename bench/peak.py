@@ -303,9 +303,7 @@ def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | No
     while time.monotonic() < deadline:
         match = re.search(r"listening on ws://[^:]+:(\d+)", log_path.read_text(errors="replace"))
         if match:
-            child = Child(proc, int(match.group(1)))
-            child.log = log_path  # type: ignore[attr-defined]  # the step lines read its stalls
-            return child
+            return Child(proc, int(match.group(1)), log_path)
         if proc.poll() is not None:
             break
         time.sleep(0.05)
@@ -334,10 +332,9 @@ class Window:
 class Side:
     """The consoles and buyers of one server (fenliu or the relay), and what is in flight."""
 
-    def __init__(self, name: str, child: Child, agents: int, tokens: list[str] | None, log: Path | None = None) -> None:
+    def __init__(self, name: str, child: Child, agents: int, tokens: list[str] | None) -> None:
         self.name = name
         self.child = child
-        self.log = log  # the server's log, where its stall watch writes (the relay has none)
         self.url = f"ws://{HOST}:{child.port}"
         self.n_agents = agents
         self.tokens = tokens
@@ -642,7 +639,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
         now = time.perf_counter()
         if marks is None and now >= w.start:
             marks = (side.child.cpu(), own_cpu())
-            log_from = side.log.stat().st_size if side.log is not None else 0
+            log_from = side.child.log.stat().st_size if side.child.log is not None else 0
         if now >= w.end:
             break
         elapsed = now - t0
@@ -665,7 +662,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
             any(w.inside(t) for t in side.says.values()) or any(w.inside(t) for t in side.came.values())
             or any(w.inside(t) for d in side.closes for t in d)):
         await asyncio.sleep(0.05)
-    stalls, worst_hold = (None, None) if side.log is None else stalls_logged(side.log.read_bytes()[log_from:].decode(errors="replace"))
+    stalls, worst_hold = (None, None) if side.child.log is None else stalls_logged(side.child.log.read_bytes()[log_from:].decode(errors="replace"))
     missing = {
         "say": sum(1 for t in side.says.values() if w.inside(t)),
         "arrive": sum(1 for t in side.came.values() if w.inside(t)),
@@ -745,11 +742,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
     relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
-    sides = [Side("server", server, args.agents, tokens, server.log), Side("relay", relay, args.agents, None)]
+    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
     if args.baseline is not None:  # the same server on another checkout's code, interleaved
         base_tokens = seed_accounts(folder / "data-base", policy_file)
         base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
-        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens, base_server.log))
+        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
     cluster = None
     if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
         url = args.store
@@ -761,11 +758,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
             url = cluster.url
         pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
         pg_server = start_server(folder, policy_file, pin, url)
-        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens, pg_server.log))
+        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
         if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
             base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP)
             base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
-            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens, base_server.log))
+            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
     if pin:
         os.sched_setaffinity(0, {CLIENT_CORE})
     note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")

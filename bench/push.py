@@ -148,9 +148,10 @@ def cpu_seconds(pid: int) -> float:
 class Child:
     """A server (or relay) process with the port it listens on; bench/peak.py uses it too."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log: Path | None = None) -> None:
         self.proc = proc
         self.port = port
+        self.log = log  # a server's log (bench/peak.py reads its stall watch's lines); None for a relay
 
     def cpu(self) -> float:
         return cpu_seconds(self.proc.pid)
