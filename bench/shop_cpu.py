@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,16 @@ class WalCount:
     frame 0, so a count lower than the last one is that commit's own frames."""
 
     def __init__(self, store: Any) -> None:
-        self.store, self.shm = store, Path(str(store.path) + "-shm")
+        self.store = store
+        # Read through one descriptor that stays open: closing any descriptor of the -shm file
+        # drops this process's SQLite locks on it (``ShmFile`` in store.py; a baseline checkout
+        # older than it has none, and gets a descriptor of its own, left to the process's exit).
+        shm = getattr(store, "_shm", None)
+        if shm is None:
+            fd = os.open(str(store.path) + "-shm", os.O_RDONLY)
+            self._pread: Callable[[int, int], bytes] = lambda size, offset: os.pread(fd, size, offset)
+        else:
+            self._pread = shm.read
         self.frames, self.last = 0, self.read()
         flush = store.flush
 
@@ -192,9 +202,7 @@ class WalCount:
         store.flush = counted  # the instance's: what the loop's call_soon and _release call
 
     def read(self) -> int:
-        with open(self.shm, "rb") as f:
-            head = f.read(48)
-        return int.from_bytes(head[16:20], sys.byteorder)  # mxFrame
+        return int.from_bytes(self._pread(4, 16), sys.byteorder)  # mxFrame
 
     def stop(self) -> None:
         del self.store.flush
