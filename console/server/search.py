@@ -212,9 +212,17 @@ class MessageSearch:
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         if len(text) >= TRIGRAM:
-            if isinstance(source, Store):  # on the loop: the batch's own messages too (indexed at each commit)
-                source.index_messages()
-            rows = search_sql.messages_matching(source, fts_phrase(text), top, scope, limit + 1)
+            # The store indexes new messages at most every 0.25 s (store.py INDEX_EVERY): those
+            # after the highest indexed one (on the loop, the batch's own too) are scanned, newest
+            # first, then the index answers for the rest. Read in this order, a batch indexed
+            # between the two reads is only scanned for nothing.
+            indexed = search_sql.indexed_upto(source)
+            rows = []
+            if top > indexed + 1:
+                rows = search_sql.messages_like_in(source, like_pattern(text), top, indexed + 1, scope, limit + 1)
+            if len(rows) <= limit:
+                rows += search_sql.messages_matching(source, fts_phrase(text), min(top, indexed + 1), scope,
+                                                     limit + 1 - len(rows))
             more = len(rows) > limit
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)

@@ -590,6 +590,12 @@ class Store:
     # in the same loop turn.
     COMMIT_WINDOW = 0.005
     _committed_at = 0.0  # time.monotonic() of the last COMMIT
+    # Seconds at least between two indexings of new messages for search (``_index_new_messages``
+    # at a COMMIT): FTS5 writes a segment per indexing and merges them, which at one indexing per
+    # commit was a fifth of a message's CPU (issue 9). A search scans the few messages not indexed
+    # yet itself (console/server/search.py), so it still finds every committed message.
+    INDEX_EVERY = 0.25
+    _indexed_at = 0.0  # time.monotonic() of the last indexing at a COMMIT
     _shm: ShmFile | None = None  # SQLite's -shm file (ShmFile); None for a store with no such file (PostgreSQL)
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -695,8 +701,8 @@ class Store:
         return migrations.index_new_messages(self.db)
 
     def index_messages(self) -> None:
-        """Bring the search index up to the newest message written, committed or not (a search
-        calls this first, so it finds the messages of its own batch)."""
+        """Bring the search index up to the newest message written, committed or not, in the
+        current batch (tests, tools: a search needs no index of the newest messages)."""
         if self._in_tx:
             try:
                 self._index_new_messages()
@@ -847,7 +853,9 @@ class Store:
         if self._in_tx:
             try:
                 self._write_appends()
-                self._index_new_messages()  # the batch's messages join the search index in one statement
+                if time.monotonic() - self._indexed_at >= self.INDEX_EVERY:
+                    self._indexed_at = time.monotonic()
+                    self._index_new_messages()  # the messages since the last indexing, in one statement
                 self.db.execute("COMMIT")
             except self.errors as exc:
                 self._fail(exc)

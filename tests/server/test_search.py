@@ -321,3 +321,40 @@ def test_messages_join_the_index_once_per_commit_and_a_search_sees_its_own_batch
         assert store.one("SELECT COUNT(*) FROM messages_fts_docsize")[0] == 3
     finally:
         store.close()
+
+
+def test_a_search_finds_the_messages_the_index_does_not_hold_yet(tmp_path: Path) -> None:
+    """Issue 9: the store indexes new messages at most once every ``INDEX_EVERY``; a search scans
+    the messages after the highest indexed one, on the loop's connection (its own batch too) and
+    on the worker's read-only one (what is committed), newest first, before the index's."""
+    from console.server.repository.search import Reader
+    from console.server.search import MessageSearch
+    from console.server.store import Store
+
+    def ids(source: object, query: str, limit: int = 10) -> list[int]:
+        found = MessageSearch(store).lookup(source, query, None, limit, None)  # type: ignore[arg-type]
+        return [int(r["id"]) for r in found.messages]
+
+    store = Store.open(tmp_path)
+    reader = Reader(str(store.path))
+    try:
+        store.execute("INSERT INTO buyers (id, name, kind, created_at) VALUES ('b1', '赵女士', 'consumer', 0)")
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'buyer', '双十一杯子有破损', 1)")
+        store.flush()  # the first commit indexes
+        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 1
+        store.INDEX_EVERY = 3600.0  # no indexing at the next commits
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'agent', '双十一给您补发杯子', 2)")
+        store.flush()
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'buyer', '双十一杯子收到了', 3)")
+        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 1  # 2 and 3 are not indexed
+        assert ids(store, "双十一") == [3, 2, 1]  # the loop's connection: its own batch's message too
+        assert ids(reader, "双十一") == [2, 1]  # the worker's: what is committed
+        assert ids(reader, "补发杯") == [2] and ids(reader, "有破损") == [1] and ids(reader, "收到了") == []
+        assert ids(store, "双十一", limit=1) == [3]
+        store.INDEX_EVERY = 0.0
+        store.flush()
+        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 3
+        assert ids(reader, "双十一") == [3, 2, 1]
+    finally:
+        reader.close()
+        store.close()

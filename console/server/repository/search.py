@@ -102,6 +102,12 @@ def messages_like_in(source: Source, pattern: str, top: int, floor: int, scope: 
         (top, floor, pattern, *scope_args, limit))
 
 
+def indexed_upto(source: Source) -> int:
+    """The highest message id in the FTS5 index (0: none); the messages after it are not indexed yet."""
+    r = source.one("SELECT IFNULL(MAX(id), 0) FROM messages_fts_docsize")
+    return int(r[0]) if r is not None else 0
+
+
 def orders_like(source: Source, pattern: str, scope: Collection[str] | None, limit: int) -> list[Record]:
     """Orders (id, buyer, updated_at; latest first, of buyers in ``scope``) whose id is LIKE ``pattern``."""
     where_scope, scope_args = _scope_clause(scope, column="buyer")
