@@ -29,7 +29,10 @@ async def _write(store: Store, rows: int, start: int = 0) -> None:
         await store.committed()
 
 
-def test_the_thread_copies_the_loop_completes_and_the_wal_restarts(tmp_path: Path) -> None:
+def test_the_thread_copies_the_loop_completes_and_the_wal_restarts(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module._WalSyncer, "COPY_FRAMES", 256)  # a short WAL: the suite stays short
+    monkeypatch.setattr(store_module._WalSyncer, "RESTART_FRAMES", 1000)
     store = Store(tmp_path / "fenliu.db")
 
     async def scenario() -> None:
