@@ -19,14 +19,24 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from console.protocol.messages import Arrive, Error, ErrorCode, Rate, Say, SayAck
+from console.protocol.messages import (
+    Arrive,
+    Claim,
+    Error,
+    ErrorCode,
+    GetKpis,
+    GetSnapshot,
+    Kpis,
+    Rate,
+    Say,
+    SayAck,
+    Snapshot,
+)
 from console.server import store as store_module
 from console.server.limits import Limits
 
 from .helpers import Client, run, running_server, wait_for
 from .test_reception import buyer
-
-pytestmark = pytest.mark.sqlite_only  # the SQLite store's WAL fsync thread
 
 
 class _HeldFsync:
@@ -76,6 +86,7 @@ async def _pipelined(server: Any, fsync: _HeldFsync
     return b1, received, rids, reader
 
 
+@pytest.mark.sqlite_only  # the SQLite store's WAL fsync thread
 def test_answers_wait_for_their_commit_and_keep_the_request_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fsync = _HeldFsync()
     monkeypatch.setattr(store_module.os, "fsync", fsync)
@@ -102,6 +113,7 @@ def test_answers_wait_for_their_commit_and_keep_the_request_order(tmp_path: Path
         fsync.go.set()
 
 
+@pytest.mark.sqlite_only
 def test_a_failed_commit_answers_internal_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fsync fails (a full disk): the pending answers of the requests that changed something
     become ``internal``, the refusals queued between them stay as they were, all in order, and
@@ -129,3 +141,21 @@ def test_a_failed_commit_answers_internal_in_order(tmp_path: Path, monkeypatch: 
         run(scenario())
     finally:
         fsync.go.set()
+
+
+def test_a_consoles_pipelined_requests_are_answered_in_order(tmp_path: Path) -> None:
+    """A snapshot (made once its commit stands), a refusal and a read, sent at once: answered in
+    that order, the refusal held behind the pending snapshot."""
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await Client.agent(server)
+            await a1.login("a1")
+            rids = [await a1.send(GetSnapshot()), await a1.send(Claim(conversation="nobody")), await a1.send(GetKpis())]
+            seen = await a1.drain(lambda m: isinstance(m, Kpis))
+            answers = [m for m in seen if isinstance(m, Snapshot | Error | Kpis)]
+            assert [type(m) for m in answers] == [Snapshot, Error, Kpis]
+            assert [answers[1].rid, answers[2].rid] == rids[1:]
+            await a1.close()
+
+    run(scenario())
