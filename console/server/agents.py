@@ -6,7 +6,9 @@ naming the problem, and the connection goes on. An agent reads and acts only on 
 conversations (and the message pool, which is everyone's); supervisors may also open and ask
 "why" about any conversation, see the team, transfer, and swap the policy.
 
-A request that changes something is answered only after the commit that holds the change.
+A request that changes something is answered only after the commit that holds the change; the
+connection reads its next frame meanwhile, and its answers leave in the order of its requests
+(``answers.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
+from typing import cast
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -100,6 +104,7 @@ from console.protocol.messages import (
 from console.reception.model import IMAGE_TEXT
 from console.routing.policy import PolicyError, load_policy_toml
 from console.server.accounts import Accounts
+from console.server.answers import Answers, Later
 from console.server.conversations import search_candidates
 from console.server.day_charts import DayChartsCache
 from console.server.frames import peer_address, serve_frames
@@ -113,6 +118,7 @@ from console.server.repository import Repository
 from console.server.repository.reports import where_of
 from console.server.search import MessageSearch, QueryError, clean_query, like_pattern
 from console.server.shop import Shop
+from console.server.store import StoreFailed
 from console.server.uploads import Uploads
 from console.server.whatif_runs import WhatIfRuns
 
@@ -130,6 +136,7 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Await
     side: AgentSide | None = None
     link: AgentLink | None = None
     uploads: Uploads | None = None  # the connection's image uploads, in its shop's budget (issue 13)
+    answers = Answers(conn, first.hub)  # in request order, each once its commit stands (answers.py)
 
     async def on_request(request: AgentRequest) -> bool:
         nonlocal side, link, uploads
@@ -140,20 +147,21 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Await
             link = await chosen._login(conn, request)
             side = chosen
             uploads = side.images.uploads()
+            answers.serve(side.hub, side.store, side.shop.batch_lost)
         elif isinstance(request, Logout):
             assert side is not None
-            await side._logout(link, request)
+            await side._logout(link, request, answers)
             return False
         elif isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
             assert side is not None and uploads is not None
-            await side._image(link, uploads, request)
+            answers.send(await side._image(link, uploads, request))
         else:
             assert side is not None
-            await side._handle(link, request)
+            await side._handle(link, request, answers)
         return True
 
     try:
-        await serve_frames(conn, first.hub, limits=first.limits, rate=(first.limits.agent_rate, first.limits.agent_burst),
+        await serve_frames(conn, answers, limits=first.limits, rate=(first.limits.agent_rate, first.limits.agent_burst),
                            doorway=first.doorway, decode=decode_agent, greeted=lambda: link is not None,
                            hello_first="log in first", on_request=on_request, what="agent")
     except ConnectionClosed:
@@ -244,7 +252,10 @@ class AgentSide:
             self.shop.agent_connected(account.id)
             attached.set_result(None)
 
-        self.store.after_commit(attach)
+        def failed(error: BaseException) -> None:  # the token's batch is lost: no login (answered internal)
+            attached.set_exception(StoreFailed(f"the login could not be stored: {error}"))
+
+        self.store.after_commit(attach, failed)
         await attached
         return link
 
@@ -255,35 +266,33 @@ class AgentSide:
         """The agent's list as of its last committed event (call when nothing is pending)."""
         self.hub.reply(link.conn, self.shop.snapshot(link.agent))
 
-    async def _logout(self, link: AgentLink, request: Logout) -> None:
+    async def _logout(self, link: AgentLink, request: Logout, answers: Answers) -> None:
         self.accounts.revoke_token(link.token)  # this console's token only; other devices keep theirs
-        await self.shop.committed()
-        self.hub.reply(link.conn, Ok(rid=request.rid))
+        await self.shop.committed()  # the answers of the requests before it are queued by then
+        answers.send(Ok(rid=request.rid))
         await self.hub.close_now(link.conn, 1000, "logged out")
 
     # -- requests ---------------------------------------------------------------------------------
 
-    async def _handle(self, link: AgentLink, request: AgentRequest) -> None:
+    async def _handle(self, link: AgentLink, request: AgentRequest, answers: Answers) -> None:
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
-            self.hub.reply(link.conn, await self._day_charts(request))
+            answers.send(await self._day_charts(request))
             return
         if isinstance(request, WhatIfStart | WhatIfCancel):  # a process of its own (whatif_runs.py)
-            self.hub.reply(link.conn, self._whatif(link, request))
+            answers.send(self._whatif(link, request))
             return
         if isinstance(request, Search):  # read-only, its SQL off the loop (search.py): no savepoint needed
-            self.hub.reply(link.conn, await self._search(link, request))
+            answers.send(await self._search(link, request))
             return
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
         with self.shop.atomic():  # all of it or, on any error, none of it
-            answer = handler(self, link, request)
-        assert answer is None or isinstance(answer, Response)
-        await self.shop.committed()  # answer only after the commit that holds the change
-        if answer is not None:
-            self.hub.reply(link.conn, answer)
+            answer = cast("Response | Later", handler(self, link, request))
+        # sent once the commit that holds the change stands; the connection reads on meanwhile
+        answers.committed(answer, request.rid)
 
     def _set_status(self, link: AgentLink, request: SetStatus) -> Ok:
         self.shop.set_status(link.agent, request.status)
@@ -313,7 +322,7 @@ class AgentSide:
     # -- images (issue 13) ----------------------------------------------------------------------------
 
     async def _image(self, link: AgentLink, uploads: Uploads, request: ImageBegin | ImageChunk | ImageEnd | GetImage
-                     ) -> None:
+                     ) -> Response:
         """Uploads in chunks (``uploads.py``), checked and stored (``images.py``) before the message
         is committed; images served to who may open the conversation (the who-sees rule)."""
         if link.revoked:
@@ -346,7 +355,7 @@ class AgentSide:
                 raise _refuse(ErrorCode.INVALID, "name the conversation the image is in", "conversation")
             self.shop.agent_reads_image(link.agent, request.conversation, request.sha256)
             answer = self.images.part(request)
-        self.hub.reply(link.conn, answer)
+        return answer
 
     def _close(self, link: AgentLink, request: CloseSession) -> Ok:
         self.shop.agent_closes(link.agent, request.conversation, supervises=link.supervises)
@@ -363,9 +372,8 @@ class AgentSide:
     def _get_kpis(self, link: AgentLink, request: GetKpis) -> Kpis:
         return Kpis(rid=request.rid, kpis=self.shop.tiles(link.agent))
 
-    def _get_snapshot(self, link: AgentLink, request: GetSnapshot) -> None:
-        self.store.after_commit(lambda: self._send_snapshot(link))
-        return None
+    def _get_snapshot(self, link: AgentLink, request: GetSnapshot) -> Later:
+        return partial(self.shop.snapshot, link.agent)  # made once committed: "as of" its last event
 
     def _filter(self, link: AgentLink, request: FilterBuyers) -> BuyerList:
         buyers = self.shop.buyer_list(link.agent, request.tile.value)

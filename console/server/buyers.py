@@ -42,6 +42,7 @@ from console.protocol.messages import (
     ShareProduct,
 )
 from console.reception.model import IMAGE_TEXT, MessageKind
+from console.server.answers import Answers
 from console.server.conversations import ArriveAttrs
 from console.server.directory import BuyerAccount
 from console.server.frames import serve_frames
@@ -59,6 +60,7 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Await
     side: BuyerSide | None = None
     buyer: BuyerAccount | None = None
     uploads: Uploads | None = None  # the connection's image uploads, in its shop's budget (issue 13)
+    answers = Answers(conn, first.hub)  # in request order, each once its commit stands (answers.py)
 
     async def on_request(request: BuyerRequest) -> bool:
         nonlocal side, buyer, uploads
@@ -71,25 +73,25 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Await
             side = chosen
             uploads = side.images.uploads()
             await chosen.shop.committed()
-            chosen.hub.reply(conn, Ok(rid=request.rid))
+            answers.serve(chosen.hub, chosen.store, chosen.shop.batch_lost)
+            answers.send(Ok(rid=request.rid))
             where = chosen.shop.current_routed(buyer.id)  # a reconnecting gateway learns it
             if where is not None:
-                chosen.hub.reply(conn, where)
+                answers.send(where)
             return True
         assert side is not None
         if isinstance(request, ImageBegin | ImageChunk | ImageEnd | GetImage):
             assert uploads is not None
-            await side._image(conn, buyer, uploads, request)
+            answers.send(await side._image(buyer, uploads, request))
             return True
         with side.shop.atomic():  # all of it or, on any error, none of it
             answer = side._handle(buyer, request)
-        await side.shop.committed()  # answer only after the commit that holds it
-        side.hub.reply(conn, answer)
+        answers.committed(answer)  # sent once the commit that holds it stands; the next frame meanwhile
         return True
 
     limits = first.limits
     try:
-        await serve_frames(conn, first.hub, limits=limits, rate=(limits.buyer_rate, limits.buyer_burst),
+        await serve_frames(conn, answers, limits=limits, rate=(limits.buyer_rate, limits.buyer_burst),
                            doorway=first.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
                            hello_first="say hello first", on_request=on_request, what="buyer")
     except ConnectionClosed:
@@ -152,10 +154,10 @@ class BuyerSide:
             return Questions(rid=request.rid, entry=request.entry, questions=self.shop.entry_questions(request.entry.value))
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")
 
-    async def _image(self, conn: ServerConnection, buyer: BuyerAccount, uploads: Uploads,
-                     request: ImageBegin | ImageChunk | ImageEnd | GetImage) -> None:
+    async def _image(self, buyer: BuyerAccount, uploads: Uploads,
+                     request: ImageBegin | ImageChunk | ImageEnd | GetImage) -> Ok | SayAck | ImagePart:
         """The buyer sends an image (in chunks, checked and stored before the message is
-        committed) or fetches one of its own conversation."""
+        committed) or fetches one of its own conversation: the answer."""
         now = asyncio.get_running_loop().time()
         answer: Ok | SayAck | ImagePart
         if isinstance(request, ImageBegin):
@@ -184,4 +186,4 @@ class BuyerSide:
                 raise ProtocolError(ErrorCode.FORBIDDEN, "a buyer sees only its own conversation", "conversation")
             self.shop.check_image(buyer.id, request.sha256)
             answer = self.images.part(request)
-        self.hub.reply(conn, answer)
+        return answer

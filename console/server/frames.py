@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from console.protocol.codec import ProtocolError, error_for
 from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
 from console.protocol.messages import Error, ErrorCode, Moved
-from console.server.hub import Hub
+from console.server.answers import FAILED, Answers
 from console.server.limits import Doorway, Limits
 from console.server.store import StoreFailed
 
@@ -46,7 +46,7 @@ def peer_address(conn: ServerConnection) -> str:
 
 async def serve_frames(
     conn: ServerConnection,
-    hub: Hub,
+    answers: Answers,
     *,
     limits: Limits,
     rate: tuple[float, float],
@@ -58,10 +58,11 @@ async def serve_frames(
     what: str,
 ) -> None:
     """Serve frames until the peer leaves (``ConnectionClosed`` propagates) or ``on_request``
-    returns False. ``rate`` is (frames per second, burst)."""
+    returns False. ``rate`` is (frames per second, burst). Every answer, refusals included, goes
+    through ``answers`` (the connection's order, answers.py)."""
     address = peer_address(conn)
     if not doorway.enter(address):
-        await hub.close_now(conn, CLOSE_TRY_LATER, "too many connections from your address are not logged in")
+        await answers.hub.close_now(conn, CLOSE_TRY_LATER, "too many connections from your address are not logged in")
         return
     waiting = True  # holds a place in the doorway
     loop = asyncio.get_running_loop()
@@ -80,7 +81,7 @@ async def serve_frames(
                 try:
                     raw = await asyncio.wait_for(conn.recv(decode=False), max(0.0, deadline - loop.time()))
                 except TimeoutError:
-                    await hub.close_now(conn, CLOSE_POLICY, hello_first)
+                    await answers.hub.close_now(conn, CLOSE_POLICY, hello_first)
                     return
             else:  # logged in: no deadline, so no wait_for (a coroutine and a frame less per frame, issue 9)
                 raw = await conn.recv(decode=False)
@@ -88,9 +89,10 @@ async def serve_frames(
             if not bucket.allow(now):
                 if not strikes.allow(now):
                     log.warning("%s %s: closed, kept sending over its rate", what, address)
-                    await hub.close_now(conn, CLOSE_POLICY, "too many messages")
+                    await answers.settle()  # the answers its earlier requests are owed go first
+                    await answers.hub.close_now(conn, CLOSE_POLICY, "too many messages")
                     return
-                hub.reply(conn, Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
+                answers.send(Error(code=ErrorCode.RATE_LIMITED, message="too many messages; slow down"))
                 continue
             rid = None
             try:
@@ -100,17 +102,17 @@ async def serve_frames(
                     return
             except ProtocolError as exc:
                 exc.rid = exc.rid or rid
-                hub.reply(conn, error_for(exc))
+                answers.send(error_for(exc))
             except ShopMoved as exc:  # the client goes there (issue 15); this connection stays as it was
-                hub.reply(conn, Moved(rid=rid, shop=exc.shop, url=exc.url))
+                answers.send(Moved(rid=rid, shop=exc.shop, url=exc.url))
             except ConnectionClosed:
                 raise
             except StoreFailed:  # logged once by the store; the server is stopping (store.py)
-                hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+                answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
             except Exception:
                 log.exception("%s request failed", what)
-                hub.reply(conn, Error(rid=rid, code=ErrorCode.INTERNAL, message="the server failed; nothing was changed"))
+                answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
     finally:
-        hub.flush_to(conn)  # the handler returns next and websockets closes: what is queued goes first
+        answers.hub.flush_to(conn)  # the handler returns next and websockets closes: what is queued goes first
         if waiting:
             doorway.leave(address)

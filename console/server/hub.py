@@ -255,9 +255,9 @@ class Hub:
 
     def _schedule_out(self) -> None:
         """Write the outbox two loop turns from now (at once when batching is off or there is no
-        loop). A commit's after-commit actions (pushes) run in one turn and wake the requests that
-        waited for it; those run in the next turn and answer (acks): the write in the turn after
-        holds both, one per connection."""
+        loop). A commit's after-commit actions (pushes, and the answers of the requests it holds,
+        answers.py) run in one turn and wake the requests that await it (hello, login, images);
+        those answer in the next turn: the write in the turn after holds all, one per connection."""
         if self._out_scheduled or not self._outbox:
             return
         try:

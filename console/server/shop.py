@@ -758,10 +758,16 @@ class Shop:
         try:
             await self.store.committed()
         except StoreError:
-            if not self.journal.active and (self.driver.ahead_of_log() or self.hub.ahead_of_log()):
-                log.error("a commit failed; rebuilding the shop from its database")
-                self.rebuild()
+            self.batch_lost()
             raise
+
+    def batch_lost(self) -> None:
+        """A commit failed: what the shop's memory holds beyond the database is read back from it
+        (``committed``, and an answer sent through an after-commit action, answers.py). Inside a
+        request its undo does this."""
+        if not self.journal.active and (self.driver.ahead_of_log() or self.hub.ahead_of_log()):
+            log.error("a commit failed; rebuilding the shop from its database")
+            self.rebuild()
 
     def _undo(self) -> None:
         if self.store.db.in_transaction:

@@ -642,7 +642,10 @@ class Store:
         self._flush_scheduled = False
         self._gen = 0  # batches committed
         self._synced = 0  # batches known durable (fsynced, or not asked to be)
-        self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None]]] = deque()
+        # what waits for a batch, in order: (batch, after-commit action or committed() waiter,
+        # the action's failure callback)
+        self._queue: deque[tuple[int, Callable[[], None] | asyncio.Future[None],
+                                 Callable[[BaseException], None] | None]] = deque()
         self._syncer: _WalSyncer | None = None
         self._commit_after_sync = False  # a batch waits for the fsync in flight (flush)
         self._appends: list[tuple[str, Sequence[Any]]] = []  # rows written at the commit (append)
@@ -811,17 +814,22 @@ class Store:
         """The batch that holds the writes made so far."""
         return self._gen + 1 if self._in_tx else self._gen
 
-    def after_commit(self, action: Callable[[], None]) -> None:
+    def after_commit(self, action: Callable[[], None],
+                     failed: Callable[[BaseException], None] | None = None) -> None:
         """Run ``action`` once the writes made so far are committed and synced (at once if they are).
 
-        Actions run in the order they were registered. After a failure they never run."""
+        Actions run in the order they were registered. After a failure they never run: ``failed``
+        is called with the error instead (at once if the store has already failed), so an
+        endpoint that answers through an action can still answer (issue 9)."""
         if self.failure is not None:
+            if failed is not None:
+                failed(self.failure)
             return
         needed = self._needed()
         if needed <= self._synced:  # then the queue is empty: ``needed`` never decreases
             action()
             return
-        self._queue.append((needed, action))
+        self._queue.append((needed, action, failed))
         if self._in_tx:
             self._schedule()
 
@@ -833,7 +841,7 @@ class Store:
         if needed <= self._synced:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((needed, future))
+        self._queue.append((needed, future, None))
         if self._in_tx:
             self._schedule()
         await future
@@ -928,7 +936,7 @@ class Store:
         self._synced = max(self._synced, gen)
         queue = self._queue
         while queue and queue[0][0] <= self._synced:
-            _, entry = queue.popleft()
+            _, entry, _failed = queue.popleft()
             if isinstance(entry, asyncio.Future):
                 if not entry.done():
                     entry.set_result(None)
@@ -954,9 +962,15 @@ class Store:
                 pass
             self._in_tx = False
         queue, self._queue = self._queue, deque()
-        for _, entry in queue:
-            if isinstance(entry, asyncio.Future) and not entry.done():
-                entry.set_exception(StoreFailed(f"{self.path}: {error}"))
+        for _, entry, failed in queue:
+            if isinstance(entry, asyncio.Future):
+                if not entry.done():
+                    entry.set_exception(StoreFailed(f"{self.path}: {error}"))
+            elif failed is not None:
+                try:
+                    failed(error)
+                except Exception:
+                    log.exception("after-commit failure callback failed")
         for callback in self._on_failure:
             try:
                 callback(error)
