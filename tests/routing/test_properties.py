@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from hypothesis import given, settings
@@ -99,6 +100,20 @@ def check_ownership(engine: Engine) -> None:
             assert held.get(buyer.id) == session.holder
         else:
             assert buyer.id not in held
+
+
+def check_takers(engine: Engine) -> None:
+    """The takers index (issue 9) says what a test of every agent says (§8: available, and a free
+    slot if capped), per group and shop-wide, in policy order; and a snapshot rebuilds it."""
+    def scan(agents: Any) -> list[str]:
+        return [a.id for a in agents if a.available and a.can_take()]
+
+    for copy in (engine, pickle.loads(pickle.dumps(engine))):
+        assert [a.id for a in copy._shop_wide()] == scan(copy.agents.values())
+        for gid, members in copy.members.items():
+            assert [a.id for a in copy._takers.of((gid,))] == scan(members)
+        assert [a.id for a in copy._takers.of(list(copy.members))] == scan(
+            a for a in copy.agents.values() if any(a in m for m in copy.members.values()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +241,7 @@ def test_queues_under_pressure(policy: dict[str, Any], online: set[str], steps: 
                 waiting = [name for name in _served(policy, specs[agent.id]) if pools.get(name)]
                 assert not waiting, f"{agent.id} has a free slot while buyers wait in {waiting}"
         check_ownership(engine)
+        check_takers(engine)
         # what a server's queue teller reads after every change, as the views say it
         assert engine.queue_bases() == [(v.pool, v.length, engine.queue_slots(v.pool)) for v in engine.queues()]
     for label, reached in seen.items():
@@ -246,6 +262,11 @@ def test_same_seed_same_decisions(policy: dict[str, Any], steps: list[tuple[floa
     second, out2 = run(policy, steps)
     assert out1 == out2
     check_ownership(first)
+    check_takers(first)
+    # a new policy re-indexes every agent (caps, groups and who is in them change)
+    changed = dict(policy, agents=[dict(a, cap=a["cap"] % 3 + 1, groups=a["groups"][:1]) for a in policy["agents"]])
+    first.set_policy(load_policy_dict(changed, "shop"), 2_000_000.0)
+    check_takers(first)
 
 
 @settings(max_examples=100, deadline=None)
