@@ -81,6 +81,7 @@ class Engine:
         self.now = start
         self._serial = 0
         self._timers: list[tuple[float, int, str, int]] = []
+        self._timer_of: dict[int, float] = {}  # a session's id -> the due of an entry it has in _timers
         # R8.2: every reception of the last 7 days, oldest first: (time, serial, agent, buyer)
         self._receptions: deque[tuple[float, int, str, str]] = deque()
         self._day_end = -math.inf
@@ -160,15 +161,19 @@ class Engine:
         self._takers.stale(agent)
 
     def __getstate__(self) -> dict[str, object]:
-        """A snapshot (pickle) leaves the takers index out: it follows from the agents and is
-        rebuilt on load, so it is not part of the state's shape (``driver.engine_fingerprint``)."""
+        """A snapshot (pickle) leaves out the indexes that follow from the rest (the takers, the
+        timers' sessions): they are rebuilt on load, and are no part of the state's shape
+        (``driver.engine_fingerprint``), so snapshots of an engine without them still load."""
         state = dict(vars(self))
-        del state["_takers"]
+        del state["_takers"], state["_timer_of"]
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._index_takers()
+        self._timer_of = {}
+        for due, sid, _, _ in sorted(self._timers, reverse=True):  # the earliest of each session last
+            self._timer_of[sid] = due
 
     def set_policy(self, policy: Policy, now: float) -> list[Decision]:
         """Swap the policy live: sessions, queues and recent contacts carry over.
@@ -229,21 +234,37 @@ class Engine:
                 agent.expire_reception(buyer_id, serial, buyer.paid_serial if buyer is not None else 0)
 
     def next_wake(self) -> float | None:
-        """When ``advance`` next has a timer to fire, or None."""
-        while self._timers:
-            due, _, buyer, sid = self._timers[0]
+        """When ``advance`` next has a timer to fire, or None.
+
+        An entry of ``_timers`` may be earlier than its session's ``due`` (``_schedule`` leaves it
+        there when the session's close moves later): it is moved to the current ``due`` when it
+        comes first, so the answer is the earliest ``due`` of any session."""
+        timers = self._timers
+        while timers:
+            due, _, buyer, sid = timers[0]
             state = self.buyers.get(buyer)  # a stale timer may name a buyer dropped by prune()
             session = state.session if state is not None else None
-            if session is not None and session.id == sid and session.due == due:
-                return due
-            heapq.heappop(self._timers)
+            if session is not None and session.id == sid and session.due is not None and session.due >= due:
+                if session.due == due:
+                    return due
+                heapq.heapreplace(timers, (session.due, sid, buyer, sid))  # its close moved later
+                self._timer_of[sid] = session.due
+                continue
+            heapq.heappop(timers)
+            self._popped(sid, due)
         return None
+
+    def _popped(self, sid: int, due: float) -> None:
+        """An entry left ``_timers``: its session no longer counts on it."""
+        if self._timer_of.get(sid) == due:
+            del self._timer_of[sid]
 
     def advance(self, now: float) -> list[Decision]:
         """Fire every timer due by ``now`` (R9.2 idle close, then R9.3 dequeue), in time order."""
         out: list[Decision] = []
         while (due := self.next_wake()) is not None and due <= now:
-            _, _, buyer, _ = heapq.heappop(self._timers)
+            _, _, buyer, sid = heapq.heappop(self._timers)
+            self._popped(sid, due)
             session = self.buyers[buyer].session
             assert session is not None
             self._tick(due)
@@ -298,8 +319,14 @@ class Engine:
             session.due = None
             return
         since = session.said_at if session.speaker is Speaker.HOLDER else session.routed_at
-        session.due = since + self.policy.close_after
-        heapq.heappush(self._timers, (session.due, session.id, session.buyer, session.id))
+        session.due = due = since + self.policy.close_after
+        queued = self._timer_of.get(session.id)
+        if queued is None or queued > due:
+            heapq.heappush(self._timers, (due, session.id, session.buyer, session.id))
+            self._timer_of[session.id] = due
+        # else: an entry of this session comes first; ``next_wake`` moves it to ``due`` then. So a
+        # reply adds no entry while the session's earlier one waits: the heap holds about one
+        # entry per session, not one per reply of the last ``close_after`` (issue 9)
 
     # -----------------------------------------------------------------------------------------
     # Events

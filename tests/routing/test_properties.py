@@ -242,6 +242,7 @@ def test_queues_under_pressure(policy: dict[str, Any], online: set[str], steps: 
                 assert not waiting, f"{agent.id} has a free slot while buyers wait in {waiting}"
         check_ownership(engine)
         check_takers(engine)
+        check_wake(engine)
         # what a server's queue teller reads after every change, as the views say it
         assert engine.queue_bases() == [(v.pool, v.length, engine.queue_slots(v.pool)) for v in engine.queues()]
     for label, reached in seen.items():
@@ -282,6 +283,46 @@ def test_waiting_buyers_never_idle_out(policy: dict[str, Any], steps: list[tuple
             if d.event == "closed" and d.why.value == "idle":
                 assert d.buyer not in waiting
                 waiting.discard(d.buyer)
+
+
+def check_wake(engine: Engine) -> None:
+    """R9.2: the engine wakes at the earliest idle close of any session, though its timer heap
+    keeps about one entry per session, which may be earlier than that session's close (issue 9)."""
+    for copy in (engine, pickle.loads(pickle.dumps(engine))):
+        dues = [b.session.due for b in copy.buyers.values() if b.session is not None and b.session.due is not None]
+        assert copy.next_wake() == (min(dues) if dues else None)
+        entries = {(due, sid) for due, sid, _, _ in copy._timers}
+        assert all((due, sid) in entries for sid, due in copy._timer_of.items())
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(queue_on=False), st.lists(events(), max_size=60))
+def test_next_wake_is_the_earliest_idle_close(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
+    engine = Engine(load_policy_dict(policy, "shop"), start=0.0)
+    now = 0.0
+    for gap, event in [(0.0, SetStatus(agent=a, status=Status.ONLINE)) for a in AGENTS] + steps:
+        now += gap
+        engine.apply(event, now)
+        check_wake(engine)
+
+
+def test_replies_do_not_grow_the_timer_heap() -> None:
+    """A conversation going back and forth keeps one timer entry, not one per reply, while an idle
+    session closes first (its entry is the heap's first: nothing behind it is looked at)."""
+    policy = {"preset": "douyin", "agents": [{"id": "a1"}], "session": {"close_after": "10m"}}
+    engine = Engine(load_policy_dict(policy, "shop"), start=0.0)
+    engine.apply(SetStatus(agent="a1", status=Status.ONLINE), 0.0)
+    engine.apply(Arrive(buyer="idle"), 0.0)
+    engine.apply(HolderReply(buyer="idle"), 1.0)  # then silent: closes at 601
+    engine.apply(Arrive(buyer="b1"), 1.0)
+    for k in range(1, 200):
+        engine.apply(BuyerSay(buyer="b1", text="在吗"), 1.0 + 2 * k)
+        engine.apply(HolderReply(buyer="b1"), 2.0 + 2 * k)
+        check_wake(engine) if k % 50 == 0 else None
+    assert len(engine._timers) <= 3
+    assert engine.next_wake() == 601.0
+    assert [(d.buyer, d.event) for d in engine.advance(1000.0)] == [("idle", "closed"), ("b1", "closed")]
+    assert engine._timers == [] and engine._timer_of == {}
 
 
 def test_event_log_round_trip_rebuilds_state() -> None:
