@@ -1,6 +1,7 @@
 """CPU per answered buyer message through the shop alone (no sockets), against another checkout (issue 9).
 
     .venv/bin/python bench/shop_cpu.py --json --baseline /work/main          # 3 rounds, about 2 minutes
+    .venv/bin/python bench/shop_cpu.py --json --python-only --rounds 5 --pairs 10000 --baseline /work/main
 
 What a buyer message and its answer cost the server's own code: ``Shop.buyer_says`` then
 ``Shop.holder_says`` for the agent, each inside ``Shop.atomic()`` and followed by
@@ -10,6 +11,11 @@ What a buyer message and its answer cost the server's own code: ``Shop.buyer_say
 ``--concurrency`` (40) buyers at a time, each writing and being answered in turn, so commits
 group as they do under load. Figure: the process's CPU time (every thread) per answered
 message, the websocket layer left out (``bench/peak.py`` measures the whole server).
+
+``--python-only`` stubs SQLite out once the shop is set up (``StubSql``): the figure is then the
+server's own Python per answered message alone (shop, engine, hub, the store's batching, the
+loop), about a third of the whole, where a change of a few microseconds shows; WAL, pages and
+events read 0.
 
 The baseline is the same measurement on the code of another checkout (``--baseline DIR``: its
 ``console`` package imported in a child process of the same Python), the two alternated round by
@@ -84,7 +90,45 @@ def fill_history(store: Any, buyers: int, agents: int) -> None:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
+class StubSql:
+    """``--python-only``: stands for the store's SQLite connection once the shop is set up, so
+    that what is measured is the server's own Python per answered message (the shop, the engine,
+    the hub, the store's batching and the loop), not SQLite's B-trees and WAL, whose cost is
+    most of the figure and whose noise (round to round, on a shared machine) hides a change of
+    a few microseconds of Python. Every statement is accepted and does nothing: an insert that
+    returns an id gets a new one, a read gets a row of zeros."""
+
+    def __init__(self, real: Any) -> None:
+        import itertools
+
+        self.real = real
+        self.ids = itertools.count(1 << 40)
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        new = next(self.ids) if sql.startswith("INSERT") else None
+        return _StubCursor([(new,)] if "RETURNING" in sql else [(0, 0, 0)], new)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        for _ in rows:
+            pass
+        return _StubCursor([], None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _StubCursor:
+    def __init__(self, rows: list[tuple[Any, ...]], lastrowid: int | None) -> None:
+        self.rows, self.lastrowid, self.rowcount = rows, lastrowid, 1
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def fetchone(self) -> tuple[Any, ...]:
+        return self.rows[0]
+
+
+def child(pairs: int, concurrency: int, history: int = 0, python_only: bool = False) -> dict[str, Any]:
     """Run in a process whose ``console`` is the checkout measured (the working directory)."""
     here = Path.cwd()
     sys.path.insert(0, str(here))
@@ -139,6 +183,9 @@ def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
                 await shop.committed()
 
         first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
+        real_db = store.db
+        if python_only:
+            store.db = StubSql(real_db)
         wal = WalCount(store)
         syncer = sync_thread()
         sync_cpu, gen, copied = thread_cpu(syncer), store._gen, thread_written(syncer)
@@ -146,6 +193,7 @@ def child(pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
         await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
         wall, cpu, loop_cpu = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop_cpu
         sync_cpu = thread_cpu(syncer) - sync_cpu
+        store.db = real_db
         commits, copied = store._gen - gen, (thread_written(syncer) - copied) / store.one("PRAGMA page_size")[0]
         wal.stop()
         # what the consoles were sent: each agent event is stored as the frame pushed (Hub.push)
@@ -236,12 +284,14 @@ def thread_written(thread: Any) -> int:
     return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("wchar:")), 0)
 
 
-def measure(root: Path, pairs: int, concurrency: int, history: int = 0) -> dict[str, Any]:
+def measure(root: Path, pairs: int, concurrency: int, history: int = 0, python_only: bool = False) -> dict[str, Any]:
     """One round on the code of ``root``: run by that checkout's own environment (its ``.venv``,
     whose editable install is that checkout), else by this Python with ``root`` first on the path."""
     python = root / ".venv" / "bin" / "python"
     command = [str(python) if python.exists() else sys.executable, str(Path(__file__).resolve()), "--child",
                "--pairs", str(pairs), "--concurrency", str(concurrency), "--history", str(history)]
+    if python_only:
+        command.append("--python-only")
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -256,16 +306,18 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--history", type=int, default=0,
                         help="past conversations in the shop before the run (10 messages each; default none)")
+    parser.add_argument("--python-only", action="store_true",
+                        help="SQLite stubbed out once the shop is set up: the server's own Python alone (StubSql)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.pairs, args.concurrency, args.history)))
+        print(json.dumps(child(args.pairs, args.concurrency, args.history, args.python_only)))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     lines: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
-            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency, args.history)}
+            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency, args.history, args.python_only)}
             lines[name].append(line)
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
 

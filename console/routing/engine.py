@@ -12,7 +12,7 @@ import heapq
 import math
 import random
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,6 +49,7 @@ from console.routing.state import (
     Session,
     SessionView,
     Speaker,
+    Takers,
 )
 
 SHOP_POOL = "shop"  # queue:shop (R10.1, R6.1 queue)
@@ -80,6 +81,7 @@ class Engine:
         self.now = start
         self._serial = 0
         self._timers: list[tuple[float, int, str, int]] = []
+        self._timer_of: dict[int, float] = {}  # a session's id -> the due of an entry it has in _timers
         # R8.2: every reception of the last 7 days, oldest first: (time, serial, agent, buyer)
         self._receptions: deque[tuple[float, int, str, str]] = deque()
         self._day_end = -math.inf
@@ -130,6 +132,7 @@ class Engine:
         for agent in self.agents.values():
             if agent.available:
                 self._mark_available(agent, True)
+        self._index_takers()
         self.matcher = GroupMatcher(self.groups) if policy.groups else None
 
     def _mark_available(self, agent: AgentState, available: bool) -> None:
@@ -144,6 +147,33 @@ class Engine:
         self._available_cap += sign * agent.cap
         for gid in self._groups_of(agent):
             self._group_cap[gid] += sign * agent.cap
+
+    def _index_takers(self) -> None:
+        """Index, from scratch, who can take a buyer now (§8: available, and a free slot if capped)."""
+        self._takers = Takers(list(self.agents.values()), self.members, self._takes)
+
+    def _takes(self, agent: AgentState) -> tuple[str, ...] | None:
+        """§8: the groups in which ``agent`` is a candidate now (None: it cannot take a buyer)."""
+        return self._groups_of(agent) if agent.available and agent.can_take() else None
+
+    def _retake(self, agent: AgentState) -> None:
+        """``agent``'s status or load changed: the takers index looks at it again before its next read."""
+        self._takers.stale(agent)
+
+    def __getstate__(self) -> dict[str, object]:
+        """A snapshot (pickle) leaves out the indexes that follow from the rest (the takers, the
+        timers' sessions): they are rebuilt on load, and are no part of the state's shape
+        (``driver.engine_fingerprint``), so snapshots of an engine without them still load."""
+        state = dict(vars(self))
+        del state["_takers"], state["_timer_of"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._index_takers()
+        self._timer_of = {}
+        for due, sid, _, _ in sorted(self._timers, reverse=True):  # the earliest of each session last
+            self._timer_of[sid] = due
 
     def set_policy(self, policy: Policy, now: float) -> list[Decision]:
         """Swap the policy live: sessions, queues and recent contacts carry over.
@@ -204,21 +234,37 @@ class Engine:
                 agent.expire_reception(buyer_id, serial, buyer.paid_serial if buyer is not None else 0)
 
     def next_wake(self) -> float | None:
-        """When ``advance`` next has a timer to fire, or None."""
-        while self._timers:
-            due, _, buyer, sid = self._timers[0]
+        """When ``advance`` next has a timer to fire, or None.
+
+        An entry of ``_timers`` may be earlier than its session's ``due`` (``_schedule`` leaves it
+        there when the session's close moves later): it is moved to the current ``due`` when it
+        comes first, so the answer is the earliest ``due`` of any session."""
+        timers = self._timers
+        while timers:
+            due, _, buyer, sid = timers[0]
             state = self.buyers.get(buyer)  # a stale timer may name a buyer dropped by prune()
             session = state.session if state is not None else None
-            if session is not None and session.id == sid and session.due == due:
-                return due
-            heapq.heappop(self._timers)
+            if session is not None and session.id == sid and session.due is not None and session.due >= due:
+                if session.due == due:
+                    return due
+                heapq.heapreplace(timers, (session.due, sid, buyer, sid))  # its close moved later
+                self._timer_of[sid] = session.due
+                continue
+            heapq.heappop(timers)
+            self._popped(sid, due)
         return None
+
+    def _popped(self, sid: int, due: float) -> None:
+        """An entry left ``_timers``: its session no longer counts on it."""
+        if self._timer_of.get(sid) == due:
+            del self._timer_of[sid]
 
     def advance(self, now: float) -> list[Decision]:
         """Fire every timer due by ``now`` (R9.2 idle close, then R9.3 dequeue), in time order."""
         out: list[Decision] = []
         while (due := self.next_wake()) is not None and due <= now:
-            _, _, buyer, _ = heapq.heappop(self._timers)
+            _, _, buyer, sid = heapq.heappop(self._timers)
+            self._popped(sid, due)
             session = self.buyers[buyer].session
             assert session is not None
             self._tick(due)
@@ -273,8 +319,14 @@ class Engine:
             session.due = None
             return
         since = session.said_at if session.speaker is Speaker.HOLDER else session.routed_at
-        session.due = since + self.policy.close_after
-        heapq.heappush(self._timers, (session.due, session.id, session.buyer, session.id))
+        session.due = due = since + self.policy.close_after
+        queued = self._timer_of.get(session.id)
+        if queued is None or queued > due:
+            heapq.heappush(self._timers, (due, session.id, session.buyer, session.id))
+            self._timer_of[session.id] = due
+        # else: an entry of this session comes first; ``next_wake`` moves it to ``due`` then. So a
+        # reply adds no entry while the session's earlier one waits: the heap holds about one
+        # entry per session, not one per reply of the last ``close_after`` (issue 9)
 
     # -----------------------------------------------------------------------------------------
     # Events
@@ -342,6 +394,7 @@ class Engine:
         agent.status = status
         agent.status_since = now  # the room's "for how long", exact across restarts (the log's time)
         self._mark_available(agent, agent.available)
+        self._retake(agent)
         if agent.available:
             return self._fill(agent, now)  # R10.3, R6.1 queue: an agent becomes available
         out: list[Decision] = []
@@ -421,7 +474,7 @@ class Engine:
         if group_id not in self.group_index or group_id == _IMPLICIT:
             raise EngineError(f"unknown group {group_id!r}")
         holder = session.ref if session.kind is HolderKind.AGENT else None
-        takers = [a for a in self.members[group_id] if a.available and a.can_take() and a.id != holder]
+        takers = [a for a in self._takers.of((group_id,)) if a.id != holder]
         if takers:
             chosen = pick(self._group(group_id).pick, takers, self.rng, self._conversion)
             return self._transfer(event.buyer, chosen.id, now, Reason.TRANSFER, "R3.5")
@@ -470,7 +523,9 @@ class Engine:
     def _detach(self, session: Session) -> None:
         """Take a session from its holder without a ``closed`` line (re-route, transfer)."""
         if session.kind is HolderKind.AGENT:
-            self.agents[session.ref or ""].sessions.pop(session.buyer, None)
+            agent = self.agents[session.ref or ""]
+            agent.sessions.pop(session.buyer, None)
+            self._retake(agent)
         elif session.kind is HolderKind.QUEUE and session.entry is not None:
             pool = self.pools.get(session.ref or "")
             if pool is not None:
@@ -531,6 +586,7 @@ class Engine:
         if target.kind is HolderKind.AGENT:
             agent = self.agents[target.ref or ""]
             agent.sessions[buyer.id] = None
+            self._retake(agent)
             agent.note_reception(buyer.id, self._serial)  # §1 received
             self._receptions.append((now, self._serial, agent.id, buyer.id))
             buyer.receivers[agent.id] = now
@@ -595,7 +651,7 @@ class Engine:
         if agent.available:
             return _Target(HolderKind.AGENT, agent.id, Reason.REPEAT_ENTRY, "R5.1")  # even over its cap
         first = queuing[0]
-        colleagues = [a for a in self.members[first] if a.available and a.has_free_slot]
+        colleagues = [a for a in self._takers.of((first,)) if a.has_free_slot]  # capped: the same (§1)
         if colleagues:
             chosen = pick(self._group(first).pick, colleagues, self.rng, self._conversion)
             return _Target(HolderKind.AGENT, chosen.id, Reason.REPEAT_ENTRY, "R5.2")
@@ -630,8 +686,7 @@ class Engine:
                 return None
             if self.policy.groups:
                 group_ids = list(agent.spec.groups)
-                colleagues = self._agents_of(group_ids)
-                colleagues = [a for a in colleagues if a.available and a.can_take()]
+                colleagues = self._takers.of(group_ids)
             else:
                 group_ids = [_IMPLICIT]
                 colleagues = self._shop_wide()
@@ -688,7 +743,7 @@ class Engine:
                 return _Target(HolderKind.BOT, None, Reason.GROUP_BOT, "R7.6")
             candidates = [g for g in candidates if not g.bot]
         strategy = candidates[0].pick
-        agents = [a for a in self._agents_of([g.id for g in candidates]) if a.available and a.can_take()]
+        agents = self._takers.of([g.id for g in candidates])  # §8: the index, not a scan of the groups
         if agents:
             chosen = pick(strategy, agents, self.rng, self._conversion)
             return _Target(HolderKind.AGENT, chosen.id, Reason.GROUP, _PICK_RULE[strategy])
@@ -715,7 +770,7 @@ class Engine:
 
     def _shop_wide(self) -> list[AgentState]:
         """Every available agent of the shop that can take a buyer, in policy order (R8.6)."""
-        return [a for a in sorted(self._available.values(), key=lambda a: a.index) if a.can_take()]
+        return self._takers.everyone()
 
     def _group(self, group_id: str) -> GroupSpec:
         return self.groups[self.group_index[group_id]]
@@ -724,16 +779,6 @@ class Engine:
         if not self.policy.groups:
             return (_IMPLICIT,) if agent.spec.routable else ()
         return agent.spec.groups
-
-    def _agents_of(self, group_ids: Sequence[str]) -> list[AgentState]:
-        """Members of the groups, each once, in policy order."""
-        if len(group_ids) == 1:  # the usual case: members are kept in policy order
-            return self.members.get(group_ids[0], [])
-        seen: dict[int, AgentState] = {}
-        for gid in group_ids:
-            for agent in self.members.get(gid, ()):
-                seen.setdefault(agent.index, agent)
-        return [seen[i] for i in sorted(seen)]
 
     @staticmethod
     def _pool_name(group_id: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -107,6 +108,72 @@ class AgentState:
         """R8.2: (paid buyers + 1) / (received buyers + 2) over the last 7 days, smoothed. A read:
         the window is kept by the engine's clock, so the figure does not depend on when it is asked."""
         return (len(self.paid) + 1) / (len(self.window) + 2)
+
+
+class Takers:
+    """Who can take a buyer now (§8: the available agents, capped ones only with a free slot), per
+    group and shop-wide, each in policy order, so a decision reads its candidates instead of
+    testing every member of its groups: at a peak every agent is at its cap, and an arrive found
+    nobody after a test of each (issue 9). The engine says which agents may have changed
+    (``stale``: a status, a load, a policy); they are looked at again, by ``judge`` (the groups an
+    agent is listed in while it can take a buyer, None while it cannot), when the index is next
+    read: a close that dequeues frees a slot and fills it again without touching the lists.
+    Derived state: a snapshot leaves it out, and the engine rebuilds it on load."""
+
+    __slots__ = ("_agents", "_groups", "_all", "_listed", "_stale", "_judge")
+
+    def __init__(self, agents: Sequence[AgentState], groups: Iterable[str],
+                 judge: Callable[[AgentState], tuple[str, ...] | None]) -> None:
+        self._agents = list(agents)  # policy order: agent ``i`` has ``index`` i
+        self._groups: dict[str, list[int]] = {gid: [] for gid in groups}  # takers' indexes, sorted
+        self._all: list[int] = []  # every taker's index, sorted (R8.6: the shop's)
+        self._listed: dict[int, tuple[str, ...]] = {}  # a taker's index -> the groups it is listed in
+        self._stale: dict[int, AgentState] = {a.index: a for a in self._agents}
+        self._judge = judge
+
+    def stale(self, agent: AgentState) -> None:
+        """``agent``'s status, load or groups may have changed: look again before the next read."""
+        self._stale[agent.index] = agent
+
+    def _settle(self) -> None:
+        for agent in self._stale.values():
+            i, groups = agent.index, self._judge(agent)
+            listed = self._listed.get(i)
+            if listed == groups:
+                continue
+            if listed is not None:
+                del self._listed[i]
+                _remove(self._all, i)
+                for gid in listed:
+                    _remove(self._groups[gid], i)
+            if groups is not None:
+                self._listed[i] = groups
+                bisect.insort(self._all, i)
+                for gid in groups:
+                    bisect.insort(self._groups[gid], i)
+        self._stale.clear()
+
+    def of(self, group_ids: Sequence[str]) -> list[AgentState]:
+        """The takers of these groups, each once, in policy order."""
+        if self._stale:
+            self._settle()
+        agents = self._agents
+        if len(group_ids) == 1:  # the usual case
+            return [agents[i] for i in self._groups.get(group_ids[0], ())]
+        found: set[int] = set()
+        for gid in group_ids:
+            found.update(self._groups.get(gid, ()))
+        return [agents[i] for i in sorted(found)]
+
+    def everyone(self) -> list[AgentState]:
+        """Every taker of the shop, in policy order."""
+        if self._stale:
+            self._settle()
+        return [self._agents[i] for i in self._all]
+
+
+def _remove(indexes: list[int], i: int) -> None:
+    del indexes[bisect.bisect_left(indexes, i)]
 
 
 class HolderKind(StrEnum):

@@ -88,7 +88,7 @@ def engine_fingerprint(engine: Engine) -> str:
     shapes = [f"{cls.__name__}:{','.join(getattr(cls, '__slots__', ()))}" for cls in
               (state.AgentState, state.Session, state.QueueEntry, state.Pool)]
     shapes.append("BuyerState:" + ",".join(state.BuyerState.__dataclass_fields__))
-    shapes.append("Engine:" + ",".join(sorted(vars(engine))))
+    shapes.append("Engine:" + ",".join(sorted(engine.__getstate__())))  # what a snapshot holds
     return "engine-state-1;" + ";".join(shapes)
 
 

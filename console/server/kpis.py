@@ -182,9 +182,11 @@ class KpiBook:
 
     # -- live facts -----------------------------------------------------------------------------
 
-    def reception(self, agent: str, buyer: str, at: float) -> None:
+    def reception(self, agent: str, buyer: str, at: float, kind: str | None = None) -> None:
+        """``agent`` received ``buyer`` at ``at``; ``kind``: the buyer's, when the caller has it
+        (the shop's row does: no look-up per reception, issue 9)."""
         self.roll_if_needed(at)
-        if not self._counted(buyer):
+        if not (kind in COUNTED_KINDS if kind is not None else self._counted(buyer)):
             return  # platform staff and group chats are not receptions of the tiles (CONSOLE.md §1)
         self.agents_today.setdefault(agent, Accumulator()).add_reception(buyer, at)
         self.team_today.add_reception(buyer, at)

@@ -220,7 +220,8 @@ class Shop:
             reception = change.reception
             self.repo.record_reception(reception.agent, reception.buyer, reception.t)
             if self.kpis is not None:
-                self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t))
+                self.journal.on_success(partial(self.kpis.reception, reception.agent, reception.buyer, reception.t,
+                                                kind=row.kind.value))
         self.rows.save(row)
         self._apply_wait(change.wait)
         self._tell(row, change.removed, change.told, change.team_changed)
@@ -615,8 +616,9 @@ class Shop:
         it is where it is now)."""
         row = self._buyer_row(buyer)
         row.arrive = attrs
-        self.rows.save(row)
         decisions = self.arrive(row, attrs, quiet=True)
+        if not any(d.buyer == row.buyer for d in decisions):  # a decision about it saves the row, attrs too
+            self.rows.save(row)
         mine = [d for d in decisions if d.buyer == row.buyer and d.event != "closed"]
         self.panels.push(row)
         return self.routed(mine[-1])

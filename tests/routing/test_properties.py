@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from hypothesis import given, settings
@@ -99,6 +100,20 @@ def check_ownership(engine: Engine) -> None:
             assert held.get(buyer.id) == session.holder
         else:
             assert buyer.id not in held
+
+
+def check_takers(engine: Engine) -> None:
+    """The takers index (issue 9) says what a test of every agent says (§8: available, and a free
+    slot if capped), per group and shop-wide, in policy order; and a snapshot rebuilds it."""
+    def scan(agents: Any) -> list[str]:
+        return [a.id for a in agents if a.available and a.can_take()]
+
+    for copy in (engine, pickle.loads(pickle.dumps(engine))):
+        assert [a.id for a in copy._shop_wide()] == scan(copy.agents.values())
+        for gid, members in copy.members.items():
+            assert [a.id for a in copy._takers.of((gid,))] == scan(members)
+        assert [a.id for a in copy._takers.of(list(copy.members))] == scan(
+            a for a in copy.agents.values() if any(a in m for m in copy.members.values()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,6 +241,8 @@ def test_queues_under_pressure(policy: dict[str, Any], online: set[str], steps: 
                 waiting = [name for name in _served(policy, specs[agent.id]) if pools.get(name)]
                 assert not waiting, f"{agent.id} has a free slot while buyers wait in {waiting}"
         check_ownership(engine)
+        check_takers(engine)
+        check_wake(engine)
         # what a server's queue teller reads after every change, as the views say it
         assert engine.queue_bases() == [(v.pool, v.length, engine.queue_slots(v.pool)) for v in engine.queues()]
     for label, reached in seen.items():
@@ -246,6 +263,11 @@ def test_same_seed_same_decisions(policy: dict[str, Any], steps: list[tuple[floa
     second, out2 = run(policy, steps)
     assert out1 == out2
     check_ownership(first)
+    check_takers(first)
+    # a new policy re-indexes every agent (caps, groups and who is in them change)
+    changed = dict(policy, agents=[dict(a, cap=a["cap"] % 3 + 1, groups=a["groups"][:1]) for a in policy["agents"]])
+    first.set_policy(load_policy_dict(changed, "shop"), 2_000_000.0)
+    check_takers(first)
 
 
 @settings(max_examples=100, deadline=None)
@@ -261,6 +283,47 @@ def test_waiting_buyers_never_idle_out(policy: dict[str, Any], steps: list[tuple
             if d.event == "closed" and d.why.value == "idle":
                 assert d.buyer not in waiting
                 waiting.discard(d.buyer)
+
+
+def check_wake(engine: Engine) -> None:
+    """R9.2: the engine wakes at the earliest idle close of any session, though its timer heap
+    keeps about one entry per session, which may be earlier than that session's close (issue 9)."""
+    for copy in (engine, pickle.loads(pickle.dumps(engine))):
+        dues = [b.session.due for b in copy.buyers.values() if b.session is not None and b.session.due is not None]
+        assert copy.next_wake() == (min(dues) if dues else None)
+        entries = {(due, sid) for due, sid, _, _ in copy._timers}
+        assert all((due, sid) in entries for sid, due in copy._timer_of.items())
+
+
+@settings(max_examples=100, deadline=None)
+@given(policies(queue_on=False), st.lists(events(), max_size=60))
+def test_next_wake_is_the_earliest_idle_close(policy: dict[str, Any], steps: list[tuple[float, AnyEvent]]) -> None:
+    engine = Engine(load_policy_dict(policy, "shop"), start=0.0)
+    now = 0.0
+    for gap, event in [(0.0, SetStatus(agent=a, status=Status.ONLINE)) for a in AGENTS] + steps:
+        now += gap
+        engine.apply(event, now)
+        check_wake(engine)
+
+
+def test_replies_do_not_grow_the_timer_heap() -> None:
+    """A conversation going back and forth keeps one timer entry, not one per reply, while an idle
+    session closes first (its entry is the heap's first: nothing behind it is looked at)."""
+    policy = {"preset": "douyin", "agents": [{"id": "a1"}], "session": {"close_after": "10m"}}
+    engine = Engine(load_policy_dict(policy, "shop"), start=0.0)
+    engine.apply(SetStatus(agent="a1", status=Status.ONLINE), 0.0)
+    engine.apply(Arrive(buyer="idle"), 0.0)
+    engine.apply(HolderReply(buyer="idle"), 1.0)  # then silent: closes at 601
+    engine.apply(Arrive(buyer="b1"), 1.0)
+    for k in range(1, 200):
+        engine.apply(BuyerSay(buyer="b1", text="在吗"), 1.0 + 2 * k)
+        engine.apply(HolderReply(buyer="b1"), 2.0 + 2 * k)
+        if k % 50 == 0:
+            check_wake(engine)
+    assert len(engine._timers) <= 3
+    assert engine.next_wake() == 601.0
+    assert [(d.buyer, d.event) for d in engine.advance(1000.0)] == [("idle", "closed"), ("b1", "closed")]
+    assert engine._timers == [] and engine._timer_of == {}
 
 
 def test_event_log_round_trip_rebuilds_state() -> None:

@@ -11,6 +11,7 @@ batch (SQLite reports one execution per row), so they are counted apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,79 @@ def test_an_answered_buyer_message_costs_a_counted_number_of_statements(tmp_path
             assert tables == sorted(APPENDED), "\n".join(appended)
         waits = store.all("SELECT agent, answered FROM waits WHERE buyer = 'b1'")
         assert len(waits) == 3 and all(w["agent"] == "a1" and w["answered"] is not None for w in waits)
+
+    try:
+        run(scenario())
+    finally:
+        store.close()
+
+
+QUEUED_POLICY = """
+preset = "douyin"
+timezone = "Asia/Shanghai"
+disconnect_grace = "1h"
+
+[queue]
+mode = "shop"
+
+[[groups]]
+id = "all"
+cap = 1
+
+[[agents]]
+id = "a1"
+name = "a1"
+groups = ["all"]
+cap = 1
+"""
+
+ARRIVE_BUDGET = 5
+"""A buyer arriving at a full shop (it queues, R10.2), its row not in memory: SAVEPOINT, the row
+read back, the decision (R2.3), the row written once (its arrive attributes and its holder),
+RELEASE."""
+
+CLOSE_BUDGET = 7
+"""An agent closing a session whose freed slot takes the queue's head (R9.3): SAVEPOINT, two
+decisions, two rows, the reception (the buyer's kind for the KPI book is the row's, no look-up),
+RELEASE."""
+
+
+@pytest.mark.sqlite_only
+def test_an_arrive_and_a_close_at_a_peak_cost_a_counted_number_of_statements(tmp_path: Path) -> None:
+    """The other requests of an 11.11 peak (issue 9): a new buyer who queues, a close that dequeues."""
+    store = Store.open(tmp_path / "data", synchronous="NORMAL")
+    shop = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
+
+    def counted(request: Callable[[], object]) -> list[str]:
+        seen: list[str] = []
+        store.db.set_trace_callback(seen.append)
+        with shop.atomic():
+            request()
+        store.db.set_trace_callback(None)
+        return [s for s in _ours(seen) if s.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT")]
+
+    async def scenario() -> None:
+        shop.start(load_policy_toml(QUEUED_POLICY), QUEUED_POLICY)
+        with shop.atomic():
+            shop.set_status("a1", Status.ONLINE)
+        for buyer in ("b1", "b2"):
+            with shop.atomic():
+                shop.greet(buyer, "买家")
+            await shop.committed()
+        with shop.atomic():
+            shop.buyer_arrives("b1", ArriveAttrs(entry="product_detail"))
+        await shop.committed()
+        arrive = counted(lambda: shop.buyer_arrives("b2", ArriveAttrs(entry="live", product="p9")))
+        assert len(arrive) <= ARRIVE_BUDGET, "\n".join(arrive)
+        await shop.committed()
+        assert shop.current_routed("b2") is not None and shop.rows.get("b2") is not None
+        stored = store.one("SELECT holder, arrive FROM conversations WHERE buyer = 'b2'")
+        assert stored is not None and stored["holder"] == "queue:all" and b"p9" in stored["arrive"]
+        close = counted(lambda: shop.agent_closes("a1", "b1", supervises=False))
+        assert len(close) <= CLOSE_BUDGET, "\n".join(close)
+        await shop.committed()
+        assert store.one("SELECT holder FROM conversations WHERE buyer = 'b2'")["holder"] == "agent:a1"
+        assert shop.tiles("a1").received_today == 2  # both receptions counted, b2's kind read off its row
 
     try:
         run(scenario())
