@@ -1,29 +1,31 @@
 """Keepalive for every connection of a server in one sweep (issue 9).
 
 websockets' own keepalive (``ping_interval`` of ``serve``) runs a task per connection: a sleep
-timer, a ping future and a timeout each, renewed every interval. At a peak (2,500 connections)
-that kept about 10,000 handles in the loop's timer heap (``TimerHandle.__lt__`` 0.9 % of the
-loop thread, ``Connection.keepalive`` 1.2 %) and as many objects for the collector's young passes.
+timer, a ping future and a timeout each, renewed every interval (a cancelled timeout stays in the
+loop's timer heap until its deadline): 2,500-5,000 handles in the heap at 2,500 connections, 4 with
+the sweep (bench/keepalive.py). A peak's profile showed ``Connection.keepalive`` 1.2 % of the loop
+thread and ``TimerHandle.__lt__`` 0.9 %, and the tasks' share of the collector's young passes.
 
-Here the server serves with that keepalive off and one task does the job for all connections:
-the connections are dealt round-robin into slots (one for each ``TICK`` of the interval, at most
-``SLOTS``), and the task visits one slot each ``interval / slots`` seconds, so each connection is
-visited once an interval and the pings are spread over it: a ping costs 15-60 µs of the loop (the
+Here the server serves with that keepalive off and one task does the job for all connections.
+Each connection is visited twice an interval: the connections are dealt round-robin into slots
+(one for each ``TICK`` of half the interval, at most ``SLOTS``) and the task visits one slot each
+``TICK`` or so, so the pings are spread over the interval: a ping costs 15-60 µs of the loop (the
 socket write; bench/keepalive.py), so the 2,000 idle connections of a peak pinged in one go would
-hold the loop 75-150 ms; in 80 slots a visit takes a few milliseconds. At a visit:
+hold the loop 75-150 ms; a visit of one slot (40 of them at 20 s) takes a few milliseconds.
+At a visit:
 
 - a connection that sent anything since the last visit (data, a pong, a ping of its own) is alive;
-- one that sent nothing is pinged (``Connection.ping``; its waiter is not awaited: the pong shows
-  as data received);
-- one that was pinged at the last visit and has sent nothing since is closed, 1011 "keepalive ping
-  timeout", as websockets does. A connection whose writes are paused (the peer reads nothing: its
-  buffer is full) is not pinged (``ping`` would wait for the buffer to drain) but counted as
-  pinged: if it still sends nothing by the next visit it is closed.
+- one that sent nothing since the last visit (half an interval) is pinged (``Connection.ping``; its
+  waiter is not awaited: the pong shows as data received), so a silent peer that answers is pinged
+  once an interval (every other visit), as websockets pinged it, and a peer that speaks on its own
+  (a console's client pings every 10 s) is not pinged at all;
+- one pinged two visits ago (an interval: websockets' ``ping_timeout`` equal to the interval) that
+  has sent nothing since is closed, 1011 "keepalive ping timeout", as websockets does. A connection
+  whose writes are paused (the peer reads nothing and its buffers are full) is not pinged (``ping``
+  would wait for the drain) but counted as pinged: it is closed if it still sends nothing.
 
-A peer that stops answering is dropped between 1 and 2 intervals after its last packet (plus one
-slot's tick and the close timeout), as with websockets' keepalive (``ping_timeout`` equal to the
-interval). A console's own pings (console/client, every 10 s) count as data received, so a console
-connection is seldom pinged by the server.
+A peer that stops answering is dropped at most 2 intervals after its last packet (plus a tick and
+the close timeout), as with websockets' keepalive.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from websockets.protocol import State
 log = logging.getLogger(__name__)
 
 TICK = 0.25  # seconds between two visits at least (a smaller interval gets fewer slots)
-SLOTS = 240  # at most this many slots (an interval of a minute)
+SLOTS = 240  # at most this many slots (an interval of two minutes)
+PONG_VISITS = 2  # visits (half an interval each) a pinged connection has to send something
 
 
 class KeptConnection(ServerConnection):
@@ -48,7 +51,7 @@ class KeptConnection(ServerConnection):
     (``serve(create_connection=KeptConnection)``)."""
 
     heard = True  # something arrived since the last visit (the handshake counts)
-    pinged = False  # pinged at the last visit, nothing heard since
+    pinged = 0  # visits since it was pinged, nothing heard since (0: not pinged)
     slot = -1  # where the sweep keeps it (-1: not kept)
 
     def data_received(self, data: bytes) -> None:
@@ -64,8 +67,9 @@ class Keepalive:
             raise ValueError(f"keepalive interval must be positive, not {interval}")
         self.interval = interval
         self.close_timeout = close_timeout
-        self._slots: list[set[KeptConnection]] = [set() for _ in range(max(1, min(SLOTS, round(interval / TICK))))]
-        self.tick = interval / len(self._slots)
+        slots = max(1, min(SLOTS, round(interval / 2 / TICK)))
+        self._slots: list[set[KeptConnection]] = [set() for _ in range(slots)]
+        self.tick = interval / 2 / slots  # each slot visited twice an interval
         self._hand = 0  # the slot the next tick visits
         self._deal = 0  # the slot the next connection goes to
         self._task: asyncio.Task[None] | None = None
@@ -102,14 +106,17 @@ class Keepalive:
 
     async def _run(self) -> None:
         while True:
-            # relative sleeps: a late tick never brings a slot's next visit nearer than an interval,
-            # so a pong always has at least ``interval`` to arrive
+            # relative sleeps: a late tick never brings a slot's next visit nearer than half an
+            # interval, so a pong always has at least ``interval`` to arrive
             await asyncio.sleep(self.tick)
             slot = self._slots[self._hand]
             self._hand = (self._hand + 1) % len(self._slots)
             if slot:
                 started = time.perf_counter()
-                await self.visit(slot)
+                try:
+                    await self.visit(slot)
+                except Exception:  # a bug here must not end every connection's keepalive
+                    log.exception("keepalive: a visit failed")
                 self.longest_visit = max(self.longest_visit, time.perf_counter() - started)
 
     async def visit(self, slot: set[KeptConnection]) -> None:
@@ -117,17 +124,20 @@ class Keepalive:
             if conn.protocol.state is not State.OPEN:
                 continue  # closing: its handler ends soon and discards it
             if conn.heard:
-                conn.heard = conn.pinged = False
-            elif conn.pinged:
+                conn.heard = False
+                conn.pinged = 0
+            elif conn.pinged >= PONG_VISITS:
                 self._fail(conn)
+            elif conn.pinged:
+                conn.pinged += 1
             elif conn.paused:
-                conn.pinged = True  # it reads nothing: ping() would wait for the buffer to drain
+                conn.pinged = 1  # it reads nothing: ping() would wait for the buffer to drain
             else:
                 try:
                     await conn.ping()  # returns at once (the writes are not paused)
                 except ConnectionClosed:
                     continue
-                conn.pinged = True
+                conn.pinged = 1
                 self.pings += 1
 
     def _fail(self, conn: KeptConnection) -> None:
