@@ -206,8 +206,7 @@ class Server:
         self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
-        self._open = 0  # connections being served
-        self.keepalive = Keepalive(config.ping_interval, close_timeout=CLOSE_TIMEOUT)
+        self.keepalive = Keepalive(config.ping_interval, close_timeout=CLOSE_TIMEOUT)  # and the served connections' count
         self.failure: BaseException | None = None  # the database stopped taking writes
         self._standby_task: asyncio.Task[None] | None = None  # PostgreSQL --standby: takes shops that free up
         self.failed = asyncio.Event()
@@ -739,7 +738,7 @@ class Server:
         if path not in ("/agent", "/buyer"):
             return conn.respond(http.HTTPStatus.NOT_FOUND, "fenliu: connect to /agent or /buyer\n")
         assert self._ws is not None
-        if self._open >= self.config.limits.max_connections:
+        if len(self.keepalive) >= self.config.limits.max_connections:
             response = conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "fenliu: too many connections\n")
             response.headers["Retry-After"] = "5"
             return response
@@ -748,7 +747,7 @@ class Server:
     async def _handler(self, conn: ServerConnection) -> None:
         assert conn.request is not None
         path = conn.request.path.split("?", 1)[0]
-        self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
+        # counted by the sweep (not len(server.connections): that builds a set per handshake, O(n^2))
         self.keepalive.add(conn)
         try:
             if path == "/agent":
@@ -762,7 +761,6 @@ class Server:
 
                 await serve_buyer(conn, buyers, self.host.buyers)
         finally:
-            self._open -= 1
             self.keepalive.discard(conn)
 
     def _store_failed(self, error: BaseException) -> None:

@@ -72,6 +72,7 @@ class Keepalive:
         self.tick = interval / 2 / slots  # each slot visited twice an interval
         self._hand = 0  # the slot the next tick visits
         self._deal = 0  # the slot the next connection goes to
+        self._count = 0  # connections kept (the server's count of connections served, limits.max_connections)
         self._task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         # figures (bench/keepalive.py, tests)
@@ -80,20 +81,22 @@ class Keepalive:
         self.longest_visit = 0.0  # seconds of the longest slot visit so far
 
     def __len__(self) -> int:
-        return sum(len(s) for s in self._slots)
+        return self._count
 
     def add(self, conn: ServerConnection) -> None:
         """Keep ``conn`` alive from now on (its handler starts)."""
         assert isinstance(conn, KeptConnection), "serve(create_connection=KeptConnection)"
         conn.slot = self._deal
         self._slots[self._deal].add(conn)
+        self._count += 1
         self._deal = (self._deal + 1) % len(self._slots)
 
     def discard(self, conn: ServerConnection) -> None:
         """Forget ``conn`` (its handler ended)."""
         if isinstance(conn, KeptConnection) and conn.slot >= 0:
-            self._slots[conn.slot].discard(conn)
+            self._slots[conn.slot].remove(conn)
             conn.slot = -1
+            self._count -= 1
 
     def start(self) -> None:
         if self._task is None:

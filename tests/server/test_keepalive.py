@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import run, running_server, wait_for
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from console.server.limits import Limits
+
+from .helpers import Client, run, running_server, wait_for
 from .test_reception import buyer
 
 INTERVAL = 0.2  # seconds: one slot, visited five times a second
@@ -28,5 +33,21 @@ def test_a_silent_peer_is_closed_and_a_quiet_one_that_answers_is_kept(tmp_path: 
             await silent.conn.wait_closed()
             assert silent.conn.close_code == 1011 and silent.conn.close_reason == "keepalive ping timeout"
             await wait_for(lambda: len(sweep) == 1)  # its handler ended: the sweep forgot it
+
+    run(scenario())
+
+
+def test_the_connection_limit_counts_the_connections_the_sweep_keeps(tmp_path: Path) -> None:
+    """``Limits.max_connections``: the count is the sweep's (one owner); a closed connection frees its place."""
+    async def scenario() -> None:
+        async with running_server(tmp_path, limits=Limits(max_connections=2)) as server:
+            first = await buyer(server, "b1")
+            await buyer(server, "b2")
+            with pytest.raises(InvalidStatus) as refused:
+                await Client.buyer(server)
+            assert refused.value.response.status_code == 503
+            await first.close()
+            await wait_for(lambda: len(server.keepalive) == 1)
+            await buyer(server, "b3")  # its place again
 
     run(scenario())
