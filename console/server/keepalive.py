@@ -22,7 +22,8 @@ At a visit:
 - one pinged two visits ago (an interval: websockets' ``ping_timeout`` equal to the interval) that
   has sent nothing since is closed, 1011 "keepalive ping timeout", as websockets does. A connection
   whose writes are paused (the peer reads nothing and its buffers are full) is not pinged (``ping``
-  would wait for the drain) but counted as pinged: it is closed if it still sends nothing.
+  would wait for the drain): it is closed if it stays silent and paused for two visits, and pinged
+  as any other once it reads again.
 
 A peer that stops answering is dropped at most 2 intervals after its last packet (plus a tick and
 the close timeout), as with websockets' keepalive.
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 TICK = 0.25  # seconds between two visits at least (a smaller interval gets fewer slots)
 SLOTS = 240  # at most this many slots (an interval of two minutes)
-PONG_VISITS = 2  # visits (half an interval each) a pinged connection has to send something
+PONG_VISITS = 2  # visits (half an interval each) a pinged or paused connection has to send something
 
 
 class KeptConnection(ServerConnection):
@@ -51,7 +52,8 @@ class KeptConnection(ServerConnection):
     (``serve(create_connection=KeptConnection)``)."""
 
     heard = True  # something arrived since the last visit (the handshake counts)
-    pinged = 0  # visits since it was pinged, nothing heard since (0: not pinged)
+    pinged = False  # a ping is out, nothing heard since
+    silent = 0  # visits with nothing heard since the ping (or while its writes were paused)
     slot = -1  # where the sweep keeps it (-1: not kept)
 
     def data_received(self, data: bytes) -> None:
@@ -127,20 +129,19 @@ class Keepalive:
             if conn.protocol.state is not State.OPEN:
                 continue  # closing: its handler ends soon and discards it
             if conn.heard:
-                conn.heard = False
-                conn.pinged = 0
-            elif conn.pinged >= PONG_VISITS:
-                self._fail(conn)
-            elif conn.pinged:
-                conn.pinged += 1
-            elif conn.paused:
-                conn.pinged = 1  # it reads nothing: ping() would wait for the buffer to drain
-            else:
+                conn.heard = conn.pinged = False
+                conn.silent = 0
+            elif conn.pinged or conn.paused:  # paused: it reads nothing (ping() would wait for the drain)
+                conn.silent += 1
+                if conn.silent >= PONG_VISITS:
+                    self._fail(conn)
+            else:  # a ping, and a whole interval (PONG_VISITS visits) for something to come back
                 try:
                     await conn.ping()  # returns at once (the writes are not paused)
                 except ConnectionClosed:
                     continue
-                conn.pinged = 1
+                conn.pinged = True
+                conn.silent = 0
                 self.pings += 1
 
     def _fail(self, conn: KeptConnection) -> None:
