@@ -43,6 +43,7 @@ from console.server.driver import EngineDriver
 from console.server.frames import ShopMoved
 from console.server.hub import Hub
 from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
+from console.server.keepalive import Keepalive, KeptConnection
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import PolicyLog
@@ -69,6 +70,7 @@ log = logging.getLogger("fenliu.server")
 
 DEFAULT_POLICY = resource("policy.example.toml")
 STOP_TIMEOUT = 5.0  # seconds to wait for connections to close after the database failed
+CLOSE_TIMEOUT = 2.0  # a silent peer is given up on soon, so its grace period starts (R3.4)
 STANDBY_POLL = 0.1  # seconds between looks at the shops' locks (PostgreSQL: one pg_locks query)
 SHOPS_POLL = 2.0  # seconds between looks for shops added while the server runs (issue 15)
 RETRY_REFUSED = 5.0  # seconds before a shop that could not be served (bad policy, no accounts) is tried again
@@ -90,7 +92,7 @@ class ServerConfig:
     faq_file: Path = DEFAULT_FAQ
     limits: Limits = field(default_factory=Limits)
     synchronous: str = "FULL"  # see store.py
-    ping_interval: float = 20.0  # keepalive; a console that stops answering is dropped
+    ping_interval: float = 20.0  # keepalive (keepalive.py); a console that stops answering is dropped
     clock: Callable[[], float] = time.time  # the wall clock; tests move it (midnight, token expiry)
     shops: tuple[str, ...] = ()  # the shops to serve (issue 15); () every shop of the data folder (or database)
     max_shops: int = MAX_SHOPS  # at most this many; shops another server holds are left to it
@@ -204,7 +206,7 @@ class Server:
         self.logins: LoginGate | None = None
         self._ws: WsServer | None = None
         self._closed = asyncio.Event()
-        self._open = 0  # connections being served
+        self.keepalive = Keepalive(config.ping_interval, close_timeout=CLOSE_TIMEOUT)  # and the served connections' count
         self.failure: BaseException | None = None  # the database stopped taking writes
         self._standby_task: asyncio.Task[None] | None = None  # PostgreSQL --standby: takes shops that free up
         self.failed = asyncio.Event()
@@ -324,11 +326,13 @@ class Server:
             # frames up to 4x the protocol limit get a typed "oversized" error and the connection
             # goes on; larger ones are cut off by the websocket layer (close code 1009).
             max_size=4 * MAX_MESSAGE_BYTES,
-            ping_interval=cfg.ping_interval,
-            ping_timeout=cfg.ping_interval,
+            # one sweep pings every connection (keepalive.py), not a task per connection
+            ping_interval=None,
+            create_connection=KeptConnection,
             compression=None,  # small JSON frames: compression costs more CPU than it saves
-            close_timeout=2.0,  # a silent peer is given up on soon, so its grace period starts (R3.4)
+            close_timeout=CLOSE_TIMEOUT,
         )
+        self.keepalive.start()
         if cfg.gateway_key is None and not _loopback(cfg.host):
             log.warning("listening on %s without a gateway key (--no-gateway-key): anyone who can reach "
                         "/buyer can speak for any buyer id", cfg.host)
@@ -734,7 +738,7 @@ class Server:
         if path not in ("/agent", "/buyer"):
             return conn.respond(http.HTTPStatus.NOT_FOUND, "fenliu: connect to /agent or /buyer\n")
         assert self._ws is not None
-        if self._open >= self.config.limits.max_connections:
+        if len(self.keepalive) >= self.config.limits.max_connections:
             response = conn.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "fenliu: too many connections\n")
             response.headers["Retry-After"] = "5"
             return response
@@ -743,7 +747,8 @@ class Server:
     async def _handler(self, conn: ServerConnection) -> None:
         assert conn.request is not None
         path = conn.request.path.split("?", 1)[0]
-        self._open += 1  # counted here: len(server.connections) builds a set per handshake (O(n^2))
+        # counted by the sweep (not len(server.connections): that builds a set per handshake, O(n^2))
+        self.keepalive.add(conn)
         try:
             if path == "/agent":
                 async def agents(name: str | None) -> AgentSide:
@@ -756,7 +761,7 @@ class Server:
 
                 await serve_buyer(conn, buyers, self.host.buyers)
         finally:
-            self._open -= 1
+            self.keepalive.discard(conn)
 
     def _store_failed(self, error: BaseException) -> None:
         """A write, commit or fsync failed: serve nothing more (fail-stop, see store.py).
@@ -779,6 +784,7 @@ class Server:
     async def stop(self) -> None:
         """Close connections, stop timers, commit the last batch, close the databases (always)."""
         try:
+            self.keepalive.stop()
             if self._standby_task is not None:
                 self._standby_task.cancel()
                 self._standby_task = None
