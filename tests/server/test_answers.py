@@ -86,6 +86,19 @@ async def _pipelined(server: Any, fsync: _HeldFsync
     return b1, received, rids, reader
 
 
+async def _four_answers(server: Any, fsync: _HeldFsync, error: OSError | None = None
+                        ) -> tuple[Client, list[tuple[Any, bool]], list[str | None], asyncio.Task[None]]:
+    """``_pipelined``, then the fsync let go (failing with ``error``, if any) before anything else,
+    the server's stop included (it syncs); returns once the four answers have come."""
+    try:
+        b1, received, rids, reader = await _pipelined(server, fsync)
+    finally:
+        fsync.error = error
+        fsync.go.set()
+    await wait_for(lambda: len(received) == 4)
+    return b1, received, rids, reader
+
+
 @pytest.mark.sqlite_only  # the SQLite store's WAL fsync thread
 def test_answers_wait_for_their_commit_and_keep_the_request_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fsync = _HeldFsync()
@@ -93,11 +106,7 @@ def test_answers_wait_for_their_commit_and_keep_the_request_order(tmp_path: Path
 
     async def scenario() -> None:
         async with running_server(tmp_path, limits=Limits(buyer_rate=0.001, buyer_burst=5)) as server:
-            try:
-                b1, received, rids, reader = await _pipelined(server, fsync)
-            finally:
-                fsync.go.set()  # before the server's stop, which syncs
-            await wait_for(lambda: len(received) == 4)
+            b1, received, rids, reader = await _four_answers(server, fsync)
             messages = [m for m, _ in received]
             assert all(after for _, after in received)
             assert [type(m) for m in messages] == [SayAck, Error, SayAck, Error]
@@ -123,12 +132,8 @@ def test_a_failed_commit_answers_internal_in_order(tmp_path: Path, monkeypatch: 
 
     async def scenario() -> None:
         async with running_server(tmp_path, limits=Limits(buyer_rate=0.001, buyer_burst=5)) as server:
-            try:
-                _, received, rids, reader = await _pipelined(server, fsync)
-            finally:
-                fsync.error = OSError(errno.ENOSPC, "No space left on device")
-                fsync.go.set()
-            await wait_for(lambda: len(received) == 4)
+            _, received, rids, reader = await _four_answers(
+                server, fsync, OSError(errno.ENOSPC, "No space left on device"))
             messages = [m for m, _ in received]
             assert all(isinstance(m, Error) for m in messages)
             assert [m.code for m in messages] == [ErrorCode.INTERNAL, ErrorCode.CONFLICT, ErrorCode.INTERNAL,
