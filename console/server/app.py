@@ -690,7 +690,7 @@ class Server:
                 raise ServerError(f"the policy the shop was added with: {exc}") from None
             log.info("policy: the one the shop was added with (fenliu shops add)")
             return policy, added, "the policy the shop was added with"
-        if file is None and stored is None:
+        if file is None and stored is None and not isinstance(added, str):  # a str returned above
             file = added
         if file is None and stored is not None:
             try:
