@@ -35,6 +35,7 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/mypy --strict $(STRICT_CORES)
+	$(BIN)/mypy console/server
 
 # pytest's exit code 5 (no tests collected) is a failure too, said plainly.
 test: lint
