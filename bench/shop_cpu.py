@@ -7,15 +7,19 @@ What a buyer message and its answer cost the server's own code: ``Shop.buyer_say
 ``Shop.holder_says`` for the agent, each inside ``Shop.atomic()`` and followed by
 ``await Shop.committed()``, as the endpoints run them, on a real ``Store`` (SQLite WAL,
 ``synchronous=FULL``: the fsync thread included) in a temporary folder. The shop of
-``bench/peak.py``: 500 agents online, one group capped at 4, 2,000 buyers in a session;
-``--concurrency`` (40) buyers at a time, each writing and being answered in turn, so commits
-group as they do under load. Figure: the process's CPU time (every thread) per answered
-message, the websocket layer left out (``bench/peak.py`` measures the whole server).
+``bench/peak.py`` (``PeakShop``): 500 agents online, one group capped at 4, 2,000 buyers in a
+session, ``--queued`` (1,000) waiting, ``--history`` closed conversations before; every
+``--close-every`` (10) answered messages the agent closes that session, which dequeues the
+longest-waiting buyer to it, and a new buyer arrives at the queue's back, as at the peak
+(``--close-every 0``: messages alone, as before session 8). ``--concurrency`` (40) buyers at a
+time, each writing and being answered in turn, so commits group as they do under load. Figure:
+the process's CPU time (every thread) per answered message, its closes and arrivals included, the
+websocket layer left out (``bench/peak.py`` measures the whole server).
 
 ``--python-only`` stubs SQLite out once the shop is set up (``StubSql``): the figure is then the
 server's own Python per answered message alone (shop, engine, hub, the store's batching, the
 loop), about a third of the whole, where a change of a few microseconds shows; WAL, pages and
-events read 0.
+events read 0. It runs messages alone (a stubbed read cannot find a new buyer).
 
 The baseline is the same measurement on the code of another checkout (``--baseline DIR``: its
 ``console`` package imported in a child process of the same Python), the two alternated round by
@@ -46,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,24 +133,35 @@ class _StubCursor:
         return self.rows[0]
 
 
-def child(pairs: int, concurrency: int, history: int = 0, python_only: bool = False) -> dict[str, Any]:
-    """Run in a process whose ``console`` is the checkout measured (the working directory)."""
-    here = Path.cwd()
-    sys.path.insert(0, str(here))
-    sys.path.insert(0, str(here / "bench"))
-    import peak  # the peak shop's policy, from the checkout measured (it puts its own root first)
+class PeakShop:
+    """The peak's shop (``bench/peak.py``'s policy: 500 agents online, one group capped at 4) on a
+    real ``Store`` in a folder, run by the checkout on ``sys.path``: ``history`` closed
+    conversations written first (``fill_history``), 2,000 buyers in a session (every cap binds),
+    ``queued`` more waiting in the queue. ``turn`` is what the endpoints run for an answered
+    message: ``Shop.buyer_says``, then ``Shop.holder_says`` for the agent, each in
+    ``Shop.atomic()`` and committed; every ``close_every``-th turn the agent then closes that
+    session (``Shop.agent_closes``, which dequeues the longest-waiting buyer to it, who takes the
+    closed one's place among the buyers written to) and a new buyer greets and arrives
+    (``Shop.buyer_arrives``), joining the queue's back, as at the peak."""
 
-    from console.reception.model import Author
-    from console.routing.events import Status
-    from console.routing.policy import load_policy_toml
-    from console.server.bot import Bot
-    from console.server.conversations import ArriveAttrs
-    from console.server.driver import EngineDriver
-    from console.server.hub import Hub
-    from console.server.shop import Shop
-    from console.server.store import Store
+    def __init__(self, store: Any, shop: Any, close_every: int) -> None:
+        self.store, self.shop, self.close_every = store, shop, close_every
+        self.in_session: list[str] = []
+        self.queued: deque[str] = deque()
+        self._new = 0
 
-    async def run(folder: Path) -> dict[str, Any]:
+    @classmethod
+    async def open(cls, folder: Path, *, history: int = 0, queued: int = 0, close_every: int = 0) -> PeakShop:
+        import peak  # the peak shop's policy, from the checkout measured (it puts its own root first)
+
+        from console.routing.events import Status
+        from console.routing.policy import load_policy_toml
+        from console.server.bot import Bot
+        from console.server.driver import EngineDriver
+        from console.server.hub import Hub
+        from console.server.shop import Shop
+        from console.server.store import Store
+
         text = peak.write_policy(folder, 500, 4).read_text(encoding="utf-8")
         policy = load_policy_toml(text)
         store = Store.open(folder / "data", synchronous="FULL")
@@ -156,31 +172,67 @@ def child(pairs: int, concurrency: int, history: int = 0, python_only: bool = Fa
         for spec in policy.agents:
             with shop.atomic():
                 shop.set_status(spec.id, Status.ONLINE)
-        buyers = [f"b{k:05d}" for k in range(2000)]
-        for buyer in buyers:
-            with shop.atomic():
-                account = shop.directory.greet(buyer, f"买家{buyer}")
-                row = shop.rows.ensure(account.id, account.name, account.kind)
-                row.arrive = ArriveAttrs(entry="product_detail", product="p1")
-                shop.rows.save(row)
-                shop.arrive(row, row.arrive, quiet=True)
+        self = cls(store, shop, close_every)
+        for _ in range(2000 + queued):
+            self._arrive()
         await shop.committed()
+        return self
+
+    def _arrive(self) -> None:
+        from console.server.conversations import ArriveAttrs
+
+        buyer, self._new = f"b{self._new:05d}", self._new + 1
+        with self.shop.atomic():
+            self.shop.greet(buyer, f"买家{buyer}")
+            self.shop.buyer_arrives(buyer, ArriveAttrs(entry="product_detail", product="p1"))
+        row = self.shop.rows.get(buyer)
+        (self.in_session if row is not None and row.holder_agent is not None else self.queued).append(buyer)
+
+    async def turn(self, i: int, k: int) -> None:
+        """Answered message ``k``, of the ``i``-th of the buyers written to at once."""
+        from console.reception.model import Author
+
+        shop, slot = self.shop, (i * 37 + k) % len(self.in_session)
+        buyer = self.in_session[slot]
+        with shop.atomic():
+            row = shop.rows.get(buyer)
+            assert row is not None
+            shop.buyer_says(row, "双十一的优惠今天还能用吗？", f"s|{buyer}|{k}")
+        await shop.committed()
+        with shop.atomic():
+            row = shop.rows.get(buyer)
+            assert row is not None
+            agent = row.holder_agent
+            if agent is None:  # closed by another buyer's turn meanwhile (rare): it waits again
+                return
+            shop.holder_says(row, Author.AGENT, "可以的，今天下单都有优惠。", agent=agent, client_id=f"r|{buyer}|{k}")
+        await shop.committed()
+        if self.close_every and k % self.close_every == self.close_every - 1:
+            with shop.atomic():
+                shop.agent_closes(agent, buyer, supervises=False)
+            head = shop.rows.get(self.queued[0]) if self.queued else None
+            if head is not None and head.holder_agent is not None:  # dequeued to the agent
+                self.in_session[slot] = self.queued.popleft()
+            self._arrive()
+            await shop.committed()
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    """Run in a process whose ``console`` is the checkout measured (the working directory)."""
+    pairs, python_only = args.pairs, args.python_only
+    close_every = 0 if python_only else args.close_every  # stubbed SQL cannot look a new buyer up
+    here = Path.cwd()
+    sys.path.insert(0, str(here))
+    sys.path.insert(0, str(here / "bench"))
+
+    async def run(folder: Path) -> dict[str, Any]:
+        peak_shop = await PeakShop.open(folder, history=args.history, queued=args.queued, close_every=close_every)
+        store = peak_shop.store
         turns = iter(range(pairs))
 
         async def buyer_side(i: int) -> None:
             for k in turns:
-                buyer = buyers[(i * 37 + k) % len(buyers)]
-                with shop.atomic():
-                    row = shop.rows.get(buyer)
-                    assert row is not None
-                    shop.buyer_says(row, "双十一的优惠今天还能用吗？", f"s|{buyer}|{k}")
-                await shop.committed()
-                with shop.atomic():
-                    row = shop.rows.get(buyer)
-                    assert row is not None and row.holder_agent is not None
-                    shop.holder_says(row, Author.AGENT, "可以的，今天下单都有优惠。", agent=row.holder_agent,
-                                     client_id=f"r|{buyer}|{k}")
-                await shop.committed()
+                await peak_shop.turn(i, k)
 
         first = store.all("SELECT IFNULL(MAX(rowid), 0) AS n FROM agent_events")[0]["n"]
         real_db = store.db
@@ -190,7 +242,7 @@ def child(pairs: int, concurrency: int, history: int = 0, python_only: bool = Fa
         syncer = sync_thread()
         sync_cpu, gen, copied = thread_cpu(syncer), store._gen, thread_written(syncer)
         wall, cpu, loop_cpu = time.perf_counter(), time.process_time(), time.thread_time()
-        await asyncio.gather(*(buyer_side(i) for i in range(concurrency)))
+        await asyncio.gather(*(buyer_side(i) for i in range(args.concurrency)))
         wall, cpu, loop_cpu = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - loop_cpu
         sync_cpu = thread_cpu(syncer) - sync_cpu
         store.db = real_db
@@ -284,13 +336,14 @@ def thread_written(thread: Any) -> int:
     return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("wchar:")), 0)
 
 
-def measure(root: Path, pairs: int, concurrency: int, history: int = 0, python_only: bool = False) -> dict[str, Any]:
+def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One round on the code of ``root``: run by that checkout's own environment (its ``.venv``,
     whose editable install is that checkout), else by this Python with ``root`` first on the path."""
     python = root / ".venv" / "bin" / "python"
     command = [str(python) if python.exists() else sys.executable, str(Path(__file__).resolve()), "--child",
-               "--pairs", str(pairs), "--concurrency", str(concurrency), "--history", str(history)]
-    if python_only:
+               "--pairs", str(args.pairs), "--concurrency", str(args.concurrency), "--history", str(args.history),
+               "--queued", str(args.queued), "--close-every", str(args.close_every)]
+    if args.python_only:
         command.append("--python-only")
     env = dict(os.environ, PYTHONPATH=str(root))
     out = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, check=True)
@@ -306,18 +359,22 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--history", type=int, default=0,
                         help="past conversations in the shop before the run (10 messages each; default none)")
+    parser.add_argument("--queued", type=int, default=1000, help="buyers waiting in the queue at the start (default 1,000)")
+    parser.add_argument("--close-every", type=int, default=10,
+                        help="a close that dequeues, and a new buyer who queues, every N answered messages "
+                             "(default 10, as bench/peak.py; 0: messages alone)")
     parser.add_argument("--python-only", action="store_true",
                         help="SQLite stubbed out once the shop is set up: the server's own Python alone (StubSql)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.pairs, args.concurrency, args.history, args.python_only)))
+        print(json.dumps(child(args)))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     lines: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
     for round_no in range(1, args.rounds + 1):
         for name, root in (sides if round_no % 2 else sides[::-1]):
-            line = {"round": round_no, "side": name, **measure(root, args.pairs, args.concurrency, args.history, args.python_only)}
+            line = {"round": round_no, "side": name, **measure(root, args)}
             lines[name].append(line)
             print(json.dumps(line) if args.json else "  ".join(f"{k}={v}" for k, v in line.items()), flush=True)
 

@@ -4,12 +4,14 @@
 
 A COMMIT writes each page its batch changed once, as a WAL frame, and the frames are much of what
 a message costs SQLite (the loop writes them, the checkpoint thread copies them). This counts
-them by b-tree: the message path of ``bench/shop_cpu.py`` (``Shop.buyer_says`` then
-``Shop.holder_says`` for the agent, each committed, 40 buyers at a time, the peak's shop of 500
-agents capped at 4 and 2,000 buyers in a session, ``--history`` closed conversations before), with
-the store's checkpoints held off so that the WAL keeps every frame; then each frame's page number
-(its header, https://sqlite.org/fileformat.html#the_write_ahead_log) is named by SQLite's
-``dbstat`` table. The figures are counts, not times: a run gives the same ones on any machine.
+them by b-tree: the workload of ``bench/shop_cpu.py`` (``PeakShop``: the peak's shop of 500
+agents capped at 4, 2,000 buyers in a session and ``--queued`` waiting, ``--history`` closed
+conversations before; answered messages 40 at a time, and every ``--close-every`` a close that
+dequeues and a new buyer who queues), with the store's checkpoints held off so that the WAL keeps
+every frame; then each frame's page number (its header,
+https://sqlite.org/fileformat.html#the_write_ahead_log) is named by SQLite's ``dbstat`` table.
+The figures are counts, not times: a run gives the same ones on any machine, so the two sides
+run one after the other.
 
 One JSON line per side, then::
 
@@ -37,66 +39,28 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(pairs: int, history: int) -> dict[str, Any]:
+def child(pairs: int, history: int, queued: int, close_every: int) -> dict[str, Any]:
     """Run in a process whose ``console`` is the checkout measured (the working directory)."""
-    here = Path.cwd()
-    sys.path.insert(0, str(here))
-    sys.path.insert(0, str(here / "bench"))
-    import peak
-    import shop_cpu
+    from shop_cpu import PeakShop  # this script's (its folder is first on the path), the workload's one home
 
-    from console.reception.model import Author
-    from console.routing.events import Status
-    from console.routing.policy import load_policy_toml
+    here = Path.cwd()
+    sys.path.insert(0, str(here))  # the console package, and peak.py's policy, of the checkout measured
+    sys.path.insert(0, str(here / "bench"))
     from console.server import store as store_module
-    from console.server.bot import Bot
-    from console.server.conversations import ArriveAttrs
-    from console.server.driver import EngineDriver
-    from console.server.hub import Hub
-    from console.server.shop import Shop
-    from console.server.store import Store
 
     syncer = store_module._WalSyncer  # no checkpoint and no restart: the WAL keeps every frame
     syncer.COPY_FRAMES = syncer.RESTART_FRAMES = 10**9
     syncer.COPY_AFTER = 1e9
 
     async def run(folder: Path) -> dict[str, Any]:
-        text = peak.write_policy(folder, 500, 4).read_text(encoding="utf-8")
-        policy = load_policy_toml(text)
-        store = Store.open(folder / "data", synchronous="FULL")
-        if history:
-            shop_cpu.fill_history(store, history, 500)
-        shop = Shop(store, Hub(store), EngineDriver(store), Bot.from_file())
-        shop.start(policy, text)
-        for spec in policy.agents:
-            with shop.atomic():
-                shop.set_status(spec.id, Status.ONLINE)
-        buyers = [f"b{k:05d}" for k in range(2000)]
-        for buyer in buyers:
-            with shop.atomic():
-                account = shop.directory.greet(buyer, f"买家{buyer}")
-                row = shop.rows.ensure(account.id, account.name, account.kind)
-                row.arrive = ArriveAttrs(entry="product_detail", product="p1")
-                shop.rows.save(row)
-                shop.arrive(row, row.arrive, quiet=True)
-        await shop.committed()
+        peak_shop = await PeakShop.open(folder, history=history, queued=queued, close_every=close_every)
+        store = peak_shop.store
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the set-up's frames out of the count
         turns = iter(range(pairs))
 
         async def buyer_side(i: int) -> None:
             for k in turns:
-                buyer = buyers[(i * 37 + k) % len(buyers)]
-                with shop.atomic():
-                    row = shop.rows.get(buyer)
-                    assert row is not None
-                    shop.buyer_says(row, "双十一的优惠今天还能用吗？", f"s|{buyer}|{k}")
-                await shop.committed()
-                with shop.atomic():
-                    row = shop.rows.get(buyer)
-                    assert row is not None and row.holder_agent is not None
-                    shop.holder_says(row, Author.AGENT, "可以的，今天下单都有优惠。", agent=row.holder_agent,
-                                     client_id=f"r|{buyer}|{k}")
-                await shop.committed()
+                await peak_shop.turn(i, k)
 
         gen = store._gen
         await asyncio.gather(*(buyer_side(i) for i in range(40)))
@@ -119,11 +83,12 @@ def child(pairs: int, history: int) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def measure(root: Path, pairs: int, history: int) -> dict[str, Any]:
+def measure(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The count on the code of ``root`` (its ``.venv`` if it has one, else this Python)."""
     python = root / ".venv" / "bin" / "python"
     command = [str(python) if python.exists() else sys.executable, str(Path(__file__).resolve()), "--child",
-               "--pairs", str(pairs), "--history", str(history)]
+               "--pairs", str(args.pairs), "--history", str(args.history), "--queued", str(args.queued),
+               "--close-every", str(args.close_every)]
     out = subprocess.run(command, env=dict(os.environ, PYTHONPATH=str(root)), cwd=root, capture_output=True,
                          text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -134,17 +99,20 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=4000, help="answered messages (default 4,000)")
     parser.add_argument("--history", type=int, default=0,
                         help="closed conversations written before (bench/shop_cpu.py --history; default none, as the peak)")
+    parser.add_argument("--queued", type=int, default=1000, help="buyers waiting at the start (default 1,000)")
+    parser.add_argument("--close-every", type=int, default=10,
+                        help="a close that dequeues and a new arrival every N answered messages (default 10; 0: none)")
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout, counted the same way")
     parser.add_argument("--json", action="store_true", help="JSON lines only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.pairs, args.history), ensure_ascii=False))
+        print(json.dumps(child(args.pairs, args.history, args.queued, args.close_every), ensure_ascii=False))
         return 0
     sides = [("this", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     found = {}
     for name, root in sides:
-        found[name] = measure(root, args.pairs, args.history)
+        found[name] = measure(root, args)
         print(json.dumps({"side": name, "code": str(root), **found[name]}, ensure_ascii=False), flush=True)
     base = found.get("baseline", {})
     print(json.dumps({"frames_per_message": found["this"]["frames_per_message"],
