@@ -708,16 +708,6 @@ class Store:
         """Index every message after the highest indexed one (the number indexed)."""
         return migrations.index_new_messages(self.db)
 
-    def index_messages(self) -> None:
-        """Bring the search index up to the newest message written, committed or not, in the
-        current batch (tests, tools: a search needs no index of the newest messages)."""
-        if self._in_tx:
-            try:
-                self._index_new_messages()
-            except sqlite3.Error as exc:
-                self._check(exc)
-                raise
-
     # -- writes -----------------------------------------------------------------------------
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
