@@ -292,8 +292,10 @@ def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | No
     """``root``: the checkout whose code runs (``--baseline``, ``--pg-baseline``: another one,
     with its own .venv or this one's Python); ``data``: the data folder's name in ``folder``."""
     log_path = folder / (f"server-{data}.log" if store_url is None else f"server-pg-{shop}.log")
-    fenliu = root / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    # ``-m`` from ``root``: its code, even when its .venv is another checkout's (a symlink) whose
+    # editable install would import that checkout's ``console`` through the ``fenliu`` script
+    python = root / ".venv" / "bin" / "python"
+    command = [str(python) if python.exists() else sys.executable, "-m", "console"]
     store = [] if store_url is None else ["--store", store_url, "--shop", shop]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -160,10 +160,19 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Await
             await side._handle(link, request, answers)
         return True
 
+    def now_ok(request: AgentRequest) -> bool:  # served without a wait (frames.py ``direct``)
+        return link is not None and not isinstance(request, _AWAITED)
+
+    def serve_now(request: AgentRequest) -> None:
+        assert side is not None and link is not None
+        check_agent(request, link.role)
+        side._handle_now(link, request, answers)
+
     try:
         await serve_frames(conn, answers, limits=first.limits, rate=(first.limits.agent_rate, first.limits.agent_burst),
                            doorway=first.doorway, decode=decode_agent, greeted=lambda: link is not None,
-                           hello_first="log in first", on_request=on_request, what="agent")
+                           hello_first="log in first", on_request=on_request, what="agent",
+                           serve_now=serve_now, now_ok=now_ok)
     except ConnectionClosed:
         pass
     finally:
@@ -173,6 +182,12 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Await
             side.whatifs.left(link)  # its what-if runs stop with it
         if side is not None and link is not None and side.hub.detach(link):
             side.shop.agent_disconnected(link.agent)  # R3.4
+
+
+_READ_AWAITED = (GetDayCharts, WhatIfStart, WhatIfCancel, Search)
+"""Requests ``AgentSide._handle`` awaits (read off the loop, or in a process of their own)."""
+_AWAITED = (Login, Resume, Logout, ImageBegin, ImageChunk, ImageEnd, GetImage, *_READ_AWAITED)
+"""Requests only the connection's task serves (they await); every other is served at once."""
 
 
 class AgentSide:
@@ -275,6 +290,9 @@ class AgentSide:
     # -- requests ---------------------------------------------------------------------------------
 
     async def _handle(self, link: AgentLink, request: AgentRequest, answers: Answers) -> None:
+        if not isinstance(request, _READ_AWAITED):
+            self._handle_now(link, request, answers)
+            return
         if link.revoked:  # its account was disabled or its password changed (revocation.py)
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
@@ -286,6 +304,11 @@ class AgentSide:
         if isinstance(request, Search):  # read-only, its SQL off the loop (search.py): no savepoint needed
             answers.send(await self._search(link, request))
             return
+
+    def _handle_now(self, link: AgentLink, request: AgentRequest, answers: Answers) -> None:
+        """A request that changes the shop or reads it from memory, in one go (no wait)."""
+        if link.revoked:  # its account was disabled or its password changed (revocation.py)
+            raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         handler = self._handlers.get(type(request))
         if handler is None:
             raise _refuse(ErrorCode.UNKNOWN_TYPE, f"{type(request).__name__} is not handled here")

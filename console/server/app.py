@@ -40,10 +40,10 @@ from console.server.buyers import BuyerSide, serve_buyer
 from console.server.collector import PacedCollector
 from console.server.deployment import DEFAULT_SHOP, MAX_SHOPS, Deployment, ShopError
 from console.server.driver import EngineDriver
-from console.server.frames import ShopMoved
+from console.server.frames import ServedConnection, ShopMoved
 from console.server.hub import Hub
 from console.server.images import DatabaseImageStore, ImageDesk, ImageStore
-from console.server.keepalive import Keepalive, KeptConnection
+from console.server.keepalive import Keepalive
 from console.server.limits import Doorway, Limits
 from console.server.logins import LoginGate
 from console.server.policy_log import PolicyLog
@@ -328,7 +328,7 @@ class Server:
             max_size=4 * MAX_MESSAGE_BYTES,
             # one sweep pings every connection (keepalive.py), not a task per connection
             ping_interval=None,
-            create_connection=KeptConnection,
+            create_connection=ServedConnection,
             compression=None,  # small JSON frames: compression costs more CPU than it saves
             close_timeout=CLOSE_TIMEOUT,
         )

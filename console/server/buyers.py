@@ -84,16 +84,25 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Await
             assert uploads is not None
             answers.send(await side._image(buyer, uploads, request))
             return True
+        serve_now(request)
+        return True
+
+    def now_ok(request: BuyerRequest) -> bool:  # served without a wait (frames.py ``direct``)
+        return buyer is not None and not isinstance(request, _AWAITED)
+
+    def serve_now(request: BuyerRequest) -> None:
+        assert side is not None and buyer is not None
+        check_buyer(request, greeted=True)
         with side.shop.atomic():  # all of it or, on any error, none of it
             answer = side._handle(buyer, request)
         answers.committed(answer)  # sent once the commit that holds it stands; the next frame meanwhile
-        return True
 
     limits = first.limits
     try:
         await serve_frames(conn, answers, limits=limits, rate=(limits.buyer_rate, limits.buyer_burst),
                            doorway=first.doorway, decode=decode_buyer, greeted=lambda: buyer is not None,
-                           hello_first="say hello first", on_request=on_request, what="buyer")
+                           hello_first="say hello first", on_request=on_request, what="buyer",
+                           serve_now=serve_now, now_ok=now_ok)
     except ConnectionClosed:
         pass
     finally:
@@ -101,6 +110,10 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Await
             uploads.close()
         if side is not None and buyer is not None:
             side.hub.remove_buyer(buyer.id, conn)
+
+
+_AWAITED = (BuyerHello, ImageBegin, ImageChunk, ImageEnd, GetImage)
+"""Requests only the connection's task serves (they await); every other is served at once."""
 
 
 class BuyerSide:

@@ -18,15 +18,20 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
 
 from console.protocol.codec import ProtocolError, error_for
 from console.protocol.limits import CLOSE_POLICY, CLOSE_TRY_LATER, RateLimit
 from console.protocol.messages import Error, ErrorCode, Moved
 from console.server.answers import FAILED, Answers
+from console.server.keepalive import KeptConnection
 from console.server.limits import Doorway, Limits
 from console.server.store import StoreFailed
 
 log = logging.getLogger(__name__)
+
+_DATA = (Opcode.TEXT, Opcode.BINARY)
 
 
 class ShopMoved(Exception):
@@ -38,10 +43,48 @@ class ShopMoved(Exception):
         self.shop, self.url = shop, url
 
 
+class ServedConnection(KeptConnection):
+    """The server's connections (``serve(create_connection=ServedConnection)``): kept alive by the
+    sweep (``KeptConnection``), and with a way around websockets' queue of received messages.
+
+    While its serving task waits in ``recv`` with nothing queued, a whole data frame goes to
+    ``direct`` (set by ``serve_frames``) before it would be queued: ``direct`` serves it at once
+    and says so, or says no and the frame is queued as usual. The task has then served every
+    frame before this one, so the order holds; a frame that comes while the task is busy (or
+    while an earlier frame is still queued) is queued, and served by the task in its turn."""
+
+    direct: Callable[[bytes], bool] | None = None
+
+    def process_event(self, event: Event) -> None:
+        direct = self.direct
+        if direct is not None and isinstance(event, Frame) and event.fin and event.opcode in _DATA:
+            frames = self.recv_messages.frames
+            waiter = frames.get_waiter
+            if waiter is not None and not waiter.done() and not frames.queue:
+                data = event.data
+                if direct(data if type(data) is bytes else bytes(data)):
+                    return
+        super().process_event(event)
+
+
 def peer_address(conn: ServerConnection) -> str:
     """The peer's IP address (the unit of the per-address bounds)."""
     remote = conn.remote_address
     return str(remote[0]) if remote else "?"
+
+
+def answer_failure(answers: Answers, exc: Exception, rid: str | None, what: str) -> None:
+    """The answer to a request that raised ``exc`` (the connection goes on)."""
+    if isinstance(exc, ProtocolError):
+        exc.rid = exc.rid or rid
+        answers.send(error_for(exc))
+    elif isinstance(exc, ShopMoved):  # the client goes there (issue 15); this connection stays as it was
+        answers.send(Moved(rid=rid, shop=exc.shop, url=exc.url))
+    elif isinstance(exc, StoreFailed):  # logged once by the store; the server is stopping (store.py)
+        answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
+    else:
+        log.error("%s request failed", what, exc_info=exc)
+        answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
 
 
 async def serve_frames(
@@ -56,10 +99,19 @@ async def serve_frames(
     hello_first: str,
     on_request: Callable[[Any], Awaitable[bool]],
     what: str,
+    serve_now: Callable[[Any], None] | None = None,
+    now_ok: Callable[[Any], bool] | None = None,
 ) -> None:
     """Serve frames until the peer leaves (``ConnectionClosed`` propagates) or ``on_request``
     returns False. ``rate`` is (frames per second, burst). Every answer, refusals included, goes
-    through ``answers`` (the connection's order, answers.py)."""
+    through ``answers`` (the connection's order, answers.py).
+
+    ``serve_now`` serves a request at once, without awaiting anything (what ``on_request`` does
+    for it), for the requests ``now_ok`` accepts; once the peer is greeted those are served from
+    the connection's ``data_received`` while this task waits for a frame with none queued
+    (``KeptConnection.process_event``): no future, no task wake-up, no coroutine per frame (issue
+    9: a tenth of a message's cost). Everything else, and every frame that comes while this task
+    is busy, takes the task's path, so the frames are still served in the order they came."""
     address = peer_address(conn)
     if not doorway.enter(address):
         await answers.hub.close_now(conn, CLOSE_TRY_LATER, "too many connections from your address are not logged in")
@@ -69,11 +121,30 @@ async def serve_frames(
     deadline = loop.time() + limits.hello_timeout  # not moved by frames: junk does not buy time
     bucket = RateLimit(*rate)
     strikes = RateLimit(1.0, float(limits.rate_strikes))
+
+    def direct(raw: bytes) -> bool:
+        """Serve one frame now if it is a request ``now_ok`` accepts and the rate allows it
+        (a refusal spends no token); False, with nothing done, leaves it to the task's path."""
+        assert serve_now is not None and now_ok is not None
+        try:
+            request = decode(raw)  # no state: a refused frame is decoded again on the task's path
+        except Exception:  # ProtocolError: answered on the task's path, in its turn
+            return False
+        if not now_ok(request) or not bucket.allow(loop.time()):
+            return False
+        try:
+            serve_now(request)
+        except Exception as exc:
+            answer_failure(answers, exc, request.rid, what)
+        return True
+
     try:
         while True:
             if waiting and greeted():
                 waiting = False
                 doorway.leave(address)
+                if serve_now is not None and isinstance(conn, ServedConnection):
+                    conn.direct = direct
             # decode=False: the frame's bytes as they came, text or binary; ``decode`` reads them
             # (msgspec checks the UTF-8 itself: invalid text is ``malformed``, PROTOCOL.md), where
             # a str would be decoded by websockets and encoded back by the codec (issue 9)
@@ -100,19 +171,13 @@ async def serve_frames(
                 rid = request.rid
                 if not await on_request(request):
                     return
-            except ProtocolError as exc:
-                exc.rid = exc.rid or rid
-                answers.send(error_for(exc))
-            except ShopMoved as exc:  # the client goes there (issue 15); this connection stays as it was
-                answers.send(Moved(rid=rid, shop=exc.shop, url=exc.url))
             except ConnectionClosed:
                 raise
-            except StoreFailed:  # logged once by the store; the server is stopping (store.py)
-                answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
-            except Exception:
-                log.exception("%s request failed", what)
-                answers.send(Error(rid=rid, code=ErrorCode.INTERNAL, message=FAILED))
+            except Exception as exc:
+                answer_failure(answers, exc, rid, what)
     finally:
+        if isinstance(conn, ServedConnection):
+            conn.direct = None
         answers.hub.flush_to(conn)  # the handler returns next and websockets closes: what is queued goes first
         if waiting:
             doorway.leave(address)

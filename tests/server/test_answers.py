@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame
 
 from console.protocol.messages import (
     Arrive,
@@ -30,9 +31,13 @@ from console.protocol.messages import (
     Rate,
     Say,
     SayAck,
+    Search,
+    SearchResults,
     Snapshot,
 )
+from console.server import agents as agents_module
 from console.server import store as store_module
+from console.server.frames import ServedConnection
 from console.server.limits import Limits
 
 from .helpers import Client, run, running_server, wait_for
@@ -164,3 +169,60 @@ def test_a_consoles_pipelined_requests_are_answered_in_order(tmp_path: Path) -> 
             await a1.close()
 
     run(scenario())
+
+
+def test_frames_that_come_while_a_request_awaits_wait_their_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search (served off the loop) is held while two reads come behind it: the reads, which
+    are otherwise served as their frame arrives (frames.py ``ServedConnection``), are answered
+    after the search, in order; once nothing is in flight the next read is served at once."""
+    go = threading.Event()
+    received = [0]  # data frames the server got
+    real_candidates = agents_module.search_candidates
+    real_event = ServedConnection.process_event
+
+    def held_candidates(*args: Any) -> Any:
+        assert go.wait(10)
+        return real_candidates(*args)
+
+    def counted(conn: ServedConnection, event: Any) -> None:
+        received[0] += isinstance(event, Frame)
+        real_event(conn, event)
+
+    def served_at_once(conn: ServedConnection) -> Any:
+        direct = conn.direct
+        assert direct is not None
+
+        def spy(raw: bytes) -> bool:
+            done = direct(raw)
+            served[0] += done
+            return done
+
+        return spy
+
+    served = [0]
+    monkeypatch.setattr(agents_module, "search_candidates", held_candidates)
+    monkeypatch.setattr(ServedConnection, "process_event", counted)
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            a1 = await Client.agent(server)
+            await a1.login("a1")
+            before = received[0]
+            rids = [await a1.send(Search(query="hello")), await a1.send(GetKpis()), await a1.send(GetKpis())]
+            await wait_for(lambda: received[0] >= before + 3)  # all three are in, the search held
+            go.set()
+            seen = await a1.drain(lambda m: isinstance(m, Kpis) and m.rid == rids[2])
+            answers = [m for m in seen if isinstance(m, SearchResults | Kpis)]
+            assert [type(m) for m in answers] == [SearchResults, Kpis, Kpis]
+            assert [m.rid for m in answers] == rids
+            conn = next(c for c in server._ws.connections if isinstance(c, ServedConnection) and c.direct)
+            conn.direct = served_at_once(conn)
+            rid = await a1.send(GetKpis())
+            await a1.drain(lambda m: isinstance(m, Kpis) and m.rid == rid)
+            assert served == [1]  # nothing in flight: served as its frame came
+            await a1.close()
+
+    try:
+        run(scenario())
+    finally:
+        go.set()
