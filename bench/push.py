@@ -220,14 +220,10 @@ def start_server(folder: Path, policy_file: Path, source: Path | None = None) ->
     """``fenliu server`` on a free port; ``source``: run the ``console`` package of another tree
     (a copy with a candidate fix) with this virtualenv instead."""
     log_path = folder / "server.log"
-    fenliu = ROOT / ".venv" / "bin" / "fenliu"
     env = dict(os.environ)
+    command, cwd = [sys.executable, "-m", "console"], source or ROOT  # from its folder: that checkout's code
     if source is not None:
-        command, cwd = [sys.executable, "-m", "console"], source
         env["PYTHONPATH"] = str(source)
-    else:
-        command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
-        cwd = ROOT
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [*command, "server", "--port", "0", "--data", str(folder / "data"), "--policy", str(policy_file)],

@@ -257,8 +257,7 @@ def time_start(data: Path, policy: Path, log: Path, timeout: float = 300.0, tree
     and the CPU seconds it used by then (steadier than wall time on a shared machine). ``tree``:
     the ``console`` package of another revision (``--baseline``), run from its folder."""
     port = free_port()
-    fenliu = ROOT / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() and tree is None else [sys.executable, "-m", "console"]
+    command = [sys.executable, "-m", "console"]  # from its folder: that checkout's code (peak.py start_server)
     with log.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen([*command, "server", "--port", str(port), "--data", str(data), "--policy", str(policy)],
