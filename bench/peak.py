@@ -292,8 +292,11 @@ def start_server(folder: Path, policy_file: Path, pin: bool, store_url: str | No
     """``root``: the checkout whose code runs (``--baseline``, ``--pg-baseline``: another one,
     with its own .venv or this one's Python); ``data``: the data folder's name in ``folder``."""
     log_path = folder / (f"server-{data}.log" if store_url is None else f"server-pg-{shop}.log")
-    fenliu = root / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    # ``-m console`` from ``root``: its own code first on the path. Its ``.venv/bin/fenliu`` would
+    # import whatever the venv's editable install names: a worktree sharing main's venv (a symlink)
+    # measured main's code, not its own (session 9).
+    python = root / ".venv" / "bin" / "python"
+    command = [str(python) if python.exists() else sys.executable, "-m", "console"]
     store = [] if store_url is None else ["--store", store_url, "--shop", shop]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
