@@ -116,8 +116,7 @@ def prepare(folder: Path, shops: int, agents: int) -> list[tuple[str | None, lis
 
 def start(folder: Path, one_shop: bool) -> tuple[Child, float]:
     log_path = folder / "server.log"
-    fenliu = ROOT / ".venv" / "bin" / "fenliu"
-    command = [str(fenliu)] if fenliu.exists() else [sys.executable, "-m", "console"]
+    command = [sys.executable, "-m", "console"]  # from ROOT: this checkout's code (peak.py start_server)
     policy = ["--policy", str(folder / "policy.toml")] if one_shop else []
     began = time.perf_counter()
     with log_path.open("wb") as log:

@@ -684,6 +684,7 @@ class Store:
             if version is not None and not old_messages:
                 migrations.add_message_kinds(db)  # 5 -> 6, before the schema's statements may refer to the columns
             migrations.create_schema(db)
+            migrations.drop_messages_conversation(db)  # its reads use messages_client (issue 9)
             if version == 1:
                 migrations.agent_events_back(db)
             if old_messages:

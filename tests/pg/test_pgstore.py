@@ -369,3 +369,30 @@ def test_an_index_made_by_an_older_statement_is_made_again(pg_url: str, tmp_path
         (definition,) = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'shop_idx'"
                                      " AND indexname = 'waits_open'").fetchone()
         assert definition.endswith("(buyer) WHERE (answered IS NULL)"), definition
+
+
+def test_a_shop_of_before_gets_a_resend_index_over_every_message(pg_url: str, tmp_path: Path) -> None:
+    """Issue 9, as SQLite's migration: a shop made by the earlier statements (the client index
+    partial) gets ``messages_client`` over every message and keeps ``messages_conversation``
+    (PostgreSQL only, pg.py ``MESSAGES_CONVERSATION_PG``); a resend is still refused, bot lines
+    without a client id pass."""
+    PgStore(pg_url, shop="msgidx", local_dir=tmp_path).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO shop_msgidx.buyers VALUES ('b1', 'b1', 'consumer', 0)")
+        conn.execute("INSERT INTO shop_msgidx.messages (conversation, author, text, at, client_id)"
+                     " VALUES ('b1', 'buyer', 'x', 1, 'c1'), ('b1', 'bot', 'y', 2, NULL)")
+        conn.execute("DROP INDEX shop_msgidx.messages_client")
+        conn.execute("CREATE UNIQUE INDEX messages_client ON shop_msgidx.messages"
+                     " (conversation, author, COALESCE(agent, ''), client_id) WHERE client_id IS NOT NULL")
+        conn.execute("UPDATE shop_msgidx.meta SET value = 'older' WHERE key IN ('pg_schema', 'pg_index:messages_client')")
+    PgStore(pg_url, shop="msgidx", local_dir=tmp_path).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        indexes = dict(conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'shop_msgidx'"
+                                    " AND tablename = 'messages' AND indexname <> 'messages_pkey'").fetchall())
+        assert set(indexes) == {"messages_client", "messages_conversation", "messages_text_trgm"}, indexes
+        assert "WHERE" not in indexes["messages_client"], indexes
+        insert = ("INSERT INTO shop_msgidx.messages (conversation, author, text, at, client_id)"
+                  " VALUES ('b1', %s, 'z', 3, %s) ON CONFLICT DO NOTHING RETURNING id")
+        assert conn.execute(insert, ("buyer", "c1")).fetchone() is None  # a resend
+        assert conn.execute(insert, ("bot", None)).fetchone() is not None
+        assert conn.execute("SELECT count(*) FROM shop_msgidx.messages").fetchone() == (3,)

@@ -264,9 +264,13 @@ class Repository:
         return None if found is None else str(found["text"])
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
-        """The conversation's latest ``limit`` messages, oldest first, and whether there are more."""
+        """The conversation's latest ``limit`` messages, oldest first, and whether there are more.
+        The conversation's ids come from ``messages_client`` alone (a covering scan, sorted in a
+        temp b-tree: that index is not in id order), then only those rows are read (issue 9:
+        0.6x of reading every row of a conversation of 1,000-10,000 messages to sort them)."""
         rows = self.store.all(
-            "SELECT * FROM messages WHERE conversation = ? ORDER BY id DESC LIMIT ?", (buyer, limit + 1)
+            "SELECT * FROM messages WHERE id IN (SELECT id FROM messages WHERE conversation = ?"
+            " ORDER BY id DESC LIMIT ?) ORDER BY id DESC", (buyer, limit + 1)
         )
         more = len(rows) > limit
         return [_message(r) for r in reversed(rows[:limit])], more

@@ -66,11 +66,16 @@ SCHEMA: tuple[str, ...] = (
         kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'image', 'card')),
         body TEXT
     )""",
-    """CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation, id)""",
-    # Idempotency (CONSOLE.md §5) is per author: the buyer, or one agent account; a buyer's
-    # client_id never collides with an agent's (issue 10).
+    # The one index of messages by conversation, with two jobs (issue 9: each b-tree keyed by
+    # buyer dirties a random page per message at a commit). Idempotency (CONSOLE.md §5) is per
+    # author: the buyer, or one agent account; a buyer's client_id never collides with an agent's
+    # (issue 10). Over every message, not partial: NULL client ids (bot and system lines) are
+    # distinct in a UNIQUE index, so it refuses only a resend. And every read of a conversation's
+    # messages (history, the panel's counts, images) looks them up by its first column, then
+    # sorts that conversation's rows by id (a temp b-tree of one conversation, not a table scan).
+    # The earlier (conversation, id) index is dropped (migrations.drop_messages_conversation).
     """CREATE UNIQUE INDEX IF NOT EXISTS messages_client
-        ON messages(conversation, author, IFNULL(agent, ''), client_id) WHERE client_id IS NOT NULL""",
+        ON messages(conversation, author, IFNULL(agent, ''), client_id)""",
     """CREATE TABLE IF NOT EXISTS orders (
         id TEXT PRIMARY KEY,
         buyer TEXT NOT NULL REFERENCES buyers(id),
