@@ -9,7 +9,8 @@ A query is matched, as a substring, against four things:
   characters, so any substring of three or more characters is an index lookup whatever the
   script. It is an external-content table (the text is stored once, in ``messages``) kept
   current by triggers, so every insert path is indexed, and it is on disk, so it survives
-  restarts. ASCII case is ignored (order numbers, ``XL``).
+  restarts. Case is ignored in every script (order numbers, ``XL``, ``Éclair``); the scans below
+  fold it as the index does (``search_sql.FOLD``), not as SQLite's LIKE (ASCII only).
 - buyer names and the product of the buyer's latest arrive, from the in-memory rows;
 - order numbers, from the ``orders`` table.
 
@@ -100,6 +101,13 @@ def like_pattern(query: str) -> str:
     """``%query%`` for ``LIKE ... ESCAPE '\\'``, with the wildcards in ``query`` literal."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def needs_fold(query: str) -> bool:
+    """Whether ``query`` has a letter with a case outside ASCII (``É``, ``Ж``): SQLite's LIKE
+    would match its case exactly, so a scan lowers the text first (``search_sql.FOLD``, four
+    times the cost of LIKE alone: a short query in Chinese or ASCII keeps LIKE's)."""
+    return any(ord(ch) > 127 and ch.lower() != ch.upper() for ch in query)
 
 
 def snippet(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:
@@ -218,8 +226,9 @@ class MessageSearch:
             # between the two reads is only scanned for nothing.
             indexed = search_sql.indexed_upto(source)
             rows = []
-            if top > indexed + 1:
-                rows = search_sql.messages_like_in(source, like_pattern(text), top, indexed + 1, scope, limit + 1)
+            if top > indexed + 1:  # folded as the index folds (every script's case), not as LIKE (ASCII's)
+                rows = search_sql.messages_like_in(source, like_pattern(text.lower()), top, indexed + 1, scope,
+                                                   limit + 1, fold=True)
             if len(rows) <= limit:
                 rows += search_sql.messages_matching(source, fts_phrase(text), min(top, indexed + 1), scope,
                                                      limit + 1 - len(rows))
@@ -227,7 +236,9 @@ class MessageSearch:
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         floor = max(0, top - SHORT_WINDOW)
-        rows = search_sql.messages_like_in(source, like_pattern(text), top, floor, scope, limit + 1)
+        fold = self.store.dialect == "sqlite" and needs_fold(text)  # PostgreSQL: ILIKE, by the database's locale
+        rows = search_sql.messages_like_in(source, like_pattern(text.lower() if fold else text), top, floor, scope,
+                                           limit + 1, fold=fold)
         if len(rows) > limit:
             rows = rows[:limit]
             return rows, int(rows[-1]["id"])

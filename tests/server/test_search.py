@@ -353,10 +353,17 @@ def test_a_search_finds_the_messages_the_index_does_not_hold_yet(tmp_path: Path)
         assert ids(reader, "双十一") == [2, 1]  # the worker's: what is committed
         assert ids(reader, "补发杯") == [2] and ids(reader, "有破损") == [1] and ids(reader, "收到了") == []
         assert ids(store, "双十一", limit=1) == [3]
+        # the scans fold case as the index does, every script's, not as LIKE does (ASCII's only)
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'buyer', 'crème brûlée НА СКЛАДЕ', 4)")
+        assert ids(store, "CRÈME BRÛLÉE") == [4] and ids(store, "на складе") == [4]  # the tail scan
+        assert ids(store, "ÛL") == [4] and ids(store, "Ж") == []  # the short scan
+        store.flush()  # committed, not indexed
+        assert ids(reader, "на складе") == [4] and ids(reader, "ÛL") == [4]  # the worker's connection too
         store.INDEX_EVERY = 0.0
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'agent', '好的', 5)")
         store.flush()
-        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 3
-        assert ids(reader, "双十一") == [3, 2, 1]
+        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 5
+        assert ids(reader, "双十一") == [3, 2, 1] and ids(reader, "CRÈME BRÛLÉE") == ids(reader, "на складе") == [4]  # as the index
     finally:
         reader.close()
         store.close()

@@ -16,6 +16,20 @@ from console.server.repository.reception import Record
 
 T = TypeVar("T")
 
+FOLD = "fold_case"
+"""The SQL function (SQLite connections only, ``register``) that lowers text as Python's
+``str.lower`` does: every script's case, as FTS5's trigram index folds it (its table is older
+than Python's: a few recent scripts, Cherokee for one, aside). SQLite's own LIKE folds ASCII only."""
+
+
+def register(db: sqlite3.Connection) -> None:
+    """Give a SQLite connection the functions search's statements use (``FOLD``)."""
+    db.create_function(FOLD, 1, _fold, deterministic=True)
+
+
+def _fold(text: str | None) -> str | None:
+    return None if text is None else str(text).lower()
+
 
 class Reader:
     """A read-only connection for searches in a worker thread (one at a time: a lock).
@@ -27,6 +41,7 @@ class Reader:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
                                   isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        register(self.db)
         self._lock = threading.Lock()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -93,12 +108,14 @@ def messages_matching(source: Source, phrase: str, top: int, scope: Collection[s
 
 
 def messages_like_in(source: Source, pattern: str, top: int, floor: int, scope: Collection[str] | None,
-                     limit: int) -> list[Record]:
+                     limit: int, *, fold: bool = False) -> list[Record]:
     """Messages with ids in [floor, top) (newest first, of conversations in ``scope``) whose text
-    is LIKE ``pattern``: a bounded scan."""
+    is LIKE ``pattern``: a bounded scan. ``fold`` (SQLite only): the text is lowered by ``FOLD``
+    first, every script's case (``pattern`` must be lowered too); else LIKE folds ASCII only."""
     where_scope, scope_args = _scope_clause(scope)
+    text = f"{FOLD}(m.text)" if fold else "m.text"
     return source.all(
-        _MESSAGE + f" WHERE m.id < ? AND m.id >= ? AND m.text LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
+        _MESSAGE + f" WHERE m.id < ? AND m.id >= ? AND {text} LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
         (top, floor, pattern, *scope_args, limit))
 
 
