@@ -55,6 +55,9 @@ def test_messages_are_found_as_they_arrive_and_after_a_restart(tmp_path: Path) -
             found = await _search(a1, "M码")  # two characters: the bounded scan; ASCII case ignored
             assert [h.message_id for h in found.hits if h.match is SearchMatch.MESSAGE] == [ack.message_id]
             assert [h.conversation for h in (await _search(a1, "m码")).hits] == ["b1"]
+            ete = await a1.request(Reply(conversation="b1", text="ÉTÉ 款有货", client_id="c2"))
+            for query in ("été 款", "Été", "té"):  # case in every script: three characters or more, then two
+                assert [h.message_id for h in (await _search(a1, query)).hits] == [ete.message_id], query
             assert (await b1.request(OrderUpdate(order="TB20261126001", state=OrderState.UNPAID))).__class__ is Ok
             by_order = await _search(a1, "20261126")
             assert [(h.match, h.conversation) for h in by_order.hits] == [(SearchMatch.ORDER, "b1")]
