@@ -152,8 +152,20 @@ class Repository:
     # -- rows -------------------------------------------------------------------------------------
 
     def open_rows(self) -> list[Row]:
-        """Every row with a session open."""
+        """Every row with a session open, as last saved (see ``open_tails``)."""
         return [_row(r) for r in self.store.all(_SELECT + " WHERE c.holder IS NOT NULL")]
+
+    def open_tails(self) -> list[tuple[str, int, Author, str, float]]:
+        """The messages of open rows written after the row's latest buyer, bot and human message
+        (conversation, id, author, text, at; oldest first): a message to an open session leaves
+        its row as it was on disk (issue 9), ``Conversations`` folds these in. One statement: the
+        rows, then each one's tail by the messages_conversation index (CROSS JOIN keeps SQLite
+        to that order: it scanned every message otherwise, 107 against 3.6 ms at 100,000
+        buyers); the system messages after the latest ids come again (``fold`` leaves the same)."""
+        return [(str(c), int(i), Author(a), str(t), float(at)) for c, i, a, t, at in self.store.tuples(
+            "SELECT m.conversation, m.id, m.author, m.text, m.at FROM conversations c CROSS JOIN messages m"
+            " WHERE c.holder IS NOT NULL AND m.conversation = c.buyer AND m.id > IFNULL(c.last_buyer, 0)"
+            " AND m.id > IFNULL(c.last_bot, 0) AND m.id > IFNULL(c.last_human, 0) ORDER BY m.id")]
 
     def row(self, buyer: str) -> Row | None:
         """The buyer's row, if it has one."""
