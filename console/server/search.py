@@ -10,7 +10,7 @@ A query is matched, as a substring, against four things:
   script. It is an external-content table (the text is stored once, in ``messages``) kept
   current by triggers, so every insert path is indexed, and it is on disk, so it survives
   restarts. Case is ignored in every script (order numbers, ``XL``, ``Éclair``); the scans below
-  fold it as the index does (``search_sql.FOLD``), not as SQLite's LIKE (ASCII only).
+  fold it as the index does (``repository.fold``), not as SQLite's LIKE (ASCII only).
 - buyer names and the product of the buyer's latest arrive, from the in-memory rows;
 - order numbers, from the ``orders`` table.
 
@@ -47,6 +47,7 @@ from console.protocol.holders import agent_of
 from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
 from console.server.repository import search as search_sql
+from console.server.repository.fold import needs_fold
 from console.server.repository.reception import Record
 from console.server.repository.search import Reader, Source
 from console.server.store import Store
@@ -101,13 +102,6 @@ def like_pattern(query: str) -> str:
     """``%query%`` for ``LIKE ... ESCAPE '\\'``, with the wildcards in ``query`` literal."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def needs_fold(query: str) -> bool:
-    """Whether ``query`` has a letter with a case outside ASCII (``É``, ``Ж``): SQLite's LIKE
-    would match its case exactly, so a scan lowers the text first (``search_sql.FOLD``, four
-    times the cost of LIKE alone: a short query in Chinese or ASCII keeps LIKE's)."""
-    return any(ord(ch) > 127 and ch.lower() != ch.upper() for ch in query)
 
 
 def snippet(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:

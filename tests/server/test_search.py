@@ -370,3 +370,36 @@ def test_a_search_finds_the_messages_the_index_does_not_hold_yet(tmp_path: Path)
     finally:
         reader.close()
         store.close()
+
+
+@pytest.mark.sqlite_only  # SQLite's LIKE
+def test_a_name_is_found_in_every_scripts_case_on_disk_too(tmp_path: Path) -> None:
+    """The rows a search reads from disk by name (a closed conversation) match case in every
+    script, as the rows in memory do (``str.casefold``): SQLite's LIKE alone folds ASCII only."""
+    from console.reception.model import Kind
+    from console.server.conversations import Conversations
+    from console.server.directory import Directory
+    from console.server.repository import Repository
+    from console.server.repository.search import Reader
+    from console.server.search import like_pattern
+    from console.server.store import Store
+
+    store = Store.open(tmp_path)
+    rows, directory = Conversations(store), Directory(store)
+    for who, name in (("b1", "Émilie Roux"), ("b2", "ЖАННА"), ("b3", "王小姐")):
+        directory.greet(who, name)
+        row = rows.ensure(who, name, Kind.CONSUMER)
+        row.agent = "a1"  # a closed conversation in a1's history: on disk only
+        rows.save(row)
+    store.flush()
+    reader = Reader(str(store.path))
+    try:
+        for source in (store, reader):
+            repo = Repository(source)  # type: ignore[arg-type]
+            for query, found in (("émilie", ["b1"]), ("ROUX", ["b1"]), ("жанна", ["b2"]), ("小姐", ["b3"])):
+                assert [r.buyer for r in repo.rows_named(like_pattern(query), 10)] == found, query
+                assert [r.buyer for r in repo.findable_named("a1", like_pattern(query), 10)] == found, query
+            assert repo.findable_named("a2", like_pattern("émilie"), 10) == []
+    finally:
+        reader.close()
+        store.close()

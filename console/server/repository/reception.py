@@ -19,6 +19,7 @@ from console.protocol.holders import agent_of
 from console.reception.model import Author, Conversation, ImageRef, Kind, Message, MessageKind, Section
 from console.reception.sections import section_of
 from console.routing.events import Decision
+from console.server.repository.fold import folded
 
 if TYPE_CHECKING:  # store.py imports this package's schema: no import back at run time
     from console.server.store import Store
@@ -174,16 +175,19 @@ class Repository:
 
     def rows_named(self, pattern: str, limit: int) -> list[Row]:
         """Rows whose buyer name matches a LIKE ``pattern`` (escaped with \\), newest first: a
-        supervisor's search by name over the whole shop, open or closed."""
-        sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
+        supervisor's search by name over the whole shop, open or closed; case ignored in every
+        script (``fold.folded``), as the rows in memory are matched."""
+        name, pattern = folded(self.store.dialect, "b.name", pattern)
+        sql = _SELECT + f" WHERE {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
     def findable_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
         """Rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name matches a
-        LIKE ``pattern``, newest first."""
+        LIKE ``pattern`` (case as in ``rows_named``), newest first."""
+        name, pattern = folded(self.store.dialect, "b.name", pattern)
         sql = _SELECT + (" WHERE c.buyer IN (SELECT buyer FROM conversations WHERE agent = ?"
                          " UNION SELECT buyer FROM receptions WHERE agent = ?)"  # by the two indexes, not a scan
-                         " AND b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
+                         f" AND {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
         return [_row(r) for r in self.store.all(sql, (agent, agent, pattern, limit))]
 
     def ids_of_agent(self, agent: str) -> list[str]:

@@ -12,30 +12,18 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from console.server.repository.fold import FOLD, register
 from console.server.repository.reception import Record
 
 T = TypeVar("T")
-
-FOLD = "fold_case"
-"""The SQL function (SQLite connections only, ``register``) that lowers text as Python's
-``str.lower`` does: every script's case, as FTS5's trigram index folds it (its table is older
-than Python's: a few recent scripts, Cherokee for one, aside). SQLite's own LIKE folds ASCII only."""
-
-
-def register(db: sqlite3.Connection) -> None:
-    """Give a SQLite connection the functions search's statements use (``FOLD``)."""
-    db.create_function(FOLD, 1, _fold, deterministic=True)
-
-
-def _fold(text: str | None) -> str | None:
-    return None if text is None else str(text).lower()
-
 
 class Reader:
     """A read-only connection for searches in a worker thread (one at a time: a lock).
 
     Opened ``mode=ro``: it never writes, so it never checkpoints the WAL while the server's own
     connection writes (store.py keeps one writing connection for that reason)."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
@@ -72,6 +60,8 @@ class Reader:
 
 class Source(Protocol):
     """Where a search reads: the store (on the loop) or a ``Reader`` (in a worker)."""
+
+    dialect: str
 
     def all(self, sql: str, params: Sequence[Any] = ...) -> list[sqlite3.Row]: ...
     def one(self, sql: str, params: Sequence[Any] = ...) -> sqlite3.Row | None: ...
