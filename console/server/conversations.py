@@ -31,7 +31,13 @@ class Conversations:
     A row whose session is closed leaves memory (``settle``, after each request): it stays on disk
     and is read back when someone touches it again (the buyer writes, an agent opens it, a
     snapshot lists an agent's history). Within one request a row is one object, so every change
-    made to it through any path is the same change. Every change is written through (``save``).
+    made to it through any path is the same change. Every change is written through (``save``)
+    but one: a message to an open session moves the row in memory only (issue 9: the row's page
+    was a WAL frame per message). Its per-message columns (preview, time, latest ids, unread,
+    waiting, cleared) reach the disk with the row's next save (a routing decision, an agent
+    opening it, 清扫, the close), and a restart folds the messages after its latest buyer, bot or
+    human message back in (``Repository.open_tails``, ``fold``). So a row with no session is
+    whole on disk; an open one is whole in memory, where every open row is.
     """
 
     def __init__(self, store: Store, journal: Journal | None = None) -> None:
@@ -46,6 +52,8 @@ class Conversations:
         self._closed: set[str] = set()  # in memory with no session: leave at ``settle``
         for row in self.repo.open_rows():
             self._remember(row)
+        for buyer, message_id, author, text, at in self.repo.open_tails():  # what ``add_message`` left unsaved
+            fold(self._live[buyer], author, message_id, text, at)
 
     def __len__(self) -> int:
         return len(self._live)
@@ -215,27 +223,34 @@ class Conversations:
                                               kind=kind, body=image if image is not None else card)
         if message_id is None:
             return None
-        row.last_text = preview(text)
-        row.last_at = at
-        if author is Author.BUYER:
-            row.last_buyer = message_id
-            row.unread += 1
-            row.cleared = False  # 清扫 lasts until the buyer's next message (CONSOLE.md §1)
-            if row.waiting_since is None:
-                row.waiting_since = at
-        elif author is Author.BOT:
-            row.last_bot = message_id
-            row.waiting_since = None
-        elif author is Author.AGENT:
-            row.last_human = message_id
-            row.waiting_since = None
-            row.unread = 0  # the agent answered: it has read the conversation
-        self.save(row)
+        fold(row, author, message_id, text, at)
+        if row.holder is None:  # a closed row on disk is always whole (see the class)
+            self.save(row)
         return Message(id=message_id, conversation=row.buyer, author=author, text=text, at=at, agent=agent,
                        client_id=client_id, kind=kind, image=image, card=card)
 
     def history(self, buyer: str, limit: int) -> tuple[list[Message], bool]:
         return self.repo.history(buyer, limit)
+
+
+def fold(row: Row, author: Author, message_id: int, text: str, at: float) -> None:
+    """Move the row by one message (section, preview, unread, waiting time): the one place these
+    columns change with a message, as it is stored and as a restart reads it back."""
+    row.last_text = preview(text)
+    row.last_at = at
+    if author is Author.BUYER:
+        row.last_buyer = message_id
+        row.unread += 1
+        row.cleared = False  # 清扫 lasts until the buyer's next message (CONSOLE.md §1)
+        if row.waiting_since is None:
+            row.waiting_since = at
+    elif author is Author.BOT:
+        row.last_bot = message_id
+        row.waiting_since = None
+    elif author is Author.AGENT:
+        row.last_human = message_id
+        row.waiting_since = None
+        row.unread = 0  # the agent answered: it has read the conversation
 
 
 def search_candidates(repo: Repository, agent: str | None, name_pattern: str, limit: int,

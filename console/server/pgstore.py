@@ -714,6 +714,8 @@ class PgReader:
     """repository/search.py's ``Reader`` on PostgreSQL: the same calls, on a connection of its own in a
     read-only session, one search at a time."""
 
+    dialect = "postgresql"
+
     def __init__(self, url: str, schema: str) -> None:
         raw = connect(url, schema)
         raw.execute("SET default_transaction_read_only = on")

@@ -9,7 +9,8 @@ A query is matched, as a substring, against four things:
   characters, so any substring of three or more characters is an index lookup whatever the
   script. It is an external-content table (the text is stored once, in ``messages``) kept
   current by triggers, so every insert path is indexed, and it is on disk, so it survives
-  restarts. ASCII case is ignored (order numbers, ``XL``).
+  restarts. Case is ignored in every script (order numbers, ``XL``, ``Éclair``); the scans below
+  fold it as the index does (``repository.fold``), not as SQLite's LIKE (ASCII only).
 - buyer names and the product of the buyer's latest arrive, from the in-memory rows;
 - order numbers, from the ``orders`` table.
 
@@ -46,6 +47,7 @@ from console.protocol.holders import agent_of
 from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
 from console.server.repository import search as search_sql
+from console.server.repository.fold import needs_fold
 from console.server.repository.reception import Record
 from console.server.repository.search import Reader, Source
 from console.server.store import Store
@@ -218,8 +220,9 @@ class MessageSearch:
             # between the two reads is only scanned for nothing.
             indexed = search_sql.indexed_upto(source)
             rows = []
-            if top > indexed + 1:
-                rows = search_sql.messages_like_in(source, like_pattern(text), top, indexed + 1, scope, limit + 1)
+            if top > indexed + 1:  # folded as the index folds (every script's case), not as LIKE (ASCII's)
+                rows = search_sql.messages_like_in(source, like_pattern(text.lower()), top, indexed + 1, scope,
+                                                   limit + 1, fold=True)
             if len(rows) <= limit:
                 rows += search_sql.messages_matching(source, fts_phrase(text), min(top, indexed + 1), scope,
                                                      limit + 1 - len(rows))
@@ -227,7 +230,9 @@ class MessageSearch:
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         floor = max(0, top - SHORT_WINDOW)
-        rows = search_sql.messages_like_in(source, like_pattern(text), top, floor, scope, limit + 1)
+        fold = self.store.dialect == "sqlite" and needs_fold(text)  # PostgreSQL: ILIKE, by the database's locale
+        rows = search_sql.messages_like_in(source, like_pattern(text.lower() if fold else text), top, floor, scope,
+                                           limit + 1, fold=fold)
         if len(rows) > limit:
             rows = rows[:limit]
             return rows, int(rows[-1]["id"])

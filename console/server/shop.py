@@ -114,6 +114,7 @@ class Shop:
         self._names: tuple[Policy, dict[str, str]] | None = None
         self._bot_turns: list[tuple[str, str | None]] = []  # (buyer, text or None: its latest)
         self._bot_busy = False  # a bot step is running (``_bot_step`` does not nest)
+        self._lost_read: BaseException | None = None  # the store failure ``batch_lost`` has read back after
 
     @property
     def policy(self) -> Policy:
@@ -766,8 +767,15 @@ class Shop:
     def batch_lost(self) -> None:
         """A commit failed: what the shop's memory holds beyond the database is read back from it
         (``committed``, and an answer sent through an after-commit action, answers.py). Inside a
-        request its undo does this."""
-        if not self.journal.active and (self.driver.ahead_of_log() or self.hub.ahead_of_log()):
+        request its undo does this. Every pending answer of a lost batch calls this: the database is
+        read once per failure (the store then refuses every write, so memory cannot run ahead again)."""
+        if self.journal.active:
+            return
+        failure = self.store.failure
+        if failure is not None and failure is self._lost_read:
+            return
+        self._lost_read = failure
+        if self.driver.ahead_of_log() or self.hub.ahead_of_log():
             log.error("a commit failed; rebuilding the shop from its database")
             self.rebuild()
 

@@ -64,7 +64,7 @@ from typing import Any
 
 import platformdirs
 
-from console.server.repository import meta, migrations
+from console.server.repository import fold, meta, migrations
 from console.server.repository.schema import SCHEMA_VERSION as SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -620,6 +620,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else synchronous}")
             self.db.execute("PRAGMA foreign_keys=ON")
+            fold.register(self.db)  # a search's scans on the loop fold case as the index does
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise corrupt(path, exc) if _is_fatal(exc) else exc from None

@@ -37,6 +37,7 @@ from console.protocol.messages import (
 )
 from console.server import agents as agents_module
 from console.server import store as store_module
+from console.server.driver import EngineDriver
 from console.server.frames import ServedConnection
 from console.server.limits import Limits
 
@@ -131,9 +132,12 @@ def test_answers_wait_for_their_commit_and_keep_the_request_order(tmp_path: Path
 def test_a_failed_commit_answers_internal_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fsync fails (a full disk): the pending answers of the requests that changed something
     become ``internal``, the refusals queued between them stay as they were, all in order, and
-    the server stops serving (fail-stop)."""
+    the server stops serving (fail-stop). The shop reads its memory back once, not once per answer."""
     fsync = _HeldFsync()
     monkeypatch.setattr(store_module.os, "fsync", fsync)
+    checks: list[object] = []
+    ahead_of_log = EngineDriver.ahead_of_log
+    monkeypatch.setattr(EngineDriver, "ahead_of_log", lambda self: checks.append(self) or ahead_of_log(self))
 
     async def scenario() -> None:
         async with running_server(tmp_path, limits=Limits(buyer_rate=0.001, buyer_burst=5)) as server:
@@ -145,6 +149,7 @@ def test_a_failed_commit_answers_internal_in_order(tmp_path: Path, monkeypatch: 
                                                   ErrorCode.RATE_LIMITED]
             assert [m.rid for m in messages] == [rids[0], rids[1], rids[2], None]
             assert server.failure is not None
+            assert len(checks) == 1  # two answers lost, one read-back (Shop.batch_lost)
             await asyncio.wait_for(reader, 10)  # the server closed the connection (fail-stop)
 
     try:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console.reception.audience import sees
-from console.reception.model import Kind
+from console.reception.model import Author, Kind
 from console.server.conversations import Conversations, Row
 from console.server.directory import Directory
 from console.server.journal import Journal
@@ -91,4 +91,52 @@ def test_the_stored_holder_and_agent_follow_memory_through_undone_requests(tmp_p
     request(hold("a1"))
     assert stored() == ("agent:a1", "a1")
     store.flush()
+    store.close()
+
+
+def test_a_reopened_store_reads_every_row_as_memory_had_it(tmp_path: Path) -> None:
+    """Issue 9: a message to an open session moves its row in memory only (the stored row keeps
+    its last save); a reopened store folds the messages after the row's latest ids back in. Every
+    field comes back as memory had it: each author, a system message before a save, an agent's
+    open (unread 0) and 清扫 saved in between, a bot-held row, a closed row (whole on disk)."""
+    store = open_store(tmp_path)
+    rows = Conversations(store)
+    directory = Directory(store)
+    clock = itertools.count(1.0)
+
+    def row(buyer: str, holder: str | None) -> Row:
+        directory.greet(buyer, buyer)
+        found = rows.ensure(buyer, buyer, Kind.CONSUMER)
+        found.holder, found.agent = holder, "a1"
+        rows.save(found)
+        return found
+
+    def say(found: Row, author: Author, text: str) -> None:
+        assert rows.add_message(found, author, text, next(clock)) is not None
+
+    held, bot, closed = row("b1", "agent:a1"), row("b2", "bot"), row("b3", None)
+    say(held, Author.BUYER, "在吗")
+    say(held, Author.SYSTEM, "转接给 小美")
+    held.unread = 0  # the agent opens it (Shop.open_conversation): a save
+    rows.save(held)
+    say(held, Author.BUYER, "发什么快递")
+    say(held, Author.AGENT, "顺丰")
+    say(held, Author.BUYER, "好的")
+    say(held, Author.BUYER, "谢谢")
+    say(bot, Author.BUYER, "退款")
+    say(bot, Author.BOT, "请提供订单号")
+    held_cleared = row("b4", "agent:a1")
+    say(held_cleared, Author.BUYER, "在吗")
+    say(held_cleared, Author.AGENT, "在的")
+    held_cleared.cleared = True  # 清扫: a save
+    rows.save(held_cleared)
+    say(held_cleared, Author.SYSTEM, "会话已评价")
+    say(closed, Author.BUYER, "还在吗")
+    store.flush()
+    stored = Repository(store).row("b1")
+    assert stored is not None and stored.last_text == "转接给 小美" and held.last_text == "谢谢"  # not written
+    again = Conversations(open_store(tmp_path))
+    for found in (held, bot, held_cleared, closed):
+        assert again.get(found.buyer) == found
+    assert (held.unread, held.waiting_since, closed.unread) == (2, 5.0, 1)
     store.close()

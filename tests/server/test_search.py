@@ -55,6 +55,9 @@ def test_messages_are_found_as_they_arrive_and_after_a_restart(tmp_path: Path) -
             found = await _search(a1, "M码")  # two characters: the bounded scan; ASCII case ignored
             assert [h.message_id for h in found.hits if h.match is SearchMatch.MESSAGE] == [ack.message_id]
             assert [h.conversation for h in (await _search(a1, "m码")).hits] == ["b1"]
+            ete = await a1.request(Reply(conversation="b1", text="ÉTÉ 款有货", client_id="c2"))
+            for query in ("été 款", "Été", "té"):  # case in every script: three characters or more, then two
+                assert [h.message_id for h in (await _search(a1, query)).hits] == [ete.message_id], query
             assert (await b1.request(OrderUpdate(order="TB20261126001", state=OrderState.UNPAID))).__class__ is Ok
             by_order = await _search(a1, "20261126")
             assert [(h.match, h.conversation) for h in by_order.hits] == [(SearchMatch.ORDER, "b1")]
@@ -353,10 +356,50 @@ def test_a_search_finds_the_messages_the_index_does_not_hold_yet(tmp_path: Path)
         assert ids(reader, "双十一") == [2, 1]  # the worker's: what is committed
         assert ids(reader, "补发杯") == [2] and ids(reader, "有破损") == [1] and ids(reader, "收到了") == []
         assert ids(store, "双十一", limit=1) == [3]
+        # the scans fold case as the index does, every script's, not as LIKE does (ASCII's only)
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'buyer', 'crème brûlée НА СКЛАДЕ', 4)")
+        assert ids(store, "CRÈME BRÛLÉE") == [4] and ids(store, "на складе") == [4]  # the tail scan
+        assert ids(store, "ÛL") == [4] and ids(store, "Ж") == []  # the short scan
+        store.flush()  # committed, not indexed
+        assert ids(reader, "на складе") == [4] and ids(reader, "ÛL") == [4]  # the worker's connection too
         store.INDEX_EVERY = 0.0
+        store.execute("INSERT INTO messages (conversation, author, text, at) VALUES ('b1', 'agent', '好的', 5)")
         store.flush()
-        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 3
-        assert ids(reader, "双十一") == [3, 2, 1]
+        assert store.one("SELECT MAX(id) FROM messages_fts_docsize")[0] == 5
+        assert ids(reader, "双十一") == [3, 2, 1] and ids(reader, "CRÈME BRÛLÉE") == ids(reader, "на складе") == [4]  # as the index
+    finally:
+        reader.close()
+        store.close()
+
+
+@pytest.mark.sqlite_only  # SQLite's LIKE
+def test_a_name_is_found_in_every_scripts_case_on_disk_too(tmp_path: Path) -> None:
+    """The rows a search reads from disk by name (a closed conversation) match case in every
+    script, as the rows in memory do (``str.casefold``): SQLite's LIKE alone folds ASCII only."""
+    from console.reception.model import Kind
+    from console.server.conversations import Conversations
+    from console.server.directory import Directory
+    from console.server.repository import Repository
+    from console.server.repository.search import Reader
+    from console.server.search import like_pattern
+    from console.server.store import Store
+
+    store = Store.open(tmp_path)
+    rows, directory = Conversations(store), Directory(store)
+    for who, name in (("b1", "Émilie Roux"), ("b2", "ЖАННА"), ("b3", "王小姐")):
+        directory.greet(who, name)
+        row = rows.ensure(who, name, Kind.CONSUMER)
+        row.agent = "a1"  # a closed conversation in a1's history: on disk only
+        rows.save(row)
+    store.flush()
+    reader = Reader(str(store.path))
+    try:
+        for source in (store, reader):
+            repo = Repository(source)  # type: ignore[arg-type]
+            for query, found in (("émilie", ["b1"]), ("ROUX", ["b1"]), ("жанна", ["b2"]), ("小姐", ["b3"])):
+                assert [r.buyer for r in repo.rows_named(like_pattern(query), 10)] == found, query
+                assert [r.buyer for r in repo.findable_named("a1", like_pattern(query), 10)] == found, query
+            assert repo.findable_named("a2", like_pattern("émilie"), 10) == []
     finally:
         reader.close()
         store.close()

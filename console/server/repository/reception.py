@@ -19,6 +19,7 @@ from console.protocol.holders import agent_of
 from console.reception.model import Author, Conversation, ImageRef, Kind, Message, MessageKind, Section
 from console.reception.sections import section_of
 from console.routing.events import Decision
+from console.server.repository.fold import folded
 
 if TYPE_CHECKING:  # store.py imports this package's schema: no import back at run time
     from console.server.store import Store
@@ -152,8 +153,21 @@ class Repository:
     # -- rows -------------------------------------------------------------------------------------
 
     def open_rows(self) -> list[Row]:
-        """Every row with a session open."""
+        """Every row with a session open, as last saved (see ``open_tails``)."""
         return [_row(r) for r in self.store.all(_SELECT + " WHERE c.holder IS NOT NULL")]
+
+    def open_tails(self) -> list[tuple[str, int, Author, str, float]]:
+        """The messages of open rows written after the row's latest buyer, bot and human message
+        (conversation, id, author, text, at; oldest first): a message to an open session leaves
+        its row as it was on disk (issue 9), ``Conversations`` folds these in. One statement: the
+        rows, then each one's messages by the index that starts with the conversation
+        (messages_client; PostgreSQL's messages_conversation): CROSS JOIN keeps SQLite to that
+        order (it scanned every message otherwise, 107 against 3.6 ms at 100,000 buyers); the
+        system messages after the latest ids come again (``fold`` leaves the same)."""
+        return [(str(c), int(i), Author(a), str(t), float(at)) for c, i, a, t, at in self.store.tuples(
+            "SELECT m.conversation, m.id, m.author, m.text, m.at FROM conversations c CROSS JOIN messages m"
+            " WHERE c.holder IS NOT NULL AND m.conversation = c.buyer AND m.id > IFNULL(c.last_buyer, 0)"
+            " AND m.id > IFNULL(c.last_bot, 0) AND m.id > IFNULL(c.last_human, 0) ORDER BY m.id")]
 
     def row(self, buyer: str) -> Row | None:
         """The buyer's row, if it has one."""
@@ -162,16 +176,19 @@ class Repository:
 
     def rows_named(self, pattern: str, limit: int) -> list[Row]:
         """Rows whose buyer name matches a LIKE ``pattern`` (escaped with \\), newest first: a
-        supervisor's search by name over the whole shop, open or closed."""
-        sql = _SELECT + " WHERE b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
+        supervisor's search by name over the whole shop, open or closed; case ignored in every
+        script (``fold.folded``), as the rows in memory are matched."""
+        name, pattern = folded(self.store.dialect, "b.name", pattern)
+        sql = _SELECT + f" WHERE {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
     def findable_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
         """Rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name matches a
-        LIKE ``pattern``, newest first."""
+        LIKE ``pattern`` (case as in ``rows_named``), newest first."""
+        name, pattern = folded(self.store.dialect, "b.name", pattern)
         sql = _SELECT + (" WHERE c.buyer IN (SELECT buyer FROM conversations WHERE agent = ?"
                          " UNION SELECT buyer FROM receptions WHERE agent = ?)"  # by the two indexes, not a scan
-                         " AND b.name LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
+                         f" AND {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
         return [_row(r) for r in self.store.all(sql, (agent, agent, pattern, limit))]
 
     def ids_of_agent(self, agent: str) -> list[str]:

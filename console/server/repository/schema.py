@@ -39,7 +39,9 @@ SCHEMA: tuple[str, ...] = (
     )""",
     # One row per buyer-side id: the reception-list row. ``agent`` is whose list shows it (the
     # agent holding it, or the last one that did); the last_* columns are message ids, from
-    # which the section follows (console.reception.sections.section_of).
+    # which the section follows (console.reception.sections.section_of). For an open session the
+    # per-message columns are as of the row's last save: a start folds in the messages after its
+    # latest ids (conversations.py, issue 9); a row with no session is whole.
     """CREATE TABLE IF NOT EXISTS conversations (
         buyer TEXT PRIMARY KEY REFERENCES buyers(id),
         holder TEXT,

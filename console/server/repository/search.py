@@ -12,10 +12,10 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from console.server.repository.fold import FOLD, register
 from console.server.repository.reception import Record
 
 T = TypeVar("T")
-
 
 class Reader:
     """A read-only connection for searches in a worker thread (one at a time: a lock).
@@ -23,10 +23,13 @@ class Reader:
     Opened ``mode=ro``: it never writes, so it never checkpoints the WAL while the server's own
     connection writes (store.py keeps one writing connection for that reason)."""
 
+    dialect = "sqlite"
+
     def __init__(self, path: str) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
                                   isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        register(self.db)
         self._lock = threading.Lock()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -57,6 +60,8 @@ class Reader:
 
 class Source(Protocol):
     """Where a search reads: the store (on the loop) or a ``Reader`` (in a worker)."""
+
+    dialect: str
 
     def all(self, sql: str, params: Sequence[Any] = ...) -> list[sqlite3.Row]: ...
     def one(self, sql: str, params: Sequence[Any] = ...) -> sqlite3.Row | None: ...
@@ -93,12 +98,14 @@ def messages_matching(source: Source, phrase: str, top: int, scope: Collection[s
 
 
 def messages_like_in(source: Source, pattern: str, top: int, floor: int, scope: Collection[str] | None,
-                     limit: int) -> list[Record]:
+                     limit: int, *, fold: bool = False) -> list[Record]:
     """Messages with ids in [floor, top) (newest first, of conversations in ``scope``) whose text
-    is LIKE ``pattern``: a bounded scan."""
+    is LIKE ``pattern``: a bounded scan. ``fold`` (SQLite only): the text is lowered by ``FOLD``
+    first, every script's case (``pattern`` must be lowered too); else LIKE folds ASCII only."""
     where_scope, scope_args = _scope_clause(scope)
+    text = f"{FOLD}(m.text)" if fold else "m.text"
     return source.all(
-        _MESSAGE + f" WHERE m.id < ? AND m.id >= ? AND m.text LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
+        _MESSAGE + f" WHERE m.id < ? AND m.id >= ? AND {text} LIKE ? ESCAPE '\\'{where_scope} ORDER BY m.id DESC LIMIT ?",
         (top, floor, pattern, *scope_args, limit))
 
 
