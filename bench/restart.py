@@ -66,7 +66,8 @@ from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
 AGENTS = 500
 OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
 SPAN_S = 8 * 3600.0  # the day's traffic: the 8 hours before generation
-GENERATOR = 3  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed)
+GENERATOR = 4  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed;
+# 4: no quiet-shop snapshots while generating, so the kill copy keeps its periodic one)
 CACHE = Path(tempfile.gettempdir()) / "fenliu-restart-cache"
 PASSWORD = "restart-pw-1"
 
@@ -113,7 +114,11 @@ def _engine_day(folder: Path, buyers: int, start: float) -> tuple[list[str], int
     every = driver_module.SNAPSHOT_EVERY
     total = 1 + AGENTS + sum(1 + 2 * (i >= 300) + 2 * (i >= 600) + (i >= OPEN_AT_END) for i in range(buyers))
     snapshot_at = total - (every - 1)
-    driver_module.SNAPSHOT_EVERY = 1 << 62  # this loop places the snapshots itself
+    quiet = driver_module.SNAPSHOT_QUIET
+    # this loop places the snapshots itself: none by count, and none of a quiet shop's (its clock
+    # jumps the day through, so a minute has always passed: the last of those landed after the
+    # periodic one and the kill copy, which keeps none past it, had no snapshot at all)
+    driver_module.SNAPSHOT_EVERY = driver_module.SNAPSHOT_QUIET = 1 << 62
     try:
         clock = [start]
         driver = driver_module.EngineDriver(store, clock=lambda: clock[0])
@@ -149,7 +154,7 @@ def _engine_day(folder: Path, buyers: int, start: float) -> tuple[list[str], int
         store.flush()
         driver.snapshot()  # the clean stop's (removed again for the kill copy)
     finally:
-        driver_module.SNAPSHOT_EVERY = every
+        driver_module.SNAPSHOT_EVERY, driver_module.SNAPSHOT_QUIET = every, quiet
         store.close()
     return agent_of, total, snapshot_at
 
@@ -229,6 +234,8 @@ def generate(buyers: int, verbose: bool) -> Path:
     for file in (kill / "snapshots").glob("engine-*.pickle"):
         if int(file.stem.split("-", 1)[1]) > snapshot_at:
             file.unlink()  # kill -9: the clean stop's snapshot was never written
+    if not (kill / "snapshots" / f"engine-{snapshot_at:012d}.pickle").exists():
+        raise RuntimeError(f"the kill copy lacks the periodic snapshot of input {snapshot_at}")
     (base / "policy.toml").write_text(policy_text(), encoding="utf-8")
     empty = Store.open(base / "empty")  # the accounts only: the policy's agents must exist
     try:
