@@ -22,8 +22,14 @@ A full pass walks every object not frozen; with 5,000 buyers queued and 500 cons
 such a pass almost never turns into cyclic garbage later (the passes found 0-1,855 objects in a
 gen2 of 633,000-777,000): so after each pass its survivors are frozen (``gc.freeze()``) and the
 next full pass walks only what came since. The frozen objects are walked again by a *sweep*
-(unfreeze, full pass, freeze), at a quiet tick ``SWEEP_GAP`` seconds after the last sweep, or
-under load after ``SWEEP_AT_MOST``: a cycle that dies after it was frozen is reclaimed then.
+(unfreeze, full pass, freeze), at a quiet tick ``SWEEP_GAP`` seconds after the last sweep: a
+cycle that dies after it was frozen is reclaimed then. Under load a sweep waits for a quiet tick
+unless the frozen objects grew to ``SWEEP_GROWTH`` times as many as the last sweep left (then it
+runs at a due full pass ``SWEEP_AT_MOST`` after the last sweep), so garbage that waits for it stays
+bounded by the population. Session 9 measured why: a sweep at a peak (1,000 answered messages/s,
+5,000 queued) holds the loop 0.6-0.8 s (every frozen object walked), and once each closed
+connection's transport is freed by its reference count (frames.py ``ServedConnection``; before,
+CPython 3.11's transport cycle left some 500 objects a second for it) it finds nothing at all.
 
 Since the freeze a full pass walks only what survived the young generations since the last one,
 so its length follows the gap between two (session 7): with ``FULL_AT_MOST`` at 120 s a pass under
@@ -54,7 +60,8 @@ FULL_DUE = 10  # middle-generation passes since the last full one before a full 
 QUIET_GAP = 10.0  # seconds after the last full pass when a quiet tick runs one if anything is pending
 FULL_AT_MOST = 2.0  # seconds after the last full pass when the next runs even under load (see the docstring)
 SWEEP_GAP = 600.0  # seconds after the last sweep (a pass over the frozen objects too) when a quiet tick runs one
-SWEEP_AT_MOST = 1800.0  # seconds after the last sweep when the next runs even under load
+SWEEP_AT_MOST = 1800.0  # seconds after the last sweep when the next may run under load (if the frozen objects grew)
+SWEEP_GROWTH = 1.5  # under load, a sweep once the frozen objects are this many times as many as after the last
 _OUT_OF_REACH = 2**30
 
 
@@ -65,9 +72,11 @@ class PacedCollector:
                  cpu: Callable[[], float] = time.process_time,
                  collect: Callable[[int], int] = gc.collect,
                  pending: Callable[[], int] = lambda: gc.get_count()[2],
-                 freeze: Callable[[], None] = gc.freeze, unfreeze: Callable[[], None] = gc.unfreeze) -> None:
+                 freeze: Callable[[], None] = gc.freeze, unfreeze: Callable[[], None] = gc.unfreeze,
+                 frozen: Callable[[], int] = gc.get_freeze_count) -> None:
         self._clock, self._cpu, self._collect, self._pending = clock, cpu, collect, pending
-        self._freeze, self._unfreeze = freeze, unfreeze
+        self._freeze, self._unfreeze, self._frozen = freeze, unfreeze, frozen
+        self._swept = frozen()  # the frozen objects the last sweep left (at first: the start's own, app.py)
         self._last_full = clock()
         self._last_sweep = self._last_full
         self._last_tick = (self._last_full, cpu())
@@ -90,7 +99,8 @@ class PacedCollector:
             self._freeze()  # what survived the young passes since the last tick: no pass walks it again but a sweep
             return False
         since_sweep = now - self._last_sweep
-        sweep = since_sweep >= SWEEP_AT_MOST or (quiet and since_sweep >= SWEEP_GAP)
+        sweep = (quiet and since_sweep >= SWEEP_GAP) or (
+            since_sweep >= SWEEP_AT_MOST and self._frozen() >= SWEEP_GROWTH * max(1, self._swept))
         started = self._clock()
         if sweep:
             self._unfreeze()  # the frozen objects are walked too: cycles that died since are reclaimed
@@ -99,6 +109,7 @@ class PacedCollector:
         self._last_full = self._clock()
         if sweep:
             self._last_sweep = self._last_full
+            self._swept = self._frozen()
             self.sweeps += 1
         self._last_tick = (self._last_full, self._cpu())  # the pass's own CPU is not the server's load
         self.full_passes += 1

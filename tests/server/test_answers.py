@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,27 @@ def test_frames_that_come_while_a_request_awaits_wait_their_turn(tmp_path: Path,
         run(scenario())
     finally:
         go.set()
+
+
+def test_a_closed_connections_transport_is_freed_without_the_collector(tmp_path: Path) -> None:
+    """A buyer's connection comes and goes: the server's side of it (its transport, its socket)
+    is freed by reference counting, not left in a cycle for the collector's sweep (frames.py
+    ``ServedConnection.connection_lost``; CPython 3.11's transport refers to itself)."""
+
+    async def scenario() -> None:
+        async with running_server(tmp_path) as server:
+            b1 = await buyer(server, "b1")
+            assert server._ws is not None
+            conn = next(iter(server._ws.connections))
+            transport = weakref.ref(conn.transport)
+            del conn
+            await b1.close()
+            await wait_for(lambda: not server._ws.connections and len(server.keepalive) == 0)
+            await asyncio.sleep(0)  # the transport's own connection_lost callback
+            assert transport() is None
+
+    gc.disable()  # only reference counts free it
+    try:
+        run(scenario())
+    finally:
+        gc.enable()

@@ -15,6 +15,7 @@ from console.server.collector import (
     QUIET_GAP,
     SWEEP_AT_MOST,
     SWEEP_GAP,
+    SWEEP_GROWTH,
     TICK,
     PacedCollector,
 )
@@ -34,6 +35,7 @@ class _Process:
         self.frozen = False
         self.freezes = 0  # gc.freeze() calls
         self.young_survivors = 0  # objects the young passes would still walk (not frozen)
+        self.frozen_count = 1000  # gc.get_freeze_count()
 
     def collect(self, generation: int) -> int:
         assert generation == 2
@@ -58,7 +60,8 @@ class _Process:
 
     def pacer(self) -> PacedCollector:
         return PacedCollector(clock=lambda: self.now, cpu=lambda: self.cpu, collect=self.collect,
-                              pending=lambda: self.pending, freeze=self.freeze, unfreeze=self.unfreeze)
+                              pending=lambda: self.pending, freeze=self.freeze, unfreeze=self.unfreeze,
+                              frozen=lambda: self.frozen_count)
 
 
 def test_a_due_full_pass_waits_for_a_quiet_tick() -> None:
@@ -134,15 +137,40 @@ def test_survivors_are_frozen_and_walked_again_by_a_quiet_sweep() -> None:
     assert pacer.sweeps == 2
 
 
-def test_under_a_long_peak_a_sweep_comes_every_sweep_at_most_seconds() -> None:
+def test_under_a_long_peak_a_sweep_waits_until_the_frozen_objects_grew() -> None:
+    """A sweep walks every object (0.6-0.8 s of held loop at a peak) and finds nothing once no
+    cycle is left to it: under load it runs only when the frozen objects grew SWEEP_GROWTH-fold
+    since the last sweep, at a due pass SWEEP_AT_MOST after it; a quiet tick still sweeps."""
     p = _Process()
     pacer = p.pacer()
     p.freeze()
-    for _ in range(int(2 * SWEEP_AT_MOST)):
+    for _ in range(int(3 * SWEEP_AT_MOST)):  # hours of peak, the population flat
         p.pending += 1
         p.second(busy=0.95)
         pacer.tick()
-    assert p.sweeps == [SWEEP_AT_MOST, 2 * SWEEP_AT_MOST] and p.frozen
+    assert p.sweeps == [] and len(p.passes) > 100
+    p.frozen_count = int(SWEEP_GROWTH * 1000) - 1
+    p.pending += 1
+    p.second(busy=0.95)
+    pacer.tick()
+    assert p.sweeps == []
+    p.frozen_count += 1  # grown SWEEP_GROWTH-fold: the next due full pass sweeps
+    passes = len(p.passes)
+    while len(p.passes) == passes:
+        p.pending += 1
+        p.second(busy=0.95)
+        pacer.tick()
+    assert p.sweeps == [p.passes[-1]] and p.frozen
+    p.frozen_count = int(SWEEP_GROWTH * SWEEP_GROWTH * 1000)  # the next needs growth over what that one left
+    for _ in range(int(SWEEP_AT_MOST) - 1):
+        p.pending += 1
+        p.second(busy=0.95)
+        pacer.tick()
+    assert len(p.sweeps) == 1
+    p.pending += 1
+    p.second(busy=0.0)  # quiet: a sweep SWEEP_GAP after the last one, grown or not
+    pacer.tick()
+    assert len(p.sweeps) == 2
 
 
 def test_between_full_passes_every_tick_freezes_what_survived() -> None:
