@@ -628,8 +628,37 @@ def own_cpu() -> float:
     return t.user + t.system
 
 
+class _Collections:
+    """This process's own garbage collections: the longest pass in a step's window (none since
+    ``step`` turns the collector off; kept in each line to show it). The load generator is one
+    process for every side, so a pause of its loop shows in each side's p99."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
+
+
+COLLECTIONS = _Collections()
+
+
 async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int) -> tuple[dict[str, Any], int]:
-    """One open-loop step at ``rate`` answered buyer messages/s; returns its line and the next new buyer."""
+    """One open-loop step at ``rate`` answered buyer messages/s; returns its line and the next new buyer.
+    This process collects no garbage meanwhile (``gc.disable``; the caller collects between steps):
+    its young passes took up to 35 ms in a step, a pause every side's p99 would count."""
+    gc.disable()
+    try:
+        return await _step(side, rate, args, first_buyer)
+    finally:
+        gc.enable()
+
+
+async def _step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int) -> tuple[dict[str, Any], int]:
     t0 = time.perf_counter()
     side.window = w = Window(start=t0 + args.warmup, end=t0 + args.warmup + args.step)
     churn = rate / args.close_every
@@ -641,6 +670,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
         now = time.perf_counter()
         if marks is None and now >= w.start:
             marks = (side.child.cpu(), own_cpu())
+            COLLECTIONS.longest = 0.0
             log_from = side.child.log.stat().st_size if side.child.log is not None else 0
         if now >= w.end:
             break
@@ -658,6 +688,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
         await asyncio.sleep(0.002)
     assert marks is not None
     server_cpu, loadgen_cpu = side.child.cpu() - marks[0], own_cpu() - marks[1]
+    loadgen_gc = COLLECTIONS.longest
     # drain: what was sent in the window may still arrive (late, but it counts)
     deadline = time.perf_counter() + args.drain
     while time.perf_counter() < deadline and (
@@ -683,6 +714,7 @@ async def step(side: Side, rate: int, args: argparse.Namespace, first_buyer: int
         "cpu_us_per_msg": round(server_cpu / max(1, w.requests) * 1e6, 1),
         "server_cpu": round(server_cpu / args.step, 2),
         "loadgen_cpu": round(loadgen_cpu / args.step, 2),
+        "loadgen_gc_max_ms": round(loadgen_gc * 1000, 1),
         "messages": w.requests, "queue_frames_per_s": round(w.queue_frames / args.step, 1),
         "samples": {"say": len(w.say_ms), "arrive": len(w.arrive_ms), "close": len(w.close_ms)},
         "missing": missing,
@@ -775,8 +807,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
                 side.failed_at = 0
                 continue
             await side.set_up(args.agents * args.cap, args.queued, note)
-        gc.collect()
-        gc.freeze()
+        gc.callbacks.append(COLLECTIONS)
         new_buyer = 0
         rates = [r for r in args.rates if r <= args.max_rate]
         for rate in rates:
@@ -784,6 +815,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
                 if side.failed_at is not None:
                     continue
                 settled = await quiesce([s.child for s in sides if s.failed_at is None])
+                gc.collect()  # what the last steps left, outside any window: no pass in this one walks it
+                gc.freeze()
                 line, new_buyer = await step(side, rate, args, new_buyer)
                 line["quiesce_s"] = settled
                 side.lines[rate] = line
