@@ -34,6 +34,8 @@ who join the queue at its back. Measured, for what was sent inside the window:
   divided by the protocol messages the clients sent in it (``say``, ``reply``, ``hello``,
   ``arrive``, ``close``): so an answered buyer message is two;
 - ``answered_per_s``: replies written per second in the window;
+- ``loadgen_gc_max_ms``: the load generator's longest garbage collection in the window (0: its
+  collector is off during a step and runs between steps, so its pauses are in no side's p99);
 - ``stalls``, ``worst_hold_ms``: the holds of the server's loop past 50 ms and the longest, from
   its stall watch's lines (``console/server/stalls.py``) logged from the window's start to the
   drain's end (the watch writes at most a line a second and counts the others in the next line,
