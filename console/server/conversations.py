@@ -182,8 +182,12 @@ class Conversations:
         if agent is not None:
             rows.update((r.buyer, r) for r in self._pool.values())
         rows.update((r.buyer, self._live.get(r.buyer) or self._remember(r)) for r in read if r.buyer not in rows)
-        if agent is None:
+        if agent is None:  # every open row is in ``_live``, and the read held closed rows only
             return rows, None
+        live = self._live
+        # the open rows of buyers it ever received that another agent holds now: memory has
+        # them current (the read held closed rows only: an open row on disk is as of its last save)
+        rows.update((b, live[b]) for b in ids or () if b in live and b not in rows)
         return rows, sorted(set(rows) | set(ids or ()))
 
     def held_by(self, agent: str) -> list[Row]:

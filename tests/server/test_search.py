@@ -403,3 +403,40 @@ def test_a_name_is_found_in_every_scripts_case_on_disk_too(tmp_path: Path) -> No
     finally:
         reader.close()
         store.close()
+
+
+def test_an_open_row_is_searched_as_memory_has_it_not_as_it_was_last_saved(tmp_path: Path) -> None:
+    """A message to an open session leaves its row on disk as it was (issue 9), so the rows read
+    from disk for a name search are the closed ones, cut to the limit by their exact times, and
+    the open rows come from memory: a buyer a1 once received, held by a2 now and active since its
+    row was saved, is among a1's candidates however many closed rows match before the limit.
+    Planted: the disk read cut open rows to the limit by their saved time (before this fix):
+    b0 was not among the candidates."""
+    from console.reception.model import Kind
+    from console.server.conversations import Conversations, search_candidates
+    from console.server.directory import Directory
+    from console.server.repository import Repository
+    from console.server.search import like_pattern
+    from console.server.store import Store
+
+    store = Store.open(tmp_path)
+    rows, directory, repo = Conversations(store), Directory(store), Repository(store)
+    for i, at in enumerate((10.0, 50.0, 60.0, 70.0)):
+        who = f"b{i}"
+        directory.greet(who, f"王小姐{i}")
+        row = rows.ensure(who, f"王小姐{i}", Kind.CONSUMER)
+        row.agent, row.last_at = "a1", at  # b1-b3: closed conversations in a1's history
+        if who == "b0":  # a1 received it once; a2 holds it now
+            repo.record_reception("a1", who, 1.0)
+            row.agent, row.holder = "a2", "agent:a2"
+        rows.save(row)
+    store.flush()
+    rows = Conversations(store)  # a restart: the open row in memory, the closed ones on disk only
+    live = rows.get("b0")
+    assert live is not None and live.holder == "agent:a2"
+    live.last_at = 100.0  # a message since: memory only
+    merged, scope = rows.merge_candidates("a1", search_candidates(repo, "a1", like_pattern("王小姐"), 2, []))
+    assert scope is not None and "b0" in scope
+    assert "b0" in merged and merged["b0"] is live and merged["b0"].last_at == 100.0
+    assert {"b2", "b3"} <= set(merged)  # the two newest closed ones, by their exact times
+    store.close()

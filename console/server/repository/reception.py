@@ -175,20 +175,21 @@ class Repository:
         return None if found is None else _row(found)
 
     def rows_named(self, pattern: str, limit: int) -> list[Row]:
-        """Rows whose buyer name matches a LIKE ``pattern`` (escaped with \\), newest first: a
-        supervisor's search by name over the whole shop, open or closed; case ignored in every
-        script (``fold.folded``), as the rows in memory are matched."""
+        """Closed rows whose buyer name matches a LIKE ``pattern`` (escaped with \\), newest first:
+        a supervisor's search by name over the whole shop (the open rows are in memory, where their
+        per-message columns are current: on disk they are as of the row's last save, issue 9);
+        case ignored in every script (``fold.folded``), as the rows in memory are matched."""
         name, pattern = folded(self.store.dialect, "b.name", pattern)
-        sql = _SELECT + f" WHERE {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
+        sql = _SELECT + f" WHERE c.holder IS NULL AND {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?"
         return [_row(r) for r in self.store.all(sql, (pattern, limit))]
 
     def findable_named(self, agent: str, pattern: str, limit: int) -> list[Row]:
-        """Rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name matches a
-        LIKE ``pattern`` (case as in ``rows_named``), newest first."""
+        """Closed rows ``agent`` may find (its own, or of buyers it ever received) whose buyer name
+        matches a LIKE ``pattern`` (case as in ``rows_named``), newest first (open rows: memory)."""
         name, pattern = folded(self.store.dialect, "b.name", pattern)
         sql = _SELECT + (" WHERE c.buyer IN (SELECT buyer FROM conversations WHERE agent = ?"
                          " UNION SELECT buyer FROM receptions WHERE agent = ?)"  # by the two indexes, not a scan
-                         f" AND {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
+                         f" AND c.holder IS NULL AND {name} LIKE ? ESCAPE '\\' ORDER BY c.last_at DESC LIMIT ?")
         return [_row(r) for r in self.store.all(sql, (agent, agent, pattern, limit))]
 
     def ids_of_agent(self, agent: str) -> list[str]:
@@ -196,11 +197,13 @@ class Repository:
         return [str(r[0]) for r in self.store.tuples("SELECT buyer FROM conversations WHERE agent = ?", (agent,))]
 
     def rows_from_products(self, products: list[str], agent: str | None, limit: int) -> list[Row]:
-        """Rows whose latest arrive came from one of ``products``, newest first: for ``agent``, its
-        own and those of buyers it ever received; for None, the whole shop (search by product)."""
+        """Closed rows whose latest arrive came from one of ``products``, newest first (open rows:
+        memory): for ``agent``, its own and those of buyers it ever received; for None, the whole
+        shop (search by product)."""
         if not products:
             return []
-        sql = _SELECT + " WHERE json_extract(CAST(c.arrive AS TEXT), '$.product') IN (SELECT value FROM json_each(?))"
+        sql = _SELECT + (" WHERE c.holder IS NULL"
+                         " AND json_extract(CAST(c.arrive AS TEXT), '$.product') IN (SELECT value FROM json_each(?))")
         params: list[object] = [msgspec.json.encode(products).decode()]
         if agent is not None:
             sql += " AND (c.agent = ? OR c.buyer IN (SELECT buyer FROM receptions WHERE agent = ?))"
