@@ -84,15 +84,18 @@ async def serve_buyer(conn: ServerConnection, pick: Callable[[str | None], Await
             assert uploads is not None
             answers.send(await side._image(buyer, uploads, request))
             return True
-        serve_now(request)
+        handle(request)
         return True
 
     def now_ok(request: BuyerRequest) -> bool:  # served without a wait (frames.py ``direct``)
         return buyer is not None and not isinstance(request, _AWAITED)
 
     def serve_now(request: BuyerRequest) -> None:
-        assert side is not None and buyer is not None
         check_buyer(request, greeted=True)
+        handle(request)
+
+    def handle(request: BuyerRequest) -> None:  # checked (``check_buyer``), greeted, no wait
+        assert side is not None and buyer is not None
         with side.shop.atomic():  # all of it or, on any error, none of it
             answer = side._handle(buyer, request)
         answers.committed(answer)  # sent once the commit that holds it stands; the next frame meanwhile

@@ -110,8 +110,8 @@ async def serve_frames(
     hello_first: str,
     on_request: Callable[[Any], Awaitable[bool]],
     what: str,
-    serve_now: Callable[[Any], None] | None = None,
-    now_ok: Callable[[Any], bool] | None = None,
+    serve_now: Callable[[Any], None],
+    now_ok: Callable[[Any], bool],
 ) -> None:
     """Serve frames until the peer leaves (``ConnectionClosed`` propagates) or ``on_request``
     returns False. ``rate`` is (frames per second, burst). Every answer, refusals included, goes
@@ -120,7 +120,7 @@ async def serve_frames(
     ``serve_now`` serves a request at once, without awaiting anything (what ``on_request`` does
     for it), for the requests ``now_ok`` accepts; once the peer is greeted those are served from
     the connection's ``data_received`` while this task waits for a frame with none queued
-    (``KeptConnection.process_event``): no future, no task wake-up, no coroutine per frame (issue
+    (``ServedConnection.process_event``): no future, no task wake-up, no coroutine per frame (issue
     9: a tenth of a message's cost). Everything else, and every frame that comes while this task
     is busy, takes the task's path, so the frames are still served in the order they came."""
     address = peer_address(conn)
@@ -136,7 +136,6 @@ async def serve_frames(
     def direct(raw: bytes) -> bool:
         """Serve one frame now if it is a request ``now_ok`` accepts and the rate allows it
         (a refusal spends no token); False, with nothing done, leaves it to the task's path."""
-        assert serve_now is not None and now_ok is not None
         try:
             request = decode(raw)  # no state: a refused frame is decoded again on the task's path
         except Exception:  # ProtocolError: answered on the task's path, in its turn
@@ -154,7 +153,7 @@ async def serve_frames(
             if waiting and greeted():
                 waiting = False
                 doorway.leave(address)
-                if serve_now is not None and isinstance(conn, ServedConnection):
+                if isinstance(conn, ServedConnection):
                     conn.direct = direct
             # decode=False: the frame's bytes as they came, text or binary; ``decode`` reads them
             # (msgspec checks the UTF-8 itself: invalid text is ``malformed``, PROTOCOL.md), where

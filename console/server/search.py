@@ -46,8 +46,8 @@ import msgspec
 from console.protocol.holders import agent_of
 from console.protocol.messages import Author, SearchHit, SearchMatch
 from console.server.conversations import Row
+from console.server.repository import fold as fold_sql
 from console.server.repository import search as search_sql
-from console.server.repository.fold import needs_fold
 from console.server.repository.reception import Record
 from console.server.repository.search import Reader, Source
 from console.server.store import Store
@@ -230,7 +230,7 @@ class MessageSearch:
             rows = rows[:limit]
             return rows, (int(rows[-1]["id"]) if more else None)
         floor = max(0, top - SHORT_WINDOW)
-        fold = self.store.dialect == "sqlite" and needs_fold(text)  # PostgreSQL: ILIKE, by the database's locale
+        fold = fold_sql.wanted(self.store.dialect, text)
         rows = search_sql.messages_like_in(source, like_pattern(text.lower() if fold else text), top, floor, scope,
                                            limit + 1, fold=fold)
         if len(rows) > limit:
