@@ -66,8 +66,8 @@ from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
 AGENTS = 500
 OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
 SPAN_S = 8 * 3600.0  # the day's traffic: the 8 hours before generation
-GENERATOR = 4  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed;
-# 4: no quiet-shop snapshots while generating, so the kill copy keeps its periodic one)
+GENERATOR = 5  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed;
+# 4: no quiet-shop snapshots while generating, so the kill copy keeps its periodic one; 5: SNAPSHOT_EVERY 25,000)
 CACHE = Path(tempfile.gettempdir()) / "fenliu-restart-cache"
 PASSWORD = "restart-pw-1"
 

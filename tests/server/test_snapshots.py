@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -268,7 +269,8 @@ def test_a_due_snapshot_waits_for_the_child_still_pickling(tmp_path: Path, monke
         while driver._child is None:
             inputs(1)
         child = driver._child
-        inputs(driver_module.CHILD_PATIENCE * driver_module.SNAPSHOT_EVERY - 1)  # due, and due again
+        patience = math.ceil(driver_module.CHILD_PATIENCE * driver_module.SNAPSHOT_EVERY)
+        inputs(patience - 1)  # due, and due again
         assert on_loop == [] and driver._child is child
         gate.touch()
         await child
@@ -278,7 +280,7 @@ def test_a_due_snapshot_waits_for_the_child_still_pickling(tmp_path: Path, monke
         gate.unlink()
         while driver._child is None:
             inputs(1)
-        inputs(driver_module.CHILD_PATIENCE * driver_module.SNAPSHOT_EVERY)  # a child that hangs
+        inputs(patience)  # a child that hangs
         assert len(on_loop) == 1  # bounded: the loop wrote it
         gate.touch()
         await driver._child
