@@ -39,9 +39,9 @@ def _day(store: Store) -> None:
          + [(agent, seq) for seq in range(1, 201) for agent in ("a1", "a2", "a3")])
 
 
-def _trim(store: Store, keep: int) -> None:
+def _trim(store: Store, keep: int, most: int) -> None:
     async def trim() -> None:
-        events_sql.trim_events(store, keep)
+        events_sql.trim_events(store, keep, most)
         await store.committed()
 
     run(trim())
@@ -61,7 +61,9 @@ def test_a_resume_reads_from_its_mark_within_the_bound_and_a_trim_keeps_every_nu
         assert events_sql.events_between(store, "a1", 70, 150, 255) is None
         assert events_sql.last_event_seqs(store) == {"q": 5, "a1": 200, "a2": 200, "a3": 200}
 
-        _trim(store, 100)  # ids 506-605 stay
+        _trim(store, 100, 200)  # at most 200 ids a trim: 1-200 go
+        assert store.tuples("SELECT MIN(id), COUNT(*) FROM agent_events") == [(201, 405)]
+        _trim(store, 100, 10**6)  # ids 506-605 stay
         assert store.tuples("SELECT MIN(id), COUNT(*) FROM agent_events") == [(506, 100)]
         assert events_sql.events_between(store, "a1", 70, 150, 10**6) is None  # trimmed: a snapshot
         assert events_sql.events_between(store, "a1", 170, 200, 10**6) is None  # its mark (129) went
@@ -90,10 +92,10 @@ def test_every_read_and_trim_of_the_event_log_is_a_range_of_ids_or_a_mark(tmp_pa
         store.db.set_trace_callback(seen.append)
         assert events_sql.events_between(store, "a1", 70, 150, 10**6) is not None
         events_sql.last_event_seqs(store)
-        events_sql.trim_events(store, 100)
+        events_sql.trim_events(store, 100, 10**6)
         store.db.set_trace_callback(None)
         statements = [s for s in seen if "agent_events" in s and not s.lstrip().upper().startswith(("BEGIN", "SAVEPOINT"))]
-        assert len(statements) == 5, statements  # the mark, the range; the tail; the tops, the delete
+        assert len(statements) == 6, statements  # the mark, the range; the tail; the tops, the ends, the delete
         plans = {sql: [str(r[3]) for r in store.db.execute("EXPLAIN QUERY PLAN " + sql)] for sql in statements}
         for sql, plan in plans.items():
             assert not any(FULL_SCAN.search(line) for line in plan), (sql, plan)

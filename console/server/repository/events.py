@@ -53,13 +53,16 @@ def events_between(store: Store, agent: str, after: int, upto: int, within: int)
     return [bytes(r["body"]) for r in rows]
 
 
-def trim_events(store: Store, keep: int) -> None:
+def trim_events(store: Store, keep: int, most: int) -> None:
     """Take each agent's last number into ``agent_event_tops`` up to the newest logged event, then
-    delete every event but the newest ``keep`` ids (a range at the start of the table), in the
-    current batch: the tops and the deletion commit together."""
+    delete the events older than the newest ``keep`` ids, at most ``most`` ids of them (a range at
+    the start of the table: a log of before, larger, shrinks over several trims instead of in one
+    long statement), in the current batch: the tops and the deletion commit together."""
     top = int(store.all("SELECT IFNULL(MAX(id), 0) AS id FROM agent_event_tops")[0]["id"])
     store.execute("INSERT INTO agent_event_tops (agent, seq, id)"
                   " SELECT agent, MAX(seq), MAX(id) FROM agent_events WHERE id > ? GROUP BY agent"
                   " ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, id = excluded.id", (top,))
-    store.execute("DELETE FROM agent_events WHERE id <= (SELECT IFNULL(MAX(id), 0) FROM agent_event_tops) - ?",
-                  (keep,))
+    ends = store.all("SELECT (SELECT IFNULL(MIN(id), 0) FROM agent_events) AS first,"  # each a b-tree's edge
+                     " (SELECT IFNULL(MAX(id), 0) FROM agent_events) AS last")[0]
+    cut = min(int(ends["last"]) - keep + 1, int(ends["first"]) + most)  # one bound: one range of ids
+    store.execute("DELETE FROM agent_events WHERE id < ?", (cut,))
