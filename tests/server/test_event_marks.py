@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from console.server.hub import Hub
+from console.protocol.codec import decode_for_agent
+from console.protocol.messages import Role, StatusChanged
+from console.routing.events import Status
+from console.server import hub as hub_module
+from console.server.hub import AgentLink, Hub
 from console.server.repository import events as events_sql
 from console.server.repository.schema import MARK_EVERY
 from console.server.store import Store
@@ -75,6 +80,34 @@ def test_a_resume_reads_from_its_mark_within_the_bound_and_a_trim_keeps_every_nu
         _log(store, [("a1", seq) for seq in range(201, 211)])  # after the trim: read after the tops
         assert events_sql.last_event_seqs(store) == {"q": 5, "a1": 210, "a2": 200, "a3": 200}
         assert events_sql.events_between(store, "a1", 200, 210, 10**6) == [_body("a1", s) for s in range(201, 211)]
+    finally:
+        store.close()
+
+
+def test_a_console_a_little_behind_is_replayed_and_one_past_the_bound_gets_a_snapshot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Hub.attach`` through the marks: the events after the console's last number, once, in
+    order; None (a snapshot) when reading them would pass ``RESUME_ROWS`` ids."""
+    store = open_store(tmp_path, synchronous="NORMAL")
+    try:
+        hub = Hub(store)
+
+        async def day() -> None:
+            for load in range(100):  # a1, a2, a3 in turn: a1's mark 65 is id 193, its 100th id 298
+                for agent in ("a1", "a2", "a3"):
+                    hub.push(agent, lambda seq, load=load: StatusChanged(seq=seq, status=Status.ONLINE, load=load, cap=9))
+            await store.committed()
+
+        run(day())
+        link = AgentLink(conn=cast(Any, None), agent="a1", role=Role.AGENT)
+        missed = hub.attach(link, 70)
+        assert missed is not None
+        assert [decode_for_agent(body).seq for body in missed] == list(range(71, 101))  # type: ignore[union-attr]
+        assert link.sent_seq == 100 and hub.attach(link, 100) == []
+        monkeypatch.setattr(hub_module, "RESUME_ROWS", 298 - 193)  # id 298 is one past the bound
+        assert hub.attach(link, 70) is None
+        monkeypatch.setattr(hub_module, "RESUME_ROWS", 298 - 193 + 1)
+        assert hub.attach(link, 70) is not None
     finally:
         store.close()
 
