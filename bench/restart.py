@@ -10,7 +10,8 @@ For each size, a data folder as a day of an 11.11 shop leaves it: 500 agents (ac
 ``N`` buyers, each arriving and routed (least saturated), writing twice, answered twice and
 closed, a thousand of them still in a session at the end; so the database holds the buyers,
 their conversations, 4 messages each, the routing decisions, receptions, waits, a rating for one
-in ten, each agent's numbered console events (the newest 5,000, as the server keeps them) and the
+in ten, the agents' numbered console events (the shop's newest ``KEEP_ROWS``, as the server
+keeps them, with each agent's last number as the last trim took it) and the
 engine log, all timed over the last 8 hours so "today" and its KPIs are full. Two copies:
 
 - ``clean``: as a clean stop leaves it: a routing snapshot of the last logged input;
@@ -66,8 +67,10 @@ from console.server.store import DB_NAME, SCHEMA_VERSION, Store  # noqa: E402
 AGENTS = 500
 OPEN_AT_END = 1000  # buyers still in a session when the day's log ends
 SPAN_S = 8 * 3600.0  # the day's traffic: the 8 hours before generation
-GENERATOR = 5  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed;
-# 4: no quiet-shop snapshots while generating, so the kill copy keeps its periodic one; 5: SNAPSHOT_EVERY 25,000)
+GENERATOR = 6  # bump when the folders this file builds change (2: SNAPSHOT_EVERY 10,000; 3: messages indexed;
+# 4: no quiet-shop snapshots while generating, so the kill copy keeps its periodic one; 5: the agents'
+# events as schema 7 keeps them, the newest KEEP_ROWS of the shop and each agent's last number;
+# 6: SNAPSHOT_EVERY 25,000, so the kill copy's tail is 24,999 inputs)
 CACHE = Path(tempfile.gettempdir()) / "fenliu-restart-cache"
 PASSWORD = "restart-pw-1"
 
@@ -166,6 +169,7 @@ def _tables(folder: Path, agent_of: list[str], start: float) -> None:
     db = sqlite3.connect(folder / DB_NAME)
     db.execute("PRAGMA synchronous = OFF")
     message_id = 0
+    events: list[tuple[str, int]] = []  # (agent, seq) in the order the server logged them
     per_agent_events: dict[str, int] = {}
     with db:
         db.executemany("INSERT INTO buyers (id, name, kind, created_at) VALUES (?, ?, 'consumer', ?)",
@@ -191,7 +195,9 @@ def _tables(folder: Path, agent_of: list[str], start: float) -> None:
             waits += [(agent, buyer, said, said + 5.0), (agent, buyer, answered, answered + 5.0)]
             if i % 10 == 0:
                 ratings.append((buyer, agent, 5 if i % 20 else 2, t + OPEN_AT_END * gap))
-            per_agent_events[agent] = per_agent_events.get(agent, 0) + 6  # conversation, 4 messages, closed
+            for _ in range(6):  # conversation, 4 messages, closed
+                per_agent_events[agent] = per_agent_events.get(agent, 0) + 1
+                events.append((agent, per_agent_events[agent]))
         db.executemany("INSERT INTO messages (id, conversation, author, text, at, agent, client_id) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", messages)
         del messages
@@ -204,12 +210,19 @@ def _tables(folder: Path, agent_of: list[str], start: float) -> None:
         db.executemany("INSERT INTO receptions (agent, buyer, at) VALUES (?, ?, ?)", receptions)
         db.executemany("INSERT INTO waits (agent, buyer, started, answered) VALUES (?, ?, ?, ?)", waits)
         db.executemany("INSERT INTO ratings (buyer, agent, score, at) VALUES (?, ?, ?, ?)", ratings)
-        from console.server.hub import KEEP_EVENTS
+        from console.server.hub import KEEP_ROWS, TRIM_EVERY
 
+        # the newest KEEP_ROWS events as the server keeps them (ids in the order logged), and each
+        # agent's last number as its last trim took it, TRIM_EVERY // 2 events before the end
         body = b'{"type":"status","seq":0,"status":"online","load":1,"cap":10}'
-        for agent, count in sorted(per_agent_events.items()):
-            db.executemany("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)",
-                           ((agent, seq, body) for seq in range(max(1, count - KEEP_EVENTS + 1), count + 1)))
+        first = max(0, len(events) - KEEP_ROWS)
+        db.executemany("INSERT INTO agent_events (id, agent, seq, at, body) VALUES (?, ?, ?, 0, ?)",
+                       ((i + 1, agent, seq, body) for i, (agent, seq) in enumerate(events) if i >= first))
+        tops: dict[str, tuple[int, int]] = {}
+        for i, (agent, seq) in enumerate(events[:len(events) - TRIM_EVERY // 2]):
+            tops[agent] = (seq, i + 1)
+        db.executemany("INSERT INTO agent_event_tops (agent, seq, id) VALUES (?, ?, ?)",
+                       ((agent, seq, i) for agent, (seq, i) in tops.items()))
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
 

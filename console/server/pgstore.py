@@ -831,12 +831,14 @@ class PgStore(Store):
             if version is not None and version > SCHEMA_VERSION:
                 raise StoreError(f"{self.where}: database schema version {version} is newer than this fenliu "
                                  f"({SCHEMA_VERSION})")
-            if version is not None and version < SCHEMA_VERSION:
-                # PostgreSQL support began at schema 5: an older one was made by another program
+            if version is not None and version < 6:
+                # PostgreSQL support began at schema 5, and 5 -> 6 has no step here: an older one
+                # was made by another program
                 raise StoreError(f"{self.where}: schema version {version} predates PostgreSQL support")
             # the SQLite schema in PostgreSQL's types, then the repository's PostgreSQL-only objects;
             # an index whose statement changed is made again
             pg.create_replacing_indexes(raw, [*(schema_statement(sql) for sql in _SCHEMA[1:]), *pg.SHOP_OBJECTS_PG])
+            pg.event_marks(raw)  # 6 -> 7: the agents' event log indexed by a mark (issue 9)
             pg.record_schema(raw, SCHEMA_VERSION, digest, first=version is None)
 
     # -- the connection's hooks ---------------------------------------------------------------

@@ -686,6 +686,7 @@ class Store:
                 migrations.add_message_kinds(db)  # 5 -> 6, before the schema's statements may refer to the columns
             migrations.create_schema(db)
             migrations.drop_messages_conversation(db)  # its reads use messages_client (issue 9)
+            migrations.event_marks(db)  # 6 -> 7: the agents' event log indexed by a mark (issue 9)
             if version == 1:
                 migrations.agent_events_back(db)
             if old_messages:

@@ -15,6 +15,7 @@ from psycopg import pq
 from console.protocol.codec import ProtocolError
 from console.server import pgstore
 from console.server.pgstore import PgStore, StoreFailed, translate
+from console.server.repository import events as events_sql
 from tests.server.helpers import run
 
 
@@ -396,3 +397,31 @@ def test_a_shop_of_before_gets_a_resend_index_over_every_message(pg_url: str, tm
         assert conn.execute(insert, ("buyer", "c1")).fetchone() is None  # a resend
         assert conn.execute(insert, ("bot", None)).fetchone() is not None
         assert conn.execute("SELECT count(*) FROM shop_msgidx.messages").fetchone() == (3,)
+
+
+def test_a_shop_of_schema_6_gets_its_event_log_indexed_by_marks(pg_url: str, tmp_path: Path) -> None:
+    """Issue 9, as SQLite's migration 6 -> 7: ``agent_events_seq (agent, seq)`` goes,
+    ``agent_events_mark`` (one event in MARK_EVERY) comes, each agent's last number is taken into
+    ``agent_event_tops`` once."""
+    PgStore(pg_url, shop="marks", local_dir=tmp_path).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP INDEX shop_marks.agent_events_mark")
+        conn.execute("DROP TABLE shop_marks.agent_event_tops")
+        conn.execute("CREATE UNIQUE INDEX agent_events_seq ON shop_marks.agent_events (agent, seq)")
+        conn.execute("INSERT INTO shop_marks.agent_events (agent, seq, at, body)"
+                     " SELECT 'a' || (n % 2 + 1), n / 2 + 1, 0, 'x' FROM generate_series(0, 199) AS n")
+        conn.execute("UPDATE shop_marks.schema_version SET version = 6")
+        conn.execute("UPDATE shop_marks.meta SET value = 'older' WHERE key = 'pg_schema'")
+    store = PgStore(pg_url, shop="marks", local_dir=tmp_path)
+    try:
+        assert events_sql.last_event_seqs(store) == {"a1": 100, "a2": 100}
+        assert events_sql.events_between(store, "a2", 90, 92, 10**6) == [b"x", b"x"]
+    finally:
+        store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'shop_marks'"
+                                              " AND tablename = 'agent_events'")}
+        assert indexes == {"agent_events_pkey", "agent_events_mark"}, indexes
+        assert conn.execute("SELECT version FROM shop_marks.schema_version").fetchone() == (7,)
+        assert conn.execute("SELECT agent, seq FROM shop_marks.agent_event_tops ORDER BY agent").fetchall() == \
+            [("a1", 100), ("a2", 100)]

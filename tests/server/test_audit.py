@@ -27,6 +27,7 @@ from console.protocol.messages import (
     Status,
     Transfer,
 )
+from console.server.repository.schema import SCHEMA_VERSION
 
 from .helpers import Client, run, running_server, store_args
 from .test_reception import buyer, online
@@ -159,7 +160,7 @@ def test_a_schema_5_database_gets_its_status_history_from_the_engine_log(tmp_pat
     db = sqlite3.connect(path)
     migrated = db.execute("SELECT at, by, subject, value, previous FROM audit WHERE action = 'status' ORDER BY id"
                           ).fetchall()
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == 6
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
     assert [(at, subject, value, previous) for at, _, subject, value, previous in migrated] == \
         [(at, subject, value, previous) for at, _, subject, value, previous in expected]

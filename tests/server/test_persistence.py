@@ -139,8 +139,8 @@ def test_a_version_1_database_is_migrated_keeping_its_events(tmp_path: Path) -> 
         rows = store.all("SELECT agent, seq, body FROM agent_events ORDER BY agent, seq")
         assert [(r["agent"], r["seq"], bytes(r["body"])) for r in rows] == [("a1", 1, b"{}"), ("a1", 2, b"[]"), ("a2", 1, b"10")]
         assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION
-        with pytest.raises(sqlite3.IntegrityError):  # (agent, seq) is still unique
-            store.db.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES ('a1', 2, 0, x'00')")
+        with pytest.raises(sqlite3.IntegrityError):  # a mark's (agent, seq) is unique (schema 7: the marks only)
+            store.db.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES ('a1', 1, 0, x'00')")
     finally:
         store.close()
 
@@ -169,7 +169,7 @@ def test_a_version_2_database_keeps_its_messages_and_client_ids_become_per_autho
     old.close()
     store = Store.open(tmp_path)
     try:
-        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 6
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 7
         rows = store.all("SELECT id, author, client_id FROM messages ORDER BY id")
         assert [tuple(r) for r in rows] == [(7, "buyer", "c1"), (9, "agent", "r1")]
         indexes = {r["name"] for r in store.all("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -263,5 +263,41 @@ def test_a_trigger_or_index_with_an_old_text_is_replaced_on_open(tmp_path: Path)
         store.execute("INSERT INTO waits (buyer, started) VALUES ('b1', 1)")
         store.execute("INSERT INTO messages (conversation, author, text, at, agent) VALUES ('b1', 'agent', 'hi', 2, 'a1')")
         assert tuple(store.one("SELECT agent, answered FROM waits")) == ("a1", 2)
+    finally:
+        store.close()
+
+
+@pytest.mark.sqlite_only  # SQLite schema migration; PostgreSQL's: tests/pg/test_pgstore.py
+def test_a_version_6_database_gets_its_event_log_indexed_by_marks(tmp_path: Path) -> None:
+    """Schema 6 indexed every agent event by (agent, seq); 7 indexes one in MARK_EVERY and keeps
+    each agent's last number in ``agent_event_tops``, taken from the log once, at the migration."""
+    import sqlite3
+
+    from console.server.repository import events as events_sql
+    from console.server.store import DB_NAME, SCHEMA_VERSION, Store
+
+    Store.open(tmp_path).close()
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript("""
+        DROP INDEX agent_events_mark;
+        DROP TABLE agent_event_tops;
+        CREATE UNIQUE INDEX agent_events_seq ON agent_events (agent, seq);
+        UPDATE schema_version SET version = 6;
+    """)
+    old.executemany("INSERT INTO agent_events (agent, seq, at, body) VALUES (?, ?, 0, ?)",
+                    [(agent, seq, f"{agent}{seq}".encode()) for seq in range(1, 101) for agent in ("a1", "a2")])
+    old.commit()
+    old.close()
+    store = Store.open(tmp_path)
+    try:
+        assert store.one("SELECT version FROM schema_version")["version"] == SCHEMA_VERSION == 7
+        indexes = {r[0] for r in store.tuples("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                              " AND tbl_name = 'agent_events'")}
+        assert indexes == {"agent_events_mark"}
+        assert store.tuples("SELECT agent, seq, id FROM agent_event_tops ORDER BY agent") == [("a1", 100, 199), ("a2", 100, 200)]
+        assert events_sql.last_event_seqs(store) == {"a1": 100, "a2": 100}
+        assert events_sql.events_between(store, "a2", 90, 92, 10**6) == [b"a291", b"a292"]
+        with pytest.raises(sqlite3.IntegrityError):  # a mark is unique
+            store.db.execute("INSERT INTO agent_events (agent, seq, at, body) VALUES ('a1', 65, 0, x'00')")
     finally:
         store.close()

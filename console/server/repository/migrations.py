@@ -123,6 +123,24 @@ def drop_messages_conversation(db: sqlite3.Connection) -> None:
     db.execute("DROP INDEX IF EXISTS messages_conversation")
 
 
+# -- 6 -> 7: the agents' event log indexed by a mark in MARK_EVERY (issue 9) -----------------------
+
+EVENT_TOPS = ("INSERT INTO agent_event_tops (agent, seq, id) SELECT agent, MAX(seq), MAX(id) FROM agent_events"
+              " WHERE true GROUP BY agent ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, id = excluded.id")
+"""Each agent's last event number as the whole log has it (``agent_event_tops``, schema 7)."""
+
+
+def event_marks(db: sqlite3.Connection) -> None:
+    """Schema 7: take each agent's last event number into ``agent_event_tops`` (read once by the
+    full index, while it is still there), then drop ``agent_events_seq (agent, seq)``:
+    ``agent_events_mark``, made by ``create_schema``, serves a resume. Decided by the index's
+    presence, so one self-contained step wherever it is numbered."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'agent_events_seq'").fetchone() is None:
+        return
+    db.execute(EVENT_TOPS)
+    db.execute("DROP INDEX agent_events_seq")
+
+
 # -- the search index (schema 4) and the triggers ---------------------------------------------------
 
 def index_messages(db: sqlite3.Connection) -> None:

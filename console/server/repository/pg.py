@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from console.server.repository.migrations import EVENT_TOPS
+
 SEARCH_INDEX_PG: tuple[str, ...] = (
     # The search index (search.py): trigrams of message text, for LIKE/ILIKE '%…%' lookups.
     """CREATE INDEX IF NOT EXISTS messages_text_trgm ON messages USING gin (text gin_trgm_ops)""",
@@ -117,6 +119,8 @@ def record_schema(raw: _Raw, version: int, digest: str, *, first: bool) -> None:
     """Record the version (``first``: the shop had none) and the digest of the statements run."""
     if first:
         raw.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+    else:  # the same, or an older one brought up to it (6 -> 7)
+        raw.execute("UPDATE schema_version SET version = %s", (version,))
     raw.execute("INSERT INTO meta (key, value) VALUES (%s, %s)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (SCHEMA_DIGEST_KEY, digest))
 
@@ -144,6 +148,19 @@ def create_replacing_indexes(raw: _Raw, statements: Iterable[str]) -> list[str]:
         raw.execute("INSERT INTO meta (key, value) VALUES (%s, %s)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (INDEX_KEY + name, digest))
     return replaced
+
+
+def event_marks(raw: _Raw) -> bool:
+    """Schema 7 on a shop of schema 6, as SQLite's step (``migrations.event_marks``): each agent's
+    last event number into ``agent_event_tops``, then ``agent_events_seq (agent, seq)`` dropped
+    (``agent_events_mark`` serves a resume). Decided by the index's presence; whether it ran."""
+    if raw.execute("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'agent_events_seq'"
+                   ).fetchone() is None:
+        return False
+    raw.execute(EVENT_TOPS)
+    raw.execute("DROP INDEX agent_events_seq")
+    raw.execute("DELETE FROM meta WHERE key = %s", (INDEX_KEY + "agent_events_seq",))
+    return True
 
 
 # -- routing snapshots (driver.py) --------------------------------------------------------------------

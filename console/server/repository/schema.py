@@ -9,7 +9,13 @@ together (issue 9).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+MARK_EVERY = 64
+"""One event in this many of an agent's (its numbers 1, 65, 129, ...) is a mark, indexed by
+(agent, seq) in ``agent_events_mark``: a resume finds the mark at or before the first number it
+wants and reads forward by id from there (``repository/events.py``). A literal in the index and in
+each query that uses it: a partial index serves only a query whose WHERE holds its condition."""
 
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)""",
@@ -130,8 +136,10 @@ SCHEMA: tuple[str, ...] = (
         source TEXT NOT NULL
     )""",
     # What each agent was sent, numbered, so a reconnecting console can resume (CONSOLE.md §5).
-    # A rowid table with a unique index: appends go to the end of one b-tree instead of dirtying a
-    # page per agent in a WITHOUT ROWID table keyed by (agent, seq) (half the CPU per event).
+    # A rowid table: appends go to the end of one b-tree. An agent's events are in id order (the
+    # hub numbers them in the order they are appended), so an agent's events after a number are
+    # read as a range of ids from the mark at or before it (schema 7, issue 9: a full (agent, seq)
+    # index dirtied a leaf per event, a third of an answered message's WAL frames).
     """CREATE TABLE IF NOT EXISTS agent_events (
         id INTEGER PRIMARY KEY,
         agent TEXT NOT NULL,
@@ -139,7 +147,17 @@ SCHEMA: tuple[str, ...] = (
         at REAL NOT NULL,
         body BLOB NOT NULL
     )""",
-    """CREATE UNIQUE INDEX IF NOT EXISTS agent_events_seq ON agent_events (agent, seq)""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS agent_events_mark ON agent_events (agent, seq)"
+    f" WHERE seq % {MARK_EVERY} = 1",
+    # Each agent's last event number as of the event ``id`` (the highest ``id`` here is the last
+    # event it accounts for; the events after it are read at start). Written with each trim, in its
+    # batch: a start reads this and the few thousand events after it instead of the whole log, and
+    # an agent whose events were all trimmed still goes on from its number (no repeats).
+    """CREATE TABLE IF NOT EXISTS agent_event_tops (
+        agent TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        id INTEGER NOT NULL
+    )""",
     # KPI facts (CONSOLE.md §3): who received whom when, and each buyer wait with its answer.
     """CREATE TABLE IF NOT EXISTS receptions (
         id INTEGER PRIMARY KEY,
