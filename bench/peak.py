@@ -84,6 +84,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from push import Child  # noqa: E402  (one way to run and measure a child process)
 
+if os.environ.get("FENLIU_PEAK_CODE"):  # ``--seed`` for another checkout: its console package first
+    sys.path.insert(0, os.environ["FENLIU_PEAK_CODE"])
+
 PG_SHOP = "peak"  # --store: the PostgreSQL side's shop
 BASE_SHOP = "peakbase"  # --pg-baseline: the same on another checkout's code
 
@@ -260,9 +263,16 @@ def write_policy(folder: Path, agents: int, cap: int) -> Path:
     return path
 
 
-def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, shop: str = PG_SHOP) -> list[str]:
+def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, shop: str = PG_SHOP,
+                  root: Path | None = None) -> list[str]:
     """The policy's accounts, created before the start, and a login token each (agent order).
-    One Argon2 hash shared by all: set-up, not what is measured."""
+    One Argon2 hash shared by all: set-up, not what is measured. ``root``: by that checkout's code
+    (a baseline's), in a child process, so the folder has the schema its server expects."""
+    if root is not None and root.resolve() != ROOT:
+        found = subprocess.run([sys.executable, __file__, "--seed", str(data), str(policy_file), store_url or "", shop],
+                               env={**os.environ, "FENLIU_PEAK_CODE": str(root.resolve())},
+                               capture_output=True, text=True, check=True)
+        return list(json.loads(found.stdout))
     from console.routing.policy import load_policy_toml
     from console.server import accounts as accounts_module
     from console.server.app import ensure_demo_accounts
@@ -780,7 +790,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
     sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
     if args.baseline is not None:  # the same server on another checkout's code, interleaved
-        base_tokens = seed_accounts(folder / "data-base", policy_file)
+        base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline))
         base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
         sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
     cluster = None
@@ -796,7 +806,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         pg_server = start_server(folder, policy_file, pin, url)
         sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
         if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
-            base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP)
+            base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP, root=Path(args.pg_baseline))
             base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
             sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
     if pin:
@@ -891,7 +901,12 @@ def main() -> int:
     parser.add_argument("--logs", type=Path, metavar="DIR",
                         help="keep the servers' logs in DIR (stalls of their loops are logged: console/server/stalls.py)")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", nargs=4, metavar=("DATA", "POLICY", "URL", "SHOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed:  # seed_accounts by another checkout's code (FENLIU_PEAK_CODE): the tokens as JSON
+        data, policy, url, shop = args.seed
+        print(json.dumps(seed_accounts(Path(data), Path(policy), url or None, shop)))
+        return 0
     if args.relay:
         relay_main(args.agents, args.cap, RELAY_PING if args.relay_pings else None)
         return 0
