@@ -50,7 +50,7 @@ RESUME_ROWS = 50_000
 """At most this many event ids a resume reads forward from its mark (every agent's events in that
 range are read, to find this agent's): about 10 s of an 11.11 peak's events, 6.5-8 ms on the loop
 (measured: 300,000 events of 400 bytes, 500 agents, a warm cache; 2.8-3.8 ms for 25,000). A busy
-agent's mark is at most 63 of its events back (about 7 s at the peak), so a console a few seconds
+agent's mark is at most 15 of its events back (about 2 s at the peak), so a console a few seconds
 behind is within it; one further behind, or a quiet agent's whose mark is older, gets a snapshot."""
 TRIM_EVERY = 2000
 """Pushes between trims; each trim also takes the agents' last numbers into ``agent_event_tops``,

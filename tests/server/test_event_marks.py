@@ -53,7 +53,7 @@ def _trim(store: Store, keep: int, most: int) -> None:
 
 
 def test_a_resume_reads_from_its_mark_within_the_bound_and_a_trim_keeps_every_number(tmp_path: Path) -> None:
-    assert MARK_EVERY == 64  # the ids below are worked out for it
+    assert MARK_EVERY == 16  # the ids below are worked out for it
     store = open_store(tmp_path, synchronous="NORMAL")
     try:
         _day(store)
@@ -71,7 +71,7 @@ def test_a_resume_reads_from_its_mark_within_the_bound_and_a_trim_keeps_every_nu
         _trim(store, 100, 10**6)  # ids 506-605 stay
         assert store.tuples("SELECT MIN(id), COUNT(*) FROM agent_events") == [(506, 100)]
         assert events_sql.events_between(store, "a1", 70, 150, 10**6) is None  # trimmed: a snapshot
-        assert events_sql.events_between(store, "a1", 170, 200, 10**6) is None  # its mark (129) went
+        assert events_sql.events_between(store, "a1", 170, 200, 10**6) is None  # its mark (161, id 486) went
         assert events_sql.events_between(store, "a1", 192, 200, 10**6) == [_body("a1", s) for s in range(193, 201)]
         # the quiet agent has no event left; its number stays, and a start goes on from it
         assert events_sql.last_event_seqs(store) == {"q": 5, "a1": 200, "a2": 200, "a3": 200}

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 7
 
-MARK_EVERY = 64
-"""One event in this many of an agent's (its numbers 1, 65, 129, ...) is a mark, indexed by
+MARK_EVERY = 16
+"""One event in this many of an agent's (its numbers 1, 17, 33, ...) is a mark, indexed by
 (agent, seq) in ``agent_events_mark``: a resume finds the mark at or before the first number it
 wants and reads forward by id from there (``repository/events.py``). A literal in the index and in
-each query that uses it: a partial index serves only a query whose WHERE holds its condition."""
+each query that uses it: a partial index serves only a query whose WHERE holds its condition.
+16 rather than 64 (session 10): 500 resumes, each console 1 / 10 / 50 events behind, read the log
+for 160 / 428 / 1,689 ms in all instead of 787 / 986 / 2,000 (and the 50-behind ones all replay,
+where 131 got a snapshot), for 4.93 WAL frames per answered message against 4.80."""
 
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)""",
