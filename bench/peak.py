@@ -787,28 +787,36 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     policy_file = write_policy(folder, args.agents, args.cap)
     tokens = seed_accounts(folder / "data", policy_file)
     server = start_server(folder, policy_file, pin)
-    relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
-    sides = [Side("server", server, args.agents, tokens), Side("relay", relay, args.agents, None)]
-    if args.baseline is not None:  # the same server on another checkout's code, interleaved
-        base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline))
-        base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
-        sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
+    sides = [Side("server", server, args.agents, tokens)]
     cluster = None
-    if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
-        url = args.store
-        if url == "local":
-            sys.path.insert(0, str(ROOT))
-            from tests import postgres
+    try:  # a side that fails to start (a baseline's server refusing its folder) stops those started
+        relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
+        sides.append(Side("relay", relay, args.agents, None))
+        if args.baseline is not None:  # the same server on another checkout's code, interleaved
+            base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline))
+            base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
+            sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
+        if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
+            url = args.store
+            if url == "local":
+                sys.path.insert(0, str(ROOT))
+                from tests import postgres
 
-            cluster = postgres.start(fsync=True)
-            url = cluster.url
-        pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
-        pg_server = start_server(folder, policy_file, pin, url)
-        sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
-        if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
-            base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP, root=Path(args.pg_baseline))
-            base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
-            sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
+                cluster = postgres.start(fsync=True)
+                url = cluster.url
+            pg_tokens = seed_accounts(folder / "data-pg", policy_file, url)
+            pg_server = start_server(folder, policy_file, pin, url)
+            sides.insert(1, Side("server_pg", pg_server, args.agents, pg_tokens))
+            if args.pg_baseline is not None:  # the same, with another checkout's code, on the same cluster
+                base_tokens = seed_accounts(folder / "data-pg-base", policy_file, url, BASE_SHOP, root=Path(args.pg_baseline))
+                base_server = start_server(folder, policy_file, pin, url, root=Path(args.pg_baseline), shop=BASE_SHOP)
+                sides.insert(2, Side("server_pg_base", base_server, args.agents, base_tokens))
+    except BaseException:
+        for side in sides:
+            side.child.stop()
+        if cluster is not None:
+            cluster.stop()
+        raise
     if pin:
         os.sched_setaffinity(0, {CLIENT_CORE})
     note(f"server pid {server.proc.pid}, relay pid {relay.proc.pid}, pinned: {pin}")
