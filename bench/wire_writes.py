@@ -41,8 +41,7 @@ def child(rounds: int) -> None:
     from asyncio import selector_events
 
     from console.protocol.messages import AgentMessage, Arrive, Entry, MessageAdded, Reply, Say
-    from console.server.limits import Limits
-    from tests.server.helpers import running_server
+    from tests.server.helpers import NO_RATE_LIMITS, running_server
     from tests.server.test_reception import buyer, online
 
     counted = [0]
@@ -63,8 +62,7 @@ def child(rounds: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             # each agent answers 20 buyers at once every round: over a console's rate limit, which
             # is not what this counts (the limit came after this file; it then hung on a refused reply)
-            unlimited = Limits(agent_rate=1e6, agent_burst=1e6, buyer_rate=1e6, buyer_burst=1e6)
-            async with running_server(Path(tmp), limits=unlimited) as server:
+            async with running_server(Path(tmp), limits=NO_RATE_LIMITS) as server:
                 port[0] = int(server.url.rsplit(":", 1)[1])
                 agents = [await online(server, "a1"), await online(server, "a2")]
                 buyers = []

@@ -212,12 +212,12 @@ class EngineDriver:
         """
         if self.engine is None or not self._last_seq or self.store.failure is not None:
             return  # after a failed commit the engine may hold inputs the log lost
-        if background and self._child is not None and self._since_snapshot < CHILD_PATIENCE * SNAPSHOT_EVERY:
-            # The last child is still pickling (at a peak it has the core only while the loop
-            # idles): the next input after it is done asks again. Written here instead, this
-            # snapshot held the loop 90-100 ms every 2-3 s at 2,000 messages/s (issue 9).
-            return
         if background and self._child is not None:
+            if self._since_snapshot < CHILD_PATIENCE * SNAPSHOT_EVERY:
+                # The last child is still pickling (at a peak it has the core only while the loop
+                # idles): the next input after it is done asks again. Written here instead, this
+                # snapshot held the loop 90-100 ms every 2-3 s at 2,000 messages/s (issue 9).
+                return
             log.warning("routing snapshot written by the server itself: the last one's child is still running")
         dropped = self.engine.prune(self._last)  # buyers outside every window leave memory (issue 9)
         if dropped:

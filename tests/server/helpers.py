@@ -131,6 +131,10 @@ def seed_accounts(data: Path, policy_file: Path) -> None:
         store.close()
 
 
+NO_RATE_LIMITS = Limits(agent_rate=1e6, agent_burst=1e6, buyer_rate=1e6, buyer_burst=1e6)
+"""A server's limits with the per-connection frame rates out of reach (many frames at once by design)."""
+
+
 @contextlib.asynccontextmanager
 async def running_server(folder: Path, *, policy: str = POLICY, seed: bool = True,
                          limits: Limits | None = None, **config: Any) -> AsyncIterator[Server]:

@@ -7,6 +7,7 @@ through the websockets sync client, so each generated example is one frame on a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import threading
@@ -39,7 +40,7 @@ from console.protocol.messages import (
 from console.server.app import Server
 from console.server.limits import Limits
 
-from .helpers import Client, run, running_server
+from .helpers import NO_RATE_LIMITS, Client, run, running_server
 
 AGENT_TYPES = ["login", "resume", "logout", "set_status", "open", "reply", "close", "clear", "claim", "get_kpis",
                "get_snapshot", "filter_buyers", "why", "transfer", "get_team", "apply_policy", "bogus"]
@@ -135,7 +136,7 @@ class _Background:
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        limits = Limits(agent_rate=1e6, agent_burst=1e6, buyer_rate=1e6, buyer_burst=1e6, login_failures=10**9)
+        limits = dataclasses.replace(NO_RATE_LIMITS, login_failures=10**9)
         async with running_server(self.folder, limits=limits) as server:
             self.server = server
             self.ready.set()
