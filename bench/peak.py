@@ -15,7 +15,10 @@ Set-up, for each of the two (not timed): ``--agents`` (500) accounts created bef
 (one Argon2 hash shared, a token each); each console connects with ``resume`` and goes online;
 the policy (preset douyin: least saturated, queue on in shop mode) has one group capped at
 ``--cap`` (4), so ``agents x cap`` buyers (2,000) are in a session with an agent and the
-``--queued`` (5,000) buyers who arrive next are queued: every cap binds.
+``--queued`` (5,000) buyers who arrive next are queued: every cap binds. Each SQLite server's
+database first holds a shop some weeks in: ``--history`` (20,000) closed conversations of 10
+messages, their waits and events (``shop_cpu.fill_history``, written by that side's own code), so
+every index a message writes is full size; a PostgreSQL side starts without them.
 
 Each step, at ``R`` answered buyer messages/s, is an open loop for ``--warmup`` + ``--step``
 seconds: ``R`` buyer ``say`` frames per second, round robin over the buyers in a session; every
@@ -264,12 +267,14 @@ def write_policy(folder: Path, agents: int, cap: int) -> Path:
 
 
 def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, shop: str = PG_SHOP,
-                  root: Path | None = None) -> list[str]:
+                  root: Path | None = None, history: int = 0) -> list[str]:
     """The policy's accounts, created before the start, and a login token each (agent order).
     One Argon2 hash shared by all: set-up, not what is measured. ``root``: by that checkout's code
-    (a baseline's), in a child process, so the folder has the schema its server expects."""
+    (a baseline's), in a child process, so the folder has the schema its server expects.
+    ``history``: that many closed conversations first (SQLite only)."""
     if root is not None and root.resolve() != ROOT:
-        found = subprocess.run([sys.executable, __file__, "--seed", str(data), str(policy_file), store_url or "", shop],
+        found = subprocess.run([sys.executable, __file__, "--seed", str(data), str(policy_file), store_url or "", shop,
+                                "--history", str(history)],
                                env={**os.environ, "FENLIU_PEAK_CODE": str(root.resolve())},
                                capture_output=True, text=True, check=True)
         return list(json.loads(found.stdout))
@@ -289,6 +294,10 @@ def seed_accounts(data: Path, policy_file: Path, store_url: str | None = None, s
 
         store = PgStore(store_url, shop=shop, own=False, local_dir=data)
     try:
+        if history and store_url is None:
+            from shop_cpu import fill_history  # the shop's past, as bench/shop_cpu.py writes it
+
+            fill_history(store, history, len(policy.agents))
         ensure_demo_accounts(store, policy, PASSWORD)
         accounts = accounts_module.Accounts(store)
         tokens = [accounts.issue_token(spec.id, time.time())[0] for spec in policy.agents]
@@ -785,7 +794,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     sides_count = 2 + (args.baseline is not None) + (args.store is not None) + (args.pg_baseline is not None)
     raise_descriptor_limit(descriptors_needed(sides_count, args.agents, args.cap, args.queued))
     policy_file = write_policy(folder, args.agents, args.cap)
-    tokens = seed_accounts(folder / "data", policy_file)
+    tokens = seed_accounts(folder / "data", policy_file, history=args.history)
     server = start_server(folder, policy_file, pin)
     sides = [Side("server", server, args.agents, tokens)]
     cluster = None
@@ -793,7 +802,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
         relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
         sides.append(Side("relay", relay, args.agents, None))
         if args.baseline is not None:  # the same server on another checkout's code, interleaved
-            base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline))
+            base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline), history=args.history)
             base_server = start_server(folder, policy_file, pin, root=Path(args.baseline), data="data-base")
             sides.insert(1, Side("server_base", base_server, args.agents, base_tokens))
         if args.store is not None:  # the same server on PostgreSQL, measured in the same run (issue 15)
@@ -892,6 +901,8 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late answers (default 3)")
     parser.add_argument("--patience", type=int, default=1,
                         help="failed steps in a row before a side stops climbing (default 1)")
+    parser.add_argument("--history", type=int, default=20000,
+                        help="closed conversations in each SQLite server's database before the start (default 20,000)")
     parser.add_argument("--close-every", type=float, default=10.0,
                         help="answered messages per close, and per new buyer (default 10)")
     parser.add_argument("--only", choices=("server", "server_base", "server_pg", "server_pg_base", "relay"), help="one side only (iterating; no ratio)")
@@ -913,7 +924,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.seed:  # seed_accounts by another checkout's code (FENLIU_PEAK_CODE): the tokens as JSON
         data, policy, url, shop = args.seed
-        print(json.dumps(seed_accounts(Path(data), Path(policy), url or None, shop)))
+        print(json.dumps(seed_accounts(Path(data), Path(policy), url or None, shop, history=args.history)))
         return 0
     if args.relay:
         relay_main(args.agents, args.cap, RELAY_PING if args.relay_pings else None)
