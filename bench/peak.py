@@ -132,11 +132,13 @@ _decode = msgspec.json.Decoder(_Frame).decode
 # -- the bare relay (a separate process) ---------------------------------------------------------------
 
 
-def relay_main(agents: int, cap: int, ping_interval: float | None = None) -> None:
+def relay_main(agents: int, cap: int, ping_interval: float | None = None, acks: bool = False) -> None:
     """``--relay``: the baseline. Buyers ``/buyer?b=ID``, consoles ``/agent?n=I``. ``hello`` -> ok;
     ``arrive`` -> a free slot of some agent, else the back of one FIFO queue (``routed``);
     ``say`` -> written unchanged to the buyer's agent; ``reply`` -> unchanged to its buyer; ``close``
-    -> ok, ``session_closed`` to the buyer, the queue's first buyer to that agent (``routed``)."""
+    -> ok, ``session_closed`` to the buyer, the queue's first buyer to that agent (``routed``).
+    ``acks`` (``--relay-acks``): ``say`` and ``reply`` are answered ``ok`` too, as the server answers
+    them once they are stored (a measure of what those acknowledgements cost, not the baseline)."""
     from websockets.asyncio.server import ServerConnection, serve
 
     consoles: dict[int, ServerConnection] = {}
@@ -165,6 +167,8 @@ def relay_main(agents: int, cap: int, ping_interval: float | None = None) -> Non
                 frame = _decode(raw)
                 if frame.type == "reply" and isinstance(frame.conversation, str) and frame.conversation in buyers:
                     broadcast([buyers[frame.conversation]], raw)
+                    if acks:
+                        broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
                 elif frame.type == "close" and isinstance(frame.conversation, str):
                     broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
                     buyer = frame.conversation
@@ -187,6 +191,8 @@ def relay_main(agents: int, cap: int, ping_interval: float | None = None) -> Non
                     agent = holder.get(buyer)
                     if agent is not None and agent in consoles:
                         broadcast([consoles[agent]], raw)
+                    if acks:
+                        broadcast([conn], json.dumps({"type": "ok", "rid": frame.rid}))
                 elif frame.type == "arrive":
                     if buyer in holder:
                         route(buyer, holder[buyer], frame.rid)
@@ -238,11 +244,11 @@ def _pinned(pin: bool) -> Any:
     return (lambda: os.sched_setaffinity(0, {SERVER_CORE})) if pin else None
 
 
-def start_relay(agents: int, cap: int, pin: bool, pings: bool = False) -> Child:
+def start_relay(agents: int, cap: int, pin: bool, pings: bool = False, acks: bool = False) -> Child:
     """The relay on a free port (its stderr, websockets' closing-handshake noise, is dropped).
     ``pings``: keepalive pings every ``RELAY_PING`` seconds to each connection, as the server sends."""
     proc = subprocess.Popen([sys.executable, __file__, "--relay", "--agents", str(agents), "--cap", str(cap),
-                             *(["--relay-pings"] if pings else [])],
+                             *(["--relay-pings"] if pings else []), *(["--relay-acks"] if acks else [])],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             preexec_fn=_pinned(pin))
     assert proc.stdout is not None
@@ -799,7 +805,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
     sides = [Side("server", server, args.agents, tokens)]
     cluster = None
     try:  # a side that fails to start (a baseline's server refusing its folder) stops those started
-        relay = start_relay(args.agents, args.cap, pin, args.relay_pings)
+        relay = start_relay(args.agents, args.cap, pin, args.relay_pings, args.relay_acks)
         sides.append(Side("relay", relay, args.agents, None))
         if args.baseline is not None:  # the same server on another checkout's code, interleaved
             base_tokens = seed_accounts(folder / "data-base", policy_file, root=Path(args.baseline), history=args.history)
@@ -917,6 +923,9 @@ def main() -> int:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--relay-pings", action="store_true",
                         help="the relay pings each connection every 20 s, as the server does (default: no keepalive)")
+    parser.add_argument("--relay-acks", action="store_true",
+                        help="the relay answers each say and reply with ok, as the server does once they are stored "
+                             "(what the acknowledgements cost; the recorded baseline has none)")
     parser.add_argument("--logs", type=Path, metavar="DIR",
                         help="keep the servers' logs in DIR (stalls of their loops are logged: console/server/stalls.py)")
     parser.add_argument("--relay", action="store_true", help=argparse.SUPPRESS)
@@ -927,7 +936,7 @@ def main() -> int:
         print(json.dumps(seed_accounts(Path(data), Path(policy), url or None, shop, history=args.history)))
         return 0
     if args.relay:
-        relay_main(args.agents, args.cap, RELAY_PING if args.relay_pings else None)
+        relay_main(args.agents, args.cap, RELAY_PING if args.relay_pings else None, args.relay_acks)
         return 0
     folder = Path(tempfile.mkdtemp(prefix="fenliu-peak-"))
     try:

@@ -111,7 +111,7 @@ class StubSql:
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         new = next(self.ids) if sql.startswith("INSERT") else None
-        return _StubCursor([(new,)] if "RETURNING" in sql else [(0, 0, 0)], new)
+        return _StubCursor([_StubRow((new,))] if "RETURNING" in sql else [_StubRow((0, 0, 0))], new)
 
     def executemany(self, sql: str, rows: Any) -> Any:
         for _ in rows:
@@ -120,6 +120,13 @@ class StubSql:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
+
+
+class _StubRow(tuple):  # type: ignore[type-arg]
+    """A row read by position or, like ``sqlite3.Row``, by column name (every name reads 0)."""
+
+    def __getitem__(self, key: Any) -> Any:
+        return 0 if isinstance(key, str) else super().__getitem__(key)
 
 
 class _StubCursor:
