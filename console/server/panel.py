@@ -8,6 +8,7 @@ whom to tell. Every write joins the current request's savepoint (``Shop.atomic``
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 import msgspec
@@ -122,15 +123,22 @@ class PanelFacts:
         after it or the next reception. ``open_with``: the agent holding the buyer now (its latest
         session is still going on)."""
         receptions = self.sql.receptions(buyer, MAX_PANEL_SESSIONS)
+        if not receptions:
+            return []
+        oldest = float(receptions[-1]["at"])
+        closes = self.sql.close_times(buyer, oldest)
+        times = self.sql.message_times(buyer, oldest)
         found: list[SessionInfo] = []
         following: float | None = None
         for index, r in enumerate(receptions):
             started = float(r["at"])
-            closed = self.sql.first_close(buyer, started, following)
+            first = bisect_left(closes, started)  # the first close at or after the start, before the next one
+            closed = closes[first] if first < len(closes) and (following is None or closes[first] <= following) else None
             ended = closed if closed is not None else following
             if index == 0 and ended is None and open_with != r["agent"]:
                 ended = started  # moved away without a close (a transfer, R3.2): over
-            count = self.sql.count_messages(buyer, started, ended)
+            # the messages at or after the start and at or before the end
+            count = (len(times) if ended is None else bisect_right(times, ended)) - bisect_left(times, started)
             found.append(SessionInfo(id=int(r["id"]), agent=str(r["agent"]), name=self.name(str(r["agent"])),
                                      started=started,
                                      ended=None if ended is None else float(ended), messages=count))
