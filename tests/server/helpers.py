@@ -20,8 +20,8 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
 from console.protocol.codec import decode_for_agent, decode_for_buyer, encode
+from console.protocol.messages import MAX_PANEL_SESSIONS, Login, LoginOk, Response, Snapshot
 from console.protocol.messages import Event as PushEvent
-from console.protocol.messages import Login, LoginOk, Response, Snapshot
 from console.routing.policy import load_policy_toml
 from console.server.app import Server, ServerConfig, ensure_demo_accounts
 from console.server.limits import Limits
@@ -250,3 +250,29 @@ def store_args(data: Path) -> list[str]:
     """The command-line options that put a ``fenliu`` command on the test's store."""
     on_pg = store_config(data)
     return ["--store", on_pg["store"], "--shop", on_pg["shops"][0]] if on_pg else []
+
+
+def panel_sessions_by_statements(store: Store, buyer: str,
+                                 open_with: str | None) -> list[tuple[str, float, float | None, int]]:
+    """The buyer panel's past sessions (agent, start, end, messages) as their definition reads them,
+    statements per session (how ``PanelFacts.sessions`` read them before session 11): the oracle of
+    tests/server/test_panel_sessions.py and the baseline of bench/panel_sessions.py."""
+    db = store.db
+    receptions = db.execute("SELECT id, agent, at FROM receptions WHERE buyer = ? ORDER BY id DESC LIMIT ?",
+                            (buyer, MAX_PANEL_SESSIONS)).fetchall()
+    found: list[tuple[str, float, float | None, int]] = []
+    following: float | None = None
+    for index, r in enumerate(receptions):
+        started = float(r["at"])
+        closed = db.execute("SELECT MIN(at) FROM decisions WHERE buyer = ? AND event = 'closed' AND at >= ?"
+                            + (" AND at <= ?" if following is not None else ""),
+                            (buyer, started, following) if following is not None else (buyer, started)).fetchone()[0]
+        ended = closed if closed is not None else following
+        if index == 0 and ended is None and open_with != r["agent"]:
+            ended = started
+        count = db.execute("SELECT COUNT(*) FROM messages WHERE conversation = ? AND at >= ?"
+                           + (" AND at <= ?" if ended is not None else ""),
+                           (buyer, started, ended) if ended is not None else (buyer, started)).fetchone()[0]
+        found.append((str(r["agent"]), started, None if ended is None else float(ended), int(count)))
+        following = started
+    return found

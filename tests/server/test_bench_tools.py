@@ -1,5 +1,6 @@
 """The issue-9 measuring tools still measure: the relay's acknowledgements (``bench/peak.py
---relay-acks``) and the shop's Python alone (``bench/shop_cpu.py --python-only``), small runs."""
+--relay-acks``), the shop's Python alone (``bench/shop_cpu.py --python-only``) and the panel's
+sessions read both ways (``bench/panel_sessions.py``), small runs."""
 
 from __future__ import annotations
 
@@ -71,3 +72,11 @@ def test_shop_cpu_runs_with_sqlite_and_without() -> None:
     # failed on the stub before session 11
     alone = _shop_cpu(1000, "--python-only")
     assert alone["cpu_us_per_message"] > 0 and alone["wal_frames_per_message"] == 0
+
+
+def test_panel_sessions_prints_both_reads_and_they_agree() -> None:
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "panel_sessions.py"), "--json",
+                             "--sizes", "300", "--rounds", "1"], capture_output=True, text=True, check=True, timeout=120)
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert list(row) == ["messages", "sessions", "ms", "baseline_ms", "ratio"] and row["messages"] == 300
+    assert row["ms"] > 0 and row["baseline_ms"] > 0

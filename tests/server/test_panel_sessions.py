@@ -12,36 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.protocol.messages import MAX_PANEL_SESSIONS
 from console.server.panel import PanelFacts
 from console.server.store import Store
+from tests.server.helpers import panel_sessions_by_statements
 
 pytestmark = pytest.mark.sqlite_only  # the facts' SQL is the same on both stores; this checks the arithmetic
 
 times = st.lists(st.integers(min_value=0, max_value=60), max_size=40)
-
-
-def _expected(store: Store, open_with: str | None) -> list[tuple[str, float, float | None, int]]:
-    """The definition, one statement per session (the reads the panel made before issue 9)."""
-    db = store.db
-    receptions = db.execute("SELECT id, agent, at FROM receptions WHERE buyer = 'b' ORDER BY id DESC LIMIT ?",
-                            (MAX_PANEL_SESSIONS,)).fetchall()
-    found: list[tuple[str, float, float | None, int]] = []
-    following: float | None = None
-    for index, r in enumerate(receptions):
-        started = float(r["at"])
-        closed = db.execute("SELECT MIN(at) FROM decisions WHERE buyer = 'b' AND event = 'closed' AND at >= ?"
-                            + (" AND at <= ?" if following is not None else ""),
-                            (started, following) if following is not None else (started,)).fetchone()[0]
-        ended = closed if closed is not None else following
-        if index == 0 and ended is None and open_with != r["agent"]:
-            ended = started
-        count = db.execute("SELECT COUNT(*) FROM messages WHERE conversation = 'b' AND at >= ?"
-                           + (" AND at <= ?" if ended is not None else ""),
-                           (started, ended) if ended is not None else (started,)).fetchone()[0]
-        found.append((str(r["agent"]), started, None if ended is None else float(ended), int(count)))
-        following = started
-    return found
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,6 +40,6 @@ def test_sessions_count_what_the_definition_counts(receptions: list[int], closes
                            [(float(at),) for at in messages])
             got = [(s.agent, s.started, s.ended, s.messages)
                    for s in PanelFacts(store, lambda agent: agent).sessions("b", open_with=open_with)]
-            assert got == _expected(store, open_with)
+            assert got == panel_sessions_by_statements(store, "b", open_with)
         finally:
             store.close()
