@@ -22,8 +22,9 @@ A full pass walks every object not frozen; with 5,000 buyers queued and 500 cons
 such a pass almost never turns into cyclic garbage later (the passes found 0-1,855 objects in a
 gen2 of 633,000-777,000): so after each pass its survivors are frozen (``gc.freeze()``) and the
 next full pass walks only what came since. The frozen objects are walked again by a *sweep*
-(unfreeze, full pass, freeze), at a quiet tick ``SWEEP_GAP`` seconds after the last sweep: a
-cycle that dies after it was frozen is reclaimed then. Under load a sweep waits for a quiet tick
+(unfreeze, full pass, freeze), at a quiet tick ``SWEEP_GAP`` seconds after the last sweep (or
+up to ``SWEEP_GAP_MOST`` after sweeps that found next to nothing): a cycle that dies after it was
+frozen is reclaimed then. Under load a sweep waits for a quiet tick
 unless the frozen objects grew to ``SWEEP_GROWTH`` times as many as the last sweep left (then it
 runs at a due full pass ``SWEEP_AT_MOST`` after the last sweep), so garbage that waits for it stays
 bounded by the population. Session 9 measured why: a sweep at a peak (1,000 answered messages/s,
@@ -62,6 +63,15 @@ FULL_AT_MOST = 2.0  # seconds after the last full pass when the next runs even u
 SWEEP_GAP = 600.0  # seconds after the last sweep (a pass over the frozen objects too) when a quiet tick runs one
 SWEEP_AT_MOST = 1800.0  # seconds after the last sweep when the next may run under load (if the frozen objects grew)
 SWEEP_GROWTH = 1.5  # under load, a sweep once the frozen objects are this many times as many as after the last
+SWEEP_WORTH = 1000  # objects a sweep must find for the next quiet one to come SWEEP_GAP later again
+SWEEP_GAP_MOST = 7200.0  # seconds: the longest the quiet gap grows to, doubled after each sweep that found less
+"""A quiet sweep holds the loop as long as one at a peak (every frozen object is walked: 0.6-0.8 s
+with 5,000 queued and 500 consoles), and "quiet" is under a quarter of a core, a working day's
+traffic. Since each closed connection's transport is freed by its reference count, sweeps find
+nothing: so after a sweep that found fewer than ``SWEEP_WORTH`` objects the next quiet one waits
+twice as long (10, 20, 40, 80 minutes, then every 2 hours: 12 holds a day instead of 144), and
+after one that found more, ``SWEEP_GAP`` again. A quiet tick still sweeps ``SWEEP_GAP`` after the
+last sweep if the frozen objects grew ``SWEEP_GROWTH``-fold since, as under load."""
 _OUT_OF_REACH = 2**30
 
 
@@ -79,6 +89,7 @@ class PacedCollector:
         self._swept = frozen()  # the frozen objects the last sweep left (at first: the start's own, app.py)
         self._last_full = clock()
         self._last_sweep = self._last_full
+        self._sweep_gap = SWEEP_GAP  # the quiet gap after the last sweep (SWEEP_GAP_MOST)
         self._last_tick = (self._last_full, cpu())
         self.full_passes = 0
         self.sweeps = 0
@@ -99,8 +110,9 @@ class PacedCollector:
             self._freeze()  # what survived the young passes since the last tick: no pass walks it again but a sweep
             return False
         since_sweep = now - self._last_sweep
-        sweep = (quiet and since_sweep >= SWEEP_GAP) or (
-            since_sweep >= SWEEP_AT_MOST and self._frozen() >= SWEEP_GROWTH * max(1, self._swept))
+        grown = self._frozen() >= SWEEP_GROWTH * max(1, self._swept)
+        sweep = (quiet and (since_sweep >= self._sweep_gap or (grown and since_sweep >= SWEEP_GAP))) or (
+            since_sweep >= SWEEP_AT_MOST and grown)
         started = self._clock()
         if sweep:
             self._unfreeze()  # the frozen objects are walked too: cycles that died since are reclaimed
@@ -110,6 +122,7 @@ class PacedCollector:
         if sweep:
             self._last_sweep = self._last_full
             self._swept = self._frozen()
+            self._sweep_gap = SWEEP_GAP if found >= SWEEP_WORTH else min(2 * self._sweep_gap, SWEEP_GAP_MOST)
             self.sweeps += 1
         self._last_tick = (self._last_full, self._cpu())  # the pass's own CPU is not the server's load
         self.full_passes += 1

@@ -15,7 +15,9 @@ from console.server.collector import (
     QUIET_GAP,
     SWEEP_AT_MOST,
     SWEEP_GAP,
+    SWEEP_GAP_MOST,
     SWEEP_GROWTH,
+    SWEEP_WORTH,
     TICK,
     PacedCollector,
 )
@@ -36,13 +38,15 @@ class _Process:
         self.freezes = 0  # gc.freeze() calls
         self.young_survivors = 0  # objects the young passes would still walk (not frozen)
         self.frozen_count = 1000  # gc.get_freeze_count()
+        self.garbage = 0  # what a sweep finds
 
     def collect(self, generation: int) -> int:
         assert generation == 2
         self.passes.append(self.now)
+        self.pending = 0
         if not self.frozen:
             self.sweeps.append(self.now)
-        self.pending = 0
+            return self.garbage
         return 0
 
     def freeze(self) -> None:
@@ -126,6 +130,7 @@ def test_survivors_are_frozen_and_walked_again_by_a_quiet_sweep() -> None:
     """Each full pass freezes what survived it; the frozen objects are walked again only by a
     sweep, at a quiet tick SWEEP_GAP after the last one."""
     p = _Process()
+    p.garbage = SWEEP_WORTH  # each sweep finds enough for the next to come as soon
     pacer = p.pacer()
     p.freeze()  # what the start loaded (app.py freezes it)
     for _ in range(int(2 * SWEEP_GAP)):
@@ -135,6 +140,43 @@ def test_survivors_are_frozen_and_walked_again_by_a_quiet_sweep() -> None:
     assert len(p.passes) > 50  # every QUIET_GAP
     assert p.frozen and p.sweeps == [SWEEP_GAP, 2 * SWEEP_GAP]
     assert pacer.sweeps == 2
+
+
+def _quiet_sweeps(p: _Process, pacer: PacedCollector, seconds: float) -> None:
+    for _ in range(int(seconds)):
+        p.pending += 1
+        p.second(busy=0.0)
+        pacer.tick()
+
+
+def test_quiet_sweeps_that_find_nothing_come_ever_less_often() -> None:
+    """A quiet sweep holds the loop as long as one at a peak, and quiet is a working day's traffic:
+    after a sweep that found fewer than SWEEP_WORTH objects the next waits twice as long, up to
+    SWEEP_GAP_MOST; one that finds more brings the gap back to SWEEP_GAP."""
+    p = _Process()
+    pacer = p.pacer()
+    p.freeze()
+    _quiet_sweeps(p, pacer, 6 * 3600)
+    gaps = [b - a for a, b in zip([0.0, *p.sweeps], p.sweeps, strict=False)]
+    assert gaps[:4] == [SWEEP_GAP, 2 * SWEEP_GAP, 4 * SWEEP_GAP, 8 * SWEEP_GAP]
+    assert max(gaps) == SWEEP_GAP_MOST and gaps[-1] == SWEEP_GAP_MOST
+    assert len(p.sweeps) < 6 * 3600 / SWEEP_GAP / 2  # against one every SWEEP_GAP
+    p.garbage = SWEEP_WORTH  # the next finds something: the one after comes SWEEP_GAP later
+    _quiet_sweeps(p, pacer, 2 * SWEEP_GAP_MOST)
+    assert p.sweeps[-1] - p.sweeps[-2] == SWEEP_GAP
+
+
+def test_a_quiet_sweep_comes_early_when_the_frozen_objects_grew() -> None:
+    """With the quiet gap grown, a quiet tick still sweeps SWEEP_GAP after the last sweep once the
+    frozen objects grew SWEEP_GROWTH-fold since it (what waits for a sweep stays bounded)."""
+    p = _Process()
+    pacer = p.pacer()
+    p.freeze()
+    _quiet_sweeps(p, pacer, 7 * SWEEP_GAP)  # sweeps at 1, 3 and 7 gaps: the next would be at 15
+    assert p.sweeps == [SWEEP_GAP, 3 * SWEEP_GAP, 7 * SWEEP_GAP]
+    p.frozen_count = int(SWEEP_GROWTH * 1000)
+    _quiet_sweeps(p, pacer, SWEEP_GAP)
+    assert p.sweeps[-1] == 8 * SWEEP_GAP
 
 
 def test_under_a_long_peak_a_sweep_waits_until_the_frozen_objects_grew() -> None:
