@@ -68,7 +68,8 @@ SWEEP_GAP_MOST = 7200.0  # seconds: the longest the quiet gap grows to, doubled 
 """A quiet sweep holds the loop as long as one at a peak (every frozen object is walked: 0.6-0.8 s
 with 5,000 queued and 500 consoles), and "quiet" is under a quarter of a core, a working day's
 traffic. Since each closed connection's transport is freed by its reference count, sweeps find
-nothing: so after a sweep that found fewer than ``SWEEP_WORTH`` objects the next quiet one waits
+nothing (0 objects in each of five, at 300 answered messages/s; docs/BENCHMARKS.md, session 11;
+the count includes what the pass found among the objects not frozen): so after a sweep that found fewer than ``SWEEP_WORTH`` objects the next quiet one waits
 twice as long (10, 20, 40, 80 minutes, then every 2 hours: 12 holds a day instead of 144), and
 after one that found more, ``SWEEP_GAP`` again. A quiet tick still sweeps ``SWEEP_GAP`` after the
 last sweep if the frozen objects grew ``SWEEP_GROWTH``-fold since, as under load."""
