@@ -39,6 +39,10 @@ who join the queue at its back. Measured, for what was sent inside the window:
 - ``answered_per_s``: replies written per second in the window;
 - ``loadgen_gc_max_ms``: the load generator's longest garbage collection in the window (0: its
   collector is off during a step and runs between steps, so its pauses are in no side's p99);
+- ``unmatched_dequeues``, ``idle_closes`` (since the start): dequeue pushes naming an agent with
+  no close of ours pending (one that came after its step's accounting was cleared, or that follows
+  an idle close), and sessions the server closed on its own (R9.2: a buyer not picked to write for
+  ``session.close_after``, 10 minutes; the slot it frees takes the next queued buyer);
 - ``stalls``, ``worst_hold_ms``: the holds of the server's loop past 50 ms and the longest, from
   its stall watch's lines (``console/server/stalls.py``) logged from the window's start to the
   drain's end (the watch writes at most a line a second and counts the others in the next line,
@@ -124,6 +128,7 @@ class _Frame(msgspec.Struct):
     client_id: str | None = None  # a ``say`` the relay forwards as it came
     conversation: Any = None  # ``reply`` and ``close``: the buyer (read by the relay); an object in events
     code: str | None = None
+    why: str | None = None  # ``session_closed``
 
 
 _decode = msgspec.json.Decoder(_Frame).decode
@@ -381,6 +386,7 @@ class Side:
         self.counter = 0
         self.errors: dict[str, int] = {}
         self.unmatched_dequeues = 0
+        self.idle_closes = 0  # sessions the server closed on its own (R9.2), as their buyers were told
         self.tasks: set[asyncio.Task[Any]] = set()
         self.failed_at: int | None = None  # the step after which this side stopped climbing
         self.fails = 0  # failed steps in a row
@@ -473,6 +479,8 @@ class Side:
                 frame = _decode(raw)
                 if frame.type == "routed":
                     self._routed(buyer, frame, time.perf_counter())
+                elif frame.type == "session_closed" and frame.why == "idle":
+                    self.idle_closes += 1
                 elif frame.type == "error":
                     self._error(frame)
         except ConnectionClosed:
@@ -746,7 +754,7 @@ async def _step(side: Side, rate: int, args: argparse.Namespace, first_buyer: in
         "samples": {"say": len(w.say_ms), "arrive": len(w.arrive_ms), "close": len(w.close_ms)},
         "missing": missing,
         "in_session": len(side.active),
-        "errors": dict(side.errors), "unmatched_dequeues": side.unmatched_dequeues,
+        "errors": dict(side.errors), "unmatched_dequeues": side.unmatched_dequeues, "idle_closes": side.idle_closes,
         "stalls": stalls, "worst_hold_ms": worst_hold,
     }
     p99s = [line["say_p99_ms"], line["arrive_p99_ms"], line["close_p99_ms"]]
