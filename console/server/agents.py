@@ -184,7 +184,7 @@ async def serve_agent(conn: ServerConnection, pick: Callable[[str | None], Await
             side.shop.agent_disconnected(link.agent)  # R3.4
 
 
-_READ_AWAITED = (GetDayCharts, WhatIfStart, WhatIfCancel, Search)
+_READ_AWAITED = (GetDayCharts, GetReport, WhatIfStart, WhatIfCancel, Search)
 """Requests ``AgentSide._handle`` awaits (read off the loop, or in a process of their own)."""
 _AWAITED = (Login, Resume, Logout, ImageBegin, ImageChunk, ImageEnd, GetImage, *_READ_AWAITED)
 """Requests only the connection's task serves (they await); every other is served at once."""
@@ -297,6 +297,9 @@ class AgentSide:
             raise _refuse(ErrorCode.UNAUTHENTICATED, "your access ended: log in again")
         if isinstance(request, GetDayCharts):  # read off the loop (day_charts.py): no change, no commit
             answers.send(await self._day_charts(request))
+            return
+        if isinstance(request, GetReport):  # read and computed off the loop too (day_charts.py)
+            answers.send(await self._report(link, request))
             return
         if isinstance(request, WhatIfStart | WhatIfCancel):  # a process of its own (whatif_runs.py)
             answers.send(self._whatif(link, request))
@@ -530,13 +533,16 @@ class AgentSide:
             raise _refuse(ErrorCode.NOT_FOUND, f"no agent {request.agent!r}", "agent") from None
         return AgentConversations(rid=request.rid, agent=request.agent, conversations=[r.wire() for r in rows])
 
-    def _report(self, link: AgentLink, request: GetReport) -> DayReport:
-        """The room's export (issue 14): the day's rows; the console writes the file."""
+    async def _report(self, link: AgentLink, request: GetReport) -> DayReport:
+        """The room's export (issue 14): the day's rows, read and computed in the room's worker
+        process once what was written before is committed; the console writes the file."""
         try:
             day = date.fromisoformat(request.day) if request.day is not None else None
         except ValueError:
             raise _refuse(ErrorCode.INVALID, f"no such day {request.day!r}", "day") from None
-        return self.room.day_report(request.rid, day)
+        await self.shop.committed()  # the worker reads what is committed
+        return await self.charts.report(request.rid, self.room.local_date(day), self.shop.policy_text,
+                                        self.shop.names)
 
     def _audit(self, link: AgentLink, request: GetAudit) -> AuditLog:
         """The room's audit log and shift timelines (issue 14): a day's entries, new ones by ``after``."""
@@ -615,7 +621,6 @@ class AgentSide:
         LatestOrder: _latest_order,
         GetQueue: _queue,
         GetAgentConversations: _agent_conversations,
-        GetReport: _report,
         GetAudit: _audit,
         GetPolicy: _policy,
     }

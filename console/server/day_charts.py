@@ -1,4 +1,4 @@
-"""The day in pictures for the room (issue 14): computed off the loop, at most every few seconds.
+"""The day in pictures and the day's report for the room (issue 14): computed off the loop.
 
 ``get_day_charts`` reads a whole day's decisions and waits (``console.server.repository.reports.
 read_routing_day``: not the messages, ratings and orders the report reads too) and runs
@@ -8,6 +8,9 @@ reading and the arithmetic run in a worker process of their own (spawned once, a
 priority, reused), on a read-only connection of its own (SQLite's file in WAL mode, or the shop's
 schema on PostgreSQL: it never blocks the server's writer; it sees what is committed), and the answer is kept for ``REFRESH_S`` seconds: however many supervisors
 look, a day's series are computed at most once per interval, and concurrent asks share one run.
+The room's export (``get_report``: the day's rows per conversation and per agent, and its audit
+log) is computed by the same worker, fresh each time: on the loop it held every request of the
+shop 1-3 s for a busy day.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
+from console.protocol.messages import DayReport
 from console.reception.day_charts import DayCharts, day_charts
 from console.routing.policy import Policy, load_policy_toml
 from console.server.kpis import local_day
 from console.server.repository.reports import Where, open_read_only, read_routing_day
+from console.server.room import day_report
 
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""
@@ -43,6 +48,15 @@ def compute(where: Where, day: date, policy: Policy, now: float) -> DayCharts:
 
 def _compute_in_child(where: Where, day: date, policy_text: str, now: float) -> DayCharts:
     return compute(where, day, load_policy_toml(policy_text), now)
+
+
+def _report_in_child(where: Where, rid: str | None, day: date, policy_text: str,
+                     agent_names: dict[str, str]) -> DayReport:
+    db = open_read_only(where)
+    try:
+        return day_report(db, rid, day, load_policy_toml(policy_text), agent_names)
+    finally:
+        db.close()
 
 
 def _worker_start() -> None:
@@ -71,14 +85,23 @@ class DayChartsCache:
         kept = self._kept.get(day)
         if kept is not None and now - kept[0] < self.refresh_s and not (kept[1].done() and kept[1].exception()):
             return await asyncio.shield(kept[1])
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_start)
         future: asyncio.Future[DayCharts] = asyncio.get_running_loop().run_in_executor(
-            self._pool, _compute_in_child, self.where, day, policy_text, now)
+            self._worker(), _compute_in_child, self.where, day, policy_text, now)
         self._kept = {d: k for d, k in self._kept.items() if now - k[0] < self.refresh_s}  # old days go
         self._kept[day] = (now, future)
         return await asyncio.shield(future)
+
+    async def report(self, rid: str | None, day: date, policy_text: str, agent_names: dict[str, str]) -> DayReport:
+        """A day's report rows (the room's export), read and computed in the worker: what is
+        committed (the caller waits for its own writes first). Not kept: each export is fresh."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._worker(), _report_in_child, self.where, rid, day, policy_text, agent_names)
+
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_start)
+        return self._pool
 
     def stop(self) -> None:
         """Server shutdown: the worker process goes (a computation under way is dropped)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from console.protocol.messages import (
@@ -27,6 +27,7 @@ from console.protocol.messages import (
     TeamInfo,
 )
 from console.reception.report import agent_rows, conversation_rows
+from console.routing.policy import Policy
 from console.server.audit import group_names
 from console.server.conversations import Row
 from console.server.kpis import local_day
@@ -35,6 +36,21 @@ from console.server.repository.reports import read_day
 
 if TYPE_CHECKING:
     from console.server.shop import Shop
+
+
+def day_report(db: Any, rid: str | None, day: date, policy: Policy, agent_names: dict[str, str]) -> DayReport:
+    """A local day's report rows from ``db`` (the room's worker's read-only connection: what is
+    committed); the arithmetic is ``console.reception.report``'s. The day's audit log comes with
+    them (the report's third sheet), with the buyers' names it shows. A busy 8-hour day is one to
+    two seconds of CPU (docs/BENCHMARKS.md, "The room's day in pictures"), which the event loop
+    must not spend: the export of a supervisor at a peak held every request of the shop that long."""
+    span = local_day(day, policy.timezone)
+    records = read_day(db, span, policy)
+    conversations = conversation_rows(records)
+    audit = read_audit(db, span.start, span.end)
+    return DayReport(rid=rid, day=day.isoformat(), timezone=policy.timezone, conversations=conversations,
+                     agents=agent_rows(records, conversations), audit=audit, agent_names=agent_names,
+                     buyers=buyer_names(db, audit))
 
 
 class Room:
@@ -121,21 +137,6 @@ class Room:
         if day is not None:
             return day
         return datetime.fromtimestamp(self.shop.driver.now(), ZoneInfo(self.shop.policy.timezone)).date()
-
-    def day_report(self, rid: str | None, day: date | None) -> DayReport:
-        """A local day's report rows (today: ``day`` None), from this server's own connection, so
-        what the request's batch wrote is in it; the arithmetic is ``console.reception.report``'s.
-        The day's audit log comes with them (the report's third sheet), with the names it shows."""
-        shop = self.shop
-        day = self.local_date(day)
-        span = local_day(day, shop.policy.timezone)
-        records = read_day(shop.store.db, span, shop.policy)
-        conversations = conversation_rows(records)
-        audit = read_audit(shop.store.db, span.start, span.end)
-        buyers, _ = self._names(audit)
-        return DayReport(rid=rid, day=day.isoformat(), timezone=shop.policy.timezone, conversations=conversations,
-                         agents=agent_rows(records, conversations), audit=audit, agent_names=shop.names,
-                         buyers=buyers)
 
     def audit_log(self, rid: str | None, day: date | None, after: int | None, limit: int) -> AuditLog:
         """A local day's audit entries after ``after`` (at most ``limit``; ``more``: more remain),

@@ -163,11 +163,19 @@ def test_since_when_survives_a_restart_exactly(tmp_path: Path) -> None:
     run(scenario())
 
 
-def test_the_days_report_is_the_commands_rows(tmp_path: Path) -> None:
-    """The room's export asks the server for the rows `fenliu report` computes (one owner)."""
+def test_the_days_report_is_the_commands_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The room's export asks the server for the rows `fenliu report` computes (one owner), which
+    its worker process computes, never its loop: in the server's own process (this one) the
+    function raises, and the report still comes."""
     from console.reception.report import agent_rows, conversation_rows
     from console.server.kpis import local_day
     from console.server.repository.reports import open_read_only, policy_in_force, read_day
+
+    def on_the_loop(*_: object) -> None:
+        raise AssertionError("the day's report was computed in the server's process")
+
+    monkeypatch.setattr("console.server.room.day_report", on_the_loop)
+    monkeypatch.setattr("console.server.day_charts.day_report", on_the_loop)
 
     async def scenario() -> DayReport:
         async with running_server(tmp_path, policy=ROOM) as server:
