@@ -20,8 +20,11 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
+from typing import Any, TypeVar
 
 from console.protocol.messages import DayReport
 from console.reception.day_charts import DayCharts, day_charts
@@ -29,6 +32,8 @@ from console.routing.policy import Policy, load_policy_toml
 from console.server.kpis import local_day
 from console.server.repository.reports import Where, open_read_only, read_routing_day
 from console.server.room import day_report
+
+T = TypeVar("T")
 
 REFRESH_S = 5.0
 """Seconds an answer is kept: the room's pictures are at most this old."""
@@ -85,8 +90,8 @@ class DayChartsCache:
         kept = self._kept.get(day)
         if kept is not None and now - kept[0] < self.refresh_s and not (kept[1].done() and kept[1].exception()):
             return await asyncio.shield(kept[1])
-        future: asyncio.Future[DayCharts] = asyncio.get_running_loop().run_in_executor(
-            self._worker(), _compute_in_child, self.where, day, policy_text, now)
+        future: asyncio.Future[DayCharts] = asyncio.ensure_future(
+            self._run(_compute_in_child, self.where, day, policy_text, now))
         self._kept = {d: k for d, k in self._kept.items() if now - k[0] < self.refresh_s}  # old days go
         self._kept[day] = (now, future)
         return await asyncio.shield(future)
@@ -94,8 +99,23 @@ class DayChartsCache:
     async def report(self, rid: str | None, day: date, policy_text: str, agent_names: dict[str, str]) -> DayReport:
         """A day's report rows (the room's export), read and computed in the worker: what is
         committed (the caller waits for its own writes first). Not kept: each export is fresh."""
-        return await asyncio.get_running_loop().run_in_executor(
-            self._worker(), _report_in_child, self.where, rid, day, policy_text, agent_names)
+        return await self._run(_report_in_child, self.where, rid, day, policy_text, agent_names)
+
+    async def _run(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` in the worker process. A worker that died (killed, out of memory) leaves
+        its pool broken for good: a new one is started and the work tried once more, so the room
+        does not lose its pictures and export until the server restarts."""
+        for attempt in (1, 2):
+            pool = self._worker()
+            try:
+                return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+            except BrokenProcessPool:
+                if self._pool is pool:
+                    self._pool = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:

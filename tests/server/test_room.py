@@ -209,6 +209,29 @@ def test_the_days_report_is_the_commands_rows(tmp_path: Path, monkeypatch: pytes
     assert report.conversations == conversations and report.agents == agent_rows(records, conversations)
 
 
+def test_a_killed_worker_is_replaced_and_the_export_still_comes(tmp_path: Path) -> None:
+    """The room's worker process (the day in pictures, the export) killed: its pool is broken for
+    good, so the server starts another and the next export still comes."""
+    import os
+    import signal
+
+    async def scenario() -> None:
+        async with running_server(tmp_path, policy=ROOM) as server:
+            sup = await Client.agent(server)
+            await sup.login("sup")
+            assert isinstance(await sup.request(GetReport()), DayReport)
+            charts = next(iter(server.hosts.values())).agents.charts  # the one shop
+            pool = charts._pool
+            assert pool is not None
+            for pid in list(pool._processes):  # type: ignore[attr-defined]
+                os.kill(pid, signal.SIGKILL)
+            report = await sup.request(GetReport())
+            assert isinstance(report, DayReport), report
+            assert charts._pool is not pool
+
+    run(scenario())
+
+
 def test_a_buyer_starting_to_wait_is_pushed_to_supervisors(tmp_path: Path) -> None:
     """The room stays live without a routing decision: a buyer writing to its agent moves the
     agent's longest wait, and supervisors get a team update saying so."""
