@@ -105,17 +105,15 @@ class DayChartsCache:
         """``work(*args)`` in the worker process. A worker that died (killed, out of memory) leaves
         its pool broken for good: a new one is started and the work tried once more, so the room
         does not lose its pictures and export until the server restarts."""
-        for attempt in (1, 2):
-            pool = self._worker()
-            try:
-                return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
-            except BrokenProcessPool:
-                if self._pool is pool:
-                    self._pool = None
-                    pool.shutdown(wait=False, cancel_futures=True)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        loop = asyncio.get_running_loop()
+        pool = self._worker()
+        try:
+            return await loop.run_in_executor(pool, work, *args)
+        except BrokenProcessPool:
+            if self._pool is pool:  # not replaced meanwhile by another request's retry
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            return await loop.run_in_executor(self._worker(), work, *args)
 
     def _worker(self) -> ProcessPoolExecutor:
         if self._pool is None:

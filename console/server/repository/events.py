@@ -10,7 +10,7 @@ an event id, updated with each trim: a start reads it and the events after that 
 
 from __future__ import annotations
 
-from console.server.repository.schema import MARK_EVERY
+from console.server.repository.schema import EVENT_TOPS_AFTER, MARK_EVERY
 from console.server.store import Store
 
 
@@ -59,9 +59,7 @@ def trim_events(store: Store, keep: int, most: int) -> None:
     the start of the table: a log of before, larger, shrinks over several trims instead of in one
     long statement), in the current batch: the tops and the deletion commit together."""
     top = int(store.all("SELECT IFNULL(MAX(id), 0) AS id FROM agent_event_tops")[0]["id"])
-    store.execute("INSERT INTO agent_event_tops (agent, seq, id)"
-                  " SELECT agent, MAX(seq), MAX(id) FROM agent_events WHERE id > ? GROUP BY agent"
-                  " ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, id = excluded.id", (top,))
+    store.execute(EVENT_TOPS_AFTER.format(after="?"), (top,))
     ends = store.all("SELECT (SELECT IFNULL(MIN(id), 0) FROM agent_events) AS first,"  # each a b-tree's edge
                      " (SELECT IFNULL(MAX(id), 0) FROM agent_events) AS last")[0]
     cut = min(int(ends["last"]) - keep + 1, int(ends["first"]) + most)  # one bound: one range of ids

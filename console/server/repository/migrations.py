@@ -14,7 +14,7 @@ import json
 import re
 import sqlite3
 
-from console.server.repository.schema import SCHEMA, SEARCH_INDEX, WAIT_ANSWERED
+from console.server.repository.schema import EVENT_TOPS_AFTER, SCHEMA, SEARCH_INDEX, WAIT_ANSWERED
 
 INDEXED_UPTO = "SELECT IFNULL(MAX(id), 0) FROM messages_fts_docsize"
 """The highest message id in the search index (FTS5 keeps one ``docsize`` row per indexed
@@ -125,8 +125,7 @@ def drop_messages_conversation(db: sqlite3.Connection) -> None:
 
 # -- 6 -> 7: the agents' event log indexed by a mark in MARK_EVERY (issue 9) -----------------------
 
-EVENT_TOPS = ("INSERT INTO agent_event_tops (agent, seq, id) SELECT agent, MAX(seq), MAX(id) FROM agent_events"
-              " WHERE true GROUP BY agent ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, id = excluded.id")
+EVENT_TOPS = EVENT_TOPS_AFTER.format(after="0")
 """Each agent's last event number as the whole log has it (``agent_event_tops``, schema 7)."""
 
 

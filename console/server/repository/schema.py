@@ -20,6 +20,13 @@ each query that uses it: a partial index serves only a query whose WHERE holds i
 for 160 / 428 / 1,689 ms in all instead of 787 / 986 / 2,000 (and the 50-behind ones all replay,
 where 131 got a snapshot), for 4.93 WAL frames per answered message against 4.80."""
 
+EVENT_TOPS_AFTER = ("INSERT INTO agent_event_tops (agent, seq, id) SELECT agent, MAX(seq), MAX(id) FROM agent_events"
+                    " WHERE id > {after} GROUP BY agent"
+                    " ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, id = excluded.id")
+"""Each agent's last event number, of the events after id ``{after}``, into ``agent_event_tops``
+(schema 7): by each trim (``repository/events.py``, ``?``) and by the 6 -> 7 step over the whole
+log (``0``: no placeholder, the same text on SQLite and PostgreSQL)."""
+
 SCHEMA: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
